@@ -1,0 +1,244 @@
+//! The normalized stream vocabulary: every provider's wire format becomes these events.
+//!
+//! Each target's stream ends with exactly one terminal event: [`StreamEvent::Done`],
+//! [`StreamEvent::Failed`] or [`StreamEvent::Cancelled`]. Everything before it is
+//! additive, so a consumer can fold events in arrival order without looking back.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+/// One normalized event from a provider stream.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEvent {
+    /// The request was handed to the HTTP client (before any connection work).
+    Dispatched,
+    /// Response status and headers arrived.
+    Started(ResponseStart),
+    /// Visible answer text.
+    TextDelta(String),
+    /// Reasoning or thinking text (OpenAI-compatible `reasoning_content`, Anthropic
+    /// `thinking_delta`, Gemini `thought` parts).
+    ReasoningDelta(String),
+    /// A fragment of a tool call; fragments with the same `index` belong together.
+    ToolCallDelta(ToolCallDelta),
+    /// Token usage as the provider reports it. Fields that are `Some` replace earlier
+    /// values: providers send cumulative snapshots, never increments.
+    Usage(Usage),
+    /// The provider said why generation stopped.
+    Finish(Finish),
+    /// Terminal: the stream ended after its provider's terminal marker.
+    Done,
+    /// Terminal: the request or stream failed; text received so far stays valid.
+    Failed(ProviderError),
+    /// Terminal: the user cancelled; the connection was closed.
+    Cancelled,
+}
+
+impl StreamEvent {
+    /// Whether this event ends its target's stream.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, Self::Done | Self::Failed(_) | Self::Cancelled)
+    }
+
+    /// Whether this event carries generated content (the events TTFT and ITL count).
+    pub fn is_content(&self) -> bool {
+        match self {
+            Self::TextDelta(t) | Self::ReasoningDelta(t) => !t.is_empty(),
+            Self::ToolCallDelta(d) => {
+                d.id.is_some() || d.name.is_some() || !d.arguments.is_empty()
+            }
+            _ => false,
+        }
+    }
+}
+
+/// What the response head told us.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseStart {
+    /// HTTP status code.
+    pub http_status: u16,
+    /// The provider's request id (`x-request-id`, `request-id`, `x-goog-request-id`...).
+    pub request_id: Option<String>,
+    /// Rate-limit headers, names lower-cased, in the order received.
+    pub rate_limits: Vec<(String, String)>,
+    /// When the request went onto the wire: after connection setup on a fresh
+    /// connection, or the dispatch time on a reused one.
+    pub sent_at: Instant,
+    /// Time spent opening a new connection (DNS, TCP, TLS) for this request, if any.
+    pub connect: Option<Duration>,
+}
+
+/// One fragment of a streamed tool call.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ToolCallDelta {
+    /// Position of the call in the response.
+    pub index: usize,
+    /// Call id, usually on the first fragment only.
+    pub id: Option<String>,
+    /// Function name, usually on the first fragment only.
+    pub name: Option<String>,
+    /// A piece of the JSON arguments string, exactly as the provider sent it.
+    pub arguments: String,
+}
+
+/// Token usage in one vocabulary for every provider.
+///
+/// `input` counts every input token billed, cached reads and cache writes included;
+/// `output` includes reasoning tokens. The parts stay visible in their own fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Usage {
+    /// All input tokens billed.
+    pub input: Option<u64>,
+    /// All output tokens, reasoning included.
+    pub output: Option<u64>,
+    /// Input tokens read from the provider's prompt cache (part of `input`).
+    pub cached_input: Option<u64>,
+    /// Input tokens written to the provider's prompt cache (part of `input`).
+    pub cache_write: Option<u64>,
+    /// Reasoning/thinking tokens (part of `output`).
+    pub reasoning: Option<u64>,
+}
+
+impl Usage {
+    /// Overlay a newer snapshot: every field it reports replaces ours.
+    pub fn merge(&mut self, newer: &Usage) {
+        fn take(slot: &mut Option<u64>, v: Option<u64>) {
+            if v.is_some() {
+                *slot = v;
+            }
+        }
+        take(&mut self.input, newer.input);
+        take(&mut self.output, newer.output);
+        take(&mut self.cached_input, newer.cached_input);
+        take(&mut self.cache_write, newer.cache_write);
+        take(&mut self.reasoning, newer.reasoning);
+    }
+
+    /// Whether any field is known.
+    pub fn is_empty(&self) -> bool {
+        *self == Usage::default()
+    }
+}
+
+/// Why generation stopped, normalized across providers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// Natural end or a stop sequence.
+    Stop,
+    /// The output limit (`max_tokens`) was reached.
+    Length,
+    /// The model asked for tool calls.
+    ToolCalls,
+    /// A safety system withheld or cut the answer.
+    ContentFilter,
+    /// The stream failed.
+    Error,
+    /// The user cancelled.
+    Cancelled,
+}
+
+impl FinishReason {
+    /// The stable lower-case name used in output and config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stop => "stop",
+            Self::Length => "length",
+            Self::ToolCalls => "tool_calls",
+            Self::ContentFilter => "content_filter",
+            Self::Error => "error",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// A finish reason plus the provider's own word for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finish {
+    /// Normalized reason.
+    pub reason: FinishReason,
+    /// The provider's raw value (`end_turn`, `MAX_TOKENS`, ...).
+    pub raw: Option<String>,
+}
+
+/// What kind of failure happened, so users and retry logic can act on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The API key's environment variable is not set.
+    MissingKey,
+    /// The target cannot be sent as configured (bad URL, bad header value).
+    Config,
+    /// No connection could be made.
+    Connect,
+    /// A timeout expired.
+    Timeout,
+    /// HTTP 429.
+    RateLimited,
+    /// HTTP 401/403.
+    Auth,
+    /// HTTP 400 for a prompt longer than the model's context window.
+    ContextLength,
+    /// Other HTTP 400/422.
+    InvalidRequest,
+    /// HTTP 404: unknown model or wrong base URL.
+    NotFound,
+    /// HTTP 529 or an `overloaded_error`.
+    Overloaded,
+    /// HTTP 5xx.
+    Server,
+    /// Any other non-success HTTP status.
+    Http,
+    /// The provider sent an error event inside a successful stream.
+    Stream,
+    /// The stream ended before its terminal marker.
+    Truncated,
+    /// The response was not in the expected format.
+    Malformed,
+}
+
+impl ErrorKind {
+    /// The stable snake_case name used in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MissingKey => "missing_key",
+            Self::Config => "config",
+            Self::Connect => "connect",
+            Self::Timeout => "timeout",
+            Self::RateLimited => "rate_limited",
+            Self::Auth => "auth",
+            Self::ContextLength => "context_length",
+            Self::InvalidRequest => "invalid_request",
+            Self::NotFound => "not_found",
+            Self::Overloaded => "overloaded",
+            Self::Server => "server",
+            Self::Http => "http",
+            Self::Stream => "stream",
+            Self::Truncated => "truncated",
+            Self::Malformed => "malformed",
+        }
+    }
+}
+
+/// A failure, described for a person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderError {
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// HTTP status, when the failure came with one.
+    pub http_status: Option<u16>,
+    /// One line: what happened and, where we know, what to do.
+    pub message: String,
+    /// Whether sending the same request again may succeed.
+    pub retryable: bool,
+    /// The raw error body, kept for debugging (never shown as the message).
+    pub raw_body: Option<String>,
+}
+
+impl ProviderError {
+    /// An error with no HTTP status and no body.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, http_status: None, message: message.into(), retryable: false, raw_body: None }
+    }
+}

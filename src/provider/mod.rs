@@ -1,0 +1,4 @@
+//! Provider adapters: normalized requests out, normalized events in.
+
+pub mod event;
+pub mod request;

@@ -1,0 +1,50 @@
+//! The normalized request: what the user asked, independent of any provider.
+
+use serde::Serialize;
+
+/// Who said a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The user.
+    User,
+    /// The model, in an earlier turn.
+    Assistant,
+}
+
+/// One turn of the conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Message {
+    /// Speaker.
+    pub role: Role,
+    /// Plain text content.
+    pub content: String,
+}
+
+impl Message {
+    /// A user turn.
+    pub fn user(content: impl Into<String>) -> Self {
+        Self { role: Role::User, content: content.into() }
+    }
+
+    /// An assistant turn.
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Self { role: Role::Assistant, content: content.into() }
+    }
+}
+
+/// A prompt: optional system prompt plus ordered turns.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ChatRequest {
+    /// System prompt, sent the way each provider expects it.
+    pub system: Option<String>,
+    /// Conversation turns, oldest first; the last one is normally the user's.
+    pub messages: Vec<Message>,
+}
+
+impl ChatRequest {
+    /// A single-turn request.
+    pub fn single(system: Option<String>, prompt: impl Into<String>) -> Self {
+        Self { system, messages: vec![Message::user(prompt)] }
+    }
+}
