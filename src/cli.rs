@@ -1,1 +1,190 @@
-//! cli (being written).
+//! Command line: `prism run`, `prism mock`, and the default demo.
+
+use std::io::{IsTerminal, Read};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, Target};
+use crate::engine::RunOptions;
+use crate::headless::{self, Format};
+use crate::provider::request::ChatRequest;
+
+/// Send one prompt to several LLM providers at once and measure every stream.
+#[derive(Debug, Parser)]
+#[command(name = "prism", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send a prompt to the configured targets and print the results.
+    Run(RunArgs),
+    /// Serve the mock provider endpoints (OpenAI, Anthropic, Gemini) on loopback.
+    Mock {
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:8089")]
+        addr: SocketAddr,
+    },
+}
+
+/// Options of `prism run`.
+#[derive(Debug, Args, Default)]
+pub struct RunArgs {
+    /// Config file (default: ./prism.toml, then $XDG_CONFIG_HOME/prism/config.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Use the built-in demo targets against an in-process mock server (no keys, no network).
+    #[arg(long, conflicts_with = "config")]
+    pub demo: bool,
+    /// Only these targets (repeatable); default all.
+    #[arg(long = "target", value_name = "NAME")]
+    pub targets: Vec<String>,
+    /// System prompt.
+    #[arg(long, value_name = "TEXT")]
+    pub system: Option<String>,
+    /// The prompt (default: --prompt-file, else standard input).
+    #[arg(long, value_name = "TEXT", conflicts_with = "prompt_file")]
+    pub prompt: Option<String>,
+    /// Read the prompt from a file.
+    #[arg(long, value_name = "FILE")]
+    pub prompt_file: Option<PathBuf>,
+    /// Output format (default: table on a terminal, jsonl otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+}
+
+/// A failure that means "bad usage or bad config": exit status 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+/// Run the parsed command line; returns the process exit status.
+pub async fn dispatch(cli: Cli) -> u8 {
+    let result = match cli.command {
+        Some(Command::Mock { addr }) => match crate::mock_server::serve_until_signal(addr).await {
+            Ok(()) => Ok(0),
+            Err(e) => Err(UsageError(format!("cannot serve on {addr}: {e}"))),
+        },
+        Some(Command::Run(args)) => run(args).await,
+        // The interactive workbench is not built yet; until then the default is the demo.
+        None => {
+            run(RunArgs {
+                demo: true,
+                ..RunArgs::default()
+            })
+            .await
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(UsageError(msg)) => {
+            eprintln!("prism: {msg}");
+            2
+        }
+    }
+}
+
+async fn run(args: RunArgs) -> Result<u8, UsageError> {
+    let prompt = read_prompt(&args)?;
+    let demo = if args.demo {
+        Some(
+            crate::demo::Demo::start()
+                .await
+                .map_err(|e| UsageError(format!("cannot start the demo mock server: {e}")))?,
+        )
+    } else {
+        None
+    };
+    let all_targets = match &demo {
+        Some(d) => d.targets(),
+        None => load_targets(args.config.as_deref())?,
+    };
+    let targets = select(all_targets, &args.targets)?;
+    let request = ChatRequest::single(args.system.clone(), prompt);
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
+        Format::Table
+    } else {
+        Format::Jsonl
+    });
+    let rows = headless::collect(&targets, &request, RunOptions::default()).await;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = headless::print(&rows, format, &mut stdout) {
+        // A closed pipe (`| head`) is the reader's choice, not our failure.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(UsageError(format!("cannot write results: {e}")));
+        }
+    }
+    if let Some(d) = demo {
+        d.stop().await;
+    }
+    Ok(headless::exit_code(&rows))
+}
+
+fn load_targets(explicit: Option<&std::path::Path>) -> Result<Vec<Target>, UsageError> {
+    let path = config::locate(explicit)
+        .map_err(|e| UsageError(e.to_string()))?
+        .ok_or_else(|| {
+            let searched: Vec<_> = config::search_paths()
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            UsageError(format!(
+                "no config file found (looked for {}); pass --config FILE, or try `prism run --demo`",
+                searched.join(", ")
+            ))
+        })?;
+    let cfg = config::load(&path).map_err(|e| UsageError(e.to_string()))?;
+    for w in &cfg.warnings {
+        eprintln!("warning: {}: {w}", cfg.path.display());
+    }
+    Ok(cfg.targets)
+}
+
+fn select(all: Vec<Target>, wanted: &[String]) -> Result<Vec<Target>, UsageError> {
+    if wanted.is_empty() {
+        return Ok(all);
+    }
+    if let Some(missing) = wanted.iter().find(|w| !all.iter().any(|t| &t.name == *w)) {
+        let names: Vec<_> = all.iter().map(|t| t.name.as_str()).collect();
+        return Err(UsageError(format!(
+            "no target named `{missing}`; known: {}",
+            names.join(", ")
+        )));
+    }
+    Ok(all.into_iter().filter(|t| wanted.contains(&t.name)).collect())
+}
+
+fn read_prompt(args: &RunArgs) -> Result<String, UsageError> {
+    if let Some(p) = &args.prompt {
+        return Ok(p.clone());
+    }
+    if let Some(path) = &args.prompt_file {
+        return std::fs::read_to_string(path)
+            .map_err(|e| UsageError(format!("{}: cannot read prompt: {e}", path.display())));
+    }
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        if args.demo {
+            return Ok(crate::demo::PROMPT.to_string());
+        }
+        return Err(UsageError(
+            "no prompt: pass --prompt TEXT, --prompt-file FILE, or pipe it on standard input".into(),
+        ));
+    }
+    let mut text = String::new();
+    stdin
+        .lock()
+        .read_to_string(&mut text)
+        .map_err(|e| UsageError(format!("cannot read the prompt from standard input: {e}")))?;
+    if text.trim().is_empty() {
+        if args.demo {
+            return Ok(crate::demo::PROMPT.to_string());
+        }
+        return Err(UsageError("the prompt on standard input is empty".into()));
+    }
+    Ok(text)
+}

@@ -1,1 +1,70 @@
-//! demo (being written).
+//! The built-in demo: real provider adapters pointed at an in-process mock server.
+//!
+//! Demo model names carry mock directives after `+` (first-token delay, speed, length),
+//! so the demo visibly compares three differently-behaving "providers". Nothing here
+//! touches the network or needs a key.
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use crate::config::{KeySource, Params, Target};
+use crate::mock_server::MockServer;
+use crate::provider::ProviderKind;
+
+/// Prompt used by the demo when none is given.
+pub const PROMPT: &str =
+    "Explain in a few paragraphs how streaming responses work in LLM APIs, with a short code example.";
+
+/// A running demo mock server.
+pub struct Demo {
+    server: MockServer,
+}
+
+impl Demo {
+    /// Start the mock server on an ephemeral loopback port.
+    pub async fn start() -> std::io::Result<Self> {
+        let server = MockServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
+        Ok(Self { server })
+    }
+
+    /// The demo targets: one of each real provider kind.
+    pub fn targets(&self) -> Vec<Target> {
+        let s = &self.server;
+        let t = |name: &str, provider, model: &str, base_url: String| Target {
+            name: name.into(),
+            provider,
+            model: model.into(),
+            base_url,
+            key: KeySource::Demo,
+            params: Params {
+                max_tokens: Some(512),
+                stream: true,
+                ..Params::default()
+            },
+        };
+        vec![
+            t(
+                "gpt-4o-mini",
+                ProviderKind::OpenAi,
+                "gpt-4o-mini-2024-07-18+ttft=180,tps=110,tokens=160",
+                s.openai_base(),
+            ),
+            t(
+                "claude-sonnet",
+                ProviderKind::Anthropic,
+                "claude-sonnet-4-20250514+ttft=420,tps=70,tokens=140",
+                s.anthropic_base(),
+            ),
+            t(
+                "gemini-flash",
+                ProviderKind::Gemini,
+                "gemini-2.5-flash+ttft=300,tps=160,tokens=180,reasoning=40",
+                s.gemini_base(),
+            ),
+        ]
+    }
+
+    /// Stop the server.
+    pub async fn stop(self) {
+        self.server.shutdown().await;
+    }
+}

@@ -1,1 +1,167 @@
-//! headless (being written).
+//! `prism run`: send once, wait for every target, print results for people or scripts.
+//!
+//! The printers consume the same [`Envelope`] stream the workbench does. JSON output is
+//! a stable contract (see README): one object per target, in config order.
+
+use std::io::{self, Write};
+
+use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
+
+use crate::config::Target;
+use crate::engine::metrics::TargetRun;
+use crate::engine::{RunOptions, fan_out};
+use crate::provider::request::ChatRequest;
+use crate::report::{ResultRow, row};
+
+/// Output format of `prism run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Answers, then one metrics row per target (default on a terminal).
+    Table,
+    /// One JSON array of result objects.
+    Json,
+    /// One JSON object per line, per target (default when piped).
+    Jsonl,
+}
+
+/// Send `request` to `targets`, wait for all of them, and return their results.
+/// Ctrl-C cancels every target; their partial answers are still returned.
+pub async fn collect(targets: &[Target], request: &ChatRequest, opts: RunOptions) -> Vec<ResultRow> {
+    let mut handle = fan_out(targets, request, opts).await;
+    let mut runs = vec![TargetRun::default(); targets.len()];
+    let mut open = targets.len();
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
+    let mut cancelled = false;
+    while open > 0 {
+        let env = tokio::select! {
+            r = &mut interrupted, if !cancelled => {
+                if r.is_ok() {
+                    handle.cancel_all();
+                }
+                cancelled = true;
+                continue;
+            }
+            env = handle.events.recv() => env,
+        };
+        let Some(env) = env else { break };
+        let run = &mut runs[env.target];
+        run.apply(env.at, &env.event);
+        if env.event.is_terminal() {
+            open -= 1;
+        }
+    }
+    handle.join().await;
+    // Local token estimates load a tokenizer table; do that off the async workers.
+    let (targets, request) = (targets.to_vec(), request.clone());
+    tokio::task::spawn_blocking(move || {
+        targets
+            .iter()
+            .zip(&runs)
+            .map(|(t, r)| row(t, &request, r))
+            .collect()
+    })
+    .await
+    .unwrap_or_default()
+}
+
+/// Print `rows` in `format`.
+pub fn print(rows: &[ResultRow], format: Format, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Jsonl => {
+            for r in rows {
+                serde_json::to_writer(&mut *out, r)?;
+                writeln!(out)?;
+            }
+        }
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, rows)?;
+            writeln!(out)?;
+        }
+        Format::Table => print_table(rows, out)?,
+    }
+    out.flush()
+}
+
+fn print_table(rows: &[ResultRow], out: &mut dyn Write) -> io::Result<()> {
+    for r in rows {
+        writeln!(out, "── {} · {} {} ──", r.target, r.provider, r.model)?;
+        if !r.text.is_empty() {
+            writeln!(out, "{}", r.text.trim_end())?;
+        }
+        for c in r.tool_calls.iter().flatten() {
+            writeln!(
+                out,
+                "[tool call] {}({})",
+                c.name.as_deref().unwrap_or("?"),
+                c.arguments
+            )?;
+        }
+        if let Some(e) = &r.error {
+            writeln!(out, "[{}] {}", e.kind, e.message)?;
+        }
+        writeln!(out)?;
+    }
+    let mut table = Table::new();
+    table
+        .load_style(presets::UTF8_HORIZONTAL_ONLY)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    table.set_header([
+        "target",
+        "status",
+        "TTFT ms",
+        "TTFB ms",
+        "total ms",
+        "ITL p50/p95 ms",
+        "tok/s",
+        "in",
+        "out",
+        "finish",
+        "http",
+        "request id",
+    ]);
+    for r in rows {
+        let est = if r.usage.source == "estimate" { "~" } else { "" };
+        let count = |n: Option<u64>| n.map_or("-".into(), |n| format!("{est}{n}"));
+        let itl = match (r.itl_ms.p50, r.itl_ms.p95) {
+            (Some(a), Some(b)) => format!("{a:.1}/{b:.1}"),
+            _ => "-".into(),
+        };
+        table.add_row([
+            r.target.clone(),
+            r.status.to_string(),
+            num(r.ttft_ms, 1),
+            num(r.ttfb_ms, 1),
+            num(r.total_ms, 1),
+            itl,
+            num(r.tokens_per_s, 1),
+            count(r.usage.input_tokens),
+            count(r.usage.output_tokens),
+            r.finish_reason.unwrap_or("-").to_string(),
+            r.http_status.map_or("-".into(), |s| s.to_string()),
+            r.request_id.clone().unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    for i in 2..9 {
+        if let Some(col) = table.column_mut(i) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    writeln!(out, "{table}")?;
+    if rows.iter().any(|r| r.usage.source == "estimate") {
+        writeln!(
+            out,
+            "~ local o200k estimate: the provider reported no usage for this target"
+        )?;
+    }
+    Ok(())
+}
+
+fn num(v: Option<f64>, places: usize) -> String {
+    v.map_or("-".into(), |v| format!("{v:.places$}"))
+}
+
+/// Exit status of a run: 0 when every target succeeded, 1 otherwise.
+pub fn exit_code(rows: &[ResultRow]) -> u8 {
+    u8::from(rows.iter().any(|r| r.status != "ok"))
+}

@@ -13,4 +13,5 @@ pub mod engine;
 pub mod headless;
 pub mod mock_server;
 pub mod provider;
+pub mod report;
 pub mod tokens;

@@ -1,1 +1,324 @@
-//! config (being written).
+//! Configuration: where it is looked up, how `[defaults]` merge into targets, and
+//! validation with `file:line:col` errors that name the offending key.
+//!
+//! Keys are never read from the file: a target names the environment variable that
+//! holds its key, and the key is read from the environment when a request is built.
+
+mod file;
+mod warnings;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+use toml::Spanned;
+
+use crate::provider::ProviderKind;
+use crate::provider::event::{ErrorKind, ProviderError};
+use crate::provider::secret::ApiKey;
+use file::{ConfigFile, TargetFile};
+pub use warnings::unpinned_model;
+
+/// A resolved, validated target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// Unique name shown on the pane.
+    pub name: String,
+    /// Wire protocol.
+    pub provider: ProviderKind,
+    /// Model id sent to the provider.
+    pub model: String,
+    /// Base URL (the provider's public one unless overridden).
+    pub base_url: String,
+    /// Where the API key comes from.
+    pub key: KeySource,
+    /// Generation parameters.
+    pub params: Params,
+}
+
+/// Generation parameters; `None` means "let the provider decide".
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Params {
+    pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
+    pub max_tokens: Option<u32>,
+    pub stop: Vec<String>,
+    pub seed: Option<i64>,
+    /// Stream the answer (default true).
+    pub stream: bool,
+    /// Passed through into the request body, merged over what Prism generates.
+    pub extra: Map<String, Value>,
+}
+
+/// Where a target's API key comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// The first of these environment variables that is set and non-empty.
+    Env(Vec<String>),
+    /// No key is sent (local OpenAI-compatible servers).
+    None,
+    /// The built-in demo: a placeholder the mock server accepts; not a secret.
+    Demo,
+}
+
+impl KeySource {
+    /// Read the key now. A missing variable fails this target only.
+    pub fn resolve(&self) -> Result<Option<ApiKey>, ProviderError> {
+        match self {
+            Self::None => Ok(None),
+            Self::Demo => Ok(Some(ApiKey::new("prism-demo-placeholder"))),
+            Self::Env(vars) => vars
+                .iter()
+                .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
+                .map(|k| Some(ApiKey::new(k.trim())))
+                .ok_or_else(|| {
+                    let names = vars
+                        .iter()
+                        .map(|v| format!("${v}"))
+                        .collect::<Vec<_>>()
+                        .join(" or ");
+                    ProviderError::new(ErrorKind::MissingKey, format!("no API key: set {names}"))
+                }),
+        }
+    }
+
+    /// The variable named in error messages (the first one).
+    pub fn env_name(&self) -> Option<&str> {
+        match self {
+            Self::Env(v) => v.first().map(String::as_str),
+            _ => None,
+        }
+    }
+}
+
+/// A loaded configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Targets in file order.
+    pub targets: Vec<Target>,
+    /// Things worth telling the user that do not stop a run.
+    pub warnings: Vec<String>,
+    /// The file it came from.
+    pub path: PathBuf,
+}
+
+/// Why a configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// `--config FILE` names a file that does not exist.
+    #[error("{}: cannot read config: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    /// A syntax, type or validation error at a position in the file.
+    #[error("{}:{line}:{col}: {message}", path.display())]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        col: usize,
+        message: String,
+    },
+}
+
+/// The first config file that exists: `explicit`, then `./prism.toml`, then
+/// `$XDG_CONFIG_HOME/prism/config.toml`. An explicit path must exist.
+pub fn locate(explicit: Option<&Path>) -> Result<Option<PathBuf>, ConfigError> {
+    if let Some(p) = explicit {
+        return match p.metadata() {
+            Ok(_) => Ok(Some(p.to_path_buf())),
+            Err(source) => Err(ConfigError::Read {
+                path: p.to_path_buf(),
+                source,
+            }),
+        };
+    }
+    Ok(search_paths().into_iter().find(|p| p.is_file()))
+}
+
+/// Where Prism looks for a config file when none is given.
+pub fn search_paths() -> Vec<PathBuf> {
+    let mut paths = vec![PathBuf::from("prism.toml")];
+    if let Ok(dirs) = etcetera::choose_base_strategy() {
+        use etcetera::BaseStrategy;
+        paths.push(dirs.config_dir().join("prism").join("config.toml"));
+    }
+    paths
+}
+
+/// Read and validate a config file.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(&text, path)
+}
+
+/// Validate config text; `path` is used in messages.
+pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let invalid = |offset: usize, message: String| {
+        let (line, col) = line_col(text, offset);
+        ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            col,
+            message,
+        }
+    };
+    let file: ConfigFile = toml::from_str(text).map_err(|e| {
+        let offset = e.span().map_or(0, |s| s.start);
+        invalid(offset, e.message().trim().to_string())
+    })?;
+    let defaults = match file.defaults {
+        Some(d) => {
+            if let Some(name) = &d.get_ref().name {
+                return Err(invalid(
+                    name.span().start,
+                    "`name` cannot be set in [defaults]: every target needs its own".into(),
+                ));
+            }
+            d.into_inner()
+        }
+        None => TargetFile::default(),
+    };
+    if file.target.is_empty() {
+        return Err(invalid(
+            text.len(),
+            "no [[target]] tables: add at least one (see README, Configuration)".into(),
+        ));
+    }
+    let mut targets: Vec<Target> = Vec::new();
+    let mut warnings = Vec::new();
+    for table in file.target {
+        let start = table.span().start;
+        let t = table.into_inner().with_defaults(&defaults);
+        let target = resolve(t, start, &mut warnings).map_err(|(at, msg)| invalid(at, msg))?;
+        if let Some(prev) = targets.iter().find(|p| p.name == target.name) {
+            return Err(invalid(
+                start,
+                format!("duplicate target name `{}`: names must be unique", prev.name),
+            ));
+        }
+        targets.push(target);
+    }
+    Ok(Config {
+        targets,
+        warnings,
+        path: path.to_path_buf(),
+    })
+}
+
+type Located = (usize, String);
+
+fn required(field: Option<Spanned<String>>, key: &str, table_at: usize) -> Result<Spanned<String>, Located> {
+    match field {
+        Some(v) if !v.get_ref().trim().is_empty() => Ok(v),
+        Some(v) => Err((v.span().start, format!("`{key}` must not be empty"))),
+        None => Err((table_at, format!("missing `{key}` in [[target]]"))),
+    }
+}
+
+fn resolve(t: TargetFile, table_at: usize, warnings: &mut Vec<String>) -> Result<Target, Located> {
+    let name = required(t.name, "name", table_at)?.into_inner();
+    let provider_s = required(t.provider, "provider", table_at)?;
+    let provider: ProviderKind = provider_s
+        .get_ref()
+        .parse()
+        .map_err(|e| (provider_s.span().start, format!("`provider`: {e}")))?;
+    let model = required(t.model, "model", table_at)?.into_inner();
+    let base_url = match (t.base_url, provider.default_base_url()) {
+        (Some(u), _) => {
+            let parsed = reqwest::Url::parse(u.get_ref())
+                .ok()
+                .filter(|p| matches!(p.scheme(), "http" | "https"));
+            if parsed.is_none() {
+                return Err((
+                    u.span().start,
+                    format!("`base_url` `{}` is not an http(s) URL", u.get_ref()),
+                ));
+            }
+            u.into_inner()
+        }
+        (None, Some(default)) => default.to_string(),
+        (None, None) => {
+            return Err((
+                table_at,
+                format!(
+                    "target `{name}`: provider `{provider}` needs `base_url` (e.g. http://localhost:11434/v1)"
+                ),
+            ));
+        }
+    };
+    let key = match t.api_key_env {
+        Some(v) => {
+            let s = v.get_ref();
+            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                return Err((
+                    v.span().start,
+                    format!(
+                        "`api_key_env` `{s}` is not an environment variable name (it takes the variable's name, never the key)"
+                    ),
+                ));
+            }
+            KeySource::Env(vec![v.into_inner()])
+        }
+        None if provider.default_key_envs().is_empty() => KeySource::None,
+        None => KeySource::Env(
+            provider
+                .default_key_envs()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        ),
+    };
+    let extra = match t.extra {
+        Some(table) => match serde_json::to_value(table) {
+            Ok(Value::Object(m)) => m,
+            _ => {
+                return Err((table_at, format!("target `{name}`: `extra` must be a table")));
+            }
+        },
+        None => Map::new(),
+    };
+    if let Some(w) = unpinned_model(provider, &model) {
+        warnings.push(format!("target `{name}`: {w}"));
+    }
+    if provider == ProviderKind::Anthropic && t.seed.is_some() {
+        warnings.push(format!(
+            "target `{name}`: Anthropic has no `seed` parameter; it is not sent"
+        ));
+    }
+    let params = Params {
+        temperature: t.temperature,
+        top_p: t.top_p,
+        max_tokens: t.max_tokens,
+        stop: t.stop.map(file::StopFile::into_vec).unwrap_or_default(),
+        seed: t.seed,
+        stream: t.stream.unwrap_or(true),
+        extra,
+    };
+    Ok(Target {
+        name,
+        provider,
+        model,
+        base_url,
+        key,
+        params,
+    })
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..text.floor_char_boundary(offset)];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({} {})", self.name, self.provider, self.model)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,135 @@
-//! engine (being written).
+//! Fan-out: one task per target, all released together, events tagged and timestamped.
+//!
+//! Every request is built (key read, body serialized) before any is sent, and the
+//! tasks wait on one barrier, so no target gets a head start. Each task owns its socket
+//! and stamps events as bytes arrive; consumers only ever see [`Envelope`]s.
+
+pub mod envelope;
+pub mod metrics;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::{Barrier, mpsc};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use envelope::{Envelope, RunId};
+
+use crate::config::Target;
+use crate::provider::client::TimedClient;
+use crate::provider::errors::ErrorContext;
+use crate::provider::event::{ErrorKind, ProviderError, StreamEvent};
+use crate::provider::request::ChatRequest;
+use crate::provider::stream::{self, Attempt, Timeouts};
+
+/// Options for one fan-out.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Tag stamped on every envelope, so a consumer can drop events of an old run.
+    pub run: RunId,
+    /// Time limits for each request.
+    pub timeouts: Timeouts,
+}
+
+/// A running fan-out: its events, and the means to cancel it.
+#[derive(Debug)]
+pub struct RunHandle {
+    /// Every event of every target, in arrival order per target.
+    pub events: mpsc::UnboundedReceiver<Envelope>,
+    all: CancellationToken,
+    each: Vec<CancellationToken>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl RunHandle {
+    /// Cancel one target; its connection closes at once and its text so far stays.
+    pub fn cancel(&self, target: usize) {
+        if let Some(t) = self.each.get(target) {
+            t.cancel();
+        }
+    }
+
+    /// Cancel every target.
+    pub fn cancel_all(&self) {
+        self.all.cancel();
+    }
+
+    /// Wait until every target task has finished (after its terminal event).
+    pub async fn join(self) {
+        for t in self.tasks {
+            // A panicking task already lost its target; the others are unaffected.
+            let _ = t.await;
+        }
+    }
+
+    /// Number of targets in this run.
+    pub fn len(&self) -> usize {
+        self.each.len()
+    }
+
+    /// Whether the run has no targets.
+    pub fn is_empty(&self) -> bool {
+        self.each.is_empty()
+    }
+}
+
+/// Send `request` to every target concurrently. Must be called inside a tokio runtime.
+pub async fn fan_out(targets: &[Target], request: &ChatRequest, opts: RunOptions) -> RunHandle {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let all = CancellationToken::new();
+    let barrier = Arc::new(Barrier::new(targets.len() + 1));
+    let mut each = Vec::with_capacity(targets.len());
+    let mut tasks = Vec::with_capacity(targets.len());
+    for (index, target) in targets.iter().enumerate() {
+        let cancel = all.child_token();
+        each.push(cancel.clone());
+        let prepared = prepare(target, request);
+        let (tx, barrier, target) = (tx.clone(), barrier.clone(), target.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let mut emit = |at: Instant, event: StreamEvent| {
+                // A closed receiver means nobody is listening any more; nothing to do.
+                let _ = tx.send(Envelope {
+                    run: opts.run,
+                    target: index,
+                    at,
+                    event,
+                });
+            };
+            match prepared {
+                Err(e) => emit(Instant::now(), StreamEvent::Failed(e)),
+                Ok((client, req)) => {
+                    let attempt = Attempt {
+                        client: &client,
+                        kind: target.provider,
+                        streaming: target.params.stream,
+                        cx: ErrorContext {
+                            model: &target.model,
+                            base_url: &target.base_url,
+                            key_env: target.key.env_name(),
+                        },
+                        timeouts: opts.timeouts,
+                    };
+                    stream::run(attempt, req, &cancel, &mut emit).await;
+                }
+            }
+        }));
+    }
+    barrier.wait().await;
+    RunHandle {
+        events: rx,
+        all,
+        each,
+        tasks,
+    }
+}
+
+/// Everything that can fail before sending: the key, the client, the request body.
+fn prepare(target: &Target, request: &ChatRequest) -> Result<(TimedClient, reqwest::Request), ProviderError> {
+    let key = target.key.resolve()?;
+    let client = TimedClient::new()
+        .map_err(|e| ProviderError::new(ErrorKind::Config, format!("cannot create an HTTP client: {e}")))?;
+    let req = crate::provider::build_request(&client.http, target, request, key.as_ref())?;
+    Ok((client, req))
+}

@@ -1,0 +1,82 @@
+//! Exact serde mirror of `prism.toml`. Unknown keys are errors (`deny_unknown_fields`),
+//! and the values that later validation may reject keep their source spans.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Values every target inherits unless it sets its own.
+    #[serde(default)]
+    pub defaults: Option<Spanned<TargetFile>>,
+    /// The targets, in the order they are shown and printed.
+    #[serde(default)]
+    pub target: Vec<Spanned<TargetFile>>,
+}
+
+/// One `[[target]]` table (or `[defaults]`): every field optional here, required-ness
+/// is checked after `[defaults]` are merged in.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetFile {
+    pub name: Option<Spanned<String>>,
+    pub provider: Option<Spanned<String>>,
+    pub model: Option<Spanned<String>>,
+    pub base_url: Option<Spanned<String>>,
+    pub api_key_env: Option<Spanned<String>>,
+    pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
+    pub max_tokens: Option<u32>,
+    pub stop: Option<StopFile>,
+    pub seed: Option<i64>,
+    pub stream: Option<bool>,
+    pub extra: Option<toml::Table>,
+}
+
+/// `stop = "END"` or `stop = ["END", "\n\n"]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum StopFile {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl StopFile {
+    pub fn into_vec(self) -> Vec<String> {
+        match self {
+            Self::One(s) => vec![s],
+            Self::Many(v) => v,
+        }
+    }
+}
+
+impl TargetFile {
+    /// Fill every field this table leaves unset from `defaults`.
+    pub fn with_defaults(mut self, d: &TargetFile) -> TargetFile {
+        macro_rules! inherit {
+            ($($f:ident),*) => { $( if self.$f.is_none() { self.$f = d.$f.clone(); } )* };
+        }
+        inherit!(
+            provider,
+            model,
+            base_url,
+            api_key_env,
+            temperature,
+            top_p,
+            max_tokens,
+            stop,
+            seed,
+            stream
+        );
+        self.extra = match (d.extra.clone(), self.extra) {
+            (Some(mut base), Some(own)) => {
+                base.extend(own);
+                Some(base)
+            }
+            (base, own) => own.or(base),
+        };
+        self
+    }
+}

@@ -1,0 +1,310 @@
+//! Folding one target's events into its answer and its numbers. Pure: no clock reads,
+//! no I/O, so every metric is tested with hand-made timestamps.
+//!
+//! Definitions (also in the README):
+//! - request sent: after connection setup on a fresh connection (DNS, TCP, TLS are
+//!   reported separately as `connect`), or at dispatch on a reused one;
+//! - TTFB: request sent → response headers;
+//! - TTFT: request sent → first event carrying content of any kind (text, reasoning
+//!   or a tool call); a role-only first chunk does not count;
+//! - TTFT (text): request sent → first visible text, when reasoning came first;
+//! - ITL: gaps between consecutive content events; events that arrived in the same
+//!   network read have a gap of 0 (that is what the client saw);
+//! - tokens/s: output tokens ÷ (last content event − first content event);
+//! - total: request sent → end of the response (or failure / cancellation).
+
+use std::time::{Duration, Instant};
+
+use crate::provider::event::{Finish, FinishReason, ProviderError, StreamEvent, Usage};
+
+/// How a target's stream ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Still running.
+    Running,
+    /// Completed after the provider's terminal marker.
+    Done,
+    /// Failed; partial text is kept.
+    Failed(ProviderError),
+    /// Cancelled by the user; partial text is kept.
+    Cancelled,
+}
+
+/// One assembled tool call.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ToolCall {
+    /// Provider call id.
+    pub id: Option<String>,
+    /// Function name.
+    pub name: Option<String>,
+    /// Arguments, concatenated exactly as sent.
+    pub arguments: String,
+}
+
+/// Latency distribution summary in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spread {
+    pub mean: f64,
+    pub p50: f64,
+    pub p95: f64,
+}
+
+/// Everything known about one target's run so far.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TargetRun {
+    pub dispatched_at: Option<Instant>,
+    pub sent_at: Option<Instant>,
+    pub connect: Option<Duration>,
+    pub headers_at: Option<Instant>,
+    pub http_status: Option<u16>,
+    pub request_id: Option<String>,
+    pub rate_limits: Vec<(String, String)>,
+    pub first_content_at: Option<Instant>,
+    pub first_text_at: Option<Instant>,
+    pub last_content_at: Option<Instant>,
+    pub ended_at: Option<Instant>,
+    /// Gaps between content events, in arrival order.
+    pub gaps: Vec<Duration>,
+    /// Content events received.
+    pub content_events: usize,
+    pub text: String,
+    pub reasoning: String,
+    pub tool_calls: Vec<ToolCall>,
+    /// Usage as reported by the provider (fields it never sent stay `None`).
+    pub usage: Usage,
+    pub finish: Option<Finish>,
+    pub outcome: Option<Outcome>,
+}
+
+impl TargetRun {
+    /// Fold one event that arrived at `at`.
+    pub fn apply(&mut self, at: Instant, event: &StreamEvent) {
+        if event.is_content() {
+            match self.last_content_at {
+                Some(prev) => self.gaps.push(at.saturating_duration_since(prev)),
+                None => self.first_content_at = Some(at),
+            }
+            self.last_content_at = Some(at);
+            self.content_events += 1;
+        }
+        match event {
+            StreamEvent::Dispatched => {
+                self.dispatched_at = Some(at);
+                self.outcome = Some(Outcome::Running);
+            }
+            StreamEvent::Started(s) => {
+                self.sent_at = Some(s.sent_at);
+                self.connect = s.connect;
+                self.headers_at = Some(at);
+                self.http_status = Some(s.http_status);
+                self.request_id.clone_from(&s.request_id);
+                self.rate_limits.clone_from(&s.rate_limits);
+            }
+            StreamEvent::TextDelta(t) => {
+                if self.first_text_at.is_none() && !t.is_empty() {
+                    self.first_text_at = Some(at);
+                }
+                self.text.push_str(t);
+            }
+            StreamEvent::ReasoningDelta(t) => self.reasoning.push_str(t),
+            StreamEvent::ToolCallDelta(d) => {
+                if self.tool_calls.len() <= d.index {
+                    self.tool_calls.resize_with(d.index + 1, ToolCall::default);
+                }
+                let call = &mut self.tool_calls[d.index];
+                if d.id.is_some() {
+                    call.id.clone_from(&d.id);
+                }
+                if d.name.is_some() {
+                    call.name.clone_from(&d.name);
+                }
+                call.arguments.push_str(&d.arguments);
+            }
+            StreamEvent::Usage(u) => self.usage.merge(u),
+            StreamEvent::Finish(f) => self.finish = Some(f.clone()),
+            StreamEvent::Done => self.end(at, Outcome::Done),
+            StreamEvent::Failed(e) => self.end(at, Outcome::Failed(e.clone())),
+            StreamEvent::Cancelled => self.end(at, Outcome::Cancelled),
+        }
+    }
+
+    fn end(&mut self, at: Instant, outcome: Outcome) {
+        self.ended_at = Some(at);
+        self.outcome = Some(outcome);
+    }
+
+    /// Whether a terminal event has arrived.
+    pub fn is_finished(&self) -> bool {
+        matches!(
+            self.outcome,
+            Some(Outcome::Done | Outcome::Failed(_) | Outcome::Cancelled)
+        )
+    }
+
+    /// The finish reason to report: the provider's, unless the stream failed or was
+    /// cancelled first.
+    pub fn finish_reason(&self) -> Option<(FinishReason, Option<&str>)> {
+        match &self.outcome {
+            Some(Outcome::Cancelled) => Some((FinishReason::Cancelled, None)),
+            Some(Outcome::Failed(_)) => Some((
+                FinishReason::Error,
+                self.finish.as_ref().and_then(|f| f.raw.as_deref()),
+            )),
+            _ => self.finish.as_ref().map(|f| (f.reason, f.raw.as_deref())),
+        }
+    }
+
+    fn since_sent(&self, at: Option<Instant>) -> Option<Duration> {
+        Some(at?.saturating_duration_since(self.sent_at?))
+    }
+
+    /// Request sent → first content of any kind.
+    pub fn ttft(&self) -> Option<Duration> {
+        self.since_sent(self.first_content_at)
+    }
+
+    /// Request sent → first visible text.
+    pub fn ttft_text(&self) -> Option<Duration> {
+        self.since_sent(self.first_text_at)
+    }
+
+    /// Request sent → response headers.
+    pub fn ttfb(&self) -> Option<Duration> {
+        self.since_sent(self.headers_at)
+    }
+
+    /// Request sent → end of response.
+    pub fn total(&self) -> Option<Duration> {
+        self.since_sent(self.ended_at)
+    }
+
+    /// Mean, median and 95th percentile of the gaps between content events.
+    pub fn itl(&self) -> Option<Spread> {
+        if self.gaps.is_empty() {
+            return None;
+        }
+        let mut ms: Vec<f64> = self.gaps.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+        ms.sort_by(f64::total_cmp);
+        let mean = ms.iter().sum::<f64>() / ms.len() as f64;
+        Some(Spread {
+            mean,
+            p50: nearest_rank(&ms, 0.50),
+            p95: nearest_rank(&ms, 0.95),
+        })
+    }
+
+    /// Output tokens ÷ the span from first to last content event; `None` when the span is
+    /// empty (one event, or a non-streamed body) or the count is unknown.
+    pub fn tokens_per_s(&self, output_tokens: Option<u64>) -> Option<f64> {
+        let span = self
+            .last_content_at?
+            .saturating_duration_since(self.first_content_at?);
+        let n = output_tokens?;
+        (span > Duration::ZERO).then(|| n as f64 / span.as_secs_f64())
+    }
+}
+
+/// Nearest-rank percentile of sorted values (`q` in 0..=1).
+fn nearest_rank(sorted: &[f64], q: f64) -> f64 {
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::event::{ResponseStart, ToolCallDelta};
+
+    fn ms(base: Instant, n: u64) -> Instant {
+        base + Duration::from_millis(n)
+    }
+
+    fn started(base: Instant, sent: u64) -> StreamEvent {
+        StreamEvent::Started(ResponseStart {
+            http_status: 200,
+            request_id: Some("req_1".into()),
+            rate_limits: vec![],
+            sent_at: ms(base, sent),
+            connect: Some(Duration::from_millis(sent)),
+        })
+    }
+
+    #[test]
+    fn ttft_counts_from_request_sent_and_ignores_empty_deltas() {
+        let t = Instant::now();
+        let mut r = TargetRun::default();
+        r.apply(t, &StreamEvent::Dispatched);
+        r.apply(ms(t, 30), &started(t, 10));
+        r.apply(ms(t, 40), &StreamEvent::TextDelta(String::new()));
+        r.apply(ms(t, 210), &StreamEvent::TextDelta("Hi".into()));
+        r.apply(ms(t, 230), &StreamEvent::TextDelta(" there".into()));
+        r.apply(ms(t, 230), &StreamEvent::TextDelta("!".into()));
+        r.apply(ms(t, 290), &StreamEvent::TextDelta(" ok".into()));
+        r.apply(ms(t, 300), &StreamEvent::Done);
+        assert_eq!(r.ttft(), Some(Duration::from_millis(200)));
+        assert_eq!(r.ttfb(), Some(Duration::from_millis(20)));
+        assert_eq!(r.total(), Some(Duration::from_millis(290)));
+        let itl = r.itl().unwrap();
+        assert_eq!((itl.p50, itl.p95), (20.0, 60.0));
+        assert!((itl.mean - 80.0 / 3.0).abs() < 1e-9);
+        // 4 output tokens over 80 ms
+        assert_eq!(r.tokens_per_s(Some(4)), Some(50.0));
+        assert_eq!(r.text, "Hi there! ok");
+    }
+
+    #[test]
+    fn reasoning_first_gives_two_ttfts() {
+        let t = Instant::now();
+        let mut r = TargetRun::default();
+        r.apply(t, &started(t, 0));
+        r.apply(ms(t, 100), &StreamEvent::ReasoningDelta("hmm".into()));
+        r.apply(ms(t, 900), &StreamEvent::TextDelta("A".into()));
+        assert_eq!(r.ttft(), Some(Duration::from_millis(100)));
+        assert_eq!(r.ttft_text(), Some(Duration::from_millis(900)));
+    }
+
+    #[test]
+    fn tool_calls_assemble_and_count_as_content() {
+        let t = Instant::now();
+        let mut r = TargetRun::default();
+        r.apply(t, &started(t, 0));
+        let d = |id: Option<&str>, args: &str| {
+            StreamEvent::ToolCallDelta(ToolCallDelta {
+                index: 0,
+                id: id.map(Into::into),
+                name: id.map(|_| "f".into()),
+                arguments: args.into(),
+            })
+        };
+        r.apply(ms(t, 50), &d(Some("call_1"), ""));
+        r.apply(ms(t, 60), &d(None, "{\"a\":"));
+        r.apply(ms(t, 70), &d(None, "1}"));
+        assert_eq!(r.ttft(), Some(Duration::from_millis(50)));
+        assert_eq!(
+            r.tool_calls,
+            vec![ToolCall {
+                id: Some("call_1".into()),
+                name: Some("f".into()),
+                arguments: "{\"a\":1}".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn unknown_numbers_stay_unknown() {
+        let t = Instant::now();
+        let mut r = TargetRun::default();
+        r.apply(
+            t,
+            &StreamEvent::Failed(ProviderError::new(
+                crate::provider::event::ErrorKind::MissingKey,
+                "no key",
+            )),
+        );
+        assert_eq!(
+            (r.ttft(), r.total(), r.itl(), r.tokens_per_s(Some(3))),
+            (None, None, None, None)
+        );
+        assert_eq!(r.finish_reason(), Some((FinishReason::Error, None)));
+    }
+}

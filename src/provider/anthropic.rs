@@ -1,0 +1,390 @@
+//! Anthropic Messages.
+//!
+//! `message_start` carries input usage split three ways (uncached, cache read, cache
+//! write); `message_delta` carries the stop reason and a *cumulative* output count, so
+//! usage is re-sent whole each time rather than added. A mid-stream `event: error`
+//! (overloaded, for instance) ends the stream as a failure after HTTP 200.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value, json};
+
+use super::body::{merge_extra, parse_json, put, uint};
+use super::errors;
+use super::event::{ErrorKind, Finish, FinishReason, ProviderError, StreamEvent, ToolCallDelta, Usage};
+use super::openai::{bad_key, build_error};
+use super::request::{ChatRequest, Role};
+use super::secret::ApiKey;
+use crate::config::Target;
+
+/// The API version header Prism speaks.
+pub const API_VERSION: &str = "2023-06-01";
+
+/// Anthropic requires `max_tokens`; this is sent when the config sets none.
+pub const DEFAULT_MAX_TOKENS: u32 = 4096;
+
+/// Build `POST {base}/v1/messages`.
+pub fn build(
+    client: &reqwest::Client,
+    target: &Target,
+    request: &ChatRequest,
+    key: Option<&ApiKey>,
+) -> Result<reqwest::Request, ProviderError> {
+    let messages: Vec<Value> = request
+        .messages
+        .iter()
+        .map(|m| {
+            let role = match m.role {
+                Role::User => "user",
+                Role::Assistant => "assistant",
+            };
+            json!({"role": role, "content": m.content})
+        })
+        .collect();
+    let p = &target.params;
+    let mut body = Map::new();
+    body.insert("model".into(), target.model.clone().into());
+    body.insert(
+        "max_tokens".into(),
+        p.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS).into(),
+    );
+    put(&mut body, "system", request.system.clone());
+    body.insert("messages".into(), messages.into());
+    put(&mut body, "temperature", p.temperature);
+    put(&mut body, "top_p", p.top_p);
+    if !p.stop.is_empty() {
+        body.insert("stop_sequences".into(), p.stop.clone().into());
+    }
+    if p.stream {
+        body.insert("stream".into(), true.into());
+    }
+    merge_extra(&mut body, &p.extra);
+
+    let url = format!("{}/v1/messages", target.base_url.trim_end_matches('/'));
+    let mut rb = client
+        .post(url)
+        .header("anthropic-version", API_VERSION)
+        .json(&Value::Object(body));
+    if let Some(key) = key {
+        rb = rb.header("x-api-key", key.header_value("").map_err(|_| bad_key())?);
+    }
+    rb.build().map_err(|e| build_error(&e))
+}
+
+/// What a content block index holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Block {
+    Text,
+    Thinking,
+    Tool(usize),
+    Other,
+}
+
+/// Messages stream state.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    /// `message_stop` arrived.
+    pub saw_stop: bool,
+    blocks: HashMap<u64, Block>,
+    tools: usize,
+    uncached_input: Option<u64>,
+    cache_read: Option<u64>,
+    cache_write: Option<u64>,
+}
+
+impl Decoder {
+    /// One SSE event.
+    pub fn on_sse(
+        &mut self,
+        event: &str,
+        data: &str,
+        out: &mut Vec<StreamEvent>,
+    ) -> Result<(), ProviderError> {
+        if event == "ping" {
+            return Ok(());
+        }
+        let v = parse_json(data, &format!("the `{event}` event"))?;
+        // The `type` inside the data is authoritative; the SSE event name mirrors it.
+        let kind = v.get("type").and_then(Value::as_str).unwrap_or(event);
+        match kind {
+            "message_start" => {
+                if let Some(u) = v.get("message").and_then(|m| m.get("usage")) {
+                    // message_start's output_tokens is a placeholder, not a count.
+                    self.input_usage(u, out);
+                }
+            }
+            "content_block_start" => self.block_start(&v, out),
+            "content_block_delta" => self.block_delta(&v, out),
+            "message_delta" => {
+                if let Some(raw) = v
+                    .get("delta")
+                    .and_then(|d| d.get("stop_reason"))
+                    .and_then(Value::as_str)
+                {
+                    out.push(StreamEvent::Finish(Finish {
+                        reason: map_stop(raw),
+                        raw: Some(raw.into()),
+                    }));
+                }
+                if let Some(u) = v.get("usage") {
+                    if u.get("input_tokens").is_some_and(|x| !x.is_null()) {
+                        self.input_usage(u, out);
+                    }
+                    if let Some(n) = uint(u, "output_tokens") {
+                        out.push(StreamEvent::Usage(Usage {
+                            output: Some(n),
+                            ..Usage::default()
+                        }));
+                    }
+                }
+            }
+            "message_stop" => self.saw_stop = true,
+            "error" => return Err(in_band_error(&v)),
+            // content_block_stop, and event types added after this was written.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A whole `message` object.
+    pub fn on_body(&mut self, body: &str, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
+        let v = parse_json(body, "the response body")?;
+        if v.get("type").and_then(Value::as_str) == Some("error") {
+            return Err(in_band_error(&v));
+        }
+        let blocks = v
+            .get("content")
+            .and_then(Value::as_array)
+            .ok_or_else(|| ProviderError::new(ErrorKind::Malformed, "the response has no `content` array"))?;
+        for b in blocks {
+            match b.get("type").and_then(Value::as_str) {
+                Some("text") => push_text(b, "text", out, StreamEvent::TextDelta),
+                Some("thinking") => push_text(b, "thinking", out, StreamEvent::ReasoningDelta),
+                Some("tool_use") => {
+                    out.push(StreamEvent::ToolCallDelta(ToolCallDelta {
+                        index: self.tools,
+                        id: b.get("id").and_then(Value::as_str).map(str::to_string),
+                        name: b.get("name").and_then(Value::as_str).map(str::to_string),
+                        arguments: b.get("input").map(Value::to_string).unwrap_or_default(),
+                    }));
+                    self.tools += 1;
+                }
+                _ => {}
+            }
+        }
+        if let Some(raw) = v.get("stop_reason").and_then(Value::as_str) {
+            out.push(StreamEvent::Finish(Finish {
+                reason: map_stop(raw),
+                raw: Some(raw.into()),
+            }));
+        }
+        if let Some(u) = v.get("usage") {
+            self.input_usage(u, out);
+            if let Some(n) = uint(u, "output_tokens") {
+                out.push(StreamEvent::Usage(Usage {
+                    output: Some(n),
+                    ..Usage::default()
+                }));
+            }
+        }
+        self.saw_stop = true;
+        Ok(())
+    }
+
+    fn input_usage(&mut self, u: &Value, out: &mut Vec<StreamEvent>) {
+        self.uncached_input = uint(u, "input_tokens").or(self.uncached_input);
+        self.cache_read = uint(u, "cache_read_input_tokens").or(self.cache_read);
+        self.cache_write = uint(u, "cache_creation_input_tokens").or(self.cache_write);
+        let Some(uncached) = self.uncached_input else {
+            return;
+        };
+        // Anthropic bills cached reads and writes on top of `input_tokens`.
+        let input = uncached + self.cache_read.unwrap_or(0) + self.cache_write.unwrap_or(0);
+        out.push(StreamEvent::Usage(Usage {
+            input: Some(input),
+            cached_input: self.cache_read,
+            cache_write: self.cache_write,
+            ..Usage::default()
+        }));
+    }
+
+    fn block_start(&mut self, v: &Value, out: &mut Vec<StreamEvent>) {
+        let index = uint(v, "index").unwrap_or(0);
+        let Some(cb) = v.get("content_block") else {
+            return;
+        };
+        let block = match cb.get("type").and_then(Value::as_str) {
+            Some("text") => {
+                push_text(cb, "text", out, StreamEvent::TextDelta);
+                Block::Text
+            }
+            Some("thinking") => Block::Thinking,
+            Some("tool_use") => {
+                let i = self.tools;
+                self.tools += 1;
+                out.push(StreamEvent::ToolCallDelta(ToolCallDelta {
+                    index: i,
+                    id: cb.get("id").and_then(Value::as_str).map(str::to_string),
+                    name: cb.get("name").and_then(Value::as_str).map(str::to_string),
+                    arguments: String::new(),
+                }));
+                Block::Tool(i)
+            }
+            _ => Block::Other,
+        };
+        self.blocks.insert(index, block);
+    }
+
+    fn block_delta(&mut self, v: &Value, out: &mut Vec<StreamEvent>) {
+        let index = uint(v, "index").unwrap_or(0);
+        let Some(d) = v.get("delta") else { return };
+        match d.get("type").and_then(Value::as_str) {
+            Some("text_delta") => push_text(d, "text", out, StreamEvent::TextDelta),
+            Some("thinking_delta") => push_text(d, "thinking", out, StreamEvent::ReasoningDelta),
+            Some("input_json_delta") => {
+                let tool = match self.blocks.get(&index) {
+                    Some(Block::Tool(i)) => *i,
+                    _ => return,
+                };
+                if let Some(p) = d
+                    .get("partial_json")
+                    .and_then(Value::as_str)
+                    .filter(|p| !p.is_empty())
+                {
+                    out.push(StreamEvent::ToolCallDelta(ToolCallDelta {
+                        index: tool,
+                        arguments: p.to_string(),
+                        ..ToolCallDelta::default()
+                    }));
+                }
+            }
+            // signature_delta, citations_delta: nothing to show.
+            _ => {}
+        }
+    }
+}
+
+fn push_text(v: &Value, key: &str, out: &mut Vec<StreamEvent>, make: fn(String) -> StreamEvent) {
+    if let Some(t) = v.get(key).and_then(Value::as_str).filter(|t| !t.is_empty()) {
+        out.push(make(t.to_string()));
+    }
+}
+
+/// Map Anthropic stop reasons.
+pub fn map_stop(raw: &str) -> FinishReason {
+    match raw {
+        "max_tokens" | "model_context_window_exceeded" => FinishReason::Length,
+        "tool_use" => FinishReason::ToolCalls,
+        "refusal" => FinishReason::ContentFilter,
+        // end_turn, stop_sequence, pause_turn
+        _ => FinishReason::Stop,
+    }
+}
+
+fn in_band_error(v: &Value) -> ProviderError {
+    let err = v.get("error");
+    let kind_s = err
+        .and_then(|e| e.get("type"))
+        .and_then(Value::as_str)
+        .unwrap_or("error");
+    let msg = err
+        .and_then(|e| e.get("message"))
+        .and_then(Value::as_str)
+        .unwrap_or("no message");
+    let overloaded = kind_s == "overloaded_error";
+    ProviderError {
+        kind: if overloaded {
+            ErrorKind::Overloaded
+        } else {
+            ErrorKind::Stream
+        },
+        http_status: None,
+        message: errors::one_line(&format!("error inside the stream: {kind_s}: {msg}")),
+        retryable: overloaded || kind_s == "api_error",
+        raw_body: Some(v.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_sequence_with_cache_usage_and_tool_use() {
+        let events = [
+            (
+                "message_start",
+                r#"{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"model":"claude-x","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":10,"cache_creation_input_tokens":100,"cache_read_input_tokens":1000,"output_tokens":1}}}"#,
+            ),
+            (
+                "content_block_start",
+                r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
+            ),
+            ("ping", r#"{"type": "ping"}"#),
+            (
+                "content_block_delta",
+                r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}"#,
+            ),
+            ("content_block_stop", r#"{"type":"content_block_stop","index":0}"#),
+            (
+                "content_block_start",
+                r#"{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{}}}"#,
+            ),
+            (
+                "content_block_delta",
+                r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"a\":1}"}}"#,
+            ),
+            (
+                "message_delta",
+                r#"{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":15}}"#,
+            ),
+            ("message_stop", r#"{"type":"message_stop"}"#),
+        ];
+        let mut d = Decoder::default();
+        let mut out = Vec::new();
+        for (e, data) in events {
+            d.on_sse(e, data, &mut out).unwrap();
+        }
+        assert!(d.saw_stop);
+        let mut usage = Usage::default();
+        for ev in &out {
+            if let StreamEvent::Usage(u) = ev {
+                usage.merge(u);
+            }
+        }
+        assert_eq!(
+            usage,
+            Usage {
+                input: Some(1110),
+                output: Some(15),
+                cached_input: Some(1000),
+                cache_write: Some(100),
+                reasoning: None
+            }
+        );
+        assert!(out.contains(&StreamEvent::TextDelta("Hi".into())));
+        assert!(out.contains(&StreamEvent::ToolCallDelta(ToolCallDelta {
+            index: 0,
+            arguments: "{\"a\":1}".into(),
+            ..Default::default()
+        })));
+        assert!(out.contains(&StreamEvent::Finish(Finish {
+            reason: FinishReason::ToolCalls,
+            raw: Some("tool_use".into())
+        })));
+    }
+
+    #[test]
+    fn mid_stream_overloaded_error_fails_retryably() {
+        let mut d = Decoder::default();
+        let e = d
+            .on_sse(
+                "error",
+                r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+                &mut Vec::new(),
+            )
+            .unwrap_err();
+        assert_eq!((e.kind, e.retryable), (ErrorKind::Overloaded, true));
+        assert_eq!(e.message, "error inside the stream: overloaded_error: Overloaded");
+    }
+}

@@ -1,0 +1,281 @@
+//! Google Gemini API (`generateContent` / `streamGenerateContent?alt=sse`).
+//!
+//! The key goes in the `x-goog-api-key` header, never the URL (URLs end up in logs).
+//! Usage reports thoughts separately from candidates, so `output` adds them up. A
+//! stream is complete once a candidate carries a `finishReason`, or the prompt itself
+//! was blocked (`promptFeedback.blockReason`).
+
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use serde_json::{Map, Value, json};
+
+use super::body::{merge_extra, parse_json, put, uint};
+use super::errors;
+use super::event::{ErrorKind, Finish, FinishReason, ProviderError, StreamEvent, ToolCallDelta, Usage};
+use super::openai::{bad_key, build_error};
+use super::request::{ChatRequest, Role};
+use super::secret::ApiKey;
+use crate::config::Target;
+
+/// Characters escaped in the model path segment (`:` is kept: it separates the method).
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'/')
+    .add(b'%');
+
+/// Build `POST {base}/v1beta/models/{model}:streamGenerateContent?alt=sse` (or
+/// `:generateContent` when streaming is off).
+pub fn build(
+    client: &reqwest::Client,
+    target: &Target,
+    request: &ChatRequest,
+    key: Option<&ApiKey>,
+) -> Result<reqwest::Request, ProviderError> {
+    let contents: Vec<Value> = request
+        .messages
+        .iter()
+        .map(|m| {
+            let role = match m.role {
+                Role::User => "user",
+                Role::Assistant => "model",
+            };
+            json!({"role": role, "parts": [{"text": m.content}]})
+        })
+        .collect();
+    let p = &target.params;
+    let mut config = Map::new();
+    put(&mut config, "maxOutputTokens", p.max_tokens);
+    put(&mut config, "temperature", p.temperature);
+    put(&mut config, "topP", p.top_p);
+    put(&mut config, "seed", p.seed);
+    if !p.stop.is_empty() {
+        config.insert("stopSequences".into(), p.stop.clone().into());
+    }
+    let mut body = Map::new();
+    body.insert("contents".into(), contents.into());
+    if let Some(system) = &request.system {
+        body.insert("systemInstruction".into(), json!({"parts": [{"text": system}]}));
+    }
+    if !config.is_empty() {
+        body.insert("generationConfig".into(), config.into());
+    }
+    merge_extra(&mut body, &p.extra);
+
+    let model = utf8_percent_encode(&target.model, SEGMENT);
+    let base = target.base_url.trim_end_matches('/');
+    let url = if p.stream {
+        format!("{base}/v1beta/models/{model}:streamGenerateContent?alt=sse")
+    } else {
+        format!("{base}/v1beta/models/{model}:generateContent")
+    };
+    let mut rb = client.post(url).json(&Value::Object(body));
+    if let Some(key) = key {
+        rb = rb.header("x-goog-api-key", key.header_value("").map_err(|_| bad_key())?);
+    }
+    rb.build().map_err(|e| build_error(&e))
+}
+
+/// generateContent stream state.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    /// A candidate finished or the prompt was blocked.
+    pub saw_finish: bool,
+    tools: usize,
+    /// The response id from the body, Google's closest thing to a request id.
+    pub response_id: Option<String>,
+}
+
+impl Decoder {
+    /// One `data:` payload: a `GenerateContentResponse`.
+    pub fn on_sse(&mut self, data: &str, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
+        let v = parse_json(data, "a stream chunk")?;
+        self.response(&v, out)
+    }
+
+    /// A whole `GenerateContentResponse`.
+    pub fn on_body(&mut self, body: &str, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
+        let v = parse_json(body, "the response body")?;
+        self.response(&v, out)
+    }
+
+    fn response(&mut self, v: &Value, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
+        if v.get("error").is_some() {
+            let b = errors::parse_error_body(&v.to_string()).unwrap_or_default();
+            let text = [b.kind, b.message]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(": ");
+            return Err(ProviderError {
+                kind: ErrorKind::Stream,
+                http_status: None,
+                message: errors::one_line(&format!("error inside the stream: {text}")),
+                retryable: text.contains("UNAVAILABLE") || text.contains("INTERNAL"),
+                raw_body: Some(v.to_string()),
+            });
+        }
+        if self.response_id.is_none() {
+            self.response_id = v.get("responseId").and_then(Value::as_str).map(str::to_string);
+        }
+        let candidate = v
+            .get("candidates")
+            .and_then(Value::as_array)
+            .and_then(|c| c.first());
+        if let Some(c) = candidate {
+            self.parts(c, out);
+            if let Some(raw) = c.get("finishReason").and_then(Value::as_str) {
+                self.saw_finish = true;
+                let reason = match map_finish(raw) {
+                    // Gemini says STOP after function calls; callers compare on tool_calls.
+                    FinishReason::Stop if self.tools > 0 => FinishReason::ToolCalls,
+                    r => r,
+                };
+                out.push(StreamEvent::Finish(Finish {
+                    reason,
+                    raw: Some(raw.into()),
+                }));
+            }
+        } else if let Some(block) = v
+            .get("promptFeedback")
+            .and_then(|f| f.get("blockReason"))
+            .and_then(Value::as_str)
+        {
+            self.saw_finish = true;
+            out.push(StreamEvent::Finish(Finish {
+                reason: FinishReason::ContentFilter,
+                raw: Some(format!("blockReason:{block}")),
+            }));
+        }
+        if let Some(u) = v.get("usageMetadata") {
+            let thoughts = uint(u, "thoughtsTokenCount");
+            let candidates = uint(u, "candidatesTokenCount");
+            let output = match (candidates, thoughts) {
+                (None, None) => None,
+                (c, t) => Some(c.unwrap_or(0) + t.unwrap_or(0)),
+            };
+            let prompt = uint(u, "promptTokenCount");
+            let tool_prompt = uint(u, "toolUsePromptTokenCount").unwrap_or(0);
+            out.push(StreamEvent::Usage(Usage {
+                input: prompt.map(|p| p + tool_prompt),
+                output,
+                cached_input: uint(u, "cachedContentTokenCount"),
+                cache_write: None,
+                reasoning: thoughts,
+            }));
+        }
+        Ok(())
+    }
+
+    fn parts(&mut self, candidate: &Value, out: &mut Vec<StreamEvent>) {
+        let parts = candidate
+            .get("content")
+            .and_then(|c| c.get("parts"))
+            .and_then(Value::as_array);
+        for part in parts.into_iter().flatten() {
+            if let Some(t) = part.get("text").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+                let thought = part.get("thought").and_then(Value::as_bool).unwrap_or(false);
+                out.push(if thought {
+                    StreamEvent::ReasoningDelta(t.to_string())
+                } else {
+                    StreamEvent::TextDelta(t.to_string())
+                });
+            }
+            if let Some(call) = part.get("functionCall") {
+                out.push(StreamEvent::ToolCallDelta(ToolCallDelta {
+                    index: self.tools,
+                    id: call.get("id").and_then(Value::as_str).map(str::to_string),
+                    name: call.get("name").and_then(Value::as_str).map(str::to_string),
+                    arguments: call
+                        .get("args")
+                        .map(Value::to_string)
+                        .unwrap_or_else(|| "{}".into()),
+                }));
+                self.tools += 1;
+            }
+        }
+    }
+}
+
+/// Map Gemini finish reasons.
+pub fn map_finish(raw: &str) -> FinishReason {
+    match raw {
+        "STOP" => FinishReason::Stop,
+        "MAX_TOKENS" => FinishReason::Length,
+        "SAFETY"
+        | "RECITATION"
+        | "BLOCKLIST"
+        | "PROHIBITED_CONTENT"
+        | "SPII"
+        | "IMAGE_SAFETY"
+        | "IMAGE_PROHIBITED_CONTENT"
+        | "IMAGE_RECITATION" => FinishReason::ContentFilter,
+        // LANGUAGE, OTHER, MALFORMED_FUNCTION_CALL, UNEXPECTED_TOOL_CALL, TOO_MANY_TOOL_CALLS,
+        // FINISH_REASON_UNSPECIFIED and anything newer: generation did not end normally.
+        _ => FinishReason::Error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thoughts_are_reasoning_and_counted_in_output() {
+        let mut d = Decoder::default();
+        let mut out = Vec::new();
+        d.on_sse(r#"{"candidates":[{"content":{"parts":[{"text":"hmm","thought":true}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":8,"totalTokenCount":20,"thoughtsTokenCount":12},"modelVersion":"gemini-x","responseId":"r1"}"#, &mut out).unwrap();
+        d.on_sse(r#"{"candidates":[{"content":{"parts":[{"text":"Hi"}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":8,"candidatesTokenCount":2,"totalTokenCount":22,"cachedContentTokenCount":4,"thoughtsTokenCount":12}}"#, &mut out).unwrap();
+        assert!(d.saw_finish);
+        assert_eq!(d.response_id.as_deref(), Some("r1"));
+        assert_eq!(out[0], StreamEvent::ReasoningDelta("hmm".into()));
+        assert_eq!(
+            out.last(),
+            Some(&StreamEvent::Usage(Usage {
+                input: Some(8),
+                output: Some(14),
+                cached_input: Some(4),
+                cache_write: None,
+                reasoning: Some(12)
+            }))
+        );
+    }
+
+    #[test]
+    fn blocked_prompt_finishes_as_content_filter() {
+        let mut d = Decoder::default();
+        let mut out = Vec::new();
+        d.on_sse(r#"{"promptFeedback":{"blockReason":"SAFETY"},"usageMetadata":{"promptTokenCount":5,"totalTokenCount":5}}"#, &mut out).unwrap();
+        assert!(d.saw_finish);
+        assert_eq!(
+            out[0],
+            StreamEvent::Finish(Finish {
+                reason: FinishReason::ContentFilter,
+                raw: Some("blockReason:SAFETY".into())
+            })
+        );
+    }
+
+    #[test]
+    fn function_call_then_stop_is_tool_calls() {
+        let mut d = Decoder::default();
+        let mut out = Vec::new();
+        d.on_sse(r#"{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{"a":1}}}],"role":"model"},"finishReason":"STOP","index":0}]}"#, &mut out).unwrap();
+        assert_eq!(
+            out[0],
+            StreamEvent::ToolCallDelta(ToolCallDelta {
+                index: 0,
+                id: None,
+                name: Some("f".into()),
+                arguments: "{\"a\":1}".into()
+            })
+        );
+        assert!(matches!(&out[1], StreamEvent::Finish(f) if f.reason == FinishReason::ToolCalls));
+    }
+}

@@ -1,0 +1,304 @@
+//! OpenAI Chat Completions (and the many servers that copy it).
+//!
+//! Streaming sends `stream_options.include_usage`, so the last data chunk before
+//! `[DONE]` carries usage with an empty `choices` array. Servers that ignore the option
+//! simply send no usage; the engine then counts locally and marks the count an estimate.
+
+use serde_json::{Map, Value, json};
+
+use super::body::{merge_extra, parse_json, put, uint};
+use super::event::{ErrorKind, Finish, FinishReason, ProviderError, StreamEvent, ToolCallDelta, Usage};
+use super::request::{ChatRequest, Role};
+use super::secret::ApiKey;
+use super::{ProviderKind, errors};
+use crate::config::Target;
+
+/// Build `POST {base}/chat/completions`.
+pub fn build(
+    client: &reqwest::Client,
+    target: &Target,
+    request: &ChatRequest,
+    key: Option<&ApiKey>,
+) -> Result<reqwest::Request, ProviderError> {
+    let mut messages = Vec::new();
+    if let Some(system) = &request.system {
+        messages.push(json!({"role": "system", "content": system}));
+    }
+    for m in &request.messages {
+        let role = match m.role {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        };
+        messages.push(json!({"role": role, "content": m.content}));
+    }
+    let p = &target.params;
+    let mut body = Map::new();
+    body.insert("model".into(), target.model.clone().into());
+    body.insert("messages".into(), messages.into());
+    // OpenAI deprecated `max_tokens` (o-series reject it); compatible servers mostly
+    // know only `max_tokens`.
+    let max_key = match target.provider {
+        ProviderKind::OpenAi => "max_completion_tokens",
+        _ => "max_tokens",
+    };
+    put(&mut body, max_key, p.max_tokens);
+    put(&mut body, "temperature", p.temperature);
+    put(&mut body, "top_p", p.top_p);
+    put(&mut body, "seed", p.seed);
+    if !p.stop.is_empty() {
+        body.insert("stop".into(), p.stop.clone().into());
+    }
+    body.insert("stream".into(), p.stream.into());
+    if p.stream {
+        body.insert("stream_options".into(), json!({"include_usage": true}));
+    }
+    merge_extra(&mut body, &p.extra);
+
+    let url = format!("{}/chat/completions", target.base_url.trim_end_matches('/'));
+    let mut rb = client.post(url).json(&Value::Object(body));
+    if let Some(key) = key {
+        let value = key.header_value("Bearer ").map_err(|_| bad_key())?;
+        rb = rb.header(reqwest::header::AUTHORIZATION, value);
+    }
+    rb.build().map_err(|e| build_error(&e))
+}
+
+pub(crate) fn bad_key() -> ProviderError {
+    ProviderError::new(
+        ErrorKind::Config,
+        "the API key contains characters not allowed in an HTTP header",
+    )
+}
+
+pub(crate) fn build_error(e: &reqwest::Error) -> ProviderError {
+    ProviderError::new(
+        ErrorKind::Config,
+        errors::one_line(&format!("cannot build the request: {e}")),
+    )
+}
+
+/// Chat Completions stream state.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    /// `data: [DONE]` arrived.
+    pub saw_done: bool,
+    /// A choice carried a `finish_reason`.
+    pub saw_finish: bool,
+}
+
+impl Decoder {
+    /// One `data:` payload.
+    pub fn on_sse(&mut self, data: &str, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
+        if data.trim() == "[DONE]" {
+            self.saw_done = true;
+            return Ok(());
+        }
+        let v = parse_json(data, "a stream chunk")?;
+        if let Some(err) = v.get("error") {
+            return Err(in_band_error(err));
+        }
+        if let Some(choice) = first_choice(&v) {
+            if let Some(delta) = choice.get("delta") {
+                message_parts(delta, out, false);
+            }
+            self.finish(choice, out);
+        }
+        usage(&v, out);
+        Ok(())
+    }
+
+    /// A whole `chat.completion` object.
+    pub fn on_body(&mut self, body: &str, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
+        let v = parse_json(body, "the response body")?;
+        if let Some(err) = v.get("error") {
+            return Err(in_band_error(err));
+        }
+        let choice = first_choice(&v)
+            .ok_or_else(|| ProviderError::new(ErrorKind::Malformed, "the response has no choices"))?;
+        if let Some(message) = choice.get("message") {
+            message_parts(message, out, true);
+        }
+        self.finish(choice, out);
+        usage(&v, out);
+        self.saw_done = true;
+        Ok(())
+    }
+
+    fn finish(&mut self, choice: &Value, out: &mut Vec<StreamEvent>) {
+        if let Some(raw) = choice.get("finish_reason").and_then(Value::as_str) {
+            self.saw_finish = true;
+            out.push(StreamEvent::Finish(Finish {
+                reason: map_finish(raw),
+                raw: Some(raw.into()),
+            }));
+        }
+    }
+}
+
+fn first_choice(v: &Value) -> Option<&Value> {
+    v.get("choices")?
+        .as_array()?
+        .iter()
+        .find(|c| uint(c, "index").unwrap_or(0) == 0)
+}
+
+/// Text, reasoning, refusal and tool calls from a `delta` (stream) or `message` (body).
+fn message_parts(m: &Value, out: &mut Vec<StreamEvent>, whole: bool) {
+    // `reasoning_content`: DeepSeek, vLLM, llama.cpp; `reasoning`: OpenRouter, Ollama.
+    for key in ["reasoning_content", "reasoning"] {
+        if let Some(t) = m.get(key).and_then(Value::as_str).filter(|t| !t.is_empty()) {
+            out.push(StreamEvent::ReasoningDelta(t.to_string()));
+            break;
+        }
+    }
+    for key in ["content", "refusal"] {
+        if let Some(t) = m.get(key).and_then(Value::as_str).filter(|t| !t.is_empty()) {
+            out.push(StreamEvent::TextDelta(t.to_string()));
+        }
+    }
+    let Some(calls) = m.get("tool_calls").and_then(Value::as_array) else {
+        return;
+    };
+    for (pos, call) in calls.iter().enumerate() {
+        let index = if whole {
+            pos
+        } else {
+            uint(call, "index").map_or(pos, |i| i as usize)
+        };
+        let function = call.get("function");
+        let text = |v: Option<&Value>, k: &str| {
+            v.and_then(|v| v.get(k))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        out.push(StreamEvent::ToolCallDelta(ToolCallDelta {
+            index,
+            id: text(Some(call), "id"),
+            name: text(function, "name"),
+            arguments: text(function, "arguments").unwrap_or_default(),
+        }));
+    }
+}
+
+fn usage(v: &Value, out: &mut Vec<StreamEvent>) {
+    let Some(u) = v.get("usage").filter(|u| u.is_object()) else {
+        return;
+    };
+    let detail = |outer: &str, inner: &str| u.get(outer).and_then(|d| uint(d, inner));
+    out.push(StreamEvent::Usage(Usage {
+        input: uint(u, "prompt_tokens"),
+        output: uint(u, "completion_tokens"),
+        cached_input: detail("prompt_tokens_details", "cached_tokens"),
+        cache_write: None,
+        reasoning: detail("completion_tokens_details", "reasoning_tokens"),
+    }));
+}
+
+/// Map OpenAI's finish reasons; unknown values (server-specific) keep their raw text.
+pub fn map_finish(raw: &str) -> FinishReason {
+    match raw {
+        "length" => FinishReason::Length,
+        "tool_calls" | "function_call" => FinishReason::ToolCalls,
+        "content_filter" => FinishReason::ContentFilter,
+        _ => FinishReason::Stop,
+    }
+}
+
+fn in_band_error(err: &Value) -> ProviderError {
+    let wrapped = json!({ "error": err }).to_string();
+    let b = errors::parse_error_body(&wrapped).unwrap_or_default();
+    let text = match (b.kind, b.message) {
+        (Some(k), Some(m)) => format!("{k}: {m}"),
+        (_, Some(m)) => m,
+        (Some(k), None) => k,
+        _ => "unspecified error".into(),
+    };
+    let overloaded = text.contains("overloaded");
+    ProviderError {
+        kind: if overloaded {
+            ErrorKind::Overloaded
+        } else {
+            ErrorKind::Stream
+        },
+        http_status: None,
+        message: errors::one_line(&format!("error inside the stream: {text}")),
+        retryable: overloaded || text.contains("server_error"),
+        raw_body: Some(wrapped),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(lines: &[&str]) -> (Decoder, Vec<StreamEvent>) {
+        let mut d = Decoder::default();
+        let mut out = Vec::new();
+        for l in lines {
+            d.on_sse(l, &mut out).unwrap();
+        }
+        (d, out)
+    }
+
+    #[test]
+    fn role_chunk_is_not_content_and_usage_chunk_has_no_choices() {
+        let (d, out) = decode(&[
+            r#"{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}],"usage":null}"#,
+            r#"{"id":"c","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}],"usage":null}"#,
+            r#"{"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"length"}],"usage":null}"#,
+            r#"{"id":"c","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":1,"total_tokens":10,"prompt_tokens_details":{"cached_tokens":4},"completion_tokens_details":{"reasoning_tokens":0}}}"#,
+            "[DONE]",
+        ]);
+        assert!(d.saw_done && d.saw_finish);
+        assert_eq!(
+            out,
+            vec![
+                StreamEvent::TextDelta("Hi".into()),
+                StreamEvent::Finish(Finish {
+                    reason: FinishReason::Length,
+                    raw: Some("length".into())
+                }),
+                StreamEvent::Usage(Usage {
+                    input: Some(9),
+                    output: Some(1),
+                    cached_input: Some(4),
+                    cache_write: None,
+                    reasoning: Some(0)
+                }),
+            ]
+        );
+    }
+
+    #[test]
+    fn tool_call_fragments_keep_their_index() {
+        let (_, out) = decode(&[
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":""}}]}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"city\":"}}]}}]}"#,
+        ]);
+        assert_eq!(
+            out[1],
+            StreamEvent::ToolCallDelta(ToolCallDelta {
+                index: 0,
+                id: None,
+                name: None,
+                arguments: "{\"city\":".into()
+            })
+        );
+        assert!(out[0].is_content());
+    }
+
+    #[test]
+    fn reasoning_content_and_in_band_errors() {
+        let (_, out) = decode(&[r#"{"choices":[{"index":0,"delta":{"reasoning_content":"think"}}]}"#]);
+        assert_eq!(out, vec![StreamEvent::ReasoningDelta("think".into())]);
+        let mut d = Decoder::default();
+        let e = d
+            .on_sse(r#"{"error":{"message":"The server is overloaded","type":"server_error","code":"server_is_overloaded"}}"#, &mut Vec::new())
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Overloaded);
+        assert!(
+            d.on_sse("{not json", &mut Vec::new())
+                .is_err_and(|e| e.kind == ErrorKind::Malformed)
+        );
+    }
+}

@@ -1,0 +1,185 @@
+//! One target's final result in the stable shape `prism run --format json/jsonl` prints.
+//!
+//! Unknown numbers are `null`, never 0. Usage `source` is `"provider"` only when both
+//! the input and output counts came from the provider; otherwise the missing counts are
+//! filled by the local tokenizer and the whole block is marked `"estimate"`.
+
+use serde::Serialize;
+
+use crate::config::Target;
+use crate::engine::metrics::{Outcome, TargetRun};
+use crate::provider::request::ChatRequest;
+use crate::tokens;
+
+/// The JSON object printed per target. Field order is part of the contract.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ResultRow {
+    pub target: String,
+    pub provider: String,
+    pub model: String,
+    pub status: &'static str,
+    pub text: String,
+    pub finish_reason: Option<&'static str>,
+    pub finish_reason_raw: Option<String>,
+    pub usage: UsageRow,
+    pub ttft_ms: Option<f64>,
+    pub ttfb_ms: Option<f64>,
+    pub total_ms: Option<f64>,
+    pub itl_ms: ItlRow,
+    pub tokens_per_s: Option<f64>,
+    pub cost_usd: Option<f64>,
+    pub http_status: Option<u16>,
+    pub request_id: Option<String>,
+    pub retries: u32,
+    pub tool_calls: Option<Vec<ToolCallRow>>,
+    pub error: Option<ErrorRow>,
+}
+
+/// Token counts and where they came from.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct UsageRow {
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+    pub cached_input_tokens: Option<u64>,
+    pub cache_write_tokens: Option<u64>,
+    pub reasoning_tokens: Option<u64>,
+    pub source: &'static str,
+}
+
+/// Inter-token latency summary.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct ItlRow {
+    pub mean: Option<f64>,
+    pub p50: Option<f64>,
+    pub p95: Option<f64>,
+}
+
+/// One tool call.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ToolCallRow {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub arguments: String,
+}
+
+/// What went wrong.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ErrorRow {
+    pub kind: &'static str,
+    pub message: String,
+}
+
+/// Build the row for one finished (or abandoned) target.
+pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun) -> ResultRow {
+    let usage = usage_row(request, run);
+    let (status, error) = match &run.outcome {
+        Some(Outcome::Done) => ("ok", None),
+        Some(Outcome::Cancelled) => ("cancelled", None),
+        Some(Outcome::Failed(e)) => (
+            "error",
+            Some(ErrorRow {
+                kind: e.kind.as_str(),
+                message: e.message.clone(),
+            }),
+        ),
+        Some(Outcome::Running) | None => (
+            "error",
+            Some(ErrorRow {
+                kind: "truncated",
+                message: "the run ended before this target finished".into(),
+            }),
+        ),
+    };
+    let finish = run.finish_reason();
+    let itl = run.itl();
+    ResultRow {
+        target: target.name.clone(),
+        provider: target.provider.as_str().to_string(),
+        model: target.model.clone(),
+        status,
+        text: run.text.clone(),
+        finish_reason: finish.map(|(r, _)| r.as_str()),
+        finish_reason_raw: finish.and_then(|(_, raw)| raw.map(str::to_string)),
+        usage,
+        ttft_ms: run.ttft().map(ms),
+        ttfb_ms: run.ttfb().map(ms),
+        total_ms: run.total().map(ms),
+        itl_ms: ItlRow {
+            mean: itl.map(|s| round(s.mean, 3)),
+            p50: itl.map(|s| round(s.p50, 3)),
+            p95: itl.map(|s| round(s.p95, 3)),
+        },
+        tokens_per_s: run.tokens_per_s(usage.output_tokens).map(|v| round(v, 2)),
+        cost_usd: None,
+        http_status: run.http_status,
+        request_id: run.request_id.clone(),
+        retries: 0,
+        tool_calls: (!run.tool_calls.is_empty()).then(|| {
+            run.tool_calls
+                .iter()
+                .map(|c| ToolCallRow {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    arguments: c.arguments.clone(),
+                })
+                .collect()
+        }),
+        error,
+    }
+}
+
+fn usage_row(request: &ChatRequest, run: &TargetRun) -> UsageRow {
+    let u = run.usage;
+    let from_provider = u.input.is_some() && u.output.is_some();
+    // A request that never reached the provider has no usage to estimate.
+    let reached = run.http_status.is_some_and(|s| (200..300).contains(&s));
+    let input = u
+        .input
+        .or_else(|| reached.then(|| estimate_prompt_tokens(request)));
+    let output = u.output.or_else(|| reached.then(|| estimate_output_tokens(run)));
+    UsageRow {
+        input_tokens: input,
+        output_tokens: output,
+        cached_input_tokens: u.cached_input,
+        cache_write_tokens: u.cache_write,
+        reasoning_tokens: u.reasoning,
+        source: if from_provider { "provider" } else { "estimate" },
+    }
+}
+
+/// o200k count of a chat prompt with OpenAI's documented per-message overhead (3
+/// tokens per message, 3 to prime the reply). An estimate for every other tokenizer.
+pub fn estimate_prompt_tokens(request: &ChatRequest) -> u64 {
+    let system = request.system.iter().map(|s| ("system", s.as_str()));
+    let turns = request.messages.iter().map(|m| {
+        let role = match m.role {
+            crate::provider::request::Role::User => "user",
+            crate::provider::request::Role::Assistant => "assistant",
+        };
+        (role, m.content.as_str())
+    });
+    let body: usize = system
+        .chain(turns)
+        .map(|(role, text)| 3 + tokens::count_o200k(role) + tokens::count_o200k(text))
+        .sum();
+    (body + 3) as u64
+}
+
+/// o200k count of everything the model produced.
+pub fn estimate_output_tokens(run: &TargetRun) -> u64 {
+    let tools: usize = run
+        .tool_calls
+        .iter()
+        .map(|c| tokens::count_o200k(&c.arguments) + c.name.as_deref().map_or(0, tokens::count_o200k))
+        .sum();
+    (tokens::count_o200k(&run.text) + tokens::count_o200k(&run.reasoning) + tools) as u64
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    round(d.as_secs_f64() * 1e3, 3)
+}
+
+fn round(v: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (v * f).round() / f
+}
