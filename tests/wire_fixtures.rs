@@ -1,0 +1,416 @@
+//! Every provider's documented wire format, replayed through the real framing and
+//! decoders, whole and in 1-byte reads (see tests/fixtures/wire/INDEX.md for sources).
+
+use std::path::Path;
+use std::time::Instant;
+
+use prism::engine::metrics::{Outcome, TargetRun};
+use prism::provider::errors::{ErrorContext, from_http};
+use prism::provider::event::{ErrorKind, FinishReason, StreamEvent, Usage};
+use prism::provider::sse::SseDecoder;
+use prism::provider::{Decoder, ProviderKind};
+
+fn fixture(rel: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/wire")
+        .join(rel);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Replay a stream fixture in reads of `chunk` bytes; fold it like the engine does.
+fn replay(kind: ProviderKind, rel: &str, chunk: usize, t: Instant) -> TargetRun {
+    let bytes = fixture(rel);
+    let mut sse = SseDecoder::new();
+    let mut dec = Decoder::new(kind);
+    let mut run = TargetRun::default();
+    let mut frames = Vec::new();
+    let mut out = Vec::new();
+    for piece in bytes.chunks(chunk) {
+        sse.feed(piece, t, &mut frames);
+        for f in frames.drain(..) {
+            if run.is_finished() {
+                continue;
+            }
+            let r = dec.on_sse(&f.event, &f.data, &mut out);
+            for ev in out.drain(..) {
+                run.apply(t, &ev);
+            }
+            if let Err(e) = r {
+                run.apply(t, &StreamEvent::Failed(e));
+            } else if dec.saw_end_marker() {
+                run.apply(t, &StreamEvent::Done);
+            }
+        }
+    }
+    sse.finish();
+    if !run.is_finished() {
+        run.apply(
+            t,
+            &if dec.is_complete() {
+                StreamEvent::Done
+            } else {
+                StreamEvent::Failed(prism::provider::event::ProviderError::new(
+                    ErrorKind::Truncated,
+                    "eof",
+                ))
+            },
+        );
+    }
+    run
+}
+
+/// Whole-body and 1-byte replays must agree exactly.
+fn replay_checked(kind: ProviderKind, rel: &str) -> TargetRun {
+    let t = Instant::now();
+    let whole = replay(kind, rel, usize::MAX, t);
+    for size in [1, 7, 64] {
+        assert_eq!(replay(kind, rel, size, t), whole, "{rel} in {size}-byte reads");
+    }
+    whole
+}
+
+fn finish(run: &TargetRun) -> Option<(FinishReason, Option<&str>)> {
+    run.finish_reason()
+}
+
+/// (kind, file, visible text, finish (normalized, raw), provider usage (input, output), ends Done)
+type Case = (
+    ProviderKind,
+    &'static str,
+    &'static str,
+    Option<(FinishReason, &'static str)>,
+    (Option<u64>, Option<u64>),
+    bool,
+);
+
+const CASES: &[Case] = &[
+    (
+        ProviderKind::OpenAi,
+        "openai/stream_basic.sse",
+        "Hello from Prism!",
+        Some((FinishReason::Stop, "stop")),
+        (Some(17), Some(4)),
+        true,
+    ),
+    (
+        ProviderKind::OpenAi,
+        "openai/stream_tool_calls.sse",
+        "",
+        Some((FinishReason::ToolCalls, "tool_calls")),
+        (Some(61), Some(15)),
+        true,
+    ),
+    (
+        ProviderKind::OpenAi,
+        "openai/stream_refusal.sse",
+        "I'm sorry, I can't help with that.",
+        Some((FinishReason::Stop, "stop")),
+        (Some(40), Some(9)),
+        true,
+    ),
+    (
+        ProviderKind::OpenAi,
+        "openai/stream_content_filter.sse",
+        "Here is",
+        Some((FinishReason::ContentFilter, "content_filter")),
+        (Some(22), Some(2)),
+        true,
+    ),
+    (
+        ProviderKind::OpenAi,
+        "openai/stream_error_midstream.sse",
+        "The answer",
+        None,
+        (None, None),
+        false,
+    ),
+    (
+        ProviderKind::OpenAiCompatible,
+        "compat/vllm_reasoning.sse",
+        "9.8 is greater.",
+        Some((FinishReason::Stop, "stop")),
+        (Some(14), Some(18)),
+        true,
+    ),
+    (
+        ProviderKind::OpenAiCompatible,
+        "compat/ollama_openai.sse",
+        "Hello from Ollama.",
+        Some((FinishReason::Stop, "stop")),
+        (Some(26), Some(4)),
+        true,
+    ),
+    (
+        ProviderKind::OpenAiCompatible,
+        "compat/openrouter_keepalive.sse",
+        "Hello!",
+        Some((FinishReason::Stop, "stop")),
+        (Some(21), Some(2)),
+        true,
+    ),
+    (
+        ProviderKind::OpenAiCompatible,
+        "compat/no_usage.sse",
+        "No usage here.",
+        Some((FinishReason::Stop, "stop")),
+        (None, None),
+        true,
+    ),
+    (
+        ProviderKind::OpenAiCompatible,
+        "compat/deepseek_reasoning.sse",
+        "Hello!",
+        Some((FinishReason::Stop, "stop")),
+        (Some(6), Some(12)),
+        true,
+    ),
+    (
+        ProviderKind::Anthropic,
+        "anthropic/stream_basic.sse",
+        "Hello! How can I help you today?",
+        Some((FinishReason::Stop, "end_turn")),
+        (Some(12), Some(11)),
+        true,
+    ),
+    (
+        ProviderKind::Anthropic,
+        "anthropic/stream_thinking.sse",
+        "The GCD of 1071 and 462 is **21**.",
+        Some((FinishReason::Stop, "end_turn")),
+        (Some(48), Some(97)),
+        true,
+    ),
+    (
+        ProviderKind::Anthropic,
+        "anthropic/stream_tool_use.sse",
+        "I'll check the weather in Paris.",
+        Some((FinishReason::ToolCalls, "tool_use")),
+        (Some(472), Some(89)),
+        true,
+    ),
+    // Input usage from message_start survives the failure; output was never reported.
+    (
+        ProviderKind::Anthropic,
+        "anthropic/stream_error_midstream.sse",
+        "Counting: 1, 2, 3,",
+        None,
+        (Some(15), None),
+        false,
+    ),
+    (
+        ProviderKind::Anthropic,
+        "anthropic/stream_cache.sse",
+        "Per the cached document, the answer is 42.",
+        Some((FinishReason::Length, "max_tokens")),
+        (Some(2035), Some(16)),
+        true,
+    ),
+    (
+        ProviderKind::Gemini,
+        "gemini/stream_basic.sse",
+        "1\n2\n3\n4\n5",
+        Some((FinishReason::Stop, "STOP")),
+        (Some(8), Some(8)),
+        true,
+    ),
+    (
+        ProviderKind::Gemini,
+        "gemini/stream_thoughts.sse",
+        "Hi there! How can I help you today?",
+        Some((FinishReason::Stop, "STOP")),
+        (Some(2), Some(81)),
+        true,
+    ),
+    (
+        ProviderKind::Gemini,
+        "gemini/stream_function_call.sse",
+        "",
+        Some((FinishReason::ToolCalls, "STOP")),
+        (Some(51), Some(70)),
+        true,
+    ),
+    (
+        ProviderKind::Gemini,
+        "gemini/stream_max_tokens.sse",
+        "We",
+        Some((FinishReason::Length, "MAX_TOKENS")),
+        (Some(29), Some(59)),
+        true,
+    ),
+    (
+        ProviderKind::Gemini,
+        "gemini/stream_safety.sse",
+        "Here is a",
+        Some((FinishReason::ContentFilter, "SAFETY")),
+        (Some(12), Some(3)),
+        true,
+    ),
+    (
+        ProviderKind::Gemini,
+        "gemini/prompt_blocked.sse",
+        "",
+        Some((FinishReason::ContentFilter, "blockReason:PROHIBITED_CONTENT")),
+        (Some(9), None),
+        true,
+    ),
+];
+
+#[test]
+fn every_stream_fixture_decodes_the_same_in_any_chunking() {
+    for &(kind, file, text, fin, (input, output), done) in CASES {
+        let run = replay_checked(kind, file);
+        assert_eq!(run.text, text, "{file}");
+        assert_eq!((run.usage.input, run.usage.output), (input, output), "{file}");
+        assert_eq!(
+            matches!(run.outcome, Some(Outcome::Done)),
+            done,
+            "{file}: {:?}",
+            run.outcome
+        );
+        if done {
+            assert_eq!(finish(&run), fin.map(|(r, raw)| (r, Some(raw))), "{file}");
+        } else {
+            assert_eq!(finish(&run).map(|f| f.0), Some(FinishReason::Error), "{file}");
+        }
+    }
+}
+
+#[test]
+fn reasoning_cache_and_tool_details() {
+    let r = replay_checked(ProviderKind::Anthropic, "anthropic/stream_cache.sse");
+    assert_eq!(
+        r.usage,
+        Usage {
+            input: Some(2035),
+            output: Some(16),
+            cached_input: Some(1826),
+            cache_write: Some(188),
+            reasoning: None
+        }
+    );
+    let r = replay_checked(ProviderKind::Anthropic, "anthropic/stream_thinking.sse");
+    assert!(r.reasoning.starts_with("I need the GCD"));
+    let r = replay_checked(ProviderKind::Gemini, "gemini/stream_thoughts.sse");
+    assert_eq!((r.usage.reasoning, r.usage.output), (Some(71), Some(81)));
+    let r = replay_checked(ProviderKind::OpenAi, "openai/stream_tool_calls.sse");
+    assert_eq!(r.tool_calls.len(), 1);
+    assert_eq!(r.tool_calls[0].arguments, "{\"city\":\"Paris\"}");
+    assert_eq!(r.tool_calls[0].name.as_deref(), Some("get_weather"));
+    let r = replay_checked(ProviderKind::Anthropic, "anthropic/stream_tool_use.sse");
+    assert_eq!(
+        r.tool_calls[0].arguments,
+        "{\"location\": \"Paris, FR\", \"unit\": \"celsius\"}"
+    );
+    let r = replay_checked(ProviderKind::OpenAiCompatible, "compat/deepseek_reasoning.sse");
+    assert_eq!(
+        (r.reasoning.as_str(), r.usage.reasoning),
+        ("The user says hello.", Some(9))
+    );
+}
+
+#[test]
+fn non_streaming_bodies() {
+    for (kind, file) in [
+        (ProviderKind::OpenAi, "openai/nonstream_basic.json"),
+        (ProviderKind::Anthropic, "anthropic/nonstream_basic.json"),
+        (ProviderKind::Gemini, "gemini/nonstream_basic.json"),
+    ] {
+        let body = String::from_utf8(fixture(file)).unwrap();
+        let mut d = Decoder::new(kind);
+        let mut out = Vec::new();
+        d.on_body(&body, &mut out).unwrap();
+        let mut run = TargetRun::default();
+        for ev in &out {
+            run.apply(Instant::now(), ev);
+        }
+        assert!(!run.text.is_empty(), "{file}");
+        assert!(run.usage.input.is_some() && run.usage.output.is_some(), "{file}");
+        assert!(run.finish.is_some() && d.is_complete(), "{file}");
+    }
+}
+
+#[test]
+fn error_bodies_become_one_human_line() {
+    let cx = ErrorContext {
+        model: "m",
+        base_url: "http://x",
+        key_env: Some("KEY_VAR"),
+    };
+    let none = reqwest::header::HeaderMap::new();
+    for (file, status, kind, retryable, contains) in [
+        (
+            "openai/error_429.json",
+            429,
+            ErrorKind::RateLimited,
+            true,
+            "rate_limit_exceeded",
+        ),
+        (
+            "openai/error_insufficient_quota.json",
+            429,
+            ErrorKind::RateLimited,
+            false,
+            "out of quota",
+        ),
+        (
+            "openai/error_context_length.json",
+            400,
+            ErrorKind::ContextLength,
+            false,
+            "too long for m",
+        ),
+        ("openai/error_401.json", 401, ErrorKind::Auth, false, "$KEY_VAR"),
+        (
+            "anthropic/error_529.json",
+            529,
+            ErrorKind::Overloaded,
+            true,
+            "overloaded_error: Overloaded",
+        ),
+        (
+            "anthropic/error_context_length.json",
+            400,
+            ErrorKind::ContextLength,
+            false,
+            "prompt is too long",
+        ),
+        (
+            "anthropic/error_401.json",
+            401,
+            ErrorKind::Auth,
+            false,
+            "$KEY_VAR",
+        ),
+        (
+            "gemini/error_429.json",
+            429,
+            ErrorKind::RateLimited,
+            true,
+            "RESOURCE_EXHAUSTED",
+        ),
+        (
+            "gemini/error_400_api_key.json",
+            400,
+            ErrorKind::Auth,
+            false,
+            "$KEY_VAR",
+        ),
+        (
+            "gemini/error_context_length.json",
+            400,
+            ErrorKind::ContextLength,
+            false,
+            "too long",
+        ),
+    ] {
+        let body = String::from_utf8(fixture(file)).unwrap();
+        let e = from_http(status, &none, &body, cx);
+        assert_eq!((e.kind, e.retryable), (kind, retryable), "{file}: {}", e.message);
+        assert!(e.message.contains(contains), "{file}: {}", e.message);
+        assert!(
+            !e.message.contains('{') && !e.message.contains('\n'),
+            "{file}: raw JSON leaked: {}",
+            e.message
+        );
+    }
+}
