@@ -1,0 +1,250 @@
+//! The engine end to end: real adapters over real loopback HTTP against the mock server,
+//! every provider kind, success and fault paths, all targets in one fan-out.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use prism::config::{KeySource, Params, Target};
+use prism::engine::metrics::{Outcome, TargetRun};
+use prism::engine::{RunHandle, RunOptions, fan_out};
+use prism::mock_server::MockServer;
+use prism::provider::ProviderKind;
+use prism::provider::event::{ErrorKind, FinishReason, StreamEvent};
+use prism::provider::request::ChatRequest;
+use prism::provider::stream::Timeouts;
+
+async fn mock() -> MockServer {
+    MockServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await.unwrap()
+}
+
+fn target(server: &MockServer, name: &str, provider: ProviderKind, model: &str) -> Target {
+    let base_url = match provider {
+        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => server.openai_base(),
+        ProviderKind::Anthropic => server.anthropic_base(),
+        ProviderKind::Gemini => server.gemini_base(),
+    };
+    Target {
+        name: name.into(),
+        provider,
+        model: model.into(),
+        base_url,
+        key: KeySource::Demo,
+        params: Params { max_tokens: Some(256), stream: true, ..Params::default() },
+    }
+}
+
+/// Every provider kind with the same directives.
+fn one_of_each(server: &MockServer, directives: &str) -> Vec<Target> {
+    vec![
+        target(server, "openai", ProviderKind::OpenAi, &format!("gpt-4o-mini-2024-07-18+{directives}")),
+        target(server, "compat", ProviderKind::OpenAiCompatible, &format!("llama3.1:8b+{directives}")),
+        target(server, "anthropic", ProviderKind::Anthropic, &format!("claude-sonnet-4-20250514+{directives}")),
+        target(server, "gemini", ProviderKind::Gemini, &format!("gemini-2.5-flash+{directives}")),
+    ]
+}
+
+async fn drain(mut handle: RunHandle, n: usize) -> Vec<TargetRun> {
+    let mut runs = vec![TargetRun::default(); n];
+    let mut terminals = vec![0; n];
+    while let Some(env) = tokio::time::timeout(Duration::from_secs(30), handle.events.recv()).await.expect("run stalled") {
+        if env.event.is_terminal() {
+            terminals[env.target] += 1;
+        }
+        runs[env.target].apply(env.at, &env.event);
+    }
+    assert!(terminals.iter().all(|&t| t == 1), "exactly one terminal event per target: {terminals:?}");
+    handle.join().await;
+    runs
+}
+
+async fn run_all(targets: &[Target], opts: RunOptions) -> Vec<TargetRun> {
+    let handle = fan_out(targets, &ChatRequest::single(Some("Be brief.".into()), "Say hello."), opts).await;
+    drain(handle, targets.len()).await
+}
+
+#[tokio::test]
+async fn every_kind_streams_text_usage_and_metrics() {
+    let server = mock().await;
+    let targets = one_of_each(&server, "ttft=30,itl=2,tokens=25");
+    let runs = run_all(&targets, RunOptions::default()).await;
+    for (t, r) in targets.iter().zip(&runs) {
+        assert_eq!(r.outcome, Some(Outcome::Done), "{}", t.name);
+        assert!(!r.text.is_empty(), "{}", t.name);
+        assert_eq!(r.usage.output, Some(25), "{}: output tokens as the mock reports", t.name);
+        assert!(r.usage.input.is_some_and(|n| n > 0), "{}", t.name);
+        assert_eq!(r.finish_reason().map(|f| f.0), Some(FinishReason::Stop), "{}", t.name);
+        assert_eq!(r.http_status, Some(200));
+        assert!(r.connect.is_some(), "{}: a fresh client opened a connection", t.name);
+        let id = r.request_id.clone().unwrap_or_default();
+        let sent = server.log().find(&id).unwrap_or_else(|| panic!("{}: mock has no record of {id}", t.name));
+        // Causality, not timing: nothing is measured before the mock sent it.
+        let first = r.first_content_at.unwrap();
+        assert!(first >= sent.first_content_at.unwrap(), "{}", t.name);
+        assert!(r.ttft().unwrap() <= r.total().unwrap());
+        assert!(r.itl().is_some() && r.tokens_per_s(r.usage.output).is_some(), "{}", t.name);
+        assert!(sent.completed && !sent.client_disconnected, "{}", t.name);
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn length_cap_tools_reasoning_and_missing_usage() {
+    let server = mock().await;
+    let mut capped = target(&server, "capped", ProviderKind::Anthropic, "claude-sonnet-4-20250514+ttft=5,itl=1,tokens=50");
+    capped.params.max_tokens = Some(10);
+    let targets = vec![
+        capped,
+        target(&server, "tool", ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18+ttft=5,itl=1,tool=get_weather"),
+        target(&server, "think", ProviderKind::Gemini, "gemini-2.5-flash+ttft=5,itl=1,tokens=10,reasoning=6"),
+        target(&server, "bare", ProviderKind::OpenAiCompatible, "qwen3+ttft=5,itl=1,tokens=12,usage=none"),
+    ];
+    let runs = run_all(&targets, RunOptions::default()).await;
+    assert_eq!(runs[0].finish_reason().map(|f| f.0), Some(FinishReason::Length));
+    assert_eq!(runs[0].usage.output, Some(10));
+    assert_eq!(runs[1].finish_reason().map(|f| f.0), Some(FinishReason::ToolCalls));
+    assert_eq!(runs[1].tool_calls[0].name.as_deref(), Some("get_weather"));
+    assert!(serde_json::from_str::<serde_json::Value>(&runs[1].tool_calls[0].arguments).is_ok());
+    assert!(!runs[2].reasoning.is_empty() && runs[2].usage.reasoning == Some(6));
+    assert!(runs[2].first_content_at < runs[2].first_text_at, "reasoning came first");
+    assert_eq!(runs[3].usage.output, None, "no usage from the server: the report estimates it");
+    assert_eq!(runs[3].outcome, Some(Outcome::Done));
+    server.shutdown().await;
+}
+
+fn failed_kind(r: &TargetRun) -> Option<ErrorKind> {
+    match &r.outcome {
+        Some(Outcome::Failed(e)) => Some(e.kind),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn faults_end_in_clear_errors_with_partial_text_kept() {
+    let server = mock().await;
+    for (fault, kind, keeps_text) in [
+        ("drop_mid", ErrorKind::Truncated, true),
+        ("no_terminator", ErrorKind::Truncated, true),
+        ("malformed", ErrorKind::Malformed, true),
+        ("html200", ErrorKind::Malformed, false),
+        ("500", ErrorKind::Server, false),
+        ("401", ErrorKind::Auth, false),
+        ("400ctx", ErrorKind::ContextLength, false),
+    ] {
+        let mut targets = one_of_each(&server, &format!("ttft=5,itl=1,tokens=20,after=8,fault={fault}"));
+        // A healthy neighbour in the same run must be untouched.
+        targets.push(target(&server, "healthy", ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18+ttft=5,itl=1,tokens=20"));
+        let runs = run_all(&targets, RunOptions::default()).await;
+        for (t, r) in targets.iter().zip(&runs).take(4) {
+            assert_eq!(failed_kind(r), Some(kind), "{fault} on {}: {:?}", t.name, r.outcome);
+            assert_eq!(!r.text.is_empty(), keeps_text, "{fault} on {}: text {:?}", t.name, r.text);
+            if let Some(Outcome::Failed(e)) = &r.outcome {
+                assert!(!e.message.contains('{'), "{fault} on {}: {}", t.name, e.message);
+            }
+        }
+        assert_eq!(runs[4].outcome, Some(Outcome::Done), "{fault}: healthy target");
+        assert_eq!(runs[4].usage.output, Some(20));
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn rate_limits_and_overload_are_retryable_with_the_server_wait_kept() {
+    let server = mock().await;
+    let mut targets = one_of_each(&server, "fault=429,retry_after=7");
+    targets.push(target(&server, "overloaded", ProviderKind::Anthropic, "claude-sonnet-4-20250514+fault=529"));
+    let runs = run_all(&targets, RunOptions::default()).await;
+    for r in &runs[..4] {
+        let Some(Outcome::Failed(e)) = &r.outcome else { panic!("{:?}", r.outcome) };
+        assert_eq!((e.kind, e.http_status, e.retryable), (ErrorKind::RateLimited, Some(429), true));
+    }
+    let openai_limits = &runs[0].rate_limits;
+    assert!(openai_limits.iter().any(|(k, v)| k == "retry-after" && v == "7"), "{openai_limits:?}");
+    assert_eq!(failed_kind(&runs[4]), Some(ErrorKind::Overloaded));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn cancel_one_target_closes_its_connection_and_keeps_text() {
+    let server = mock().await;
+    let targets = vec![
+        target(&server, "stalls", ProviderKind::Anthropic, "claude-sonnet-4-20250514+ttft=5,itl=1,tokens=40,after=5,fault=stall_mid"),
+        target(&server, "fine", ProviderKind::Gemini, "gemini-2.5-flash+ttft=5,itl=1,tokens=15"),
+    ];
+    let mut handle = fan_out(&targets, &ChatRequest::single(None, "hi"), RunOptions::default()).await;
+    let mut runs = vec![TargetRun::default(); 2];
+    let mut open = 2;
+    while open > 0 {
+        let env = handle.events.recv().await.unwrap();
+        if env.target == 0 && matches!(env.event, StreamEvent::TextDelta(_)) && runs[0].content_events == 4 {
+            handle.cancel(0);
+        }
+        if env.event.is_terminal() {
+            open -= 1;
+        }
+        runs[env.target].apply(env.at, &env.event);
+    }
+    handle.join().await;
+    assert_eq!(runs[0].outcome, Some(Outcome::Cancelled));
+    assert_eq!(runs[0].finish_reason().map(|f| f.0), Some(FinishReason::Cancelled));
+    assert!(!runs[0].text.is_empty());
+    assert_eq!(runs[1].outcome, Some(Outcome::Done));
+    // The mock notices the closed connection (it stops generating, and billing, at once).
+    let id = runs[0].request_id.clone().unwrap();
+    let mut gone = false;
+    for _ in 0..100 {
+        if server.log().find(&id).is_some_and(|r| r.client_disconnected) {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(gone, "the mock saw the client go away");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn stalls_hit_the_idle_timeout_and_refused_connections_fail_cleanly() {
+    let server = mock().await;
+    let mut targets = one_of_each(&server, "ttft=5,itl=1,tokens=20,after=3,fault=stall_mid");
+    let closed = {
+        // Bind then drop: a port with nobody listening.
+        let l = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        l.local_addr().unwrap()
+    };
+    let mut refused = target(&server, "refused", ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18");
+    refused.base_url = format!("http://{closed}/v1");
+    targets.push(refused);
+    let opts = RunOptions { timeouts: Timeouts { headers: Duration::from_secs(5), idle: Duration::from_millis(300) }, ..RunOptions::default() };
+    let runs = run_all(&targets, opts).await;
+    for r in &runs[..4] {
+        assert_eq!(failed_kind(r), Some(ErrorKind::Timeout), "{:?}", r.outcome);
+        assert!(!r.text.is_empty());
+    }
+    assert_eq!(failed_kind(&runs[4]), Some(ErrorKind::Connect));
+    assert_eq!(runs[4].http_status, None);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn non_streaming_mode_and_missing_keys() {
+    let server = mock().await;
+    let mut targets = one_of_each(&server, "ttft=5,tokens=12");
+    for t in &mut targets {
+        t.params.stream = false;
+    }
+    let mut keyless = target(&server, "keyless", ProviderKind::Anthropic, "claude-sonnet-4-20250514");
+    keyless.key = KeySource::Env(vec!["PRISM_TEST_SURELY_UNSET_KEY".into()]);
+    targets.push(keyless);
+    let runs = run_all(&targets, RunOptions::default()).await;
+    for r in &runs[..4] {
+        assert_eq!(r.outcome, Some(Outcome::Done));
+        assert_eq!(r.usage.output, Some(12));
+        assert_eq!(r.first_content_at, r.last_content_at, "a whole body arrives at once");
+        assert_eq!(r.itl(), None);
+    }
+    let Some(Outcome::Failed(e)) = &runs[4].outcome else { panic!() };
+    assert_eq!(e.kind, ErrorKind::MissingKey);
+    assert!(e.message.contains("$PRISM_TEST_SURELY_UNSET_KEY"));
+    assert_eq!(runs[4].dispatched_at, None, "nothing was sent");
+    server.shutdown().await;
+}
