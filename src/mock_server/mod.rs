@@ -1,1 +1,191 @@
-//! Mock provider server (being written).
+//! A loopback mock of the OpenAI, Anthropic and Gemini streaming APIs.
+//!
+//! No real provider is reachable from tests or benchmarks, so Prism measures itself against
+//! this server. It speaks each provider's wire format (paths, headers, SSE framing, JSON
+//! layout, error bodies) and follows a per-request script (see [`script`]) for timing, content
+//! and injected faults. Every response is recorded in a [`SendLog`] with the instant each
+//! content frame was handed to hyper, so a client's measured TTFT can be checked against
+//! what the server actually did.
+//!
+//! Layout: `server` accepts and routes, one module per provider renders bytes, `plan` decides
+//! the provider-independent answer, `driver` paces the body and applies stream faults.
+
+mod anthropic;
+mod common;
+mod corpus;
+mod driver;
+mod gemini;
+mod openai;
+mod plan;
+pub mod script;
+mod server;
+mod wire;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// A running mock server; dropping it without [`MockServer::shutdown`] leaves it serving
+/// until the runtime ends.
+pub struct MockServer {
+    addr: SocketAddr,
+    log: SendLog,
+    stop: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl MockServer {
+    /// Binds (port 0 = ephemeral) and serves on the current tokio runtime until shutdown.
+    pub async fn start(addr: SocketAddr) -> std::io::Result<MockServer> {
+        // Loading the tokenizer tables takes a while; do it before the first request so it
+        // does not land inside a measured TTFT.
+        tokio::task::spawn_blocking(|| crate::tokens::count_o200k("warm up"));
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let log = SendLog::default();
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(server::serve(listener, log.clone(), stop.clone()));
+        Ok(MockServer {
+            addr,
+            log,
+            stop,
+            task,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT/v1`, the base URL OpenAI clients expect.
+    pub fn openai_base(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// `http://127.0.0.1:PORT`; Anthropic clients append `/v1/messages`.
+    pub fn anthropic_base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `http://127.0.0.1:PORT`; Gemini clients append `/v1beta/models/...`.
+    pub fn gemini_base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// What the server actually did, one record per request.
+    pub fn log(&self) -> &SendLog {
+        &self.log
+    }
+
+    /// Stops accepting, aborts in-flight streams and waits for every connection task.
+    pub async fn shutdown(self) {
+        self.stop.cancel();
+        // The accept task only ends by itself; a panic inside it is already reported.
+        let _ = self.task.await;
+    }
+}
+
+/// `prism mock --addr A`: serve until Ctrl-C or SIGTERM, announcing the bound address.
+pub async fn serve_until_signal(addr: SocketAddr) -> std::io::Result<()> {
+    use std::io::Write;
+    let server = MockServer::start(addr).await?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "prism mock listening on http://{}", server.addr())?;
+        out.flush()?;
+    }
+    wait_for_signal().await?;
+    server.shutdown().await;
+    Ok(())
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r,
+        _ = term.recv() => Ok(()),
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> std::io::Result<()> {
+    tokio::signal::ctrl_c().await
+}
+
+/// Shared, append-only record of every request the server answered.
+#[derive(Clone, Default)]
+pub struct SendLog {
+    inner: Arc<Mutex<Vec<SendRecord>>>,
+}
+
+impl SendLog {
+    /// A snapshot of all records, in arrival order.
+    pub fn records(&self) -> Vec<SendRecord> {
+        self.lock().clone()
+    }
+
+    /// The record for the id the mock sent in its request-id header.
+    pub fn find(&self, request_id: &str) -> Option<SendRecord> {
+        self.lock()
+            .iter()
+            .find(|r| r.request_id == request_id)
+            .cloned()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<SendRecord>> {
+        // A panic while holding the lock cannot leave a record half-written in a way that
+        // matters to readers, so keep serving.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn push(&self, record: SendRecord) -> LogSlot {
+        let mut records = self.lock();
+        records.push(record);
+        LogSlot {
+            log: self.clone(),
+            index: records.len() - 1,
+        }
+    }
+}
+
+/// A handle to update one record while its response is being sent.
+#[derive(Clone)]
+pub(crate) struct LogSlot {
+    log: SendLog,
+    index: usize,
+}
+
+impl LogSlot {
+    pub(crate) fn update(&self, f: impl FnOnce(&mut SendRecord)) {
+        if let Some(r) = self.log.lock().get_mut(self.index) {
+            f(r);
+        }
+    }
+}
+
+/// What the server did for one request.
+#[derive(Clone, Debug)]
+pub struct SendRecord {
+    /// The id the mock put in the response header.
+    pub request_id: String,
+    /// `"openai"`, `"anthropic"` or `"gemini"`.
+    pub provider: &'static str,
+    pub path: String,
+    /// Model name as received, directives included.
+    pub model: String,
+    /// When the request head and body had been fully read.
+    pub received_at: Instant,
+    /// Taken right before the first content frame was handed to hyper.
+    pub first_content_at: Option<Instant>,
+    pub last_content_at: Option<Instant>,
+    pub content_events: usize,
+    /// The stream ran to its natural end (terminal marker written). False for error
+    /// statuses and injected faults.
+    pub completed: bool,
+    /// The client went away (or the server shut down) before the end.
+    pub client_disconnected: bool,
+}

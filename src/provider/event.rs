@@ -45,9 +45,7 @@ impl StreamEvent {
     pub fn is_content(&self) -> bool {
         match self {
             Self::TextDelta(t) | Self::ReasoningDelta(t) => !t.is_empty(),
-            Self::ToolCallDelta(d) => {
-                d.id.is_some() || d.name.is_some() || !d.arguments.is_empty()
-            }
+            Self::ToolCallDelta(d) => d.id.is_some() || d.name.is_some() || !d.arguments.is_empty(),
             _ => false,
         }
     }
@@ -239,6 +237,12 @@ pub struct ProviderError {
 impl ProviderError {
     /// An error with no HTTP status and no body.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, http_status: None, message: message.into(), retryable: false, raw_body: None }
+        Self {
+            kind,
+            http_status: None,
+            message: message.into(),
+            retryable: false,
+            raw_body: None,
+        }
     }
 }

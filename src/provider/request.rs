@@ -24,12 +24,18 @@ pub struct Message {
 impl Message {
     /// A user turn.
     pub fn user(content: impl Into<String>) -> Self {
-        Self { role: Role::User, content: content.into() }
+        Self {
+            role: Role::User,
+            content: content.into(),
+        }
     }
 
     /// An assistant turn.
     pub fn assistant(content: impl Into<String>) -> Self {
-        Self { role: Role::Assistant, content: content.into() }
+        Self {
+            role: Role::Assistant,
+            content: content.into(),
+        }
     }
 }
 
@@ -45,6 +51,9 @@ pub struct ChatRequest {
 impl ChatRequest {
     /// A single-turn request.
     pub fn single(system: Option<String>, prompt: impl Into<String>) -> Self {
-        Self { system, messages: vec![Message::user(prompt)] }
+        Self {
+            system,
+            messages: vec![Message::user(prompt)],
+        }
     }
 }
