@@ -523,6 +523,40 @@ async fn stream_faults() -> TestResult {
 }
 
 #[tokio::test]
+async fn pacing_lower_bounds_and_alternate_auth() -> TestResult {
+    let s = start().await?;
+    // Sleeps never end early, so these bounds hold however loaded the machine is.
+    let r = openai(&s, "m+ttft=150,itl=20,tokens=4", true, false).await?;
+    let rec = s.log().find(r.header("x-request-id")).ok_or("no record")?;
+    let first = rec.first_content_at.ok_or("no first")?;
+    let last = rec.last_content_at.ok_or("no last")?;
+    assert!(first - rec.received_at >= Duration::from_millis(150));
+    assert!(last - first >= Duration::from_millis(60));
+    let r = anthropic_bearer(&s).await?;
+    assert_eq!(r.status, 200, "bearer key accepted like x-api-key");
+    let url = format!("{}/v1/models/g:countTokens?key=k", s.gemini_base());
+    let r = post(url, &[], json!({"contents": [{"parts": [{"text": "hi"}]}]})).await?;
+    assert_eq!(r.status, 200, "v1 path and ?key= accepted");
+    s.shutdown().await;
+    Ok(())
+}
+
+async fn anthropic_bearer(s: &MockServer) -> Result<Reply, reqwest::Error> {
+    let body = json!({"model": format!("c+{FAST},tokens=2"), "max_tokens": 10,
+        "messages": [{"role": "user", "content": "hi"}]});
+    let headers = [
+        ("authorization", "Bearer k"),
+        ("anthropic-version", "2023-06-01"),
+    ];
+    post(
+        format!("{}/v1/messages", s.anthropic_base()),
+        &headers,
+        body,
+    )
+    .await
+}
+
+#[tokio::test]
 async fn stall_notices_disconnect_and_shutdown_ends_streams() -> TestResult {
     let s = start().await?;
     let url = format!("{}/chat/completions", s.openai_base());

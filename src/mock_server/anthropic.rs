@@ -27,7 +27,11 @@ impl Api for Anthropic {
     const JSON_CONTENT_TYPE: &'static str = "application/json";
 
     fn check_auth(inc: &Incoming) -> Result<(), ApiError> {
-        match inc.header("x-api-key").map(str::trim) {
+        // Current SDKs send the key as a bearer token; older clients use x-api-key.
+        let bearer = inc
+            .header("authorization")
+            .and_then(|v| v.strip_prefix("Bearer "));
+        match inc.header("x-api-key").or(bearer).map(str::trim) {
             Some(k) if !k.is_empty() => {}
             _ => return Err(ApiError::MissingKey),
         }

@@ -161,9 +161,14 @@ impl Api for Gemini {
     }
 }
 
-/// `(model, method)` from `/v1beta/models/{model}:{method}`, model percent-decoded.
+/// `(model, method)` from `/{version}/models/{model}:{method}`, model percent-decoded.
+///
+/// The API serves the same methods under `v1beta`, `v1` and `v1alpha`; Prism uses
+/// `v1beta`, recent SDKs default to `v1`.
 pub fn target(path: &str) -> Option<(String, String)> {
-    let rest = path.strip_prefix("/v1beta/models/")?;
+    let rest = ["/v1beta/models/", "/v1/models/", "/v1alpha/models/"]
+        .iter()
+        .find_map(|prefix| path.strip_prefix(prefix))?;
     let (model, method) = rest.rsplit_once(':')?;
     let model = percent_encoding::percent_decode_str(model)
         .decode_utf8()

@@ -94,19 +94,16 @@ async fn handle(
     };
     let post = parts.method == Method::POST;
     let path = inc.path.as_str();
-    Ok(if path.starts_with("/v1beta/") {
-        match gemini::target(path) {
-            Some((_, m))
-                if post
-                    && matches!(
-                        m.as_str(),
-                        "generateContent" | "streamGenerateContent" | "countTokens"
-                    ) =>
-            {
-                common::handle::<Gemini>(inc).await
-            }
-            _ => not_found::<Gemini>(&inc, format!("Method not found: {} {path}", parts.method)),
-        }
+    let gemini_method = gemini::target(path).is_some_and(|(_, m)| {
+        matches!(
+            m.as_str(),
+            "generateContent" | "streamGenerateContent" | "countTokens"
+        )
+    });
+    Ok(if gemini_method && post {
+        common::handle::<Gemini>(inc).await
+    } else if path.starts_with("/v1beta/") || gemini_method {
+        not_found::<Gemini>(&inc, format!("Method not found: {} {path}", parts.method))
     } else if path == "/v1/messages" && post {
         common::handle::<Anthropic>(inc).await
     } else if path.starts_with("/v1/messages") {
