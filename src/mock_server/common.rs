@@ -241,6 +241,10 @@ fn whole_frames(body: String, plan: &Plan) -> (Vec<Frame>, usize) {
             tokens,
         );
     }
+    if plan.fault == Some(Fault::StallMid) {
+        // A whole body has no middle; stall before it.
+        return (vec![Frame::content(body, tokens)], 0);
+    }
     if plan.fault == Some(Fault::Malformed) {
         let mut cut = body;
         cut.truncate(cut.len() / 2);

@@ -211,6 +211,7 @@ mod tests {
         assert!(tokens.contains(&" stream".to_string()));
         assert!(tokens.contains(&"ing".to_string()));
         assert!(tokens.contains(&"\n".to_string()));
+        assert!(tokens.contains(&"```".to_string()) && tokens.contains(&"##".to_string()));
     }
 
     #[test]

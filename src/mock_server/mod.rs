@@ -2,13 +2,43 @@
 //!
 //! No real provider is reachable from tests or benchmarks, so Prism measures itself against
 //! this server. It speaks each provider's wire format (paths, headers, SSE framing, JSON
-//! layout, error bodies) and follows a per-request script (see [`script`]) for timing, content
+//! layout, error bodies) and follows a per-request script (see *Directives* below) for timing, content
 //! and injected faults. Every response is recorded in a [`SendLog`] with the instant each
 //! content frame was handed to hyper, so a client's measured TTFT can be checked against
 //! what the server actually did.
 //!
 //! Layout: `server` accepts and routes, one module per provider renders bytes, `plan` decides
 //! the provider-independent answer, `driver` paces the body and applies stream faults.
+//!
+//! # Directives
+//!
+//! Given after `+` in the model name (`gpt-4o-mini+ttft=200,tps=50`) and/or in an
+//! `x-mock-script: k=v,k=v` header (header keys win). A bare key means `=1`. Unknown keys
+//! and bad values are answered with HTTP 400 in the provider's error format.
+//!
+//! | key | value | effect |
+//! |---|---|---|
+//! | `ttft` | ms (120) | request read → first content frame; headers and role/start frames go at once |
+//! | `itl` / `tps` | ms (12) / tokens per s | gap between content frames; `itl` wins over `tps` |
+//! | `tokens` | n (40) | visible output tokens, capped by the request's max tokens (then the length finish) |
+//! | `chunk` | n ≥ 1 (1) | tokens per content frame |
+//! | `seed` | u64 | text seed (default: hash of the prompt) |
+//! | `text` | `markdown`/`lorem`/`echo` | corpus |
+//! | `reasoning` | n (0) | reasoning tokens before the answer |
+//! | `tool` | name | answer with one tool call |
+//! | `cached` / `cache_write` | n | cached input tokens / Anthropic cache writes |
+//! | `usage` | `none`/`full` | `none` omits usage (OpenAI, Gemini) |
+//! | `filter` / `block` | 1 | content filter / Gemini prompt block (filter elsewhere) |
+//! | `keepalive` / `crlf` / `lf` | 1 | `: keepalive` comments between events / force line endings |
+//! | `fault` | see below | injected failure |
+//! | `retry_after` | s | 429 wait (header, or Gemini `RetryInfo`) |
+//! | `stall_ms` | ms (3 600 000) | length of a stall |
+//! | `after` | n (half) | output tokens before a mid-stream fault |
+//!
+//! Faults: `429 500 503 529 401 404 400ctx` (error status and body), `stall_first`,
+//! `stall_mid`, `drop_mid` (connection aborted mid-body), `malformed` (one broken JSON event),
+//! `no_terminator`, `html200`, `error_event` (in-stream error, then end), `big_line`
+//! (one 1 MiB content event).
 
 mod anthropic;
 mod common;
@@ -17,7 +47,7 @@ mod driver;
 mod gemini;
 mod openai;
 mod plan;
-pub mod script;
+mod script;
 mod server;
 mod wire;
 

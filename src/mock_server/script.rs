@@ -60,20 +60,6 @@ impl Fault {
             _ => return None,
         })
     }
-
-    /// Faults answered with an error status before any body is generated.
-    pub fn is_status(self) -> bool {
-        matches!(
-            self,
-            Fault::RateLimit
-                | Fault::Server
-                | Fault::Unavailable
-                | Fault::Overloaded
-                | Fault::Unauthorized
-                | Fault::NotFound
-                | Fault::ContextLength
-        )
-    }
 }
 
 /// Forced SSE line ending; `None` means the provider's own default.
