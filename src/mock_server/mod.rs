@@ -1,42 +1,221 @@
-//! Mock provider server: interface only until the implementation lands.
+//! A loopback mock of the OpenAI, Anthropic and Gemini streaming APIs.
+//!
+//! No real provider is reachable from tests or benchmarks, so Prism measures itself against
+//! this server. It speaks each provider's wire format (paths, headers, SSE framing, JSON
+//! layout, error bodies) and follows a per-request script (see *Directives* below) for timing, content
+//! and injected faults. Every response is recorded in a [`SendLog`] with the instant each
+//! content frame was handed to hyper, so a client's measured TTFT can be checked against
+//! what the server actually did.
+//!
+//! Layout: `server` accepts and routes, one module per provider renders bytes, `plan` decides
+//! the provider-independent answer, `driver` paces the body and applies stream faults.
+//!
+//! # Directives
+//!
+//! Given after `+` in the model name (`gpt-4o-mini+ttft=200,tps=50`) and/or in an
+//! `x-mock-script: k=v,k=v` header (header keys win). A bare key means `=1`. Unknown keys
+//! and bad values are answered with HTTP 400 in the provider's error format.
+//!
+//! | key | value | effect |
+//! |---|---|---|
+//! | `ttft` | ms (120) | request read → first content frame; headers and role/start frames go at once |
+//! | `itl` / `tps` | ms (12) / tokens per s | gap between content frames; `itl` wins over `tps` |
+//! | `tokens` | n (40) | visible output tokens, capped by the request's max tokens (then the length finish) |
+//! | `chunk` | n ≥ 1 (1) | tokens per content frame |
+//! | `seed` | u64 | text seed (default: hash of the prompt) |
+//! | `text` | `markdown`/`lorem`/`echo` | corpus |
+//! | `reasoning` | n (0) | reasoning tokens before the answer |
+//! | `tool` | name | answer with one tool call |
+//! | `cached` / `cache_write` | n | cached input tokens / Anthropic cache writes |
+//! | `usage` | `none`/`full` | `none` omits usage (OpenAI, Gemini) |
+//! | `filter` / `block` | 1 | content filter / Gemini prompt block (filter elsewhere) |
+//! | `keepalive` / `crlf` / `lf` | 1 | `: keepalive` comments between events / force line endings |
+//! | `fault` | see below | injected failure |
+//! | `retry_after` | s | 429 wait (header, or Gemini `RetryInfo`) |
+//! | `stall_ms` | ms (3 600 000) | length of a stall |
+//! | `after` | n (half) | output tokens before a mid-stream fault |
+//!
+//! Faults: `429 500 503 529 401 404 400ctx` (error status and body), `stall_first`,
+//! `stall_mid`, `drop_mid` (connection aborted mid-body), `malformed` (one broken JSON event),
+//! `no_terminator`, `html200`, `error_event` (in-stream error, then end), `big_line`
+//! (one 1 MiB content event).
+
+mod anthropic;
+mod common;
+mod corpus;
+mod driver;
+mod gemini;
+mod openai;
+mod plan;
+mod script;
+mod server;
+mod wire;
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
-/// A running mock server.
+/// A running mock server; dropping it without [`MockServer::shutdown`] leaves it serving
+/// until the runtime ends.
 pub struct MockServer {
     addr: SocketAddr,
+    log: SendLog,
+    stop: CancellationToken,
+    task: JoinHandle<()>,
 }
 
 impl MockServer {
-    /// Bind and serve.
+    /// Binds (port 0 = ephemeral) and serves on the current tokio runtime until shutdown.
     pub async fn start(addr: SocketAddr) -> std::io::Result<MockServer> {
-        let l = tokio::net::TcpListener::bind(addr).await?;
+        // Loading the tokenizer tables takes a while; do it before the first request so it
+        // does not land inside a measured TTFT.
+        tokio::task::spawn_blocking(|| crate::tokens::count_o200k("warm up"));
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let log = SendLog::default();
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(server::serve(listener, log.clone(), stop.clone()));
         Ok(MockServer {
-            addr: l.local_addr()?,
+            addr,
+            log,
+            stop,
+            task,
         })
     }
-    /// Bound address.
+
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
-    /// OpenAI base URL.
+
+    /// `http://127.0.0.1:PORT/v1`, the base URL OpenAI clients expect.
     pub fn openai_base(&self) -> String {
         format!("http://{}/v1", self.addr)
     }
-    /// Anthropic base URL.
+
+    /// `http://127.0.0.1:PORT`; Anthropic clients append `/v1/messages`.
     pub fn anthropic_base(&self) -> String {
         format!("http://{}", self.addr)
     }
-    /// Gemini base URL.
+
+    /// `http://127.0.0.1:PORT`; Gemini clients append `/v1beta/models/...`.
     pub fn gemini_base(&self) -> String {
         format!("http://{}", self.addr)
     }
-    /// Stop.
-    pub async fn shutdown(self) {}
+
+    /// What the server actually did, one record per request.
+    pub fn log(&self) -> &SendLog {
+        &self.log
+    }
+
+    /// Stops accepting, aborts in-flight streams and waits for every connection task.
+    pub async fn shutdown(self) {
+        self.stop.cancel();
+        // The accept task only ends by itself; a panic inside it is already reported.
+        let _ = self.task.await;
+    }
 }
 
-/// Serve until a signal.
+/// `prism mock --addr A`: serve until Ctrl-C or SIGTERM, announcing the bound address.
 pub async fn serve_until_signal(addr: SocketAddr) -> std::io::Result<()> {
-    let _ = MockServer::start(addr).await?;
+    use std::io::Write;
+    let server = MockServer::start(addr).await?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "prism mock listening on http://{}", server.addr())?;
+        out.flush()?;
+    }
+    wait_for_signal().await?;
+    server.shutdown().await;
     Ok(())
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r,
+        _ = term.recv() => Ok(()),
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> std::io::Result<()> {
+    tokio::signal::ctrl_c().await
+}
+
+/// Shared, append-only record of every request the server answered.
+#[derive(Clone, Default)]
+pub struct SendLog {
+    inner: Arc<Mutex<Vec<SendRecord>>>,
+}
+
+impl SendLog {
+    /// A snapshot of all records, in arrival order.
+    pub fn records(&self) -> Vec<SendRecord> {
+        self.lock().clone()
+    }
+
+    /// The record for the id the mock sent in its request-id header.
+    pub fn find(&self, request_id: &str) -> Option<SendRecord> {
+        self.lock()
+            .iter()
+            .find(|r| r.request_id == request_id)
+            .cloned()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<SendRecord>> {
+        // A panic while holding the lock cannot leave a record half-written in a way that
+        // matters to readers, so keep serving.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn push(&self, record: SendRecord) -> LogSlot {
+        let mut records = self.lock();
+        records.push(record);
+        LogSlot {
+            log: self.clone(),
+            index: records.len() - 1,
+        }
+    }
+}
+
+/// A handle to update one record while its response is being sent.
+#[derive(Clone)]
+pub(crate) struct LogSlot {
+    log: SendLog,
+    index: usize,
+}
+
+impl LogSlot {
+    pub(crate) fn update(&self, f: impl FnOnce(&mut SendRecord)) {
+        if let Some(r) = self.log.lock().get_mut(self.index) {
+            f(r);
+        }
+    }
+}
+
+/// What the server did for one request.
+#[derive(Clone, Debug)]
+pub struct SendRecord {
+    /// The id the mock put in the response header.
+    pub request_id: String,
+    /// `"openai"`, `"anthropic"` or `"gemini"`.
+    pub provider: &'static str,
+    pub path: String,
+    /// Model name as received, directives included.
+    pub model: String,
+    /// When the request head and body had been fully read.
+    pub received_at: Instant,
+    /// Taken right before the first content frame was handed to hyper.
+    pub first_content_at: Option<Instant>,
+    pub last_content_at: Option<Instant>,
+    pub content_events: usize,
+    /// The stream ran to its natural end (terminal marker written). False for error
+    /// statuses and injected faults.
+    pub completed: bool,
+    /// The client went away (or the server shut down) before the end.
+    pub client_disconnected: bool,
 }

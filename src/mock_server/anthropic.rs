@@ -1,0 +1,327 @@
+//! Anthropic Messages on the wire: `POST /v1/messages`.
+//!
+//! Streams are named SSE events (`event: NAME` then one `data:` line of compact JSON):
+//! `message_start`, then per block `content_block_start` / `content_block_delta`s /
+//! `content_block_stop` (a `ping` follows the first block start), then `message_delta` with
+//! the stop reason and cumulative output tokens, then `message_stop`. Reasoning is a
+//! `thinking` block closed by a `signature_delta`; tool arguments stream as
+//! `input_json_delta`. `input_tokens` excludes cache reads and writes, as the API reports it.
+
+use super::common::{Api, ApiError, Ctx, ErrorReply, Incoming, Parsed, content_text, id_suffix};
+use super::driver::Injections;
+use super::plan::{Finish, Kind, Plan};
+use super::script::Fault;
+use super::wire::{self, Frame, rfc3339, sse};
+use hyper::StatusCode;
+use serde_json::{Value, json};
+use std::time::{Duration, SystemTime};
+
+pub struct Anthropic;
+
+const CONTEXT_LIMIT: usize = 200_000;
+
+impl Api for Anthropic {
+    const NAME: &'static str = "anthropic";
+    const EOL: &'static str = "\n";
+    const SSE_CONTENT_TYPE: &'static str = "text/event-stream; charset=utf-8";
+    const JSON_CONTENT_TYPE: &'static str = "application/json";
+
+    fn check_auth(inc: &Incoming) -> Result<(), ApiError> {
+        // Current SDKs send the key as a bearer token; older clients use x-api-key.
+        let bearer = inc
+            .header("authorization")
+            .and_then(|v| v.strip_prefix("Bearer "));
+        match inc.header("x-api-key").or(bearer).map(str::trim) {
+            Some(k) if !k.is_empty() => {}
+            _ => return Err(ApiError::MissingKey),
+        }
+        match inc.header("anthropic-version") {
+            Some(v) if !v.trim().is_empty() => Ok(()),
+            _ => Err(ApiError::MissingVersion),
+        }
+    }
+
+    fn parse(_inc: &Incoming, body: &Value) -> Result<Parsed, ApiError> {
+        let model = body
+            .get("model")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ApiError::Invalid("model: Field required".into()))?;
+        let cap = body
+            .get("max_tokens")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| ApiError::Invalid("max_tokens: Field required".into()))?;
+        let messages = body
+            .get("messages")
+            .and_then(Value::as_array)
+            .ok_or_else(|| ApiError::Invalid("messages: Field required".into()))?;
+        let mut texts = Vec::new();
+        if let Some(system) = body.get("system") {
+            texts.push(content_text(system));
+        }
+        texts.extend(
+            messages
+                .iter()
+                .map(|m| content_text(m.get("content").unwrap_or(&Value::Null))),
+        );
+        let last_user = messages
+            .iter()
+            .rev()
+            .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+            .map(|m| content_text(m.get("content").unwrap_or(&Value::Null)))
+            .unwrap_or_default();
+        Ok(Parsed {
+            model: model.to_string(),
+            stream: body.get("stream").and_then(Value::as_bool).unwrap_or(false),
+            include_usage: true,
+            cap: Some(cap as usize),
+            messages: messages.len(),
+            texts,
+            last_user,
+        })
+    }
+
+    fn headers(ctx: &Ctx, limited: bool) -> Vec<(&'static str, String)> {
+        let soon = rfc3339(SystemTime::now() + Duration::from_secs(1));
+        let reset = if limited {
+            rfc3339(SystemTime::now() + Duration::from_secs(ctx.script.retry_after.unwrap_or(20)))
+        } else {
+            soon
+        };
+        let out = ctx.parsed.cap.unwrap_or(ctx.script.tokens);
+        let remaining = |limit: usize, used: usize| {
+            if limited {
+                "0".to_string()
+            } else {
+                limit.saturating_sub(used).to_string()
+            }
+        };
+        vec![
+            ("request-id", ctx.id.clone()),
+            ("anthropic-ratelimit-requests-limit", "4000".into()),
+            ("anthropic-ratelimit-requests-remaining", remaining(4000, 1)),
+            ("anthropic-ratelimit-requests-reset", reset.clone()),
+            ("anthropic-ratelimit-tokens-limit", "2400000".into()),
+            (
+                "anthropic-ratelimit-tokens-remaining",
+                remaining(2_400_000, ctx.input_tokens + out),
+            ),
+            ("anthropic-ratelimit-tokens-reset", reset.clone()),
+            ("anthropic-ratelimit-input-tokens-limit", "2000000".into()),
+            (
+                "anthropic-ratelimit-input-tokens-remaining",
+                remaining(2_000_000, ctx.input_tokens),
+            ),
+            ("anthropic-ratelimit-input-tokens-reset", reset.clone()),
+            ("anthropic-ratelimit-output-tokens-limit", "400000".into()),
+            (
+                "anthropic-ratelimit-output-tokens-remaining",
+                remaining(400_000, out),
+            ),
+            ("anthropic-ratelimit-output-tokens-reset", reset),
+        ]
+    }
+
+    fn error(ctx: &Ctx, err: &ApiError) -> ErrorReply {
+        let (status, kind, message) = describe(ctx, err);
+        let body = json!({"type": "error", "error": {"type": kind, "message": message},
+            "request_id": ctx.id});
+        let mut headers = Vec::new();
+        if let ApiError::RateLimited { retry_after } = err {
+            headers.push(("retry-after", retry_after.unwrap_or(20).to_string()));
+        }
+        if status.as_u16() == 429 || status.is_server_error() {
+            headers.push(("x-should-retry", "true".into()));
+        }
+        ErrorReply {
+            status,
+            content_type: Self::JSON_CONTENT_TYPE,
+            headers,
+            body: wire::compact(&body),
+        }
+    }
+
+    fn stream(ctx: &Ctx, plan: &Plan) -> (Vec<Frame>, Injections) {
+        let eol = ctx.eol;
+        let ev = |name: &str, v: Value| sse(eol, Some(name), &wire::compact(&v));
+        let mut message = message_object(ctx, plan, json!([]), Value::Null);
+        message["usage"]["output_tokens"] = json!(1);
+        let mut frames = vec![Frame::control(ev(
+            "message_start",
+            json!({"type": "message_start", "message": message}),
+        ))];
+        let mut index = 0;
+        let delta = |index: usize, d: Value| {
+            ev(
+                "content_block_delta",
+                json!({"type": "content_block_delta", "index": index, "delta": d}),
+            )
+        };
+        let stop = |index: usize| {
+            Frame::control(ev(
+                "content_block_stop",
+                json!({"type": "content_block_stop", "index": index}),
+            ))
+        };
+        if plan.usage.reasoning > 0 {
+            let block = json!({"type": "thinking", "thinking": "", "signature": ""});
+            frames.push(Frame::control(block_start(eol, index, block)));
+            for e in plan.events.iter().filter(|e| e.kind == Kind::Reasoning) {
+                let d = json!({"type": "thinking_delta", "thinking": e.text});
+                frames.push(Frame::content(delta(index, d), e.tokens));
+            }
+            let sig = json!({"type": "signature_delta", "signature": signature(ctx)});
+            frames.push(Frame::control(delta(index, sig)));
+            frames.push(stop(index));
+            index += 1;
+        }
+        if let Some(tool) = &plan.tool {
+            let block =
+                json!({"type": "tool_use", "id": tool_id(ctx), "name": tool.name, "input": {}});
+            frames.push(Frame::content(block_start(eol, index, block), 0));
+        } else {
+            let block = json!({"type": "text", "text": ""});
+            frames.push(Frame::control(block_start(eol, index, block)));
+        }
+        for e in plan.events.iter().filter(|e| e.kind != Kind::Reasoning) {
+            let d = match e.kind {
+                Kind::ToolArgs => json!({"type": "input_json_delta", "partial_json": e.text}),
+                _ => json!({"type": "text_delta", "text": e.text}),
+            };
+            frames.push(Frame::content(delta(index, d), e.tokens));
+        }
+        frames.push(stop(index));
+        // The API sends one ping right after the first content_block_start.
+        let ping = sse(eol, Some("ping"), "{\"type\": \"ping\"}");
+        frames.insert(2, Frame::control(ping));
+        let md = json!({"type": "message_delta",
+            "delta": {"stop_reason": stop_reason(plan.finish), "stop_sequence": null},
+            "usage": {"output_tokens": plan.usage.output()}});
+        frames.push(Frame::control(ev("message_delta", md)));
+        if plan.fault != Some(Fault::NoTerminator) {
+            frames.push(Frame::control(ev(
+                "message_stop",
+                json!({"type": "message_stop"}),
+            )));
+        }
+        let broken = format!(
+            "{{\"type\":\"content_block_delta\",\"index\":{index},\"delta\":{{\"type\":\"text_delta\",\"text\":\""
+        );
+        let error = json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}});
+        let inject = Injections {
+            malformed: sse(eol, Some("content_block_delta"), &broken),
+            error_event: ev("error", error),
+        };
+        (frames, inject)
+    }
+
+    fn whole(ctx: &Ctx, plan: &Plan) -> String {
+        let mut content = Vec::new();
+        if plan.usage.reasoning > 0 {
+            content.push(
+                json!({"type": "thinking", "thinking": plan.text(Kind::Reasoning),
+                "signature": signature(ctx)}),
+            );
+        }
+        match &plan.tool {
+            Some(tool) => {
+                let input: Value =
+                    serde_json::from_str(&plan.text(Kind::ToolArgs)).unwrap_or_else(|_| json!({}));
+                content.push(
+                    json!({"type": "tool_use", "id": tool_id(ctx), "name": tool.name,
+                    "input": input}),
+                );
+            }
+            None => content.push(json!({"type": "text", "text": plan.text(Kind::Text)})),
+        }
+        let v = message_object(
+            ctx,
+            plan,
+            Value::Array(content),
+            json!(stop_reason(plan.finish)),
+        );
+        wire::compact(&v)
+    }
+}
+
+fn block_start(eol: &str, index: usize, block: Value) -> bytes::Bytes {
+    let v = json!({"type": "content_block_start", "index": index, "content_block": block});
+    sse(eol, Some("content_block_start"), &wire::compact(&v))
+}
+
+fn message_object(ctx: &Ctx, plan: &Plan, content: Value, stop: Value) -> Value {
+    let u = plan.usage;
+    json!({
+        "id": format!("msg_01{}", id_suffix(&ctx.id, 22)),
+        "type": "message",
+        "role": "assistant",
+        "model": ctx.model,
+        "content": content,
+        "stop_reason": stop,
+        "stop_sequence": null,
+        "usage": {
+            "input_tokens": u.input.saturating_sub(u.cached + u.cache_write),
+            "cache_creation_input_tokens": u.cache_write,
+            "cache_read_input_tokens": u.cached,
+            "output_tokens": u.output(),
+        }
+    })
+}
+
+fn signature(ctx: &Ctx) -> String {
+    format!("Eq{}", id_suffix(&format!("{}sig", ctx.id), 86))
+}
+
+fn tool_id(ctx: &Ctx) -> String {
+    format!("toolu_01{}", id_suffix(&format!("{}tool", ctx.id), 22))
+}
+
+fn stop_reason(finish: Finish) -> &'static str {
+    match finish {
+        Finish::Stop => "end_turn",
+        Finish::Length => "max_tokens",
+        Finish::Filter | Finish::Blocked => "refusal",
+        Finish::Tool => "tool_use",
+    }
+}
+
+fn describe(ctx: &Ctx, err: &ApiError) -> (StatusCode, &'static str, String) {
+    let invalid = "invalid_request_error";
+    match err {
+        ApiError::MissingKey => {
+            (StatusCode::UNAUTHORIZED, "authentication_error", "x-api-key header is required".into())
+        }
+        ApiError::BadKey => (StatusCode::UNAUTHORIZED, "authentication_error", "invalid x-api-key".into()),
+        ApiError::MissingVersion => {
+            (StatusCode::BAD_REQUEST, invalid, "anthropic-version: header is required".into())
+        }
+        ApiError::InvalidJson(e) => (StatusCode::BAD_REQUEST, invalid, format!("invalid JSON body: {e}")),
+        ApiError::Invalid(m) => (StatusCode::BAD_REQUEST, invalid, m.clone()),
+        ApiError::RateLimited { .. } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limit_error",
+            "This request would exceed the rate limit for your organization of 4,000 requests per \
+             minute. For details, refer to: https://docs.claude.com/en/api/rate-limits. You can see \
+             the response headers for current usage. Please reduce the prompt length or the \
+             maximum tokens requested, or try again later."
+                .into(),
+        ),
+        ApiError::Server => (StatusCode::INTERNAL_SERVER_ERROR, "api_error", "Internal server error".into()),
+        ApiError::Unavailable => {
+            (StatusCode::SERVICE_UNAVAILABLE, "api_error", "Service unavailable".into())
+        }
+        ApiError::Overloaded => {
+            let status = StatusCode::from_u16(529).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            (status, "overloaded_error", "Overloaded".into())
+        }
+        ApiError::ModelNotFound => (StatusCode::NOT_FOUND, "not_found_error", format!("model: {}", ctx.model)),
+        ApiError::ContextLength => (
+            StatusCode::BAD_REQUEST,
+            invalid,
+            format!(
+                "prompt is too long: {} tokens > {CONTEXT_LIMIT} maximum",
+                CONTEXT_LIMIT + ctx.input_tokens
+            ),
+        ),
+        ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found_error", "Not Found".into()),
+    }
+}

@@ -1,0 +1,235 @@
+//! Deterministic generated text, cut into plausible tokens.
+//!
+//! Clients render and count what the mock sends, so the text should look like a model's
+//! answer (markdown with a code fence, word pieces with leading spaces) and be reproducible:
+//! the same prompt and seed always yield the same tokens.
+
+use super::script::Corpus;
+
+/// splitmix64: tiny, fast and good enough to pick words; keeps the mock free of `rand`.
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+}
+
+/// FNV-1a, used to derive the default seed from the prompt text.
+pub fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3)
+    })
+}
+
+const ANSWERS: &[&str] = &[
+    "## Streaming responses\n\nA streamed answer arrives as a sequence of small events:\n\n\
+     - the first event carries the role\n- each later event carries a few tokens\n\
+     - a final marker closes the stream\n\n```rust\nasync fn read(mut body: Body) -> usize {\n    \
+     let mut n = 0;\n    while let Some(chunk) = body.next().await {\n        n += chunk.len();\n    \
+     }\n    n\n}\n```\n\nMeasure the time to the first token separately from the rate that follows.\n",
+    "### Choosing a buffer size\n\nLarger buffers reduce system calls, but they also delay \
+     the first byte:\n\n1. start with the default\n2. measure under realistic load\n\
+     3. change one setting at a time\n\n```rust\nlet reader = BufReader::with_capacity(8 * 1024, \
+     file);\nfor line in reader.lines() {\n    println!(\"{}\", line?);\n}\n```\n\n\
+     Keep the numbers you measured next to the change that produced them.\n",
+    "## Handling errors\n\nRetry only what is safe to repeat:\n\n- rate limits, after the \
+     advertised delay\n- overloaded servers, with backoff\n- never a request that already \
+     streamed tokens\n\n```rust\nmatch status {\n    429 | 529 => Retry::After(delay),\n    \
+     500..=599 => Retry::Backoff,\n    _ => Retry::Never,\n}\n```\n\nLog the request id so \
+     the provider can trace a failure.\n",
+];
+
+const LOREM: &[&str] = &[
+    "lorem",
+    "ipsum",
+    "dolor",
+    "sit",
+    "amet",
+    "consectetur",
+    "adipiscing",
+    "elit",
+    "sed",
+    "do",
+    "eiusmod",
+    "tempor",
+    "incididunt",
+    "ut",
+    "labore",
+    "et",
+    "dolore",
+    "magna",
+    "aliqua",
+    "enim",
+    "ad",
+    "minim",
+    "veniam",
+    "quis",
+    "nostrud",
+    "exercitation",
+    "ullamco",
+    "laboris",
+];
+
+const THOUGHTS: &str = "Let me think about what the user is asking. They want a short answer \
+     with an example, so I should explain the idea first, then show code, and keep it concise. \
+     I will check the edge cases before answering. ";
+
+/// Cuts text into token-like pieces: a word with its leading space (long words split after
+/// six characters), punctuation marks (runs of one mark up to three), and each newline on
+/// its own.
+pub fn tokenize(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut word_len = 0;
+    let flush = |current: &mut String, out: &mut Vec<String>| {
+        if !current.is_empty() {
+            out.push(std::mem::take(current));
+        }
+    };
+    for c in text.chars() {
+        if c.is_alphanumeric() || c == '_' {
+            let after_mark =
+                current.ends_with(|p: char| !(p.is_alphanumeric() || p == '_' || p == ' '));
+            if word_len == 6 || after_mark {
+                flush(&mut current, &mut out);
+                word_len = 0;
+            }
+            current.push(c);
+            word_len += 1;
+        } else if c == ' ' {
+            // A run of spaces stays together (code indentation) until a word takes it.
+            if word_len > 0 || current.ends_with(|ch: char| ch != ' ') {
+                flush(&mut current, &mut out);
+            }
+            current.push(c);
+            word_len = 0;
+        } else if c != '\n' && current.chars().all(|p| p == c) && current.len() < 3 {
+            // Runs of one mark ("##", "```") are single tokens in real vocabularies.
+            current.push(c);
+            word_len = 0;
+        } else {
+            flush(&mut current, &mut out);
+            if c == '\n' {
+                out.push(c.to_string());
+            } else {
+                current.push(c);
+            }
+            word_len = 0;
+        }
+    }
+    flush(&mut current, &mut out);
+    out
+}
+
+/// Exactly `count` text tokens from `corpus`.
+pub fn text_tokens(corpus: Corpus, seed: u64, echo: &str, count: usize) -> Vec<String> {
+    let mut rng = SplitMix64::new(seed);
+    let mut pool: Vec<String> = Vec::new();
+    let mut answer = rng.below(ANSWERS.len());
+    let echo_tokens = tokenize(echo);
+    while pool.len() < count {
+        let before = pool.len();
+        match corpus {
+            Corpus::Markdown => {
+                if before > 0 {
+                    pool.push("\n".into());
+                }
+                pool.extend(tokenize(ANSWERS[answer % ANSWERS.len()]));
+                answer += 1;
+            }
+            Corpus::Lorem => {
+                let word = LOREM[rng.below(LOREM.len())];
+                pool.push(if before == 0 {
+                    word.to_string()
+                } else {
+                    format!(" {word}")
+                });
+            }
+            Corpus::Echo => {
+                if echo_tokens.is_empty() {
+                    pool.push(" echo".into());
+                } else {
+                    if before > 0 {
+                        pool.push(" ".into());
+                    }
+                    pool.extend(echo_tokens.iter().cloned());
+                }
+            }
+        }
+    }
+    pool.truncate(count);
+    pool
+}
+
+/// Exactly `count` reasoning tokens.
+pub fn reasoning_tokens(count: usize) -> Vec<String> {
+    let base = tokenize(THOUGHTS);
+    base.iter().cycle().take(count).cloned().collect()
+}
+
+/// The fixed tool arguments, cut into several fragments the way providers stream them.
+pub fn tool_arguments() -> (String, Vec<String>) {
+    let fragments = [
+        "{\"", "city", "\":\"", "Paris", "\",\"", "unit", "\":\"", "celsius", "\"}",
+    ];
+    (
+        fragments.concat(),
+        fragments.iter().map(|s| s.to_string()).collect(),
+    )
+}
+
+/// One mebibyte of text for the `big_line` fault.
+pub fn big_text() -> String {
+    let word = "bigline ";
+    let mut s = word.repeat((1 << 20) / word.len());
+    s.truncate(1 << 20);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokenize_round_trips_and_splits_words() {
+        let text = "## Hello streaming\n\n```rust\n    let x = 1;\n```";
+        let tokens = tokenize(text);
+        assert_eq!(tokens.concat(), text);
+        assert!(tokens.contains(&" stream".to_string()));
+        assert!(tokens.contains(&"ing".to_string()));
+        assert!(tokens.contains(&"\n".to_string()));
+        assert!(tokens.contains(&"```".to_string()) && tokens.contains(&"##".to_string()));
+    }
+
+    #[test]
+    fn text_is_deterministic_and_exact() {
+        for corpus in [Corpus::Lorem, Corpus::Markdown, Corpus::Echo] {
+            let a = text_tokens(corpus, 7, "say this", 300);
+            assert_eq!(a.len(), 300);
+            assert_eq!(a, text_tokens(corpus, 7, "say this", 300));
+        }
+        assert!(
+            text_tokens(Corpus::Markdown, 1, "", 400)
+                .concat()
+                .contains("```rust")
+        );
+    }
+
+    #[test]
+    fn big_text_is_one_mebibyte() {
+        assert_eq!(big_text().len(), 1 << 20);
+    }
+}

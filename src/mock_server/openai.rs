@@ -1,0 +1,351 @@
+//! OpenAI Chat Completions on the wire: `POST /v1/chat/completions`.
+//!
+//! Streams are `data: {compact json}` events ending in `data: [DONE]`; the first chunk
+//! carries the role, the finish chunk has an empty delta, and with
+//! `stream_options.include_usage` every chunk has `"usage": null` until a final chunk with
+//! `"choices": []` carries the totals. Reasoning streams as `delta.reasoning_content`, the
+//! way DeepSeek and vLLM extend the format. Non-streamed bodies are pretty-printed with two
+//! spaces, errors with four.
+
+use super::common::{Api, ApiError, Ctx, ErrorReply, Incoming, Parsed, content_text, id_suffix};
+use super::driver::Injections;
+use super::plan::{Finish, Kind, Plan};
+use super::wire::{self, Frame, go_duration, sse};
+use hyper::StatusCode;
+use serde_json::{Value, json};
+
+pub struct OpenAi;
+
+const TOKEN_LIMIT: usize = 30_000_000;
+const REQUEST_LIMIT: usize = 10_000;
+const CONTEXT_LIMIT: usize = 128_000;
+const FINGERPRINT: &str = "fp_mock0001";
+
+impl Api for OpenAi {
+    const NAME: &'static str = "openai";
+    const EOL: &'static str = "\n";
+    const SSE_CONTENT_TYPE: &'static str = "text/event-stream; charset=utf-8";
+    const JSON_CONTENT_TYPE: &'static str = "application/json";
+
+    fn check_auth(inc: &Incoming) -> Result<(), ApiError> {
+        let key = inc
+            .header("authorization")
+            .and_then(|v| v.strip_prefix("Bearer "));
+        match key.map(str::trim) {
+            Some(k) if !k.is_empty() => Ok(()),
+            _ => Err(ApiError::MissingKey),
+        }
+    }
+
+    fn parse(_inc: &Incoming, body: &Value) -> Result<Parsed, ApiError> {
+        let model = body
+            .get("model")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ApiError::Invalid("you must provide a model parameter".into()))?;
+        let messages = body
+            .get("messages")
+            .and_then(Value::as_array)
+            .ok_or_else(|| ApiError::Invalid("Missing required parameter: 'messages'.".into()))?;
+        let cap = ["max_completion_tokens", "max_tokens"]
+            .iter()
+            .find_map(|k| body.get(*k).and_then(Value::as_u64))
+            .map(|n| n as usize);
+        let texts: Vec<String> = messages
+            .iter()
+            .map(|m| content_text(m.get("content").unwrap_or(&Value::Null)))
+            .collect();
+        let last_user = messages
+            .iter()
+            .rev()
+            .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+            .map(|m| content_text(m.get("content").unwrap_or(&Value::Null)))
+            .unwrap_or_default();
+        Ok(Parsed {
+            model: model.to_string(),
+            stream: body.get("stream").and_then(Value::as_bool).unwrap_or(false),
+            include_usage: body
+                .pointer("/stream_options/include_usage")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            cap,
+            messages: texts.len(),
+            texts,
+            last_user,
+        })
+    }
+
+    fn headers(ctx: &Ctx, limited: bool) -> Vec<(&'static str, String)> {
+        let planned = ctx.input_tokens + ctx.parsed.cap.unwrap_or(ctx.script.tokens);
+        let (remaining_requests, remaining_tokens, reset_tokens) = if limited {
+            let wait = ctx.script.retry_after.unwrap_or(20) * 1000;
+            (0, 0, wait)
+        } else {
+            let ms = (planned as u64 * 60_000 / TOKEN_LIMIT as u64).max(1);
+            (REQUEST_LIMIT - 1, TOKEN_LIMIT.saturating_sub(planned), ms)
+        };
+        vec![
+            ("x-request-id", ctx.id.clone()),
+            (
+                "openai-processing-ms",
+                ctx.received_at.elapsed().as_millis().to_string(),
+            ),
+            ("openai-version", "2020-10-01".into()),
+            ("x-ratelimit-limit-requests", REQUEST_LIMIT.to_string()),
+            ("x-ratelimit-limit-tokens", TOKEN_LIMIT.to_string()),
+            (
+                "x-ratelimit-remaining-requests",
+                remaining_requests.to_string(),
+            ),
+            ("x-ratelimit-remaining-tokens", remaining_tokens.to_string()),
+            ("x-ratelimit-reset-requests", "6ms".into()),
+            ("x-ratelimit-reset-tokens", go_duration(reset_tokens)),
+        ]
+    }
+
+    fn error(ctx: &Ctx, err: &ApiError) -> ErrorReply {
+        let (status, message, kind, param, code) = describe(ctx, err);
+        let body =
+            json!({"error": {"message": message, "type": kind, "param": param, "code": code}});
+        let mut headers = Vec::new();
+        if let ApiError::RateLimited {
+            retry_after: Some(s),
+        } = err
+        {
+            headers.push(("retry-after", s.to_string()));
+        }
+        ErrorReply {
+            status,
+            content_type: Self::JSON_CONTENT_TYPE,
+            headers,
+            body: wire::pretty(&body, 4) + "\n",
+        }
+    }
+
+    fn stream(ctx: &Ctx, plan: &Plan) -> (Vec<Frame>, Injections) {
+        let eol = ctx.eol;
+        let with_usage = ctx.parsed.include_usage && !plan.omit_usage;
+        let chunk = |delta: Value, finish: Value| {
+            let mut v = envelope(ctx, "chat.completion.chunk");
+            v["choices"] =
+                json!([{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]);
+            if with_usage {
+                v["usage"] = Value::Null;
+            }
+            sse(eol, None, &wire::compact(&v))
+        };
+        let mut frames = vec![Frame::control(chunk(
+            json!({"role": "assistant", "content": "", "refusal": null}),
+            Value::Null,
+        ))];
+        if let Some(tool) = &plan.tool {
+            let head = json!({"tool_calls": [{"index": 0, "id": call_id(ctx), "type": "function",
+                "function": {"name": tool.name, "arguments": ""}}]});
+            frames.push(Frame::content(chunk(head, Value::Null), 0));
+        }
+        for event in &plan.events {
+            let delta = match event.kind {
+                Kind::Reasoning => json!({"reasoning_content": event.text}),
+                Kind::Text => json!({"content": event.text}),
+                Kind::ToolArgs => {
+                    json!({"tool_calls": [{"index": 0, "function": {"arguments": event.text}}]})
+                }
+            };
+            frames.push(Frame::content(chunk(delta, Value::Null), event.tokens));
+        }
+        frames.push(Frame::control(chunk(
+            json!({}),
+            json!(finish_reason(plan.finish)),
+        )));
+        if with_usage {
+            let mut v = envelope(ctx, "chat.completion.chunk");
+            v["choices"] = json!([]);
+            v["usage"] = usage(plan);
+            frames.push(Frame::control(sse(eol, None, &wire::compact(&v))));
+        }
+        if plan.fault != Some(super::script::Fault::NoTerminator) {
+            frames.push(Frame::control(sse(eol, None, "[DONE]")));
+        }
+        let broken = format!(
+            "{{\"id\":\"chatcmpl-{}\",\"object\":\"chat.completion.chunk\",\"choices\":[{{\"delta\":{{\"content\":\"",
+            id_suffix(&ctx.id, 29)
+        );
+        let error = json!({"error": {"message": SERVER_ERROR, "type": "server_error",
+            "param": null, "code": null}});
+        let inject = Injections {
+            malformed: sse(eol, None, &broken),
+            error_event: sse(eol, None, &wire::compact(&error)),
+        };
+        (frames, inject)
+    }
+
+    fn whole(ctx: &Ctx, plan: &Plan) -> String {
+        let text = plan.text(Kind::Text);
+        let mut message = json!({"role": "assistant",
+            "content": if plan.tool.is_some() { Value::Null } else { json!(text) }});
+        if plan.usage.reasoning > 0 {
+            message["reasoning_content"] = json!(plan.text(Kind::Reasoning));
+        }
+        if let Some(tool) = &plan.tool {
+            message["tool_calls"] = json!([{"id": call_id(ctx), "type": "function",
+                "function": {"name": tool.name, "arguments": plan.text(Kind::ToolArgs)}}]);
+        }
+        message["refusal"] = Value::Null;
+        message["annotations"] = json!([]);
+        let mut v = envelope(ctx, "chat.completion");
+        v["choices"] = json!([{"index": 0, "message": message, "logprobs": null,
+            "finish_reason": finish_reason(plan.finish)}]);
+        if !plan.omit_usage {
+            v["usage"] = usage(plan);
+        }
+        v["service_tier"] = json!("default");
+        v["system_fingerprint"] = json!(FINGERPRINT);
+        wire::pretty(&v, 2) + "\n"
+    }
+}
+
+const SERVER_ERROR: &str =
+    "The server had an error while processing your request. Sorry about that!";
+
+fn describe(ctx: &Ctx, err: &ApiError) -> (StatusCode, String, &'static str, Value, Value) {
+    let invalid = "invalid_request_error";
+    match err {
+        ApiError::MissingKey | ApiError::MissingVersion => (
+            StatusCode::UNAUTHORIZED,
+            "You didn't provide an API key. You need to provide your API key in an Authorization \
+             header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password \
+             field (with blank username) if you're accessing the API from your browser and are \
+             prompted for a username and password. You can obtain an API key from \
+             https://platform.openai.com/account/api-keys."
+                .into(),
+            invalid,
+            Value::Null,
+            Value::Null,
+        ),
+        ApiError::BadKey => (
+            StatusCode::UNAUTHORIZED,
+            "Incorrect API key provided: sk-mock*****************key. You can find your API key \
+             at https://platform.openai.com/account/api-keys."
+                .into(),
+            invalid,
+            Value::Null,
+            json!("invalid_api_key"),
+        ),
+        ApiError::InvalidJson(_) => (
+            StatusCode::BAD_REQUEST,
+            "We could not parse the JSON body of your request. (HINT: This likely means you \
+             aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but \
+             what was sent was not valid JSON. If you have trouble figuring out how to fix this, \
+             please contact us through our help center at help.openai.com.)"
+                .into(),
+            invalid,
+            Value::Null,
+            Value::Null,
+        ),
+        ApiError::Invalid(m) => (
+            StatusCode::BAD_REQUEST,
+            m.clone(),
+            invalid,
+            Value::Null,
+            Value::Null,
+        ),
+        ApiError::RateLimited { retry_after } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Rate limit reached for {} in organization org-mock on tokens per min (TPM): \
+                 Limit {TOKEN_LIMIT}, Used {TOKEN_LIMIT}, Requested {}. Please try again in {}. \
+                 Visit https://platform.openai.com/account/rate-limits to learn more.",
+                ctx.model,
+                ctx.input_tokens,
+                go_duration(retry_after.unwrap_or(20) * 1000)
+            ),
+            "tokens",
+            Value::Null,
+            json!("rate_limit_exceeded"),
+        ),
+        ApiError::Server => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            SERVER_ERROR.into(),
+            "server_error",
+            Value::Null,
+            Value::Null,
+        ),
+        ApiError::Unavailable | ApiError::Overloaded => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "That model is currently overloaded with other requests. You can retry your request, \
+             or contact us through our help center at help.openai.com if the error persists."
+                .into(),
+            "server_error",
+            Value::Null,
+            Value::Null,
+        ),
+        ApiError::ModelNotFound => (
+            StatusCode::NOT_FOUND,
+            format!(
+                "The model `{}` does not exist or you do not have access to it.",
+                ctx.model
+            ),
+            invalid,
+            Value::Null,
+            json!("model_not_found"),
+        ),
+        ApiError::ContextLength => (
+            StatusCode::BAD_REQUEST,
+            format!(
+                "This model's maximum context length is {CONTEXT_LIMIT} tokens. However, your \
+                 messages resulted in {} tokens. Please reduce the length of the messages.",
+                CONTEXT_LIMIT + ctx.input_tokens
+            ),
+            invalid,
+            json!("messages"),
+            json!("context_length_exceeded"),
+        ),
+        ApiError::NotFound(m) => (
+            StatusCode::NOT_FOUND,
+            m.clone(),
+            invalid,
+            Value::Null,
+            Value::Null,
+        ),
+    }
+}
+
+/// The fields every chunk and completion starts with, in the API's order.
+fn envelope(ctx: &Ctx, object: &str) -> Value {
+    let mut v = json!({"id": format!("chatcmpl-{}", id_suffix(&ctx.id, 29)), "object": object,
+        "created": ctx.created, "model": ctx.model});
+    if object == "chat.completion.chunk" {
+        v["service_tier"] = json!("default");
+        v["system_fingerprint"] = json!(FINGERPRINT);
+    }
+    v
+}
+
+fn call_id(ctx: &Ctx) -> String {
+    format!("call_{}", id_suffix(&format!("{}call", ctx.id), 24))
+}
+
+fn finish_reason(finish: Finish) -> &'static str {
+    match finish {
+        Finish::Stop => "stop",
+        Finish::Length => "length",
+        Finish::Filter | Finish::Blocked => "content_filter",
+        Finish::Tool => "tool_calls",
+    }
+}
+
+fn usage(plan: &Plan) -> Value {
+    let u = plan.usage;
+    json!({
+        "prompt_tokens": u.input,
+        "completion_tokens": u.output(),
+        "total_tokens": u.input + u.output(),
+        "prompt_tokens_details": {"cached_tokens": u.cached, "audio_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": u.reasoning, "audio_tokens": 0,
+            "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}
+    })
+}
+
+/// The 404 body for an unknown path, as the API words it.
+pub fn unknown_path(method: &str, path: &str) -> ApiError {
+    ApiError::NotFound(format!("Invalid URL ({method} {path})"))
+}

@@ -1,0 +1,238 @@
+//! What one answer contains, independent of any wire format.
+//!
+//! Every provider renders the same plan, so a benchmark can send one script to all three
+//! and compare like with like: the same content events, token counts and finish cause.
+
+use super::corpus;
+use super::script::{Fault, Script};
+
+/// What a content event carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Reasoning,
+    Text,
+    /// A fragment of the tool call's JSON arguments.
+    ToolArgs,
+}
+
+/// One content event: `tokens` word pieces of one kind, sent together.
+#[derive(Clone, Debug)]
+pub struct Event {
+    pub kind: Kind,
+    pub text: String,
+    pub tokens: usize,
+}
+
+/// Why the answer ended, before each provider names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Finish {
+    Stop,
+    Length,
+    Filter,
+    Tool,
+    /// The prompt itself was blocked (Gemini `promptFeedback`); nothing is generated.
+    Blocked,
+}
+
+/// The tool call, when the script asks for one.
+#[derive(Clone, Debug)]
+pub struct ToolCall {
+    pub name: String,
+}
+
+/// Token accounting shared by every provider's usage block.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Usage {
+    /// Whole prompt, cached part included.
+    pub input: usize,
+    pub cached: usize,
+    pub cache_write: usize,
+    pub reasoning: usize,
+    /// Text and tool-argument tokens.
+    pub output_visible: usize,
+}
+
+impl Usage {
+    pub fn output(&self) -> usize {
+        self.reasoning + self.output_visible
+    }
+}
+
+/// The whole answer.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub events: Vec<Event>,
+    pub tool: Option<ToolCall>,
+    pub finish: Finish,
+    pub usage: Usage,
+    /// The script says to leave usage out entirely.
+    pub omit_usage: bool,
+    pub fault: Option<Fault>,
+    /// Output tokens emitted before a mid-stream fault fires.
+    pub fault_after: usize,
+}
+
+impl Plan {
+    pub fn text(&self, kind: Kind) -> String {
+        self.events
+            .iter()
+            .filter(|e| e.kind == kind)
+            .map(|e| e.text.as_str())
+            .collect()
+    }
+}
+
+/// Inputs a provider extracts from its request body.
+pub struct Request<'a> {
+    pub input_tokens: usize,
+    /// `max_tokens` or its equivalent, when the client sent one.
+    pub cap: Option<usize>,
+    pub seed: u64,
+    pub last_user: &'a str,
+    /// Gemini can block a prompt; the others turn `block=1` into a filtered answer.
+    pub can_block: bool,
+}
+
+pub fn build(script: &Script, req: &Request<'_>) -> Plan {
+    let seed = script.seed.unwrap_or(req.seed);
+    let budget = req.cap.unwrap_or(usize::MAX);
+    let blocked = script.block && req.can_block;
+    let filtered = script.filter || (script.block && !req.can_block);
+
+    let mut reasoning = corpus::reasoning_tokens(script.reasoning.min(budget));
+    let mut truncated = script.reasoning > budget;
+    let left = budget - reasoning.len();
+
+    let (tool, visible, visible_kind) = match &script.tool {
+        Some(name) => {
+            let (_, fragments) = corpus::tool_arguments();
+            truncated |= fragments.len() > left;
+            let fragments: Vec<String> = fragments.into_iter().take(left).collect();
+            (
+                Some(ToolCall { name: name.clone() }),
+                fragments,
+                Kind::ToolArgs,
+            )
+        }
+        None => {
+            truncated |= script.tokens > left;
+            let n = script.tokens.min(left);
+            (
+                None,
+                corpus::text_tokens(script.corpus, seed, req.last_user, n),
+                Kind::Text,
+            )
+        }
+    };
+    if blocked {
+        reasoning.clear();
+    }
+    let visible = if blocked { Vec::new() } else { visible };
+
+    let mut events = group(Kind::Reasoning, &reasoning, script.chunk);
+    events.extend(group(visible_kind, &visible, script.chunk));
+    let total: usize = events.iter().map(|e| e.tokens).sum();
+    let fault_after = script.after.unwrap_or(total / 2);
+    if script.fault == Some(Fault::BigLine) {
+        // The big line replaces the text of the first event at or after the fault point so
+        // that token counts stay consistent with what was emitted.
+        let mut seen = 0;
+        if let Some(e) = events.iter_mut().find(|e| {
+            seen += e.tokens;
+            seen > fault_after && e.kind == Kind::Text
+        }) {
+            e.text = corpus::big_text();
+        }
+    }
+
+    let finish = if blocked {
+        Finish::Blocked
+    } else if filtered {
+        Finish::Filter
+    } else if truncated {
+        Finish::Length
+    } else if tool.is_some() {
+        Finish::Tool
+    } else {
+        Finish::Stop
+    };
+    let usage = Usage {
+        input: req.input_tokens,
+        cached: script.cached.min(req.input_tokens),
+        cache_write: script.cache_write,
+        reasoning: reasoning.len(),
+        output_visible: visible.len(),
+    };
+    Plan {
+        events,
+        tool,
+        finish,
+        usage,
+        omit_usage: !script.usage,
+        fault: script.fault,
+        fault_after,
+    }
+}
+
+fn group(kind: Kind, tokens: &[String], per_event: usize) -> Vec<Event> {
+    tokens
+        .chunks(per_event.max(1))
+        .map(|c| Event {
+            kind,
+            text: c.concat(),
+            tokens: c.len(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(cap: Option<usize>) -> Request<'static> {
+        Request {
+            input_tokens: 10,
+            cap,
+            seed: 1,
+            last_user: "hi",
+            can_block: true,
+        }
+    }
+
+    #[test]
+    fn cap_truncates_and_reports_length() {
+        let script = Script {
+            reasoning: 4,
+            tokens: 40,
+            ..Script::default()
+        };
+        let plan = build(&script, &req(Some(10)));
+        assert_eq!(plan.finish, Finish::Length);
+        assert_eq!(plan.usage.reasoning, 4);
+        assert_eq!(plan.usage.output(), 10);
+    }
+
+    #[test]
+    fn chunking_groups_tokens() {
+        let script = Script {
+            tokens: 10,
+            chunk: 3,
+            ..Script::default()
+        };
+        let plan = build(&script, &req(None));
+        let sizes: Vec<usize> = plan.events.iter().map(|e| e.tokens).collect();
+        assert_eq!(sizes, vec![3, 3, 3, 1]);
+        assert_eq!(plan.finish, Finish::Stop);
+    }
+
+    #[test]
+    fn tool_call_streams_argument_fragments() {
+        let script = Script {
+            tool: Some("get_weather".into()),
+            ..Script::default()
+        };
+        let plan = build(&script, &req(None));
+        assert_eq!(plan.finish, Finish::Tool);
+        assert_eq!(plan.text(Kind::ToolArgs), corpus::tool_arguments().0);
+    }
+}
