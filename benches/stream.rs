@@ -7,6 +7,8 @@
 //!    process can send; tokens/s absorbed and client CPU seconds per million tokens.
 //! 3. Baseline: the same 8 streams read by `curl -N`, for the CPU ratio.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -31,18 +33,46 @@ fn target(name: String, provider: ProviderKind, model: String, base: &str) -> Ta
         model,
         base_url,
         key: KeySource::Demo,
-        params: Params { max_tokens: Some(200_000), stream: true, ..Params::default() },
+        params: Params {
+            max_tokens: Some(200_000),
+            stream: true,
+            ..Params::default()
+        },
     }
 }
 
 fn eight(base: &str, directives: &str) -> Vec<Target> {
-    let kinds = [ProviderKind::OpenAi, ProviderKind::Anthropic, ProviderKind::Gemini, ProviderKind::OpenAiCompatible];
-    let models = ["gpt-4o-mini-2024-07-18", "claude-sonnet-4-20250514", "gemini-2.5-flash", "llama3.1:8b"];
-    (0..8).map(|i| target(format!("t{i}"), kinds[i % 4], format!("{}+{directives}", models[i % 4]), base)).collect()
+    let kinds = [
+        ProviderKind::OpenAi,
+        ProviderKind::Anthropic,
+        ProviderKind::Gemini,
+        ProviderKind::OpenAiCompatible,
+    ];
+    let models = [
+        "gpt-4o-mini-2024-07-18",
+        "claude-sonnet-4-20250514",
+        "gemini-2.5-flash",
+        "llama3.1:8b",
+    ];
+    (0..8)
+        .map(|i| {
+            target(
+                format!("t{i}"),
+                kinds[i % 4],
+                format!("{}+{directives}", models[i % 4]),
+                base,
+            )
+        })
+        .collect()
 }
 
 async fn run(targets: &[Target]) -> Vec<TargetRun> {
-    let mut handle = fan_out(targets, &ChatRequest::single(None, "benchmark"), RunOptions::default()).await;
+    let mut handle = fan_out(
+        targets,
+        &ChatRequest::single(None, "benchmark"),
+        RunOptions::default(),
+    )
+    .await;
     let mut runs = vec![TargetRun::default(); targets.len()];
     while let Some(env) = handle.events.recv().await {
         runs[env.target].apply(env.at, &env.event);
@@ -63,23 +93,36 @@ fn cpu_seconds(children: bool) -> f64 {
     let fields: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
     // After the command name: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
     let tick = |i: usize| fields[i - 3].parse::<f64>().unwrap() / 100.0;
-    if children { tick(16) + tick(17) } else { tick(14) + tick(15) }
+    if children {
+        tick(16) + tick(17)
+    } else {
+        tick(14) + tick(15)
+    }
 }
 
 fn ttft_fidelity(rounds: usize) {
     // The mock gets its own runtime and threads, so it does not queue behind the client.
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async {
-            let server = MockServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await.unwrap();
+            let server = MockServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+                .await
+                .unwrap();
             tx.send((server.log().clone(), server.addr())).unwrap();
             std::future::pending::<()>().await;
         });
     });
     let (log, addr) = rx.recv().unwrap();
     let base = format!("http://{addr}");
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let mut deltas = Vec::new();
     let mut measured = Vec::new();
     for _ in 0..rounds {
@@ -94,7 +137,10 @@ fn ttft_fidelity(rounds: usize) {
     }
     deltas.sort_by(f64::total_cmp);
     measured.sort_by(f64::total_cmp);
-    println!("## TTFT fidelity ({} samples: {rounds} rounds x 8 concurrent targets, mock TTFT = 200 ms)", deltas.len());
+    println!(
+        "## TTFT fidelity ({} samples: {rounds} rounds x 8 concurrent targets, mock TTFT = 200 ms)",
+        deltas.len()
+    );
     println!("| | median | p99 | max |\n|---|---|---|---|");
     println!(
         "| Prism first-content arrival − mock send time (ms) | {:.3} | {:.3} | {:.3} |",
@@ -115,10 +161,15 @@ struct MockProcess(std::process::Child, String);
 impl MockProcess {
     fn start() -> Self {
         use std::io::BufRead;
-        let mut child =
-            Command::new(PRISM).args(["mock", "--addr", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
+        let mut child = Command::new(PRISM)
+            .args(["mock", "--addr", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
         let mut line = String::new();
-        std::io::BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+        std::io::BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         let addr = line.trim().rsplit("http://").next().unwrap().to_string();
         Self(child, format!("http://{addr}"))
     }
@@ -135,7 +186,10 @@ const TOKENS: u64 = 100_000;
 
 fn ingest() -> f64 {
     let mock = MockProcess::start();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let targets = eight(&mock.1, &format!("ttft=0,itl=0,tokens={TOKENS},text=lorem"));
     let cpu0 = cpu_seconds(false);
     let t0 = Instant::now();
@@ -144,11 +198,19 @@ fn ingest() -> f64 {
     let cpu = cpu_seconds(false) - cpu0;
     let total: u64 = runs.iter().map(|r| r.usage.output.unwrap_or(0)).sum();
     let bytes: usize = runs.iter().map(|r| r.text.len()).sum();
-    assert!(runs.iter().all(|r| r.outcome == Some(Outcome::Done)), "all streams complete");
+    assert!(
+        runs.iter().all(|r| r.outcome == Some(Outcome::Done)),
+        "all streams complete"
+    );
     let per_m = cpu / (total as f64 / 1e6);
     println!("## Ingest (8 targets x {TOKENS} tokens, separate `prism mock` process, itl=0)");
-    println!("| tokens | text bytes | wall s | tokens/s absorbed | client CPU s | CPU s per 1M tokens |\n|---|---|---|---|---|---|");
-    println!("| {total} | {bytes} | {wall:.2} | {:.0} | {cpu:.2} | {per_m:.3} |\n", total as f64 / wall);
+    println!(
+        "| tokens | text bytes | wall s | tokens/s absorbed | client CPU s | CPU s per 1M tokens |\n|---|---|---|---|---|---|"
+    );
+    println!(
+        "| {total} | {bytes} | {wall:.2} | {:.0} | {cpu:.2} | {per_m:.3} |\n",
+        total as f64 / wall
+    );
     per_m
 }
 
@@ -157,15 +219,37 @@ fn curl_baseline(prism_per_m: f64) {
     let targets = eight(&mock.1, &format!("ttft=0,itl=0,tokens={TOKENS},text=lorem"));
     let cpu0 = cpu_seconds(true);
     let t0 = Instant::now();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let client = reqwest::Client::new();
     let children: Vec<_> = targets
         .iter()
         .map(|t| {
-            let req = prism::provider::build_request(&client, t, &ChatRequest::single(None, "benchmark"), Some(&prism::provider::secret::ApiKey::new("bench"))).unwrap();
-            let body = req.body().and_then(|b| b.as_bytes()).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap();
+            let req = prism::provider::build_request(
+                &client,
+                t,
+                &ChatRequest::single(None, "benchmark"),
+                Some(&prism::provider::secret::ApiKey::new("bench")),
+            )
+            .unwrap();
+            let body = req
+                .body()
+                .and_then(|b| b.as_bytes())
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap();
             let mut cmd = Command::new("curl");
-            cmd.args(["-sN", "-o", "/dev/null", "-X", "POST", req.url().as_str(), "--data-binary", &body]);
+            cmd.args([
+                "-sN",
+                "-o",
+                "/dev/null",
+                "-X",
+                "POST",
+                req.url().as_str(),
+                "--data-binary",
+                &body,
+            ]);
             for (k, v) in req.headers() {
                 cmd.args(["-H", &format!("{}: {}", k, v.to_str().unwrap())]);
             }
@@ -181,11 +265,17 @@ fn curl_baseline(prism_per_m: f64) {
     let per_m = cpu / (8.0 * TOKENS as f64 / 1e6);
     println!("## Baseline: the same 8 streams read by `curl -N` (bytes discarded, no parsing)");
     println!("| wall s | curl CPU s | CPU s per 1M tokens | Prism / curl CPU |\n|---|---|---|---|");
-    println!("| {wall:.2} | {cpu:.2} | {per_m:.3} | {:.1}x |\n", prism_per_m / per_m);
+    println!(
+        "| {wall:.2} | {cpu:.2} | {per_m:.3} | {:.1}x |\n",
+        prism_per_m / per_m
+    );
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let want = |name: &str| args.is_empty() || args.iter().any(|a| a == name);
     if want("ttft") {
         ttft_fidelity(25);

@@ -1,6 +1,8 @@
 //! `prism run` as scripts use it: the real binary, a real `prism mock` process, a config
 //! file, and the JSON contract checked field by field.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
@@ -10,9 +12,25 @@ const PRISM: &str = env!("CARGO_BIN_EXE_prism");
 
 /// The contract's fields, in order.
 const FIELDS: [&str; 19] = [
-    "target", "provider", "model", "status", "text", "finish_reason", "finish_reason_raw", "usage", "ttft_ms",
-    "ttfb_ms", "total_ms", "itl_ms", "tokens_per_s", "cost_usd", "http_status", "request_id", "retries",
-    "tool_calls", "error",
+    "target",
+    "provider",
+    "model",
+    "status",
+    "text",
+    "finish_reason",
+    "finish_reason_raw",
+    "usage",
+    "ttft_ms",
+    "ttfb_ms",
+    "total_ms",
+    "itl_ms",
+    "tokens_per_s",
+    "cost_usd",
+    "http_status",
+    "request_id",
+    "retries",
+    "tool_calls",
+    "error",
 ];
 
 struct MockProcess {
@@ -28,7 +46,9 @@ impl MockProcess {
             .spawn()
             .expect("spawn prism mock");
         let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+        BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         let addr = line.trim().rsplit("http://").next().unwrap().to_string();
         assert!(addr.starts_with("127.0.0.1:"), "unexpected banner {line:?}");
         Self { child, addr }
@@ -58,7 +78,7 @@ api_key_env = "PRISM_E2E_OPENAI"
 [[target]]
 name = "local"
 provider = "openai-compatible"
-model = "llama3.1:8b+ttft=10,itl=1,tokens=15,usage=none"
+model = "llama3.1:8b+ttft=10,itl=1,tokens=15,usage=none,auth=none"
 base_url = "http://{addr}/v1"
 
 [[target]]
@@ -86,7 +106,11 @@ fn prism(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
         .stdin(Stdio::null())
         .output()
         .expect("run prism");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[test]
@@ -95,9 +119,17 @@ fn jsonl_contract_against_a_running_mock() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("prism.toml");
     std::fs::write(&cfg, config(&mock.addr)).unwrap();
-    let keys = [("PRISM_E2E_OPENAI", "sk-test-not-a-key"), ("PRISM_E2E_ANTHROPIC", "sk-ant-test-not-a-key")];
+    let keys = [
+        ("PRISM_E2E_OPENAI", "sk-test-not-a-key"),
+        ("PRISM_E2E_ANTHROPIC", "sk-ant-test-not-a-key"),
+    ];
     let cfg_s = cfg.to_str().unwrap();
-    let (code, stdout, stderr) = prism(&["run", "--config", cfg_s, "--format", "jsonl", "--prompt", "Say hi"], &keys);
+    let (code, stdout, stderr) = prism(
+        &[
+            "run", "--config", cfg_s, "--format", "jsonl", "--prompt", "Say hi",
+        ],
+        &keys,
+    );
     assert_eq!(code, 1, "one target fails, so exit 1; stderr: {stderr}");
     let rows: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let names: Vec<_> = rows.iter().map(|r| r["target"].as_str().unwrap()).collect();
@@ -107,13 +139,41 @@ fn jsonl_contract_against_a_running_mock() {
         assert_eq!(keys, FIELDS, "exactly the contract's fields, in order");
         assert!(r["cost_usd"].is_null(), "no pricing yet: null, never 0");
         assert_eq!(r["retries"], 0);
-        let usage: Vec<_> = r["usage"].as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(usage, ["input_tokens", "output_tokens", "cached_input_tokens", "cache_write_tokens", "reasoning_tokens", "source"]);
+        let usage: Vec<_> = r["usage"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            usage,
+            [
+                "input_tokens",
+                "output_tokens",
+                "cached_input_tokens",
+                "cache_write_tokens",
+                "reasoning_tokens",
+                "source"
+            ]
+        );
     }
     let (mini, local, claude, gem) = (&rows[0], &rows[1], &rows[2], &rows[3]);
-    assert_eq!((mini["status"].as_str(), mini["finish_reason"].as_str()), (Some("ok"), Some("stop")));
-    assert_eq!((mini["usage"]["output_tokens"].as_u64(), mini["usage"]["source"].as_str()), (Some(30), Some("provider")));
-    assert!(mini["ttft_ms"].as_f64().unwrap() > 0.0 && mini["itl_ms"]["p95"].is_number() && mini["tokens_per_s"].is_number());
+    assert_eq!(
+        (mini["status"].as_str(), mini["finish_reason"].as_str()),
+        (Some("ok"), Some("stop"))
+    );
+    assert_eq!(
+        (
+            mini["usage"]["output_tokens"].as_u64(),
+            mini["usage"]["source"].as_str()
+        ),
+        (Some(30), Some("provider"))
+    );
+    assert!(
+        mini["ttft_ms"].as_f64().unwrap() > 0.0
+            && mini["itl_ms"]["p95"].is_number()
+            && mini["tokens_per_s"].is_number()
+    );
     assert!(mini["request_id"].as_str().is_some_and(|s| !s.is_empty()));
     assert_eq!(mini["tool_calls"], Value::Null);
     assert_eq!(local["usage"]["source"], "estimate", "no usage from the server");
@@ -123,12 +183,25 @@ fn jsonl_contract_against_a_running_mock() {
     assert_eq!(claude["tool_calls"][0]["name"], "lookup");
     assert_eq!(gem["status"], "error");
     assert_eq!(gem["error"]["kind"], "missing_key");
-    assert!(gem["error"]["message"].as_str().unwrap().contains("$PRISM_E2E_GEMINI"));
+    assert!(
+        gem["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("$PRISM_E2E_GEMINI")
+    );
     assert!(gem["ttft_ms"].is_null() && gem["http_status"].is_null());
-    assert!(!stdout.contains("sk-test-not-a-key") && !stderr.contains("sk-test-not-a-key"), "keys never printed");
+    assert!(
+        !stdout.contains("sk-test-not-a-key") && !stderr.contains("sk-test-not-a-key"),
+        "keys never printed"
+    );
 
     // json is the same objects in one array.
-    let (_, json, _) = prism(&["run", "--config", cfg_s, "--format", "json", "--target", "mini", "--prompt", "Say hi"], &keys);
+    let (_, json, _) = prism(
+        &[
+            "run", "--config", cfg_s, "--format", "json", "--target", "mini", "--prompt", "Say hi",
+        ],
+        &keys,
+    );
     let arr: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(arr.as_array().map(Vec::len), Some(1));
 }
@@ -143,13 +216,28 @@ fn demo_runs_three_provider_kinds_with_no_config_or_keys() {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let rows: Vec<Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let kinds: Vec<_> = rows.iter().map(|r| r["provider"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["openai", "anthropic", "gemini"]);
-    assert!(rows.iter().all(|r| r["status"] == "ok" && r["usage"]["source"] == "provider"));
+    assert!(
+        rows.iter()
+            .all(|r| r["status"] == "ok" && r["usage"]["source"] == "provider")
+    );
 
-    let table = Command::new(PRISM).args(["run", "--demo", "--format", "table"]).stdin(Stdio::null()).output().unwrap();
+    let table = Command::new(PRISM)
+        .args(["run", "--demo", "--format", "table"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&table.stdout);
     for needle in ["TTFT ms", "gpt-4o-mini", "claude-sonnet", "gemini-flash", "stop"] {
         assert!(text.contains(needle), "table lacks {needle}:\n{text}");
@@ -160,13 +248,23 @@ fn demo_runs_three_provider_kinds_with_no_config_or_keys() {
 fn bad_usage_and_bad_config_exit_2_with_a_located_message() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("bad.toml");
-    std::fs::write(&cfg, "[[target]]\nname = \"a\"\nprovider = \"openai\"\nmodel = \"gpt-4o-2024-08-06\"\nmax_token = 5\n").unwrap();
+    std::fs::write(
+        &cfg,
+        "[[target]]\nname = \"a\"\nprovider = \"openai\"\nmodel = \"gpt-4o-2024-08-06\"\nmax_token = 5\n",
+    )
+    .unwrap();
     let (code, _, stderr) = prism(&["run", "--config", cfg.to_str().unwrap(), "--prompt", "x"], &[]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("bad.toml:5:1: unknown field `max_token`"), "{stderr}");
+    assert!(
+        stderr.contains("bad.toml:5:1: unknown field `max_token`"),
+        "{stderr}"
+    );
     assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
 
-    let (code, _, stderr) = prism(&["run", "--config", "/nonexistent/prism.toml", "--prompt", "x"], &[]);
+    let (code, _, stderr) = prism(
+        &["run", "--config", "/nonexistent/prism.toml", "--prompt", "x"],
+        &[],
+    );
     assert_eq!(code, 2, "{stderr}");
     let (code, _, stderr) = prism(&["run", "--demo", "--target", "nope", "--prompt", "x"], &[]);
     assert_eq!(code, 2);
@@ -180,9 +278,23 @@ fn unpinned_models_warn_on_stderr() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("p.toml");
     std::fs::write(&cfg, "[[target]]\nname = \"a\"\nprovider = \"openai-compatible\"\nbase_url = \"http://127.0.0.1:9/v1\"\nmodel = \"llama3:latest\"\n").unwrap();
-    let (code, stdout, stderr) = prism(&["run", "--config", cfg.to_str().unwrap(), "--prompt", "x", "--format", "jsonl"], &[]);
+    let (code, stdout, stderr) = prism(
+        &[
+            "run",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--prompt",
+            "x",
+            "--format",
+            "jsonl",
+        ],
+        &[],
+    );
     assert_eq!(code, 1);
-    assert!(stderr.contains("warning:") && stderr.contains("llama3:latest"), "{stderr}");
+    assert!(
+        stderr.contains("warning:") && stderr.contains("llama3:latest"),
+        "{stderr}"
+    );
     let row: Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(row["error"]["kind"], "connect");
 }

@@ -1,6 +1,8 @@
 //! The engine end to end: real adapters over real loopback HTTP against the mock server,
 //! every provider kind, success and fault paths, all targets in one fan-out.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -14,7 +16,9 @@ use prism::provider::request::ChatRequest;
 use prism::provider::stream::Timeouts;
 
 async fn mock() -> MockServer {
-    MockServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await.unwrap()
+    MockServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .await
+        .unwrap()
 }
 
 fn target(server: &MockServer, name: &str, provider: ProviderKind, model: &str) -> Target {
@@ -29,36 +33,71 @@ fn target(server: &MockServer, name: &str, provider: ProviderKind, model: &str) 
         model: model.into(),
         base_url,
         key: KeySource::Demo,
-        params: Params { max_tokens: Some(256), stream: true, ..Params::default() },
+        params: Params {
+            max_tokens: Some(256),
+            stream: true,
+            ..Params::default()
+        },
     }
 }
 
 /// Every provider kind with the same directives.
 fn one_of_each(server: &MockServer, directives: &str) -> Vec<Target> {
     vec![
-        target(server, "openai", ProviderKind::OpenAi, &format!("gpt-4o-mini-2024-07-18+{directives}")),
-        target(server, "compat", ProviderKind::OpenAiCompatible, &format!("llama3.1:8b+{directives}")),
-        target(server, "anthropic", ProviderKind::Anthropic, &format!("claude-sonnet-4-20250514+{directives}")),
-        target(server, "gemini", ProviderKind::Gemini, &format!("gemini-2.5-flash+{directives}")),
+        target(
+            server,
+            "openai",
+            ProviderKind::OpenAi,
+            &format!("gpt-4o-mini-2024-07-18+{directives}"),
+        ),
+        target(
+            server,
+            "compat",
+            ProviderKind::OpenAiCompatible,
+            &format!("llama3.1:8b+{directives}"),
+        ),
+        target(
+            server,
+            "anthropic",
+            ProviderKind::Anthropic,
+            &format!("claude-sonnet-4-20250514+{directives}"),
+        ),
+        target(
+            server,
+            "gemini",
+            ProviderKind::Gemini,
+            &format!("gemini-2.5-flash+{directives}"),
+        ),
     ]
 }
 
 async fn drain(mut handle: RunHandle, n: usize) -> Vec<TargetRun> {
     let mut runs = vec![TargetRun::default(); n];
     let mut terminals = vec![0; n];
-    while let Some(env) = tokio::time::timeout(Duration::from_secs(30), handle.events.recv()).await.expect("run stalled") {
+    while let Some(env) = tokio::time::timeout(Duration::from_secs(30), handle.events.recv())
+        .await
+        .expect("run stalled")
+    {
         if env.event.is_terminal() {
             terminals[env.target] += 1;
         }
         runs[env.target].apply(env.at, &env.event);
     }
-    assert!(terminals.iter().all(|&t| t == 1), "exactly one terminal event per target: {terminals:?}");
+    assert!(
+        terminals.iter().all(|&t| t == 1),
+        "exactly one terminal event per target: {terminals:?}"
+    );
     handle.join().await;
     runs
 }
 
 async fn run_all(targets: &[Target], opts: RunOptions) -> Vec<TargetRun> {
-    let handle = fan_out(targets, &ChatRequest::single(Some("Be brief.".into()), "Say hello."), opts).await;
+    let handle = fan_out(
+        targets,
+        &ChatRequest::single(Some("Be brief.".into()), "Say hello."),
+        opts,
+    )
+    .await;
     drain(handle, targets.len()).await
 }
 
@@ -70,18 +109,39 @@ async fn every_kind_streams_text_usage_and_metrics() {
     for (t, r) in targets.iter().zip(&runs) {
         assert_eq!(r.outcome, Some(Outcome::Done), "{}", t.name);
         assert!(!r.text.is_empty(), "{}", t.name);
-        assert_eq!(r.usage.output, Some(25), "{}: output tokens as the mock reports", t.name);
+        assert_eq!(
+            r.usage.output,
+            Some(25),
+            "{}: output tokens as the mock reports",
+            t.name
+        );
         assert!(r.usage.input.is_some_and(|n| n > 0), "{}", t.name);
-        assert_eq!(r.finish_reason().map(|f| f.0), Some(FinishReason::Stop), "{}", t.name);
+        assert_eq!(
+            r.finish_reason().map(|f| f.0),
+            Some(FinishReason::Stop),
+            "{}",
+            t.name
+        );
         assert_eq!(r.http_status, Some(200));
-        assert!(r.connect.is_some(), "{}: a fresh client opened a connection", t.name);
+        assert!(
+            r.connect.is_some(),
+            "{}: a fresh client opened a connection",
+            t.name
+        );
         let id = r.request_id.clone().unwrap_or_default();
-        let sent = server.log().find(&id).unwrap_or_else(|| panic!("{}: mock has no record of {id}", t.name));
+        let sent = server
+            .log()
+            .find(&id)
+            .unwrap_or_else(|| panic!("{}: mock has no record of {id}", t.name));
         // Causality, not timing: nothing is measured before the mock sent it.
         let first = r.first_content_at.unwrap();
         assert!(first >= sent.first_content_at.unwrap(), "{}", t.name);
         assert!(r.ttft().unwrap() <= r.total().unwrap());
-        assert!(r.itl().is_some() && r.tokens_per_s(r.usage.output).is_some(), "{}", t.name);
+        assert!(
+            r.itl().is_some() && r.tokens_per_s(r.usage.output).is_some(),
+            "{}",
+            t.name
+        );
         assert!(sent.completed && !sent.client_disconnected, "{}", t.name);
     }
     server.shutdown().await;
@@ -90,23 +150,52 @@ async fn every_kind_streams_text_usage_and_metrics() {
 #[tokio::test]
 async fn length_cap_tools_reasoning_and_missing_usage() {
     let server = mock().await;
-    let mut capped = target(&server, "capped", ProviderKind::Anthropic, "claude-sonnet-4-20250514+ttft=5,itl=1,tokens=50");
+    let mut capped = target(
+        &server,
+        "capped",
+        ProviderKind::Anthropic,
+        "claude-sonnet-4-20250514+ttft=5,itl=1,tokens=50",
+    );
     capped.params.max_tokens = Some(10);
     let targets = vec![
         capped,
-        target(&server, "tool", ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18+ttft=5,itl=1,tool=get_weather"),
-        target(&server, "think", ProviderKind::Gemini, "gemini-2.5-flash+ttft=5,itl=1,tokens=10,reasoning=6"),
-        target(&server, "bare", ProviderKind::OpenAiCompatible, "qwen3+ttft=5,itl=1,tokens=12,usage=none"),
+        target(
+            &server,
+            "tool",
+            ProviderKind::OpenAi,
+            "gpt-4o-mini-2024-07-18+ttft=5,itl=1,tool=get_weather",
+        ),
+        target(
+            &server,
+            "think",
+            ProviderKind::Gemini,
+            "gemini-2.5-flash+ttft=5,itl=1,tokens=10,reasoning=6",
+        ),
+        target(
+            &server,
+            "bare",
+            ProviderKind::OpenAiCompatible,
+            "qwen3+ttft=5,itl=1,tokens=12,usage=none,auth=none",
+        ),
     ];
     let runs = run_all(&targets, RunOptions::default()).await;
     assert_eq!(runs[0].finish_reason().map(|f| f.0), Some(FinishReason::Length));
     assert_eq!(runs[0].usage.output, Some(10));
-    assert_eq!(runs[1].finish_reason().map(|f| f.0), Some(FinishReason::ToolCalls));
+    assert_eq!(
+        runs[1].finish_reason().map(|f| f.0),
+        Some(FinishReason::ToolCalls)
+    );
     assert_eq!(runs[1].tool_calls[0].name.as_deref(), Some("get_weather"));
     assert!(serde_json::from_str::<serde_json::Value>(&runs[1].tool_calls[0].arguments).is_ok());
     assert!(!runs[2].reasoning.is_empty() && runs[2].usage.reasoning == Some(6));
-    assert!(runs[2].first_content_at < runs[2].first_text_at, "reasoning came first");
-    assert_eq!(runs[3].usage.output, None, "no usage from the server: the report estimates it");
+    assert!(
+        runs[2].first_content_at < runs[2].first_text_at,
+        "reasoning came first"
+    );
+    assert_eq!(
+        runs[3].usage.output, None,
+        "no usage from the server: the report estimates it"
+    );
     assert_eq!(runs[3].outcome, Some(Outcome::Done));
     server.shutdown().await;
 }
@@ -132,11 +221,28 @@ async fn faults_end_in_clear_errors_with_partial_text_kept() {
     ] {
         let mut targets = one_of_each(&server, &format!("ttft=5,itl=1,tokens=20,after=8,fault={fault}"));
         // A healthy neighbour in the same run must be untouched.
-        targets.push(target(&server, "healthy", ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18+ttft=5,itl=1,tokens=20"));
+        targets.push(target(
+            &server,
+            "healthy",
+            ProviderKind::OpenAi,
+            "gpt-4o-mini-2024-07-18+ttft=5,itl=1,tokens=20",
+        ));
         let runs = run_all(&targets, RunOptions::default()).await;
         for (t, r) in targets.iter().zip(&runs).take(4) {
-            assert_eq!(failed_kind(r), Some(kind), "{fault} on {}: {:?}", t.name, r.outcome);
-            assert_eq!(!r.text.is_empty(), keeps_text, "{fault} on {}: text {:?}", t.name, r.text);
+            assert_eq!(
+                failed_kind(r),
+                Some(kind),
+                "{fault} on {}: {:?}",
+                t.name,
+                r.outcome
+            );
+            assert_eq!(
+                !r.text.is_empty(),
+                keeps_text,
+                "{fault} on {}: text {:?}",
+                t.name,
+                r.text
+            );
             if let Some(Outcome::Failed(e)) = &r.outcome {
                 assert!(!e.message.contains('{'), "{fault} on {}: {}", t.name, e.message);
             }
@@ -151,14 +257,27 @@ async fn faults_end_in_clear_errors_with_partial_text_kept() {
 async fn rate_limits_and_overload_are_retryable_with_the_server_wait_kept() {
     let server = mock().await;
     let mut targets = one_of_each(&server, "fault=429,retry_after=7");
-    targets.push(target(&server, "overloaded", ProviderKind::Anthropic, "claude-sonnet-4-20250514+fault=529"));
+    targets.push(target(
+        &server,
+        "overloaded",
+        ProviderKind::Anthropic,
+        "claude-sonnet-4-20250514+fault=529",
+    ));
     let runs = run_all(&targets, RunOptions::default()).await;
     for r in &runs[..4] {
-        let Some(Outcome::Failed(e)) = &r.outcome else { panic!("{:?}", r.outcome) };
-        assert_eq!((e.kind, e.http_status, e.retryable), (ErrorKind::RateLimited, Some(429), true));
+        let Some(Outcome::Failed(e)) = &r.outcome else {
+            panic!("{:?}", r.outcome)
+        };
+        assert_eq!(
+            (e.kind, e.http_status, e.retryable),
+            (ErrorKind::RateLimited, Some(429), true)
+        );
     }
     let openai_limits = &runs[0].rate_limits;
-    assert!(openai_limits.iter().any(|(k, v)| k == "retry-after" && v == "7"), "{openai_limits:?}");
+    assert!(
+        openai_limits.iter().any(|(k, v)| k == "retry-after" && v == "7"),
+        "{openai_limits:?}"
+    );
     assert_eq!(failed_kind(&runs[4]), Some(ErrorKind::Overloaded));
     server.shutdown().await;
 }
@@ -167,8 +286,18 @@ async fn rate_limits_and_overload_are_retryable_with_the_server_wait_kept() {
 async fn cancel_one_target_closes_its_connection_and_keeps_text() {
     let server = mock().await;
     let targets = vec![
-        target(&server, "stalls", ProviderKind::Anthropic, "claude-sonnet-4-20250514+ttft=5,itl=1,tokens=40,after=5,fault=stall_mid"),
-        target(&server, "fine", ProviderKind::Gemini, "gemini-2.5-flash+ttft=5,itl=1,tokens=15"),
+        target(
+            &server,
+            "stalls",
+            ProviderKind::Anthropic,
+            "claude-sonnet-4-20250514+ttft=5,itl=1,tokens=40,after=5,fault=stall_mid",
+        ),
+        target(
+            &server,
+            "fine",
+            ProviderKind::Gemini,
+            "gemini-2.5-flash+ttft=5,itl=1,tokens=15",
+        ),
     ];
     let mut handle = fan_out(&targets, &ChatRequest::single(None, "hi"), RunOptions::default()).await;
     let mut runs = vec![TargetRun::default(); 2];
@@ -185,7 +314,10 @@ async fn cancel_one_target_closes_its_connection_and_keeps_text() {
     }
     handle.join().await;
     assert_eq!(runs[0].outcome, Some(Outcome::Cancelled));
-    assert_eq!(runs[0].finish_reason().map(|f| f.0), Some(FinishReason::Cancelled));
+    assert_eq!(
+        runs[0].finish_reason().map(|f| f.0),
+        Some(FinishReason::Cancelled)
+    );
     assert!(!runs[0].text.is_empty());
     assert_eq!(runs[1].outcome, Some(Outcome::Done));
     // The mock notices the closed connection (it stops generating, and billing, at once).
@@ -214,7 +346,13 @@ async fn stalls_hit_the_idle_timeout_and_refused_connections_fail_cleanly() {
     let mut refused = target(&server, "refused", ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18");
     refused.base_url = format!("http://{closed}/v1");
     targets.push(refused);
-    let opts = RunOptions { timeouts: Timeouts { headers: Duration::from_secs(5), idle: Duration::from_millis(300) }, ..RunOptions::default() };
+    let opts = RunOptions {
+        timeouts: Timeouts {
+            headers: Duration::from_secs(5),
+            idle: Duration::from_millis(300),
+        },
+        ..RunOptions::default()
+    };
     let runs = run_all(&targets, opts).await;
     for r in &runs[..4] {
         assert_eq!(failed_kind(r), Some(ErrorKind::Timeout), "{:?}", r.outcome);
@@ -232,17 +370,27 @@ async fn non_streaming_mode_and_missing_keys() {
     for t in &mut targets {
         t.params.stream = false;
     }
-    let mut keyless = target(&server, "keyless", ProviderKind::Anthropic, "claude-sonnet-4-20250514");
+    let mut keyless = target(
+        &server,
+        "keyless",
+        ProviderKind::Anthropic,
+        "claude-sonnet-4-20250514",
+    );
     keyless.key = KeySource::Env(vec!["PRISM_TEST_SURELY_UNSET_KEY".into()]);
     targets.push(keyless);
     let runs = run_all(&targets, RunOptions::default()).await;
     for r in &runs[..4] {
         assert_eq!(r.outcome, Some(Outcome::Done));
         assert_eq!(r.usage.output, Some(12));
-        assert_eq!(r.first_content_at, r.last_content_at, "a whole body arrives at once");
+        assert_eq!(
+            r.first_content_at, r.last_content_at,
+            "a whole body arrives at once"
+        );
         assert_eq!(r.itl(), None);
     }
-    let Some(Outcome::Failed(e)) = &runs[4].outcome else { panic!() };
+    let Some(Outcome::Failed(e)) = &runs[4].outcome else {
+        panic!()
+    };
     assert_eq!(e.kind, ErrorKind::MissingKey);
     assert!(e.message.contains("$PRISM_TEST_SURELY_UNSET_KEY"));
     assert_eq!(runs[4].dispatched_at, None, "nothing was sent");

@@ -1,6 +1,8 @@
 //! Every provider's documented wire format, replayed through the real framing and
 //! decoders, whole and in 1-byte reads (see tests/fixtures/wire/INDEX.md for sources).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::path::Path;
 use std::time::Instant;
 

@@ -175,8 +175,7 @@ impl Api for Anthropic {
             index += 1;
         }
         if let Some(tool) = &plan.tool {
-            let block =
-                json!({"type": "tool_use", "id": tool_id(ctx), "name": tool.name, "input": {}});
+            let block = json!({"type": "tool_use", "id": tool_id(ctx), "name": tool.name, "input": {}});
             frames.push(Frame::content(block_start(eol, index, block), 0));
         } else {
             let block = json!({"type": "text", "text": ""});
@@ -217,28 +216,19 @@ impl Api for Anthropic {
     fn whole(ctx: &Ctx, plan: &Plan) -> String {
         let mut content = Vec::new();
         if plan.usage.reasoning > 0 {
-            content.push(
-                json!({"type": "thinking", "thinking": plan.text(Kind::Reasoning),
-                "signature": signature(ctx)}),
-            );
+            content.push(json!({"type": "thinking", "thinking": plan.text(Kind::Reasoning),
+                "signature": signature(ctx)}));
         }
         match &plan.tool {
             Some(tool) => {
                 let input: Value =
                     serde_json::from_str(&plan.text(Kind::ToolArgs)).unwrap_or_else(|_| json!({}));
-                content.push(
-                    json!({"type": "tool_use", "id": tool_id(ctx), "name": tool.name,
-                    "input": input}),
-                );
+                content.push(json!({"type": "tool_use", "id": tool_id(ctx), "name": tool.name,
+                    "input": input}));
             }
             None => content.push(json!({"type": "text", "text": plan.text(Kind::Text)})),
         }
-        let v = message_object(
-            ctx,
-            plan,
-            Value::Array(content),
-            json!(stop_reason(plan.finish)),
-        );
+        let v = message_object(ctx, plan, Value::Array(content), json!(stop_reason(plan.finish)));
         wire::compact(&v)
     }
 }
@@ -287,14 +277,26 @@ fn stop_reason(finish: Finish) -> &'static str {
 fn describe(ctx: &Ctx, err: &ApiError) -> (StatusCode, &'static str, String) {
     let invalid = "invalid_request_error";
     match err {
-        ApiError::MissingKey => {
-            (StatusCode::UNAUTHORIZED, "authentication_error", "x-api-key header is required".into())
-        }
-        ApiError::BadKey => (StatusCode::UNAUTHORIZED, "authentication_error", "invalid x-api-key".into()),
-        ApiError::MissingVersion => {
-            (StatusCode::BAD_REQUEST, invalid, "anthropic-version: header is required".into())
-        }
-        ApiError::InvalidJson(e) => (StatusCode::BAD_REQUEST, invalid, format!("invalid JSON body: {e}")),
+        ApiError::MissingKey => (
+            StatusCode::UNAUTHORIZED,
+            "authentication_error",
+            "x-api-key header is required".into(),
+        ),
+        ApiError::BadKey => (
+            StatusCode::UNAUTHORIZED,
+            "authentication_error",
+            "invalid x-api-key".into(),
+        ),
+        ApiError::MissingVersion => (
+            StatusCode::BAD_REQUEST,
+            invalid,
+            "anthropic-version: header is required".into(),
+        ),
+        ApiError::InvalidJson(e) => (
+            StatusCode::BAD_REQUEST,
+            invalid,
+            format!("invalid JSON body: {e}"),
+        ),
         ApiError::Invalid(m) => (StatusCode::BAD_REQUEST, invalid, m.clone()),
         ApiError::RateLimited { .. } => (
             StatusCode::TOO_MANY_REQUESTS,
@@ -305,15 +307,25 @@ fn describe(ctx: &Ctx, err: &ApiError) -> (StatusCode, &'static str, String) {
              maximum tokens requested, or try again later."
                 .into(),
         ),
-        ApiError::Server => (StatusCode::INTERNAL_SERVER_ERROR, "api_error", "Internal server error".into()),
-        ApiError::Unavailable => {
-            (StatusCode::SERVICE_UNAVAILABLE, "api_error", "Service unavailable".into())
-        }
+        ApiError::Server => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "api_error",
+            "Internal server error".into(),
+        ),
+        ApiError::Unavailable => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "api_error",
+            "Service unavailable".into(),
+        ),
         ApiError::Overloaded => {
             let status = StatusCode::from_u16(529).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
             (status, "overloaded_error", "Overloaded".into())
         }
-        ApiError::ModelNotFound => (StatusCode::NOT_FOUND, "not_found_error", format!("model: {}", ctx.model)),
+        ApiError::ModelNotFound => (
+            StatusCode::NOT_FOUND,
+            "not_found_error",
+            format!("model: {}", ctx.model),
+        ),
         ApiError::ContextLength => (
             StatusCode::BAD_REQUEST,
             invalid,

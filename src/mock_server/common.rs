@@ -145,13 +145,7 @@ pub async fn handle<A: Api>(inc: Incoming) -> Response<Body> {
     }
     if let Some(body) = A::direct(&ctx, &inc) {
         slot.update(|r| r.completed = true);
-        return full::<A>(
-            &ctx,
-            StatusCode::OK,
-            A::JSON_CONTENT_TYPE,
-            body.into(),
-            false,
-        );
+        return full::<A>(&ctx, StatusCode::OK, A::JSON_CONTENT_TYPE, body.into(), false);
     }
     if let Some(err) = status_fault(&ctx.script) {
         return error_response::<A>(&ctx, &err);
@@ -190,15 +184,27 @@ pub async fn handle<A: Api>(inc: Incoming) -> Response<Body> {
 }
 
 async fn prepare<A: Api>(inc: &Incoming, ctx: &mut Ctx, slot: &LogSlot) -> Result<(), ApiError> {
-    A::check_auth(inc)?;
-    let value: Value =
-        serde_json::from_slice(&inc.body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
-    let parsed = A::parse(inc, &value)?;
+    // Auth is judged first, as the real APIs do, except that `auth=none` (emulating a
+    // keyless local server) can only be read once the body is parsed.
+    let auth = A::check_auth(inc);
+    let value: Value = match serde_json::from_slice(&inc.body) {
+        Ok(v) => v,
+        Err(e) => return Err(auth.err().unwrap_or(ApiError::InvalidJson(e.to_string()))),
+    };
+    let parsed = match A::parse(inc, &value) {
+        Ok(p) => p,
+        Err(e) => return Err(auth.err().unwrap_or(e)),
+    };
     slot.update(|r| r.model = parsed.model.clone());
     let (bare, directives) = script::split_model(&parsed.model);
     ctx.model = bare.to_string();
-    ctx.script =
-        script::parse(directives, inc.header("x-mock-script")).map_err(ApiError::Invalid)?;
+    ctx.script = match script::parse(directives, inc.header("x-mock-script")) {
+        Ok(s) => s,
+        Err(e) => return Err(auth.err().unwrap_or(ApiError::Invalid(e))),
+    };
+    if ctx.script.auth {
+        auth?;
+    }
     ctx.eol = match ctx.script.line_ending {
         Some(LineEnding::Lf) => "\n",
         Some(LineEnding::Crlf) => "\r\n",
@@ -256,13 +262,7 @@ fn whole_frames(body: String, plan: &Plan) -> (Vec<Frame>, usize) {
 pub fn error_response<A: Api>(ctx: &Ctx, err: &ApiError) -> Response<Body> {
     let reply = A::error(ctx, err);
     let limited = matches!(err, ApiError::RateLimited { .. });
-    let mut resp = full::<A>(
-        ctx,
-        reply.status,
-        reply.content_type,
-        reply.body.into(),
-        limited,
-    );
+    let mut resp = full::<A>(ctx, reply.status, reply.content_type, reply.body.into(), limited);
     for (name, value) in reply.headers {
         insert(resp.headers_mut(), name, &value);
     }
@@ -276,9 +276,7 @@ fn full<A: Api>(
     body: Bytes,
     limited: bool,
 ) -> Response<Body> {
-    let body = Full::new(body)
-        .map_err(|never| match never {})
-        .boxed_unsync();
+    let body = Full::new(body).map_err(|never| match never {}).boxed_unsync();
     respond::<A>(ctx, status, content_type, body, limited)
 }
 

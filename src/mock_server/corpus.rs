@@ -101,8 +101,7 @@ pub fn tokenize(text: &str) -> Vec<String> {
     };
     for c in text.chars() {
         if c.is_alphanumeric() || c == '_' {
-            let after_mark =
-                current.ends_with(|p: char| !(p.is_alphanumeric() || p == '_' || p == ' '));
+            let after_mark = current.ends_with(|p: char| !(p.is_alphanumeric() || p == '_' || p == ' '));
             if word_len == 6 || after_mark {
                 flush(&mut current, &mut out);
                 word_len = 0;

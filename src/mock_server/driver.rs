@@ -41,13 +41,7 @@ pub struct Injections {
 /// Cancelled when the client's side of the connection reaches EOF or errors.
 pub type Gone = CancellationToken;
 
-pub fn body(
-    frames: Vec<Frame>,
-    pacing: Pacing,
-    inject: Injections,
-    slot: LogSlot,
-    gone: Gone,
-) -> Body {
+pub fn body(frames: Vec<Frame>, pacing: Pacing, inject: Injections, slot: LogSlot, gone: Gone) -> Body {
     let driver = Driver {
         frames: frames.into(),
         pacing,
@@ -61,9 +55,10 @@ pub fn body(
         keepalive_due: false,
         finished: false,
     };
-    let stream = futures_util::stream::unfold(driver, |mut d| async move {
-        d.next().await.map(|item| (item, d))
-    });
+    let stream = futures_util::stream::unfold(
+        driver,
+        |mut d| async move { d.next().await.map(|item| (item, d)) },
+    );
     StreamBody::new(stream.map(|r| r.map(hyper::body::Frame::data))).boxed_unsync()
 }
 

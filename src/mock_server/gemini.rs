@@ -170,9 +170,7 @@ pub fn target(path: &str) -> Option<(String, String)> {
         .iter()
         .find_map(|prefix| path.strip_prefix(prefix))?;
     let (model, method) = rest.rsplit_once(':')?;
-    let model = percent_encoding::percent_decode_str(model)
-        .decode_utf8()
-        .ok()?;
+    let model = percent_encoding::percent_decode_str(model).decode_utf8().ok()?;
     Some((model.into_owned(), method.to_string()))
 }
 
@@ -194,11 +192,7 @@ fn merge_tool_events(plan: &Plan) -> Vec<Event> {
         .filter(|e| e.kind != Kind::ToolArgs)
         .cloned()
         .collect();
-    let tool: Vec<&Event> = plan
-        .events
-        .iter()
-        .filter(|e| e.kind == Kind::ToolArgs)
-        .collect();
+    let tool: Vec<&Event> = plan.events.iter().filter(|e| e.kind == Kind::ToolArgs).collect();
     if plan.tool.is_some() {
         out.push(Event {
             kind: Kind::ToolArgs,
@@ -214,11 +208,7 @@ fn part(plan: &Plan, e: &Event) -> Value {
         Kind::Reasoning => json!({"text": e.text, "thought": true}),
         Kind::Text => json!({"text": e.text}),
         Kind::ToolArgs => {
-            let name = plan
-                .tool
-                .as_ref()
-                .map(|t| t.name.clone())
-                .unwrap_or_default();
+            let name = plan.tool.as_ref().map(|t| t.name.clone()).unwrap_or_default();
             let args: Value = serde_json::from_str(&e.text).unwrap_or_else(|_| json!({}));
             json!({"functionCall": {"name": name, "args": args}})
         }
@@ -251,8 +241,7 @@ fn response(
 }
 
 fn blocked(ctx: &Ctx, plan: &Plan) -> Value {
-    let mut v =
-        json!({"promptFeedback": {"blockReason": "SAFETY", "safetyRatings": safety_ratings()}});
+    let mut v = json!({"promptFeedback": {"blockReason": "SAFETY", "safetyRatings": safety_ratings()}});
     if !plan.omit_usage {
         v["usageMetadata"] = usage(plan, 0, 0);
     }
@@ -269,10 +258,7 @@ fn usage(plan: &Plan, thoughts: usize, visible: usize) -> Value {
     if visible > 0 {
         m.insert("candidatesTokenCount".into(), json!(visible));
     }
-    m.insert(
-        "totalTokenCount".into(),
-        json!(u.input + visible + thoughts),
-    );
+    m.insert("totalTokenCount".into(), json!(u.input + visible + thoughts));
     if u.cached > 0 {
         m.insert("cachedContentTokenCount".into(), json!(u.cached));
     }

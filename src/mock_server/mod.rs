@@ -30,6 +30,7 @@
 //! | `usage` | `none`/`full` | `none` omits usage (OpenAI, Gemini) |
 //! | `filter` / `block` | 1 | content filter / Gemini prompt block (filter elsewhere) |
 //! | `keepalive` / `crlf` / `lf` | 1 | `: keepalive` comments between events / force line endings |
+//! | `auth` | `required` | `none` accepts requests without a key, like a local server |
 //! | `fault` | see below | injected failure |
 //! | `retry_after` | s | 429 wait (header, or Gemini `RetryInfo`) |
 //! | `stall_ms` | ms (3 600 000) | length of a stall |
@@ -160,10 +161,7 @@ impl SendLog {
 
     /// The record for the id the mock sent in its request-id header.
     pub fn find(&self, request_id: &str) -> Option<SendRecord> {
-        self.lock()
-            .iter()
-            .find(|r| r.request_id == request_id)
-            .cloned()
+        self.lock().iter().find(|r| r.request_id == request_id).cloned()
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<SendRecord>> {

@@ -92,10 +92,7 @@ impl Api for OpenAi {
             ("openai-version", "2020-10-01".into()),
             ("x-ratelimit-limit-requests", REQUEST_LIMIT.to_string()),
             ("x-ratelimit-limit-tokens", TOKEN_LIMIT.to_string()),
-            (
-                "x-ratelimit-remaining-requests",
-                remaining_requests.to_string(),
-            ),
+            ("x-ratelimit-remaining-requests", remaining_requests.to_string()),
             ("x-ratelimit-remaining-tokens", remaining_tokens.to_string()),
             ("x-ratelimit-reset-requests", "6ms".into()),
             ("x-ratelimit-reset-tokens", go_duration(reset_tokens)),
@@ -104,13 +101,9 @@ impl Api for OpenAi {
 
     fn error(ctx: &Ctx, err: &ApiError) -> ErrorReply {
         let (status, message, kind, param, code) = describe(ctx, err);
-        let body =
-            json!({"error": {"message": message, "type": kind, "param": param, "code": code}});
+        let body = json!({"error": {"message": message, "type": kind, "param": param, "code": code}});
         let mut headers = Vec::new();
-        if let ApiError::RateLimited {
-            retry_after: Some(s),
-        } = err
-        {
+        if let ApiError::RateLimited { retry_after: Some(s) } = err {
             headers.push(("retry-after", s.to_string()));
         }
         ErrorReply {
@@ -126,8 +119,7 @@ impl Api for OpenAi {
         let with_usage = ctx.parsed.include_usage && !plan.omit_usage;
         let chunk = |delta: Value, finish: Value| {
             let mut v = envelope(ctx, "chat.completion.chunk");
-            v["choices"] =
-                json!([{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]);
+            v["choices"] = json!([{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]);
             if with_usage {
                 v["usage"] = Value::Null;
             }
@@ -152,17 +144,22 @@ impl Api for OpenAi {
             };
             frames.push(Frame::content(chunk(delta, Value::Null), event.tokens));
         }
-        frames.push(Frame::control(chunk(
-            json!({}),
-            json!(finish_reason(plan.finish)),
-        )));
-        if with_usage {
+        // For Chat Completions a finish_reason already marks a complete answer, so a stream
+        // "without its terminator" stops after the content: no finish, usage or [DONE].
+        let cut = plan.fault == Some(super::script::Fault::NoTerminator);
+        if !cut {
+            frames.push(Frame::control(chunk(
+                json!({}),
+                json!(finish_reason(plan.finish)),
+            )));
+        }
+        if with_usage && !cut {
             let mut v = envelope(ctx, "chat.completion.chunk");
             v["choices"] = json!([]);
             v["usage"] = usage(plan);
             frames.push(Frame::control(sse(eol, None, &wire::compact(&v))));
         }
-        if plan.fault != Some(super::script::Fault::NoTerminator) {
+        if !cut {
             frames.push(Frame::control(sse(eol, None, "[DONE]")));
         }
         let broken = format!(
@@ -203,8 +200,7 @@ impl Api for OpenAi {
     }
 }
 
-const SERVER_ERROR: &str =
-    "The server had an error while processing your request. Sorry about that!";
+const SERVER_ERROR: &str = "The server had an error while processing your request. Sorry about that!";
 
 fn describe(ctx: &Ctx, err: &ApiError) -> (StatusCode, String, &'static str, Value, Value) {
     let invalid = "invalid_request_error";

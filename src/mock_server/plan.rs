@@ -108,11 +108,7 @@ pub fn build(script: &Script, req: &Request<'_>) -> Plan {
             let (_, fragments) = corpus::tool_arguments();
             truncated |= fragments.len() > left;
             let fragments: Vec<String> = fragments.into_iter().take(left).collect();
-            (
-                Some(ToolCall { name: name.clone() }),
-                fragments,
-                Kind::ToolArgs,
-            )
+            (Some(ToolCall { name: name.clone() }), fragments, Kind::ToolArgs)
         }
         None => {
             truncated |= script.tokens > left;

@@ -86,6 +86,8 @@ pub struct Script {
     pub filter: bool,
     pub block: bool,
     pub keepalive: bool,
+    /// Require the provider's auth header (`auth=none` emulates a keyless local server).
+    pub auth: bool,
     pub line_ending: Option<LineEnding>,
     pub fault: Option<Fault>,
     pub retry_after: Option<u64>,
@@ -110,6 +112,7 @@ impl Default for Script {
             filter: false,
             block: false,
             keepalive: false,
+            auth: true,
             line_ending: None,
             fault: None,
             retry_after: None,
@@ -199,6 +202,15 @@ fn apply(
         "filter" => s.filter = flag(key, value)?,
         "block" => s.block = flag(key, value)?,
         "keepalive" => s.keepalive = flag(key, value)?,
+        "auth" => match value {
+            "none" => s.auth = false,
+            "required" => s.auth = true,
+            _ => {
+                return Err(format!(
+                    "directive `auth` takes `none` or `required`, not `{value}`"
+                ));
+            }
+        },
         "crlf" => {
             if flag(key, value)? {
                 s.line_ending = Some(LineEnding::Crlf);

@@ -119,10 +119,7 @@ pub fn go_duration(ms: u64) -> String {
 
 /// RFC 3339 UTC with second precision, as Anthropic's `*-reset` headers use.
 pub fn rfc3339(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, mo, d) = civil_from_days(days as i64);
     format!(

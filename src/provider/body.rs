@@ -26,16 +26,14 @@ pub fn put<T: Into<Value>>(body: &mut Map<String, Value>, key: &str, value: Opti
     }
 }
 
-/// Parse one JSON payload from the wire, describing failures for a person.
+/// Parse one JSON payload from the wire. The message says what was wrong; the payload
+/// itself is kept on the error for debugging, never shown as the message.
 pub fn parse_json(data: &str, what: &str) -> Result<Value, super::event::ProviderError> {
-    serde_json::from_str(data).map_err(|e| {
-        let mut preview: String = data.chars().take(80).collect();
-        if preview.len() < data.len() {
-            preview.push('…');
-        }
-        super::event::ProviderError::new(
+    serde_json::from_str(data).map_err(|e| super::event::ProviderError {
+        raw_body: Some(data.to_string()),
+        ..super::event::ProviderError::new(
             super::event::ErrorKind::Malformed,
-            super::errors::one_line(&format!("{what} is not valid JSON ({e}): {preview}")),
+            format!("{what} is not valid JSON ({e})"),
         )
     })
 }

@@ -88,7 +88,8 @@ pub fn from_http(status: u16, headers: &HeaderMap, body: &str, cx: ErrorContext<
     let codes = parsed.as_ref().map(|b| b.codes.join(" ")).unwrap_or_default();
     let lower = format!("{} {}", codes, detail).to_lowercase();
     let (kind, retryable, advice) = classify(status, &lower, cx);
-    let mut message = format!("HTTP {status}: {detail}");
+    // Provider messages can run to paragraphs; cap them so our advice stays visible.
+    let mut message = format!("HTTP {status}: {}", truncate(&one_line(&detail), 240));
     if let Some(a) = advice {
         message.push_str(" — ");
         message.push_str(&a);
@@ -178,13 +179,16 @@ fn short_type(content_type: &str) -> String {
     }
 }
 
-/// Collapse whitespace so a message fits on one line, and cap its length.
+/// Collapse whitespace so a message fits on one line, mask keys, and cap its length.
 pub fn one_line(s: &str) -> String {
     let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    let redacted = redact(&joined);
-    match redacted.char_indices().nth(400) {
-        Some((i, _)) => format!("{}…", &redacted[..i]),
-        None => redacted,
+    truncate(&redact(&joined), 400)
+}
+
+fn truncate(s: &str, chars: usize) -> String {
+    match s.char_indices().nth(chars) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
     }
 }
 
@@ -284,6 +288,21 @@ mod tests {
             e.message
                 .starts_with("HTTP 429: RESOURCE_EXHAUSTED: Quota exceeded")
         );
+    }
+
+    #[test]
+    fn long_provider_messages_keep_the_advice() {
+        let body = format!(
+            r#"{{"error":{{"message":"{}","type":"invalid_request_error"}}}}"#,
+            "word ".repeat(200)
+        );
+        let e = from_http(401, &HeaderMap::new(), &body, cx());
+        assert!(
+            e.message.ends_with("check the key in $OPENAI_API_KEY"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.chars().count() < 320);
     }
 
     #[test]
