@@ -2,7 +2,7 @@
 # Runs the official-SDK conformance suite against a freshly started mock server.
 #
 #   tests/conformance/run.sh
-#   PRISM_MOCK_CMD="target/debug/examples/mock_server" tests/conformance/run.sh
+#   PRISM_MOCK_CMD="target/debug/prism mock --addr" tests/conformance/run.sh
 #
 # PRISM_MOCK_CMD is the command that starts the mock; the bind address is appended as its
 # last argument. It must print "... listening on http://ADDR" on stdout.
