@@ -50,6 +50,7 @@ pub fn body(frames: Vec<Frame>, pacing: Pacing, inject: Injections, slot: LogSlo
         gone,
         emitted: 0,
         last_content: None,
+        content_frames: 0,
         fault_fired: false,
         stalled_first: false,
         keepalive_due: false,
@@ -70,6 +71,8 @@ struct Driver {
     gone: Gone,
     emitted: usize,
     last_content: Option<Instant>,
+    /// Content frames sent so far, for the fixed pacing schedule.
+    content_frames: u32,
     fault_fired: bool,
     stalled_first: bool,
     keepalive_due: bool,
@@ -114,10 +117,15 @@ impl Driver {
                 }
                 return Ok(Some(item));
             }
+            // Deadlines are on a fixed schedule from the first token, not "last send + itl":
+            // timers round each sleep up, and chaining them would make the stream slower
+            // than scripted.
+            let first = self.pacing.received_at + self.pacing.ttft;
             let deadline = match self.last_content {
-                None => self.pacing.received_at + self.pacing.ttft,
-                Some(last) => last + self.pacing.itl,
+                None => first,
+                Some(last) => (first + self.pacing.itl * self.content_frames).max(last),
             };
+            self.content_frames += 1;
             self.sleep_until(deadline).await?;
             let now = Instant::now();
             self.last_content = Some(now);

@@ -70,9 +70,11 @@ pub struct MockServer {
 impl MockServer {
     /// Binds (port 0 = ephemeral) and serves on the current tokio runtime until shutdown.
     pub async fn start(addr: SocketAddr) -> std::io::Result<MockServer> {
-        // Loading the tokenizer tables takes a while; do it before the first request so it
-        // does not land inside a measured TTFT.
-        tokio::task::spawn_blocking(|| crate::tokens::count_o200k("warm up"));
+        // Loading the tokenizer tables takes a while; finish it before accepting anything so
+        // it never lands inside a response's TTFB or TTFT.
+        tokio::task::spawn_blocking(|| crate::tokens::count_o200k("warm up"))
+            .await
+            .map_err(std::io::Error::other)?;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let log = SendLog::default();
