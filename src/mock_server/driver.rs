@@ -173,6 +173,11 @@ impl Driver {
     }
 
     async fn sleep_until(&self, deadline: Instant) -> Result<(), Disconnected> {
+        // A timer that is already due still waits for the wheel's next 1 ms tick; at
+        // `itl=0` that would cap a stream at ~1,000 events/s.
+        if deadline <= Instant::now() {
+            return if self.gone.is_cancelled() { Err(Disconnected) } else { Ok(()) };
+        }
         tokio::select! {
             _ = tokio::time::sleep_until(deadline.into()) => Ok(()),
             _ = self.gone.cancelled() => Err(Disconnected),
