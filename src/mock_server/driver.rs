@@ -159,7 +159,10 @@ impl Driver {
             }
             Fault::DropMid => {
                 // An error from the body makes hyper abort the connection without the
-                // chunked terminator, which clients see as a truncated body.
+                // chunked terminator, which clients see as a truncated body. Yield first:
+                // hyper flushes what it has when the body is pending, so the head and the
+                // earlier frames are on the wire before the cut, as with a real drop.
+                tokio::task::yield_now().await;
                 self.finished = true;
                 Some(Err(io::Error::other("mock fault: drop_mid")))
             }
@@ -176,7 +179,11 @@ impl Driver {
         // A timer that is already due still waits for the wheel's next 1 ms tick; at
         // `itl=0` that would cap a stream at ~1,000 events/s.
         if deadline <= Instant::now() {
-            return if self.gone.is_cancelled() { Err(Disconnected) } else { Ok(()) };
+            return if self.gone.is_cancelled() {
+                Err(Disconnected)
+            } else {
+                Ok(())
+            };
         }
         tokio::select! {
             _ = tokio::time::sleep_until(deadline.into()) => Ok(()),
