@@ -45,19 +45,19 @@ impl Demo {
             t(
                 "gpt-4o-mini",
                 ProviderKind::OpenAi,
-                "gpt-4o-mini-2024-07-18+ttft=180,tps=110,tokens=160",
+                "gpt-4o-mini-2024-07-18+ttft=180,tps=110,tokens=160,seed=1",
                 s.openai_base(),
             ),
             t(
                 "claude-sonnet",
                 ProviderKind::Anthropic,
-                "claude-sonnet-4-20250514+ttft=420,tps=70,tokens=140",
+                "claude-sonnet-4-20250514+ttft=420,tps=70,tokens=140,seed=2",
                 s.anthropic_base(),
             ),
             t(
                 "gemini-flash",
                 ProviderKind::Gemini,
-                "gemini-2.5-flash+ttft=300,tps=160,tokens=180,reasoning=40",
+                "gemini-2.5-flash+ttft=300,tps=160,tokens=180,reasoning=40,seed=3",
                 s.gemini_base(),
             ),
         ]

@@ -130,7 +130,10 @@ fn print_table(rows: &[ResultRow], out: &mut dyn Write) -> io::Result<()> {
         table.add_row([
             r.target.clone(),
             r.status.to_string(),
-            num(r.ttft_ms, 1),
+            match r.ttft_text_ms {
+                Some(text) => format!("{} (text {text:.1})", num(r.ttft_ms, 1)),
+                None => num(r.ttft_ms, 1),
+            },
             num(r.ttfb_ms, 1),
             num(r.total_ms, 1),
             itl,

@@ -33,6 +33,10 @@ pub struct ResultRow {
     pub retries: u32,
     pub tool_calls: Option<Vec<ToolCallRow>>,
     pub error: Option<ErrorRow>,
+    /// Request sent → first visible text, when reasoning came first. Shown in the table;
+    /// not part of the JSON contract.
+    #[serde(skip)]
+    pub ttft_text_ms: Option<f64>,
 }
 
 /// Token counts and where they came from.
@@ -67,6 +71,10 @@ pub struct ToolCallRow {
 pub struct ErrorRow {
     pub kind: &'static str,
     pub message: String,
+}
+
+fn ttft_text_ms(run: &TargetRun) -> Option<f64> {
+    (run.first_text_at != run.first_content_at).then(|| run.ttft_text().map(ms)).flatten()
 }
 
 /// Build the row for one finished (or abandoned) target.
@@ -125,6 +133,7 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun) -> ResultRow
                 .collect()
         }),
         error,
+        ttft_text_ms: ttft_text_ms(run),
     }
 }
 
