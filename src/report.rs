@@ -74,7 +74,9 @@ pub struct ErrorRow {
 }
 
 fn ttft_text_ms(run: &TargetRun) -> Option<f64> {
-    (run.first_text_at != run.first_content_at).then(|| run.ttft_text().map(ms)).flatten()
+    (run.first_text_at != run.first_content_at)
+        .then(|| run.ttft_text().map(ms))
+        .flatten()
 }
 
 /// Build the row for one finished (or abandoned) target.

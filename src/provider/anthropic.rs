@@ -283,26 +283,13 @@ pub fn map_stop(raw: &str) -> FinishReason {
 
 fn in_band_error(v: &Value) -> ProviderError {
     let err = v.get("error");
-    let kind_s = err
-        .and_then(|e| e.get("type"))
-        .and_then(Value::as_str)
-        .unwrap_or("error");
-    let msg = err
-        .and_then(|e| e.get("message"))
-        .and_then(Value::as_str)
-        .unwrap_or("no message");
-    let overloaded = kind_s == "overloaded_error";
-    ProviderError {
-        kind: if overloaded {
-            ErrorKind::Overloaded
-        } else {
-            ErrorKind::Stream
-        },
-        http_status: None,
-        message: errors::one_line(&format!("error inside the stream: {kind_s}: {msg}")),
-        retryable: overloaded || kind_s == "api_error",
-        raw_body: Some(v.to_string()),
-    }
+    let field = |k: &str| err.and_then(|e| e.get(k)).and_then(Value::as_str);
+    let text = format!(
+        "{}: {}",
+        field("type").unwrap_or("error"),
+        field("message").unwrap_or("no message")
+    );
+    errors::in_stream(&text, v.to_string())
 }
 
 #[cfg(test)]

@@ -76,6 +76,27 @@ pub fn parse_error_body(body: &str) -> Option<ErrorBody> {
     Some(out)
 }
 
+/// An error the provider sent inside a successful (HTTP 200) stream. `text` is its type
+/// and message; `raw` the payload, kept for debugging.
+pub fn in_stream(text: &str, raw: String) -> ProviderError {
+    let lower = text.to_lowercase();
+    let overloaded = lower.contains("overloaded");
+    let transient = ["server_error", "api_error", "unavailable", "internal"]
+        .iter()
+        .any(|w| lower.contains(w));
+    ProviderError {
+        kind: if overloaded {
+            ErrorKind::Overloaded
+        } else {
+            ErrorKind::Stream
+        },
+        http_status: None,
+        message: one_line(&format!("error inside the stream: {text}")),
+        retryable: overloaded || transient,
+        raw_body: Some(raw),
+    }
+}
+
 /// Classify a non-success HTTP response.
 pub fn from_http(status: u16, headers: &HeaderMap, body: &str, cx: ErrorContext<'_>) -> ProviderError {
     let content_type = header(headers, "content-type").unwrap_or_default();

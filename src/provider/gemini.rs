@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::body::{merge_extra, parse_json, put, uint};
 use super::errors;
-use super::event::{ErrorKind, Finish, FinishReason, ProviderError, StreamEvent, ToolCallDelta, Usage};
+use super::event::{Finish, FinishReason, ProviderError, StreamEvent, ToolCallDelta, Usage};
 use super::openai::{bad_key, build_error};
 use super::request::{ChatRequest, Role};
 use super::secret::ApiKey;
@@ -113,13 +113,7 @@ impl Decoder {
                 .flatten()
                 .collect::<Vec<_>>()
                 .join(": ");
-            return Err(ProviderError {
-                kind: ErrorKind::Stream,
-                http_status: None,
-                message: errors::one_line(&format!("error inside the stream: {text}")),
-                retryable: text.contains("UNAVAILABLE") || text.contains("INTERNAL"),
-                raw_body: Some(v.to_string()),
-            });
+            return Err(errors::in_stream(&text, v.to_string()));
         }
         if self.response_id.is_none() {
             self.response_id = v.get("responseId").and_then(Value::as_str).map(str::to_string);

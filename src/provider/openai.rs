@@ -207,24 +207,19 @@ pub fn map_finish(raw: &str) -> FinishReason {
 fn in_band_error(err: &Value) -> ProviderError {
     let wrapped = json!({ "error": err }).to_string();
     let b = errors::parse_error_body(&wrapped).unwrap_or_default();
-    let text = match (b.kind, b.message) {
-        (Some(k), Some(m)) => format!("{k}: {m}"),
-        (_, Some(m)) => m,
-        (Some(k), None) => k,
-        _ => "unspecified error".into(),
-    };
-    let overloaded = text.contains("overloaded");
-    ProviderError {
-        kind: if overloaded {
-            ErrorKind::Overloaded
+    let text = [b.kind, b.message]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(": ");
+    errors::in_stream(
+        if text.is_empty() {
+            "unspecified error"
         } else {
-            ErrorKind::Stream
+            &text
         },
-        http_status: None,
-        message: errors::one_line(&format!("error inside the stream: {text}")),
-        retryable: overloaded || text.contains("server_error"),
-        raw_body: Some(wrapped),
-    }
+        wrapped,
+    )
 }
 
 #[cfg(test)]
