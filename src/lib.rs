@@ -14,4 +14,6 @@ pub mod headless;
 pub mod mock_server;
 pub mod provider;
 pub mod report;
+pub mod logging;
 pub mod tokens;
+pub mod tui;

@@ -1,0 +1,5 @@
+//! The interactive workbench.
+
+pub mod render;
+pub mod terminal;
+pub mod theme;

@@ -1,0 +1,5 @@
+//! Turning streamed text into wrapped, styled lines, incrementally.
+
+pub mod styles;
+
+pub use styles::DocStyles;

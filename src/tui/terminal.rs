@@ -1,0 +1,1 @@
+//! Terminal set-up and restore (being written).
