@@ -3,7 +3,24 @@
 //! Counts from here are estimates unless the provider is OpenAI and the encoding
 //! matches the model; every place that shows one marks it as such.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use tiktoken_rs::CoreBPE;
+
+static READY: AtomicBool = AtomicBool::new(false);
+
+/// Load the tables now (call from a blocking thread); afterwards the `_if_ready`
+/// functions count instead of returning `None`.
+pub fn warm_up() {
+    let _ = o200k();
+    READY.store(true, Ordering::Release);
+}
+
+/// Like [`count_o200k`], but `None` instead of blocking while the tables still load, so a
+/// UI thread can ask without ever waiting.
+pub fn count_o200k_if_ready(text: &str) -> Option<usize> {
+    READY.load(Ordering::Acquire).then(|| count_o200k(text))
+}
 
 /// The o200k_base encoding (GPT-4o, GPT-4.1, o-series, GPT-5 families).
 ///

@@ -32,17 +32,22 @@ pub struct RunOptions {
     pub timeouts: Timeouts,
 }
 
-/// A running fan-out: its events, and the means to cancel it.
-#[derive(Debug)]
-pub struct RunHandle {
-    /// Every event of every target, in arrival order per target.
-    pub events: mpsc::UnboundedReceiver<Envelope>,
+/// Cancellation for one fan-out: one token per target under one for the whole run.
+/// Cloneable, and made before the run starts, so a cancel can never arrive too early.
+#[derive(Debug, Clone)]
+pub struct Cancels {
     all: CancellationToken,
     each: Vec<CancellationToken>,
-    tasks: Vec<JoinHandle<()>>,
 }
 
-impl RunHandle {
+impl Cancels {
+    /// Tokens for `n` targets.
+    pub fn new(n: usize) -> Self {
+        let all = CancellationToken::new();
+        let each = (0..n).map(|_| all.child_token()).collect();
+        Self { all, each }
+    }
+
     /// Cancel one target; its connection closes at once and its text so far stays.
     pub fn cancel(&self, target: usize) {
         if let Some(t) = self.each.get(target) {
@@ -53,6 +58,27 @@ impl RunHandle {
     /// Cancel every target.
     pub fn cancel_all(&self) {
         self.all.cancel();
+    }
+}
+
+/// A running fan-out: its events, and the means to cancel it.
+#[derive(Debug)]
+pub struct RunHandle {
+    /// Every event of every target, in arrival order per target.
+    pub events: mpsc::UnboundedReceiver<Envelope>,
+    cancels: Cancels,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl RunHandle {
+    /// Cancel one target; its connection closes at once and its text so far stays.
+    pub fn cancel(&self, target: usize) {
+        self.cancels.cancel(target);
+    }
+
+    /// Cancel every target.
+    pub fn cancel_all(&self) {
+        self.cancels.cancel_all();
     }
 
     /// Wait until every target task has finished (after its terminal event).
@@ -65,25 +91,36 @@ impl RunHandle {
 
     /// Number of targets in this run.
     pub fn len(&self) -> usize {
-        self.each.len()
+        self.tasks.len()
     }
 
     /// Whether the run has no targets.
     pub fn is_empty(&self) -> bool {
-        self.each.is_empty()
+        self.tasks.is_empty()
     }
 }
 
 /// Send `request` to every target concurrently. Must be called inside a tokio runtime.
 pub async fn fan_out(targets: &[Target], request: &ChatRequest, opts: RunOptions) -> RunHandle {
+    fan_out_with(targets, request, opts, Cancels::new(targets.len())).await
+}
+
+/// [`fan_out`] with cancellation tokens made by the caller (`cancels` must cover every target).
+pub async fn fan_out_with(
+    targets: &[Target],
+    request: &ChatRequest,
+    opts: RunOptions,
+    cancels: Cancels,
+) -> RunHandle {
     let (tx, rx) = mpsc::unbounded_channel();
-    let all = CancellationToken::new();
     let barrier = Arc::new(Barrier::new(targets.len() + 1));
-    let mut each = Vec::with_capacity(targets.len());
     let mut tasks = Vec::with_capacity(targets.len());
     for (index, target) in targets.iter().enumerate() {
-        let cancel = all.child_token();
-        each.push(cancel.clone());
+        let cancel = cancels
+            .each
+            .get(index)
+            .cloned()
+            .unwrap_or_else(|| cancels.all.child_token());
         let prepared = prepare(target, request);
         let (tx, barrier, target) = (tx.clone(), barrier.clone(), target.clone());
         tasks.push(tokio::spawn(async move {
@@ -119,8 +156,7 @@ pub async fn fan_out(targets: &[Target], request: &ChatRequest, opts: RunOptions
     barrier.wait().await;
     RunHandle {
         events: rx,
-        all,
-        each,
+        cancels,
         tasks,
     }
 }

@@ -1,5 +1,14 @@
 //! The interactive workbench.
 
+pub mod action;
+pub mod app;
+pub mod event_loop;
+pub mod keymap;
+pub mod layout;
+pub mod msg;
+pub mod pane;
 pub mod render;
+pub mod runner;
 pub mod terminal;
 pub mod theme;
+pub mod view;

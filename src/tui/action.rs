@@ -1,0 +1,98 @@
+//! What a key can do. Users bind these by name in `[keys.<mode>]`; the help overlay and
+//! the footer show each variant's doc line, so the docs here are user-facing text.
+
+use serde::Deserialize;
+
+/// A user-bindable intent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Send the prompt to every enabled target
+    Send,
+    /// Quit Prism
+    Quit,
+    /// Move focus to the next pane or field
+    FocusNext,
+    /// Move focus to the previous pane or field
+    FocusPrev,
+    /// Move focus back to the prompt editor
+    FocusEditor,
+    /// Show or hide this help
+    Help,
+    /// Edit the prompt in $VISUAL / $EDITOR
+    OpenEditor,
+    /// Show or hide the system prompt field
+    ToggleSystem,
+    /// Cancel the focused pane's request
+    CancelFocused,
+    /// Cancel every running request
+    CancelAll,
+    /// Scroll the focused pane up a line
+    ScrollUp,
+    /// Scroll the focused pane down a line
+    ScrollDown,
+    /// Scroll the focused pane up a page
+    PageUp,
+    /// Scroll the focused pane down a page
+    PageDown,
+    /// Jump to the top of the focused pane
+    Top,
+    /// Jump to the bottom and follow new text
+    Bottom,
+    /// Zoom the focused pane to full screen, or back
+    Zoom,
+    /// Include or skip the focused target in the next send
+    ToggleTarget,
+    /// Copy the focused pane's answer to the clipboard (OSC 52)
+    Copy,
+    /// Expand or collapse the focused pane's reasoning
+    ToggleReasoning,
+}
+
+impl Action {
+    /// The one-line description shown in help.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Send => "send the prompt to every enabled target",
+            Self::Quit => "quit",
+            Self::FocusNext => "focus the next pane or field",
+            Self::FocusPrev => "focus the previous pane or field",
+            Self::FocusEditor => "back to the prompt editor",
+            Self::Help => "show or hide this help",
+            Self::OpenEditor => "edit the prompt in $VISUAL / $EDITOR",
+            Self::ToggleSystem => "show or hide the system prompt",
+            Self::CancelFocused => "cancel the focused pane's request",
+            Self::CancelAll => "cancel every running request",
+            Self::ScrollUp => "scroll up a line",
+            Self::ScrollDown => "scroll down a line",
+            Self::PageUp => "scroll up a page",
+            Self::PageDown => "scroll down a page",
+            Self::Top => "jump to the top",
+            Self::Bottom => "jump to the bottom and follow new text",
+            Self::Zoom => "zoom the pane to full screen, or back",
+            Self::ToggleTarget => "include or skip this target in the next send",
+            Self::Copy => "copy the answer to the clipboard (OSC 52)",
+            Self::ToggleReasoning => "expand or collapse the reasoning",
+        }
+    }
+
+    /// A short label for the footer.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Send => "send",
+            Self::Quit => "quit",
+            Self::FocusNext => "focus",
+            Self::Help => "help",
+            Self::CancelAll => "cancel all",
+            Self::CancelFocused => "cancel",
+            Self::Zoom => "zoom",
+            Self::ToggleTarget => "on/off",
+            Self::Copy => "copy",
+            Self::OpenEditor => "$EDITOR",
+            Self::ToggleSystem => "system",
+            Self::FocusEditor => "editor",
+            Self::ToggleReasoning => "reasoning",
+            _ => "scroll",
+        }
+    }
+}

@@ -1,0 +1,342 @@
+//! The workbench model and its pure `update`: messages in, state changes and effects out.
+//! No I/O happens here, so every interaction is tested without a terminal or a network.
+
+use std::time::Instant;
+
+use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
+use ratatui_textarea::TextArea;
+
+use super::action::Action;
+use super::keymap::{KeyChord, Keymap, Mode};
+use super::msg::{Effect, Msg};
+use super::pane::PaneState;
+use super::theme::Theme;
+use crate::config::Target;
+use crate::engine::RunId;
+use crate::provider::request::ChatRequest;
+
+/// What has keyboard focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    /// The prompt editor.
+    Prompt,
+    /// The system prompt editor (when shown).
+    System,
+    /// A pane.
+    Pane(usize),
+}
+
+/// The whole workbench state. The loop is its only owner.
+pub struct App {
+    /// Targets in config order; pane `i` shows target `i`.
+    pub targets: Vec<Target>,
+    /// Whether target `i` takes part in the next send.
+    pub enabled: Vec<bool>,
+    /// One pane per target.
+    pub panes: Vec<PaneState>,
+    /// The prompt.
+    pub prompt: TextArea<'static>,
+    /// The system prompt.
+    pub system: TextArea<'static>,
+    /// Whether the system prompt field is shown.
+    pub show_system: bool,
+    /// Keyboard focus.
+    pub focus: Focus,
+    /// The zoomed pane, if any.
+    pub zoomed: Option<usize>,
+    /// Whether the help overlay is open.
+    pub help: bool,
+    /// Bindings.
+    pub keymap: Keymap,
+    /// Colours.
+    pub theme: Theme,
+    /// The latest run; events of older runs are dropped.
+    pub run: RunId,
+    /// Status bar text: where the targets come from, warnings, the last notice.
+    pub status: String,
+    /// A transient notice (copy done, nothing to send...).
+    pub notice: Option<String>,
+    /// Something visible changed since the last frame.
+    pub dirty: bool,
+    /// Pane rectangles at the last frame, for mouse hit-testing.
+    pub pane_areas: Vec<Option<Rect>>,
+    /// The time frames are drawn for; the loop sets it, tests choose it.
+    pub now: Instant,
+}
+
+impl App {
+    /// A workbench for `targets`.
+    pub fn new(targets: Vec<Target>, keymap: Keymap, theme: Theme, status: String) -> Self {
+        let n = targets.len();
+        let mut prompt = TextArea::default();
+        prompt.set_placeholder_text("Type a prompt; Ctrl+S or Alt+Enter sends it to every enabled target");
+        let mut system = TextArea::default();
+        system.set_placeholder_text("System prompt (optional)");
+        Self {
+            targets,
+            enabled: vec![true; n],
+            panes: (0..n).map(|_| PaneState::default()).collect(),
+            prompt,
+            system,
+            show_system: false,
+            focus: Focus::Prompt,
+            zoomed: None,
+            help: false,
+            keymap,
+            theme,
+            run: RunId(0),
+            status,
+            notice: None,
+            dirty: true,
+            pane_areas: Vec::new(),
+            now: Instant::now(),
+        }
+    }
+
+    /// Whether any pane is in flight (the loop ticks only then).
+    pub fn animating(&self) -> bool {
+        self.panes.iter().any(|p| p.status.is_active())
+    }
+
+    fn mode(&self) -> Mode {
+        match self.focus {
+            Focus::Prompt | Focus::System => Mode::Editor,
+            Focus::Pane(_) => Mode::Panes,
+        }
+    }
+
+    /// Apply one message.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Term(Event::Key(key)) if key.kind != KeyEventKind::Release => self.key(key),
+            Msg::Term(Event::Mouse(m)) => {
+                self.mouse(m);
+                Vec::new()
+            }
+            Msg::Term(Event::Paste(text)) => {
+                if let Some(editor) = self.editor_mut() {
+                    editor.insert_str(text.replace("\r\n", "\n").replace('\r', "\n"));
+                }
+                self.dirty = true;
+                Vec::new()
+            }
+            Msg::Term(Event::Resize(..)) => {
+                self.dirty = true;
+                Vec::new()
+            }
+            Msg::Term(_) => Vec::new(),
+            Msg::Stream { pane, env } => {
+                if let Some(p) = self.panes.get_mut(pane).filter(|p| p.run == Some(env.run)) {
+                    p.apply(env.at, &env.event);
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
+            Msg::Tick => {
+                self.dirty = true;
+                Vec::new()
+            }
+            Msg::EditorClosed(Ok(text)) => {
+                self.prompt = TextArea::from(text.lines().map(str::to_string).collect::<Vec<_>>());
+                self.focus = Focus::Prompt;
+                self.dirty = true;
+                Vec::new()
+            }
+            Msg::EditorClosed(Err(why)) => {
+                self.notice = Some(why);
+                self.dirty = true;
+                Vec::new()
+            }
+            Msg::Signal(_) => vec![Effect::Quit],
+        }
+    }
+
+    fn editor_mut(&mut self) -> Option<&mut TextArea<'static>> {
+        match self.focus {
+            Focus::Prompt => Some(&mut self.prompt),
+            Focus::System => Some(&mut self.system),
+            Focus::Pane(_) => None,
+        }
+    }
+
+    fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        self.dirty = true;
+        self.notice = None;
+        let action = KeyChord::from_event(&key).and_then(|c| self.keymap.lookup(self.mode(), &c));
+        if self.help {
+            // Any key closes help; Quit still quits.
+            self.help = false;
+            return if action == Some(Action::Quit) {
+                vec![Effect::Quit]
+            } else {
+                Vec::new()
+            };
+        }
+        match action {
+            Some(a) => self.act(a),
+            None => {
+                if let Some(editor) = self.editor_mut() {
+                    editor.input(key);
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    /// Perform a bound action.
+    pub fn act(&mut self, action: Action) -> Vec<Effect> {
+        self.dirty = true;
+        let focused = match self.focus {
+            Focus::Pane(i) => Some(i),
+            _ => None,
+        };
+        match action {
+            Action::Send => return self.send(),
+            Action::Quit => return vec![Effect::Quit],
+            Action::FocusNext => self.cycle(1),
+            Action::FocusPrev => self.cycle(-1),
+            Action::FocusEditor => {
+                self.focus = Focus::Prompt;
+                self.zoomed = None;
+            }
+            Action::Help => self.help = true,
+            Action::OpenEditor => return vec![Effect::OpenEditor(self.prompt.lines().join("\n"))],
+            Action::ToggleSystem => {
+                self.show_system = !self.show_system;
+                self.focus = if self.show_system {
+                    Focus::System
+                } else {
+                    Focus::Prompt
+                };
+            }
+            Action::CancelAll => {
+                if self.animating() {
+                    return vec![Effect::Cancel {
+                        run: self.run,
+                        pane: None,
+                    }];
+                }
+            }
+            Action::CancelFocused => {
+                return match focused {
+                    Some(i) if self.panes[i].status.is_active() => vec![Effect::Cancel {
+                        run: self.run,
+                        pane: Some(i),
+                    }],
+                    // From the editor, "cancel" means the whole send.
+                    None if self.animating() => vec![Effect::Cancel {
+                        run: self.run,
+                        pane: None,
+                    }],
+                    _ => Vec::new(),
+                };
+            }
+            Action::Copy => {
+                if let Some(i) = focused {
+                    let text = self.panes[i].answer.text().to_string();
+                    self.notice = Some(format!(
+                        "copied {} characters from {}",
+                        text.chars().count(),
+                        self.targets[i].name
+                    ));
+                    return vec![Effect::Copy(text)];
+                }
+            }
+            Action::ToggleTarget => {
+                if let Some(i) = focused {
+                    self.enabled[i] = !self.enabled[i];
+                }
+            }
+            Action::Zoom => self.zoomed = if self.zoomed.is_some() { None } else { focused },
+            Action::ToggleReasoning => {
+                if let Some(i) = focused {
+                    self.panes[i].reasoning_open = !self.panes[i].reasoning_open;
+                }
+            }
+            Action::ScrollUp
+            | Action::ScrollDown
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom => {
+                if let Some(i) = focused {
+                    let p = &mut self.panes[i];
+                    let page = p.viewport.max(2) as isize - 1;
+                    let delta = match action {
+                        Action::ScrollUp => -1,
+                        Action::ScrollDown => 1,
+                        Action::PageUp => -page,
+                        Action::PageDown => page,
+                        Action::Top => isize::MIN / 2,
+                        _ => isize::MAX / 2,
+                    };
+                    p.scroll_by(delta);
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn cycle(&mut self, step: isize) {
+        let mut stops = vec![Focus::Prompt];
+        if self.show_system {
+            stops.push(Focus::System);
+        }
+        let visible: Vec<usize> = match self.zoomed {
+            Some(z) => vec![z],
+            None => (0..self.panes.len()).collect(),
+        };
+        stops.extend(visible.into_iter().map(Focus::Pane));
+        let at = stops.iter().position(|f| *f == self.focus).unwrap_or(0) as isize;
+        let next = (at + step).rem_euclid(stops.len() as isize) as usize;
+        self.focus = stops[next];
+    }
+
+    fn send(&mut self) -> Vec<Effect> {
+        let prompt = self.prompt.lines().join("\n");
+        if prompt.trim().is_empty() {
+            self.notice = Some("nothing to send: the prompt is empty".into());
+            return Vec::new();
+        }
+        let chosen: Vec<usize> = (0..self.targets.len()).filter(|i| self.enabled[*i]).collect();
+        if chosen.is_empty() {
+            self.notice = Some("every target is switched off (space on a pane toggles it)".into());
+            return Vec::new();
+        }
+        let mut effects = Vec::new();
+        if self.animating() {
+            effects.push(Effect::Cancel {
+                run: self.run,
+                pane: None,
+            });
+        }
+        self.run = RunId(self.run.0 + 1);
+        for &i in &chosen {
+            self.panes[i].start(self.run, self.now);
+        }
+        let system = self.system.lines().join("\n");
+        let system = (!system.trim().is_empty()).then_some(system);
+        effects.push(Effect::StartRun {
+            run: self.run,
+            targets: chosen.iter().map(|&i| (i, self.targets[i].clone())).collect(),
+            request: ChatRequest::single(system, prompt),
+        });
+        effects
+    }
+
+    fn mouse(&mut self, m: MouseEvent) {
+        let at = Position::new(m.column, m.row);
+        let hit = self
+            .pane_areas
+            .iter()
+            .position(|r| r.is_some_and(|r| r.contains(at)));
+        match (m.kind, hit) {
+            (MouseEventKind::ScrollUp, Some(i)) => self.panes[i].scroll_by(-3),
+            (MouseEventKind::ScrollDown, Some(i)) => self.panes[i].scroll_by(3),
+            (MouseEventKind::Down(_), Some(i)) => self.focus = Focus::Pane(i),
+            _ => return,
+        }
+        self.dirty = true;
+    }
+}

@@ -1,0 +1,357 @@
+//! Key chords, the default bindings, and user overrides from `[keys.<mode>]`.
+//!
+//! Bindings are data: `global` bindings apply everywhere, `editor` ones while typing a
+//! prompt (where plain keys type text, so only chords with modifiers are bound by default),
+//! `panes` ones while a pane has focus. Help and the footer are generated from this map,
+//! so they cannot drift from what the keys really do.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::Action;
+
+/// Where a binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Mode {
+    /// Everywhere.
+    Global,
+    /// While the prompt or system editor has focus.
+    Editor,
+    /// While a pane has focus.
+    Panes,
+}
+
+impl Mode {
+    /// Name used in config (`[keys.global]`...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Global => "global",
+            Self::Editor => "editor",
+            Self::Panes => "panes",
+        }
+    }
+}
+
+/// One key with modifiers, e.g. `ctrl-s`, `alt-enter`, `G`, `?`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyChord {
+    /// Key.
+    pub code: KeyCodeKey,
+    /// Ctrl / Alt (Shift is folded into the character for printable keys).
+    pub ctrl: bool,
+    /// Alt.
+    pub alt: bool,
+    /// Shift, for non-character keys (`shift-tab`...).
+    pub shift: bool,
+}
+
+/// A key code that can be ordered and hashed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyCodeKey {
+    /// A printable character.
+    Char(char),
+    /// F1..F12.
+    F(u8),
+    /// Any other named key.
+    Named(&'static str),
+}
+
+const NAMED: [(&str, KeyCode); 14] = [
+    ("enter", KeyCode::Enter),
+    ("esc", KeyCode::Esc),
+    ("tab", KeyCode::Tab),
+    ("backtab", KeyCode::BackTab),
+    ("backspace", KeyCode::Backspace),
+    ("up", KeyCode::Up),
+    ("down", KeyCode::Down),
+    ("left", KeyCode::Left),
+    ("right", KeyCode::Right),
+    ("home", KeyCode::Home),
+    ("end", KeyCode::End),
+    ("pageup", KeyCode::PageUp),
+    ("pagedown", KeyCode::PageDown),
+    ("delete", KeyCode::Delete),
+];
+
+impl KeyChord {
+    /// The chord a key event represents, if it is one we can bind.
+    pub fn from_event(ev: &KeyEvent) -> Option<Self> {
+        let m = ev.modifiers;
+        let (code, shift) = match ev.code {
+            KeyCode::Char(' ') => (KeyCodeKey::Named("space"), false),
+            // Terminals report Ctrl+letter as lower case; normalize so `ctrl-s` matches.
+            KeyCode::Char(c) if m.contains(KeyModifiers::CONTROL) => {
+                (KeyCodeKey::Char(c.to_ascii_lowercase()), false)
+            }
+            KeyCode::Char(c) => (KeyCodeKey::Char(c), false),
+            KeyCode::F(n) => (KeyCodeKey::F(n), m.contains(KeyModifiers::SHIFT)),
+            KeyCode::BackTab => (KeyCodeKey::Named("backtab"), false),
+            other => {
+                let name = NAMED.iter().find(|(_, k)| *k == other)?.0;
+                (KeyCodeKey::Named(name), m.contains(KeyModifiers::SHIFT))
+            }
+        };
+        Some(Self {
+            code,
+            ctrl: m.contains(KeyModifiers::CONTROL),
+            alt: m.contains(KeyModifiers::ALT),
+            shift,
+        })
+    }
+}
+
+impl FromStr for KeyChord {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut chord = KeyChord {
+            code: KeyCodeKey::Named("esc"),
+            ctrl: false,
+            alt: false,
+            shift: false,
+        };
+        // `-` alone, or a trailing `-` after a modifier (`ctrl--`), is the minus key.
+        let (mods, key) = match s.strip_suffix("--") {
+            Some(m) => (m, "-"),
+            None => match s.rsplit_once('-') {
+                Some((m, k)) if !k.is_empty() => (m, k),
+                _ => ("", s),
+            },
+        };
+        for m in mods.split('-').filter(|m| !m.is_empty()) {
+            match m {
+                "ctrl" => chord.ctrl = true,
+                "alt" => chord.alt = true,
+                "shift" => chord.shift = true,
+                _ => return Err(format!("unknown modifier `{m}` in `{s}` (use ctrl, alt, shift)")),
+            }
+        }
+        chord.code = if key == "space" {
+            KeyCodeKey::Named("space")
+        } else if let Some(n) = key
+            .strip_prefix('f')
+            .and_then(|n| n.parse::<u8>().ok())
+            .filter(|n| (1..=12).contains(n))
+        {
+            KeyCodeKey::F(n)
+        } else if let Some((name, _)) = NAMED.iter().find(|(n, _)| *n == key) {
+            KeyCodeKey::Named(name)
+        } else {
+            let mut chars = key.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => KeyCodeKey::Char(if chord.ctrl { c.to_ascii_lowercase() } else { c }),
+                _ => return Err(format!("unknown key `{key}` in `{s}`")),
+            }
+        };
+        Ok(chord)
+    }
+}
+
+impl fmt::Display for KeyChord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (on, name) in [(self.ctrl, "ctrl-"), (self.alt, "alt-"), (self.shift, "shift-")] {
+            if on {
+                f.write_str(name)?;
+            }
+        }
+        match self.code {
+            KeyCodeKey::Char(c) => write!(f, "{c}"),
+            KeyCodeKey::F(n) => write!(f, "f{n}"),
+            KeyCodeKey::Named(n) => f.write_str(n),
+        }
+    }
+}
+
+/// Bindings per mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keymap {
+    maps: BTreeMap<Mode, BTreeMap<KeyChord, Action>>,
+}
+
+const DEFAULTS: &[(Mode, &str, Action)] = &[
+    (Mode::Global, "ctrl-s", Action::Send),
+    (Mode::Global, "alt-enter", Action::Send),
+    (Mode::Global, "ctrl-c", Action::Quit),
+    (Mode::Global, "ctrl-q", Action::Quit),
+    (Mode::Global, "tab", Action::FocusNext),
+    (Mode::Global, "backtab", Action::FocusPrev),
+    (Mode::Global, "f1", Action::Help),
+    (Mode::Global, "ctrl-e", Action::OpenEditor),
+    (Mode::Global, "ctrl-t", Action::ToggleSystem),
+    (Mode::Global, "ctrl-x", Action::CancelFocused),
+    (Mode::Global, "ctrl-g", Action::CancelAll),
+    (Mode::Panes, "k", Action::ScrollUp),
+    (Mode::Panes, "up", Action::ScrollUp),
+    (Mode::Panes, "j", Action::ScrollDown),
+    (Mode::Panes, "down", Action::ScrollDown),
+    (Mode::Panes, "pageup", Action::PageUp),
+    (Mode::Panes, "ctrl-u", Action::PageUp),
+    (Mode::Panes, "pagedown", Action::PageDown),
+    (Mode::Panes, "ctrl-d", Action::PageDown),
+    (Mode::Panes, "g", Action::Top),
+    (Mode::Panes, "home", Action::Top),
+    (Mode::Panes, "G", Action::Bottom),
+    (Mode::Panes, "end", Action::Bottom),
+    (Mode::Panes, "z", Action::Zoom),
+    (Mode::Panes, "enter", Action::Zoom),
+    (Mode::Panes, "space", Action::ToggleTarget),
+    (Mode::Panes, "x", Action::CancelFocused),
+    (Mode::Panes, "y", Action::Copy),
+    (Mode::Panes, "r", Action::ToggleReasoning),
+    (Mode::Panes, "?", Action::Help),
+    (Mode::Panes, "esc", Action::FocusEditor),
+    (Mode::Panes, "i", Action::FocusEditor),
+    (Mode::Panes, "q", Action::Quit),
+];
+
+impl Default for Keymap {
+    fn default() -> Self {
+        let mut maps: BTreeMap<Mode, BTreeMap<KeyChord, Action>> = BTreeMap::new();
+        for (mode, chord, action) in DEFAULTS {
+            // The table above is fixed and covered by a test, so parsing cannot fail here.
+            if let Ok(c) = chord.parse() {
+                maps.entry(*mode).or_default().insert(c, *action);
+            }
+        }
+        Self { maps }
+    }
+}
+
+impl Keymap {
+    /// The action for `chord` in `mode`, mode bindings first, then global ones.
+    pub fn lookup(&self, mode: Mode, chord: &KeyChord) -> Option<Action> {
+        let local = self.maps.get(&mode).and_then(|m| m.get(chord));
+        local
+            .or_else(|| self.maps.get(&Mode::Global).and_then(|m| m.get(chord)))
+            .copied()
+    }
+
+    /// Rebind `action` in `mode` to exactly `chords` (its previous keys in that mode go).
+    pub fn rebind(&mut self, mode: Mode, action: Action, chords: &[KeyChord]) {
+        let map = self.maps.entry(mode).or_default();
+        map.retain(|_, a| *a != action);
+        for c in chords {
+            map.insert(*c, action);
+        }
+    }
+
+    /// Every chord bound to `action` in `mode` (not counting global ones).
+    pub fn chords(&self, mode: Mode, action: Action) -> Vec<KeyChord> {
+        self.maps.get(&mode).map_or_else(Vec::new, |m| {
+            m.iter().filter(|(_, a)| **a == action).map(|(c, _)| *c).collect()
+        })
+    }
+
+    /// Help rows: (mode, keys joined, description), grouped by mode, one row per action.
+    pub fn help_rows(&self) -> Vec<(Mode, String, &'static str)> {
+        let mut rows = Vec::new();
+        for (mode, map) in &self.maps {
+            let mut actions: Vec<Action> = Vec::new();
+            for a in map.values() {
+                if !actions.contains(a) {
+                    actions.push(*a);
+                }
+            }
+            for a in actions {
+                let keys: Vec<String> = self.chords(*mode, a).iter().map(ToString::to_string).collect();
+                rows.push((*mode, keys.join(" "), a.describe()));
+            }
+        }
+        rows
+    }
+
+    /// The first chord for `action` in `mode` or globally, for footer hints.
+    pub fn hint(&self, mode: Mode, action: Action) -> Option<KeyChord> {
+        self.chords(mode, action)
+            .into_iter()
+            .next()
+            .or_else(|| self.chords(Mode::Global, action).into_iter().next())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_parse_and_round_trip() {
+        for (_, s, _) in DEFAULTS {
+            let c: KeyChord = s.parse().unwrap();
+            assert_eq!(c.to_string(), *s);
+        }
+        assert_eq!(
+            Keymap::default().maps.values().map(BTreeMap::len).sum::<usize>(),
+            DEFAULTS.len()
+        );
+    }
+
+    #[test]
+    fn events_match_chords() {
+        let km = Keymap::default();
+        let ev = |code, mods| KeyChord::from_event(&KeyEvent::new(code, mods)).unwrap();
+        assert_eq!(
+            km.lookup(Mode::Editor, &ev(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+            Some(Action::Send)
+        );
+        assert_eq!(
+            km.lookup(Mode::Editor, &ev(KeyCode::Enter, KeyModifiers::ALT)),
+            Some(Action::Send)
+        );
+        assert_eq!(
+            km.lookup(Mode::Editor, &ev(KeyCode::Enter, KeyModifiers::NONE)),
+            None,
+            "Enter is a newline"
+        );
+        assert_eq!(
+            km.lookup(Mode::Editor, &ev(KeyCode::Char('j'), KeyModifiers::NONE)),
+            None,
+            "typing"
+        );
+        assert_eq!(
+            km.lookup(Mode::Panes, &ev(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(Action::Bottom)
+        );
+        assert_eq!(
+            km.lookup(Mode::Panes, &ev(KeyCode::Char(' '), KeyModifiers::NONE)),
+            Some(Action::ToggleTarget)
+        );
+        assert_eq!(
+            km.lookup(Mode::Panes, &ev(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            Some(Action::FocusPrev)
+        );
+    }
+
+    #[test]
+    fn rebinding_replaces_and_bad_chords_say_why() {
+        let mut km = Keymap::default();
+        km.rebind(Mode::Global, Action::Send, &["ctrl-r".parse().unwrap()]);
+        assert_eq!(km.chords(Mode::Global, Action::Send).len(), 1);
+        assert!(
+            "hyper-x"
+                .parse::<KeyChord>()
+                .unwrap_err()
+                .contains("unknown modifier `hyper`")
+        );
+        assert!(
+            "ctrl-nope"
+                .parse::<KeyChord>()
+                .unwrap_err()
+                .contains("unknown key `nope`")
+        );
+        assert_eq!("ctrl--".parse::<KeyChord>().unwrap().code, KeyCodeKey::Char('-'));
+    }
+
+    #[test]
+    fn help_lists_every_bound_action_once_per_mode() {
+        let rows = Keymap::default().help_rows();
+        assert!(
+            rows.iter()
+                .any(|(m, k, d)| *m == Mode::Global && k == "ctrl-s alt-enter" && d.starts_with("send"))
+        );
+        let panes = rows.iter().filter(|(m, _, _)| *m == Mode::Panes).count();
+        assert_eq!(panes, 15);
+    }
+}

@@ -1,0 +1,255 @@
+//! One pane: a (target, prompt variant) pair's live state, its rendered text, and its
+//! scroll position.
+//!
+//! The pane body is a virtual list of lines: the reasoning section (one summary line when
+//! collapsed), the answer, then tool calls and the error. Only the visible slice is ever
+//! materialised for a frame, so scrolling is independent of the answer's length.
+
+use std::time::Instant;
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+use super::render::{Doc, DocStyles};
+use crate::engine::RunId;
+use crate::engine::metrics::{Outcome, TargetRun};
+use crate::provider::event::StreamEvent;
+use crate::tokens;
+
+/// Where a pane's request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaneStatus {
+    /// Nothing sent yet.
+    Idle,
+    /// Sent requested; waiting for the release of all targets.
+    Queued,
+    /// Dispatched; connecting and waiting for response headers.
+    Connecting,
+    /// Headers received; no content yet.
+    Waiting,
+    /// Content is arriving.
+    Streaming,
+    /// Finished after the provider's end marker.
+    Done,
+    /// Failed; partial text kept.
+    Error,
+    /// Cancelled by the user; partial text kept.
+    Cancelled,
+}
+
+impl PaneStatus {
+    /// Label shown in the pane header.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Queued => "queued",
+            Self::Connecting => "connecting",
+            Self::Waiting => "waiting for first token",
+            Self::Streaming => "streaming",
+            Self::Done => "done",
+            Self::Error => "error",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// Whether the request is still in flight.
+    pub fn is_active(self) -> bool {
+        matches!(
+            self,
+            Self::Queued | Self::Connecting | Self::Waiting | Self::Streaming
+        )
+    }
+}
+
+/// A pane's state.
+#[derive(Debug)]
+pub struct PaneState {
+    /// The run this pane's current content belongs to.
+    pub run: Option<RunId>,
+    /// Request state.
+    pub status: PaneStatus,
+    /// Everything measured so far.
+    pub metrics: TargetRun,
+    /// The answer, rendered as markdown.
+    pub answer: Doc,
+    /// The reasoning, rendered as plain text.
+    pub reasoning: Doc,
+    /// Whether reasoning is expanded.
+    pub reasoning_open: bool,
+    /// Local o200k estimate of output tokens so far (per-delta counts summed); `None`
+    /// once unknown (the tokenizer was still loading when a delta arrived).
+    pub output_estimate: Option<u64>,
+    /// Index of the top visible body line.
+    pub scroll: usize,
+    /// Keep the newest text in view.
+    pub follow: bool,
+    /// Body height at the last layout, for paging and follow-tail.
+    pub viewport: usize,
+    /// When Send was pressed, for the elapsed clock.
+    pub queued_at: Option<Instant>,
+}
+
+impl Default for PaneState {
+    fn default() -> Self {
+        Self {
+            run: None,
+            status: PaneStatus::Idle,
+            metrics: TargetRun::default(),
+            answer: Doc::new(true),
+            reasoning: Doc::new(false),
+            reasoning_open: false,
+            output_estimate: Some(0),
+            scroll: 0,
+            follow: true,
+            viewport: 0,
+            queued_at: None,
+        }
+    }
+}
+
+impl PaneState {
+    /// Clear for a new run.
+    pub fn start(&mut self, run: RunId, now: Instant) {
+        *self = Self {
+            run: Some(run),
+            status: PaneStatus::Queued,
+            queued_at: Some(now),
+            reasoning_open: self.reasoning_open,
+            ..Self::default()
+        };
+    }
+
+    /// Fold one event of this pane's run.
+    pub fn apply(&mut self, at: Instant, event: &StreamEvent) {
+        self.metrics.apply(at, event);
+        match event {
+            StreamEvent::Dispatched => self.status = PaneStatus::Connecting,
+            StreamEvent::Started(_) => self.status = PaneStatus::Waiting,
+            StreamEvent::TextDelta(t) => {
+                self.answer.push_str(t);
+                self.count(t);
+            }
+            StreamEvent::ReasoningDelta(t) => {
+                self.reasoning.push_str(t);
+                self.count(t);
+            }
+            StreamEvent::ToolCallDelta(d) => self.count(&d.arguments),
+            StreamEvent::Done => self.status = PaneStatus::Done,
+            StreamEvent::Failed(_) => self.status = PaneStatus::Error,
+            StreamEvent::Cancelled => self.status = PaneStatus::Cancelled,
+            StreamEvent::Usage(_) | StreamEvent::Finish(_) => {}
+        }
+        if event.is_content() && self.status == PaneStatus::Waiting {
+            self.status = PaneStatus::Streaming;
+        }
+    }
+
+    fn count(&mut self, text: &str) {
+        self.output_estimate = match (self.output_estimate, tokens::count_o200k_if_ready(text)) {
+            (Some(n), Some(k)) => Some(n + k as u64),
+            _ => None,
+        };
+    }
+
+    /// Output tokens to show: the provider's count when known (exact), else the live
+    /// estimate (marked `~` by the view).
+    pub fn output_tokens(&self) -> (Option<u64>, bool) {
+        match self.metrics.usage.output {
+            Some(n) => (Some(n), false),
+            None => (
+                self.output_estimate.filter(|_| self.metrics.content_events > 0),
+                true,
+            ),
+        }
+    }
+
+    /// Re-render what changed for the body `width`.
+    pub fn prepare(&mut self, width: u16, styles: &DocStyles) {
+        self.answer.prepare(width, styles);
+        if self.reasoning_open {
+            self.reasoning.prepare(width, styles);
+        }
+    }
+
+    fn reasoning_lines(&self) -> usize {
+        match (self.reasoning.text().is_empty(), self.reasoning_open) {
+            (true, _) => 0,
+            (false, false) => 1,
+            (false, true) => 1 + self.reasoning.line_count(),
+        }
+    }
+
+    fn tail_lines(&self) -> Vec<Line<'static>> {
+        let mut out = Vec::new();
+        for c in &self.metrics.tool_calls {
+            out.push(Line::from(format!(
+                "⚙ {}({})",
+                c.name.as_deref().unwrap_or("?"),
+                c.arguments
+            )));
+        }
+        if let Some(Outcome::Failed(e)) = &self.metrics.outcome {
+            out.push(Line::from(format!("✗ {}: {}", e.kind.as_str(), e.message)));
+        }
+        out
+    }
+
+    /// Total body lines at the last prepared width.
+    pub fn body_len(&self) -> usize {
+        self.reasoning_lines() + self.answer.line_count() + self.tail_lines().len()
+    }
+
+    /// The visible body lines for a viewport of `height` at the current scroll.
+    pub fn visible(&self, height: usize, reasoning: Style, error: Style) -> Vec<Line<'static>> {
+        let mut out = Vec::with_capacity(height);
+        let mut index = self.scroll;
+        let end = self.scroll + height;
+        let r = self.reasoning_lines();
+        while index < end.min(r) {
+            if index == 0 {
+                let arrow = if self.reasoning_open { "▾" } else { "▸" };
+                let chars = self.reasoning.text().chars().count();
+                out.push(Line::from(Span::styled(
+                    format!("{arrow} reasoning · {chars} chars"),
+                    reasoning,
+                )));
+            } else {
+                let l = self.reasoning.lines(index - 1..index);
+                out.extend(l.iter().map(|l| l.clone().patch_style(reasoning)));
+            }
+            index += 1;
+        }
+        let a = self.answer.line_count();
+        if index < end && index - r < a {
+            let from = index - r;
+            let to = (end - r).min(a);
+            out.extend(self.answer.lines(from..to).iter().cloned());
+            index = r + to;
+        }
+        if index < end {
+            let tail = self.tail_lines();
+            let from = index - r - a;
+            for l in tail.into_iter().skip(from).take(end - index) {
+                out.push(l.patch_style(error));
+            }
+        }
+        out
+    }
+
+    /// Scroll by `delta` lines; scrolling up stops following, reaching the bottom resumes.
+    pub fn scroll_by(&mut self, delta: isize) {
+        let max = self.body_len().saturating_sub(self.viewport);
+        let target = (self.scroll as isize + delta).clamp(0, max as isize) as usize;
+        self.scroll = target;
+        self.follow = target >= max;
+    }
+
+    /// Keep the view pinned to the bottom while following; clamp otherwise.
+    pub fn settle(&mut self, viewport: usize) {
+        self.viewport = viewport;
+        let max = self.body_len().saturating_sub(viewport);
+        if self.follow || self.scroll > max {
+            self.scroll = max;
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! Everything around the panes: status bar, editors' frames, footer hints, help overlay.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Cell, Clear, Paragraph, Row, Table};
+
+use crate::tui::action::Action;
+use crate::tui::app::{App, Focus};
+use crate::tui::keymap::Mode;
+use crate::tui::theme::Role;
+
+pub fn status_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let t = &app.theme;
+    let enabled = app.enabled.iter().filter(|e| **e).count();
+    let mut spans = vec![
+        Span::styled(" prism ", t.style(Role::Title)),
+        Span::styled(
+            format!("· {enabled}/{} targets · ", app.targets.len()),
+            t.style(Role::Muted),
+        ),
+        Span::styled(app.status.clone(), t.style(Role::Base)),
+    ];
+    if let Some(n) = &app.notice {
+        spans.push(Span::styled(format!("  {n}"), t.style(Role::FinishWarn)));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Give the editors their frames: titles, focus colour, cursor only where typing goes.
+pub fn prepare_editors(app: &mut App) {
+    let t = app.theme.clone();
+    for (focus, title) in [(Focus::Prompt, " prompt "), (Focus::System, " system prompt ")] {
+        let focused = app.focus == focus;
+        let border = if focused {
+            t.style(Role::BorderFocused)
+        } else {
+            t.style(Role::Border)
+        };
+        let editor = if focus == Focus::Prompt {
+            &mut app.prompt
+        } else {
+            &mut app.system
+        };
+        editor.set_block(
+            Block::bordered()
+                .border_type(BorderType::Rounded)
+                .border_style(border)
+                .title(Span::styled(title, t.style(Role::Title))),
+        );
+        editor.set_style(t.style(Role::Base));
+        editor.set_cursor_line_style(Style::new());
+        editor.set_cursor_style(if focused {
+            Style::new().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::new()
+        });
+    }
+}
+
+pub fn footer(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let t = &app.theme;
+    let (mode, actions): (Mode, &[Action]) = match app.focus {
+        Focus::Pane(_) => (
+            Mode::Panes,
+            &[
+                Action::ScrollDown,
+                Action::Zoom,
+                Action::ToggleTarget,
+                Action::CancelFocused,
+                Action::Copy,
+                Action::ToggleReasoning,
+                Action::FocusEditor,
+                Action::Help,
+                Action::Quit,
+            ],
+        ),
+        _ => (
+            Mode::Editor,
+            &[
+                Action::Send,
+                Action::FocusNext,
+                Action::ToggleSystem,
+                Action::OpenEditor,
+                Action::CancelAll,
+                Action::Help,
+                Action::Quit,
+            ],
+        ),
+    };
+    let mut spans = Vec::new();
+    for a in actions {
+        if let Some(chord) = app.keymap.hint(mode, *a) {
+            spans.push(Span::styled(format!(" {chord}"), t.style(Role::KeyHint)));
+            spans.push(Span::styled(format!(" {} ", a.label()), t.style(Role::Muted)));
+        }
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+pub fn help(frame: &mut Frame<'_>, app: &App) {
+    let t = &app.theme;
+    let rows = app.keymap.help_rows();
+    let area = frame.area();
+    let h = (rows.len() as u16 + 4).min(area.height);
+    let w = 72.min(area.width);
+    let rect = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    );
+    let table = Table::new(
+        rows.iter().map(|(mode, keys, desc)| {
+            Row::new([
+                Cell::from(Span::styled(mode.as_str(), t.style(Role::Muted))),
+                Cell::from(Span::styled(keys.clone(), t.style(Role::KeyHint))),
+                Cell::from(*desc),
+            ])
+        }),
+        [Constraint::Length(7), Constraint::Length(22), Constraint::Min(10)],
+    )
+    .block(
+        Block::bordered()
+            .border_type(BorderType::Rounded)
+            .border_style(t.style(Role::BorderFocused))
+            .title(Span::styled(
+                " keys (rebind in [keys.<mode>]; any key closes) ",
+                t.style(Role::Title),
+            )),
+    );
+    frame.render_widget(Clear, rect);
+    frame.render_widget(table, rect);
+}

@@ -1,0 +1,95 @@
+//! Drawing. `prepare` (mutable) brings caches up to date for the current size; `draw`
+//! only reads the model, so a frame costs the visible lines.
+//!
+//! ```text
+//!  prism · 3 targets · demo: mock server on 127.0.0.1:PORT           status bar
+//! ╭ gpt · openai … ─╮╭ claude · anthropic ─╮╭ gemini · gemini ─╮
+//! │● streaming  TTFT│ │● done  TTFT 420 ms │ │◌ waiting …       │
+//! │in 26  out ~88  … │ │in 26  out 140 stop │ │                  │    panes (grid)
+//! │answer text…     │ │answer text…        │ │                  │
+//! ╰─────────────────╯╰────────────────────╯╰──────────────────╯
+//! ╭ system ─────────────────────────────────────────────────────╮    (ctrl-t)
+//! ╭ prompt ─────────────────────────────────────────────────────╮
+//! │ …                                                          │
+//! ╰─────────────────────────────────────────────────────────────╯
+//!  ctrl-s send · tab focus · f1 help · ctrl-c quit                     footer
+//! ```
+
+mod chrome;
+mod pane;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+
+use super::app::{App, Focus};
+use super::layout::pane_rects;
+
+/// The screen split into its regions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Regions {
+    pub status: Rect,
+    pub panes: Rect,
+    pub system: Option<Rect>,
+    pub prompt: Rect,
+    pub footer: Rect,
+}
+
+/// Split `area` for the current app state.
+pub fn regions(app: &App, area: Rect) -> Regions {
+    let prompt_h = (app.prompt.lines().len() as u16 + 2).clamp(3, if area.height >= 30 { 10 } else { 5 });
+    let system_h = if app.show_system {
+        (app.system.lines().len() as u16 + 2).clamp(3, 5)
+    } else {
+        0
+    };
+    let [status, panes, system, prompt, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(system_h),
+        Constraint::Length(prompt_h),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    Regions {
+        status,
+        panes,
+        system: app.show_system.then_some(system),
+        prompt,
+        footer,
+    }
+}
+
+/// Bring every cache up to date for `area` (re-wrap, follow-tail, editor chrome).
+pub fn prepare(app: &mut App, area: Rect) {
+    let r = regions(app, area);
+    app.pane_areas = pane_rects(r.panes, app.panes.len(), app.zoomed);
+    let styles = app.theme.doc_styles();
+    for (i, rect) in app.pane_areas.clone().into_iter().enumerate() {
+        if let Some(rect) = rect {
+            let body = pane::body_area(rect);
+            let p = &mut app.panes[i];
+            p.prepare(body.width, &styles);
+            p.settle(usize::from(body.height));
+        }
+    }
+    chrome::prepare_editors(app);
+}
+
+/// Draw one frame from the model.
+pub fn draw(frame: &mut Frame<'_>, app: &App) {
+    let r = regions(app, frame.area());
+    chrome::status_bar(frame, app, r.status);
+    for (i, rect) in app.pane_areas.iter().enumerate() {
+        if let Some(rect) = rect {
+            pane::draw(frame, app, i, *rect, app.focus == Focus::Pane(i));
+        }
+    }
+    if let Some(s) = r.system {
+        frame.render_widget(&app.system, s);
+    }
+    frame.render_widget(&app.prompt, r.prompt);
+    chrome::footer(frame, app, r.footer);
+    if app.help {
+        chrome::help(frame, app);
+    }
+}

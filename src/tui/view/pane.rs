@@ -1,0 +1,161 @@
+//! One pane: border and title, two header lines of live numbers, the visible body slice.
+
+use std::time::{Duration, Instant};
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Paragraph};
+
+use crate::provider::event::FinishReason;
+use crate::tui::app::App;
+use crate::tui::pane::{PaneState, PaneStatus};
+use crate::tui::theme::{Role, Theme};
+
+const HEADER_LINES: u16 = 2;
+
+/// The body rectangle inside a pane's border and header.
+pub fn body_area(rect: Rect) -> Rect {
+    let inner = Block::bordered().inner(rect);
+    Rect {
+        y: inner.y + HEADER_LINES.min(inner.height),
+        height: inner.height.saturating_sub(HEADER_LINES),
+        ..inner
+    }
+}
+
+pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize, rect: Rect, focused: bool) {
+    let t = &app.theme;
+    let target = &app.targets[i];
+    let p = &app.panes[i];
+    let border = if focused {
+        t.style(Role::BorderFocused)
+    } else {
+        t.style(Role::Border)
+    };
+    let off = if app.enabled[i] { "" } else { " (off)" };
+    let title = format!(" {}{off} · {} {} ", target.name, target.provider, target.model);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(border)
+        .title(Span::styled(title, t.style(Role::Title)));
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let header = Rect {
+        height: HEADER_LINES.min(inner.height),
+        ..inner
+    };
+    frame.render_widget(Paragraph::new(header_lines(p, t, app.now)), header);
+    let body = body_area(rect);
+    let lines = p.visible(
+        usize::from(body.height),
+        t.style(Role::Reasoning),
+        t.style(Role::Error),
+    );
+    for (row, line) in lines.iter().enumerate() {
+        frame
+            .buffer_mut()
+            .set_line(body.x, body.y + row as u16, line, body.width);
+    }
+}
+
+fn ms(d: Duration) -> String {
+    if d >= Duration::from_secs(10) {
+        format!("{:.1} s", d.as_secs_f64())
+    } else {
+        format!("{:.0} ms", d.as_secs_f64() * 1e3)
+    }
+}
+
+fn status_role(s: PaneStatus) -> Role {
+    match s {
+        PaneStatus::Idle | PaneStatus::Queued => Role::StatusQueued,
+        PaneStatus::Connecting => Role::StatusConnecting,
+        PaneStatus::Waiting => Role::StatusWaiting,
+        PaneStatus::Streaming => Role::StatusStreaming,
+        PaneStatus::Done => Role::StatusDone,
+        PaneStatus::Error => Role::StatusError,
+        PaneStatus::Cancelled => Role::StatusCancelled,
+    }
+}
+
+fn finish_role(r: FinishReason) -> Role {
+    match r {
+        FinishReason::Stop | FinishReason::ToolCalls => Role::FinishNormal,
+        FinishReason::Length | FinishReason::Cancelled => Role::FinishWarn,
+        FinishReason::ContentFilter | FinishReason::Error => Role::FinishAlarm,
+    }
+}
+
+/// The two header lines: state and timings; tokens, rate and finish reason.
+pub fn header_lines(p: &PaneState, t: &Theme, now: Instant) -> Vec<Line<'static>> {
+    let m = &p.metrics;
+    let metric = t.style(Role::Metric);
+    let muted = t.style(Role::Muted);
+    let mut first = vec![Span::styled(
+        format!("● {}", p.status.label()),
+        t.style(status_role(p.status)),
+    )];
+    let push = |spans: &mut Vec<Span<'static>>, label: &str, value: String, style: Style| {
+        spans.push(Span::styled(format!("  {label} "), muted));
+        spans.push(Span::styled(value, style));
+    };
+    if let Some(ttft) = m.ttft() {
+        let text = match m.ttft_text().filter(|_| m.first_text_at != m.first_content_at) {
+            Some(tt) => format!("{} (text {})", ms(ttft), ms(tt)),
+            None => ms(ttft),
+        };
+        push(&mut first, "TTFT", text, metric);
+    }
+    let elapsed = match (p.status.is_active(), p.queued_at, m.ended_at) {
+        (true, Some(q), _) => Some(now.saturating_duration_since(q)),
+        (false, Some(q), Some(end)) => Some(end.saturating_duration_since(q)),
+        _ => None,
+    };
+    if let Some(e) = elapsed {
+        push(&mut first, "⏱", format!("{:.1} s", e.as_secs_f64()), metric);
+    }
+    let (out, estimated) = p.output_tokens();
+    if let Some(rate) = m.tokens_per_s(out) {
+        let mark = if estimated { "~" } else { "" };
+        push(
+            &mut first,
+            "",
+            format!("{mark}{rate:.0} tok/s"),
+            if estimated {
+                t.style(Role::Estimate)
+            } else {
+                metric
+            },
+        );
+    }
+    let mut second = Vec::new();
+    let count = |n: Option<u64>, est: bool| match n {
+        Some(n) if est => (format!("~{n}"), t.style(Role::Estimate)),
+        Some(n) => (n.to_string(), metric),
+        None => ("–".to_string(), muted),
+    };
+    let (v, s) = count(m.usage.input, false);
+    push(&mut second, "in", v, s);
+    let (v, s) = count(out, estimated);
+    push(&mut second, "out", v, s);
+    if let Some(n) = m.usage.cached_input.filter(|n| *n > 0) {
+        push(&mut second, "cached", n.to_string(), metric);
+    }
+    if let Some((reason, raw)) = m.finish_reason() {
+        let text = match raw {
+            Some(raw) if raw != reason.as_str() => format!("{} ({raw})", reason.as_str()),
+            _ => reason.as_str().to_string(),
+        };
+        push(&mut second, "finish", text, t.style(finish_role(reason)));
+    }
+    if let Some(s) = m.http_status.filter(|s| *s != 200) {
+        push(&mut second, "http", s.to_string(), t.style(Role::Error));
+    }
+    push(&mut second, "retries", "0".into(), muted);
+    if second.first().is_some_and(|s| s.content.starts_with("  ")) {
+        second[0].content = second[0].content.trim_start().to_string().into();
+    }
+    vec![Line::from(first), Line::from(second)]
+}

@@ -1,0 +1,218 @@
+//! The workbench's screens as a user sees them, rendered into a test terminal from
+//! scripted stream events and a controlled clock.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
+use std::time::{Duration, Instant};
+
+use prism::config::{KeySource, Params, Target};
+use prism::engine::Envelope;
+use prism::provider::ProviderKind;
+use prism::provider::event::{
+    ErrorKind, Finish, FinishReason, ProviderError, ResponseStart, StreamEvent, Usage,
+};
+use prism::tui::action::Action;
+use prism::tui::app::{App, Focus};
+use prism::tui::event_loop::Screen;
+use prism::tui::keymap::Keymap;
+use prism::tui::msg::Msg;
+use prism::tui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui_textarea::TextArea;
+
+fn target(name: &str, provider: ProviderKind, model: &str) -> Target {
+    Target {
+        name: name.into(),
+        provider,
+        model: model.into(),
+        base_url: "http://127.0.0.1:1".into(),
+        key: KeySource::Demo,
+        params: Params {
+            stream: true,
+            ..Params::default()
+        },
+    }
+}
+
+fn app(n: usize) -> (App, Instant) {
+    let all = [
+        target("gpt", ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18"),
+        target("claude", ProviderKind::Anthropic, "claude-sonnet-4-20250514"),
+        target("gemini", ProviderKind::Gemini, "gemini-2.5-flash"),
+        target("local", ProviderKind::OpenAiCompatible, "llama3.1:8b"),
+    ];
+    let mut app = App::new(
+        all[..n].to_vec(),
+        Keymap::default(),
+        Theme::fallback(),
+        "demo: mock server on 127.0.0.1:8089".into(),
+    );
+    let base = Instant::now();
+    app.now = base;
+    (app, base)
+}
+
+fn send(app: &mut App, prompt: &str) {
+    app.prompt = TextArea::from(prompt.lines().map(str::to_string).collect::<Vec<_>>());
+    let effects = app.act(Action::Send);
+    assert_eq!(effects.len(), 1, "one StartRun");
+}
+
+fn feed(app: &mut App, pane: usize, at: Instant, event: StreamEvent) {
+    let env = Envelope {
+        run: app.run,
+        target: pane,
+        at,
+        event,
+    };
+    app.update(Msg::Stream { pane, env });
+}
+
+fn started(base: Instant) -> StreamEvent {
+    StreamEvent::Started(ResponseStart {
+        http_status: 200,
+        request_id: Some("req_1".into()),
+        rate_limits: vec![],
+        sent_at: base + Duration::from_millis(5),
+        connect: Some(Duration::from_millis(5)),
+    })
+}
+
+/// Stream `words` into `pane` from `t0` ms, one word every `gap` ms.
+fn stream_words(app: &mut App, base: Instant, pane: usize, t0: u64, gap: u64, text: &str) {
+    let ms = |n: u64| base + Duration::from_millis(n);
+    feed(app, pane, base, StreamEvent::Dispatched);
+    feed(app, pane, ms(30), started(base));
+    for (i, w) in text.split_inclusive(' ').enumerate() {
+        feed(
+            app,
+            pane,
+            ms(t0 + gap * i as u64),
+            StreamEvent::TextDelta(w.into()),
+        );
+    }
+}
+
+fn finish(app: &mut App, base: Instant, pane: usize, at: u64, output: u64, reason: FinishReason, raw: &str) {
+    let at = base + Duration::from_millis(at);
+    feed(
+        app,
+        pane,
+        at,
+        StreamEvent::Usage(Usage {
+            input: Some(26),
+            output: Some(output),
+            ..Usage::default()
+        }),
+    );
+    feed(
+        app,
+        pane,
+        at,
+        StreamEvent::Finish(Finish {
+            reason,
+            raw: Some(raw.into()),
+        }),
+    );
+    feed(app, pane, at, StreamEvent::Done);
+}
+
+fn render(app: &mut App, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.frame(app).unwrap();
+    let buf = term.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let line: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+const ANSWER: &str = "Streaming sends the answer as it is generated. Each event carries a few tokens, and the client shows them at once. ";
+
+#[test]
+fn idle() {
+    let (mut app, _) = app(3);
+    insta::assert_snapshot!(render(&mut app, 120, 30));
+}
+
+#[test]
+fn streaming() {
+    let (mut app, base) = app(3);
+    send(&mut app, "Explain streaming.");
+    stream_words(&mut app, base, 0, 180, 10, ANSWER);
+    stream_words(&mut app, base, 1, 420, 14, &ANSWER[..60]);
+    feed(&mut app, 2, base, StreamEvent::Dispatched);
+    app.now = base + Duration::from_millis(1500);
+    insta::assert_snapshot!(render(&mut app, 120, 30));
+}
+
+#[test]
+fn finished_with_reasoning_and_length_warning() {
+    let (mut app, base) = app(3);
+    send(&mut app, "Explain streaming.");
+    stream_words(&mut app, base, 0, 180, 10, ANSWER);
+    finish(&mut app, base, 0, 400, 24, FinishReason::Stop, "stop");
+    stream_words(&mut app, base, 1, 420, 14, ANSWER);
+    finish(&mut app, base, 1, 800, 24, FinishReason::Length, "max_tokens");
+    feed(&mut app, 2, base, StreamEvent::Dispatched);
+    feed(&mut app, 2, base + Duration::from_millis(30), started(base));
+    feed(
+        &mut app,
+        2,
+        base + Duration::from_millis(100),
+        StreamEvent::ReasoningDelta("Think first about what streaming means.".into()),
+    );
+    stream_words(&mut app, base, 2, 600, 5, ANSWER);
+    finish(&mut app, base, 2, 900, 40, FinishReason::Stop, "STOP");
+    app.now = base + Duration::from_millis(2000);
+    insta::assert_snapshot!(render(&mut app, 120, 30));
+}
+
+#[test]
+fn error_keeps_partial_text() {
+    let (mut app, base) = app(2);
+    send(&mut app, "Explain streaming.");
+    stream_words(&mut app, base, 0, 180, 10, &ANSWER[..50]);
+    let e = ProviderError::new(
+        ErrorKind::Truncated,
+        "the connection to http://127.0.0.1:1/v1 dropped after 2048 bytes; the answer may be incomplete",
+    );
+    feed(
+        &mut app,
+        0,
+        base + Duration::from_millis(700),
+        StreamEvent::Failed(e),
+    );
+    stream_words(&mut app, base, 1, 420, 14, ANSWER);
+    finish(&mut app, base, 1, 900, 24, FinishReason::Stop, "end_turn");
+    app.now = base + Duration::from_millis(2000);
+    insta::assert_snapshot!(render(&mut app, 100, 24));
+}
+
+#[test]
+fn zoomed_pane() {
+    let (mut app, base) = app(3);
+    send(&mut app, "Explain streaming.");
+    stream_words(&mut app, base, 1, 420, 14, &ANSWER.repeat(3));
+    app.focus = Focus::Pane(1);
+    app.act(Action::Zoom);
+    app.now = base + Duration::from_millis(1500);
+    insta::assert_snapshot!(render(&mut app, 100, 24));
+}
+
+#[test]
+fn narrow_80x24_with_four_targets_and_help() {
+    let (mut app, base) = app(4);
+    send(&mut app, "Explain streaming.");
+    for p in 0..4 {
+        stream_words(&mut app, base, p, 100 + 50 * p as u64, 10, ANSWER);
+    }
+    app.now = base + Duration::from_millis(1500);
+    insta::assert_snapshot!("narrow_80x24", render(&mut app, 80, 24));
+    app.act(Action::Help);
+    insta::assert_snapshot!("help_80x24", render(&mut app, 80, 24));
+}
