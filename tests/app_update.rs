@@ -1,0 +1,167 @@
+//! The workbench's behaviour as pure data: messages in, state and effects out.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
+use std::time::Instant;
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use prism::config::{KeySource, Params, Target};
+use prism::engine::{Envelope, RunId};
+use prism::provider::ProviderKind;
+use prism::provider::event::StreamEvent;
+use prism::tui::action::Action;
+use prism::tui::app::{App, Focus};
+use prism::tui::keymap::Keymap;
+use prism::tui::msg::{Effect, Msg};
+use prism::tui::pane::PaneStatus;
+use prism::tui::theme::Theme;
+use ratatui::layout::Rect;
+
+fn app() -> App {
+    let t = |name: &str| Target {
+        name: name.into(),
+        provider: ProviderKind::OpenAi,
+        model: "gpt-4o-mini-2024-07-18".into(),
+        base_url: "http://127.0.0.1:1/v1".into(),
+        key: KeySource::Demo,
+        params: Params { stream: true, ..Params::default() },
+    };
+    App::new(vec![t("a"), t("b"), t("c")], Keymap::default(), Theme::fallback(), String::new())
+}
+
+fn key(app: &mut App, code: KeyCode, mods: KeyModifiers) -> Vec<Effect> {
+    app.update(Msg::Term(Event::Key(KeyEvent::new(code, mods))))
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+}
+
+fn stream(app: &mut App, pane: usize, run: RunId, event: StreamEvent) {
+    let env = Envelope { run, target: pane, at: Instant::now(), event };
+    app.update(Msg::Stream { pane, env });
+}
+
+#[test]
+fn typing_then_ctrl_s_sends_to_enabled_targets_only() {
+    let mut app = app();
+    assert!(key(&mut app, KeyCode::Char('s'), KeyModifiers::CONTROL).is_empty(), "empty prompt: nothing sent");
+    assert!(app.notice.as_deref().unwrap().contains("empty"));
+    type_text(&mut app, "hello");
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    type_text(&mut app, "world");
+    assert_eq!(app.prompt.lines(), ["hello", "world"], "Enter is a newline");
+    app.focus = Focus::Pane(1);
+    key(&mut app, KeyCode::Char(' '), KeyModifiers::NONE);
+    let effects = key(&mut app, KeyCode::Enter, KeyModifiers::ALT);
+    let [Effect::StartRun { run, targets, request }] = &effects[..] else { panic!("{effects:?}") };
+    assert_eq!(*run, RunId(1));
+    assert_eq!(targets.iter().map(|(p, _)| *p).collect::<Vec<_>>(), [0, 2]);
+    assert_eq!(request.messages[0].content, "hello\nworld");
+    assert_eq!(app.panes[0].status, PaneStatus::Queued);
+    assert_eq!(app.panes[1].status, PaneStatus::Idle);
+}
+
+#[test]
+fn stale_run_events_are_dropped_and_resend_cancels_the_old_run() {
+    let mut app = app();
+    type_text(&mut app, "x");
+    app.act(Action::Send);
+    stream(&mut app, 0, RunId(1), StreamEvent::Dispatched);
+    assert_eq!(app.panes[0].status, PaneStatus::Connecting);
+    let effects = app.act(Action::Send);
+    assert_eq!(effects[0], Effect::Cancel { run: RunId(1), pane: None }, "a new send cancels the running one");
+    stream(&mut app, 0, RunId(1), StreamEvent::TextDelta("old".into()));
+    assert_eq!(app.panes[0].answer.text(), "", "late events of run 1 never reach run 2's pane");
+    stream(&mut app, 0, RunId(2), StreamEvent::Dispatched);
+    stream(&mut app, 0, RunId(2), StreamEvent::TextDelta("new".into()));
+    assert_eq!(app.panes[0].answer.text(), "new");
+}
+
+#[test]
+fn cancel_focused_and_cancel_all() {
+    let mut app = app();
+    type_text(&mut app, "x");
+    app.act(Action::Send);
+    app.focus = Focus::Pane(2);
+    assert_eq!(key(&mut app, KeyCode::Char('x'), KeyModifiers::NONE), [Effect::Cancel { run: RunId(1), pane: Some(2) }]);
+    assert_eq!(key(&mut app, KeyCode::Char('g'), KeyModifiers::CONTROL), [Effect::Cancel { run: RunId(1), pane: None }]);
+    for p in 0..3 {
+        stream(&mut app, p, RunId(1), StreamEvent::Cancelled);
+    }
+    assert!(!app.animating());
+    assert!(key(&mut app, KeyCode::Char('g'), KeyModifiers::CONTROL).is_empty(), "nothing left to cancel");
+}
+
+#[test]
+fn follow_tail_stops_on_scroll_up_and_resumes_at_bottom() {
+    let mut app = app();
+    type_text(&mut app, "x");
+    app.act(Action::Send);
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(90, 20)).unwrap();
+    use prism::tui::event_loop::Screen;
+    let long: String = (0..200).map(|i| format!("line {i}\n")).collect();
+    stream(&mut app, 0, RunId(1), StreamEvent::Dispatched);
+    stream(&mut app, 0, RunId(1), StreamEvent::TextDelta(long));
+    term.frame(&mut app).unwrap();
+    let p = &app.panes[0];
+    assert!(p.follow && p.scroll > 0 && p.scroll + p.viewport == p.body_len(), "pinned to the bottom");
+    app.focus = Focus::Pane(0);
+    key(&mut app, KeyCode::Char('k'), KeyModifiers::NONE);
+    let held = app.panes[0].scroll;
+    assert!(!app.panes[0].follow);
+    stream(&mut app, 0, RunId(1), StreamEvent::TextDelta("more\nand more\n".into()));
+    term.frame(&mut app).unwrap();
+    assert_eq!(app.panes[0].scroll, held, "new text does not yank the view");
+    key(&mut app, KeyCode::Char('G'), KeyModifiers::SHIFT);
+    term.frame(&mut app).unwrap();
+    assert!(app.panes[0].follow);
+    assert_eq!(app.panes[0].scroll + app.panes[0].viewport, app.panes[0].body_len());
+    key(&mut app, KeyCode::Char('g'), KeyModifiers::NONE);
+    assert_eq!(app.panes[0].scroll, 0);
+}
+
+#[test]
+fn mouse_wheel_scrolls_the_pane_under_the_pointer() {
+    let mut app = app();
+    app.pane_areas = vec![Some(Rect::new(0, 0, 10, 10)), Some(Rect::new(10, 0, 10, 10)), None];
+    app.panes[1].viewport = 2;
+    app.panes[1].answer.push_str("1\n2\n3\n4\n5\n6");
+    app.panes[1].prepare(8, &prism::tui::render::DocStyles::plain());
+    let wheel = |kind| Msg::Term(Event::Mouse(MouseEvent { kind, column: 12, row: 3, modifiers: KeyModifiers::NONE }));
+    app.panes[1].follow = false;
+    app.update(wheel(MouseEventKind::ScrollDown));
+    assert_eq!(app.panes[1].scroll, 3);
+    app.update(wheel(MouseEventKind::ScrollUp));
+    assert_eq!(app.panes[1].scroll, 0);
+}
+
+#[test]
+fn help_copy_zoom_quit_and_signals() {
+    let mut app = app();
+    key(&mut app, KeyCode::F(1), KeyModifiers::NONE);
+    assert!(app.help);
+    key(&mut app, KeyCode::Char('a'), KeyModifiers::NONE);
+    assert!(!app.help && app.prompt.lines() == [""], "a key closes help without typing");
+    app.focus = Focus::Pane(0);
+    app.panes[0].answer.push_str("copy me");
+    assert_eq!(key(&mut app, KeyCode::Char('y'), KeyModifiers::NONE), [Effect::Copy("copy me".into())]);
+    key(&mut app, KeyCode::Char('z'), KeyModifiers::NONE);
+    assert_eq!(app.zoomed, Some(0));
+    key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    assert_eq!((app.zoomed, app.focus), (None, Focus::Prompt));
+    assert_eq!(key(&mut app, KeyCode::Char('c'), KeyModifiers::CONTROL), [Effect::Quit], "ctrl-c always quits");
+    assert_eq!(app.update(Msg::Signal("SIGTERM")), [Effect::Quit]);
+}
+
+#[test]
+fn paste_goes_into_the_editor_with_newlines_normalized() {
+    let mut app = app();
+    app.update(Msg::Term(Event::Paste("a\r\nb\rc".into())));
+    assert_eq!(app.prompt.lines(), ["a", "b", "c"]);
+    assert_eq!(app.act(Action::OpenEditor), [Effect::OpenEditor("a\nb\nc".into())]);
+    app.update(Msg::EditorClosed(Ok("from editor\nline 2\n".into())));
+    assert_eq!(app.prompt.lines(), ["from editor", "line 2"]);
+}
