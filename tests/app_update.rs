@@ -24,9 +24,17 @@ fn app() -> App {
         model: "gpt-4o-mini-2024-07-18".into(),
         base_url: "http://127.0.0.1:1/v1".into(),
         key: KeySource::Demo,
-        params: Params { stream: true, ..Params::default() },
+        params: Params {
+            stream: true,
+            ..Params::default()
+        },
     };
-    App::new(vec![t("a"), t("b"), t("c")], Keymap::default(), Theme::fallback(), String::new())
+    App::new(
+        vec![t("a"), t("b"), t("c")],
+        Keymap::default(),
+        Theme::fallback(),
+        String::new(),
+    )
 }
 
 fn key(app: &mut App, code: KeyCode, mods: KeyModifiers) -> Vec<Effect> {
@@ -40,14 +48,22 @@ fn type_text(app: &mut App, text: &str) {
 }
 
 fn stream(app: &mut App, pane: usize, run: RunId, event: StreamEvent) {
-    let env = Envelope { run, target: pane, at: Instant::now(), event };
+    let env = Envelope {
+        run,
+        target: pane,
+        at: Instant::now(),
+        event,
+    };
     app.update(Msg::Stream { pane, env });
 }
 
 #[test]
 fn typing_then_ctrl_s_sends_to_enabled_targets_only() {
     let mut app = app();
-    assert!(key(&mut app, KeyCode::Char('s'), KeyModifiers::CONTROL).is_empty(), "empty prompt: nothing sent");
+    assert!(
+        key(&mut app, KeyCode::Char('s'), KeyModifiers::CONTROL).is_empty(),
+        "empty prompt: nothing sent"
+    );
     assert!(app.notice.as_deref().unwrap().contains("empty"));
     type_text(&mut app, "hello");
     key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
@@ -56,7 +72,16 @@ fn typing_then_ctrl_s_sends_to_enabled_targets_only() {
     app.focus = Focus::Pane(1);
     key(&mut app, KeyCode::Char(' '), KeyModifiers::NONE);
     let effects = key(&mut app, KeyCode::Enter, KeyModifiers::ALT);
-    let [Effect::StartRun { run, targets, request }] = &effects[..] else { panic!("{effects:?}") };
+    let [
+        Effect::StartRun {
+            run,
+            targets,
+            request,
+        },
+    ] = &effects[..]
+    else {
+        panic!("{effects:?}")
+    };
     assert_eq!(*run, RunId(1));
     assert_eq!(targets.iter().map(|(p, _)| *p).collect::<Vec<_>>(), [0, 2]);
     assert_eq!(request.messages[0].content, "hello\nworld");
@@ -72,9 +97,20 @@ fn stale_run_events_are_dropped_and_resend_cancels_the_old_run() {
     stream(&mut app, 0, RunId(1), StreamEvent::Dispatched);
     assert_eq!(app.panes[0].status, PaneStatus::Connecting);
     let effects = app.act(Action::Send);
-    assert_eq!(effects[0], Effect::Cancel { run: RunId(1), pane: None }, "a new send cancels the running one");
+    assert_eq!(
+        effects[0],
+        Effect::Cancel {
+            run: RunId(1),
+            pane: None
+        },
+        "a new send cancels the running one"
+    );
     stream(&mut app, 0, RunId(1), StreamEvent::TextDelta("old".into()));
-    assert_eq!(app.panes[0].answer.text(), "", "late events of run 1 never reach run 2's pane");
+    assert_eq!(
+        app.panes[0].answer.text(),
+        "",
+        "late events of run 1 never reach run 2's pane"
+    );
     stream(&mut app, 0, RunId(2), StreamEvent::Dispatched);
     stream(&mut app, 0, RunId(2), StreamEvent::TextDelta("new".into()));
     assert_eq!(app.panes[0].answer.text(), "new");
@@ -86,13 +122,28 @@ fn cancel_focused_and_cancel_all() {
     type_text(&mut app, "x");
     app.act(Action::Send);
     app.focus = Focus::Pane(2);
-    assert_eq!(key(&mut app, KeyCode::Char('x'), KeyModifiers::NONE), [Effect::Cancel { run: RunId(1), pane: Some(2) }]);
-    assert_eq!(key(&mut app, KeyCode::Char('g'), KeyModifiers::CONTROL), [Effect::Cancel { run: RunId(1), pane: None }]);
+    assert_eq!(
+        key(&mut app, KeyCode::Char('x'), KeyModifiers::NONE),
+        [Effect::Cancel {
+            run: RunId(1),
+            pane: Some(2)
+        }]
+    );
+    assert_eq!(
+        key(&mut app, KeyCode::Char('g'), KeyModifiers::CONTROL),
+        [Effect::Cancel {
+            run: RunId(1),
+            pane: None
+        }]
+    );
     for p in 0..3 {
         stream(&mut app, p, RunId(1), StreamEvent::Cancelled);
     }
     assert!(!app.animating());
-    assert!(key(&mut app, KeyCode::Char('g'), KeyModifiers::CONTROL).is_empty(), "nothing left to cancel");
+    assert!(
+        key(&mut app, KeyCode::Char('g'), KeyModifiers::CONTROL).is_empty(),
+        "nothing left to cancel"
+    );
 }
 
 #[test]
@@ -107,18 +158,29 @@ fn follow_tail_stops_on_scroll_up_and_resumes_at_bottom() {
     stream(&mut app, 0, RunId(1), StreamEvent::TextDelta(long));
     term.frame(&mut app).unwrap();
     let p = &app.panes[0];
-    assert!(p.follow && p.scroll > 0 && p.scroll + p.viewport == p.body_len(), "pinned to the bottom");
+    assert!(
+        p.follow && p.scroll > 0 && p.scroll + p.viewport == p.body_len(),
+        "pinned to the bottom"
+    );
     app.focus = Focus::Pane(0);
     key(&mut app, KeyCode::Char('k'), KeyModifiers::NONE);
     let held = app.panes[0].scroll;
     assert!(!app.panes[0].follow);
-    stream(&mut app, 0, RunId(1), StreamEvent::TextDelta("more\nand more\n".into()));
+    stream(
+        &mut app,
+        0,
+        RunId(1),
+        StreamEvent::TextDelta("more\nand more\n".into()),
+    );
     term.frame(&mut app).unwrap();
     assert_eq!(app.panes[0].scroll, held, "new text does not yank the view");
     key(&mut app, KeyCode::Char('G'), KeyModifiers::SHIFT);
     term.frame(&mut app).unwrap();
     assert!(app.panes[0].follow);
-    assert_eq!(app.panes[0].scroll + app.panes[0].viewport, app.panes[0].body_len());
+    assert_eq!(
+        app.panes[0].scroll + app.panes[0].viewport,
+        app.panes[0].body_len()
+    );
     key(&mut app, KeyCode::Char('g'), KeyModifiers::NONE);
     assert_eq!(app.panes[0].scroll, 0);
 }
@@ -126,11 +188,22 @@ fn follow_tail_stops_on_scroll_up_and_resumes_at_bottom() {
 #[test]
 fn mouse_wheel_scrolls_the_pane_under_the_pointer() {
     let mut app = app();
-    app.pane_areas = vec![Some(Rect::new(0, 0, 10, 10)), Some(Rect::new(10, 0, 10, 10)), None];
+    app.pane_areas = vec![
+        Some(Rect::new(0, 0, 10, 10)),
+        Some(Rect::new(10, 0, 10, 10)),
+        None,
+    ];
     app.panes[1].viewport = 2;
     app.panes[1].answer.push_str("1\n2\n3\n4\n5\n6");
     app.panes[1].prepare(8, &prism::tui::render::DocStyles::plain());
-    let wheel = |kind| Msg::Term(Event::Mouse(MouseEvent { kind, column: 12, row: 3, modifiers: KeyModifiers::NONE }));
+    let wheel = |kind| {
+        Msg::Term(Event::Mouse(MouseEvent {
+            kind,
+            column: 12,
+            row: 3,
+            modifiers: KeyModifiers::NONE,
+        }))
+    };
     app.panes[1].follow = false;
     app.update(wheel(MouseEventKind::ScrollDown));
     assert_eq!(app.panes[1].scroll, 3);
@@ -144,15 +217,25 @@ fn help_copy_zoom_quit_and_signals() {
     key(&mut app, KeyCode::F(1), KeyModifiers::NONE);
     assert!(app.help);
     key(&mut app, KeyCode::Char('a'), KeyModifiers::NONE);
-    assert!(!app.help && app.prompt.lines() == [""], "a key closes help without typing");
+    assert!(
+        !app.help && app.prompt.lines() == [""],
+        "a key closes help without typing"
+    );
     app.focus = Focus::Pane(0);
     app.panes[0].answer.push_str("copy me");
-    assert_eq!(key(&mut app, KeyCode::Char('y'), KeyModifiers::NONE), [Effect::Copy("copy me".into())]);
+    assert_eq!(
+        key(&mut app, KeyCode::Char('y'), KeyModifiers::NONE),
+        [Effect::Copy("copy me".into())]
+    );
     key(&mut app, KeyCode::Char('z'), KeyModifiers::NONE);
     assert_eq!(app.zoomed, Some(0));
     key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
     assert_eq!((app.zoomed, app.focus), (None, Focus::Prompt));
-    assert_eq!(key(&mut app, KeyCode::Char('c'), KeyModifiers::CONTROL), [Effect::Quit], "ctrl-c always quits");
+    assert_eq!(
+        key(&mut app, KeyCode::Char('c'), KeyModifiers::CONTROL),
+        [Effect::Quit],
+        "ctrl-c always quits"
+    );
     assert_eq!(app.update(Msg::Signal("SIGTERM")), [Effect::Quit]);
 }
 
@@ -161,7 +244,10 @@ fn paste_goes_into_the_editor_with_newlines_normalized() {
     let mut app = app();
     app.update(Msg::Term(Event::Paste("a\r\nb\rc".into())));
     assert_eq!(app.prompt.lines(), ["a", "b", "c"]);
-    assert_eq!(app.act(Action::OpenEditor), [Effect::OpenEditor("a\nb\nc".into())]);
+    assert_eq!(
+        app.act(Action::OpenEditor),
+        [Effect::OpenEditor("a\nb\nc".into())]
+    );
     app.update(Msg::EditorClosed(Ok("from editor\nline 2\n".into())));
     assert_eq!(app.prompt.lines(), ["from editor", "line 2"]);
 }

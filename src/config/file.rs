@@ -1,6 +1,8 @@
 //! Exact serde mirror of `prism.toml`. Unknown keys are errors (`deny_unknown_fields`),
 //! and the values that later validation may reject keep their source spans.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -14,6 +16,28 @@ pub struct ConfigFile {
     /// The targets, in the order they are shown and printed.
     #[serde(default)]
     pub target: Vec<Spanned<TargetFile>>,
+    /// Workbench theme: a built-in name or a path to a `.toml` theme.
+    pub theme: Option<Spanned<String>>,
+    /// Key bindings: `[keys.<mode>] <action> = "chord"` or a list of chords.
+    #[serde(default)]
+    pub keys: BTreeMap<String, Spanned<BTreeMap<String, Spanned<ChordsFile>>>>,
+}
+
+/// `"ctrl-s"` or `["ctrl-s", "alt-enter"]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ChordsFile {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl ChordsFile {
+    pub fn as_slice(&self) -> Vec<&str> {
+        match self {
+            Self::One(s) => vec![s.as_str()],
+            Self::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 /// One `[[target]]` table (or `[defaults]`): every field optional here, required-ness

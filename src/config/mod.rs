@@ -16,6 +16,8 @@ use toml::Spanned;
 use crate::provider::ProviderKind;
 use crate::provider::event::{ErrorKind, ProviderError};
 use crate::provider::secret::ApiKey;
+use crate::tui::action::Action;
+use crate::tui::keymap::{KeyChord, Mode};
 use file::{ConfigFile, TargetFile};
 pub use warnings::unpinned_model;
 
@@ -100,6 +102,10 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// The file it came from.
     pub path: PathBuf,
+    /// Theme name or path, if the file chose one.
+    pub theme: Option<String>,
+    /// Key bindings that replace the defaults for their action and mode.
+    pub keys: Vec<(Mode, Action, Vec<KeyChord>)>,
 }
 
 /// Why a configuration could not be used.
@@ -199,11 +205,51 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         }
         targets.push(target);
     }
+    let keys = resolve_keys(&file.keys).map_err(|(at, msg)| invalid(at, msg))?;
+    let theme = file.theme.map(Spanned::into_inner);
     Ok(Config {
         targets,
         warnings,
         path: path.to_path_buf(),
+        theme,
+        keys,
     })
+}
+
+type KeysFile = std::collections::BTreeMap<
+    String,
+    Spanned<std::collections::BTreeMap<String, Spanned<file::ChordsFile>>>,
+>;
+
+fn resolve_keys(keys: &KeysFile) -> Result<Vec<(Mode, Action, Vec<KeyChord>)>, Located> {
+    let mut out = Vec::new();
+    for (mode_name, table) in keys {
+        let mode = [Mode::Global, Mode::Editor, Mode::Panes]
+            .into_iter()
+            .find(|m| m.as_str() == mode_name)
+            .ok_or_else(|| {
+                (
+                    table.span().start,
+                    format!("unknown key mode `[keys.{mode_name}]`: use global, editor or panes"),
+                )
+            })?;
+        for (action_name, chords) in table.get_ref() {
+            let at = chords.span().start;
+            let action: Action = serde_json::from_value(Value::String(action_name.clone()))
+                .map_err(|_| (at, format!("unknown action `{action_name}` in [keys.{mode_name}] (see the help overlay, F1, for names)")))?;
+            let parsed = chords
+                .get_ref()
+                .as_slice()
+                .into_iter()
+                .map(|c| {
+                    c.parse::<KeyChord>()
+                        .map_err(|e| (at, format!("[keys.{mode_name}] {action_name}: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            out.push((mode, action, parsed));
+        }
+    }
+    Ok(out)
 }
 
 type Located = (usize, String);

@@ -110,3 +110,24 @@ fn missing_key_names_every_variable_tried() {
         "no API key: set $PRISM_TEST_UNSET_A or $PRISM_TEST_UNSET_B"
     );
 }
+
+#[test]
+fn theme_and_key_bindings() {
+    let base = "[[target]]\nname = \"a\"\nprovider = \"gemini\"\nmodel = \"gemini-2.5-flash\"\n";
+    let c = parse_str(&format!(
+        "theme = \"light\"\n{base}[keys.global]\nsend = [\"ctrl-r\", \"f5\"]\n[keys.panes]\nzoom = \"f\"\n"
+    ))
+    .unwrap();
+    assert_eq!(c.theme.as_deref(), Some("light"));
+    assert_eq!(c.keys.len(), 2);
+    assert_eq!(c.keys[0].2.len(), 2);
+    let e = parse_str(&format!("{base}[keys.global]\nlaunch = \"ctrl-l\"\n")).unwrap_err();
+    assert!(e.starts_with("prism.toml:6:10: unknown action `launch`"), "{e}");
+    let e = parse_str(&format!("{base}[keys.panes]\nzoom = \"hyper-z\"\n")).unwrap_err();
+    assert!(
+        e.contains(":6:8: [keys.panes] zoom: unknown modifier `hyper`"),
+        "{e}"
+    );
+    let e = parse_str(&format!("{base}[keys.normal]\nzoom = \"z\"\n")).unwrap_err();
+    assert!(e.contains("unknown key mode `[keys.normal]`"), "{e}");
+}
