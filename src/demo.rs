@@ -26,6 +26,11 @@ impl Demo {
         Ok(Self { server })
     }
 
+    /// Where the mock server listens.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.addr()
+    }
+
     /// The demo targets: one of each real provider kind.
     pub fn targets(&self) -> Vec<Target> {
         let s = &self.server;

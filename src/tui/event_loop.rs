@@ -20,24 +20,23 @@ const STREAM_FRAME: Duration = Duration::from_millis(33);
 const TICK: Duration = Duration::from_millis(100);
 const DRAIN_CAP: usize = 4096;
 
-/// Something frames can be drawn on.
+/// Something frames can be drawn on, and the other effects that need the terminal.
 pub trait Screen {
     /// Prepare caches for the current size and draw one frame of `app`.
     fn frame(&mut self, app: &mut App) -> io::Result<()>;
-}
-
-/// The effects that need the real terminal.
-pub trait Host {
     /// Edit `text` in the external editor; the new text or a one-line reason it failed.
-    fn edit(&mut self, text: &str) -> Result<String, String>;
+    fn edit(&mut self, _text: &str) -> Result<String, String> {
+        Err("no external editor on this screen".into())
+    }
     /// Put `text` on the clipboard.
-    fn copy(&mut self, text: &str) -> io::Result<()>;
+    fn copy(&mut self, _text: &str) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Run until the user quits or `rx` closes.
 pub async fn run(
     screen: &mut impl Screen,
-    host: &mut impl Host,
     app: &mut App,
     runner: &mut Runner,
     tx: &UnboundedSender<Msg>,
@@ -79,11 +78,11 @@ pub async fn run(
                             return Ok(());
                         }
                         Effect::OpenEditor(text) => {
-                            let result = host.edit(&text);
+                            let result = screen.edit(&text);
                             tx.send(Msg::EditorClosed(result)).ok();
                         }
                         Effect::Copy(text) => {
-                            if let Err(e) = host.copy(&text) {
+                            if let Err(e) = screen.copy(&text) {
                                 app.notice = Some(format!("copy failed: {e}"));
                             }
                         }

@@ -345,6 +345,17 @@ mod tests {
     }
 
     #[test]
+    fn readme_lists_every_default_binding() {
+        let readme = include_str!("../../README.md");
+        for (mode, chord, action) in DEFAULTS {
+            let found = readme
+                .lines()
+                .any(|l| l.starts_with(&format!("| {} |", mode.as_str())) && l.contains(&format!("`{chord}`")));
+            assert!(found, "README's keys table lacks `{chord}` ({action:?}) under {}", mode.as_str());
+        }
+    }
+
+    #[test]
     fn help_lists_every_bound_action_once_per_mode() {
         let rows = Keymap::default().help_rows();
         assert!(

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# End to end in a real terminal: tmux runs `prism --demo` (the in-process mock server),
+# we type a prompt, send it, wait for every pane to finish, check what the screen shows,
+# quit, and check the terminal modes were restored (stty -g before == after). A second
+# run is ended by SIGTERM and must restore the terminal too.
+set -euo pipefail
+
+bin="${PRISM_BIN:-target/debug/prism}"
+[ -x "$bin" ] || { echo "no prism binary at $bin (build first)" >&2; exit 1; }
+bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+work="$(mktemp -d "${TMPDIR:-/tmp}/prism-e2e.XXXXXX")"
+sock="prism-e2e-$$"
+passed=0
+failed=0
+cleanup() {
+    tmux -L "$sock" kill-server 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+capture() { tmux -L "$sock" capture-pane -p -t e2e; }
+
+# wait_for SECONDS DESCRIPTION COMMAND...: poll until COMMAND succeeds.
+wait_for() {
+    local seconds=$1 what=$2
+    shift 2
+    for _ in $(seq 1 $((seconds * 10))); do
+        if "$@"; then return 0; fi
+        sleep 0.1
+    done
+    echo "timed out after ${seconds}s waiting for: $what" >&2
+    echo "---- screen ----" >&2
+    capture >&2 || true
+    return 1
+}
+
+check() {
+    local name=$1
+    shift
+    if "$@"; then
+        echo "ok    $name"
+        passed=$((passed + 1))
+    else
+        echo "FAIL  $name"
+        failed=$((failed + 1))
+    fi
+}
+
+count() { capture | grep -o -- "$1" | wc -l; }
+screen_has() { capture | grep -q -- "$1"; }
+three_done() { [ "$(count '● done')" -ge 3 ]; }
+exited() { [ -f "$work/exit" ]; }
+
+start() {
+    rm -f "$work/exit" "$work/before" "$work/after"
+    # The shell records the tty modes, runs prism with its cwd in an empty dir (so no
+    # ./prism.toml is picked up), then records the modes again.
+    tmux -L "$sock" new-session -d -s e2e -x 150 -y 40 \
+        "cd '$work' && stty -g > before; XDG_CONFIG_HOME='$work' PRISM_LOG_DIR='$work' '$bin' --demo; echo \$? > exit; stty -g > after; sleep 600"
+    wait_for 30 "the workbench to start" screen_has "prompt"
+}
+
+run_send_and_quit() {
+    start
+    tmux -L "$sock" send-keys -t e2e -l "Explain streaming"
+    tmux -L "$sock" send-keys -t e2e C-s
+    wait_for 30 "three panes to finish" three_done
+    local screen
+    screen="$(capture)"
+    printf '%s\n' "$screen" > "$work/screen.txt"
+    [ "$(grep -c 'TTFT' <<<"$screen")" -ge 3 ] || { echo "expected a TTFT in every pane" >&2; return 1; }
+    [ "$(grep -o 'finish stop' <<<"$screen" | wc -l)" -ge 3 ] || { echo "expected finish stop in every pane" >&2; return 1; }
+    for name in gpt-4o-mini claude-sonnet gemini-flash; do
+        grep -q "$name" <<<"$screen" || { echo "no pane for $name" >&2; return 1; }
+    done
+    # Streamed text: every pane body has words from the mock's answers.
+    [ "$(grep -cE '│[A-Za-z#`-]' <<<"$screen")" -ge 6 ] || { echo "panes show no text" >&2; return 1; }
+    tmux -L "$sock" send-keys -t e2e C-c
+    wait_for 15 "prism to exit" exited
+    [ "$(cat "$work/exit")" = 0 ] || { echo "exit status $(cat "$work/exit")" >&2; return 1; }
+    cmp -s "$work/before" "$work/after" || { echo "tty modes changed: $(cat "$work/before") -> $(cat "$work/after")" >&2; return 1; }
+    ! screen_has "prism ·" || { echo "the alternate screen was not left" >&2; return 1; }
+    tmux -L "$sock" kill-server
+}
+
+run_sigterm() {
+    start
+    pkill -TERM -f "^$bin --demo" || pkill -TERM -x prism
+    wait_for 15 "prism to exit on SIGTERM" exited
+    cmp -s "$work/before" "$work/after" || { echo "tty modes changed after SIGTERM" >&2; return 1; }
+    ! screen_has "prism ·" || { echo "the alternate screen was not left after SIGTERM" >&2; return 1; }
+    tmux -L "$sock" kill-server
+}
+
+check "send a prompt, all panes stream and finish, Ctrl+C restores the terminal" run_send_and_quit
+check "SIGTERM restores the terminal" run_sigterm
+echo "e2e: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
