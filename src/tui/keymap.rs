@@ -363,6 +363,6 @@ mod tests {
                 .any(|(m, k, d)| *m == Mode::Global && k == "ctrl-s alt-enter" && d.starts_with("send"))
         );
         let panes = rows.iter().filter(|(m, _, _)| *m == Mode::Panes).count();
-        assert_eq!(panes, 15);
+        assert_eq!(panes, 14);
     }
 }
