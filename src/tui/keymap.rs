@@ -348,10 +348,14 @@ mod tests {
     fn readme_lists_every_default_binding() {
         let readme = include_str!("../../README.md");
         for (mode, chord, action) in DEFAULTS {
-            let found = readme
-                .lines()
-                .any(|l| l.starts_with(&format!("| {} |", mode.as_str())) && l.contains(&format!("`{chord}`")));
-            assert!(found, "README's keys table lacks `{chord}` ({action:?}) under {}", mode.as_str());
+            let found = readme.lines().any(|l| {
+                l.starts_with(&format!("| {} |", mode.as_str())) && l.contains(&format!("`{chord}`"))
+            });
+            assert!(
+                found,
+                "README's keys table lacks `{chord}` ({action:?}) under {}",
+                mode.as_str()
+            );
         }
     }
 
