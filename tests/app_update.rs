@@ -194,7 +194,7 @@ fn mouse_wheel_scrolls_the_pane_under_the_pointer() {
         None,
     ];
     app.panes[1].viewport = 2;
-    app.panes[1].answer.push_str("1\n2\n3\n4\n5\n6");
+    app.panes[1].answer.push_str("- 1\n- 2\n- 3\n- 4\n- 5\n- 6\n");
     app.panes[1].prepare(8, &prism::tui::render::DocStyles::plain());
     let wheel = |kind| {
         Msg::Term(Event::Mouse(MouseEvent {

@@ -62,7 +62,6 @@ impl PaneStatus {
 }
 
 /// A pane's state.
-#[derive(Debug)]
 pub struct PaneState {
     /// The run this pane's current content belongs to.
     pub run: Option<RunId>,
@@ -87,6 +86,9 @@ pub struct PaneState {
     pub viewport: usize,
     /// When Send was pressed, for the elapsed clock.
     pub queued_at: Option<Instant>,
+    /// Tool calls and the error, wrapped like the answer; rebuilt when they change.
+    tail: Doc,
+    tail_dirty: bool,
 }
 
 impl Default for PaneState {
@@ -103,6 +105,8 @@ impl Default for PaneState {
             follow: true,
             viewport: 0,
             queued_at: None,
+            tail: Doc::new(false),
+            tail_dirty: false,
         }
     }
 }
@@ -133,9 +137,15 @@ impl PaneState {
                 self.reasoning.push_str(t);
                 self.count(t);
             }
-            StreamEvent::ToolCallDelta(d) => self.count(&d.arguments),
+            StreamEvent::ToolCallDelta(d) => {
+                self.count(&d.arguments);
+                self.tail_dirty = true;
+            }
             StreamEvent::Done => self.status = PaneStatus::Done,
-            StreamEvent::Failed(_) => self.status = PaneStatus::Error,
+            StreamEvent::Failed(_) => {
+                self.status = PaneStatus::Error;
+                self.tail_dirty = true;
+            }
             StreamEvent::Cancelled => self.status = PaneStatus::Cancelled,
             StreamEvent::Usage(_) | StreamEvent::Finish(_) => {}
         }
@@ -169,6 +179,13 @@ impl PaneState {
         if self.reasoning_open {
             self.reasoning.prepare(width, styles);
         }
+        if self.tail_dirty {
+            // Rebuilt at most once per frame, not per delta.
+            self.tail.clear();
+            self.tail.push_str(&self.tail_text());
+            self.tail_dirty = false;
+        }
+        self.tail.prepare(width, styles);
     }
 
     fn reasoning_lines(&self) -> usize {
@@ -179,24 +196,24 @@ impl PaneState {
         }
     }
 
-    fn tail_lines(&self) -> Vec<Line<'static>> {
-        let mut out = Vec::new();
+    fn tail_text(&self) -> String {
+        let mut out = String::new();
         for c in &self.metrics.tool_calls {
-            out.push(Line::from(format!(
-                "⚙ {}({})",
+            out.push_str(&format!(
+                "⚙ {}({})\n",
                 c.name.as_deref().unwrap_or("?"),
                 c.arguments
-            )));
+            ));
         }
         if let Some(Outcome::Failed(e)) = &self.metrics.outcome {
-            out.push(Line::from(format!("✗ {}: {}", e.kind.as_str(), e.message)));
+            out.push_str(&format!("✗ {}: {}\n", e.kind.as_str(), e.message));
         }
         out
     }
 
     /// Total body lines at the last prepared width.
     pub fn body_len(&self) -> usize {
-        self.reasoning_lines() + self.answer.line_count() + self.tail_lines().len()
+        self.reasoning_lines() + self.answer.line_count() + self.tail.line_count()
     }
 
     /// The visible body lines for a viewport of `height` at the current scroll.
@@ -227,11 +244,14 @@ impl PaneState {
             index = r + to;
         }
         if index < end {
-            let tail = self.tail_lines();
             let from = index - r - a;
-            for l in tail.into_iter().skip(from).take(end - index) {
-                out.push(l.patch_style(error));
-            }
+            let to = (end - r - a).min(self.tail.line_count());
+            out.extend(
+                self.tail
+                    .lines(from..to)
+                    .iter()
+                    .map(|l| l.clone().patch_style(error)),
+            );
         }
         out
     }

@@ -4,7 +4,6 @@ use std::time::{Duration, Instant};
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph};
 
@@ -88,25 +87,34 @@ fn finish_role(r: FinishReason) -> Role {
     }
 }
 
-/// The two header lines: state and timings; tokens, rate and finish reason.
+/// The two header lines: state, TTFT, rate, elapsed; tokens, finish reason, retries.
+/// Most important first, so a narrow pane loses the least useful numbers.
 pub fn header_lines(p: &PaneState, t: &Theme, now: Instant) -> Vec<Line<'static>> {
     let m = &p.metrics;
     let metric = t.style(Role::Metric);
     let muted = t.style(Role::Muted);
+    let sep = || Span::styled(" · ", muted);
     let mut first = vec![Span::styled(
         format!("● {}", p.status.label()),
         t.style(status_role(p.status)),
     )];
-    let push = |spans: &mut Vec<Span<'static>>, label: &str, value: String, style: Style| {
-        spans.push(Span::styled(format!("  {label} "), muted));
-        spans.push(Span::styled(value, style));
-    };
     if let Some(ttft) = m.ttft() {
-        let text = match m.ttft_text().filter(|_| m.first_text_at != m.first_content_at) {
-            Some(tt) => format!("{} (text {})", ms(ttft), ms(tt)),
-            None => ms(ttft),
+        first.push(sep());
+        first.push(Span::styled("TTFT ", muted));
+        first.push(Span::styled(ms(ttft), metric));
+        if let Some(tt) = m.ttft_text().filter(|_| m.first_text_at != m.first_content_at) {
+            first.push(Span::styled(format!(" (text {})", ms(tt)), metric));
+        }
+    }
+    let (out, estimated) = p.output_tokens();
+    if let Some(rate) = m.tokens_per_s(out) {
+        let (mark, style) = if estimated {
+            ("~", t.style(Role::Estimate))
+        } else {
+            ("", metric)
         };
-        push(&mut first, "TTFT", text, metric);
+        first.push(sep());
+        first.push(Span::styled(format!("{mark}{rate:.0} tok/s"), style));
     }
     let elapsed = match (p.status.is_active(), p.queued_at, m.ended_at) {
         (true, Some(q), _) => Some(now.saturating_duration_since(q)),
@@ -114,48 +122,37 @@ pub fn header_lines(p: &PaneState, t: &Theme, now: Instant) -> Vec<Line<'static>
         _ => None,
     };
     if let Some(e) = elapsed {
-        push(&mut first, "⏱", format!("{:.1} s", e.as_secs_f64()), metric);
+        first.push(sep());
+        first.push(Span::styled(format!("{:.1} s", e.as_secs_f64()), metric));
     }
-    let (out, estimated) = p.output_tokens();
-    if let Some(rate) = m.tokens_per_s(out) {
-        let mark = if estimated { "~" } else { "" };
-        push(
-            &mut first,
-            "",
-            format!("{mark}{rate:.0} tok/s"),
-            if estimated {
-                t.style(Role::Estimate)
-            } else {
-                metric
-            },
-        );
-    }
-    let mut second = Vec::new();
     let count = |n: Option<u64>, est: bool| match n {
-        Some(n) if est => (format!("~{n}"), t.style(Role::Estimate)),
-        Some(n) => (n.to_string(), metric),
-        None => ("–".to_string(), muted),
+        Some(n) if est => Span::styled(format!("~{n}"), t.style(Role::Estimate)),
+        Some(n) => Span::styled(n.to_string(), metric),
+        None => Span::styled("–", muted),
     };
-    let (v, s) = count(m.usage.input, false);
-    push(&mut second, "in", v, s);
-    let (v, s) = count(out, estimated);
-    push(&mut second, "out", v, s);
+    let mut second = vec![
+        Span::styled("in ", muted),
+        count(m.usage.input, false),
+        Span::styled(" out ", muted),
+        count(out, estimated),
+    ];
     if let Some(n) = m.usage.cached_input.filter(|n| *n > 0) {
-        push(&mut second, "cached", n.to_string(), metric);
+        second.push(Span::styled(" cached ", muted));
+        second.push(Span::styled(n.to_string(), metric));
     }
     if let Some((reason, raw)) = m.finish_reason() {
         let text = match raw {
             Some(raw) if raw != reason.as_str() => format!("{} ({raw})", reason.as_str()),
             _ => reason.as_str().to_string(),
         };
-        push(&mut second, "finish", text, t.style(finish_role(reason)));
+        second.push(sep());
+        second.push(Span::styled(text, t.style(finish_role(reason))));
     }
-    if let Some(s) = m.http_status.filter(|s| *s != 200) {
-        push(&mut second, "http", s.to_string(), t.style(Role::Error));
+    if let Some(s) = m.http_status.filter(|s| !(200..300).contains(s)) {
+        second.push(sep());
+        second.push(Span::styled(format!("HTTP {s}"), t.style(Role::Error)));
     }
-    push(&mut second, "retries", "0".into(), muted);
-    if second.first().is_some_and(|s| s.content.starts_with("  ")) {
-        second[0].content = second[0].content.trim_start().to_string().into();
-    }
+    second.push(sep());
+    second.push(Span::styled("retries 0", muted));
     vec![Line::from(first), Line::from(second)]
 }

@@ -1,0 +1,41 @@
+//! How a code block looks: an optional language label, then one hard-wrapped logical
+//! line per source line, all in the `code_block` style. Shared by fences the streaming
+//! scanner handles itself and code blocks found inside parsed markdown (quotes,
+//! indented code), so both look the same.
+
+use ratatui::text::Span;
+
+use super::cells::sanitize;
+use super::styles::DocStyles;
+use super::wrap::{Fit, Logical};
+
+/// The small line naming a block's language.
+pub(crate) fn label(lang: &str, prefix: Vec<Span<'static>>, styles: &DocStyles) -> Logical {
+    let mut line = Logical::new(
+        vec![Span::styled(sanitize(lang).into_owned(), styles.rule)],
+        Fit::Words,
+    );
+    line.cont = prefix.clone();
+    line.lead = prefix;
+    line
+}
+
+/// One source line of code; `prefix` carries list or quote context.
+pub(crate) fn line(body: Vec<Span<'static>>, prefix: Vec<Span<'static>>, styles: &DocStyles) -> Logical {
+    let mut line = Logical::new(body, Fit::Chars);
+    line.cont = prefix.clone();
+    line.lead = prefix;
+    line.style = styles.code_block;
+    line
+}
+
+/// Indentation of a fence nested in a list item, as a prefix.
+pub(crate) fn indent(columns: usize) -> Vec<Span<'static>> {
+    // Deep indentation would eat a narrow pane; past this it stops adding information.
+    const MAX: usize = 12;
+    if columns == 0 {
+        Vec::new()
+    } else {
+        vec![Span::raw(" ".repeat(columns.min(MAX)))]
+    }
+}
