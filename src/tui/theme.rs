@@ -1,1 +1,0 @@
-//! Themes (being written).
