@@ -22,7 +22,6 @@ use prism::tui::event_loop::{self, Screen};
 use prism::tui::keymap::Keymap;
 use prism::tui::msg::Msg;
 use prism::tui::runner::Runner;
-use prism::tui::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui_textarea::TextArea;
@@ -43,7 +42,12 @@ fn app() -> App {
             },
         })
         .collect();
-    let mut app = App::new(targets, Keymap::default(), Theme::fallback(), "bench".into());
+    let mut app = App::new(
+        targets,
+        Keymap::default(),
+        prism::tui::theme::load("dark").unwrap(),
+        "bench".into(),
+    );
     app.prompt = TextArea::from(vec!["bench".to_string()]);
     app.act(Action::Send);
     app

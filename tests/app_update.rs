@@ -14,7 +14,6 @@ use prism::tui::app::{App, Focus};
 use prism::tui::keymap::Keymap;
 use prism::tui::msg::{Effect, Msg};
 use prism::tui::pane::PaneStatus;
-use prism::tui::theme::Theme;
 use ratatui::layout::Rect;
 
 fn app() -> App {
@@ -32,7 +31,7 @@ fn app() -> App {
     App::new(
         vec![t("a"), t("b"), t("c")],
         Keymap::default(),
-        Theme::fallback(),
+        prism::tui::theme::load("dark").unwrap(),
         String::new(),
     )
 }

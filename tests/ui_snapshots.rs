@@ -16,7 +16,6 @@ use prism::tui::app::{App, Focus};
 use prism::tui::event_loop::Screen;
 use prism::tui::keymap::Keymap;
 use prism::tui::msg::Msg;
-use prism::tui::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui_textarea::TextArea;
@@ -45,7 +44,7 @@ fn app(n: usize) -> (App, Instant) {
     let mut app = App::new(
         all[..n].to_vec(),
         Keymap::default(),
-        Theme::fallback(),
+        prism::tui::theme::load("dark").unwrap(),
         "demo: mock server on 127.0.0.1:8089".into(),
     );
     let base = Instant::now();
