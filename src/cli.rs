@@ -17,6 +17,15 @@ use crate::provider::request::ChatRequest;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Workbench: config file (default: ./prism.toml, then $XDG_CONFIG_HOME/prism/config.toml; none: the demo).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Workbench: theme name (dark, light, high-contrast) or path to a theme .toml.
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Workbench: use the built-in demo targets even when a config exists.
+    #[arg(long, conflicts_with = "config")]
+    pub demo: bool,
 }
 
 /// Subcommands.
@@ -70,13 +79,13 @@ pub async fn dispatch(cli: Cli) -> u8 {
             Err(e) => Err(UsageError(format!("cannot serve on {addr}: {e}"))),
         },
         Some(Command::Run(args)) => run(args).await,
-        // The interactive workbench is not built yet; until then the default is the demo.
         None => {
-            run(RunArgs {
-                demo: true,
-                ..RunArgs::default()
-            })
-            .await
+            let opts = crate::tui::run::TuiOptions {
+                config: cli.config,
+                theme: cli.theme,
+                demo: cli.demo,
+            };
+            crate::tui::run::run(opts).await
         }
     };
     match result {

@@ -8,6 +8,7 @@ pub mod layout;
 pub mod msg;
 pub mod pane;
 pub mod render;
+pub mod run;
 pub mod runner;
 pub mod terminal;
 pub mod theme;

@@ -52,11 +52,12 @@ three_done() { [ "$(count '● done')" -ge 3 ]; }
 exited() { [ -f "$work/exit" ]; }
 
 start() {
+    tmux -L "$sock" kill-server 2>/dev/null || true
     rm -f "$work/exit" "$work/before" "$work/after"
     # The shell records the tty modes, runs prism with its cwd in an empty dir (so no
     # ./prism.toml is picked up), then records the modes again.
     tmux -L "$sock" new-session -d -s e2e -x 150 -y 40 \
-        "cd '$work' && stty -g > before; XDG_CONFIG_HOME='$work' PRISM_LOG_DIR='$work' '$bin' --demo; echo \$? > exit; stty -g > after; sleep 600"
+        "cd '$work' && stty -g > before; XDG_CONFIG_HOME='$work' PRISM_LOG_DIR='$work' '$bin' --demo; code=\$?; stty -g > after; echo \$code > exit; sleep 600"
     wait_for 30 "the workbench to start" screen_has "prompt"
 }
 
@@ -68,13 +69,13 @@ run_send_and_quit() {
     local screen
     screen="$(capture)"
     printf '%s\n' "$screen" > "$work/screen.txt"
-    [ "$(grep -c 'TTFT' <<<"$screen")" -ge 3 ] || { echo "expected a TTFT in every pane" >&2; return 1; }
-    [ "$(grep -o 'finish stop' <<<"$screen" | wc -l)" -ge 3 ] || { echo "expected finish stop in every pane" >&2; return 1; }
+    [ "$(grep -o 'TTFT' <<<"$screen" | wc -l)" -ge 3 ] || { echo "expected a TTFT in every pane" >&2; return 1; }
+    [ "$(grep -o ' · stop' <<<"$screen" | wc -l)" -ge 3 ] || { echo "expected finish reason stop in every pane" >&2; return 1; }
     for name in gpt-4o-mini claude-sonnet gemini-flash; do
         grep -q "$name" <<<"$screen" || { echo "no pane for $name" >&2; return 1; }
     done
     # Streamed text: every pane body has words from the mock's answers.
-    [ "$(grep -cE '│[A-Za-z#`-]' <<<"$screen")" -ge 6 ] || { echo "panes show no text" >&2; return 1; }
+    [ "$(grep -oE '│[A-Za-z#`•]' <<<"$screen" | wc -l)" -ge 6 ] || { echo "panes show no text" >&2; return 1; }
     tmux -L "$sock" send-keys -t e2e C-c
     wait_for 15 "prism to exit" exited
     [ "$(cat "$work/exit")" = 0 ] || { echo "exit status $(cat "$work/exit")" >&2; return 1; }

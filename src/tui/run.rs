@@ -1,0 +1,218 @@
+//! Starting the workbench for real: config or demo, theme, keys, logging, the terminal,
+//! input and signal tasks; then the loop; then a clean exit whatever happened.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use base64::Engine;
+use crossterm::event::EventStream;
+use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use futures_util::StreamExt;
+use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::app::App;
+use super::event_loop::{self, Screen};
+use super::keymap::Keymap;
+use super::msg::Msg;
+use super::runner::Runner;
+use super::terminal::{self, TerminalGuard, Tui};
+use super::theme;
+use crate::cli::UsageError;
+use crate::config::{self, Target};
+use crate::demo::Demo;
+use crate::engine::RunOptions;
+
+/// Options of the interactive workbench.
+#[derive(Debug, Default, Clone)]
+pub struct TuiOptions {
+    /// Config file (else the usual lookup; else the demo).
+    pub config: Option<PathBuf>,
+    /// Theme name or path.
+    pub theme: Option<String>,
+    /// Force the demo targets even when a config exists.
+    pub demo: bool,
+}
+
+/// Run the workbench until the user quits.
+pub async fn run(opts: TuiOptions) -> Result<u8, UsageError> {
+    let found = if opts.demo {
+        None
+    } else {
+        config::locate(opts.config.as_deref()).map_err(|e| UsageError(e.to_string()))?
+    };
+    let cfg = match &found {
+        Some(path) => Some(config::load(path).map_err(|e| UsageError(e.to_string()))?),
+        None => None,
+    };
+    let theme_name = opts
+        .theme
+        .clone()
+        .or_else(|| cfg.as_ref().and_then(|c| c.theme.clone()))
+        .unwrap_or_else(|| "dark".into());
+    let mut theme = theme::load(&theme_name).map_err(|e| UsageError(e.to_string()))?;
+    if theme::no_color_requested() {
+        theme = theme.monochrome();
+    }
+    let mut keymap = Keymap::default();
+    for (mode, action, chords) in cfg.iter().flat_map(|c| c.keys.iter()) {
+        keymap.rebind(*mode, *action, chords);
+    }
+    let demo = match &cfg {
+        Some(_) => None,
+        None => Some(
+            Demo::start()
+                .await
+                .map_err(|e| UsageError(format!("cannot start the demo mock server: {e}")))?,
+        ),
+    };
+    let (targets, status): (Vec<Target>, String) = match (&cfg, &demo) {
+        (Some(c), _) => {
+            let mut s = format!("config: {}", c.path.display());
+            if let Some(w) = c.warnings.first() {
+                s.push_str(&format!(" · warning: {w}"));
+            }
+            (c.targets.clone(), s)
+        }
+        (None, Some(d)) => (
+            d.targets(),
+            format!(
+                "demo: built-in mock server on {} (no keys, no network; --config FILE for real targets)",
+                d.addr()
+            ),
+        ),
+        (None, None) => return Err(UsageError("no targets".into())),
+    };
+    let log = crate::logging::init("PRISM_LOG").ok();
+    tokio::task::spawn_blocking(crate::tokens::warm_up);
+
+    terminal::install_panic_hook();
+    let mut signals =
+        terminal::termination_signals().map_err(|e| UsageError(format!("cannot watch signals: {e}")))?;
+    let (guard, tui) =
+        TerminalGuard::enter().map_err(|e| UsageError(format!("cannot set up the terminal: {e}")))?;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let signal_tx = tx.clone();
+    let signal_task = tokio::spawn(async move {
+        while let Some(name) = signals.recv().await {
+            if signal_tx.send(Msg::Signal(name)).is_err() {
+                break;
+            }
+        }
+    });
+    let mut screen = RealScreen {
+        tui,
+        guard,
+        input: Input::spawn(tx.clone()),
+        tx: tx.clone(),
+    };
+    let mut app = App::new(targets, keymap, theme, status);
+    let mut runner = Runner::new(RunOptions::default());
+    let result = event_loop::run(&mut screen, &mut app, &mut runner, &tx, &mut rx).await;
+    screen.input.stop().await;
+    signal_task.abort();
+    let restored = screen.guard.restore();
+    if let Some(d) = demo {
+        d.stop().await;
+    }
+    result.map_err(|e| UsageError(format!("the terminal failed: {e}")))?;
+    restored.map_err(|e| UsageError(format!("cannot restore the terminal: {e}")))?;
+    if let Some(log) = log {
+        tracing::info!("workbench closed");
+        drop(log);
+    }
+    Ok(0)
+}
+
+/// Reads terminal events on a task; stopped while an external editor owns the terminal.
+struct Input {
+    stop: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl Input {
+    fn spawn(tx: UnboundedSender<Msg>) -> Self {
+        let stop = CancellationToken::new();
+        let token = stop.clone();
+        let task = tokio::spawn(async move {
+            let mut events = EventStream::new();
+            loop {
+                tokio::select! {
+                    () = token.cancelled() => break,
+                    ev = events.next() => match ev {
+                        Some(Ok(e)) => {
+                            if tx.send(Msg::Term(e)).is_err() {
+                                break;
+                            }
+                        }
+                        // stdin closed or unreadable: nothing more will come.
+                        Some(Err(_)) | None => break,
+                    },
+                }
+            }
+        });
+        Self { stop, task }
+    }
+
+    async fn stop(&mut self) {
+        self.stop.cancel();
+        let _ = (&mut self.task).await;
+    }
+}
+
+struct RealScreen {
+    tui: Tui,
+    guard: TerminalGuard,
+    input: Input,
+    tx: UnboundedSender<Msg>,
+}
+
+impl Screen for RealScreen {
+    fn frame(&mut self, app: &mut App) -> io::Result<()> {
+        // Terminals that support it show the frame at once instead of mid-paint.
+        crossterm::queue!(self.tui.backend_mut(), BeginSynchronizedUpdate)?;
+        let drawn = self.tui.frame(app);
+        crossterm::execute!(self.tui.backend_mut(), EndSynchronizedUpdate)?;
+        drawn
+    }
+
+    fn edit(&mut self, text: &str) -> Result<String, String> {
+        let editor = std::env::var("VISUAL")
+            .or_else(|_| std::env::var("EDITOR"))
+            .unwrap_or_else(|_| "vi".into());
+        let path = std::env::temp_dir().join(format!("prism-prompt-{}.md", std::process::id()));
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(self.input.stop()));
+        let result = self.guard.suspend().map_err(|e| e.to_string()).and_then(|()| {
+            let mut parts = editor.split_whitespace();
+            let program = parts.next().unwrap_or("vi");
+            std::process::Command::new(program)
+                .args(parts)
+                .arg(&path)
+                .status()
+                .map_err(|e| format!("cannot run `{editor}`: {e}"))
+        });
+        let resumed = self.guard.resume(&mut self.tui);
+        self.input = Input::spawn(self.tx.clone());
+        resumed.map_err(|e| format!("cannot restore the terminal: {e}"))?;
+        let status = result?;
+        let edited =
+            std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+        let _ = std::fs::remove_file(&path);
+        if !status.success() {
+            return Err(format!(
+                "`{editor}` exited with {status}; the prompt is unchanged"
+            ));
+        }
+        edited
+    }
+
+    fn copy(&mut self, text: &str) -> io::Result<()> {
+        // OSC 52 goes through the terminal itself, so it works over SSH too.
+        let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+        let out = self.tui.backend_mut();
+        write!(out, "\x1b]52;c;{encoded}\x07")?;
+        out.flush()
+    }
+}
