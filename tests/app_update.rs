@@ -250,3 +250,38 @@ fn paste_goes_into_the_editor_with_newlines_normalized() {
     app.update(Msg::EditorClosed(Ok("from editor\nline 2\n".into())));
     assert_eq!(app.prompt.lines(), ["from editor", "line 2"]);
 }
+
+#[test]
+fn scrolling_works_past_65535_lines() {
+    let mut app = app();
+    type_text(&mut app, "x");
+    app.act(Action::Send);
+    stream(&mut app, 0, RunId(1), StreamEvent::Dispatched);
+    let text: String = (0..70_000).map(|i| format!("- row {i}\n")).collect();
+    stream(&mut app, 0, RunId(1), StreamEvent::TextDelta(text));
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(90, 20)).unwrap();
+    use prism::tui::event_loop::Screen;
+    term.frame(&mut app).unwrap();
+    assert!(app.panes[0].body_len() >= 70_000);
+    app.focus = Focus::Pane(0);
+    key(&mut app, KeyCode::Char('g'), KeyModifiers::NONE);
+    while app.panes[0].scroll < 66_000 {
+        app.act(Action::PageDown);
+    }
+    term.frame(&mut app).unwrap();
+    let top = app.panes[0].scroll;
+    assert!(top > 65_535, "scroll offset {top} is past u16");
+    let screen: String = term
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    let line = app.panes[0].answer.lines(top..top + 1)[0].to_string();
+    assert!(line.contains("row 6"), "a row from the end: {line}");
+    assert!(
+        screen.contains(line.trim()),
+        "the line at offset {top} ({line}) is on screen"
+    );
+}
