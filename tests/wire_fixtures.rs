@@ -21,13 +21,28 @@ fn fixture(rel: &str) -> Vec<u8> {
 
 /// Replay a stream fixture in reads of `chunk` bytes; fold it like the engine does.
 fn replay(kind: ProviderKind, rel: &str, chunk: usize, t: Instant) -> TargetRun {
-    let bytes = fixture(rel);
+    replay_bytes(kind, &fixture(rel), chunk, t)
+}
+
+fn replay_bytes(kind: ProviderKind, bytes: &[u8], chunk: usize, t: Instant) -> TargetRun {
+    let cuts: Vec<usize> = (1..)
+        .map(|i| i * chunk.max(1))
+        .take_while(|c| *c < bytes.len())
+        .collect();
+    replay_split(kind, bytes, &cuts, t)
+}
+
+/// Feed `bytes` as reads split at the sorted offsets `cuts`, then end of body.
+fn replay_split(kind: ProviderKind, bytes: &[u8], cuts: &[usize], t: Instant) -> TargetRun {
     let mut sse = SseDecoder::new();
     let mut dec = Decoder::new(kind);
     let mut run = TargetRun::default();
     let mut frames = Vec::new();
     let mut out = Vec::new();
-    for piece in bytes.chunks(chunk) {
+    let mut prev = 0;
+    for &cut in cuts.iter().chain(std::iter::once(&bytes.len())) {
+        let piece = &bytes[prev..cut.max(prev)];
+        prev = cut.max(prev);
         sse.feed(piece, t, &mut frames);
         for f in frames.drain(..) {
             if run.is_finished() {
@@ -46,17 +61,15 @@ fn replay(kind: ProviderKind, rel: &str, chunk: usize, t: Instant) -> TargetRun 
     }
     sse.finish();
     if !run.is_finished() {
-        run.apply(
-            t,
-            &if dec.is_complete() {
-                StreamEvent::Done
-            } else {
-                StreamEvent::Failed(prism::provider::event::ProviderError::new(
-                    ErrorKind::Truncated,
-                    "eof",
-                ))
-            },
-        );
+        let end = if dec.is_complete() {
+            StreamEvent::Done
+        } else {
+            StreamEvent::Failed(prism::provider::event::ProviderError::new(
+                ErrorKind::Truncated,
+                "eof",
+            ))
+        };
+        run.apply(t, &end);
     }
     run
 }
@@ -414,5 +427,84 @@ fn error_bodies_become_one_human_line() {
             "{file}: raw JSON leaked: {}",
             e.message
         );
+    }
+}
+
+/// Where the stream's terminal marker ends: cutting anywhere before it must never
+/// be reported as a complete answer.
+fn marker_end(kind: ProviderKind, bytes: &[u8]) -> Option<usize> {
+    let text = String::from_utf8_lossy(bytes);
+    let find_event_end = |needle: &str| {
+        let at = text.find(needle)?;
+        let rest = &text[at..];
+        // The event is dispatched by the blank line's first terminator: `\n\n`, or `\r\n\r`
+        // (a lone CR ends a line; the LF that may follow belongs to it).
+        let end = rest
+            .find("\n\n")
+            .map(|e| e + 2)
+            .or_else(|| rest.find("\r\n\r\n").map(|e| e + 3))?;
+        Some(at + end)
+    };
+    match kind {
+        // A finish_reason already completes a Chat Completions answer; [DONE] after it too.
+        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => [
+            find_event_end("\"finish_reason\":\""),
+            find_event_end("\"finish_reason\": \""),
+            find_event_end("[DONE]"),
+        ]
+        .into_iter()
+        .flatten()
+        .min(),
+        ProviderKind::Anthropic => find_event_end("message_stop"),
+        ProviderKind::Gemini => find_event_end("finishReason").or_else(|| find_event_end("blockReason")),
+    }
+}
+
+#[test]
+fn a_cut_at_every_offset_before_the_end_marker_is_never_success() {
+    let t = Instant::now();
+    let mut cuts = 0;
+    for &(kind, file, _, _, _, done) in CASES {
+        if !done {
+            continue;
+        }
+        let bytes = fixture(file);
+        let end = marker_end(kind, &bytes).unwrap_or_else(|| panic!("{file}: no end marker"));
+        for cut in 0..end {
+            let run = replay_bytes(kind, &bytes[..cut], 7, t);
+            assert!(
+                !matches!(run.outcome, Some(Outcome::Done)),
+                "{file} cut at byte {cut} of {} (marker ends at {end}) was reported complete",
+                bytes.len()
+            );
+            cuts += 1;
+        }
+        let whole = replay_bytes(kind, &bytes, 7, t);
+        assert!(matches!(whole.outcome, Some(Outcome::Done)), "{file} whole");
+    }
+    assert!(cuts > 10_000, "only {cuts} cuts checked");
+}
+
+#[test]
+fn thousands_of_random_chunkings_give_identical_results() {
+    let t = Instant::now();
+    let mut rng: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    for &(kind, file, ..) in CASES {
+        let bytes = fixture(file);
+        let whole = replay_bytes(kind, &bytes, usize::MAX, t);
+        for _ in 0..200 {
+            let mut cuts: Vec<usize> = (0..(next() % 24))
+                .map(|_| (next() as usize) % (bytes.len() + 1))
+                .collect();
+            cuts.sort_unstable();
+            let run = replay_split(kind, &bytes, &cuts, t);
+            assert_eq!(run, whole, "{file} split at {cuts:?}");
+        }
     }
 }
