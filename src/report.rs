@@ -123,7 +123,7 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun) -> ResultRow
         cost_usd: None,
         http_status: run.http_status,
         request_id: run.request_id.clone(),
-        retries: 0,
+        retries: run.retries,
         tool_calls: (!run.tool_calls.is_empty()).then(|| {
             run.tool_calls
                 .iter()

@@ -263,6 +263,9 @@ async fn rate_limits_and_overload_are_retryable_with_the_server_wait_kept() {
         ProviderKind::Anthropic,
         "claude-sonnet-4-20250514+fault=529",
     ));
+    for t in &mut targets {
+        t.params.retry.max_retries = 0;
+    }
     let runs = run_all(&targets, RunOptions::default()).await;
     for r in &runs[..4] {
         let Some(Outcome::Failed(e)) = &r.outcome else {
@@ -271,6 +274,11 @@ async fn rate_limits_and_overload_are_retryable_with_the_server_wait_kept() {
         assert_eq!(
             (e.kind, e.http_status, e.retryable),
             (ErrorKind::RateLimited, Some(429), true)
+        );
+        assert_eq!(
+            e.retry_after,
+            Some(Duration::from_secs(7)),
+            "the server's wait is kept"
         );
     }
     let openai_limits = &runs[0].rate_limits;
@@ -346,13 +354,16 @@ async fn stalls_hit_the_idle_timeout_and_refused_connections_fail_cleanly() {
     let mut refused = target(&server, "refused", ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18");
     refused.base_url = format!("http://{closed}/v1");
     targets.push(refused);
-    let opts = RunOptions {
-        timeouts: Timeouts {
+    for t in &mut targets {
+        t.params.timeouts = Timeouts {
             headers: Duration::from_secs(5),
             idle: Duration::from_millis(300),
-        },
-        ..RunOptions::default()
-    };
+            ..Timeouts::default()
+        };
+        // A stall after content is never retried; the refused connection is, so keep it quick.
+        t.params.retry.max_retries = 0;
+    }
+    let opts = RunOptions::default();
     let runs = run_all(&targets, opts).await;
     for r in &runs[..4] {
         assert_eq!(failed_kind(r), Some(ErrorKind::Timeout), "{:?}", r.outcome);
@@ -394,5 +405,89 @@ async fn non_streaming_mode_and_missing_keys() {
     assert_eq!(e.kind, ErrorKind::MissingKey);
     assert!(e.message.contains("$PRISM_TEST_SURELY_UNSET_KEY"));
     assert_eq!(runs[4].dispatched_at, None, "nothing was sent");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn retries_follow_the_policy_and_are_counted() {
+    let server = mock().await;
+    // A 429 with Retry-After: 0 on the first request only: one retry, then success.
+    let mut targets = one_of_each(
+        &server,
+        "ttft=5,itl=1,tokens=10,fault=429,retry_after=0,fail_first=1",
+    );
+    // 529 every time: two retries, then the error, saying so.
+    targets.push(target(
+        &server,
+        "always529",
+        ProviderKind::Anthropic,
+        "claude-sonnet-4-20250514+fault=529",
+    ));
+    // 401: never retried.
+    targets.push(target(
+        &server,
+        "auth",
+        ProviderKind::OpenAi,
+        "gpt-4o-mini-2024-07-18+fault=401",
+    ));
+    // Dropped after content: kept as it is, never re-sent.
+    targets.push(target(
+        &server,
+        "dropped",
+        ProviderKind::Gemini,
+        "gemini-2.5-flash+ttft=5,itl=1,tokens=10,after=4,fault=drop_mid",
+    ));
+    // The server asks for longer than the policy allows: fail at once, naming the wait.
+    targets.push(target(
+        &server,
+        "patient",
+        ProviderKind::OpenAi,
+        "gpt-4o-mini-2024-07-18+fault=429,retry_after=600",
+    ));
+    for t in &mut targets {
+        t.params.retry.base = Duration::from_millis(1);
+        t.params.retry.cap = Duration::from_millis(5);
+    }
+    let runs = run_all(&targets, RunOptions::default()).await;
+    for r in &runs[..4] {
+        assert_eq!(
+            (r.outcome.clone(), r.retries),
+            (Some(Outcome::Done), 1),
+            "{:?}",
+            r.outcome
+        );
+        assert_eq!(r.usage.output, Some(10));
+    }
+    let Some(Outcome::Failed(e)) = &runs[4].outcome else {
+        panic!()
+    };
+    assert_eq!((e.kind, runs[4].retries), (ErrorKind::Overloaded, 2));
+    assert!(e.message.ends_with("(gave up after 2 retries)"), "{}", e.message);
+    assert_eq!(
+        (failed_kind(&runs[5]), runs[5].retries),
+        (Some(ErrorKind::Auth), 0)
+    );
+    assert_eq!(
+        (failed_kind(&runs[6]), runs[6].retries),
+        (Some(ErrorKind::Truncated), 0)
+    );
+    assert!(!runs[6].text.is_empty());
+    let Some(Outcome::Failed(e)) = &runs[7].outcome else {
+        panic!()
+    };
+    assert_eq!(runs[7].retries, 0);
+    assert!(e.message.contains("asked to wait 600.0 s"), "{}", e.message);
+    // The mock saw exactly the requests the policy allows.
+    let count = |model: &str| {
+        server
+            .log()
+            .records()
+            .iter()
+            .filter(|r| r.model.contains(model))
+            .count()
+    };
+    assert_eq!(count("fault=529"), 3);
+    assert_eq!(count("fault=401"), 1);
+    assert_eq!(count("fault=drop_mid"), 1, "no silent re-send after content");
     server.shutdown().await;
 }

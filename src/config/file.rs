@@ -57,6 +57,12 @@ pub struct TargetFile {
     pub seed: Option<i64>,
     pub stream: Option<bool>,
     pub extra: Option<toml::Table>,
+    pub max_retries: Option<u32>,
+    pub max_retry_wait: Option<Spanned<f64>>,
+    pub connect_timeout: Option<Spanned<f64>>,
+    pub response_timeout: Option<Spanned<f64>>,
+    pub idle_timeout: Option<Spanned<f64>>,
+    pub total_timeout: Option<Spanned<f64>>,
 }
 
 /// `stop = "END"` or `stop = ["END", "\n\n"]`.

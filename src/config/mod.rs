@@ -15,7 +15,9 @@ use toml::Spanned;
 
 use crate::provider::ProviderKind;
 use crate::provider::event::{ErrorKind, ProviderError};
+use crate::provider::retry::RetryPolicy;
 use crate::provider::secret::ApiKey;
+use crate::provider::stream::Timeouts;
 use crate::tui::action::Action;
 use crate::tui::keymap::{KeyChord, Mode};
 use file::{ConfigFile, TargetFile};
@@ -50,6 +52,10 @@ pub struct Params {
     pub stream: bool,
     /// Passed through into the request body, merged over what Prism generates.
     pub extra: Map<String, Value>,
+    /// When to try again after a failure.
+    pub retry: RetryPolicy,
+    /// Time limits.
+    pub timeouts: Timeouts,
 }
 
 /// Where a target's API key comes from.
@@ -340,6 +346,17 @@ fn resolve(t: TargetFile, table_at: usize, warnings: &mut Vec<String>) -> Result
         seed: t.seed,
         stream: t.stream.unwrap_or(true),
         extra,
+        retry: RetryPolicy {
+            max_retries: t.max_retries.unwrap_or(RetryPolicy::default().max_retries),
+            max_wait: seconds(t.max_retry_wait, "max_retry_wait")?.unwrap_or(RetryPolicy::default().max_wait),
+            ..RetryPolicy::default()
+        },
+        timeouts: Timeouts {
+            connect: seconds(t.connect_timeout, "connect_timeout")?.unwrap_or(Timeouts::default().connect),
+            headers: seconds(t.response_timeout, "response_timeout")?.unwrap_or(Timeouts::default().headers),
+            idle: seconds(t.idle_timeout, "idle_timeout")?.unwrap_or(Timeouts::default().idle),
+            total: seconds(t.total_timeout, "total_timeout")?,
+        },
     };
     Ok(Target {
         name,
@@ -349,6 +366,20 @@ fn resolve(t: TargetFile, table_at: usize, warnings: &mut Vec<String>) -> Result
         key,
         params,
     })
+}
+
+/// A duration in seconds from the file: positive and finite.
+fn seconds(v: Option<Spanned<f64>>, key: &str) -> Result<Option<std::time::Duration>, Located> {
+    match v {
+        None => Ok(None),
+        Some(s) if s.get_ref().is_finite() && *s.get_ref() > 0.0 => {
+            Ok(Some(std::time::Duration::from_secs_f64(*s.get_ref())))
+        }
+        Some(s) => Err((
+            s.span().start,
+            format!("`{key}` must be a positive number of seconds"),
+        )),
+    }
 }
 
 /// 1-based line and column (in characters) of a byte offset.

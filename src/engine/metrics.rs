@@ -67,6 +67,10 @@ pub struct TargetRun {
     pub gaps: Vec<Duration>,
     /// Content events received.
     pub content_events: usize,
+    /// Attempts made after the first.
+    pub retries: u32,
+    /// The latest retry notice: (attempt, of, wait, reason).
+    pub retry_note: Option<(u32, u32, Duration, String)>,
     pub text: String,
     pub reasoning: String,
     pub tool_calls: Vec<ToolCall>,
@@ -125,6 +129,15 @@ impl TargetRun {
             StreamEvent::Done => self.end(at, Outcome::Done),
             StreamEvent::Failed(e) => self.end(at, Outcome::Failed(e.clone())),
             StreamEvent::Cancelled => self.end(at, Outcome::Cancelled),
+            StreamEvent::Retrying {
+                attempt,
+                of,
+                wait,
+                reason,
+            } => {
+                self.retries += 1;
+                self.retry_note = Some((*attempt, *of, *wait, reason.clone()));
+            }
         }
     }
 

@@ -4,6 +4,7 @@
 //! tasks wait on one barrier, so no target gets a head start. Each task owns its socket
 //! and stamps events as bytes arrive; consumers only ever see [`Envelope`]s.
 
+mod attempts;
 pub mod envelope;
 pub mod metrics;
 
@@ -18,18 +19,14 @@ pub use envelope::{Envelope, RunId};
 
 use crate::config::Target;
 use crate::provider::client::TimedClient;
-use crate::provider::errors::ErrorContext;
 use crate::provider::event::{ErrorKind, ProviderError, StreamEvent};
 use crate::provider::request::ChatRequest;
-use crate::provider::stream::{self, Attempt, Timeouts};
 
 /// Options for one fan-out.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RunOptions {
     /// Tag stamped on every envelope, so a consumer can drop events of an old run.
     pub run: RunId,
-    /// Time limits for each request.
-    pub timeouts: Timeouts,
 }
 
 /// Cancellation for one fan-out: one token per target under one for the whole run.
@@ -136,20 +133,7 @@ pub async fn fan_out_with(
             };
             match prepared {
                 Err(e) => emit(Instant::now(), StreamEvent::Failed(e)),
-                Ok((client, req)) => {
-                    let attempt = Attempt {
-                        client: &client,
-                        kind: target.provider,
-                        streaming: target.params.stream,
-                        cx: ErrorContext {
-                            model: &target.model,
-                            base_url: &target.base_url,
-                            key_env: target.key.env_name(),
-                        },
-                        timeouts: opts.timeouts,
-                    };
-                    stream::run(attempt, req, &cancel, &mut emit).await;
-                }
+                Ok((client, req)) => attempts::run(&client, &target, req, &cancel, &mut emit).await,
             }
         }));
     }
@@ -164,7 +148,7 @@ pub async fn fan_out_with(
 /// Everything that can fail before sending: the key, the client, the request body.
 fn prepare(target: &Target, request: &ChatRequest) -> Result<(TimedClient, reqwest::Request), ProviderError> {
     let key = target.key.resolve()?;
-    let client = TimedClient::new()
+    let client = TimedClient::new(target.params.timeouts.connect)
         .map_err(|e| ProviderError::new(ErrorKind::Config, format!("cannot create an HTTP client: {e}")))?;
     let req = crate::provider::build_request(&client.http, target, request, key.as_ref())?;
     Ok((client, req))

@@ -205,6 +205,9 @@ async fn prepare<A: Api>(inc: &Incoming, ctx: &mut Ctx, slot: &LogSlot) -> Resul
     if ctx.script.auth {
         auth?;
     }
+    if ctx.script.fail_first > 0 && slot.attempt_number() > ctx.script.fail_first {
+        ctx.script.fault = None;
+    }
     ctx.eol = match ctx.script.line_ending {
         Some(LineEnding::Lf) => "\n",
         Some(LineEnding::Crlf) => "\r\n",

@@ -30,6 +30,7 @@
 //! | `usage` | `none`/`full` | `none` omits usage (OpenAI, Gemini) |
 //! | `filter` / `block` | 1 | content filter / Gemini prompt block (filter elsewhere) |
 //! | `keepalive` / `crlf` / `lf` | 1 | `: keepalive` comments between events / force line endings |
+//! | `fail_first` | 0 (every request) | apply `fault` only to the first N requests with this model string |
 //! | `auth` | `required` | `none` accepts requests without a key, like a local server |
 //! | `fault` | see below | injected failure |
 //! | `retry_after` | s | 429 wait (header, or Gemini `RetryInfo`) |
@@ -194,6 +195,19 @@ impl LogSlot {
         if let Some(r) = self.log.lock().get_mut(self.index) {
             f(r);
         }
+    }
+
+    /// How many requests so far (this one included) asked for the same provider and
+    /// model string, directives and all: the attempt number for `fail_first`.
+    pub(crate) fn attempt_number(&self) -> usize {
+        let records = self.log.lock();
+        let Some(me) = records.get(self.index) else {
+            return 0;
+        };
+        records[..=self.index]
+            .iter()
+            .filter(|r| r.provider == me.provider && r.model == me.model)
+            .count()
     }
 }
 

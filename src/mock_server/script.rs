@@ -86,6 +86,8 @@ pub struct Script {
     pub filter: bool,
     pub block: bool,
     pub keepalive: bool,
+    /// Apply `fault` only to the first N requests with the same model string (0: all).
+    pub fail_first: usize,
     /// Require the provider's auth header (`auth=none` emulates a keyless local server).
     pub auth: bool,
     pub line_ending: Option<LineEnding>,
@@ -113,6 +115,7 @@ impl Default for Script {
             block: false,
             keepalive: false,
             auth: true,
+            fail_first: 0,
             line_ending: None,
             fault: None,
             retry_after: None,
@@ -202,6 +205,7 @@ fn apply(
         "filter" => s.filter = flag(key, value)?,
         "block" => s.block = flag(key, value)?,
         "keepalive" => s.keepalive = flag(key, value)?,
+        "fail_first" => s.fail_first = number(key, value)? as usize,
         "auth" => match value {
             "none" => s.auth = false,
             "required" => s.auth = true,

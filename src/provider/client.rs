@@ -14,9 +14,6 @@ use std::time::{Duration, Instant};
 use tower_layer::Layer;
 use tower_service::Service;
 
-/// How long to wait for a TCP (+TLS) connection before giving up.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Start and end of the most recent connection set-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectSpan {
@@ -53,11 +50,11 @@ pub struct TimedClient {
 impl TimedClient {
     /// A client with connect timing, no automatic retries, and no overall timeout
     /// (a long answer is not an error; idle gaps are policed by the stream loop).
-    pub fn new() -> Result<Self, reqwest::Error> {
+    pub fn new(connect_timeout: Duration) -> Result<Self, reqwest::Error> {
         install_crypto_provider();
         let connects = ConnectLog::default();
         let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
+            .connect_timeout(connect_timeout)
             .connector_layer(ConnectTimingLayer(connects.clone()))
             .tcp_nodelay(true)
             .user_agent(concat!("prism/", env!("CARGO_PKG_VERSION")))

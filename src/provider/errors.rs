@@ -93,6 +93,7 @@ pub fn in_stream(text: &str, raw: String) -> ProviderError {
         http_status: None,
         message: one_line(&format!("error inside the stream: {text}")),
         retryable: overloaded || transient,
+        retry_after: None,
         raw_body: Some(raw),
     }
 }
@@ -126,6 +127,7 @@ pub fn from_http(status: u16, headers: &HeaderMap, body: &str, cx: ErrorContext<
         message: one_line(&message),
         retryable,
         raw_body: Some(redact(body)),
+        retry_after: super::retry::server_wait(headers, body, std::time::SystemTime::now()),
     }
 }
 

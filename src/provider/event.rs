@@ -33,6 +33,17 @@ pub enum StreamEvent {
     Failed(ProviderError),
     /// Terminal: the user cancelled; the connection was closed.
     Cancelled,
+    /// An attempt failed before any content; another follows after `wait`.
+    Retrying {
+        /// The attempt about to be made (2 for the first retry).
+        attempt: u32,
+        /// Attempts allowed in all.
+        of: u32,
+        /// Wait before it.
+        wait: Duration,
+        /// Why (`HTTP 429 rate_limited`).
+        reason: String,
+    },
 }
 
 impl StreamEvent {
@@ -232,6 +243,8 @@ pub struct ProviderError {
     pub retryable: bool,
     /// The raw error body, kept for debugging (never shown as the message).
     pub raw_body: Option<String>,
+    /// How long the server asked us to wait before trying again.
+    pub retry_after: Option<Duration>,
 }
 
 impl ProviderError {
@@ -243,6 +256,7 @@ impl ProviderError {
             message: message.into(),
             retryable: false,
             raw_body: None,
+            retry_after: None,
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod event;
 pub mod gemini;
 pub mod openai;
 pub mod request;
+pub mod retry;
 pub mod secret;
 pub mod sse;
 pub mod stream;

@@ -27,6 +27,8 @@ pub enum PaneStatus {
     Connecting,
     /// Headers received; no content yet.
     Waiting,
+    /// An attempt failed before any content; waiting to try again.
+    Retrying,
     /// Content is arriving.
     Streaming,
     /// Finished after the provider's end marker.
@@ -45,6 +47,7 @@ impl PaneStatus {
             Self::Queued => "queued",
             Self::Connecting => "connecting",
             Self::Waiting => "waiting for first token",
+            Self::Retrying => "retrying",
             Self::Streaming => "streaming",
             Self::Done => "done",
             Self::Error => "error",
@@ -147,6 +150,7 @@ impl PaneState {
                 self.tail_dirty = true;
             }
             StreamEvent::Cancelled => self.status = PaneStatus::Cancelled,
+            StreamEvent::Retrying { .. } => self.status = PaneStatus::Retrying,
             StreamEvent::Usage(_) | StreamEvent::Finish(_) => {}
         }
         if event.is_content() && self.status == PaneStatus::Waiting {

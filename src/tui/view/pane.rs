@@ -71,7 +71,7 @@ fn status_role(s: PaneStatus) -> Role {
     match s {
         PaneStatus::Idle | PaneStatus::Queued => Role::StatusQueued,
         PaneStatus::Connecting => Role::StatusConnecting,
-        PaneStatus::Waiting => Role::StatusWaiting,
+        PaneStatus::Waiting | PaneStatus::Retrying => Role::StatusWaiting,
         PaneStatus::Streaming => Role::StatusStreaming,
         PaneStatus::Done => Role::StatusDone,
         PaneStatus::Error => Role::StatusError,
@@ -153,6 +153,20 @@ pub fn header_lines(p: &PaneState, t: &Theme, now: Instant) -> Vec<Line<'static>
         second.push(Span::styled(format!("HTTP {s}"), t.style(Role::Error)));
     }
     second.push(sep());
-    second.push(Span::styled("retries 0", muted));
+    second.push(Span::styled(
+        format!("retries {}", m.retries),
+        if m.retries > 0 {
+            t.style(Role::FinishWarn)
+        } else {
+            muted
+        },
+    ));
+    if let (PaneStatus::Retrying, Some((attempt, of, wait, reason))) = (p.status, &m.retry_note) {
+        first.push(sep());
+        first.push(Span::styled(
+            format!("attempt {attempt}/{of} in {:.1} s: {reason}", wait.as_secs_f64()),
+            t.style(Role::FinishWarn),
+        ));
+    }
     vec![Line::from(first), Line::from(second)]
 }

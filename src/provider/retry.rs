@@ -1,0 +1,373 @@
+//! When to send a failed request again, and how long to wait first.
+//!
+//! The rules follow the official SDKs where they agree: retry connection failures,
+//! timeouts before any content, 408/409/429/5xx/529; obey `x-should-retry`; never retry
+//! 400/401/403/404/422, an out-of-quota 429, or anything once content has been shown
+//! (a second request would duplicate billed output). The server's own wait wins
+//! (`retry-after-ms`, `retry-after` in seconds or as an HTTP date, Gemini's
+//! `RetryInfo.retryDelay`, the provider's rate-limit reset headers); otherwise
+//! exponential backoff with full jitter.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+
+use super::event::ProviderError;
+
+/// Per-target retry settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// Longest total time spent waiting between attempts; a server asking for more
+    /// fails the target with the wait it asked for.
+    pub max_wait: Duration,
+    /// First backoff step.
+    pub base: Duration,
+    /// Largest backoff step.
+    pub cap: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 2,
+            max_wait: Duration::from_secs(60),
+            base: Duration::from_millis(500),
+            cap: Duration::from_secs(8),
+        }
+    }
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Wait, then send again.
+    Retry {
+        /// How long.
+        wait: Duration,
+        /// Why, for the pane ("HTTP 429 rate_limited").
+        reason: String,
+    },
+    /// Report this error.
+    Stop(ProviderError),
+}
+
+/// Decide after attempt `retries + 1` failed with `err`. `jitter` is uniform in [0, 1).
+pub fn decide(
+    policy: &RetryPolicy,
+    retries: u32,
+    waited: Duration,
+    mut err: ProviderError,
+    content_seen: bool,
+    jitter: f64,
+) -> Decision {
+    if content_seen {
+        if err.retryable {
+            err.message
+                .push_str(" (not retried: text had already arrived; retry the pane to send again)");
+        }
+        return Decision::Stop(err);
+    }
+    if !err.retryable {
+        return Decision::Stop(err);
+    }
+    if retries >= policy.max_retries {
+        if retries > 0 {
+            err.message
+                .push_str(&format!(" (gave up after {retries} retries)"));
+        }
+        return Decision::Stop(err);
+    }
+    let wait = match err.retry_after {
+        Some(asked) => asked,
+        None => {
+            let step = policy.base.saturating_mul(1 << retries.min(16)).min(policy.cap);
+            step.mul_f64(jitter.clamp(0.0, 1.0))
+        }
+    };
+    if waited + wait > policy.max_wait {
+        err.message.push_str(&format!(
+            " (the server asked to wait {}, more than the {} limit; not retried)",
+            seconds(wait),
+            seconds(policy.max_wait)
+        ));
+        return Decision::Stop(err);
+    }
+    let reason = match err.http_status {
+        Some(s) => format!("HTTP {s} {}", err.kind.as_str()),
+        None => err.kind.as_str().to_string(),
+    };
+    Decision::Retry { wait, reason }
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}
+
+/// How long the server asked us to wait, from headers and (Gemini) the error body.
+pub fn server_wait(headers: &HeaderMap, body: &str, now: SystemTime) -> Option<Duration> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(ms) = header("retry-after-ms")
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| *v >= 0.0)
+    {
+        return Some(Duration::from_secs_f64(ms / 1000.0));
+    }
+    if let Some(v) = header("retry-after") {
+        if let Ok(secs) = v.parse::<f64>()
+            && secs >= 0.0
+        {
+            return Some(Duration::from_secs_f64(secs));
+        }
+        if let Ok(at) = httpdate::parse_http_date(v) {
+            return Some(at.duration_since(now).unwrap_or(Duration::ZERO));
+        }
+    }
+    if let Some(d) = gemini_retry_delay(body) {
+        return Some(d);
+    }
+    reset_headers(headers, now)
+}
+
+/// `error.details[].retryDelay` of a `google.rpc.RetryInfo`, e.g. `"45.837906927s"`.
+fn gemini_retry_delay(body: &str) -> Option<Duration> {
+    let v: Value = serde_json::from_str(body.trim()).ok()?;
+    let v = if let Value::Array(a) = v {
+        a.into_iter().next()?
+    } else {
+        v
+    };
+    let details = v.get("error")?.get("details")?.as_array()?;
+    details.iter().find_map(|d| {
+        let delay = d.get("retryDelay")?.as_str()?;
+        delay
+            .strip_suffix('s')?
+            .parse::<f64>()
+            .ok()
+            .filter(|s| *s >= 0.0)
+            .map(Duration::from_secs_f64)
+    })
+}
+
+/// The wait implied by exhausted rate-limit buckets: OpenAI's Go-style durations
+/// (`x-ratelimit-reset-tokens: 6m0s`) or Anthropic's RFC 3339 reset times.
+fn reset_headers(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let mut wait: Option<Duration> = None;
+    for bucket in ["requests", "tokens"] {
+        if header(&format!("x-ratelimit-remaining-{bucket}")) == Some("0")
+            && let Some(d) = header(&format!("x-ratelimit-reset-{bucket}")).and_then(go_duration)
+        {
+            wait = Some(wait.map_or(d, |w| w.max(d)));
+        }
+    }
+    for bucket in ["requests", "tokens", "input-tokens", "output-tokens"] {
+        if header(&format!("anthropic-ratelimit-{bucket}-remaining")) == Some("0")
+            && let Some(at) = header(&format!("anthropic-ratelimit-{bucket}-reset"))
+                .and_then(|v| humantime::parse_rfc3339_weak(v).ok())
+        {
+            let d = at.duration_since(now).unwrap_or(Duration::ZERO);
+            wait = Some(wait.map_or(d, |w| w.max(d)));
+        }
+    }
+    wait
+}
+
+/// Parse a Go duration string: `1s`, `6m0s`, `12ms`, `1h2m3.5s`, `250us`.
+pub fn go_duration(s: &str) -> Option<Duration> {
+    let mut total = 0.0_f64;
+    let mut rest = s.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let value: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 1e-3,
+            "us" | "µs" => 1e-6,
+            "ns" => 1e-9,
+            _ => return None,
+        };
+        total += value * scale;
+        rest = &rest[unit_len..];
+    }
+    Some(Duration::from_secs_f64(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::event::ErrorKind;
+
+    fn err(kind: ErrorKind, status: u16, retryable: bool, after: Option<u64>) -> ProviderError {
+        ProviderError {
+            http_status: Some(status),
+            retryable,
+            retry_after: after.map(Duration::from_secs),
+            ..ProviderError::new(kind, "boom")
+        }
+    }
+
+    #[test]
+    fn backoff_with_full_jitter_grows_and_caps() {
+        let p = RetryPolicy {
+            max_retries: 10,
+            max_wait: Duration::from_secs(600),
+            ..RetryPolicy::default()
+        };
+        let wait = |n, j| match decide(
+            &p,
+            n,
+            Duration::ZERO,
+            err(ErrorKind::Server, 500, true, None),
+            false,
+            j,
+        ) {
+            Decision::Retry { wait, .. } => wait,
+            Decision::Stop(e) => panic!("{e:?}"),
+        };
+        assert_eq!(wait(0, 1.0), Duration::from_millis(500));
+        assert_eq!(wait(2, 1.0), Duration::from_secs(2));
+        assert_eq!(wait(6, 1.0), Duration::from_secs(8), "capped");
+        assert_eq!(wait(3, 0.5), Duration::from_secs(2), "jitter scales the step");
+        assert_eq!(wait(1, 0.0), Duration::ZERO);
+    }
+
+    #[test]
+    fn server_wait_wins_and_too_long_a_wait_fails_with_it() {
+        let p = RetryPolicy::default();
+        let d = decide(
+            &p,
+            0,
+            Duration::ZERO,
+            err(ErrorKind::RateLimited, 429, true, Some(7)),
+            false,
+            0.9,
+        );
+        assert_eq!(
+            d,
+            Decision::Retry {
+                wait: Duration::from_secs(7),
+                reason: "HTTP 429 rate_limited".into()
+            }
+        );
+        let Decision::Stop(e) = decide(
+            &p,
+            0,
+            Duration::ZERO,
+            err(ErrorKind::RateLimited, 429, true, Some(300)),
+            false,
+            0.9,
+        ) else {
+            panic!()
+        };
+        assert!(
+            e.message
+                .contains("asked to wait 300.0 s, more than the 60.0 s limit"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn never_after_content_never_for_fatal_errors_and_at_most_max_retries() {
+        let p = RetryPolicy::default();
+        let Decision::Stop(e) = decide(
+            &p,
+            0,
+            Duration::ZERO,
+            err(ErrorKind::Server, 500, true, None),
+            true,
+            0.5,
+        ) else {
+            panic!()
+        };
+        assert!(e.message.contains("text had already arrived"));
+        assert!(matches!(
+            decide(
+                &p,
+                0,
+                Duration::ZERO,
+                err(ErrorKind::Auth, 401, false, None),
+                false,
+                0.5
+            ),
+            Decision::Stop(_)
+        ));
+        let Decision::Stop(e) = decide(
+            &p,
+            2,
+            Duration::ZERO,
+            err(ErrorKind::Overloaded, 529, true, None),
+            false,
+            0.5,
+        ) else {
+            panic!()
+        };
+        assert!(e.message.ends_with("(gave up after 2 retries)"));
+    }
+
+    #[test]
+    fn parses_every_server_wait_form() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let h = |pairs: &[(&'static str, &str)]| {
+            let mut m = HeaderMap::new();
+            for (k, v) in pairs {
+                m.insert(*k, v.parse().unwrap());
+            }
+            m
+        };
+        assert_eq!(
+            server_wait(&h(&[("retry-after-ms", "1500"), ("retry-after", "9")]), "", now),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            server_wait(&h(&[("retry-after", "2.5")]), "", now),
+            Some(Duration::from_millis(2500))
+        );
+        let date = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        assert_eq!(
+            server_wait(&h(&[("retry-after", &date)]), "", now),
+            Some(Duration::from_secs(30))
+        );
+        let gemini = r#"{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"45.5s"}]}}"#;
+        assert_eq!(
+            server_wait(&HeaderMap::new(), gemini, now),
+            Some(Duration::from_millis(45_500))
+        );
+        let openai = h(&[
+            ("x-ratelimit-remaining-tokens", "0"),
+            ("x-ratelimit-reset-tokens", "6m0s"),
+            ("x-ratelimit-reset-requests", "1s"),
+        ]);
+        assert_eq!(server_wait(&openai, "", now), Some(Duration::from_secs(360)));
+        let reset = humantime::format_rfc3339(now + Duration::from_secs(12)).to_string();
+        let anthropic = h(&[
+            ("anthropic-ratelimit-tokens-remaining", "0"),
+            ("anthropic-ratelimit-tokens-reset", &reset),
+        ]);
+        assert_eq!(server_wait(&anthropic, "", now), Some(Duration::from_secs(12)));
+        assert_eq!(server_wait(&HeaderMap::new(), "", now), None);
+    }
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(go_duration("12ms"), Some(Duration::from_millis(12)));
+        assert_eq!(go_duration("1h2m3.5s"), Some(Duration::from_millis(3_723_500)));
+        assert_eq!(go_duration("6m0s"), Some(Duration::from_secs(360)));
+        assert_eq!(go_duration("soon"), None);
+        assert_eq!(go_duration(""), None);
+    }
+}
