@@ -37,7 +37,7 @@ impl Runner {
                 let cancels = Cancels::new(targets.len());
                 self.runs.insert(run, (panes.clone(), cancels.clone()));
                 let tx = tx.clone();
-                let opts = RunOptions { run, ..self.opts };
+                let opts = RunOptions { run };
                 tokio::spawn(async move {
                     let mut handle = fan_out_with(&targets, &request, opts, cancels).await;
                     while let Some(env) = handle.events.recv().await {
