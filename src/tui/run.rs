@@ -22,7 +22,6 @@ use super::theme;
 use crate::cli::UsageError;
 use crate::config::{self, Target};
 use crate::demo::Demo;
-use crate::engine::RunOptions;
 
 /// Options of the interactive workbench.
 #[derive(Debug, Default, Clone)]
@@ -108,7 +107,7 @@ pub async fn run(opts: TuiOptions) -> Result<u8, UsageError> {
         tx: tx.clone(),
     };
     let mut app = App::new(targets, keymap, theme, status);
-    let mut runner = Runner::new(RunOptions::default());
+    let mut runner = Runner::default();
     let result = event_loop::run(&mut screen, &mut app, &mut runner, &tx, &mut rx).await;
     screen.input.stop().await;
     signal_task.abort();
