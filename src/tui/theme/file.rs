@@ -19,7 +19,7 @@ use super::role::Role;
 #[serde(deny_unknown_fields)]
 struct ThemeFile {
     /// Name of a syntect theme from its default set, for code blocks.
-    syntax: Option<Spanned<String>>,
+    syntax: Option<Spanned<toml::Value>>,
     /// Styles by role name.
     #[serde(default)]
     roles: BTreeMap<Spanned<String>, RoleSpec>,
@@ -29,10 +29,11 @@ struct ThemeFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RoleSpec {
-    fg: Option<Spanned<String>>,
-    bg: Option<Spanned<String>>,
+    // Values are read untyped so a wrong type gets a message naming its key, like a bad value.
+    fg: Option<Spanned<toml::Value>>,
+    bg: Option<Spanned<toml::Value>>,
     #[serde(default)]
-    modifiers: Vec<Spanned<String>>,
+    modifiers: Vec<Spanned<toml::Value>>,
 }
 
 /// What a valid theme file says, before fallback resolution.
@@ -68,7 +69,7 @@ pub(crate) fn parse(text: &str) -> Result<Parsed, ParseError> {
         message: e.message().trim_end().to_string(),
     })?;
     let syntax = match file.syntax {
-        Some(syntax) => Some(check_syntax_theme(syntax)?),
+        Some(syntax) => Some(check_syntax_theme(&syntax)?),
         None => None,
     };
     let mut roles = [None; Role::ALL.len()];
@@ -96,14 +97,14 @@ fn role_style(role: Role, spec: RoleSpec) -> Result<Style, ParseError> {
     if let Some(bg) = spec.bg {
         style = style.bg(colour(role, "bg", &bg)?);
     }
-    for name in spec.modifiers {
-        let Some((_, modifier)) = MODIFIERS.iter().find(|(n, _)| n == name.get_ref()) else {
+    for value in spec.modifiers {
+        let key = format!("roles.{}.modifiers", role.name());
+        let name = string(&key, &value)?;
+        let Some((_, modifier)) = MODIFIERS.iter().find(|(n, _)| *n == name) else {
             return Err(at(
-                name.span(),
+                value.span(),
                 format!(
-                    "roles.{}.modifiers: unknown modifier `{}`; expected one of {}",
-                    role.name(),
-                    name.get_ref(),
+                    "{key}: unknown modifier `{name}`; expected one of {}",
                     MODIFIERS.map(|(n, _)| n).join(", ")
                 ),
             ));
@@ -115,35 +116,43 @@ fn role_style(role: Role, spec: RoleSpec) -> Result<Style, ParseError> {
 
 /// A colour: a ratatui colour name (`cyan`, `light_blue`, `dark_gray`...), `reset`, an indexed
 /// colour `0`-`255`, or `#rrggbb`.
-fn colour(role: Role, field: &str, value: &Spanned<String>) -> Result<Color, ParseError> {
+fn colour(role: Role, field: &str, value: &Spanned<toml::Value>) -> Result<Color, ParseError> {
+    let key = format!("roles.{}.{field}", role.name());
+    let text = string(&key, value)?;
     // ratatui's parser is lenient about case and separators in names ("Light Blue",
     // "light_blue"), which is what people expect, and strict about hex and indices.
-    value.get_ref().trim().parse::<Color>().map_err(|_| {
+    text.trim().parse::<Color>().map_err(|_| {
         at(
             value.span(),
             format!(
-                "roles.{}.{field}: invalid colour `{}`; expected a colour name, `reset`, \
-                 an index 0-255 or `#rrggbb`",
-                role.name(),
-                value.get_ref()
+                "{key}: invalid colour `{text}`; expected a colour name, `reset`, \
+                 an index 0-255 or `#rrggbb`"
             ),
         )
     })
 }
 
-fn check_syntax_theme(name: Spanned<String>) -> Result<String, ParseError> {
+fn check_syntax_theme(value: &Spanned<toml::Value>) -> Result<String, ParseError> {
+    let name = string("syntax", value)?;
     let known = syntax_theme_names();
-    if known.iter().any(|k| k == name.get_ref()) {
-        return Ok(name.into_inner());
+    if known.iter().any(|k| k == name) {
+        return Ok(name.to_string());
     }
     Err(at(
-        name.span(),
+        value.span(),
         format!(
-            "syntax: unknown syntax theme `{}`; available: {}",
-            name.get_ref(),
+            "syntax: unknown syntax theme `{name}`; available: {}",
             known.join(", ")
         ),
     ))
+}
+
+/// The string at `key`, or an error naming the key and the type found instead.
+fn string<'v>(key: &str, value: &'v Spanned<toml::Value>) -> Result<&'v str, ParseError> {
+    value.get_ref().as_str().ok_or_else(|| {
+        let found = value.get_ref().type_str();
+        at(value.span(), format!("{key}: expected a string, found {found}"))
+    })
 }
 
 /// The names in syntect's default theme set, which is what the renderer can load.

@@ -205,7 +205,17 @@ fn unknown_fields_and_bad_toml_are_located() {
     let text = error_text("[roles]\nbase = { fg = \n");
     assert!(text.starts_with("test.toml:2:"), "{text}");
     let text = error_text("[roles]\nbase = { fg = 3 }\n");
-    assert!(text.starts_with("test.toml:2:15: "), "{text}");
+    assert_eq!(
+        text,
+        "test.toml:2:15: roles.base.fg: expected a string, found integer"
+    );
+    let text = error_text("[roles]\nbase = { modifiers = [true] }\n");
+    assert_eq!(
+        text,
+        "test.toml:2:23: roles.base.modifiers: expected a string, found boolean"
+    );
+    let text = error_text("syntax = [\"x\"]\n");
+    assert_eq!(text, "test.toml:1:10: syntax: expected a string, found array");
 }
 
 #[test]
