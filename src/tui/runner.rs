@@ -12,18 +12,9 @@ use crate::engine::{Cancels, RunId, RunOptions, fan_out_with};
 #[derive(Debug, Default)]
 pub struct Runner {
     runs: HashMap<RunId, (Vec<usize>, Cancels)>,
-    opts: RunOptions,
 }
 
 impl Runner {
-    /// A runner using `opts` for every request.
-    pub fn new(opts: RunOptions) -> Self {
-        Self {
-            runs: HashMap::new(),
-            opts,
-        }
-    }
-
     /// Perform a run effect; others are ignored (the loop handles them).
     pub fn apply(&mut self, effect: Effect, tx: &UnboundedSender<Msg>) {
         match effect {
