@@ -119,7 +119,9 @@ pub async fn run(opts: TuiOptions) -> Result<u8, UsageError> {
     restored.map_err(|e| UsageError(format!("cannot restore the terminal: {e}")))?;
     if let Some(log) = log {
         tracing::info!("workbench closed");
-        drop(log);
+        if log.errors_logged() {
+            eprintln!("prism: errors were logged to {}", log.path().display());
+        }
     }
     Ok(0)
 }
@@ -169,6 +171,13 @@ struct RealScreen {
 
 impl Screen for RealScreen {
     fn frame(&mut self, app: &mut App) -> io::Result<()> {
+        // A panic in another thread restored the terminal; drawing now would paint over
+        // the shell, so stop here and let the error reach the user.
+        if !terminal::is_entered() {
+            return Err(io::Error::other(
+                "a background task crashed and the terminal was restored (see the log)",
+            ));
+        }
         // Terminals that support it show the frame at once instead of mid-paint.
         crossterm::queue!(self.tui.backend_mut(), BeginSynchronizedUpdate)?;
         let drawn = self.tui.frame(app);
