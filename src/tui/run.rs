@@ -115,14 +115,14 @@ pub async fn run(opts: TuiOptions) -> Result<u8, UsageError> {
     if let Some(d) = demo {
         d.stop().await;
     }
-    result.map_err(|e| UsageError(format!("the terminal failed: {e}")))?;
-    restored.map_err(|e| UsageError(format!("cannot restore the terminal: {e}")))?;
     if let Some(log) = log {
         tracing::info!("workbench closed");
         if log.errors_logged() {
             eprintln!("prism: errors were logged to {}", log.path().display());
         }
     }
+    result.map_err(|e| UsageError(format!("the workbench stopped: {e}")))?;
+    restored.map_err(|e| UsageError(format!("cannot restore the terminal: {e}")))?;
     Ok(0)
 }
 
