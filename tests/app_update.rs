@@ -285,3 +285,62 @@ fn scrolling_works_past_65535_lines() {
         "the line at offset {top} ({line}) is on screen"
     );
 }
+
+#[test]
+fn retry_pane_resends_the_last_request_to_that_target_only() {
+    let mut app = app();
+    app.focus = Focus::Pane(0);
+    assert!(
+        key(&mut app, KeyCode::Char('R'), KeyModifiers::SHIFT).is_empty(),
+        "nothing sent yet"
+    );
+    app.focus = Focus::Prompt;
+    type_text(&mut app, "first");
+    app.act(Action::Send);
+    for p in 0..3 {
+        stream(&mut app, p, RunId(1), StreamEvent::Dispatched);
+        stream(&mut app, p, RunId(1), StreamEvent::TextDelta("partial".into()));
+    }
+    let failure =
+        prism::provider::event::ProviderError::new(prism::provider::event::ErrorKind::Truncated, "dropped");
+    stream(&mut app, 0, RunId(1), StreamEvent::Failed(failure));
+    type_text(&mut app, " edited");
+    app.focus = Focus::Pane(0);
+    let effects = key(&mut app, KeyCode::Char('R'), KeyModifiers::SHIFT);
+    let [
+        Effect::StartRun {
+            run,
+            targets,
+            request,
+        },
+    ] = &effects[..]
+    else {
+        panic!("{effects:?}")
+    };
+    assert_eq!((*run, targets.len(), targets[0].0), (RunId(2), 1, 0));
+    assert_eq!(
+        request.messages[0].content, "first",
+        "the request that was sent, not the edited prompt"
+    );
+    // The other panes keep streaming their original run.
+    stream(&mut app, 1, RunId(1), StreamEvent::TextDelta(" more".into()));
+    assert_eq!(app.panes[1].answer.text(), "partial more");
+    stream(&mut app, 0, RunId(1), StreamEvent::TextDelta("stale".into()));
+    assert_eq!(app.panes[0].answer.text(), "", "pane 0 now belongs to run 2");
+    // Cancel-all reaches both runs.
+    stream(&mut app, 0, RunId(2), StreamEvent::Dispatched);
+    let cancels = app.act(Action::CancelAll);
+    assert_eq!(
+        cancels,
+        [
+            Effect::Cancel {
+                run: RunId(1),
+                pane: None
+            },
+            Effect::Cancel {
+                run: RunId(2),
+                pane: None
+            }
+        ]
+    );
+}

@@ -47,6 +47,8 @@ pub enum Action {
     Copy,
     /// Expand or collapse the focused pane's reasoning
     ToggleReasoning,
+    /// Send the last request again to the focused pane's target only
+    RetryPane,
 }
 
 impl Action {
@@ -73,6 +75,7 @@ impl Action {
             Self::ToggleTarget => "include or skip this target in the next send",
             Self::Copy => "copy the answer to the clipboard (OSC 52)",
             Self::ToggleReasoning => "expand or collapse the reasoning",
+            Self::RetryPane => "send the last request again to this target only",
         }
     }
 
@@ -92,6 +95,7 @@ impl Action {
             Self::ToggleSystem => "system",
             Self::FocusEditor => "editor",
             Self::ToggleReasoning => "reasoning",
+            Self::RetryPane => "retry",
             _ => "scroll",
         }
     }

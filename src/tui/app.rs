@@ -51,8 +51,10 @@ pub struct App {
     pub keymap: Keymap,
     /// Colours.
     pub theme: Theme,
-    /// The latest run; events of older runs are dropped.
+    /// The newest run id handed out; each pane drops events of runs other than its own.
     pub run: RunId,
+    /// The last request sent, for retrying one pane.
+    pub last_request: Option<ChatRequest>,
     /// Status bar text: where the targets come from, warnings, the last notice.
     pub status: String,
     /// A transient notice (copy done, nothing to send...).
@@ -86,6 +88,7 @@ impl App {
             keymap,
             theme,
             run: RunId(0),
+            last_request: None,
             status,
             notice: None,
             dirty: true,
@@ -210,27 +213,23 @@ impl App {
                     Focus::Prompt
                 };
             }
-            Action::CancelAll => {
-                if self.animating() {
-                    return vec![Effect::Cancel {
-                        run: self.run,
-                        pane: None,
-                    }];
-                }
-            }
+            Action::CancelAll => return self.cancel_active(),
             Action::CancelFocused => {
                 return match focused {
-                    Some(i) if self.panes[i].status.is_active() => vec![Effect::Cancel {
-                        run: self.run,
-                        pane: Some(i),
-                    }],
+                    Some(i) if self.panes[i].status.is_active() => self.panes[i]
+                        .run
+                        .map(|run| Effect::Cancel { run, pane: Some(i) })
+                        .into_iter()
+                        .collect(),
                     // From the editor, "cancel" means the whole send.
-                    None if self.animating() => vec![Effect::Cancel {
-                        run: self.run,
-                        pane: None,
-                    }],
+                    None => self.cancel_active(),
                     _ => Vec::new(),
                 };
+            }
+            Action::RetryPane => {
+                if let Some(i) = focused {
+                    return self.retry_pane(i);
+                }
             }
             Action::Copy => {
                 if let Some(i) = focused {
@@ -278,6 +277,40 @@ impl App {
         Vec::new()
     }
 
+    /// Cancel every run that still has a pane in flight.
+    fn cancel_active(&self) -> Vec<Effect> {
+        let mut runs: Vec<RunId> = self
+            .panes
+            .iter()
+            .filter(|p| p.status.is_active())
+            .filter_map(|p| p.run)
+            .collect();
+        runs.sort_unstable();
+        runs.dedup();
+        runs.into_iter()
+            .map(|run| Effect::Cancel { run, pane: None })
+            .collect()
+    }
+
+    fn retry_pane(&mut self, i: usize) -> Vec<Effect> {
+        let Some(request) = self.last_request.clone() else {
+            self.notice = Some("nothing sent yet: Ctrl+S sends the prompt".into());
+            return Vec::new();
+        };
+        let mut effects = Vec::new();
+        if let Some(run) = self.panes[i].run.filter(|_| self.panes[i].status.is_active()) {
+            effects.push(Effect::Cancel { run, pane: Some(i) });
+        }
+        self.run = RunId(self.run.0 + 1);
+        self.panes[i].start(self.run, self.now);
+        effects.push(Effect::StartRun {
+            run: self.run,
+            targets: vec![(i, self.targets[i].clone())],
+            request,
+        });
+        effects
+    }
+
     fn cycle(&mut self, step: isize) {
         let mut stops = vec![Focus::Prompt];
         if self.show_system {
@@ -304,23 +337,19 @@ impl App {
             self.notice = Some("every target is switched off (space on a pane toggles it)".into());
             return Vec::new();
         }
-        let mut effects = Vec::new();
-        if self.animating() {
-            effects.push(Effect::Cancel {
-                run: self.run,
-                pane: None,
-            });
-        }
+        let mut effects = self.cancel_active();
         self.run = RunId(self.run.0 + 1);
         for &i in &chosen {
             self.panes[i].start(self.run, self.now);
         }
         let system = self.system.lines().join("\n");
         let system = (!system.trim().is_empty()).then_some(system);
+        let request = ChatRequest::single(system, prompt);
+        self.last_request = Some(request.clone());
         effects.push(Effect::StartRun {
             run: self.run,
             targets: chosen.iter().map(|&i| (i, self.targets[i].clone())).collect(),
-            request: ChatRequest::single(system, prompt),
+            request,
         });
         effects
     }

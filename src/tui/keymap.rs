@@ -201,6 +201,7 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::Panes, "x", Action::CancelFocused),
     (Mode::Panes, "y", Action::Copy),
     (Mode::Panes, "r", Action::ToggleReasoning),
+    (Mode::Panes, "R", Action::RetryPane),
     (Mode::Panes, "?", Action::Help),
     (Mode::Panes, "esc", Action::FocusEditor),
     (Mode::Panes, "i", Action::FocusEditor),
@@ -367,6 +368,6 @@ mod tests {
                 .any(|(m, k, d)| *m == Mode::Global && k == "ctrl-s alt-enter" && d.starts_with("send"))
         );
         let panes = rows.iter().filter(|(m, _, _)| *m == Mode::Panes).count();
-        assert_eq!(panes, 14);
+        assert_eq!(panes, 15);
     }
 }
