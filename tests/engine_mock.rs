@@ -366,7 +366,7 @@ async fn stalls_hit_the_idle_timeout_and_refused_connections_fail_cleanly() {
     let opts = RunOptions::default();
     let runs = run_all(&targets, opts).await;
     for r in &runs[..4] {
-        assert_eq!(failed_kind(r), Some(ErrorKind::Timeout), "{:?}", r.outcome);
+        assert_eq!(failed_kind(r), Some(ErrorKind::IdleTimeout), "{:?}", r.outcome);
         assert!(!r.text.is_empty());
     }
     assert_eq!(failed_kind(&runs[4]), Some(ErrorKind::Connect));
@@ -489,5 +489,92 @@ async fn retries_follow_the_policy_and_are_counted() {
     assert_eq!(count("fault=529"), 3);
     assert_eq!(count("fault=401"), 1);
     assert_eq!(count("fault=drop_mid"), 1, "no silent re-send after content");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn fault_matrix_retryable_faults_recover_and_nothing_is_left_open() {
+    let server = mock().await;
+    for (fault, retries) in [
+        ("fault=503,fail_first=1", 1),
+        // Like the real APIs, the mock names a wait on every 429 (20 s unless told);
+        // backoff without one is pinned by the retry module's unit tests.
+        ("fault=429,retry_after=0,fail_first=1", 1),
+        // Headers, then silence: the idle timeout fires before any byte of the body.
+        ("fault=stall_first,fail_first=1", 1),
+    ] {
+        let mut targets = one_of_each(&server, &format!("ttft=5,itl=1,tokens=12,{fault}"));
+        targets.push(target(
+            &server,
+            "healthy",
+            ProviderKind::Anthropic,
+            "claude-sonnet-4-20250514+ttft=5,itl=1,tokens=12",
+        ));
+        for t in &mut targets {
+            t.params.retry.base = Duration::from_millis(1);
+            t.params.retry.cap = Duration::from_millis(5);
+            t.params.timeouts.idle = Duration::from_millis(400);
+        }
+        let runs = run_all(&targets, RunOptions::default()).await;
+        for (t, r) in targets.iter().zip(&runs).take(4) {
+            assert_eq!(r.outcome, Some(Outcome::Done), "{fault} on {}", t.name);
+            assert_eq!(
+                (r.retries, r.usage.output),
+                (retries, Some(12)),
+                "{fault} on {}",
+                t.name
+            );
+        }
+        assert_eq!(
+            (runs[4].outcome.clone(), runs[4].retries),
+            (Some(Outcome::Done), 0),
+            "{fault}: neighbour"
+        );
+    }
+    // Every response the mock started has ended: finished, or seen to be abandoned.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let open: Vec<_> = server
+        .log()
+        .records()
+        .into_iter()
+        .filter(|r| r.first_content_at.is_some() && !r.completed && !r.client_disconnected)
+        .collect();
+    assert!(open.is_empty(), "responses still open: {open:?}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_one_megabyte_line_and_a_five_megabyte_response_stream_whole() {
+    let server = mock().await;
+    let mut targets = one_of_each(&server, "ttft=0,itl=0,tokens=8,fault=big_line,after=4");
+    // ~20k events of ~250 bytes: about 5 MB on the wire.
+    let mut big = one_of_each(&server, "ttft=0,itl=0,tokens=20000,text=lorem");
+    targets.append(&mut big);
+    for t in &mut targets {
+        t.params.max_tokens = Some(50_000);
+    }
+    let runs = run_all(&targets, RunOptions::default()).await;
+    for (t, r) in targets.iter().zip(&runs).take(4) {
+        assert_eq!(
+            r.outcome,
+            Some(Outcome::Done),
+            "big_line on {}: {:?}",
+            t.name,
+            r.outcome
+        );
+        assert!(r.text.len() > 1 << 20, "{}: {} bytes", t.name, r.text.len());
+    }
+    for (t, r) in targets.iter().zip(&runs).skip(4) {
+        assert_eq!(r.outcome, Some(Outcome::Done), "5 MB on {}", t.name);
+        assert_eq!(r.usage.output, Some(20_000), "{}", t.name);
+    }
+    let wire: usize = server
+        .log()
+        .records()
+        .iter()
+        .filter(|r| r.model.contains("tokens=20000"))
+        .map(|r| r.content_events)
+        .sum();
+    assert_eq!(wire, 4 * 20_000);
     server.shutdown().await;
 }

@@ -58,7 +58,7 @@ pub async fn run(
         if timed_out {
             let limit = attempt.timeouts.total.unwrap_or_default();
             let mut e = ProviderError::new(
-                ErrorKind::Timeout,
+                ErrorKind::TotalTimeout,
                 format!(
                     "the request passed its overall limit of {:.0} s (total_timeout)",
                     limit.as_secs_f64()

@@ -181,8 +181,16 @@ pub enum ErrorKind {
     Config,
     /// No connection could be made.
     Connect,
-    /// A timeout expired.
+    /// HTTP 408: the server timed out waiting for the request.
     Timeout,
+    /// No connection within `connect_timeout`.
+    ConnectTimeout,
+    /// No response headers within `response_timeout`.
+    ResponseTimeout,
+    /// The body went silent for `idle_timeout`.
+    IdleTimeout,
+    /// The whole attempt passed `total_timeout`.
+    TotalTimeout,
     /// HTTP 429.
     RateLimited,
     /// HTTP 401/403.
@@ -215,6 +223,10 @@ impl ErrorKind {
             Self::Config => "config",
             Self::Connect => "connect",
             Self::Timeout => "timeout",
+            Self::ConnectTimeout => "connect_timeout",
+            Self::ResponseTimeout => "response_timeout",
+            Self::IdleTimeout => "idle_timeout",
+            Self::TotalTimeout => "total_timeout",
             Self::RateLimited => "rate_limited",
             Self::Auth => "auth",
             Self::ContextLength => "context_length",

@@ -93,7 +93,7 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
                 a.timeouts.headers.as_secs(),
                 a.cx.base_url
             );
-            let mut e = ProviderError::new(ErrorKind::Timeout, msg);
+            let mut e = ProviderError::new(ErrorKind::ResponseTimeout, msg);
             e.retryable = true;
             return emit(Instant::now(), StreamEvent::Failed(e));
         }
@@ -242,9 +242,9 @@ impl BodyEnd {
             Self::Cancelled => StreamEvent::Cancelled,
             Self::Idle(d, bytes) => {
                 let mut e = ProviderError::new(
-                    ErrorKind::Timeout,
+                    ErrorKind::IdleTimeout,
                     format!(
-                        "no data for {} s after {bytes} bytes; the stream stalled",
+                        "no data for {} s after {bytes} bytes; the stream stalled (idle_timeout)",
                         d.as_secs()
                     ),
                 );
@@ -308,13 +308,14 @@ fn header(headers: &HeaderMap, name: &str) -> String {
 
 fn transport_error(e: &reqwest::Error, cx: ErrorContext<'_>) -> ProviderError {
     let chain = error_chain(e);
-    let (kind, what) = if e.is_connect() {
-        (ErrorKind::Connect, format!("cannot connect to {}", cx.base_url))
-    } else if e.is_timeout() {
+    // reqwest marks a connect timeout as both a connect and a timeout error.
+    let (kind, what) = if e.is_timeout() {
         (
-            ErrorKind::Timeout,
-            format!("timed out connecting to {}", cx.base_url),
+            ErrorKind::ConnectTimeout,
+            format!("timed out connecting to {} (connect_timeout)", cx.base_url),
         )
+    } else if e.is_connect() {
+        (ErrorKind::Connect, format!("cannot connect to {}", cx.base_url))
     } else {
         (
             ErrorKind::Connect,
