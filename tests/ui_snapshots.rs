@@ -172,6 +172,18 @@ fn finished_with_reasoning_and_length_warning() {
 }
 
 #[test]
+fn details_of_a_finished_pane() {
+    let (mut app, base) = app(2);
+    send(&mut app, "Explain streaming.");
+    stream_words(&mut app, base, 0, 180, 10, ANSWER);
+    finish(&mut app, base, 0, 400, 24, FinishReason::Stop, "stop");
+    app.focus = Focus::Pane(0);
+    app.act(Action::Details);
+    app.now = base + Duration::from_millis(2000);
+    insta::assert_snapshot!(render(&mut app, 100, 30));
+}
+
+#[test]
 fn error_keeps_partial_text() {
     let (mut app, base) = app(2);
     send(&mut app, "Explain streaming.");

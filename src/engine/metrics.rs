@@ -104,6 +104,9 @@ impl TargetRun {
                 self.request_id.clone_from(&s.request_id);
                 self.rate_limits.clone_from(&s.rate_limits);
             }
+            StreamEvent::ResponseId(id) => {
+                self.request_id.get_or_insert_with(|| id.clone());
+            }
             StreamEvent::TextDelta(t) => {
                 if self.first_text_at.is_none() && !t.is_empty() {
                     self.first_text_at = Some(at);

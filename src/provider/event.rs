@@ -15,6 +15,9 @@ pub enum StreamEvent {
     Dispatched,
     /// Response status and headers arrived.
     Started(ResponseStart),
+    /// An id for the response found in the body, used when no request-id header came
+    /// (Gemini's `responseId`).
+    ResponseId(String),
     /// Visible answer text.
     TextDelta(String),
     /// Reasoning or thinking text (OpenAI-compatible `reasoning_content`, Anthropic

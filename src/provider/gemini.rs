@@ -117,6 +117,9 @@ impl Decoder {
         }
         if self.response_id.is_none() {
             self.response_id = v.get("responseId").and_then(Value::as_str).map(str::to_string);
+            if let Some(id) = &self.response_id {
+                out.push(StreamEvent::ResponseId(id.clone()));
+            }
         }
         let candidate = v
             .get("candidates")
@@ -228,7 +231,12 @@ mod tests {
         d.on_sse(r#"{"candidates":[{"content":{"parts":[{"text":"Hi"}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":8,"candidatesTokenCount":2,"totalTokenCount":22,"cachedContentTokenCount":4,"thoughtsTokenCount":12}}"#, &mut out).unwrap();
         assert!(d.saw_finish);
         assert_eq!(d.response_id.as_deref(), Some("r1"));
-        assert_eq!(out[0], StreamEvent::ReasoningDelta("hmm".into()));
+        assert_eq!(
+            out[0],
+            StreamEvent::ResponseId("r1".into()),
+            "Gemini's id stands in for a request id"
+        );
+        assert_eq!(out[1], StreamEvent::ReasoningDelta("hmm".into()));
         assert_eq!(
             out.last(),
             Some(&StreamEvent::Usage(Usage {

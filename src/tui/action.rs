@@ -49,6 +49,8 @@ pub enum Action {
     ToggleReasoning,
     /// Send the last request again to the focused pane's target only
     RetryPane,
+    /// Show every number, id and header of the focused pane
+    Details,
 }
 
 impl Action {
@@ -76,6 +78,7 @@ impl Action {
             Self::Copy => "copy the answer to the clipboard (OSC 52)",
             Self::ToggleReasoning => "expand or collapse the reasoning",
             Self::RetryPane => "send the last request again to this target only",
+            Self::Details => "details: every number, the request id, rate-limit headers",
         }
     }
 
@@ -96,6 +99,7 @@ impl Action {
             Self::FocusEditor => "editor",
             Self::ToggleReasoning => "reasoning",
             Self::RetryPane => "retry",
+            Self::Details => "details",
             _ => "scroll",
         }
     }

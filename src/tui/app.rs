@@ -47,6 +47,8 @@ pub struct App {
     pub zoomed: Option<usize>,
     /// Whether the help overlay is open.
     pub help: bool,
+    /// The pane whose detail view is open.
+    pub details: Option<usize>,
     /// Bindings.
     pub keymap: Keymap,
     /// Colours.
@@ -85,6 +87,7 @@ impl App {
             focus: Focus::Prompt,
             zoomed: None,
             help: false,
+            details: None,
             keymap,
             theme,
             run: RunId(0),
@@ -167,9 +170,10 @@ impl App {
         self.dirty = true;
         self.notice = None;
         let action = KeyChord::from_event(&key).and_then(|c| self.keymap.lookup(self.mode(), &c));
-        if self.help {
-            // Any key closes help; Quit still quits.
+        if self.help || self.details.is_some() {
+            // Any key closes an overlay; Quit still quits.
             self.help = false;
+            self.details = None;
             return if action == Some(Action::Quit) {
                 vec![Effect::Quit]
             } else {
@@ -226,6 +230,7 @@ impl App {
                     _ => Vec::new(),
                 };
             }
+            Action::Details => self.details = focused,
             Action::RetryPane => {
                 if let Some(i) = focused {
                     return self.retry_pane(i);

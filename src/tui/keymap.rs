@@ -202,6 +202,7 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::Panes, "y", Action::Copy),
     (Mode::Panes, "r", Action::ToggleReasoning),
     (Mode::Panes, "R", Action::RetryPane),
+    (Mode::Panes, "d", Action::Details),
     (Mode::Panes, "?", Action::Help),
     (Mode::Panes, "esc", Action::FocusEditor),
     (Mode::Panes, "i", Action::FocusEditor),
@@ -368,6 +369,6 @@ mod tests {
                 .any(|(m, k, d)| *m == Mode::Global && k == "ctrl-s alt-enter" && d.starts_with("send"))
         );
         let panes = rows.iter().filter(|(m, _, _)| *m == Mode::Panes).count();
-        assert_eq!(panes, 15);
+        assert_eq!(panes, 16);
     }
 }

@@ -16,6 +16,7 @@
 //! ```
 
 mod chrome;
+pub mod details;
 mod pane;
 
 use ratatui::Frame;
@@ -89,6 +90,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     }
     frame.render_widget(&app.prompt, r.prompt);
     chrome::footer(frame, app, r.footer);
+    if let Some(i) = app.details.filter(|i| *i < app.panes.len()) {
+        details::draw(frame, app, i);
+    }
     if app.help {
         chrome::help(frame, app);
     }

@@ -1,0 +1,150 @@
+//! The detail view of one pane: every measured number with where it came from, the
+//! request id, connection reuse, rate-limit headers, retries and the error in full.
+
+use std::time::Duration;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::{Block, BorderType, Cell, Clear, Row, Table};
+
+use crate::engine::metrics::Outcome;
+use crate::tui::app::App;
+use crate::tui::theme::Role;
+
+fn ms(d: Option<Duration>) -> String {
+    d.map_or("–".into(), |d| format!("{:.1} ms", d.as_secs_f64() * 1e3))
+}
+
+fn n(v: Option<u64>) -> String {
+    v.map_or("–".into(), |v| v.to_string())
+}
+
+/// (label, value) rows for pane `i`.
+pub fn rows(app: &App, i: usize) -> Vec<(&'static str, String)> {
+    let t = &app.targets[i];
+    let p = &app.panes[i];
+    let m = &p.metrics;
+    let (out, estimated) = p.output_tokens();
+    let mut rows = vec![
+        ("target", format!("{} · {} {}", t.name, t.provider, t.model)),
+        ("base URL", t.base_url.clone()),
+        (
+            "state",
+            format!(
+                "{} · HTTP {}",
+                p.status.label(),
+                m.http_status.map_or("–".into(), |s| s.to_string())
+            ),
+        ),
+        ("request id", m.request_id.clone().unwrap_or_else(|| "–".into())),
+        (
+            "connection",
+            match (m.connect, m.sent_at) {
+                (Some(c), _) => format!("new, set up in {} (not part of TTFB/TTFT)", ms(Some(c))),
+                (None, Some(_)) => "reused".into(),
+                _ => "–".into(),
+            },
+        ),
+        ("TTFB", ms(m.ttfb())),
+        (
+            "TTFT",
+            match m.ttft_text().filter(|_| m.first_text_at != m.first_content_at) {
+                Some(text) => format!("{} (visible text {})", ms(m.ttft()), ms(Some(text))),
+                None => ms(m.ttft()),
+            },
+        ),
+        ("total", ms(m.total())),
+        (
+            "ITL",
+            m.itl().map_or("–".into(), |s| {
+                format!(
+                    "mean {:.1} · p50 {:.1} · p95 {:.1} ms over {} gaps",
+                    s.mean,
+                    s.p50,
+                    s.p95,
+                    m.gaps.len()
+                )
+            }),
+        ),
+        (
+            "tokens/s",
+            m.tokens_per_s(out).map_or("–".into(), |r| {
+                format!(
+                    "{r:.1}{}",
+                    if estimated { " (from a local estimate)" } else { "" }
+                )
+            }),
+        ),
+        (
+            "usage",
+            format!(
+                "in {} · out {}{} · cached {} · cache write {} · reasoning {} ({})",
+                n(m.usage.input),
+                if estimated { "~" } else { "" },
+                n(out),
+                n(m.usage.cached_input),
+                n(m.usage.cache_write),
+                n(m.usage.reasoning),
+                if m.usage.output.is_some() {
+                    "provider usage"
+                } else {
+                    "local o200k estimate"
+                },
+            ),
+        ),
+        (
+            "finish",
+            m.finish_reason().map_or("–".into(), |(r, raw)| {
+                format!("{} (raw {})", r.as_str(), raw.unwrap_or("–"))
+            }),
+        ),
+        (
+            "retries",
+            match &m.retry_note {
+                Some((attempt, of, wait, reason)) => format!(
+                    "{} (last: attempt {attempt}/{of} after {:.1} s, {reason})",
+                    m.retries,
+                    wait.as_secs_f64()
+                ),
+                None => m.retries.to_string(),
+            },
+        ),
+    ];
+    for (k, v) in &m.rate_limits {
+        rows.push(("rate limit", format!("{k}: {v}")));
+    }
+    if let Some(Outcome::Failed(e)) = &m.outcome {
+        rows.push(("error", format!("{}: {}", e.kind.as_str(), e.message)));
+    }
+    rows
+}
+
+pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize) {
+    let t = &app.theme;
+    let rows = rows(app, i);
+    let area = frame.area();
+    let w = area.width.saturating_sub(4).min(110);
+    let h = (rows.len() as u16 + 2).min(area.height);
+    let rect = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    );
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(t.style(Role::BorderFocused))
+        .title(Span::styled(
+            format!(" {} · details (any key closes) ", app.targets[i].name),
+            t.style(Role::Title),
+        ));
+    frame.render_widget(Clear, rect);
+    let table = Table::new(
+        rows.into_iter()
+            .map(|(k, v)| Row::new([Cell::from(Span::styled(k, t.style(Role::Muted))), Cell::from(v)])),
+        [Constraint::Length(11), Constraint::Min(10)],
+    )
+    .block(block);
+    frame.render_widget(table, rect);
+}
