@@ -500,6 +500,8 @@ async fn fault_matrix_retryable_faults_recover_and_nothing_is_left_open() {
         // Like the real APIs, the mock names a wait on every 429 (20 s unless told);
         // backoff without one is pinned by the retry module's unit tests.
         ("fault=429,retry_after=0,fail_first=1", 1),
+        // No hints at all: exponential backoff with full jitter decides the wait.
+        ("fault=429,hints=none,fail_first=1", 1),
         // Headers, then silence: the idle timeout fires before any byte of the body.
         ("fault=stall_first,fail_first=1", 1),
     ] {
@@ -576,5 +578,45 @@ async fn a_one_megabyte_line_and_a_five_megabyte_response_stream_whole() {
         .map(|r| r.content_events)
         .sum();
     assert_eq!(wire, 4 * 20_000);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_servers_wait_is_honoured() {
+    let server = mock().await;
+    let targets = one_of_each(
+        &server,
+        "ttft=0,itl=0,tokens=4,fault=429,retry_after=1,fail_first=1",
+    );
+    let runs = run_all(&targets, RunOptions::default()).await;
+    for (t, r) in targets.iter().zip(&runs) {
+        assert_eq!(
+            (r.outcome.clone(), r.retries),
+            (Some(Outcome::Done), 1),
+            "{}",
+            t.name
+        );
+        let (_, _, wait, _) = r.retry_note.clone().unwrap();
+        assert_eq!(
+            wait,
+            Duration::from_secs(1),
+            "{}: the wait the server named",
+            t.name
+        );
+        // Lower bound only (sleeps never end early): the second request came at least
+        // the named wait after the first.
+        let tries: Vec<_> = server
+            .log()
+            .records()
+            .into_iter()
+            .filter(|x| x.model == t.model)
+            .collect();
+        assert_eq!(tries.len(), 2, "{}", t.name);
+        assert!(
+            tries[1].received_at.duration_since(tries[0].received_at) >= Duration::from_secs(1),
+            "{}",
+            t.name
+        );
+    }
     server.shutdown().await;
 }

@@ -82,14 +82,14 @@ impl Api for Anthropic {
 
     fn headers(ctx: &Ctx, limited: bool) -> Vec<(&'static str, String)> {
         let soon = rfc3339(SystemTime::now() + Duration::from_secs(1));
-        let reset = if limited {
+        let reset = if limited && ctx.script.hints {
             rfc3339(SystemTime::now() + Duration::from_secs(ctx.script.retry_after.unwrap_or(20)))
         } else {
             soon
         };
         let out = ctx.parsed.cap.unwrap_or(ctx.script.tokens);
         let remaining = |limit: usize, used: usize| {
-            if limited {
+            if limited && ctx.script.hints {
                 "0".to_string()
             } else {
                 limit.saturating_sub(used).to_string()
@@ -126,7 +126,9 @@ impl Api for Anthropic {
         let body = json!({"type": "error", "error": {"type": kind, "message": message},
             "request_id": ctx.id});
         let mut headers = Vec::new();
-        if let ApiError::RateLimited { retry_after } = err {
+        if let ApiError::RateLimited { retry_after } = err
+            && ctx.script.hints
+        {
             headers.push(("retry-after", retry_after.unwrap_or(20).to_string()));
         }
         if status.as_u16() == 429 || status.is_server_error() {

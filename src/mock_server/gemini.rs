@@ -337,6 +337,15 @@ fn describe(ctx: &Ctx, err: &ApiError) -> (StatusCode, String, Option<Value>) {
                     "url": "https://ai.google.dev/gemini-api/docs/rate-limits"}]},
                 {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": format!("{delay}s")}
             ]);
+            let details = if ctx.script.hints {
+                details
+            } else {
+                let mut d = details;
+                if let Some(a) = d.as_array_mut() {
+                    a.retain(|x| x.get("retryDelay").is_none());
+                }
+                d
+            };
             let msg = format!(
                 "You exceeded your current quota, please check your plan and billing details. For \
                  more information on this error, head to: \

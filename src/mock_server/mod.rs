@@ -30,6 +30,7 @@
 //! | `usage` | `none`/`full` | `none` omits usage (OpenAI, Gemini) |
 //! | `filter` / `block` | 1 | content filter / Gemini prompt block (filter elsewhere) |
 //! | `keepalive` / `crlf` / `lf` | 1 | `: keepalive` comments between events / force line endings |
+//! | `hints` | `full` | `none`: a 429 without `retry-after`, reset headers or `RetryInfo` |
 //! | `fail_first` | 0 (every request) | apply `fault` only to the first N requests with this model string |
 //! | `auth` | `required` | `none` accepts requests without a key, like a local server |
 //! | `fault` | see below | injected failure |

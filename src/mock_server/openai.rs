@@ -76,7 +76,7 @@ impl Api for OpenAi {
 
     fn headers(ctx: &Ctx, limited: bool) -> Vec<(&'static str, String)> {
         let planned = ctx.input_tokens + ctx.parsed.cap.unwrap_or(ctx.script.tokens);
-        let (remaining_requests, remaining_tokens, reset_tokens) = if limited {
+        let (remaining_requests, remaining_tokens, reset_tokens) = if limited && ctx.script.hints {
             let wait = ctx.script.retry_after.unwrap_or(20) * 1000;
             (0, 0, wait)
         } else {

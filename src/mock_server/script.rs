@@ -86,6 +86,9 @@ pub struct Script {
     pub filter: bool,
     pub block: bool,
     pub keepalive: bool,
+    /// Send the provider's wait hints with a 429 (`retry-after`, reset headers,
+    /// `RetryInfo`); `hints=none` sends a bare 429, as some compatible servers do.
+    pub hints: bool,
     /// Apply `fault` only to the first N requests with the same model string (0: all).
     pub fail_first: usize,
     /// Require the provider's auth header (`auth=none` emulates a keyless local server).
@@ -116,6 +119,7 @@ impl Default for Script {
             keepalive: false,
             auth: true,
             fail_first: 0,
+            hints: true,
             line_ending: None,
             fault: None,
             retry_after: None,
@@ -206,6 +210,11 @@ fn apply(
         "block" => s.block = flag(key, value)?,
         "keepalive" => s.keepalive = flag(key, value)?,
         "fail_first" => s.fail_first = number(key, value)? as usize,
+        "hints" => match value {
+            "none" => s.hints = false,
+            "full" => s.hints = true,
+            _ => return Err(format!("directive `hints` takes `none` or `full`, not `{value}`")),
+        },
         "auth" => match value {
             "none" => s.auth = false,
             "required" => s.auth = true,
