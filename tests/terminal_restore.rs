@@ -145,11 +145,19 @@ impl Session {
     }
 
     /// Runs a tmux command that must succeed. A tmux server that dies while starting (seen now
-    /// and then with several servers starting at once) gets one more try.
+    /// and then with several servers starting at once) gets a few more tries.
     fn tmux_ok(&self, args: &[&str]) {
         let mut out = self.tmux(args);
-        if !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("exited") {
-            std::thread::sleep(Duration::from_millis(200));
+        // Under heavy load a starting tmux server occasionally dies or is not yet
+        // reachable; a few spaced tries ride that out without hiding real failures.
+        for attempt in 1..5 {
+            let err = String::from_utf8_lossy(&out.stderr);
+            let transient =
+                err.contains("exited") || err.contains("no server") || err.contains("error connecting");
+            if out.status.success() || !transient {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200 * attempt));
             out = self.tmux(args);
         }
         assert!(
