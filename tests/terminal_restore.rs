@@ -15,10 +15,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Far longer than any step needs; only a hung probe reaches it.
 const PATIENCE: Duration = Duration::from_secs(120);
+
+static NEXT_SOCKET: AtomicUsize = AtomicUsize::new(0);
 
 fn tmux_available() -> bool {
     let found = Command::new("tmux")
@@ -105,7 +108,12 @@ impl Session {
         );
         std::fs::write(dir.path().join("run.sh"), script).unwrap();
         let session = Session {
-            socket: format!("prism-restore-{}-{mode}", std::process::id()),
+            // Unique per session: two tests may probe the same mode at once.
+            socket: format!(
+                "prism-restore-{}-{mode}-{}",
+                std::process::id(),
+                NEXT_SOCKET.fetch_add(1, Ordering::Relaxed)
+            ),
             dir,
         };
         let run = format!("sh '{}'", session.path("run.sh").display());
