@@ -497,6 +497,8 @@ async fn fault_matrix_retryable_faults_recover_and_nothing_is_left_open() {
     let server = mock().await;
     for (fault, retries) in [
         ("fault=503,fail_first=1", 1),
+        // Anthropic's overloaded status; the other kinds answer with their own 503 wording.
+        ("fault=529,fail_first=1", 1),
         // Like the real APIs, the mock names a wait on every 429 (20 s unless told);
         // backoff without one is pinned by the retry module's unit tests.
         ("fault=429,retry_after=0,fail_first=1", 1),
