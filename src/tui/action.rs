@@ -57,13 +57,13 @@ impl Action {
     /// The one-line description shown in help.
     pub fn describe(self) -> &'static str {
         match self {
-            Self::Send => "send the prompt to every enabled target",
+            Self::Send => "send the prompt to enabled targets",
             Self::Quit => "quit",
             Self::FocusNext => "focus the next pane or field",
             Self::FocusPrev => "focus the previous pane or field",
             Self::FocusEditor => "back to the prompt editor",
             Self::Help => "show or hide this help",
-            Self::OpenEditor => "edit the prompt in $VISUAL / $EDITOR",
+            Self::OpenEditor => "edit the prompt in $VISUAL/$EDITOR",
             Self::ToggleSystem => "show or hide the system prompt",
             Self::CancelFocused => "cancel the focused pane's request",
             Self::CancelAll => "cancel every running request",
@@ -73,12 +73,12 @@ impl Action {
             Self::PageDown => "scroll down a page",
             Self::Top => "jump to the top",
             Self::Bottom => "jump to the bottom and follow new text",
-            Self::Zoom => "zoom the pane to full screen, or back",
-            Self::ToggleTarget => "include or skip this target in the next send",
-            Self::Copy => "copy the answer to the clipboard (OSC 52)",
+            Self::Zoom => "zoom the pane to full screen or back",
+            Self::ToggleTarget => "switch this target on/off for sends",
+            Self::Copy => "copy the answer (OSC 52 clipboard)",
             Self::ToggleReasoning => "expand or collapse the reasoning",
-            Self::RetryPane => "send the last request again to this target only",
-            Self::Details => "details: every number, the request id, rate-limit headers",
+            Self::RetryPane => "resend the last request to this pane",
+            Self::Details => "details: numbers, ids, rate limits",
         }
     }
 

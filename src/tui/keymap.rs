@@ -247,19 +247,45 @@ impl Keymap {
         })
     }
 
-    /// Help rows: (mode, keys joined, description), grouped by mode, one row per action.
-    pub fn help_rows(&self) -> Vec<(Mode, String, &'static str)> {
+    /// Help rows: (mode, keys joined, description), grouped by mode, one row per action;
+    /// opposite pairs (up/down, top/bottom...) share a row so the list fits 80×24.
+    pub fn help_rows(&self) -> Vec<(Mode, String, String)> {
+        const PAIRS: [(Action, Action, &str); 4] = [
+            (
+                Action::FocusNext,
+                Action::FocusPrev,
+                "focus next / previous pane or field",
+            ),
+            (Action::ScrollUp, Action::ScrollDown, "scroll up / down a line"),
+            (Action::PageUp, Action::PageDown, "scroll up / down a page"),
+            (Action::Top, Action::Bottom, "top / bottom (and follow new text)"),
+        ];
+        let keys = |mode: Mode, a: Action| {
+            self.chords(mode, a)
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         let mut rows = Vec::new();
         for (mode, map) in &self.maps {
-            let mut actions: Vec<Action> = Vec::new();
+            let mut seen: Vec<Action> = Vec::new();
             for a in map.values() {
-                if !actions.contains(a) {
-                    actions.push(*a);
+                if seen.contains(a) {
+                    continue;
                 }
-            }
-            for a in actions {
-                let keys: Vec<String> = self.chords(*mode, a).iter().map(ToString::to_string).collect();
-                rows.push((*mode, keys.join(" "), a.describe()));
+                seen.push(*a);
+                match PAIRS.iter().find(|(x, y, _)| x == a || y == a) {
+                    Some((x, y, desc)) => {
+                        seen.extend([*x, *y]);
+                        rows.push((
+                            *mode,
+                            format!("{} / {}", keys(*mode, *x), keys(*mode, *y)),
+                            (*desc).to_string(),
+                        ));
+                    }
+                    None => rows.push((*mode, keys(*mode, *a), a.describe().to_string())),
+                }
             }
         }
         rows
@@ -369,6 +395,11 @@ mod tests {
                 .any(|(m, k, d)| *m == Mode::Global && k == "ctrl-s alt-enter" && d.starts_with("send"))
         );
         let panes = rows.iter().filter(|(m, _, _)| *m == Mode::Panes).count();
-        assert_eq!(panes, 16);
+        assert_eq!(panes, 13);
+        assert!(
+            rows.len() + 2 <= 24,
+            "help fits an 80x24 terminal: {} rows",
+            rows.len()
+        );
     }
 }

@@ -103,8 +103,8 @@ pub fn help(frame: &mut Frame<'_>, app: &App) {
     let t = &app.theme;
     let rows = app.keymap.help_rows();
     let area = frame.area();
-    let h = (rows.len() as u16 + 4).min(area.height);
-    let w = 72.min(area.width);
+    let h = (rows.len() as u16 + 2).min(area.height);
+    let w = 80.min(area.width);
     let rect = Rect::new(
         area.x + (area.width - w) / 2,
         area.y + (area.height - h) / 2,
@@ -116,10 +116,10 @@ pub fn help(frame: &mut Frame<'_>, app: &App) {
             Row::new([
                 Cell::from(Span::styled(mode.as_str(), t.style(Role::Muted))),
                 Cell::from(Span::styled(keys.clone(), t.style(Role::KeyHint))),
-                Cell::from(*desc),
+                Cell::from(desc.clone()),
             ])
         }),
-        [Constraint::Length(7), Constraint::Length(22), Constraint::Min(10)],
+        [Constraint::Length(7), Constraint::Length(31), Constraint::Min(10)],
     )
     .block(
         Block::bordered()
