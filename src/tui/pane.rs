@@ -14,7 +14,7 @@ use super::render::{Doc, DocStyles};
 use crate::engine::RunId;
 use crate::engine::metrics::{Outcome, TargetRun};
 use crate::provider::event::StreamEvent;
-use crate::tokens;
+use crate::tokens::LiveCounter;
 
 /// Where a pane's request stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,9 +78,9 @@ pub struct PaneState {
     pub reasoning: Doc,
     /// Whether reasoning is expanded.
     pub reasoning_open: bool,
-    /// Local o200k estimate of output tokens so far (per-delta counts summed); `None`
-    /// once unknown (the tokenizer was still loading when a delta arrived).
-    pub output_estimate: Option<u64>,
+    /// Exact o200k counts of what arrived, updated per delta (answer, reasoning, tool
+    /// arguments): the live estimate until the provider's usage arrives.
+    pub counters: [LiveCounter; 3],
     /// Index of the top visible body line.
     pub scroll: usize,
     /// Keep the newest text in view.
@@ -103,7 +103,7 @@ impl Default for PaneState {
             answer: Doc::new(true),
             reasoning: Doc::new(false),
             reasoning_open: false,
-            output_estimate: Some(0),
+            counters: Default::default(),
             scroll: 0,
             follow: true,
             viewport: 0,
@@ -134,14 +134,14 @@ impl PaneState {
             StreamEvent::Started(_) => self.status = PaneStatus::Waiting,
             StreamEvent::TextDelta(t) => {
                 self.answer.push_str(t);
-                self.count(t);
+                self.counters[0].push(t);
             }
             StreamEvent::ReasoningDelta(t) => {
                 self.reasoning.push_str(t);
-                self.count(t);
+                self.counters[1].push(t);
             }
             StreamEvent::ToolCallDelta(d) => {
-                self.count(&d.arguments);
+                self.counters[2].push(&d.arguments);
                 self.tail_dirty = true;
             }
             StreamEvent::Done => self.status = PaneStatus::Done,
@@ -158,11 +158,12 @@ impl PaneState {
         }
     }
 
-    fn count(&mut self, text: &str) {
-        self.output_estimate = match (self.output_estimate, tokens::count_o200k_if_ready(text)) {
-            (Some(n), Some(k)) => Some(n + k as u64),
-            _ => None,
-        };
+    /// The local o200k count of everything produced, once the tables are loaded.
+    pub fn local_estimate(&self) -> Option<u64> {
+        let counts: Option<Vec<usize>> = self.counters.iter().map(LiveCounter::count).collect();
+        counts
+            .map(|c| c.iter().sum::<usize>() as u64)
+            .filter(|_| self.metrics.content_events > 0)
     }
 
     /// Output tokens to show: the provider's count when known (exact), else the live
@@ -170,10 +171,7 @@ impl PaneState {
     pub fn output_tokens(&self) -> (Option<u64>, bool) {
         match self.metrics.usage.output {
             Some(n) => (Some(n), false),
-            None => (
-                self.output_estimate.filter(|_| self.metrics.content_events > 0),
-                true,
-            ),
+            None => (self.local_estimate(), true),
         }
     }
 

@@ -94,6 +94,12 @@ pub fn rows(app: &App, i: usize) -> Vec<(&'static str, String)> {
             ),
         ),
         (
+            "local count",
+            p.local_estimate().map_or("–".into(), |n| {
+                format!("~{n} output tokens (o200k: exact for OpenAI models, an estimate for others)")
+            }),
+        ),
+        (
             "finish",
             m.finish_reason().map_or("–".into(), |(r, raw)| {
                 format!("{} (raw {})", r.as_str(), raw.unwrap_or("–"))

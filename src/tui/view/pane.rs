@@ -136,6 +136,10 @@ pub fn header_lines(p: &PaneState, t: &Theme, now: Instant) -> Vec<Line<'static>
         Span::styled(" out ", muted),
         count(out, estimated),
     ];
+    // Reconciliation: the provider's count wins, the local one stays beside it.
+    if let (false, Some(local)) = (estimated, p.local_estimate()) {
+        second.push(Span::styled(format!(" (est {local})"), t.style(Role::Estimate)));
+    }
     if let Some(n) = m.usage.cached_input.filter(|n| *n > 0) {
         second.push(Span::styled(" cached ", muted));
         second.push(Span::styled(n.to_string(), metric));

@@ -3,7 +3,11 @@
 //! Counts from here are estimates unless the provider is OpenAI and the encoding
 //! matches the model; every place that shows one marks it as such.
 
+mod live;
+
 use std::sync::atomic::{AtomicBool, Ordering};
+
+pub use live::LiveCounter;
 
 use tiktoken_rs::CoreBPE;
 
@@ -14,6 +18,11 @@ static READY: AtomicBool = AtomicBool::new(false);
 pub fn warm_up() {
     let _ = o200k();
     READY.store(true, Ordering::Release);
+}
+
+/// Whether the o200k tables are loaded (so counting will not block).
+pub fn ready() -> bool {
+    READY.load(Ordering::Acquire)
 }
 
 /// Like [`count_o200k`], but `None` instead of blocking while the tables still load, so a
