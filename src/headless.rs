@@ -55,10 +55,13 @@ pub async fn collect(targets: &[Target], request: &ChatRequest, opts: RunOptions
     // Local token estimates load a tokenizer table; do that off the async workers.
     let (targets, request) = (targets.to_vec(), request.clone());
     tokio::task::spawn_blocking(move || {
+        // The built-in table is compiled in and covered by tests; failing to read it
+        // would only leave every cost unknown.
+        let prices = crate::pricing::PriceTable::builtin().unwrap_or_default();
         targets
             .iter()
             .zip(&runs)
-            .map(|(t, r)| row(t, &request, r))
+            .map(|(t, r)| row(t, &request, r, &prices))
             .collect()
     })
     .await
@@ -116,6 +119,7 @@ fn print_table(rows: &[ResultRow], out: &mut dyn Write) -> io::Result<()> {
         "tok/s",
         "in",
         "out",
+        "cost $",
         "finish",
         "http",
         "request id",
@@ -140,12 +144,13 @@ fn print_table(rows: &[ResultRow], out: &mut dyn Write) -> io::Result<()> {
             num(r.tokens_per_s, 1),
             count(r.usage.input_tokens),
             count(r.usage.output_tokens),
+            r.cost_usd.map_or("-".into(), |c| format!("{est}{c:.6}")),
             r.finish_reason.unwrap_or("-").to_string(),
             r.http_status.map_or("-".into(), |s| s.to_string()),
             r.request_id.clone().unwrap_or_else(|| "-".into()),
         ]);
     }
-    for i in 2..9 {
+    for i in 2..10 {
         if let Some(col) = table.column_mut(i) {
             col.set_cell_alignment(CellAlignment::Right);
         }

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::config::Target;
 use crate::engine::metrics::{Outcome, TargetRun};
+use crate::pricing::PriceTable;
 use crate::provider::request::ChatRequest;
 use crate::tokens;
 
@@ -80,7 +81,7 @@ fn ttft_text_ms(run: &TargetRun) -> Option<f64> {
 }
 
 /// Build the row for one finished (or abandoned) target.
-pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun) -> ResultRow {
+pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &PriceTable) -> ResultRow {
     let usage = usage_row(request, run);
     let (status, error) = match &run.outcome {
         Some(Outcome::Done) => ("ok", None),
@@ -120,7 +121,18 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun) -> ResultRow
             p95: itl.map(|s| round(s.p95, 3)),
         },
         tokens_per_s: run.tokens_per_s(usage.output_tokens).map(|v| round(v, 2)),
-        cost_usd: None,
+        // Priced from the same counts shown in `usage` (marked there when estimated); a
+        // model with no known price has no cost, never 0.
+        cost_usd: prices.lookup(target.provider, &target.model).and_then(|p| {
+            let counted = crate::provider::event::Usage {
+                input: usage.input_tokens,
+                output: usage.output_tokens,
+                cached_input: usage.cached_input_tokens,
+                cache_write: usage.cache_write_tokens,
+                reasoning: usage.reasoning_tokens,
+            };
+            p.cost(&counted).map(crate::pricing::usd)
+        }),
         http_status: run.http_status,
         request_id: run.request_id.clone(),
         retries: run.retries,

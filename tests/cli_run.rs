@@ -137,7 +137,6 @@ fn jsonl_contract_against_a_running_mock() {
     for r in &rows {
         let keys: Vec<_> = r.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(keys, FIELDS, "exactly the contract's fields, in order");
-        assert!(r["cost_usd"].is_null(), "no pricing yet: null, never 0");
         assert_eq!(r["retries"], 0);
         let usage: Vec<_> = r["usage"]
             .as_object()
@@ -178,6 +177,23 @@ fn jsonl_contract_against_a_running_mock() {
     assert_eq!(mini["tool_calls"], Value::Null);
     assert_eq!(local["usage"]["source"], "estimate", "no usage from the server");
     assert!(local["usage"]["output_tokens"].as_u64().is_some_and(|n| n > 0));
+    // Priced from the built-in table, exactly: $0.15 in / $0.60 out per million.
+    let (i, o) = (
+        mini["usage"]["input_tokens"].as_u64().unwrap(),
+        mini["usage"]["output_tokens"].as_u64().unwrap(),
+    );
+    let expect = (i * 150_000 + o * 600_000) as f64 / 1e12;
+    assert!(
+        (mini["cost_usd"].as_f64().unwrap() - expect).abs() < 1e-15,
+        "{} vs {expect}",
+        mini["cost_usd"]
+    );
+    assert!(
+        local["cost_usd"].is_null(),
+        "a model with no known price has no cost, never 0"
+    );
+    assert!(claude["cost_usd"].as_f64().is_some_and(|c| c > 0.0));
+    assert!(gem["cost_usd"].is_null(), "never sent: no usage, no cost");
     assert_eq!(claude["finish_reason"], "tool_calls");
     assert_eq!(claude["finish_reason_raw"], "tool_use");
     assert_eq!(claude["tool_calls"][0]["name"], "lookup");

@@ -14,6 +14,7 @@ use super::pane::PaneState;
 use super::theme::Theme;
 use crate::config::Target;
 use crate::engine::RunId;
+use crate::pricing::{Picodollars, PriceTable};
 use crate::provider::request::ChatRequest;
 
 /// What has keyboard focus.
@@ -67,6 +68,12 @@ pub struct App {
     pub pane_areas: Vec<Option<Rect>>,
     /// The time frames are drawn for; the loop sets it, tests choose it.
     pub now: Instant,
+    /// Prices and context windows.
+    pub prices: PriceTable,
+    /// Cost of every finished request this session, and whether any part was estimated.
+    pub session_cost: (Picodollars, bool),
+    /// The one-time notice about models without a price was shown.
+    pub warned_unpriced: bool,
 }
 
 impl App {
@@ -97,6 +104,9 @@ impl App {
             dirty: true,
             pane_areas: Vec::new(),
             now: Instant::now(),
+            prices: PriceTable::builtin().unwrap_or_default(),
+            session_cost: (0, false),
+            warned_unpriced: false,
         }
     }
 
@@ -133,9 +143,14 @@ impl App {
             }
             Msg::Term(_) => Vec::new(),
             Msg::Stream { pane, env } => {
+                let terminal = env.event.is_terminal();
                 if let Some(p) = self.panes.get_mut(pane).filter(|p| p.run == Some(env.run)) {
                     p.apply(env.at, &env.event);
                     self.dirty = true;
+                    if terminal && let Some((cost, estimated)) = self.pane_cost(pane) {
+                        self.session_cost.0 += cost;
+                        self.session_cost.1 |= estimated;
+                    }
                 }
                 Vec::new()
             }
@@ -282,6 +297,20 @@ impl App {
         Vec::new()
     }
 
+    /// Cost of pane `i` so far: provider counts where known, the live local count for
+    /// output otherwise (then `estimated`). `None` without a price or an input count.
+    pub fn pane_cost(&self, i: usize) -> Option<(Picodollars, bool)> {
+        let t = &self.targets[i];
+        let p = &self.panes[i];
+        let price = self.prices.lookup(t.provider, &t.model)?;
+        let (output, estimated) = p.output_tokens();
+        let usage = crate::provider::event::Usage {
+            output,
+            ..p.metrics.usage
+        };
+        price.cost(&usage).map(|c| (c, estimated))
+    }
+
     /// Cancel every run that still has a pane in flight.
     fn cancel_active(&self) -> Vec<Effect> {
         let mut runs: Vec<RunId> = self
@@ -349,6 +378,19 @@ impl App {
         }
         let system = self.system.lines().join("\n");
         let system = (!system.trim().is_empty()).then_some(system);
+        let unpriced: Vec<&str> = chosen
+            .iter()
+            .map(|&i| &self.targets[i])
+            .filter(|t| self.prices.lookup(t.provider, &t.model).is_none())
+            .map(|t| t.name.as_str())
+            .collect();
+        if !unpriced.is_empty() && !self.warned_unpriced {
+            self.warned_unpriced = true;
+            self.notice = Some(format!(
+                "no price known for {}: cost is not shown for it",
+                unpriced.join(", ")
+            ));
+        }
         let request = ChatRequest::single(system, prompt);
         self.last_request = Some(request.clone());
         effects.push(Effect::StartRun {

@@ -22,6 +22,13 @@ pub fn status_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {
         ),
         Span::styled(app.status.clone(), t.style(Role::Base)),
     ];
+    if app.session_cost.0 > 0 {
+        let mark = if app.session_cost.1 { "~" } else { "" };
+        spans.push(Span::styled(
+            format!("  session {mark}${:.6}", crate::pricing::usd(app.session_cost.0)),
+            t.style(Role::Metric),
+        ));
+    }
     if let Some(n) = &app.notice {
         spans.push(Span::styled(format!("  {n}"), t.style(Role::FinishWarn)));
     }

@@ -28,6 +28,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize, rect: Rect, focused: boo
     let t = &app.theme;
     let target = &app.targets[i];
     let p = &app.panes[i];
+    let cost = app.pane_cost(i);
     let border = if focused {
         t.style(Role::BorderFocused)
     } else {
@@ -45,7 +46,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize, rect: Rect, focused: boo
         height: HEADER_LINES.min(inner.height),
         ..inner
     };
-    frame.render_widget(Paragraph::new(header_lines(p, t, app.now)), header);
+    frame.render_widget(Paragraph::new(header_lines(p, t, app.now, cost)), header);
     let body = body_area(rect);
     let lines = p.visible(
         usize::from(body.height),
@@ -89,7 +90,12 @@ fn finish_role(r: FinishReason) -> Role {
 
 /// The two header lines: state, TTFT, rate, elapsed; tokens, finish reason, retries.
 /// Most important first, so a narrow pane loses the least useful numbers.
-pub fn header_lines(p: &PaneState, t: &Theme, now: Instant) -> Vec<Line<'static>> {
+pub fn header_lines(
+    p: &PaneState,
+    t: &Theme,
+    now: Instant,
+    cost: Option<(crate::pricing::Picodollars, bool)>,
+) -> Vec<Line<'static>> {
     let m = &p.metrics;
     let metric = t.style(Role::Metric);
     let muted = t.style(Role::Muted);
@@ -143,6 +149,17 @@ pub fn header_lines(p: &PaneState, t: &Theme, now: Instant) -> Vec<Line<'static>
     if let Some(n) = m.usage.cached_input.filter(|n| *n > 0) {
         second.push(Span::styled(" cached ", muted));
         second.push(Span::styled(n.to_string(), metric));
+    }
+    if let Some((pd, est)) = cost {
+        let (mark, style) = if est {
+            ("~", t.style(Role::Estimate))
+        } else {
+            ("", metric)
+        };
+        second.push(Span::styled(
+            format!(" {mark}${:.6}", crate::pricing::usd(pd)),
+            style,
+        ));
     }
     if let Some((reason, raw)) = m.finish_reason() {
         let text = match raw {

@@ -1,0 +1,194 @@
+//! Prices and context windows, and exact cost arithmetic.
+//!
+//! Prices are held as integer picodollars per token (1 USD = 10^12 pd), so $0.15 per
+//! million tokens is 150,000 pd a token and every sum is exact; a float appears only when
+//! a total is finally shown. The table comes from the project's own data file
+//! (`prices.toml`, each entry with its source and date), optionally overlaid by a
+//! LiteLLM-format `model_prices_and_context_window.json` the user points to.
+
+mod litellm;
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+pub use litellm::load_litellm;
+
+use crate::provider::ProviderKind;
+use crate::provider::event::Usage;
+
+/// Picodollars: 10^-12 USD.
+pub type Picodollars = u128;
+
+/// One model's prices (picodollars per token) and limits.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ModelPrice {
+    pub input: u64,
+    pub output: u64,
+    /// Cache reads; `None` bills them as ordinary input.
+    pub cached_input: Option<u64>,
+    /// Cache writes; `None` bills them as ordinary input.
+    pub cache_write: Option<u64>,
+    /// Reasoning tokens, when priced apart from output.
+    pub reasoning: Option<u64>,
+    pub context_window: Option<u64>,
+    pub max_output: Option<u64>,
+    /// Where the numbers come from, and when they were read.
+    pub source: String,
+    pub as_of: String,
+}
+
+impl ModelPrice {
+    /// Exact cost of `usage` (normalized: input includes cached reads and writes, output
+    /// includes reasoning). `None` when the counts are unknown.
+    pub fn cost(&self, usage: &Usage) -> Option<Picodollars> {
+        let input = u128::from(usage.input?);
+        let output = u128::from(usage.output?);
+        let cached = u128::from(usage.cached_input.unwrap_or(0));
+        let written = u128::from(usage.cache_write.unwrap_or(0));
+        let reasoning = u128::from(usage.reasoning.unwrap_or(0));
+        let p = |v: u64| u128::from(v);
+        let uncached = input.saturating_sub(cached + written);
+        let visible = output.saturating_sub(reasoning);
+        Some(
+            uncached * p(self.input)
+                + cached * p(self.cached_input.unwrap_or(self.input))
+                + written * p(self.cache_write.unwrap_or(self.input))
+                + visible * p(self.output)
+                + reasoning * p(self.reasoning.unwrap_or(self.output)),
+        )
+    }
+}
+
+/// USD for display or JSON, from an exact total.
+pub fn usd(pd: Picodollars) -> f64 {
+    // Whole dollars and the remainder separately keep 12 digits of precision.
+    (pd / 1_000_000_000_000) as f64 + (pd % 1_000_000_000_000) as f64 / 1e12
+}
+
+/// All known prices.
+#[derive(Debug, Clone, Default)]
+pub struct PriceTable {
+    by_name: HashMap<String, ModelPrice>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileEntry {
+    id: String,
+    provider: String,
+    #[serde(default)]
+    host: Option<String>,
+    #[serde(default)]
+    aliases: Vec<String>,
+    input: String,
+    output: String,
+    cached_input: Option<String>,
+    cache_write: Option<String>,
+    reasoning: Option<String>,
+    context_window: Option<u64>,
+    max_output: Option<u64>,
+    source: String,
+    as_of: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    model: Vec<FileEntry>,
+}
+
+/// The built-in table, compiled in.
+const BUILTIN: &str = include_str!("prices.toml");
+
+impl PriceTable {
+    /// The project's own table.
+    pub fn builtin() -> Result<Self, String> {
+        Self::from_toml(BUILTIN, "built-in prices.toml")
+    }
+
+    /// Parse a table in Prism's TOML format; errors name the entry and field.
+    pub fn from_toml(text: &str, what: &str) -> Result<Self, String> {
+        let file: File = toml::from_str(text).map_err(|e| format!("{what}: {}", e.message()))?;
+        let mut table = PriceTable::default();
+        for e in file.model {
+            let per_m = |v: &str, field: &str| {
+                per_million_to_pd(v).ok_or_else(|| {
+                    format!(
+                        "{what}: model `{}`: `{field}` = \"{v}\" is not a decimal price",
+                        e.id
+                    )
+                })
+            };
+            let opt = |v: &Option<String>, field: &str| v.as_deref().map(|v| per_m(v, field)).transpose();
+            let _ = (&e.provider, &e.host);
+            let price = ModelPrice {
+                input: per_m(&e.input, "input")?,
+                output: per_m(&e.output, "output")?,
+                cached_input: opt(&e.cached_input, "cached_input")?,
+                cache_write: opt(&e.cache_write, "cache_write")?,
+                reasoning: opt(&e.reasoning, "reasoning")?,
+                context_window: e.context_window,
+                max_output: e.max_output,
+                source: e.source.clone(),
+                as_of: e.as_of.clone(),
+            };
+            for name in std::iter::once(&e.id).chain(&e.aliases) {
+                table.by_name.insert(name.clone(), price.clone());
+            }
+        }
+        Ok(table)
+    }
+
+    /// Entries of `other` replace ours.
+    pub fn overlay(&mut self, other: PriceTable) {
+        self.by_name.extend(other.by_name);
+    }
+
+    /// Set one model's price (user config overrides).
+    pub fn insert(&mut self, model: impl Into<String>, price: ModelPrice) {
+        self.by_name.insert(model.into(), price);
+    }
+
+    /// The price of `model` as a target names it. Mock directives after `+` are ignored
+    /// (the demo prices what the real model would cost); a `provider/` prefix is tried
+    /// without it too.
+    pub fn lookup(&self, _provider: ProviderKind, model: &str) -> Option<&ModelPrice> {
+        let bare = model.split('+').next().unwrap_or(model);
+        self.by_name
+            .get(bare)
+            .or_else(|| bare.rsplit_once('/').and_then(|(_, m)| self.by_name.get(m)))
+    }
+
+    /// Number of names known.
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    /// Whether nothing is known.
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+}
+
+/// "0.15" (USD per million tokens) → 150,000 picodollars per token, exactly.
+pub fn per_million_to_pd(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if whole.is_empty() && frac.is_empty()
+        || frac.len() > 6
+        || !whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let frac: u64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<6}").parse().ok()?
+    };
+    whole.checked_mul(1_000_000)?.checked_add(frac)
+}
+
+#[cfg(test)]
+mod tests;
