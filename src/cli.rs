@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{self, Target};
 use crate::engine::RunOptions;
 use crate::headless::{self, Format};
+use crate::pricing::PriceTable;
 use crate::provider::request::ChatRequest;
 
 /// Send one prompt to several LLM providers at once and measure every stream.
@@ -108,8 +109,10 @@ async fn run(args: RunArgs) -> Result<u8, UsageError> {
     } else {
         None
     };
-    let all_targets = match &demo {
-        Some(d) => d.targets(),
+    let (all_targets, prices) = match &demo {
+        // The built-in table is compiled in and tested; failing to read it would only
+        // leave every cost unknown.
+        Some(d) => (d.targets(), PriceTable::builtin().unwrap_or_default()),
         None => load_targets(args.config.as_deref())?,
     };
     let targets = select(all_targets, &args.targets)?;
@@ -119,7 +122,7 @@ async fn run(args: RunArgs) -> Result<u8, UsageError> {
     } else {
         Format::Jsonl
     });
-    let rows = headless::collect(&targets, &request, RunOptions::default()).await;
+    let rows = headless::collect(&targets, &request, RunOptions::default(), &prices).await;
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = headless::print(&rows, format, &mut stdout) {
         // A closed pipe (`| head`) is the reader's choice, not our failure.
@@ -133,7 +136,7 @@ async fn run(args: RunArgs) -> Result<u8, UsageError> {
     Ok(headless::exit_code(&rows))
 }
 
-fn load_targets(explicit: Option<&std::path::Path>) -> Result<Vec<Target>, UsageError> {
+fn load_targets(explicit: Option<&std::path::Path>) -> Result<(Vec<Target>, PriceTable), UsageError> {
     let path = config::locate(explicit)
         .map_err(|e| UsageError(e.to_string()))?
         .ok_or_else(|| {
@@ -150,7 +153,7 @@ fn load_targets(explicit: Option<&std::path::Path>) -> Result<Vec<Target>, Usage
     for w in &cfg.warnings {
         eprintln!("warning: {}: {w}", cfg.path.display());
     }
-    Ok(cfg.targets)
+    Ok((cfg.targets, cfg.prices))
 }
 
 fn select(all: Vec<Target>, wanted: &[String]) -> Result<Vec<Target>, UsageError> {

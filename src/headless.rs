@@ -10,6 +10,7 @@ use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use crate::config::Target;
 use crate::engine::metrics::TargetRun;
 use crate::engine::{RunOptions, fan_out};
+use crate::pricing::PriceTable;
 use crate::provider::request::ChatRequest;
 use crate::report::{ResultRow, row};
 
@@ -26,7 +27,12 @@ pub enum Format {
 
 /// Send `request` to `targets`, wait for all of them, and return their results.
 /// Ctrl-C cancels every target; their partial answers are still returned.
-pub async fn collect(targets: &[Target], request: &ChatRequest, opts: RunOptions) -> Vec<ResultRow> {
+pub async fn collect(
+    targets: &[Target],
+    request: &ChatRequest,
+    opts: RunOptions,
+    prices: &PriceTable,
+) -> Vec<ResultRow> {
     let mut handle = fan_out(targets, request, opts).await;
     let mut runs = vec![TargetRun::default(); targets.len()];
     let mut open = targets.len();

@@ -21,6 +21,24 @@ pub struct ConfigFile {
     /// Key bindings: `[keys.<mode>] <action> = "chord"` or a list of chords.
     #[serde(default)]
     pub keys: BTreeMap<String, Spanned<BTreeMap<String, Spanned<ChordsFile>>>>,
+    /// A LiteLLM-format `model_prices_and_context_window.json` to load over the built-in prices.
+    pub pricing_file: Option<Spanned<String>>,
+    /// Per-model price overrides: `[pricing."model-id"] input = "0.15"` (USD per million).
+    #[serde(default)]
+    pub pricing: BTreeMap<String, Spanned<PriceFile>>,
+}
+
+/// One `[pricing."model"]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceFile {
+    pub input: Option<String>,
+    pub output: Option<String>,
+    pub cached_input: Option<String>,
+    pub cache_write: Option<String>,
+    pub reasoning: Option<String>,
+    pub context_window: Option<u64>,
+    pub max_output: Option<u64>,
 }
 
 /// `"ctrl-s"` or `["ctrl-s", "alt-enter"]`.

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 use toml::Spanned;
 
+use crate::pricing::{ModelPrice, PriceTable, per_million_to_pd};
 use crate::provider::ProviderKind;
 use crate::provider::event::{ErrorKind, ProviderError};
 use crate::provider::retry::RetryPolicy;
@@ -112,6 +113,8 @@ pub struct Config {
     pub theme: Option<String>,
     /// Key bindings that replace the defaults for their action and mode.
     pub keys: Vec<(Mode, Action, Vec<KeyChord>)>,
+    /// Built-in prices, then the user's LiteLLM file, then `[pricing]` overrides.
+    pub prices: PriceTable,
 }
 
 /// Why a configuration could not be used.
@@ -213,13 +216,72 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     }
     let keys = resolve_keys(&file.keys).map_err(|(at, msg)| invalid(at, msg))?;
     let theme = file.theme.map(Spanned::into_inner);
+    let prices = resolve_prices(path, file.pricing_file.as_ref(), &file.pricing)
+        .map_err(|(at, msg)| invalid(at, msg))?;
     Ok(Config {
         targets,
         warnings,
         path: path.to_path_buf(),
         theme,
         keys,
+        prices,
     })
+}
+
+fn resolve_prices(
+    config_path: &Path,
+    litellm: Option<&Spanned<String>>,
+    overrides: &std::collections::BTreeMap<String, Spanned<file::PriceFile>>,
+) -> Result<PriceTable, Located> {
+    let mut table = PriceTable::builtin().map_err(|e| (0, e))?;
+    if let Some(f) = litellm {
+        // Relative paths are relative to the config file, like every other path in it.
+        let p = config_path.parent().unwrap_or(Path::new(".")).join(f.get_ref());
+        let text = std::fs::read_to_string(&p)
+            .map_err(|e| (f.span().start, format!("`pricing_file` {}: {e}", p.display())))?;
+        let loaded =
+            crate::pricing::load_litellm(&text, &p.display().to_string()).map_err(|e| (f.span().start, e))?;
+        table.overlay(loaded);
+    }
+    for (model, entry) in overrides {
+        let at = entry.span().start;
+        let e = entry.get_ref();
+        let base = table.lookup(ProviderKind::OpenAi, model).cloned();
+        let price = |v: &Option<String>, key: &str, old: Option<u64>| -> Result<Option<u64>, Located> {
+            match v {
+                Some(s) => per_million_to_pd(s).map(Some).ok_or_else(|| {
+                    (at, format!("[pricing.\"{model}\"] `{key}` = \"{s}\" is not a price in USD per million tokens (a decimal string, at most 6 decimals)"))
+                }),
+                None => Ok(old),
+            }
+        };
+        let old = base.clone().unwrap_or_default();
+        let input = price(&e.input, "input", base.as_ref().map(|b| b.input))?;
+        let output = price(&e.output, "output", base.as_ref().map(|b| b.output))?;
+        let (Some(input), Some(output)) = (input, output) else {
+            return Err((
+                at,
+                format!(
+                    "[pricing.\"{model}\"] is not in the price table, so it needs both `input` and `output`"
+                ),
+            ));
+        };
+        table.insert(
+            model.clone(),
+            ModelPrice {
+                input,
+                output,
+                cached_input: price(&e.cached_input, "cached_input", old.cached_input)?,
+                cache_write: price(&e.cache_write, "cache_write", old.cache_write)?,
+                reasoning: price(&e.reasoning, "reasoning", old.reasoning)?,
+                context_window: e.context_window.or(old.context_window),
+                max_output: e.max_output.or(old.max_output),
+                source: format!("{} [pricing.\"{model}\"]", config_path.display()),
+                as_of: String::new(),
+            },
+        );
+    }
+    Ok(table)
 }
 
 type KeysFile = std::collections::BTreeMap<

@@ -131,3 +131,52 @@ fn theme_and_key_bindings() {
     let e = parse_str(&format!("{base}[keys.normal]\nzoom = \"z\"\n")).unwrap_err();
     assert!(e.contains("unknown key mode `[keys.normal]`"), "{e}");
 }
+
+#[test]
+fn price_overrides_and_litellm_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("prices.json"),
+        r#"{"my-model": {"input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06, "max_input_tokens": 8192}}"#,
+    )
+    .unwrap();
+    let base = "[[target]]\nname = \"a\"\nprovider = \"gemini\"\nmodel = \"gemini-2.5-flash\"\n";
+    let text = format!(
+        "pricing_file = \"prices.json\"\n{base}[pricing.\"gpt-4o-mini-2024-07-18\"]\noutput = \"0.50\"\n[pricing.\"house-model\"]\ninput = \"1\"\noutput = \"2.5\"\n"
+    );
+    let path = dir.path().join("prism.toml");
+    std::fs::write(&path, &text).unwrap();
+    let c = load(&path).unwrap();
+    let p = c
+        .prices
+        .lookup(ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18")
+        .unwrap();
+    assert_eq!(
+        (p.input, p.output),
+        (150_000, 500_000),
+        "override keeps the built-in input price"
+    );
+    assert_eq!(
+        c.prices
+            .lookup(ProviderKind::OpenAi, "my-model")
+            .unwrap()
+            .context_window,
+        Some(8192)
+    );
+    assert_eq!(
+        c.prices
+            .lookup(ProviderKind::OpenAi, "house-model")
+            .unwrap()
+            .output,
+        2_500_000
+    );
+    let e = parse_str(&format!("{base}[pricing.\"new-model\"]\ninput = \"1\"\n")).unwrap_err();
+    assert!(e.contains("needs both `input` and `output`"), "{e}");
+    let e = parse_str(&format!("{base}[pricing.\"gpt-4o\"]\ninput = \"cheap\"\n")).unwrap_err();
+    assert!(
+        e.contains(":5:1: [pricing.\"gpt-4o\"] `input` = \"cheap\""),
+        "{e}"
+    );
+    let e = parse_str(&format!("pricing_file = \"/nonexistent.json\"\n{base}")).unwrap_err();
+    assert!(e.starts_with("prism.toml:1:16: `pricing_file`"), "{e}");
+}

@@ -67,7 +67,7 @@ pub fn usd(pd: Picodollars) -> f64 {
 }
 
 /// All known prices.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PriceTable {
     by_name: HashMap<String, ModelPrice>,
 }

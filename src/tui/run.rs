@@ -107,6 +107,9 @@ pub async fn run(opts: TuiOptions) -> Result<u8, UsageError> {
         tx: tx.clone(),
     };
     let mut app = App::new(targets, keymap, theme, status);
+    if let Some(c) = &cfg {
+        app.prices = c.prices.clone();
+    }
     let mut runner = Runner::default();
     let result = event_loop::run(&mut screen, &mut app, &mut runner, &tx, &mut rx).await;
     screen.input.stop().await;
