@@ -59,11 +59,8 @@ pub async fn collect(
     }
     handle.join().await;
     // Local token estimates load a tokenizer table; do that off the async workers.
-    let (targets, request) = (targets.to_vec(), request.clone());
+    let (targets, request, prices) = (targets.to_vec(), request.clone(), prices.clone());
     tokio::task::spawn_blocking(move || {
-        // The built-in table is compiled in and covered by tests; failing to read it
-        // would only leave every cost unknown.
-        let prices = crate::pricing::PriceTable::builtin().unwrap_or_default();
         targets
             .iter()
             .zip(&runs)
