@@ -34,6 +34,14 @@ pub struct Cli {
 pub enum Command {
     /// Send a prompt to the configured targets and print the results.
     Run(RunArgs),
+    /// Count the tokens of a text (a file, or standard input) and print the number.
+    Count {
+        /// Model whose tokenizer to use (default: o200k, the GPT-4o/4.1/o/5 encoding).
+        #[arg(long)]
+        model: Option<String>,
+        /// File to count; `-` or none reads standard input.
+        file: Option<PathBuf>,
+    },
     /// Serve the mock provider endpoints (OpenAI, Anthropic, Gemini) on loopback.
     Mock {
         /// Address to listen on (port 0 picks a free port).
@@ -80,6 +88,7 @@ pub async fn dispatch(cli: Cli) -> u8 {
             Err(e) => Err(UsageError(format!("cannot serve on {addr}: {e}"))),
         },
         Some(Command::Run(args)) => run(args).await,
+        Some(Command::Count { model, file }) => count(model.as_deref(), file.as_deref()),
         None => {
             let opts = crate::tui::run::TuiOptions {
                 config: cli.config,
@@ -134,6 +143,33 @@ async fn run(args: RunArgs) -> Result<u8, UsageError> {
         d.stop().await;
     }
     Ok(headless::exit_code(&rows))
+}
+
+fn count(model: Option<&str>, file: Option<&std::path::Path>) -> Result<u8, UsageError> {
+    let text = match file.filter(|f| f.as_os_str() != "-") {
+        Some(f) => std::fs::read_to_string(f)
+            .map_err(|e| UsageError(format!("{}: cannot read: {e}", f.display())))?,
+        None => {
+            let mut t = String::new();
+            std::io::stdin()
+                .lock()
+                .read_to_string(&mut t)
+                .map_err(|e| UsageError(format!("cannot read standard input: {e}")))?;
+            t
+        }
+    };
+    let (encoding, exact) = model.map_or(
+        (crate::tokens::Encoding::O200k, true),
+        crate::tokens::encoding_for,
+    );
+    println!("{}", crate::tokens::count(encoding, &text));
+    if !exact {
+        eprintln!(
+            "note: an o200k estimate; `{}` uses its own tokenizer",
+            model.unwrap_or_default()
+        );
+    }
+    Ok(0)
 }
 
 fn load_targets(explicit: Option<&std::path::Path>) -> Result<(Vec<Target>, PriceTable), UsageError> {

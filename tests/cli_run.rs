@@ -314,3 +314,32 @@ fn unpinned_models_warn_on_stderr() {
     let row: Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(row["error"]["kind"], "connect");
 }
+
+#[test]
+fn count_prints_tokens_for_scripts() {
+    use std::io::Write;
+    let mut child = Command::new(PRISM)
+        .args(["count", "--model", "gpt-4-0613"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"hello world").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "2");
+    assert!(out.stderr.is_empty(), "cl100k is exact for GPT-4");
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("p.txt");
+    std::fs::write(&f, "tiktoken is great!").unwrap();
+    let out = Command::new(PRISM)
+        .args(["count", "--model", "gemini-2.5-flash"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "6");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("estimate"),
+        "other tokenizers are estimated, and say so"
+    );
+}

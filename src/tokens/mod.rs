@@ -39,6 +39,53 @@ pub fn o200k() -> &'static CoreBPE {
     tiktoken_rs::o200k_base_singleton()
 }
 
+/// A tokenizer encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// GPT-4o, GPT-4.1, o-series, GPT-5.
+    O200k,
+    /// GPT-4 and GPT-3.5.
+    Cl100k,
+}
+
+/// The encoding to count `model` with, and whether that count is exact. OpenAI models
+/// use their own encoding; Claude, Gemini and open models have tokenizers of their own
+/// that are not public in this form, so o200k stands in and the count is an estimate.
+pub fn encoding_for(model: &str) -> (Encoding, bool) {
+    let m = model
+        .split('+')
+        .next()
+        .unwrap_or(model)
+        .rsplit('/')
+        .next()
+        .unwrap_or(model);
+    let o200k = [
+        "gpt-4o",
+        "chatgpt-4o",
+        "gpt-4.1",
+        "gpt-4.5",
+        "gpt-5",
+        "o1",
+        "o3",
+        "o4",
+    ];
+    if o200k.iter().any(|p| m.starts_with(p)) {
+        (Encoding::O200k, true)
+    } else if m.starts_with("gpt-4") || m.starts_with("gpt-3.5") {
+        (Encoding::Cl100k, true)
+    } else {
+        (Encoding::O200k, false)
+    }
+}
+
+/// Tokens in `text` with `encoding`.
+pub fn count(encoding: Encoding, text: &str) -> usize {
+    match encoding {
+        Encoding::O200k => count_o200k(text),
+        Encoding::Cl100k => tiktoken_rs::cl100k_base_singleton().encode_ordinary(text).len(),
+    }
+}
+
 /// Number of o200k_base tokens in `text`, special-token strings treated as text.
 pub fn count_o200k(text: &str) -> usize {
     o200k().encode_ordinary(text).len()
@@ -47,6 +94,20 @@ pub fn count_o200k(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encodings_by_model_family() {
+        assert_eq!(encoding_for("gpt-4o-mini-2024-07-18"), (Encoding::O200k, true));
+        assert_eq!(encoding_for("o3-2025-04-16"), (Encoding::O200k, true));
+        assert_eq!(encoding_for("gpt-4-0613"), (Encoding::Cl100k, true));
+        assert_eq!(encoding_for("gpt-3.5-turbo-0125"), (Encoding::Cl100k, true));
+        assert_eq!(encoding_for("claude-sonnet-4-20250514"), (Encoding::O200k, false));
+        assert_eq!(encoding_for("openai/gpt-4.1"), (Encoding::O200k, true));
+        // Known values from tiktoken for both encodings.
+        assert_eq!(count(Encoding::Cl100k, "hello world"), 2);
+        assert_eq!(count(Encoding::O200k, "tiktoken is great!"), 6);
+        assert_eq!(count(Encoding::Cl100k, "tiktoken is great!"), 6);
+    }
 
     #[test]
     fn counts_known_strings() {
