@@ -118,10 +118,10 @@ async fn run(args: RunArgs) -> Result<u8, UsageError> {
     } else {
         None
     };
-    let (all_targets, prices) = match &demo {
+    let (all_targets, prices, budget) = match &demo {
         // The built-in table is compiled in and tested; failing to read it would only
         // leave every cost unknown.
-        Some(d) => (d.targets(), PriceTable::builtin().unwrap_or_default()),
+        Some(d) => (d.targets(), PriceTable::builtin().unwrap_or_default(), None),
         None => load_targets(args.config.as_deref())?,
     };
     let targets = select(all_targets, &args.targets)?;
@@ -131,7 +131,30 @@ async fn run(args: RunArgs) -> Result<u8, UsageError> {
     } else {
         Format::Jsonl
     });
-    let rows = headless::collect(&targets, &request, RunOptions::default(), &prices).await;
+    // Pre-flight loads tokenizer tables: off the async workers.
+    let checks = {
+        let (targets, request, prices) = (targets.clone(), request.clone(), prices.clone());
+        tokio::task::spawn_blocking(move || {
+            targets
+                .iter()
+                .map(|t| crate::preflight::check(t, &request, &prices))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| UsageError(format!("pre-flight failed: {e}")))?
+    };
+    if let Some(budget) = budget {
+        let worst: Vec<_> = checks
+            .iter()
+            .filter(|c| c.too_long.is_none())
+            .map(|c| c.worst_case)
+            .collect();
+        if let Some(why) = crate::preflight::over_budget(&worst, 0, budget) {
+            return Err(UsageError(why));
+        }
+    }
+    let blocked: Vec<Option<String>> = checks.into_iter().map(|c| c.too_long).collect();
+    let rows = headless::collect(&targets, &request, RunOptions::default(), &prices, &blocked).await;
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = headless::print(&rows, format, &mut stdout) {
         // A closed pipe (`| head`) is the reader's choice, not our failure.
@@ -172,7 +195,9 @@ fn count(model: Option<&str>, file: Option<&std::path::Path>) -> Result<u8, Usag
     Ok(0)
 }
 
-fn load_targets(explicit: Option<&std::path::Path>) -> Result<(Vec<Target>, PriceTable), UsageError> {
+fn load_targets(
+    explicit: Option<&std::path::Path>,
+) -> Result<(Vec<Target>, PriceTable, Option<f64>), UsageError> {
     let path = config::locate(explicit)
         .map_err(|e| UsageError(e.to_string()))?
         .ok_or_else(|| {
@@ -189,7 +214,7 @@ fn load_targets(explicit: Option<&std::path::Path>) -> Result<(Vec<Target>, Pric
     for w in &cfg.warnings {
         eprintln!("warning: {}: {w}", cfg.path.display());
     }
-    Ok((cfg.targets, cfg.prices))
+    Ok((cfg.targets, cfg.prices, cfg.budget_usd))
 }
 
 fn select(all: Vec<Target>, wanted: &[String]) -> Result<Vec<Target>, UsageError> {

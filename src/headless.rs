@@ -26,16 +26,34 @@ pub enum Format {
 }
 
 /// Send `request` to `targets`, wait for all of them, and return their results.
-/// Ctrl-C cancels every target; their partial answers are still returned.
+/// Ctrl-C cancels every target; their partial answers are still returned. Targets with a
+/// `blocked` reason (pre-flight) are not sent; they fail with that reason.
 pub async fn collect(
     targets: &[Target],
     request: &ChatRequest,
     opts: RunOptions,
     prices: &PriceTable,
+    blocked: &[Option<String>],
 ) -> Vec<ResultRow> {
-    let mut handle = fan_out(targets, request, opts).await;
     let mut runs = vec![TargetRun::default(); targets.len()];
-    let mut open = targets.len();
+    let sent: Vec<usize> = (0..targets.len())
+        .filter(|i| blocked.get(*i).is_none_or(Option::is_none))
+        .collect();
+    for (i, why) in blocked.iter().enumerate() {
+        if let Some(why) = why {
+            let e = crate::provider::event::ProviderError::new(
+                crate::provider::event::ErrorKind::ContextLength,
+                why.clone(),
+            );
+            runs[i].apply(
+                std::time::Instant::now(),
+                &crate::provider::event::StreamEvent::Failed(e),
+            );
+        }
+    }
+    let chosen: Vec<Target> = sent.iter().map(|&i| targets[i].clone()).collect();
+    let mut handle = fan_out(&chosen, request, opts).await;
+    let mut open = chosen.len();
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);
     let mut cancelled = false;
@@ -51,7 +69,7 @@ pub async fn collect(
             env = handle.events.recv() => env,
         };
         let Some(env) = env else { break };
-        let run = &mut runs[env.target];
+        let run = &mut runs[sent[env.target]];
         run.apply(env.at, &env.event);
         if env.event.is_terminal() {
             open -= 1;

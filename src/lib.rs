@@ -13,6 +13,7 @@ pub mod engine;
 pub mod headless;
 pub mod logging;
 pub mod mock_server;
+pub mod preflight;
 pub mod pricing;
 pub mod provider;
 pub mod report;

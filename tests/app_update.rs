@@ -344,3 +344,37 @@ fn retry_pane_resends_the_last_request_to_that_target_only() {
         ]
     );
 }
+
+#[test]
+fn preflight_blocks_a_prompt_too_long_and_the_budget_refuses_a_send() {
+    prism::tokens::warm_up();
+    let mut app = app();
+    // 130k words: over gpt-4o-mini's 128k window, so no target is sent.
+    app.prompt = ratatui_textarea::TextArea::from(vec!["word ".repeat(130_000)]);
+    let effects = app.act(Action::Send);
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::StartRun { .. })),
+        "nothing sent"
+    );
+    let Some(prism::engine::metrics::Outcome::Failed(e)) = &app.panes[0].metrics.outcome else {
+        panic!()
+    };
+    assert!(
+        e.message.contains("over the 128000-token context window"),
+        "{}",
+        e.message
+    );
+    assert_eq!(app.panes[0].status, PaneStatus::Error);
+
+    let mut app = self::app();
+    app.budget_usd = Some(0.000_01);
+    type_text(&mut app, "hello");
+    let effects = app.act(Action::Send);
+    assert!(effects.is_empty(), "refused: {effects:?}");
+    assert!(
+        app.notice.as_deref().unwrap().contains("over budget_usd"),
+        "{:?}",
+        app.notice
+    );
+    assert_eq!(app.panes[0].status, PaneStatus::Idle, "nothing started");
+}

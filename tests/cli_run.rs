@@ -343,3 +343,61 @@ fn count_prints_tokens_for_scripts() {
         "other tokenizers are estimated, and say so"
     );
 }
+
+#[test]
+fn preflight_and_budget_in_prism_run() {
+    let mock = MockProcess::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("p.toml");
+    let base = format!(
+        "[[target]]\nname = \"mini\"\nprovider = \"openai\"\nmodel = \"gpt-4o-mini-2024-07-18+ttft=1,itl=0,tokens=3\"\nbase_url = \"http://{0}/v1\"\napi_key_env = \"PRISM_E2E_OPENAI\"\nmax_tokens = 100\n\n[[target]]\nname = \"big\"\nprovider = \"openai\"\nmodel = \"gpt-4.1-2025-04-14+ttft=1,itl=0,tokens=3\"\nbase_url = \"http://{0}/v1\"\napi_key_env = \"PRISM_E2E_OPENAI\"\nmax_tokens = 100\n",
+        mock.addr
+    );
+    std::fs::write(&cfg, &base).unwrap();
+    let prompt = dir.path().join("long.txt");
+    std::fs::write(&prompt, "word ".repeat(130_000)).unwrap();
+    let keys = [("PRISM_E2E_OPENAI", "sk-test-not-a-key")];
+    let (code, stdout, _) = prism(
+        &[
+            "run",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--prompt-file",
+            prompt.to_str().unwrap(),
+            "--format",
+            "jsonl",
+        ],
+        &keys,
+    );
+    assert_eq!(code, 1);
+    let rows: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(
+        rows[0]["error"]["kind"], "context_length",
+        "128k window: not sent"
+    );
+    assert!(
+        rows[0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("not sent: the prompt is")
+    );
+    assert!(rows[0]["http_status"].is_null());
+    assert_eq!(rows[1]["status"], "ok", "gpt-4.1 has a 1M window");
+
+    std::fs::write(&cfg, format!("budget_usd = 0.00001\n{base}")).unwrap();
+    let (code, stdout, stderr) = prism(
+        &[
+            "run",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--prompt",
+            "hi",
+            "--format",
+            "jsonl",
+        ],
+        &keys,
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("over budget_usd $0.00"), "{stderr}");
+}

@@ -115,6 +115,8 @@ pub struct Config {
     pub keys: Vec<(Mode, Action, Vec<KeyChord>)>,
     /// Built-in prices, then the user's LiteLLM file, then `[pricing]` overrides.
     pub prices: PriceTable,
+    /// Session budget in USD, if any.
+    pub budget_usd: Option<f64>,
 }
 
 /// Why a configuration could not be used.
@@ -216,6 +218,16 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     }
     let keys = resolve_keys(&file.keys).map_err(|(at, msg)| invalid(at, msg))?;
     let theme = file.theme.map(Spanned::into_inner);
+    let budget_usd = match file.budget_usd {
+        Some(b) if b.get_ref().is_finite() && *b.get_ref() >= 0.0 => Some(*b.get_ref()),
+        Some(b) => {
+            return Err(invalid(
+                b.span().start,
+                "`budget_usd` must be a non-negative number of US dollars".into(),
+            ));
+        }
+        None => None,
+    };
     let prices = resolve_prices(path, file.pricing_file.as_ref(), &file.pricing)
         .map_err(|(at, msg)| invalid(at, msg))?;
     Ok(Config {
@@ -225,6 +237,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         theme,
         keys,
         prices,
+        budget_usd,
     })
 }
 

@@ -74,6 +74,8 @@ pub struct App {
     pub session_cost: (Picodollars, bool),
     /// The one-time notice about models without a price was shown.
     pub warned_unpriced: bool,
+    /// Refuse sends whose worst case would take the session past this (USD).
+    pub budget_usd: Option<f64>,
 }
 
 impl App {
@@ -107,6 +109,7 @@ impl App {
             prices: PriceTable::builtin().unwrap_or_default(),
             session_cost: (0, false),
             warned_unpriced: false,
+            budget_usd: None,
         }
     }
 
@@ -371,13 +374,38 @@ impl App {
             self.notice = Some("every target is switched off (space on a pane toggles it)".into());
             return Vec::new();
         }
-        let mut effects = self.cancel_active();
-        self.run = RunId(self.run.0 + 1);
-        for &i in &chosen {
-            self.panes[i].start(self.run, self.now);
-        }
         let system = self.system.lines().join("\n");
         let system = (!system.trim().is_empty()).then_some(system);
+        let request = ChatRequest::single(system, prompt);
+        // Pre-flight needs the tokenizer tables; until they load, sends go unchecked
+        // rather than wait.
+        let mut blocked: Vec<(usize, String)> = Vec::new();
+        if crate::tokens::ready() {
+            let checks: Vec<_> = chosen
+                .iter()
+                .map(|&i| {
+                    (
+                        i,
+                        crate::preflight::check(&self.targets[i], &request, &self.prices),
+                    )
+                })
+                .collect();
+            if let Some(budget) = self.budget_usd {
+                let worst: Vec<_> = checks
+                    .iter()
+                    .filter(|(_, c)| c.too_long.is_none())
+                    .map(|(_, c)| c.worst_case)
+                    .collect();
+                if let Some(why) = crate::preflight::over_budget(&worst, self.session_cost.0, budget) {
+                    self.notice = Some(why);
+                    return Vec::new();
+                }
+            }
+            blocked = checks
+                .into_iter()
+                .filter_map(|(i, c)| c.too_long.map(|why| (i, why)))
+                .collect();
+        }
         let unpriced: Vec<&str> = chosen
             .iter()
             .map(|&i| &self.targets[i])
@@ -391,13 +419,30 @@ impl App {
                 unpriced.join(", ")
             ));
         }
-        let request = ChatRequest::single(system, prompt);
+        let mut effects = self.cancel_active();
+        self.run = RunId(self.run.0 + 1);
+        for &i in &chosen {
+            self.panes[i].start(self.run, self.now);
+        }
+        for (i, why) in &blocked {
+            let e = crate::provider::event::ProviderError::new(
+                crate::provider::event::ErrorKind::ContextLength,
+                why.clone(),
+            );
+            self.panes[*i].apply(self.now, &crate::provider::event::StreamEvent::Failed(e));
+        }
+        let sent: Vec<usize> = chosen
+            .into_iter()
+            .filter(|i| !blocked.iter().any(|(b, _)| b == i))
+            .collect();
         self.last_request = Some(request.clone());
-        effects.push(Effect::StartRun {
-            run: self.run,
-            targets: chosen.iter().map(|&i| (i, self.targets[i].clone())).collect(),
-            request,
-        });
+        if !sent.is_empty() {
+            effects.push(Effect::StartRun {
+                run: self.run,
+                targets: sent.iter().map(|&i| (i, self.targets[i].clone())).collect(),
+                request,
+            });
+        }
         effects
     }
 

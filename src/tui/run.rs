@@ -109,6 +109,7 @@ pub async fn run(opts: TuiOptions) -> Result<u8, UsageError> {
     let mut app = App::new(targets, keymap, theme, status);
     if let Some(c) = &cfg {
         app.prices = c.prices.clone();
+        app.budget_usd = c.budget_usd;
     }
     let mut runner = Runner::default();
     let result = event_loop::run(&mut screen, &mut app, &mut runner, &tx, &mut rx).await;

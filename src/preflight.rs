@@ -1,0 +1,173 @@
+//! Before any request: how many input tokens the prompt is, whether it fits the model's
+//! context window with the requested output, and what the call costs at most.
+//!
+//! Counts use the model's own encoding where it is public (OpenAI families) and o200k as
+//! an estimate elsewhere; an estimate only blocks a send when it is clearly over (by 10%),
+//! so a tokenizer difference can never stop a prompt that would have fitted.
+
+use crate::config::Target;
+use crate::pricing::{Picodollars, PriceTable};
+use crate::provider::ProviderKind;
+use crate::provider::anthropic::DEFAULT_MAX_TOKENS;
+use crate::provider::request::{ChatRequest, Role};
+use crate::tokens::{self, Encoding};
+
+/// The verdict for one target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preflight {
+    /// Input tokens of the whole request (messages, system prompt, per-message overhead).
+    pub input_tokens: u64,
+    /// Whether `input_tokens` comes from the model's own encoding.
+    pub exact: bool,
+    /// Output tokens the request may produce (max_tokens, else the model's maximum).
+    pub max_output: Option<u64>,
+    /// The model's context window, when known.
+    pub context_window: Option<u64>,
+    /// Why the request cannot fit, when it cannot.
+    pub too_long: Option<String>,
+    /// Input plus `max_output` at the model's prices, when both are known.
+    pub worst_case: Option<Picodollars>,
+}
+
+/// Check `request` for `target`.
+pub fn check(target: &Target, request: &ChatRequest, prices: &PriceTable) -> Preflight {
+    let (encoding, exact) = tokens::encoding_for(&target.model);
+    let input_tokens = prompt_tokens(encoding, request);
+    let price = prices.lookup(target.provider, &target.model);
+    let context_window = price.and_then(|p| p.context_window);
+    let requested = target.params.max_tokens.map(u64::from).or(match target.provider {
+        ProviderKind::Anthropic => Some(u64::from(DEFAULT_MAX_TOKENS)),
+        _ => None,
+    });
+    let max_output = requested.or_else(|| price.and_then(|p| p.max_output));
+    let mark = if exact { "" } else { "~" };
+    let too_long = context_window.and_then(|window| {
+        if exact {
+            let total = input_tokens + requested.unwrap_or(0);
+            (total > window).then(|| match requested {
+                Some(out) => format!(
+                    "not sent: the prompt is {input_tokens} tokens + max_tokens {out} = {total}, over the {window}-token context window of {}",
+                    target.model
+                ),
+                None => format!("not sent: the prompt is {input_tokens} tokens, over the {window}-token context window of {}", target.model),
+            })
+        } else {
+            (input_tokens * 10 > window * 11).then(|| {
+                format!(
+                    "not sent: the prompt is {mark}{input_tokens} tokens (an o200k estimate), well over the {window}-token context window of {}",
+                    target.model
+                )
+            })
+        }
+    });
+    let worst_case = price.and_then(|p| {
+        let usage = crate::provider::event::Usage {
+            input: Some(input_tokens),
+            output: max_output,
+            ..Default::default()
+        };
+        p.cost(&usage)
+    });
+    Preflight {
+        input_tokens,
+        exact,
+        max_output,
+        context_window,
+        too_long,
+        worst_case,
+    }
+}
+
+/// Tokens of a chat request with OpenAI's documented overhead (3 per message, 3 to prime
+/// the reply); exact for OpenAI chat models, an estimate elsewhere.
+pub fn prompt_tokens(encoding: Encoding, request: &ChatRequest) -> u64 {
+    let system = request.system.iter().map(|s| ("system", s.as_str()));
+    let turns = request.messages.iter().map(|m| {
+        let role = match m.role {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        };
+        (role, m.content.as_str())
+    });
+    let body: usize = system
+        .chain(turns)
+        .map(|(role, text)| 3 + tokens::count(encoding, role) + tokens::count(encoding, text))
+        .sum();
+    (body + 3) as u64
+}
+
+/// `Some(message)` when the worst cases of a send would take the session past `budget`.
+pub fn over_budget(worst: &[Option<Picodollars>], spent: Picodollars, budget_usd: f64) -> Option<String> {
+    let worst_total: Picodollars = worst.iter().flatten().sum();
+    let budget = (budget_usd * 1e12).round() as Picodollars;
+    (spent + worst_total > budget).then(|| {
+        format!(
+            "not sent: the worst case of this send is ${:.6} and ${:.6} is spent, over budget_usd ${budget_usd:.2}; raise budget_usd or lower max_tokens",
+            crate::pricing::usd(worst_total),
+            crate::pricing::usd(spent)
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{KeySource, Params};
+
+    fn target(model: &str, max_tokens: Option<u32>) -> Target {
+        Target {
+            name: "t".into(),
+            provider: ProviderKind::OpenAi,
+            model: model.into(),
+            base_url: "http://x".into(),
+            key: KeySource::None,
+            params: Params {
+                max_tokens,
+                stream: true,
+                ..Params::default()
+            },
+        }
+    }
+
+    #[test]
+    fn fits_counts_and_worst_case() {
+        tokens::warm_up();
+        let prices = PriceTable::builtin().unwrap();
+        let req = ChatRequest::single(Some("Be brief.".into()), "hello world");
+        let p = check(&target("gpt-4o-mini-2024-07-18", Some(100)), &req, &prices);
+        // system: 3 + 1 + 3 ("Be brief."); user: 3 + 1 + 2; priming: 3
+        assert_eq!((p.input_tokens, p.exact, p.max_output), (16, true, Some(100)));
+        assert_eq!(p.too_long, None);
+        // 16 × $0.15 + 100 × $0.60 per million
+        assert_eq!(p.worst_case, Some(16 * 150_000 + 100 * 600_000));
+        let unknown = check(&target("house-model", None), &req, &prices);
+        assert_eq!(
+            (unknown.worst_case, unknown.exact, unknown.too_long),
+            (None, false, None)
+        );
+    }
+
+    #[test]
+    fn too_long_is_refused_with_the_numbers() {
+        tokens::warm_up();
+        let prices = PriceTable::builtin().unwrap();
+        let big = ChatRequest::single(None, "word ".repeat(130_000));
+        let p = check(&target("gpt-4o-mini-2024-07-18", Some(1000)), &big, &prices);
+        let msg = p.too_long.unwrap();
+        assert!(
+            msg.contains("over the 128000-token context window of gpt-4o-mini-2024-07-18"),
+            "{msg}"
+        );
+        assert!(msg.contains("+ max_tokens 1000"), "{msg}");
+    }
+
+    #[test]
+    fn budget_counts_what_is_spent_and_the_worst_case() {
+        let m = over_budget(&[Some(400_000_000_000), None], 700_000_000_000, 1.0).unwrap();
+        assert!(
+            m.contains("worst case of this send is $0.400000 and $0.700000 is spent, over budget_usd $1.00"),
+            "{m}"
+        );
+        assert_eq!(over_budget(&[Some(200_000_000_000)], 700_000_000_000, 1.0), None);
+    }
+}
