@@ -378,3 +378,26 @@ fn preflight_blocks_a_prompt_too_long_and_the_budget_refuses_a_send() {
     );
     assert_eq!(app.panes[0].status, PaneStatus::Idle, "nothing started");
 }
+
+#[test]
+fn idle_panes_show_the_preflight_of_the_prompt_as_typed() {
+    prism::tokens::warm_up();
+    let mut app = app();
+    type_text(&mut app, "hello world");
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(150, 20)).unwrap();
+    use prism::tui::event_loop::Screen;
+    term.frame(&mut app).unwrap();
+    let screen: String = term
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    // user: 3 + 1 + 2, priming 3 = 9 tokens; gpt-4o-mini: 128k window, and with no
+    // max_tokens the worst case uses the model's 16,384-token maximum output.
+    assert!(
+        screen.contains("prompt 9 tok · fits 128k · at most $0.009832"),
+        "{screen}"
+    );
+}

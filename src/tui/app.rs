@@ -76,6 +76,8 @@ pub struct App {
     pub warned_unpriced: bool,
     /// Refuse sends whose worst case would take the session past this (USD).
     pub budget_usd: Option<f64>,
+    /// Pre-flight of the prompt as typed, per target, and the text it was computed for.
+    pub preflight: (String, Vec<Option<crate::preflight::Preflight>>),
 }
 
 impl App {
@@ -110,6 +112,7 @@ impl App {
             session_cost: (0, false),
             warned_unpriced: false,
             budget_usd: None,
+            preflight: (String::new(), Vec::new()),
         }
     }
 
@@ -298,6 +301,25 @@ impl App {
             }
         }
         Vec::new()
+    }
+
+    /// Recompute the pre-flight of the prompt as typed, when it changed and the tokenizer
+    /// is ready (never waits for it).
+    pub fn refresh_preflight(&mut self) {
+        let prompt = self.prompt.lines().join("\n");
+        let system = self.system.lines().join("\n");
+        let key = format!("{system}\u{0}{prompt}");
+        if key == self.preflight.0 && self.preflight.1.len() == self.targets.len() || !crate::tokens::ready()
+        {
+            return;
+        }
+        let request = ChatRequest::single((!system.trim().is_empty()).then_some(system), prompt.clone());
+        let checks = self
+            .targets
+            .iter()
+            .map(|t| (!prompt.trim().is_empty()).then(|| crate::preflight::check(t, &request, &self.prices)))
+            .collect();
+        self.preflight = (key, checks);
     }
 
     /// Cost of pane `i` so far: provider counts where known, the live local count for

@@ -74,6 +74,7 @@ pub fn prepare(app: &mut App, area: Rect) {
         }
     }
     chrome::prepare_editors(app);
+    app.refresh_preflight();
 }
 
 /// Draw one frame from the model.

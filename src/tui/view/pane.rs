@@ -46,7 +46,13 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize, rect: Rect, focused: boo
         height: HEADER_LINES.min(inner.height),
         ..inner
     };
-    frame.render_widget(Paragraph::new(header_lines(p, t, app.now, cost)), header);
+    let mut lines = header_lines(p, t, app.now, cost);
+    if matches!(p.status, PaneStatus::Idle)
+        && let Some(Some(check)) = app.preflight.1.get(i)
+    {
+        lines[1] = preflight_line(check, t);
+    }
+    frame.render_widget(Paragraph::new(lines), header);
     let body = body_area(rect);
     let lines = p.visible(
         usize::from(body.height),
@@ -58,6 +64,35 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize, rect: Rect, focused: boo
             .buffer_mut()
             .set_line(body.x, body.y + row as u16, line, body.width);
     }
+}
+
+/// Before sending: the prompt's size, whether it fits, and the most it can cost.
+fn preflight_line(c: &crate::preflight::Preflight, t: &Theme) -> Line<'static> {
+    let muted = t.style(Role::Muted);
+    let (mark, count_style) = if c.exact {
+        ("", t.style(Role::Metric))
+    } else {
+        ("~", t.style(Role::Estimate))
+    };
+    let mut spans = vec![
+        Span::styled("prompt ", muted),
+        Span::styled(format!("{mark}{} tok", c.input_tokens), count_style),
+    ];
+    match (&c.too_long, c.context_window) {
+        (Some(_), Some(w)) => spans.push(Span::styled(
+            format!(" · too long for {}k", w / 1000),
+            t.style(Role::Error),
+        )),
+        (None, Some(w)) => spans.push(Span::styled(format!(" · fits {}k", w / 1000), muted)),
+        _ => {}
+    }
+    if let Some(pd) = c.worst_case {
+        spans.push(Span::styled(
+            format!(" · at most ${:.6}", crate::pricing::usd(pd)),
+            t.style(Role::Metric),
+        ));
+    }
+    Line::from(spans)
 }
 
 fn ms(d: Duration) -> String {
