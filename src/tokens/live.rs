@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 
 use fancy_regex::Regex;
 
-use super::{o200k, ready};
+use super::{count_o200k, ready};
 
 /// The o200k pre-tokenization pattern, compiled once.
 static SPLIT: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(tiktoken_rs::O200K_BASE_PAT_STR).ok());
@@ -60,11 +60,10 @@ impl LiveCounter {
     }
 
     fn recount_tail(&mut self) {
-        let bpe = o200k();
         let Some(split) = SPLIT.as_ref() else {
             // The pattern ships with the tokenizer and compiles; counting whole is the safe fallback.
             self.frozen_tokens = 0;
-            self.tail_tokens = bpe.encode_ordinary(&self.text).len();
+            self.tail_tokens = count_o200k(&self.text);
             return;
         };
         let tail = &self.text[self.frozen..];
@@ -75,12 +74,12 @@ impl LiveCounter {
             if !is_final(&tail[m.end()..]) {
                 break;
             }
-            newly_frozen += bpe.encode_ordinary(m.as_str()).len();
+            newly_frozen += count_o200k(m.as_str());
             frozen_to = m.end();
         }
         self.frozen += frozen_to;
         self.frozen_tokens += newly_frozen;
-        self.tail_tokens = bpe.encode_ordinary(&self.text[self.frozen..]).len();
+        self.tail_tokens = count_o200k(&self.text[self.frozen..]);
     }
 }
 

@@ -1,4 +1,7 @@
-//! Local token counting, used only where a provider reports no usage.
+//! Local token counting: pre-flight, `prism count`, the live per-delta counts, and usage
+//! estimates where a provider reports none. Counting uses `bpe-openai` (identical counts
+//! to tiktoken, faster; checked by tests/tokenizer_crosscheck.rs); tiktoken-rs supplies
+//! the pre-tokenization pattern the live counter splits with.
 //!
 //! Counts from here are estimates unless the provider is OpenAI and the encoding
 //! matches the model; every place that shows one marks it as such.
@@ -9,14 +12,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use live::LiveCounter;
 
-use tiktoken_rs::CoreBPE;
-
 static READY: AtomicBool = AtomicBool::new(false);
 
 /// Load the tables now (call from a blocking thread); afterwards the `_if_ready`
 /// functions count instead of returning `None`.
 pub fn warm_up() {
-    let _ = o200k();
+    let _ = bpe_openai::o200k_base().count("warm up");
     READY.store(true, Ordering::Release);
 }
 
@@ -29,14 +30,6 @@ pub fn ready() -> bool {
 /// UI thread can ask without ever waiting.
 pub fn count_o200k_if_ready(text: &str) -> Option<usize> {
     READY.load(Ordering::Acquire).then(|| count_o200k(text))
-}
-
-/// The o200k_base encoding (GPT-4o, GPT-4.1, o-series, GPT-5 families).
-///
-/// Loading the tables takes a noticeable fraction of a second, so callers on a
-/// latency-sensitive path should call this once from a blocking thread first.
-pub fn o200k() -> &'static CoreBPE {
-    tiktoken_rs::o200k_base_singleton()
 }
 
 /// A tokenizer encoding.
@@ -82,13 +75,13 @@ pub fn encoding_for(model: &str) -> (Encoding, bool) {
 pub fn count(encoding: Encoding, text: &str) -> usize {
     match encoding {
         Encoding::O200k => count_o200k(text),
-        Encoding::Cl100k => tiktoken_rs::cl100k_base_singleton().encode_ordinary(text).len(),
+        Encoding::Cl100k => bpe_openai::cl100k_base().count(text),
     }
 }
 
 /// Number of o200k_base tokens in `text`, special-token strings treated as text.
 pub fn count_o200k(text: &str) -> usize {
-    o200k().encode_ordinary(text).len()
+    bpe_openai::o200k_base().count(text)
 }
 
 #[cfg(test)]
