@@ -401,3 +401,26 @@ fn idle_panes_show_the_preflight_of_the_prompt_as_typed() {
         "{screen}"
     );
 }
+
+#[test]
+fn an_expensive_send_asks_for_confirmation_first() {
+    prism::tokens::warm_up();
+    let mut app = app();
+    app.confirm_above_usd = Some(0.001);
+    type_text(&mut app, "hello");
+    // No max_tokens: the worst case uses each model's maximum output (3 × 16,384 tokens).
+    assert!(
+        app.act(Action::Send).is_empty(),
+        "first press only announces the cost"
+    );
+    assert!(
+        app.notice.as_deref().unwrap().contains("send again to confirm"),
+        "{:?}",
+        app.notice
+    );
+    let effects = app.act(Action::Send);
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::StartRun { .. })),
+        "second press sends"
+    );
+}

@@ -23,6 +23,8 @@ pub struct ConfigFile {
     pub keys: BTreeMap<String, Spanned<BTreeMap<String, Spanned<ChordsFile>>>>,
     /// Refuse a send whose worst-case cost would take the session past this many USD.
     pub budget_usd: Option<Spanned<f64>>,
+    /// The workbench asks for confirmation before a send whose worst case is above this.
+    pub confirm_above_usd: Option<Spanned<f64>>,
     /// A LiteLLM-format `model_prices_and_context_window.json` to load over the built-in prices.
     pub pricing_file: Option<Spanned<String>>,
     /// Per-model price overrides: `[pricing."model-id"] input = "0.15"` (USD per million).

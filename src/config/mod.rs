@@ -117,6 +117,8 @@ pub struct Config {
     pub prices: PriceTable,
     /// Session budget in USD, if any.
     pub budget_usd: Option<f64>,
+    /// Confirmation threshold for one send, USD.
+    pub confirm_above_usd: Option<f64>,
 }
 
 /// Why a configuration could not be used.
@@ -218,16 +220,16 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     }
     let keys = resolve_keys(&file.keys).map_err(|(at, msg)| invalid(at, msg))?;
     let theme = file.theme.map(Spanned::into_inner);
-    let budget_usd = match file.budget_usd {
-        Some(b) if b.get_ref().is_finite() && *b.get_ref() >= 0.0 => Some(*b.get_ref()),
-        Some(b) => {
-            return Err(invalid(
-                b.span().start,
-                "`budget_usd` must be a non-negative number of US dollars".into(),
-            ));
-        }
-        None => None,
+    let dollars = |v: Option<Spanned<f64>>, key: &str| match v {
+        Some(b) if b.get_ref().is_finite() && *b.get_ref() >= 0.0 => Ok(Some(*b.get_ref())),
+        Some(b) => Err(invalid(
+            b.span().start,
+            format!("`{key}` must be a non-negative number of US dollars"),
+        )),
+        None => Ok(None),
     };
+    let budget_usd = dollars(file.budget_usd, "budget_usd")?;
+    let confirm_above_usd = dollars(file.confirm_above_usd, "confirm_above_usd")?;
     let prices = resolve_prices(path, file.pricing_file.as_ref(), &file.pricing)
         .map_err(|(at, msg)| invalid(at, msg))?;
     Ok(Config {
@@ -238,6 +240,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         keys,
         prices,
         budget_usd,
+        confirm_above_usd,
     })
 }
 

@@ -76,6 +76,10 @@ pub struct App {
     pub warned_unpriced: bool,
     /// Refuse sends whose worst case would take the session past this (USD).
     pub budget_usd: Option<f64>,
+    /// Ask before a send whose worst case is above this (USD).
+    pub confirm_above_usd: Option<f64>,
+    /// The request whose expensive send was announced; sending it again confirms.
+    pub awaiting_confirm: Option<String>,
     /// Pre-flight of the prompt as typed, per target, and the text it was computed for.
     pub preflight: (String, Vec<Option<crate::preflight::Preflight>>),
 }
@@ -112,6 +116,8 @@ impl App {
             session_cost: (0, false),
             warned_unpriced: false,
             budget_usd: None,
+            confirm_above_usd: None,
+            awaiting_confirm: None,
             preflight: (String::new(), Vec::new()),
         }
     }
@@ -423,6 +429,23 @@ impl App {
                     return Vec::new();
                 }
             }
+            if let Some(limit) = self.confirm_above_usd {
+                let worst: crate::pricing::Picodollars = checks
+                    .iter()
+                    .filter(|(_, c)| c.too_long.is_none())
+                    .filter_map(|(_, c)| c.worst_case)
+                    .sum();
+                let key = format!("{request:?}");
+                let dollars = crate::pricing::usd(worst);
+                if dollars > limit && self.awaiting_confirm.as_deref() != Some(key.as_str()) {
+                    self.awaiting_confirm = Some(key);
+                    self.notice = Some(format!(
+                        "this send may cost up to ${dollars:.4} (over confirm_above_usd ${limit:.2}): send again to confirm"
+                    ));
+                    return Vec::new();
+                }
+            }
+            self.awaiting_confirm = None;
             blocked = checks
                 .into_iter()
                 .filter_map(|(i, c)| c.too_long.map(|why| (i, why)))

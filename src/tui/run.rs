@@ -110,6 +110,7 @@ pub async fn run(opts: TuiOptions) -> Result<u8, UsageError> {
     if let Some(c) = &cfg {
         app.prices = c.prices.clone();
         app.budget_usd = c.budget_usd;
+        app.confirm_above_usd = c.confirm_above_usd;
     }
     let mut runner = Runner::default();
     let result = event_loop::run(&mut screen, &mut app, &mut runner, &tx, &mut rx).await;
