@@ -143,6 +143,20 @@ async fn run(args: RunArgs) -> Result<u8, UsageError> {
         .await
         .map_err(|e| UsageError(format!("pre-flight failed: {e}")))?
     };
+    let mut checks = checks;
+    for (i, t) in targets.iter().enumerate().filter(|(_, t)| t.params.count_tokens) {
+        match provider_count(t, &request).await {
+            Ok(Some(n)) => {
+                checks[i] =
+                    crate::preflight::check_counted(t, &prices, n, crate::preflight::Counter::Provider)
+            }
+            Ok(None) => {}
+            Err(e) => eprintln!(
+                "warning: target `{}`: the provider's token counter failed ({}); using the local count",
+                t.name, e.message
+            ),
+        }
+    }
     if let Some(budget) = budget {
         let worst: Vec<_> = checks
             .iter()
@@ -166,6 +180,21 @@ async fn run(args: RunArgs) -> Result<u8, UsageError> {
         d.stop().await;
     }
     Ok(headless::exit_code(&rows))
+}
+
+/// The provider's own count of `request` for `t` (opt-in per target).
+async fn provider_count(
+    t: &Target,
+    request: &ChatRequest,
+) -> Result<Option<u64>, crate::provider::event::ProviderError> {
+    let key = t.key.resolve()?;
+    let client = crate::provider::client::TimedClient::new(t.params.timeouts.connect).map_err(|e| {
+        crate::provider::event::ProviderError::new(
+            crate::provider::event::ErrorKind::Config,
+            format!("cannot create an HTTP client: {e}"),
+        )
+    })?;
+    crate::provider::count::provider_count(&client.http, t, request, key.as_ref()).await
 }
 
 fn count(model: Option<&str>, file: Option<&std::path::Path>) -> Result<u8, UsageError> {

@@ -12,13 +12,37 @@ use crate::provider::anthropic::DEFAULT_MAX_TOKENS;
 use crate::provider::request::{ChatRequest, Role};
 use crate::tokens::{self, Encoding};
 
+/// Which counter produced a pre-flight count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    /// The model's own encoding, locally (OpenAI families).
+    LocalExact,
+    /// o200k standing in for a tokenizer that is not public.
+    LocalEstimate,
+    /// The provider's count_tokens / countTokens endpoint.
+    Provider,
+}
+
+impl Counter {
+    /// How the count is labelled for users.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::LocalExact => "local tokenizer",
+            Self::LocalEstimate => "estimate",
+            Self::Provider => "provider counter",
+        }
+    }
+}
+
 /// The verdict for one target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Preflight {
     /// Input tokens of the whole request (messages, system prompt, per-message overhead).
     pub input_tokens: u64,
-    /// Whether `input_tokens` comes from the model's own encoding.
+    /// Whether `input_tokens` is exact for this model.
     pub exact: bool,
+    /// Which counter produced `input_tokens`.
+    pub counter: Counter,
     /// Output tokens the request may produce (max_tokens, else the model's maximum).
     pub max_output: Option<u64>,
     /// The model's context window, when known.
@@ -29,10 +53,20 @@ pub struct Preflight {
     pub worst_case: Option<Picodollars>,
 }
 
-/// Check `request` for `target`.
+/// Check `request` for `target` with the local tokenizer.
 pub fn check(target: &Target, request: &ChatRequest, prices: &PriceTable) -> Preflight {
     let (encoding, exact) = tokens::encoding_for(&target.model);
-    let input_tokens = prompt_tokens(encoding, request);
+    let counter = if exact {
+        Counter::LocalExact
+    } else {
+        Counter::LocalEstimate
+    };
+    check_counted(target, prices, prompt_tokens(encoding, request), counter)
+}
+
+/// Check a request whose input tokens were counted by `counter`.
+pub fn check_counted(target: &Target, prices: &PriceTable, input_tokens: u64, counter: Counter) -> Preflight {
+    let exact = counter != Counter::LocalEstimate;
     let price = prices.lookup(target.provider, &target.model);
     let context_window = price.and_then(|p| p.context_window);
     let requested = target.params.max_tokens.map(u64::from).or(match target.provider {
@@ -46,10 +80,15 @@ pub fn check(target: &Target, request: &ChatRequest, prices: &PriceTable) -> Pre
             let total = input_tokens + requested.unwrap_or(0);
             (total > window).then(|| match requested {
                 Some(out) => format!(
-                    "not sent: the prompt is {input_tokens} tokens + max_tokens {out} = {total}, over the {window}-token context window of {}",
+                    "not sent: the prompt is {input_tokens} tokens ({}) + max_tokens {out} = {total}, over the {window}-token context window of {}",
+                    counter.label(),
                     target.model
                 ),
-                None => format!("not sent: the prompt is {input_tokens} tokens, over the {window}-token context window of {}", target.model),
+                None => format!(
+                    "not sent: the prompt is {input_tokens} tokens ({}), over the {window}-token context window of {}",
+                    counter.label(),
+                    target.model
+                ),
             })
         } else {
             (input_tokens * 10 > window * 11).then(|| {
@@ -71,6 +110,7 @@ pub fn check(target: &Target, request: &ChatRequest, prices: &PriceTable) -> Pre
     Preflight {
         input_tokens,
         exact,
+        counter,
         max_output,
         context_window,
         too_long,

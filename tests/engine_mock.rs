@@ -622,3 +622,41 @@ async fn the_servers_wait_is_honoured() {
     }
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn provider_token_counters_answer_for_anthropic_and_gemini() {
+    prism::tokens::warm_up();
+    let server = mock().await;
+    let request = ChatRequest::single(Some("Be brief.".into()), "Count these words, please.");
+    // The mock counts o200k tokens of all texts joined, plus 3 per message and 3 more.
+    let expected = (prism::tokens::count_o200k("Be brief.Count these words, please.") + 3 + 3) as u64;
+    let client = prism::provider::client::TimedClient::new(Duration::from_secs(5))
+        .unwrap()
+        .http;
+    for t in [
+        target(&server, "a", ProviderKind::Anthropic, "claude-sonnet-4-20250514"),
+        target(&server, "g", ProviderKind::Gemini, "gemini-2.5-flash"),
+    ] {
+        let key = t.key.resolve().unwrap();
+        let n = prism::provider::count::provider_count(&client, &t, &request, key.as_ref())
+            .await
+            .unwrap();
+        assert_eq!(n, Some(expected), "{}", t.name);
+    }
+    let openai = target(&server, "o", ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18");
+    assert_eq!(
+        prism::provider::count::provider_count(&client, &openai, &request, None)
+            .await
+            .unwrap(),
+        None,
+        "no counter: local is exact"
+    );
+    let counts = server
+        .log()
+        .records()
+        .iter()
+        .filter(|r| r.path.contains("count"))
+        .count();
+    assert_eq!(counts, 2, "one round trip per counted target");
+    server.shutdown().await;
+}

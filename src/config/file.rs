@@ -80,6 +80,7 @@ pub struct TargetFile {
     pub stream: Option<bool>,
     pub extra: Option<toml::Table>,
     pub max_retries: Option<u32>,
+    pub count_tokens: Option<bool>,
     pub max_retry_wait: Option<Spanned<f64>>,
     pub connect_timeout: Option<Spanned<f64>>,
     pub response_timeout: Option<Spanned<f64>>,
@@ -120,7 +121,14 @@ impl TargetFile {
             max_tokens,
             stop,
             seed,
-            stream
+            stream,
+            max_retries,
+            count_tokens,
+            max_retry_wait,
+            connect_timeout,
+            response_timeout,
+            idle_timeout,
+            total_timeout
         );
         self.extra = match (d.extra.clone(), self.extra) {
             (Some(mut base), Some(own)) => {

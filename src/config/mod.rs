@@ -53,6 +53,8 @@ pub struct Params {
     pub stream: bool,
     /// Passed through into the request body, merged over what Prism generates.
     pub extra: Map<String, Value>,
+    /// Ask the provider's own token counter before sending (Anthropic, Gemini).
+    pub count_tokens: bool,
     /// When to try again after a failure.
     pub retry: RetryPolicy,
     /// Time limits.
@@ -424,6 +426,7 @@ fn resolve(t: TargetFile, table_at: usize, warnings: &mut Vec<String>) -> Result
         seed: t.seed,
         stream: t.stream.unwrap_or(true),
         extra,
+        count_tokens: t.count_tokens.unwrap_or(false),
         retry: RetryPolicy {
             max_retries: t.max_retries.unwrap_or(RetryPolicy::default().max_retries),
             max_wait: seconds(t.max_retry_wait, "max_retry_wait")?.unwrap_or(RetryPolicy::default().max_wait),

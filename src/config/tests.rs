@@ -180,3 +180,15 @@ fn price_overrides_and_litellm_file() {
     let e = parse_str(&format!("pricing_file = \"/nonexistent.json\"\n{base}")).unwrap_err();
     assert!(e.starts_with("prism.toml:1:16: `pricing_file`"), "{e}");
 }
+
+#[test]
+fn defaults_cover_retry_timeout_and_counter_keys() {
+    let c = parse_str(
+        "[defaults]\nmax_retries = 5\nidle_timeout = 2.5\ncount_tokens = true\n[[target]]\nname = \"a\"\nprovider = \"anthropic\"\nmodel = \"claude-sonnet-4-20250514\"\n",
+    )
+    .unwrap();
+    let p = &c.targets[0].params;
+    assert_eq!(p.retry.max_retries, 5);
+    assert_eq!(p.timeouts.idle, std::time::Duration::from_millis(2500));
+    assert!(p.count_tokens);
+}

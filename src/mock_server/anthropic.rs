@@ -41,15 +41,22 @@ impl Api for Anthropic {
         }
     }
 
-    fn parse(_inc: &Incoming, body: &Value) -> Result<Parsed, ApiError> {
+    fn direct(ctx: &Ctx, inc: &Incoming) -> Option<String> {
+        is_count(inc).then(|| json!({"input_tokens": ctx.input_tokens}).to_string())
+    }
+
+    fn parse(inc: &Incoming, body: &Value) -> Result<Parsed, ApiError> {
         let model = body
             .get("model")
             .and_then(Value::as_str)
             .ok_or_else(|| ApiError::Invalid("model: Field required".into()))?;
-        let cap = body
-            .get("max_tokens")
-            .and_then(Value::as_u64)
-            .ok_or_else(|| ApiError::Invalid("max_tokens: Field required".into()))?;
+        // Only generation needs a limit; `count_tokens` takes none.
+        let counting = is_count(inc);
+        let cap = match body.get("max_tokens").and_then(Value::as_u64) {
+            Some(c) => Some(c),
+            None if counting => None,
+            None => return Err(ApiError::Invalid("max_tokens: Field required".into())),
+        };
         let messages = body
             .get("messages")
             .and_then(Value::as_array)
@@ -73,7 +80,7 @@ impl Api for Anthropic {
             model: model.to_string(),
             stream: body.get("stream").and_then(Value::as_bool).unwrap_or(false),
             include_usage: true,
-            cap: Some(cap as usize),
+            cap: cap.map(|c| c as usize),
             messages: messages.len(),
             texts,
             last_user,
@@ -338,4 +345,9 @@ fn describe(ctx: &Ctx, err: &ApiError) -> (StatusCode, &'static str, String) {
         ),
         ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found_error", "Not Found".into()),
     }
+}
+
+/// `POST /v1/messages/count_tokens`.
+fn is_count(inc: &Incoming) -> bool {
+    inc.path == "/v1/messages/count_tokens"
 }

@@ -104,7 +104,7 @@ async fn handle(
         common::handle::<Gemini>(inc).await
     } else if path.starts_with("/v1beta/") || gemini_method {
         not_found::<Gemini>(&inc, format!("Method not found: {} {path}", parts.method))
-    } else if path == "/v1/messages" && post {
+    } else if (path == "/v1/messages" || path == "/v1/messages/count_tokens") && post {
         common::handle::<Anthropic>(inc).await
     } else if path.starts_with("/v1/messages") {
         not_found::<Anthropic>(&inc, String::new())

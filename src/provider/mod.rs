@@ -9,6 +9,7 @@
 pub mod anthropic;
 pub mod body;
 pub mod client;
+pub mod count;
 pub mod errors;
 pub mod event;
 pub mod gemini;
