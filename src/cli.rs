@@ -145,7 +145,7 @@ async fn run(args: RunArgs) -> Result<u8, UsageError> {
     };
     let mut checks = checks;
     for (i, t) in targets.iter().enumerate().filter(|(_, t)| t.params.count_tokens) {
-        match provider_count(t, &request).await {
+        match crate::provider::count::count_for_target(t, &request).await {
             Ok(Some(n)) => {
                 checks[i] =
                     crate::preflight::check_counted(t, &prices, n, crate::preflight::Counter::Provider)
@@ -180,21 +180,6 @@ async fn run(args: RunArgs) -> Result<u8, UsageError> {
         d.stop().await;
     }
     Ok(headless::exit_code(&rows))
-}
-
-/// The provider's own count of `request` for `t` (opt-in per target).
-async fn provider_count(
-    t: &Target,
-    request: &ChatRequest,
-) -> Result<Option<u64>, crate::provider::event::ProviderError> {
-    let key = t.key.resolve()?;
-    let client = crate::provider::client::TimedClient::new(t.params.timeouts.connect).map_err(|e| {
-        crate::provider::event::ProviderError::new(
-            crate::provider::event::ErrorKind::Config,
-            format!("cannot create an HTTP client: {e}"),
-        )
-    })?;
-    crate::provider::count::provider_count(&client.http, t, request, key.as_ref()).await
 }
 
 fn count(model: Option<&str>, file: Option<&std::path::Path>) -> Result<u8, UsageError> {

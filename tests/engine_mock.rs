@@ -660,3 +660,77 @@ async fn provider_token_counters_answer_for_anthropic_and_gemini() {
     assert_eq!(counts, 2, "one round trip per counted target");
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workbench_runner_blocks_a_prompt_its_provider_counts_too_long() {
+    use prism::tui::msg::{Effect, Msg};
+    use prism::tui::runner::Runner;
+    prism::tokens::warm_up();
+    let server = mock().await;
+    // A 200k-token window (Sonnet 4's is 1M).
+    let mut claude = target(
+        &server,
+        "claude",
+        ProviderKind::Anthropic,
+        "claude-opus-4-1-20250805",
+    );
+    claude.params.count_tokens = true;
+    let mut ok = target(
+        &server,
+        "ok",
+        ProviderKind::Anthropic,
+        "claude-sonnet-4-20250514+ttft=1,itl=0,tokens=3",
+    );
+    ok.params.count_tokens = true;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut runner = Runner::new(prism::pricing::PriceTable::builtin().unwrap());
+    // ~210k tokens against a 200k window, by the provider's own count.
+    let long = ChatRequest::single(None, "word ".repeat(210_000));
+    runner.apply(
+        Effect::StartRun {
+            run: prism::engine::RunId(1),
+            targets: vec![(3, claude)],
+            request: long,
+        },
+        &tx,
+    );
+    let short = ChatRequest::single(None, "hi");
+    runner.apply(
+        Effect::StartRun {
+            run: prism::engine::RunId(2),
+            targets: vec![(5, ok)],
+            request: short,
+        },
+        &tx,
+    );
+    let mut runs = std::collections::HashMap::new();
+    let mut ended = 0;
+    while ended < 2 {
+        let Some(Msg::Stream { pane, env }) = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .unwrap()
+        else {
+            continue;
+        };
+        if env.event.is_terminal() {
+            ended += 1;
+        }
+        runs.entry(pane)
+            .or_insert_with(TargetRun::default)
+            .apply(env.at, &env.event);
+    }
+    assert_eq!(failed_kind(&runs[&3]), Some(ErrorKind::ContextLength));
+    let Some(Outcome::Failed(e)) = &runs[&3].outcome else {
+        panic!()
+    };
+    assert!(e.message.contains("(provider counter)"), "{}", e.message);
+    assert_eq!(runs[&5].outcome, Some(Outcome::Done));
+    let paths: Vec<String> = server.log().records().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths.iter().filter(|p| p.ends_with("/count_tokens")).count(), 2);
+    assert_eq!(
+        paths.iter().filter(|p| p.as_str() == "/v1/messages").count(),
+        1,
+        "the long prompt was never sent: {paths:?}"
+    );
+    server.shutdown().await;
+}

@@ -56,6 +56,17 @@ impl Cancels {
     pub fn cancel_all(&self) {
         self.all.cancel();
     }
+
+    /// The tokens of the targets at `indices`, still under the same run-wide token.
+    pub fn subset(&self, indices: &[usize]) -> Cancels {
+        Cancels {
+            all: self.all.clone(),
+            each: indices
+                .iter()
+                .filter_map(|&i| self.each.get(i).cloned())
+                .collect(),
+        }
+    }
 }
 
 /// A running fan-out: its events, and the means to cancel it.

@@ -101,3 +101,11 @@ pub async fn provider_count(
     n.map(Some)
         .ok_or_else(|| ProviderError::new(ErrorKind::Malformed, "the token counter's answer has no count"))
 }
+
+/// [`provider_count`] with the target's own key and a client of its own.
+pub async fn count_for_target(target: &Target, request: &ChatRequest) -> Result<Option<u64>, ProviderError> {
+    let key = target.key.resolve()?;
+    let client = super::client::TimedClient::new(target.params.timeouts.connect)
+        .map_err(|e| ProviderError::new(ErrorKind::Config, format!("cannot create an HTTP client: {e}")))?;
+    provider_count(&client.http, target, request, key.as_ref()).await
+}

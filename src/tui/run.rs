@@ -112,7 +112,7 @@ pub async fn run(opts: TuiOptions) -> Result<u8, UsageError> {
         app.budget_usd = c.budget_usd;
         app.confirm_above_usd = c.confirm_above_usd;
     }
-    let mut runner = Runner::default();
+    let mut runner = Runner::new(app.prices.clone());
     let result = event_loop::run(&mut screen, &mut app, &mut runner, &tx, &mut rx).await;
     screen.input.stop().await;
     signal_task.abort();
