@@ -24,6 +24,15 @@ pub enum Counter {
 }
 
 impl Counter {
+    /// A short label for a pane header.
+    pub fn short(self) -> &'static str {
+        match self {
+            Self::LocalExact => "local",
+            Self::LocalEstimate => "est",
+            Self::Provider => "provider",
+        }
+    }
+
     /// How the count is labelled for users.
     pub fn label(self) -> &'static str {
         match self {

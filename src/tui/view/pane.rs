@@ -77,7 +77,7 @@ fn preflight_line(c: &crate::preflight::Preflight, t: &Theme) -> Line<'static> {
     let mut spans = vec![
         Span::styled("prompt ", muted),
         Span::styled(format!("{mark}{} tok", c.input_tokens), count_style),
-        Span::styled(format!(" ({})", c.counter.label()), muted),
+        Span::styled(format!(" {}", c.counter.short()), muted),
     ];
     match (&c.too_long, c.context_window) {
         (Some(_), Some(w)) => spans.push(Span::styled(
