@@ -397,7 +397,7 @@ fn idle_panes_show_the_preflight_of_the_prompt_as_typed() {
     // user: 3 + 1 + 2, priming 3 = 9 tokens; gpt-4o-mini: 128k window, and with no
     // max_tokens the worst case uses the model's 16,384-token maximum output.
     assert!(
-        screen.contains("prompt 9 tok local · fits 128k · at most $0.009832"),
+        screen.contains("prompt 9 tok local · fits 128k · ≤ $0.009832"),
         "{screen}"
     );
 }

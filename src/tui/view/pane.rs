@@ -89,7 +89,7 @@ fn preflight_line(c: &crate::preflight::Preflight, t: &Theme) -> Line<'static> {
     }
     if let Some(pd) = c.worst_case {
         spans.push(Span::styled(
-            format!(" · at most ${:.6}", crate::pricing::usd(pd)),
+            format!(" · ≤ ${:.6}", crate::pricing::usd(pd)),
             t.style(Role::Metric),
         ));
     }
