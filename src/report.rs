@@ -156,9 +156,9 @@ fn usage_row(request: &ChatRequest, run: &TargetRun) -> UsageRow {
     let from_provider = u.input.is_some() && u.output.is_some();
     // A request that never reached the provider has no usage to estimate.
     let reached = run.http_status.is_some_and(|s| (200..300).contains(&s));
-    let input = u
-        .input
-        .or_else(|| reached.then(|| estimate_prompt_tokens(request)));
+    let input = u.input.or_else(|| {
+        reached.then(|| crate::preflight::prompt_tokens(crate::tokens::Encoding::O200k, request))
+    });
     let output = u.output.or_else(|| reached.then(|| estimate_output_tokens(run)));
     UsageRow {
         input_tokens: input,
@@ -168,24 +168,6 @@ fn usage_row(request: &ChatRequest, run: &TargetRun) -> UsageRow {
         reasoning_tokens: u.reasoning,
         source: if from_provider { "provider" } else { "estimate" },
     }
-}
-
-/// o200k count of a chat prompt with OpenAI's documented per-message overhead (3
-/// tokens per message, 3 to prime the reply). An estimate for every other tokenizer.
-pub fn estimate_prompt_tokens(request: &ChatRequest) -> u64 {
-    let system = request.system.iter().map(|s| ("system", s.as_str()));
-    let turns = request.messages.iter().map(|m| {
-        let role = match m.role {
-            crate::provider::request::Role::User => "user",
-            crate::provider::request::Role::Assistant => "assistant",
-        };
-        (role, m.content.as_str())
-    });
-    let body: usize = system
-        .chain(turns)
-        .map(|(role, text)| 3 + tokens::count_o200k(role) + tokens::count_o200k(text))
-        .sum();
-    (body + 3) as u64
 }
 
 /// o200k count of everything the model produced.
