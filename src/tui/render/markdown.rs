@@ -10,7 +10,9 @@
 //! a list, such a block is de-indented and rendered under the item instead of being read
 //! as an indented code block.
 
-use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use std::borrow::Cow;
+
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Span;
 
@@ -142,7 +144,7 @@ impl<'s> Renderer<'s> {
                     cont.push(bar);
                 }
                 Container::Item { marker, width } => {
-                    let pad = Span::raw(" ".repeat(*width));
+                    let pad = code::blanks(*width);
                     cont.push(pad.clone());
                     lead.push(marker.take().unwrap_or(pad));
                 }
@@ -185,7 +187,7 @@ impl<'s> Renderer<'s> {
         for c in &self.stack {
             match c {
                 Container::Quote => cont.push(Span::styled("│", self.styles.quote)),
-                Container::Item { width, .. } => cont.push(Span::raw(" ".repeat(*width))),
+                Container::Item { width, .. } => cont.push(code::blanks(*width)),
                 Container::List { .. } => {}
             }
         }
@@ -266,7 +268,8 @@ impl<'s> Renderer<'s> {
             Tag::Heading { level, .. } => {
                 self.start_block(false);
                 self.inline.push(self.styles.heading);
-                let marks = "#".repeat(heading_rank(level));
+                // `HeadingLevel` discriminants are the levels, 1 to 6.
+                let marks = "#".repeat(level as usize);
                 self.push(&format!("{marks} "), self.style());
             }
             Tag::BlockQuote(_) => {
@@ -311,9 +314,9 @@ impl<'s> Renderer<'s> {
                 let marker = match self.stack.last_mut() {
                     Some(Container::List { next: Some(n) }) => {
                         *n += 1;
-                        format!("{}. ", *n - 1)
+                        Cow::Owned(format!("{}. ", *n - 1))
                     }
-                    _ => ["• ", "◦ ", "▪ "][depth.saturating_sub(1) % 3].to_string(),
+                    _ => ["• ", "◦ ", "▪ "][depth.saturating_sub(1) % 3].into(),
                 };
                 let width = cells::width(&marker);
                 let marker = Some(Span::styled(marker, self.styles.list_marker));
@@ -433,16 +436,5 @@ impl<'s> Renderer<'s> {
             }
         }
         self.need_gap = true;
-    }
-}
-
-fn heading_rank(level: HeadingLevel) -> usize {
-    match level {
-        HeadingLevel::H1 => 1,
-        HeadingLevel::H2 => 2,
-        HeadingLevel::H3 => 3,
-        HeadingLevel::H4 => 4,
-        HeadingLevel::H5 => 5,
-        HeadingLevel::H6 => 6,
     }
 }

@@ -342,6 +342,7 @@ fn hostile_input_does_not_panic() {
         "[x](<>) ![](y) <div>\n\n</div> &amp; \\",
         "~~~~\n```\n~~~\n~~~~\n",
         "1.\n2.\n-\n\n  \t\t",
+        "```   \r\n",
     ];
     for text in inputs {
         for width in [1, 2, 7, 80] {

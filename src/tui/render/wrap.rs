@@ -11,7 +11,7 @@
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use super::cells::{self, Cluster};
+use super::cells::{self, Runs};
 
 /// How a logical line's body is fitted to the width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,11 +88,48 @@ pub(crate) fn wrap_from(line: &Logical, width: u16, from: Resume, out: &mut Vec<
     rows.finish()
 }
 
-/// A cluster located in the body: span index plus the cluster within that span.
+/// A run of clusters from one body span: `start..end` bytes, `width` columns.
 #[derive(Clone, Copy)]
-struct At {
+struct Seg {
     span: usize,
-    c: Cluster,
+    start: usize,
+    end: usize,
+    width: usize,
+    /// Printable ASCII only: bytes are columns.
+    ascii: bool,
+}
+
+impl Seg {
+    fn split_at(self, columns: usize) -> (Seg, Seg) {
+        let mid = self.start + columns;
+        let head = Seg {
+            end: mid,
+            width: columns,
+            ..self
+        };
+        let tail = Seg {
+            start: mid,
+            width: self.width - columns,
+            ..self
+        };
+        (head, tail)
+    }
+}
+
+/// Appends `seg` to `run`, merging it into the last piece when contiguous.
+fn extend(run: &mut Vec<Seg>, seg: Seg) {
+    match run.last_mut() {
+        Some(last) if last.span == seg.span && last.end == seg.start => {
+            last.end = seg.end;
+            last.width += seg.width;
+            last.ascii &= seg.ascii;
+        }
+        _ => run.push(seg),
+    }
+}
+
+fn run_width(run: &[Seg]) -> usize {
+    run.iter().map(|s| s.width).sum()
 }
 
 struct Rows<'a> {
@@ -107,9 +144,8 @@ struct Rows<'a> {
     first: bool,
     start: (usize, usize),
     /// Spaces seen since the last word, placed only if a word follows on this row.
-    spaces: Vec<At>,
-    word: Vec<At>,
-    word_width: usize,
+    spaces: Vec<Seg>,
+    word: Vec<Seg>,
 }
 
 impl<'a> Rows<'a> {
@@ -126,7 +162,6 @@ impl<'a> Rows<'a> {
             start: (from.span, from.byte),
             spaces: Vec::new(),
             word: Vec::new(),
-            word_width: 0,
         };
         rows.open_row();
         rows
@@ -151,46 +186,54 @@ impl<'a> Rows<'a> {
         self.last = None;
     }
 
-    fn new_row(&mut self, at: At) {
+    fn new_row(&mut self, at: Seg) {
         let spans = std::mem::take(&mut self.spans);
         self.out.push(Line::from(spans).style(self.line.style));
         self.first = false;
-        self.start = (at.span, at.c.start);
+        self.start = (at.span, at.start);
         self.spaces.clear();
         self.open_row();
     }
 
     fn run(&mut self, span: usize, byte: usize) {
         let line = self.line;
+        let runs = if line.fit == Fit::Chars {
+            Runs::All
+        } else {
+            Runs::Words
+        };
         for (i, s) in line.body.iter().enumerate().skip(span) {
             let offset = if i == span { byte } else { 0 };
             let text = s.content.get(offset..).unwrap_or("");
-            for mut c in cells::clusters(text) {
-                c.start += offset;
-                c.end += offset;
-                self.cluster(At { span: i, c });
+            for c in cells::pieces(text, runs) {
+                let seg = Seg {
+                    span: i,
+                    start: c.start + offset,
+                    end: c.end + offset,
+                    width: c.width,
+                    ascii: c.ascii,
+                };
+                self.cluster(seg, c.space);
             }
         }
         self.place_word();
     }
 
-    fn cluster(&mut self, at: At) {
+    fn cluster(&mut self, seg: Seg, space: bool) {
         if self.line.fit == Fit::Chars {
-            self.place_hard(at);
-        } else if at.c.space {
+            self.place_hard(seg);
+        } else if space {
             self.place_word();
             if self.used > 0 || self.first {
-                self.spaces.push(at);
+                extend(&mut self.spaces, seg);
             }
-        } else if at.c.width >= 2 {
+        } else if seg.width >= 2 && !seg.ascii {
             // Wide characters (CJK) are break opportunities on both sides.
             self.place_word();
-            self.word.push(at);
-            self.word_width = at.c.width;
+            self.word.push(seg);
             self.place_word();
         } else {
-            self.word.push(at);
-            self.word_width += at.c.width;
+            extend(&mut self.word, seg);
         }
     }
 
@@ -199,57 +242,108 @@ impl<'a> Rows<'a> {
             return;
         }
         let word = std::mem::take(&mut self.word);
-        let ww = std::mem::replace(&mut self.word_width, 0);
-        let sw = self.spaces.len();
+        let ww = run_width(&word);
+        let sw = run_width(&self.spaces);
         if self.used + sw + ww <= self.avail {
-            self.flush_spaces();
-            word.iter().for_each(|&at| self.push(at));
+            self.flush_spaces(usize::MAX);
+            word.iter().for_each(|&seg| self.push(seg));
         } else if self.used > 0 {
             self.new_row(word[0]);
             if ww <= self.avail {
-                word.iter().for_each(|&at| self.push(at));
+                word.iter().for_each(|&seg| self.push(seg));
             } else {
-                word.iter().for_each(|&at| self.place_hard(at));
+                self.split(&word);
             }
         } else {
             // Leading indentation on the first row: keep what fits, then split the word.
-            let keep = self.avail.saturating_sub(1).min(sw);
-            self.spaces.truncate(keep);
-            self.flush_spaces();
-            word.iter().for_each(|&at| self.place_hard(at));
+            self.flush_spaces(self.avail.saturating_sub(1));
+            self.split(&word);
+        }
+        // Hand the allocation back for the next word.
+        self.word = word;
+        self.word.clear();
+    }
+
+    /// Places up to `max` columns of the pending spaces; drops the rest.
+    fn flush_spaces(&mut self, max: usize) {
+        let mut spaces = std::mem::take(&mut self.spaces);
+        let mut room = max;
+        for seg in &spaces {
+            // Spaces are one byte and one column each.
+            let take = seg.width.min(room);
+            if take > 0 {
+                self.push(Seg {
+                    end: seg.start + take,
+                    width: take,
+                    ..*seg
+                });
+            }
+            room -= take;
+        }
+        spaces.clear();
+        self.spaces = spaces;
+    }
+
+    /// Places a word that does not fit a row, piece by piece.
+    fn split(&mut self, word: &[Seg]) {
+        let line = self.line;
+        for seg in word {
+            let text = &line.body[seg.span].content[seg.start..seg.end];
+            for c in cells::pieces(text, Runs::Words) {
+                self.place_hard(Seg {
+                    span: seg.span,
+                    start: seg.start + c.start,
+                    end: seg.start + c.end,
+                    width: c.width,
+                    ascii: c.ascii,
+                });
+            }
         }
     }
 
-    fn flush_spaces(&mut self) {
-        let spaces = std::mem::take(&mut self.spaces);
-        spaces.iter().for_each(|&at| self.push(at));
-    }
-
-    fn place_hard(&mut self, at: At) {
-        if self.used > 0 && self.used + at.c.width > self.avail {
-            self.new_row(at);
+    /// Places `seg`, starting a new row if it does not fit; an ASCII run is split to
+    /// fill rows exactly as placing it byte by byte would.
+    fn place_hard(&mut self, mut seg: Seg) {
+        loop {
+            let room = self.avail.saturating_sub(self.used);
+            if seg.width <= room {
+                self.push(seg);
+                return;
+            }
+            if seg.ascii && room > 0 {
+                let (head, tail) = seg.split_at(room);
+                self.push(head);
+                seg = tail;
+            }
+            if self.used > 0 {
+                self.new_row(seg);
+            } else {
+                // A single wide cluster wider than an empty row.
+                self.push(seg);
+                return;
+            }
         }
-        self.push(at);
     }
 
-    fn push(&mut self, at: At) {
-        let span = &self.line.body[at.span];
-        if at.c.width > self.avail {
-            // Only reachable at a width of one column: show that something is there.
+    fn push(&mut self, seg: Seg) {
+        let span = &self.line.body[seg.span];
+        if seg.width > self.avail {
+            // Only a single wide cluster at a width of one column gets here: show that
+            // something is there.
             self.spans.push(Span::styled("\u{FFFD}", span.style));
             self.last = None;
             self.used += 1;
             return;
         }
-        let text = &span.content[at.c.start..at.c.end];
+        let text = &span.content[seg.start..seg.end];
         match (self.last, self.spans.last_mut()) {
-            (Some((i, end)), Some(prev)) if i == at.span && end == at.c.start => {
+            (Some((i, end)), Some(prev)) if i == seg.span && end == seg.start => {
                 prev.content.to_mut().push_str(text);
             }
             _ => self.spans.push(Span::styled(text.to_string(), span.style)),
         }
-        self.last = Some((at.span, at.c.end));
-        self.used += at.c.width;
+        self.last = Some((seg.span, seg.end));
+        self.used += seg.width;
     }
 
     fn fill(&mut self) {
