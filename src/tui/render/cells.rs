@@ -63,7 +63,8 @@ fn extends(prev: char, d: char) -> bool {
     prev == '\u{200D}' || d.width() == Some(0) || ('\u{1F3FB}'..='\u{1F3FF}').contains(&d)
 }
 
-/// One unit of wrapping: a base character with whatever attaches to it.
+/// One unit of wrapping: a base character with whatever attaches to it, or a run of
+/// printable ASCII (see [`pieces`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Cluster {
     /// Byte range in the string the iterator was made from.
@@ -71,39 +72,82 @@ pub(crate) struct Cluster {
     pub end: usize,
     /// Display columns.
     pub width: usize,
-    /// A plain ASCII space: a break opportunity that is dropped at a soft break.
+    /// A single ASCII space: a break opportunity that is dropped at a soft break.
     pub space: bool,
+    /// Printable ASCII, one column per byte: may be split at any byte.
+    pub ascii: bool,
 }
 
-/// Splits `s` into [`Cluster`]s. Not full grapheme segmentation, but every sequence
-/// whose measured width differs from the sum of its characters stays in one cluster, so
-/// summing cluster widths never underestimates what the terminal will draw.
-pub(crate) fn clusters(s: &str) -> impl Iterator<Item = Cluster> + '_ {
-    let mut it = s.char_indices().peekable();
+/// Which runs of printable ASCII [`pieces`] returns as one piece.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Runs {
+    /// Runs without spaces (words), spaces one by one.
+    Words,
+    /// Runs including spaces.
+    All,
+}
+
+/// Splits `s` into clusters, merging runs of printable ASCII as `runs` allows (one
+/// piece per word instead of per byte is most of the speed of wrapping). Not full
+/// grapheme segmentation, but every sequence whose measured width differs from the sum
+/// of its characters stays in one piece, so summing piece widths never underestimates
+/// what the terminal will draw.
+pub(crate) fn pieces(s: &str, runs: Runs) -> impl Iterator<Item = Cluster> + '_ {
+    let bytes = s.as_bytes();
+    let in_run = move |b: u8| match runs {
+        Runs::Words => (0x21..0x7F).contains(&b),
+        Runs::All => (0x20..0x7F).contains(&b),
+    };
+    let mut at = 0;
     std::iter::from_fn(move || {
-        let (start, c) = it.next()?;
+        let start = at;
+        let b = *bytes.get(start)?;
+        let next_ascii = |i: usize| bytes.get(i).is_none_or(|n| *n < 0x80);
+        // Nothing ASCII extends a cluster, so ASCII followed by ASCII stands alone.
+        if b < 0x80 && next_ascii(start + 1) {
+            let mut end = start + 1;
+            if in_run(b) {
+                while end < bytes.len() && in_run(bytes[end]) && next_ascii(end + 1) {
+                    end += 1;
+                }
+            }
+            at = end;
+            let printable = (0x20..0x7F).contains(&b);
+            let width = if printable { end - start } else { 0 };
+            let space = b == b' ' && end == start + 1;
+            return Some(Cluster {
+                start,
+                end,
+                width,
+                space,
+                ascii: printable,
+            });
+        }
+        let mut chars = s[start..].chars();
+        let c = chars.next()?;
         let mut end = start + c.len_utf8();
         let mut prev = c;
-        let mut single = true;
-        while let Some(&(j, d)) = it.peek() {
+        for d in chars {
             if !extends(prev, d) {
                 break;
             }
-            it.next();
-            end = j + d.len_utf8();
+            end += d.len_utf8();
             prev = d;
-            single = false;
         }
+        at = end;
+        let single = end == start + c.len_utf8();
         let width = if single {
             c.width().unwrap_or(0)
         } else {
             width(&s[start..end])
         };
+        let space = single && c == ' ';
         Some(Cluster {
             start,
             end,
             width,
-            space: single && c == ' ',
+            space,
+            ascii: false,
         })
     })
 }
@@ -135,12 +179,20 @@ mod tests {
     #[test]
     fn clusters_keep_joined_sequences_together() {
         let s = "a\u{301}漢👍🏻👨\u{200D}👩 ";
-        let cs: Vec<_> = clusters(s).collect();
+        let cs: Vec<_> = pieces(s, Runs::Words).collect();
         let texts: Vec<&str> = cs.iter().map(|c| &s[c.start..c.end]).collect();
         assert_eq!(texts, ["a\u{301}", "漢", "👍🏻", "👨\u{200D}👩", " "]);
         assert_eq!(cs[1].width, 2);
         assert!(cs[4].space);
         let sum: usize = cs.iter().map(|c| c.width).sum();
         assert!(sum >= width(s));
+    }
+
+    #[test]
+    fn runs_stop_before_anything_that_could_extend_them() {
+        let s = "ab cd\u{301} ef";
+        let texts = |runs| -> Vec<&str> { pieces(s, runs).map(|c| &s[c.start..c.end]).collect() };
+        assert_eq!(texts(Runs::Words), ["ab", " ", "c", "d\u{301}", " ", "ef"]);
+        assert_eq!(texts(Runs::All), ["ab c", "d\u{301}", " ef"]);
     }
 }

@@ -36,6 +36,16 @@ pub(crate) fn indent(columns: usize) -> Vec<Span<'static>> {
     if columns == 0 {
         Vec::new()
     } else {
-        vec![Span::raw(" ".repeat(columns.min(MAX)))]
+        vec![blanks(columns.min(MAX))]
+    }
+}
+
+/// `n` spaces, borrowed from a static string when short: prefixes are cloned onto every
+/// wrapped row, and a borrowed span clones without allocating.
+pub(crate) fn blanks(n: usize) -> Span<'static> {
+    const SPACES: &str = "                                ";
+    match SPACES.get(..n) {
+        Some(s) => Span::raw(s),
+        None => Span::raw(" ".repeat(n)),
     }
 }

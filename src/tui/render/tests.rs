@@ -136,6 +136,41 @@ proptest! {
     }
 }
 
+/// Pieces big enough to cross the scanner's and highlighter's size limits.
+fn big_text() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(vec![
+        "word ".repeat(1000),
+        "x".repeat(5000),
+        "é".repeat(3000),
+        "```rust\n".to_string(),
+        "```\n".to_string(),
+        "\n".to_string(),
+        "\n\n".to_string(),
+        "- item\n".repeat(400),
+        "let a = 1; ".repeat(500),
+    ]);
+    prop::collection::vec(pieces, 0..12).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn streaming_equals_rendering_whole_past_the_size_limits(
+        text in big_text(),
+        cuts in prop::collection::vec(0.0..1.0f64, 0..8),
+        markdown in any::<bool>(),
+    ) {
+        let styles = DocStyles { color: true, ..DocStyles::plain() };
+        let mut d = Doc::new(markdown);
+        for chunk in chunks(&text, &cuts) {
+            d.push_str(&chunk);
+            d.prepare(37, &styles);
+        }
+        prop_assert_eq!(all(&d), fresh(markdown, &text, 37, &styles));
+    }
+}
+
 #[test]
 fn headings_keep_their_level_visible() {
     assert_eq!(
@@ -342,6 +377,7 @@ fn hostile_input_does_not_panic() {
         "[x](<>) ![](y) <div>\n\n</div> &amp; \\",
         "~~~~\n```\n~~~\n~~~~\n",
         "1.\n2.\n-\n\n  \t\t",
+        "```   \r\n",
     ];
     for text in inputs {
         for width in [1, 2, 7, 80] {
