@@ -9,7 +9,7 @@ use crate::config::Target;
 use crate::pricing::{Picodollars, PriceTable};
 use crate::provider::ProviderKind;
 use crate::provider::anthropic::DEFAULT_MAX_TOKENS;
-use crate::provider::request::{ChatRequest, Role};
+use crate::provider::request::ChatRequest;
 use crate::tokens::{self, Encoding};
 
 /// Which counter produced a pre-flight count.
@@ -132,10 +132,7 @@ pub fn check_counted(target: &Target, prices: &PriceTable, input_tokens: u64, co
 pub fn prompt_tokens(encoding: Encoding, request: &ChatRequest) -> u64 {
     let system = request.system.iter().map(|s| ("system", s.as_str()));
     let turns = request.messages.iter().map(|m| {
-        let role = match m.role {
-            Role::User => "user",
-            Role::Assistant => "assistant",
-        };
+        let role = m.role.as_str();
         (role, m.content.as_str())
     });
     let body: usize = system

@@ -13,7 +13,7 @@ use super::body::{merge_extra, parse_json, put, uint};
 use super::errors;
 use super::event::{ErrorKind, Finish, FinishReason, ProviderError, StreamEvent, ToolCallDelta, Usage};
 use super::openai::{bad_key, build_error};
-use super::request::{ChatRequest, Role};
+use super::request::ChatRequest;
 use super::secret::ApiKey;
 use crate::config::Target;
 
@@ -34,10 +34,7 @@ pub fn build(
         .messages
         .iter()
         .map(|m| {
-            let role = match m.role {
-                Role::User => "user",
-                Role::Assistant => "assistant",
-            };
+            let role = m.role.as_str();
             json!({"role": role, "content": m.content})
         })
         .collect();

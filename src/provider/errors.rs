@@ -188,7 +188,8 @@ fn describe(b: &ErrorBody) -> String {
     }
 }
 
-fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+/// A header's value as text, if present and printable.
+pub(crate) fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())

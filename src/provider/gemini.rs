@@ -42,9 +42,11 @@ pub fn build(
         .messages
         .iter()
         .map(|m| {
-            let role = match m.role {
-                Role::User => "user",
-                Role::Assistant => "model",
+            // Gemini calls the assistant "model".
+            let role = if m.role == Role::Assistant {
+                "model"
+            } else {
+                m.role.as_str()
             };
             json!({"role": role, "parts": [{"text": m.content}]})
         })

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::body::{merge_extra, parse_json, put, uint};
 use super::event::{ErrorKind, Finish, FinishReason, ProviderError, StreamEvent, ToolCallDelta, Usage};
-use super::request::{ChatRequest, Role};
+use super::request::ChatRequest;
 use super::secret::ApiKey;
 use super::{ProviderKind, errors};
 use crate::config::Target;
@@ -25,10 +25,7 @@ pub fn build(
         messages.push(json!({"role": "system", "content": system}));
     }
     for m in &request.messages {
-        let role = match m.role {
-            Role::User => "user",
-            Role::Assistant => "assistant",
-        };
+        let role = m.role.as_str();
         messages.push(json!({"role": role, "content": m.content}));
     }
     let p = &target.params;

@@ -12,6 +12,16 @@ pub enum Role {
     Assistant,
 }
 
+impl Role {
+    /// The role's name in the OpenAI and Anthropic message formats.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Assistant => "assistant",
+        }
+    }
+}
+
 /// One turn of the conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Message {

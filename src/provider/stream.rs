@@ -6,7 +6,6 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::header::HeaderMap;
 use tokio_util::sync::CancellationToken;
 
 use super::client::TimedClient;
@@ -128,7 +127,9 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
         idle: a.timeouts.idle,
         bytes: 0,
     };
-    let content_type = header(&headers, "content-type").to_ascii_lowercase();
+    let content_type = errors::header(&headers, "content-type")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
 
     if !(200..300).contains(&status) {
         let body = match reader.read_all().await {
@@ -296,14 +297,6 @@ impl BodyReader<'_> {
         }
         Ok(body)
     }
-}
-
-fn header(headers: &HeaderMap, name: &str) -> String {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
 }
 
 fn transport_error(e: &reqwest::Error, cx: ErrorContext<'_>) -> ProviderError {
