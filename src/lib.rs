@@ -17,5 +17,6 @@ pub mod preflight;
 pub mod pricing;
 pub mod provider;
 pub mod report;
+pub mod session;
 pub mod tokens;
 pub mod tui;

@@ -120,10 +120,17 @@ pub async fn fan_out_with(
     opts: RunOptions,
     cancels: Cancels,
 ) -> RunHandle {
+    let jobs: Vec<(Target, ChatRequest)> = targets.iter().map(|t| (t.clone(), request.clone())).collect();
+    fan_out_each(&jobs, opts, cancels).await
+}
+
+/// Send each target its own request (in a multi-turn conversation every target's history
+/// holds its own earlier answers), all released together.
+pub async fn fan_out_each(jobs: &[(Target, ChatRequest)], opts: RunOptions, cancels: Cancels) -> RunHandle {
     let (tx, rx) = mpsc::unbounded_channel();
-    let barrier = Arc::new(Barrier::new(targets.len() + 1));
-    let mut tasks = Vec::with_capacity(targets.len());
-    for (index, target) in targets.iter().enumerate() {
+    let barrier = Arc::new(Barrier::new(jobs.len() + 1));
+    let mut tasks = Vec::with_capacity(jobs.len());
+    for (index, (target, request)) in jobs.iter().enumerate() {
         let cancel = cancels
             .each
             .get(index)

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One normalized event from a provider stream.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,7 +98,7 @@ pub struct ToolCallDelta {
 ///
 /// `input` counts every input token billed, cached reads and cache writes included;
 /// `output` includes reasoning tokens. The parts stay visible in their own fields.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Usage {
     /// All input tokens billed.
     pub input: Option<u64>,
@@ -134,7 +134,7 @@ impl Usage {
 }
 
 /// Why generation stopped, normalized across providers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FinishReason {
     /// Natural end or a stop sequence.
@@ -175,7 +175,7 @@ pub struct Finish {
 }
 
 /// What kind of failure happened, so users and retry logic can act on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// The API key's environment variable is not set.
@@ -216,6 +216,8 @@ pub enum ErrorKind {
     Truncated,
     /// The response was not in the expected format.
     Malformed,
+    /// Prism stopped (crash, kill) while the stream ran; only seen in saved sessions.
+    Interrupted,
 }
 
 impl ErrorKind {
@@ -241,6 +243,7 @@ impl ErrorKind {
             Self::Stream => "stream",
             Self::Truncated => "truncated",
             Self::Malformed => "malformed",
+            Self::Interrupted => "interrupted",
         }
     }
 }

@@ -1,0 +1,479 @@
+//! The on-disk vocabulary of a session, version 1.
+//!
+//! A session is a directory holding `events.jsonl` (append-only, one [`Record`] per line,
+//! the source of truth) and `meta.json` (a small summary replaced atomically, so the
+//! browser can list sessions without reading every log). Times inside a run are
+//! nanoseconds since that run's send, so a replay reproduces every gap exactly and
+//! metrics recomputed from the file equal the ones recorded.
+//!
+//! Keys never appear here: a target's settings name the environment variables its key
+//! comes from, never the value, and no request headers are stored.
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::config::{KeySource, Params, Target};
+use crate::provider::event::{
+    ErrorKind, Finish, FinishReason, ProviderError, ResponseStart, StreamEvent, ToolCallDelta, Usage,
+};
+
+/// The schema version this build writes and the newest it reads.
+pub const VERSION: u32 = 1;
+
+/// One line of `events.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    /// Always the first line.
+    Header {
+        /// Schema version ([`VERSION`]).
+        version: u32,
+        /// Session id (the directory name).
+        id: String,
+        /// Wall-clock creation time, RFC 3339 UTC.
+        created: String,
+        /// Version of Prism that wrote it.
+        prism: String,
+    },
+    /// The targets of the session, in pane order; appended again if they change.
+    Targets {
+        /// Resolved settings.
+        targets: Vec<TargetSettings>,
+    },
+    /// One send: a turn of the conversation, or a retry of one pane in a turn.
+    Send(SendRecord),
+    /// One stream event of one target of a run.
+    Event(EventRecord),
+    /// A target's final numbers, as the workbench showed them when its stream ended.
+    Result {
+        /// The run.
+        run: u64,
+        /// Index into the session's targets.
+        target: usize,
+        /// The same object `prism run --format json` prints for a target.
+        row: Value,
+    },
+}
+
+/// A target's settings as they were used: everything needed to send the same request
+/// again, except the key itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetSettings {
+    pub name: String,
+    pub provider: String,
+    pub model: String,
+    pub base_url: String,
+    /// Where the key came from: `{"env": ["VAR", ...]}`, `"none"` or `"demo"`.
+    pub key: KeyRef,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stop: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
+    pub stream: bool,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub extra: Map<String, Value>,
+}
+
+/// The source of a key, by name only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyRef {
+    /// The first of these environment variables that is set.
+    Env(Vec<String>),
+    /// No key.
+    None,
+    /// The built-in demo's placeholder for the mock server.
+    Demo,
+}
+
+impl TargetSettings {
+    /// The settings of `target` (its key by variable name only).
+    pub fn of(target: &Target) -> Self {
+        let p = &target.params;
+        Self {
+            name: target.name.clone(),
+            provider: target.provider.as_str().to_string(),
+            model: target.model.clone(),
+            base_url: target.base_url.clone(),
+            key: match &target.key {
+                KeySource::Env(vars) => KeyRef::Env(vars.clone()),
+                KeySource::None => KeyRef::None,
+                KeySource::Demo => KeyRef::Demo,
+            },
+            temperature: p.temperature,
+            top_p: p.top_p,
+            max_tokens: p.max_tokens,
+            stop: p.stop.clone(),
+            seed: p.seed,
+            stream: p.stream,
+            extra: p.extra.clone(),
+        }
+    }
+
+    /// A target that sends what this one sent, with default retries and timeouts.
+    /// `None` when the provider name is unknown to this build.
+    pub fn to_target(&self) -> Option<Target> {
+        Some(Target {
+            name: self.name.clone(),
+            provider: self.provider.parse().ok()?,
+            model: self.model.clone(),
+            base_url: self.base_url.clone(),
+            key: match &self.key {
+                KeyRef::Env(v) => KeySource::Env(v.clone()),
+                KeyRef::None => KeySource::None,
+                KeyRef::Demo => KeySource::Demo,
+            },
+            params: Params {
+                temperature: self.temperature,
+                top_p: self.top_p,
+                max_tokens: self.max_tokens,
+                stop: self.stop.clone(),
+                seed: self.seed,
+                stream: self.stream,
+                extra: self.extra.clone(),
+                ..Params::default()
+            },
+        })
+    }
+}
+
+/// One send.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SendRecord {
+    /// Run id, unique within the session.
+    pub run: u64,
+    /// Conversation turn, from 1. A retry of one pane repeats its turn's number.
+    pub turn: u32,
+    /// Wall-clock time of the send, RFC 3339 UTC.
+    pub wall: String,
+    /// The system prompt in force (an edit shows as a change from the previous turn).
+    #[serde(default)]
+    pub system: Option<String>,
+    /// The user's prompt for this turn.
+    pub prompt: String,
+    /// The targets sent to, as indices into the session's targets, each with the
+    /// earlier turns its history included (its own answers to them).
+    pub targets: Vec<SentTarget>,
+}
+
+/// One target of a send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentTarget {
+    /// Index into the session's targets.
+    pub target: usize,
+    /// Earlier turns whose prompt and this target's answer preceded the prompt.
+    #[serde(default)]
+    pub history: Vec<u32>,
+}
+
+/// One stream event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    /// The run it belongs to.
+    pub run: u64,
+    /// Index into the session's targets.
+    pub target: usize,
+    /// Arrival time, nanoseconds since the run's send.
+    pub t_ns: u64,
+    /// The event.
+    #[serde(flatten)]
+    pub event: EventBody,
+}
+
+/// [`StreamEvent`] with its instants made relative to the run's send.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventBody {
+    Dispatched,
+    Started {
+        http_status: u16,
+        #[serde(default)]
+        request_id: Option<String>,
+        #[serde(default)]
+        rate_limits: Vec<(String, String)>,
+        sent_ns: u64,
+        #[serde(default)]
+        connect_ns: Option<u64>,
+    },
+    ResponseId {
+        id: String,
+    },
+    Text {
+        text: String,
+    },
+    Reasoning {
+        text: String,
+    },
+    ToolCall {
+        index: usize,
+        #[serde(default)]
+        id: Option<String>,
+        #[serde(default)]
+        name: Option<String>,
+        arguments: String,
+    },
+    Usage {
+        usage: Usage,
+    },
+    Finish {
+        reason: FinishReason,
+        #[serde(default)]
+        raw: Option<String>,
+    },
+    Done,
+    Failed {
+        kind: ErrorKind,
+        #[serde(default)]
+        http_status: Option<u16>,
+        message: String,
+        #[serde(default)]
+        retryable: bool,
+        #[serde(default)]
+        raw_body: Option<String>,
+        #[serde(default)]
+        retry_after_ms: Option<u64>,
+    },
+    Cancelled,
+    Retrying {
+        attempt: u32,
+        of: u32,
+        wait_ms: u64,
+        reason: String,
+    },
+}
+
+fn ns_since(base: Instant, at: Instant) -> u64 {
+    u64::try_from(at.saturating_duration_since(base).as_nanos()).unwrap_or(u64::MAX)
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl EventBody {
+    /// The record of `event`, with its instants relative to `base`.
+    pub fn of(event: &StreamEvent, base: Instant) -> Self {
+        match event {
+            StreamEvent::Dispatched => Self::Dispatched,
+            StreamEvent::Started(s) => Self::Started {
+                http_status: s.http_status,
+                request_id: s.request_id.clone(),
+                rate_limits: s.rate_limits.clone(),
+                sent_ns: ns_since(base, s.sent_at),
+                connect_ns: s.connect.map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
+            },
+            StreamEvent::ResponseId(id) => Self::ResponseId { id: id.clone() },
+            StreamEvent::TextDelta(t) => Self::Text { text: t.clone() },
+            StreamEvent::ReasoningDelta(t) => Self::Reasoning { text: t.clone() },
+            StreamEvent::ToolCallDelta(d) => Self::ToolCall {
+                index: d.index,
+                id: d.id.clone(),
+                name: d.name.clone(),
+                arguments: d.arguments.clone(),
+            },
+            StreamEvent::Usage(u) => Self::Usage { usage: *u },
+            StreamEvent::Finish(f) => Self::Finish {
+                reason: f.reason,
+                raw: f.raw.clone(),
+            },
+            StreamEvent::Done => Self::Done,
+            StreamEvent::Failed(e) => Self::Failed {
+                kind: e.kind,
+                http_status: e.http_status,
+                message: e.message.clone(),
+                retryable: e.retryable,
+                raw_body: e.raw_body.clone(),
+                retry_after_ms: e.retry_after.map(millis),
+            },
+            StreamEvent::Cancelled => Self::Cancelled,
+            StreamEvent::Retrying {
+                attempt,
+                of,
+                wait,
+                reason,
+            } => Self::Retrying {
+                attempt: *attempt,
+                of: *of,
+                wait_ms: millis(*wait),
+                reason: reason.clone(),
+            },
+        }
+    }
+
+    /// The event again, its instants placed relative to `base`.
+    pub fn to_event(&self, base: Instant) -> StreamEvent {
+        let at = |ns: u64| base + Duration::from_nanos(ns);
+        match self {
+            Self::Dispatched => StreamEvent::Dispatched,
+            Self::Started {
+                http_status,
+                request_id,
+                rate_limits,
+                sent_ns,
+                connect_ns,
+            } => StreamEvent::Started(ResponseStart {
+                http_status: *http_status,
+                request_id: request_id.clone(),
+                rate_limits: rate_limits.clone(),
+                sent_at: at(*sent_ns),
+                connect: connect_ns.map(Duration::from_nanos),
+            }),
+            Self::ResponseId { id } => StreamEvent::ResponseId(id.clone()),
+            Self::Text { text } => StreamEvent::TextDelta(text.clone()),
+            Self::Reasoning { text } => StreamEvent::ReasoningDelta(text.clone()),
+            Self::ToolCall {
+                index,
+                id,
+                name,
+                arguments,
+            } => StreamEvent::ToolCallDelta(ToolCallDelta {
+                index: *index,
+                id: id.clone(),
+                name: name.clone(),
+                arguments: arguments.clone(),
+            }),
+            Self::Usage { usage } => StreamEvent::Usage(*usage),
+            Self::Finish { reason, raw } => StreamEvent::Finish(Finish {
+                reason: *reason,
+                raw: raw.clone(),
+            }),
+            Self::Done => StreamEvent::Done,
+            Self::Failed {
+                kind,
+                http_status,
+                message,
+                retryable,
+                raw_body,
+                retry_after_ms,
+            } => StreamEvent::Failed(ProviderError {
+                kind: *kind,
+                http_status: *http_status,
+                message: message.clone(),
+                retryable: *retryable,
+                raw_body: raw_body.clone(),
+                retry_after: retry_after_ms.map(Duration::from_millis),
+            }),
+            Self::Cancelled => StreamEvent::Cancelled,
+            Self::Retrying {
+                attempt,
+                of,
+                wait_ms,
+                reason,
+            } => StreamEvent::Retrying {
+                attempt: *attempt,
+                of: *of,
+                wait: Duration::from_millis(*wait_ms),
+                reason: reason.clone(),
+            },
+        }
+    }
+
+    /// Whether this ends its target's stream.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, Self::Done | Self::Failed { .. } | Self::Cancelled)
+    }
+}
+
+/// `meta.json`: what the browser lists. Rebuilt from the log when missing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    /// Schema version ([`VERSION`]).
+    pub version: u32,
+    /// Session id.
+    pub id: String,
+    /// A name the user gave it.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Creation time, RFC 3339 UTC.
+    pub created: String,
+    /// Time of the last send, RFC 3339 UTC.
+    pub updated: String,
+    /// The first line of the first prompt.
+    pub first_prompt: String,
+    /// Target names, in pane order.
+    pub targets: Vec<String>,
+    /// Conversation turns.
+    pub turns: u32,
+    /// Sum of the cost of every request with a known price, USD.
+    pub cost_usd: f64,
+    /// Whether some requests had no known price (so the sum is a lower bound).
+    pub cost_incomplete: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_survives_the_round_trip_to_the_nanosecond() {
+        let base = Instant::now();
+        let at = |ns| base + Duration::from_nanos(ns);
+        let events = vec![
+            StreamEvent::Dispatched,
+            StreamEvent::Started(ResponseStart {
+                http_status: 200,
+                request_id: Some("req_1".into()),
+                rate_limits: vec![("x-ratelimit-remaining-requests".into(), "99".into())],
+                sent_at: at(1_234_567),
+                connect: Some(Duration::from_nanos(1_000_001)),
+            }),
+            StreamEvent::ResponseId("resp".into()),
+            StreamEvent::TextDelta("héllo\n".into()),
+            StreamEvent::ReasoningDelta("hmm".into()),
+            StreamEvent::ToolCallDelta(ToolCallDelta {
+                index: 1,
+                id: Some("c".into()),
+                name: Some("f".into()),
+                arguments: "{\"a\":".into(),
+            }),
+            StreamEvent::Usage(Usage {
+                input: Some(3),
+                output: None,
+                cached_input: Some(1),
+                cache_write: None,
+                reasoning: Some(0),
+            }),
+            StreamEvent::Finish(Finish {
+                reason: FinishReason::Length,
+                raw: Some("max_tokens".into()),
+            }),
+            StreamEvent::Retrying {
+                attempt: 2,
+                of: 3,
+                wait: Duration::from_millis(1500),
+                reason: "HTTP 429 rate_limited".into(),
+            },
+            StreamEvent::Failed(ProviderError {
+                kind: ErrorKind::RateLimited,
+                http_status: Some(429),
+                message: "slow down".into(),
+                retryable: true,
+                raw_body: Some("{}".into()),
+                retry_after: Some(Duration::from_secs(2)),
+            }),
+            StreamEvent::Done,
+            StreamEvent::Cancelled,
+        ];
+        for e in events {
+            let rec = Record::Event(EventRecord {
+                run: 1,
+                target: 0,
+                t_ns: 5,
+                event: EventBody::of(&e, base),
+            });
+            let line = serde_json::to_string(&rec).unwrap();
+            let back: Record = serde_json::from_str(&line).unwrap();
+            assert_eq!(back, rec, "{line}");
+            let Record::Event(r) = back else { unreachable!() };
+            assert_eq!(r.event.to_event(base), e, "{line}");
+        }
+    }
+}

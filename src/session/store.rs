@@ -1,0 +1,132 @@
+//! The sessions directory: where it is, what it holds, and finding one session in it.
+
+use std::path::{Path, PathBuf};
+
+use super::reader::{SessionError, parse_meta};
+use super::schema::Meta;
+use super::writer::{EVENTS_FILE, META_FILE, write_meta};
+
+/// Environment variable naming the sessions directory.
+pub const ENV: &str = "PRISM_SESSIONS_DIR";
+
+/// The sessions directory: `--sessions-dir`, then `$PRISM_SESSIONS_DIR`, then the
+/// config's `sessions_dir`, then `$XDG_DATA_HOME/prism/sessions`
+/// (`~/.local/share/prism/sessions`).
+pub fn sessions_dir(flag: Option<&Path>, configured: Option<&Path>) -> PathBuf {
+    if let Some(p) = flag {
+        return p.to_path_buf();
+    }
+    if let Some(p) = std::env::var_os(ENV).filter(|v| !v.is_empty()) {
+        return PathBuf::from(p);
+    }
+    if let Some(p) = configured {
+        return p.to_path_buf();
+    }
+    use etcetera::BaseStrategy;
+    match etcetera::choose_base_strategy() {
+        Ok(dirs) => dirs.data_dir().join("prism").join("sessions"),
+        Err(_) => PathBuf::from("sessions"),
+    }
+}
+
+/// One entry of the sessions list: its summary, or why it cannot be read.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// The session directory.
+    pub dir: PathBuf,
+    /// Its summary, or the error reading it.
+    pub meta: Result<Meta, SessionError>,
+}
+
+impl Listed {
+    /// The directory name (the session id).
+    pub fn id(&self) -> String {
+        self.dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// Every session under `root`, newest first. A missing directory is an empty list.
+pub fn list(root: &Path) -> std::io::Result<Vec<Listed>> {
+    let entries = match std::fs::read_dir(root) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let dir = entry.path();
+        if !dir.join(EVENTS_FILE).is_file() {
+            continue;
+        }
+        out.push(Listed {
+            meta: summary(&dir),
+            dir,
+        });
+    }
+    out.sort_by(|a, b| {
+        let created = |l: &Listed| l.meta.as_ref().map(|m| m.created.clone()).unwrap_or_default();
+        created(b).cmp(&created(a)).then_with(|| b.id().cmp(&a.id()))
+    });
+    Ok(out)
+}
+
+/// The summary of the session in `dir`: `meta.json`, or the full log when that is
+/// missing (a crash before the first summary was written).
+pub fn summary(dir: &Path) -> Result<Meta, SessionError> {
+    let path = dir.join(META_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => parse_meta(&path, &text),
+        Err(_) => super::reader::load(dir).map(|s| s.meta),
+    }
+}
+
+/// Find a session: a path to a session directory, an id, a unique id prefix, or a name.
+pub fn resolve(root: &Path, wanted: &str) -> Result<PathBuf, String> {
+    let as_path = Path::new(wanted);
+    if as_path.join(EVENTS_FILE).is_file() {
+        return Ok(as_path.to_path_buf());
+    }
+    let all = list(root).map_err(|e| format!("{}: cannot list sessions: {e}", root.display()))?;
+    if let Some(l) = all.iter().find(|l| l.id() == wanted) {
+        return Ok(l.dir.clone());
+    }
+    let matches: Vec<&Listed> = all
+        .iter()
+        .filter(|l| {
+            l.id().starts_with(wanted)
+                || l.meta
+                    .as_ref()
+                    .is_ok_and(|m| m.name.as_deref() == Some(wanted))
+        })
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one.dir.clone()),
+        [] => Err(format!(
+            "no session `{wanted}` in {} (`prism sessions list` shows them; --sessions-dir or ${ENV} picks another directory)",
+            root.display()
+        )),
+        many => Err(format!(
+            "`{wanted}` matches {} sessions ({}): give more of the id",
+            many.len(),
+            many.iter().map(|l| l.id()).collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
+/// Name the session in `dir` (an empty name clears it).
+pub fn rename(dir: &Path, name: &str) -> Result<(), String> {
+    let mut meta = summary(dir).map_err(|e| e.to_string())?;
+    meta.name = (!name.trim().is_empty()).then(|| name.trim().to_string());
+    write_meta(dir, &meta).map_err(|e| format!("{}: cannot save the name: {e}", dir.display()))
+}
+
+/// Delete the session in `dir`. Refuses anything that is not a session directory.
+pub fn delete(dir: &Path) -> Result<(), String> {
+    if !dir.join(EVENTS_FILE).is_file() {
+        return Err(format!("{}: not a session directory; nothing deleted", dir.display()));
+    }
+    std::fs::remove_dir_all(dir).map_err(|e| format!("{}: cannot delete: {e}", dir.display()))
+}
