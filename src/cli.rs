@@ -27,6 +27,10 @@ pub struct Cli {
     /// Workbench: use the built-in demo targets even when a config exists.
     #[arg(long, conflicts_with = "config")]
     pub demo: bool,
+    /// Where sessions are saved and looked up (default: $PRISM_SESSIONS_DIR, then the
+    /// config's `sessions_dir`, then $XDG_DATA_HOME/prism/sessions).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub sessions_dir: Option<PathBuf>,
 }
 
 /// Subcommands.
@@ -42,12 +46,118 @@ pub enum Command {
         /// File to count; `-` or none reads standard input.
         file: Option<PathBuf>,
     },
+    /// List, show, rename or delete saved sessions.
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+    /// Play a saved session back into the workbench with its original timing.
+    Replay(ReplayArgs),
+    /// Send a saved conversation again and compare recorded and new answers.
+    Rerun(RerunArgs),
+    /// Write a saved session as Markdown, JSON or CSV.
+    Export(ExportArgs),
     /// Serve the mock provider endpoints (OpenAI, Anthropic, Gemini) on loopback.
     Mock {
         /// Address to listen on (port 0 picks a free port).
         #[arg(long, default_value = "127.0.0.1:8089")]
         addr: SocketAddr,
     },
+}
+
+/// `prism sessions ...`.
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// Saved sessions, newest first: id, date, targets, turns, cost, first prompt.
+    List {
+        /// Only sessions whose id, name, prompt or targets contain this text.
+        #[arg(long, value_name = "TEXT")]
+        filter: Option<String>,
+        /// Print JSON (one object per session) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One session's conversation and every target's numbers.
+    Show {
+        /// Session id, unique id prefix, name, or path to a session directory.
+        id: String,
+    },
+    /// Give a session a name (an empty name clears it).
+    Rename {
+        /// Session id, unique id prefix, name, or path.
+        id: String,
+        /// The new name.
+        name: String,
+    },
+    /// Delete a session.
+    Delete {
+        /// Session id, unique id prefix, name, or path.
+        id: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// Options of `prism replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Session id, unique id prefix, name, or path to a session directory.
+    pub id: String,
+    /// Playback speed: 1, 2, 4 (times real time) or max.
+    #[arg(long, default_value = "1", value_parser = parse_speed)]
+    pub speed: crate::session::replay::Speed,
+    /// Theme name or path.
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+}
+
+fn parse_speed(s: &str) -> Result<crate::session::replay::Speed, String> {
+    s.parse()
+}
+
+/// Options of `prism rerun`.
+#[derive(Debug, Args)]
+pub struct RerunArgs {
+    /// Session id, unique id prefix, name, or path to a session directory.
+    pub id: String,
+    /// Only these targets (repeatable); default every target of the session.
+    #[arg(long = "target", value_name = "NAME")]
+    pub targets: Vec<String>,
+    /// Take keys, base URLs and limits from this config's targets of the same name.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print the comparison instead of opening the workbench (default when piped).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Do not save the new run as a session.
+    #[arg(long)]
+    pub no_save: bool,
+    /// Theme name or path.
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// For people: prompts, answers, a metrics table.
+    Md,
+    /// Everything: the conversation, settings, events and numbers.
+    Json,
+    /// One row per target and turn with the metric columns.
+    Csv,
+}
+
+/// Options of `prism export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Session id, unique id prefix, name, or path to a session directory.
+    pub id: String,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// Options of `prism run`.
@@ -74,6 +184,9 @@ pub struct RunArgs {
     /// Output format (default: table on a terminal, jsonl otherwise).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+    /// Do not save this run as a session.
+    #[arg(long)]
+    pub no_save: bool,
 }
 
 /// A failure that means "bad usage or bad config": exit status 2.
@@ -87,13 +200,18 @@ pub async fn dispatch(cli: Cli) -> u8 {
             Ok(()) => Ok(0),
             Err(e) => Err(UsageError(format!("cannot serve on {addr}: {e}"))),
         },
-        Some(Command::Run(args)) => run(args).await,
+        Some(Command::Run(args)) => run(args, cli.sessions_dir.as_deref()).await,
+        Some(Command::Sessions(cmd)) => crate::commands::sessions::run(cmd, cli.sessions_dir.as_deref()),
+        Some(Command::Replay(args)) => crate::commands::replay::run(args, cli.sessions_dir.as_deref()).await,
+        Some(Command::Rerun(args)) => crate::commands::rerun::run(args, cli.sessions_dir.as_deref()).await,
+        Some(Command::Export(args)) => crate::commands::export::run(args, cli.sessions_dir.as_deref()),
         Some(Command::Count { model, file }) => count(model.as_deref(), file.as_deref()),
         None => {
             let opts = crate::tui::run::TuiOptions {
                 config: cli.config,
                 theme: cli.theme,
                 demo: cli.demo,
+                sessions_dir: cli.sessions_dir,
             };
             crate::tui::run::run(opts).await
         }
@@ -107,7 +225,7 @@ pub async fn dispatch(cli: Cli) -> u8 {
     }
 }
 
-async fn run(args: RunArgs) -> Result<u8, UsageError> {
+async fn run(args: RunArgs, sessions_dir: Option<&std::path::Path>) -> Result<u8, UsageError> {
     let prompt = read_prompt(&args)?;
     let demo = if args.demo {
         Some(

@@ -7,6 +7,7 @@
 //! `engine::metrics`.
 
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod engine;

@@ -25,6 +25,8 @@ pub struct ConfigFile {
     pub budget_usd: Option<Spanned<f64>>,
     /// The workbench asks for confirmation before a send whose worst case is above this.
     pub confirm_above_usd: Option<Spanned<f64>>,
+    /// Where sessions are saved (relative to the config file's directory).
+    pub sessions_dir: Option<Spanned<String>>,
     /// A LiteLLM-format `model_prices_and_context_window.json` to load over the built-in prices.
     pub pricing_file: Option<Spanned<String>>,
     /// Per-model price overrides: `[pricing."model-id"] input = "0.15"` (USD per million).

@@ -121,6 +121,8 @@ pub struct Config {
     pub budget_usd: Option<f64>,
     /// Confirmation threshold for one send, USD.
     pub confirm_above_usd: Option<f64>,
+    /// `sessions_dir`, resolved against the config file's directory.
+    pub sessions_dir: Option<PathBuf>,
 }
 
 /// Why a configuration could not be used.
@@ -234,7 +236,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let confirm_above_usd = dollars(file.confirm_above_usd, "confirm_above_usd")?;
     let prices = resolve_prices(path, file.pricing_file.as_ref(), &file.pricing)
         .map_err(|(at, msg)| invalid(at, msg))?;
+    let sessions_dir = file
+        .sessions_dir
+        .map(|d| path.parent().unwrap_or(Path::new(".")).join(d.into_inner()));
     Ok(Config {
+        sessions_dir,
         targets,
         warnings,
         path: path.to_path_buf(),

@@ -5,6 +5,7 @@
 //! validates, [`store`] finds sessions on disk, [`replay`] turns recordings back into
 //! timed events.
 
+pub mod compare;
 pub mod reader;
 pub mod replay;
 pub mod schema;

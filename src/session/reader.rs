@@ -134,7 +134,11 @@ impl Session {
     /// The request target `target` got in `turn`: the system prompt, its own earlier
     /// exchanges listed in the send, then the turn's prompt.
     pub fn request_for(&self, turn: &Turn, target: usize) -> ChatRequest {
-        let history = turn.answers.get(&target).map(|r| r.history.clone()).unwrap_or_default();
+        let history = turn
+            .answers
+            .get(&target)
+            .map(|r| r.history.clone())
+            .unwrap_or_default();
         self.request_with_history(turn, target, &history)
     }
 
@@ -146,7 +150,11 @@ impl Session {
                 continue;
             };
             messages.push(Message::user(earlier.prompt.clone()));
-            let answer = earlier.answers.get(&target).map(Recorded::text).unwrap_or_default();
+            let answer = earlier
+                .answers
+                .get(&target)
+                .map(Recorded::text)
+                .unwrap_or_default();
             messages.push(Message::assistant(answer));
         }
         messages.push(Message::user(turn.prompt.clone()));
@@ -171,7 +179,11 @@ pub fn load(dir: &Path) -> Result<Session, SessionError> {
     let text = String::from_utf8(text).map_err(|e| {
         let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = upto.iter().filter(|b| **b == b'\n').count() + 1;
-        SessionError::new(&events_path, Some((line, 1)), "not UTF-8 text: the file is corrupt")
+        SessionError::new(
+            &events_path,
+            Some((line, 1)),
+            "not UTF-8 text: the file is corrupt",
+        )
     })?;
     let mut log = parse_log(&events_path, &text)?;
     let meta_path = dir.join(META_FILE);
@@ -259,7 +271,11 @@ fn parse_log(path: &Path, text: &str) -> Result<Log, SessionError> {
                 log.created = created;
             }
             Record::Header { .. } => {
-                return Err(SessionError::new(path, Some((n, 1)), "a second header: the file is corrupt"));
+                return Err(SessionError::new(
+                    path,
+                    Some((n, 1)),
+                    "a second header: the file is corrupt",
+                ));
             }
             _ if i == 0 => {
                 return Err(SessionError::new(
@@ -274,7 +290,11 @@ fn parse_log(path: &Path, text: &str) -> Result<Log, SessionError> {
                     return Err(SessionError::new(
                         path,
                         Some((n, 1)),
-                        format!("send names target {} but the session has {}", bad.target, log.targets.len()),
+                        format!(
+                            "send names target {} but the session has {}",
+                            bad.target,
+                            log.targets.len()
+                        ),
                     ));
                 }
                 log.sends.push(s);

@@ -25,7 +25,9 @@ impl std::str::FromStr for Speed {
             "max" => Ok(Self::Max),
             n => match n.trim_end_matches('x').parse::<f64>() {
                 Ok(f) if f.is_finite() && f > 0.0 => Ok(Self::Times(f)),
-                _ => Err(format!("speed `{s}`: expected a positive number (1, 2, 4) or `max`")),
+                _ => Err(format!(
+                    "speed `{s}`: expected a positive number (1, 2, 4) or `max`"
+                )),
             },
         }
     }

@@ -96,10 +96,7 @@ pub fn resolve(root: &Path, wanted: &str) -> Result<PathBuf, String> {
     let matches: Vec<&Listed> = all
         .iter()
         .filter(|l| {
-            l.id().starts_with(wanted)
-                || l.meta
-                    .as_ref()
-                    .is_ok_and(|m| m.name.as_deref() == Some(wanted))
+            l.id().starts_with(wanted) || l.meta.as_ref().is_ok_and(|m| m.name.as_deref() == Some(wanted))
         })
         .collect();
     match matches.as_slice() {
@@ -126,7 +123,10 @@ pub fn rename(dir: &Path, name: &str) -> Result<(), String> {
 /// Delete the session in `dir`. Refuses anything that is not a session directory.
 pub fn delete(dir: &Path) -> Result<(), String> {
     if !dir.join(EVENTS_FILE).is_file() {
-        return Err(format!("{}: not a session directory; nothing deleted", dir.display()));
+        return Err(format!(
+            "{}: not a session directory; nothing deleted",
+            dir.display()
+        ));
     }
     std::fs::remove_dir_all(dir).map_err(|e| format!("{}: cannot delete: {e}", dir.display()))
 }

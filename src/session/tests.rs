@@ -39,7 +39,12 @@ fn stream(w: &SessionWriter, run: u64, target: usize, base: Instant, words: &[&s
         }),
     );
     for (i, word) in words.iter().enumerate() {
-        w.event(run, target, at(100 + 13 * i as u64), &StreamEvent::TextDelta((*word).into()));
+        w.event(
+            run,
+            target,
+            at(100 + 13 * i as u64),
+            &StreamEvent::TextDelta((*word).into()),
+        );
     }
     if end {
         w.event(
@@ -82,11 +87,18 @@ fn a_written_session_loads_with_its_text_history_and_recorded_numbers() {
     stream(&w, 1, 0, base, &["Hi", " from", " a"], true);
     stream(&w, 1, 1, base, &["Hey", " b"], true);
     let base2 = Instant::now();
-    w.send(2, 2, Some("be brief".into()), "again", base2, &[Outgoing {
-        target: 1,
-        history: vec![1],
-        request: req.clone(),
-    }]);
+    w.send(
+        2,
+        2,
+        Some("be brief".into()),
+        "again",
+        base2,
+        &[Outgoing {
+            target: 1,
+            history: vec![1],
+            request: req.clone(),
+        }],
+    );
     stream(&w, 2, 1, base2, &["Half"], false);
     w.close();
 
@@ -126,7 +138,10 @@ fn a_future_version_or_a_corrupt_line_is_refused_with_its_position_and_left_alon
     let future = good.replacen("\"version\":1", "\"version\":7", 1);
     std::fs::write(&path, &future).unwrap();
     let e = load(w.dir()).unwrap_err().to_string();
-    assert!(e.contains("events.jsonl:1:1:") && e.contains("version 7") && e.contains("upgrade"), "{e}");
+    assert!(
+        e.contains("events.jsonl:1:1:") && e.contains("version 7") && e.contains("upgrade"),
+        "{e}"
+    );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), future);
 
     let corrupt = format!("{good}{{\"type\":\"send\",\"run\":oops}}\n{{\"type\":\"done\"}}\n");

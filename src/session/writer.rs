@@ -199,7 +199,15 @@ impl SessionWriter {
     }
 
     /// Record a send made at `base` (the instant event times are measured from).
-    pub fn send(&self, run: u64, turn: u32, system: Option<String>, prompt: &str, base: Instant, to: &[Outgoing]) {
+    pub fn send(
+        &self,
+        run: u64,
+        turn: u32,
+        system: Option<String>,
+        prompt: &str,
+        base: Instant,
+        to: &[Outgoing],
+    ) {
         let record = SendRecord {
             run,
             turn,
@@ -267,9 +275,9 @@ struct Actor {
 impl Actor {
     fn run(&mut self, rx: &Receiver<Cmd>) -> io::Result<()> {
         loop {
-            let wait = self
-                .pending_since
-                .map_or(Duration::from_secs(3600), |s| FLUSH_EVERY.saturating_sub(s.elapsed()));
+            let wait = self.pending_since.map_or(Duration::from_secs(3600), |s| {
+                FLUSH_EVERY.saturating_sub(s.elapsed())
+            });
             match rx.recv_timeout(wait) {
                 Ok(Cmd::Close) | Err(RecvTimeoutError::Disconnected) => {
                     self.flush()?;
@@ -319,8 +327,8 @@ impl Actor {
                     return Ok(());
                 };
                 let body = EventBody::of(&event, state.base);
-                let t_ns = u64::try_from(at.saturating_duration_since(state.base).as_nanos())
-                    .unwrap_or(u64::MAX);
+                let t_ns =
+                    u64::try_from(at.saturating_duration_since(state.base).as_nanos()).unwrap_or(u64::MAX);
                 let fold = state.folds.entry(target).or_default();
                 fold.apply(at, &event);
                 let row = event
@@ -403,7 +411,11 @@ fn new_dir(root: &Path, created: &str) -> io::Result<(String, PathBuf)> {
         .take(19)
         .filter(char::is_ascii_digit)
         .collect::<String>();
-    let stamp = format!("{}-{}", &stamp[..8.min(stamp.len())], &stamp[8.min(stamp.len())..]);
+    let stamp = format!(
+        "{}-{}",
+        &stamp[..8.min(stamp.len())],
+        &stamp[8.min(stamp.len())..]
+    );
     for attempt in 0u32..64 {
         let salt = std::collections::hash_map::RandomState::new().hash_one((std::process::id(), attempt));
         let id = format!("{stamp}-{:04x}", salt & 0xffff);
@@ -439,7 +451,9 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     // Directory fsync makes the rename durable; some filesystems refuse it, harmlessly.
     match File::open(dir).and_then(|d| d.sync_all()) {
         Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::InvalidInput || e.kind() == io::ErrorKind::PermissionDenied => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput || e.kind() == io::ErrorKind::PermissionDenied => {
+            Ok(())
+        }
         Err(e) => Err(e),
     }
 }

@@ -32,6 +32,8 @@ pub struct TuiOptions {
     pub theme: Option<String>,
     /// Force the demo targets even when a config exists.
     pub demo: bool,
+    /// `--sessions-dir`, if given.
+    pub sessions_dir: Option<PathBuf>,
 }
 
 /// Run the workbench until the user quits.

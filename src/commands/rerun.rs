@@ -1,0 +1,10 @@
+//! `prism rerun`.
+
+use std::path::Path;
+
+use crate::cli::UsageError;
+
+/// Run the command.
+pub async fn run(_args: impl std::fmt::Debug, _sessions_dir: Option<&Path>) -> Result<u8, UsageError> {
+    Err(UsageError("`prism rerun` is not built yet".into()))
+}
