@@ -236,10 +236,10 @@ async fn run(args: RunArgs, sessions_dir: Option<&std::path::Path>) -> Result<u8
     } else {
         None
     };
-    let (all_targets, prices, budget) = match &demo {
+    let (all_targets, prices, budget, configured_dir) = match &demo {
         // The built-in table is compiled in and tested; failing to read it would only
         // leave every cost unknown.
-        Some(d) => (d.targets(), PriceTable::builtin().unwrap_or_default(), None),
+        Some(d) => (d.targets(), PriceTable::builtin().unwrap_or_default(), None, None),
         None => load_targets(args.config.as_deref())?,
     };
     let targets = select(all_targets, &args.targets)?;
@@ -286,7 +286,35 @@ async fn run(args: RunArgs, sessions_dir: Option<&std::path::Path>) -> Result<u8
         }
     }
     let blocked: Vec<Option<String>> = checks.into_iter().map(|c| c.too_long).collect();
-    let rows = headless::collect(&targets, &request, RunOptions::default(), &prices, &blocked).await;
+    let session = if args.no_save {
+        None
+    } else {
+        let root = crate::session::store::sessions_dir(sessions_dir, configured_dir.as_deref());
+        match crate::session::SessionWriter::create(&root, &targets, prices.clone()) {
+            Ok(w) => {
+                // First, so a script (or a person after Ctrl-C) knows where the run went.
+                eprintln!("session: {} ({})", w.id(), w.dir().display());
+                Some(w)
+            }
+            Err(e) => {
+                eprintln!(
+                    "warning: cannot save this run in {}: {e} (pass --sessions-dir DIR, or --no-save)",
+                    root.display()
+                );
+                None
+            }
+        }
+    };
+    let opts = RunOptions {
+        run: crate::engine::RunId(1),
+    };
+    let rows = headless::collect_saved(&targets, &request, opts, &prices, &blocked, session.as_ref()).await;
+    if let Some(w) = &session {
+        w.close();
+        if let Some(e) = w.error() {
+            eprintln!("warning: session {} was not saved completely: {e}", w.id());
+        }
+    }
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = headless::print(&rows, format, &mut stdout) {
         // A closed pipe (`| head`) is the reader's choice, not our failure.
@@ -327,9 +355,9 @@ fn count(model: Option<&str>, file: Option<&std::path::Path>) -> Result<u8, Usag
     Ok(0)
 }
 
-fn load_targets(
-    explicit: Option<&std::path::Path>,
-) -> Result<(Vec<Target>, PriceTable, Option<f64>), UsageError> {
+type Loaded = (Vec<Target>, PriceTable, Option<f64>, Option<PathBuf>);
+
+fn load_targets(explicit: Option<&std::path::Path>) -> Result<Loaded, UsageError> {
     let path = config::locate(explicit)
         .map_err(|e| UsageError(e.to_string()))?
         .ok_or_else(|| {
@@ -346,7 +374,7 @@ fn load_targets(
     for w in &cfg.warnings {
         eprintln!("warning: {}: {w}", cfg.path.display());
     }
-    Ok((cfg.targets, cfg.prices, cfg.budget_usd))
+    Ok((cfg.targets, cfg.prices, cfg.budget_usd, cfg.sessions_dir))
 }
 
 fn select(all: Vec<Target>, wanted: &[String]) -> Result<Vec<Target>, UsageError> {

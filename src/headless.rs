@@ -13,6 +13,7 @@ use crate::engine::{RunOptions, fan_out};
 use crate::pricing::PriceTable;
 use crate::provider::request::ChatRequest;
 use crate::report::{ResultRow, row};
+use crate::session::{Outgoing, SessionWriter};
 
 /// Output format of `prism run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -35,6 +36,31 @@ pub async fn collect(
     prices: &PriceTable,
     blocked: &[Option<String>],
 ) -> Vec<ResultRow> {
+    collect_saved(targets, request, opts, prices, blocked, None).await
+}
+
+/// [`collect`], recording the send and every event into `session` (as turn 1) as they
+/// happen, so a killed run still leaves everything up to the last flush on disk.
+pub async fn collect_saved(
+    targets: &[Target],
+    request: &ChatRequest,
+    opts: RunOptions,
+    prices: &PriceTable,
+    blocked: &[Option<String>],
+    session: Option<&SessionWriter>,
+) -> Vec<ResultRow> {
+    let base = std::time::Instant::now();
+    if let Some(w) = session {
+        let to: Vec<Outgoing> = (0..targets.len())
+            .map(|target| Outgoing {
+                target,
+                history: Vec::new(),
+                request: request.clone(),
+            })
+            .collect();
+        let prompt = request.messages.last().map_or("", |m| m.content.as_str());
+        w.send(opts.run.0, 1, request.system.clone(), prompt, base, &to);
+    }
     let mut runs = vec![TargetRun::default(); targets.len()];
     let sent: Vec<usize> = (0..targets.len())
         .filter(|i| blocked.get(*i).is_none_or(Option::is_none))
@@ -45,10 +71,14 @@ pub async fn collect(
                 crate::provider::event::ErrorKind::ContextLength,
                 why.clone(),
             );
-            runs[i].apply(
+            let (at, event) = (
                 std::time::Instant::now(),
-                &crate::provider::event::StreamEvent::Failed(e),
+                crate::provider::event::StreamEvent::Failed(e),
             );
+            if let Some(w) = session {
+                w.event(opts.run.0, i, at, &event);
+            }
+            runs[i].apply(at, &event);
         }
     }
     let chosen: Vec<Target> = sent.iter().map(|&i| targets[i].clone()).collect();
@@ -69,8 +99,11 @@ pub async fn collect(
             env = handle.events.recv() => env,
         };
         let Some(env) = env else { break };
-        let run = &mut runs[sent[env.target]];
-        run.apply(env.at, &env.event);
+        let target = sent[env.target];
+        if let Some(w) = session {
+            w.event(opts.run.0, target, env.at, &env.event);
+        }
+        runs[target].apply(env.at, &env.event);
         if env.event.is_terminal() {
             open -= 1;
         }

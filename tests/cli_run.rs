@@ -98,9 +98,16 @@ api_key_env = "PRISM_E2E_GEMINI"
     )
 }
 
+/// Runs save sessions; unless a test says where, they go to one throwaway directory.
+fn scratch_sessions() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
 fn prism(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
     let out = Command::new(PRISM)
         .args(args)
+        .env("PRISM_SESSIONS_DIR", scratch_sessions())
         .envs(envs.iter().copied())
         .env_remove("PRISM_E2E_GEMINI")
         .stdin(Stdio::null())
@@ -119,9 +126,11 @@ fn jsonl_contract_against_a_running_mock() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("prism.toml");
     std::fs::write(&cfg, config(&mock.addr)).unwrap();
+    let sessions = dir.path().join("sessions");
     let keys = [
         ("PRISM_E2E_OPENAI", "sk-test-not-a-key"),
         ("PRISM_E2E_ANTHROPIC", "sk-ant-test-not-a-key"),
+        ("PRISM_SESSIONS_DIR", sessions.to_str().unwrap()),
     ];
     let cfg_s = cfg.to_str().unwrap();
     let (code, stdout, stderr) = prism(
@@ -211,6 +220,41 @@ fn jsonl_contract_against_a_running_mock() {
         "keys never printed"
     );
 
+    // The run was saved: its id is on stderr, and the recorded results are the printed ones.
+    let id = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("session: "))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("session id on stderr");
+    let saved = prism::session::load(&sessions.join(id)).unwrap();
+    assert_eq!(saved.turns.len(), 1);
+    for (i, printed) in rows.iter().enumerate() {
+        assert_eq!(
+            saved.turns[0].answers[&i].row.as_ref(),
+            Some(printed),
+            "target {i}"
+        );
+    }
+    for f in std::fs::read_dir(sessions.join(id)).unwrap() {
+        let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+        assert!(!text.contains("sk-test-not-a-key") && !text.contains("sk-ant-test-not-a-key"));
+    }
+    let (_, _, quiet) = prism(
+        &[
+            "run",
+            "--config",
+            cfg_s,
+            "--format",
+            "jsonl",
+            "--prompt",
+            "Say hi",
+            "--no-save",
+        ],
+        &keys,
+    );
+    assert!(!quiet.contains("session: "), "--no-save saves nothing: {quiet}");
+    assert_eq!(std::fs::read_dir(&sessions).unwrap().count(), 1);
+
     // json is the same objects in one array.
     let (_, json, _) = prism(
         &[
@@ -229,6 +273,7 @@ fn demo_runs_three_provider_kinds_with_no_config_or_keys() {
         .args(["run", "--demo", "--format", "jsonl", "--prompt", "hello"])
         .current_dir(dir.path())
         .env("XDG_CONFIG_HOME", dir.path())
+        .env("PRISM_SESSIONS_DIR", dir.path().join("sessions"))
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -250,7 +295,7 @@ fn demo_runs_three_provider_kinds_with_no_config_or_keys() {
     );
 
     let table = Command::new(PRISM)
-        .args(["run", "--demo", "--format", "table"])
+        .args(["run", "--demo", "--format", "table", "--no-save"])
         .stdin(Stdio::null())
         .output()
         .unwrap();
