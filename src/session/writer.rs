@@ -85,13 +85,35 @@ impl SessionWriter {
     /// Create a new session under `root` for `targets`; nothing is sent yet.
     pub fn create(root: &Path, targets: &[Target], prices: PriceTable) -> io::Result<Self> {
         std::fs::create_dir_all(root)?;
-        let now = SystemTime::now();
-        let created = rfc3339(now);
+        let created = rfc3339(SystemTime::now());
         let (id, dir) = new_dir(root, &created)?;
-        let mut file = OpenOptions::new()
-            .create_new(true)
-            .append(true)
-            .open(dir.join(EVENTS_FILE))?;
+        Self::create_in(id, dir, created, targets, prices)
+    }
+
+    /// Create a new session in `dir`, which must not exist; its name is the session id.
+    pub fn create_at(dir: &Path, targets: &[Target], prices: PriceTable) -> io::Result<Self> {
+        std::fs::create_dir(dir)?;
+        let id = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Self::create_in(id, dir.to_path_buf(), rfc3339(SystemTime::now()), targets, prices)
+    }
+
+    fn create_in(
+        id: String,
+        dir: PathBuf,
+        created: String,
+        targets: &[Target],
+        prices: PriceTable,
+    ) -> io::Result<Self> {
+        let root = dir.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let mut options = OpenOptions::new();
+        options.create_new(true).append(true);
+        // Prompts and answers are private, like the summary (which is written 0600).
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(dir.join(EVENTS_FILE))?;
         let mut head = Vec::new();
         push_line(
             &mut head,
@@ -123,7 +145,7 @@ impl SessionWriter {
             cost_incomplete: false,
         };
         write_meta(&dir, &meta)?;
-        sync_dir(root)?;
+        sync_dir(&root)?;
         Ok(Self::spawn(
             id,
             dir,
