@@ -226,6 +226,11 @@ pub async fn dispatch(cli: Cli) -> u8 {
 }
 
 async fn run(args: RunArgs, sessions_dir: Option<&std::path::Path>) -> Result<u8, UsageError> {
+    // Scripts get a log file only when they ask for one.
+    let _log = std::env::var_os("PRISM_LOG")
+        .is_some()
+        .then(|| crate::logging::init("PRISM_LOG").ok())
+        .flatten();
     let prompt = read_prompt(&args)?;
     let demo = if args.demo {
         Some(
