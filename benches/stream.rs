@@ -1,6 +1,6 @@
 //! Streaming benchmarks (not tests: numbers go to BENCHMARKS.md).
 //!
-//! `cargo bench --bench stream` runs all three; `-- ttft`, `-- ingest` pick one.
+//! `cargo bench --bench stream` runs them all; `-- ttft`, `-- ingest`, `-- autosave` pick one.
 //! 1. TTFT fidelity: 8 concurrent targets against a mock scripted at TTFT = 200 ms;
 //!    report Prism's first-content arrival minus the mock's actual send time.
 //! 2. Ingest: 8 targets streaming 100k tokens each as fast as a separate `prism mock`
@@ -67,14 +67,28 @@ fn eight(base: &str, directives: &str) -> Vec<Target> {
 }
 
 async fn run(targets: &[Target]) -> Vec<TargetRun> {
-    let mut handle = fan_out(
-        targets,
-        &ChatRequest::single(None, "benchmark"),
-        RunOptions::default(),
-    )
-    .await;
+    run_saved(targets, None).await
+}
+
+/// [`run`], recording every event into `session` as the workbench and `prism run` do.
+async fn run_saved(targets: &[Target], session: Option<&prism::session::SessionWriter>) -> Vec<TargetRun> {
+    let request = ChatRequest::single(None, "benchmark");
+    if let Some(w) = session {
+        let to: Vec<_> = (0..targets.len())
+            .map(|target| prism::session::Outgoing {
+                target,
+                history: vec![],
+                request: request.clone(),
+            })
+            .collect();
+        w.send(0, 1, None, "benchmark", Instant::now(), &to);
+    }
+    let mut handle = fan_out(targets, &request, RunOptions::default()).await;
     let mut runs = vec![TargetRun::default(); targets.len()];
     while let Some(env) = handle.events.recv().await {
+        if let Some(w) = session {
+            w.event(0, env.target, env.at, &env.event);
+        }
         runs[env.target].apply(env.at, &env.event);
     }
     handle.join().await;
@@ -214,6 +228,50 @@ fn ingest() -> f64 {
     per_m
 }
 
+/// The ingest run twice in one process, without and with autosave, so the cost of
+/// recording every event is a ratio measured under the same conditions.
+fn autosave() {
+    let mock = MockProcess::start();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let targets = eight(&mock.1, &format!("ttft=0,itl=0,tokens={TOKENS},text=lorem"));
+    println!("## Autosave cost (8 targets x {TOKENS} tokens, itl=0, same process, back to back)");
+    println!(
+        "| autosave | wall s | CPU s | CPU s per 1M tokens | bytes written | bytes per event |\n|---|---|---|---|---|---|"
+    );
+    let mut per = Vec::new();
+    for save in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = save.then(|| {
+            prism::session::SessionWriter::create(dir.path(), &targets, Default::default()).unwrap()
+        });
+        let cpu0 = cpu_seconds(false);
+        let t0 = Instant::now();
+        let runs = rt.block_on(run_saved(&targets, writer.as_ref()));
+        if let Some(w) = &writer {
+            w.close();
+        }
+        let wall = t0.elapsed().as_secs_f64();
+        let cpu = cpu_seconds(false) - cpu0;
+        let total: u64 = runs.iter().map(|r| r.usage.output.unwrap_or(0)).sum();
+        let events: usize = runs.iter().map(|r| r.content_events).sum();
+        let bytes: u64 = writer
+            .as_ref()
+            .map(|w| std::fs::metadata(w.dir().join("events.jsonl")).unwrap().len())
+            .unwrap_or(0);
+        let per_m = cpu / (total as f64 / 1e6);
+        per.push(per_m);
+        println!(
+            "| {} | {wall:.2} | {cpu:.2} | {per_m:.3} | {bytes} | {:.0} |",
+            if save { "on" } else { "off" },
+            bytes as f64 / events.max(1) as f64
+        );
+    }
+    println!("\nCPU with autosave / without: {:.2}x\n", per[1] / per[0]);
+}
+
 fn curl_baseline(prism_per_m: f64) {
     let mock = MockProcess::start();
     let targets = eight(&mock.1, &format!("ttft=0,itl=0,tokens={TOKENS},text=lorem"));
@@ -283,5 +341,8 @@ fn main() {
     if want("ingest") {
         let per_m = ingest();
         curl_baseline(per_m);
+    }
+    if want("autosave") {
+        autosave();
     }
 }
