@@ -29,7 +29,11 @@ pub fn status_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {
         ));
     }
     if let Some(id) = &app.session_id {
-        spans.push(Span::styled(format!("session {id} · "), t.style(Role::Muted)));
+        spans.push(Span::styled(format!("saved {id} · "), t.style(Role::Muted)));
+    }
+    // A notice goes before the status text, which can be long enough to push it off.
+    if let Some(n) = &app.notice {
+        spans.push(Span::styled(format!("{n} · "), t.style(Role::FinishWarn)));
     }
     spans.push(Span::styled(app.status.clone(), t.style(Role::Base)));
     if app.session_cost.0 > 0 {
@@ -38,9 +42,6 @@ pub fn status_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {
             format!("  session {mark}${:.6}", crate::pricing::usd(app.session_cost.0)),
             t.style(Role::Metric),
         ));
-    }
-    if let Some(n) = &app.notice {
-        spans.push(Span::styled(format!("  {n}"), t.style(Role::FinishWarn)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
