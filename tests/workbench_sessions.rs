@@ -211,3 +211,140 @@ async fn a_conversation_is_saved_as_it_happens_and_opens_again() {
     );
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocked_targets_and_interrupted_streams_are_saved_and_shown_as_they_ended() {
+    use prism::provider::event::{ErrorKind, ProviderError, StreamEvent};
+    use prism::tui::msg::Job;
+    let root = tempfile::tempdir().unwrap();
+    let saved_demo = |name: &str, kind, url: &str| Target {
+        name: name.into(),
+        provider: kind,
+        model: "gpt-4o-mini-2024-07-18+ttft=1,itl=0,tokens=4".into(),
+        base_url: url.into(),
+        key: KeySource::Demo,
+        params: Params {
+            stream: true,
+            ..Params::default()
+        },
+    };
+    // Saved by a demo that ran on another port.
+    let old = vec![
+        saved_demo("one", ProviderKind::OpenAi, "http://127.0.0.1:9/v1"),
+        saved_demo("two", ProviderKind::OpenAi, "http://127.0.0.1:9/v1"),
+    ];
+    let mut bench = Bench::new(old.clone(), root.path());
+    bench.apply(vec![Effect::NewSession { targets: old.clone() }]);
+    let Msg::Saving(Ok(id)) = bench.next().await else {
+        panic!()
+    };
+    let request = prism::provider::request::ChatRequest::single(None, "hello");
+    let too_long = ProviderError::new(ErrorKind::ContextLength, "too long for this model");
+    // Target 1 is refused before sending; target 0 is sent to a port nobody listens on and
+    // its stream is then cut off by "quitting" before the end is recorded.
+    bench.apply(vec![Effect::StartRun {
+        run: prism::engine::RunId(1),
+        turn: 1,
+        system: None,
+        prompt: "hello".into(),
+        jobs: vec![Job {
+            pane: 1,
+            target: old[1].clone(),
+            request: request.clone(),
+            history: vec![],
+            blocked: Some(too_long.clone()),
+        }],
+    }]);
+    bench.runner.finish().await;
+    let dir = prism::session::store::resolve(root.path(), &id).unwrap();
+    // A stream the process never finished: a send whose target has no terminal event.
+    let writer = prism::session::SessionWriter::append(
+        &dir,
+        prism::session::store::summary(&dir).unwrap(),
+        old.clone(),
+        prism::pricing::PriceTable::default(),
+    )
+    .unwrap();
+    let base = std::time::Instant::now();
+    writer.send(
+        2,
+        1,
+        None,
+        "hello",
+        base,
+        &[prism::session::Outgoing {
+            target: 0,
+            history: vec![],
+            request,
+        }],
+    );
+    writer.event(2, 0, base, &StreamEvent::Dispatched);
+    writer.event(
+        2,
+        0,
+        base + Duration::from_millis(50),
+        &StreamEvent::TextDelta("half".into()),
+    );
+    writer.close();
+
+    let session = prism::session::load(&dir).unwrap();
+    let turn = &session.turns[0];
+    let blocked = &turn.answers[&1];
+    assert!(
+        !blocked.interrupted,
+        "the refusal is recorded as the stream's end"
+    );
+    assert!(matches!(
+        blocked.events[..],
+        [(
+            _,
+            prism::session::schema::EventBody::Failed {
+                kind: ErrorKind::ContextLength,
+                ..
+            }
+        )]
+    ));
+    assert!(turn.answers[&0].interrupted);
+
+    // Opened in a demo running somewhere else: same targets, sent to the new mock.
+    let server = MockServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .await
+        .unwrap();
+    let mut now = Bench::new(
+        vec![target(&server, "other", ProviderKind::Gemini, "gemini-2.5-flash")],
+        root.path(),
+    );
+    now.app.demo_urls = vec![(ProviderKind::OpenAi, server.openai_base())];
+    now.update(Msg::SessionLoaded(Ok(Box::new(session))));
+    assert_eq!(
+        now.app
+            .targets
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>(),
+        ["one", "two"],
+        "the session's targets replace the panes"
+    );
+    assert!(now.app.targets.iter().all(|t| t.base_url == server.openai_base()));
+    assert_eq!(now.app.panes[0].answer.text(), "half");
+    assert_eq!(now.app.panes[0].status, PaneStatus::Error);
+    let Some(prism::engine::metrics::Outcome::Failed(e)) = &now.app.panes[0].metrics.outcome else {
+        panic!()
+    };
+    assert_eq!(e.kind, ErrorKind::Interrupted);
+    let Some(prism::engine::metrics::Outcome::Failed(e)) = &now.app.panes[1].metrics.outcome else {
+        panic!()
+    };
+    assert_eq!(e, &too_long);
+    assert!(
+        now.app.conversation.history.iter().all(Vec::is_empty),
+        "neither answer finished, so neither is history"
+    );
+    now.turn("again").await;
+    assert!(
+        now.app.panes.iter().all(|p| p.status == PaneStatus::Done),
+        "sent to the running mock"
+    );
+    now.runner.finish().await;
+    server.shutdown().await;
+}
