@@ -363,8 +363,10 @@ impl App {
     pub fn refresh_preflight(&mut self) {
         let prompt = self.prompt.lines().join("\n");
         let system = self.system.lines().join("\n");
-        // The conversation so far is part of every request, so a new turn re-checks.
-        let key = format!("{}\u{0}{system}\u{0}{prompt}", self.conversation.turn);
+        // The conversation so far is part of every request, so a new turn or a newly
+        // filed answer re-checks.
+        let answered: usize = self.conversation.history.iter().map(Vec::len).sum();
+        let key = format!("{}/{answered}\u{0}{system}\u{0}{prompt}", self.conversation.turn);
         if key == self.preflight.0 && self.preflight.1.len() == self.targets.len() || !crate::tokens::ready()
         {
             return;

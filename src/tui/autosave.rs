@@ -162,17 +162,18 @@ impl Saver {
 
     /// Name the session in `dir`, then list again.
     pub fn rename(&self, dir: &Path, name: &str, tx: &UnboundedSender<Msg>) {
-        // The writer rewrites the summary after every send, so the session being written
-        // must learn its name too or the next send would undo the rename.
-        if let Some(r) = self.writer.as_ref().filter(|r| r.writer.dir() == dir) {
-            let name = name.trim();
-            r.writer.rename((!name.is_empty()).then(|| name.to_string()));
-        }
         let notice = match store::rename(dir, name) {
             Ok(()) if name.trim().is_empty() => "name cleared".to_string(),
             Ok(()) => format!("renamed to “{}”", name.trim()),
             Err(e) => e,
         };
+        // The writer rewrites the summary after every send, so the session being written
+        // must learn its name too or the next send would undo the rename; told last, its
+        // summary (with the running cost) is the one that stays.
+        if let Some(r) = self.writer.as_ref().filter(|r| r.writer.dir() == dir) {
+            let name = name.trim();
+            r.writer.rename((!name.is_empty()).then(|| name.to_string()));
+        }
         tx.send(Msg::Notice(notice)).ok();
         self.list(tx);
     }
