@@ -348,3 +348,57 @@ async fn blocked_targets_and_interrupted_streams_are_saved_and_shown_as_they_end
     now.runner.finish().await;
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_renames_and_deletes_on_disk_but_never_the_session_being_written() {
+    let root = tempfile::tempdir().unwrap();
+    let t = Target {
+        name: "one".into(),
+        provider: ProviderKind::OpenAi,
+        model: "gpt-4o-mini-2024-07-18".into(),
+        base_url: "http://127.0.0.1:9/v1".into(),
+        key: KeySource::Env(vec!["PRISM_TEST_NO_SUCH_KEY".into()]),
+        params: Params::default(),
+    };
+    let mut bench = Bench::new(vec![t.clone()], root.path());
+    bench.apply(vec![Effect::NewSession { targets: vec![t] }]);
+    let Msg::Saving(Ok(id)) = bench.next().await else {
+        panic!()
+    };
+    let dir = root.path().join(&id);
+    bench.apply(vec![Effect::RenameSession {
+        dir: dir.clone(),
+        name: "  keep me ".into(),
+    }]);
+    let Msg::Notice(n) = bench.next().await else {
+        panic!()
+    };
+    assert_eq!(n, "renamed to “keep me”");
+    let Msg::SessionList(Ok(listed)) = bench.next().await else {
+        panic!()
+    };
+    assert_eq!(listed[0].meta.as_ref().unwrap().name.as_deref(), Some("keep me"));
+
+    bench.apply(vec![Effect::DeleteSession(dir.clone())]);
+    let Msg::Notice(n) = bench.next().await else {
+        panic!()
+    };
+    assert!(n.contains("being saved now"), "{n}");
+    assert!(dir.exists());
+    let _ = bench.next().await;
+
+    bench.apply(vec![Effect::CloseSession, Effect::DeleteSession(dir.clone())]);
+    let Msg::Notice(n) = bench.next().await else {
+        panic!()
+    };
+    assert_eq!(n, format!("deleted {id}"));
+    let Msg::SessionList(Ok(listed)) = bench.next().await else {
+        panic!()
+    };
+    assert!(listed.is_empty());
+    assert!(!dir.exists());
+    assert!(
+        !std::fs::read_dir(root.path()).unwrap().any(|_| true),
+        "nothing left behind"
+    );
+}

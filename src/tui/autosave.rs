@@ -26,6 +26,8 @@ pub struct Saver {
     root: Option<PathBuf>,
     prices: PriceTable,
     writer: Option<Recorder>,
+    /// Sessions no longer added to whose last streams may still be recording.
+    closing: Vec<SessionWriter>,
 }
 
 /// A cheap handle the run tasks record through.
@@ -73,6 +75,7 @@ impl Saver {
             root,
             prices,
             writer: None,
+            closing: Vec::new(),
         }
     }
 
@@ -100,6 +103,8 @@ impl Saver {
         if self.root.is_none() {
             return;
         }
+        // Two writers appending to one log could interleave; the old one finishes first.
+        self.finish_closing(dir);
         let made = SessionWriter::append(dir, meta, targets, self.prices.clone())
             .map_err(|e| format!("cannot append to {}: {e}", dir.display()));
         self.adopt(made, tx);
@@ -124,14 +129,28 @@ impl Saver {
     /// Stop saving new sends into the current session. Streams still running keep
     /// recording how they end; the writer finishes when the last of them does.
     pub fn detach(&mut self) {
-        self.writer = None;
+        if let Some(r) = self.writer.take() {
+            self.closing.push(r.writer);
+        }
     }
 
-    /// Write everything queued and stop writing; waits for the disk.
+    /// Write everything queued, of this session and of those detached earlier, and stop
+    /// writing; waits for the disk.
     pub fn close(&mut self) {
-        if let Some(r) = self.writer.take() {
-            r.writer.close();
+        self.detach();
+        for w in self.closing.drain(..) {
+            w.close();
         }
+    }
+
+    fn finish_closing(&mut self, dir: &Path) {
+        self.closing.retain(|w| {
+            let done = w.dir() == dir;
+            if done {
+                w.close();
+            }
+            !done
+        });
     }
 
     /// List the sessions directory; answers with [`Msg::SessionList`].
@@ -179,10 +198,11 @@ impl Saver {
     }
 
     /// Delete the session in `dir`, unless it is the one being written; then list again.
-    pub fn delete(&self, dir: &Path, tx: &UnboundedSender<Msg>) {
+    pub fn delete(&mut self, dir: &Path, tx: &UnboundedSender<Msg>) {
         let notice = if self.writer.as_ref().is_some_and(|r| r.writer.dir() == dir) {
             "that session is being saved now: start a new conversation first, then delete it".to_string()
         } else {
+            self.finish_closing(dir);
             match store::delete(dir) {
                 Ok(()) => format!(
                     "deleted {}",
