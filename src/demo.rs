@@ -31,6 +31,15 @@ impl Demo {
         self.server.addr()
     }
 
+    /// Where the mock server serves `kind`'s API.
+    pub fn base_url(&self, kind: ProviderKind) -> String {
+        match kind {
+            ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => self.server.openai_base(),
+            ProviderKind::Anthropic => self.server.anthropic_base(),
+            ProviderKind::Gemini => self.server.gemini_base(),
+        }
+    }
+
     /// The demo targets: one of each real provider kind.
     pub fn targets(&self) -> Vec<Target> {
         let s = &self.server;

@@ -71,19 +71,13 @@ fn typing_then_ctrl_s_sends_to_enabled_targets_only() {
     app.focus = Focus::Pane(1);
     key(&mut app, KeyCode::Char(' '), KeyModifiers::NONE);
     let effects = key(&mut app, KeyCode::Enter, KeyModifiers::ALT);
-    let [
-        Effect::StartRun {
-            run,
-            targets,
-            request,
-        },
-    ] = &effects[..]
-    else {
+    let [Effect::NewSession { targets }, Effect::StartRun { run, jobs, .. }] = &effects[..] else {
         panic!("{effects:?}")
     };
+    assert_eq!(targets.len(), 3, "the session holds every pane's target");
     assert_eq!(*run, RunId(1));
-    assert_eq!(targets.iter().map(|(p, _)| *p).collect::<Vec<_>>(), [0, 2]);
-    assert_eq!(request.messages[0].content, "hello\nworld");
+    assert_eq!(jobs.iter().map(|j| j.pane).collect::<Vec<_>>(), [0, 2]);
+    assert_eq!(jobs[0].request.messages[0].content, "hello\nworld");
     assert_eq!(app.panes[0].status, PaneStatus::Queued);
     assert_eq!(app.panes[1].status, PaneStatus::Idle);
 }
@@ -307,19 +301,12 @@ fn retry_pane_resends_the_last_request_to_that_target_only() {
     type_text(&mut app, " edited");
     app.focus = Focus::Pane(0);
     let effects = key(&mut app, KeyCode::Char('R'), KeyModifiers::SHIFT);
-    let [
-        Effect::StartRun {
-            run,
-            targets,
-            request,
-        },
-    ] = &effects[..]
-    else {
+    let [Effect::StartRun { run, turn, jobs, .. }] = &effects[..] else {
         panic!("{effects:?}")
     };
-    assert_eq!((*run, targets.len(), targets[0].0), (RunId(2), 1, 0));
+    assert_eq!((*run, *turn, jobs.len(), jobs[0].pane), (RunId(2), 1, 1, 0));
     assert_eq!(
-        request.messages[0].content, "first",
+        jobs[0].request.messages[0].content, "first",
         "the request that was sent, not the edited prompt"
     );
     // The other panes keep streaming their original run.
@@ -352,9 +339,12 @@ fn preflight_blocks_a_prompt_too_long_and_the_budget_refuses_a_send() {
     // 130k words: over gpt-4o-mini's 128k window, so no target is sent.
     app.prompt = ratatui_textarea::TextArea::from(vec!["word ".repeat(130_000)]);
     let effects = app.act(Action::Send);
+    let Some(Effect::StartRun { jobs, .. }) = effects.last() else {
+        panic!("{effects:?}")
+    };
     assert!(
-        !effects.iter().any(|e| matches!(e, Effect::StartRun { .. })),
-        "nothing sent"
+        jobs.iter().all(|j| j.blocked.is_some()),
+        "nothing sent, but the send is recorded"
     );
     let Some(prism::engine::metrics::Outcome::Failed(e)) = &app.panes[0].metrics.outcome else {
         panic!()
@@ -423,4 +413,250 @@ fn an_expensive_send_asks_for_confirmation_first() {
         effects.iter().any(|e| matches!(e, Effect::StartRun { .. })),
         "second press sends"
     );
+}
+
+fn done_with(app: &mut App, pane: usize, text: &str) {
+    let run = app.panes[pane].run.unwrap();
+    stream(app, pane, run, StreamEvent::Dispatched);
+    if !text.is_empty() {
+        stream(app, pane, run, StreamEvent::TextDelta(text.into()));
+    }
+    stream(app, pane, run, StreamEvent::Done);
+}
+
+fn set_prompt(app: &mut App, text: &str) {
+    app.prompt = ratatui_textarea::TextArea::from(vec![text.to_string()]);
+}
+
+fn start_run(effects: &[Effect]) -> (u32, Option<String>, Vec<prism::tui::msg::Job>) {
+    let Some(Effect::StartRun {
+        turn, system, jobs, ..
+    }) = effects.last()
+    else {
+        panic!("{effects:?}")
+    };
+    (*turn, system.clone(), jobs.clone())
+}
+
+fn contents(job: &prism::tui::msg::Job) -> Vec<&str> {
+    job.request.messages.iter().map(|m| m.content.as_str()).collect()
+}
+
+#[test]
+fn each_target_continues_its_own_conversation_only() {
+    let mut app = app();
+    set_prompt(&mut app, "q1");
+    let (turn, _, jobs) = start_run(&app.act(Action::Send));
+    assert_eq!((turn, jobs[0].history.clone()), (1, vec![]));
+    done_with(&mut app, 0, "A1");
+    done_with(&mut app, 1, "B1");
+    let run = app.panes[2].run.unwrap();
+    stream(&mut app, 2, run, StreamEvent::TextDelta("half an answer".into()));
+    let e = prism::provider::event::ProviderError::new(prism::provider::event::ErrorKind::Server, "boom");
+    stream(&mut app, 2, run, StreamEvent::Failed(e));
+
+    set_prompt(&mut app, "q2");
+    let effects = app.act(Action::Send);
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::NewSession { .. })),
+        "the conversation's session goes on: {effects:?}"
+    );
+    let (turn, system, jobs) = start_run(&effects);
+    assert_eq!((turn, system), (2, None));
+    assert_eq!(contents(&jobs[0]), ["q1", "A1", "q2"]);
+    assert_eq!(contents(&jobs[1]), ["q1", "B1", "q2"]);
+    assert!(
+        !jobs[0].request.messages.iter().any(|m| m.content.contains("B1")),
+        "never another target's answer"
+    );
+    assert_eq!(contents(&jobs[2]), ["q2"], "a failed turn is left out");
+    assert_eq!(
+        jobs.iter().map(|j| j.history.clone()).collect::<Vec<_>>(),
+        [vec![1], vec![1], vec![]]
+    );
+
+    // Turn 2: A is cancelled, B answers nothing, C answers.
+    let run = app.panes[0].run.unwrap();
+    stream(&mut app, 0, run, StreamEvent::TextDelta("partial".into()));
+    stream(&mut app, 0, run, StreamEvent::Cancelled);
+    done_with(&mut app, 1, "");
+    done_with(&mut app, 2, "C2");
+    app.system = ratatui_textarea::TextArea::from(vec!["Be terse.".to_string()]);
+    set_prompt(&mut app, "q3");
+    let (turn, system, jobs) = start_run(&app.act(Action::Send));
+    assert_eq!(turn, 3);
+    assert_eq!(system.as_deref(), Some("Be terse."), "the edit is in the send");
+    assert!(
+        jobs.iter()
+            .all(|j| j.request.system.as_deref() == Some("Be terse."))
+    );
+    assert_eq!(contents(&jobs[0]), ["q1", "A1", "q3"]);
+    assert_eq!(
+        contents(&jobs[1]),
+        ["q1", "B1", "q3"],
+        "an empty answer is left out"
+    );
+    assert_eq!(contents(&jobs[2]), ["q2", "C2", "q3"]);
+    assert_eq!(jobs[2].history, [2]);
+    assert_eq!(app.conversation.turn, 3);
+
+    // Retrying one pane resends its own request of the same turn.
+    app.focus = Focus::Pane(2);
+    let (turn, _, retry) = start_run(&app.act(Action::RetryPane));
+    assert_eq!(turn, 3);
+    assert_eq!(retry.len(), 1);
+    assert_eq!(retry[0].request, jobs[2].request);
+    assert_eq!(retry[0].history, [2]);
+}
+
+#[test]
+fn a_new_conversation_forgets_every_history_and_starts_a_new_session() {
+    let mut app = app();
+    set_prompt(&mut app, "q1");
+    app.act(Action::Send);
+    app.update(Msg::Saving(Ok("20250102-103105-ab12".into())));
+    assert_eq!(app.session_id.as_deref(), Some("20250102-103105-ab12"));
+    done_with(&mut app, 0, "A1");
+    let run = app.panes[1].run.unwrap();
+    stream(&mut app, 1, run, StreamEvent::Dispatched);
+    let effects = key(&mut app, KeyCode::Char('n'), KeyModifiers::CONTROL);
+    assert_eq!(
+        effects,
+        [Effect::Cancel { run, pane: None }, Effect::CloseSession]
+    );
+    assert_eq!(app.conversation.turn, 0);
+    assert_eq!(app.session_id, None);
+    assert!(app.panes.iter().all(|p| p.status == PaneStatus::Idle));
+    stream(&mut app, 1, run, StreamEvent::Cancelled);
+    assert_eq!(app.panes[1].status, PaneStatus::Idle, "the old run is gone");
+
+    set_prompt(&mut app, "fresh");
+    let effects = app.act(Action::Send);
+    assert!(matches!(effects[0], Effect::NewSession { .. }), "{effects:?}");
+    let (turn, _, jobs) = start_run(&effects);
+    assert_eq!(turn, 1);
+    assert!(jobs.iter().all(|j| contents(j) == ["fresh"]));
+}
+
+#[test]
+fn a_session_that_cannot_be_saved_says_so_and_work_goes_on() {
+    let mut app = app();
+    set_prompt(&mut app, "q1");
+    app.act(Action::Send);
+    app.update(Msg::Saving(Err(
+        "cannot create a session in /ro: Read-only file system".into(),
+    )));
+    assert_eq!(
+        app.notice.as_deref(),
+        Some("session not saved: cannot create a session in /ro: Read-only file system")
+    );
+    done_with(&mut app, 0, "A1");
+    set_prompt(&mut app, "q2");
+    let (turn, _, jobs) = start_run(&app.act(Action::Send));
+    assert_eq!((turn, contents(&jobs[0])), (2, vec!["q1", "A1", "q2"]));
+}
+
+fn listed(id: &str, name: Option<&str>, prompt: &str, targets: &[&str]) -> prism::session::store::Listed {
+    prism::session::store::Listed {
+        dir: std::path::PathBuf::from("/sessions").join(id),
+        meta: Ok(prism::session::schema::Meta {
+            version: 1,
+            id: id.into(),
+            name: name.map(str::to_string),
+            created: "2025-01-02T10:31:05.123Z".into(),
+            updated: "2025-01-02T10:32:00.000Z".into(),
+            first_prompt: prompt.into(),
+            targets: targets.iter().map(|t| (*t).to_string()).collect(),
+            turns: 2,
+            cost_usd: 0.0012,
+            cost_incomplete: false,
+        }),
+    }
+}
+
+#[test]
+fn the_browser_filters_renames_and_deletes_only_after_yes() {
+    let mut app = app();
+    let effects = key(&mut app, KeyCode::Char('o'), KeyModifiers::CONTROL);
+    assert_eq!(effects, [Effect::ListSessions]);
+    app.update(Msg::SessionList(Ok(vec![
+        listed(
+            "20250103-090000-aaaa",
+            Some("rust talk"),
+            "Explain lifetimes",
+            &["gpt", "claude"],
+        ),
+        listed(
+            "20250102-090000-bbbb",
+            None,
+            "Explain streaming",
+            &["gpt", "gemini"],
+        ),
+        listed("20250101-090000-cccc", None, "Write a haiku", &["claude"]),
+    ])));
+    assert_eq!(app.browser.as_ref().unwrap().visible().len(), 3);
+    type_text(&mut app, "gpt explain");
+    let b = app.browser.as_ref().unwrap();
+    assert_eq!(b.filter, "gpt explain", "letters type into the filter");
+    assert_eq!(b.visible().len(), 2);
+    key(&mut app, KeyCode::Down, KeyModifiers::NONE);
+    key(&mut app, KeyCode::Down, KeyModifiers::NONE);
+    assert_eq!(
+        app.browser.as_ref().unwrap().current().unwrap().id,
+        "20250102-090000-bbbb",
+        "down stops at the last match"
+    );
+    for _ in 0.."explain".len() {
+        key(&mut app, KeyCode::Backspace, KeyModifiers::NONE);
+    }
+    type_text(&mut app, "gemini");
+    assert_eq!(app.browser.as_ref().unwrap().visible().len(), 1);
+
+    // Rename: F2, type, Enter.
+    key(&mut app, KeyCode::F(2), KeyModifiers::NONE);
+    type_text(&mut app, "streams");
+    let effects = key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    let dir = std::path::PathBuf::from("/sessions/20250102-090000-bbbb");
+    assert_eq!(
+        effects,
+        [Effect::RenameSession {
+            dir: dir.clone(),
+            name: "streams".into()
+        }]
+    );
+    assert_eq!(
+        app.browser.as_ref().unwrap().filter,
+        "gpt gemini",
+        "the filter was not typed into"
+    );
+
+    // Delete asks first; anything but y keeps the session.
+    assert!(key(&mut app, KeyCode::Delete, KeyModifiers::NONE).is_empty());
+    assert!(key(&mut app, KeyCode::Char('n'), KeyModifiers::NONE).is_empty());
+    assert_eq!(app.notice.as_deref(), Some("kept"));
+    key(&mut app, KeyCode::Delete, KeyModifiers::NONE);
+    assert_eq!(
+        key(&mut app, KeyCode::Char('y'), KeyModifiers::NONE),
+        [Effect::DeleteSession(dir.clone())]
+    );
+
+    // Replay, re-run and open hand the directory on.
+    assert_eq!(
+        key(&mut app, KeyCode::Char('p'), KeyModifiers::CONTROL),
+        [Effect::ReplaySession(dir.clone())]
+    );
+    assert_eq!(
+        key(&mut app, KeyCode::Char('e'), KeyModifiers::CONTROL),
+        [Effect::RerunSession(dir.clone())]
+    );
+    assert_eq!(
+        key(&mut app, KeyCode::Enter, KeyModifiers::NONE),
+        [Effect::LoadSession(dir)]
+    );
+    assert!(
+        key(&mut app, KeyCode::Char('s'), KeyModifiers::CONTROL).is_empty(),
+        "send does not reach behind the browser"
+    );
+    key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    assert!(app.browser.is_none());
 }

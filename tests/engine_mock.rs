@@ -663,7 +663,7 @@ async fn provider_token_counters_answer_for_anthropic_and_gemini() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_workbench_runner_blocks_a_prompt_its_provider_counts_too_long() {
-    use prism::tui::msg::{Effect, Msg};
+    use prism::tui::msg::{Effect, Job, Msg};
     use prism::tui::runner::Runner;
     prism::tokens::warm_up();
     let server = mock().await;
@@ -686,23 +686,23 @@ async fn the_workbench_runner_blocks_a_prompt_its_provider_counts_too_long() {
     let mut runner = Runner::new(prism::pricing::PriceTable::builtin().unwrap());
     // ~210k tokens against a 200k window, by the provider's own count.
     let long = ChatRequest::single(None, "word ".repeat(210_000));
-    runner.apply(
-        Effect::StartRun {
-            run: prism::engine::RunId(1),
-            targets: vec![(3, claude)],
-            request: long,
-        },
-        &tx,
-    );
+    let job = |pane, target, request| Job {
+        pane,
+        target,
+        request,
+        history: vec![],
+        blocked: None,
+    };
+    let start = |run, job: Job| Effect::StartRun {
+        run: prism::engine::RunId(run),
+        turn: 1,
+        system: None,
+        prompt: job.request.messages[0].content.clone(),
+        jobs: vec![job],
+    };
+    runner.apply(start(1, job(3, claude, long)), &tx);
     let short = ChatRequest::single(None, "hi");
-    runner.apply(
-        Effect::StartRun {
-            run: prism::engine::RunId(2),
-            targets: vec![(5, ok)],
-            request: short,
-        },
-        &tx,
-    );
+    runner.apply(start(2, job(5, ok, short)), &tx);
     let mut runs = std::collections::HashMap::new();
     let mut ended = 0;
     while ended < 2 {

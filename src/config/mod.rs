@@ -316,13 +316,13 @@ type KeysFile = std::collections::BTreeMap<
 fn resolve_keys(keys: &KeysFile) -> Result<Vec<(Mode, Action, Vec<KeyChord>)>, Located> {
     let mut out = Vec::new();
     for (mode_name, table) in keys {
-        let mode = [Mode::Global, Mode::Editor, Mode::Panes]
+        let mode = [Mode::Global, Mode::Editor, Mode::Panes, Mode::Sessions]
             .into_iter()
             .find(|m| m.as_str() == mode_name)
             .ok_or_else(|| {
                 (
                     table.span().start,
-                    format!("unknown key mode `[keys.{mode_name}]`: use global, editor or panes"),
+                    format!("unknown key mode `[keys.{mode_name}]`: use global, editor, panes or sessions"),
                 )
             })?;
         for (action_name, chords) in table.get_ref() {

@@ -51,6 +51,20 @@ pub enum Action {
     RetryPane,
     /// Show every number, id and header of the focused pane
     Details,
+    /// Start a new conversation: forget every pane's history; the next send starts a new session
+    NewConversation,
+    /// Open the sessions browser
+    Sessions,
+    /// Open the selected session: its answers in the panes, the next send continues it
+    OpenSession,
+    /// Name the selected session
+    RenameSession,
+    /// Delete the selected session (asks first)
+    DeleteSession,
+    /// Play the selected session back with its recorded timing
+    ReplaySession,
+    /// Send the selected session's prompts again to its targets
+    RerunSession,
 }
 
 impl Action {
@@ -79,6 +93,13 @@ impl Action {
             Self::ToggleReasoning => "expand or collapse the reasoning",
             Self::RetryPane => "resend the last request to this pane",
             Self::Details => "details: numbers, ids, rate limits",
+            Self::NewConversation => "new conversation (and session)",
+            Self::Sessions => "browse saved sessions",
+            Self::OpenSession => "open the selected session",
+            Self::RenameSession => "rename the selected session",
+            Self::DeleteSession => "delete the selected session",
+            Self::ReplaySession => "replay the selected session",
+            Self::RerunSession => "re-run the selected session",
         }
     }
 
@@ -100,6 +121,13 @@ impl Action {
             Self::ToggleReasoning => "reasoning",
             Self::RetryPane => "retry",
             Self::Details => "details",
+            Self::NewConversation => "new",
+            Self::Sessions => "sessions",
+            Self::OpenSession => "open",
+            Self::RenameSession => "rename",
+            Self::DeleteSession => "delete",
+            Self::ReplaySession => "replay",
+            Self::RerunSession => "re-run",
             _ => "scroll",
         }
     }

@@ -8,13 +8,17 @@ use ratatui::layout::{Position, Rect};
 use ratatui_textarea::TextArea;
 
 use super::action::Action;
+use super::browser::Browser;
+use super::conversation::{Conversation, Sent};
 use super::keymap::{KeyChord, Keymap, Mode};
-use super::msg::{Effect, Msg};
-use super::pane::PaneState;
+use super::msg::{Effect, Job, Msg};
+use super::pane::{PaneState, PaneStatus};
 use super::theme::Theme;
 use crate::config::Target;
 use crate::engine::RunId;
 use crate::pricing::{Picodollars, PriceTable};
+use crate::provider::ProviderKind;
+use crate::provider::event::{ErrorKind, ProviderError, StreamEvent};
 use crate::provider::request::ChatRequest;
 
 /// What has keyboard focus.
@@ -56,8 +60,20 @@ pub struct App {
     pub theme: Theme,
     /// The newest run id handed out; each pane drops events of runs other than its own.
     pub run: RunId,
-    /// The last request sent, for retrying one pane.
-    pub last_request: Option<ChatRequest>,
+    /// Every pane's own conversation, and what each was last sent (for retrying it).
+    pub conversation: Conversation,
+    /// A session is being saved for this conversation (the next send adds to it).
+    pub session_open: bool,
+    /// The id of the session being saved, once the runner confirmed it.
+    pub session_id: Option<String>,
+    /// The sessions browser, while open.
+    pub browser: Option<Browser>,
+    /// The targets the workbench started with: a session whose target has the same
+    /// settings gets this one back, with its retries, timeouts and counter.
+    pub config_targets: Vec<Target>,
+    /// Where the running demo serves each provider kind: a session the demo saved is
+    /// sent there again, whatever port it had then.
+    pub demo_urls: Vec<(ProviderKind, String)>,
     /// Status bar text: where the targets come from, warnings, the last notice.
     pub status: String,
     /// A transient notice (copy done, nothing to send...).
@@ -93,6 +109,7 @@ impl App {
         let mut system = TextArea::default();
         system.set_placeholder_text("System prompt (optional)");
         Self {
+            config_targets: targets.clone(),
             targets,
             enabled: vec![true; n],
             panes: (0..n).map(|_| PaneState::default()).collect(),
@@ -106,7 +123,11 @@ impl App {
             keymap,
             theme,
             run: RunId(0),
-            last_request: None,
+            conversation: Conversation::new(n),
+            session_open: false,
+            session_id: None,
+            browser: None,
+            demo_urls: Vec::new(),
             status,
             notice: None,
             dirty: true,
@@ -128,6 +149,9 @@ impl App {
     }
 
     fn mode(&self) -> Mode {
+        if self.browser.is_some() {
+            return Mode::Sessions;
+        }
         match self.focus {
             Focus::Prompt | Focus::System => Mode::Editor,
             Focus::Pane(_) => Mode::Panes,
@@ -155,14 +179,8 @@ impl App {
             }
             Msg::Term(_) => Vec::new(),
             Msg::Stream { pane, env } => {
-                let terminal = env.event.is_terminal();
-                if let Some(p) = self.panes.get_mut(pane).filter(|p| p.run == Some(env.run)) {
-                    p.apply(env.at, &env.event);
-                    self.dirty = true;
-                    if terminal && let Some((cost, estimated)) = self.pane_cost(pane) {
-                        self.session_cost.0 += cost;
-                        self.session_cost.1 |= estimated;
-                    }
+                if self.panes.get(pane).is_some_and(|p| p.run == Some(env.run)) {
+                    self.apply_event(pane, env.at, &env.event);
                 }
                 Vec::new()
             }
@@ -182,6 +200,23 @@ impl App {
                 Vec::new()
             }
             Msg::Signal(_) => vec![Effect::Quit],
+            msg => self.session_msg(msg),
+        }
+    }
+
+    /// Fold one event of pane `i`'s current run; when its stream ends, count its cost and
+    /// file its answer in its conversation.
+    fn apply_event(&mut self, i: usize, at: Instant, event: &StreamEvent) {
+        self.panes[i].apply(at, event);
+        self.dirty = true;
+        if event.is_terminal() {
+            if let Some((cost, estimated)) = self.pane_cost(i) {
+                self.session_cost.0 += cost;
+                self.session_cost.1 |= estimated;
+            }
+            let p = &self.panes[i];
+            self.conversation
+                .settle(i, p.status == PaneStatus::Done, p.answer.text());
         }
     }
 
@@ -197,6 +232,9 @@ impl App {
         self.dirty = true;
         self.notice = None;
         let action = KeyChord::from_event(&key).and_then(|c| self.keymap.lookup(self.mode(), &c));
+        if self.browser.is_some() && !self.help {
+            return self.browser_key(key, action);
+        }
         if self.help || self.details.is_some() {
             // Any key closes an overlay; Quit still quits.
             self.help = false;
@@ -258,6 +296,17 @@ impl App {
                 };
             }
             Action::Details => self.details = focused,
+            Action::NewConversation => return self.new_conversation(),
+            Action::Sessions => {
+                self.browser = Some(Browser::default());
+                return vec![Effect::ListSessions];
+            }
+            // The browser's own actions mean nothing outside it.
+            Action::OpenSession
+            | Action::RenameSession
+            | Action::DeleteSession
+            | Action::ReplaySession
+            | Action::RerunSession => {}
             Action::RetryPane => {
                 if let Some(i) = focused {
                     return self.retry_pane(i);
@@ -314,16 +363,22 @@ impl App {
     pub fn refresh_preflight(&mut self) {
         let prompt = self.prompt.lines().join("\n");
         let system = self.system.lines().join("\n");
-        let key = format!("{system}\u{0}{prompt}");
+        // The conversation so far is part of every request, so a new turn or a newly
+        // filed answer re-checks.
+        let answered: usize = self.conversation.history.iter().map(Vec::len).sum();
+        let key = format!("{}/{answered}\u{0}{system}\u{0}{prompt}", self.conversation.turn);
         if key == self.preflight.0 && self.preflight.1.len() == self.targets.len() || !crate::tokens::ready()
         {
             return;
         }
-        let request = ChatRequest::single((!system.trim().is_empty()).then_some(system), prompt.clone());
-        let checks = self
-            .targets
-            .iter()
-            .map(|t| (!prompt.trim().is_empty()).then(|| crate::preflight::check(t, &request, &self.prices)))
+        let system = (!system.trim().is_empty()).then_some(system);
+        let checks = (0..self.targets.len())
+            .map(|i| {
+                (!prompt.trim().is_empty()).then(|| {
+                    let (request, _) = self.conversation.request(i, system.clone(), &prompt);
+                    crate::preflight::check(&self.targets[i], &request, &self.prices)
+                })
+            })
             .collect();
         self.preflight = (key, checks);
     }
@@ -343,7 +398,7 @@ impl App {
     }
 
     /// Cancel every run that still has a pane in flight.
-    fn cancel_active(&self) -> Vec<Effect> {
+    pub(super) fn cancel_active(&self) -> Vec<Effect> {
         let mut runs: Vec<RunId> = self
             .panes
             .iter()
@@ -357,23 +412,43 @@ impl App {
             .collect()
     }
 
+    /// Send pane `i` its latest request again: the same turn, its own history.
     fn retry_pane(&mut self, i: usize) -> Vec<Effect> {
-        let Some(request) = self.last_request.clone() else {
-            self.notice = Some("nothing sent yet: Ctrl+S sends the prompt".into());
+        let Some(sent) = self.conversation.sent.get(i).cloned().flatten() else {
+            self.notice = Some("nothing sent to this target yet: Ctrl+S sends the prompt".into());
             return Vec::new();
         };
         let mut effects = Vec::new();
         if let Some(run) = self.panes[i].run.filter(|_| self.panes[i].status.is_active()) {
             effects.push(Effect::Cancel { run, pane: Some(i) });
         }
+        self.open_session(&mut effects);
         self.run = RunId(self.run.0 + 1);
         self.panes[i].start(self.run, self.now);
         effects.push(Effect::StartRun {
             run: self.run,
-            targets: vec![(i, self.targets[i].clone())],
-            request,
+            turn: sent.turn,
+            system: sent.request.system.clone(),
+            prompt: sent.prompt,
+            jobs: vec![Job {
+                pane: i,
+                target: self.targets[i].clone(),
+                request: sent.request,
+                history: sent.history,
+                blocked: None,
+            }],
         });
         effects
+    }
+
+    /// Ask for a session to be started before the first run of a conversation.
+    fn open_session(&mut self, effects: &mut Vec<Effect>) {
+        if !self.session_open {
+            self.session_open = true;
+            effects.push(Effect::NewSession {
+                targets: self.targets.clone(),
+            });
+        }
     }
 
     fn cycle(&mut self, step: isize) {
@@ -391,6 +466,8 @@ impl App {
         self.focus = stops[next];
     }
 
+    /// Send the prompt as the next turn: each enabled target gets its own conversation
+    /// so far plus the prompt.
     fn send(&mut self) -> Vec<Effect> {
         let prompt = self.prompt.lines().join("\n");
         if prompt.trim().is_empty() {
@@ -404,17 +481,24 @@ impl App {
         }
         let system = self.system.lines().join("\n");
         let system = (!system.trim().is_empty()).then_some(system);
-        let request = ChatRequest::single(system, prompt);
+        let turn = self.conversation.turn + 1;
+        let requests: Vec<(usize, ChatRequest, Vec<u32>)> = chosen
+            .iter()
+            .map(|&i| {
+                let (request, history) = self.conversation.request(i, system.clone(), &prompt);
+                (i, request, history)
+            })
+            .collect();
         // Pre-flight needs the tokenizer tables; until they load, sends go unchecked
         // rather than wait.
         let mut blocked: Vec<(usize, String)> = Vec::new();
         if crate::tokens::ready() {
-            let checks: Vec<_> = chosen
+            let checks: Vec<_> = requests
                 .iter()
-                .map(|&i| {
+                .map(|(i, request, _)| {
                     (
-                        i,
-                        crate::preflight::check(&self.targets[i], &request, &self.prices),
+                        *i,
+                        crate::preflight::check(&self.targets[*i], request, &self.prices),
                     )
                 })
                 .collect();
@@ -435,7 +519,7 @@ impl App {
                     .filter(|(_, c)| c.too_long.is_none())
                     .filter_map(|(_, c)| c.worst_case)
                     .sum();
-                let key = format!("{request:?}");
+                let key = format!("{turn}\u{0}{system:?}\u{0}{prompt}");
                 let dollars = crate::pricing::usd(worst);
                 if dollars > limit && self.awaiting_confirm.as_deref() != Some(key.as_str()) {
                     self.awaiting_confirm = Some(key);
@@ -465,29 +549,40 @@ impl App {
             ));
         }
         let mut effects = self.cancel_active();
+        self.open_session(&mut effects);
         self.run = RunId(self.run.0 + 1);
-        for &i in &chosen {
+        self.conversation.turn = turn;
+        let mut jobs = Vec::with_capacity(requests.len());
+        for (i, request, history) in requests {
             self.panes[i].start(self.run, self.now);
-        }
-        for (i, why) in &blocked {
-            let e = crate::provider::event::ProviderError::new(
-                crate::provider::event::ErrorKind::ContextLength,
-                why.clone(),
-            );
-            self.panes[*i].apply(self.now, &crate::provider::event::StreamEvent::Failed(e));
-        }
-        let sent: Vec<usize> = chosen
-            .into_iter()
-            .filter(|i| !blocked.iter().any(|(b, _)| b == i))
-            .collect();
-        self.last_request = Some(request.clone());
-        if !sent.is_empty() {
-            effects.push(Effect::StartRun {
-                run: self.run,
-                targets: sent.iter().map(|&i| (i, self.targets[i].clone())).collect(),
+            self.conversation.sent[i] = Some(Sent {
+                turn,
+                prompt: prompt.clone(),
+                request: request.clone(),
+                history: history.clone(),
+            });
+            let why = blocked.iter().find(|(b, _)| *b == i).map(|(_, why)| why.clone());
+            jobs.push(Job {
+                pane: i,
+                target: self.targets[i].clone(),
                 request,
+                history,
+                blocked: why.map(|w| ProviderError::new(ErrorKind::ContextLength, w)),
             });
         }
+        // A target that cannot fit shows why at once; the runner only records it.
+        for job in &jobs {
+            if let Some(e) = &job.blocked {
+                self.apply_event(job.pane, self.now, &StreamEvent::Failed(e.clone()));
+            }
+        }
+        effects.push(Effect::StartRun {
+            run: self.run,
+            turn,
+            system,
+            prompt,
+            jobs,
+        });
         effects
     }
 

@@ -7,6 +7,7 @@
 //! `DRAIN_CAP` messages before drawing so typing stays live under a flood of tokens.
 
 use std::io;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -32,6 +33,28 @@ pub trait Screen {
     fn copy(&mut self, _text: &str) -> io::Result<()> {
         Ok(())
     }
+    /// Show a saved session in another mode (replay or re-run) and come back when the
+    /// user leaves it; the screen owns the terminal meanwhile, as for [`Self::edit`].
+    /// A one-line reason when that mode is not available here.
+    fn hand_over(&mut self, to: Handover) -> Result<(), String> {
+        let (command, dir) = match &to {
+            Handover::Replay(dir) => ("replay", dir),
+            Handover::Rerun(dir) => ("rerun", dir),
+        };
+        Err(format!(
+            "{command} is not available inside the workbench yet: run `prism {command} {}`",
+            dir.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+        ))
+    }
+}
+
+/// A saved session to show in another mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handover {
+    /// Play it back with its recorded timing.
+    Replay(PathBuf),
+    /// Send its prompts again to its targets.
+    Rerun(PathBuf),
 }
 
 /// Run until the user quits or `rx` closes.
@@ -86,6 +109,8 @@ pub async fn run(
                                 app.notice = Some(format!("copy failed: {e}"));
                             }
                         }
+                        Effect::ReplaySession(dir) => hand_over(screen, app, Handover::Replay(dir)),
+                        Effect::RerunSession(dir) => hand_over(screen, app, Handover::Rerun(dir)),
                         other => runner.apply(other, tx),
                     }
                 }
@@ -109,6 +134,13 @@ pub async fn run(
     }
     runner.cancel_everything();
     Ok(())
+}
+
+fn hand_over(screen: &mut impl Screen, app: &mut App, to: Handover) {
+    if let Err(why) = screen.hand_over(to) {
+        app.notice = Some(why);
+    }
+    app.dirty = true;
 }
 
 async fn sleep_until_opt(at: Option<Instant>) {

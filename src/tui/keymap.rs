@@ -22,6 +22,8 @@ pub enum Mode {
     Editor,
     /// While a pane has focus.
     Panes,
+    /// While the sessions browser is open (plain keys type the filter there).
+    Sessions,
 }
 
 impl Mode {
@@ -31,6 +33,7 @@ impl Mode {
             Self::Global => "global",
             Self::Editor => "editor",
             Self::Panes => "panes",
+            Self::Sessions => "sessions",
         }
     }
 }
@@ -183,6 +186,8 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::Global, "ctrl-t", Action::ToggleSystem),
     (Mode::Global, "ctrl-x", Action::CancelFocused),
     (Mode::Global, "ctrl-g", Action::CancelAll),
+    (Mode::Global, "ctrl-n", Action::NewConversation),
+    (Mode::Global, "ctrl-o", Action::Sessions),
     (Mode::Panes, "k", Action::ScrollUp),
     (Mode::Panes, "up", Action::ScrollUp),
     (Mode::Panes, "j", Action::ScrollDown),
@@ -207,6 +212,19 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::Panes, "esc", Action::FocusEditor),
     (Mode::Panes, "i", Action::FocusEditor),
     (Mode::Panes, "q", Action::Quit),
+    (Mode::Sessions, "up", Action::ScrollUp),
+    (Mode::Sessions, "down", Action::ScrollDown),
+    (Mode::Sessions, "pageup", Action::PageUp),
+    (Mode::Sessions, "pagedown", Action::PageDown),
+    (Mode::Sessions, "enter", Action::OpenSession),
+    (Mode::Sessions, "f2", Action::RenameSession),
+    (Mode::Sessions, "ctrl-r", Action::RenameSession),
+    (Mode::Sessions, "delete", Action::DeleteSession),
+    (Mode::Sessions, "ctrl-d", Action::DeleteSession),
+    (Mode::Sessions, "ctrl-p", Action::ReplaySession),
+    (Mode::Sessions, "ctrl-e", Action::RerunSession),
+    (Mode::Sessions, "esc", Action::FocusEditor),
+    (Mode::Sessions, "ctrl-o", Action::FocusEditor),
 ];
 
 impl Default for Keymap {
@@ -248,9 +266,10 @@ impl Keymap {
     }
 
     /// Help rows: (mode, keys joined, description), grouped by mode, one row per action;
-    /// opposite pairs (up/down, top/bottom...) share a row so the list fits 80×24.
+    /// opposite pairs (up/down, top/bottom...) share a row so the list fits 80×24. The
+    /// sessions browser lists its own keys, so its mode is left out.
     pub fn help_rows(&self) -> Vec<(Mode, String, String)> {
-        const PAIRS: [(Action, Action, &str); 4] = [
+        const PAIRS: [(Action, Action, &str); 5] = [
             (
                 Action::FocusNext,
                 Action::FocusPrev,
@@ -259,6 +278,11 @@ impl Keymap {
             (Action::ScrollUp, Action::ScrollDown, "scroll up / down a line"),
             (Action::PageUp, Action::PageDown, "scroll up / down a page"),
             (Action::Top, Action::Bottom, "top / bottom (and follow new text)"),
+            (
+                Action::CancelFocused,
+                Action::CancelAll,
+                "cancel focused pane / all requests",
+            ),
         ];
         let keys = |mode: Mode, a: Action| {
             self.chords(mode, a)
@@ -268,14 +292,18 @@ impl Keymap {
                 .join(" ")
         };
         let mut rows = Vec::new();
-        for (mode, map) in &self.maps {
+        for (mode, map) in self.maps.iter().filter(|(m, _)| **m != Mode::Sessions) {
             let mut seen: Vec<Action> = Vec::new();
             for a in map.values() {
                 if seen.contains(a) {
                     continue;
                 }
                 seen.push(*a);
-                match PAIRS.iter().find(|(x, y, _)| x == a || y == a) {
+                // A pair shares a row only where both halves are bound.
+                let pair = PAIRS.iter().find(|(x, y, _)| {
+                    (x == a || y == a) && !keys(*mode, *x).is_empty() && !keys(*mode, *y).is_empty()
+                });
+                match pair {
                     Some((x, y, desc)) => {
                         seen.extend([*x, *y]);
                         rows.push((

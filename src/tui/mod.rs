@@ -2,6 +2,9 @@
 
 pub mod action;
 pub mod app;
+pub mod autosave;
+pub mod browser;
+pub mod conversation;
 pub mod event_loop;
 pub mod keymap;
 pub mod layout;
@@ -10,6 +13,7 @@ pub mod pane;
 pub mod render;
 pub mod run;
 pub mod runner;
+mod sessions;
 pub mod terminal;
 pub mod theme;
 pub mod view;

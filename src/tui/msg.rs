@@ -1,10 +1,16 @@
 //! Everything that arrives at the UI loop, and the I/O the loop is asked to do.
 
+use std::path::PathBuf;
+
 use crossterm::event::Event;
 
 use crate::config::Target;
 use crate::engine::{Envelope, RunId};
+use crate::provider::event::ProviderError;
 use crate::provider::request::ChatRequest;
+use crate::session::Session;
+use crate::session::schema::Meta;
+use crate::session::store::Listed;
 
 /// An input to [`super::app::App::update`].
 #[derive(Debug)]
@@ -24,19 +30,46 @@ pub enum Msg {
     EditorClosed(Result<String, String>),
     /// A termination signal arrived.
     Signal(&'static str),
+    /// Autosave: the id of the session being written, or why saving stopped.
+    Saving(Result<String, String>),
+    /// The sessions directory was read for the browser.
+    SessionList(Result<Vec<Listed>, String>),
+    /// A session chosen in the browser was loaded.
+    SessionLoaded(Result<Box<Session>, String>),
+    /// A one-line report of a finished background job (rename, delete...).
+    Notice(String),
+}
+
+/// One target of a send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    /// Pane index, which is also the target's index in the session.
+    pub pane: usize,
+    /// The target.
+    pub target: Target,
+    /// Its own request: the system prompt, its own earlier exchanges, the prompt.
+    pub request: ChatRequest,
+    /// The earlier turns `request` includes.
+    pub history: Vec<u32>,
+    /// Pre-flight refused it: not sent, but the send and this failure are recorded.
+    pub blocked: Option<ProviderError>,
 }
 
 /// I/O that `update` asks the loop to perform.
 #[derive(Debug, PartialEq)]
 pub enum Effect {
-    /// Fan the request out to these (pane, target) pairs.
+    /// Send each job's request to its target, all released together.
     StartRun {
         /// Tag for every event of this run.
         run: RunId,
-        /// Pane index and its target.
-        targets: Vec<(usize, Target)>,
-        /// What to send.
-        request: ChatRequest,
+        /// Conversation turn (a retry repeats its turn's number).
+        turn: u32,
+        /// The system prompt in force.
+        system: Option<String>,
+        /// The user's prompt of this turn.
+        prompt: String,
+        /// One per target.
+        jobs: Vec<Job>,
     },
     /// Cancel one pane of a run, or all of it.
     Cancel {
@@ -49,6 +82,40 @@ pub enum Effect {
     OpenEditor(String),
     /// Put text on the clipboard through OSC 52.
     Copy(String),
+    /// Start saving a new session for these targets (pane order); sent before the
+    /// first run of a conversation.
+    NewSession {
+        /// Every pane's target, enabled or not.
+        targets: Vec<Target>,
+    },
+    /// Continue saving into an existing session.
+    ContinueSession {
+        /// Its directory.
+        dir: PathBuf,
+        /// Its summary as loaded.
+        meta: Box<Meta>,
+        /// Its targets, in its order (the panes').
+        targets: Vec<Target>,
+    },
+    /// Stop saving the current session (the conversation ended).
+    CloseSession,
+    /// Read the sessions directory for the browser.
+    ListSessions,
+    /// Load the session in this directory.
+    LoadSession(PathBuf),
+    /// Name a session (an empty name clears it).
+    RenameSession {
+        /// Its directory.
+        dir: PathBuf,
+        /// The new name.
+        name: String,
+    },
+    /// Delete a session.
+    DeleteSession(PathBuf),
+    /// Play a saved session back with its recorded timing.
+    ReplaySession(PathBuf),
+    /// Send a saved session's prompts again.
+    RerunSession(PathBuf),
     /// Leave the app.
     Quit,
 }

@@ -22,6 +22,7 @@ use super::theme;
 use crate::cli::UsageError;
 use crate::config::{self, Target};
 use crate::demo::Demo;
+use crate::provider::ProviderKind;
 
 /// Options of the interactive workbench.
 #[derive(Debug, Default, Clone)]
@@ -114,8 +115,25 @@ pub async fn run(opts: TuiOptions) -> Result<u8, UsageError> {
         app.budget_usd = c.budget_usd;
         app.confirm_above_usd = c.confirm_above_usd;
     }
-    let mut runner = Runner::new(app.prices.clone());
+    if let Some(d) = &demo {
+        app.demo_urls = [
+            ProviderKind::OpenAi,
+            ProviderKind::OpenAiCompatible,
+            ProviderKind::Anthropic,
+            ProviderKind::Gemini,
+        ]
+        .into_iter()
+        .map(|k| (k, d.base_url(k)))
+        .collect();
+    }
+    // Every send is saved, the demo's too.
+    let sessions = crate::session::store::sessions_dir(
+        opts.sessions_dir.as_deref(),
+        cfg.as_ref().and_then(|c| c.sessions_dir.as_deref()),
+    );
+    let mut runner = Runner::with_sessions(app.prices.clone(), Some(sessions));
     let result = event_loop::run(&mut screen, &mut app, &mut runner, &tx, &mut rx).await;
+    runner.finish().await;
     screen.input.stop().await;
     signal_task.abort();
     let restored = screen.guard.restore();

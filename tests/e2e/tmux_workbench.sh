@@ -57,7 +57,7 @@ start() {
     # The shell records the tty modes, runs prism with its cwd in an empty dir (so no
     # ./prism.toml is picked up), then records the modes again.
     tmux -L "$sock" new-session -d -s e2e -x 150 -y 40 \
-        "cd '$work' && stty -g > before; XDG_CONFIG_HOME='$work' PRISM_LOG_DIR='$work' '$bin' --demo; code=\$?; stty -g > after; echo \$code > exit; sleep 600"
+        "cd '$work' && stty -g > before; XDG_CONFIG_HOME='$work' PRISM_LOG_DIR='$work' PRISM_SESSIONS_DIR='$work/sessions' '$bin' --demo; code=\$?; stty -g > after; echo \$code > exit; sleep 600"
     wait_for 30 "the workbench to start" screen_has "prompt"
 }
 
@@ -81,6 +81,11 @@ run_send_and_quit() {
     [ "$(cat "$work/exit")" = 0 ] || { echo "exit status $(cat "$work/exit")" >&2; return 1; }
     cmp -s "$work/before" "$work/after" || { echo "tty modes changed: $(cat "$work/before") -> $(cat "$work/after")" >&2; return 1; }
     ! screen_has "prism ·" || { echo "the alternate screen was not left" >&2; return 1; }
+    # The send was saved without asking, every stream to its end.
+    local log
+    log="$(ls "$work"/sessions/*/events.jsonl 2>/dev/null | tail -n 1)"
+    [ -n "$log" ] || { echo "no session saved under $work/sessions" >&2; return 1; }
+    [ "$(grep -c '"event":"done"' "$log")" -eq 3 ] || { echo "expected three finished streams in $log" >&2; return 1; }
     tmux -L "$sock" kill-server
 }
 

@@ -20,17 +20,28 @@ pub fn status_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {
             format!("· {enabled}/{} targets · ", app.targets.len()),
             t.style(Role::Muted),
         ),
-        Span::styled(app.status.clone(), t.style(Role::Base)),
     ];
+    // A single exchange needs no turn count; from the second on it says where you are.
+    if app.conversation.turn >= 2 {
+        spans.push(Span::styled(
+            format!("turn {} · ", app.conversation.turn),
+            t.style(Role::Metric),
+        ));
+    }
+    if let Some(id) = &app.session_id {
+        spans.push(Span::styled(format!("saved {id} · "), t.style(Role::Muted)));
+    }
+    // A notice goes before the status text, which can be long enough to push it off.
+    if let Some(n) = &app.notice {
+        spans.push(Span::styled(format!("{n} · "), t.style(Role::FinishWarn)));
+    }
+    spans.push(Span::styled(app.status.clone(), t.style(Role::Base)));
     if app.session_cost.0 > 0 {
         let mark = if app.session_cost.1 { "~" } else { "" };
         spans.push(Span::styled(
             format!("  session {mark}${:.6}", crate::pricing::usd(app.session_cost.0)),
             t.style(Role::Metric),
         ));
-    }
-    if let Some(n) = &app.notice {
-        spans.push(Span::styled(format!("  {n}"), t.style(Role::FinishWarn)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
@@ -93,6 +104,7 @@ pub fn footer(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 Action::CancelAll,
                 Action::Help,
                 Action::Quit,
+                Action::Sessions,
             ],
         ),
     };

@@ -15,6 +15,7 @@
 //!  ctrl-s send · tab focus · f1 help · ctrl-c quit                     footer
 //! ```
 
+mod browser;
 mod chrome;
 pub mod details;
 mod pane;
@@ -93,6 +94,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     chrome::footer(frame, app, r.footer);
     if let Some(i) = app.details.filter(|i| *i < app.panes.len()) {
         details::draw(frame, app, i);
+    }
+    if let Some(b) = &app.browser {
+        browser::draw(frame, app, b);
     }
     if app.help {
         chrome::help(frame, app);
