@@ -1,10 +1,387 @@
-//! `prism sessions`.
+//! `prism sessions`: list, show, rename and delete saved sessions.
 
+use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::Path;
 
-use crate::cli::UsageError;
+use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
+use serde_json::Value;
 
-/// Run the command.
-pub fn run(_args: impl std::fmt::Debug, _sessions_dir: Option<&Path>) -> Result<u8, UsageError> {
-    Err(UsageError("`prism sessions` is not built yet".into()))
+use crate::cli::{SessionsCommand, UsageError};
+use crate::pricing::PriceTable;
+use crate::session::export::{meta_cost, params_summary, readable_time, result_row, title};
+use crate::session::store::{self, Listed};
+use crate::session::{Session, load};
+
+/// Run the command against the sessions directory chosen by `sessions_dir` and the
+/// environment.
+pub fn run(cmd: SessionsCommand, sessions_dir: Option<&Path>) -> Result<u8, UsageError> {
+    let root = store::sessions_dir(sessions_dir, None);
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    run_in(cmd, &root, &mut out)
+}
+
+/// Run the command against the sessions under `root`, printing to `out`.
+pub fn run_in(cmd: SessionsCommand, root: &Path, out: &mut dyn Write) -> Result<u8, UsageError> {
+    let done = match cmd {
+        SessionsCommand::List { filter, json } => list(root, filter.as_deref(), json, out),
+        SessionsCommand::Show { id } => open(root, &id)
+            .map_err(Failure::from)
+            .and_then(|s| Ok(show(&s, out)?)),
+        SessionsCommand::Rename { id, name } => rename(root, &id, &name, out),
+        SessionsCommand::Delete { id, yes } => delete(root, &id, yes, out),
+    };
+    match done {
+        Ok(()) => Ok(0),
+        Err(Failure::Usage(e)) => Err(e),
+        // A closed pipe (`| head`) is the reader's choice, not our failure.
+        Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(0),
+        Err(Failure::Io(e)) => Err(UsageError(format!("cannot write the output: {e}"))),
+    }
+}
+
+/// Find and load one session; a damaged one is an error naming file, line and column.
+pub fn open(root: &Path, wanted: &str) -> Result<Session, UsageError> {
+    let dir = store::resolve(root, wanted).map_err(UsageError)?;
+    load(&dir).map_err(|e| UsageError(format!("{e} (the file was left as it is)")))
+}
+
+fn dir_id(dir: &Path) -> String {
+    dir.file_name()
+        .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+fn rename(root: &Path, wanted: &str, name: &str, out: &mut dyn Write) -> Result<(), Failure> {
+    let dir = store::resolve(root, wanted).map_err(usage)?;
+    store::rename(&dir, name).map_err(usage)?;
+    let id = dir_id(&dir);
+    if name.trim().is_empty() {
+        writeln!(out, "cleared the name of {id}")?;
+    } else {
+        writeln!(out, "renamed {id} to \"{}\"", name.trim())?;
+    }
+    Ok(out.flush()?)
+}
+
+fn list(root: &Path, filter: Option<&str>, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
+    let all = store::list(root).map_err(|e| {
+        usage(format!(
+            "{}: cannot list sessions: {e}; --sessions-dir or ${} picks another directory",
+            root.display(),
+            store::ENV
+        ))
+    })?;
+    let needle = filter.map(str::to_lowercase).filter(|f| !f.is_empty());
+    let shown: Vec<&Listed> = all
+        .iter()
+        .filter(|l| needle.as_deref().is_none_or(|n| haystack(l).contains(n)))
+        .collect();
+    if json {
+        for l in shown {
+            let mut obj = match &l.meta {
+                Ok(m) => match serde_json::to_value(m) {
+                    Ok(Value::Object(o)) => o,
+                    _ => serde_json::Map::new(),
+                },
+                Err(e) => {
+                    let mut o = serde_json::Map::new();
+                    o.insert("id".into(), l.id().into());
+                    o.insert("error".into(), e.to_string().into());
+                    o
+                }
+            };
+            obj.insert("dir".into(), l.dir.display().to_string().into());
+            serde_json::to_writer(&mut *out, &Value::Object(obj)).map_err(io::Error::from)?;
+            writeln!(out)?;
+        }
+        return Ok(out.flush()?);
+    }
+    if all.is_empty() {
+        writeln!(
+            out,
+            "No sessions yet in {}. Every send from the workbench (`prism`, or `prism --demo` with no keys) is saved there; --sessions-dir or ${} picks another directory.",
+            root.display(),
+            store::ENV
+        )?;
+        return Ok(out.flush()?);
+    }
+    if shown.is_empty() {
+        writeln!(
+            out,
+            "No session in {} matches `{}` ({} sessions in all).",
+            root.display(),
+            filter.unwrap_or_default(),
+            all.len()
+        )?;
+        return Ok(out.flush()?);
+    }
+    let mut table = Table::new();
+    table
+        .load_style(presets::UTF8_HORIZONTAL_ONLY)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    table.set_header([
+        "id",
+        "created",
+        "name or first prompt",
+        "targets",
+        "turns",
+        "cost",
+    ]);
+    for l in shown {
+        match &l.meta {
+            Ok(m) => {
+                let label = m
+                    .name
+                    .clone()
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| m.first_prompt.clone());
+                table.add_row([
+                    l.id(),
+                    readable_time(&m.created),
+                    shorten(&label, 60),
+                    m.targets.join(", "),
+                    m.turns.to_string(),
+                    meta_cost(m.cost_usd, m.cost_incomplete),
+                ]);
+            }
+            Err(e) => {
+                table.add_row([
+                    l.id(),
+                    "-".into(),
+                    format!("unreadable: {e}"),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                ]);
+            }
+        }
+    }
+    for i in [4, 5] {
+        if let Some(col) = table.column_mut(i) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    writeln!(out, "{table}")?;
+    Ok(out.flush()?)
+}
+
+/// What `--filter` searches: id, name, first prompt and target names, lower-cased.
+fn haystack(l: &Listed) -> String {
+    let mut s = l.id();
+    if let Ok(m) = &l.meta {
+        for part in [m.name.as_deref().unwrap_or(""), &m.first_prompt] {
+            s.push('\n');
+            s.push_str(part);
+        }
+        for t in &m.targets {
+            s.push('\n');
+            s.push_str(t);
+        }
+    }
+    s.to_lowercase()
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max - 1).collect();
+    out.push('…');
+    out
+}
+
+fn indented(out: &mut dyn Write, text: &str) -> io::Result<()> {
+    for line in text.trim_end().lines() {
+        if line.is_empty() {
+            writeln!(out)?;
+        } else {
+            writeln!(out, "  {line}")?;
+        }
+    }
+    Ok(())
+}
+
+fn show(session: &Session, out: &mut dyn Write) -> io::Result<()> {
+    let m = &session.meta;
+    // Rows of interrupted streams are recomputed from their events; only then does a
+    // price matter, and the built-in table is the one every build has.
+    let prices = PriceTable::builtin().unwrap_or_default();
+    writeln!(out, "{}", title(session))?;
+    writeln!(
+        out,
+        "{} · created {} · {} turn{} · cost {}",
+        m.id,
+        readable_time(&m.created),
+        m.turns,
+        if m.turns == 1 { "" } else { "s" },
+        meta_cost(m.cost_usd, m.cost_incomplete)
+    )?;
+    writeln!(out, "{}", session.dir.display())?;
+    if session.cut_short {
+        writeln!(
+            out,
+            "note: the log's last line was cut short by a crash and was skipped"
+        )?;
+    }
+    writeln!(out, "\ntargets:")?;
+    for t in &session.targets {
+        writeln!(
+            out,
+            "  {} · {} {} · {} · {}",
+            t.name,
+            t.provider,
+            t.model,
+            t.base_url,
+            params_summary(t)
+        )?;
+    }
+    let mut system: Option<&str> = None;
+    for turn in &session.turns {
+        writeln!(
+            out,
+            "\n━━ turn {} · {} ━━",
+            turn.number,
+            readable_time(&turn.wall)
+        )?;
+        let now = turn.system.as_deref().filter(|s| !s.is_empty());
+        if now != system {
+            match now {
+                Some(s) => {
+                    writeln!(out, "system:")?;
+                    indented(out, s)?;
+                }
+                None => writeln!(out, "system: (cleared)")?,
+            }
+            system = now;
+        }
+        writeln!(out, "prompt:")?;
+        indented(out, &turn.prompt)?;
+        for (&i, recorded) in &turn.answers {
+            let row = result_row(session, turn, i, &prices);
+            match session.targets.get(i) {
+                Some(t) => writeln!(out, "\n── {} · {} {} ──", t.name, t.provider, t.model)?,
+                None => writeln!(out, "\n── target {i} ──")?,
+            }
+            let text = recorded.text();
+            if !text.trim().is_empty() {
+                writeln!(out, "{}", text.trim_end())?;
+            }
+            if let Some(e) = row.as_ref().and_then(|r| r.get("error")).filter(|e| !e.is_null())
+                && !recorded.interrupted
+            {
+                writeln!(
+                    out,
+                    "[{}] {}",
+                    e.get("kind").and_then(Value::as_str).unwrap_or("error"),
+                    e.get("message").and_then(Value::as_str).unwrap_or("")
+                )?;
+            }
+            writeln!(out, "{}", metrics_line(recorded.interrupted, row.as_ref()))?;
+        }
+    }
+    out.flush()
+}
+
+/// `ok · TTFT 95.0 ms · 12.3 tok/s · in 12 / out ~3 · $0.000001 · finish stop · req_1`.
+fn metrics_line(interrupted: bool, row: Option<&Value>) -> String {
+    let get = |path: &str| {
+        path.split('.')
+            .try_fold(row?, |v, k| v.get(k))
+            .filter(|v| !v.is_null())
+    };
+    let num = |path: &str| get(path).and_then(Value::as_f64);
+    let est = if get("usage.source").and_then(Value::as_str) == Some("estimate") {
+        "~"
+    } else {
+        ""
+    };
+    let count = |path: &str| {
+        get(path)
+            .and_then(Value::as_u64)
+            .map_or_else(|| "–".to_string(), |n| format!("{est}{n}"))
+    };
+    let status = if interrupted {
+        "interrupted"
+    } else {
+        get("status").and_then(Value::as_str).unwrap_or("–")
+    };
+    [
+        status.to_string(),
+        format!(
+            "TTFT {}",
+            num("ttft_ms").map_or_else(|| "–".to_string(), |v| format!("{v:.1} ms"))
+        ),
+        num("tokens_per_s").map_or_else(|| "– tok/s".to_string(), |v| format!("{v:.1} tok/s")),
+        format!(
+            "in {} / out {}",
+            count("usage.input_tokens"),
+            count("usage.output_tokens")
+        ),
+        num("cost_usd").map_or_else(|| "cost –".to_string(), |c| format!("{est}${c:.6}")),
+        format!(
+            "finish {}",
+            get("finish_reason").and_then(Value::as_str).unwrap_or("–")
+        ),
+        get("request_id")
+            .and_then(Value::as_str)
+            .map_or_else(|| "request id –".to_string(), str::to_string),
+    ]
+    .join(" · ")
+}
+
+fn delete(root: &Path, wanted: &str, yes: bool, out: &mut dyn Write) -> Result<(), Failure> {
+    let dir = store::resolve(root, wanted).map_err(usage)?;
+    let id = dir_id(&dir);
+    if !yes {
+        let label = match store::summary(&dir) {
+            Ok(m) => {
+                let name = m.name.map(|n| format!(" \"{n}\"")).unwrap_or_default();
+                format!(
+                    "{id}{name} ({} turn{})",
+                    m.turns,
+                    if m.turns == 1 { "" } else { "s" }
+                )
+            }
+            Err(_) => format!("{id} (unreadable)"),
+        };
+        let stdin = io::stdin();
+        if !stdin.is_terminal() {
+            return Err(usage(format!(
+                "not deleting {id}: standard input is not a terminal to confirm on; pass --yes to delete without asking"
+            )));
+        }
+        eprint!("delete {label}? [y/N] ");
+        io::stderr().flush()?;
+        let mut answer = String::new();
+        stdin.lock().read_line(&mut answer)?;
+        if !matches!(answer.trim().to_lowercase().as_str(), "y" | "yes") {
+            writeln!(out, "kept {id}")?;
+            return Ok(out.flush()?);
+        }
+    }
+    store::delete(&dir).map_err(usage)?;
+    writeln!(out, "deleted {id}")?;
+    Ok(out.flush()?)
+}
+
+/// Why a subcommand stopped: bad input (exit 2), or the output could not be written.
+enum Failure {
+    Usage(UsageError),
+    Io(io::Error),
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+impl From<UsageError> for Failure {
+    fn from(e: UsageError) -> Self {
+        Self::Usage(e)
+    }
+}
+
+fn usage(msg: String) -> Failure {
+    Failure::Usage(UsageError(msg))
 }

@@ -3,9 +3,10 @@
 //!
 //! Layout and schema are in [`schema`]; [`writer`] appends, [`reader`] loads and
 //! validates, [`store`] finds sessions on disk, [`replay`] turns recordings back into
-//! timed events.
+//! timed events, [`export`] writes them out as Markdown, JSON or CSV.
 
 pub mod compare;
+pub mod export;
 pub mod reader;
 pub mod replay;
 pub mod schema;

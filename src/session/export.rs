@@ -1,0 +1,625 @@
+//! A saved session written out: Markdown for people, JSON with everything, CSV with one
+//! row per turn and target.
+//!
+//! Every format works from the loaded [`Session`] only, so nothing is read from the
+//! environment: keys never reach an export, only the variable names already in the
+//! target settings.
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use serde_json::{Map, Value, json};
+
+use super::reader::{Recorded, Session, Turn};
+use super::replay::interrupted_error;
+use super::schema::{TargetSettings, VERSION};
+use crate::pricing::PriceTable;
+
+/// CSV header, in column order.
+pub const CSV_COLUMNS: [&str; 25] = [
+    "session",
+    "turn",
+    "target",
+    "provider",
+    "model",
+    "status",
+    "finish_reason",
+    "ttft_ms",
+    "ttfb_ms",
+    "total_ms",
+    "itl_mean_ms",
+    "itl_p50_ms",
+    "itl_p95_ms",
+    "tokens_per_s",
+    "input_tokens",
+    "output_tokens",
+    "cached_input_tokens",
+    "usage_source",
+    "cost_usd",
+    "retries",
+    "http_status",
+    "request_id",
+    "interrupted",
+    "prompt",
+    "answer",
+];
+
+/// The result row of `target` (session index) in `turn`: the one recorded when its
+/// stream ended, or, for a stream cut off by a crash, what its events still tell, with
+/// the error `interrupted`. `None` when the target has no answer in that turn, or when
+/// an interrupted target's provider is unknown to this build.
+///
+/// `prices` only matter for interrupted streams: recorded rows keep the cost computed
+/// when they were written.
+pub fn result_row(session: &Session, turn: &Turn, target: usize, prices: &PriceTable) -> Option<Value> {
+    let recorded = turn.answers.get(&target)?;
+    if let Some(row) = &recorded.row {
+        return Some(row.clone());
+    }
+    let settings = session.targets.get(target)?.to_target()?;
+    let run = recorded.fold(Instant::now());
+    let request = session.request_for(turn, target);
+    let mut row = crate::report::row(&settings, &request, &run, prices);
+    if recorded.interrupted {
+        let e = interrupted_error();
+        row.error = Some(crate::report::ErrorRow {
+            kind: e.kind.as_str(),
+            message: e.message,
+        });
+    }
+    serde_json::to_value(&row).ok()
+}
+
+/// `value` at a dotted path (`usage.input_tokens`), when present and not null.
+fn at<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.')
+        .try_fold(value, |v, key| v.get(key))
+        .filter(|v| !v.is_null())
+}
+
+fn f64_at(row: Option<&Value>, path: &str) -> Option<f64> {
+    row.and_then(|r| at(r, path)).and_then(Value::as_f64)
+}
+
+fn str_at<'a>(row: Option<&'a Value>, path: &str) -> Option<&'a str> {
+    row.and_then(|r| at(r, path)).and_then(Value::as_str)
+}
+
+/// A cell for CSV: the JSON scalar as text, empty when unknown.
+fn cell(row: Option<&Value>, path: &str) -> String {
+    match row.and_then(|r| at(r, path)) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) if n.is_f64() => {
+            // Rust's float formatting is the shortest exact decimal with no exponent
+            // (serde_json writes 6.525e-6), which every spreadsheet reads as a number.
+            n.as_f64().map(|f| f.to_string()).unwrap_or_default()
+        }
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::Bool(b)) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn estimated(row: Option<&Value>) -> bool {
+    str_at(row, "usage.source") == Some("estimate")
+}
+
+/// `created` (RFC 3339 UTC, as the writer stores it) as `2025-01-02 13:04 UTC`.
+pub fn readable_time(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(10..11), rfc3339.get(11..16)) {
+        (Some(date), Some("T"), Some(hm)) if rfc3339.ends_with('Z') => format!("{date} {hm} UTC"),
+        _ => rfc3339.to_string(),
+    }
+}
+
+/// The title of a session: its name, else its first prompt line, else its id.
+pub fn title(session: &Session) -> String {
+    let m = &session.meta;
+    m.name
+        .clone()
+        .filter(|n| !n.is_empty())
+        .or_else(|| (!m.first_prompt.is_empty()).then(|| m.first_prompt.clone()))
+        .unwrap_or_else(|| m.id.clone())
+}
+
+/// The parameters of a target that were set, as `temperature 0.2, max_tokens 512`.
+pub fn params_summary(t: &TargetSettings) -> String {
+    let mut parts = Vec::new();
+    if let Some(v) = t.temperature {
+        parts.push(format!("temperature {v}"));
+    }
+    if let Some(v) = t.top_p {
+        parts.push(format!("top_p {v}"));
+    }
+    if let Some(v) = t.max_tokens {
+        parts.push(format!("max_tokens {v}"));
+    }
+    if !t.stop.is_empty() {
+        parts.push(format!(
+            "stop {}",
+            serde_json::to_string(&t.stop).unwrap_or_default()
+        ));
+    }
+    if let Some(v) = t.seed {
+        parts.push(format!("seed {v}"));
+    }
+    parts.push(if t.stream { "streaming" } else { "not streaming" }.to_string());
+    for (k, v) in &t.extra {
+        parts.push(format!("{k} {v}"));
+    }
+    parts.join(", ")
+}
+
+/// The status to show: `interrupted` for a stream cut off by a crash, else the row's.
+fn status(recorded: &Recorded, row: Option<&Value>) -> String {
+    if recorded.interrupted {
+        "interrupted".into()
+    } else {
+        str_at(row, "status").unwrap_or("–").to_string()
+    }
+}
+
+/// Markdown: title, date, targets, then each turn's prompt, every answer as written,
+/// and a metrics table.
+pub fn markdown(session: &Session, prices: &PriceTable) -> String {
+    let m = &session.meta;
+    let mut out = String::new();
+    let _ = writeln!(out, "# {}\n", one_line(&title(session)));
+    let _ = writeln!(out, "- Session: `{}`", m.id);
+    let _ = writeln!(out, "- Created: {}", readable_time(&m.created));
+    let _ = writeln!(out, "- Turns: {}", m.turns);
+    let _ = writeln!(out, "- Cost: {}", meta_cost(m.cost_usd, m.cost_incomplete));
+    if session.cut_short {
+        out.push_str("- The log's last line was cut short by a crash and was skipped.\n");
+    }
+    out.push_str(
+        "\n## Targets\n\n| target | provider | model | base URL | parameters |\n|---|---|---|---|---|\n",
+    );
+    for t in &session.targets {
+        let _ = writeln!(
+            out,
+            "| {} | {} | `{}` | {} | {} |",
+            table_cell(&t.name),
+            table_cell(&t.provider),
+            table_cell(&t.model),
+            table_cell(&t.base_url),
+            table_cell(&params_summary(t)),
+        );
+    }
+    let mut system: Option<&str> = None;
+    for turn in &session.turns {
+        let _ = writeln!(out, "\n## Turn {} · {}\n", turn.number, readable_time(&turn.wall));
+        let now = turn.system.as_deref().filter(|s| !s.is_empty());
+        if now != system {
+            match now {
+                Some(s) => {
+                    out.push_str("**System:**\n\n");
+                    out.push_str(&quote(s));
+                }
+                None => out.push_str("*System prompt cleared.*\n"),
+            }
+            out.push('\n');
+            system = now;
+        }
+        out.push_str("**Prompt:**\n\n");
+        out.push_str(&quote(&turn.prompt));
+        let mut metrics = Vec::new();
+        for (&i, recorded) in &turn.answers {
+            let name = session.targets.get(i).map_or("?", |t| t.name.as_str());
+            let row = result_row(session, turn, i, prices);
+            let row = row.as_ref();
+            match session.targets.get(i) {
+                Some(t) => {
+                    let _ = writeln!(out, "\n### {} ({} · {})\n", one_line(name), t.provider, t.model);
+                }
+                None => {
+                    let _ = writeln!(out, "\n### {}\n", one_line(name));
+                }
+            }
+            let text = recorded.text();
+            if text.trim().is_empty() {
+                out.push_str("*(no text)*\n");
+            } else {
+                out.push_str(&close_fences(&text));
+            }
+            for call in row
+                .and_then(|r| at(r, "tool_calls"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let name = call.get("name").and_then(Value::as_str).unwrap_or("?");
+                let args = call.get("arguments").and_then(Value::as_str).unwrap_or("");
+                let _ = writeln!(out, "\n*Tool call* `{name}`:\n\n```json\n{args}\n```");
+            }
+            if recorded.interrupted {
+                out.push_str(
+                    "\n*Interrupted: Prism stopped while this answer was streaming; the text above is what was saved.*\n",
+                );
+            } else if let (Some(kind), Some(msg)) = (str_at(row, "error.kind"), str_at(row, "error.message"))
+            {
+                let _ = writeln!(out, "\n*Error ({kind}): {}*", one_line(msg));
+            } else if str_at(row, "status") == Some("cancelled") {
+                out.push_str("\n*Cancelled.*\n");
+            }
+            metrics.push(metrics_cells(name, recorded, row));
+        }
+        if !metrics.is_empty() {
+            out.push_str("\n#### Metrics\n\n");
+            out.push_str("| target | status | TTFT ms | TTFB ms | total ms | ITL p50/p95 ms | tok/s | in | out | cost $ | finish |\n");
+            out.push_str("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
+            for cells in metrics {
+                let _ = writeln!(out, "| {} |", cells.join(" | "));
+            }
+        }
+    }
+    let estimates = session.turns.iter().any(|t| {
+        t.answers
+            .keys()
+            .any(|&i| estimated(result_row(session, t, i, prices).as_ref()))
+    });
+    if estimates {
+        out.push_str("\n~ local o200k estimate: the provider reported no usage for this target.\n");
+    }
+    out
+}
+
+fn metrics_cells(name: &str, recorded: &Recorded, row: Option<&Value>) -> Vec<String> {
+    let est = if estimated(row) { "~" } else { "" };
+    let num = |path: &str, places: usize| {
+        f64_at(row, path).map_or_else(|| "–".to_string(), |v| format!("{v:.places$}"))
+    };
+    let count = |path: &str| {
+        row.and_then(|r| at(r, path))
+            .and_then(Value::as_u64)
+            .map_or_else(|| "–".to_string(), |n| format!("{est}{n}"))
+    };
+    let itl = match (f64_at(row, "itl_ms.p50"), f64_at(row, "itl_ms.p95")) {
+        (Some(a), Some(b)) => format!("{a:.1}/{b:.1}"),
+        _ => "–".into(),
+    };
+    vec![
+        table_cell(name),
+        status(recorded, row),
+        num("ttft_ms", 1),
+        num("ttfb_ms", 1),
+        num("total_ms", 1),
+        itl,
+        num("tokens_per_s", 1),
+        count("usage.input_tokens"),
+        count("usage.output_tokens"),
+        f64_at(row, "cost_usd").map_or_else(|| "–".to_string(), |c| format!("{est}{c:.6}")),
+        str_at(row, "finish_reason").unwrap_or("–").to_string(),
+    ]
+}
+
+/// The session's total cost as shown: `$0.001234`, `≥ $0.001234` when some requests had
+/// no known price, `-` when nothing was priced.
+pub fn meta_cost(cost: f64, incomplete: bool) -> String {
+    match (cost > 0.0, incomplete) {
+        (true, true) => format!("≥ ${cost:.6}"),
+        (true, false) => format!("${cost:.6}"),
+        (false, _) => "-".into(),
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn table_cell(s: &str) -> String {
+    one_line(s).replace('|', "\\|")
+}
+
+fn quote(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.trim_end().lines() {
+        if line.is_empty() {
+            out.push_str(">\n");
+        } else {
+            let _ = writeln!(out, "> {line}");
+        }
+    }
+    if out.is_empty() {
+        out.push_str(">\n");
+    }
+    out
+}
+
+/// `text` ending in a newline, with a code fence left open (an answer cut off mid-block)
+/// closed, so the rest of the document is not swallowed into it.
+fn close_fences(text: &str) -> String {
+    let mut out = text.trim_end().to_string();
+    let open = text
+        .lines()
+        .filter(|l| {
+            let l = l.trim_start();
+            l.starts_with("```") || l.starts_with("~~~")
+        })
+        .count();
+    if open % 2 == 1 {
+        out.push_str("\n```");
+    }
+    out.push('\n');
+    out
+}
+
+/// JSON with everything: the format version, the summary, the targets' settings and
+/// every turn with each target's recorded events and result row (`null` for a stream
+/// that never finished; its events are all there).
+pub fn json(session: &Session) -> Value {
+    let turns: Vec<Value> = session
+        .turns
+        .iter()
+        .map(|turn| {
+            let answers: Vec<Value> = turn
+                .answers
+                .iter()
+                .map(|(&target, r)| {
+                    let events: Vec<Value> = r
+                        .events
+                        .iter()
+                        .map(|(t, e)| {
+                            let mut m = Map::new();
+                            m.insert("t_ns".into(), json!(t));
+                            if let Ok(Value::Object(body)) = serde_json::to_value(e) {
+                                m.extend(body);
+                            }
+                            Value::Object(m)
+                        })
+                        .collect();
+                    json!({
+                        "target": target,
+                        "run": r.run,
+                        "history": r.history,
+                        "interrupted": r.interrupted,
+                        "row": r.row,
+                        "events": events,
+                    })
+                })
+                .collect();
+            json!({
+                "number": turn.number,
+                "system": turn.system,
+                "prompt": turn.prompt,
+                "wall": turn.wall,
+                "answers": answers,
+            })
+        })
+        .collect();
+    json!({
+        "version": VERSION,
+        "meta": session.meta,
+        "targets": session.targets,
+        "turns": turns,
+    })
+}
+
+/// CSV: [`CSV_COLUMNS`], one row per turn and target, empty cells for unknown numbers.
+pub fn csv(session: &Session, prices: &PriceTable) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(CSV_COLUMNS)?;
+    for turn in &session.turns {
+        for (&i, recorded) in &turn.answers {
+            let settings = session.targets.get(i);
+            let row = result_row(session, turn, i, prices);
+            let row = row.as_ref();
+            let from_settings = |path: &str, f: fn(&TargetSettings) -> &str| {
+                let c = cell(row, path);
+                if c.is_empty() {
+                    settings.map(f).unwrap_or_default().to_string()
+                } else {
+                    c
+                }
+            };
+            let record = [
+                session.meta.id.clone(),
+                turn.number.to_string(),
+                from_settings("target", |t| &t.name),
+                from_settings("provider", |t| &t.provider),
+                from_settings("model", |t| &t.model),
+                cell(row, "status"),
+                cell(row, "finish_reason"),
+                cell(row, "ttft_ms"),
+                cell(row, "ttfb_ms"),
+                cell(row, "total_ms"),
+                cell(row, "itl_ms.mean"),
+                cell(row, "itl_ms.p50"),
+                cell(row, "itl_ms.p95"),
+                cell(row, "tokens_per_s"),
+                cell(row, "usage.input_tokens"),
+                cell(row, "usage.output_tokens"),
+                cell(row, "usage.cached_input_tokens"),
+                cell(row, "usage.source"),
+                cell(row, "cost_usd"),
+                cell(row, "retries"),
+                cell(row, "http_status"),
+                cell(row, "request_id"),
+                recorded.interrupted.to_string(),
+                turn.prompt.clone(),
+                recorded.text(),
+            ];
+            w.write_record(&record)?;
+        }
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::session::reader::{Recorded, Session, Turn};
+    use crate::session::schema::{EventBody, KeyRef, Meta};
+
+    fn settings(name: &str, provider: &str) -> TargetSettings {
+        TargetSettings {
+            name: name.into(),
+            provider: provider.into(),
+            model: "gpt-4o-mini-2024-07-18".into(),
+            base_url: "http://127.0.0.1:9/v1".into(),
+            key: KeyRef::Env(vec!["OPENAI_API_KEY".into()]),
+            temperature: None,
+            top_p: Some(0.5),
+            max_tokens: None,
+            stop: vec!["END".into()],
+            seed: Some(7),
+            stream: true,
+            extra: Map::new(),
+        }
+    }
+
+    fn cut_off(text: &str) -> Recorded {
+        Recorded {
+            run: 1,
+            history: vec![],
+            events: vec![
+                (1_000, EventBody::Dispatched),
+                (
+                    30_000_000,
+                    EventBody::Started {
+                        http_status: 200,
+                        request_id: Some("req_x".into()),
+                        rate_limits: vec![],
+                        sent_ns: 2_000_000,
+                        connect_ns: None,
+                    },
+                ),
+                (102_000_000, EventBody::Text { text: text.into() }),
+                (152_000_000, EventBody::Text { text: " more".into() }),
+            ],
+            row: None,
+            interrupted: true,
+        }
+    }
+
+    /// One turn: `a` cut off inside a code block, `b` with a provider this build does not
+    /// know and no events at all.
+    fn session() -> Session {
+        let mut answers = BTreeMap::new();
+        answers.insert(0, cut_off("```rust\nfn main() {"));
+        answers.insert(
+            1,
+            Recorded {
+                run: 1,
+                history: vec![],
+                events: vec![],
+                row: None,
+                interrupted: true,
+            },
+        );
+        Session {
+            dir: PathBuf::from("/nowhere/20250304-050607-abcd"),
+            meta: Meta {
+                version: VERSION,
+                id: "20250304-050607-abcd".into(),
+                name: None,
+                created: "2025-03-04T05:06:07.890Z".into(),
+                updated: "2025-03-04T05:06:07.890Z".into(),
+                first_prompt: "Say \"hi\", twice".into(),
+                targets: vec!["a".into(), "b".into()],
+                turns: 1,
+                cost_usd: 0.0,
+                cost_incomplete: false,
+            },
+            targets: vec![settings("a", "openai"), settings("b", "teleporter")],
+            turns: vec![Turn {
+                number: 1,
+                system: None,
+                prompt: "Say \"hi\", twice\nthen stop".into(),
+                wall: "2025-03-04T05:06:07.890Z".into(),
+                answers,
+            }],
+            last_run: 1,
+            cut_short: false,
+        }
+    }
+
+    #[test]
+    fn an_interrupted_stream_gets_the_numbers_its_events_tell_and_the_interrupted_error() {
+        let s = session();
+        let prices = PriceTable::builtin().unwrap();
+        let row = result_row(&s, &s.turns[0], 0, &prices).unwrap();
+        assert_eq!(row["error"]["kind"], "interrupted");
+        assert_eq!(row["ttft_ms"], 100.0);
+        assert_eq!(row["ttfb_ms"], 28.0);
+        assert_eq!(row["total_ms"], Value::Null);
+        assert_eq!(row["request_id"], "req_x");
+        assert_eq!(row["text"], "```rust\nfn main() { more");
+        // A provider this build does not know cannot be recomputed.
+        assert_eq!(result_row(&s, &s.turns[0], 1, &prices), None);
+        assert_eq!(result_row(&s, &s.turns[0], 5, &prices), None);
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_it_and_leaves_unknown_cells_empty() {
+        let s = session();
+        let bytes = csv(&s, &PriceTable::builtin().unwrap()).unwrap();
+        let mut r = csv::Reader::from_reader(bytes.as_slice());
+        assert_eq!(r.headers().unwrap().len(), CSV_COLUMNS.len());
+        let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 2);
+        let col = |row: &csv::StringRecord, name: &str| {
+            row[CSV_COLUMNS.iter().position(|c| *c == name).unwrap()].to_string()
+        };
+        assert_eq!(col(&rows[0], "prompt"), "Say \"hi\", twice\nthen stop");
+        assert_eq!(col(&rows[0], "ttft_ms"), "100");
+        assert_eq!(col(&rows[0], "total_ms"), "");
+        assert_eq!(col(&rows[0], "interrupted"), "true");
+        // The unknown provider's row still says which target it is.
+        assert_eq!(col(&rows[1], "target"), "b");
+        assert_eq!(col(&rows[1], "provider"), "teleporter");
+        assert_eq!(col(&rows[1], "status"), "");
+        assert_eq!(col(&rows[1], "answer"), "");
+    }
+
+    #[test]
+    fn small_costs_are_written_without_an_exponent() {
+        let row = json!({"cost_usd": 6.525e-6, "retries": 0, "tokens_per_s": 12.5});
+        assert_eq!(cell(Some(&row), "cost_usd"), "0.000006525");
+        assert_eq!(cell(Some(&row), "retries"), "0");
+        assert_eq!(cell(Some(&row), "tokens_per_s"), "12.5");
+        assert_eq!(cell(Some(&row), "missing"), "");
+        assert_eq!(cell(None, "cost_usd"), "");
+    }
+
+    #[test]
+    fn markdown_closes_a_code_block_an_answer_was_cut_off_in() {
+        let md = markdown(&session(), &PriceTable::builtin().unwrap());
+        assert_eq!(md.matches("```").count() % 2, 0, "{md}");
+        assert!(md.starts_with("# Say \"hi\", twice\n"), "{md}");
+        assert!(
+            md.contains("top_p 0.5, stop [\"END\"], seed 7, streaming"),
+            "{md}"
+        );
+        assert!(md.contains("| a | interrupted | 100.0 | 28.0 | – |"), "{md}");
+        assert!(
+            md.contains("| b | interrupted | – | – | – | – | – | – | – | – | – |"),
+            "{md}"
+        );
+        assert!(md.contains("> Say \"hi\", twice\n> then stop\n"), "{md}");
+    }
+
+    #[test]
+    fn json_events_carry_their_time_first_then_the_event() {
+        let v = json(&session());
+        let e = &v["turns"][0]["answers"][0]["events"][2];
+        let keys: Vec<&str> = e.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["t_ns", "event", "text"]);
+        assert_eq!(e["t_ns"], 102_000_000);
+        assert_eq!(v["turns"][0]["answers"][0]["row"], Value::Null);
+        assert_eq!(v["targets"][0]["key"], json!({"env": ["OPENAI_API_KEY"]}));
+    }
+
+    #[test]
+    fn times_and_totals_read_the_way_people_write_them() {
+        assert_eq!(readable_time("2025-03-04T05:06:07.890Z"), "2025-03-04 05:06 UTC");
+        assert_eq!(readable_time("yesterday"), "yesterday");
+        assert_eq!(meta_cost(0.0, false), "-");
+        assert_eq!(meta_cost(0.0, true), "-");
+        assert_eq!(meta_cost(0.0012, false), "$0.001200");
+        assert_eq!(meta_cost(0.0012, true), "≥ $0.001200");
+    }
+}
