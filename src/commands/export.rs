@@ -7,13 +7,12 @@ use std::path::{Path, PathBuf};
 use crate::cli::{ExportArgs, ExportFormat, UsageError};
 use crate::pricing::PriceTable;
 use crate::session::export;
-use crate::session::store;
 use crate::session::writer::write_atomically;
 
 /// Run the command against the sessions directory chosen by `sessions_dir` and the
 /// environment.
 pub fn run(args: ExportArgs, sessions_dir: Option<&Path>) -> Result<u8, UsageError> {
-    let root = store::sessions_dir(sessions_dir, None);
+    let root = super::sessions_root(sessions_dir);
     let stdout = io::stdout();
     let mut out = stdout.lock();
     run_in(&args, &root, &mut out)

@@ -15,7 +15,7 @@ use crate::session::{Session, load};
 /// Run the command against the sessions directory chosen by `sessions_dir` and the
 /// environment.
 pub fn run(cmd: SessionsCommand, sessions_dir: Option<&Path>) -> Result<u8, UsageError> {
-    let root = store::sessions_dir(sessions_dir, None);
+    let root = super::sessions_root(sessions_dir);
     let stdout = io::stdout();
     let mut out = stdout.lock();
     run_in(cmd, &root, &mut out)
