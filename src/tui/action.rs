@@ -51,6 +51,8 @@ pub enum Action {
     RetryPane,
     /// Show every number, id and header of the focused pane
     Details,
+    /// Word diff of the recorded and the new answer (when comparing a re-run)
+    Diff,
 }
 
 impl Action {
@@ -79,6 +81,7 @@ impl Action {
             Self::ToggleReasoning => "expand or collapse the reasoning",
             Self::RetryPane => "resend the last request to this pane",
             Self::Details => "details: numbers, ids, rate limits",
+            Self::Diff => "word diff: recorded vs new (rerun)",
         }
     }
 
@@ -100,6 +103,7 @@ impl Action {
             Self::ToggleReasoning => "reasoning",
             Self::RetryPane => "retry",
             Self::Details => "details",
+            Self::Diff => "diff",
             _ => "scroll",
         }
     }

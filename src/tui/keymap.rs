@@ -203,6 +203,7 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::Panes, "r", Action::ToggleReasoning),
     (Mode::Panes, "R", Action::RetryPane),
     (Mode::Panes, "d", Action::Details),
+    (Mode::Panes, "D", Action::Diff),
     (Mode::Panes, "?", Action::Help),
     (Mode::Panes, "esc", Action::FocusEditor),
     (Mode::Panes, "i", Action::FocusEditor),
@@ -395,7 +396,7 @@ mod tests {
                 .any(|(m, k, d)| *m == Mode::Global && k == "ctrl-s alt-enter" && d.starts_with("send"))
         );
         let panes = rows.iter().filter(|(m, _, _)| *m == Mode::Panes).count();
-        assert_eq!(panes, 13);
+        assert_eq!(panes, 14);
         assert!(
             rows.len() + 2 <= 24,
             "help fits an 80x24 terminal: {} rows",

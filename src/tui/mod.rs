@@ -2,12 +2,14 @@
 
 pub mod action;
 pub mod app;
+pub mod compare;
 pub mod event_loop;
 pub mod keymap;
 pub mod layout;
 pub mod msg;
 pub mod pane;
 pub mod render;
+pub mod replay;
 pub mod run;
 pub mod runner;
 pub mod terminal;

@@ -24,6 +24,8 @@ pub enum Msg {
     EditorClosed(Result<String, String>),
     /// A termination signal arrived.
     Signal(&'static str),
+    /// The replay player moved on (a turn starts, or every turn has played).
+    Replay(super::replay::Cue),
 }
 
 /// I/O that `update` asks the loop to perform.
