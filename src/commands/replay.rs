@@ -29,6 +29,9 @@ pub async fn run(args: ReplayArgs, sessions_dir: Option<&Path>) -> Result<u8, Us
     if session.cut_short {
         app.notice = Some("the log's last record was cut short by a crash and is left out".into());
     }
+    // Panes count tokens as text arrives and skip what came before the tables loaded; at
+    // full speed that would be everything, so load them first.
+    let _ = tokio::task::spawn_blocking(crate::tokens::warm_up).await;
     let runner = Runner::new(app.prices.clone());
     let session = Arc::new(session);
     drive(&mut app, runner, |tx| {

@@ -6,50 +6,30 @@
 //! new answers to the last turn, so the new session replays, re-runs and exports like any
 //! other.
 
+mod plan;
+
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
 use serde_json::Value;
 
+pub use plan::{Entry, Launch, Prepared, Running, plan, send_again};
+
 use crate::cli::{RerunArgs, UsageError};
 use crate::commands::replay::{default_config, open, prices};
-use crate::config::{Config, KeySource, Target};
-use crate::demo::Demo;
+use crate::config::Config;
 use crate::engine::metrics::TargetRun;
-use crate::engine::{Cancels, Envelope, RunId, RunOptions, fan_out_each};
+use crate::engine::{Cancels, RunId};
 use crate::headless::Format;
 use crate::pricing::PriceTable;
-use crate::provider::ProviderKind;
-use crate::provider::request::ChatRequest;
 use crate::session::compare::{Chunk, Deltas, Side, deltas, similarity, word_diff};
-use crate::session::schema::KeyRef;
-use crate::session::{Outgoing, Recorded, Session, SessionWriter, store};
+use crate::session::{Session, SessionWriter, store};
 use crate::tui::app::App;
-use crate::tui::msg::Msg;
 use crate::tui::run::{drive, look};
 use crate::tui::runner::Runner;
-
-/// One target to send again.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    /// Index into the session's targets.
-    pub index: usize,
-    /// The target as recorded.
-    pub recorded_target: Target,
-    /// Where it goes now: the recorded settings, with the key, base URL, retries and
-    /// timeouts of the `--config` target of the same name, and a demo target moved to
-    /// a freshly started demo server.
-    pub target: Target,
-    /// Exactly the request it got in the recorded turn.
-    pub request: ChatRequest,
-    /// The recorded stream.
-    pub recorded: Recorded,
-    /// The recorded result row (rebuilt from the events when the stream was cut off).
-    pub recorded_row: Value,
-}
 
 /// One target's recorded and new answers compared; the JSON object `--format json` prints.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -72,271 +52,33 @@ pub async fn run(args: RerunArgs, sessions_dir: Option<&Path>) -> Result<u8, Usa
     let overrides = args.config.as_ref().and(cfg.as_ref());
     let session = open(&args.id, sessions_dir, cfg.as_ref())?;
     let prices = prices(cfg.as_ref());
-    let demo = if uses_demo(&session, &args.targets, overrides) {
-        Some(
-            Demo::start()
-                .await
-                .map_err(|e| UsageError(format!("cannot start the demo mock server: {e}")))?,
-        )
-    } else {
-        None
-    };
-    let entries = {
-        let (session, wanted, overrides, prices) = (
-            session.clone(),
-            args.targets.clone(),
-            overrides.cloned(),
-            prices.clone(),
-        );
-        let bases = demo.as_ref().map(Demo::targets);
-        // Rebuilding a cut-off row may load tokenizer tables: off the async workers.
-        tokio::task::spawn_blocking(move || {
-            plan(&session, &wanted, overrides.as_ref(), bases.as_deref(), &prices)
-        })
+    let save_to = (!args.no_save)
+        .then(|| store::sessions_dir(sessions_dir, cfg.as_ref().and_then(|c| c.sessions_dir.as_deref())));
+    let prepared = Prepared::new(session, &args.targets, overrides, save_to.as_deref(), &prices)
         .await
-        .map_err(|e| UsageError(format!("cannot prepare the re-run: {e}")))?
-        .map_err(UsageError)?
-    };
-    let writer = if args.no_save {
-        None
-    } else {
-        let root = store::sessions_dir(sessions_dir, cfg.as_ref().and_then(|c| c.sessions_dir.as_deref()));
-        let targets: Vec<Target> = entries.iter().map(|e| e.target.clone()).collect();
-        Some(
-            SessionWriter::create(&root, &targets, prices.clone()).map_err(|e| {
-                UsageError(format!(
-                    "{}: cannot save the new run ({e}); pass --no-save to run without saving",
-                    root.display()
-                ))
-            })?,
-        )
-    };
+        .map_err(UsageError)?;
     let headless = args
         .format
         .or_else(|| (!std::io::stdout().is_terminal()).then_some(Format::Jsonl));
-    let result = match headless {
-        Some(format) => print_comparison(&session, &entries, writer.as_ref(), &prices, format).await,
-        None => {
-            interactive(
-                session,
-                entries,
-                writer.clone(),
-                cfg.as_ref(),
-                args.theme.as_deref(),
-                prices,
+    let (result, running) = match headless {
+        Some(format) => {
+            let found = collect(
+                &prepared.session,
+                &prepared.entries,
+                prepared.writer.as_ref(),
+                &prices,
             )
-            .await
+            .await;
+            (print_comparison(&found, format), prepared.stop())
         }
+        None => interactive(prepared, cfg.as_ref(), args.theme.as_deref(), prices).await,
     };
-    if let Some(w) = writer {
-        w.close();
-        match w.error() {
-            Some(e) => eprintln!("warning: the new run was not saved completely: {e}"),
-            None => eprintln!("saved session {}", w.id()),
-        }
-    }
-    if let Some(d) = demo {
-        d.stop().await;
+    match running.finish().await {
+        Ok(Some(id)) => eprintln!("saved session {id}"),
+        Ok(None) => {}
+        Err(e) => eprintln!("warning: {e}"),
     }
     result
-}
-
-/// Whether any chosen target still goes to the demo mock server.
-fn uses_demo(session: &Session, wanted: &[String], overrides: Option<&Config>) -> bool {
-    session
-        .targets
-        .iter()
-        .filter(|t| wanted.is_empty() || wanted.contains(&t.name))
-        .any(
-            |t| match overrides.and_then(|c| c.targets.iter().find(|c| c.name == t.name)) {
-                Some(c) => c.key == KeySource::Demo,
-                None => t.key == KeyRef::Demo,
-            },
-        )
-}
-
-/// The targets to send again and what each gets: the session's last turn, for every
-/// target that answered it (or the `wanted` ones). `demo` lists a running demo's targets,
-/// whose base URLs replace the dead ones of demo targets.
-pub fn plan(
-    session: &Session,
-    wanted: &[String],
-    overrides: Option<&Config>,
-    demo: Option<&[Target]>,
-    prices: &PriceTable,
-) -> Result<Vec<Entry>, String> {
-    let id = &session.meta.id;
-    let turn = session
-        .turns
-        .last()
-        .ok_or_else(|| format!("session {id} has no sends: nothing to send again"))?;
-    if let Some(missing) = wanted
-        .iter()
-        .find(|w| !session.targets.iter().any(|t| &t.name == *w))
-    {
-        let names: Vec<&str> = session.targets.iter().map(|t| t.name.as_str()).collect();
-        return Err(format!(
-            "no target named `{missing}` in session {id}; it has: {}",
-            names.join(", ")
-        ));
-    }
-    let mut out = Vec::new();
-    for (index, settings) in session.targets.iter().enumerate() {
-        if !wanted.is_empty() && !wanted.contains(&settings.name) {
-            continue;
-        }
-        let Some(recorded) = turn.answers.get(&index) else {
-            if wanted.is_empty() {
-                continue;
-            }
-            return Err(format!(
-                "target `{}` did not answer turn {} of session {id}: pick another with --target",
-                settings.name, turn.number
-            ));
-        };
-        let recorded_target = settings.to_target().ok_or_else(|| {
-            format!(
-                "target `{}` uses provider `{}`, unknown to this Prism: upgrade Prism to send it again",
-                settings.name, settings.provider
-            )
-        })?;
-        let mut target = recorded_target.clone();
-        if let Some(c) = overrides.and_then(|c| c.targets.iter().find(|c| c.name == settings.name)) {
-            // The sampling parameters stay as recorded: the point is the same request.
-            target.key = c.key.clone();
-            target.base_url.clone_from(&c.base_url);
-            target.params.count_tokens = c.params.count_tokens;
-            target.params.retry = c.params.retry;
-            target.params.timeouts = c.params.timeouts;
-        }
-        if target.key == KeySource::Demo {
-            target.base_url = demo.and_then(|d| demo_base(d, target.provider)).ok_or_else(|| {
-                format!(
-                    "target `{}` needs the demo server, which did not start",
-                    settings.name
-                )
-            })?;
-        }
-        let request = session.request_for(turn, index);
-        let recorded_row = recorded.row.clone().unwrap_or_else(|| {
-            let row = crate::report::row(&recorded_target, &request, &recorded.fold(Instant::now()), prices);
-            serde_json::to_value(row).unwrap_or_default()
-        });
-        out.push(Entry {
-            index,
-            recorded_target,
-            target,
-            request,
-            recorded: recorded.clone(),
-            recorded_row,
-        });
-    }
-    if out.is_empty() {
-        return Err(format!(
-            "no target answered turn {} of session {id}: nothing to send again",
-            turn.number
-        ));
-    }
-    Ok(out)
-}
-
-/// The demo server's base URL for `kind` (compatible servers speak OpenAI's protocol).
-fn demo_base(demo: &[Target], kind: ProviderKind) -> Option<String> {
-    let kind = match kind {
-        ProviderKind::OpenAiCompatible => ProviderKind::OpenAi,
-        k => k,
-    };
-    demo.iter()
-        .find(|t| t.provider == kind)
-        .map(|t| t.base_url.clone())
-}
-
-/// Send every entry's request again, all released together, tagging events with `run`.
-/// Each event goes to `sink`, which says whether anyone still listens (when nobody
-/// does, the requests are cancelled), and to `writer` when saving: the earlier turns
-/// are copied first, so the new session holds the whole conversation.
-pub async fn send_again(
-    session: &Session,
-    entries: &[Entry],
-    run: RunId,
-    cancels: Cancels,
-    writer: Option<&SessionWriter>,
-    mut sink: impl FnMut(Envelope) -> bool,
-) {
-    let copied = writer.map_or(0, |w| copy_earlier_turns(session, entries, w));
-    let saved_run = copied + 1;
-    let jobs: Vec<(Target, ChatRequest)> = entries
-        .iter()
-        .map(|e| (e.target.clone(), e.request.clone()))
-        .collect();
-    let base = Instant::now();
-    if let (Some(w), Some(turn)) = (writer, session.turns.last()) {
-        let out: Vec<Outgoing> = entries
-            .iter()
-            .enumerate()
-            .map(|(k, e)| Outgoing {
-                target: k,
-                history: e.recorded.history.clone(),
-                request: e.request.clone(),
-            })
-            .collect();
-        w.send(
-            saved_run,
-            turn.number,
-            turn.system.clone(),
-            &turn.prompt,
-            base,
-            &out,
-        );
-    }
-    let mut handle = fan_out_each(&jobs, RunOptions { run }, cancels).await;
-    let mut listening = true;
-    while let Some(env) = handle.events.recv().await {
-        if let Some(w) = writer {
-            w.event(saved_run, env.target, env.at, &env.event);
-        }
-        if listening && !sink(env) {
-            listening = false;
-            handle.cancel_all();
-        }
-    }
-    handle.join().await;
-}
-
-/// Write the turns before the last one into the new session as they were recorded (for
-/// the chosen targets, renumbered in their new order). Returns the last run id used.
-fn copy_earlier_turns(session: &Session, entries: &[Entry], w: &SessionWriter) -> u64 {
-    let Some((_, earlier)) = session.turns.split_last() else {
-        return 0;
-    };
-    let mut run = 0;
-    for turn in earlier {
-        let sent: Vec<(usize, &Entry, &Recorded)> = entries
-            .iter()
-            .enumerate()
-            .filter_map(|(k, e)| turn.answers.get(&e.index).map(|r| (k, e, r)))
-            .collect();
-        if sent.is_empty() {
-            continue;
-        }
-        run += 1;
-        let base = Instant::now();
-        let out: Vec<Outgoing> = sent
-            .iter()
-            .map(|(k, e, r)| Outgoing {
-                target: *k,
-                history: r.history.clone(),
-                request: session.request_for(turn, e.index),
-            })
-            .collect();
-        w.send(run, turn.number, turn.system.clone(), &turn.prompt, base, &out);
-        for (k, _, r) in &sent {
-            for (t, body) in &r.events {
-                w.event(run, *k, base + Duration::from_nanos(*t), &body.to_event(base));
-            }
-        }
-    }
-    run
 }
 
 /// Compare one entry's recording with its new result row.
@@ -395,16 +137,9 @@ pub async fn collect(
     .unwrap_or_default()
 }
 
-async fn print_comparison(
-    session: &Session,
-    entries: &[Entry],
-    writer: Option<&SessionWriter>,
-    prices: &PriceTable,
-    format: Format,
-) -> Result<u8, UsageError> {
-    let found = collect(session, entries, writer, prices).await;
+fn print_comparison(found: &[Comparison], format: Format) -> Result<u8, UsageError> {
     let mut stdout = std::io::stdout().lock();
-    if let Err(e) = print(&found, format, &mut stdout) {
+    if let Err(e) = print(found, format, &mut stdout) {
         // A closed pipe (`| head`) is the reader's choice, not our failure.
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             return Err(UsageError(format!("cannot write results: {e}")));
@@ -509,39 +244,52 @@ pub fn compact_diff(chunks: &[Chunk]) -> String {
 }
 
 async fn interactive(
-    session: Session,
-    entries: Vec<Entry>,
-    writer: Option<SessionWriter>,
+    prepared: Prepared,
     cfg: Option<&Config>,
     theme: Option<&str>,
     prices: PriceTable,
-) -> Result<u8, UsageError> {
-    let (theme, keymap) = look(theme, cfg)?;
+) -> (Result<u8, UsageError>, Running) {
+    let (theme, keymap) = match look(theme, cfg) {
+        Ok(l) => l,
+        Err(e) => return (Err(e), prepared.stop()),
+    };
     let mut app = App::new(Vec::new(), keymap, theme, String::new());
     app.prices = prices.clone();
     app.now = Instant::now();
-    let (_, run, live) = app.begin_compare(&session, &entries);
-    let cancels = Cancels::new(entries.len());
     let mut runner = Runner::new(prices);
-    runner.track(run, live.clone(), cancels.clone());
-    let mut task = None;
-    let stop = cancels.clone();
+    let (_, launch) = prepared.show(&mut app, &mut runner);
+    let mut running = None;
     let result = drive(&mut app, runner, |tx| {
-        let tx = tx.clone();
-        task = Some(tokio::spawn(async move {
-            send_again(&session, &entries, run, cancels, writer.as_ref(), |env| {
-                let pane = live.get(env.target).copied().unwrap_or(usize::MAX);
-                tx.send(Msg::Stream { pane, env }).is_ok()
-            })
-            .await;
-        }));
-        // Not handed to the loop: it must outlive it to save the streams' last events.
+        running = Some(prepared.spawn(launch, tx.clone()));
+        // Not handed to the loop, which would stop it: it must outlive the loop to save
+        // the streams' last events.
         None
     })
     .await;
-    stop.cancel_all();
-    if let Some(task) = task {
-        let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+    let running = running.unwrap_or_else(Running::idle);
+    (result.map(|()| 0), running)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_diff_keeps_changes_and_shortens_long_unchanged_runs() {
+        let same: String = (1..=30).map(|i| format!("w{i} ")).collect();
+        let chunks = vec![
+            Chunk::Same(same),
+            Chunk::Removed("old".into()),
+            Chunk::Added("new".into()),
+            Chunk::Same(" end".into()),
+        ];
+        let d = compact_diff(&chunks);
+        assert!(d.starts_with("w1 w2 w3 w4 w5 w6 … w25 "), "{d}");
+        assert!(d.ends_with("w30 [-old-]{+new+} end"), "{d}");
+        assert_eq!(
+            change(Some(200.0), Some(150.5), Some(-49.5), 1),
+            "200.0 → 150.5 (-49.5)"
+        );
+        assert_eq!(change(None, Some(1.0), None, 0), "- → 1");
     }
-    result.map(|()| 0)
 }

@@ -123,26 +123,32 @@ pub fn strip(
     });
     let d = deltas(&pair.recorded, &new);
     // Lower is better for time and cost, higher for speed; token counts are neither.
-    let signed = |v: Option<f64>, text: &dyn Fn(f64) -> String, lower_better: Option<bool>| match v {
-        None => Span::styled("–".to_string(), muted),
-        Some(v) => {
-            let role = match lower_better {
-                _ if v == 0.0 => Role::Metric,
-                Some(true) if v < 0.0 => Role::StatusDone,
-                Some(false) if v > 0.0 => Role::StatusDone,
-                Some(_) => Role::Error,
-                None => Role::Metric,
-            };
-            Span::styled(text(v), t.style(role))
+    // A change that rounds to nothing at the precision shown is no change.
+    let signed = |v: Option<f64>, places: i32, text: &dyn Fn(f64) -> String, lower_better: Option<bool>| {
+        let Some(v) = v else {
+            return Span::styled("–".to_string(), muted);
+        };
+        if (v * 10f64.powi(places)).round() == 0.0 {
+            return Span::styled("±0", t.style(Role::Metric));
         }
+        let role = match lower_better {
+            Some(true) if v < 0.0 => Role::StatusDone,
+            Some(false) if v > 0.0 => Role::StatusDone,
+            Some(_) => Role::Error,
+            None => Role::Metric,
+        };
+        Span::styled(text(v), t.style(role))
     };
     let sign = |v: f64| if v < 0.0 { "-" } else { "+" };
     // (label, value), most telling first; the tail goes when the pane is narrow.
     let mut parts: Vec<(&str, Span<'static>)> = vec![
-        ("TTFT ", signed(d.ttft_ms, &|v| format!("{v:+.0} ms"), Some(true))),
+        (
+            "TTFT ",
+            signed(d.ttft_ms, 0, &|v| format!("{v:+.0} ms"), Some(true)),
+        ),
         (
             "tok/s ",
-            signed(d.tokens_per_s, &|v| format!("{v:+.1}"), Some(false)),
+            signed(d.tokens_per_s, 1, &|v| format!("{v:+.1}"), Some(false)),
         ),
     ];
     if let Some(s) = pair.similarity {
@@ -153,11 +159,21 @@ pub fn strip(
     }
     parts.push((
         "cost ",
-        signed(d.cost_usd, &|v| format!("{}${:.6}", sign(v), v.abs()), Some(true)),
+        signed(
+            d.cost_usd,
+            6,
+            &|v| format!("{}${:.6}", sign(v), v.abs()),
+            Some(true),
+        ),
     ));
     parts.push((
         "out ",
-        signed(d.output_tokens.map(|n| n as f64), &|v| format!("{v:+.0}"), None),
+        signed(
+            d.output_tokens.map(|n| n as f64),
+            0,
+            &|v| format!("{v:+.0}"),
+            None,
+        ),
     ));
     let len = |parts: &[(&str, Span<'_>)]| {
         3 + parts
