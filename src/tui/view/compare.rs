@@ -17,7 +17,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use crate::session::compare::{Chunk, Side, deltas};
-use crate::tui::app::App;
+use crate::tui::app::{App, Focus};
 use crate::tui::compare::{Pair, ended};
 use crate::tui::pane::PaneState;
 use crate::tui::replay::speed_label;
@@ -61,7 +61,11 @@ pub fn prepare(app: &mut App, area: Rect) {
         _ => None,
     };
     if let Some(title) = title {
-        let style = app.theme.style(Role::Border);
+        let style = app.theme.style(if app.focus == Focus::Prompt {
+            Role::BorderFocused
+        } else {
+            Role::Border
+        });
         app.prompt.set_block(
             Block::bordered()
                 .border_type(BorderType::Rounded)
