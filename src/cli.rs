@@ -52,6 +52,11 @@ pub enum Command {
     /// Play a saved session back into the workbench with its original timing.
     Replay(ReplayArgs),
     /// Send a saved conversation again and compare recorded and new answers.
+    ///
+    /// Each target gets exactly the request it was recorded with. In a conversation of
+    /// several turns, the last turn is sent again with each target's own recorded history.
+    /// Opens the workbench (recorded and new side by side; D on a pane shows the word
+    /// diff) unless --format is given or standard output is not a terminal.
     Rerun(RerunArgs),
     /// Write a saved session as Markdown, JSON or CSV.
     Export(ExportArgs),

@@ -118,7 +118,10 @@ api_key_env = "PRISM_SECRET_GEMINI"
     printed += &prism(h, &["sessions", "show", &id]);
     for format in ["md", "json", "csv"] {
         let out = h.join(format!("export.{format}"));
-        printed += &prism(h, &["export", &id, "--format", format, "-o", out.to_str().unwrap()]);
+        printed += &prism(
+            h,
+            &["export", &id, "--format", format, "-o", out.to_str().unwrap()],
+        );
         assert!(out.is_file(), "export {format} written");
     }
     printed += &prism(h, &["rerun", &id, "--format", "json"]);

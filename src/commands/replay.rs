@@ -1,10 +1,81 @@
-//! `prism replay`.
+//! `prism replay`: a saved session played back in the workbench, turn by turn, with the
+//! timing it was recorded with.
 
 use std::path::Path;
+use std::sync::Arc;
 
-use crate::cli::UsageError;
+use crate::cli::{ReplayArgs, UsageError};
+use crate::config::{self, Config};
+use crate::pricing::PriceTable;
+use crate::session::{self, Session, store};
+use crate::tui::app::App;
+use crate::tui::run::{drive, look};
+use crate::tui::runner::Runner;
 
 /// Run the command.
-pub async fn run(_args: impl std::fmt::Debug, _sessions_dir: Option<&Path>) -> Result<u8, UsageError> {
-    Err(UsageError("`prism replay` is not built yet".into()))
+pub async fn run(args: ReplayArgs, sessions_dir: Option<&Path>) -> Result<u8, UsageError> {
+    let cfg = default_config();
+    let session = open(&args.id, sessions_dir, cfg.as_ref())?;
+    if session.turns.is_empty() {
+        return Err(UsageError(format!(
+            "session {} has no sends: nothing to replay",
+            session.meta.id
+        )));
+    }
+    let (theme, keymap) = look(args.theme.as_deref(), cfg.as_ref())?;
+    let mut app = App::new(Vec::new(), keymap, theme, String::new());
+    app.prices = prices(cfg.as_ref());
+    let (_, first_run) = app.begin_replay(&session, args.speed).map_err(UsageError)?;
+    if session.cut_short {
+        app.notice = Some("the log's last record was cut short by a crash and is left out".into());
+    }
+    // Panes count tokens as text arrives and skip what came before the tables loaded; at
+    // full speed that would be everything, so load them first.
+    let _ = tokio::task::spawn_blocking(crate::tokens::warm_up).await;
+    let runner = Runner::new(app.prices.clone());
+    let session = Arc::new(session);
+    drive(&mut app, runner, |tx| {
+        Some(crate::tui::replay::spawn(
+            session,
+            args.speed,
+            first_run,
+            tx.clone(),
+        ))
+    })
+    .await?;
+    Ok(0)
+}
+
+/// Find and load session `id` (an id, a unique prefix, a name or a path) in the sessions
+/// directory: `--sessions-dir`, `$PRISM_SESSIONS_DIR`, the config's, or the default.
+pub fn open(id: &str, flag: Option<&Path>, cfg: Option<&Config>) -> Result<Session, UsageError> {
+    let root = store::sessions_dir(flag, cfg.and_then(|c| c.sessions_dir.as_deref()));
+    let dir = store::resolve(&root, id).map_err(UsageError)?;
+    session::load(&dir).map_err(|e| UsageError(e.to_string()))
+}
+
+/// The config in the usual places, for the sessions directory, theme, keys and prices.
+/// A replay needs none of it, so a config that does not load is reported and skipped.
+pub fn default_config() -> Option<Config> {
+    let path = match config::locate(None) {
+        Ok(p) => p?,
+        Err(e) => {
+            eprintln!("warning: {e}; continuing without the config");
+            return None;
+        }
+    };
+    match config::load(&path) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            eprintln!("warning: {e}; continuing without the config");
+            None
+        }
+    }
+}
+
+/// The config's prices, else the built-in table.
+pub fn prices(cfg: Option<&Config>) -> PriceTable {
+    // The built-in table is compiled in and tested; failing to read it would only leave
+    // every cost unknown.
+    cfg.map_or_else(|| PriceTable::builtin().unwrap_or_default(), |c| c.prices.clone())
 }

@@ -1,10 +1,295 @@
-//! `prism rerun`.
+//! `prism rerun`: send a saved conversation's last turn again, exactly as each target got
+//! it (its own earlier answers in the history), and compare the recorded answers with
+//! today's: in the workbench side by side, or printed for scripts.
+//!
+//! The new run is saved as a new session: the earlier turns copied as recorded, then the
+//! new answers to the last turn, so the new session replays, re-runs and exports like any
+//! other.
 
+mod plan;
+
+use std::io::{IsTerminal, Write};
 use std::path::Path;
+use std::time::Instant;
 
-use crate::cli::UsageError;
+use comfy_table::{ContentArrangement, Table, presets};
+use serde::Serialize;
+use serde_json::Value;
+
+pub use plan::{Entry, Launch, Prepared, Running, plan, send_again};
+
+use crate::cli::{RerunArgs, UsageError};
+use crate::commands::replay::{default_config, open, prices};
+use crate::config::Config;
+use crate::engine::metrics::TargetRun;
+use crate::engine::{Cancels, RunId};
+use crate::headless::Format;
+use crate::pricing::PriceTable;
+use crate::session::compare::{Chunk, Deltas, Side, deltas, similarity, word_diff};
+use crate::session::{Session, SessionWriter, store};
+use crate::tui::app::App;
+use crate::tui::run::{drive, look};
+use crate::tui::runner::Runner;
+
+/// One target's recorded and new answers compared; the JSON object `--format json` prints.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    pub target: String,
+    pub recorded: Side,
+    pub new: Side,
+    pub deltas: Deltas,
+    pub similarity: f32,
+    pub diff: Vec<Chunk>,
+}
 
 /// Run the command.
-pub async fn run(_args: impl std::fmt::Debug, _sessions_dir: Option<&Path>) -> Result<u8, UsageError> {
-    Err(UsageError("`prism rerun` is not built yet".into()))
+pub async fn run(args: RerunArgs, sessions_dir: Option<&Path>) -> Result<u8, UsageError> {
+    let cfg = match &args.config {
+        Some(path) => Some(crate::config::load(path).map_err(|e| UsageError(e.to_string()))?),
+        None => default_config(),
+    };
+    // Keys, base URLs and limits come from a config only when one is named.
+    let overrides = args.config.as_ref().and(cfg.as_ref());
+    let session = open(&args.id, sessions_dir, cfg.as_ref())?;
+    let prices = prices(cfg.as_ref());
+    let save_to = (!args.no_save)
+        .then(|| store::sessions_dir(sessions_dir, cfg.as_ref().and_then(|c| c.sessions_dir.as_deref())));
+    let prepared = Prepared::new(session, &args.targets, overrides, save_to.as_deref(), &prices)
+        .await
+        .map_err(UsageError)?;
+    let headless = args
+        .format
+        .or_else(|| (!std::io::stdout().is_terminal()).then_some(Format::Jsonl));
+    let (result, running) = match headless {
+        Some(format) => {
+            let found = collect(
+                &prepared.session,
+                &prepared.entries,
+                prepared.writer.as_ref(),
+                &prices,
+            )
+            .await;
+            (print_comparison(&found, format), prepared.stop())
+        }
+        None => interactive(prepared, cfg.as_ref(), args.theme.as_deref(), prices).await,
+    };
+    match running.finish().await {
+        Ok(Some(id)) => eprintln!("saved session {id}"),
+        Ok(None) => {}
+        Err(e) => eprintln!("warning: {e}"),
+    }
+    result
+}
+
+/// Compare one entry's recording with its new result row.
+pub fn compare(entry: &Entry, new_row: &Value) -> Comparison {
+    let recorded = Side::of_row(&entry.recorded_row);
+    let new = Side::of_row(new_row);
+    Comparison {
+        target: entry.recorded_target.name.clone(),
+        deltas: deltas(&recorded, &new),
+        similarity: similarity(&recorded.text, &new.text),
+        diff: word_diff(&recorded.text, &new.text),
+        recorded,
+        new,
+    }
+}
+
+/// Send again and wait for every target (Ctrl-C cancels them; their partial answers are
+/// still compared); then compare.
+pub async fn collect(
+    session: &Session,
+    entries: &[Entry],
+    writer: Option<&SessionWriter>,
+    prices: &PriceTable,
+) -> Vec<Comparison> {
+    let mut runs = vec![TargetRun::default(); entries.len()];
+    let cancels = Cancels::new(entries.len());
+    let watcher = {
+        let cancels = cancels.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancels.cancel_all();
+            }
+        })
+    };
+    send_again(session, entries, RunId(1), cancels, writer, |env| {
+        if let Some(r) = runs.get_mut(env.target) {
+            r.apply(env.at, &env.event);
+        }
+        true
+    })
+    .await;
+    watcher.abort();
+    // Local token estimates load a tokenizer table; do that off the async workers.
+    let (entries, prices) = (entries.to_vec(), prices.clone());
+    tokio::task::spawn_blocking(move || {
+        entries
+            .iter()
+            .zip(&runs)
+            .map(|(e, r)| {
+                let row = crate::report::row(&e.target, &e.request, r, &prices);
+                compare(e, &serde_json::to_value(row).unwrap_or_default())
+            })
+            .collect()
+    })
+    .await
+    .unwrap_or_default()
+}
+
+fn print_comparison(found: &[Comparison], format: Format) -> Result<u8, UsageError> {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = print(found, format, &mut stdout) {
+        // A closed pipe (`| head`) is the reader's choice, not our failure.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(UsageError(format!("cannot write results: {e}")));
+        }
+    }
+    Ok(u8::from(
+        found.iter().any(|c| c.new.status.as_deref() != Some("ok")),
+    ))
+}
+
+/// Print comparisons in `format`.
+pub fn print(found: &[Comparison], format: Format, out: &mut dyn Write) -> std::io::Result<()> {
+    match format {
+        Format::Jsonl => {
+            for c in found {
+                serde_json::to_writer(&mut *out, c)?;
+                writeln!(out)?;
+            }
+        }
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, found)?;
+            writeln!(out)?;
+        }
+        Format::Table => print_table(found, out)?,
+    }
+    out.flush()
+}
+
+fn print_table(found: &[Comparison], out: &mut dyn Write) -> std::io::Result<()> {
+    for c in found {
+        writeln!(
+            out,
+            "── {} · {:.0}% same ──",
+            c.target,
+            f64::from(c.similarity) * 100.0
+        )?;
+        if c.diff.iter().all(|d| matches!(d, Chunk::Same(_))) {
+            writeln!(out, "(identical answers)")?;
+        } else {
+            writeln!(out, "{}", compact_diff(&c.diff).trim_end())?;
+        }
+        writeln!(out)?;
+    }
+    let mut table = Table::new();
+    table
+        .load_style(presets::UTF8_HORIZONTAL_ONLY)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    table.set_header(["target", "status", "TTFT ms", "tok/s", "out", "cost $", "same"]);
+    for c in found {
+        let (r, n, d) = (&c.recorded, &c.new, &c.deltas);
+        let status = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
+        let out_tokens = |v: Option<u64>| v.map(|v| v as f64);
+        table.add_row([
+            c.target.clone(),
+            format!("{} → {}", status(&r.status), status(&n.status)),
+            change(r.ttft_ms, n.ttft_ms, d.ttft_ms, 1),
+            change(r.tokens_per_s, n.tokens_per_s, d.tokens_per_s, 1),
+            change(
+                out_tokens(r.output_tokens),
+                out_tokens(n.output_tokens),
+                d.output_tokens.map(|v| v as f64),
+                0,
+            ),
+            change(r.cost_usd, n.cost_usd, d.cost_usd, 6),
+            format!("{:.0}%", f64::from(c.similarity) * 100.0),
+        ]);
+    }
+    writeln!(out, "{table}")?;
+    writeln!(out, "changes are new − recorded; [-removed-] {{+added+}} words")
+}
+
+/// `old → new (±delta)`, `-` for unknowns.
+fn change(old: Option<f64>, new: Option<f64>, delta: Option<f64>, places: usize) -> String {
+    let n = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.places$}"));
+    match delta {
+        Some(d) => format!("{} → {} ({d:+.places$})", n(old), n(new)),
+        None => format!("{} → {}", n(old), n(new)),
+    }
+}
+
+/// The diff in `git diff --word-diff` style, long unchanged runs shortened to their ends.
+pub fn compact_diff(chunks: &[Chunk]) -> String {
+    const KEEP: usize = 6;
+    let mut s = String::new();
+    for c in chunks {
+        match c {
+            Chunk::Same(t) => {
+                let words: Vec<&str> = t.split_inclusive(char::is_whitespace).collect();
+                if words.len() > 3 * KEEP {
+                    s.push_str(&words[..KEEP].concat());
+                    s.push_str("… ");
+                    s.push_str(&words[words.len() - KEEP..].concat());
+                } else {
+                    s.push_str(t);
+                }
+            }
+            Chunk::Removed(t) => s.push_str(&format!("[-{t}-]")),
+            Chunk::Added(t) => s.push_str(&format!("{{+{t}+}}")),
+        }
+    }
+    s
+}
+
+async fn interactive(
+    prepared: Prepared,
+    cfg: Option<&Config>,
+    theme: Option<&str>,
+    prices: PriceTable,
+) -> (Result<u8, UsageError>, Running) {
+    let (theme, keymap) = match look(theme, cfg) {
+        Ok(l) => l,
+        Err(e) => return (Err(e), prepared.stop()),
+    };
+    let mut app = App::new(Vec::new(), keymap, theme, String::new());
+    app.prices = prices.clone();
+    app.now = Instant::now();
+    let mut runner = Runner::new(prices);
+    let (_, launch) = prepared.show(&mut app, &mut runner);
+    let mut running = None;
+    let result = drive(&mut app, runner, |tx| {
+        running = Some(prepared.spawn(launch, tx.clone()));
+        // Not handed to the loop, which would stop it: it must outlive the loop to save
+        // the streams' last events.
+        None
+    })
+    .await;
+    let running = running.unwrap_or_else(Running::idle);
+    (result.map(|()| 0), running)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_diff_keeps_changes_and_shortens_long_unchanged_runs() {
+        let same: String = (1..=30).map(|i| format!("w{i} ")).collect();
+        let chunks = vec![
+            Chunk::Same(same),
+            Chunk::Removed("old".into()),
+            Chunk::Added("new".into()),
+            Chunk::Same(" end".into()),
+        ];
+        let d = compact_diff(&chunks);
+        assert!(d.starts_with("w1 w2 w3 w4 w5 w6 … w25 "), "{d}");
+        assert!(d.ends_with("w30 [-old-]{+new+} end"), "{d}");
+        assert_eq!(
+            change(Some(200.0), Some(150.5), Some(-49.5), 1),
+            "200.0 → 150.5 (-49.5)"
+        );
+        assert_eq!(change(None, Some(1.0), None, 0), "- → 1");
+    }
 }

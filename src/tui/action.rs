@@ -65,6 +65,8 @@ pub enum Action {
     ReplaySession,
     /// Send the selected session's prompts again to its targets
     RerunSession,
+    /// Word diff of the recorded and the new answer (when comparing a re-run)
+    Diff,
 }
 
 impl Action {
@@ -100,6 +102,7 @@ impl Action {
             Self::DeleteSession => "delete the selected session",
             Self::ReplaySession => "replay the selected session",
             Self::RerunSession => "re-run the selected session",
+            Self::Diff => "word diff: recorded vs new (rerun)",
         }
     }
 
@@ -128,6 +131,7 @@ impl Action {
             Self::DeleteSession => "delete",
             Self::ReplaySession => "replay",
             Self::RerunSession => "re-run",
+            Self::Diff => "diff",
             _ => "scroll",
         }
     }

@@ -98,6 +98,10 @@ pub struct App {
     pub awaiting_confirm: Option<String>,
     /// Pre-flight of the prompt as typed, per target, and the text it was computed for.
     pub preflight: (String, Vec<Option<crate::preflight::Preflight>>),
+    /// Set while the panes play back a saved session.
+    pub replay: Option<super::replay::Replay>,
+    /// Set while the panes compare a re-run with its recording.
+    pub compare: Option<super::compare::Compare>,
 }
 
 impl App {
@@ -140,6 +144,8 @@ impl App {
             confirm_above_usd: None,
             awaiting_confirm: None,
             preflight: (String::new(), Vec::new()),
+            replay: None,
+            compare: None,
         }
     }
 
@@ -200,6 +206,7 @@ impl App {
                 Vec::new()
             }
             Msg::Signal(_) => vec![Effect::Quit],
+            Msg::Replay(cue) => self.replay_cue(cue),
             msg => self.session_msg(msg),
         }
     }
@@ -245,6 +252,9 @@ impl App {
                 Vec::new()
             };
         }
+        if let Some(effects) = self.session_key(&key, action) {
+            return effects;
+        }
         match action {
             Some(a) => self.act(a),
             None => {
@@ -264,6 +274,8 @@ impl App {
             _ => None,
         };
         match action {
+            Action::Send | Action::RetryPane if self.sends_off().is_some() => self.notice = self.sends_off(),
+            Action::Diff => return self.open_diff(focused),
             Action::Send => return self.send(),
             Action::Quit => return vec![Effect::Quit],
             Action::FocusNext => self.cycle(1),

@@ -208,6 +208,7 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::Panes, "r", Action::ToggleReasoning),
     (Mode::Panes, "R", Action::RetryPane),
     (Mode::Panes, "d", Action::Details),
+    (Mode::Panes, "D", Action::Diff),
     (Mode::Panes, "?", Action::Help),
     (Mode::Panes, "esc", Action::FocusEditor),
     (Mode::Panes, "i", Action::FocusEditor),
@@ -269,7 +270,12 @@ impl Keymap {
     /// opposite pairs (up/down, top/bottom...) share a row so the list fits 80×24. The
     /// sessions browser lists its own keys, so its mode is left out.
     pub fn help_rows(&self) -> Vec<(Mode, String, String)> {
-        const PAIRS: [(Action, Action, &str); 5] = [
+        const PAIRS: [(Action, Action, &str); 6] = [
+            (
+                Action::NewConversation,
+                Action::Sessions,
+                "new conversation / saved sessions",
+            ),
             (
                 Action::FocusNext,
                 Action::FocusPrev,
@@ -423,7 +429,7 @@ mod tests {
                 .any(|(m, k, d)| *m == Mode::Global && k == "ctrl-s alt-enter" && d.starts_with("send"))
         );
         let panes = rows.iter().filter(|(m, _, _)| *m == Mode::Panes).count();
-        assert_eq!(panes, 13);
+        assert_eq!(panes, 14);
         assert!(
             rows.len() + 2 <= 24,
             "help fits an 80x24 terminal: {} rows",

@@ -38,6 +38,8 @@ pub enum Msg {
     SessionLoaded(Result<Box<Session>, String>),
     /// A one-line report of a finished background job (rename, delete...).
     Notice(String),
+    /// The replay player moved on (a turn starts, or every turn has played).
+    Replay(super::replay::Cue),
 }
 
 /// One target of a send.

@@ -18,7 +18,7 @@ use super::keymap::Keymap;
 use super::msg::Msg;
 use super::runner::Runner;
 use super::terminal::{self, TerminalGuard, Tui};
-use super::theme;
+use super::theme::{self, Theme};
 use crate::cli::UsageError;
 use crate::config::{self, Target};
 use crate::demo::Demo;
@@ -48,19 +48,7 @@ pub async fn run(opts: TuiOptions) -> Result<u8, UsageError> {
         Some(path) => Some(config::load(path).map_err(|e| UsageError(e.to_string()))?),
         None => None,
     };
-    let theme_name = opts
-        .theme
-        .clone()
-        .or_else(|| cfg.as_ref().and_then(|c| c.theme.clone()))
-        .unwrap_or_else(|| "dark".into());
-    let mut theme = theme::load(&theme_name).map_err(|e| UsageError(e.to_string()))?;
-    if theme::no_color_requested() {
-        theme = theme.monochrome();
-    }
-    let mut keymap = Keymap::default();
-    for (mode, action, chords) in cfg.iter().flat_map(|c| c.keys.iter()) {
-        keymap.rebind(*mode, *action, chords);
-    }
+    let (theme, keymap) = look(opts.theme.as_deref(), cfg.as_ref())?;
     let demo = match &cfg {
         Some(_) => None,
         None => Some(
@@ -86,6 +74,64 @@ pub async fn run(opts: TuiOptions) -> Result<u8, UsageError> {
         ),
         (None, None) => return Err(UsageError("no targets".into())),
     };
+    let mut app = App::new(targets, keymap, theme, status);
+    if let Some(c) = &cfg {
+        app.prices = c.prices.clone();
+        app.budget_usd = c.budget_usd;
+        app.confirm_above_usd = c.confirm_above_usd;
+    }
+    if let Some(d) = &demo {
+        app.demo_urls = [
+            ProviderKind::OpenAi,
+            ProviderKind::OpenAiCompatible,
+            ProviderKind::Anthropic,
+            ProviderKind::Gemini,
+        ]
+        .into_iter()
+        .map(|k| (k, d.base_url(k)))
+        .collect();
+    }
+    // Every send is saved, the demo's too.
+    let sessions = crate::session::store::sessions_dir(
+        opts.sessions_dir.as_deref(),
+        cfg.as_ref().and_then(|c| c.sessions_dir.as_deref()),
+    );
+    let runner = Runner::with_sessions(app.prices.clone(), Some(sessions));
+    let result = drive(&mut app, runner, |_| None).await;
+    if let Some(d) = demo {
+        d.stop().await;
+    }
+    result.map(|()| 0)
+}
+
+/// The theme (`--theme`, else the config's, else dark; monochrome under `NO_COLOR`) and
+/// the keys (defaults with the config's overrides).
+pub fn look(theme_flag: Option<&str>, cfg: Option<&config::Config>) -> Result<(Theme, Keymap), UsageError> {
+    let theme_name = theme_flag
+        .map(str::to_string)
+        .or_else(|| cfg.and_then(|c| c.theme.clone()))
+        .unwrap_or_else(|| "dark".into());
+    let mut theme = theme::load(&theme_name).map_err(|e| UsageError(e.to_string()))?;
+    if theme::no_color_requested() {
+        theme = theme.monochrome();
+    }
+    let mut keymap = Keymap::default();
+    for (mode, action, chords) in cfg.iter().flat_map(|c| c.keys.iter()) {
+        keymap.rebind(*mode, *action, chords);
+    }
+    Ok((theme, keymap))
+}
+
+/// The terminal side shared by every workbench screen (the workbench, a replay, a
+/// re-run): logging, signals, raw mode, the input task, the loop over `app`, and
+/// restoration whatever happened. `feed` gets the loop's sender once it exists, for a
+/// task that sends the app messages of its own (a replay's player); that task is
+/// stopped when the loop ends.
+pub async fn drive(
+    app: &mut App,
+    mut runner: Runner,
+    feed: impl FnOnce(&UnboundedSender<Msg>) -> Option<JoinHandle<()>>,
+) -> Result<(), UsageError> {
     let log = crate::logging::init("PRISM_LOG").ok();
     tokio::task::spawn_blocking(crate::tokens::warm_up);
 
@@ -109,37 +155,17 @@ pub async fn run(opts: TuiOptions) -> Result<u8, UsageError> {
         input: Input::spawn(tx.clone()),
         tx: tx.clone(),
     };
-    let mut app = App::new(targets, keymap, theme, status);
-    if let Some(c) = &cfg {
-        app.prices = c.prices.clone();
-        app.budget_usd = c.budget_usd;
-        app.confirm_above_usd = c.confirm_above_usd;
-    }
-    if let Some(d) = &demo {
-        app.demo_urls = [
-            ProviderKind::OpenAi,
-            ProviderKind::OpenAiCompatible,
-            ProviderKind::Anthropic,
-            ProviderKind::Gemini,
-        ]
-        .into_iter()
-        .map(|k| (k, d.base_url(k)))
-        .collect();
-    }
-    // Every send is saved, the demo's too.
-    let sessions = crate::session::store::sessions_dir(
-        opts.sessions_dir.as_deref(),
-        cfg.as_ref().and_then(|c| c.sessions_dir.as_deref()),
-    );
-    let mut runner = Runner::with_sessions(app.prices.clone(), Some(sessions));
-    let result = event_loop::run(&mut screen, &mut app, &mut runner, &tx, &mut rx).await;
+    let feeder = feed(&tx);
+    let result = event_loop::run(&mut screen, app, &mut runner, &tx, &mut rx).await;
+    // Streams record how they ended and the session reaches the disk before the terminal
+    // is handed back.
     runner.finish().await;
+    if let Some(f) = feeder {
+        f.abort();
+    }
     screen.input.stop().await;
     signal_task.abort();
     let restored = screen.guard.restore();
-    if let Some(d) = demo {
-        d.stop().await;
-    }
     if let Some(log) = log {
         tracing::info!("workbench closed");
         if log.errors_logged() {
@@ -148,7 +174,7 @@ pub async fn run(opts: TuiOptions) -> Result<u8, UsageError> {
     }
     result.map_err(|e| UsageError(format!("the workbench stopped: {e}")))?;
     restored.map_err(|e| UsageError(format!("cannot restore the terminal: {e}")))?;
-    Ok(0)
+    Ok(())
 }
 
 /// Reads terminal events on a task; stopped while an external editor owns the terminal.

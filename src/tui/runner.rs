@@ -166,6 +166,12 @@ impl Runner {
         }));
     }
 
+    /// Let cancel effects reach a run started elsewhere (a re-run's own fan-out):
+    /// `panes[i]` shows target `i` of `cancels`.
+    pub fn track(&mut self, run: RunId, panes: Vec<usize>, cancels: Cancels) {
+        self.runs.insert(run, (panes, cancels));
+    }
+
     /// Cancel everything (on quit): connections close, providers stop generating.
     pub fn cancel_everything(&mut self) {
         for (_, c) in self.runs.values() {

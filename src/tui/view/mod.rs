@@ -17,6 +17,7 @@
 
 mod browser;
 mod chrome;
+pub mod compare;
 pub mod details;
 mod pane;
 
@@ -65,6 +66,7 @@ pub fn regions(app: &App, area: Rect) -> Regions {
 pub fn prepare(app: &mut App, area: Rect) {
     let r = regions(app, area);
     app.pane_areas = pane_rects(r.panes, app.panes.len(), app.zoomed);
+    compare::arrange(app, r.panes);
     let styles = app.theme.doc_styles();
     for (i, rect) in app.pane_areas.clone().into_iter().enumerate() {
         if let Some(rect) = rect {
@@ -75,6 +77,7 @@ pub fn prepare(app: &mut App, area: Rect) {
         }
     }
     chrome::prepare_editors(app);
+    compare::prepare(app, area);
     app.refresh_preflight();
 }
 
@@ -87,6 +90,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
             pane::draw(frame, app, i, *rect, app.focus == Focus::Pane(i));
         }
     }
+    compare::strips(frame, app);
     if let Some(s) = r.system {
         frame.render_widget(&app.system, s);
     }
@@ -98,6 +102,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     if let Some(b) = &app.browser {
         browser::draw(frame, app, b);
     }
+    compare::diff_overlay(frame, app);
     if app.help {
         chrome::help(frame, app);
     }

@@ -1,0 +1,415 @@
+//! What a re-run sends and where: the targets resolved from the recording (and a
+//! config), a demo server for demo targets, the new session; then the fan-out itself,
+//! every event saved and handed on.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinHandle;
+
+use crate::config::{Config, KeySource, Target};
+use crate::demo::Demo;
+use crate::engine::{Cancels, Envelope, RunId, RunOptions, fan_out_each};
+use crate::pricing::PriceTable;
+use crate::provider::ProviderKind;
+use crate::provider::request::ChatRequest;
+use crate::session::schema::KeyRef;
+use crate::session::{Outgoing, Recorded, Session, SessionWriter};
+use crate::tui::app::App;
+use crate::tui::msg::{Effect, Msg};
+use crate::tui::runner::Runner;
+
+/// One target to send again.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Index into the session's targets.
+    pub index: usize,
+    /// The target as recorded.
+    pub recorded_target: Target,
+    /// Where it goes now: the recorded settings, with the key, base URL, retries and
+    /// timeouts of the `--config` target of the same name, and a demo target moved to
+    /// a freshly started demo server.
+    pub target: Target,
+    /// Exactly the request it got in the recorded turn.
+    pub request: ChatRequest,
+    /// The recorded stream.
+    pub recorded: Recorded,
+    /// The recorded result row (rebuilt from the events when the stream was cut off).
+    pub recorded_row: Value,
+}
+
+/// A re-run ready to send: targets resolved, a demo server running when one is needed,
+/// the new session created (unless not saving).
+pub struct Prepared {
+    /// The recorded session.
+    pub session: Session,
+    /// What to send, per target.
+    pub entries: Vec<Entry>,
+    /// The new session, when saving.
+    pub writer: Option<SessionWriter>,
+    demo: Option<Demo>,
+}
+
+/// Where the live panes of a shown comparison wait: their run and, per entry, the pane.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    /// Run id the live panes accept.
+    pub run: RunId,
+    /// `panes[i]` streams `entries[i]`.
+    pub panes: Vec<usize>,
+    /// Cancellation of the live requests (also known to the runner).
+    pub cancels: Cancels,
+}
+
+/// A re-run streaming into a workbench.
+pub struct Running {
+    task: Option<JoinHandle<()>>,
+    cancels: Option<Cancels>,
+    writer: Option<SessionWriter>,
+    demo: Option<Demo>,
+}
+
+impl Prepared {
+    /// Resolve what to send for `session` (see [`plan`]), start a demo server if a target
+    /// needs one, and create the new session under `save_to`.
+    pub async fn new(
+        session: Session,
+        wanted: &[String],
+        overrides: Option<&Config>,
+        save_to: Option<&Path>,
+        prices: &PriceTable,
+    ) -> Result<Self, String> {
+        let demo = if uses_demo(&session, wanted, overrides) {
+            Some(
+                Demo::start()
+                    .await
+                    .map_err(|e| format!("cannot start the demo mock server: {e}"))?,
+            )
+        } else {
+            None
+        };
+        let (s, wanted, overrides, p) = (
+            session.clone(),
+            wanted.to_vec(),
+            overrides.cloned(),
+            prices.clone(),
+        );
+        let bases = demo.as_ref().map(Demo::targets);
+        // Rebuilding a cut-off row loads tokenizer tables, as do the recorded panes'
+        // counts: load them off the async workers, once.
+        let planned = tokio::task::spawn_blocking(move || {
+            crate::tokens::warm_up();
+            plan(&s, &wanted, overrides.as_ref(), bases.as_deref(), &p)
+        })
+        .await
+        .map_err(|e| format!("cannot prepare the re-run: {e}"));
+        let entries = match planned.and_then(|r| r) {
+            Ok(e) => e,
+            Err(e) => {
+                if let Some(d) = demo {
+                    d.stop().await;
+                }
+                return Err(e);
+            }
+        };
+        let writer = match save_to {
+            None => None,
+            Some(root) => {
+                let targets: Vec<Target> = entries.iter().map(|e| e.target.clone()).collect();
+                match SessionWriter::create(root, &targets, prices.clone()) {
+                    Ok(w) => Some(w),
+                    Err(e) => {
+                        if let Some(d) = demo {
+                            d.stop().await;
+                        }
+                        return Err(format!(
+                            "{}: cannot save the new run ({e}); pass --no-save to run without saving",
+                            root.display()
+                        ));
+                    }
+                }
+            }
+        };
+        Ok(Self {
+            session,
+            entries,
+            writer,
+            demo,
+        })
+    }
+
+    /// Show the comparison in `app` (recorded panes filled, live ones waiting) and let
+    /// the runner cancel the live requests. The effects cancel whatever was streaming.
+    pub fn show(&self, app: &mut App, runner: &mut Runner) -> (Vec<Effect>, Launch) {
+        let (effects, run, panes) = app.begin_compare(&self.session, &self.entries);
+        let cancels = Cancels::new(self.entries.len());
+        runner.track(run, panes.clone(), cancels.clone());
+        (effects, Launch { run, panes, cancels })
+    }
+
+    /// Start sending; the events reach the app through `tx` as stream messages.
+    pub fn spawn(self, launch: Launch, tx: UnboundedSender<Msg>) -> Running {
+        let writer = self.writer.clone();
+        let Launch { run, panes, cancels } = launch;
+        let stop = cancels.clone();
+        let (session, entries) = (self.session, self.entries);
+        let task = tokio::spawn(async move {
+            send_again(&session, &entries, run, cancels, writer.as_ref(), |env| {
+                let pane = panes.get(env.target).copied().unwrap_or(usize::MAX);
+                tx.send(Msg::Stream { pane, env }).is_ok()
+            })
+            .await;
+        });
+        Running {
+            task: Some(task),
+            cancels: Some(stop),
+            writer: self.writer,
+            demo: self.demo,
+        }
+    }
+
+    /// Nothing more to send: only the saving and the demo server are left to finish.
+    pub fn stop(self) -> Running {
+        Running {
+            task: None,
+            cancels: None,
+            writer: self.writer,
+            demo: self.demo,
+        }
+    }
+}
+
+impl Running {
+    /// Nothing running.
+    pub fn idle() -> Self {
+        Self {
+            task: None,
+            cancels: None,
+            writer: None,
+            demo: None,
+        }
+    }
+
+    /// Cancel what still streams, wait (briefly) for its last events to be saved, close
+    /// the new session and stop the demo server. Returns the new session's id, or why
+    /// it was not saved completely.
+    pub async fn finish(self) -> Result<Option<String>, String> {
+        if let Some(c) = &self.cancels {
+            c.cancel_all();
+        }
+        if let Some(task) = self.task {
+            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        }
+        if let Some(d) = self.demo {
+            d.stop().await;
+        }
+        let Some(w) = self.writer else {
+            return Ok(None);
+        };
+        w.close();
+        match w.error() {
+            Some(e) => Err(format!("the new run was not saved completely: {e}")),
+            None => Ok(Some(w.id().to_string())),
+        }
+    }
+}
+
+/// Whether any chosen target still goes to the demo mock server.
+fn uses_demo(session: &Session, wanted: &[String], overrides: Option<&Config>) -> bool {
+    session
+        .targets
+        .iter()
+        .filter(|t| wanted.is_empty() || wanted.contains(&t.name))
+        .any(
+            |t| match overrides.and_then(|c| c.targets.iter().find(|c| c.name == t.name)) {
+                Some(c) => c.key == KeySource::Demo,
+                None => t.key == KeyRef::Demo,
+            },
+        )
+}
+
+/// The targets to send again and what each gets: the session's last turn, for every
+/// target that answered it (or the `wanted` ones). `demo` lists a running demo's targets,
+/// whose base URLs replace the dead ones of demo targets.
+pub fn plan(
+    session: &Session,
+    wanted: &[String],
+    overrides: Option<&Config>,
+    demo: Option<&[Target]>,
+    prices: &PriceTable,
+) -> Result<Vec<Entry>, String> {
+    let id = &session.meta.id;
+    let turn = session
+        .turns
+        .last()
+        .ok_or_else(|| format!("session {id} has no sends: nothing to send again"))?;
+    if let Some(missing) = wanted
+        .iter()
+        .find(|w| !session.targets.iter().any(|t| &t.name == *w))
+    {
+        let names: Vec<&str> = session.targets.iter().map(|t| t.name.as_str()).collect();
+        return Err(format!(
+            "no target named `{missing}` in session {id}; it has: {}",
+            names.join(", ")
+        ));
+    }
+    let mut out = Vec::new();
+    for (index, settings) in session.targets.iter().enumerate() {
+        if !wanted.is_empty() && !wanted.contains(&settings.name) {
+            continue;
+        }
+        let Some(recorded) = turn.answers.get(&index) else {
+            if wanted.is_empty() {
+                continue;
+            }
+            return Err(format!(
+                "target `{}` did not answer turn {} of session {id}: pick another with --target",
+                settings.name, turn.number
+            ));
+        };
+        let recorded_target = settings.to_target().ok_or_else(|| {
+            format!(
+                "target `{}` uses provider `{}`, unknown to this Prism: upgrade Prism to send it again",
+                settings.name, settings.provider
+            )
+        })?;
+        let mut target = recorded_target.clone();
+        if let Some(c) = overrides.and_then(|c| c.targets.iter().find(|c| c.name == settings.name)) {
+            // The sampling parameters stay as recorded: the point is the same request.
+            target.key = c.key.clone();
+            target.base_url.clone_from(&c.base_url);
+            target.params.count_tokens = c.params.count_tokens;
+            target.params.retry = c.params.retry;
+            target.params.timeouts = c.params.timeouts;
+        }
+        if target.key == KeySource::Demo {
+            target.base_url = demo.and_then(|d| demo_base(d, target.provider)).ok_or_else(|| {
+                format!(
+                    "target `{}` needs the demo server, which did not start",
+                    settings.name
+                )
+            })?;
+        }
+        let request = session.request_for(turn, index);
+        let recorded_row = recorded.row.clone().unwrap_or_else(|| {
+            let row = crate::report::row(&recorded_target, &request, &recorded.fold(Instant::now()), prices);
+            serde_json::to_value(row).unwrap_or_default()
+        });
+        out.push(Entry {
+            index,
+            recorded_target,
+            target,
+            request,
+            recorded: recorded.clone(),
+            recorded_row,
+        });
+    }
+    if out.is_empty() {
+        return Err(format!(
+            "no target answered turn {} of session {id}: nothing to send again",
+            turn.number
+        ));
+    }
+    Ok(out)
+}
+
+/// The demo server's base URL for `kind` (compatible servers speak OpenAI's protocol).
+fn demo_base(demo: &[Target], kind: ProviderKind) -> Option<String> {
+    let kind = match kind {
+        ProviderKind::OpenAiCompatible => ProviderKind::OpenAi,
+        k => k,
+    };
+    demo.iter()
+        .find(|t| t.provider == kind)
+        .map(|t| t.base_url.clone())
+}
+
+/// Send every entry's request again, all released together, tagging events with `run`.
+/// Each event goes to `sink`, which says whether anyone still listens (when nobody
+/// does, the requests are cancelled), and to `writer` when saving: the earlier turns
+/// are copied first, so the new session holds the whole conversation.
+pub async fn send_again(
+    session: &Session,
+    entries: &[Entry],
+    run: RunId,
+    cancels: Cancels,
+    writer: Option<&SessionWriter>,
+    mut sink: impl FnMut(Envelope) -> bool,
+) {
+    let copied = writer.map_or(0, |w| copy_earlier_turns(session, entries, w));
+    let saved_run = copied + 1;
+    let jobs: Vec<(Target, ChatRequest)> = entries
+        .iter()
+        .map(|e| (e.target.clone(), e.request.clone()))
+        .collect();
+    let base = Instant::now();
+    if let (Some(w), Some(turn)) = (writer, session.turns.last()) {
+        let out: Vec<Outgoing> = entries
+            .iter()
+            .enumerate()
+            .map(|(k, e)| Outgoing {
+                target: k,
+                history: e.recorded.history.clone(),
+                request: e.request.clone(),
+            })
+            .collect();
+        w.send(
+            saved_run,
+            turn.number,
+            turn.system.clone(),
+            &turn.prompt,
+            base,
+            &out,
+        );
+    }
+    let mut handle = fan_out_each(&jobs, RunOptions { run }, cancels).await;
+    let mut listening = true;
+    while let Some(env) = handle.events.recv().await {
+        if let Some(w) = writer {
+            w.event(saved_run, env.target, env.at, &env.event);
+        }
+        if listening && !sink(env) {
+            listening = false;
+            handle.cancel_all();
+        }
+    }
+    handle.join().await;
+}
+
+/// Write the turns before the last one into the new session as they were recorded (for
+/// the chosen targets, renumbered in their new order). Returns the last run id used.
+fn copy_earlier_turns(session: &Session, entries: &[Entry], w: &SessionWriter) -> u64 {
+    let Some((_, earlier)) = session.turns.split_last() else {
+        return 0;
+    };
+    let mut run = 0;
+    for turn in earlier {
+        let sent: Vec<(usize, &Entry, &Recorded)> = entries
+            .iter()
+            .enumerate()
+            .filter_map(|(k, e)| turn.answers.get(&e.index).map(|r| (k, e, r)))
+            .collect();
+        if sent.is_empty() {
+            continue;
+        }
+        run += 1;
+        let base = Instant::now();
+        let out: Vec<Outgoing> = sent
+            .iter()
+            .map(|(k, e, r)| Outgoing {
+                target: *k,
+                history: r.history.clone(),
+                request: session.request_for(turn, e.index),
+            })
+            .collect();
+        w.send(run, turn.number, turn.system.clone(), &turn.prompt, base, &out);
+        for (k, _, r) in &sent {
+            for (t, body) in &r.events {
+                w.event(run, *k, base + Duration::from_nanos(*t), &body.to_event(base));
+            }
+        }
+    }
+    run
+}

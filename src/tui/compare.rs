@@ -1,0 +1,266 @@
+//! Re-run and compare: each target's recorded answer beside the one streaming now.
+//!
+//! Per target two panes: "name · recorded", filled at once from the recording (its
+//! events folded with their recorded gaps, so its header shows the recorded numbers),
+//! and "name · now", fed by a live fan-out. The new side's numbers become final once its
+//! stream ends; they are then read from the same result row `prism run` prints, so the
+//! deltas shown here equal the headless ones. The diff overlay compares the two texts
+//! word by word.
+
+use std::time::Duration;
+
+use ratatui_textarea::TextArea;
+
+use super::action::Action;
+use super::app::{App, Focus};
+use super::keymap::Mode;
+use super::msg::Effect;
+use super::pane::{PaneState, PaneStatus};
+use crate::commands::rerun::Entry;
+use crate::engine::RunId;
+use crate::session::Session;
+use crate::session::compare::{Chunk, Side, similarity, word_diff};
+use crate::session::replay::interrupted;
+
+/// The comparison on screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compare {
+    /// The recorded session's id.
+    pub id: String,
+    /// The turn sent again.
+    pub turn: u32,
+    /// One per target, in pane order.
+    pub pairs: Vec<Pair>,
+    /// The open diff overlay.
+    pub diff: Option<DiffView>,
+}
+
+/// One target's two panes and what is known about each side.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pair {
+    /// Target name.
+    pub name: String,
+    /// Pane showing the recording.
+    pub recorded_pane: usize,
+    /// Pane streaming the new answer.
+    pub live_pane: usize,
+    /// The recorded numbers and text.
+    pub recorded: Side,
+    /// The new request, exactly as recorded (for the new result row).
+    pub request: crate::provider::request::ChatRequest,
+    /// The new numbers, once the live stream ended.
+    pub new: Option<Side>,
+    /// Word similarity of the two answers, once the live stream ended.
+    pub similarity: Option<f32>,
+}
+
+/// The diff overlay of one pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiffView {
+    /// Index into [`Compare::pairs`].
+    pub pair: usize,
+    /// Recorded → new, word by word.
+    pub chunks: Vec<Chunk>,
+    /// Share of words the same.
+    pub similarity: f32,
+    /// First line shown.
+    pub scroll: u16,
+    /// Lines of the wrapped diff and of the view, at the last frame (for scroll limits).
+    pub lines: u16,
+    /// Height of the view at the last frame.
+    pub page: u16,
+    /// Length of the new text the diff was computed from (it is redone as text arrives).
+    pub of_len: usize,
+}
+
+/// Whether a pane's stream has ended (retries still to come do not count).
+pub fn ended(status: PaneStatus) -> bool {
+    matches!(
+        status,
+        PaneStatus::Done | PaneStatus::Error | PaneStatus::Cancelled
+    )
+}
+
+impl App {
+    /// Show `entries` of `session` for comparison: a recorded pane filled from the
+    /// recording and an empty live pane per target, sends off. Returns cancellations
+    /// for anything still streaming and the run id the live panes wait for, with
+    /// `panes[i]` the live pane of `entries[i]`.
+    pub fn begin_compare(
+        &mut self,
+        session: &Session,
+        entries: &[Entry],
+    ) -> (Vec<Effect>, RunId, Vec<usize>) {
+        let effects = self.cancel_streams();
+        let recorded_run = RunId(self.run.0 + 1);
+        let live_run = RunId(self.run.0 + 2);
+        self.run = live_run;
+        self.targets.clear();
+        self.panes.clear();
+        let mut pairs = Vec::new();
+        let mut live = Vec::new();
+        let base = self.now;
+        for e in entries {
+            let mut rec_target = e.recorded_target.clone();
+            rec_target.name = format!("{} · recorded", e.recorded_target.name);
+            let mut now_target = e.target.clone();
+            now_target.name = format!("{} · now", e.recorded_target.name);
+            let mut rec = PaneState::default();
+            rec.start(recorded_run, base);
+            for (t, event) in &e.recorded.events {
+                rec.apply(base + Duration::from_nanos(*t), &event.to_event(base));
+            }
+            if e.recorded.interrupted {
+                let t = e.recorded.events.last().map_or(0, |(t, _)| *t);
+                rec.apply(base + Duration::from_nanos(t), &interrupted().to_event(base));
+            }
+            let mut now = PaneState::default();
+            now.start(live_run, self.now);
+            pairs.push(Pair {
+                name: e.recorded_target.name.clone(),
+                recorded_pane: self.panes.len(),
+                live_pane: self.panes.len() + 1,
+                recorded: Side::of_row(&e.recorded_row),
+                request: e.request.clone(),
+                new: None,
+                similarity: None,
+            });
+            live.push(self.panes.len() + 1);
+            self.targets.extend([rec_target, now_target]);
+            self.panes.extend([rec, now]);
+        }
+        let n = self.targets.len();
+        self.enabled = vec![true; n];
+        self.pane_areas.clear();
+        self.zoomed = None;
+        self.details = None;
+        self.conversation = super::conversation::Conversation::new(n);
+        self.session_open = false;
+        self.replay = None;
+        let turn = session.turns.last();
+        let number = turn.map_or(0, |t| t.number);
+        self.prompt = TextArea::from(
+            turn.map(|t| t.prompt.lines().map(str::to_string).collect::<Vec<_>>())
+                .unwrap_or_default(),
+        );
+        let system = turn.and_then(|t| t.system.clone());
+        self.show_system = system.is_some();
+        self.system = TextArea::from(
+            system
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>(),
+        );
+        self.focus = if n > 1 { Focus::Pane(1) } else { Focus::Prompt };
+        let diff_key = self
+            .keymap
+            .hint(Mode::Panes, Action::Diff)
+            .map_or(String::new(), |k| format!(" · {k}: word diff"));
+        self.status = format!(
+            "rerun {} · turn {number}/{} · recorded vs now{diff_key}",
+            session.meta.id,
+            session.turns.len()
+        );
+        self.compare = Some(Compare {
+            id: session.meta.id.clone(),
+            turn: number,
+            pairs,
+            diff: None,
+        });
+        self.dirty = true;
+        (effects, live_run, live)
+    }
+
+    /// Settle what a finished live stream makes final: its result row and the
+    /// similarity; and redo an open diff whose new text grew. Called before each frame.
+    pub fn refresh_compare(&mut self) {
+        let Some(compare) = self.compare.as_mut() else {
+            return;
+        };
+        for pair in &mut compare.pairs {
+            let (Some(pane), Some(target)) =
+                (self.panes.get(pair.live_pane), self.targets.get(pair.live_pane))
+            else {
+                continue;
+            };
+            if pair.new.is_some() || !ended(pane.status) {
+                continue;
+            }
+            let row = crate::report::row(target, &pair.request, &pane.metrics, &self.prices);
+            let side = Side::of_row(&serde_json::to_value(&row).unwrap_or_default());
+            pair.similarity = Some(similarity(&pair.recorded.text, &side.text));
+            pair.new = Some(side);
+            self.dirty = true;
+        }
+        if let Some(view) = compare.diff.as_mut()
+            && let Some(pair) = compare.pairs.get(view.pair)
+            && let Some(pane) = self.panes.get(pair.live_pane)
+            && pane.metrics.text.len() != view.of_len
+        {
+            *view = diff_view(view.pair, pair, &pane.metrics.text, view.scroll);
+        }
+    }
+
+    /// Open the diff overlay for the target of pane `focused`.
+    pub fn open_diff(&mut self, focused: Option<usize>) -> Vec<Effect> {
+        let Some(compare) = self.compare.as_mut() else {
+            self.notice = Some("the diff compares a re-run with its recording: run `prism rerun ID`".into());
+            return Vec::new();
+        };
+        let Some(i) = focused else {
+            self.notice = Some("focus a pane first (tab), then D".into());
+            return Vec::new();
+        };
+        let Some(k) = compare
+            .pairs
+            .iter()
+            .position(|p| p.recorded_pane == i || p.live_pane == i)
+        else {
+            return Vec::new();
+        };
+        let pair = &compare.pairs[k];
+        let text = self
+            .panes
+            .get(pair.live_pane)
+            .map(|p| p.metrics.text.clone())
+            .unwrap_or_default();
+        compare.diff = Some(diff_view(k, pair, &text, 0));
+        Vec::new()
+    }
+
+    /// Keys while the diff overlay is open: scrolling scrolls it, quit quits, any other
+    /// key closes it. `None` when no overlay is open.
+    pub fn diff_key(&mut self, action: Option<Action>) -> Option<Vec<Effect>> {
+        let view = self.compare.as_mut()?.diff.as_mut()?;
+        let max = view.lines.saturating_sub(view.page);
+        let page = view.page.max(2) - 1;
+        view.scroll = match action {
+            Some(Action::Quit) => return Some(vec![Effect::Quit]),
+            Some(Action::ScrollDown) => view.scroll.saturating_add(1),
+            Some(Action::ScrollUp) => view.scroll.saturating_sub(1),
+            Some(Action::PageDown) => view.scroll.saturating_add(page),
+            Some(Action::PageUp) => view.scroll.saturating_sub(page),
+            Some(Action::Top) => 0,
+            Some(Action::Bottom) => max,
+            _ => {
+                self.compare.as_mut()?.diff = None;
+                return Some(Vec::new());
+            }
+        }
+        .min(max);
+        Some(Vec::new())
+    }
+}
+
+fn diff_view(pair_index: usize, pair: &Pair, new_text: &str, scroll: u16) -> DiffView {
+    DiffView {
+        pair: pair_index,
+        chunks: word_diff(&pair.recorded.text, new_text),
+        similarity: similarity(&pair.recorded.text, new_text),
+        scroll,
+        lines: u16::MAX,
+        page: 1,
+        of_len: new_text.len(),
+    }
+}

@@ -1,0 +1,308 @@
+//! Replay: a saved session played back into the workbench's panes with the timing it was
+//! recorded with.
+//!
+//! The player task sleeps until each event's recorded offset (divided by the speed) and
+//! hands the app the event stamped with a synthetic send instant plus the *unscaled*
+//! offset. The panes therefore compute every metric (TTFT, ITL, tokens/s...) from the
+//! recorded gaps and show the recorded numbers at any speed; only the wall clock runs
+//! faster. The app side is pure: [`Cue`]s and ordinary stream messages in, pane state out.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui_textarea::TextArea;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinHandle;
+
+use super::action::Action;
+use super::app::{App, Focus};
+use super::msg::{Effect, Msg};
+use super::pane::PaneState;
+use crate::config::Target;
+use crate::engine::{Envelope, RunId};
+use crate::session::Session;
+use crate::session::replay::{Speed, schedule};
+
+/// Pause between the end of one turn and the start of the next, at 1x.
+const TURN_PAUSE: Duration = Duration::from_millis(800);
+
+/// What the app knows about the replay it shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replay {
+    /// The session's id.
+    pub id: String,
+    /// Playback speed.
+    pub speed: Speed,
+    /// Turns in the session.
+    pub turns: usize,
+    /// The turn on screen (index into the session's turns), once one started.
+    pub turn: Option<usize>,
+    /// Every turn has played.
+    pub finished: bool,
+}
+
+/// A step of the player that is not a stream event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cue {
+    /// Turn `index` starts: its targets' panes restart on `run` with their clocks at `base`.
+    Turn {
+        /// Index into the session's turns.
+        index: usize,
+        /// Run id stamped on the turn's events.
+        run: RunId,
+        /// The synthetic send instant; event times are offsets from it.
+        base: Instant,
+        /// The system prompt in force.
+        system: Option<String>,
+        /// The turn's prompt.
+        prompt: String,
+        /// Session target indices that answered this turn.
+        targets: Vec<usize>,
+    },
+    /// Every turn has played.
+    Finished,
+}
+
+/// The targets a session was recorded with, for display. A provider this build does not
+/// know cannot be replayed faithfully, so it is refused with what to do.
+pub fn session_targets(session: &Session) -> Result<Vec<Target>, String> {
+    session
+        .targets
+        .iter()
+        .map(|s| {
+            s.to_target().ok_or_else(|| {
+                format!(
+                    "target `{}` uses provider `{}`, unknown to this Prism: upgrade Prism to open this session",
+                    s.name, s.provider
+                )
+            })
+        })
+        .collect()
+}
+
+/// The speed as shown in the status bar: `2x`, `max`.
+pub fn speed_label(speed: Speed) -> String {
+    match speed {
+        Speed::Max => "max".into(),
+        Speed::Times(f) => format!("{f}x"),
+    }
+}
+
+/// The messages of turn `index`: its cue, then every event of every target in recorded
+/// order, each with the wall-clock offset (from the turn's start) it is due at.
+pub fn turn_messages(
+    session: &Session,
+    index: usize,
+    run: RunId,
+    base: Instant,
+    speed: Speed,
+) -> Vec<(Duration, Msg)> {
+    let Some(turn) = session.turns.get(index) else {
+        return Vec::new();
+    };
+    let mut out = vec![(
+        Duration::ZERO,
+        Msg::Replay(Cue::Turn {
+            index,
+            run,
+            base,
+            system: turn.system.clone(),
+            prompt: turn.prompt.clone(),
+            targets: turn.answers.keys().copied().collect(),
+        }),
+    )];
+    for step in schedule(turn) {
+        let env = Envelope {
+            run,
+            target: step.target,
+            at: base + Duration::from_nanos(step.t_ns),
+            event: step.event.to_event(base),
+        };
+        out.push((
+            speed.wall(step.t_ns),
+            Msg::Stream {
+                pane: step.target,
+                env,
+            },
+        ));
+    }
+    out
+}
+
+/// Play every turn of `session` in order into `tx`, run ids from `first_run`. Ends early
+/// when the app is gone.
+pub fn spawn(
+    session: Arc<Session>,
+    speed: Speed,
+    first_run: RunId,
+    tx: UnboundedSender<Msg>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        for index in 0..session.turns.len() {
+            if index > 0 {
+                tokio::time::sleep(pause(speed)).await;
+            }
+            let start = tokio::time::Instant::now();
+            let run = RunId(first_run.0 + index as u64);
+            for (due, msg) in turn_messages(&session, index, run, start.into_std(), speed) {
+                tokio::time::sleep_until(start + due).await;
+                if tx.send(msg).is_err() {
+                    return;
+                }
+            }
+        }
+        let _ = tx.send(Msg::Replay(Cue::Finished));
+    })
+}
+
+fn pause(speed: Speed) -> Duration {
+    match speed {
+        Speed::Max => Duration::ZERO,
+        Speed::Times(f) => TURN_PAUSE.div_f64(f),
+    }
+}
+
+impl App {
+    /// Show `session` for a replay at `speed`: one idle pane per session target, sends
+    /// off. Returns cancellations for anything still streaming and the first run id the
+    /// player is to use (see [`spawn`]).
+    pub fn begin_replay(&mut self, session: &Session, speed: Speed) -> Result<(Vec<Effect>, RunId), String> {
+        let targets = session_targets(session)?;
+        let effects = self.cancel_streams();
+        let n = targets.len();
+        self.targets = targets;
+        self.enabled = vec![true; n];
+        self.panes = (0..n).map(|_| PaneState::default()).collect();
+        self.pane_areas.clear();
+        self.focus = Focus::Prompt;
+        self.zoomed = None;
+        self.details = None;
+        self.conversation = super::conversation::Conversation::new(n);
+        self.session_open = false;
+        self.compare = None;
+        self.replay = Some(Replay {
+            id: session.meta.id.clone(),
+            speed,
+            turns: session.turns.len(),
+            turn: None,
+            finished: session.turns.is_empty(),
+        });
+        self.status = self.replay_status();
+        self.dirty = true;
+        Ok((effects, RunId(self.run.0 + 1)))
+    }
+
+    /// Apply a player cue.
+    pub fn replay_cue(&mut self, cue: Cue) -> Vec<Effect> {
+        let Some(replay) = self.replay.as_mut() else {
+            return Vec::new();
+        };
+        match cue {
+            Cue::Turn {
+                index,
+                run,
+                base,
+                system,
+                prompt,
+                targets,
+            } => {
+                replay.turn = Some(index);
+                self.run = self.run.max(run);
+                for (i, pane) in self.panes.iter_mut().enumerate() {
+                    if targets.contains(&i) {
+                        pane.start(run, base);
+                    } else {
+                        // Not asked this turn: an earlier turn's answer would be mistaken for one.
+                        *pane = PaneState::default();
+                    }
+                }
+                self.prompt = TextArea::from(prompt.lines().map(str::to_string).collect::<Vec<_>>());
+                self.show_system = system.is_some();
+                self.system = TextArea::from(
+                    system
+                        .unwrap_or_default()
+                        .lines()
+                        .map(str::to_string)
+                        .collect::<Vec<_>>(),
+                );
+                if self.focus == Focus::System && !self.show_system {
+                    self.focus = Focus::Prompt;
+                }
+            }
+            Cue::Finished => {
+                replay.finished = true;
+                self.notice = Some("replay finished: q or ctrl-c quits".into());
+            }
+        }
+        self.status = self.replay_status();
+        self.dirty = true;
+        Vec::new()
+    }
+
+    fn replay_status(&self) -> String {
+        let Some(r) = &self.replay else {
+            return self.status.clone();
+        };
+        let turn = r.turn.map_or(0, |t| t + 1);
+        let state = if r.finished { " · done" } else { "" };
+        format!(
+            "replay {} · turn {turn}/{} · {}{state}",
+            r.id,
+            r.turns,
+            speed_label(r.speed)
+        )
+    }
+
+    /// Why a send cannot happen now: the panes show a recording.
+    pub fn sends_off(&self) -> Option<String> {
+        if self.replay.is_some() {
+            Some("sends are off in a replay: run `prism` to send prompts".into())
+        } else if self.compare.is_some() {
+            Some("sends are off while comparing: run `prism rerun` again to send once more".into())
+        } else {
+            None
+        }
+    }
+
+    /// Keys that behave differently while the panes show a recording: the diff overlay
+    /// takes its own keys, and the editors are read-only (moving around still works).
+    pub fn session_key(&mut self, key: &KeyEvent, action: Option<Action>) -> Option<Vec<Effect>> {
+        if let Some(effects) = self.diff_key(action) {
+            return Some(effects);
+        }
+        let recording = self.replay.is_some() || self.compare.is_some();
+        let editing = matches!(self.focus, Focus::Prompt | Focus::System);
+        let moving = matches!(
+            key.code,
+            KeyCode::Up
+                | KeyCode::Down
+                | KeyCode::Left
+                | KeyCode::Right
+                | KeyCode::Home
+                | KeyCode::End
+                | KeyCode::PageUp
+                | KeyCode::PageDown
+        );
+        if recording && editing && action.is_none() && !moving {
+            self.notice = Some("read-only: this prompt is part of the recording".into());
+            return Some(Vec::new());
+        }
+        None
+    }
+
+    /// Cancel every run that still has a pane in flight.
+    pub(crate) fn cancel_streams(&self) -> Vec<Effect> {
+        let mut runs: Vec<RunId> = self
+            .panes
+            .iter()
+            .filter(|p| p.status.is_active())
+            .filter_map(|p| p.run)
+            .collect();
+        runs.sort_unstable();
+        runs.dedup();
+        runs.into_iter()
+            .map(|run| Effect::Cancel { run, pane: None })
+            .collect()
+    }
+}

@@ -1,0 +1,355 @@
+//! The re-run comparison as a user sees it and drives it: recorded and new panes side by
+//! side with the delta strip, the word-diff overlay and its keys. Deterministic data and
+//! a controlled clock; no network.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use prism::commands::rerun::Entry;
+use prism::config::{KeySource, Params, Target};
+use prism::engine::Envelope;
+use prism::pricing::PriceTable;
+use prism::provider::ProviderKind;
+use prism::provider::event::{FinishReason, Usage};
+use prism::provider::request::ChatRequest;
+use prism::session::schema::{EventBody, KeyRef, Meta, TargetSettings};
+use prism::session::{Recorded, Session, Turn};
+use prism::tui::app::{App, Focus};
+use prism::tui::event_loop::Screen;
+use prism::tui::keymap::Keymap;
+use prism::tui::msg::{Effect, Msg};
+use prism::tui::theme::Role;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Modifier;
+
+const RECORDED: &str = "Streaming sends the answer as it is generated. Each event carries a few tokens, and the client shows them at once.";
+const NEW: &str = "Streaming sends the answer while it is generated. Each event carries a few tokens, so the client can show them at once.";
+
+fn target(name: &str, provider: ProviderKind, model: &str) -> Target {
+    Target {
+        name: name.into(),
+        provider,
+        model: model.into(),
+        base_url: "http://127.0.0.1:1".into(),
+        key: KeySource::Demo,
+        params: Params {
+            stream: true,
+            ..Params::default()
+        },
+    }
+}
+
+/// Events of one answer, as recorded: headers at 30 ms, a word every `gap` ms from
+/// `t0`, then usage and the end.
+fn events(t0: u64, gap: u64, text: &str, output: u64) -> Vec<(u64, EventBody)> {
+    let ms = |n: u64| n * 1_000_000;
+    let mut out = vec![
+        (0, EventBody::Dispatched),
+        (
+            ms(30),
+            EventBody::Started {
+                http_status: 200,
+                request_id: Some("req_1".into()),
+                rate_limits: vec![],
+                sent_ns: ms(5),
+                connect_ns: None,
+            },
+        ),
+    ];
+    let words: Vec<&str> = text.split_inclusive(' ').collect();
+    for (i, w) in words.iter().enumerate() {
+        out.push((ms(t0 + gap * i as u64), EventBody::Text { text: (*w).into() }));
+    }
+    let end = ms(t0 + gap * words.len() as u64);
+    let usage = Usage {
+        input: Some(26),
+        output: Some(output),
+        ..Usage::default()
+    };
+    out.push((end, EventBody::Usage { usage }));
+    out.push((
+        end,
+        EventBody::Finish {
+            reason: FinishReason::Stop,
+            raw: Some("stop".into()),
+        },
+    ));
+    out.push((end, EventBody::Done));
+    out
+}
+
+fn recorded(events: Vec<(u64, EventBody)>) -> Recorded {
+    Recorded {
+        run: 1,
+        history: vec![],
+        events,
+        row: None,
+        interrupted: false,
+    }
+}
+
+fn setup() -> (App, Instant, Vec<usize>) {
+    let prices = PriceTable::builtin().unwrap();
+    let targets = [
+        target("gpt", ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18"),
+        target("claude", ProviderKind::Anthropic, "claude-sonnet-4-20250514"),
+    ];
+    let request = ChatRequest::single(None, "Explain streaming.");
+    let recs = [
+        recorded(events(180, 10, RECORDED, 24)),
+        recorded(events(420, 14, RECORDED, 24)),
+    ];
+    let entries: Vec<Entry> = targets
+        .iter()
+        .zip(&recs)
+        .enumerate()
+        .map(|(index, (t, r))| {
+            let row = prism::report::row(t, &request, &r.fold(Instant::now()), &prices);
+            Entry {
+                index,
+                recorded_target: t.clone(),
+                target: t.clone(),
+                request: request.clone(),
+                recorded: r.clone(),
+                recorded_row: serde_json::to_value(row).unwrap(),
+            }
+        })
+        .collect();
+    let session = Session {
+        dir: PathBuf::from("/nonexistent"),
+        meta: Meta {
+            version: 1,
+            id: "20250301-101500-ab12".into(),
+            name: None,
+            created: "2025-03-01T10:15:00.000Z".into(),
+            updated: "2025-03-01T10:15:00.000Z".into(),
+            first_prompt: "Explain streaming.".into(),
+            targets: vec!["gpt".into(), "claude".into()],
+            turns: 1,
+            cost_usd: 0.0,
+            cost_incomplete: false,
+        },
+        targets: targets
+            .iter()
+            .map(|t| TargetSettings {
+                key: KeyRef::Demo,
+                ..TargetSettings::of(t)
+            })
+            .collect(),
+        turns: vec![Turn {
+            number: 1,
+            system: None,
+            prompt: "Explain streaming.".into(),
+            wall: "2025-03-01T10:15:00.000Z".into(),
+            answers: recs.iter().cloned().enumerate().collect::<BTreeMap<_, _>>(),
+        }],
+        last_run: 1,
+        cut_short: false,
+    };
+    let mut app = App::new(
+        Vec::new(),
+        Keymap::default(),
+        prism::tui::theme::load("dark").unwrap(),
+        String::new(),
+    );
+    app.prices = prices;
+    let base = Instant::now();
+    app.now = base;
+    let (effects, run, live) = app.begin_compare(&session, &entries);
+    assert!(effects.is_empty());
+    assert_eq!(app.run, run);
+    (app, base, live)
+}
+
+fn feed(app: &mut App, pane: usize, base: Instant, events: &[(u64, EventBody)]) {
+    for (t, body) in events {
+        let env = Envelope {
+            run: app.run,
+            target: 0,
+            at: base + Duration::from_nanos(*t),
+            event: body.to_event(base),
+        };
+        app.update(Msg::Stream { pane, env });
+    }
+}
+
+/// The first live pane has finished (faster, reworded); the second is still streaming.
+fn compared() -> App {
+    let (mut app, base, live) = setup();
+    feed(&mut app, live[0], base, &events(150, 8, NEW, 26));
+    let partial = events(500, 20, NEW, 26);
+    feed(&mut app, live[1], base, &partial[..8]);
+    app.now = base + Duration::from_millis(2000);
+    app
+}
+
+fn draw(app: &mut App, w: u16, h: u16) -> Buffer {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.frame(app).unwrap();
+    term.backend().buffer().clone()
+}
+
+fn text(buf: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let line: String = (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn render(app: &mut App, w: u16, h: u16) -> String {
+    text(&draw(app, w, h))
+}
+
+/// The style of the first cell of `word` on screen.
+fn style_of(buf: &Buffer, word: &str) -> ratatui::style::Style {
+    let screen = text(buf);
+    for (y, line) in screen.lines().enumerate() {
+        if let Some(at) = line.find(word) {
+            let x = line[..at].chars().count();
+            return buf[(x as u16, y as u16)].style();
+        }
+    }
+    panic!("`{word}` not on screen:\n{screen}");
+}
+
+fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    let mods = match code {
+        KeyCode::Char(c) if c.is_ascii_uppercase() => KeyModifiers::SHIFT,
+        _ => KeyModifiers::NONE,
+    };
+    app.update(Msg::Term(Event::Key(KeyEvent::new(code, mods))))
+}
+
+#[test]
+fn compare_view() {
+    let mut app = compared();
+    insta::assert_snapshot!(render(&mut app, 120, 30));
+    let c = app.compare.as_ref().unwrap();
+    let done = &c.pairs[0];
+    let new = done.new.as_ref().expect("final once the stream ended");
+    assert_eq!(new.output_tokens, Some(26));
+    let s = done.similarity.unwrap();
+    assert!(s > 0.5 && s < 1.0, "{s}");
+    assert!(c.pairs[1].new.is_none(), "still streaming");
+}
+
+#[test]
+fn diff_overlay() {
+    let mut app = compared();
+    app.focus = Focus::Pane(1);
+    key(&mut app, KeyCode::Char('D'));
+    let buf = draw(&mut app, 100, 24);
+    insta::assert_snapshot!(text(&buf));
+    let theme = &app.theme;
+    let removed = style_of(&buf, "as while");
+    assert!(removed.add_modifier.contains(Modifier::CROSSED_OUT));
+    assert_eq!(removed.fg, theme.style(Role::Error).fg);
+    let added = style_of(&buf, "while it");
+    assert!(added.add_modifier.contains(Modifier::UNDERLINED));
+    assert_eq!(added.fg, theme.style(Role::StatusDone).fg);
+    assert!(
+        !style_of(&buf, "Streaming sends")
+            .add_modifier
+            .contains(Modifier::CROSSED_OUT)
+    );
+}
+
+#[test]
+fn d_on_either_pane_of_a_target_opens_its_diff_and_other_keys_close_it() {
+    let (mut app, _, live) = compared_with_live();
+    app.focus = Focus::Pane(2);
+    assert!(key(&mut app, KeyCode::Char('D')).is_empty());
+    let view = app.compare.as_ref().unwrap().diff.as_ref().unwrap();
+    assert_eq!(view.pair, 1, "pane 2 is claude's recording");
+    app.compare.as_mut().unwrap().diff = None;
+
+    app.focus = Focus::Pane(live[0]);
+    key(&mut app, KeyCode::Char('D'));
+    let view = app.compare.as_ref().unwrap().diff.as_ref().unwrap();
+    assert_eq!(view.pair, 0);
+    assert!(
+        view.chunks
+            .iter()
+            .any(|c| matches!(c, prism::session::compare::Chunk::Added(_)))
+    );
+    assert_eq!(view.scroll, 0);
+
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.compare.as_ref().unwrap().diff.as_ref().unwrap().scroll, 1);
+    assert!(
+        key(&mut app, KeyCode::Char('x')).is_empty(),
+        "closing cancels nothing"
+    );
+    assert!(app.compare.as_ref().unwrap().diff.is_none());
+    assert_eq!(app.focus, Focus::Pane(live[0]), "focus stays");
+
+    key(&mut app, KeyCode::Char('D'));
+    assert_eq!(key(&mut app, KeyCode::Char('q')), vec![Effect::Quit]);
+}
+
+fn compared_with_live() -> (App, Instant, Vec<usize>) {
+    let (mut app, base, live) = setup();
+    feed(&mut app, live[0], base, &events(150, 8, NEW, 26));
+    (app, base, live)
+}
+
+#[test]
+fn diff_needs_a_comparison_and_a_pane() {
+    let mut app = App::new(
+        vec![target("gpt", ProviderKind::OpenAi, "m")],
+        Keymap::default(),
+        prism::tui::theme::load("dark").unwrap(),
+        String::new(),
+    );
+    app.focus = Focus::Pane(0);
+    assert!(key(&mut app, KeyCode::Char('D')).is_empty());
+    assert!(app.notice.as_deref().unwrap().contains("prism rerun"));
+
+    let (mut app, _, _) = setup();
+    app.focus = Focus::Prompt;
+    assert!(app.act(prism::tui::action::Action::Diff).is_empty());
+    assert!(app.compare.as_ref().unwrap().diff.is_none());
+    assert!(app.notice.as_deref().unwrap().contains("focus a pane"));
+}
+
+#[test]
+fn a_comparison_is_read_only() {
+    let (mut app, _, _) = setup();
+    app.focus = Focus::Prompt;
+    let before = app.prompt.lines().join("\n");
+    key(&mut app, KeyCode::Char('z'));
+    assert_eq!(app.prompt.lines().join("\n"), before);
+    assert!(app.notice.as_deref().unwrap().contains("read-only"));
+    let effects = app.update(Msg::Term(Event::Key(KeyEvent::new(
+        KeyCode::Char('s'),
+        KeyModifiers::CONTROL,
+    ))));
+    assert!(effects.is_empty(), "no send");
+    assert!(app.notice.as_deref().unwrap().contains("sends are off"));
+    let live_run = app.run;
+    assert!(
+        app.panes
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .all(|p| p.run == Some(live_run))
+    );
+    assert_ne!(
+        app.panes[0].run,
+        Some(live_run),
+        "recorded panes never take live events"
+    );
+}
