@@ -125,6 +125,11 @@ api_key_env = "PRISM_SECRET_GEMINI"
         assert!(out.is_file(), "export {format} written");
     }
     printed += &prism(h, &["rerun", &id, "--format", "json"]);
+    assert_eq!(
+        std::fs::read_dir(h.join("sessions")).unwrap().count(),
+        2,
+        "the re-run was saved as a session of its own:\n{printed}"
+    );
     for (_, key) in KEYS {
         assert!(!printed.contains(key), "a key was printed:\n{printed}");
     }
@@ -134,5 +139,5 @@ api_key_env = "PRISM_SECRET_GEMINI"
         h.join("log").join("prism.log").is_file(),
         "the log was written, so it was scanned"
     );
-    assert!(seen >= 7, "scanned {seen} files");
+    assert!(seen >= 9, "scanned {seen} files");
 }
