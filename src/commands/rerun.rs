@@ -6,7 +6,7 @@
 //! new answers to the last turn, so the new session replays, re-runs and exports like any
 //! other.
 
-mod plan;
+pub mod plan;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;

@@ -102,6 +102,9 @@ pub struct App {
     pub replay: Option<super::replay::Replay>,
     /// Set while the panes compare a re-run with its recording.
     pub compare: Option<super::compare::Compare>,
+    /// The workbench's own targets while a replay or re-run opened from the browser
+    /// borrows the panes; `ctrl-n` goes back to them.
+    pub home: Option<super::visit::Home>,
 }
 
 impl App {
@@ -146,6 +149,7 @@ impl App {
             preflight: (String::new(), Vec::new()),
             replay: None,
             compare: None,
+            home: None,
         }
     }
 

@@ -84,6 +84,11 @@ impl Saver {
         self.writer.clone()
     }
 
+    /// The sessions directory, when saving is on.
+    pub fn root(&self) -> Option<&std::path::Path> {
+        self.root.as_deref()
+    }
+
     /// Start a new session for `targets`.
     pub fn start(&mut self, targets: &[Target], tx: &UnboundedSender<Msg>) {
         self.detach();

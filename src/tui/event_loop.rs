@@ -7,7 +7,6 @@
 //! `DRAIN_CAP` messages before drawing so typing stays live under a flood of tokens.
 
 use std::io;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -15,6 +14,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use super::app::App;
 use super::msg::{Effect, Msg};
 use super::runner::Runner;
+use super::visit;
 
 const INPUT_FRAME: Duration = Duration::from_millis(16);
 const STREAM_FRAME: Duration = Duration::from_millis(33);
@@ -33,28 +33,6 @@ pub trait Screen {
     fn copy(&mut self, _text: &str) -> io::Result<()> {
         Ok(())
     }
-    /// Show a saved session in another mode (replay or re-run) and come back when the
-    /// user leaves it; the screen owns the terminal meanwhile, as for [`Self::edit`].
-    /// A one-line reason when that mode is not available here.
-    fn hand_over(&mut self, to: Handover) -> Result<(), String> {
-        let (command, dir) = match &to {
-            Handover::Replay(dir) => ("replay", dir),
-            Handover::Rerun(dir) => ("rerun", dir),
-        };
-        Err(format!(
-            "{command} is not available inside the workbench yet: run `prism {command} {}`",
-            dir.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
-        ))
-    }
-}
-
-/// A saved session to show in another mode.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Handover {
-    /// Play it back with its recorded timing.
-    Replay(PathBuf),
-    /// Send its prompts again to its targets.
-    Rerun(PathBuf),
 }
 
 /// Run until the user quits or `rx` closes.
@@ -70,6 +48,7 @@ pub async fn run(
     app.dirty = false;
     let mut last_frame = Instant::now();
     let mut next_frame: Option<Instant> = None;
+    let mut visit: Option<visit::Visit> = None;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -97,6 +76,8 @@ pub async fn run(
                 for effect in app.update(msg) {
                     match effect {
                         Effect::Quit => {
+                            // A re-run opened from the browser saves its last events first.
+                            visit::end(&mut visit).await;
                             runner.cancel_everything();
                             return Ok(());
                         }
@@ -109,8 +90,13 @@ pub async fn run(
                                 app.notice = Some(format!("copy failed: {e}"));
                             }
                         }
-                        Effect::ReplaySession(dir) => hand_over(screen, app, Handover::Replay(dir)),
-                        Effect::RerunSession(dir) => hand_over(screen, app, Handover::Rerun(dir)),
+                        Effect::ReplaySession(dir) => visit::replay(app, runner, tx, dir, &mut visit).await,
+                        Effect::RerunSession(dir) => visit::rerun(app, runner, tx, dir, &mut visit).await,
+                        Effect::LeaveVisit => {
+                            if let Some(report) = visit::end(&mut visit).await {
+                                app.notice = Some(report);
+                            }
+                        }
                         other => runner.apply(other, tx),
                     }
                 }
@@ -132,15 +118,9 @@ pub async fn run(
             next_frame = Some(next_frame.map_or(due, |n| n.min(due)));
         }
     }
+    visit::end(&mut visit).await;
     runner.cancel_everything();
     Ok(())
-}
-
-fn hand_over(screen: &mut impl Screen, app: &mut App, to: Handover) {
-    if let Err(why) = screen.hand_over(to) {
-        app.notice = Some(why);
-    }
-    app.dirty = true;
 }
 
 async fn sleep_until_opt(at: Option<Instant>) {

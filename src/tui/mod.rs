@@ -19,3 +19,4 @@ mod sessions;
 pub mod terminal;
 pub mod theme;
 pub mod view;
+pub mod visit;

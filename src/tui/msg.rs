@@ -120,4 +120,6 @@ pub enum Effect {
     RerunSession(PathBuf),
     /// Leave the app.
     Quit,
+    /// Leave a replay or re-run opened from the browser (stop its player, save its run).
+    LeaveVisit,
 }

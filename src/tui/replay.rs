@@ -256,6 +256,11 @@ impl App {
 
     /// Why a send cannot happen now: the panes show a recording.
     pub fn sends_off(&self) -> Option<String> {
+        if self.home.is_some() && (self.replay.is_some() || self.compare.is_some()) {
+            return Some(
+                "sends are off while the panes show a recording: ctrl-n goes back to your targets".into(),
+            );
+        }
         if self.replay.is_some() {
             Some("sends are off in a replay: run `prism` to send prompts".into())
         } else if self.compare.is_some() {

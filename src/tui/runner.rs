@@ -52,6 +52,16 @@ impl Runner {
         }
     }
 
+    /// Where sessions are saved, when saving is on.
+    pub fn sessions_root(&self) -> Option<std::path::PathBuf> {
+        self.saver.root().map(std::path::Path::to_path_buf)
+    }
+
+    /// The prices runs are checked and costed with.
+    pub fn prices(&self) -> &PriceTable {
+        &self.prices
+    }
+
     /// Perform a run or session effect; others are ignored (the loop handles them).
     pub fn apply(&mut self, effect: Effect, tx: &UnboundedSender<Msg>) {
         match effect {

@@ -22,6 +22,9 @@ impl App {
     /// Forget every pane's conversation; the next send starts a new session.
     pub(super) fn new_conversation(&mut self) -> Vec<Effect> {
         let mut effects = self.cancel_active();
+        if self.go_home() {
+            effects.push(Effect::LeaveVisit);
+        }
         self.conversation = Conversation::new(self.targets.len());
         for p in &mut self.panes {
             // A fresh pane has no run, so the cancelled streams' last events are dropped.
