@@ -89,6 +89,11 @@ fn stale_run_events_are_dropped_and_resend_cancels_the_old_run() {
     app.act(Action::Send);
     stream(&mut app, 0, RunId(1), StreamEvent::Dispatched);
     assert_eq!(app.panes[0].status, PaneStatus::Connecting);
+    assert!(
+        app.prompt.is_empty(),
+        "a send empties the editor for the follow-up"
+    );
+    type_text(&mut app, "y");
     let effects = app.act(Action::Send);
     assert_eq!(
         effects[0],

@@ -105,6 +105,8 @@ pub struct App {
     /// The workbench's own targets while a replay or re-run opened from the browser
     /// borrows the panes; `ctrl-n` goes back to them.
     pub home: Option<super::visit::Home>,
+    /// Prompts sent, for `Up` in an empty editor.
+    pub recall: super::recall::Recall,
 }
 
 impl App {
@@ -150,6 +152,7 @@ impl App {
             replay: None,
             compare: None,
             home: None,
+            recall: Default::default(),
         }
     }
 
@@ -261,6 +264,7 @@ impl App {
         }
         match action {
             Some(a) => self.act(a),
+            None if self.recall_key(&key) => Vec::new(),
             None => {
                 if let Some(editor) = self.editor_mut() {
                     editor.input(key);
@@ -592,6 +596,7 @@ impl App {
                 self.apply_event(job.pane, self.now, &StreamEvent::Failed(e.clone()));
             }
         }
+        self.prompt_sent(&prompt);
         effects.push(Effect::StartRun {
             run: self.run,
             turn,
