@@ -71,6 +71,7 @@ run_send_and_quit() {
     printf '%s\n' "$screen" > "$work/screen.txt"
     [ "$(grep -o 'TTFT' <<<"$screen" | wc -l)" -ge 3 ] || { echo "expected a TTFT in every pane" >&2; return 1; }
     [ "$(grep -o ' · stop' <<<"$screen" | wc -l)" -ge 3 ] || { echo "expected finish reason stop in every pane" >&2; return 1; }
+    local name
     for name in gpt-4o-mini claude-sonnet gemini-flash; do
         grep -q "$name" <<<"$screen" || { echo "no pane for $name" >&2; return 1; }
     done
@@ -98,7 +99,76 @@ run_sigterm() {
     tmux -L "$sock" kill-server
 }
 
+# Two turns against a real config (keys from the environment) and a `prism mock` process,
+# then the saved session replayed in the terminal. No key may reach any file written.
+run_two_turns_then_replay() {
+    local key_o="sk-e2e-SECRET-openai-0001" key_a="sk-ant-e2e-SECRET-0002"
+    "$bin" mock --addr 127.0.0.1:0 > "$work/mock.out" &
+    local mock=$!
+    wait_for 15 "the mock server" grep -q "listening" "$work/mock.out"
+    local addr
+    addr="$(sed -n 's|.*http://||p' "$work/mock.out" | head -n 1)"
+    mkdir -p "$work/cfg"
+    cat > "$work/cfg/prism.toml" <<TOML
+[[target]]
+name = "openai"
+provider = "openai"
+model = "gpt-4o-mini-2024-07-18+tokens=40,tps=400"
+base_url = "http://$addr/v1"
+api_key_env = "PRISM_E2E_KEY_O"
+
+[[target]]
+name = "anthropic"
+provider = "anthropic"
+model = "claude-sonnet-4-20250514+tokens=40,tps=400"
+base_url = "http://$addr"
+api_key_env = "PRISM_E2E_KEY_A"
+TOML
+    tmux -L "$sock" kill-server 2>/dev/null || true
+    rm -f "$work/exit" "$work/before" "$work/after"
+    rm -rf "$work/sessions2"
+    tmux -L "$sock" new-session -d -s e2e -x 150 -y 40 \
+        "cd '$work' && stty -g > before; PRISM_E2E_KEY_O='$key_o' PRISM_E2E_KEY_A='$key_a' PRISM_LOG=debug PRISM_LOG_DIR='$work/log2' PRISM_SESSIONS_DIR='$work/sessions2' '$bin' --config '$work/cfg/prism.toml'; code=\$?; stty -g > after; echo \$code > exit; sleep 600"
+    wait_for 30 "the workbench to start" screen_has "prompt"
+    tmux -L "$sock" send-keys -t e2e -l "First question"
+    tmux -L "$sock" send-keys -t e2e C-s
+    wait_for 30 "turn 1 to finish" two_done
+    tmux -L "$sock" send-keys -t e2e -l "And a follow-up"
+    tmux -L "$sock" send-keys -t e2e C-s
+    wait_for 30 "turn 2 to start" screen_has "turn 2"
+    wait_for 30 "turn 2 to finish" two_done
+    tmux -L "$sock" send-keys -t e2e C-c
+    wait_for 15 "prism to exit" exited
+    kill "$mock" 2>/dev/null || true
+    cmp -s "$work/before" "$work/after" || { echo "tty modes changed" >&2; return 1; }
+    local dir
+    dir="$(ls -d "$work"/sessions2/*/ | head -n 1)"
+    [ -n "$dir" ] || { echo "no session saved" >&2; return 1; }
+    [ "$(grep -c '"type":"send"' "$dir/events.jsonl")" -eq 2 ] || { echo "expected two sends in $dir" >&2; return 1; }
+    # The second send's history holds each target's own first turn.
+    grep '"type":"send"' "$dir/events.jsonl" | tail -n 1 | grep -q '"history":\[1\]' || { echo "turn 2 has no history" >&2; return 1; }
+    if grep -rqF -e "$key_o" -e "$key_a" "$work/sessions2" "$work/log2"; then
+        echo "a key was written to a session or log file" >&2
+        return 1
+    fi
+    # Replay it at full speed in the terminal: both turns play, every pane finishes.
+    tmux -L "$sock" kill-server
+    rm -f "$work/exit" "$work/before" "$work/after"
+    tmux -L "$sock" new-session -d -s e2e -x 150 -y 40 \
+        "cd '$work' && stty -g > before; PRISM_LOG_DIR='$work/log2' '$bin' replay '$dir' --speed max; code=\$?; stty -g > after; echo \$code > exit; sleep 600"
+    wait_for 30 "the replay to reach turn 2 and finish" replay_done
+    [ "$(grep -o 'And a follow-up' <<<"$(capture)" | wc -l)" -ge 1 ] || { echo "the replay does not show turn 2's prompt" >&2; return 1; }
+    tmux -L "$sock" send-keys -t e2e C-c
+    wait_for 15 "the replay to exit" exited
+    [ "$(cat "$work/exit")" = 0 ] || { echo "replay exit status $(cat "$work/exit")" >&2; return 1; }
+    cmp -s "$work/before" "$work/after" || { echo "tty modes changed after the replay" >&2; return 1; }
+    tmux -L "$sock" kill-server
+}
+two_done() { [ "$(count '● done')" -ge 2 ]; }
+replay_done() { screen_has "turn 2/2" && two_done; }
+
 check "send a prompt, all panes stream and finish, Ctrl+C restores the terminal" run_send_and_quit
+check "two turns with keys from the environment are saved without them, then replayed" run_two_turns_then_replay
 check "SIGTERM restores the terminal" run_sigterm
 echo "e2e: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
