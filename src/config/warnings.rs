@@ -9,6 +9,8 @@ pub fn unpinned_model(provider: ProviderKind, model: &str) -> Option<String> {
             "model `{model}` is an alias that can move to a new version; pin a dated version for comparisons"
         ))
     };
+    // `+directives` script the mock server; the model id is what comes before them.
+    let model = model.split_once('+').map_or(model, |(id, _)| id);
     if model.contains("latest") {
         return moving();
     }
@@ -66,6 +68,7 @@ mod tests {
             (Gemini, "gemini-2.0-flash-001"),
             (Gemini, "gemini-2.5-flash"),
             (OpenAiCompatible, "llama3.1:8b"),
+            (OpenAi, "gpt-4o-mini-2024-07-18+ttft=0,tokens=5"),
         ] {
             assert_eq!(unpinned_model(p, m), None, "{m}");
         }
@@ -77,6 +80,7 @@ mod tests {
             (Gemini, "gemini-1.5-pro"),
             (Gemini, "gemini-flash-latest"),
             (OpenAiCompatible, "llama3:latest"),
+            (OpenAi, "gpt-4o+tokens=5"),
         ] {
             assert!(unpinned_model(p, m).is_some(), "{m}");
         }
