@@ -47,6 +47,8 @@ pub enum Action {
     Copy,
     /// Expand or collapse the focused pane's reasoning
     ToggleReasoning,
+    /// Show or hide the earlier turns of the focused pane's conversation
+    ToggleHistory,
     /// Send the last request again to the focused pane's target only
     RetryPane,
     /// Show every number, id and header of the focused pane
@@ -93,6 +95,7 @@ impl Action {
             Self::ToggleTarget => "switch this target on/off for sends",
             Self::Copy => "copy the answer (OSC 52 clipboard)",
             Self::ToggleReasoning => "expand or collapse the reasoning",
+            Self::ToggleHistory => "show or hide the earlier turns",
             Self::RetryPane => "resend the last request to this pane",
             Self::Details => "details: numbers, ids, rate limits",
             Self::NewConversation => "new conversation (and session)",
@@ -122,6 +125,7 @@ impl Action {
             Self::ToggleSystem => "system",
             Self::FocusEditor => "editor",
             Self::ToggleReasoning => "reasoning",
+            Self::ToggleHistory => "history",
             Self::RetryPane => "retry",
             Self::Details => "details",
             Self::NewConversation => "new",

@@ -354,6 +354,19 @@ impl App {
                     self.panes[i].reasoning_open = !self.panes[i].reasoning_open;
                 }
             }
+            Action::ToggleHistory => {
+                if let Some(i) = focused {
+                    let p = &mut self.panes[i];
+                    if p.thread.earlier() == 0 && !p.thread.is_open() {
+                        self.notice = Some(format!(
+                            "{}: no earlier turns in its conversation",
+                            self.targets[i].name
+                        ));
+                    } else {
+                        p.toggle_thread();
+                    }
+                }
+            }
             Action::ScrollUp
             | Action::ScrollDown
             | Action::PageUp
@@ -444,7 +457,7 @@ impl App {
         }
         self.open_session(&mut effects);
         self.run = RunId(self.run.0 + 1);
-        self.panes[i].start(self.run, self.now);
+        self.panes[i].start(self.run, self.now, &sent.request);
         effects.push(Effect::StartRun {
             run: self.run,
             turn: sent.turn,
@@ -574,7 +587,7 @@ impl App {
         self.conversation.turn = turn;
         let mut jobs = Vec::with_capacity(requests.len());
         for (i, request, history) in requests {
-            self.panes[i].start(self.run, self.now);
+            self.panes[i].start(self.run, self.now, &request);
             self.conversation.sent[i] = Some(Sent {
                 turn,
                 prompt: prompt.clone(),

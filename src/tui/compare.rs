@@ -106,7 +106,7 @@ impl App {
             let mut now_target = e.target.clone();
             now_target.name = format!("{} · now", e.recorded_target.name);
             let mut rec = PaneState::default();
-            rec.start(recorded_run, base);
+            rec.start(recorded_run, base, &e.request);
             for (t, event) in &e.recorded.events {
                 rec.apply(base + Duration::from_nanos(*t), &event.to_event(base));
             }
@@ -115,7 +115,7 @@ impl App {
                 rec.apply(base + Duration::from_nanos(t), &interrupted().to_event(base));
             }
             let mut now = PaneState::default();
-            now.start(live_run, self.now);
+            now.start(live_run, self.now, &e.request);
             pairs.push(Pair {
                 name: e.recorded_target.name.clone(),
                 recorded_pane: self.panes.len(),

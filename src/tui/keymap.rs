@@ -206,6 +206,7 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::Panes, "x", Action::CancelFocused),
     (Mode::Panes, "y", Action::Copy),
     (Mode::Panes, "r", Action::ToggleReasoning),
+    (Mode::Panes, "h", Action::ToggleHistory),
     (Mode::Panes, "R", Action::RetryPane),
     (Mode::Panes, "d", Action::Details),
     (Mode::Panes, "D", Action::Diff),
@@ -270,7 +271,7 @@ impl Keymap {
     /// opposite pairs (up/down, top/bottom...) share a row so the list fits 80×24. The
     /// sessions browser lists its own keys, so its mode is left out.
     pub fn help_rows(&self) -> Vec<(Mode, String, String)> {
-        const PAIRS: [(Action, Action, &str); 6] = [
+        const PAIRS: [(Action, Action, &str); 7] = [
             (
                 Action::NewConversation,
                 Action::Sessions,
@@ -288,6 +289,11 @@ impl Keymap {
                 Action::CancelFocused,
                 Action::CancelAll,
                 "cancel focused pane / all requests",
+            ),
+            (
+                Action::ToggleReasoning,
+                Action::ToggleHistory,
+                "show or hide reasoning / earlier turns",
             ),
         ];
         let keys = |mode: Mode, a: Action| {

@@ -19,5 +19,6 @@ pub mod runner;
 mod sessions;
 pub mod terminal;
 pub mod theme;
+pub mod thread;
 pub mod view;
 pub mod visit;

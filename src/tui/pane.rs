@@ -1,7 +1,8 @@
 //! One pane: a (target, prompt variant) pair's live state, its rendered text, and its
 //! scroll position.
 //!
-//! The pane body is a virtual list of lines: the reasoning section (one summary line when
+//! The pane body is a virtual list of lines: the thread (earlier turns, one summary line
+//! when collapsed, and this turn's prompt), the reasoning section (one summary line when
 //! collapsed), the answer, then tool calls and the error. Only the visible slice is ever
 //! materialised for a frame, so scrolling is independent of the answer's length.
 
@@ -11,9 +12,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::render::{Doc, DocStyles};
+use super::thread::{Looks, Thread};
 use crate::engine::RunId;
 use crate::engine::metrics::{Outcome, TargetRun};
 use crate::provider::event::StreamEvent;
+use crate::provider::request::ChatRequest;
 use crate::tokens::LiveCounter;
 
 /// Where a pane's request stands.
@@ -64,6 +67,17 @@ impl PaneStatus {
     }
 }
 
+/// How the body's own lines look; the answer brings its own styles.
+#[derive(Debug, Clone, Default)]
+pub struct BodyLooks {
+    /// The prompt line and the earlier turns.
+    pub thread: Looks,
+    /// Reasoning text and its summary line.
+    pub reasoning: Style,
+    /// Tool calls and the error.
+    pub error: Style,
+}
+
 /// A pane's state.
 pub struct PaneState {
     /// The run this pane's current content belongs to.
@@ -78,6 +92,8 @@ pub struct PaneState {
     pub reasoning: Doc,
     /// Whether reasoning is expanded.
     pub reasoning_open: bool,
+    /// What the target was asked this turn and the earlier turns it was shown.
+    pub thread: Thread,
     /// Exact o200k counts of what arrived, updated per delta (answer, reasoning, tool
     /// arguments): the live estimate until the provider's usage arrives.
     pub counters: [LiveCounter; 3],
@@ -103,6 +119,7 @@ impl Default for PaneState {
             answer: Doc::new(true),
             reasoning: Doc::new(false),
             reasoning_open: false,
+            thread: Thread::default(),
             counters: Default::default(),
             scroll: 0,
             follow: true,
@@ -115,15 +132,33 @@ impl Default for PaneState {
 }
 
 impl PaneState {
-    /// Clear for a new run.
-    pub fn start(&mut self, run: RunId, now: Instant) {
+    /// Clear for a new run of `request`.
+    pub fn start(&mut self, run: RunId, now: Instant, request: &ChatRequest) {
+        let mut thread = std::mem::take(&mut self.thread);
+        thread.show(request);
         *self = Self {
             run: Some(run),
             status: PaneStatus::Queued,
             queued_at: Some(now),
             reasoning_open: self.reasoning_open,
+            thread,
             ..Self::default()
         };
+    }
+
+    /// Show or hide the earlier turns. Opening shows them from the first; closing keeps
+    /// the same text in view.
+    pub fn toggle_thread(&mut self) {
+        let before = self.thread.line_count();
+        let open = !self.thread.is_open();
+        self.thread.set_open(open);
+        if open {
+            self.scroll = 0;
+            self.follow = false;
+        } else {
+            let gone = before.saturating_sub(self.thread.line_count());
+            self.scroll = self.scroll.saturating_sub(gone);
+        }
     }
 
     /// Fold one event of this pane's run.
@@ -177,6 +212,7 @@ impl PaneState {
 
     /// Re-render what changed for the body `width`.
     pub fn prepare(&mut self, width: u16, styles: &DocStyles) {
+        self.thread.prepare(width, styles);
         self.answer.prepare(width, styles);
         if self.reasoning_open {
             self.reasoning.prepare(width, styles);
@@ -215,44 +251,49 @@ impl PaneState {
 
     /// Total body lines at the last prepared width.
     pub fn body_len(&self) -> usize {
-        self.reasoning_lines() + self.answer.line_count() + self.tail.line_count()
+        self.thread.line_count() + self.reasoning_lines() + self.answer.line_count() + self.tail.line_count()
     }
 
     /// The visible body lines for a viewport of `height` at the current scroll.
-    pub fn visible(&self, height: usize, reasoning: Style, error: Style) -> Vec<Line<'static>> {
+    pub fn visible(&self, height: usize, looks: &BodyLooks) -> Vec<Line<'static>> {
         let mut out = Vec::with_capacity(height);
-        let mut index = self.scroll;
         let end = self.scroll + height;
-        let r = self.reasoning_lines();
-        while index < end.min(r) {
-            if index == 0 {
-                let arrow = if self.reasoning_open { "▾" } else { "▸" };
-                let chars = self.reasoning.text().chars().count();
-                out.push(Line::from(Span::styled(
-                    format!("{arrow} reasoning · {chars} chars"),
-                    reasoning,
-                )));
-            } else {
-                let l = self.reasoning.lines(index - 1..index);
-                out.extend(l.iter().map(|l| l.clone().patch_style(reasoning)));
+        // Each section's rows in body coordinates; only the overlap with the view is built.
+        let mut from = 0;
+        let mut section = |len: usize| {
+            let range = from..from + len;
+            from += len;
+            let lo = range.start.max(self.scroll);
+            let hi = range.end.min(end);
+            (lo < hi).then(|| lo - range.start..hi - range.start)
+        };
+        if let Some(r) = section(self.thread.line_count()) {
+            out.extend(self.thread.lines(r, &looks.thread));
+        }
+        if let Some(r) = section(self.reasoning_lines()) {
+            for index in r {
+                if index == 0 {
+                    let arrow = if self.reasoning_open { "▾" } else { "▸" };
+                    let chars = self.reasoning.text().chars().count();
+                    out.push(Line::from(Span::styled(
+                        format!("{arrow} reasoning · {chars} chars"),
+                        looks.reasoning,
+                    )));
+                } else {
+                    let l = self.reasoning.lines(index - 1..index);
+                    out.extend(l.iter().map(|l| l.clone().patch_style(looks.reasoning)));
+                }
             }
-            index += 1;
         }
-        let a = self.answer.line_count();
-        if index < end && index - r < a {
-            let from = index - r;
-            let to = (end - r).min(a);
-            out.extend(self.answer.lines(from..to).iter().cloned());
-            index = r + to;
+        if let Some(r) = section(self.answer.line_count()) {
+            out.extend(self.answer.lines(r).iter().cloned());
         }
-        if index < end {
-            let from = index - r - a;
-            let to = (end - r - a).min(self.tail.line_count());
+        if let Some(r) = section(self.tail.line_count()) {
             out.extend(
                 self.tail
-                    .lines(from..to)
+                    .lines(r)
                     .iter()
-                    .map(|l| l.clone().patch_style(error)),
+                    .map(|l| l.clone().patch_style(looks.error)),
             );
         }
         out

@@ -21,6 +21,7 @@ use super::msg::{Effect, Msg};
 use super::pane::PaneState;
 use crate::config::Target;
 use crate::engine::{Envelope, RunId};
+use crate::provider::request::ChatRequest;
 use crate::session::Session;
 use crate::session::replay::{Speed, schedule};
 
@@ -57,8 +58,9 @@ pub enum Cue {
         system: Option<String>,
         /// The turn's prompt.
         prompt: String,
-        /// Session target indices that answered this turn.
-        targets: Vec<usize>,
+        /// Session target indices that answered this turn, each with the request it was
+        /// sent (its own earlier turns and the prompt).
+        targets: Vec<(usize, ChatRequest)>,
     },
     /// Every turn has played.
     Finished,
@@ -109,7 +111,11 @@ pub fn turn_messages(
             base,
             system: turn.system.clone(),
             prompt: turn.prompt.clone(),
-            targets: turn.answers.keys().copied().collect(),
+            targets: turn
+                .answers
+                .keys()
+                .map(|&t| (t, session.request_for(turn, t)))
+                .collect(),
         }),
     )];
     for step in schedule(turn) {
@@ -210,8 +216,8 @@ impl App {
                 replay.turn = Some(index);
                 self.run = self.run.max(run);
                 for (i, pane) in self.panes.iter_mut().enumerate() {
-                    if targets.contains(&i) {
-                        pane.start(run, base);
+                    if let Some((_, request)) = targets.iter().find(|(t, _)| *t == i) {
+                        pane.start(run, base, request);
                     } else {
                         // Not asked this turn: an earlier turn's answer would be mistaken for one.
                         *pane = PaneState::default();

@@ -28,9 +28,10 @@ impl App {
         self.conversation = Conversation::new(self.targets.len());
         for p in &mut self.panes {
             // A fresh pane has no run, so the cancelled streams' last events are dropped.
-            let reasoning_open = p.reasoning_open;
+            let (reasoning_open, thread_open) = (p.reasoning_open, p.thread.is_open());
             *p = PaneState::default();
             p.reasoning_open = reasoning_open;
+            p.thread.set_open(thread_open);
         }
         if self.session_open {
             effects.push(Effect::CloseSession);
@@ -221,7 +222,8 @@ impl App {
             .now
             .checked_sub(Duration::from_nanos(last))
             .unwrap_or(self.now);
-        self.panes[i].start(self.run, base);
+        let request = s.request_for(turn, i);
+        self.panes[i].start(self.run, base, &request);
         for step in steps {
             let at: Instant = base + Duration::from_nanos(step.t_ns);
             self.panes[i].apply(at, &step.event.to_event(base));

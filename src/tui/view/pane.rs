@@ -8,9 +8,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use crate::provider::event::FinishReason;
+use crate::tui::action::Action;
 use crate::tui::app::App;
-use crate::tui::pane::{PaneState, PaneStatus};
+use crate::tui::keymap::Mode;
+use crate::tui::pane::{BodyLooks, PaneState, PaneStatus};
 use crate::tui::theme::{Role, Theme};
+use crate::tui::thread::Looks;
 
 const HEADER_LINES: u16 = 2;
 
@@ -54,11 +57,20 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize, rect: Rect, focused: boo
     }
     frame.render_widget(Paragraph::new(lines), header);
     let body = body_area(rect);
-    let lines = p.visible(
-        usize::from(body.height),
-        t.style(Role::Reasoning),
-        t.style(Role::Error),
-    );
+    let looks = BodyLooks {
+        thread: Looks {
+            label: t.style(Role::Title),
+            prompt: t.style(Role::Muted),
+            summary: t.style(Role::Muted),
+            key: app
+                .keymap
+                .hint(Mode::Panes, Action::ToggleHistory)
+                .map(|k| k.to_string()),
+        },
+        reasoning: t.style(Role::Reasoning),
+        error: t.style(Role::Error),
+    };
+    let lines = p.visible(usize::from(body.height), &looks);
     for (row, line) in lines.iter().enumerate() {
         frame
             .buffer_mut()
