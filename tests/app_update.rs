@@ -665,3 +665,170 @@ fn the_browser_filters_renames_and_deletes_only_after_yes() {
     key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
     assert!(app.browser.is_none());
 }
+
+/// The text of every row of pane `i`'s body, from the top, as prepared at the last frame.
+fn body(app: &mut App, i: usize) -> Vec<String> {
+    let p = &mut app.panes[i];
+    p.scroll = 0;
+    let looks = prism::tui::pane::BodyLooks {
+        thread: prism::tui::thread::Looks {
+            key: Some("h".into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    p.visible(p.body_len(), &looks)
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[test]
+fn a_pane_shows_the_prompt_and_its_own_earlier_turns_on_h() {
+    let mut app = app();
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(150, 40)).unwrap();
+    use prism::tui::event_loop::Screen;
+    set_prompt(&mut app, "first question");
+    app.act(Action::Send);
+    term.frame(&mut app).unwrap();
+    assert_eq!(body(&mut app, 0), ["you: first question"], "asked, no answer yet");
+    done_with(&mut app, 0, "alpha answer");
+    done_with(&mut app, 1, "bravo answer");
+    let run = app.panes[2].run.unwrap();
+    stream(&mut app, 2, run, StreamEvent::Cancelled);
+
+    set_prompt(&mut app, "second question");
+    app.act(Action::Send);
+    done_with(&mut app, 0, "alpha again");
+    term.frame(&mut app).unwrap();
+    assert_eq!(
+        body(&mut app, 0),
+        [
+            "▸ 1 earlier turn (h shows them)",
+            "you: second question",
+            "alpha again"
+        ]
+    );
+    assert_eq!(
+        body(&mut app, 2),
+        ["you: second question"],
+        "its first turn was cancelled, so it was sent none"
+    );
+
+    app.focus = Focus::Pane(0);
+    key(&mut app, KeyCode::Char('h'), KeyModifiers::NONE);
+    term.frame(&mut app).unwrap();
+    let open = body(&mut app, 0);
+    assert_eq!(
+        open,
+        [
+            "▾ 1 earlier turn (h hides them)",
+            "you: first question",
+            "alpha answer",
+            "",
+            "you: second question",
+            "alpha again"
+        ]
+    );
+    assert!(
+        !open.iter().any(|l| l.contains("bravo")),
+        "never another target's answer"
+    );
+    assert_eq!(app.panes[0].scroll, 0, "opening shows them from the first");
+    assert_eq!(
+        body(&mut app, 1),
+        ["▸ 1 earlier turn (h shows them)", "you: second question"],
+        "other panes stay collapsed"
+    );
+    assert_eq!(
+        key(&mut app, KeyCode::Char('y'), KeyModifiers::NONE),
+        [Effect::Copy("alpha again".into())],
+        "copy takes the current answer only"
+    );
+
+    key(&mut app, KeyCode::Char('h'), KeyModifiers::NONE);
+    term.frame(&mut app).unwrap();
+    assert_eq!(body(&mut app, 0).len(), 3, "closed again");
+    app.focus = Focus::Pane(2);
+    key(&mut app, KeyCode::Char('h'), KeyModifiers::NONE);
+    assert!(
+        app.notice.as_deref().unwrap().contains("no earlier turns"),
+        "{:?}",
+        app.notice
+    );
+
+    set_prompt(&mut app, "third\nwith a second line");
+    app.act(Action::Send);
+    term.frame(&mut app).unwrap();
+    assert_eq!(
+        body(&mut app, 0),
+        ["▸ 2 earlier turns (h shows them)", "you: third…"],
+        "plural; only the first line of the prompt"
+    );
+}
+
+#[test]
+fn the_thread_scrolls_with_the_answer_and_follow_tail_still_pins_the_bottom() {
+    let mut app = app();
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(90, 20)).unwrap();
+    use prism::tui::event_loop::Screen;
+    let long: String = (0..60).map(|i| format!("earlier line {i}\n\n")).collect();
+    set_prompt(&mut app, "q1");
+    app.act(Action::Send);
+    done_with(&mut app, 0, &long);
+    set_prompt(&mut app, "q2");
+    app.act(Action::Send);
+    let run = app.panes[0].run.unwrap();
+    stream(&mut app, 0, run, StreamEvent::Dispatched);
+    let now: String = (0..40).map(|i| format!("now line {i}\n\n")).collect();
+    stream(&mut app, 0, run, StreamEvent::TextDelta(now));
+    term.frame(&mut app).unwrap();
+    let collapsed = app.panes[0].body_len();
+    assert_eq!(collapsed, 2 + app.panes[0].answer.line_count());
+    let p = &app.panes[0];
+    assert!(p.follow && p.scroll + p.viewport == p.body_len());
+
+    app.focus = Focus::Pane(0);
+    key(&mut app, KeyCode::Char('h'), KeyModifiers::NONE);
+    term.frame(&mut app).unwrap();
+    let p = &app.panes[0];
+    assert!(
+        p.body_len() > collapsed + 100,
+        "the earlier answer is in the body"
+    );
+    assert_eq!((p.scroll, p.follow), (0, false));
+    let work = app.panes[0].answer.work_counter();
+    key(&mut app, KeyCode::Char('G'), KeyModifiers::SHIFT);
+    stream(&mut app, 0, run, StreamEvent::TextDelta("tail\n".into()));
+    term.frame(&mut app).unwrap();
+    let p = &app.panes[0];
+    assert!(
+        p.follow && p.scroll + p.viewport == p.body_len(),
+        "G follows again"
+    );
+    assert!(
+        p.answer.work_counter() - work < 16,
+        "only the new text of the answer is rendered"
+    );
+    let screen: String = term
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(screen.contains("tail"), "the newest text is on screen");
+
+    // Closing keeps the same text in view.
+    key(&mut app, KeyCode::Char('k'), KeyModifiers::NONE);
+    let top = app.panes[0].scroll;
+    let shown = app.panes[0].visible(1, &prism::tui::pane::BodyLooks::default())[0].to_string();
+    key(&mut app, KeyCode::Char('h'), KeyModifiers::NONE);
+    term.frame(&mut app).unwrap();
+    let p = &app.panes[0];
+    assert!(p.scroll < top);
+    assert_eq!(
+        p.visible(1, &prism::tui::pane::BodyLooks::default())[0].to_string(),
+        shown
+    );
+}

@@ -157,6 +157,12 @@ fn replay_and_check(session: &Session) {
                 turn.number
             );
             assert_eq!(pane.status, PaneStatus::Done);
+            assert_eq!(pane.thread.prompt(), turn.prompt, "the pane says what was asked");
+            assert_eq!(
+                pane.thread.earlier(),
+                recorded.history.len(),
+                "and how many earlier turns its target was sent"
+            );
             let row = prism::report::row(
                 &app.targets[t],
                 &session.request_for(turn, t),

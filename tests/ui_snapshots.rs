@@ -326,3 +326,29 @@ fn sessions_browser() {
     )));
     insta::assert_snapshot!("sessions_browser_filtered_delete", render(&mut app, 110, 20));
 }
+
+#[test]
+fn second_turn_with_earlier_turns_collapsed_then_shown() {
+    let (mut app, base) = app(2);
+    send(&mut app, "Explain streaming.");
+    stream_words(&mut app, base, 0, 180, 10, ANSWER);
+    finish(&mut app, base, 0, 400, 24, FinishReason::Stop, "stop");
+    stream_words(&mut app, base, 1, 420, 14, "Tokens arrive **as they are made**. ");
+    finish(&mut app, base, 1, 800, 9, FinishReason::Stop, "end_turn");
+    send(&mut app, "And batching?\nGive one example.");
+    stream_words(
+        &mut app,
+        base,
+        0,
+        150,
+        10,
+        "Batching waits for the whole answer. ",
+    );
+    finish(&mut app, base, 0, 300, 8, FinishReason::Stop, "stop");
+    stream_words(&mut app, base, 1, 300, 10, "Batching sends it all at once.");
+    app.now = base + Duration::from_millis(1000);
+    insta::assert_snapshot!("two_turns_collapsed", render(&mut app, 100, 18));
+    app.focus = Focus::Pane(1);
+    app.act(Action::ToggleHistory);
+    insta::assert_snapshot!("two_turns_shown", render(&mut app, 100, 18));
+}
