@@ -1,13 +1,13 @@
 //! `prism export`: a saved session as Markdown, JSON or CSV, on standard output or in a
 //! file replaced atomically.
 
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::cli::{ExportArgs, ExportFormat, UsageError};
 use crate::pricing::PriceTable;
 use crate::session::export;
-use crate::session::writer::write_atomically;
+use crate::session::writer::write_atomically_with;
 
 /// Run the command against the sessions directory chosen by `sessions_dir` and the
 /// environment.
@@ -21,39 +21,35 @@ pub fn run(args: ExportArgs, sessions_dir: Option<&Path>) -> Result<u8, UsageErr
 /// Export the session `args.id` under `root`; without `-o` the bytes go to `out`.
 pub fn run_in(args: &ExportArgs, root: &Path, out: &mut dyn Write) -> Result<u8, UsageError> {
     let session = super::sessions::open(root, &args.id)?;
-    let bytes = render(&session, args.format)?;
     match &args.output {
         Some(path) => {
             let path = with_dir(path);
-            write_atomically(&path, &bytes)
+            write_atomically_with(&path, |w| write(&session, args.format, w))
                 .map_err(|e| UsageError(format!("{}: cannot write: {e}", path.display())))?;
         }
-        None => match out.write_all(&bytes).and_then(|()| out.flush()) {
-            Ok(()) => {}
-            // A closed pipe (`| head`) is the reader's choice, not our failure.
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-            Err(e) => return Err(UsageError(format!("cannot write the export: {e}"))),
-        },
+        None => {
+            let mut w = BufWriter::new(out);
+            match write(&session, args.format, &mut w).and_then(|()| w.flush()) {
+                Ok(()) => {}
+                // A closed pipe (`| head`) is the reader's choice, not our failure.
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+                Err(e) => return Err(UsageError(format!("cannot write the export: {e}"))),
+            }
+        }
     }
     Ok(0)
 }
 
-/// The session in `format`.
-pub fn render(session: &crate::session::Session, format: ExportFormat) -> Result<Vec<u8>, UsageError> {
+/// The session in `format`, written to `out` as it is produced.
+pub fn write(session: &crate::session::Session, format: ExportFormat, out: &mut dyn Write) -> io::Result<()> {
     // Only rows of interrupted streams are priced here (recorded rows keep their cost);
     // the built-in table is the one every build has.
     let prices = PriceTable::builtin().unwrap_or_default();
-    Ok(match format {
-        ExportFormat::Md => export::markdown(session, &prices).into_bytes(),
-        ExportFormat::Json => {
-            let mut b = serde_json::to_vec_pretty(&export::json(session))
-                .map_err(|e| UsageError(format!("cannot encode the session as JSON: {e}")))?;
-            b.push(b'\n');
-            b
-        }
-        ExportFormat::Csv => export::csv(session, &prices)
-            .map_err(|e| UsageError(format!("cannot encode the session as CSV: {e}")))?,
-    })
+    match format {
+        ExportFormat::Md => export::write_markdown(session, &prices, out),
+        ExportFormat::Json => export::write_json(session, out),
+        ExportFormat::Csv => export::write_csv(session, &prices, out),
+    }
 }
 
 /// A bare file name gets `./` so the atomic write has a directory to place its temp

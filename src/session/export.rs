@@ -5,14 +5,17 @@
 //! environment: keys never reach an export, only the variable names already in the
 //! target settings.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::io::{self, Write};
 use std::time::Instant;
 
-use serde_json::{Map, Value, json};
+use serde::{Serialize, Serializer};
+use serde_json::Value;
 
 use super::reader::{Recorded, Session, Turn};
 use super::replay::interrupted_error;
-use super::schema::{TargetSettings, VERSION};
+use super::schema::{EventBody, Meta, TargetSettings, VERSION};
 use crate::pricing::PriceTable;
 
 /// CSV header, in column order.
@@ -159,24 +162,23 @@ fn status(recorded: &Recorded, row: Option<&Value>) -> String {
     }
 }
 
-/// Markdown: title, date, targets, then each turn's prompt, every answer as written,
-/// and a metrics table.
-pub fn markdown(session: &Session, prices: &PriceTable) -> String {
+/// Markdown into `out`: title, date, targets, then each turn's prompt, every answer as
+/// written, and a metrics table.
+pub fn write_markdown(session: &Session, prices: &PriceTable, mut out: impl Write) -> io::Result<()> {
     let m = &session.meta;
-    let mut out = String::new();
-    let _ = writeln!(out, "# {}\n", one_line(&title(session)));
-    let _ = writeln!(out, "- Session: `{}`", m.id);
-    let _ = writeln!(out, "- Created: {}", readable_time(&m.created));
-    let _ = writeln!(out, "- Turns: {}", m.turns);
-    let _ = writeln!(out, "- Cost: {}", meta_cost(m.cost_usd, m.cost_incomplete));
+    writeln!(out, "# {}\n", one_line(&title(session)))?;
+    writeln!(out, "- Session: `{}`", m.id)?;
+    writeln!(out, "- Created: {}", readable_time(&m.created))?;
+    writeln!(out, "- Turns: {}", m.turns)?;
+    writeln!(out, "- Cost: {}", meta_cost(m.cost_usd, m.cost_incomplete))?;
     if session.cut_short {
-        out.push_str("- The log's last line was cut short by a crash and was skipped.\n");
+        out.write_all(b"- The log's last line was cut short by a crash and was skipped.\n")?;
     }
-    out.push_str(
-        "\n## Targets\n\n| target | provider | model | base URL | parameters |\n|---|---|---|---|---|\n",
-    );
+    out.write_all(
+        b"\n## Targets\n\n| target | provider | model | base URL | parameters |\n|---|---|---|---|---|\n",
+    )?;
     for t in &session.targets {
-        let _ = writeln!(
+        writeln!(
             out,
             "| {} | {} | `{}` | {} | {} |",
             table_cell(&t.name),
@@ -184,25 +186,25 @@ pub fn markdown(session: &Session, prices: &PriceTable) -> String {
             table_cell(&t.model),
             table_cell(&t.base_url),
             table_cell(&params_summary(t)),
-        );
+        )?;
     }
     let mut system: Option<&str> = None;
     for turn in &session.turns {
-        let _ = writeln!(out, "\n## Turn {} · {}\n", turn.number, readable_time(&turn.wall));
+        writeln!(out, "\n## Turn {} · {}\n", turn.number, readable_time(&turn.wall))?;
         let now = turn.system.as_deref().filter(|s| !s.is_empty());
         if now != system {
             match now {
                 Some(s) => {
-                    out.push_str("**System:**\n\n");
-                    out.push_str(&quote(s));
+                    out.write_all(b"**System:**\n\n")?;
+                    out.write_all(quote(s).as_bytes())?;
                 }
-                None => out.push_str("*System prompt cleared.*\n"),
+                None => out.write_all(b"*System prompt cleared.*\n")?,
             }
-            out.push('\n');
+            out.write_all(b"\n")?;
             system = now;
         }
-        out.push_str("**Prompt:**\n\n");
-        out.push_str(&quote(&turn.prompt));
+        out.write_all(b"**Prompt:**\n\n")?;
+        out.write_all(quote(&turn.prompt).as_bytes())?;
         let mut metrics = Vec::new();
         for (&i, recorded) in &turn.answers {
             let name = session.targets.get(i).map_or("?", |t| t.name.as_str());
@@ -210,17 +212,17 @@ pub fn markdown(session: &Session, prices: &PriceTable) -> String {
             let row = row.as_ref();
             match session.targets.get(i) {
                 Some(t) => {
-                    let _ = writeln!(out, "\n### {} ({} · {})\n", one_line(name), t.provider, t.model);
+                    writeln!(out, "\n### {} ({} · {})\n", one_line(name), t.provider, t.model)?;
                 }
                 None => {
-                    let _ = writeln!(out, "\n### {}\n", one_line(name));
+                    writeln!(out, "\n### {}\n", one_line(name))?;
                 }
             }
             let text = recorded.text();
             if text.trim().is_empty() {
-                out.push_str("*(no text)*\n");
+                out.write_all(b"*(no text)*\n")?;
             } else {
-                out.push_str(&close_fences(&text));
+                out.write_all(close_fences(&text).as_bytes())?;
             }
             for call in row
                 .and_then(|r| at(r, "tool_calls"))
@@ -230,26 +232,26 @@ pub fn markdown(session: &Session, prices: &PriceTable) -> String {
             {
                 let name = call.get("name").and_then(Value::as_str).unwrap_or("?");
                 let args = call.get("arguments").and_then(Value::as_str).unwrap_or("");
-                let _ = writeln!(out, "\n*Tool call* `{name}`:\n\n```json\n{args}\n```");
+                writeln!(out, "\n*Tool call* `{name}`:\n\n```json\n{args}\n```")?;
             }
             if recorded.interrupted {
-                out.push_str(
-                    "\n*Interrupted: Prism stopped while this answer was streaming; the text above is what was saved.*\n",
-                );
+                out.write_all(
+                    b"\n*Interrupted: Prism stopped while this answer was streaming; the text above is what was saved.*\n",
+                )?;
             } else if let (Some(kind), Some(msg)) = (str_at(row, "error.kind"), str_at(row, "error.message"))
             {
-                let _ = writeln!(out, "\n*Error ({kind}): {}*", one_line(msg));
+                writeln!(out, "\n*Error ({kind}): {}*", one_line(msg))?;
             } else if str_at(row, "status") == Some("cancelled") {
-                out.push_str("\n*Cancelled.*\n");
+                out.write_all(b"\n*Cancelled.*\n")?;
             }
             metrics.push(metrics_cells(name, recorded, row));
         }
         if !metrics.is_empty() {
-            out.push_str("\n#### Metrics\n\n");
-            out.push_str("| target | status | TTFT ms | TTFB ms | total ms | ITL p50/p95 ms | tok/s | in | out | cost $ | finish |\n");
-            out.push_str("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
+            out.write_all(b"\n#### Metrics\n\n")?;
+            out.write_all(b"| target | status | TTFT ms | TTFB ms | total ms | ITL p50/p95 ms | tok/s | in | out | cost $ | finish |\n")?;
+            out.write_all(b"|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n")?;
             for cells in metrics {
-                let _ = writeln!(out, "| {} |", cells.join(" | "));
+                writeln!(out, "| {} |", cells.join(" | "))?;
             }
         }
     }
@@ -259,9 +261,9 @@ pub fn markdown(session: &Session, prices: &PriceTable) -> String {
             .any(|&i| estimated(result_row(session, t, i, prices).as_ref()))
     });
     if estimates {
-        out.push_str("\n~ local o200k estimate: the provider reported no usage for this target.\n");
+        out.write_all(b"\n~ local o200k estimate: the provider reported no usage for this target.\n")?;
     }
-    out
+    Ok(())
 }
 
 fn metrics_cells(name: &str, recorded: &Recorded, row: Option<&Value>) -> Vec<String> {
@@ -344,61 +346,100 @@ fn close_fences(text: &str) -> String {
     out
 }
 
-/// JSON with everything: the format version, the summary, the targets' settings and
-/// every turn with each target's recorded events and result row (`null` for a stream
-/// that never finished; its events are all there).
-pub fn json(session: &Session) -> Value {
-    let turns: Vec<Value> = session
-        .turns
-        .iter()
-        .map(|turn| {
-            let answers: Vec<Value> = turn
-                .answers
-                .iter()
-                .map(|(&target, r)| {
-                    let events: Vec<Value> = r
-                        .events
-                        .iter()
-                        .map(|(t, e)| {
-                            let mut m = Map::new();
-                            m.insert("t_ns".into(), json!(t));
-                            if let Ok(Value::Object(body)) = serde_json::to_value(e) {
-                                m.extend(body);
-                            }
-                            Value::Object(m)
-                        })
-                        .collect();
-                    json!({
-                        "target": target,
-                        "run": r.run,
-                        "history": r.history,
-                        "interrupted": r.interrupted,
-                        "row": r.row,
-                        "events": events,
-                    })
-                })
-                .collect();
-            json!({
-                "number": turn.number,
-                "system": turn.system,
-                "prompt": turn.prompt,
-                "wall": turn.wall,
-                "answers": answers,
-            })
-        })
-        .collect();
-    json!({
-        "version": VERSION,
-        "meta": session.meta,
-        "targets": session.targets,
-        "turns": turns,
-    })
+/// JSON with everything, pretty-printed into `out` with a final newline: the format
+/// version, the summary, the targets' settings and every turn with each target's recorded
+/// events and result row (`null` for a stream that never finished; its events are all
+/// there).
+pub fn write_json(session: &Session, mut out: impl Write) -> io::Result<()> {
+    // Serialized straight from the loaded session: a `Value` of the whole document costs
+    // over a kilobyte per event, several times the session itself.
+    let document = Document {
+        version: VERSION,
+        meta: &session.meta,
+        targets: &session.targets,
+        turns: Turns(&session.turns),
+    };
+    serde_json::to_writer_pretty(&mut out, &document)?;
+    out.write_all(b"\n")
 }
 
-/// CSV: [`CSV_COLUMNS`], one row per turn and target, empty cells for unknown numbers.
-pub fn csv(session: &Session, prices: &PriceTable) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(CSV_COLUMNS)?;
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    meta: &'a Meta,
+    targets: &'a [TargetSettings],
+    turns: Turns<'a>,
+}
+
+struct Turns<'a>(&'a [Turn]);
+
+impl Serialize for Turns<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|turn| TurnOut {
+            number: turn.number,
+            system: turn.system.as_deref(),
+            prompt: &turn.prompt,
+            wall: &turn.wall,
+            answers: Answers(&turn.answers),
+        }))
+    }
+}
+
+#[derive(Serialize)]
+struct TurnOut<'a> {
+    number: u32,
+    system: Option<&'a str>,
+    prompt: &'a str,
+    wall: &'a str,
+    answers: Answers<'a>,
+}
+
+struct Answers<'a>(&'a BTreeMap<usize, Recorded>);
+
+impl Serialize for Answers<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|(&target, r)| AnswerOut {
+            target,
+            run: r.run,
+            history: &r.history,
+            interrupted: r.interrupted,
+            row: r.row.as_ref(),
+            events: Events(&r.events),
+        }))
+    }
+}
+
+#[derive(Serialize)]
+struct AnswerOut<'a> {
+    target: usize,
+    run: u64,
+    history: &'a [u32],
+    interrupted: bool,
+    row: Option<&'a Value>,
+    events: Events<'a>,
+}
+
+struct Events<'a>(&'a [(u64, EventBody)]);
+
+impl Serialize for Events<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|(t_ns, event)| EventOut { t_ns: *t_ns, event }))
+    }
+}
+
+/// An event as in the log, its time first: `{"t_ns": …, "event": "text", "text": …}`.
+#[derive(Serialize)]
+struct EventOut<'a> {
+    t_ns: u64,
+    #[serde(flatten)]
+    event: &'a EventBody,
+}
+
+/// CSV into `out`: [`CSV_COLUMNS`], one row per turn and target, empty cells for unknown
+/// numbers.
+pub fn write_csv(session: &Session, prices: &PriceTable, out: impl Write) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(CSV_COLUMNS).map_err(csv_io)?;
     for turn in &session.turns {
         for (&i, recorded) in &turn.answers {
             let settings = session.targets.get(i);
@@ -439,16 +480,27 @@ pub fn csv(session: &Session, prices: &PriceTable) -> Result<Vec<u8>, csv::Error
                 turn.prompt.clone(),
                 recorded.text(),
             ];
-            w.write_record(&record)?;
+            w.write_record(&record).map_err(csv_io)?;
         }
     }
-    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+    w.flush()
+}
+
+/// The error of a CSV write, keeping an I/O error's kind (a closed pipe stays
+/// recognisable to the caller).
+fn csv_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        // Every record has the header's length, so only the writer underneath can fail.
+        other => io::Error::other(format!("{other:?}")),
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
     use std::path::PathBuf;
+
+    use serde_json::{Map, json};
 
     use super::*;
     use crate::session::reader::{Recorded, Session, Turn};
@@ -556,7 +608,8 @@ mod tests {
     #[test]
     fn csv_quotes_what_needs_it_and_leaves_unknown_cells_empty() {
         let s = session();
-        let bytes = csv(&s, &PriceTable::builtin().unwrap()).unwrap();
+        let mut bytes = Vec::new();
+        write_csv(&s, &PriceTable::builtin().unwrap(), &mut bytes).unwrap();
         let mut r = csv::Reader::from_reader(bytes.as_slice());
         assert_eq!(r.headers().unwrap().len(), CSV_COLUMNS.len());
         let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
@@ -587,7 +640,9 @@ mod tests {
 
     #[test]
     fn markdown_closes_a_code_block_an_answer_was_cut_off_in() {
-        let md = markdown(&session(), &PriceTable::builtin().unwrap());
+        let mut md = Vec::new();
+        write_markdown(&session(), &PriceTable::builtin().unwrap(), &mut md).unwrap();
+        let md = String::from_utf8(md).unwrap();
         assert_eq!(md.matches("```").count() % 2, 0, "{md}");
         assert!(md.starts_with("# Say \"hi\", twice\n"), "{md}");
         assert!(
@@ -604,7 +659,9 @@ mod tests {
 
     #[test]
     fn json_events_carry_their_time_first_then_the_event() {
-        let v = json(&session());
+        let mut bytes = Vec::new();
+        write_json(&session(), &mut bytes).unwrap();
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
         let e = &v["turns"][0]["answers"][0]["events"][2];
         let keys: Vec<&str> = e.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(keys, ["t_ns", "event", "text"]);

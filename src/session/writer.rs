@@ -461,9 +461,21 @@ pub fn write_meta(dir: &Path, meta: &Meta) -> io::Result<()> {
 /// Write `bytes` to `path` so that a reader sees the old file or the new one, never a
 /// mix: a temp file in the same directory, fsync, rename over, fsync the directory.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomically_with(path, |w| w.write_all(bytes))
+}
+
+/// [`write_atomically`] for output produced piece by piece: `fill` writes into a buffered
+/// temp file, so a large document never has to exist in memory as a whole. When `fill`
+/// fails the temp file is removed and `path` is left as it was.
+pub fn write_atomically_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
+    let mut buffered = io::BufWriter::new(&mut tmp);
+    fill(&mut buffered)?;
+    buffered.into_inner().map_err(io::IntoInnerError::into_error)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     sync_dir(dir)
@@ -477,5 +489,35 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
             Ok(())
         }
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_streamed_write_that_fails_midway_leaves_the_old_file_and_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("export.json");
+        write_atomically(&path, b"old\n").unwrap();
+        // Past the buffer's capacity, so part of it has reached the temp file on disk.
+        let chunk = vec![b'x'; 64 * 1024];
+        let e = write_atomically_with(&path, |w| {
+            w.write_all(&chunk)?;
+            Err(io::Error::other("encoder gave up"))
+        })
+        .unwrap_err();
+        assert_eq!(e.to_string(), "encoder gave up");
+        assert_eq!(std::fs::read(&path).unwrap(), b"old\n");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+        write_atomically_with(&path, |w| {
+            w.write_all(&chunk)?;
+            w.write_all(b"\n")
+        })
+        .unwrap();
+        assert_eq!(std::fs::read(&path).unwrap().len(), chunk.len() + 1);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }
