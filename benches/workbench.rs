@@ -21,6 +21,7 @@ use prism::tui::app::{App, Focus};
 use prism::tui::event_loop::{self, Screen};
 use prism::tui::keymap::Keymap;
 use prism::tui::msg::Msg;
+use prism::tui::render::Doc;
 use prism::tui::runner::Runner;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -173,6 +174,11 @@ fn key_latency() {
         .enable_all()
         .build()
         .unwrap();
+    // The first code block in a process loads the syntax sets and compiles the regexes
+    // it meets (tens of ms, once); this measures typing in a workbench past that point.
+    let mut warm = Doc::new(true);
+    warm.push_str(&deltas(200, 0).concat());
+    warm.prepare(80, &prism::tui::theme::load("dark").unwrap().doc_styles());
     rt.block_on(async {
         let mut app = app();
         app.prompt = TextArea::default();
