@@ -240,6 +240,12 @@ fn key_latency() {
             .await
             .unwrap();
         let (sent, tokens) = sent_at.await.unwrap();
+        // What the budget left for later passes when typing stopped, as time to lay out.
+        let backlog_text: usize = app.panes.iter().map(|p| p.answer.text().len()).sum();
+        let t = Instant::now();
+        app.layout_budget = None;
+        prism::tui::view::lay_out(&mut app);
+        let backlog_ms = t.elapsed().as_secs_f64() * 1e3;
         let mut lat: Vec<f64> = sent
             .iter()
             .zip(&probe.shown_at)
@@ -256,6 +262,10 @@ fn key_latency() {
             "| {mean:.2} | {:.2} | {:.2} | {max:.2} |\n",
             percentile(&mut lat, 0.5),
             percentile(&mut lat, 0.99)
+        );
+        println!(
+            "Layout still to do when typing stopped: {backlog_ms:.1} ms ({} KB of text arrived)\n",
+            backlog_text / 1000
         );
     });
 }
