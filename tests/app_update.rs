@@ -683,6 +683,27 @@ fn body(app: &mut App, i: usize) -> Vec<String> {
         .collect()
 }
 
+/// Markdown with headings, lists and highlighted code, in 16-byte deltas.
+fn markdown_deltas(sections: usize) -> Vec<String> {
+    let mut text = String::new();
+    for i in 0..sections {
+        text.push_str(&format!(
+            "## Part {i}\n\nSome prose that wraps across the pane, item {i}.\n\n- one\n- two\n\n\
+             ```rust\nfn f(x: u32) -> u32 {{\n    x * {i} + 1\n}}\n```\n\n"
+        ));
+    }
+    let chars: Vec<char> = text.chars().collect();
+    chars.chunks(16).map(|c| c.iter().collect()).collect()
+}
+
+fn answer_rows(app: &App, pane: usize) -> Vec<String> {
+    let d = &app.panes[pane].answer;
+    d.lines(0..d.line_count())
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
 #[test]
 fn a_pane_shows_the_prompt_and_its_own_earlier_turns_on_h() {
     let mut app = app();
@@ -831,4 +852,118 @@ fn the_thread_scrolls_with_the_answer_and_follow_tail_still_pins_the_bottom() {
         p.visible(1, &prism::tui::pane::BodyLooks::default())[0].to_string(),
         shown
     );
+}
+
+#[test]
+fn a_pane_behind_on_layout_shows_and_follows_what_is_laid_out() {
+    use prism::tui::event_loop::Screen;
+    let mut app = app();
+    type_text(&mut app, "x");
+    app.act(Action::Send);
+    stream(&mut app, 0, RunId(1), StreamEvent::Dispatched);
+    let deltas = markdown_deltas(40);
+    let (first, rest) = deltas.split_at(deltas.len() / 2);
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(90, 20)).unwrap();
+    for d in first {
+        stream(&mut app, 0, RunId(1), StreamEvent::TextDelta(d.clone()));
+    }
+    term.frame(&mut app).unwrap();
+    assert!(!app.layout_pending);
+    let shown = answer_rows(&app, 0);
+    // Out of time: the new half waits, the pane keeps the rows it had, pinned to their
+    // bottom.
+    for d in rest {
+        stream(&mut app, 0, RunId(1), StreamEvent::TextDelta(d.clone()));
+    }
+    app.layout_budget = Some(std::time::Duration::ZERO);
+    term.frame(&mut app).unwrap();
+    assert!(app.layout_pending);
+    assert_eq!(answer_rows(&app, 0), shown);
+    let p = &app.panes[0];
+    assert!(p.follow && p.scroll + p.viewport == p.body_len());
+    // Passes with time catch up.
+    app.layout_budget = None;
+    prism::tui::view::lay_out(&mut app);
+    assert!(!app.layout_pending);
+    term.frame(&mut app).unwrap();
+    let p = &app.panes[0];
+    assert!(p.body_len() > shown.len() && p.scroll + p.viewport == p.body_len());
+}
+
+/// The real loop under its layout budget: text arriving all at once, far more than one
+/// pass lays out, is complete on screen once the passes catch up, while frames keep
+/// coming in between.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_loop_lays_out_a_backlog_completely_across_frames() {
+    use prism::tui::event_loop::{self, Screen};
+    use prism::tui::runner::Runner;
+
+    struct UntilLaidOut {
+        term: ratatui::Terminal<ratatui::backend::TestBackend>,
+        tx: tokio::sync::mpsc::UnboundedSender<Msg>,
+        expect: usize,
+        frames: usize,
+    }
+    impl Screen for UntilLaidOut {
+        fn frame(&mut self, app: &mut App) -> std::io::Result<()> {
+            self.term.frame(app)?;
+            self.frames += 1;
+            let arrived: usize = app.panes.iter().map(|p| p.answer.text().len()).sum();
+            if arrived == self.expect && !app.layout_pending {
+                self.tx
+                    .send(Msg::Term(Event::Key(KeyEvent::new(
+                        KeyCode::Char('c'),
+                        KeyModifiers::CONTROL,
+                    ))))
+                    .ok();
+            }
+            Ok(())
+        }
+    }
+
+    let mut looped = app();
+    type_text(&mut looped, "x");
+    looped.act(Action::Send);
+    let mut reference = app();
+    type_text(&mut reference, "x");
+    reference.act(Action::Send);
+    let deltas = markdown_deltas(300);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    for pane in 0..3 {
+        for a in [&mut looped, &mut reference] {
+            stream(a, pane, RunId(1), StreamEvent::Dispatched);
+        }
+        for d in &deltas {
+            stream(&mut reference, pane, RunId(1), StreamEvent::TextDelta(d.clone()));
+            let env = Envelope {
+                run: RunId(1),
+                target: pane,
+                at: Instant::now(),
+                event: StreamEvent::TextDelta(d.clone()),
+            };
+            tx.send(Msg::Stream { pane, env }).unwrap();
+        }
+    }
+    let mut screen = UntilLaidOut {
+        term: ratatui::Terminal::new(ratatui::backend::TestBackend::new(150, 40)).unwrap(),
+        tx: tx.clone(),
+        expect: 3 * deltas.concat().len(),
+        frames: 0,
+    };
+    let mut runner = Runner::default();
+    event_loop::run(&mut screen, &mut looped, &mut runner, &tx, &mut rx)
+        .await
+        .unwrap();
+    // The reference lays everything out in one frame, without a budget.
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(150, 40)).unwrap();
+    term.frame(&mut reference).unwrap();
+    for pane in 0..3 {
+        assert!(!looped.panes[pane].answer.is_dirty());
+        assert_eq!(
+            answer_rows(&looped, pane),
+            answer_rows(&reference, pane),
+            "pane {pane}"
+        );
+    }
+    assert!(screen.frames >= 2);
 }

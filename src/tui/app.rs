@@ -1,7 +1,7 @@
 //! The workbench model and its pure `update`: messages in, state changes and effects out.
 //! No I/O happens here, so every interaction is tested without a terminal or a network.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
@@ -82,6 +82,14 @@ pub struct App {
     pub dirty: bool,
     /// Pane rectangles at the last frame, for mouse hit-testing.
     pub pane_areas: Vec<Option<Rect>>,
+    /// How long one layout pass may spend on newly arrived text; `None` lays out all of
+    /// it, so a single frame (a test, a snapshot) shows everything. The event loop sets
+    /// a budget.
+    pub layout_budget: Option<Duration>,
+    /// The last layout pass ran out of budget with text still waiting.
+    pub layout_pending: bool,
+    /// The pane the next layout pass starts with, so that every pane gets its turn.
+    pub layout_next: usize,
     /// The time frames are drawn for; the loop sets it, tests choose it.
     pub now: Instant,
     /// Prices and context windows.
@@ -141,6 +149,9 @@ impl App {
             notice: None,
             dirty: true,
             pane_areas: Vec::new(),
+            layout_budget: None,
+            layout_pending: false,
+            layout_next: 0,
             now: Instant::now(),
             prices: PriceTable::builtin().unwrap_or_default(),
             session_cost: (0, false),

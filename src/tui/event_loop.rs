@@ -5,6 +5,13 @@
 //! only while a request is in flight). Provider events never wait on keyboard input or
 //! the other way round: both arrive on one channel, and a turn drains at most
 //! `DRAIN_CAP` messages before drawing so typing stays live under a flood of tokens.
+//!
+//! Laying out new text (markdown, highlighted code) is the one cost that grows with the
+//! stream rate, so it runs in passes of at most `LAYOUT_BUDGET`: a stream frame does
+//! one, and while text is left over the loop runs more between frames, taking in
+//! messages after each. A frame for input lays out nothing and draws what is laid out,
+//! so a keystroke waits for at most the rest of one pass; text still appears at the
+//! stream frame rate, as far as it is laid out, and is complete once the passes catch up.
 
 use std::io;
 use std::time::{Duration, Instant};
@@ -14,12 +21,18 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use super::app::App;
 use super::msg::{Effect, Msg};
 use super::runner::Runner;
-use super::visit;
+use super::{view, visit};
 
 const INPUT_FRAME: Duration = Duration::from_millis(16);
 const STREAM_FRAME: Duration = Duration::from_millis(33);
 const TICK: Duration = Duration::from_millis(100);
 const DRAIN_CAP: usize = 4096;
+/// Time one layout pass may take. A key pressed during a pass waits for the rest of it
+/// and then a draw, so this bounds what layout adds to typing latency: 4 ms keeps it
+/// well inside a 60 Hz frame on a busy machine. Much smaller budgets mean more passes,
+/// and every pass that catches a pane up re-renders that pane's unfinished last block,
+/// so a backlog would clear more slowly.
+const LAYOUT_BUDGET: Duration = Duration::from_millis(4);
 
 /// Something frames can be drawn on, and the other effects that need the terminal.
 pub trait Screen {
@@ -43,10 +56,16 @@ pub async fn run(
     tx: &UnboundedSender<Msg>,
     rx: &mut UnboundedReceiver<Msg>,
 ) -> io::Result<()> {
+    app.layout_budget = Some(LAYOUT_BUDGET);
     app.now = Instant::now();
     screen.frame(app)?;
     app.dirty = false;
+    // Frame pacing counts from frame starts. Input is paced against input alone: a key
+    // right after a stream frame is drawn at once rather than waiting out an interval
+    // it did not use.
     let mut last_frame = Instant::now();
+    let mut last_input_frame = last_frame;
+    let mut input_waiting = false;
     let mut next_frame: Option<Instant> = None;
     let mut visit: Option<visit::Visit> = None;
     let mut tick = tokio::time::interval(TICK);
@@ -60,6 +79,8 @@ pub async fn run(
             },
             () = sleep_until_opt(next_frame), if next_frame.is_some() => None,
             _ = tick.tick(), if app.animating() => Some(Msg::Tick),
+            // Layout left over: another pass, once pending messages had their turn.
+            () = tokio::task::yield_now(), if app.layout_pending => None,
         };
         let mut urgent = false;
         if let Some(first) = first {
@@ -102,20 +123,46 @@ pub async fn run(
                 }
             }
         }
-        if !app.dirty {
-            next_frame = None;
-            continue;
-        }
-        let gap = if urgent { INPUT_FRAME } else { STREAM_FRAME };
-        let due = last_frame + gap;
-        if Instant::now() >= due || next_frame.is_some_and(|n| Instant::now() >= n) {
-            app.now = Instant::now();
-            screen.frame(app)?;
-            app.dirty = false;
-            last_frame = Instant::now();
-            next_frame = None;
-        } else {
+        input_waiting |= urgent;
+        if app.dirty {
+            let due = if input_waiting {
+                last_input_frame + INPUT_FRAME
+            } else {
+                last_frame + STREAM_FRAME
+            };
+            if Instant::now() >= due || next_frame.is_some_and(|n| Instant::now() >= n) {
+                let started = Instant::now();
+                app.now = started;
+                // Input is drawn with the text laid out so far; what it would otherwise
+                // wait for is laid out by the passes that follow.
+                app.layout_budget = Some(if input_waiting {
+                    Duration::ZERO
+                } else {
+                    LAYOUT_BUDGET
+                });
+                screen.frame(app)?;
+                app.layout_budget = Some(LAYOUT_BUDGET);
+                app.dirty = false;
+                last_frame = started;
+                if input_waiting {
+                    last_input_frame = started;
+                    input_waiting = false;
+                }
+                next_frame = None;
+                continue;
+            }
             next_frame = Some(next_frame.map_or(due, |n| n.min(due)));
+        } else {
+            next_frame = None;
+            input_waiting = false;
+        }
+        if app.layout_pending {
+            view::lay_out(app);
+            // What the pass laid out is shown by the next frame, paced like stream text.
+            app.dirty = true;
+            if next_frame.is_none() {
+                next_frame = Some(last_frame + STREAM_FRAME);
+            }
         }
     }
     visit::end(&mut visit).await;

@@ -212,10 +212,17 @@ impl PaneState {
 
     /// Re-render what changed for the body `width`.
     pub fn prepare(&mut self, width: u16, styles: &DocStyles) {
+        self.prepare_until(width, styles, None);
+    }
+
+    /// [`Self::prepare`], but new answer and reasoning text waits for a later call once
+    /// `deadline` has passed. Whether everything is laid out.
+    pub fn prepare_until(&mut self, width: u16, styles: &DocStyles, deadline: Option<Instant>) -> bool {
+        // Earlier turns are static and built once per width: not worth a deadline.
         self.thread.prepare(width, styles);
-        self.answer.prepare(width, styles);
+        let mut done = self.answer.prepare_until(width, styles, deadline);
         if self.reasoning_open {
-            self.reasoning.prepare(width, styles);
+            done &= self.reasoning.prepare_until(width, styles, deadline);
         }
         if self.tail_dirty {
             // Rebuilt at most once per frame, not per delta.
@@ -224,6 +231,7 @@ impl PaneState {
             self.tail_dirty = false;
         }
         self.tail.prepare(width, styles);
+        done
     }
 
     fn reasoning_lines(&self) -> usize {

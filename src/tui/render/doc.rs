@@ -10,8 +10,12 @@
 //! The unfinished last line of plain text, and of an over-long code line, is extended in
 //! place rather than re-rendered: its rows are re-wrapped from the start of its last row,
 //! which keeps a megabyte-long line linear.
+//!
+//! Layout can stop at a deadline between final units ([`Doc::prepare_until`]); the rows
+//! then end at the last unit laid out, and the next call carries on from there.
 
 use std::ops::Range;
+use std::time::Instant;
 
 use ratatui::text::{Line, Span};
 
@@ -22,6 +26,12 @@ use super::markdown;
 use super::scan::{Scanner, Step, Tail};
 use super::styles::DocStyles;
 use super::wrap::{self, Fit, Logical, Resume};
+
+/// Bytes of text laid out between two looks at the clock under a deadline. A unit of
+/// highlighted code costs on the order of a microsecond per byte, so this keeps the
+/// overshoot past a deadline to a fraction of a millisecond while reading the clock
+/// rarely enough to cost nothing measurable.
+const WORK_PER_CLOCK_READ: u64 = 64;
 
 /// One incrementally rendered document: a pane's answer (markdown) or its reasoning
 /// (plain text).
@@ -84,20 +94,60 @@ impl Doc {
 
     /// Brings the wrapped rows up to date for `width` columns and `styles`.
     pub fn prepare(&mut self, width: u16, styles: &DocStyles) {
+        self.prepare_until(width, styles, None);
+    }
+
+    /// Like [`Self::prepare`], but new text is laid out only until `deadline`; the rest
+    /// waits for a later call. Returns whether everything is laid out. A width change
+    /// is applied whatever the deadline (rows of the old width would not fit), and a
+    /// call that starts past the deadline changes nothing else.
+    pub fn prepare_until(&mut self, width: u16, styles: &DocStyles, deadline: Option<Instant>) -> bool {
+        self.lay_out(width, styles, &mut || {
+            deadline.is_some_and(|d| Instant::now() >= d)
+        })
+    }
+
+    /// [`Self::prepare_until`] with the clock replaced by `out_of_time`, asked on entry
+    /// and after every batch of about [`WORK_PER_CLOCK_READ`] bytes of work.
+    fn lay_out(&mut self, width: u16, styles: &DocStyles, out_of_time: &mut dyn FnMut() -> bool) -> bool {
         let view = match &mut self.view {
             Some(v) if v.styles == *styles => {
                 if v.width != width {
                     v.rewrap(width);
                 }
                 if !self.dirty {
-                    return;
+                    return true;
+                }
+                // Asked before the open tail's rows are dropped, so that a pane out of
+                // time keeps showing them.
+                if out_of_time() {
+                    return false;
                 }
                 v
             }
-            slot => slot.insert(View::new(self.markdown, width, styles.clone())),
+            slot => {
+                // New styles redo everything; until there is time, the old rows stay.
+                if !self.text.is_empty() && out_of_time() {
+                    self.dirty = true;
+                    return false;
+                }
+                slot.insert(View::new(self.markdown, width, styles.clone()))
+            }
         };
-        view.update(&self.text, &mut self.work);
-        self.dirty = false;
+        let done = view.update(&self.text, &mut self.work, out_of_time);
+        self.dirty = !done;
+        done
+    }
+
+    /// Lays out at most `batches` batches of new text, as calls under a budget would.
+    #[cfg(test)]
+    pub(crate) fn prepare_batches(&mut self, width: u16, styles: &DocStyles, batches: usize) -> bool {
+        let mut left = batches;
+        self.lay_out(width, styles, &mut || {
+            let out = left == 0;
+            left = left.saturating_sub(1);
+            out
+        })
     }
 
     /// Wrapped rows as of the last [`Self::prepare`].
@@ -112,7 +162,7 @@ impl Doc {
         &rows[range.start.min(end)..end]
     }
 
-    /// Text pushed since the last [`Self::prepare`].
+    /// Text pushed since the last [`Self::prepare`], or not yet laid out.
     pub fn is_dirty(&self) -> bool {
         self.dirty
     }
@@ -178,12 +228,21 @@ impl View {
         lines.into_iter().for_each(|l| self.push_line(l));
     }
 
-    fn update(&mut self, text: &str, work: &mut u64) {
+    /// Lays out `text` from where the last update stopped; `false` if it ran out of
+    /// time first. A stop leaves only final lines: the open tail is drawn once caught up.
+    fn update(&mut self, text: &str, work: &mut u64, out_of_time: &mut dyn FnMut() -> bool) -> bool {
         // The open line, if any, is the one logical line the tail keeps.
         let keep = self.finals + usize::from(self.open.is_some());
         self.truncate(keep);
+        let mut next_look = *work + WORK_PER_CLOCK_READ;
         while let Some(step) = self.scanner.next_step(text, &self.styles) {
             self.step(text, step, work);
+            if *work >= next_look {
+                if out_of_time() {
+                    return false;
+                }
+                next_look = *work + WORK_PER_CLOCK_READ;
+            }
         }
         match self.scanner.tail(text) {
             Tail::None => self.truncate(self.finals),
@@ -207,6 +266,7 @@ impl View {
             }
             Tail::Code(range) | Tail::Text(range) => self.extend_open(text, range, work),
         }
+        true
     }
 
     fn step(&mut self, text: &str, step: Step, work: &mut u64) {

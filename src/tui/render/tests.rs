@@ -136,6 +136,97 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Layout under a budget: each frame lays out only a few batches (none at all when
+    /// out of time on entry), text keeps arriving in between, and once the frames catch
+    /// up the rows are those of a fresh render.
+    #[test]
+    fn laying_out_a_little_per_frame_ends_equal_to_rendering_whole(
+        text in doc_text(),
+        cuts in prop::collection::vec(0.0..1.0f64, 0..12),
+        batches in prop::collection::vec(0usize..3, 1..8),
+        width in 1u16..60,
+        markdown in any::<bool>(),
+    ) {
+        let styles = DocStyles { color: true, ..DocStyles::plain() };
+        let mut d = Doc::new(markdown);
+        for (frame, chunk) in chunks(&text, &cuts).into_iter().enumerate() {
+            d.push_str(&chunk);
+            let before = all(&d);
+            let n = batches[frame % batches.len()];
+            let done = d.prepare_batches(width, &styles, n);
+            prop_assert_eq!(done, !d.is_dirty());
+            if n == 0 && !chunk.is_empty() {
+                prop_assert!(!done);
+                prop_assert_eq!(all(&d), before, "out of time on entry changes nothing");
+            }
+            for row in all(&d) {
+                prop_assert!(row.width() <= usize::from(width), "{:?} wider than {}", row, width);
+            }
+        }
+        let mut frames = 0;
+        while !d.prepare_batches(width, &styles, 1) {
+            frames += 1;
+            prop_assert!(frames <= text.len() + 1, "one batch per frame must make progress");
+        }
+        prop_assert_eq!(all(&d), fresh(markdown, &text, width, &styles));
+    }
+}
+
+#[test]
+fn a_budget_splits_a_long_answer_into_many_frames() {
+    let styles = DocStyles {
+        color: true,
+        ..DocStyles::plain()
+    };
+    let text = big_document()[..64 * 1024].to_string();
+    let mut d = Doc::new(true);
+    d.push_str(&text);
+    let mut frames = 1;
+    let mut rows = 0;
+    while !d.prepare_batches(60, &styles, 4) {
+        // Each frame shows more: what is laid out so far, never less.
+        assert!(d.line_count() > rows, "frame {frames} made no progress");
+        rows = d.line_count();
+        frames += 1;
+    }
+    assert!(frames > 10, "{frames} frames");
+    assert_eq!(all(&d), fresh(true, &text, 60, &styles));
+    // A width change while behind is applied at once, and layout carries on at the new
+    // width.
+    let mut d = Doc::new(true);
+    d.push_str(&text);
+    d.prepare_batches(60, &styles, 4);
+    assert!(!d.prepare_batches(30, &styles, 0));
+    assert!(all(&d).iter().all(|r| r.width() <= 30));
+    while !d.prepare_batches(30, &styles, 4) {}
+    assert_eq!(all(&d), fresh(true, &text, 30, &styles));
+}
+
+#[test]
+fn new_styles_wait_for_time_like_new_text() {
+    let plain = DocStyles::plain();
+    let color = DocStyles {
+        color: true,
+        ..DocStyles::plain()
+    };
+    let text = "# Title\n\n```rust\nfn main() {}\n```\n\nmore words\n";
+    let mut d = Doc::new(true);
+    d.push_str(text);
+    d.prepare(40, &plain);
+    let before = all(&d);
+    assert!(!d.prepare_batches(40, &color, 0));
+    assert_eq!(all(&d), before);
+    while !d.prepare_batches(40, &color, 1) {}
+    assert_eq!(all(&d), fresh(true, text, 40, &color));
+    assert!(
+        d.prepare_batches(40, &color, 0),
+        "nothing left to do needs no time"
+    );
+}
+
 /// Pieces big enough to cross the scanner's and highlighter's size limits.
 fn big_text() -> impl Strategy<Value = String> {
     let pieces = prop::sample::select(vec![

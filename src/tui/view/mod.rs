@@ -21,6 +21,8 @@ pub mod compare;
 pub mod details;
 mod pane;
 
+use std::time::Instant;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 
@@ -62,23 +64,46 @@ pub fn regions(app: &App, area: Rect) -> Regions {
     }
 }
 
-/// Bring every cache up to date for `area` (re-wrap, follow-tail, editor chrome).
+/// Bring every cache up to date for `area` (re-wrap, follow-tail, editor chrome). New
+/// pane text is laid out within [`App::layout_budget`]; what does not fit waits for
+/// [`lay_out`].
 pub fn prepare(app: &mut App, area: Rect) {
     let r = regions(app, area);
     app.pane_areas = pane_rects(r.panes, app.panes.len(), app.zoomed);
     compare::arrange(app, r.panes);
-    let styles = app.theme.doc_styles();
-    for (i, rect) in app.pane_areas.clone().into_iter().enumerate() {
+    lay_out(app);
+    for (i, rect) in app.pane_areas.iter().enumerate() {
         if let Some(rect) = rect {
-            let body = pane::body_area(rect);
-            let p = &mut app.panes[i];
-            p.prepare(body.width, &styles);
-            p.settle(usize::from(body.height));
+            app.panes[i].settle(usize::from(pane::body_area(*rect).height));
         }
     }
     chrome::prepare_editors(app);
     compare::prepare(app, area);
     app.refresh_preflight();
+}
+
+/// One layout pass over the visible panes at the last frame's sizes: each pane lays out
+/// its new text in turn until [`App::layout_budget`] is spent. A pass starts with the
+/// pane after the one the last pass had to cut short, so a pane that streams faster
+/// than the budget cannot keep the others waiting. Sets [`App::layout_pending`] when
+/// text is left for another pass.
+pub fn lay_out(app: &mut App) {
+    let deadline = app.layout_budget.map(|b| Instant::now() + b);
+    let styles = app.theme.doc_styles();
+    let n = app.panes.len();
+    let first = app.layout_next;
+    app.layout_pending = false;
+    for k in 0..n {
+        let i = (first + k) % n;
+        let Some(Some(rect)) = app.pane_areas.get(i).copied() else {
+            continue;
+        };
+        let done = app.panes[i].prepare_until(pane::body_area(rect).width, &styles, deadline);
+        if !done && !app.layout_pending {
+            app.layout_pending = true;
+            app.layout_next = (i + 1) % n;
+        }
+    }
 }
 
 /// Draw one frame from the model.
