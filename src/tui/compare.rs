@@ -91,7 +91,7 @@ impl App {
         session: &Session,
         entries: &[Entry],
     ) -> (Vec<Effect>, RunId, Vec<usize>) {
-        let effects = self.cancel_streams();
+        let effects = self.cancel_active();
         let recorded_run = RunId(self.run.0 + 1);
         let live_run = RunId(self.run.0 + 2);
         self.run = live_run;

@@ -16,6 +16,7 @@ pub mod render;
 pub mod replay;
 pub mod run;
 pub mod runner;
+mod send;
 mod sessions;
 pub mod terminal;
 pub mod theme;

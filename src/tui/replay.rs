@@ -175,7 +175,7 @@ impl App {
     /// player is to use (see [`spawn`]).
     pub fn begin_replay(&mut self, session: &Session, speed: Speed) -> Result<(Vec<Effect>, RunId), String> {
         let targets = session_targets(session)?;
-        let effects = self.cancel_streams();
+        let effects = self.cancel_active();
         let n = targets.len();
         self.targets = targets;
         self.enabled = vec![true; n];
@@ -300,20 +300,5 @@ impl App {
             return Some(Vec::new());
         }
         None
-    }
-
-    /// Cancel every run that still has a pane in flight.
-    pub(crate) fn cancel_streams(&self) -> Vec<Effect> {
-        let mut runs: Vec<RunId> = self
-            .panes
-            .iter()
-            .filter(|p| p.status.is_active())
-            .filter_map(|p| p.run)
-            .collect();
-        runs.sort_unstable();
-        runs.dedup();
-        runs.into_iter()
-            .map(|run| Effect::Cancel { run, pane: None })
-            .collect()
     }
 }

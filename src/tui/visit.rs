@@ -83,6 +83,25 @@ pub async fn end(visit: &mut Option<Visit>) -> Option<String> {
     }
 }
 
+/// End the visit before, close the browser and load the session in `dir`, with what the
+/// ended visit had to report. On failure the reason is the notice.
+async fn open(
+    app: &mut App,
+    dir: &Path,
+    visit: &mut Option<Visit>,
+) -> Option<(crate::session::Session, Option<String>)> {
+    let report = end(visit).await;
+    // The panes are what the user wants to see now.
+    app.browser = None;
+    match load(dir).await {
+        Ok(s) => Some((s, report)),
+        Err(why) => {
+            app.notice = Some(why);
+            None
+        }
+    }
+}
+
 async fn load(dir: &Path) -> Result<crate::session::Session, String> {
     let dir = dir.to_path_buf();
     tokio::task::spawn_blocking(move || crate::session::load(&dir).map_err(|e| e.to_string()))
@@ -98,15 +117,8 @@ pub async fn replay(
     dir: PathBuf,
     visit: &mut Option<Visit>,
 ) {
-    let report = end(visit).await;
-    // The panes are what the user wants to see now.
-    app.browser = None;
-    let session = match load(&dir).await {
-        Ok(s) => s,
-        Err(why) => {
-            app.notice = Some(why);
-            return;
-        }
+    let Some((session, report)) = open(app, &dir, visit).await else {
+        return;
     };
     app.remember_home();
     let speed = Speed::Times(1.0);
@@ -142,15 +154,8 @@ pub async fn rerun(
     dir: PathBuf,
     visit: &mut Option<Visit>,
 ) {
-    let report = end(visit).await;
-    // The panes are what the user wants to see now.
-    app.browser = None;
-    let session = match load(&dir).await {
-        Ok(s) => s,
-        Err(why) => {
-            app.notice = Some(why);
-            return;
-        }
+    let Some((session, report)) = open(app, &dir, visit).await else {
+        return;
     };
     let (root, prices) = (runner.sessions_root(), runner.prices().clone());
     let prepared = match Prepared::new(session, &[], None, root.as_deref(), &prices).await {

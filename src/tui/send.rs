@@ -1,0 +1,171 @@
+//! Sending: the pre-flight checks, each target's own request from its conversation, the
+//! session to save it in, and the run effect; and resending one pane.
+
+use super::app::App;
+use super::conversation::Sent;
+use super::msg::{Effect, Job};
+use crate::engine::RunId;
+use crate::provider::event::{ErrorKind, ProviderError, StreamEvent};
+use crate::provider::request::ChatRequest;
+
+impl App {
+    /// Send pane `i` its latest request again: the same turn, its own history.
+    pub(super) fn retry_pane(&mut self, i: usize) -> Vec<Effect> {
+        let Some(sent) = self.conversation.sent.get(i).cloned().flatten() else {
+            self.notice = Some("nothing sent to this target yet: Ctrl+S sends the prompt".into());
+            return Vec::new();
+        };
+        let mut effects = Vec::new();
+        if let Some(run) = self.panes[i].run.filter(|_| self.panes[i].status.is_active()) {
+            effects.push(Effect::Cancel { run, pane: Some(i) });
+        }
+        self.open_session(&mut effects);
+        self.run = RunId(self.run.0 + 1);
+        self.panes[i].start(self.run, self.now, &sent.request);
+        effects.push(Effect::StartRun {
+            run: self.run,
+            turn: sent.turn,
+            system: sent.request.system.clone(),
+            prompt: sent.prompt,
+            jobs: vec![Job {
+                pane: i,
+                target: self.targets[i].clone(),
+                request: sent.request,
+                history: sent.history,
+                blocked: None,
+            }],
+        });
+        effects
+    }
+
+    /// Ask for a session to be started before the first run of a conversation.
+    pub(super) fn open_session(&mut self, effects: &mut Vec<Effect>) {
+        if !self.session_open {
+            self.session_open = true;
+            effects.push(Effect::NewSession {
+                targets: self.targets.clone(),
+            });
+        }
+    }
+
+    /// Send the prompt as the next turn: each enabled target gets its own conversation
+    /// so far plus the prompt.
+    pub(super) fn send(&mut self) -> Vec<Effect> {
+        let prompt = self.prompt.lines().join("\n");
+        if prompt.trim().is_empty() {
+            self.notice = Some("nothing to send: the prompt is empty".into());
+            return Vec::new();
+        }
+        let chosen: Vec<usize> = (0..self.targets.len()).filter(|i| self.enabled[*i]).collect();
+        if chosen.is_empty() {
+            self.notice = Some("every target is switched off (space on a pane toggles it)".into());
+            return Vec::new();
+        }
+        let system = self.system.lines().join("\n");
+        let system = (!system.trim().is_empty()).then_some(system);
+        let turn = self.conversation.turn + 1;
+        let requests: Vec<(usize, ChatRequest, Vec<u32>)> = chosen
+            .iter()
+            .map(|&i| {
+                let (request, history) = self.conversation.request(i, system.clone(), &prompt);
+                (i, request, history)
+            })
+            .collect();
+        // Pre-flight needs the tokenizer tables; until they load, sends go unchecked
+        // rather than wait.
+        let mut blocked: Vec<(usize, String)> = Vec::new();
+        if crate::tokens::ready() {
+            let checks: Vec<_> = requests
+                .iter()
+                .map(|(i, request, _)| {
+                    (
+                        *i,
+                        crate::preflight::check(&self.targets[*i], request, &self.prices),
+                    )
+                })
+                .collect();
+            if let Some(budget) = self.budget_usd {
+                let worst: Vec<_> = checks
+                    .iter()
+                    .filter(|(_, c)| c.too_long.is_none())
+                    .map(|(_, c)| c.worst_case)
+                    .collect();
+                if let Some(why) = crate::preflight::over_budget(&worst, self.session_cost.0, budget) {
+                    self.notice = Some(why);
+                    return Vec::new();
+                }
+            }
+            if let Some(limit) = self.confirm_above_usd {
+                let worst: crate::pricing::Picodollars = checks
+                    .iter()
+                    .filter(|(_, c)| c.too_long.is_none())
+                    .filter_map(|(_, c)| c.worst_case)
+                    .sum();
+                let key = format!("{turn}\u{0}{system:?}\u{0}{prompt}");
+                let dollars = crate::pricing::usd(worst);
+                if dollars > limit && self.awaiting_confirm.as_deref() != Some(key.as_str()) {
+                    self.awaiting_confirm = Some(key);
+                    self.notice = Some(format!(
+                        "this send may cost up to ${dollars:.4} (over confirm_above_usd ${limit:.2}): send again to confirm"
+                    ));
+                    return Vec::new();
+                }
+            }
+            self.awaiting_confirm = None;
+            blocked = checks
+                .into_iter()
+                .filter_map(|(i, c)| c.too_long.map(|why| (i, why)))
+                .collect();
+        }
+        let unpriced: Vec<&str> = chosen
+            .iter()
+            .map(|&i| &self.targets[i])
+            .filter(|t| self.prices.lookup(t.provider, &t.model).is_none())
+            .map(|t| t.name.as_str())
+            .collect();
+        if !unpriced.is_empty() && !self.warned_unpriced {
+            self.warned_unpriced = true;
+            self.notice = Some(format!(
+                "no price known for {}: cost is not shown for it",
+                unpriced.join(", ")
+            ));
+        }
+        let mut effects = self.cancel_active();
+        self.open_session(&mut effects);
+        self.run = RunId(self.run.0 + 1);
+        self.conversation.turn = turn;
+        let mut jobs = Vec::with_capacity(requests.len());
+        for (i, request, history) in requests {
+            self.panes[i].start(self.run, self.now, &request);
+            self.conversation.sent[i] = Some(Sent {
+                turn,
+                prompt: prompt.clone(),
+                request: request.clone(),
+                history: history.clone(),
+            });
+            let why = blocked.iter().find(|(b, _)| *b == i).map(|(_, why)| why.clone());
+            jobs.push(Job {
+                pane: i,
+                target: self.targets[i].clone(),
+                request,
+                history,
+                blocked: why.map(|w| ProviderError::new(ErrorKind::ContextLength, w)),
+            });
+        }
+        // A target that cannot fit shows why at once; the runner only records it.
+        for job in &jobs {
+            if let Some(e) = &job.blocked {
+                self.apply_event(job.pane, self.now, &StreamEvent::Failed(e.clone()));
+            }
+        }
+        self.prompt_sent(&prompt);
+        effects.push(Effect::StartRun {
+            run: self.run,
+            turn,
+            system,
+            prompt,
+            jobs,
+        });
+        effects
+    }
+}
