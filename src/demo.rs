@@ -33,11 +33,7 @@ impl Demo {
 
     /// Where the mock server serves `kind`'s API.
     pub fn base_url(&self, kind: ProviderKind) -> String {
-        match kind {
-            ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => self.server.openai_base(),
-            ProviderKind::Anthropic => self.server.anthropic_base(),
-            ProviderKind::Gemini => self.server.gemini_base(),
-        }
+        self.server.base_url(kind)
     }
 
     /// The demo targets: one of each real provider kind.

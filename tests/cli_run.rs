@@ -3,8 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
@@ -33,34 +34,7 @@ const FIELDS: [&str; 19] = [
     "error",
 ];
 
-struct MockProcess {
-    child: Child,
-    addr: String,
-}
-
-impl MockProcess {
-    fn start() -> Self {
-        let mut child = Command::new(PRISM)
-            .args(["mock", "--addr", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("spawn prism mock");
-        let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line.trim().rsplit("http://").next().unwrap().to_string();
-        assert!(addr.starts_with("127.0.0.1:"), "unexpected banner {line:?}");
-        Self { child, addr }
-    }
-}
-
-impl Drop for MockProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::MockProcess;
 
 fn config(addr: &str) -> String {
     format!(

@@ -3,10 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
+mod common;
+
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use prism::config::{KeySource, Params, Target};
+use prism::config::{KeySource, Target};
 use prism::engine::metrics::{Outcome, TargetRun};
 use prism::engine::{RunHandle, RunOptions, fan_out};
 use prism::mock_server::MockServer;
@@ -22,23 +24,7 @@ async fn mock() -> MockServer {
 }
 
 fn target(server: &MockServer, name: &str, provider: ProviderKind, model: &str) -> Target {
-    let base_url = match provider {
-        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => server.openai_base(),
-        ProviderKind::Anthropic => server.anthropic_base(),
-        ProviderKind::Gemini => server.gemini_base(),
-    };
-    Target {
-        name: name.into(),
-        provider,
-        model: model.into(),
-        base_url,
-        key: KeySource::Demo,
-        params: Params {
-            max_tokens: Some(256),
-            stream: true,
-            ..Params::default()
-        },
-    }
+    common::mock_target(server, name, provider, model, 256)
 }
 
 /// Every provider kind with the same directives.

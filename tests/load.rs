@@ -36,10 +36,7 @@ fn targets(server: &MockServer, n: usize, directives: &str) -> Vec<Target> {
     (0..n)
         .map(|i| {
             let provider = kinds[i % 4];
-            let base_url = match provider {
-                ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => server.openai_base(),
-                _ => server.anthropic_base(),
-            };
+            let base_url = server.base_url(provider);
             Target {
                 name: format!("t{i}"),
                 provider,

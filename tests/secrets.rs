@@ -4,9 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 const PRISM: &str = env!("CARGO_BIN_EXE_prism");
 const KEYS: [(&str, &str); 3] = [
@@ -15,30 +16,7 @@ const KEYS: [(&str, &str); 3] = [
     ("PRISM_SECRET_GEMINI", "AIzaFAKEgeminiKey-4242424242"),
 ];
 
-struct Mock(Child, String);
-
-impl Mock {
-    fn start() -> Self {
-        let mut child = Command::new(PRISM)
-            .args(["mock", "--addr", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line.trim().rsplit("http://").next().unwrap().to_string();
-        Self(child, addr)
-    }
-}
-
-impl Drop for Mock {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::MockProcess;
 
 /// Run prism with the fake keys, logging everything into `home`; return all it printed.
 fn prism(home: &Path, args: &[&str]) -> String {
@@ -78,7 +56,7 @@ fn scan(dir: &Path, seen: &mut usize) {
 
 #[test]
 fn keys_never_reach_sessions_exports_logs_or_output() {
-    let mock = Mock::start();
+    let mock = MockProcess::start();
     let home = tempfile::tempdir().unwrap();
     let config = format!(
         r#"
@@ -103,7 +81,7 @@ model = "gemini-2.5-flash+tokens=30,fault=401"
 base_url = "http://{a}"
 api_key_env = "PRISM_SECRET_GEMINI"
 "#,
-        a = mock.1
+        a = mock.addr
     );
     std::fs::write(home.path().join("prism.toml"), config).unwrap();
     let h = home.path();

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
+mod common;
+
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
@@ -21,23 +23,7 @@ use ratatui_textarea::TextArea;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 fn target(server: &MockServer, name: &str, provider: ProviderKind, model: &str) -> Target {
-    let base_url = match provider {
-        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => server.openai_base(),
-        ProviderKind::Anthropic => server.anthropic_base(),
-        ProviderKind::Gemini => server.gemini_base(),
-    };
-    Target {
-        name: name.into(),
-        provider,
-        model: model.into(),
-        base_url,
-        key: KeySource::Demo,
-        params: Params {
-            max_tokens: Some(64),
-            stream: true,
-            ..Params::default()
-        },
-    }
+    common::mock_target(server, name, provider, model, 64)
 }
 
 struct Bench {

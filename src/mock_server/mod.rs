@@ -109,6 +109,16 @@ impl MockServer {
         format!("http://{}", self.addr)
     }
 
+    /// The base URL a target of `kind` uses to reach this server.
+    pub fn base_url(&self, kind: crate::provider::ProviderKind) -> String {
+        use crate::provider::ProviderKind;
+        match kind {
+            ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => self.openai_base(),
+            ProviderKind::Anthropic => self.anthropic_base(),
+            ProviderKind::Gemini => self.gemini_base(),
+        }
+    }
+
     /// What the server actually did, one record per request.
     pub fn log(&self) -> &SendLog {
         &self.log
