@@ -9,7 +9,9 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{self, Target};
 use crate::engine::RunOptions;
 use crate::headless::{self, Format};
+use crate::preflight::Counter;
 use crate::pricing::PriceTable;
+use crate::provider::count::Counted;
 use crate::provider::request::ChatRequest;
 
 /// Send one prompt to several LLM providers at once and measure every stream.
@@ -272,17 +274,34 @@ async fn run(args: RunArgs, sessions_dir: Option<&std::path::Path>) -> Result<u8
         .map_err(|e| UsageError(format!("pre-flight failed: {e}")))?
     };
     let mut checks = checks;
-    for (i, t) in targets.iter().enumerate().filter(|(_, t)| t.params.count_tokens) {
-        match crate::provider::count::count_for_target(t, &request).await {
-            Ok(Some(n)) => {
-                checks[i] =
-                    crate::preflight::check_counted(t, &prices, n, crate::preflight::Counter::Provider)
+    // Provider counts (targets with count_tokens), all at once; Ctrl-C stops them.
+    let counting = tokio_util::sync::CancellationToken::new();
+    let asked: Vec<_> = targets.iter().map(|t| (t, &request)).collect();
+    let tokens = vec![counting.clone(); targets.len()];
+    let counts = {
+        let count = crate::provider::count::count_all(&asked, &tokens);
+        tokio::pin!(count);
+        tokio::select! {
+            counts = &mut count => counts,
+            _ = tokio::signal::ctrl_c() => {
+                counting.cancel();
+                count.await
             }
-            Ok(None) => {}
-            Err(e) => eprintln!(
-                "warning: target `{}`: the provider's token counter failed ({}); using the local count",
-                t.name, e.message
-            ),
+        }
+    };
+    for (i, (t, counted)) in targets.iter().zip(counts).enumerate() {
+        match counted {
+            Counted::Exact(n) => {
+                checks[i] = crate::preflight::check_counted(t, &prices, n, Counter::Provider)
+            }
+            Counted::Failed(e) => {
+                eprintln!("warning: {}", crate::provider::count::counter_failed(&t.name, &e))
+            }
+            Counted::Cancelled => {
+                eprintln!("interrupted while the providers counted the prompt's tokens; nothing was sent");
+                return Ok(130);
+            }
+            Counted::NotCounted => {}
         }
     }
     if let Some(budget) = budget {

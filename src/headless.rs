@@ -127,12 +127,12 @@ pub fn print(rows: &[ResultRow], format: Format, out: &mut dyn Write) -> io::Res
     match format {
         Format::Jsonl => {
             for r in rows {
-                serde_json::to_writer(&mut *out, r)?;
+                crate::session::masked::to_writer(&mut *out, r)?;
                 writeln!(out)?;
             }
         }
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, rows)?;
+            crate::session::masked::to_writer_pretty(&mut *out, rows)?;
             writeln!(out)?;
         }
         Format::Table => print_table(rows, out)?,

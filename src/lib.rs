@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod contain;
 pub mod demo;
 pub mod engine;
 pub mod headless;

@@ -10,6 +10,7 @@ use crate::config::Target;
 use crate::engine::metrics::{Outcome, TargetRun};
 use crate::pricing::PriceTable;
 use crate::provider::request::ChatRequest;
+use crate::provider::secret::mask;
 use crate::tokens;
 
 /// The JSON object printed per target. Field order is part of the contract.
@@ -108,7 +109,8 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &Pri
         provider: target.provider.as_str().to_string(),
         model: target.model.clone(),
         status,
-        text: run.text.clone(),
+        // Each event was masked on arrival; a key split across events is only whole here.
+        text: mask(&run.text).into_owned(),
         finish_reason: finish.map(|(r, _)| r.as_str()),
         finish_reason_raw: finish.and_then(|(_, raw)| raw.map(str::to_string)),
         usage,
@@ -142,7 +144,7 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &Pri
                 .map(|c| ToolCallRow {
                     id: c.id.clone(),
                     name: c.name.clone(),
-                    arguments: c.arguments.clone(),
+                    arguments: mask(&c.arguments).into_owned(),
                 })
                 .collect()
         }),

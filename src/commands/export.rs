@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use crate::cli::{ExportArgs, ExportFormat, UsageError};
 use crate::pricing::PriceTable;
 use crate::session::export;
+use crate::session::masked::MaskLines;
+use crate::session::schema::KeyRef;
 use crate::session::writer::write_atomically_with;
 
 /// Run the command against the sessions directory chosen by `sessions_dir` and the
@@ -45,10 +47,35 @@ pub fn write(session: &crate::session::Session, format: ExportFormat, out: &mut 
     // Only rows of interrupted streams are priced here (recorded rows keep their cost);
     // the built-in table is the one every build has.
     let prices = PriceTable::builtin().unwrap_or_default();
+    // Sessions are saved masked, but an answer streamed in pieces can hold a key split
+    // across events; the export joins them, so it is masked again as a whole, against
+    // the keys this session's targets read (by variable name, from this environment).
+    remember_session_keys(session);
     match format {
-        ExportFormat::Md => export::write_markdown(session, &prices, out),
+        ExportFormat::Md => {
+            let mut masked = MaskLines::new(out);
+            export::write_markdown(session, &prices, &mut masked)?;
+            masked.flush()
+        }
         ExportFormat::Json => export::write_json(session, out),
-        ExportFormat::Csv => export::write_csv(session, &prices, out),
+        ExportFormat::Csv => {
+            let mut masked = MaskLines::new(out);
+            export::write_csv(session, &prices, &mut masked)?;
+            masked.flush()
+        }
+    }
+}
+
+/// Remember the keys the session's targets would read now, so masking knows them.
+pub fn remember_session_keys(session: &crate::session::Session) {
+    for t in &session.targets {
+        if let KeyRef::Env(vars) = &t.key {
+            for v in vars {
+                if let Ok(value) = std::env::var(v) {
+                    crate::provider::secret::remember(&value);
+                }
+            }
+        }
     }
 }
 

@@ -79,7 +79,7 @@ pub async fn run(
                     return emit(at, StreamEvent::Failed(e));
                 };
                 retries += 1;
-                waited += wait;
+                waited = waited.saturating_add(wait);
                 emit(
                     Instant::now(),
                     StreamEvent::Retrying {

@@ -8,7 +8,9 @@ mod attempts;
 pub mod envelope;
 pub mod metrics;
 
+use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use tokio::sync::{Barrier, mpsc};
@@ -55,6 +57,14 @@ impl Cancels {
     /// Cancel every target.
     pub fn cancel_all(&self) {
         self.all.cancel();
+    }
+
+    /// Target `i`'s token, for work done on its behalf before the fan-out (token counts).
+    pub fn token(&self, i: usize) -> CancellationToken {
+        self.each
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| self.all.child_token())
     }
 
     /// The tokens of the targets at `indices`, still under the same run-wide token.
@@ -137,23 +147,17 @@ pub async fn fan_out_each(jobs: &[(Target, ChatRequest)], opts: RunOptions, canc
             .cloned()
             .unwrap_or_else(|| cancels.all.child_token());
         let prepared = prepare(target, request);
-        let (tx, barrier, target) = (tx.clone(), barrier.clone(), target.clone());
-        tasks.push(tokio::spawn(async move {
-            barrier.wait().await;
-            let mut emit = |at: Instant, event: StreamEvent| {
-                // A closed receiver means nobody is listening any more; nothing to do.
-                let _ = tx.send(Envelope {
-                    run: opts.run,
-                    target: index,
-                    at,
-                    event,
-                });
-            };
+        let events = TargetEvents::new(tx.clone(), opts.run, index);
+        let target = target.clone();
+        let sink = events.clone();
+        let work = async move {
+            let mut emit = |at: Instant, event: StreamEvent| sink.send(at, event);
             match prepared {
                 Err(e) => emit(Instant::now(), StreamEvent::Failed(e)),
                 Ok((client, req)) => attempts::run(&client, &target, req, &cancel, &mut emit).await,
             }
-        }));
+        };
+        tasks.push(spawn_target(events, barrier.clone(), name_of(jobs, index), work));
     }
     barrier.wait().await;
     RunHandle {
@@ -163,6 +167,65 @@ pub async fn fan_out_each(jobs: &[(Target, ChatRequest)], opts: RunOptions, canc
     }
 }
 
+/// One target's way to the consumer: every event masked, tagged and sent; remembers
+/// whether the terminal event went out.
+#[derive(Debug, Clone)]
+struct TargetEvents {
+    tx: mpsc::UnboundedSender<Envelope>,
+    run: RunId,
+    target: usize,
+    ended: Arc<AtomicBool>,
+}
+
+impl TargetEvents {
+    fn new(tx: mpsc::UnboundedSender<Envelope>, run: RunId, target: usize) -> Self {
+        Self {
+            tx,
+            run,
+            target,
+            ended: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    fn send(&self, at: Instant, mut event: StreamEvent) {
+        self.ended.fetch_or(event.is_terminal(), Ordering::Relaxed);
+        // A server or model can echo a key back; nothing downstream sees it.
+        crate::provider::secret::mask_event(&mut event);
+        // A closed receiver means nobody is listening any more; nothing to do.
+        let _ = self.tx.send(Envelope {
+            run: self.run,
+            target: self.target,
+            at,
+            event,
+        });
+    }
+}
+
+/// Spawn one target's `work`, released by `barrier`. A panic inside it ends that target
+/// with an `internal` error (unless it had already ended); the others never notice.
+fn spawn_target(
+    events: TargetEvents,
+    barrier: Arc<Barrier>,
+    name: String,
+    work: impl Future<Output = ()> + Send + 'static,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        barrier.wait().await;
+        if let Err(panicked) = crate::contain::contained(work).await
+            && !events.ended.load(Ordering::Relaxed)
+        {
+            events.send(
+                Instant::now(),
+                StreamEvent::Failed(ProviderError::internal(&name, &panicked.0)),
+            );
+        }
+    })
+}
+
+fn name_of(jobs: &[(Target, ChatRequest)], index: usize) -> String {
+    jobs.get(index).map(|(t, _)| t.name.clone()).unwrap_or_default()
+}
+
 /// Everything that can fail before sending: the key, the client, the request body.
 fn prepare(target: &Target, request: &ChatRequest) -> Result<(TimedClient, reqwest::Request), ProviderError> {
     let key = target.key.resolve()?;
@@ -170,4 +233,59 @@ fn prepare(target: &Target, request: &ChatRequest) -> Result<(TimedClient, reqwe
         .map_err(|e| ProviderError::new(ErrorKind::Config, format!("cannot create an HTTP client: {e}")))?;
     let req = crate::provider::build_request(&client.http, target, request, key.as_ref())?;
     Ok((client, req))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_target_fails_alone_and_keeps_what_it_sent() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let barrier = Arc::new(Barrier::new(3));
+        let (a, b) = (
+            TargetEvents::new(tx.clone(), RunId(4), 0),
+            TargetEvents::new(tx, RunId(4), 1),
+        );
+        let sink = a.clone();
+        let doomed = spawn_target(a, barrier.clone(), "doomed".into(), async move {
+            sink.send(Instant::now(), StreamEvent::TextDelta("partial".into()));
+            tokio::task::yield_now().await;
+            let parsed: Option<u32> = "not a number".parse().ok();
+            #[allow(clippy::expect_used)]
+            let _ = parsed.expect("a value the server never sent");
+        });
+        let sink = b.clone();
+        let healthy = spawn_target(b, barrier.clone(), "healthy".into(), async move {
+            for _ in 0..3 {
+                tokio::task::yield_now().await;
+                sink.send(Instant::now(), StreamEvent::TextDelta("ok".into()));
+            }
+            sink.send(Instant::now(), StreamEvent::Done);
+        });
+        barrier.wait().await;
+        assert!(
+            doomed.await.is_ok(),
+            "the panic never reaches the task's join handle"
+        );
+        assert!(healthy.await.is_ok());
+        let mut seen: [Vec<StreamEvent>; 2] = Default::default();
+        while let Ok(env) = rx.try_recv() {
+            assert_eq!(env.run, RunId(4));
+            seen[env.target].push(env.event);
+        }
+        assert_eq!(seen[0][0], StreamEvent::TextDelta("partial".into()));
+        let StreamEvent::Failed(e) = &seen[0][1] else {
+            panic!("{:?}", seen[0])
+        };
+        assert_eq!(e.kind, ErrorKind::Internal);
+        assert!(
+            e.message.contains("`doomed`") && e.message.contains("a value the server never sent"),
+            "{}",
+            e.message
+        );
+        assert_eq!(seen[0].len(), 2);
+        assert_eq!(seen[1].len(), 4);
+        assert_eq!(seen[1][3], StreamEvent::Done);
+    }
 }

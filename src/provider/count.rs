@@ -4,6 +4,7 @@
 //! (`count_tokens = true`). OpenAI has no counter; its local count is already exact.
 
 use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
 
 use super::event::{ErrorKind, ProviderError};
 use super::request::ChatRequest;
@@ -76,15 +77,48 @@ pub async fn provider_count(
         base_url: &target.base_url,
         key_env: target.key.env_name(),
     };
-    let resp = rb.send().await.map_err(|e| {
-        ProviderError::new(
-            ErrorKind::Connect,
-            errors::one_line(&format!("token counter at {}: {e}", target.base_url)),
-        )
-    })?;
+    // The counter obeys the target's own limits: a server that accepts and never answers
+    // must not hold the send (or `prism run`) forever.
+    let timeouts = target.params.timeouts;
+    let resp = match tokio::time::timeout(timeouts.headers, rb.send()).await {
+        Err(_) => {
+            return Err(ProviderError::new(
+                ErrorKind::ResponseTimeout,
+                format!(
+                    "the token counter at {} sent no answer within {} s (response_timeout)",
+                    target.base_url,
+                    timeouts.headers.as_secs_f64()
+                ),
+            ));
+        }
+        Ok(Err(e)) => {
+            return Err(ProviderError::new(
+                ErrorKind::Connect,
+                errors::one_line(&format!("token counter at {}: {e}", target.base_url)),
+            ));
+        }
+        Ok(Ok(r)) => r,
+    };
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
-    let text = resp.text().await.unwrap_or_default();
+    let text = match tokio::time::timeout(timeouts.idle, resp.text()).await {
+        Ok(Ok(t)) => t,
+        Ok(Err(e)) => {
+            return Err(ProviderError::new(
+                ErrorKind::Truncated,
+                errors::one_line(&format!("the token counter's answer was cut off: {e}")),
+            ));
+        }
+        Err(_) => {
+            return Err(ProviderError::new(
+                ErrorKind::IdleTimeout,
+                format!(
+                    "the token counter's answer stalled for {} s (idle_timeout)",
+                    timeouts.idle.as_secs_f64()
+                ),
+            ));
+        }
+    };
     if !(200..300).contains(&status) {
         return Err(errors::from_http(status, &headers, &text, cx));
     }
@@ -108,4 +142,50 @@ pub async fn count_for_target(target: &Target, request: &ChatRequest) -> Result<
     let client = super::client::TimedClient::new(target.params.timeouts.connect)
         .map_err(|e| ProviderError::new(ErrorKind::Config, format!("cannot create an HTTP client: {e}")))?;
     provider_count(&client.http, target, request, key.as_ref()).await
+}
+
+/// What asking one target's provider for its count came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Counted {
+    /// The target did not ask (`count_tokens` off) or its provider has no counter.
+    NotCounted,
+    /// The provider's own count of the request's input tokens.
+    Exact(u64),
+    /// The counter failed; the local count stands.
+    Failed(ProviderError),
+    /// The send was cancelled while counting.
+    Cancelled,
+}
+
+/// Count every job whose target opted in (`count_tokens = true`), all at once; each
+/// stops early when its token is cancelled. `cancels[i]` belongs to `jobs[i]`.
+pub async fn count_all(jobs: &[(&Target, &ChatRequest)], cancels: &[CancellationToken]) -> Vec<Counted> {
+    let counting = jobs.iter().enumerate().map(|(i, (target, request))| {
+        let cancel = cancels.get(i).cloned().unwrap_or_default();
+        async move {
+            if !target.params.count_tokens {
+                return Counted::NotCounted;
+            }
+            let count = crate::contain::contained(count_for_target(target, request));
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => Counted::Cancelled,
+                r = count => match r {
+                    Ok(Ok(Some(n))) => Counted::Exact(n),
+                    Ok(Ok(None)) => Counted::NotCounted,
+                    Ok(Err(e)) => Counted::Failed(e),
+                    Err(panicked) => Counted::Failed(ProviderError::internal(&target.name, &panicked.0)),
+                },
+            }
+        }
+    });
+    futures_util::future::join_all(counting).await
+}
+
+/// The note shown when `target`'s counter failed and its local count was used instead.
+pub fn counter_failed(target: &str, e: &ProviderError) -> String {
+    format!(
+        "target `{target}`: the provider's token counter failed ({}); using the local count",
+        e.message
+    )
 }

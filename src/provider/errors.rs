@@ -216,11 +216,13 @@ fn truncate(s: &str, chars: usize) -> String {
     }
 }
 
-/// Mask anything shaped like an API key (`sk-…`, `sk-ant-…`, `AIza…`), including the
-/// masked-but-partial keys some providers echo back in 401 bodies.
+/// Mask every key Prism has read, by value (see [`super::secret::mask`]), and anything
+/// shaped like an API key (`sk-…`, `sk-ant-…`, `AIza…`): the masked-but-partial keys some
+/// providers echo back in 401 bodies, and keys that are not ours but are still keys.
 pub fn redact(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
+    let by_value = super::secret::mask(s);
+    let mut out = String::with_capacity(by_value.len());
+    let mut rest: &str = &by_value;
     while let Some(pos) = find_key_start(rest) {
         out.push_str(&rest[..pos]);
         let tail = &rest[pos..];

@@ -218,6 +218,8 @@ pub enum ErrorKind {
     Malformed,
     /// Prism stopped (crash, kill) while the stream ran; only seen in saved sessions.
     Interrupted,
+    /// A bug in Prism stopped this target (a panic in its task); the others carry on.
+    Internal,
 }
 
 impl ErrorKind {
@@ -244,6 +246,7 @@ impl ErrorKind {
             Self::Truncated => "truncated",
             Self::Malformed => "malformed",
             Self::Interrupted => "interrupted",
+            Self::Internal => "internal",
         }
     }
 }
@@ -266,6 +269,16 @@ pub struct ProviderError {
 }
 
 impl ProviderError {
+    /// A bug in Prism (a caught panic, `panic`) stopped `target`.
+    pub fn internal(target: &str, panic: &str) -> Self {
+        Self::new(
+            ErrorKind::Internal,
+            format!(
+                "Prism hit an internal error on target `{target}` and stopped it ({panic}); the other targets are unaffected. Please report this with the log"
+            ),
+        )
+    }
+
     /// An error with no HTTP status and no body.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {

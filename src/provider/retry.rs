@@ -87,7 +87,7 @@ pub fn decide(
             step.mul_f64(jitter.clamp(0.0, 1.0))
         }
     };
-    if waited + wait > policy.max_wait {
+    if waited.saturating_add(wait) > policy.max_wait {
         err.message.push_str(&format!(
             " (the server asked to wait {}, more than the {} limit; not retried)",
             seconds(wait),
@@ -107,19 +107,21 @@ fn seconds(d: Duration) -> String {
 }
 
 /// How long the server asked us to wait, from headers and (Gemini) the error body.
+///
+/// A hint that is not a finite, non-negative number (`inf`, `NaN`, `-1`, garbage) is
+/// ignored, so the backoff applies; a finite one too large for a `Duration` (`1e30`)
+/// saturates, so the budget check refuses it with the wait in the message.
 pub fn server_wait(headers: &HeaderMap, body: &str, now: SystemTime) -> Option<Duration> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-    if let Some(ms) = header("retry-after-ms")
+    if let Some(d) = header("retry-after-ms")
         .and_then(|v| v.parse::<f64>().ok())
-        .filter(|v| *v >= 0.0)
+        .and_then(|ms| seconds_hint(ms / 1000.0))
     {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+        return Some(d);
     }
     if let Some(v) = header("retry-after") {
-        if let Ok(secs) = v.parse::<f64>()
-            && secs >= 0.0
-        {
-            return Some(Duration::from_secs_f64(secs));
+        if let Some(d) = v.parse::<f64>().ok().and_then(seconds_hint) {
+            return Some(d);
         }
         if let Ok(at) = httpdate::parse_http_date(v) {
             return Some(at.duration_since(now).unwrap_or(Duration::ZERO));
@@ -129,6 +131,15 @@ pub fn server_wait(headers: &HeaderMap, body: &str, now: SystemTime) -> Option<D
         return Some(d);
     }
     reset_headers(headers, now)
+}
+
+/// A wait given in seconds: `None` unless finite and non-negative; saturated at
+/// `Duration::MAX` (a wait no budget allows) when too large to represent.
+pub fn seconds_hint(secs: f64) -> Option<Duration> {
+    if !secs.is_finite() || secs < 0.0 {
+        return None;
+    }
+    Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX))
 }
 
 /// `error.details[].retryDelay` of a `google.rpc.RetryInfo`, e.g. `"45.837906927s"`.
@@ -146,8 +157,7 @@ fn gemini_retry_delay(body: &str) -> Option<Duration> {
             .strip_suffix('s')?
             .parse::<f64>()
             .ok()
-            .filter(|s| *s >= 0.0)
-            .map(Duration::from_secs_f64)
+            .and_then(seconds_hint)
     })
 }
 
@@ -203,7 +213,7 @@ pub fn go_duration(s: &str) -> Option<Duration> {
         total += value * scale;
         rest = &rest[unit_len..];
     }
-    Some(Duration::from_secs_f64(total))
+    seconds_hint(total)
 }
 
 #[cfg(test)]
@@ -360,6 +370,101 @@ mod tests {
         ]);
         assert_eq!(server_wait(&anthropic, "", now), Some(Duration::from_secs(12)));
         assert_eq!(server_wait(&HeaderMap::new(), "", now), None);
+    }
+
+    #[test]
+    fn out_of_range_hints_are_ignored_or_saturate_never_panic() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let one = |name: &'static str, value: &str| {
+            let mut m = HeaderMap::new();
+            m.insert(name, value.parse().unwrap());
+            if name.starts_with("x-ratelimit-reset") {
+                let remaining = name.replace("reset", "remaining");
+                m.insert(
+                    reqwest::header::HeaderName::from_bytes(remaining.as_bytes()).unwrap(),
+                    "0".parse().unwrap(),
+                );
+            }
+            server_wait(&m, "", now)
+        };
+        // Not a finite, non-negative number: ignored, so the backoff applies.
+        for v in ["inf", "-inf", "NaN", "-1", "infinity", "1e400"] {
+            assert_eq!(one("retry-after", v), None, "retry-after: {v}");
+            assert_eq!(one("retry-after-ms", v), None, "retry-after-ms: {v}");
+        }
+        // Finite but beyond any Duration: a wait no budget allows.
+        assert_eq!(one("retry-after", "1e30"), Some(Duration::MAX));
+        assert_eq!(one("retry-after-ms", "1e300"), Some(Duration::MAX));
+        assert_eq!(
+            one("x-ratelimit-reset-requests", "99999999999999999999h"),
+            Some(Duration::MAX)
+        );
+        let gemini = r#"{"error":{"details":[{"retryDelay":"1e30s"}]}}"#;
+        assert_eq!(server_wait(&HeaderMap::new(), gemini, now), Some(Duration::MAX));
+        let gemini_inf = r#"{"error":{"details":[{"retryDelay":"infs"}]}}"#;
+        assert_eq!(server_wait(&HeaderMap::new(), gemini_inf, now), None);
+        // And the decision on such a wait is a refusal, not a panic.
+        let p = RetryPolicy::default();
+        let mut e = err(ErrorKind::RateLimited, 429, true, None);
+        e.retry_after = Some(Duration::MAX);
+        assert!(matches!(
+            decide(&p, 1, Duration::from_secs(3), e, false, 0.5),
+            Decision::Stop(_)
+        ));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: std::env::var("PRISM_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1500),
+            ..proptest::test_runner::Config::default()
+        })]
+
+        /// Any header values and any body, through the wait parsers and the retry decision:
+        /// never a panic. `PRISM_FUZZ_CASES=200000 cargo test --release --lib retry` for a
+        /// long run.
+        #[test]
+        fn wait_parsers_and_decide_never_panic(
+            values in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[-+0-9.eE]{0,24}",
+                    "[0-9]{1,30}(h|m|s|ms|us|ns)",
+                    "([0-9.]{1,8}(h|m|s|ms)){1,4}",
+                    "(inf|NaN|-0|1e30|1e300|99999999999999999999)",
+                    "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z",
+                    "[ -~]{0,40}",
+                ],
+                9,
+            ),
+            delay in "[-+0-9.eEinfNa]{0,24}s?",
+            retries in 0u32..20,
+            waited_ms in proptest::prop_oneof![0u64..100_000, proptest::prelude::Just(u64::MAX)],
+            jitter in 0.0f64..1.0,
+        ) {
+            let names = [
+                "retry-after", "retry-after-ms", "x-ratelimit-remaining-requests",
+                "x-ratelimit-reset-requests", "x-ratelimit-remaining-tokens",
+                "x-ratelimit-reset-tokens", "anthropic-ratelimit-tokens-remaining",
+                "anthropic-ratelimit-tokens-reset", "anthropic-ratelimit-requests-remaining",
+            ];
+            let mut m = HeaderMap::new();
+            for (name, value) in names.iter().zip(&values) {
+                if let Ok(v) = reqwest::header::HeaderValue::from_str(value) {
+                    m.insert(*name, v);
+                }
+            }
+            // Make the reset headers count: their buckets report exhaustion.
+            if values[8].len() % 2 == 0 {
+                m.insert("x-ratelimit-remaining-requests", reqwest::header::HeaderValue::from_static("0"));
+                m.insert("anthropic-ratelimit-tokens-remaining", reqwest::header::HeaderValue::from_static("0"));
+            }
+            let body = format!(r#"{{"error":{{"details":[{{"retryDelay":"{delay}"}}]}}}}"#);
+            let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+            let wait = server_wait(&m, &body, now);
+            let mut e = err(ErrorKind::RateLimited, 429, true, None);
+            e.retry_after = wait;
+            let policy = RetryPolicy { max_retries: 25, ..RetryPolicy::default() };
+            let _ = decide(&policy, retries, Duration::from_millis(waited_ms), e, false, jitter);
+        }
     }
 
     #[test]

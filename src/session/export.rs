@@ -359,7 +359,7 @@ pub fn write_json(session: &Session, mut out: impl Write) -> io::Result<()> {
         targets: &session.targets,
         turns: Turns(&session.turns),
     };
-    serde_json::to_writer_pretty(&mut out, &document)?;
+    super::masked::to_writer_pretty(&mut out, &document)?;
     out.write_all(b"\n")
 }
 

@@ -404,8 +404,9 @@ impl Actor {
 }
 
 fn push_line(buf: &mut Vec<u8>, record: &Record) {
-    // Serializing plain data into memory cannot fail.
-    if serde_json::to_writer(&mut *buf, record).is_ok() {
+    // Serializing plain data into memory cannot fail. Keys are masked here too: the
+    // prompt, the answer and the error body all come from outside.
+    if super::masked::to_writer(&mut *buf, record).is_ok() {
         buf.push(b'\n');
     }
 }
@@ -453,7 +454,8 @@ fn new_dir(root: &Path, created: &str) -> io::Result<(String, PathBuf)> {
 
 /// Replace `meta.json` in `dir` atomically.
 pub fn write_meta(dir: &Path, meta: &Meta) -> io::Result<()> {
-    let mut bytes = serde_json::to_vec_pretty(meta).map_err(io::Error::other)?;
+    let mut bytes = Vec::new();
+    super::masked::to_writer_pretty(&mut bytes, meta).map_err(io::Error::other)?;
     bytes.push(b'\n');
     write_atomically(&dir.join(META_FILE), &bytes)
 }

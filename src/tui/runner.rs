@@ -18,7 +18,7 @@ use super::msg::{Effect, Job, Msg};
 use crate::engine::{Cancels, Envelope, RunId, RunOptions, fan_out_each};
 use crate::preflight::{self, Counter};
 use crate::pricing::PriceTable;
-use crate::provider::count::count_for_target;
+use crate::provider::count::{Counted, count_all, counter_failed};
 use crate::provider::event::{ErrorKind, ProviderError, StreamEvent};
 use crate::session::Outgoing;
 
@@ -139,26 +139,37 @@ impl Runner {
                 }
                 tx.send(Msg::Stream { pane, env }).is_ok()
             };
-            // Targets that opted in are counted by their provider first; one that cannot
-            // fit is not sent. The others wait, so all still start together.
+            // Targets that opted in are counted by their provider first, all at once; one
+            // that cannot fit is not sent, one whose counter fails is sent on the local
+            // count. The others wait, so all still start together.
+            let asked: Vec<_> = jobs.iter().map(|j| (&j.target, &j.request)).collect();
+            let tokens: Vec<_> = (0..jobs.len()).map(|i| cancels.token(i)).collect();
+            let counts = count_all(&asked, &tokens).await;
             let mut keep = Vec::new();
-            for (i, j) in jobs.iter().enumerate() {
-                if j.target.params.count_tokens
-                    && let Ok(Some(n)) = count_for_target(&j.target, &j.request).await
-                    && let Some(why) =
-                        preflight::check_counted(&j.target, &prices, n, Counter::Provider).too_long
-                {
-                    let e = ProviderError::new(ErrorKind::ContextLength, why);
-                    let env = Envelope {
-                        run,
-                        target: i,
-                        at: Instant::now(),
-                        event: StreamEvent::Failed(e),
-                    };
-                    forward(j.pane, env);
-                    continue;
+            for (i, (j, counted)) in jobs.iter().zip(counts).enumerate() {
+                let refused = match counted {
+                    Counted::Exact(n) => preflight::check_counted(&j.target, &prices, n, Counter::Provider)
+                        .too_long
+                        .map(|why| StreamEvent::Failed(ProviderError::new(ErrorKind::ContextLength, why))),
+                    Counted::Cancelled => Some(StreamEvent::Cancelled),
+                    Counted::Failed(e) => {
+                        let _ = tx.send(Msg::Notice(counter_failed(&j.target.name, &e)));
+                        None
+                    }
+                    Counted::NotCounted => None,
+                };
+                match refused {
+                    Some(event) => {
+                        let env = Envelope {
+                            run,
+                            target: i,
+                            at: Instant::now(),
+                            event,
+                        };
+                        forward(j.pane, env);
+                    }
+                    None => keep.push(i),
                 }
-                keep.push(i);
             }
             let sent: Vec<_> = keep
                 .iter()
