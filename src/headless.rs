@@ -127,12 +127,12 @@ pub fn print(rows: &[ResultRow], format: Format, out: &mut dyn Write) -> io::Res
     match format {
         Format::Jsonl => {
             for r in rows {
-                crate::session::masked::to_writer(&mut *out, r)?;
+                crate::masking::to_writer(&mut *out, r)?;
                 writeln!(out)?;
             }
         }
         Format::Json => {
-            crate::session::masked::to_writer_pretty(&mut *out, rows)?;
+            crate::masking::to_writer_pretty(&mut *out, rows)?;
             writeln!(out)?;
         }
         Format::Table => print_table(rows, out)?,

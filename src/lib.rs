@@ -14,6 +14,7 @@ pub mod demo;
 pub mod engine;
 pub mod headless;
 pub mod logging;
+pub mod masking;
 pub mod mock_server;
 pub mod preflight;
 pub mod pricing;

@@ -8,6 +8,7 @@
 //!
 //! Nothing secret is ever passed to `tracing`: API keys are `provider::secret::ApiKey`, whose
 //! `Debug` and `Display` print a placeholder, and log statements name targets, not credentials.
+//! Every line is still masked on its way to the file, for keys echoed back by a server.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -110,7 +111,8 @@ pub fn init_in(dir: &Path, verbose_env: &str) -> Result<LogGuard, LogError> {
         .filename_prefix(LOG_FILE)
         .build(dir)
         .map_err(|e| create_error(Box::new(e)))?;
-    let (writer, worker) = tracing_appender::non_blocking(appender);
+    // A key can reach a log line inside something a server sent; mask every line.
+    let (writer, worker) = tracing_appender::non_blocking(crate::masking::MaskLines::new(appender));
 
     let (filter, bad_filter) = match std::env::var(verbose_env) {
         Ok(spec) if !spec.trim().is_empty() => match EnvFilter::try_new(&spec) {

@@ -5,9 +5,9 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::cli::{ExportArgs, ExportFormat, UsageError};
+use crate::masking::MaskLines;
 use crate::pricing::PriceTable;
 use crate::session::export;
-use crate::session::masked::MaskLines;
 use crate::session::schema::KeyRef;
 use crate::session::writer::write_atomically_with;
 

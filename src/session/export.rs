@@ -359,7 +359,7 @@ pub fn write_json(session: &Session, mut out: impl Write) -> io::Result<()> {
         targets: &session.targets,
         turns: Turns(&session.turns),
     };
-    super::masked::to_writer_pretty(&mut out, &document)?;
+    crate::masking::to_writer_pretty(&mut out, &document)?;
     out.write_all(b"\n")
 }
 

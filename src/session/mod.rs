@@ -7,7 +7,6 @@
 
 pub mod compare;
 pub mod export;
-pub mod masked;
 pub mod reader;
 pub mod replay;
 pub mod schema;

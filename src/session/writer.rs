@@ -406,7 +406,7 @@ impl Actor {
 fn push_line(buf: &mut Vec<u8>, record: &Record) {
     // Serializing plain data into memory cannot fail. Keys are masked here too: the
     // prompt, the answer and the error body all come from outside.
-    if super::masked::to_writer(&mut *buf, record).is_ok() {
+    if crate::masking::to_writer(&mut *buf, record).is_ok() {
         buf.push(b'\n');
     }
 }
@@ -455,7 +455,7 @@ fn new_dir(root: &Path, created: &str) -> io::Result<(String, PathBuf)> {
 /// Replace `meta.json` in `dir` atomically.
 pub fn write_meta(dir: &Path, meta: &Meta) -> io::Result<()> {
     let mut bytes = Vec::new();
-    super::masked::to_writer_pretty(&mut bytes, meta).map_err(io::Error::other)?;
+    crate::masking::to_writer_pretty(&mut bytes, meta).map_err(io::Error::other)?;
     bytes.push(b'\n');
     write_atomically(&dir.join(META_FILE), &bytes)
 }
