@@ -706,6 +706,66 @@ async fn unresolvable_hosts_and_failed_tls_handshakes_are_not_retried() {
     server.shutdown().await;
 }
 
+/// A TLS server on loopback presenting a self-signed certificate; counts handshakes.
+async fn self_signed_tls_server() -> (SocketAddr, Arc<AtomicUsize>) {
+    use tokio_rustls::rustls::{self, pki_types::pem::PemObject};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+    let certs = rustls::pki_types::CertificateDer::pem_file_iter(dir.join("self_signed.crt"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(dir.join("self_signed.key")).unwrap();
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handshakes = Arc::new(AtomicUsize::new(0));
+    let count = handshakes.clone();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            let acceptor = acceptor.clone();
+            // The client refuses the certificate, so this fails; nothing more to do.
+            tokio::spawn(async move { drop(acceptor.accept(sock).await) });
+        }
+    });
+    (addr, handshakes)
+}
+
+#[tokio::test]
+async fn a_rejected_certificate_is_named_and_not_retried() {
+    let (addr, handshakes) = self_signed_tls_server().await;
+    let server = mock().await;
+    let mut t = raw_target(
+        "self-signed",
+        ProviderKind::Gemini,
+        format!("https://{addr}"),
+        "gemini-x",
+    );
+    t.params.retry.base = Duration::from_millis(1);
+    t.params.retry.cap = Duration::from_millis(2);
+    let out = run(&[t, healthy(&server)]).await;
+    let e = failure(&out.runs[0]);
+    assert_eq!(
+        (e.kind, e.retryable, out.runs[0].retries),
+        (ErrorKind::Connect, false, 0)
+    );
+    assert!(
+        e.message.starts_with(&format!(
+            "the TLS certificate of {addr} was rejected; check base_url"
+        )),
+        "{}",
+        e.message
+    );
+    assert_eq!(handshakes.load(Ordering::SeqCst), 1, "one handshake, not retried");
+    assert_healthy(&out.runs[1]);
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_refused_connection_is_still_retried() {
     let closed = {
