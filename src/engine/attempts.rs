@@ -1,7 +1,7 @@
 //! One target's request from first attempt to final outcome: attempts, the retry
 //! decision between them, and the waits, all visible to the consumer as events.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
@@ -99,14 +99,49 @@ pub async fn run(
     }
 }
 
-/// Uniform in [0, 1): enough randomness to de-synchronise clients hitting one limit.
+/// Uniform in [0, 1), from a properly seeded generator (per thread, seeded from the OS
+/// at first use): clients that failed together must not retry together.
 fn jitter() -> f64 {
-    let nanos = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let mut x = u64::from(nanos) ^ 0x9e37_79b9_7f4a_7c15;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    (x >> 11) as f64 / (1u64 << 53) as f64
+    fastrand::f64()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::retry::RetryPolicy;
+
+    #[test]
+    fn first_retry_waits_spread_over_the_whole_backoff_step() {
+        let policy = RetryPolicy::default();
+        let base = policy.base;
+        let mut err = ProviderError::new(ErrorKind::Server, "HTTP 500");
+        err.retryable = true;
+        let waits: Vec<Duration> = (0..200)
+            .map(
+                |_| match retry::decide(&policy, 0, Duration::ZERO, err.clone(), false, jitter()) {
+                    Decision::Retry { wait, .. } => wait,
+                    Decision::Stop(e) => panic!("{e:?}"),
+                },
+            )
+            .collect();
+        assert!(
+            waits.iter().all(|w| *w < base),
+            "full jitter stays under the step"
+        );
+        // 200 uniform draws miss a 10 % band with probability 0.9^200 ≈ 7e-10.
+        assert!(
+            waits.iter().any(|w| *w < base / 10),
+            "some waits near 0: {waits:?}"
+        );
+        assert!(
+            waits.iter().any(|w| *w > base * 9 / 10),
+            "some waits near the step: {waits:?}"
+        );
+        // The clock-derived jitter this replaces gave a fixed band; ten deciles all hit.
+        let mut deciles = [0u32; 10];
+        for w in &waits {
+            deciles[(w.as_secs_f64() / base.as_secs_f64() * 10.0) as usize] += 1;
+        }
+        assert!(deciles.iter().all(|&n| n > 0), "{deciles:?}");
+    }
 }

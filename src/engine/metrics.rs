@@ -77,6 +77,8 @@ pub struct TargetRun {
     /// Usage as reported by the provider (fields it never sent stay `None`).
     pub usage: Usage,
     pub finish: Option<Finish>,
+    /// Protocol notes (a missing end marker after a complete answer...), in order.
+    pub notes: Vec<String>,
     pub outcome: Option<Outcome>,
 }
 
@@ -129,6 +131,7 @@ impl TargetRun {
             }
             StreamEvent::Usage(u) => self.usage.merge(u),
             StreamEvent::Finish(f) => self.finish = Some(f.clone()),
+            StreamEvent::Note(n) => self.notes.push(n.clone()),
             StreamEvent::Done => self.end(at, Outcome::Done),
             StreamEvent::Failed(e) => self.end(at, Outcome::Failed(e.clone())),
             StreamEvent::Cancelled => self.end(at, Outcome::Cancelled),

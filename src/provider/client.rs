@@ -50,11 +50,18 @@ pub struct TimedClient {
 impl TimedClient {
     /// A client with connect timing, no automatic retries, and no overall timeout
     /// (a long answer is not an error; idle gaps are policed by the stream loop).
+    ///
+    /// Redirects are never followed: a provider API does not legitimately redirect a
+    /// POST, and following one would re-send `x-api-key` / `x-goog-api-key` to another
+    /// host (reqwest strips only `Authorization`). The stream task reports the 3xx.
+    /// Gzip bodies are decoded transparently, streams included.
     pub fn new(connect_timeout: Duration) -> Result<Self, reqwest::Error> {
         install_crypto_provider();
         let connects = ConnectLog::default();
         let http = reqwest::Client::builder()
             .connect_timeout(connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .gzip(true)
             .connector_layer(ConnectTimingLayer(connects.clone()))
             .tcp_nodelay(true)
             .user_agent(concat!("prism/", env!("CARGO_PKG_VERSION")))

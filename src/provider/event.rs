@@ -30,6 +30,10 @@ pub enum StreamEvent {
     Usage(Usage),
     /// The provider said why generation stopped.
     Finish(Finish),
+    /// A protocol deviation that did not cost any of the answer (a stream that never
+    /// sent its end marker after a complete answer, say): shown to the user, never a
+    /// failure. Arrives before the terminal event.
+    Note(String),
     /// Terminal: the stream ended after its provider's terminal marker.
     Done,
     /// Terminal: the request or stream failed; text received so far stays valid.

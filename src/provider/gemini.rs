@@ -4,13 +4,19 @@
 //! Usage reports thoughts separately from candidates, so `output` adds them up. A
 //! stream is complete once a candidate carries a `finishReason`, or the prompt itself
 //! was blocked (`promptFeedback.blockReason`).
+//!
+//! Any JSON parses, so shape is checked too: a response (or a whole stream) without a
+//! single candidate and without `promptFeedback` is not an answer, empty or otherwise,
+//! and fails as malformed showing its first bytes. A body that is a JSON array is what
+//! `streamGenerateContent` returns when `alt=sse` was dropped on the way (by a proxy):
+//! its elements are the stream's chunks, decoded in order.
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde_json::{Map, Value, json};
 
 use super::body::{merge_extra, parse_json, put, uint};
 use super::errors;
-use super::event::{Finish, FinishReason, ProviderError, StreamEvent, ToolCallDelta, Usage};
+use super::event::{ErrorKind, Finish, FinishReason, ProviderError, StreamEvent, ToolCallDelta, Usage};
 use super::openai::{bad_key, build_error};
 use super::request::{ChatRequest, Role};
 use super::secret::ApiKey;
@@ -84,11 +90,20 @@ pub fn build(
     rb.build().map_err(|e| build_error(&e))
 }
 
+/// How much of a body a "not an answer" message shows.
+const SHOWN_CHARS: usize = 120;
+
 /// generateContent stream state.
 #[derive(Debug, Default)]
 pub struct Decoder {
     /// A candidate finished or the prompt was blocked.
     pub saw_finish: bool,
+    /// Some response carried `usageMetadata`.
+    pub saw_usage: bool,
+    /// Some response carried a candidate or `promptFeedback`: the server is answering.
+    pub saw_answer: bool,
+    /// The first bytes of the first stream chunk, kept while no chunk has answered.
+    first_chunk: Option<String>,
     tools: usize,
     /// The response id from the body, Google's closest thing to a request id.
     pub response_id: Option<String>,
@@ -97,14 +112,50 @@ pub struct Decoder {
 impl Decoder {
     /// One `data:` payload: a `GenerateContentResponse`.
     pub fn on_sse(&mut self, data: &str, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
+        if self.first_chunk.is_none() {
+            self.first_chunk = Some(preview(data));
+        }
         let v = parse_json(data, "a stream chunk")?;
         self.response(&v, out)
     }
 
-    /// A whole `GenerateContentResponse`.
+    /// A whole `GenerateContentResponse`, or a JSON array of them (a stream's chunks).
     pub fn on_body(&mut self, body: &str, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
         let v = parse_json(body, "the response body")?;
-        self.response(&v, out)
+        match &v {
+            Value::Array(chunks) => {
+                for chunk in chunks {
+                    self.response(chunk, out)?;
+                }
+            }
+            v => self.response(v, out)?,
+        }
+        if self.saw_answer {
+            return Ok(());
+        }
+        Err(ProviderError {
+            raw_body: Some(body.to_string()),
+            ..ProviderError::new(
+                ErrorKind::Malformed,
+                format!(
+                    "the response has no candidates and no promptFeedback, so it is not an answer: {}",
+                    preview(body)
+                ),
+            )
+        })
+    }
+
+    /// After a stream ended unfinished: if no chunk ever answered, the server was not
+    /// speaking generateContent at all, which is worth saying instead of "truncated".
+    pub fn no_answer_error(&self) -> Option<ProviderError> {
+        if self.saw_answer {
+            return None;
+        }
+        let first = self.first_chunk.as_ref()?;
+        Some(ProviderError::new(
+            ErrorKind::Malformed,
+            format!("no event of the stream had a candidate or promptFeedback; the first was: {first}"),
+        ))
     }
 
     fn response(&mut self, v: &Value, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
@@ -127,6 +178,7 @@ impl Decoder {
             .get("candidates")
             .and_then(Value::as_array)
             .and_then(|c| c.first());
+        self.saw_answer |= candidate.is_some() || v.get("promptFeedback").is_some_and(Value::is_object);
         if let Some(c) = candidate {
             self.parts(c, out);
             if let Some(raw) = c.get("finishReason").and_then(Value::as_str) {
@@ -152,7 +204,8 @@ impl Decoder {
                 raw: Some(format!("blockReason:{block}")),
             }));
         }
-        if let Some(u) = v.get("usageMetadata") {
+        if let Some(u) = v.get("usageMetadata").filter(|u| u.is_object()) {
+            self.saw_usage = true;
             let thoughts = uint(u, "thoughtsTokenCount");
             let candidates = uint(u, "candidatesTokenCount");
             let output = match (candidates, thoughts) {
@@ -202,6 +255,16 @@ impl Decoder {
     }
 }
 
+/// The first [`SHOWN_CHARS`] characters of `text`, on one line.
+fn preview(text: &str) -> String {
+    let flat = errors::one_line(text);
+    match flat.char_indices().nth(SHOWN_CHARS) {
+        Some((i, _)) => format!("{}…", &flat[..i]),
+        None if flat.is_empty() => "(empty)".to_string(),
+        None => flat,
+    }
+}
+
 /// Map Gemini finish reasons.
 pub fn map_finish(raw: &str) -> FinishReason {
     match raw {
@@ -248,6 +311,104 @@ mod tests {
                 cache_write: None,
                 reasoning: Some(12)
             }))
+        );
+    }
+
+    fn body(text: &str) -> (Decoder, Vec<StreamEvent>, Result<(), ProviderError>) {
+        let mut d = Decoder::default();
+        let mut out = Vec::new();
+        let r = d.on_body(text, &mut out);
+        (d, out, r)
+    }
+
+    #[test]
+    fn json_that_is_not_an_answer_is_malformed_showing_its_start() {
+        let long = format!(
+            r#"{{"candidates":[],"usageMetadata":{{"note":"{}"}}}}"#,
+            "x".repeat(300)
+        );
+        for text in [
+            "{}",
+            "null",
+            r#"{"candidates":[]}"#,
+            "[]",
+            "[1,2]",
+            r#"[{"usageMetadata":{}}]"#,
+            &long,
+        ] {
+            let (_, out, r) = body(text);
+            let e = r.expect_err(text);
+            assert_eq!(e.kind, ErrorKind::Malformed, "{text}");
+            assert!(
+                e.message.contains("no candidates and no promptFeedback"),
+                "{}",
+                e.message
+            );
+            let shown = e.message.rsplit(": ").next().unwrap_or_default();
+            assert!(shown.chars().count() <= SHOWN_CHARS + 1, "{text}: {}", e.message);
+            assert!(
+                text.starts_with(shown.trim_end_matches('…')),
+                "{text}: {}",
+                e.message
+            );
+            assert!(!out.iter().any(StreamEvent::is_content), "{text}");
+        }
+    }
+
+    #[test]
+    fn real_answers_and_blocked_prompts_still_pass() {
+        let (_, out, r) =
+            body(r#"{"candidates":[{"content":{"parts":[{"text":"Hi"}]},"finishReason":"STOP"}]}"#);
+        assert!(r.is_ok());
+        assert_eq!(out[0], StreamEvent::TextDelta("Hi".into()));
+        let (d, _, r) = body(r#"{"promptFeedback":{"blockReason":"SAFETY"}}"#);
+        assert!(r.is_ok() && d.saw_finish, "a blocked prompt is an answer");
+        // What streamGenerateContent returns without alt=sse: the chunks as an array.
+        let (d, out, r) = body(
+            r#"[{"candidates":[{"content":{"parts":[{"text":"He"}]}}]},{"candidates":[{"content":{"parts":[{"text":"llo"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":3,"candidatesTokenCount":2}}]"#,
+        );
+        assert!(r.is_ok() && d.saw_finish && d.saw_usage);
+        let text: String = out
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::TextDelta(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(text, "Hello");
+    }
+
+    #[test]
+    fn a_stream_without_any_answer_is_named_at_its_end() {
+        let mut d = Decoder::default();
+        let mut out = Vec::new();
+        d.on_sse(r#"{"modelVersion":"x"}"#, &mut out).unwrap();
+        d.on_sse(r#"{"usageMetadata":{"promptTokenCount":3}}"#, &mut out)
+            .unwrap();
+        let e = d.no_answer_error().expect("no candidate in the whole stream");
+        assert_eq!(e.kind, ErrorKind::Malformed);
+        assert!(
+            e.message.ends_with(r#"the first was: {"modelVersion":"x"}"#),
+            "{}",
+            e.message
+        );
+        // A usage-only chunk after a candidate is the normal end of a stream.
+        let mut d = Decoder::default();
+        d.on_sse(
+            r#"{"candidates":[{"content":{"parts":[{"text":"Hi"}]},"finishReason":"STOP"}]}"#,
+            &mut out,
+        )
+        .unwrap();
+        d.on_sse(
+            r#"{"usageMetadata":{"promptTokenCount":3,"candidatesTokenCount":1}}"#,
+            &mut out,
+        )
+        .unwrap();
+        assert!(d.no_answer_error().is_none() && d.saw_finish && d.saw_usage);
+        assert_eq!(
+            Decoder::default().no_answer_error(),
+            None,
+            "no event at all is truncation"
         );
     }
 

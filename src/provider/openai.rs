@@ -81,6 +81,8 @@ pub struct Decoder {
     pub saw_done: bool,
     /// A choice carried a `finish_reason`.
     pub saw_finish: bool,
+    /// A chunk carried `usage` (requested on every stream with `include_usage`).
+    pub saw_usage: bool,
 }
 
 impl Decoder {
@@ -100,7 +102,7 @@ impl Decoder {
             }
             self.finish(choice, out);
         }
-        usage(&v, out);
+        self.saw_usage |= usage(&v, out);
         Ok(())
     }
 
@@ -116,7 +118,7 @@ impl Decoder {
             message_parts(message, out, true);
         }
         self.finish(choice, out);
-        usage(&v, out);
+        self.saw_usage |= usage(&v, out);
         self.saw_done = true;
         Ok(())
     }
@@ -177,9 +179,10 @@ fn message_parts(m: &Value, out: &mut Vec<StreamEvent>, whole: bool) {
     }
 }
 
-fn usage(v: &Value, out: &mut Vec<StreamEvent>) {
+/// Push the chunk's usage, if it has any; says whether it did.
+fn usage(v: &Value, out: &mut Vec<StreamEvent>) -> bool {
     let Some(u) = v.get("usage").filter(|u| u.is_object()) else {
-        return;
+        return false;
     };
     let detail = |outer: &str, inner: &str| u.get(outer).and_then(|d| uint(d, inner));
     out.push(StreamEvent::Usage(Usage {
@@ -189,6 +192,7 @@ fn usage(v: &Value, out: &mut Vec<StreamEvent>) {
         cache_write: None,
         reasoning: detail("completion_tokens_details", "reasoning_tokens"),
     }));
+    true
 }
 
 /// Map OpenAI's finish reasons; unknown values (server-specific) keep their raw text.
@@ -241,7 +245,7 @@ mod tests {
             r#"{"id":"c","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":1,"total_tokens":10,"prompt_tokens_details":{"cached_tokens":4},"completion_tokens_details":{"reasoning_tokens":0}}}"#,
             "[DONE]",
         ]);
-        assert!(d.saw_done && d.saw_finish);
+        assert!(d.saw_done && d.saw_finish && d.saw_usage);
         assert_eq!(
             out,
             vec![

@@ -88,10 +88,14 @@ pub fn decide(
         }
     };
     if waited.saturating_add(wait) > policy.max_wait {
+        let whose = match err.retry_after {
+            Some(_) => format!("the server asked to wait {}, which", seconds(wait)),
+            None => format!("the next backoff of {}", seconds(wait)),
+        };
         err.message.push_str(&format!(
-            " (the server asked to wait {}, more than the {} limit; not retried)",
-            seconds(wait),
-            seconds(policy.max_wait)
+            " (not retried: {whose} would exceed the {} retry budget, {} already spent)",
+            seconds(policy.max_wait),
+            seconds(waited)
         ));
         return Decision::Stop(err);
     }
@@ -102,8 +106,15 @@ pub fn decide(
     Decision::Retry { wait, reason }
 }
 
+/// A wait as people read it; a server's absurd hint (`1e30`) must not print 20 digits.
 fn seconds(d: Duration) -> String {
-    format!("{:.1} s", d.as_secs_f64())
+    const HOUR: f64 = 3600.0;
+    const CENTURY: f64 = 100.0 * 365.25 * 24.0 * HOUR;
+    match d.as_secs_f64() {
+        s if s < 10.0 * HOUR => format!("{s:.1} s"),
+        s if s < CENTURY => format!("{:.0} h", s / HOUR),
+        _ => "more than a century".to_string(),
+    }
 }
 
 /// How long the server asked us to wait, from headers and (Gemini) the error body.
@@ -284,11 +295,41 @@ mod tests {
             panic!()
         };
         assert!(
-            e.message
-                .contains("asked to wait 300.0 s, more than the 60.0 s limit"),
+            e.message.ends_with(
+                " (not retried: the server asked to wait 300.0 s, which would exceed the 60.0 s retry budget, 0.0 s already spent)"
+            ),
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn prisms_own_backoff_past_the_budget_says_so_with_what_was_spent() {
+        let p = RetryPolicy {
+            max_retries: 5,
+            max_wait: Duration::from_secs(3),
+            base: Duration::from_secs(1),
+            cap: Duration::from_secs(8),
+        };
+        let Decision::Stop(e) = decide(
+            &p,
+            2,
+            Duration::from_secs(1),
+            err(ErrorKind::Server, 503, true, None),
+            false,
+            0.75,
+        ) else {
+            panic!("a 3.0 s backoff after 1.0 s spent passes a 3.0 s budget")
+        };
+        assert_eq!(
+            e.message,
+            "boom (not retried: the next backoff of 3.0 s would exceed the 3.0 s retry budget, 1.0 s already spent)"
+        );
+        // Within the budget it waits.
+        assert!(matches!(
+            decide(&p, 2, Duration::from_secs(1), err(ErrorKind::Server, 503, true, None), false, 0.25),
+            Decision::Retry { wait, .. } if wait == Duration::from_secs(1)
+        ));
     }
 
     #[test]
@@ -407,10 +448,14 @@ mod tests {
         let p = RetryPolicy::default();
         let mut e = err(ErrorKind::RateLimited, 429, true, None);
         e.retry_after = Some(Duration::MAX);
-        assert!(matches!(
-            decide(&p, 1, Duration::from_secs(3), e, false, 0.5),
-            Decision::Stop(_)
-        ));
+        let Decision::Stop(e) = decide(&p, 1, Duration::from_secs(3), e, false, 0.5) else {
+            panic!("a wait past the budget is refused")
+        };
+        assert!(
+            e.message.contains("the server asked to wait more than a century"),
+            "{}",
+            e.message
+        );
     }
 
     proptest::proptest! {

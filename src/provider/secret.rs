@@ -169,7 +169,10 @@ pub fn mask_event(event: &mut StreamEvent) {
                 mask_in_place(v);
             }
         }
-        StreamEvent::ResponseId(s) | StreamEvent::TextDelta(s) | StreamEvent::ReasoningDelta(s) => {
+        StreamEvent::ResponseId(s)
+        | StreamEvent::TextDelta(s)
+        | StreamEvent::ReasoningDelta(s)
+        | StreamEvent::Note(s) => {
             mask_in_place(s);
         }
         StreamEvent::ToolCallDelta(d) => {

@@ -6,6 +6,11 @@
 //! so this module keeps that: the time of the read that carried each event's first byte.
 //! Several events in one read share that read's time; an event split across reads gets
 //! the time of the read where it began.
+//!
+//! At end of stream the spec discards an event that never got its closing blank line.
+//! When every line of that event did arrive (only the blank line is missing), what the
+//! server sent is all there, so [`SseDecoder::finish`] hands it back for the caller
+//! to judge instead of dropping it.
 
 use std::time::Instant;
 
@@ -28,6 +33,8 @@ pub struct SseDecoder {
     parser: SseParser,
     /// When the bytes of a not-yet-complete event started arriving.
     partial_since: Option<Instant>,
+    /// The last byte fed, to tell a cut line from a missing blank line at EOF.
+    last_byte: Option<u8>,
 }
 
 impl SseDecoder {
@@ -41,6 +48,7 @@ impl SseDecoder {
         if bytes.is_empty() {
             return;
         }
+        self.last_byte = bytes.last().copied();
         // Bytes already buffered before this read belong to the first event completed
         // now; every later event in this read began in this read.
         let mut first_at = self.partial_since.unwrap_or(at);
@@ -67,10 +75,26 @@ impl SseDecoder {
         self.partial_since.is_some()
     }
 
-    /// End of stream: an unfinished event is discarded, as the spec requires.
-    pub fn finish(&mut self) {
+    /// End of stream. An event whose every line arrived but whose closing blank line
+    /// did not is returned (stamped with the arrival of its first byte); an event cut
+    /// inside a line is discarded, as the spec requires.
+    pub fn finish(&mut self) -> Option<TimedSse> {
+        let pending = self.partial_since.take();
+        let flushed = match (pending, self.last_byte) {
+            (Some(at), Some(b'\n' | b'\r')) => {
+                // Two line ends: after a lone CR the first is the LF of a CRLF pair, so
+                // the second is the blank line; after an LF the second is a no-op.
+                self.parser.feed(b"\n\n");
+                self.parser.next_event().map(|ev| TimedSse {
+                    at,
+                    event: ev.event,
+                    data: ev.data,
+                })
+            }
+            _ => None,
+        };
         self.parser.finish();
-        self.partial_since = None;
+        flushed
     }
 }
 
@@ -145,6 +169,41 @@ mod tests {
         assert!(d.has_partial_event());
         d.finish();
         assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn an_event_missing_only_its_blank_line_is_returned_at_eof() {
+        let t0 = Instant::now();
+        let t1 = t0 + Duration::from_millis(3);
+        for tail in [&b"\n"[..], b"\r", b"\r\n"] {
+            let mut d = SseDecoder::new();
+            let mut out = Vec::new();
+            d.feed(
+                b"event: message_delta\ndata: {}\n\nevent: message_stop\n",
+                t0,
+                &mut out,
+            );
+            d.feed(b"data: {\"type\":\"message_stop\"}", t1, &mut out);
+            d.feed(tail, t1, &mut out);
+            assert_eq!(out.len(), 1);
+            let last = d.finish().expect("flushed");
+            assert_eq!(
+                (last.event.as_str(), last.data.as_str(), last.at),
+                ("message_stop", "{\"type\":\"message_stop\"}", t0),
+                "tail {tail:?}: stamped with the read of its first byte"
+            );
+        }
+    }
+
+    #[test]
+    fn an_event_cut_inside_a_line_is_not_returned_at_eof() {
+        let mut d = SseDecoder::new();
+        let mut out = Vec::new();
+        d.feed(b"data: {\"type\":\"message_st", Instant::now(), &mut out);
+        assert_eq!(d.finish(), None);
+        let mut d = SseDecoder::new();
+        d.feed(b"data: a\n\n: comment\n", Instant::now(), &mut out);
+        assert_eq!(d.finish(), None, "nothing pending after a comment");
     }
 
     #[test]

@@ -3,6 +3,10 @@
 //! Timestamps are taken here, in the task that owns the socket, right after each read
 //! returns and before any JSON is parsed. Reads are never retried and the request is
 //! never re-sent: after a byte of content, a retry would duplicate billed output.
+//!
+//! A stream whose answer is already whole (finish reason and usage in hand) is not
+//! made to wait out the idle timeout for a missing end marker: after a short grace it
+//! ends as done, with a [`StreamEvent::Note`] saying what the server left out.
 
 use std::time::{Duration, Instant};
 
@@ -131,6 +135,11 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
         .unwrap_or_default()
         .to_ascii_lowercase();
 
+    if (300..400).contains(&status) {
+        // Never followed (the client's policy): a redirect would carry the key elsewhere.
+        let e = redirect_error(status, &headers, reader.response.url(), a.cx);
+        return emit(Instant::now(), StreamEvent::Failed(e));
+    }
     if !(200..300).contains(&status) {
         let body = match reader.read_all().await {
             Ok(b) => b,
@@ -140,6 +149,9 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
         return emit(Instant::now(), StreamEvent::Failed(err));
     }
 
+    if let Some(e) = undecodable_encoding(&headers) {
+        return emit(Instant::now(), StreamEvent::Failed(e));
+    }
     let mut decoder = Decoder::new(a.kind);
     let is_sse = content_type.starts_with("text/event-stream");
     let is_json = content_type.starts_with("application/json");
@@ -182,21 +194,46 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
     );
 }
 
+/// How long a stream whose answer is whole may stay open waiting for its end marker.
+const END_MARKER_GRACE: Duration = Duration::from_secs(2);
+
 async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attempt<'_>, emit: &mut Emit<'_>) {
     let mut sse = SseDecoder::new();
     let mut frames: Vec<TimedSse> = Vec::new();
     let mut out = Vec::new();
+    // The read that completed the latest event: the end of the answer if the server
+    // then goes quiet. Keep-alive comments do not move it.
+    let mut last_event_at = Instant::now();
     loop {
-        let (chunk, at) = match reader.next().await {
+        let wait = if awaits_only_end_marker(&decoder) {
+            let deadline = last_event_at + a.timeouts.idle.min(END_MARKER_GRACE);
+            deadline.saturating_duration_since(Instant::now())
+        } else {
+            a.timeouts.idle
+        };
+        let (chunk, at) = match reader.next(wait).await {
             Ok(Some(c)) => c,
             Ok(None) => break,
-            Err(end) if decoder.is_complete() && matches!(end, BodyEnd::Transport(..)) => {
-                // The answer was whole; a reset after the terminal marker loses nothing.
+            Err(BodyEnd::Idle(d, _)) if decoder.is_complete() => {
+                // The provider said all it had to say; what is missing is the goodbye.
+                let note = stalled_note(&decoder, a.kind, a.timeouts.idle, d);
+                emit(last_event_at, StreamEvent::Note(note));
+                return emit(last_event_at, StreamEvent::Done);
+            }
+            Err(BodyEnd::Transport(msg, _) | BodyEnd::Decode(msg, _)) if decoder.is_complete() => {
+                let note = format!(
+                    "the connection dropped ({msg}) after the answer was complete, before {}",
+                    end_marker(a.kind)
+                );
+                emit(Instant::now(), StreamEvent::Note(errors::one_line(&note)));
                 return emit(Instant::now(), StreamEvent::Done);
             }
             Err(end) => return emit(Instant::now(), end.into_event(a.cx)),
         };
         sse.feed(&chunk, at, &mut frames);
+        if !frames.is_empty() {
+            last_event_at = at;
+        }
         for frame in frames.drain(..) {
             let result = decoder.on_sse(&frame.event, &frame.data, &mut out);
             for ev in out.drain(..) {
@@ -211,9 +248,38 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
         }
     }
     let end_at = Instant::now();
-    sse.finish();
+    if let Some(frame) = sse.finish() {
+        // Every line of the last event arrived, only its closing blank line did not.
+        // Keep it if it decodes; a cut payload stays cut.
+        let before = decoder.is_complete();
+        if decoder.on_sse(&frame.event, &frame.data, &mut out).is_ok() {
+            for ev in out.drain(..) {
+                emit(frame.at, ev);
+            }
+            if decoder.is_complete() && !before {
+                // Name it by its type, or by its data when it has none (`[DONE]`).
+                let name = if frame.event == "message" {
+                    frame.data.chars().take(40).collect()
+                } else {
+                    frame.event
+                };
+                let note = format!("the last event (`{name}`) ended without its closing blank line");
+                emit(end_at, StreamEvent::Note(errors::one_line(&note)));
+            }
+        }
+        out.clear();
+    }
     if decoder.is_complete() {
+        if !decoder.saw_end_marker()
+            && let Some(marker) = closing_marker(a.kind)
+        {
+            let note = format!("the stream closed without {marker} after a complete answer");
+            emit(end_at, StreamEvent::Note(note));
+        }
         return emit(end_at, StreamEvent::Done);
+    }
+    if let Some(e) = no_answer_in_stream(&decoder) {
+        return emit(end_at, StreamEvent::Failed(e));
     }
     let marker = match a.kind {
         ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => "`[DONE]` or a finish_reason",
@@ -230,11 +296,71 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
     emit(end_at, StreamEvent::Failed(e));
 }
 
+/// Everything the provider promises before its end marker has arrived: the finish
+/// reason and (requested on every stream) usage. Only then is a short grace enough.
+fn awaits_only_end_marker(decoder: &Decoder) -> bool {
+    match decoder {
+        Decoder::OpenAi(d) => d.saw_finish && d.saw_usage && !d.saw_done,
+        Decoder::Gemini(d) => d.saw_finish && d.saw_usage,
+        // `message_stop` follows `message_delta` at once; a stall there stays an error.
+        Decoder::Anthropic(_) => false,
+    }
+}
+
+/// What ends a complete stream of `kind`, for notes.
+fn end_marker(kind: ProviderKind) -> &'static str {
+    match kind {
+        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => "`data: [DONE]`",
+        ProviderKind::Anthropic => "`message_stop`",
+        ProviderKind::Gemini => "the end of the body",
+    }
+}
+
+/// The marker a clean close still lacks: Gemini's end of body is its marker.
+fn closing_marker(kind: ProviderKind) -> Option<&'static str> {
+    match kind {
+        ProviderKind::Gemini => None,
+        k => Some(end_marker(k)),
+    }
+}
+
+fn stalled_note(decoder: &Decoder, kind: ProviderKind, idle: Duration, waited: Duration) -> String {
+    if awaits_only_end_marker(decoder) {
+        let missing = match closing_marker(kind) {
+            Some(marker) => format!("sent no {marker} and held the connection open"),
+            None => "held the connection open after the final chunk".to_string(),
+        };
+        format!(
+            "the answer was complete but the server {missing}; stopped waiting after {:.1} s",
+            idle.min(END_MARKER_GRACE).as_secs_f64()
+        )
+    } else {
+        let missing = match closing_marker(kind) {
+            Some(marker) => format!("no {marker}"),
+            None => "no end of the body".to_string(),
+        };
+        format!(
+            "after the finish reason the server sent no usage and {missing} for {:.1} s (idle_timeout); the answer is complete, its usage unreported",
+            waited.as_secs_f64()
+        )
+    }
+}
+
+/// A Gemini stream that ended without one candidate or prompt feedback in any event.
+fn no_answer_in_stream(decoder: &Decoder) -> Option<ProviderError> {
+    match decoder {
+        Decoder::Gemini(d) => d.no_answer_error(),
+        Decoder::OpenAi(_) | Decoder::Anthropic(_) => None,
+    }
+}
+
 /// Why reading the body stopped early.
 enum BodyEnd {
     Cancelled,
     Idle(Duration, u64),
     Transport(String, u64),
+    /// The body could not be decompressed.
+    Decode(String, u64),
 }
 
 impl BodyEnd {
@@ -245,13 +371,20 @@ impl BodyEnd {
                 let mut e = ProviderError::new(
                     ErrorKind::IdleTimeout,
                     format!(
-                        "no data for {} s after {bytes} bytes; the stream stalled (idle_timeout)",
-                        d.as_secs()
+                        "no data for {:.1} s after {bytes} bytes; the stream stalled (idle_timeout)",
+                        d.as_secs_f64()
                     ),
                 );
                 e.retryable = bytes == 0;
                 StreamEvent::Failed(e)
             }
+            Self::Decode(msg, bytes) => StreamEvent::Failed(ProviderError::new(
+                ErrorKind::Malformed,
+                errors::one_line(&format!(
+                    "the compressed body from {} could not be decoded after {bytes} bytes ({msg}); a proxy may have mangled it",
+                    cx.base_url
+                )),
+            )),
             Self::Transport(msg, bytes) => StreamEvent::Failed(ProviderError::new(
                 ErrorKind::Truncated,
                 errors::one_line(&format!(
@@ -271,16 +404,18 @@ struct BodyReader<'a> {
 }
 
 impl BodyReader<'_> {
-    /// Next read and its arrival time; `Ok(None)` at a clean end of body.
-    async fn next(&mut self) -> Result<Option<(bytes::Bytes, Instant)>, BodyEnd> {
+    /// Next read and its arrival time, waiting at most `wait`; `Ok(None)` at a clean
+    /// end of body.
+    async fn next(&mut self, wait: Duration) -> Result<Option<(bytes::Bytes, Instant)>, BodyEnd> {
         let read = tokio::select! {
             biased;
             () = self.cancel.cancelled() => return Err(BodyEnd::Cancelled),
-            r = tokio::time::timeout(self.idle, self.response.chunk()) => r,
+            r = tokio::time::timeout(wait, self.response.chunk()) => r,
         };
         let at = Instant::now();
         match read {
-            Err(_) => Err(BodyEnd::Idle(self.idle, self.bytes)),
+            Err(_) => Err(BodyEnd::Idle(wait, self.bytes)),
+            Ok(Err(e)) if is_decompression_error(&e) => Err(BodyEnd::Decode(error_chain(&e), self.bytes)),
             Ok(Err(e)) => Err(BodyEnd::Transport(error_chain(&e), self.bytes)),
             Ok(Ok(None)) => Ok(None),
             Ok(Ok(Some(b))) => {
@@ -292,7 +427,7 @@ impl BodyReader<'_> {
 
     async fn read_all(&mut self) -> Result<Vec<u8>, BodyEnd> {
         let mut body = Vec::new();
-        while let Some((chunk, _)) = self.next().await? {
+        while let Some((chunk, _)) = self.next(self.idle).await? {
             body.extend_from_slice(&chunk);
         }
         Ok(body)
@@ -301,23 +436,214 @@ impl BodyReader<'_> {
 
 fn transport_error(e: &reqwest::Error, cx: ErrorContext<'_>) -> ProviderError {
     let chain = error_chain(e);
-    // reqwest marks a connect timeout as both a connect and a timeout error.
-    let (kind, what) = if e.is_timeout() {
-        (
-            ErrorKind::ConnectTimeout,
-            format!("timed out connecting to {} (connect_timeout)", cx.base_url),
-        )
-    } else if e.is_connect() {
-        (ErrorKind::Connect, format!("cannot connect to {}", cx.base_url))
-    } else {
-        (
+    let host = host_of(cx.base_url);
+    // Retry what may heal (refused, reset, timed out); a name that does not resolve or
+    // a TLS handshake the server cannot pass fails the same way every time.
+    let (kind, retryable, what) = match setup_failure(e) {
+        Some(SetupFailure::NameNotFound) => (
             ErrorKind::Connect,
+            false,
+            format!("cannot resolve host {host}; check base_url {}", cx.base_url),
+        ),
+        Some(SetupFailure::Tls(detail)) => (ErrorKind::Connect, false, tls_advice(&detail, &host, cx)),
+        // reqwest marks a connect timeout as both a connect and a timeout error.
+        None if e.is_timeout() => (
+            ErrorKind::ConnectTimeout,
+            true,
+            format!("timed out connecting to {} (connect_timeout)", cx.base_url),
+        ),
+        None if e.is_connect() => (
+            ErrorKind::Connect,
+            true,
+            format!("cannot connect to {}", cx.base_url),
+        ),
+        None => (
+            ErrorKind::Connect,
+            true,
             format!("request to {} failed before a response", cx.base_url),
-        )
+        ),
     };
     let mut err = ProviderError::new(kind, errors::one_line(&format!("{what}: {chain}")));
-    err.retryable = true;
+    err.retryable = retryable;
     err
+}
+
+/// A connection set-up failure that no retry can heal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SetupFailure {
+    /// The resolver answered that the name does not exist.
+    NameNotFound,
+    /// rustls refused the handshake: the certificate, or a server not speaking TLS.
+    Tls(TlsProblem),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum TlsProblem {
+    /// The server's certificate was rejected (unknown issuer, expired, wrong name...).
+    Certificate,
+    /// The peer's bytes were not TLS at all (often plain HTTP on an https:// URL).
+    NotTls,
+    /// Any other handshake refusal (no shared version or cipher, an alert...).
+    Other,
+}
+
+/// Walk the source chain for a resolver or rustls error.
+fn setup_failure(e: &(dyn std::error::Error + 'static)) -> Option<SetupFailure> {
+    let mut found = None;
+    any_in_chain(e, &mut |err| {
+        found = classify_one(err);
+        found.is_some()
+    });
+    found
+}
+
+/// Whether `test` holds for `e` or any error under it. `io::Error` hides its inner error
+/// from `source()` (it returns the inner error's source), so look inside it too.
+fn any_in_chain(
+    e: &(dyn std::error::Error + 'static),
+    test: &mut dyn FnMut(&(dyn std::error::Error + 'static)) -> bool,
+) -> bool {
+    let mut next = Some(e);
+    while let Some(err) = next {
+        if test(err) {
+            return true;
+        }
+        if let Some(inner) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            && any_in_chain(inner, test)
+        {
+            return true;
+        }
+        next = err.source();
+    }
+    false
+}
+
+/// A body error from decompression itself. reqwest marks every body error of a
+/// decompressing client as a decode error, so one carrying hyper's own (the
+/// connection failed) is a transport error.
+fn is_decompression_error(e: &reqwest::Error) -> bool {
+    e.is_decode() && !any_in_chain(e, &mut |err| err.is::<hyper::Error>())
+}
+
+fn classify_one(err: &(dyn std::error::Error + 'static)) -> Option<SetupFailure> {
+    if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+        let problem = match tls {
+            rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented => {
+                TlsProblem::Certificate
+            }
+            rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateHandshakeMessage { .. } => {
+                TlsProblem::NotTls
+            }
+            _ => TlsProblem::Other,
+        };
+        return Some(SetupFailure::Tls(problem));
+    }
+    // hyper-util's connector says "dns error" around the resolver's io::Error, whose
+    // text is getaddrinfo's. Only a definite "no such name" is final: a temporary
+    // resolver failure ("try again") may pass.
+    if err.to_string() == "dns error" {
+        let detail = error_chain(err).to_ascii_lowercase();
+        let temporary = ["temporary", "try again", "timed out"]
+            .iter()
+            .any(|w| detail.contains(w));
+        return (!temporary).then_some(SetupFailure::NameNotFound);
+    }
+    None
+}
+
+fn tls_advice(problem: &TlsProblem, host: &str, cx: ErrorContext<'_>) -> String {
+    match problem {
+        TlsProblem::Certificate => format!(
+            "the TLS certificate of {host} was rejected; check base_url {} (a proxy that intercepts TLS needs its CA installed in the system store)",
+            cx.base_url
+        ),
+        TlsProblem::NotTls => format!(
+            "{host} did not answer in TLS; if it serves plain HTTP, use http:// in base_url {}",
+            cx.base_url
+        ),
+        TlsProblem::Other => format!(
+            "the TLS handshake with {host} failed; check base_url {}",
+            cx.base_url
+        ),
+    }
+}
+
+/// `host[:port]` of a URL, or the URL itself when it does not parse.
+fn host_of(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => authority(&u),
+        Err(_) => url.to_string(),
+    }
+}
+
+fn authority(u: &reqwest::Url) -> String {
+    let host = u.host_str().unwrap_or_default();
+    match u.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    }
+}
+
+/// A 3xx answer, which Prism never follows (a redirect would carry the API key to
+/// wherever it points), told as where it pointed and what to change.
+fn redirect_error(
+    status: u16,
+    headers: &reqwest::header::HeaderMap,
+    asked: &reqwest::Url,
+    cx: ErrorContext<'_>,
+) -> ProviderError {
+    let location = errors::header(headers, "location");
+    let target = location.as_deref().and_then(|l| asked.join(l).ok());
+    let what = match (&target, &location) {
+        (Some(to), _) if to.origin() == asked.origin() => format!(
+            "the server redirected to {} on the same host; if that is the right endpoint, fix the path in base_url {}",
+            to.path(),
+            cx.base_url
+        ),
+        (Some(to), _) => {
+            let shown = if to.scheme() == asked.scheme() {
+                authority(to)
+            } else {
+                format!("{}://{}", to.scheme(), authority(to))
+            };
+            format!("the server redirected to {shown}; if that is the right endpoint, set base_url to it")
+        }
+        (None, Some(raw)) => format!(
+            "the server redirected to an unusable location `{raw}`; check base_url {}",
+            cx.base_url
+        ),
+        (None, None) => format!(
+            "the server answered with a redirect but no location; check base_url {}",
+            cx.base_url
+        ),
+    };
+    ProviderError {
+        http_status: Some(status),
+        ..ProviderError::new(
+            ErrorKind::Http,
+            errors::one_line(&format!(
+                "HTTP {status}: {what} (redirects are not followed, so the key stays with base_url)"
+            )),
+        )
+    }
+}
+
+/// The client decodes gzip; any other `Content-Encoding` left on a response would feed
+/// compressed bytes to the parser, so it fails here, named.
+fn undecodable_encoding(headers: &reqwest::header::HeaderMap) -> Option<ProviderError> {
+    let encoding = errors::header(headers, "content-encoding")?;
+    let encoding = encoding.trim().to_ascii_lowercase();
+    if encoding.is_empty() || encoding == "identity" {
+        return None;
+    }
+    Some(ProviderError::new(
+        ErrorKind::Malformed,
+        errors::one_line(&format!(
+            "the body is compressed as `{encoding}`, which Prism cannot decode (it asks for gzip only); a proxy may be compressing responses"
+        )),
+    ))
 }
 
 /// The error and its sources on one line (reqwest's top-level message alone is vague).
@@ -332,4 +658,61 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt;
+
+    use super::*;
+
+    /// Stands in for hyper-util's private connect error: "dns error" over the resolver's.
+    #[derive(Debug)]
+    struct DnsError(std::io::Error);
+
+    impl fmt::Display for DnsError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("dns error")
+        }
+    }
+
+    impl std::error::Error for DnsError {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    fn gai(text: &str) -> DnsError {
+        DnsError(std::io::Error::other(format!(
+            "failed to lookup address information: {text}"
+        )))
+    }
+
+    #[test]
+    fn only_a_definite_unknown_name_is_final() {
+        assert_eq!(
+            setup_failure(&gai("Name or service not known")),
+            Some(SetupFailure::NameNotFound)
+        );
+        assert_eq!(setup_failure(&gai("Temporary failure in name resolution")), None);
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(setup_failure(&refused), None);
+    }
+
+    #[test]
+    fn rustls_errors_inside_io_errors_are_found() {
+        // tokio-rustls hands rustls errors up wrapped in io::Error, whose source() skips them.
+        let wrap = |e: rustls::Error| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
+        let cert = wrap(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::UnknownIssuer,
+        ));
+        assert_eq!(
+            setup_failure(&cert),
+            Some(SetupFailure::Tls(TlsProblem::Certificate))
+        );
+        let alert = wrap(rustls::Error::AlertReceived(
+            rustls::AlertDescription::HandshakeFailure,
+        ));
+        assert_eq!(setup_failure(&alert), Some(SetupFailure::Tls(TlsProblem::Other)));
+    }
 }

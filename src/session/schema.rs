@@ -248,6 +248,9 @@ pub enum EventBody {
         wait_ms: u64,
         reason: String,
     },
+    Note {
+        text: String,
+    },
 }
 
 fn ns_since(base: Instant, at: Instant) -> u64 {
@@ -284,6 +287,7 @@ impl EventBody {
                 reason: f.reason,
                 raw: f.raw.clone(),
             },
+            StreamEvent::Note(text) => Self::Note { text: text.clone() },
             StreamEvent::Done => Self::Done,
             StreamEvent::Failed(e) => Self::Failed {
                 kind: e.kind,
@@ -345,6 +349,7 @@ impl EventBody {
                 reason: *reason,
                 raw: raw.clone(),
             }),
+            Self::Note { text } => StreamEvent::Note(text.clone()),
             Self::Done => StreamEvent::Done,
             Self::Failed {
                 kind,
@@ -451,6 +456,7 @@ mod tests {
                 wait: Duration::from_millis(1500),
                 reason: "HTTP 429 rate_limited".into(),
             },
+            StreamEvent::Note("no `data: [DONE]`".into()),
             StreamEvent::Failed(ProviderError {
                 kind: ErrorKind::RateLimited,
                 http_status: Some(429),

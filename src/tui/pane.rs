@@ -186,7 +186,10 @@ impl PaneState {
             }
             StreamEvent::Cancelled => self.status = PaneStatus::Cancelled,
             StreamEvent::Retrying { .. } => self.status = PaneStatus::Retrying,
-            StreamEvent::Usage(_) | StreamEvent::Finish(_) | StreamEvent::ResponseId(_) => {}
+            StreamEvent::Usage(_)
+            | StreamEvent::Finish(_)
+            | StreamEvent::ResponseId(_)
+            | StreamEvent::Note(_) => {}
         }
         if event.is_content() && self.status == PaneStatus::Waiting {
             self.status = PaneStatus::Streaming;
