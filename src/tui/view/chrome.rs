@@ -46,28 +46,28 @@ pub fn status_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// Give the editors their frames: titles, focus colour, cursor only where typing goes.
+/// Give the editors their frames: titles, focus (see [`super::framed`]), cursor only
+/// where typing goes.
 pub fn prepare_editors(app: &mut App) {
     let t = app.theme.clone();
     for (focus, title) in [(Focus::Prompt, " prompt "), (Focus::System, " system prompt ")] {
-        let focused = app.focus == focus;
-        let border = if focused {
-            t.style(Role::BorderFocused)
-        } else {
-            t.style(Role::Border)
-        };
+        // While the browser is open, keys go to its filter, not to the editor.
+        let focused = app.focus == focus && app.browser.is_none();
         let editor = if focus == Focus::Prompt {
             &mut app.prompt
         } else {
             &mut app.system
         };
-        editor.set_block(
-            Block::bordered()
-                .border_type(BorderType::Rounded)
-                .border_style(border)
-                .title(Span::styled(title, t.style(Role::Title))),
-        );
+        editor.set_block(super::framed(&t, title, focused));
         editor.set_style(t.style(Role::Base));
+        // The editor's own placeholder style is a colour; without colours a hint must
+        // still look unlike typed text.
+        let hint = t.style(Role::Muted);
+        editor.set_placeholder_style(if t.has_color() {
+            hint
+        } else {
+            hint.add_modifier(Modifier::DIM)
+        });
         editor.set_cursor_line_style(Style::new());
         editor.set_cursor_style(if focused {
             Style::new().add_modifier(Modifier::REVERSED)
