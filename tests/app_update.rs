@@ -413,6 +413,15 @@ fn an_expensive_send_asks_for_confirmation_first() {
         "{:?}",
         app.notice
     );
+    // The limit reads as configured, the worst case to the micro-dollar like the panes.
+    assert!(
+        app.notice
+            .as_deref()
+            .unwrap()
+            .contains("may cost up to $0.029495 (over confirm_above_usd $0.001)"),
+        "{:?}",
+        app.notice
+    );
     let effects = app.act(Action::Send);
     assert!(
         effects.iter().any(|e| matches!(e, Effect::StartRun { .. })),

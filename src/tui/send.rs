@@ -105,9 +105,7 @@ impl App {
                 let dollars = crate::pricing::usd(worst);
                 if dollars > limit && self.awaiting_confirm.as_deref() != Some(key.as_str()) {
                     self.awaiting_confirm = Some(key);
-                    self.notice = Some(format!(
-                        "this send may cost up to ${dollars:.4} (over confirm_above_usd ${limit:.2}): send again to confirm"
-                    ));
+                    self.notice = Some(crate::preflight::confirm_message(dollars, limit));
                     return Vec::new();
                 }
             }
