@@ -226,6 +226,8 @@ fn narrow_80x24_with_four_targets_and_help() {
         stream_words(&mut app, base, p, 100 + 50 * p as u64, 10, ANSWER);
     }
     app.now = base + Duration::from_millis(1500);
+    // With a budget the status bar keeps what it counts in view, in its short form.
+    app.budget_usd = Some(0.5);
     insta::assert_snapshot!("narrow_80x24", render(&mut app, 80, 24));
     app.act(Action::Help);
     insta::assert_snapshot!("help_80x24", render(&mut app, 80, 24));
@@ -360,6 +362,7 @@ fn focus_without_colour() {
     use ratatui::style::Color;
     let (mut app, base) = app(3);
     app.theme = prism::tui::theme::load("dark").unwrap().monochrome();
+    app.budget_usd = Some(0.005);
     send(&mut app, "Explain streaming.");
     for p in 0..3 {
         stream_words(&mut app, base, p, 180 + 40 * p as u64, 10, ANSWER);
@@ -397,5 +400,13 @@ fn focus_without_colour() {
         "{screen}"
     );
     assert!(screen.contains("┏ ▶ claude · anthropic"), "{screen}");
+    assert!(
+        screen
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with("spent $0.000524 of $0.005 budget since ctrl-n"),
+        "{screen}"
+    );
     insta::assert_snapshot!("focus_without_colour", screen);
 }
