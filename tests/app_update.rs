@@ -1070,12 +1070,10 @@ fn a_replay_costs_nothing_and_leaves_the_budget_alone() {
     assert_eq!(app.spent, before, "but a replay spends nothing");
 }
 
-#[test]
-fn a_rerun_counts_its_live_side_only() {
-    let session = example_session();
+/// What a re-run of `session`'s last turn sends: each target the recorded request again.
+fn rerun_entries(session: &prism::session::Session) -> Vec<prism::commands::rerun::Entry> {
     let turn = session.turns.last().unwrap();
-    let entries: Vec<prism::commands::rerun::Entry> = turn
-        .answers
+    turn.answers
         .iter()
         .map(|(&index, recorded)| {
             let target = session.targets[index].to_target().unwrap();
@@ -1088,7 +1086,13 @@ fn a_rerun_counts_its_live_side_only() {
                 recorded_row: recorded.row.clone().unwrap(),
             }
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn a_rerun_counts_its_live_side_only() {
+    let session = example_session();
+    let entries = rerun_entries(&session);
     let mut app = app();
     let (_, live_run, live) = app.begin_compare(&session, &entries);
     let recorded: Vec<usize> = app
@@ -1122,4 +1126,42 @@ fn a_rerun_counts_its_live_side_only() {
     let live_cost: prism::pricing::Picodollars = live.iter().map(|&i| app.pane_cost(i).unwrap().0).sum();
     assert!(live_cost > 0);
     assert_eq!(app.spent.0, live_cost, "only the live side counts");
+}
+
+#[test]
+fn q_quits_a_finished_replay_whose_prompt_is_read_only() {
+    let session = example_session();
+    let mut app = app();
+    play(&mut app, &session);
+    assert_eq!(app.focus, Focus::Prompt);
+    let notice = app.notice.clone().unwrap();
+    assert!(notice.contains("replay finished: q or ctrl-c quits"), "{notice}");
+    let prompt = app.prompt.lines().to_vec();
+    assert!(key(&mut app, KeyCode::Char('z'), KeyModifiers::NONE).is_empty());
+    assert_eq!(app.prompt.lines(), prompt, "the prompt stays read-only");
+    assert!(app.notice.as_deref().unwrap().contains("read-only"));
+    key(&mut app, KeyCode::Char('?'), KeyModifiers::NONE);
+    assert!(app.help, "? opens help as it does on a pane");
+    key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    assert!(!app.help);
+    assert_eq!(
+        key(&mut app, KeyCode::Char('q'), KeyModifiers::NONE),
+        [Effect::Quit],
+        "q quits, as the notice says"
+    );
+
+    // A comparison's prompt is read-only too.
+    let session = example_session();
+    let mut app = self::app();
+    app.begin_compare(&session, &rerun_entries(&session));
+    app.focus = Focus::Prompt;
+    assert_eq!(
+        key(&mut app, KeyCode::Char('q'), KeyModifiers::NONE),
+        [Effect::Quit]
+    );
+
+    // In a live workbench the same key is just a letter of the prompt.
+    let mut app = self::app();
+    assert!(key(&mut app, KeyCode::Char('q'), KeyModifiers::NONE).is_empty());
+    assert_eq!(app.prompt.lines(), ["q"]);
 }
