@@ -142,17 +142,44 @@ pub fn prompt_tokens(encoding: Encoding, request: &ChatRequest) -> u64 {
     (body + 3) as u64
 }
 
-/// `Some(message)` when the worst cases of a send would take the session past `budget`.
+/// A configured dollar limit (`budget_usd`, `confirm_above_usd`) exactly as the user wrote
+/// it, for every message that names one: the shortest decimal that reads back as the same
+/// number, with at least two decimals so it still looks like money (`0.005` → `$0.005`,
+/// `1` → `$1.00`, `0.5` → `$0.50`). Rounding a limit would show a different limit than the
+/// one enforced (`0.005` as `$0.01`).
+pub fn limit_usd(limit: f64) -> String {
+    // `Display` for f64 is the shortest round-trip form and never uses an exponent.
+    let exact = limit.to_string();
+    let decimals = exact.split_once('.').map_or(0, |(_, d)| d.len());
+    match decimals {
+        _ if !limit.is_finite() => format!("${exact}"),
+        0 => format!("${exact}.00"),
+        1 => format!("${exact}0"),
+        _ => format!("${exact}"),
+    }
+}
+
+/// `Some(message)` when the worst cases of a send would take what is `spent` past
+/// `budget_usd`.
 pub fn over_budget(worst: &[Option<Picodollars>], spent: Picodollars, budget_usd: f64) -> Option<String> {
     let worst_total: Picodollars = worst.iter().flatten().sum();
     let budget = (budget_usd * 1e12).round() as Picodollars;
     (spent + worst_total > budget).then(|| {
         format!(
-            "not sent: the worst case of this send is ${:.6} and ${:.6} is spent, over budget_usd ${budget_usd:.2}; raise budget_usd or lower max_tokens",
+            "not sent: the worst case of this send is ${:.6} and ${:.6} is spent, over budget_usd {}; raise budget_usd or lower max_tokens",
             crate::pricing::usd(worst_total),
-            crate::pricing::usd(spent)
+            crate::pricing::usd(spent),
+            limit_usd(budget_usd)
         )
     })
+}
+
+/// The notice for a send whose worst case `worst_usd` is above `confirm_above_usd`.
+pub fn confirm_message(worst_usd: f64, confirm_above_usd: f64) -> String {
+    format!(
+        "this send may cost up to ${worst_usd:.6} (over confirm_above_usd {}): send again to confirm",
+        limit_usd(confirm_above_usd)
+    )
 }
 
 #[cfg(test)]
@@ -215,5 +242,36 @@ mod tests {
             "{m}"
         );
         assert_eq!(over_budget(&[Some(200_000_000_000)], 700_000_000_000, 1.0), None);
+        // A limit below a cent reads as configured, not rounded to another limit.
+        let m = over_budget(&[Some(6_000_000_000)], 0, 0.005).unwrap();
+        assert!(m.contains("over budget_usd $0.005;"), "{m}");
+    }
+
+    #[test]
+    fn limits_read_exactly_as_configured() {
+        for (limit, shown) in [
+            (0.005, "$0.005"),
+            (1.0, "$1.00"),
+            (0.5, "$0.50"),
+            (0.25, "$0.25"),
+            (0.0, "$0.00"),
+            (12.0, "$12.00"),
+            (0.123456789, "$0.123456789"),
+            (0.000001, "$0.000001"),
+            (1e-9, "$0.000000001"),
+            (2500.5, "$2500.50"),
+            (1e21, "$1000000000000000000000.00"),
+        ] {
+            assert_eq!(limit_usd(limit), shown, "{limit}");
+        }
+    }
+
+    #[test]
+    fn the_confirm_message_names_the_limit_as_configured() {
+        let m = confirm_message(0.009832, 0.005);
+        assert_eq!(
+            m,
+            "this send may cost up to $0.009832 (over confirm_above_usd $0.005): send again to confirm"
+        );
     }
 }

@@ -413,6 +413,15 @@ fn an_expensive_send_asks_for_confirmation_first() {
         "{:?}",
         app.notice
     );
+    // The limit reads as configured, the worst case to the micro-dollar like the panes.
+    assert!(
+        app.notice
+            .as_deref()
+            .unwrap()
+            .contains("may cost up to $0.029495 (over confirm_above_usd $0.001)"),
+        "{:?}",
+        app.notice
+    );
     let effects = app.act(Action::Send);
     assert!(
         effects.iter().any(|e| matches!(e, Effect::StartRun { .. })),
@@ -966,4 +975,193 @@ async fn the_loop_lays_out_a_backlog_completely_across_frames() {
         );
     }
     assert!(screen.frames >= 2);
+}
+
+/// The example session shipped in the repository: three priced targets, two turns.
+fn example_session() -> prism::session::Session {
+    prism::session::load(std::path::Path::new("sessions/example-mock")).unwrap()
+}
+
+/// Play every turn of `session` into `app` as the player does at full speed, then its end.
+fn play(app: &mut App, session: &prism::session::Session) {
+    use prism::session::replay::Speed;
+    let (_, first) = app.begin_replay(session, Speed::Max).unwrap();
+    for index in 0..session.turns.len() {
+        let run = RunId(first.0 + index as u64);
+        for (_, msg) in prism::tui::replay::turn_messages(session, index, run, Instant::now(), Speed::Max) {
+            app.update(msg);
+        }
+    }
+    app.update(Msg::Replay(prism::tui::replay::Cue::Finished));
+}
+
+/// Finish pane `pane`'s current run with provider-counted usage, so it has a cost.
+fn done_priced(app: &mut App, pane: usize, input: u64, output: u64) {
+    let run = app.panes[pane].run.unwrap();
+    stream(app, pane, run, StreamEvent::Dispatched);
+    stream(app, pane, run, StreamEvent::TextDelta("answer".into()));
+    stream(
+        app,
+        pane,
+        run,
+        StreamEvent::Usage(prism::provider::event::Usage {
+            input: Some(input),
+            output: Some(output),
+            ..Default::default()
+        }),
+    );
+    stream(app, pane, run, StreamEvent::Done);
+}
+
+#[test]
+fn a_live_send_counts_toward_the_budget_and_ctrl_n_starts_a_new_window() {
+    prism::tokens::warm_up();
+    let mut app = app();
+    // "hello" to three gpt-4o-mini targets without max_tokens: about $0.0295 worst case.
+    app.budget_usd = Some(0.04);
+    set_prompt(&mut app, "hello");
+    assert!(start_run(&app.act(Action::Send)).2.len() == 3, "within budget");
+    assert_eq!(app.spent, (0, false), "nothing is spent before a stream ends");
+    // 1000 in, 55000 out at $0.15 / $0.60 per million: $0.03315.
+    done_priced(&mut app, 0, 1000, 55_000);
+    assert_eq!(app.spent, (33_150_000_000, false), "a live send counts");
+    assert_eq!(app.spent.0, app.pane_cost(0).unwrap().0);
+
+    // $0.03315 spent plus about $0.0295 is over $0.04.
+    set_prompt(&mut app, "hello");
+    assert!(app.act(Action::Send).is_empty(), "refused: over budget");
+    let why = app.notice.clone().unwrap();
+    assert!(
+        why.contains("$0.033150 is spent, over budget_usd $0.04;"),
+        "{why}"
+    );
+    // A retry is a live send too: $0.03315 plus about $0.0098 for one target is over.
+    app.focus = Focus::Pane(0);
+    assert!(app.act(Action::RetryPane).is_empty(), "retry refused");
+    assert!(app.notice.as_deref().unwrap().contains("over budget_usd $0.04"));
+
+    key(&mut app, KeyCode::Char('n'), KeyModifiers::CONTROL);
+    assert_eq!(app.spent, (0, false), "ctrl-n opens a new budget window");
+    set_prompt(&mut app, "hello");
+    assert!(
+        start_run(&app.act(Action::Send)).2.len() == 3,
+        "the same send goes in the new window"
+    );
+}
+
+#[test]
+fn a_replay_costs_nothing_and_leaves_the_budget_alone() {
+    let session = example_session();
+    let mut app = app();
+    app.budget_usd = Some(0.5);
+    set_prompt(&mut app, "hello");
+    app.act(Action::Send);
+    done_priced(&mut app, 1, 1000, 20_000);
+    let before = app.spent;
+    assert!(before.0 > 0);
+
+    play(&mut app, &session);
+    assert!(app.replay.as_ref().unwrap().finished);
+    let shown: prism::pricing::Picodollars = (0..app.panes.len())
+        .filter_map(|i| app.pane_cost(i))
+        .map(|c| c.0)
+        .sum();
+    assert!(shown > 0, "the replayed panes show what the recording cost");
+    assert_eq!(app.spent, before, "but a replay spends nothing");
+}
+
+/// What a re-run of `session`'s last turn sends: each target the recorded request again.
+fn rerun_entries(session: &prism::session::Session) -> Vec<prism::commands::rerun::Entry> {
+    let turn = session.turns.last().unwrap();
+    turn.answers
+        .iter()
+        .map(|(&index, recorded)| {
+            let target = session.targets[index].to_target().unwrap();
+            prism::commands::rerun::Entry {
+                index,
+                recorded_target: target.clone(),
+                target,
+                request: session.request_for(turn, index),
+                recorded: recorded.clone(),
+                recorded_row: recorded.row.clone().unwrap(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_rerun_counts_its_live_side_only() {
+    let session = example_session();
+    let entries = rerun_entries(&session);
+    let mut app = app();
+    let (_, live_run, live) = app.begin_compare(&session, &entries);
+    let recorded: Vec<usize> = app
+        .compare
+        .as_ref()
+        .unwrap()
+        .pairs
+        .iter()
+        .map(|p| p.recorded_pane)
+        .collect();
+    assert!(
+        recorded
+            .iter()
+            .all(|&i| app.pane_cost(i).is_some_and(|c| c.0 > 0)),
+        "the recorded side shows its cost"
+    );
+    assert_eq!(app.spent, (0, false), "but showing a recording spends nothing");
+    // The live side answers as the recording did: it is a real send, so it counts.
+    let base = Instant::now();
+    for (k, e) in entries.iter().enumerate() {
+        for (t, body) in &e.recorded.events {
+            let env = Envelope {
+                run: live_run,
+                target: k,
+                at: base + std::time::Duration::from_nanos(*t),
+                event: body.to_event(base),
+            };
+            app.update(Msg::Stream { pane: live[k], env });
+        }
+    }
+    let live_cost: prism::pricing::Picodollars = live.iter().map(|&i| app.pane_cost(i).unwrap().0).sum();
+    assert!(live_cost > 0);
+    assert_eq!(app.spent.0, live_cost, "only the live side counts");
+}
+
+#[test]
+fn q_quits_a_finished_replay_whose_prompt_is_read_only() {
+    let session = example_session();
+    let mut app = app();
+    play(&mut app, &session);
+    assert_eq!(app.focus, Focus::Prompt);
+    let notice = app.notice.clone().unwrap();
+    assert!(notice.contains("replay finished: q or ctrl-c quits"), "{notice}");
+    let prompt = app.prompt.lines().to_vec();
+    assert!(key(&mut app, KeyCode::Char('z'), KeyModifiers::NONE).is_empty());
+    assert_eq!(app.prompt.lines(), prompt, "the prompt stays read-only");
+    assert!(app.notice.as_deref().unwrap().contains("read-only"));
+    key(&mut app, KeyCode::Char('?'), KeyModifiers::NONE);
+    assert!(app.help, "? opens help as it does on a pane");
+    key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    assert!(!app.help);
+    assert_eq!(
+        key(&mut app, KeyCode::Char('q'), KeyModifiers::NONE),
+        [Effect::Quit],
+        "q quits, as the notice says"
+    );
+
+    // A comparison's prompt is read-only too.
+    let session = example_session();
+    let mut app = self::app();
+    app.begin_compare(&session, &rerun_entries(&session));
+    app.focus = Focus::Prompt;
+    assert_eq!(
+        key(&mut app, KeyCode::Char('q'), KeyModifiers::NONE),
+        [Effect::Quit]
+    );
+
+    // In a live workbench the same key is just a letter of the prompt.
+    let mut app = self::app();
+    assert!(key(&mut app, KeyCode::Char('q'), KeyModifiers::NONE).is_empty());
+    assert_eq!(app.prompt.lines(), ["q"]);
 }

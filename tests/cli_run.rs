@@ -418,5 +418,5 @@ fn preflight_and_budget_in_prism_run() {
     );
     assert_eq!(code, 2, "{stderr}");
     assert!(stdout.is_empty());
-    assert!(stderr.contains("over budget_usd $0.00"), "{stderr}");
+    assert!(stderr.contains("over budget_usd $0.00001;"), "{stderr}");
 }

@@ -226,6 +226,8 @@ fn narrow_80x24_with_four_targets_and_help() {
         stream_words(&mut app, base, p, 100 + 50 * p as u64, 10, ANSWER);
     }
     app.now = base + Duration::from_millis(1500);
+    // With a budget the status bar keeps what it counts in view, in its short form.
+    app.budget_usd = Some(0.5);
     insta::assert_snapshot!("narrow_80x24", render(&mut app, 80, 24));
     app.act(Action::Help);
     insta::assert_snapshot!("help_80x24", render(&mut app, 80, 24));
@@ -351,4 +353,60 @@ fn second_turn_with_earlier_turns_collapsed_then_shown() {
     app.focus = Focus::Pane(1);
     app.act(Action::ToggleHistory);
     insta::assert_snapshot!("two_turns_shown", render(&mut app, 100, 18));
+}
+
+/// Under `NO_COLOR` the focused pane is told apart by shape alone: a thick border and a
+/// marked title, where the others are rounded and unmarked.
+#[test]
+fn focus_without_colour() {
+    use ratatui::style::Color;
+    let (mut app, base) = app(3);
+    app.theme = prism::tui::theme::load("dark").unwrap().monochrome();
+    app.budget_usd = Some(0.005);
+    send(&mut app, "Explain streaming.");
+    for p in 0..3 {
+        stream_words(&mut app, base, p, 180 + 40 * p as u64, 10, ANSWER);
+        finish(&mut app, base, p, 900, 24, FinishReason::Stop, "stop");
+    }
+    app.focus = Focus::Pane(1);
+    app.now = base + Duration::from_millis(2000);
+    let mut term = Terminal::new(TestBackend::new(120, 24)).unwrap();
+    term.frame(&mut app).unwrap();
+    let buf = term.backend().buffer().clone();
+    let coloured: Vec<_> = buf
+        .content()
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.fg != Color::Reset || c.bg != Color::Reset)
+        .map(|(i, c)| (i % 120, i / 120, c.symbol().to_string(), c.fg, c.bg))
+        .collect();
+    assert!(
+        coloured.is_empty(),
+        "monochrome: no colour anywhere: {coloured:?}"
+    );
+    let corner = |i: usize| {
+        let r = app.pane_areas[i].unwrap();
+        buf[(r.x, r.y)].symbol().to_string()
+    };
+    assert_eq!(
+        [corner(0), corner(1), corner(2)],
+        ["╭", "┏", "╭"],
+        "only the focused pane is thick"
+    );
+    let screen = render(&mut app, 120, 24);
+    assert_eq!(
+        screen.matches(prism::tui::view::FOCUS_MARK).count(),
+        1,
+        "{screen}"
+    );
+    assert!(screen.contains("┏ ▶ claude · anthropic"), "{screen}");
+    assert!(
+        screen
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with("spent $0.000524 of $0.005 budget since ctrl-n"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("focus_without_colour", screen);
 }

@@ -39,10 +39,11 @@ impl Screen for Seen {
             .map(|(t, p)| format!("{}={}:{}", t.name, p.status.label(), p.answer.text().len()))
             .collect();
         let line = format!(
-            "replay={} compare={} home={} panes=[{}] notice={}",
+            "replay={} compare={} home={} spent={} panes=[{}] notice={}",
             app.replay.is_some(),
             app.compare.is_some(),
             app.home.is_some(),
+            app.spent.0,
             panes.join(","),
             app.notice.clone().unwrap_or_default()
         );
@@ -116,6 +117,7 @@ async fn the_browser_replays_and_reruns_in_the_panes_and_ctrl_n_comes_back() {
             l.contains("replay=true") && l.contains("home=true") && l.matches("=done:").count() == 3
         })
         .await;
+        assert!(watch.last().contains("spent=0 "), "a replay spends nothing");
         // Back home: the workbench's own target, nothing playing.
         input.send(ctrl('n')).unwrap();
         wait_until(&watch, "the workbench's own target", |l| {
@@ -131,6 +133,8 @@ async fn the_browser_replays_and_reruns_in_the_panes_and_ctrl_n_comes_back() {
             l.contains("compare=true") && l.matches("=done:").count() == 6
         })
         .await;
+        // The re-run's new answers are real requests: they count toward the budget.
+        assert!(!watch.last().contains("spent=0 "), "{}", watch.last());
         input.send(ctrl('n')).unwrap();
         wait_until(&watch, "the re-run to be saved", |l| {
             l.contains("re-run saved as session")

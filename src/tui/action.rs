@@ -53,7 +53,8 @@ pub enum Action {
     RetryPane,
     /// Show every number, id and header of the focused pane
     Details,
-    /// Start a new conversation: forget every pane's history; the next send starts a new session
+    /// Start a new conversation: forget every pane's history; the next send starts a new
+    /// session, and the budget counts from zero again
     NewConversation,
     /// Open the sessions browser
     Sessions,
@@ -98,7 +99,7 @@ impl Action {
             Self::ToggleHistory => "show or hide the earlier turns",
             Self::RetryPane => "resend the last request to this pane",
             Self::Details => "details: numbers, ids, rate limits",
-            Self::NewConversation => "new conversation (and session)",
+            Self::NewConversation => "new conversation, session and budget window",
             Self::Sessions => "browse saved sessions",
             Self::OpenSession => "open the selected session",
             Self::RenameSession => "rename the selected session",

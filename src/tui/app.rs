@@ -93,11 +93,13 @@ pub struct App {
     pub now: Instant,
     /// Prices and context windows.
     pub prices: PriceTable,
-    /// Cost of every finished request this session, and whether any part was estimated.
-    pub session_cost: (Picodollars, bool),
+    /// What live sends have cost in this budget window (since start or the last new
+    /// conversation), and whether any part was estimated. Recordings played back cost
+    /// nothing and never count; `budget_usd` is checked against this.
+    pub spent: (Picodollars, bool),
     /// The one-time notice about models without a price was shown.
     pub warned_unpriced: bool,
-    /// Refuse sends whose worst case would take the session past this (USD).
+    /// Refuse sends whose worst case would take [`Self::spent`] past this (USD).
     pub budget_usd: Option<f64>,
     /// Ask before a send whose worst case is above this (USD).
     pub confirm_above_usd: Option<f64>,
@@ -153,7 +155,7 @@ impl App {
             layout_next: 0,
             now: Instant::now(),
             prices: PriceTable::builtin().unwrap_or_default(),
-            session_cost: (0, false),
+            spent: (0, false),
             warned_unpriced: false,
             budget_usd: None,
             confirm_above_usd: None,
@@ -228,20 +230,39 @@ impl App {
         }
     }
 
-    /// Fold one event of pane `i`'s current run; when its stream ends, count its cost and
-    /// file its answer in its conversation.
+    /// Fold one event of pane `i`'s current run; when its stream ends, count what a live
+    /// one cost and file its answer in its conversation.
     pub(super) fn apply_event(&mut self, i: usize, at: Instant, event: &StreamEvent) {
         self.panes[i].apply(at, event);
         self.dirty = true;
         if event.is_terminal() {
-            if let Some((cost, estimated)) = self.pane_cost(i) {
-                self.session_cost.0 += cost;
-                self.session_cost.1 |= estimated;
+            if self.is_live(i)
+                && let Some((cost, estimated)) = self.pane_cost(i)
+            {
+                self.spent.0 += cost;
+                self.spent.1 |= estimated;
             }
             let p = &self.panes[i];
             self.conversation
                 .settle(i, p.status == PaneStatus::Done, p.answer.text());
         }
+    }
+
+    /// Whether pane `i` shows a request sent now, whose cost is money spent: not a replay's
+    /// pane, nor the recorded side of a comparison (its live side is a real send).
+    pub fn is_live(&self, i: usize) -> bool {
+        if self.replay.is_some() {
+            return false;
+        }
+        self.compare
+            .as_ref()
+            .is_none_or(|c| c.pairs.iter().any(|p| p.live_pane == i))
+    }
+
+    /// Start a new budget window: nothing is spent in it yet.
+    fn new_budget_window(&mut self) {
+        self.spent = (0, false);
+        self.awaiting_confirm = None;
     }
 
     fn editor_mut(&mut self) -> Option<&mut TextArea<'static>> {
@@ -326,7 +347,11 @@ impl App {
                 };
             }
             Action::Details => self.details = focused,
-            Action::NewConversation => return self.new_conversation(),
+            Action::NewConversation => {
+                // A new conversation is also a new budget window (see `spent`).
+                self.new_budget_window();
+                return self.new_conversation();
+            }
             Action::Sessions => {
                 self.browser = Some(Browser::default());
                 return vec![Effect::ListSessions];

@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 
 use super::action::Action;
 use super::app::{App, Focus};
+use super::keymap::{KeyChord, Mode};
 use super::msg::{Effect, Msg};
 use super::pane::PaneState;
 use crate::config::Target;
@@ -238,7 +239,19 @@ impl App {
             }
             Cue::Finished => {
                 replay.finished = true;
-                self.notice = Some("replay finished: q or ctrl-c quits".into());
+                let back = if self.home.is_some() {
+                    self.keymap
+                        .hint(Mode::Global, Action::NewConversation)
+                        .map(|k| format!(", {k} goes back to your targets"))
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                let quit = self
+                    .quit_keys()
+                    .map(|k| format!(": {k} quits"))
+                    .unwrap_or_default();
+                self.notice = Some(format!("replay finished{quit}{back}"));
             }
         }
         self.status = self.replay_status();
@@ -296,9 +309,37 @@ impl App {
                 | KeyCode::PageDown
         );
         if recording && editing && action.is_none() && !moving {
-            self.notice = Some("read-only: this prompt is part of the recording".into());
+            // Nothing types into a read-only prompt, so the panes' plain keys for quit and
+            // help work here too: the status bar promises `q quits` wherever it is.
+            let plain = KeyChord::from_event(key).and_then(|c| self.keymap.lookup(Mode::Panes, &c));
+            match plain {
+                Some(Action::Quit) => return Some(vec![Effect::Quit]),
+                Some(Action::Help) => self.help = true,
+                _ => {
+                    let quit = self
+                        .quit_keys()
+                        .map(|k| format!("; {k} quits"))
+                        .unwrap_or_default();
+                    self.notice = Some(format!("read-only: this prompt is part of the recording{quit}"));
+                }
+            }
             return Some(Vec::new());
         }
         None
+    }
+
+    /// The keys that quit while the panes show a recording, as a notice says them: the
+    /// panes' own (which also work from the read-only prompt) and the global one.
+    fn quit_keys(&self) -> Option<String> {
+        let keys: Vec<String> = [Mode::Panes, Mode::Global]
+            .iter()
+            .filter_map(|m| {
+                self.keymap
+                    .chords(*m, Action::Quit)
+                    .first()
+                    .map(ToString::to_string)
+            })
+            .collect();
+        (!keys.is_empty()).then(|| keys.join(" or "))
     }
 }

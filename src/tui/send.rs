@@ -5,6 +5,7 @@ use super::app::App;
 use super::conversation::Sent;
 use super::msg::{Effect, Job};
 use crate::engine::RunId;
+use crate::pricing::Picodollars;
 use crate::provider::event::{ErrorKind, ProviderError, StreamEvent};
 use crate::provider::request::ChatRequest;
 
@@ -15,6 +16,15 @@ impl App {
             self.notice = Some("nothing sent to this target yet: Ctrl+S sends the prompt".into());
             return Vec::new();
         };
+        // A retry is a live send like any other: the budget and the confirmation apply.
+        if crate::tokens::ready() {
+            let check = crate::preflight::check(&self.targets[i], &sent.request, &self.prices);
+            let worst = [check.worst_case.filter(|_| check.too_long.is_none())];
+            let key = format!("retry {i}\u{0}{}\u{0}{}", sent.turn, sent.prompt);
+            if !self.cost_allows(&worst, key) {
+                return Vec::new();
+            }
+        }
         let mut effects = Vec::new();
         if let Some(run) = self.panes[i].run.filter(|_| self.panes[i].status.is_active()) {
             effects.push(Effect::Cancel { run, pane: Some(i) });
@@ -36,6 +46,28 @@ impl App {
             }],
         });
         effects
+    }
+
+    /// Whether a send with these worst cases may go now: within `budget_usd` of what was
+    /// spent in this budget window, and confirmed when above `confirm_above_usd` (the
+    /// same send, identified by `key`, asked twice in a row). Otherwise the notice says why.
+    fn cost_allows(&mut self, worst: &[Option<Picodollars>], key: String) -> bool {
+        if let Some(budget) = self.budget_usd
+            && let Some(why) = crate::preflight::over_budget(worst, self.spent.0, budget)
+        {
+            self.notice = Some(why);
+            return false;
+        }
+        if let Some(limit) = self.confirm_above_usd {
+            let dollars = crate::pricing::usd(worst.iter().flatten().sum());
+            if dollars > limit && self.awaiting_confirm.as_deref() != Some(key.as_str()) {
+                self.awaiting_confirm = Some(key);
+                self.notice = Some(crate::preflight::confirm_message(dollars, limit));
+                return false;
+            }
+        }
+        self.awaiting_confirm = None;
+        true
     }
 
     /// Ask for a session to be started before the first run of a conversation.
@@ -84,34 +116,16 @@ impl App {
                     )
                 })
                 .collect();
-            if let Some(budget) = self.budget_usd {
-                let worst: Vec<_> = checks
-                    .iter()
-                    .filter(|(_, c)| c.too_long.is_none())
-                    .map(|(_, c)| c.worst_case)
-                    .collect();
-                if let Some(why) = crate::preflight::over_budget(&worst, self.session_cost.0, budget) {
-                    self.notice = Some(why);
-                    return Vec::new();
-                }
+            // A target that cannot fit is not sent, so it costs nothing.
+            let worst: Vec<_> = checks
+                .iter()
+                .filter(|(_, c)| c.too_long.is_none())
+                .map(|(_, c)| c.worst_case)
+                .collect();
+            let key = format!("{turn}\u{0}{system:?}\u{0}{prompt}");
+            if !self.cost_allows(&worst, key) {
+                return Vec::new();
             }
-            if let Some(limit) = self.confirm_above_usd {
-                let worst: crate::pricing::Picodollars = checks
-                    .iter()
-                    .filter(|(_, c)| c.too_long.is_none())
-                    .filter_map(|(_, c)| c.worst_case)
-                    .sum();
-                let key = format!("{turn}\u{0}{system:?}\u{0}{prompt}");
-                let dollars = crate::pricing::usd(worst);
-                if dollars > limit && self.awaiting_confirm.as_deref() != Some(key.as_str()) {
-                    self.awaiting_confirm = Some(key);
-                    self.notice = Some(format!(
-                        "this send may cost up to ${dollars:.4} (over confirm_above_usd ${limit:.2}): send again to confirm"
-                    ));
-                    return Vec::new();
-                }
-            }
-            self.awaiting_confirm = None;
             blocked = checks
                 .into_iter()
                 .filter_map(|(i, c)| c.too_long.map(|why| (i, why)))

@@ -1,10 +1,11 @@
 //! Everything around the panes: status bar, editors' frames, footer hints, help overlay.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Cell, Clear, Paragraph, Row, Table};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::tui::action::Action;
 use crate::tui::app::{App, Focus};
@@ -36,38 +37,100 @@ pub fn status_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {
         spans.push(Span::styled(format!("{n} · "), t.style(Role::FinishWarn)));
     }
     spans.push(Span::styled(app.status.clone(), t.style(Role::Base)));
-    if app.session_cost.0 > 0 {
-        let mark = if app.session_cost.1 { "~" } else { "" };
-        spans.push(Span::styled(
-            format!("  session {mark}${:.6}", crate::pricing::usd(app.session_cost.0)),
-            t.style(Role::Metric),
-        ));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    // The spend is pinned to the right so a long notice or status never pushes it off.
+    let spend = spend_label(app, area.width / 2).map_or_else(String::new, |s| format!(" {s} "));
+    let right = (spend.width() as u16).min(area.width);
+    let [left_area, right_area] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(right)]).areas(area);
+    let spans = fit(spans, usize::from(left_area.width), t.style(Role::Muted));
+    frame.render_widget(Paragraph::new(Line::from(spans)), left_area);
+    frame.render_widget(
+        Paragraph::new(Line::from(Span::styled(spend, t.style(Role::Metric)))).right_aligned(),
+        right_area,
+    );
 }
 
-/// Give the editors their frames: titles, focus colour, cursor only where typing goes.
+/// `spans` cut to `width` columns; a cut is marked with `…` so that it does not read as
+/// the end of the text.
+fn fit(spans: Vec<Span<'static>>, width: usize, mark: Style) -> Vec<Span<'static>> {
+    if spans.iter().map(Span::width).sum::<usize>() <= width || width == 0 {
+        return spans;
+    }
+    let mut room = width - 1;
+    let mut out = Vec::new();
+    for span in spans {
+        if span.width() <= room {
+            room -= span.width();
+            out.push(span);
+            continue;
+        }
+        let mut cut = String::new();
+        for c in span.content.chars() {
+            let w = c.width().unwrap_or(0);
+            if w > room {
+                break;
+            }
+            room -= w;
+            cut.push(c);
+        }
+        out.push(Span::styled(cut, span.style));
+        break;
+    }
+    out.push(Span::styled("…", mark));
+    out
+}
+
+/// What the budget counts, for the status bar: live spend since the window opened (at
+/// start or on a new conversation) and the budget when one is set; `None` while there is
+/// nothing to say. The long form names the key that starts a new window; `room` columns
+/// decide whether it fits.
+pub fn spend_label(app: &App, room: u16) -> Option<String> {
+    if app.spent.0 == 0 && app.budget_usd.is_none() {
+        return None;
+    }
+    let mark = if app.spent.1 { "~" } else { "" };
+    let spent = format!("spent {mark}${:.6}", crate::pricing::usd(app.spent.0));
+    let budget = app.budget_usd.map(crate::preflight::limit_usd);
+    let since = app
+        .keymap
+        .hint(Mode::Global, Action::NewConversation)
+        .map(|k| format!(" since {k}"))
+        .unwrap_or_default();
+    let long = match &budget {
+        Some(b) => format!("{spent} of {b} budget{since}"),
+        None => format!("{spent}{since}"),
+    };
+    if long.width() <= usize::from(room) {
+        return Some(long);
+    }
+    Some(match budget {
+        Some(b) => format!("{spent}/{b}"),
+        None => spent,
+    })
+}
+
+/// Give the editors their frames: titles, focus (see [`super::framed`]), cursor only
+/// where typing goes.
 pub fn prepare_editors(app: &mut App) {
     let t = app.theme.clone();
     for (focus, title) in [(Focus::Prompt, " prompt "), (Focus::System, " system prompt ")] {
-        let focused = app.focus == focus;
-        let border = if focused {
-            t.style(Role::BorderFocused)
-        } else {
-            t.style(Role::Border)
-        };
+        // While the browser is open, keys go to its filter, not to the editor.
+        let focused = app.focus == focus && app.browser.is_none();
         let editor = if focus == Focus::Prompt {
             &mut app.prompt
         } else {
             &mut app.system
         };
-        editor.set_block(
-            Block::bordered()
-                .border_type(BorderType::Rounded)
-                .border_style(border)
-                .title(Span::styled(title, t.style(Role::Title))),
-        );
+        editor.set_block(super::framed(&t, title, focused));
         editor.set_style(t.style(Role::Base));
+        // The editor's own placeholder style is a colour; without colours a hint must
+        // still look unlike typed text.
+        let hint = t.style(Role::Muted);
+        editor.set_placeholder_style(if t.has_color() {
+            hint
+        } else {
+            hint.add_modifier(Modifier::DIM)
+        });
         editor.set_cursor_line_style(Style::new());
         editor.set_cursor_style(if focused {
             Style::new().add_modifier(Modifier::REVERSED)

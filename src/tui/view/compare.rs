@@ -61,17 +61,8 @@ pub fn prepare(app: &mut App, area: Rect) {
         _ => None,
     };
     if let Some(title) = title {
-        let style = app.theme.style(if app.focus == Focus::Prompt {
-            Role::BorderFocused
-        } else {
-            Role::Border
-        });
-        app.prompt.set_block(
-            Block::bordered()
-                .border_type(BorderType::Rounded)
-                .border_style(style)
-                .title(Span::styled(title, app.theme.style(Role::Title))),
-        );
+        let focused = app.focus == Focus::Prompt;
+        app.prompt.set_block(super::framed(&app.theme, &title, focused));
     }
     app.refresh_compare();
     let rect = overlay_rect(area);

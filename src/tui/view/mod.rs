@@ -25,9 +25,42 @@ use std::time::Instant;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::Span;
+use ratatui::widgets::{Block, BorderType};
 
 use super::app::{App, Focus};
 use super::layout::pane_rects;
+use super::theme::{Role, Theme};
+
+/// Marks the focused pane or editor's title (see [`framed`]).
+pub const FOCUS_MARK: &str = "▶";
+
+/// The frame of a pane or an editor. Focus is shown by shape as well as colour, so it
+/// survives `NO_COLOR`, monochrome terminals and colour blindness: the focused frame has a
+/// thick border and a bold title after [`FOCUS_MARK`]; the others are rounded.
+pub fn framed(theme: &Theme, title: &str, focused: bool) -> Block<'static> {
+    let (border_type, border, title) = if focused {
+        (
+            BorderType::Thick,
+            theme.style(Role::BorderFocused),
+            Span::styled(
+                format!(" {FOCUS_MARK} {} ", title.trim()),
+                theme.style(Role::Title).add_modifier(Modifier::BOLD),
+            ),
+        )
+    } else {
+        (
+            BorderType::Rounded,
+            theme.style(Role::Border),
+            Span::styled(format!(" {} ", title.trim()), theme.style(Role::Title)),
+        )
+    };
+    Block::bordered()
+        .border_type(border_type)
+        .border_style(border)
+        .title(title)
+}
 
 /// The screen split into its regions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Paragraph};
+use ratatui::widgets::{Block, Paragraph};
 
 use crate::provider::event::FinishReason;
 use crate::tui::action::Action;
@@ -32,17 +32,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize, rect: Rect, focused: boo
     let target = &app.targets[i];
     let p = &app.panes[i];
     let cost = app.pane_cost(i);
-    let border = if focused {
-        t.style(Role::BorderFocused)
-    } else {
-        t.style(Role::Border)
-    };
     let off = if app.enabled[i] { "" } else { " (off)" };
-    let title = format!(" {}{off} · {} {} ", target.name, target.provider, target.model);
-    let block = Block::bordered()
-        .border_type(BorderType::Rounded)
-        .border_style(border)
-        .title(Span::styled(title, t.style(Role::Title)));
+    let title = format!("{}{off} · {} {}", target.name, target.provider, target.model);
+    let block = super::framed(t, &title, focused);
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     let header = Rect {
