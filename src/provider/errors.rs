@@ -220,9 +220,9 @@ fn truncate(s: &str, chars: usize) -> String {
 /// shaped like an API key (`sk-…`, `sk-ant-…`, `AIza…`): the masked-but-partial keys some
 /// providers echo back in 401 bodies, and keys that are not ours but are still keys.
 pub fn redact(s: &str) -> String {
-    let by_value = super::secret::mask(s);
-    let mut out = String::with_capacity(by_value.len());
-    let mut rest: &str = &by_value;
+    // Shapes first, so a shaped key is hidden whole rather than around a by-value match.
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
     while let Some(pos) = find_key_start(rest) {
         out.push_str(&rest[..pos]);
         let tail = &rest[pos..];
@@ -233,6 +233,7 @@ pub fn redact(s: &str) -> String {
         rest = &tail[end..];
     }
     out.push_str(rest);
+    super::secret::mask_in_place(&mut out);
     out
 }
 
