@@ -154,6 +154,9 @@ fn print_table(rows: &[ResultRow], out: &mut dyn Write) -> io::Result<()> {
                 c.arguments
             )?;
         }
+        for note in &r.notes {
+            writeln!(out, "[note] {note}")?;
+        }
         if let Some(e) = &r.error {
             writeln!(out, "[{}] {}", e.kind, e.message)?;
         }

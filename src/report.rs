@@ -39,6 +39,10 @@ pub struct ResultRow {
     /// not part of the JSON contract.
     #[serde(skip)]
     pub ttft_text_ms: Option<f64>,
+    /// Protocol notes on an answer that is complete but arrived oddly (no `[DONE]` after
+    /// the finish reason and usage...). Omitted when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// Token counts and where they came from.
@@ -150,6 +154,7 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &Pri
         }),
         error,
         ttft_text_ms: ttft_text_ms(run),
+        notes: run.notes.clone(),
     }
 }
 

@@ -234,6 +234,11 @@ pub fn write_markdown(session: &Session, prices: &PriceTable, mut out: impl Writ
                 let args = call.get("arguments").and_then(Value::as_str).unwrap_or("");
                 writeln!(out, "\n*Tool call* `{name}`:\n\n```json\n{args}\n```")?;
             }
+            for (_, event) in &recorded.events {
+                if let EventBody::Note { text } = event {
+                    writeln!(out, "\n*Note: {}*", one_line(text))?;
+                }
+            }
             if recorded.interrupted {
                 out.write_all(
                     b"\n*Interrupted: Prism stopped while this answer was streaming; the text above is what was saved.*\n",

@@ -186,10 +186,8 @@ impl PaneState {
             }
             StreamEvent::Cancelled => self.status = PaneStatus::Cancelled,
             StreamEvent::Retrying { .. } => self.status = PaneStatus::Retrying,
-            StreamEvent::Usage(_)
-            | StreamEvent::Finish(_)
-            | StreamEvent::ResponseId(_)
-            | StreamEvent::Note(_) => {}
+            StreamEvent::Note(_) => self.tail_dirty = true,
+            StreamEvent::Usage(_) | StreamEvent::Finish(_) | StreamEvent::ResponseId(_) => {}
         }
         if event.is_content() && self.status == PaneStatus::Waiting {
             self.status = PaneStatus::Streaming;
@@ -253,6 +251,9 @@ impl PaneState {
                 c.name.as_deref().unwrap_or("?"),
                 c.arguments
             ));
+        }
+        for note in &self.metrics.notes {
+            out.push_str(&format!("ⓘ {note}\n"));
         }
         if let Some(Outcome::Failed(e)) = &self.metrics.outcome {
             out.push_str(&format!("✗ {}: {}\n", e.kind.as_str(), e.message));

@@ -120,6 +120,9 @@ pub fn rows(app: &App, i: usize) -> Vec<(&'static str, String)> {
     for (k, v) in &m.rate_limits {
         rows.push(("rate limit", format!("{k}: {v}")));
     }
+    for note in &m.notes {
+        rows.push(("note", note.clone()));
+    }
     if let Some(Outcome::Failed(e)) = &m.outcome {
         rows.push(("error", format!("{}: {}", e.kind.as_str(), e.message)));
     }
