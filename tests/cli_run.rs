@@ -513,3 +513,51 @@ fn ctrl_c_prints_what_arrived_and_exits_130() {
     assert_eq!(row["text"], "partial answer", "what arrived is printed");
     assert!(stderr.contains("interrupted by Ctrl-C"), "{stderr}");
 }
+
+#[test]
+fn a_key_bound_for_plain_http_off_this_machine_is_warned_about_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("p.toml");
+    // The key variable is unset, so nothing is sent anywhere: only the warning matters.
+    let target = |name: &str, url: &str, more: &str| {
+        format!(
+            "[[target]]\nname = \"{name}\"\nprovider = \"openai-compatible\"\nmodel = \"m\"\nbase_url = \"{url}\"\napi_key_env = \"PRISM_TEST_UNSET_KEY\"\n{more}"
+        )
+    };
+    std::fs::write(
+        &cfg,
+        format!(
+            "{}{}{}",
+            target("gateway", "http://192.0.2.10:8080/v1", ""),
+            target(
+                "trusted",
+                "http://192.0.2.11:8080/v1",
+                "allow_insecure_http = true\n"
+            ),
+            target("local", "http://127.0.0.1:9/v1", ""),
+        ),
+    )
+    .unwrap();
+    let (code, _, stderr) = prism(
+        &[
+            "run",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--prompt",
+            "x",
+            "--format",
+            "jsonl",
+            "--no-save",
+        ],
+        &[],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("unencrypted")).collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(
+        warnings[0].starts_with("warning: ")
+            && warnings[0].contains("target `gateway`: `base_url` is http:// to 192.0.2.10")
+            && warnings[0].contains("allow_insecure_http = true"),
+        "{stderr}"
+    );
+}
