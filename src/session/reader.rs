@@ -184,24 +184,30 @@ impl Session {
 /// Load the session in `dir`.
 pub fn load(dir: &Path) -> Result<Session, SessionError> {
     let events_path = dir.join(EVENTS_FILE);
-    let text = std::fs::read(&events_path).map_err(|e| SessionError::unreadable(&events_path, &e))?;
-    let text = String::from_utf8(text).map_err(|e| {
-        let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = upto.iter().filter(|b| **b == b'\n').count() + 1;
-        SessionError::new(
-            &events_path,
-            Some((line, 1)),
-            "not UTF-8 text: the file is corrupt",
-        )
-    })?;
+    let text = read_text(&events_path)?
+        .ok_or_else(|| SessionError::unreadable(&events_path, &std::io::ErrorKind::NotFound.into()))?;
     let mut log = parse_log(&events_path, &text)?;
     let meta_path = dir.join(META_FILE);
-    log.meta = match std::fs::read_to_string(&meta_path) {
-        Ok(s) => Some(parse_meta(&meta_path, &s)?),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(SessionError::unreadable(&meta_path, &e)),
+    log.meta = match read_text(&meta_path)? {
+        Some(s) => Some(parse_meta(&meta_path, &s)?),
+        None => None,
     };
     Ok(log.into_session(dir))
+}
+
+/// The text of a session file, or `None` when it does not exist. A file that cannot be
+/// read says why; one that is not UTF-8 says on which line.
+pub fn read_text(path: &Path) -> Result<Option<String>, SessionError> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(SessionError::unreadable(path, &e)),
+    };
+    String::from_utf8(bytes).map(Some).map_err(|e| {
+        let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = upto.iter().filter(|b| **b == b'\n').count() + 1;
+        SessionError::new(path, Some((line, 1)), "not UTF-8 text: the file is corrupt")
+    })
 }
 
 /// Parse `meta.json`, checking its version first.
@@ -234,11 +240,13 @@ fn json_error(path: &Path, line_offset: usize, e: &serde_json::Error) -> Session
     let msg = e.to_string();
     // serde_json appends " at line L column C"; the position is reported separately.
     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-    SessionError::new(
-        path,
-        Some((line_offset + e.line(), e.column().max(1))),
-        format!("corrupt record: {msg}"),
-    )
+    // Errors raised while reading a buffered value (a tagged record's missing field) carry
+    // no position (line 0): the record's own line is the best there is.
+    let at = match e.line() {
+        0 => (line_offset + 1, 1),
+        line => (line_offset + line, e.column().max(1)),
+    };
+    SessionError::new(path, Some(at), format!("corrupt record: {msg}"))
 }
 
 #[derive(Default)]
@@ -515,6 +523,22 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "events.jsonl:7:1: event of run 2 for target 1, which that send did not go to: the file is corrupt"
+        );
+    }
+
+    #[test]
+    fn a_record_missing_a_field_is_refused_at_its_own_line() {
+        let mut lines = valid_log();
+        lines.push(json!({"type": "send", "run": 2}).to_string());
+        let e = parse(&lines).err().unwrap();
+        assert!(e.to_string().starts_with("events.jsonl:6:"), "{e}");
+        let e = parse(&[json!({"type": "header", "version": 1, "id": "s"}).to_string()])
+            .err()
+            .unwrap();
+        assert!(
+            e.to_string()
+                .starts_with("events.jsonl:1:1: corrupt record: missing field"),
+            "{e}"
         );
     }
 

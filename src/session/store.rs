@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::reader::{SessionError, parse_meta};
+use super::reader::{SessionError, parse_meta, read_text};
 use super::schema::Meta;
 use super::writer::{EVENTS_FILE, META_FILE, write_meta};
 
@@ -110,10 +110,9 @@ fn log_opens(dir: &Path) -> Result<(), SessionError> {
 /// missing (a crash before the first summary was written).
 pub fn summary(dir: &Path) -> Result<Meta, SessionError> {
     let path = dir.join(META_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => parse_meta(&path, &text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => super::reader::load(dir).map(|s| s.meta),
-        Err(e) => Err(SessionError::unreadable(&path, &e)),
+    match read_text(&path)? {
+        Some(text) => parse_meta(&path, &text),
+        None => super::reader::load(dir).map(|s| s.meta),
     }
 }
 
