@@ -158,6 +158,23 @@ pub fn token_limit(v: Option<&Spanned<u64>>, model: &str, key: &str) -> Result<O
     ))
 }
 
+/// The first number in an `extra` table that JSON cannot carry (NaN, infinity), with its
+/// dotted path: serializing it would silently send `null` instead.
+pub fn non_finite_in(table: &toml::Table) -> Option<String> {
+    fn walk(v: &toml::Value, path: String) -> Option<String> {
+        match v {
+            toml::Value::Float(f) if !f.is_finite() => Some(format!("`{path}` = {}", shown(*f))),
+            toml::Value::Table(t) => t.iter().find_map(|(k, v)| walk(v, format!("{path}.{k}"))),
+            toml::Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| walk(v, format!("{path}[{i}]"))),
+            _ => None,
+        }
+    }
+    table.iter().find_map(|(k, v)| walk(v, format!("extra.{k}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

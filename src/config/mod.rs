@@ -419,6 +419,12 @@ fn resolve(t: TargetFile, table_at: usize, warnings: &mut Warnings) -> Result<Ta
                 .collect(),
         ),
     };
+    if let Some(bad) = t.extra.as_ref().and_then(limits::non_finite_in) {
+        return Err((
+            table_at,
+            format!("target `{name}`: {bad} cannot be sent: JSON has no NaN or infinity"),
+        ));
+    }
     let extra = match t.extra {
         Some(table) => match serde_json::to_value(table) {
             Ok(Value::Object(m)) => m,

@@ -394,3 +394,25 @@ fn http_off_this_machine_warns_once_per_target_unless_allowed() {
         c.warnings
     );
 }
+
+#[test]
+fn extra_numbers_json_cannot_carry_are_refused_not_sent_as_null() {
+    let e = with_lines(
+        "openai",
+        "gpt-4o-2024-08-06",
+        "extra = { options = { mirostat_tau = nan }, logit_bias = [1.0, inf] }\n",
+    )
+    .unwrap_err();
+    assert!(
+        e == "prism.toml:1:1: target `a`: `extra.logit_bias[1]` = inf cannot be sent: JSON has no NaN or infinity"
+            || e == "prism.toml:1:1: target `a`: `extra.options.mirostat_tau` = nan cannot be sent: JSON has no NaN or infinity",
+        "{e}"
+    );
+    let c = with_lines(
+        "openai",
+        "gpt-4o-2024-08-06",
+        "extra = { service_tier = \"flex\", n = 1.5 }\n",
+    )
+    .unwrap();
+    assert_eq!(c.targets[0].params.extra["n"], 1.5);
+}
