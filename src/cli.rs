@@ -337,7 +337,11 @@ async fn run(args: RunArgs, sessions_dir: Option<&std::path::Path>) -> Result<u8
     let opts = RunOptions {
         run: crate::engine::RunId(1),
     };
-    let rows = headless::collect_saved(&targets, &request, opts, &prices, &blocked, session.as_ref()).await;
+    let collected =
+        headless::collect_saved(&targets, &request, opts, &prices, &blocked, session.as_ref()).await;
+    if collected.interrupted {
+        eprintln!("prism: interrupted by Ctrl-C: printing what arrived (exit status 130)");
+    }
     if let Some(w) = &session {
         w.close();
         if let Some(e) = w.error() {
@@ -345,7 +349,7 @@ async fn run(args: RunArgs, sessions_dir: Option<&std::path::Path>) -> Result<u8
         }
     }
     let mut stdout = std::io::stdout().lock();
-    if let Err(e) = headless::print(&rows, format, &mut stdout) {
+    if let Err(e) = headless::print(&collected.rows, format, &mut stdout) {
         // A closed pipe (`| head`) is the reader's choice, not our failure.
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             return Err(UsageError(format!("cannot write results: {e}")));
@@ -354,7 +358,7 @@ async fn run(args: RunArgs, sessions_dir: Option<&std::path::Path>) -> Result<u8
     if let Some(d) = demo {
         d.stop().await;
     }
-    Ok(headless::exit_code(&rows))
+    Ok(headless::exit_code(&collected))
 }
 
 fn count(model: Option<&str>, file: Option<&std::path::Path>) -> Result<u8, UsageError> {

@@ -36,7 +36,18 @@ pub async fn collect(
     prices: &PriceTable,
     blocked: &[Option<String>],
 ) -> Vec<ResultRow> {
-    collect_saved(targets, request, opts, prices, blocked, None).await
+    collect_saved(targets, request, opts, prices, blocked, None)
+        .await
+        .rows
+}
+
+/// What a run collected, and whether Ctrl-C cut it short.
+#[derive(Debug)]
+pub struct Collected {
+    /// One result per target, in order; partial where Ctrl-C cancelled a stream.
+    pub rows: Vec<ResultRow>,
+    /// Ctrl-C (SIGINT) arrived while targets were still streaming.
+    pub interrupted: bool,
 }
 
 /// [`collect`], recording the send and every event into `session` (as turn 1) as they
@@ -48,7 +59,7 @@ pub async fn collect_saved(
     prices: &PriceTable,
     blocked: &[Option<String>],
     session: Option<&SessionWriter>,
-) -> Vec<ResultRow> {
+) -> Collected {
     let base = std::time::Instant::now();
     if let Some(w) = session {
         let to: Vec<Outgoing> = (0..targets.len())
@@ -87,11 +98,13 @@ pub async fn collect_saved(
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);
     let mut cancelled = false;
+    let mut by_ctrl_c = false;
     while open > 0 {
         let env = tokio::select! {
             r = &mut interrupted, if !cancelled => {
                 if r.is_ok() {
                     handle.cancel_all();
+                    by_ctrl_c = true;
                 }
                 cancelled = true;
                 continue;
@@ -111,7 +124,7 @@ pub async fn collect_saved(
     handle.join().await;
     // Local token estimates load a tokenizer table; do that off the async workers.
     let (targets, request, prices) = (targets.to_vec(), request.clone(), prices.clone());
-    tokio::task::spawn_blocking(move || {
+    let rows = tokio::task::spawn_blocking(move || {
         targets
             .iter()
             .zip(&runs)
@@ -119,7 +132,11 @@ pub async fn collect_saved(
             .collect()
     })
     .await
-    .unwrap_or_default()
+    .unwrap_or_default();
+    Collected {
+        rows,
+        interrupted: by_ctrl_c,
+    }
 }
 
 /// Print `rows` in `format`.
@@ -226,7 +243,15 @@ fn num(v: Option<f64>, places: usize) -> String {
     v.map_or("-".into(), |v| format!("{v:.places$}"))
 }
 
-/// Exit status of a run: 0 when every target succeeded, 1 otherwise.
-pub fn exit_code(rows: &[ResultRow]) -> u8 {
-    u8::from(rows.iter().any(|r| r.status != "ok"))
+/// Exit status of a run Ctrl-C interrupted: 128 + SIGINT, as a shell reports a process the
+/// signal killed, so a script can tell "stopped by the user" from "a target failed".
+pub const INTERRUPTED: u8 = 130;
+
+/// Exit status of a run: 0 when every target succeeded, 1 otherwise, [`INTERRUPTED`] when
+/// Ctrl-C cut it short (whatever had arrived is still printed).
+pub fn exit_code(collected: &Collected) -> u8 {
+    if collected.interrupted {
+        return INTERRUPTED;
+    }
+    u8::from(collected.rows.iter().any(|r| r.status != "ok"))
 }

@@ -6,6 +6,11 @@
 //! `$XDG_STATE_HOME/prism/prism.log`, appending across runs. The filter comes from an
 //! environment variable (`PRISM_LOG` in the app) with `EnvFilter` syntax.
 //!
+//! The log names targets, hosts and errors, so on Unix it is private like the sessions: the
+//! file is 0600 (an existing one with a wider mode is narrowed) and a directory Prism creates
+//! for it is 0700. An existing directory is left as it is: `PRISM_LOG_DIR` may point at a
+//! shared one.
+//!
 //! Nothing secret is ever passed to `tracing`: API keys are `provider::secret::ApiKey`, whose
 //! `Debug` and `Display` print a placeholder, and log statements name targets, not credentials.
 //! Every line is still masked on its way to the file, for keys echoed back by a server.
@@ -16,7 +21,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing::{Event, Level, Subscriber};
 use tracing_appender::non_blocking::WorkerGuard;
-use tracing_appender::rolling::{RollingFileAppender, Rotation};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
@@ -105,14 +109,9 @@ pub fn init_in(dir: &Path, verbose_env: &str) -> Result<LogGuard, LogError> {
         dir: dir.to_path_buf(),
         source,
     };
-    std::fs::create_dir_all(dir).map_err(|e| create_error(Box::new(e)))?;
-    let appender = RollingFileAppender::builder()
-        .rotation(Rotation::NEVER)
-        .filename_prefix(LOG_FILE)
-        .build(dir)
-        .map_err(|e| create_error(Box::new(e)))?;
+    let file = open_private(dir).map_err(|e| create_error(Box::new(e)))?;
     // A key can reach a log line inside something a server sent; mask every line.
-    let (writer, worker) = tracing_appender::non_blocking(crate::masking::MaskLines::new(appender));
+    let (writer, worker) = tracing_appender::non_blocking(crate::masking::MaskLines::new(file));
 
     let (filter, bad_filter) = match std::env::var(verbose_env) {
         Ok(spec) if !spec.trim().is_empty() => match EnvFilter::try_new(&spec) {
@@ -143,6 +142,30 @@ pub fn init_in(dir: &Path, verbose_env: &str) -> Result<LogGuard, LogError> {
     })
 }
 
+/// Creates `dir` (0700 for each level created) and opens `dir/prism.log` for appending,
+/// created 0600 or narrowed to 0600.
+fn open_private(dir: &Path) -> std::io::Result<std::fs::File> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(dir.join(LOG_FILE))?;
+    // `mode` applies only when the file is created; a log from an older build may be 0644.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if file.metadata()?.permissions().mode() & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(file)
+}
+
 /// Notes that an ERROR event got past the filter.
 struct ErrorFlag(Arc<AtomicBool>);
 
@@ -165,6 +188,8 @@ mod tests {
         // A variable nobody sets, so the default filter applies.
         let guard = init_in(&log_dir, "PRISM_LOG_TEST_UNSET_VARIABLE").unwrap();
         assert_eq!(guard.path(), log_dir.join("prism.log"));
+        #[cfg(unix)]
+        assert_eq!(mode(guard.path()), 0o600);
         tracing::info!(target: "prism::logging_test", "hello from the log test");
         tracing::debug!(target: "prism::logging_test", "below the default filter");
         assert!(!guard.errors_logged());
@@ -183,5 +208,38 @@ mod tests {
             init_in(dir.path(), "PRISM_LOG_TEST_UNSET_VARIABLE"),
             Err(LogError::AlreadyInitialised(_))
         ));
+    }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_log_is_private_and_an_old_wide_one_is_narrowed() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = dir.path().join("state").join("prism");
+        drop(open_private(&fresh).unwrap());
+        assert_eq!(mode(&fresh.join(LOG_FILE)), 0o600);
+        assert_eq!(mode(&fresh), 0o700);
+        assert_eq!(mode(&dir.path().join("state")), 0o700, "every level created");
+
+        // An existing log directory is someone's choice; an existing log file is ours.
+        let shared = dir.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::write(shared.join(LOG_FILE), "old line\n").unwrap();
+        std::fs::set_permissions(shared.join(LOG_FILE), std::fs::Permissions::from_mode(0o644)).unwrap();
+        let mut file = open_private(&shared).unwrap();
+        std::io::Write::write_all(&mut file, b"new line\n").unwrap();
+        assert_eq!(mode(&shared.join(LOG_FILE)), 0o600);
+        assert_eq!(mode(&shared), 0o755);
+        assert_eq!(
+            std::fs::read_to_string(shared.join(LOG_FILE)).unwrap(),
+            "old line\nnew line\n"
+        );
     }
 }

@@ -420,3 +420,144 @@ fn preflight_and_budget_in_prism_run() {
     assert!(stdout.is_empty());
     assert!(stderr.contains("over budget_usd $0.00001;"), "{stderr}");
 }
+
+/// Waits for `done`, polling; only a hung process reaches the limit.
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "gave up waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn ctrl_c_prints_what_arrived_and_exits_130() {
+    use std::io::{Read, Write};
+    // A server that sends the start of an answer and then goes silent, holding the stream.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let server = std::thread::spawn(move || {
+        let (mut sock, _) = listener.accept().unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = sock.read(&mut buf).unwrap();
+            assert!(n > 0, "the client closed before sending its request");
+            head.extend_from_slice(&buf[..n]);
+        }
+        sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n")
+            .unwrap();
+        sock.write_all(
+            b"data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"partial answer\"},\"finish_reason\":null}]}\n\n",
+        )
+        .unwrap();
+        sock.flush().unwrap();
+        let _ = held.recv_timeout(std::time::Duration::from_secs(120));
+    });
+
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("prism.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[[target]]\nname = \"stalls\"\nprovider = \"openai-compatible\"\nmodel = \"m\"\nbase_url = \"http://{addr}/v1\"\nidle_timeout = 600\n"
+        ),
+    )
+    .unwrap();
+    let sessions = dir.path().join("sessions");
+    let mut child = Command::new(PRISM)
+        .args([
+            "run",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--prompt",
+            "hi",
+            "--format",
+            "jsonl",
+        ])
+        .env("PRISM_SESSIONS_DIR", &sessions)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The text has reached Prism once its session has it on disk.
+    let arrived = || {
+        std::fs::read_dir(&sessions)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|s| {
+                std::fs::read_to_string(s.path().join("events.jsonl"))
+                    .is_ok_and(|t| t.contains("partial answer"))
+            })
+    };
+    wait_for("the first words to be saved", arrived);
+    let status = Command::new("kill")
+        .args(["-s", "INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    wait_for("prism to exit", || child.try_wait().unwrap().is_some());
+    let out = child.wait_with_output().unwrap();
+    release.send(()).unwrap();
+    server.join().unwrap();
+
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let row: Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
+    assert_eq!(row["text"], "partial answer", "what arrived is printed");
+    assert!(stderr.contains("interrupted by Ctrl-C"), "{stderr}");
+}
+
+#[test]
+fn a_key_bound_for_plain_http_off_this_machine_is_warned_about_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("p.toml");
+    // The key variable is unset, so nothing is sent anywhere: only the warning matters.
+    let target = |name: &str, url: &str, more: &str| {
+        format!(
+            "[[target]]\nname = \"{name}\"\nprovider = \"openai-compatible\"\nmodel = \"m\"\nbase_url = \"{url}\"\napi_key_env = \"PRISM_TEST_UNSET_KEY\"\n{more}"
+        )
+    };
+    std::fs::write(
+        &cfg,
+        format!(
+            "{}{}{}",
+            target("gateway", "http://192.0.2.10:8080/v1", ""),
+            target(
+                "trusted",
+                "http://192.0.2.11:8080/v1",
+                "allow_insecure_http = true\n"
+            ),
+            target("local", "http://127.0.0.1:9/v1", ""),
+        ),
+    )
+    .unwrap();
+    let (code, _, stderr) = prism(
+        &[
+            "run",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--prompt",
+            "x",
+            "--format",
+            "jsonl",
+            "--no-save",
+        ],
+        &[],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("unencrypted")).collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(
+        warnings[0].starts_with("warning: ")
+            && warnings[0].contains("target `gateway`: `base_url` is http:// to 192.0.2.10")
+            && warnings[0].contains("allow_insecure_http = true"),
+        "{stderr}"
+    );
+}

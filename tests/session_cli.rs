@@ -579,3 +579,127 @@ fn export_to_a_bare_file_name_writes_it_in_the_working_directory() {
     // Only the export itself: no temp file left behind.
     assert_eq!(std::fs::read_dir(work.path()).unwrap().count(), 1);
 }
+
+#[test]
+fn sessions_whose_records_do_not_add_up_are_refused_at_their_line() {
+    let root = tempfile::tempdir().unwrap();
+    let twice = write_session(root.path());
+    let stray = write_session(root.path());
+
+    // The first send again at the end: loading it would blank the first turn's answers.
+    let events = twice.join("events.jsonl");
+    let text = std::fs::read_to_string(&events).unwrap();
+    let send = text
+        .lines()
+        .find(|l| l.contains("\"type\":\"send\""))
+        .unwrap()
+        .to_string();
+    std::fs::write(&events, format!("{text}{send}\n")).unwrap();
+    let line = text.lines().count() + 1;
+
+    let events = stray.join("events.jsonl");
+    let text = std::fs::read_to_string(&events).unwrap();
+    std::fs::write(
+        &events,
+        format!("{text}{{\"type\":\"event\",\"run\":1,\"target\":7,\"t_ns\":5,\"event\":\"done\"}}\n"),
+    )
+    .unwrap();
+    let stray_line = text.lines().count() + 1;
+
+    for (dir, expected) in [
+        (&twice, format!("events.jsonl:{line}:1: a second send of run 1")),
+        (
+            &stray,
+            format!("events.jsonl:{stray_line}:1: event names target 7 but the session has 2"),
+        ),
+    ] {
+        let o = prism(root.path(), &["sessions", "show", &id_of(dir)]);
+        assert_eq!(o.status.code(), Some(2));
+        let err = stderr(&o);
+        assert!(err.contains(&expected), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(o.stdout.is_empty());
+    }
+}
+
+#[test]
+fn unreadable_sessions_are_listed_with_the_reason_and_show_says_why() {
+    let root = tempfile::tempdir().unwrap();
+    let good = write_session(root.path());
+    // A directory where a file should be cannot be read, even by root.
+    let meta_dir = write_session(root.path());
+    std::fs::remove_file(meta_dir.join("meta.json")).unwrap();
+    std::fs::create_dir(meta_dir.join("meta.json")).unwrap();
+    let log_dir = write_session(root.path());
+    std::fs::remove_file(log_dir.join("events.jsonl")).unwrap();
+    std::fs::create_dir(log_dir.join("events.jsonl")).unwrap();
+    // Not a session at all: not listed.
+    std::fs::create_dir(root.path().join("notes")).unwrap();
+
+    let o = prism(root.path(), &["sessions", "list"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let table = stdout(&o);
+    let row = |dir: &Path| {
+        table
+            .lines()
+            .find(|l| l.contains(&id_of(dir)))
+            .unwrap_or_else(|| panic!("{} not listed:\n{table}", id_of(dir)))
+            .to_string()
+    };
+    assert!(!row(&good).contains("unreadable"), "{table}");
+    let r = row(&meta_dir);
+    assert!(
+        r.contains("unreadable") && r.contains("meta.json: is a directory"),
+        "{r}"
+    );
+    // Its summary is intact, but a session whose log cannot be opened is not listed as fine.
+    let r = row(&log_dir);
+    assert!(
+        r.contains("unreadable") && r.contains("events.jsonl: is a directory"),
+        "{r}"
+    );
+    assert!(!table.contains("notes"), "{table}");
+
+    for (dir, file) in [(&meta_dir, "meta.json"), (&log_dir, "events.jsonl")] {
+        let o = prism(root.path(), &["sessions", "show", &id_of(dir)]);
+        assert_eq!(o.status.code(), Some(2));
+        let err = stderr(&o);
+        let path = dir.join(file);
+        assert!(
+            err.contains(&format!("{}: is a directory", path.display())),
+            "{err}"
+        );
+        assert!(!err.contains("no session"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_session_without_read_permission_says_permission_denied() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let root = tempfile::tempdir().unwrap();
+    let dir = write_session(root.path());
+    if std::fs::metadata(&dir).unwrap().uid() == 0 {
+        // Root reads through any mode; the reason's wording is pinned by the reader's unit
+        // test of `SessionError::unreadable` instead.
+        println!("SKIPPED: running as root, so a mode cannot deny a read");
+        return;
+    }
+    let meta = dir.join("meta.json");
+    std::fs::set_permissions(&meta, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let o = prism(root.path(), &["sessions", "show", &id_of(&dir)]);
+    let listed = prism(root.path(), &["sessions", "list"]);
+    std::fs::set_permissions(&meta, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("{}: permission denied", meta.display())),
+        "{err}"
+    );
+    let table = stdout(&listed);
+    assert!(
+        table.contains("unreadable") && table.contains("permission denied"),
+        "{table}"
+    );
+}

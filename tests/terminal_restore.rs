@@ -6,7 +6,9 @@
 //! goes, suspend and resume), record its exit status and `stty -g` again. tmux then tells whether the pane was left on the alternate
 //! screen, with the cursor hidden or mouse reporting on. The probe is built once per test run with
 //! the same cargo, target directory and profile as this test, because cargo offers no
-//! `CARGO_BIN_EXE_` path for examples. Without tmux the tests print why and pass.
+//! `CARGO_BIN_EXE_` path for examples. The last tests run the real workbench (`prism --demo`)
+//! the same way and check its exit status after each termination signal and after Ctrl+C as a
+//! key. Without tmux the tests print why and pass.
 //!
 //! Nothing here asserts on time: every wait polls with a generous limit.
 
@@ -100,11 +102,34 @@ struct Session {
 impl Session {
     fn start(mode: &str) -> Session {
         let dir = tempfile::tempdir().unwrap();
+        let command = format!(
+            "'{probe}' {mode} '{dir}'",
+            probe = probe().display(),
+            dir = dir.path().display()
+        );
+        Session::run(dir, mode, &command)
+    }
+
+    /// The real workbench (`prism --demo`, no keys, no network) with its sessions, log and
+    /// config directories inside the test's own. `ready` gets its pid before it starts
+    /// (`exec` keeps the pid); `raw` is recorded by [`Session::record_raw`].
+    fn start_workbench(name: &str) -> Session {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        let command = format!(
+            "PRISM_SESSIONS_DIR='{d}/sessions' PRISM_LOG_DIR='{d}/log' XDG_CONFIG_HOME='{d}/config' \
+             XDG_DATA_HOME='{d}/data' XDG_STATE_HOME='{d}/state' \
+             sh -c 'echo $$ > ready; exec \"$0\" --demo' '{prism}'",
+            prism = env!("CARGO_BIN_EXE_prism"),
+        );
+        Session::run(dir, name, &command)
+    }
+
+    fn run(dir: tempfile::TempDir, mode: &str, command: &str) -> Session {
         let script = format!(
-            "cd '{dir}' || exit 1\nstty -g > before\n'{probe}' {mode} '{dir}'\necho $? > rc\n\
+            "cd '{dir}' || exit 1\nstty -g > before\n{command}\necho $? > rc\n\
              stty -g > after\necho done > finished\nexec sleep 3600\n",
             dir = dir.path().display(),
-            probe = probe().display(),
         );
         std::fs::write(dir.path().join("run.sh"), script).unwrap();
         let session = Session {
@@ -212,11 +237,28 @@ impl Session {
 
     fn signal(&self, name: &str) {
         let pid = self.wait_for_file("ready");
-        // The modes really are on (tmux may not have read the probe's output yet: poll).
-        let entered = "#{alternate_on} #{mouse_any_flag} #{mouse_sgr_flag}";
-        self.wait_until("the probe's modes to show", || self.format(entered) == "1 1 1");
+        self.wait_for_modes();
         let status = Command::new("kill").args(["-s", name, &pid]).status().unwrap();
         assert!(status.success(), "kill -s {name} {pid} failed");
+    }
+
+    /// The modes really are on (tmux may not have read the program's output yet: poll).
+    fn wait_for_modes(&self) {
+        let entered = "#{alternate_on} #{mouse_any_flag} #{mouse_sgr_flag}";
+        self.wait_until("the modes to show", || self.format(entered) == "1 1 1");
+    }
+
+    /// Records the pane's terminal settings in `raw`, as the probe does itself, for a
+    /// program that does not (the workbench). Call once its modes show.
+    fn record_raw(&self) {
+        let tty = self.format("#{pane_tty}");
+        let out = Command::new("stty").args(["-g", "-F", &tty]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "stty -F {tty}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::write(self.path("raw"), out.stdout).unwrap();
     }
 
     /// The checks every mode shares: modes were really entered, then all undone.
@@ -225,7 +267,7 @@ impl Session {
         let before = self.wait_for_file("before");
         let raw = self.wait_for_file("raw");
         assert_ne!(before, raw, "the probe never entered raw mode");
-        assert_eq!(self.wait_for_file("rc"), expected_rc, "probe exit status");
+        assert_eq!(self.wait_for_file("rc"), expected_rc, "exit status");
         assert_eq!(
             self.wait_for_file("after"),
             before,
@@ -326,4 +368,39 @@ fn suspend_gives_the_terminal_back_and_resume_takes_it_again() {
         session.wait_for_file("raw"),
         "resume did not enter raw mode again"
     );
+}
+
+/// The workbench itself, ended by each termination signal: the terminal comes back and the
+/// exit status is the shell's `128 + n`.
+#[test]
+fn the_workbench_exits_128_plus_the_signal_number() {
+    if !tmux_available() {
+        return;
+    }
+    let sessions: Vec<(Session, &str)> = [("TERM", "143"), ("HUP", "129"), ("INT", "130"), ("QUIT", "131")]
+        .into_iter()
+        .map(|(name, rc)| {
+            let session = Session::start_workbench(&format!("workbench-{name}"));
+            session.wait_for_modes();
+            session.record_raw();
+            session.signal(name);
+            (session, rc)
+        })
+        .collect();
+    for (session, rc) in &sessions {
+        session.assert_restored(rc);
+    }
+}
+
+/// Ctrl+C in raw mode is a key, not SIGINT: it quits the workbench normally.
+#[test]
+fn ctrl_c_as_a_key_quits_the_workbench_with_0() {
+    if !tmux_available() {
+        return;
+    }
+    let session = Session::start_workbench("workbench-ctrl-c");
+    session.wait_for_modes();
+    session.record_raw();
+    session.tmux_ok(&["send-keys", "-t", "probe", "C-c"]);
+    session.assert_restored("0");
 }

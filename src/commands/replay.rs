@@ -42,8 +42,7 @@ pub async fn run(args: ReplayArgs, sessions_dir: Option<&Path>) -> Result<u8, Us
             tx.clone(),
         ))
     })
-    .await?;
-    Ok(0)
+    .await
 }
 
 /// Find and load session `id` (an id, a unique prefix, a name or a path) in the sessions

@@ -267,7 +267,7 @@ async fn interactive(
     })
     .await;
     let running = running.unwrap_or_else(Running::idle);
-    (result.map(|()| 0), running)
+    (result, running)
 }
 
 #[cfg(test)]

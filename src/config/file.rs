@@ -43,8 +43,8 @@ pub struct PriceFile {
     pub cached_input: Option<String>,
     pub cache_write: Option<String>,
     pub reasoning: Option<String>,
-    pub context_window: Option<u64>,
-    pub max_output: Option<u64>,
+    pub context_window: Option<Spanned<u64>>,
+    pub max_output: Option<Spanned<u64>>,
 }
 
 /// `"ctrl-s"` or `["ctrl-s", "alt-enter"]`.
@@ -74,20 +74,22 @@ pub struct TargetFile {
     pub model: Option<Spanned<String>>,
     pub base_url: Option<Spanned<String>>,
     pub api_key_env: Option<Spanned<String>>,
-    pub temperature: Option<f64>,
-    pub top_p: Option<f64>,
-    pub max_tokens: Option<u32>,
+    pub temperature: Option<Spanned<f64>>,
+    pub top_p: Option<Spanned<f64>>,
+    pub max_tokens: Option<Spanned<u32>>,
     pub stop: Option<StopFile>,
     pub seed: Option<i64>,
     pub stream: Option<bool>,
     pub extra: Option<toml::Table>,
-    pub max_retries: Option<u32>,
+    pub max_retries: Option<Spanned<u32>>,
     pub count_tokens: Option<bool>,
     pub max_retry_wait: Option<Spanned<f64>>,
     pub connect_timeout: Option<Spanned<f64>>,
     pub response_timeout: Option<Spanned<f64>>,
     pub idle_timeout: Option<Spanned<f64>>,
     pub total_timeout: Option<Spanned<f64>>,
+    /// Send to an `http://` URL off this machine without a warning.
+    pub allow_insecure_http: Option<bool>,
 }
 
 /// `stop = "END"` or `stop = ["END", "\n\n"]`.
@@ -130,7 +132,8 @@ impl TargetFile {
             connect_timeout,
             response_timeout,
             idle_timeout,
-            total_timeout
+            total_timeout,
+            allow_insecure_http
         );
         self.extra = match (d.extra.clone(), self.extra) {
             (Some(mut base), Some(own)) => {

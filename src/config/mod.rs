@@ -5,6 +5,8 @@
 //! holds its key, and the key is read from the environment when a request is built.
 
 mod file;
+mod key_env;
+pub mod limits;
 mod warnings;
 
 use std::fmt;
@@ -22,7 +24,7 @@ use crate::provider::stream::Timeouts;
 use crate::tui::action::Action;
 use crate::tui::keymap::{KeyChord, Mode};
 use file::{ConfigFile, TargetFile};
-pub use warnings::unpinned_model;
+pub use warnings::{cleartext, unpinned_model};
 
 /// A resolved, validated target.
 #[derive(Debug, Clone, PartialEq)]
@@ -209,7 +211,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         ));
     }
     let mut targets: Vec<Target> = Vec::new();
-    let mut warnings = Vec::new();
+    let mut warnings = Warnings::default();
     for table in file.target {
         let start = table.span().start;
         let t = table.into_inner().with_defaults(&defaults);
@@ -224,14 +226,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     }
     let keys = resolve_keys(&file.keys).map_err(|(at, msg)| invalid(at, msg))?;
     let theme = file.theme.map(Spanned::into_inner);
-    let dollars = |v: Option<Spanned<f64>>, key: &str| match v {
-        Some(b) if b.get_ref().is_finite() && *b.get_ref() >= 0.0 => Ok(Some(*b.get_ref())),
-        Some(b) => Err(invalid(
-            b.span().start,
-            format!("`{key}` must be a non-negative number of US dollars"),
-        )),
-        None => Ok(None),
-    };
+    let dollars = |v, key| limits::dollars(v, key).map_err(|(at, msg)| invalid(at, msg));
     let budget_usd = dollars(file.budget_usd, "budget_usd")?;
     let confirm_above_usd = dollars(file.confirm_above_usd, "confirm_above_usd")?;
     let prices = resolve_prices(path, file.pricing_file.as_ref(), &file.pricing)
@@ -242,7 +237,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     Ok(Config {
         sessions_dir,
         targets,
-        warnings,
+        // A key about to cross the network in clear text matters more than a moving alias.
+        warnings: warnings.cleartext.into_iter().chain(warnings.other).collect(),
         path: path.to_path_buf(),
         theme,
         keys,
@@ -273,9 +269,22 @@ fn resolve_prices(
         let base = table.lookup(ProviderKind::OpenAi, model).cloned();
         let price = |v: &Option<String>, key: &str, old: Option<u64>| -> Result<Option<u64>, Located> {
             match v {
-                Some(s) => per_million_to_pd(s).map(Some).ok_or_else(|| {
-                    (at, format!("[pricing.\"{model}\"] `{key}` = \"{s}\" is not a price in USD per million tokens (a decimal string, at most 6 decimals)"))
-                }),
+                Some(s) => match per_million_to_pd(s) {
+                    Some(pd) if pd <= limits::MAX_PRICE_PER_MILLION * 1_000_000 => Ok(Some(pd)),
+                    Some(_) => Err((
+                        at,
+                        format!(
+                            "[pricing.\"{model}\"] `{key}` = \"{s}\" is out of range: give a price in USD per million tokens from 0 to {}",
+                            limits::MAX_PRICE_PER_MILLION
+                        ),
+                    )),
+                    None => Err((
+                        at,
+                        format!(
+                            "[pricing.\"{model}\"] `{key}` = \"{s}\" is not a price in USD per million tokens (a decimal string, at most 6 decimals)"
+                        ),
+                    )),
+                },
                 None => Ok(old),
             }
         };
@@ -298,8 +307,10 @@ fn resolve_prices(
                 cached_input: price(&e.cached_input, "cached_input", old.cached_input)?,
                 cache_write: price(&e.cache_write, "cache_write", old.cache_write)?,
                 reasoning: price(&e.reasoning, "reasoning", old.reasoning)?,
-                context_window: e.context_window.or(old.context_window),
-                max_output: e.max_output.or(old.max_output),
+                context_window: limits::token_limit(e.context_window.as_ref(), model, "context_window")?
+                    .or(old.context_window),
+                max_output: limits::token_limit(e.max_output.as_ref(), model, "max_output")?
+                    .or(old.max_output),
                 source: format!("{} [pricing.\"{model}\"]", config_path.display()),
                 as_of: String::new(),
             },
@@ -354,7 +365,14 @@ fn required(field: Option<Spanned<String>>, key: &str, table_at: usize) -> Resul
     }
 }
 
-fn resolve(t: TargetFile, table_at: usize, warnings: &mut Vec<String>) -> Result<Target, Located> {
+/// Warnings gathered while resolving targets, most important kind first.
+#[derive(Default)]
+struct Warnings {
+    cleartext: Vec<String>,
+    other: Vec<String>,
+}
+
+fn resolve(t: TargetFile, table_at: usize, warnings: &mut Warnings) -> Result<Target, Located> {
     let name = required(t.name, "name", table_at)?.into_inner();
     let provider_s = required(t.provider, "provider", table_at)?;
     let provider: ProviderKind = provider_s
@@ -387,14 +405,8 @@ fn resolve(t: TargetFile, table_at: usize, warnings: &mut Vec<String>) -> Result
     };
     let key = match t.api_key_env {
         Some(v) => {
-            let s = v.get_ref();
-            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                return Err((
-                    v.span().start,
-                    format!(
-                        "`api_key_env` `{s}` is not an environment variable name (it takes the variable's name, never the key)"
-                    ),
-                ));
+            if let Some(why) = key_env::problem(v.get_ref()) {
+                return Err((v.span().start, why));
             }
             KeySource::Env(vec![v.into_inner()])
         }
@@ -407,6 +419,12 @@ fn resolve(t: TargetFile, table_at: usize, warnings: &mut Vec<String>) -> Result
                 .collect(),
         ),
     };
+    if let Some(bad) = t.extra.as_ref().and_then(limits::non_finite_in) {
+        return Err((
+            table_at,
+            format!("target `{name}`: {bad} cannot be sent: JSON has no NaN or infinity"),
+        ));
+    }
     let extra = match t.extra {
         Some(table) => match serde_json::to_value(table) {
             Ok(Value::Object(m)) => m,
@@ -416,33 +434,44 @@ fn resolve(t: TargetFile, table_at: usize, warnings: &mut Vec<String>) -> Result
         },
         None => Map::new(),
     };
+    // A keyless target has no credential to expose; its prompts still travel in clear,
+    // but that is the usual, deliberate set-up of a model server on the local network.
+    if matches!(key, KeySource::Env(_))
+        && !t.allow_insecure_http.unwrap_or(false)
+        && let Some(w) = cleartext(&base_url)
+    {
+        warnings.cleartext.push(format!("target `{name}`: {w}"));
+    }
     if let Some(w) = unpinned_model(provider, &model) {
-        warnings.push(format!("target `{name}`: {w}"));
+        warnings.other.push(format!("target `{name}`: {w}"));
     }
     if provider == ProviderKind::Anthropic && t.seed.is_some() {
-        warnings.push(format!(
+        warnings.other.push(format!(
             "target `{name}`: Anthropic has no `seed` parameter; it is not sent"
         ));
     }
     let params = Params {
-        temperature: t.temperature,
-        top_p: t.top_p,
-        max_tokens: t.max_tokens,
+        temperature: limits::temperature(t.temperature, provider)?,
+        top_p: limits::top_p(t.top_p)?,
+        max_tokens: limits::max_tokens(t.max_tokens)?,
         stop: t.stop.map(file::StopFile::into_vec).unwrap_or_default(),
         seed: t.seed,
         stream: t.stream.unwrap_or(true),
         extra,
         count_tokens: t.count_tokens.unwrap_or(false),
         retry: RetryPolicy {
-            max_retries: t.max_retries.unwrap_or(RetryPolicy::default().max_retries),
-            max_wait: seconds(t.max_retry_wait, "max_retry_wait")?.unwrap_or(RetryPolicy::default().max_wait),
+            max_retries: limits::max_retries(t.max_retries)?.unwrap_or(RetryPolicy::default().max_retries),
+            max_wait: limits::seconds(t.max_retry_wait, "max_retry_wait")?
+                .unwrap_or(RetryPolicy::default().max_wait),
             ..RetryPolicy::default()
         },
         timeouts: Timeouts {
-            connect: seconds(t.connect_timeout, "connect_timeout")?.unwrap_or(Timeouts::default().connect),
-            headers: seconds(t.response_timeout, "response_timeout")?.unwrap_or(Timeouts::default().headers),
-            idle: seconds(t.idle_timeout, "idle_timeout")?.unwrap_or(Timeouts::default().idle),
-            total: seconds(t.total_timeout, "total_timeout")?,
+            connect: limits::seconds(t.connect_timeout, "connect_timeout")?
+                .unwrap_or(Timeouts::default().connect),
+            headers: limits::seconds(t.response_timeout, "response_timeout")?
+                .unwrap_or(Timeouts::default().headers),
+            idle: limits::seconds(t.idle_timeout, "idle_timeout")?.unwrap_or(Timeouts::default().idle),
+            total: limits::seconds(t.total_timeout, "total_timeout")?,
         },
     };
     Ok(Target {
@@ -453,20 +482,6 @@ fn resolve(t: TargetFile, table_at: usize, warnings: &mut Vec<String>) -> Result
         key,
         params,
     })
-}
-
-/// A duration in seconds from the file: positive and finite.
-fn seconds(v: Option<Spanned<f64>>, key: &str) -> Result<Option<std::time::Duration>, Located> {
-    match v {
-        None => Ok(None),
-        Some(s) if s.get_ref().is_finite() && *s.get_ref() > 0.0 => {
-            Ok(Some(std::time::Duration::from_secs_f64(*s.get_ref())))
-        }
-        Some(s) => Err((
-            s.span().start,
-            format!("`{key}` must be a positive number of seconds"),
-        )),
-    }
 }
 
 /// 1-based line and column (in characters) of a byte offset.

@@ -1,6 +1,45 @@
-//! Warnings for model names that may silently change under a comparison.
+//! Warnings that do not stop a run: a key about to cross the network in clear text, and
+//! model names that may silently change under a comparison.
+
+use std::net::IpAddr;
 
 use crate::provider::ProviderKind;
+
+/// Why sending a key to `base_url` exposes it, or `None` when the URL is https or stays on
+/// this machine. `base_url` has been checked to be an http(s) URL.
+pub fn cleartext(base_url: &str) -> Option<String> {
+    let url = reqwest::Url::parse(base_url).ok()?;
+    if url.scheme() != "http" {
+        return None;
+    }
+    let host = url.host_str()?;
+    if is_loopback(&url) {
+        return None;
+    }
+    Some(format!(
+        "`base_url` is http:// to {host}, so the API key and every prompt cross the network unencrypted; use https://, or set `allow_insecure_http = true` on the target if that network is trusted"
+    ))
+}
+
+/// `localhost`, `127.0.0.0/8`, `::1` (and `::ffff:127.x.x.x`).
+///
+/// `*.localhost` is not counted: RFC 6761 reserves it for loopback, but Prism resolves
+/// names with the system resolver, which may hand such a name to a DNS server like any
+/// other, so nothing guarantees the key stays on this machine.
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    // IPv6 hosts come bracketed; IPv4 ones are already normalised (`127.1` is `127.0.0.1`).
+    match host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
+        Ok(ip) => ip.to_canonical().is_loopback(),
+        Err(_) => host.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+    }
+}
 
 /// Why `model` is not a pinned version, or `None` when it looks pinned.
 pub fn unpinned_model(provider: ProviderKind, model: &str) -> Option<String> {
@@ -58,6 +97,37 @@ fn ends_with_date(model: &str, len: usize) -> bool {
 mod tests {
     use super::*;
     use ProviderKind::*;
+
+    #[test]
+    fn cleartext_is_anything_http_that_leaves_the_machine() {
+        for local in [
+            "http://localhost:11434/v1",
+            "http://LOCALHOST./v1",
+            "http://127.0.0.1:8000",
+            "http://127.1.2.3/v1",
+            "http://[::1]:8080/v1",
+            "http://[::ffff:127.0.0.1]/v1",
+            "https://gateway.example.com/v1",
+            "https://10.0.0.5/v1",
+        ] {
+            assert_eq!(cleartext(local), None, "{local}");
+        }
+        for remote in [
+            "http://10.0.0.5:8000/v1",
+            "http://gateway.example.com/v1",
+            "http://api.localhost/v1",
+            "http://localhost.example.com/v1",
+            "http://[::2]/v1",
+            "http://0.0.0.0:8000/v1",
+        ] {
+            assert!(cleartext(remote).is_some(), "{remote}");
+        }
+        let w = cleartext("http://10.0.0.5:8000/v1").unwrap();
+        assert!(
+            w.contains("http:// to 10.0.0.5") && w.contains("allow_insecure_http = true"),
+            "{w}"
+        );
+    }
 
     #[test]
     fn pinned_and_moving_names() {

@@ -46,6 +46,22 @@ impl SessionError {
             message: message.into(),
         }
     }
+
+    /// `path` exists (or should) but could not be read: says which of the usual reasons it
+    /// was, so "permission denied" is never mistaken for "no such session".
+    pub fn unreadable(path: &Path, e: &std::io::Error) -> Self {
+        use std::io::ErrorKind;
+        let what = match e.kind() {
+            ErrorKind::NotFound => "no such session file (is this a Prism session directory?)".to_string(),
+            ErrorKind::PermissionDenied => {
+                "permission denied: the session belongs to another user or its permissions were changed (`ls -l` shows them)".to_string()
+            }
+            ErrorKind::IsADirectory => "is a directory where a session file should be: the session is damaged".to_string(),
+            ErrorKind::NotADirectory => "not a directory: not a Prism session".to_string(),
+            _ => format!("cannot read: {e}"),
+        };
+        Self::new(path, None, what)
+    }
 }
 
 /// One target's recorded stream in one turn.
@@ -168,38 +184,38 @@ impl Session {
 /// Load the session in `dir`.
 pub fn load(dir: &Path) -> Result<Session, SessionError> {
     let events_path = dir.join(EVENTS_FILE);
-    let text = std::fs::read(&events_path).map_err(|e| {
-        let what = if e.kind() == std::io::ErrorKind::NotFound {
-            "no such session file (is this a Prism session directory?)".to_string()
-        } else {
-            format!("cannot read: {e}")
-        };
-        SessionError::new(&events_path, None, what)
-    })?;
-    let text = String::from_utf8(text).map_err(|e| {
-        let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = upto.iter().filter(|b| **b == b'\n').count() + 1;
-        SessionError::new(
-            &events_path,
-            Some((line, 1)),
-            "not UTF-8 text: the file is corrupt",
-        )
-    })?;
+    let text = read_text(&events_path)?
+        .ok_or_else(|| SessionError::unreadable(&events_path, &std::io::ErrorKind::NotFound.into()))?;
     let mut log = parse_log(&events_path, &text)?;
     let meta_path = dir.join(META_FILE);
-    log.meta = match std::fs::read_to_string(&meta_path) {
-        Ok(s) => Some(parse_meta(&meta_path, &s)?),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(SessionError::new(&meta_path, None, format!("cannot read: {e}"))),
+    log.meta = match read_text(&meta_path)? {
+        Some(s) => Some(parse_meta(&meta_path, &s)?),
+        None => None,
     };
     Ok(log.into_session(dir))
+}
+
+/// The text of a session file, or `None` when it does not exist. A file that cannot be
+/// read says why; one that is not UTF-8 says on which line.
+pub fn read_text(path: &Path) -> Result<Option<String>, SessionError> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(SessionError::unreadable(path, &e)),
+    };
+    String::from_utf8(bytes).map(Some).map_err(|e| {
+        let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = upto.iter().filter(|b| **b == b'\n').count() + 1;
+        SessionError::new(path, Some((line, 1)), "not UTF-8 text: the file is corrupt")
+    })
 }
 
 /// Parse `meta.json`, checking its version first.
 pub fn parse_meta(path: &Path, text: &str) -> Result<Meta, SessionError> {
     let value: Value = serde_json::from_str(text).map_err(|e| json_error(path, 0, &e))?;
     check_version(path, (1, 1), value.get("version"))?;
-    serde_json::from_value(value).map_err(|e| SessionError::new(path, None, format!("corrupt: {e}")))
+    // From the text again, not the value: serde_json knows positions only there.
+    serde_json::from_str(text).map_err(|e| json_error(path, 0, &e))
 }
 
 fn check_version(path: &Path, at: (usize, usize), v: Option<&Value>) -> Result<(), SessionError> {
@@ -224,11 +240,13 @@ fn json_error(path: &Path, line_offset: usize, e: &serde_json::Error) -> Session
     let msg = e.to_string();
     // serde_json appends " at line L column C"; the position is reported separately.
     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-    SessionError::new(
-        path,
-        Some((line_offset + e.line(), e.column().max(1))),
-        format!("corrupt record: {msg}"),
-    )
+    // Errors raised while reading a buffered value (a tagged record's missing field) carry
+    // no position (line 0): the record's own line is the best there is.
+    let at = match e.line() {
+        0 => (line_offset + 1, 1),
+        line => (line_offset + line, e.column().max(1)),
+    };
+    SessionError::new(path, Some(at), format!("corrupt record: {msg}"))
 }
 
 #[derive(Default)]
@@ -247,14 +265,16 @@ fn parse_log(path: &Path, text: &str) -> Result<Log, SessionError> {
     let mut log = Log::default();
     let ends_clean = text.ends_with('\n');
     let lines: Vec<&str> = text.lines().collect();
+    let mut header_seen = false;
     for (i, line) in lines.iter().enumerate() {
         let n = i + 1;
         if line.trim().is_empty() {
             continue;
         }
-        if i == 0 {
+        let first = !header_seen;
+        if first {
             let value: Value = serde_json::from_str(line).map_err(|e| json_error(path, i, &e))?;
-            check_version(path, (1, 1), value.get("version"))?;
+            check_version(path, (n, 1), value.get("version"))?;
         }
         let record: Record = match serde_json::from_str(line) {
             Ok(r) => r,
@@ -266,9 +286,10 @@ fn parse_log(path: &Path, text: &str) -> Result<Log, SessionError> {
             Err(e) => return Err(json_error(path, i, &e)),
         };
         match record {
-            Record::Header { id, created, .. } if i == 0 => {
+            Record::Header { id, created, .. } if first => {
                 log.id = id;
                 log.created = created;
+                header_seen = true;
             }
             Record::Header { .. } => {
                 return Err(SessionError::new(
@@ -277,53 +298,97 @@ fn parse_log(path: &Path, text: &str) -> Result<Log, SessionError> {
                     "a second header: the file is corrupt",
                 ));
             }
-            _ if i == 0 => {
+            _ if first => {
                 return Err(SessionError::new(
                     path,
-                    Some((1, 1)),
+                    Some((n, 1)),
                     "the first record is not a header: not a Prism session file",
                 ));
             }
             Record::Targets { targets } => log.targets = targets,
             Record::Send(s) => {
+                let corrupt = |what: String| SessionError::new(path, Some((n, 1)), what);
                 if let Some(bad) = s.targets.iter().find(|t| t.target >= log.targets.len()) {
-                    return Err(SessionError::new(
-                        path,
-                        Some((n, 1)),
-                        format!(
-                            "send names target {} but the session has {}",
-                            bad.target,
-                            log.targets.len()
-                        ),
-                    ));
+                    return Err(corrupt(format!(
+                        "send names target {} but the session has {}: the file is corrupt",
+                        bad.target,
+                        log.targets.len()
+                    )));
+                }
+                if let Some(dup) = s
+                    .targets
+                    .iter()
+                    .enumerate()
+                    .find(|(i, t)| s.targets[..*i].iter().any(|u| u.target == t.target))
+                {
+                    return Err(corrupt(format!(
+                        "send of run {} lists target {} twice: the file is corrupt",
+                        s.run, dup.1.target
+                    )));
+                }
+                if log.sends.iter().any(|earlier| earlier.run == s.run) {
+                    // The second would leave the first's answers blank.
+                    return Err(corrupt(format!(
+                        "a second send of run {}: the file is corrupt",
+                        s.run
+                    )));
                 }
                 log.sends.push(s);
             }
             Record::Event(e) => {
-                if !log.sends.iter().any(|s| s.run == e.run) {
-                    return Err(SessionError::new(
-                        path,
-                        Some((n, 1)),
-                        format!("event of run {} before its send: the file is corrupt", e.run),
-                    ));
-                }
+                log.check_sent(path, n, "event", e.run, e.target)?;
                 log.events
                     .entry((e.run, e.target))
                     .or_default()
                     .push((e.t_ns, e.event));
             }
             Record::Result { run, target, row } => {
+                log.check_sent(path, n, "result", run, target)?;
                 log.rows.insert((run, target), row);
             }
         }
     }
-    if lines.is_empty() {
-        return Err(SessionError::new(path, None, "empty file: not a Prism session"));
+    if !header_seen {
+        return Err(SessionError::new(
+            path,
+            Some((1, 1)),
+            "empty file: not a Prism session",
+        ));
     }
     Ok(log)
 }
 
 impl Log {
+    /// A record of `run` and `target` on line `n` must follow a send of that run to that
+    /// target; anything else would be silently dropped from the loaded session.
+    fn check_sent(
+        &self,
+        path: &Path,
+        n: usize,
+        what: &str,
+        run: u64,
+        target: usize,
+    ) -> Result<(), SessionError> {
+        let corrupt = |why: String| Err(SessionError::new(path, Some((n, 1)), why));
+        let Some(send) = self.sends.iter().find(|s| s.run == run) else {
+            return corrupt(format!(
+                "{what} of run {run} before its send: the file is corrupt"
+            ));
+        };
+        if target >= self.targets.len() {
+            return corrupt(format!(
+                "{what} names target {target} but the session has {}: the file is corrupt",
+                self.targets.len()
+            ));
+        }
+        if !send.targets.iter().any(|t| t.target == target) {
+            return corrupt(format!(
+                "{what} of run {run} for target {target}, which that send did not go to: the file is corrupt"
+            ));
+        }
+        Ok(())
+    }
+
     fn into_session(mut self, dir: &Path) -> Session {
         let mut turns: BTreeMap<u32, Turn> = BTreeMap::new();
         let mut last_run = 0;
@@ -377,5 +442,139 @@ impl Log {
             last_run,
             cut_short: self.cut_short,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A header, two targets, and run 1 sent to both with one event each.
+    fn valid_log() -> Vec<String> {
+        let target = |name: &str| {
+            json!({"name": name, "provider": "openai", "model": "m", "base_url": "http://127.0.0.1:9/v1",
+                   "key": "none", "stream": true})
+        };
+        [
+            json!({"type": "header", "version": 1, "id": "s", "created": "2025-01-01T00:00:00.000Z", "prism": "0"}),
+            json!({"type": "targets", "targets": [target("a"), target("b")]}),
+            json!({"type": "send", "run": 1, "turn": 1, "wall": "2025-01-01T00:00:01.000Z", "prompt": "hi",
+                   "targets": [{"target": 0}, {"target": 1}]}),
+            json!({"type": "event", "run": 1, "target": 0, "t_ns": 5, "event": "text", "text": "A"}),
+            json!({"type": "event", "run": 1, "target": 1, "t_ns": 6, "event": "text", "text": "B"}),
+        ]
+        .iter()
+        .map(Value::to_string)
+        .collect()
+    }
+
+    fn parse(lines: &[String]) -> Result<Log, SessionError> {
+        parse_log(Path::new("events.jsonl"), &format!("{}\n", lines.join("\n")))
+    }
+
+    #[test]
+    fn records_that_would_load_as_blank_answers_are_refused_at_their_line() {
+        let base = valid_log();
+        assert!(parse(&base).is_ok());
+        let cases = [
+            (base[2].clone(), "a second send of run 1: the file is corrupt"),
+            (
+                json!({"type": "event", "run": 1, "target": 7, "t_ns": 9, "event": "done"}).to_string(),
+                "event names target 7 but the session has 2: the file is corrupt",
+            ),
+            (
+                json!({"type": "result", "run": 1, "target": 2, "row": {}}).to_string(),
+                "result names target 2 but the session has 2: the file is corrupt",
+            ),
+            (
+                json!({"type": "result", "run": 9, "target": 0, "row": {}}).to_string(),
+                "result of run 9 before its send: the file is corrupt",
+            ),
+            (
+                json!({"type": "send", "run": 2, "turn": 2, "wall": "w", "prompt": "p",
+                       "targets": [{"target": 1}, {"target": 1}]})
+                .to_string(),
+                "send of run 2 lists target 1 twice: the file is corrupt",
+            ),
+            (
+                json!({"type": "send", "run": 2, "turn": 2, "wall": "w", "prompt": "p",
+                       "targets": [{"target": 2}]})
+                .to_string(),
+                "send names target 2 but the session has 2: the file is corrupt",
+            ),
+        ];
+        for (extra, expected) in cases {
+            let mut lines = base.clone();
+            lines.push(extra);
+            let e = parse(&lines)
+                .err()
+                .unwrap_or_else(|| panic!("accepted: {expected}"));
+            assert_eq!(e.to_string(), format!("events.jsonl:6:1: {expected}"));
+        }
+        // An event for a target the run was not sent to.
+        let mut lines = base.clone();
+        lines.push(
+            json!({"type": "send", "run": 2, "turn": 1, "wall": "w", "prompt": "p", "targets": [{"target": 0}]})
+                .to_string(),
+        );
+        lines.push(json!({"type": "event", "run": 2, "target": 1, "t_ns": 1, "event": "done"}).to_string());
+        let e = parse(&lines).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "events.jsonl:7:1: event of run 2 for target 1, which that send did not go to: the file is corrupt"
+        );
+    }
+
+    #[test]
+    fn a_record_missing_a_field_is_refused_at_its_own_line() {
+        let mut lines = valid_log();
+        lines.push(json!({"type": "send", "run": 2}).to_string());
+        let e = parse(&lines).err().unwrap();
+        assert!(e.to_string().starts_with("events.jsonl:6:"), "{e}");
+        let e = parse(&[json!({"type": "header", "version": 1, "id": "s"}).to_string()])
+            .err()
+            .unwrap();
+        assert!(
+            e.to_string()
+                .starts_with("events.jsonl:1:1: corrupt record: missing field"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_log_with_no_header_is_refused_with_a_position() {
+        for text in ["", "\n\n", "\n{\"type\":\"targets\",\"targets\":[]}\n"] {
+            let e = parse_log(Path::new("events.jsonl"), text).err().unwrap();
+            assert!(e.at.is_some(), "{e}");
+        }
+        let mut lines = valid_log();
+        lines.insert(0, String::new());
+        assert!(
+            parse(&lines).is_ok(),
+            "a blank line before the header is harmless"
+        );
+    }
+
+    #[test]
+    fn a_meta_json_of_the_wrong_shape_is_refused_with_a_position() {
+        let e = parse_meta(Path::new("meta.json"), "{\n  \"version\": 1,\n  \"id\": 5\n}").unwrap_err();
+        assert_eq!(e.at.map(|(line, _)| line), Some(3), "{e}");
+    }
+
+    #[test]
+    fn unreadable_files_say_why_and_never_that_the_session_is_missing() {
+        use std::io::{Error, ErrorKind};
+        let path = Path::new("/data/sessions/s1/events.jsonl");
+        let e = SessionError::unreadable(path, &Error::from(ErrorKind::PermissionDenied));
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with("/data/sessions/s1/events.jsonl: permission denied"),
+            "{shown}"
+        );
+        let e = SessionError::unreadable(path, &Error::from(ErrorKind::IsADirectory));
+        assert!(e.message.contains("is a directory"), "{e}");
+        let e = SessionError::unreadable(path, &Error::from(ErrorKind::NotFound));
+        assert!(e.message.contains("no such session file"), "{e}");
     }
 }

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::reader::{SessionError, parse_meta};
+use super::reader::{SessionError, parse_meta, read_text};
 use super::schema::Meta;
 use super::writer::{EVENTS_FILE, META_FILE, write_meta};
 
@@ -48,7 +48,8 @@ impl Listed {
     }
 }
 
-/// Every session under `root`, newest first. A missing directory is an empty list.
+/// Every session under `root`, newest first, the unreadable ones included with the reason.
+/// A missing directory is an empty list.
 pub fn list(root: &Path) -> std::io::Result<Vec<Listed>> {
     let entries = match std::fs::read_dir(root) {
         Ok(e) => e,
@@ -56,13 +57,14 @@ pub fn list(root: &Path) -> std::io::Result<Vec<Listed>> {
         Err(e) => return Err(e),
     };
     let mut out = Vec::new();
-    for entry in entries.flatten() {
+    for entry in entries {
+        let entry = entry?;
         let dir = entry.path();
-        if !dir.join(EVENTS_FILE).is_file() {
+        if !looks_like_a_session(&dir) {
             continue;
         }
         out.push(Listed {
-            meta: summary(&dir),
+            meta: log_opens(&dir).and_then(|()| summary(&dir)),
             dir,
         });
     }
@@ -73,20 +75,51 @@ pub fn list(root: &Path) -> std::io::Result<Vec<Listed>> {
     Ok(out)
 }
 
+/// Whether `dir` is a directory holding (or meant to hold) a session: its log or summary
+/// is there in some form, or cannot even be looked at. An unreadable session is still
+/// listed, with the reason, rather than silently left out.
+pub fn looks_like_a_session(dir: &Path) -> bool {
+    if !dir.is_dir() {
+        return false;
+    }
+    [EVENTS_FILE, META_FILE]
+        .iter()
+        .any(|f| match std::fs::symlink_metadata(dir.join(f)) {
+            Ok(_) => true,
+            Err(e) => e.kind() != std::io::ErrorKind::NotFound,
+        })
+}
+
+/// Whether the session's log can be opened, without reading it (a listing reads only
+/// summaries): a session that cannot be opened is not listed as if it could.
+fn log_opens(dir: &Path) -> Result<(), SessionError> {
+    let path = dir.join(EVENTS_FILE);
+    let opened = std::fs::File::open(&path).and_then(|f| f.metadata());
+    match opened {
+        Ok(m) if m.is_file() => Ok(()),
+        // Opening a directory succeeds on Linux; reading it is what fails.
+        Ok(_) => Err(SessionError::unreadable(
+            &path,
+            &std::io::Error::from(std::io::ErrorKind::IsADirectory),
+        )),
+        Err(e) => Err(SessionError::unreadable(&path, &e)),
+    }
+}
+
 /// The summary of the session in `dir`: `meta.json`, or the full log when that is
 /// missing (a crash before the first summary was written).
 pub fn summary(dir: &Path) -> Result<Meta, SessionError> {
     let path = dir.join(META_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => parse_meta(&path, &text),
-        Err(_) => super::reader::load(dir).map(|s| s.meta),
+    match read_text(&path)? {
+        Some(text) => parse_meta(&path, &text),
+        None => super::reader::load(dir).map(|s| s.meta),
     }
 }
 
 /// Find a session: a path to a session directory, an id, a unique id prefix, or a name.
 pub fn resolve(root: &Path, wanted: &str) -> Result<PathBuf, String> {
     let as_path = Path::new(wanted);
-    if as_path.join(EVENTS_FILE).is_file() {
+    if looks_like_a_session(as_path) {
         return Ok(as_path.to_path_buf());
     }
     let all = list(root).map_err(|e| format!("{}: cannot list sessions: {e}", root.display()))?;

@@ -84,7 +84,7 @@ struct Start {
 impl SessionWriter {
     /// Create a new session under `root` for `targets`; nothing is sent yet.
     pub fn create(root: &Path, targets: &[Target], prices: PriceTable) -> io::Result<Self> {
-        std::fs::create_dir_all(root)?;
+        private_dir(root, true)?;
         let created = rfc3339(SystemTime::now());
         let (id, dir) = new_dir(root, &created)?;
         Self::create_in(id, dir, created, targets, prices)
@@ -92,7 +92,7 @@ impl SessionWriter {
 
     /// Create a new session in `dir`, which must not exist; its name is the session id.
     pub fn create_at(dir: &Path, targets: &[Target], prices: PriceTable) -> io::Result<Self> {
-        std::fs::create_dir(dir)?;
+        private_dir(dir, false)?;
         let id = dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -443,13 +443,24 @@ fn new_dir(root: &Path, created: &str) -> io::Result<(String, PathBuf)> {
         let salt = std::collections::hash_map::RandomState::new().hash_one((std::process::id(), attempt));
         let id = format!("{stamp}-{:04x}", salt & 0xffff);
         let dir = root.join(&id);
-        match std::fs::create_dir(&dir) {
+        match private_dir(&dir, false) {
             Ok(()) => return Ok((id, dir)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
         }
     }
     Err(io::Error::other("cannot find a free session name"))
+}
+
+/// Create `dir` readable by its owner only (0700 on Unix), like the files in it: prompts
+/// and answers are private. `recursive` creates missing parents the same way and accepts
+/// an existing directory, whose mode is left alone (it may be one the user chose).
+fn private_dir(dir: &Path, recursive: bool) -> io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(recursive);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 /// Replace `meta.json` in `dir` atomically.
@@ -497,6 +508,27 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn sessions_and_the_root_made_for_them_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("data").join("sessions");
+        let w = SessionWriter::create(&root, &[], PriceTable::default()).unwrap();
+        w.close();
+        assert_eq!(mode(&tmp.path().join("data")), 0o700);
+        assert_eq!(mode(&root), 0o700);
+        assert_eq!(mode(w.dir()), 0o700);
+        for file in [EVENTS_FILE, META_FILE] {
+            assert_eq!(mode(&w.dir().join(file)), 0o600, "{file}");
+        }
+        let at = root.join("named");
+        let w = SessionWriter::create_at(&at, &[], PriceTable::default()).unwrap();
+        w.close();
+        assert_eq!(mode(&at), 0o700);
+    }
 
     #[test]
     fn a_streamed_write_that_fails_midway_leaves_the_old_file_and_no_temp_file() {

@@ -3,6 +3,8 @@
 
 use std::io::{self, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use base64::Engine;
 use crossterm::event::EventStream;
@@ -58,13 +60,7 @@ pub async fn run(opts: TuiOptions) -> Result<u8, UsageError> {
         ),
     };
     let (targets, status): (Vec<Target>, String) = match (&cfg, &demo) {
-        (Some(c), _) => {
-            let mut s = format!("config: {}", c.path.display());
-            if let Some(w) = c.warnings.first() {
-                s.push_str(&format!(" · warning: {w}"));
-            }
-            (c.targets.clone(), s)
-        }
+        (Some(c), _) => (c.targets.clone(), config_status(c)),
         (None, Some(d)) => (
             d.targets(),
             format!(
@@ -101,7 +97,30 @@ pub async fn run(opts: TuiOptions) -> Result<u8, UsageError> {
     if let Some(d) = demo {
         d.stop().await;
     }
-    result.map(|()| 0)
+    // The status bar had room for one; all of them stay on the terminal after the workbench.
+    if let Some(c) = &cfg
+        && c.warnings.len() > 1
+    {
+        for w in &c.warnings {
+            eprintln!("warning: {}: {w}", c.path.display());
+        }
+    }
+    result
+}
+
+/// The status bar text for a config: the first warning (the most important: a key sent in
+/// clear text comes before a moving model alias) and how many more, before the file's path,
+/// which can be long enough to push anything after it off the screen.
+pub fn config_status(c: &config::Config) -> String {
+    let path = format!("config: {}", c.path.display());
+    match c.warnings.as_slice() {
+        [] => path,
+        [one] => format!("warning: {one} · {path}"),
+        [first, rest @ ..] => format!(
+            "warning 1 of {}: {first} (all are printed when Prism exits) · {path}",
+            rest.len() + 1
+        ),
+    }
 }
 
 /// The theme (`--theme`, else the config's, else dark; monochrome under `NO_COLOR`) and
@@ -127,11 +146,15 @@ pub fn look(theme_flag: Option<&str>, cfg: Option<&config::Config>) -> Result<(T
 /// restoration whatever happened. `feed` gets the loop's sender once it exists, for a
 /// task that sends the app messages of its own (a replay's player); that task is
 /// stopped when the loop ends.
+///
+/// Returns the exit status: 0 when the user quit, `128 + n` when signal `n` ended the
+/// workbench (143 for SIGTERM, 129 SIGHUP, 130 SIGINT, 131 SIGQUIT), as a shell reports
+/// a process the signal killed. Ctrl+C is a key in raw mode, not SIGINT: it quits with 0.
 pub async fn drive(
     app: &mut App,
     mut runner: Runner,
     feed: impl FnOnce(&UnboundedSender<Msg>) -> Option<JoinHandle<()>>,
-) -> Result<(), UsageError> {
+) -> Result<u8, UsageError> {
     let log = crate::logging::init("PRISM_LOG").ok();
     tokio::task::spawn_blocking(crate::tokens::warm_up);
 
@@ -142,8 +165,13 @@ pub async fn drive(
         TerminalGuard::enter().map_err(|e| UsageError(format!("cannot set up the terminal: {e}")))?;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let signal_tx = tx.clone();
+    // The first signal decides the exit status; the loop only learns "quit".
+    let caught = Arc::new(AtomicU8::new(0));
+    let signal_caught = Arc::clone(&caught);
     let signal_task = tokio::spawn(async move {
         while let Some(name) = signals.recv().await {
+            let code = terminal::exit_status(name);
+            let _ = signal_caught.compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst);
             if signal_tx.send(Msg::Signal(name)).is_err() {
                 break;
             }
@@ -157,6 +185,7 @@ pub async fn drive(
     };
     let feeder = feed(&tx);
     let result = event_loop::run(&mut screen, app, &mut runner, &tx, &mut rx).await;
+    let signalled = caught.load(Ordering::SeqCst);
     // Streams record how they ended and the session reaches the disk before the terminal
     // is handed back.
     runner.finish().await;
@@ -174,7 +203,7 @@ pub async fn drive(
     }
     result.map_err(|e| UsageError(format!("the workbench stopped: {e}")))?;
     restored.map_err(|e| UsageError(format!("cannot restore the terminal: {e}")))?;
-    Ok(())
+    Ok(signalled)
 }
 
 /// Reads terminal events on a task; stopped while an external editor owns the terminal.
@@ -273,5 +302,42 @@ impl Screen for RealScreen {
         let out = self.tui.backend_mut();
         write!(out, "\x1b]52;c;{encoded}\x07")?;
         out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_bar_leads_with_the_first_warning_and_counts_the_rest() {
+        let target = |name: &str, url: &str| {
+            format!(
+                "[[target]]\nname = \"{name}\"\nprovider = \"openai-compatible\"\nmodel = \"m:latest\"\nbase_url = \"{url}\"\napi_key_env = \"K\"\n"
+            )
+        };
+        let path = std::path::Path::new("/etc/prism.toml");
+        let clean = config::parse(&target("a", "https://x.example/v1").replace(":latest", ""), path).unwrap();
+        assert_eq!(config_status(&clean), "config: /etc/prism.toml");
+        let one = config::parse(&target("a", "https://x.example/v1"), path).unwrap();
+        assert!(config_status(&one).starts_with("warning: target `a`: model `m:latest`"));
+        let c = config::parse(
+            &format!(
+                "{}{}",
+                target("a", "https://x.example/v1"),
+                target("lan", "http://10.1.2.3/v1")
+            ),
+            path,
+        )
+        .unwrap();
+        let s = config_status(&c);
+        assert!(
+            s.starts_with("warning 1 of 3: target `lan`: `base_url` is http:// to 10.1.2.3"),
+            "{s}"
+        );
+        assert!(
+            s.ends_with("(all are printed when Prism exits) · config: /etc/prism.toml"),
+            "{s}"
+        );
     }
 }

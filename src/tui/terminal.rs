@@ -245,6 +245,16 @@ impl futures_util::Stream for TerminationSignals {
     }
 }
 
+/// The conventional exit status after termination signal `name` (`"SIGTERM"` → 143): `128 +`
+/// its number, as a shell reports a process the signal killed. 143 for a name it does not know.
+pub fn exit_status(name: &str) -> u8 {
+    let number = SIGNALS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(15, |(_, number)| *number);
+    u8::try_from(128 + number).unwrap_or(143)
+}
+
 type Watched = (&'static str, i32, Signal);
 
 async fn watch_signals(mut watched: Vec<Watched>, tx: mpsc::UnboundedSender<&'static str>) {
@@ -272,4 +282,18 @@ async fn next_signal(watched: &mut [Watched]) -> Option<(&'static str, i32)> {
         Poll::Pending
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_statuses_follow_the_shell_convention() {
+        let got: Vec<u8> = ["SIGTERM", "SIGHUP", "SIGINT", "SIGQUIT", "SIGWHAT"]
+            .into_iter()
+            .map(exit_status)
+            .collect();
+        assert_eq!(got, [143, 129, 130, 131, 143]);
+    }
 }
