@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{PoisonError, RwLock};
 
 use aho_corasick::AhoCorasick;
@@ -74,6 +74,10 @@ static KNOWN: RwLock<Known> = RwLock::new(Known {
 /// Lets [`mask`] skip the lock entirely in the common case of a run with no keys.
 static ANY_KNOWN: AtomicBool = AtomicBool::new(false);
 
+/// The shortest text that can hold something to mask: a whole short key, or a run of
+/// [`MIN_RUN`]. A streamed token is usually shorter, so most events skip the search.
+static SHORTEST_MATCH: AtomicUsize = AtomicUsize::new(usize::MAX);
+
 /// Remember `key` so that [`mask`] hides it. Blank values are ignored.
 pub fn remember(key: &str) {
     let key = key.trim();
@@ -99,13 +103,14 @@ pub fn remember(key: &str) {
     // Building can only fail for pattern sets far beyond a few keys' windows; without a
     // searcher, `mask` falls back to hiding whole keys only.
     known.searcher = AhoCorasick::new(windows).ok();
+    SHORTEST_MATCH.fetch_min(key.len().min(MIN_RUN), Ordering::AcqRel);
     ANY_KNOWN.store(true, Ordering::Release);
 }
 
 /// `text` with every remembered key, and every run of [`MIN_RUN`]+ of a key's characters,
 /// replaced by `[redacted]`. Borrowed (no copy) when nothing matched.
 pub fn mask(text: &str) -> Cow<'_, str> {
-    if !ANY_KNOWN.load(Ordering::Acquire) || text.is_empty() {
+    if !ANY_KNOWN.load(Ordering::Acquire) || text.len() < SHORTEST_MATCH.load(Ordering::Acquire) {
         return Cow::Borrowed(text);
     }
     let known = KNOWN.read().unwrap_or_else(PoisonError::into_inner);
