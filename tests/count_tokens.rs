@@ -5,17 +5,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
+mod common;
+
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use common::raw::{JSON, RawServer, SSE, Seen, head, write_then_close};
 use prism::config::{KeySource, Params, Target};
 use prism::provider::ProviderKind;
 use prism::provider::count::{Counted, count_all};
 use prism::provider::request::ChatRequest;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -32,96 +35,50 @@ const ANSWER: &str = "event: message_start\ndata: {\"type\":\"message_start\",\"
 
 /// Serve on a free loopback port; returns the base URL and how many count requests came.
 async fn serve(counter: Counter) -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let counted = Arc::new(AtomicUsize::new(0));
     let arrived = Arc::new(Notify::new());
     let seen = counted.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((socket, _)) = listener.accept().await else {
-                return;
-            };
-            let (seen, arrived) = (seen.clone(), arrived.clone());
-            tokio::spawn(async move { answer(socket, counter, seen, arrived).await });
-        }
-    });
+    let server = RawServer::start(move |socket, request| {
+        let (seen, arrived) = (seen.clone(), arrived.clone());
+        async move { answer(socket, &request, counter, seen, arrived).await }
+    })
+    .await;
+    let base = server.url();
+    // The listener task keeps serving; the handle is not needed any more.
+    drop(server);
     (base, counted)
 }
 
-async fn answer(mut socket: TcpStream, counter: Counter, seen: Arc<AtomicUsize>, arrived: Arc<Notify>) {
-    let Some(path) = read_request(&mut socket).await else {
-        return;
-    };
-    if path.ends_with("/count_tokens") {
-        let n = seen.fetch_add(1, Ordering::SeqCst) + 1;
-        match counter {
-            Counter::Silent => {
-                // Hold the connection open and say nothing.
-                tokio::time::sleep(Duration::from_secs(3600)).await;
-            }
-            Counter::Rendezvous(all) => {
-                arrived.notify_waiters();
-                while seen.load(Ordering::SeqCst) < all {
-                    let wait = arrived.notified();
-                    if seen.load(Ordering::SeqCst) >= all {
-                        break;
-                    }
-                    wait.await;
+async fn answer(
+    mut socket: TcpStream,
+    request: &Seen,
+    counter: Counter,
+    seen: Arc<AtomicUsize>,
+    arrived: Arc<Notify>,
+) {
+    if !request.path().ends_with("/count_tokens") {
+        let mut reply = head("200 OK", &[SSE]);
+        reply.extend_from_slice(ANSWER.as_bytes());
+        return write_then_close(socket, &reply).await;
+    }
+    let n = seen.fetch_add(1, Ordering::SeqCst) + 1;
+    match counter {
+        // Hold the connection open and say nothing.
+        Counter::Silent => tokio::time::sleep(Duration::from_secs(3600)).await,
+        Counter::Rendezvous(all) => {
+            arrived.notify_waiters();
+            while seen.load(Ordering::SeqCst) < all {
+                let wait = arrived.notified();
+                if seen.load(Ordering::SeqCst) >= all {
+                    break;
                 }
-                let body = format!("{{\"input_tokens\":{}}}", 40 + n);
-                let _ = socket
-                    .write_all(
-                        format!(
-                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                            body.len()
-                        )
-                        .as_bytes(),
-                    )
-                    .await;
+                wait.await;
             }
+            let mut reply = head("200 OK", &[JSON]);
+            reply.extend_from_slice(format!("{{\"input_tokens\":{}}}", 40 + n).as_bytes());
+            let _ = socket.write_all(&reply).await;
         }
-        return;
     }
-    let head = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-        ANSWER.len()
-    );
-    let _ = socket.write_all(head.as_bytes()).await;
-    let _ = socket.write_all(ANSWER.as_bytes()).await;
-}
-
-/// Read one request; its path.
-async fn read_request(socket: &mut TcpStream) -> Option<String> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        let n = socket.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-    let length: usize = head
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse().ok())?
-        })
-        .unwrap_or(0);
-    while buf.len() < head_end + length {
-        let n = socket.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    head.split_whitespace().nth(1).map(str::to_string)
 }
 
 fn target(base: &str, name: &str, response_timeout: Duration) -> Target {

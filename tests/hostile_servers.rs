@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::raw::{JSON, RawServer, SSE, head, write_then_close, write_then_hang};
+
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -23,134 +25,8 @@ use prism::provider::event::{ErrorKind, FinishReason, ProviderError, StreamEvent
 use prism::provider::request::ChatRequest;
 use prism::provider::stream::Timeouts;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-
-/// One request as the raw server read it: head and body as text.
-#[derive(Debug, Clone)]
-struct Seen {
-    head: String,
-    body: String,
-}
-
-impl Seen {
-    /// Whether the request line, headers or body mention `needle`.
-    fn mentions(&self, needle: &str) -> bool {
-        self.head.contains(needle) || self.body.contains(needle)
-    }
-}
-
-/// A loopback server that reads each request whole, then hands the socket to `script`.
-struct RawServer {
-    addr: SocketAddr,
-    connections: Arc<AtomicUsize>,
-    requests: Arc<std::sync::Mutex<Vec<Seen>>>,
-}
-
-impl RawServer {
-    async fn start<F, Fut>(script: F) -> Self
-    where
-        F: Fn(TcpStream, Seen) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let connections = Arc::new(AtomicUsize::new(0));
-        let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let script = Arc::new(script);
-        let (c, r) = (connections.clone(), requests.clone());
-        tokio::spawn(async move {
-            while let Ok((mut sock, _)) = listener.accept().await {
-                c.fetch_add(1, Ordering::SeqCst);
-                let (script, r) = (script.clone(), r.clone());
-                tokio::spawn(async move {
-                    if let Some(seen) = read_request(&mut sock).await {
-                        r.lock().unwrap().push(seen.clone());
-                        script(sock, seen).await;
-                    }
-                });
-            }
-        });
-        Self {
-            addr,
-            connections,
-            requests,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn requests(&self) -> Vec<Seen> {
-        self.requests.lock().unwrap().clone()
-    }
-
-    fn count(&self, needle: &str) -> usize {
-        self.requests().iter().filter(|s| s.mentions(needle)).count()
-    }
-}
-
-/// Read one HTTP/1.1 request: head up to the blank line, then `content-length` bytes.
-async fn read_request(sock: &mut TcpStream) -> Option<Seen> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let n = sock.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-    let length = head
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse::<usize>().ok())?
-        })
-        .unwrap_or(0);
-    while buf.len() < head_end + length {
-        let n = sock.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    let body = String::from_utf8_lossy(&buf[head_end..head_end + length]).to_string();
-    Some(Seen { head, body })
-}
-
-/// A response head that delimits the body by closing the connection.
-fn head(status: &str, headers: &[&str]) -> Vec<u8> {
-    let mut h = format!("HTTP/1.1 {status}\r\nconnection: close\r\n");
-    for line in headers {
-        h.push_str(line);
-        h.push_str("\r\n");
-    }
-    h.push_str("\r\n");
-    h.into_bytes()
-}
-
-const SSE: &str = "content-type: text/event-stream";
-const JSON: &str = "content-type: application/json";
-
-/// Write `bytes`, then keep the connection open until the client hangs up (bounded).
-async fn write_then_hang(mut sock: TcpStream, bytes: &[u8]) {
-    sock.write_all(bytes).await.unwrap();
-    let mut sink = [0u8; 64];
-    let _ = tokio::time::timeout(Duration::from_secs(30), sock.read(&mut sink)).await;
-}
-
-/// Write `bytes`, then close.
-async fn write_then_close(mut sock: TcpStream, bytes: &[u8]) {
-    let _ = sock.write_all(bytes).await;
-    let _ = sock.shutdown().await;
-}
 
 fn raw_target(name: &str, provider: ProviderKind, base_url: String, model: &str) -> Target {
     Target {
@@ -784,4 +660,106 @@ async fn a_refused_connection_is_still_retried() {
     let e = failure(&out.runs[0]);
     assert_eq!((e.kind, out.runs[0].retries), (ErrorKind::Connect, 2));
     assert!(e.message.ends_with("(gave up after 2 retries)"), "{}", e.message);
+}
+
+// ---------------------------------------------------------------------------------------
+// Wait hints no `Duration` can hold: ignored when not a finite, non-negative number,
+// refused at once (with the wait in the message) when longer than the retry budget.
+
+/// A 429 whose only wait hint is `hint` (a header line, or a Gemini body's `retryDelay`).
+fn rate_limited(
+    hint: &'static str,
+) -> impl Fn(tokio::net::TcpStream, common::raw::Seen) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
+    move |sock, _| {
+        let (headers, body): (Vec<&str>, String) = match hint.strip_prefix("retryDelay=") {
+            Some(delay) => (
+                vec![JSON],
+                format!(
+                    r#"{{"error":{{"code":429,"message":"slow down","status":"RESOURCE_EXHAUSTED","details":[{{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"{delay}"}}]}}}}"#
+                ),
+            ),
+            None => (
+                vec![JSON, hint, "x-ratelimit-remaining-requests: 0"],
+                r#"{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}"#.to_string(),
+            ),
+        };
+        let mut reply = head("429 Too Many Requests", &headers);
+        reply.extend_from_slice(body.as_bytes());
+        Box::pin(async move { write_then_close(sock, &reply).await })
+    }
+}
+
+#[tokio::test]
+async fn absurd_wait_hints_never_panic_and_fail_or_back_off_as_documented() {
+    let mock = mock().await;
+    // (hint, provider, refused at once?)
+    let cases: [(&'static str, ProviderKind, bool); 7] = [
+        ("retry-after: 1e30", ProviderKind::OpenAi, true),
+        ("retry-after-ms: 1e300", ProviderKind::OpenAi, true),
+        (
+            "x-ratelimit-reset-requests: 99999999999999999999h",
+            ProviderKind::OpenAi,
+            true,
+        ),
+        ("retryDelay=1e30s", ProviderKind::Gemini, true),
+        ("retry-after: inf", ProviderKind::OpenAi, false),
+        ("retry-after-ms: NaN", ProviderKind::Anthropic, false),
+        ("retryDelay=-5s", ProviderKind::Gemini, false),
+    ];
+    let mut servers = Vec::new();
+    let mut targets = Vec::new();
+    for (i, (hint, provider, _)) in cases.iter().enumerate() {
+        let server = RawServer::start(rate_limited(hint)).await;
+        let base = match provider {
+            ProviderKind::OpenAi => format!("{}/v1", server.url()),
+            _ => server.url(),
+        };
+        let mut t = raw_target(&format!("hint{i}"), *provider, base, "m-1");
+        t.params.retry.max_retries = 1;
+        targets.push(t);
+        servers.push(server);
+    }
+    targets.push(healthy(&mock));
+    let runs = run(&targets).await;
+    for (i, (hint, _, refused)) in cases.iter().enumerate() {
+        let e = failure(&runs.runs[i]);
+        assert_eq!(e.kind, ErrorKind::RateLimited, "{hint}");
+        if *refused {
+            assert_eq!(servers[i].requests().len(), 1, "{hint}: not retried");
+            assert!(
+                e.message.contains("the server asked to wait more than a century")
+                    && e.message.contains("retry budget"),
+                "{hint}: {}",
+                e.message
+            );
+        } else {
+            // Ignored: Prism's own backoff applied, and the one retry was made.
+            assert_eq!(servers[i].requests().len(), 2, "{hint}: retried on backoff");
+            assert_eq!(runs.runs[i].retries, 1, "{hint}");
+            assert!(
+                e.message.contains("gave up after 1 retries"),
+                "{hint}: {}",
+                e.message
+            );
+        }
+    }
+    assert_healthy(runs.runs.last().unwrap());
+}
+
+#[tokio::test]
+async fn a_token_counter_with_an_absurd_wait_hint_fails_softly() {
+    let server = RawServer::start(rate_limited("retry-after: 1e30")).await;
+    let mut t = raw_target(
+        "counted",
+        ProviderKind::Anthropic,
+        server.url(),
+        "claude-sonnet-4-20250514",
+    );
+    t.params.count_tokens = true;
+    let request = ChatRequest::single(None, "hi");
+    let counts = prism::provider::count::count_all(&[(&t, &request)], &[Default::default()]).await;
+    let [prism::provider::count::Counted::Failed(e)] = counts.as_slice() else {
+        panic!("{counts:?}")
+    };
+    assert_eq!(e.http_status, Some(429), "{e:?}");
 }

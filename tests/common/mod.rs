@@ -3,6 +3,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // each suite uses a part
 
+pub mod raw;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
