@@ -8,7 +8,6 @@ use crate::cli::{ExportArgs, ExportFormat, UsageError};
 use crate::masking::MaskLines;
 use crate::pricing::PriceTable;
 use crate::session::export;
-use crate::session::schema::KeyRef;
 use crate::session::writer::write_atomically_with;
 
 /// Run the command against the sessions directory chosen by `sessions_dir` and the
@@ -50,7 +49,7 @@ pub fn write(session: &crate::session::Session, format: ExportFormat, out: &mut 
     // Sessions are saved masked, but an answer streamed in pieces can hold a key split
     // across events; the export joins them, so it is masked again as a whole, against
     // the keys this session's targets read (by variable name, from this environment).
-    remember_session_keys(session);
+    super::remember_session_keys(session);
     match format {
         ExportFormat::Md => {
             let mut masked = MaskLines::new(out);
@@ -62,19 +61,6 @@ pub fn write(session: &crate::session::Session, format: ExportFormat, out: &mut 
             let mut masked = MaskLines::new(out);
             export::write_csv(session, &prices, &mut masked)?;
             masked.flush()
-        }
-    }
-}
-
-/// Remember the keys the session's targets would read now, so masking knows them.
-pub fn remember_session_keys(session: &crate::session::Session) {
-    for t in &session.targets {
-        if let KeyRef::Env(vars) = &t.key {
-            for v in vars {
-                if let Ok(value) = std::env::var(v) {
-                    crate::provider::secret::remember(&value);
-                }
-            }
         }
     }
 }

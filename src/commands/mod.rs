@@ -18,3 +18,16 @@ pub fn sessions_root(flag: Option<&Path>) -> PathBuf {
         .and_then(|c| c.sessions_dir);
     crate::session::store::sessions_dir(flag, configured.as_deref())
 }
+
+/// Remember the keys the session's targets would read now, so masking knows them.
+pub fn remember_session_keys(session: &crate::session::Session) {
+    for t in &session.targets {
+        if let crate::session::schema::KeyRef::Env(vars) = &t.key {
+            for v in vars {
+                if let Ok(value) = std::env::var(v) {
+                    crate::provider::secret::remember(&value);
+                }
+            }
+        }
+    }
+}

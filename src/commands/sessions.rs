@@ -25,9 +25,13 @@ pub fn run(cmd: SessionsCommand, sessions_dir: Option<&Path>) -> Result<u8, Usag
 pub fn run_in(cmd: SessionsCommand, root: &Path, out: &mut dyn Write) -> Result<u8, UsageError> {
     let done = match cmd {
         SessionsCommand::List { filter, json } => list(root, filter.as_deref(), json, out),
-        SessionsCommand::Show { id } => open(root, &id)
-            .map_err(Failure::from)
-            .and_then(|s| Ok(show(&s, out)?)),
+        SessionsCommand::Show { id } => open(root, &id).map_err(Failure::from).and_then(|s| {
+            // Answers are shown joined; a key streamed in pieces is only whole here.
+            super::remember_session_keys(&s);
+            let mut masked = crate::masking::MaskLines::new(&mut *out);
+            show(&s, &mut masked)?;
+            Ok(masked.flush()?)
+        }),
         SessionsCommand::Rename { id, name } => rename(root, &id, &name, out),
         SessionsCommand::Delete { id, yes } => delete(root, &id, yes, out),
     };

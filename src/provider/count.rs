@@ -101,6 +101,9 @@ pub async fn provider_count(
     };
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
+    if (300..400).contains(&status) {
+        return Err(super::transport::redirect_error(status, &headers, resp.url(), cx));
+    }
     let text = match tokio::time::timeout(timeouts.idle, resp.text()).await {
         Ok(Ok(t)) => t,
         Ok(Err(e)) => {

@@ -19,6 +19,7 @@ pub mod retry;
 pub mod secret;
 pub mod sse;
 pub mod stream;
+mod transport;
 
 use std::fmt;
 use std::str::FromStr;

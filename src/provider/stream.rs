@@ -16,7 +16,7 @@ use super::client::TimedClient;
 use super::errors::{self, ErrorContext};
 use super::event::{ErrorKind, ProviderError, ResponseStart, StreamEvent};
 use super::sse::{SseDecoder, TimedSse};
-use super::{Decoder, ProviderKind};
+use super::{Decoder, ProviderKind, transport};
 
 /// Time limits for one attempt. A long answer is not an error, so the overall limit is
 /// off unless configured.
@@ -101,7 +101,10 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
             return emit(Instant::now(), StreamEvent::Failed(e));
         }
         Ok(Err(e)) => {
-            return emit(Instant::now(), StreamEvent::Failed(transport_error(&e, a.cx)));
+            return emit(
+                Instant::now(),
+                StreamEvent::Failed(transport::transport_error(&e, a.cx)),
+            );
         }
         Ok(Ok(r)) => r,
     };
@@ -137,7 +140,7 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
 
     if (300..400).contains(&status) {
         // Never followed (the client's policy): a redirect would carry the key elsewhere.
-        let e = redirect_error(status, &headers, reader.response.url(), a.cx);
+        let e = transport::redirect_error(status, &headers, reader.response.url(), a.cx);
         return emit(Instant::now(), StreamEvent::Failed(e));
     }
     if !(200..300).contains(&status) {
@@ -149,7 +152,7 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
         return emit(Instant::now(), StreamEvent::Failed(err));
     }
 
-    if let Some(e) = undecodable_encoding(&headers) {
+    if let Some(e) = transport::undecodable_encoding(&headers) {
         return emit(Instant::now(), StreamEvent::Failed(e));
     }
     let mut decoder = Decoder::new(a.kind);
@@ -415,8 +418,10 @@ impl BodyReader<'_> {
         let at = Instant::now();
         match read {
             Err(_) => Err(BodyEnd::Idle(wait, self.bytes)),
-            Ok(Err(e)) if is_decompression_error(&e) => Err(BodyEnd::Decode(error_chain(&e), self.bytes)),
-            Ok(Err(e)) => Err(BodyEnd::Transport(error_chain(&e), self.bytes)),
+            Ok(Err(e)) if transport::is_decompression_error(&e) => {
+                Err(BodyEnd::Decode(transport::error_chain(&e), self.bytes))
+            }
+            Ok(Err(e)) => Err(BodyEnd::Transport(transport::error_chain(&e), self.bytes)),
             Ok(Ok(None)) => Ok(None),
             Ok(Ok(Some(b))) => {
                 self.bytes += b.len() as u64;
@@ -431,288 +436,5 @@ impl BodyReader<'_> {
             body.extend_from_slice(&chunk);
         }
         Ok(body)
-    }
-}
-
-fn transport_error(e: &reqwest::Error, cx: ErrorContext<'_>) -> ProviderError {
-    let chain = error_chain(e);
-    let host = host_of(cx.base_url);
-    // Retry what may heal (refused, reset, timed out); a name that does not resolve or
-    // a TLS handshake the server cannot pass fails the same way every time.
-    let (kind, retryable, what) = match setup_failure(e) {
-        Some(SetupFailure::NameNotFound) => (
-            ErrorKind::Connect,
-            false,
-            format!("cannot resolve host {host}; check base_url {}", cx.base_url),
-        ),
-        Some(SetupFailure::Tls(detail)) => (ErrorKind::Connect, false, tls_advice(&detail, &host, cx)),
-        // reqwest marks a connect timeout as both a connect and a timeout error.
-        None if e.is_timeout() => (
-            ErrorKind::ConnectTimeout,
-            true,
-            format!("timed out connecting to {} (connect_timeout)", cx.base_url),
-        ),
-        None if e.is_connect() => (
-            ErrorKind::Connect,
-            true,
-            format!("cannot connect to {}", cx.base_url),
-        ),
-        None => (
-            ErrorKind::Connect,
-            true,
-            format!("request to {} failed before a response", cx.base_url),
-        ),
-    };
-    let mut err = ProviderError::new(kind, errors::one_line(&format!("{what}: {chain}")));
-    err.retryable = retryable;
-    err
-}
-
-/// A connection set-up failure that no retry can heal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum SetupFailure {
-    /// The resolver answered that the name does not exist.
-    NameNotFound,
-    /// rustls refused the handshake: the certificate, or a server not speaking TLS.
-    Tls(TlsProblem),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum TlsProblem {
-    /// The server's certificate was rejected (unknown issuer, expired, wrong name...).
-    Certificate,
-    /// The peer's bytes were not TLS at all (often plain HTTP on an https:// URL).
-    NotTls,
-    /// Any other handshake refusal (no shared version or cipher, an alert...).
-    Other,
-}
-
-/// Walk the source chain for a resolver or rustls error.
-fn setup_failure(e: &(dyn std::error::Error + 'static)) -> Option<SetupFailure> {
-    let mut found = None;
-    any_in_chain(e, &mut |err| {
-        found = classify_one(err);
-        found.is_some()
-    });
-    found
-}
-
-/// Whether `test` holds for `e` or any error under it. `io::Error` hides its inner error
-/// from `source()` (it returns the inner error's source), so look inside it too.
-fn any_in_chain(
-    e: &(dyn std::error::Error + 'static),
-    test: &mut dyn FnMut(&(dyn std::error::Error + 'static)) -> bool,
-) -> bool {
-    let mut next = Some(e);
-    while let Some(err) = next {
-        if test(err) {
-            return true;
-        }
-        if let Some(inner) = err
-            .downcast_ref::<std::io::Error>()
-            .and_then(std::io::Error::get_ref)
-            && any_in_chain(inner, test)
-        {
-            return true;
-        }
-        next = err.source();
-    }
-    false
-}
-
-/// A body error from decompression itself. reqwest marks every body error of a
-/// decompressing client as a decode error, so one carrying hyper's own (the
-/// connection failed) is a transport error.
-fn is_decompression_error(e: &reqwest::Error) -> bool {
-    e.is_decode() && !any_in_chain(e, &mut |err| err.is::<hyper::Error>())
-}
-
-fn classify_one(err: &(dyn std::error::Error + 'static)) -> Option<SetupFailure> {
-    if let Some(tls) = err.downcast_ref::<rustls::Error>() {
-        let problem = match tls {
-            rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented => {
-                TlsProblem::Certificate
-            }
-            rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateHandshakeMessage { .. } => {
-                TlsProblem::NotTls
-            }
-            _ => TlsProblem::Other,
-        };
-        return Some(SetupFailure::Tls(problem));
-    }
-    // hyper-util's connector says "dns error" around the resolver's io::Error, whose
-    // text is getaddrinfo's. Only a definite "no such name" is final: a temporary
-    // resolver failure ("try again") may pass.
-    if err.to_string() == "dns error" {
-        let detail = error_chain(err).to_ascii_lowercase();
-        let temporary = ["temporary", "try again", "timed out"]
-            .iter()
-            .any(|w| detail.contains(w));
-        return (!temporary).then_some(SetupFailure::NameNotFound);
-    }
-    None
-}
-
-fn tls_advice(problem: &TlsProblem, host: &str, cx: ErrorContext<'_>) -> String {
-    match problem {
-        TlsProblem::Certificate => format!(
-            "the TLS certificate of {host} was rejected; check base_url {} (a proxy that intercepts TLS needs its CA installed in the system store)",
-            cx.base_url
-        ),
-        TlsProblem::NotTls => format!(
-            "{host} did not answer in TLS; if it serves plain HTTP, use http:// in base_url {}",
-            cx.base_url
-        ),
-        TlsProblem::Other => format!(
-            "the TLS handshake with {host} failed; check base_url {}",
-            cx.base_url
-        ),
-    }
-}
-
-/// `host[:port]` of a URL, or the URL itself when it does not parse.
-fn host_of(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(u) => authority(&u),
-        Err(_) => url.to_string(),
-    }
-}
-
-fn authority(u: &reqwest::Url) -> String {
-    let host = u.host_str().unwrap_or_default();
-    match u.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_string(),
-    }
-}
-
-/// A 3xx answer, which Prism never follows (a redirect would carry the API key to
-/// wherever it points), told as where it pointed and what to change.
-fn redirect_error(
-    status: u16,
-    headers: &reqwest::header::HeaderMap,
-    asked: &reqwest::Url,
-    cx: ErrorContext<'_>,
-) -> ProviderError {
-    let location = errors::header(headers, "location");
-    let target = location.as_deref().and_then(|l| asked.join(l).ok());
-    let what = match (&target, &location) {
-        (Some(to), _) if to.origin() == asked.origin() => format!(
-            "the server redirected to {} on the same host; if that is the right endpoint, fix the path in base_url {}",
-            to.path(),
-            cx.base_url
-        ),
-        (Some(to), _) => {
-            let shown = if to.scheme() == asked.scheme() {
-                authority(to)
-            } else {
-                format!("{}://{}", to.scheme(), authority(to))
-            };
-            format!("the server redirected to {shown}; if that is the right endpoint, set base_url to it")
-        }
-        (None, Some(raw)) => format!(
-            "the server redirected to an unusable location `{raw}`; check base_url {}",
-            cx.base_url
-        ),
-        (None, None) => format!(
-            "the server answered with a redirect but no location; check base_url {}",
-            cx.base_url
-        ),
-    };
-    ProviderError {
-        http_status: Some(status),
-        ..ProviderError::new(
-            ErrorKind::Http,
-            errors::one_line(&format!(
-                "HTTP {status}: {what} (redirects are not followed, so the key stays with base_url)"
-            )),
-        )
-    }
-}
-
-/// The client decodes gzip; any other `Content-Encoding` left on a response would feed
-/// compressed bytes to the parser, so it fails here, named.
-fn undecodable_encoding(headers: &reqwest::header::HeaderMap) -> Option<ProviderError> {
-    let encoding = errors::header(headers, "content-encoding")?;
-    let encoding = encoding.trim().to_ascii_lowercase();
-    if encoding.is_empty() || encoding == "identity" {
-        return None;
-    }
-    Some(ProviderError::new(
-        ErrorKind::Malformed,
-        errors::one_line(&format!(
-            "the body is compressed as `{encoding}`, which Prism cannot decode (it asks for gzip only); a proxy may be compressing responses"
-        )),
-    ))
-}
-
-/// The error and its sources on one line (reqwest's top-level message alone is vague).
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
-}
-
-#[cfg(test)]
-mod tests {
-    use std::fmt;
-
-    use super::*;
-
-    /// Stands in for hyper-util's private connect error: "dns error" over the resolver's.
-    #[derive(Debug)]
-    struct DnsError(std::io::Error);
-
-    impl fmt::Display for DnsError {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("dns error")
-        }
-    }
-
-    impl std::error::Error for DnsError {
-        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-            Some(&self.0)
-        }
-    }
-
-    fn gai(text: &str) -> DnsError {
-        DnsError(std::io::Error::other(format!(
-            "failed to lookup address information: {text}"
-        )))
-    }
-
-    #[test]
-    fn only_a_definite_unknown_name_is_final() {
-        assert_eq!(
-            setup_failure(&gai("Name or service not known")),
-            Some(SetupFailure::NameNotFound)
-        );
-        assert_eq!(setup_failure(&gai("Temporary failure in name resolution")), None);
-        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
-        assert_eq!(setup_failure(&refused), None);
-    }
-
-    #[test]
-    fn rustls_errors_inside_io_errors_are_found() {
-        // tokio-rustls hands rustls errors up wrapped in io::Error, whose source() skips them.
-        let wrap = |e: rustls::Error| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
-        let cert = wrap(rustls::Error::InvalidCertificate(
-            rustls::CertificateError::UnknownIssuer,
-        ));
-        assert_eq!(
-            setup_failure(&cert),
-            Some(SetupFailure::Tls(TlsProblem::Certificate))
-        );
-        let alert = wrap(rustls::Error::AlertReceived(
-            rustls::AlertDescription::HandshakeFailure,
-        ));
-        assert_eq!(setup_failure(&alert), Some(SetupFailure::Tls(TlsProblem::Other)));
     }
 }

@@ -183,7 +183,11 @@ pub fn install_panic_hook() {
     INSTALL.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let _ = restore_now();
+            // A panic inside one target's work is caught and becomes that pane's error;
+            // the workbench carries on, so its screen must stay.
+            if !crate::contain::active() {
+                let _ = restore_now();
+            }
             previous(info);
         }));
     });
