@@ -86,7 +86,7 @@ pub fn check_counted(target: &Target, prices: &PriceTable, input_tokens: u64, co
     let mark = if exact { "" } else { "~" };
     let too_long = context_window.and_then(|window| {
         if exact {
-            let total = input_tokens + requested.unwrap_or(0);
+            let total = input_tokens.saturating_add(requested.unwrap_or(0));
             (total > window).then(|| match requested {
                 Some(out) => format!(
                     "not sent: the prompt is {input_tokens} tokens ({}) + max_tokens {out} = {total}, over the {window}-token context window of {}",
@@ -100,7 +100,7 @@ pub fn check_counted(target: &Target, prices: &PriceTable, input_tokens: u64, co
                 ),
             })
         } else {
-            (input_tokens * 10 > window * 11).then(|| {
+            (u128::from(input_tokens) * 10 > u128::from(window) * 11).then(|| {
                 format!(
                     "not sent: the prompt is {mark}{input_tokens} tokens (an o200k estimate), well over the {window}-token context window of {}",
                     target.model
