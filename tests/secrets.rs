@@ -20,9 +20,15 @@ use common::MockProcess;
 
 /// Run prism with the fake keys, logging everything into `home`; return all it printed.
 fn prism(home: &Path, args: &[&str]) -> String {
+    prism_with(home, &KEYS, args)
+}
+
+/// Run prism with `keys` in its environment, logging everything into `home`; return all
+/// it printed.
+fn prism_with(home: &Path, keys: &[(&str, &str)], args: &[&str]) -> String {
     let out = Command::new(PRISM)
         .args(args)
-        .envs(KEYS)
+        .envs(keys.iter().copied())
         .env("PRISM_SESSIONS_DIR", home.join("sessions"))
         .env("PRISM_LOG", "trace")
         .env("PRISM_LOG_DIR", home.join("log"))
@@ -39,19 +45,25 @@ fn prism(home: &Path, args: &[&str]) -> String {
     )
 }
 
-fn scan(dir: &Path, seen: &mut usize) {
+/// Every file under `dir` (counted in `seen`), as text, through `check`.
+fn scan_with(dir: &Path, seen: &mut usize, check: &dyn Fn(&Path, &str)) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
-            scan(&path, seen);
+            scan_with(&path, seen, check);
             continue;
         }
         *seen += 1;
-        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        check(&path, &String::from_utf8_lossy(&std::fs::read(&path).unwrap()));
+    }
+}
+
+fn scan(dir: &Path, seen: &mut usize) {
+    scan_with(dir, seen, &|path, text| {
         for (_, key) in KEYS {
             assert!(!text.contains(key), "{} contains a key", path.display());
         }
-    }
+    });
 }
 
 #[test]
@@ -248,25 +260,7 @@ fn a_canary_key_echoed_back_by_hostile_servers_never_leaves_prism() {
     ]
     .concat();
     std::fs::write(h.join("prism.toml"), config).unwrap();
-    let run = |args: &[&str]| {
-        let out = Command::new(PRISM)
-            .args(args)
-            .env(CANARY.0, CANARY.1)
-            .env("PRISM_SESSIONS_DIR", h.join("sessions"))
-            .env("PRISM_LOG", "trace")
-            .env("PRISM_LOG_DIR", h.join("log"))
-            .env("XDG_CONFIG_HOME", h)
-            .env("XDG_STATE_HOME", h.join("state"))
-            .current_dir(h)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        format!(
-            "{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    };
+    let run = |args: &[&str]| prism_with(h, &[CANARY], args);
     let mut printed = run(&["run", "--format", "jsonl", "--prompt", "Say hi"]);
     // Every fault happened as intended (the masking is what hides the key in them).
     for expected in [
@@ -327,17 +321,10 @@ fn a_canary_key_echoed_back_by_hostile_servers_never_leaves_prism() {
 }
 
 fn scan_for_canary(dir: &Path, seen: &mut usize) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            scan_for_canary(&path, seen);
-            continue;
+    scan_with(dir, seen, &|path, text| {
+        // The user's own file, which holds the mistake.
+        if !path.ends_with("pasted.toml") {
+            assert_no_canary(&path.display().to_string(), text);
         }
-        *seen += 1;
-        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
-        if path.ends_with("pasted.toml") {
-            continue; // the user's own file, which holds the mistake
-        }
-        assert_no_canary(&path.display().to_string(), &text);
-    }
+    });
 }
