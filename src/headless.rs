@@ -11,8 +11,9 @@ use crate::config::Target;
 use crate::engine::metrics::TargetRun;
 use crate::engine::{RunOptions, fan_out};
 use crate::pricing::PriceTable;
+use crate::provider::event::FinishReason;
 use crate::provider::request::ChatRequest;
-use crate::report::{ResultRow, row};
+use crate::report::{ResultRow, Status, UsageSource, row};
 use crate::session::{Outgoing, SessionWriter};
 
 /// Output format of `prism run`.
@@ -175,7 +176,7 @@ fn print_table(rows: &[ResultRow], out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "[note] {note}")?;
         }
         if let Some(e) = &r.error {
-            writeln!(out, "[{}] {}", e.kind, e.message)?;
+            writeln!(out, "[{}] {}", e.kind.as_str(), e.message)?;
         }
         writeln!(out)?;
     }
@@ -199,7 +200,11 @@ fn print_table(rows: &[ResultRow], out: &mut dyn Write) -> io::Result<()> {
         "request id",
     ]);
     for r in rows {
-        let est = if r.usage.source == "estimate" { "~" } else { "" };
+        let est = if r.usage.source == UsageSource::Estimate {
+            "~"
+        } else {
+            ""
+        };
         let count = |n: Option<u64>| n.map_or("-".into(), |n| format!("{est}{n}"));
         let itl = match (r.itl_ms.p50, r.itl_ms.p95) {
             (Some(a), Some(b)) => format!("{a:.1}/{b:.1}"),
@@ -207,7 +212,7 @@ fn print_table(rows: &[ResultRow], out: &mut dyn Write) -> io::Result<()> {
         };
         table.add_row([
             r.target.clone(),
-            r.status.to_string(),
+            r.status.as_str().to_string(),
             match r.ttft_text_ms {
                 Some(text) => format!("{} (text {text:.1})", num(r.ttft_ms, 1)),
                 None => num(r.ttft_ms, 1),
@@ -219,7 +224,7 @@ fn print_table(rows: &[ResultRow], out: &mut dyn Write) -> io::Result<()> {
             count(r.usage.input_tokens),
             count(r.usage.output_tokens),
             r.cost_usd.map_or("-".into(), |c| format!("{est}{c:.6}")),
-            r.finish_reason.unwrap_or("-").to_string(),
+            r.finish_reason.map_or("-", FinishReason::as_str).to_string(),
             r.http_status.map_or("-".into(), |s| s.to_string()),
             r.request_id.clone().unwrap_or_else(|| "-".into()),
         ]);
@@ -230,7 +235,7 @@ fn print_table(rows: &[ResultRow], out: &mut dyn Write) -> io::Result<()> {
         }
     }
     writeln!(out, "{table}")?;
-    if rows.iter().any(|r| r.usage.source == "estimate") {
+    if rows.iter().any(|r| r.usage.source == UsageSource::Estimate) {
         writeln!(
             out,
             "~ local o200k estimate: the provider reported no usage for this target"
@@ -253,5 +258,5 @@ pub fn exit_code(collected: &Collected) -> u8 {
     if collected.interrupted {
         return INTERRUPTED;
     }
-    u8::from(collected.rows.iter().any(|r| r.status != "ok"))
+    u8::from(collected.rows.iter().any(|r| r.status != Status::Ok))
 }

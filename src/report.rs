@@ -3,25 +3,31 @@
 //! Unknown numbers are `null`, never 0. Usage `source` is `"provider"` only when both
 //! the input and output counts came from the provider; otherwise the missing counts are
 //! filled by the local tokenizer and the whole block is marked `"estimate"`.
+//!
+//! The same row is what a session records for each finished target, so it reads back
+//! too: fields every recorded row has are required (a row without them is damage, refused
+//! at its line), `Option` fields read a missing value as unknown, and fields added after
+//! sessions first shipped default to empty.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::Target;
 use crate::engine::metrics::{Outcome, TargetRun};
 use crate::pricing::PriceTable;
+use crate::provider::event::{ErrorKind, FinishReason};
 use crate::provider::request::ChatRequest;
 use crate::provider::secret::mask;
 use crate::tokens;
 
 /// The JSON object printed per target. Field order is part of the contract.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ResultRow {
     pub target: String,
     pub provider: String,
     pub model: String,
-    pub status: &'static str,
+    pub status: Status,
     pub text: String,
-    pub finish_reason: Option<&'static str>,
+    pub finish_reason: Option<FinishReason>,
     pub finish_reason_raw: Option<String>,
     pub usage: UsageRow,
     pub ttft_ms: Option<f64>,
@@ -40,24 +46,68 @@ pub struct ResultRow {
     #[serde(skip)]
     pub ttft_text_ms: Option<f64>,
     /// Protocol notes on an answer that is complete but arrived oddly (no `[DONE]` after
-    /// the finish reason and usage...). Omitted when there are none.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// the finish reason and usage...). Omitted when there are none, and absent from rows
+    /// recorded before notes existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
 
+/// How a target's run ended.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The answer arrived complete.
+    Ok,
+    /// The request or the stream failed (the row's `error` says how).
+    Error,
+    /// The user cancelled it.
+    Cancelled,
+}
+
+impl Status {
+    /// The stable lower-case name used in every output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Error => "error",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Where a row's token counts came from.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum UsageSource {
+    /// The provider reported both the input and the output count.
+    Provider,
+    /// At least one count is the local o200k tokenizer's.
+    Estimate,
+}
+
+impl UsageSource {
+    /// The stable lower-case name used in every output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Provider => "provider",
+            Self::Estimate => "estimate",
+        }
+    }
+}
+
 /// Token counts and where they came from.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 pub struct UsageRow {
     pub input_tokens: Option<u64>,
     pub output_tokens: Option<u64>,
     pub cached_input_tokens: Option<u64>,
     pub cache_write_tokens: Option<u64>,
     pub reasoning_tokens: Option<u64>,
-    pub source: &'static str,
+    pub source: UsageSource,
 }
 
 /// Inter-token latency summary.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct ItlRow {
     pub mean: Option<f64>,
     pub p50: Option<f64>,
@@ -65,7 +115,7 @@ pub struct ItlRow {
 }
 
 /// One tool call.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ToolCallRow {
     pub id: Option<String>,
     pub name: Option<String>,
@@ -73,9 +123,9 @@ pub struct ToolCallRow {
 }
 
 /// What went wrong.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ErrorRow {
-    pub kind: &'static str,
+    pub kind: ErrorKind,
     pub message: String,
 }
 
@@ -89,19 +139,19 @@ fn ttft_text_ms(run: &TargetRun) -> Option<f64> {
 pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &PriceTable) -> ResultRow {
     let usage = usage_row(request, run);
     let (status, error) = match &run.outcome {
-        Some(Outcome::Done) => ("ok", None),
-        Some(Outcome::Cancelled) => ("cancelled", None),
+        Some(Outcome::Done) => (Status::Ok, None),
+        Some(Outcome::Cancelled) => (Status::Cancelled, None),
         Some(Outcome::Failed(e)) => (
-            "error",
+            Status::Error,
             Some(ErrorRow {
-                kind: e.kind.as_str(),
+                kind: e.kind,
                 message: e.message.clone(),
             }),
         ),
         Some(Outcome::Running) | None => (
-            "error",
+            Status::Error,
             Some(ErrorRow {
-                kind: "truncated",
+                kind: ErrorKind::Truncated,
                 message: "the run ended before this target finished".into(),
             }),
         ),
@@ -115,7 +165,7 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &Pri
         status,
         // Each event was masked on arrival; a key split across events is only whole here.
         text: mask(&run.text).into_owned(),
-        finish_reason: finish.map(|(r, _)| r.as_str()),
+        finish_reason: finish.map(|(r, _)| r),
         finish_reason_raw: finish.and_then(|(_, raw)| raw.map(str::to_string)),
         usage,
         ttft_ms: run.ttft().map(ms),
@@ -173,7 +223,11 @@ fn usage_row(request: &ChatRequest, run: &TargetRun) -> UsageRow {
         cached_input_tokens: u.cached_input,
         cache_write_tokens: u.cache_write,
         reasoning_tokens: u.reasoning,
-        source: if from_provider { "provider" } else { "estimate" },
+        source: if from_provider {
+            UsageSource::Provider
+        } else {
+            UsageSource::Estimate
+        },
     }
 }
 
@@ -194,4 +248,162 @@ fn ms(d: std::time::Duration) -> f64 {
 fn round(v: f64, places: i32) -> f64 {
     let f = 10f64.powi(places);
     (v * f).round() / f
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+
+    /// A row with every field known, as a finished run that also failed would never have
+    /// it, so that no field can go missing unnoticed.
+    fn full_row() -> ResultRow {
+        ResultRow {
+            target: "mini".into(),
+            provider: "openai".into(),
+            model: "gpt-4o-mini-2024-07-18".into(),
+            status: Status::Error,
+            text: "Hello, \"world\"\n".into(),
+            finish_reason: Some(FinishReason::ToolCalls),
+            finish_reason_raw: Some("tool_use".into()),
+            usage: UsageRow {
+                input_tokens: Some(12),
+                output_tokens: Some(34),
+                cached_input_tokens: Some(5),
+                cache_write_tokens: Some(6),
+                reasoning_tokens: Some(7),
+                source: UsageSource::Estimate,
+            },
+            ttft_ms: Some(120.5),
+            ttfb_ms: Some(30.25),
+            total_ms: Some(900.125),
+            itl_ms: ItlRow {
+                mean: Some(8.5),
+                p50: Some(8.0),
+                p95: Some(12.75),
+            },
+            tokens_per_s: Some(41.06),
+            cost_usd: Some(6.525e-6),
+            http_status: Some(200),
+            request_id: Some("req_1".into()),
+            retries: 2,
+            tool_calls: Some(vec![ToolCallRow {
+                id: Some("call_1".into()),
+                name: Some("get_weather".into()),
+                arguments: "{\"city\":\"Oslo\"}".into(),
+            }]),
+            error: Some(ErrorRow {
+                kind: ErrorKind::IdleTimeout,
+                message: "the stream went silent".into(),
+            }),
+            ttft_text_ms: None,
+            notes: vec!["no `data: [DONE]`".into()],
+        }
+    }
+
+    /// Every leaf of `v` is known: nothing serialized as `null`.
+    fn assert_no_nulls(v: &Value, at: &str) {
+        match v {
+            Value::Null => panic!("{at} is null"),
+            Value::Object(o) => o
+                .iter()
+                .for_each(|(k, v)| assert_no_nulls(v, &format!("{at}.{k}"))),
+            Value::Array(a) => a.iter().for_each(|v| assert_no_nulls(v, at)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn a_row_reads_back_exactly_as_it_was_written() {
+        let row = full_row();
+        let json = serde_json::to_string(&row).unwrap();
+        assert_no_nulls(&serde_json::from_str(&json).unwrap(), "row");
+        let back: ResultRow = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, row, "{json}");
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+    }
+
+    #[test]
+    fn a_row_recorded_before_notes_existed_loads_and_writes_back_unchanged() {
+        // The shape every session so far has recorded: no `notes`, unknowns as null.
+        let line = r#"{"target":"b","provider":"anthropic","model":"m","status":"cancelled","text":"","finish_reason":"cancelled","finish_reason_raw":null,"usage":{"input_tokens":null,"output_tokens":null,"cached_input_tokens":null,"cache_write_tokens":null,"reasoning_tokens":null,"source":"estimate"},"ttft_ms":null,"ttfb_ms":null,"total_ms":null,"itl_ms":{"mean":null,"p50":null,"p95":null},"tokens_per_s":null,"cost_usd":null,"http_status":null,"request_id":null,"retries":0,"tool_calls":null,"error":null}"#;
+        let row: ResultRow = serde_json::from_str(line).unwrap();
+        assert!(row.notes.is_empty());
+        assert_eq!(row.status, Status::Cancelled);
+        assert_eq!(serde_json::to_string(&row).unwrap(), line);
+    }
+
+    #[test]
+    fn typed_names_serialize_as_the_strings_the_contract_documents() {
+        let name = |v: Value| v.as_str().unwrap().to_string();
+        for s in [Status::Ok, Status::Error, Status::Cancelled] {
+            assert_eq!(name(serde_json::to_value(s).unwrap()), s.as_str());
+        }
+        for s in [UsageSource::Provider, UsageSource::Estimate] {
+            assert_eq!(name(serde_json::to_value(s).unwrap()), s.as_str());
+        }
+        use FinishReason as F;
+        for r in [
+            F::Stop,
+            F::Length,
+            F::ToolCalls,
+            F::ContentFilter,
+            F::Error,
+            F::Cancelled,
+        ] {
+            assert_eq!(name(serde_json::to_value(r).unwrap()), r.as_str());
+        }
+        use ErrorKind as K;
+        let kinds = [
+            K::MissingKey,
+            K::Config,
+            K::Connect,
+            K::Timeout,
+            K::ConnectTimeout,
+            K::ResponseTimeout,
+            K::IdleTimeout,
+            K::TotalTimeout,
+            K::RateLimited,
+            K::Auth,
+            K::ContextLength,
+            K::InvalidRequest,
+            K::NotFound,
+            K::Overloaded,
+            K::Server,
+            K::Http,
+            K::Stream,
+            K::Truncated,
+            K::Malformed,
+            K::Interrupted,
+            K::Internal,
+        ];
+        for k in kinds {
+            assert_eq!(name(serde_json::to_value(k).unwrap()), k.as_str());
+        }
+        // A new kind stops this match compiling until it is added to the list above.
+        let _listed = |k: K| match k {
+            K::MissingKey
+            | K::Config
+            | K::Connect
+            | K::Timeout
+            | K::ConnectTimeout
+            | K::ResponseTimeout
+            | K::IdleTimeout
+            | K::TotalTimeout
+            | K::RateLimited
+            | K::Auth
+            | K::ContextLength
+            | K::InvalidRequest
+            | K::NotFound
+            | K::Overloaded
+            | K::Server
+            | K::Http
+            | K::Stream
+            | K::Truncated
+            | K::Malformed
+            | K::Interrupted
+            | K::Internal => (),
+        };
+    }
 }

@@ -255,7 +255,7 @@ fn an_interrupted_stream_ends_showing_interrupted() {
         &pane.metrics,
         &PriceTable::default(),
     );
-    assert_eq!(row.error.unwrap().kind, "interrupted");
+    assert_eq!(row.error.unwrap().kind.as_str(), "interrupted");
     assert!(
         app.status.contains("4x") && app.status.contains("done"),
         "{}",

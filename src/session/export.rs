@@ -66,7 +66,7 @@ pub fn result_row(session: &Session, turn: &Turn, target: usize, prices: &PriceT
     if recorded.interrupted {
         let e = interrupted_error();
         row.error = Some(crate::report::ErrorRow {
-            kind: e.kind.as_str(),
+            kind: e.kind,
             message: e.message,
         });
     }
