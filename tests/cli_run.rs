@@ -204,7 +204,11 @@ fn jsonl_contract_against_a_running_mock() {
     assert_eq!(saved.turns.len(), 1);
     for (i, printed) in rows.iter().enumerate() {
         assert_eq!(
-            saved.turns[0].answers[&i].row.as_ref(),
+            saved.turns[0].answers[&i]
+                .row
+                .as_ref()
+                .map(|r| serde_json::to_value(r).unwrap())
+                .as_ref(),
             Some(printed),
             "target {i}"
         );

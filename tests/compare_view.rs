@@ -117,7 +117,7 @@ fn setup() -> (App, Instant, Vec<usize>) {
                 target: t.clone(),
                 request: request.clone(),
                 recorded: r.clone(),
-                recorded_row: serde_json::to_value(row).unwrap(),
+                recorded_row: row,
             }
         })
         .collect();

@@ -14,7 +14,6 @@ use std::time::Instant;
 
 use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
-use serde_json::Value;
 
 pub use plan::{Entry, Launch, Prepared, Running, plan, send_again};
 
@@ -25,6 +24,7 @@ use crate::engine::metrics::TargetRun;
 use crate::engine::{Cancels, RunId};
 use crate::headless::Format;
 use crate::pricing::PriceTable;
+use crate::report::{ResultRow, Status};
 use crate::session::compare::{Chunk, Deltas, Side, deltas, similarity, word_diff};
 use crate::session::{Session, SessionWriter, store};
 use crate::tui::app::App;
@@ -82,7 +82,7 @@ pub async fn run(args: RerunArgs, sessions_dir: Option<&Path>) -> Result<u8, Usa
 }
 
 /// Compare one entry's recording with its new result row.
-pub fn compare(entry: &Entry, new_row: &Value) -> Comparison {
+pub fn compare(entry: &Entry, new_row: &ResultRow) -> Comparison {
     let recorded = Side::of_row(&entry.recorded_row);
     let new = Side::of_row(new_row);
     Comparison {
@@ -129,7 +129,7 @@ pub async fn collect(
             .zip(&runs)
             .map(|(e, r)| {
                 let row = crate::report::row(&e.target, &e.request, r, &prices);
-                compare(e, &serde_json::to_value(row).unwrap_or_default())
+                compare(e, &row)
             })
             .collect()
     })
@@ -145,9 +145,7 @@ fn print_comparison(found: &[Comparison], format: Format) -> Result<u8, UsageErr
             return Err(UsageError(format!("cannot write results: {e}")));
         }
     }
-    Ok(u8::from(
-        found.iter().any(|c| c.new.status.as_deref() != Some("ok")),
-    ))
+    Ok(u8::from(found.iter().any(|c| c.new.status != Some(Status::Ok))))
 }
 
 /// Print comparisons in `format`.
@@ -190,7 +188,7 @@ fn print_table(found: &[Comparison], out: &mut dyn Write) -> std::io::Result<()>
     table.set_header(["target", "status", "TTFT ms", "tok/s", "out", "cost $", "same"]);
     for c in found {
         let (r, n, d) = (&c.recorded, &c.new, &c.deltas);
-        let status = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
+        let status = |s: &Option<Status>| s.map_or("-", Status::as_str);
         let out_tokens = |v: Option<u64>| v.map(|v| v as f64);
         table.add_row([
             c.target.clone(),

@@ -8,6 +8,8 @@ use serde_json::Value;
 
 use crate::cli::{SessionsCommand, UsageError};
 use crate::pricing::PriceTable;
+use crate::provider::event::FinishReason;
+use crate::report::{ResultRow, UsageSource};
 use crate::session::export::{meta_cost, params_summary, readable_time, result_row, title};
 use crate::session::store::{self, Listed};
 use crate::session::{Session, load};
@@ -270,15 +272,10 @@ fn show(session: &Session, out: &mut dyn Write) -> io::Result<()> {
             if !text.trim().is_empty() {
                 writeln!(out, "{}", text.trim_end())?;
             }
-            if let Some(e) = row.as_ref().and_then(|r| r.get("error")).filter(|e| !e.is_null())
+            if let Some(e) = row.as_ref().and_then(|r| r.error.as_ref())
                 && !recorded.interrupted
             {
-                writeln!(
-                    out,
-                    "[{}] {}",
-                    e.get("kind").and_then(Value::as_str).unwrap_or("error"),
-                    e.get("message").and_then(Value::as_str).unwrap_or("")
-                )?;
+                writeln!(out, "[{}] {}", e.kind.as_str(), e.message)?;
             }
             writeln!(out, "{}", metrics_line(recorded.interrupted, row.as_ref()))?;
         }
@@ -287,48 +284,44 @@ fn show(session: &Session, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// `ok · TTFT 95.0 ms · 12.3 tok/s · in 12 / out ~3 · $0.000001 · finish stop · req_1`.
-fn metrics_line(interrupted: bool, row: Option<&Value>) -> String {
-    let get = |path: &str| {
-        path.split('.')
-            .try_fold(row?, |v, k| v.get(k))
-            .filter(|v| !v.is_null())
-    };
-    let num = |path: &str| get(path).and_then(Value::as_f64);
-    let est = if get("usage.source").and_then(Value::as_str) == Some("estimate") {
+fn metrics_line(interrupted: bool, row: Option<&ResultRow>) -> String {
+    let est = if row.is_some_and(|r| r.usage.source == UsageSource::Estimate) {
         "~"
     } else {
         ""
     };
-    let count = |path: &str| {
-        get(path)
-            .and_then(Value::as_u64)
+    let count = |field: fn(&ResultRow) -> Option<u64>| {
+        row.and_then(field)
             .map_or_else(|| "–".to_string(), |n| format!("{est}{n}"))
     };
     let status = if interrupted {
         "interrupted"
     } else {
-        get("status").and_then(Value::as_str).unwrap_or("–")
+        row.map_or("–", |r| r.status.as_str())
     };
     [
         status.to_string(),
         format!(
             "TTFT {}",
-            num("ttft_ms").map_or_else(|| "–".to_string(), |v| format!("{v:.1} ms"))
+            row.and_then(|r| r.ttft_ms)
+                .map_or_else(|| "–".to_string(), |v| format!("{v:.1} ms"))
         ),
-        num("tokens_per_s").map_or_else(|| "– tok/s".to_string(), |v| format!("{v:.1} tok/s")),
+        row.and_then(|r| r.tokens_per_s)
+            .map_or_else(|| "– tok/s".to_string(), |v| format!("{v:.1} tok/s")),
         format!(
             "in {} / out {}",
-            count("usage.input_tokens"),
-            count("usage.output_tokens")
+            count(|r| r.usage.input_tokens),
+            count(|r| r.usage.output_tokens)
         ),
-        num("cost_usd").map_or_else(|| "cost –".to_string(), |c| format!("{est}${c:.6}")),
+        row.and_then(|r| r.cost_usd)
+            .map_or_else(|| "cost –".to_string(), |c| format!("{est}${c:.6}")),
         format!(
             "finish {}",
-            get("finish_reason").and_then(Value::as_str).unwrap_or("–")
+            row.and_then(|r| r.finish_reason)
+                .map_or("–", FinishReason::as_str)
         ),
-        get("request_id")
-            .and_then(Value::as_str)
-            .map_or_else(|| "request id –".to_string(), str::to_string),
+        row.and_then(|r| r.request_id.clone())
+            .unwrap_or_else(|| "request id –".to_string()),
     ]
     .join(" · ")
 }

@@ -7,13 +7,14 @@
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
+
+use crate::report::{ResultRow, Status};
 
 /// The numbers compared, from one result row.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Side {
-    pub status: Option<String>,
+    pub status: Option<Status>,
     pub ttft_ms: Option<f64>,
     pub tokens_per_s: Option<f64>,
     pub output_tokens: Option<u64>,
@@ -22,23 +23,15 @@ pub struct Side {
 }
 
 impl Side {
-    /// Read a result row (as serialized by [`crate::report::ResultRow`]).
-    pub fn of_row(row: &Value) -> Self {
-        let f = |k: &str| row.get(k).and_then(Value::as_f64);
+    /// The compared numbers of a result row.
+    pub fn of_row(row: &ResultRow) -> Self {
         Self {
-            status: row.get("status").and_then(Value::as_str).map(str::to_string),
-            ttft_ms: f("ttft_ms"),
-            tokens_per_s: f("tokens_per_s"),
-            output_tokens: row
-                .get("usage")
-                .and_then(|u| u.get("output_tokens"))
-                .and_then(Value::as_u64),
-            cost_usd: f("cost_usd"),
-            text: row
-                .get("text")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
+            status: Some(row.status),
+            ttft_ms: row.ttft_ms,
+            tokens_per_s: row.tokens_per_s,
+            output_tokens: row.usage.output_tokens,
+            cost_usd: row.cost_usd,
+            text: row.text.clone(),
         }
     }
 }
@@ -119,16 +112,28 @@ pub fn similarity(old: &str, new: &str) -> f32 {
 mod tests {
     use super::*;
 
+    /// A recorded row: the fields every row has, plus `fields`.
+    fn row(fields: serde_json::Value) -> ResultRow {
+        let mut row = serde_json::json!({
+            "target": "t", "provider": "openai", "model": "m", "status": "ok", "text": "",
+            "usage": {"source": "provider"}, "itl_ms": {}, "retries": 0
+        });
+        for (k, v) in fields.as_object().unwrap() {
+            row[k] = v.clone();
+        }
+        serde_json::from_value(row).unwrap()
+    }
+
     #[test]
     fn deltas_are_new_minus_old_and_unknown_stays_unknown() {
-        let old = Side::of_row(&serde_json::json!({
+        let old = Side::of_row(&row(serde_json::json!({
             "status": "ok", "ttft_ms": 200.0, "tokens_per_s": 50.0,
-            "usage": {"output_tokens": 100}, "cost_usd": null, "text": "a"
-        }));
-        let new = Side::of_row(&serde_json::json!({
+            "usage": {"output_tokens": 100, "source": "provider"}, "cost_usd": null, "text": "a"
+        })));
+        let new = Side::of_row(&row(serde_json::json!({
             "status": "ok", "ttft_ms": 150.5, "tokens_per_s": 60.25,
-            "usage": {"output_tokens": 90}, "cost_usd": 0.001, "text": "b"
-        }));
+            "usage": {"output_tokens": 90, "source": "provider"}, "cost_usd": 0.001, "text": "b"
+        })));
         let d = deltas(&old, &new);
         assert_eq!(d.ttft_ms, Some(-49.5));
         assert_eq!(d.tokens_per_s, Some(10.25));

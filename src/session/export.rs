@@ -11,12 +11,13 @@ use std::io::{self, Write};
 use std::time::Instant;
 
 use serde::{Serialize, Serializer};
-use serde_json::Value;
 
 use super::reader::{Recorded, Session, Turn};
 use super::replay::interrupted_error;
 use super::schema::{EventBody, Meta, TargetSettings, VERSION};
 use crate::pricing::PriceTable;
+use crate::provider::event::FinishReason;
+use crate::report::{ErrorRow, ResultRow, Status, UsageSource};
 
 /// CSV header, in column order.
 pub const CSV_COLUMNS: [&str; 25] = [
@@ -54,7 +55,7 @@ pub const CSV_COLUMNS: [&str; 25] = [
 ///
 /// `prices` only matter for interrupted streams: recorded rows keep the cost computed
 /// when they were written.
-pub fn result_row(session: &Session, turn: &Turn, target: usize, prices: &PriceTable) -> Option<Value> {
+pub fn result_row(session: &Session, turn: &Turn, target: usize, prices: &PriceTable) -> Option<ResultRow> {
     let recorded = turn.answers.get(&target)?;
     if let Some(row) = &recorded.row {
         return Some(row.clone());
@@ -65,46 +66,16 @@ pub fn result_row(session: &Session, turn: &Turn, target: usize, prices: &PriceT
     let mut row = crate::report::row(&settings, &request, &run, prices);
     if recorded.interrupted {
         let e = interrupted_error();
-        row.error = Some(crate::report::ErrorRow {
+        row.error = Some(ErrorRow {
             kind: e.kind,
             message: e.message,
         });
     }
-    serde_json::to_value(&row).ok()
+    Some(row)
 }
 
-/// `value` at a dotted path (`usage.input_tokens`), when present and not null.
-fn at<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.')
-        .try_fold(value, |v, key| v.get(key))
-        .filter(|v| !v.is_null())
-}
-
-fn f64_at(row: Option<&Value>, path: &str) -> Option<f64> {
-    row.and_then(|r| at(r, path)).and_then(Value::as_f64)
-}
-
-fn str_at<'a>(row: Option<&'a Value>, path: &str) -> Option<&'a str> {
-    row.and_then(|r| at(r, path)).and_then(Value::as_str)
-}
-
-/// A cell for CSV: the JSON scalar as text, empty when unknown.
-fn cell(row: Option<&Value>, path: &str) -> String {
-    match row.and_then(|r| at(r, path)) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) if n.is_f64() => {
-            // Rust's float formatting is the shortest exact decimal with no exponent
-            // (serde_json writes 6.525e-6), which every spreadsheet reads as a number.
-            n.as_f64().map(|f| f.to_string()).unwrap_or_default()
-        }
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::Bool(b)) => b.to_string(),
-        _ => String::new(),
-    }
-}
-
-fn estimated(row: Option<&Value>) -> bool {
-    str_at(row, "usage.source") == Some("estimate")
+fn estimated(row: Option<&ResultRow>) -> bool {
+    row.is_some_and(|r| r.usage.source == UsageSource::Estimate)
 }
 
 /// `created` (RFC 3339 UTC, as the writer stores it) as `2025-01-02 13:04 UTC`.
@@ -154,11 +125,11 @@ pub fn params_summary(t: &TargetSettings) -> String {
 }
 
 /// The status to show: `interrupted` for a stream cut off by a crash, else the row's.
-fn status(recorded: &Recorded, row: Option<&Value>) -> String {
+fn status(recorded: &Recorded, row: Option<&ResultRow>) -> String {
     if recorded.interrupted {
         "interrupted".into()
     } else {
-        str_at(row, "status").unwrap_or("–").to_string()
+        row.map_or("–", |r| r.status.as_str()).to_string()
     }
 }
 
@@ -224,14 +195,9 @@ pub fn write_markdown(session: &Session, prices: &PriceTable, mut out: impl Writ
             } else {
                 out.write_all(close_fences(&text).as_bytes())?;
             }
-            for call in row
-                .and_then(|r| at(r, "tool_calls"))
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let name = call.get("name").and_then(Value::as_str).unwrap_or("?");
-                let args = call.get("arguments").and_then(Value::as_str).unwrap_or("");
+            for call in row.and_then(|r| r.tool_calls.as_ref()).into_iter().flatten() {
+                let name = call.name.as_deref().unwrap_or("?");
+                let args = &call.arguments;
                 writeln!(out, "\n*Tool call* `{name}`:\n\n```json\n{args}\n```")?;
             }
             for (_, event) in &recorded.events {
@@ -243,10 +209,9 @@ pub fn write_markdown(session: &Session, prices: &PriceTable, mut out: impl Writ
                 out.write_all(
                     b"\n*Interrupted: Prism stopped while this answer was streaming; the text above is what was saved.*\n",
                 )?;
-            } else if let (Some(kind), Some(msg)) = (str_at(row, "error.kind"), str_at(row, "error.message"))
-            {
-                writeln!(out, "\n*Error ({kind}): {}*", one_line(msg))?;
-            } else if str_at(row, "status") == Some("cancelled") {
+            } else if let Some(e) = row.and_then(|r| r.error.as_ref()) {
+                writeln!(out, "\n*Error ({}): {}*", e.kind.as_str(), one_line(&e.message))?;
+            } else if row.is_some_and(|r| r.status == Status::Cancelled) {
                 out.write_all(b"\n*Cancelled.*\n")?;
             }
             metrics.push(metrics_cells(name, recorded, row));
@@ -271,32 +236,35 @@ pub fn write_markdown(session: &Session, prices: &PriceTable, mut out: impl Writ
     Ok(())
 }
 
-fn metrics_cells(name: &str, recorded: &Recorded, row: Option<&Value>) -> Vec<String> {
+fn metrics_cells(name: &str, recorded: &Recorded, row: Option<&ResultRow>) -> Vec<String> {
     let est = if estimated(row) { "~" } else { "" };
-    let num = |path: &str, places: usize| {
-        f64_at(row, path).map_or_else(|| "–".to_string(), |v| format!("{v:.places$}"))
+    let num = |field: fn(&ResultRow) -> Option<f64>| {
+        row.and_then(field)
+            .map_or_else(|| "–".to_string(), |v| format!("{v:.1}"))
     };
-    let count = |path: &str| {
-        row.and_then(|r| at(r, path))
-            .and_then(Value::as_u64)
+    let count = |field: fn(&ResultRow) -> Option<u64>| {
+        row.and_then(field)
             .map_or_else(|| "–".to_string(), |n| format!("{est}{n}"))
     };
-    let itl = match (f64_at(row, "itl_ms.p50"), f64_at(row, "itl_ms.p95")) {
-        (Some(a), Some(b)) => format!("{a:.1}/{b:.1}"),
+    let itl = match row.map(|r| (r.itl_ms.p50, r.itl_ms.p95)) {
+        Some((Some(a), Some(b))) => format!("{a:.1}/{b:.1}"),
         _ => "–".into(),
     };
     vec![
         table_cell(name),
         status(recorded, row),
-        num("ttft_ms", 1),
-        num("ttfb_ms", 1),
-        num("total_ms", 1),
+        num(|r| r.ttft_ms),
+        num(|r| r.ttfb_ms),
+        num(|r| r.total_ms),
         itl,
-        num("tokens_per_s", 1),
-        count("usage.input_tokens"),
-        count("usage.output_tokens"),
-        f64_at(row, "cost_usd").map_or_else(|| "–".to_string(), |c| format!("{est}{c:.6}")),
-        str_at(row, "finish_reason").unwrap_or("–").to_string(),
+        num(|r| r.tokens_per_s),
+        count(|r| r.usage.input_tokens),
+        count(|r| r.usage.output_tokens),
+        row.and_then(|r| r.cost_usd)
+            .map_or_else(|| "–".to_string(), |c| format!("{est}{c:.6}")),
+        row.and_then(|r| r.finish_reason)
+            .map_or("–", FinishReason::as_str)
+            .to_string(),
     ]
 }
 
@@ -420,7 +388,7 @@ struct AnswerOut<'a> {
     run: u64,
     history: &'a [u32],
     interrupted: bool,
-    row: Option<&'a Value>,
+    row: Option<&'a ResultRow>,
     events: Events<'a>,
 }
 
@@ -443,52 +411,114 @@ struct EventOut<'a> {
 /// CSV into `out`: [`CSV_COLUMNS`], one row per turn and target, empty cells for unknown
 /// numbers.
 pub fn write_csv(session: &Session, prices: &PriceTable, out: impl Write) -> io::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    // The header is written by hand so that a session with no answers still has one.
+    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(out);
     w.write_record(CSV_COLUMNS).map_err(csv_io)?;
     for turn in &session.turns {
         for (&i, recorded) in &turn.answers {
-            let settings = session.targets.get(i);
             let row = result_row(session, turn, i, prices);
-            let row = row.as_ref();
-            let from_settings = |path: &str, f: fn(&TargetSettings) -> &str| {
-                let c = cell(row, path);
-                if c.is_empty() {
-                    settings.map(f).unwrap_or_default().to_string()
-                } else {
-                    c
-                }
-            };
-            let record = [
-                session.meta.id.clone(),
-                turn.number.to_string(),
-                from_settings("target", |t| &t.name),
-                from_settings("provider", |t| &t.provider),
-                from_settings("model", |t| &t.model),
-                cell(row, "status"),
-                cell(row, "finish_reason"),
-                cell(row, "ttft_ms"),
-                cell(row, "ttfb_ms"),
-                cell(row, "total_ms"),
-                cell(row, "itl_ms.mean"),
-                cell(row, "itl_ms.p50"),
-                cell(row, "itl_ms.p95"),
-                cell(row, "tokens_per_s"),
-                cell(row, "usage.input_tokens"),
-                cell(row, "usage.output_tokens"),
-                cell(row, "usage.cached_input_tokens"),
-                cell(row, "usage.source"),
-                cell(row, "cost_usd"),
-                cell(row, "retries"),
-                cell(row, "http_status"),
-                cell(row, "request_id"),
-                recorded.interrupted.to_string(),
-                turn.prompt.clone(),
-                recorded.text(),
-            ];
-            w.write_record(&record).map_err(csv_io)?;
+            let record = CsvRow::of(session, turn, i, recorded, row.as_ref());
+            w.serialize(record).map_err(csv_io)?;
         }
     }
     w.flush()
+}
+
+/// One line of the CSV export. Field names are the column names, in [`CSV_COLUMNS`]
+/// order; `None` is an empty cell.
+#[derive(Debug, Serialize)]
+struct CsvRow<'a> {
+    session: &'a str,
+    turn: u32,
+    target: &'a str,
+    provider: &'a str,
+    model: &'a str,
+    status: Option<Status>,
+    finish_reason: Option<FinishReason>,
+    #[serde(serialize_with = "decimal")]
+    ttft_ms: Option<f64>,
+    #[serde(serialize_with = "decimal")]
+    ttfb_ms: Option<f64>,
+    #[serde(serialize_with = "decimal")]
+    total_ms: Option<f64>,
+    #[serde(serialize_with = "decimal")]
+    itl_mean_ms: Option<f64>,
+    #[serde(serialize_with = "decimal")]
+    itl_p50_ms: Option<f64>,
+    #[serde(serialize_with = "decimal")]
+    itl_p95_ms: Option<f64>,
+    #[serde(serialize_with = "decimal")]
+    tokens_per_s: Option<f64>,
+    input_tokens: Option<u64>,
+    output_tokens: Option<u64>,
+    cached_input_tokens: Option<u64>,
+    usage_source: Option<UsageSource>,
+    #[serde(serialize_with = "decimal")]
+    cost_usd: Option<f64>,
+    retries: Option<u32>,
+    http_status: Option<u16>,
+    request_id: Option<&'a str>,
+    interrupted: bool,
+    prompt: &'a str,
+    answer: String,
+}
+
+impl<'a> CsvRow<'a> {
+    /// The line of `target` (session index) in `turn`. Without a row (a cut-off stream
+    /// this build cannot recompute) only the target's identity and text are known.
+    fn of(
+        session: &'a Session,
+        turn: &'a Turn,
+        target: usize,
+        recorded: &Recorded,
+        row: Option<&'a ResultRow>,
+    ) -> Self {
+        let settings = session.targets.get(target);
+        // The row's own names, else the settings' (a row is missing, or recorded blank).
+        let name = |of_row: fn(&ResultRow) -> &str, of_settings: fn(&TargetSettings) -> &str| {
+            row.map(of_row)
+                .filter(|s| !s.is_empty())
+                .or_else(|| settings.map(of_settings))
+                .unwrap_or_default()
+        };
+        Self {
+            session: &session.meta.id,
+            turn: turn.number,
+            target: name(|r| &r.target, |t| &t.name),
+            provider: name(|r| &r.provider, |t| &t.provider),
+            model: name(|r| &r.model, |t| &t.model),
+            status: row.map(|r| r.status),
+            finish_reason: row.and_then(|r| r.finish_reason),
+            ttft_ms: row.and_then(|r| r.ttft_ms),
+            ttfb_ms: row.and_then(|r| r.ttfb_ms),
+            total_ms: row.and_then(|r| r.total_ms),
+            itl_mean_ms: row.and_then(|r| r.itl_ms.mean),
+            itl_p50_ms: row.and_then(|r| r.itl_ms.p50),
+            itl_p95_ms: row.and_then(|r| r.itl_ms.p95),
+            tokens_per_s: row.and_then(|r| r.tokens_per_s),
+            input_tokens: row.and_then(|r| r.usage.input_tokens),
+            output_tokens: row.and_then(|r| r.usage.output_tokens),
+            cached_input_tokens: row.and_then(|r| r.usage.cached_input_tokens),
+            usage_source: row.map(|r| r.usage.source),
+            cost_usd: row.and_then(|r| r.cost_usd),
+            retries: row.map(|r| r.retries),
+            http_status: row.and_then(|r| r.http_status),
+            request_id: row.and_then(|r| r.request_id.as_deref()),
+            interrupted: recorded.interrupted,
+            prompt: &turn.prompt,
+            answer: recorded.text(),
+        }
+    }
+}
+
+/// A number as the shortest exact decimal with no exponent (`0.000006525`, `20`), which
+/// every spreadsheet reads as a number; the CSV writer's own float format would write
+/// `6.525e-6` and `20.0`. Unknown is an empty cell.
+fn decimal<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.serialize_str(&v.to_string()),
+        None => s.serialize_none(),
+    }
 }
 
 /// The error of a CSV write, keeping an I/O error's kind (a closed pipe stays
@@ -505,9 +535,10 @@ fn csv_io(e: csv::Error) -> io::Error {
 mod tests {
     use std::path::PathBuf;
 
-    use serde_json::{Map, json};
+    use serde_json::{Map, Value, json};
 
     use super::*;
+    use crate::provider::event::ErrorKind;
     use crate::session::reader::{Recorded, Session, Turn};
     use crate::session::schema::{EventBody, KeyRef, Meta};
 
@@ -599,12 +630,12 @@ mod tests {
         let s = session();
         let prices = PriceTable::builtin().unwrap();
         let row = result_row(&s, &s.turns[0], 0, &prices).unwrap();
-        assert_eq!(row["error"]["kind"], "interrupted");
-        assert_eq!(row["ttft_ms"], 100.0);
-        assert_eq!(row["ttfb_ms"], 28.0);
-        assert_eq!(row["total_ms"], Value::Null);
-        assert_eq!(row["request_id"], "req_x");
-        assert_eq!(row["text"], "```rust\nfn main() { more");
+        assert_eq!(row.error.unwrap().kind, ErrorKind::Interrupted);
+        assert_eq!(row.ttft_ms, Some(100.0));
+        assert_eq!(row.ttfb_ms, Some(28.0));
+        assert_eq!(row.total_ms, None);
+        assert_eq!(row.request_id.as_deref(), Some("req_x"));
+        assert_eq!(row.text, "```rust\nfn main() { more");
         // A provider this build does not know cannot be recomputed.
         assert_eq!(result_row(&s, &s.turns[0], 1, &prices), None);
         assert_eq!(result_row(&s, &s.turns[0], 5, &prices), None);
@@ -635,12 +666,44 @@ mod tests {
 
     #[test]
     fn small_costs_are_written_without_an_exponent() {
-        let row = json!({"cost_usd": 6.525e-6, "retries": 0, "tokens_per_s": 12.5});
-        assert_eq!(cell(Some(&row), "cost_usd"), "0.000006525");
-        assert_eq!(cell(Some(&row), "retries"), "0");
-        assert_eq!(cell(Some(&row), "tokens_per_s"), "12.5");
-        assert_eq!(cell(Some(&row), "missing"), "");
-        assert_eq!(cell(None, "cost_usd"), "");
+        #[derive(Serialize)]
+        struct Cells {
+            #[serde(serialize_with = "decimal")]
+            cost_usd: Option<f64>,
+            retries: Option<u32>,
+            #[serde(serialize_with = "decimal")]
+            tokens_per_s: Option<f64>,
+            #[serde(serialize_with = "decimal")]
+            total_ms: Option<f64>,
+            #[serde(serialize_with = "decimal")]
+            missing: Option<f64>,
+        }
+        let mut w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::new());
+        w.serialize(Cells {
+            cost_usd: Some(6.525e-6),
+            retries: Some(0),
+            tokens_per_s: Some(12.5),
+            total_ms: Some(20.0),
+            missing: None,
+        })
+        .unwrap();
+        let line = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        assert_eq!(line, "0.000006525,0,12.5,20,\n");
+    }
+
+    #[test]
+    fn the_csv_row_fields_are_the_csv_columns_in_order() {
+        // The header is written from CSV_COLUMNS; the cells come from CsvRow's fields.
+        let s = session();
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let turn = &s.turns[0];
+        w.serialize(CsvRow::of(&s, turn, 0, &turn.answers[&0], None))
+            .unwrap();
+        let bytes = w.into_inner().unwrap();
+        let mut r = csv::Reader::from_reader(bytes.as_slice());
+        assert_eq!(r.headers().unwrap(), CSV_COLUMNS.as_slice());
     }
 
     #[test]

@@ -15,6 +15,7 @@ use super::schema::{EventBody, Meta, Record, SendRecord, TargetSettings, VERSION
 use super::writer::{EVENTS_FILE, META_FILE, first_line};
 use crate::engine::metrics::TargetRun;
 use crate::provider::request::{ChatRequest, Message};
+use crate::report::ResultRow;
 
 /// Why a session cannot be opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +75,7 @@ pub struct Recorded {
     /// Events with their arrival time in nanoseconds since the send.
     pub events: Vec<(u64, EventBody)>,
     /// The numbers recorded when the stream ended.
-    pub row: Option<Value>,
+    pub row: Option<ResultRow>,
     /// The stream has no terminal event: the process stopped while it ran.
     pub interrupted: bool,
 }
@@ -256,7 +257,7 @@ struct Log {
     targets: Vec<TargetSettings>,
     sends: Vec<SendRecord>,
     events: BTreeMap<(u64, usize), Vec<(u64, EventBody)>>,
-    rows: BTreeMap<(u64, usize), Value>,
+    rows: BTreeMap<(u64, usize), ResultRow>,
     cut_short: bool,
     meta: Option<Meta>,
 }
@@ -344,7 +345,7 @@ fn parse_log(path: &Path, text: &str) -> Result<Log, SessionError> {
             }
             Record::Result { run, target, row } => {
                 log.check_sent(path, n, "result", run, target)?;
-                log.rows.insert((run, target), row);
+                log.rows.insert((run, target), *row);
             }
         }
     }
@@ -430,7 +431,7 @@ impl Log {
             cost_usd: turns
                 .iter()
                 .flat_map(|t| t.answers.values())
-                .filter_map(|r| r.row.as_ref()?.get("cost_usd")?.as_f64())
+                .filter_map(|r| r.row.as_ref()?.cost_usd)
                 .sum(),
             cost_incomplete: false,
         });
@@ -469,6 +470,12 @@ mod tests {
         .collect()
     }
 
+    /// A result row with only the fields every recorded row has.
+    fn row() -> Value {
+        json!({"target": "a", "provider": "openai", "model": "m", "status": "ok", "text": "A",
+               "usage": {"source": "estimate"}, "itl_ms": {}, "retries": 0})
+    }
+
     fn parse(lines: &[String]) -> Result<Log, SessionError> {
         parse_log(Path::new("events.jsonl"), &format!("{}\n", lines.join("\n")))
     }
@@ -484,11 +491,11 @@ mod tests {
                 "event names target 7 but the session has 2: the file is corrupt",
             ),
             (
-                json!({"type": "result", "run": 1, "target": 2, "row": {}}).to_string(),
+                json!({"type": "result", "run": 1, "target": 2, "row": row()}).to_string(),
                 "result names target 2 but the session has 2: the file is corrupt",
             ),
             (
-                json!({"type": "result", "run": 9, "target": 0, "row": {}}).to_string(),
+                json!({"type": "result", "run": 9, "target": 0, "row": row()}).to_string(),
                 "result of run 9 before its send: the file is corrupt",
             ),
             (
@@ -532,6 +539,19 @@ mod tests {
         lines.push(json!({"type": "send", "run": 2}).to_string());
         let e = parse(&lines).err().unwrap();
         assert!(e.to_string().starts_with("events.jsonl:6:"), "{e}");
+        // A result row without a field every recorded row has is damage too, not a blank.
+        let mut lines = valid_log();
+        let mut bare = row();
+        bare.as_object_mut().unwrap().remove("status");
+        lines.push(json!({"type": "result", "run": 1, "target": 0, "row": bare}).to_string());
+        let e = parse(&lines).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "events.jsonl:6:1: corrupt record: missing field `status`"
+        );
+        let mut lines = valid_log();
+        lines.push(json!({"type": "result", "run": 1, "target": 0, "row": row()}).to_string());
+        assert!(parse(&lines).is_ok(), "optional fields may be missing");
         let e = parse(&[json!({"type": "header", "version": 1, "id": "s"}).to_string()])
             .err()
             .unwrap();

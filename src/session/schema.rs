@@ -18,6 +18,7 @@ use crate::config::{KeySource, Params, Target};
 use crate::provider::event::{
     ErrorKind, Finish, FinishReason, ProviderError, ResponseStart, StreamEvent, ToolCallDelta, Usage,
 };
+use crate::report::ResultRow;
 
 /// The schema version this build writes and the newest it reads.
 pub const VERSION: u32 = 1;
@@ -52,8 +53,9 @@ pub enum Record {
         run: u64,
         /// Index into the session's targets.
         target: usize,
-        /// The same object `prism run --format json` prints for a target.
-        row: Value,
+        /// The same object `prism run --format json` prints for a target (boxed: it is
+        /// many times the size of the other records).
+        row: Box<ResultRow>,
     },
 }
 

@@ -373,8 +373,11 @@ impl Actor {
                         // Tokens were used but their price is unknown: the total is a lower bound.
                         None => self.meta.cost_incomplete |= row.usage.output_tokens.is_some(),
                     }
-                    let row = serde_json::to_value(&row).unwrap_or_default();
-                    self.push(&Record::Result { run, target, row });
+                    self.push(&Record::Result {
+                        run,
+                        target,
+                        row: Box::new(row),
+                    });
                     self.flush()?;
                     write_meta(&self.dir, &self.meta)?;
                 }

@@ -188,7 +188,7 @@ impl App {
                 continue;
             }
             let row = crate::report::row(target, &pair.request, &pane.metrics, &self.prices);
-            let side = Side::of_row(&serde_json::to_value(&row).unwrap_or_default());
+            let side = Side::of_row(&row);
             pair.similarity = Some(similarity(&pair.recorded.text, &side.text));
             pair.new = Some(side);
             self.dirty = true;

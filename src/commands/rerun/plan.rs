@@ -5,7 +5,6 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
@@ -15,6 +14,7 @@ use crate::engine::{Cancels, Envelope, RunId, RunOptions, fan_out_each};
 use crate::pricing::PriceTable;
 use crate::provider::ProviderKind;
 use crate::provider::request::ChatRequest;
+use crate::report::ResultRow;
 use crate::session::schema::KeyRef;
 use crate::session::{Outgoing, Recorded, Session, SessionWriter};
 use crate::tui::app::App;
@@ -37,7 +37,7 @@ pub struct Entry {
     /// The recorded stream.
     pub recorded: Recorded,
     /// The recorded result row (rebuilt from the events when the stream was cut off).
-    pub recorded_row: Value,
+    pub recorded_row: ResultRow,
 }
 
 /// A re-run ready to send: targets resolved, a demo server running when one is needed,
@@ -294,8 +294,7 @@ pub fn plan(
         }
         let request = session.request_for(turn, index);
         let recorded_row = recorded.row.clone().unwrap_or_else(|| {
-            let row = crate::report::row(&recorded_target, &request, &recorded.fold(Instant::now()), prices);
-            serde_json::to_value(row).unwrap_or_default()
+            crate::report::row(&recorded_target, &request, &recorded.fold(Instant::now()), prices)
         });
         out.push(Entry {
             index,
