@@ -155,3 +155,121 @@ fn a_future_version_or_a_corrupt_line_is_refused_with_its_position_and_left_alon
     let s = load(w.dir()).unwrap();
     assert!(s.cut_short);
 }
+
+#[test]
+fn every_csv_column_of_a_fully_recorded_answer_is_filled_from_its_row() {
+    // Written, read back and exported: a row field that stops reaching its column (renamed,
+    // skipped, read from the wrong place) leaves a cell blank and fails here.
+    let root = tempfile::tempdir().unwrap();
+    let prices = PriceTable::builtin().unwrap();
+    let w = SessionWriter::create(root.path(), &[target("a")], prices.clone()).unwrap();
+    let base = Instant::now();
+    let at = |ms: u64| base + Duration::from_micros(ms * 1000 + 7);
+    let request = ChatRequest::single(None, "hello");
+    w.send(
+        1,
+        1,
+        None,
+        "hello",
+        base,
+        &[Outgoing {
+            target: 0,
+            history: vec![],
+            request,
+        }],
+    );
+    let events = [
+        (1, StreamEvent::Dispatched),
+        (
+            2,
+            StreamEvent::Retrying {
+                attempt: 1,
+                of: 2,
+                wait: Duration::from_millis(1),
+                reason: "HTTP 429 rate_limited".into(),
+            },
+        ),
+        (
+            20,
+            StreamEvent::Started(ResponseStart {
+                http_status: 200,
+                request_id: Some("req_full".into()),
+                rate_limits: vec![],
+                sent_at: at(5),
+                connect: Some(Duration::from_millis(4)),
+            }),
+        ),
+        (100, StreamEvent::TextDelta("Hi".into())),
+        (113, StreamEvent::TextDelta(" there".into())),
+        (131, StreamEvent::TextDelta(" again".into())),
+        (
+            400,
+            StreamEvent::Usage(Usage {
+                input: Some(1200),
+                output: Some(3),
+                cached_input: Some(1024),
+                cache_write: Some(0),
+                reasoning: Some(0),
+            }),
+        ),
+        (
+            401,
+            StreamEvent::Finish(Finish {
+                reason: FinishReason::Stop,
+                raw: Some("stop".into()),
+            }),
+        ),
+        (402, StreamEvent::Done),
+    ];
+    for (ms, e) in &events {
+        w.event(1, 0, at(*ms), e);
+    }
+    w.close();
+
+    let s = load(w.dir()).unwrap();
+    let mut bytes = Vec::new();
+    export::write_csv(&s, &prices, &mut bytes).unwrap();
+    let mut r = csv::Reader::from_reader(bytes.as_slice());
+    assert_eq!(r.headers().unwrap(), export::CSV_COLUMNS.as_slice());
+    let lines: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(lines.len(), 1);
+    for (column, cell) in export::CSV_COLUMNS.iter().zip(&lines[0]) {
+        assert!(!cell.is_empty(), "column {column} is blank: {:?}", lines[0]);
+    }
+    let row = s.turns[0].answers[&0].row.clone().unwrap();
+    let cell = |name: &str| {
+        let i = export::CSV_COLUMNS.iter().position(|c| *c == name).unwrap();
+        lines[0][i].to_string()
+    };
+    assert_eq!(cell("cached_input_tokens"), "1024");
+    assert_eq!(cell("retries"), "1");
+    assert_eq!(cell("request_id"), "req_full");
+    assert_eq!(cell("ttft_ms"), row.ttft_ms.unwrap().to_string());
+    assert_eq!(cell("itl_p95_ms"), row.itl_ms.p95.unwrap().to_string());
+    assert_eq!(cell("cost_usd"), row.cost_usd.unwrap().to_string());
+    assert_eq!(cell("usage_source"), "provider");
+    assert_eq!(cell("answer"), "Hi there again");
+}
+
+#[test]
+fn the_example_session_reads_back_and_writes_out_byte_for_byte() {
+    // Sessions recorded by earlier builds (this one among them) load as typed records and
+    // serialize to exactly the line they were read from: nothing is lost, added or moved.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sessions/example-mock/events.jsonl");
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut results = 0;
+    for (i, line) in text.lines().enumerate() {
+        let record: schema::Record = serde_json::from_str(line).unwrap();
+        results += usize::from(matches!(record, schema::Record::Result { .. }));
+        assert_eq!(serde_json::to_string(&record).unwrap(), line, "line {}", i + 1);
+    }
+    assert!(results > 0, "the example has result rows");
+    assert!(
+        load(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("sessions/example-mock")
+                .as_path()
+        )
+        .is_ok()
+    );
+}
