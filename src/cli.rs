@@ -6,13 +6,14 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{self, Target};
+use crate::config;
 use crate::engine::RunOptions;
 use crate::headless::{self, Format};
 use crate::preflight::Counter;
 use crate::pricing::PriceTable;
 use crate::provider::count::Counted;
 use crate::provider::request::ChatRequest;
+use crate::target::Target;
 
 /// Send one prompt to several LLM providers at once and measure every stream.
 #[derive(Debug, Parser)]

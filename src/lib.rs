@@ -21,5 +21,6 @@ pub mod pricing;
 pub mod provider;
 pub mod report;
 pub mod session;
+pub mod target;
 pub mod tokens;
 pub mod tui;

@@ -6,11 +6,11 @@
 
 use serde::Serialize;
 
-use crate::config::Target;
 use crate::engine::metrics::{Outcome, TargetRun};
 use crate::pricing::PriceTable;
 use crate::provider::request::ChatRequest;
 use crate::provider::secret::mask;
+use crate::target::Target;
 use crate::tokens;
 
 /// The JSON object printed per target. Field order is part of the contract.

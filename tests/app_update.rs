@@ -5,10 +5,9 @@
 use std::time::Instant;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
-use prism::config::{KeySource, Params, Target};
 use prism::engine::{Envelope, RunId};
-use prism::provider::ProviderKind;
 use prism::provider::event::StreamEvent;
+use prism::target::{KeySource, Params, ProviderKind, Target};
 use prism::tui::action::Action;
 use prism::tui::app::{App, Focus};
 use prism::tui::keymap::Keymap;

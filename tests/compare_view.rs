@@ -10,14 +10,13 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use prism::commands::rerun::Entry;
-use prism::config::{KeySource, Params, Target};
 use prism::engine::Envelope;
 use prism::pricing::PriceTable;
-use prism::provider::ProviderKind;
 use prism::provider::event::{FinishReason, Usage};
 use prism::provider::request::ChatRequest;
 use prism::session::schema::{EventBody, KeyRef, Meta, TargetSettings};
 use prism::session::{Recorded, Session, Turn};
+use prism::target::{KeySource, Params, ProviderKind, Target};
 use prism::tui::app::{App, Focus};
 use prism::tui::event_loop::Screen;
 use prism::tui::keymap::Keymap;

@@ -10,9 +10,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
-use prism::config::{KeySource, Params, Target};
 use prism::mock_server::MockServer;
-use prism::provider::ProviderKind;
+use prism::target::{KeySource, Params, ProviderKind, Target};
 use prism::tui::action::Action;
 use prism::tui::app::App;
 use prism::tui::keymap::Keymap;

@@ -14,11 +14,10 @@ use super::keymap::{KeyChord, Keymap, Mode};
 use super::msg::{Effect, Msg};
 use super::pane::{PaneState, PaneStatus};
 use super::theme::Theme;
-use crate::config::Target;
 use crate::engine::RunId;
 use crate::pricing::{Picodollars, PriceTable};
-use crate::provider::ProviderKind;
 use crate::provider::event::StreamEvent;
+use crate::target::{ProviderKind, Target};
 
 /// What has keyboard focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,11 +20,11 @@ use super::app::{App, Focus};
 use super::keymap::{KeyChord, Mode};
 use super::msg::{Effect, Msg};
 use super::pane::PaneState;
-use crate::config::Target;
 use crate::engine::{Envelope, RunId};
 use crate::provider::request::ChatRequest;
 use crate::session::Session;
 use crate::session::replay::{Speed, schedule};
+use crate::target::Target;
 
 /// Pause between the end of one turn and the start of the next, at 1x.
 const TURN_PAUSE: Duration = Duration::from_millis(800);

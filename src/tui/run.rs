@@ -22,9 +22,9 @@ use super::runner::Runner;
 use super::terminal::{self, TerminalGuard, Tui};
 use super::theme::{self, Theme};
 use crate::cli::UsageError;
-use crate::config::{self, Target};
+use crate::config;
 use crate::demo::Demo;
-use crate::provider::ProviderKind;
+use crate::target::{ProviderKind, Target};
 
 /// Options of the interactive workbench.
 #[derive(Debug, Default, Clone)]

@@ -13,10 +13,10 @@ use super::browser::Editing;
 use super::conversation::Conversation;
 use super::msg::{Effect, Msg};
 use super::pane::PaneState;
-use crate::config::{KeySource, Target};
 use crate::engine::RunId;
 use crate::session::schema::TargetSettings;
 use crate::session::{Session, replay};
+use crate::target::{KeySource, Target};
 
 impl App {
     /// Forget every pane's conversation; the next send starts a new session.

@@ -13,8 +13,8 @@ use super::msg::Msg;
 use super::pane::PaneState;
 use super::runner::Runner;
 use crate::commands::rerun::plan::{Prepared, Running};
-use crate::config::Target;
 use crate::session::replay::Speed;
+use crate::target::Target;
 
 /// What the workbench showed before the visit.
 #[derive(Debug, Clone)]

@@ -9,14 +9,14 @@ use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
-use crate::config::{Config, KeySource, Target};
+use crate::config::Config;
 use crate::demo::Demo;
 use crate::engine::{Cancels, Envelope, RunId, RunOptions, fan_out_each};
 use crate::pricing::PriceTable;
-use crate::provider::ProviderKind;
 use crate::provider::request::ChatRequest;
 use crate::session::schema::KeyRef;
 use crate::session::{Outgoing, Recorded, Session, SessionWriter};
+use crate::target::{KeySource, ProviderKind, Target};
 use crate::tui::app::App;
 use crate::tui::msg::{Effect, Msg};
 use crate::tui::runner::Runner;
