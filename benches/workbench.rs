@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use prism::engine::{Envelope, RunId};
+use prism::keys::Action;
 use prism::provider::event::StreamEvent;
 use prism::target::{KeySource, Params, ProviderKind, Target};
-use prism::tui::action::Action;
 use prism::tui::app::{App, Focus};
 use prism::tui::event_loop::{self, Screen};
 use prism::tui::keymap::Keymap;

@@ -13,6 +13,7 @@ pub mod contain;
 pub mod demo;
 pub mod engine;
 pub mod headless;
+pub mod keys;
 pub mod logging;
 pub mod masking;
 pub mod mock_server;

@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use prism::engine::{Envelope, RunId};
+use prism::keys::Action;
 use prism::provider::event::StreamEvent;
 use prism::target::{KeySource, Params, ProviderKind, Target};
-use prism::tui::action::Action;
 use prism::tui::app::{App, Focus};
 use prism::tui::keymap::Keymap;
 use prism::tui::msg::{Effect, Msg};

@@ -319,7 +319,7 @@ fn diff_needs_a_comparison_and_a_pane() {
 
     let (mut app, _, _) = setup();
     app.focus = Focus::Prompt;
-    assert!(app.act(prism::tui::action::Action::Diff).is_empty());
+    assert!(app.act(prism::keys::Action::Diff).is_empty());
     assert!(app.compare.as_ref().unwrap().diff.is_none());
     assert!(app.notice.as_deref().unwrap().contains("focus a pane"));
 }

@@ -6,11 +6,11 @@
 use std::time::{Duration, Instant};
 
 use prism::engine::Envelope;
+use prism::keys::Action;
 use prism::provider::event::{
     ErrorKind, Finish, FinishReason, ProviderError, ResponseStart, StreamEvent, Usage,
 };
 use prism::target::{KeySource, Params, ProviderKind, Target};
-use prism::tui::action::Action;
 use prism::tui::app::{App, Focus};
 use prism::tui::event_loop::Screen;
 use prism::tui::keymap::Keymap;

@@ -10,9 +10,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
+use prism::keys::Action;
 use prism::mock_server::MockServer;
 use prism::target::{KeySource, Params, ProviderKind, Target};
-use prism::tui::action::Action;
 use prism::tui::app::App;
 use prism::tui::keymap::Keymap;
 use prism::tui::msg::{Effect, Msg};

@@ -14,10 +14,9 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 use toml::Spanned;
 
+use crate::keys::{Action, KeyChord, Mode};
 use crate::pricing::{ModelPrice, PriceTable, per_million_to_pd};
 use crate::target::{KeySource, Params, ProviderKind, RetryPolicy, Target, Timeouts};
-use crate::tui::action::Action;
-use crate::tui::keymap::{KeyChord, Mode};
 use file::{ConfigFile, TargetFile};
 pub use warnings::{cleartext, unpinned_model};
 

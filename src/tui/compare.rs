@@ -11,13 +11,12 @@ use std::time::Duration;
 
 use ratatui_textarea::TextArea;
 
-use super::action::Action;
 use super::app::{App, Focus};
-use super::keymap::Mode;
 use super::msg::Effect;
 use super::pane::{PaneState, PaneStatus};
 use crate::commands::rerun::Entry;
 use crate::engine::RunId;
+use crate::keys::{Action, Mode};
 use crate::session::Session;
 use crate::session::compare::{Chunk, Side, similarity, word_diff};
 use crate::session::replay::interrupted;
