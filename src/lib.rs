@@ -25,3 +25,4 @@ pub mod session;
 pub mod target;
 pub mod tokens;
 pub mod tui;
+pub mod workflows;

@@ -1070,13 +1070,13 @@ fn a_replay_costs_nothing_and_leaves_the_budget_alone() {
 }
 
 /// What a re-run of `session`'s last turn sends: each target the recorded request again.
-fn rerun_entries(session: &prism::session::Session) -> Vec<prism::commands::rerun::Entry> {
+fn rerun_entries(session: &prism::session::Session) -> Vec<prism::workflows::rerun::Entry> {
     let turn = session.turns.last().unwrap();
     turn.answers
         .iter()
         .map(|(&index, recorded)| {
             let target = session.targets[index].to_target().unwrap();
-            prism::commands::rerun::Entry {
+            prism::workflows::rerun::Entry {
                 index,
                 recorded_target: target.clone(),
                 target,

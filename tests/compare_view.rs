@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use prism::commands::rerun::Entry;
 use prism::engine::Envelope;
 use prism::pricing::PriceTable;
 use prism::provider::event::{FinishReason, Usage};
@@ -22,6 +21,7 @@ use prism::tui::event_loop::Screen;
 use prism::tui::keymap::Keymap;
 use prism::tui::msg::{Effect, Msg};
 use prism::tui::theme::Role;
+use prism::workflows::rerun::Entry;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;

@@ -6,8 +6,6 @@
 //! new answers to the last turn, so the new session replays, re-runs and exports like any
 //! other.
 
-pub mod plan;
-
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::time::Instant;
@@ -15,8 +13,6 @@ use std::time::Instant;
 use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
 use serde_json::Value;
-
-pub use plan::{Entry, Launch, Prepared, Running, plan, send_again};
 
 use crate::cli::{RerunArgs, UsageError};
 use crate::commands::replay::{default_config, open, prices};
@@ -28,8 +24,10 @@ use crate::pricing::PriceTable;
 use crate::session::compare::{Chunk, Deltas, Side, deltas, similarity, word_diff};
 use crate::session::{Session, SessionWriter, store};
 use crate::tui::app::App;
+use crate::tui::compare::{launch, show};
 use crate::tui::run::{drive, look};
 use crate::tui::runner::Runner;
+use crate::workflows::rerun::{Entry, Prepared, Running, send_again};
 
 /// One target's recorded and new answers compared; the JSON object `--format json` prints.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -257,10 +255,10 @@ async fn interactive(
     app.prices = prices.clone();
     app.now = Instant::now();
     let mut runner = Runner::new(prices);
-    let (_, launch) = prepared.show(&mut app, &mut runner);
+    let (_, live) = show(&prepared, &mut app, &mut runner);
     let mut running = None;
     let result = drive(&mut app, runner, |tx| {
-        running = Some(prepared.spawn(launch, tx.clone()));
+        running = Some(launch(prepared, live, tx.clone()));
         // Not handed to the loop, which would stop it: it must outlive the loop to save
         // the streams' last events.
         None
