@@ -201,6 +201,12 @@ pub struct RunArgs {
 #[derive(Debug)]
 pub struct UsageError(pub String);
 
+impl From<crate::tui::run::WorkbenchError> for UsageError {
+    fn from(e: crate::tui::run::WorkbenchError) -> Self {
+        Self(e.0)
+    }
+}
+
 /// Run the parsed command line; returns the process exit status.
 pub async fn dispatch(cli: Cli) -> u8 {
     let result = match cli.command {
@@ -221,7 +227,7 @@ pub async fn dispatch(cli: Cli) -> u8 {
                 demo: cli.demo,
                 sessions_dir: cli.sessions_dir,
             };
-            crate::tui::run::run(opts).await
+            crate::tui::run::run(opts).await.map_err(UsageError::from)
         }
     };
     match result {

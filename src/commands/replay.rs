@@ -34,7 +34,7 @@ pub async fn run(args: ReplayArgs, sessions_dir: Option<&Path>) -> Result<u8, Us
     let _ = tokio::task::spawn_blocking(crate::tokens::warm_up).await;
     let runner = Runner::new(app.prices.clone());
     let session = Arc::new(session);
-    drive(&mut app, runner, |tx| {
+    let status = drive(&mut app, runner, |tx| {
         Some(crate::tui::replay::spawn(
             session,
             args.speed,
@@ -42,7 +42,8 @@ pub async fn run(args: ReplayArgs, sessions_dir: Option<&Path>) -> Result<u8, Us
             tx.clone(),
         ))
     })
-    .await
+    .await?;
+    Ok(status)
 }
 
 /// Find and load session `id` (an id, a unique prefix, a name or a path) in the sessions

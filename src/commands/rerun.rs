@@ -249,7 +249,7 @@ async fn interactive(
 ) -> (Result<u8, UsageError>, Running) {
     let (theme, keymap) = match look(theme, cfg) {
         Ok(l) => l,
-        Err(e) => return (Err(e), prepared.stop()),
+        Err(e) => return (Err(e.into()), prepared.stop()),
     };
     let mut app = App::new(Vec::new(), keymap, theme, String::new());
     app.prices = prices.clone();
@@ -265,7 +265,7 @@ async fn interactive(
     })
     .await;
     let running = running.unwrap_or_else(Running::idle);
-    (result, running)
+    (result.map_err(UsageError::from), running)
 }
 
 #[cfg(test)]
