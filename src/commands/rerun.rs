@@ -7,14 +7,15 @@
 //! other.
 
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use clap::Args;
 use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::cli::{RerunArgs, UsageError};
+use super::UsageError;
 use crate::commands::replay::{default_config, open, prices};
 use crate::config::Config;
 use crate::engine::metrics::TargetRun;
@@ -28,6 +29,28 @@ use crate::tui::compare::{launch, show};
 use crate::tui::run::{drive, look};
 use crate::tui::runner::Runner;
 use crate::workflows::rerun::{Entry, Prepared, Running, send_again};
+
+/// Options of `prism rerun`.
+#[derive(Debug, Args)]
+pub struct RerunArgs {
+    /// Session id, unique id prefix, name, or path to a session directory.
+    pub id: String,
+    /// Only these targets (repeatable); default every target of the session.
+    #[arg(long = "target", value_name = "NAME")]
+    pub targets: Vec<String>,
+    /// Take keys, base URLs and limits from this config's targets of the same name.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print the comparison instead of opening the workbench (default when piped).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Do not save the new run as a session.
+    #[arg(long)]
+    pub no_save: bool,
+    /// Theme name or path.
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+}
 
 /// One target's recorded and new answers compared; the JSON object `--format json` prints.
 #[derive(Debug, Clone, PartialEq, Serialize)]
