@@ -13,12 +13,11 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use prism::config::{KeySource, Params, Target};
 use prism::engine::metrics::{Outcome, TargetRun};
 use prism::engine::{RunOptions, fan_out};
 use prism::mock_server::MockServer;
-use prism::provider::ProviderKind;
 use prism::provider::request::ChatRequest;
+use prism::target::{KeySource, Params, ProviderKind, Target};
 
 const PRISM: &str = env!("CARGO_BIN_EXE_prism");
 

@@ -12,11 +12,10 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use prism::config::{KeySource, Params, Target};
 use prism::engine::{Envelope, RunId};
-use prism::provider::ProviderKind;
+use prism::keys::Action;
 use prism::provider::event::StreamEvent;
-use prism::tui::action::Action;
+use prism::target::{KeySource, Params, ProviderKind, Target};
 use prism::tui::app::{App, Focus};
 use prism::tui::event_loop::{self, Screen};
 use prism::tui::keymap::Keymap;

@@ -6,13 +6,19 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{self, Target};
+use crate::commands::UsageError;
+use crate::commands::export::ExportArgs;
+use crate::commands::replay::ReplayArgs;
+use crate::commands::rerun::RerunArgs;
+use crate::commands::sessions::SessionsCommand;
+use crate::config;
 use crate::engine::RunOptions;
 use crate::headless::{self, Format};
 use crate::preflight::Counter;
 use crate::pricing::PriceTable;
 use crate::provider::count::Counted;
 use crate::provider::request::ChatRequest;
+use crate::target::Target;
 
 /// Send one prompt to several LLM providers at once and measure every stream.
 #[derive(Debug, Parser)]
@@ -70,103 +76,6 @@ pub enum Command {
     },
 }
 
-/// `prism sessions ...`.
-#[derive(Debug, Subcommand)]
-pub enum SessionsCommand {
-    /// Saved sessions, newest first: id, date, targets, turns, cost, first prompt.
-    List {
-        /// Only sessions whose id, name, prompt or targets contain this text.
-        #[arg(long, value_name = "TEXT")]
-        filter: Option<String>,
-        /// Print JSON (one object per session) instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
-    /// One session's conversation and every target's numbers.
-    Show {
-        /// Session id, unique id prefix, name, or path to a session directory.
-        id: String,
-    },
-    /// Give a session a name (an empty name clears it).
-    Rename {
-        /// Session id, unique id prefix, name, or path.
-        id: String,
-        /// The new name.
-        name: String,
-    },
-    /// Delete a session.
-    Delete {
-        /// Session id, unique id prefix, name, or path.
-        id: String,
-        /// Do not ask for confirmation.
-        #[arg(long)]
-        yes: bool,
-    },
-}
-
-/// Options of `prism replay`.
-#[derive(Debug, Args)]
-pub struct ReplayArgs {
-    /// Session id, unique id prefix, name, or path to a session directory.
-    pub id: String,
-    /// Playback speed: 1, 2, 4 (times real time) or max.
-    #[arg(long, default_value = "1", value_parser = parse_speed)]
-    pub speed: crate::session::replay::Speed,
-    /// Theme name or path.
-    #[arg(long, value_name = "NAME")]
-    pub theme: Option<String>,
-}
-
-fn parse_speed(s: &str) -> Result<crate::session::replay::Speed, String> {
-    s.parse()
-}
-
-/// Options of `prism rerun`.
-#[derive(Debug, Args)]
-pub struct RerunArgs {
-    /// Session id, unique id prefix, name, or path to a session directory.
-    pub id: String,
-    /// Only these targets (repeatable); default every target of the session.
-    #[arg(long = "target", value_name = "NAME")]
-    pub targets: Vec<String>,
-    /// Take keys, base URLs and limits from this config's targets of the same name.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Print the comparison instead of opening the workbench (default when piped).
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
-    /// Do not save the new run as a session.
-    #[arg(long)]
-    pub no_save: bool,
-    /// Theme name or path.
-    #[arg(long, value_name = "NAME")]
-    pub theme: Option<String>,
-}
-
-/// Export formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExportFormat {
-    /// For people: prompts, answers, a metrics table.
-    Md,
-    /// Everything: the conversation, settings, events and numbers.
-    Json,
-    /// One row per target and turn with the metric columns.
-    Csv,
-}
-
-/// Options of `prism export`.
-#[derive(Debug, Args)]
-pub struct ExportArgs {
-    /// Session id, unique id prefix, name, or path to a session directory.
-    pub id: String,
-    /// Output format.
-    #[arg(long, value_enum)]
-    pub format: ExportFormat,
-    /// Write to this file (atomically) instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-}
-
 /// Options of `prism run`.
 #[derive(Debug, Args, Default)]
 pub struct RunArgs {
@@ -196,10 +105,6 @@ pub struct RunArgs {
     pub no_save: bool,
 }
 
-/// A failure that means "bad usage or bad config": exit status 2.
-#[derive(Debug)]
-pub struct UsageError(pub String);
-
 /// Run the parsed command line; returns the process exit status.
 pub async fn dispatch(cli: Cli) -> u8 {
     let result = match cli.command {
@@ -220,7 +125,7 @@ pub async fn dispatch(cli: Cli) -> u8 {
                 demo: cli.demo,
                 sessions_dir: cli.sessions_dir,
             };
-            crate::tui::run::run(opts).await
+            crate::tui::run::run(opts).await.map_err(UsageError::from)
         }
     };
     match result {

@@ -6,9 +6,8 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
-use crate::config::{KeySource, Params, Target};
 use crate::mock_server::MockServer;
-use crate::provider::ProviderKind;
+use crate::target::{KeySource, Params, ProviderKind, Target};
 
 /// Prompt used by the demo when none is given.
 pub const PROMPT: &str =

@@ -7,7 +7,6 @@ use std::io::{self, Write};
 
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 
-use crate::config::Target;
 use crate::engine::metrics::TargetRun;
 use crate::engine::{RunOptions, fan_out};
 use crate::pricing::PriceTable;
@@ -15,6 +14,7 @@ use crate::provider::event::FinishReason;
 use crate::provider::request::ChatRequest;
 use crate::report::{ResultRow, Status, UsageSource, row};
 use crate::session::{Outgoing, SessionWriter};
+use crate::target::Target;
 
 /// Output format of `prism run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -5,11 +5,10 @@
 //! an estimate elsewhere; an estimate only blocks a send when it is clearly over (by 10%),
 //! so a tokenizer difference can never stop a prompt that would have fitted.
 
-use crate::config::Target;
 use crate::pricing::{Picodollars, PriceTable};
-use crate::provider::ProviderKind;
 use crate::provider::anthropic::DEFAULT_MAX_TOKENS;
 use crate::provider::request::ChatRequest;
+use crate::target::{ProviderKind, Target};
 use crate::tokens::{self, Encoding};
 
 /// Which counter produced a pre-flight count.
@@ -185,7 +184,7 @@ pub fn confirm_message(worst_usd: f64, confirm_above_usd: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{KeySource, Params};
+    use crate::target::{KeySource, Params};
 
     fn target(model: &str, max_tokens: Option<u32>) -> Target {
         Target {

@@ -11,12 +11,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Target;
 use crate::engine::metrics::{Outcome, TargetRun};
 use crate::pricing::PriceTable;
 use crate::provider::event::{ErrorKind, FinishReason};
 use crate::provider::request::ChatRequest;
 use crate::provider::secret::mask;
+use crate::target::Target;
 use crate::tokens;
 
 /// The JSON object printed per target. Field order is part of the contract.

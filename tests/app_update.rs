@@ -5,11 +5,10 @@
 use std::time::Instant;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
-use prism::config::{KeySource, Params, Target};
 use prism::engine::{Envelope, RunId};
-use prism::provider::ProviderKind;
+use prism::keys::Action;
 use prism::provider::event::StreamEvent;
-use prism::tui::action::Action;
+use prism::target::{KeySource, Params, ProviderKind, Target};
 use prism::tui::app::{App, Focus};
 use prism::tui::keymap::Keymap;
 use prism::tui::msg::{Effect, Msg};
@@ -1071,13 +1070,13 @@ fn a_replay_costs_nothing_and_leaves_the_budget_alone() {
 }
 
 /// What a re-run of `session`'s last turn sends: each target the recorded request again.
-fn rerun_entries(session: &prism::session::Session) -> Vec<prism::commands::rerun::Entry> {
+fn rerun_entries(session: &prism::session::Session) -> Vec<prism::workflows::rerun::Entry> {
     let turn = session.turns.last().unwrap();
     turn.answers
         .iter()
         .map(|(&index, recorded)| {
             let target = session.targets[index].to_target().unwrap();
-            prism::commands::rerun::Entry {
+            prism::workflows::rerun::Entry {
                 index,
                 recorded_target: target.clone(),
                 target,

@@ -9,20 +9,19 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use prism::commands::rerun::Entry;
-use prism::config::{KeySource, Params, Target};
 use prism::engine::Envelope;
 use prism::pricing::PriceTable;
-use prism::provider::ProviderKind;
 use prism::provider::event::{FinishReason, Usage};
 use prism::provider::request::ChatRequest;
 use prism::session::schema::{EventBody, KeyRef, Meta, TargetSettings};
 use prism::session::{Recorded, Session, Turn};
+use prism::target::{KeySource, Params, ProviderKind, Target};
 use prism::tui::app::{App, Focus};
 use prism::tui::event_loop::Screen;
 use prism::tui::keymap::Keymap;
 use prism::tui::msg::{Effect, Msg};
 use prism::tui::theme::Role;
+use prism::workflows::rerun::Entry;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -320,7 +319,7 @@ fn diff_needs_a_comparison_and_a_pane() {
 
     let (mut app, _, _) = setup();
     app.focus = Focus::Prompt;
-    assert!(app.act(prism::tui::action::Action::Diff).is_empty());
+    assert!(app.act(prism::keys::Action::Diff).is_empty());
     assert!(app.compare.as_ref().unwrap().diff.is_none());
     assert!(app.notice.as_deref().unwrap().contains("focus a pane"));
 }

@@ -13,10 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::raw::{JSON, RawServer, SSE, Seen, head, write_then_close};
-use prism::config::{KeySource, Params, Target};
-use prism::provider::ProviderKind;
 use prism::provider::count::{Counted, count_all};
 use prism::provider::request::ChatRequest;
+use prism::target::{KeySource, Params, ProviderKind, Target};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::Notify;

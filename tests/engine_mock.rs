@@ -8,14 +8,12 @@ mod common;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use prism::config::{KeySource, Target};
 use prism::engine::metrics::{Outcome, TargetRun};
 use prism::engine::{RunHandle, RunOptions, fan_out};
 use prism::mock_server::MockServer;
-use prism::provider::ProviderKind;
 use prism::provider::event::{ErrorKind, FinishReason, StreamEvent};
 use prism::provider::request::ChatRequest;
-use prism::provider::stream::Timeouts;
+use prism::target::{KeySource, ProviderKind, Target, Timeouts};
 
 async fn mock() -> MockServer {
     MockServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
@@ -623,7 +621,7 @@ async fn provider_token_counters_answer_for_anthropic_and_gemini() {
         target(&server, "a", ProviderKind::Anthropic, "claude-sonnet-4-20250514"),
         target(&server, "g", ProviderKind::Gemini, "gemini-2.5-flash"),
     ] {
-        let key = t.key.resolve().unwrap();
+        let key = prism::provider::credentials::resolve(&t.key).unwrap();
         let n = prism::provider::count::provider_count(&client, &t, &request, key.as_ref())
             .await
             .unwrap();

@@ -10,9 +10,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use prism::engine::metrics::TargetRun;
+use prism::provider::Decoder;
 use prism::provider::event::StreamEvent;
 use prism::provider::sse::SseDecoder;
-use prism::provider::{Decoder, ProviderKind};
+use prism::target::ProviderKind;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
@@ -241,10 +242,10 @@ fn check_config(text: &str) -> Result<(), TestCaseError> {
 
 /// A real session, as the writer leaves it: (events.jsonl, meta.json).
 fn session_seed() -> &'static (Vec<u8>, Vec<u8>) {
-    use prism::config::{KeySource, Params, Target};
     use prism::provider::event::{ErrorKind, Finish, FinishReason, ProviderError, ResponseStart, Usage};
     use prism::provider::request::ChatRequest;
     use prism::session::{Outgoing, SessionWriter};
+    use prism::target::{KeySource, Params, Target};
     static SEED: std::sync::OnceLock<(Vec<u8>, Vec<u8>)> = std::sync::OnceLock::new();
     SEED.get_or_init(|| {
         let root = tempfile::tempdir().unwrap();

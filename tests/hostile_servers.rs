@@ -16,14 +16,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use prism::config::{KeySource, Params, Target};
 use prism::engine::metrics::{Outcome, TargetRun};
 use prism::engine::{RunHandle, RunOptions, fan_out};
 use prism::mock_server::MockServer;
-use prism::provider::ProviderKind;
 use prism::provider::event::{ErrorKind, FinishReason, ProviderError, StreamEvent};
 use prism::provider::request::ChatRequest;
-use prism::provider::stream::Timeouts;
+use prism::target::{KeySource, Params, ProviderKind, Target, Timeouts};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;

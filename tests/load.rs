@@ -6,12 +6,11 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
-use prism::config::{KeySource, Params, Target};
 use prism::engine::metrics::{Outcome, TargetRun};
 use prism::engine::{RunOptions, fan_out};
 use prism::mock_server::MockServer;
-use prism::provider::ProviderKind;
 use prism::provider::request::ChatRequest;
+use prism::target::{KeySource, Params, ProviderKind, Target};
 
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)

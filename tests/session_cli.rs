@@ -8,13 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use prism::config::{KeySource, Params, Target};
 use prism::pricing::PriceTable;
-use prism::provider::ProviderKind;
 use prism::provider::event::{Finish, FinishReason, ResponseStart, StreamEvent, Usage};
 use prism::provider::request::{ChatRequest, Message};
 use prism::session::export::CSV_COLUMNS;
 use prism::session::{Outgoing, SessionWriter, load};
+use prism::target::{KeySource, Params, ProviderKind, Target};
 use serde_json::Value;
 
 const PRISM: &str = env!("CARGO_BIN_EXE_prism");

@@ -8,15 +8,14 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use prism::config::{KeySource, Params, Target};
 use prism::engine::{Cancels, RunId, RunOptions, fan_out_each};
 use prism::mock_server::MockServer;
 use prism::pricing::PriceTable;
-use prism::provider::ProviderKind;
 use prism::provider::event::{ResponseStart, StreamEvent};
 use prism::provider::request::{ChatRequest, Message};
 use prism::session::replay::Speed;
 use prism::session::{Outgoing, Session, SessionWriter, load};
+use prism::target::{KeySource, Params, ProviderKind, Target};
 use prism::tui::app::App;
 use prism::tui::keymap::Keymap;
 use prism::tui::pane::PaneStatus;

@@ -5,13 +5,12 @@
 
 use std::time::{Duration, Instant};
 
-use prism::config::{KeySource, Params, Target};
 use prism::engine::Envelope;
-use prism::provider::ProviderKind;
+use prism::keys::Action;
 use prism::provider::event::{
     ErrorKind, Finish, FinishReason, ProviderError, ResponseStart, StreamEvent, Usage,
 };
-use prism::tui::action::Action;
+use prism::target::{KeySource, Params, ProviderKind, Target};
 use prism::tui::app::{App, Focus};
 use prism::tui::event_loop::Screen;
 use prism::tui::keymap::Keymap;

@@ -7,10 +7,11 @@ use std::path::Path;
 use std::time::Instant;
 
 use prism::engine::metrics::{Outcome, TargetRun};
+use prism::provider::Decoder;
 use prism::provider::errors::{ErrorContext, from_http};
 use prism::provider::event::{ErrorKind, FinishReason, StreamEvent, Usage};
 use prism::provider::sse::SseDecoder;
-use prism::provider::{Decoder, ProviderKind};
+use prism::target::ProviderKind;
 
 fn fixture(rel: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

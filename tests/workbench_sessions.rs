@@ -10,10 +10,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
-use prism::config::{KeySource, Params, Target};
+use prism::keys::Action;
 use prism::mock_server::MockServer;
-use prism::provider::ProviderKind;
-use prism::tui::action::Action;
+use prism::target::{KeySource, Params, ProviderKind, Target};
 use prism::tui::app::App;
 use prism::tui::keymap::Keymap;
 use prism::tui::msg::{Effect, Msg};

@@ -10,8 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use prism::config::{KeySource, Params, Target};
-use prism::provider::ProviderKind;
+use prism::target::{KeySource, Params, ProviderKind, Target};
 use prism::tui::app::App;
 use prism::tui::event_loop::{self, Screen};
 use prism::tui::keymap::Keymap;

@@ -4,11 +4,37 @@
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::cli::{ExportArgs, ExportFormat, UsageError};
+use clap::Args;
+
+use super::UsageError;
 use crate::masking::MaskLines;
 use crate::pricing::PriceTable;
 use crate::session::export;
 use crate::session::writer::write_atomically_with;
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// For people: prompts, answers, a metrics table.
+    Md,
+    /// Everything: the conversation, settings, events and numbers.
+    Json,
+    /// One row per target and turn with the metric columns.
+    Csv,
+}
+
+/// Options of `prism export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Session id, unique id prefix, name, or path to a session directory.
+    pub id: String,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
 
 /// Run the command against the sessions directory chosen by `sessions_dir` and the
 /// environment.

@@ -1,4 +1,7 @@
 //! The session subcommands: `sessions`, `replay`, `rerun`, `export`.
+//!
+//! Each defines its own arguments, which `cli` parses and hands over; nothing here
+//! names `cli`. A failure the user can fix comes back as a [`UsageError`].
 
 pub mod export;
 pub mod replay;
@@ -6,6 +9,16 @@ pub mod rerun;
 pub mod sessions;
 
 use std::path::{Path, PathBuf};
+
+/// A failure that means "bad usage or bad config": exit status 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl From<crate::tui::run::WorkbenchError> for UsageError {
+    fn from(e: crate::tui::run::WorkbenchError) -> Self {
+        Self(e.0)
+    }
+}
 
 /// The sessions directory for commands that take no `--config`: the flag, the
 /// environment, then the `sessions_dir` of the config found the usual way (a config that

@@ -4,13 +4,32 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::cli::{ReplayArgs, UsageError};
+use clap::Args;
+
+use super::UsageError;
 use crate::config::{self, Config};
 use crate::pricing::PriceTable;
 use crate::session::{self, Session, store};
 use crate::tui::app::App;
 use crate::tui::run::{drive, look};
 use crate::tui::runner::Runner;
+
+/// Options of `prism replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Session id, unique id prefix, name, or path to a session directory.
+    pub id: String,
+    /// Playback speed: 1, 2, 4 (times real time) or max.
+    #[arg(long, default_value = "1", value_parser = parse_speed)]
+    pub speed: crate::session::replay::Speed,
+    /// Theme name or path.
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+}
+
+fn parse_speed(s: &str) -> Result<crate::session::replay::Speed, String> {
+    s.parse()
+}
 
 /// Run the command.
 pub async fn run(args: ReplayArgs, sessions_dir: Option<&Path>) -> Result<u8, UsageError> {
@@ -34,7 +53,7 @@ pub async fn run(args: ReplayArgs, sessions_dir: Option<&Path>) -> Result<u8, Us
     let _ = tokio::task::spawn_blocking(crate::tokens::warm_up).await;
     let runner = Runner::new(app.prices.clone());
     let session = Arc::new(session);
-    drive(&mut app, runner, |tx| {
+    let status = drive(&mut app, runner, |tx| {
         Some(crate::tui::replay::spawn(
             session,
             args.speed,
@@ -42,7 +61,8 @@ pub async fn run(args: ReplayArgs, sessions_dir: Option<&Path>) -> Result<u8, Us
             tx.clone(),
         ))
     })
-    .await
+    .await?;
+    Ok(status)
 }
 
 /// Find and load session `id` (an id, a unique prefix, a name or a path) in the sessions

@@ -6,18 +6,15 @@
 //! new answers to the last turn, so the new session replays, re-runs and exports like any
 //! other.
 
-pub mod plan;
-
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use clap::Args;
 use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
 
-pub use plan::{Entry, Launch, Prepared, Running, plan, send_again};
-
-use crate::cli::{RerunArgs, UsageError};
+use super::UsageError;
 use crate::commands::replay::{default_config, open, prices};
 use crate::config::Config;
 use crate::engine::metrics::TargetRun;
@@ -28,8 +25,32 @@ use crate::report::{ResultRow, Status};
 use crate::session::compare::{Chunk, Deltas, Side, deltas, similarity, word_diff};
 use crate::session::{Session, SessionWriter, store};
 use crate::tui::app::App;
+use crate::tui::compare::{launch, show};
 use crate::tui::run::{drive, look};
 use crate::tui::runner::Runner;
+use crate::workflows::rerun::{Entry, Prepared, Running, send_again};
+
+/// Options of `prism rerun`.
+#[derive(Debug, Args)]
+pub struct RerunArgs {
+    /// Session id, unique id prefix, name, or path to a session directory.
+    pub id: String,
+    /// Only these targets (repeatable); default every target of the session.
+    #[arg(long = "target", value_name = "NAME")]
+    pub targets: Vec<String>,
+    /// Take keys, base URLs and limits from this config's targets of the same name.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print the comparison instead of opening the workbench (default when piped).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Do not save the new run as a session.
+    #[arg(long)]
+    pub no_save: bool,
+    /// Theme name or path.
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+}
 
 /// One target's recorded and new answers compared; the JSON object `--format json` prints.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -249,23 +270,23 @@ async fn interactive(
 ) -> (Result<u8, UsageError>, Running) {
     let (theme, keymap) = match look(theme, cfg) {
         Ok(l) => l,
-        Err(e) => return (Err(e), prepared.stop()),
+        Err(e) => return (Err(e.into()), prepared.stop()),
     };
     let mut app = App::new(Vec::new(), keymap, theme, String::new());
     app.prices = prices.clone();
     app.now = Instant::now();
     let mut runner = Runner::new(prices);
-    let (_, launch) = prepared.show(&mut app, &mut runner);
+    let (_, live) = show(&prepared, &mut app, &mut runner);
     let mut running = None;
     let result = drive(&mut app, runner, |tx| {
-        running = Some(prepared.spawn(launch, tx.clone()));
+        running = Some(launch(prepared, live, tx.clone()));
         // Not handed to the loop, which would stop it: it must outlive the loop to save
         // the streams' last events.
         None
     })
     .await;
     let running = running.unwrap_or_else(Running::idle);
-    (result, running)
+    (result.map_err(UsageError::from), running)
 }
 
 #[cfg(test)]

@@ -3,16 +3,51 @@
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::Path;
 
+use clap::Subcommand;
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use serde_json::Value;
 
-use crate::cli::{SessionsCommand, UsageError};
+use super::UsageError;
 use crate::pricing::PriceTable;
 use crate::provider::event::FinishReason;
 use crate::report::{ResultRow, UsageSource};
 use crate::session::export::{meta_cost, params_summary, readable_time, result_row, title};
 use crate::session::store::{self, Listed};
 use crate::session::{Session, load};
+
+/// `prism sessions ...`.
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// Saved sessions, newest first: id, date, targets, turns, cost, first prompt.
+    List {
+        /// Only sessions whose id, name, prompt or targets contain this text.
+        #[arg(long, value_name = "TEXT")]
+        filter: Option<String>,
+        /// Print JSON (one object per session) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One session's conversation and every target's numbers.
+    Show {
+        /// Session id, unique id prefix, name, or path to a session directory.
+        id: String,
+    },
+    /// Give a session a name (an empty name clears it).
+    Rename {
+        /// Session id, unique id prefix, name, or path.
+        id: String,
+        /// The new name.
+        name: String,
+    },
+    /// Delete a session.
+    Delete {
+        /// Session id, unique id prefix, name, or path.
+        id: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+}
 
 /// Run the command against the sessions directory chosen by `sessions_dir` and the
 /// environment.

@@ -10,7 +10,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::Located;
-use crate::provider::ProviderKind;
+use crate::target::ProviderKind;
 
 /// Shortest duration accepted, in seconds: anything shorter rounds to "time out at once".
 pub const MIN_SECONDS: f64 = 0.001;

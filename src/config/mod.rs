@@ -9,100 +9,16 @@ mod key_env;
 pub mod limits;
 mod warnings;
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 use toml::Spanned;
 
+use crate::keys::{Action, KeyChord, Mode};
 use crate::pricing::{ModelPrice, PriceTable, per_million_to_pd};
-use crate::provider::ProviderKind;
-use crate::provider::event::{ErrorKind, ProviderError};
-use crate::provider::retry::RetryPolicy;
-use crate::provider::secret::ApiKey;
-use crate::provider::stream::Timeouts;
-use crate::tui::action::Action;
-use crate::tui::keymap::{KeyChord, Mode};
+use crate::target::{KeySource, Params, ProviderKind, RetryPolicy, Target, Timeouts};
 use file::{ConfigFile, TargetFile};
 pub use warnings::{cleartext, unpinned_model};
-
-/// A resolved, validated target.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Target {
-    /// Unique name shown on the pane.
-    pub name: String,
-    /// Wire protocol.
-    pub provider: ProviderKind,
-    /// Model id sent to the provider.
-    pub model: String,
-    /// Base URL (the provider's public one unless overridden).
-    pub base_url: String,
-    /// Where the API key comes from.
-    pub key: KeySource,
-    /// Generation parameters.
-    pub params: Params,
-}
-
-/// Generation parameters; `None` means "let the provider decide".
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Params {
-    pub temperature: Option<f64>,
-    pub top_p: Option<f64>,
-    pub max_tokens: Option<u32>,
-    pub stop: Vec<String>,
-    pub seed: Option<i64>,
-    /// Stream the answer (default true).
-    pub stream: bool,
-    /// Passed through into the request body, merged over what Prism generates.
-    pub extra: Map<String, Value>,
-    /// Ask the provider's own token counter before sending (Anthropic, Gemini).
-    pub count_tokens: bool,
-    /// When to try again after a failure.
-    pub retry: RetryPolicy,
-    /// Time limits.
-    pub timeouts: Timeouts,
-}
-
-/// Where a target's API key comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeySource {
-    /// The first of these environment variables that is set and non-empty.
-    Env(Vec<String>),
-    /// No key is sent (local OpenAI-compatible servers).
-    None,
-    /// The built-in demo: a placeholder the mock server accepts; not a secret.
-    Demo,
-}
-
-impl KeySource {
-    /// Read the key now. A missing variable fails this target only.
-    pub fn resolve(&self) -> Result<Option<ApiKey>, ProviderError> {
-        match self {
-            Self::None => Ok(None),
-            Self::Demo => Ok(Some(ApiKey::new("prism-demo-placeholder"))),
-            Self::Env(vars) => vars
-                .iter()
-                .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
-                .map(|k| Some(ApiKey::new(k.trim())))
-                .ok_or_else(|| {
-                    let names = vars
-                        .iter()
-                        .map(|v| format!("${v}"))
-                        .collect::<Vec<_>>()
-                        .join(" or ");
-                    ProviderError::new(ErrorKind::MissingKey, format!("no API key: set {names}"))
-                }),
-        }
-    }
-
-    /// The variable named in error messages (the first one).
-    pub fn env_name(&self) -> Option<&str> {
-        match self {
-            Self::Env(v) => v.first().map(String::as_str),
-            _ => None,
-        }
-    }
-}
 
 /// A loaded configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -491,12 +407,6 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
-}
-
-impl fmt::Display for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({} {})", self.name, self.provider, self.model)
-    }
 }
 
 #[cfg(test)]

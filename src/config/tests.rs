@@ -122,17 +122,6 @@ fn unpinned_models_and_anthropic_seed_warn() {
 }
 
 #[test]
-fn missing_key_names_every_variable_tried() {
-    let src = KeySource::Env(vec!["PRISM_TEST_UNSET_A".into(), "PRISM_TEST_UNSET_B".into()]);
-    let e = src.resolve().unwrap_err();
-    assert_eq!(e.kind, ErrorKind::MissingKey);
-    assert_eq!(
-        e.message,
-        "no API key: set $PRISM_TEST_UNSET_A or $PRISM_TEST_UNSET_B"
-    );
-}
-
-#[test]
 fn theme_and_key_bindings() {
     let base = "[[target]]\nname = \"a\"\nprovider = \"gemini\"\nmodel = \"gemini-2.5-flash\"\n";
     let c = parse_str(&format!(

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use crate::provider::ProviderKind;
+use crate::target::ProviderKind;
 
 /// Why sending a key to `base_url` exposes it, or `None` when the URL is https or stays on
 /// this machine. `base_url` has been checked to be an http(s) URL.

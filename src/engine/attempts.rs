@@ -5,12 +5,12 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Target;
 use crate::provider::client::TimedClient;
 use crate::provider::errors::ErrorContext;
 use crate::provider::event::{ErrorKind, ProviderError, StreamEvent};
 use crate::provider::retry::{self, Decision};
 use crate::provider::stream::{self, Attempt, Emit};
+use crate::target::Target;
 
 /// Run `request` for `target`, retrying as its policy allows. Ends with one terminal event.
 pub async fn run(
@@ -108,7 +108,7 @@ fn jitter() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::retry::RetryPolicy;
+    use crate::target::RetryPolicy;
 
     #[test]
     fn first_retry_waits_spread_over_the_whole_backoff_step() {

@@ -19,10 +19,10 @@ use tokio_util::sync::CancellationToken;
 
 pub use envelope::{Envelope, RunId};
 
-use crate::config::Target;
 use crate::provider::client::TimedClient;
 use crate::provider::event::{ErrorKind, ProviderError, StreamEvent};
 use crate::provider::request::ChatRequest;
+use crate::target::Target;
 
 /// Options for one fan-out.
 #[derive(Debug, Clone, Copy, Default)]
@@ -228,7 +228,7 @@ fn name_of(jobs: &[(Target, ChatRequest)], index: usize) -> String {
 
 /// Everything that can fail before sending: the key, the client, the request body.
 fn prepare(target: &Target, request: &ChatRequest) -> Result<(TimedClient, reqwest::Request), ProviderError> {
-    let key = target.key.resolve()?;
+    let key = crate::provider::credentials::resolve(&target.key)?;
     let client = TimedClient::new(target.params.timeouts.connect)
         .map_err(|e| ProviderError::new(ErrorKind::Config, format!("cannot create an HTTP client: {e}")))?;
     let req = crate::provider::build_request(&client.http, target, request, key.as_ref())?;

@@ -110,8 +110,8 @@ impl MockServer {
     }
 
     /// The base URL a target of `kind` uses to reach this server.
-    pub fn base_url(&self, kind: crate::provider::ProviderKind) -> String {
-        use crate::provider::ProviderKind;
+    pub fn base_url(&self, kind: crate::target::ProviderKind) -> String {
+        use crate::target::ProviderKind;
         match kind {
             ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => self.openai_base(),
             ProviderKind::Anthropic => self.anthropic_base(),

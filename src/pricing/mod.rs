@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 pub use litellm::load_litellm;
 
-use crate::provider::ProviderKind;
 use crate::provider::event::Usage;
+use crate::target::ProviderKind;
 
 /// Picodollars: 10^-12 USD.
 pub type Picodollars = u128;

@@ -15,7 +15,7 @@ use super::event::{ErrorKind, Finish, FinishReason, ProviderError, StreamEvent, 
 use super::openai::{bad_key, build_error};
 use super::request::ChatRequest;
 use super::secret::ApiKey;
-use crate::config::Target;
+use crate::target::Target;
 
 /// The API version header Prism speaks.
 pub const API_VERSION: &str = "2023-06-01";

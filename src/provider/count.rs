@@ -9,8 +9,8 @@ use tokio_util::sync::CancellationToken;
 use super::event::{ErrorKind, ProviderError};
 use super::request::ChatRequest;
 use super::secret::ApiKey;
-use super::{ProviderKind, build_request, errors};
-use crate::config::Target;
+use super::{build_request, credentials, errors};
+use crate::target::{ProviderKind, Target};
 
 /// Input tokens of `request` as `target`'s provider counts them; `Ok(None)` when the
 /// provider has no counter.
@@ -141,7 +141,7 @@ pub async fn provider_count(
 
 /// [`provider_count`] with the target's own key and a client of its own.
 pub async fn count_for_target(target: &Target, request: &ChatRequest) -> Result<Option<u64>, ProviderError> {
-    let key = target.key.resolve()?;
+    let key = credentials::resolve(&target.key)?;
     let client = super::client::TimedClient::new(target.params.timeouts.connect)
         .map_err(|e| ProviderError::new(ErrorKind::Config, format!("cannot create an HTTP client: {e}")))?;
     provider_count(&client.http, target, request, key.as_ref()).await

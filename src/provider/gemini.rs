@@ -20,7 +20,7 @@ use super::event::{ErrorKind, Finish, FinishReason, ProviderError, StreamEvent, 
 use super::openai::{bad_key, build_error};
 use super::request::{ChatRequest, Role};
 use super::secret::ApiKey;
-use crate::config::Target;
+use crate::target::Target;
 
 /// Characters escaped in the model path segment (`:` is kept: it separates the method).
 const SEGMENT: &AsciiSet = &CONTROLS

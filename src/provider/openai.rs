@@ -7,11 +7,11 @@
 use serde_json::{Map, Value, json};
 
 use super::body::{merge_extra, parse_json, put, uint};
+use super::errors;
 use super::event::{ErrorKind, Finish, FinishReason, ProviderError, StreamEvent, ToolCallDelta, Usage};
 use super::request::ChatRequest;
 use super::secret::ApiKey;
-use super::{ProviderKind, errors};
-use crate::config::Target;
+use crate::target::{ProviderKind, Target};
 
 /// Build `POST {base}/chat/completions`.
 pub fn build(

@@ -14,31 +14,7 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 
 use super::event::ProviderError;
-
-/// Per-target retry settings.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RetryPolicy {
-    /// Retries after the first attempt.
-    pub max_retries: u32,
-    /// Longest total time spent waiting between attempts; a server asking for more
-    /// fails the target with the wait it asked for.
-    pub max_wait: Duration,
-    /// First backoff step.
-    pub base: Duration,
-    /// Largest backoff step.
-    pub cap: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_retries: 2,
-            max_wait: Duration::from_secs(60),
-            base: Duration::from_millis(500),
-            cap: Duration::from_secs(8),
-        }
-    }
-}
+use crate::target::RetryPolicy;
 
 /// What to do after a failed attempt.
 #[derive(Debug, Clone, PartialEq)]

@@ -16,32 +16,8 @@ use super::client::TimedClient;
 use super::errors::{self, ErrorContext};
 use super::event::{ErrorKind, ProviderError, ResponseStart, StreamEvent};
 use super::sse::{SseDecoder, TimedSse};
-use super::{Decoder, ProviderKind, transport};
-
-/// Time limits for one attempt. A long answer is not an error, so the overall limit is
-/// off unless configured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timeouts {
-    /// To open a TCP (+TLS) connection.
-    pub connect: Duration,
-    /// From dispatch to response headers.
-    pub headers: Duration,
-    /// Longest silence between two reads of the body.
-    pub idle: Duration,
-    /// Whole attempt, if set.
-    pub total: Option<Duration>,
-}
-
-impl Default for Timeouts {
-    fn default() -> Self {
-        Self {
-            connect: Duration::from_secs(10),
-            headers: Duration::from_secs(120),
-            idle: Duration::from_secs(120),
-            total: None,
-        }
-    }
-}
+use super::{Decoder, transport};
+use crate::target::{ProviderKind, Timeouts};
 
 /// Everything an attempt needs besides the request itself.
 #[derive(Debug, Clone, Copy)]

@@ -14,11 +14,11 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::config::{KeySource, Params, Target};
 use crate::provider::event::{
     ErrorKind, Finish, FinishReason, ProviderError, ResponseStart, StreamEvent, ToolCallDelta, Usage,
 };
 use crate::report::ResultRow;
+use crate::target::{KeySource, Params, Target};
 
 /// The schema version this build writes and the newest it reads.
 pub const VERSION: u32 = 1;

@@ -3,11 +3,10 @@
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::config::{KeySource, Params, Target};
 use crate::pricing::PriceTable;
-use crate::provider::ProviderKind;
 use crate::provider::event::{Finish, FinishReason, ResponseStart, StreamEvent, Usage};
 use crate::provider::request::ChatRequest;
+use crate::target::{KeySource, Params, ProviderKind, Target};
 
 fn target(name: &str) -> Target {
     Target {

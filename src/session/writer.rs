@@ -17,11 +17,11 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::schema::{EventBody, EventRecord, Meta, Record, SendRecord, SentTarget, TargetSettings, VERSION};
-use crate::config::Target;
 use crate::engine::metrics::TargetRun;
 use crate::pricing::PriceTable;
 use crate::provider::event::StreamEvent;
 use crate::provider::request::ChatRequest;
+use crate::target::Target;
 
 /// Longest time a written record waits in memory before it reaches the file.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(100);

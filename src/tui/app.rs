@@ -7,18 +7,17 @@ use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseEvent, MouseEventKind
 use ratatui::layout::{Position, Rect};
 use ratatui_textarea::TextArea;
 
-use super::action::Action;
 use super::browser::Browser;
 use super::conversation::Conversation;
-use super::keymap::{KeyChord, Keymap, Mode};
+use super::keymap::{Keymap, chord_of};
 use super::msg::{Effect, Msg};
 use super::pane::{PaneState, PaneStatus};
 use super::theme::Theme;
-use crate::config::Target;
 use crate::engine::RunId;
+use crate::keys::{Action, Mode};
 use crate::pricing::{Picodollars, PriceTable};
-use crate::provider::ProviderKind;
 use crate::provider::event::StreamEvent;
+use crate::target::{ProviderKind, Target};
 
 /// What has keyboard focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,7 +275,7 @@ impl App {
     fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
         self.dirty = true;
         self.notice = None;
-        let action = KeyChord::from_event(&key).and_then(|c| self.keymap.lookup(self.mode(), &c));
+        let action = chord_of(&key).and_then(|c| self.keymap.lookup(self.mode(), &c));
         if self.browser.is_some() && !self.help {
             return self.browser_key(key, action);
         }

@@ -13,11 +13,11 @@ use std::time::Instant;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::msg::Msg;
-use crate::config::Target;
 use crate::pricing::PriceTable;
 use crate::provider::event::StreamEvent;
 use crate::session::schema::Meta;
 use crate::session::{SessionWriter, store};
+use crate::target::Target;
 
 /// Owner of the session writer and of the sessions directory.
 #[derive(Debug, Default)]

@@ -1,6 +1,5 @@
 //! The interactive workbench.
 
-pub mod action;
 pub mod app;
 pub mod autosave;
 pub mod browser;

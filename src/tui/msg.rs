@@ -4,13 +4,13 @@ use std::path::PathBuf;
 
 use crossterm::event::Event;
 
-use crate::config::Target;
 use crate::engine::{Envelope, RunId};
 use crate::provider::event::ProviderError;
 use crate::provider::request::ChatRequest;
 use crate::session::Session;
 use crate::session::schema::Meta;
 use crate::session::store::Listed;
+use crate::target::Target;
 
 /// An input to [`super::app::App::update`].
 #[derive(Debug)]

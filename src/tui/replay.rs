@@ -15,16 +15,16 @@ use ratatui_textarea::TextArea;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
-use super::action::Action;
 use super::app::{App, Focus};
-use super::keymap::{KeyChord, Mode};
+use super::keymap::chord_of;
 use super::msg::{Effect, Msg};
 use super::pane::PaneState;
-use crate::config::Target;
 use crate::engine::{Envelope, RunId};
+use crate::keys::{Action, Mode};
 use crate::provider::request::ChatRequest;
 use crate::session::Session;
 use crate::session::replay::{Speed, schedule};
+use crate::target::Target;
 
 /// Pause between the end of one turn and the start of the next, at 1x.
 const TURN_PAUSE: Duration = Duration::from_millis(800);
@@ -311,7 +311,7 @@ impl App {
         if recording && editing && action.is_none() && !moving {
             // Nothing types into a read-only prompt, so the panes' plain keys for quit and
             // help work here too: the status bar promises `q quits` wherever it is.
-            let plain = KeyChord::from_event(key).and_then(|c| self.keymap.lookup(Mode::Panes, &c));
+            let plain = chord_of(key).and_then(|c| self.keymap.lookup(Mode::Panes, &c));
             match plain {
                 Some(Action::Quit) => return Some(vec![Effect::Quit]),
                 Some(Action::Help) => self.help = true,

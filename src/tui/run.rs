@@ -21,10 +21,9 @@ use super::msg::Msg;
 use super::runner::Runner;
 use super::terminal::{self, TerminalGuard, Tui};
 use super::theme::{self, Theme};
-use crate::cli::UsageError;
-use crate::config::{self, Target};
+use crate::config;
 use crate::demo::Demo;
-use crate::provider::ProviderKind;
+use crate::target::{ProviderKind, Target};
 
 /// Options of the interactive workbench.
 #[derive(Debug, Default, Clone)]
@@ -39,15 +38,21 @@ pub struct TuiOptions {
     pub sessions_dir: Option<PathBuf>,
 }
 
+/// Why the workbench could not start, or did not stop cleanly: one line for the user.
+/// The command line reports it like a usage error (exit status 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct WorkbenchError(pub String);
+
 /// Run the workbench until the user quits.
-pub async fn run(opts: TuiOptions) -> Result<u8, UsageError> {
+pub async fn run(opts: TuiOptions) -> Result<u8, WorkbenchError> {
     let found = if opts.demo {
         None
     } else {
-        config::locate(opts.config.as_deref()).map_err(|e| UsageError(e.to_string()))?
+        config::locate(opts.config.as_deref()).map_err(|e| WorkbenchError(e.to_string()))?
     };
     let cfg = match &found {
-        Some(path) => Some(config::load(path).map_err(|e| UsageError(e.to_string()))?),
+        Some(path) => Some(config::load(path).map_err(|e| WorkbenchError(e.to_string()))?),
         None => None,
     };
     let (theme, keymap) = look(opts.theme.as_deref(), cfg.as_ref())?;
@@ -56,7 +61,7 @@ pub async fn run(opts: TuiOptions) -> Result<u8, UsageError> {
         None => Some(
             Demo::start()
                 .await
-                .map_err(|e| UsageError(format!("cannot start the demo mock server: {e}")))?,
+                .map_err(|e| WorkbenchError(format!("cannot start the demo mock server: {e}")))?,
         ),
     };
     let (targets, status): (Vec<Target>, String) = match (&cfg, &demo) {
@@ -68,7 +73,7 @@ pub async fn run(opts: TuiOptions) -> Result<u8, UsageError> {
                 d.addr()
             ),
         ),
-        (None, None) => return Err(UsageError("no targets".into())),
+        (None, None) => return Err(WorkbenchError("no targets".into())),
     };
     let mut app = App::new(targets, keymap, theme, status);
     if let Some(c) = &cfg {
@@ -125,12 +130,15 @@ pub fn config_status(c: &config::Config) -> String {
 
 /// The theme (`--theme`, else the config's, else dark; monochrome under `NO_COLOR`) and
 /// the keys (defaults with the config's overrides).
-pub fn look(theme_flag: Option<&str>, cfg: Option<&config::Config>) -> Result<(Theme, Keymap), UsageError> {
+pub fn look(
+    theme_flag: Option<&str>,
+    cfg: Option<&config::Config>,
+) -> Result<(Theme, Keymap), WorkbenchError> {
     let theme_name = theme_flag
         .map(str::to_string)
         .or_else(|| cfg.and_then(|c| c.theme.clone()))
         .unwrap_or_else(|| "dark".into());
-    let mut theme = theme::load(&theme_name).map_err(|e| UsageError(e.to_string()))?;
+    let mut theme = theme::load(&theme_name).map_err(|e| WorkbenchError(e.to_string()))?;
     if theme::no_color_requested() {
         theme = theme.monochrome();
     }
@@ -154,15 +162,15 @@ pub async fn drive(
     app: &mut App,
     mut runner: Runner,
     feed: impl FnOnce(&UnboundedSender<Msg>) -> Option<JoinHandle<()>>,
-) -> Result<u8, UsageError> {
+) -> Result<u8, WorkbenchError> {
     let log = crate::logging::init("PRISM_LOG").ok();
     tokio::task::spawn_blocking(crate::tokens::warm_up);
 
     terminal::install_panic_hook();
     let mut signals =
-        terminal::termination_signals().map_err(|e| UsageError(format!("cannot watch signals: {e}")))?;
+        terminal::termination_signals().map_err(|e| WorkbenchError(format!("cannot watch signals: {e}")))?;
     let (guard, tui) =
-        TerminalGuard::enter().map_err(|e| UsageError(format!("cannot set up the terminal: {e}")))?;
+        TerminalGuard::enter().map_err(|e| WorkbenchError(format!("cannot set up the terminal: {e}")))?;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let signal_tx = tx.clone();
     // The first signal decides the exit status; the loop only learns "quit".
@@ -201,8 +209,8 @@ pub async fn drive(
             eprintln!("prism: errors were logged to {}", log.path().display());
         }
     }
-    result.map_err(|e| UsageError(format!("the workbench stopped: {e}")))?;
-    restored.map_err(|e| UsageError(format!("cannot restore the terminal: {e}")))?;
+    result.map_err(|e| WorkbenchError(format!("the workbench stopped: {e}")))?;
+    restored.map_err(|e| WorkbenchError(format!("cannot restore the terminal: {e}")))?;
     Ok(signalled)
 }
 

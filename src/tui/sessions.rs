@@ -7,16 +7,16 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
-use super::action::Action;
 use super::app::{App, Focus};
 use super::browser::Editing;
 use super::conversation::Conversation;
 use super::msg::{Effect, Msg};
 use super::pane::PaneState;
-use crate::config::{KeySource, Target};
 use crate::engine::RunId;
+use crate::keys::Action;
 use crate::session::schema::TargetSettings;
 use crate::session::{Session, replay};
+use crate::target::{KeySource, Target};
 
 impl App {
     /// Forget every pane's conversation; the next send starts a new session.

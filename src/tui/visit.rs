@@ -12,9 +12,9 @@ use super::conversation::Conversation;
 use super::msg::Msg;
 use super::pane::PaneState;
 use super::runner::Runner;
-use crate::commands::rerun::plan::{Prepared, Running};
-use crate::config::Target;
 use crate::session::replay::Speed;
+use crate::target::Target;
+use crate::workflows::rerun::{Prepared, Running};
 
 /// What the workbench showed before the visit.
 #[derive(Debug, Clone)]
@@ -167,12 +167,12 @@ pub async fn rerun(
     };
     app.remember_home();
     app.now = std::time::Instant::now();
-    let (effects, launch) = prepared.show(app, runner);
+    let (effects, launch) = super::compare::show(&prepared, app, runner);
     for e in effects {
         runner.apply(e, tx);
     }
     let id = prepared.session.meta.id.clone();
-    *visit = Some(Visit::Rerun(prepared.spawn(launch, tx.clone())));
+    *visit = Some(Visit::Rerun(super::compare::launch(prepared, launch, tx.clone())));
     app.notice = Some(report.unwrap_or_else(|| {
         format!("re-running {id} beside its recording: D diffs a pane, ctrl-n goes back to your targets")
     }));

@@ -8,9 +8,8 @@ pub mod raw;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use prism::config::{KeySource, Params, Target};
 use prism::mock_server::MockServer;
-use prism::provider::ProviderKind;
+use prism::target::{KeySource, Params, ProviderKind, Target};
 
 /// A streaming target of `provider` on `server`, with the demo's placeholder key.
 pub fn mock_target(

@@ -15,11 +15,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Cell, Clear, Paragraph, Row, Table, TableState};
 
+use crate::keys::Action;
+use crate::keys::Mode;
 use crate::session::schema::Meta;
-use crate::tui::action::Action;
 use crate::tui::app::App;
 use crate::tui::browser::{Browser, Editing, Entry};
-use crate::tui::keymap::Mode;
 use crate::tui::theme::Role;
 
 pub fn draw(frame: &mut Frame<'_>, app: &App, b: &Browser) {

@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Cell, Clear, Paragraph, Row, Table};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::tui::action::Action;
+use crate::keys::Action;
+use crate::keys::Mode;
 use crate::tui::app::{App, Focus};
-use crate::tui::keymap::Mode;
 use crate::tui::theme::Role;
 
 pub fn status_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {

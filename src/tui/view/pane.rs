@@ -7,10 +7,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
+use crate::keys::Action;
+use crate::keys::Mode;
 use crate::provider::event::FinishReason;
-use crate::tui::action::Action;
 use crate::tui::app::App;
-use crate::tui::keymap::Mode;
 use crate::tui::pane::{BodyLooks, PaneState, PaneStatus};
 use crate::tui::theme::{Role, Theme};
 use crate::tui::thread::Looks;

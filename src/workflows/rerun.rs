@@ -1,25 +1,24 @@
-//! What a re-run sends and where: the targets resolved from the recording (and a
-//! config), a demo server for demo targets, the new session; then the fan-out itself,
-//! every event saved and handed on.
+//! The re-run plan: what a re-run sends and where (the targets resolved from the
+//! recording and a config, a demo server for demo targets, the new session), then the
+//! fan-out itself, every event saved and handed to a sink.
+//!
+//! Shared by `prism rerun` and the workbench's sessions browser; neither face is named
+//! here: the workbench places the live streams in its panes through the sink.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
-use crate::config::{Config, KeySource, Target};
+use crate::config::Config;
 use crate::demo::Demo;
 use crate::engine::{Cancels, Envelope, RunId, RunOptions, fan_out_each};
 use crate::pricing::PriceTable;
-use crate::provider::ProviderKind;
 use crate::provider::request::ChatRequest;
 use crate::report::ResultRow;
 use crate::session::schema::KeyRef;
 use crate::session::{Outgoing, Recorded, Session, SessionWriter};
-use crate::tui::app::App;
-use crate::tui::msg::{Effect, Msg};
-use crate::tui::runner::Runner;
+use crate::target::{KeySource, ProviderKind, Target};
 
 /// One target to send again.
 #[derive(Debug, Clone)]
@@ -52,18 +51,7 @@ pub struct Prepared {
     demo: Option<Demo>,
 }
 
-/// Where the live panes of a shown comparison wait: their run and, per entry, the pane.
-#[derive(Debug, Clone)]
-pub struct Launch {
-    /// Run id the live panes accept.
-    pub run: RunId,
-    /// `panes[i]` streams `entries[i]`.
-    pub panes: Vec<usize>,
-    /// Cancellation of the live requests (also known to the runner).
-    pub cancels: Cancels,
-}
-
-/// A re-run streaming into a workbench.
+/// A re-run under way: what must be finished when its viewer is done with it.
 pub struct Running {
     task: Option<JoinHandle<()>>,
     cancels: Option<Cancels>,
@@ -140,27 +128,19 @@ impl Prepared {
         })
     }
 
-    /// Show the comparison in `app` (recorded panes filled, live ones waiting) and let
-    /// the runner cancel the live requests. The effects cancel whatever was streaming.
-    pub fn show(&self, app: &mut App, runner: &mut Runner) -> (Vec<Effect>, Launch) {
-        let (effects, run, panes) = app.begin_compare(&self.session, &self.entries);
-        let cancels = Cancels::new(self.entries.len());
-        runner.track(run, panes.clone(), cancels.clone());
-        (effects, Launch { run, panes, cancels })
-    }
-
-    /// Start sending; the events reach the app through `tx` as stream messages.
-    pub fn spawn(self, launch: Launch, tx: UnboundedSender<Msg>) -> Running {
+    /// Start sending in a task of its own, tagging events with `run`; each event goes to
+    /// `sink` as in [`send_again`]. `cancels` stops the requests.
+    pub fn spawn(
+        self,
+        run: RunId,
+        cancels: Cancels,
+        sink: impl FnMut(Envelope) -> bool + Send + 'static,
+    ) -> Running {
         let writer = self.writer.clone();
-        let Launch { run, panes, cancels } = launch;
         let stop = cancels.clone();
         let (session, entries) = (self.session, self.entries);
         let task = tokio::spawn(async move {
-            send_again(&session, &entries, run, cancels, writer.as_ref(), |env| {
-                let pane = panes.get(env.target).copied().unwrap_or(usize::MAX);
-                tx.send(Msg::Stream { pane, env }).is_ok()
-            })
-            .await;
+            send_again(&session, &entries, run, cancels, writer.as_ref(), sink).await;
         });
         Running {
             task: Some(task),

@@ -1,0 +1,80 @@
+//! What a request goes to: a resolved target, its generation parameters, where its key
+//! comes from, its wire protocol, time limits and retry settings.
+//!
+//! Plain data at the bottom of the crate: `config` builds these, `provider` and `engine`
+//! act on them, `session` records them. Anything that needs a higher layer (reading the
+//! key, building a request) lives there, not here.
+
+mod kind;
+mod limits;
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+pub use kind::ProviderKind;
+pub use limits::{RetryPolicy, Timeouts};
+
+/// A resolved, validated target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// Unique name shown on the pane.
+    pub name: String,
+    /// Wire protocol.
+    pub provider: ProviderKind,
+    /// Model id sent to the provider.
+    pub model: String,
+    /// Base URL (the provider's public one unless overridden).
+    pub base_url: String,
+    /// Where the API key comes from.
+    pub key: KeySource,
+    /// Generation parameters.
+    pub params: Params,
+}
+
+/// Generation parameters; `None` means "let the provider decide".
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Params {
+    pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
+    pub max_tokens: Option<u32>,
+    pub stop: Vec<String>,
+    pub seed: Option<i64>,
+    /// Stream the answer (default true).
+    pub stream: bool,
+    /// Passed through into the request body, merged over what Prism generates.
+    pub extra: Map<String, Value>,
+    /// Ask the provider's own token counter before sending (Anthropic, Gemini).
+    pub count_tokens: bool,
+    /// When to try again after a failure.
+    pub retry: RetryPolicy,
+    /// Time limits.
+    pub timeouts: Timeouts,
+}
+
+/// Where a target's API key comes from. `provider::credentials` reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// The first of these environment variables that is set and non-empty.
+    Env(Vec<String>),
+    /// No key is sent (local OpenAI-compatible servers).
+    None,
+    /// The built-in demo: a placeholder the mock server accepts; not a secret.
+    Demo,
+}
+
+impl KeySource {
+    /// The variable named in error messages (the first one).
+    pub fn env_name(&self) -> Option<&str> {
+        match self {
+            Self::Env(v) => v.first().map(String::as_str),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({} {})", self.name, self.provider, self.model)
+    }
+}
