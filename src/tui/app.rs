@@ -245,6 +245,7 @@ impl App {
             let p = &self.panes[i];
             self.conversation
                 .settle(i, p.status == PaneStatus::Done, p.answer.text());
+            self.settle_compare();
         }
     }
 
@@ -427,11 +428,12 @@ impl App {
     }
 
     /// Bring up to date what frames show that is worked out from the model rather than
-    /// held in it: the pre-flight of the prompt as typed. It redoes only what its inputs
-    /// changed; called once before each frame, so the keys taken in since the last one
-    /// are worked in together.
+    /// held in it: the pre-flight of the prompt as typed and an open word diff. Each
+    /// redoes only what its inputs changed; called once before each frame, so the keys
+    /// and events taken in since the last one are worked in together.
     pub fn refresh_derived(&mut self) {
         self.refresh_preflight();
+        self.refresh_diff();
     }
 
     /// Bring the pre-flight of the prompt as typed up to date with the editors, the
