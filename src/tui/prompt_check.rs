@@ -146,6 +146,8 @@ struct Counted {
 }
 
 impl Counted {
+    /// Whether this is the count of `e`. The length is checked as well as the id, so
+    /// even an exchange edited in place against the rule is counted again.
     fn of(&self, e: &Exchange) -> bool {
         self.id == e.id() && self.bytes == e.prompt.len() + e.answer.len()
     }
