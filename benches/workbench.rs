@@ -2,9 +2,12 @@
 //! 1. frame cost with 8 panes each holding 100k tokens of markdown with code blocks, at
 //!    the bottom (follow-tail) and at random scroll positions;
 //! 2. keystroke-to-frame latency through the real event loop while 8 targets stream at
-//!    2,000 tokens/s each.
+//!    2,000 tokens/s each;
+//! 3. keystroke-to-frame latency with 8 idle targets whose conversations hold ~200 KB of
+//!    earlier turns each (the pre-flight of the prompt as typed covers every target's
+//!    whole request).
 //!
-//! `cargo bench --bench workbench` (add `-- frame` or `-- keys` for one).
+//! `cargo bench --bench workbench` (add `-- frame`, `-- keys` or `-- history` for one).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // bench code: a panic is the failure report
 
@@ -269,6 +272,138 @@ fn key_latency() {
     });
 }
 
+/// A workbench whose every pane has a conversation of `turns` finished turns, each answer
+/// `answer_bytes` of markdown with code, reached by sending and streaming like a user would.
+fn app_with_history(turns: usize, answer_bytes: usize) -> App {
+    let mut app = app();
+    for turn in 0..turns {
+        if turn > 0 {
+            app.prompt = TextArea::from(vec![format!("follow-up question number {turn}")]);
+            app.act(Action::Send);
+        }
+        let run = app.run;
+        let answer = deltas(answer_bytes / 4, turn);
+        for p in 0..PANES {
+            let mut send = |event| {
+                let env = Envelope {
+                    run,
+                    target: p,
+                    at: Instant::now(),
+                    event,
+                };
+                app.update(Msg::Stream { pane: p, env });
+            };
+            send(StreamEvent::Dispatched);
+            for d in &answer {
+                send(StreamEvent::TextDelta(d.clone()));
+            }
+            send(StreamEvent::Done);
+        }
+    }
+    app
+}
+
+fn history_key_latency() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut warm = Doc::new(true);
+    warm.push_str(&deltas(200, 0).concat());
+    warm.prepare(80, &prism::tui::theme::load("dark").unwrap().doc_styles());
+    prism::tokens::warm_up();
+    let mut app = app_with_history(10, 20_000);
+    app.focus = Focus::Prompt;
+    let history: usize = app
+        .conversation
+        .request(0, None, "")
+        .0
+        .messages
+        .iter()
+        .map(|m| m.content.len())
+        .sum();
+    let keys = 100;
+
+    // Through the real loop: a key every 20 ms, latency from the key to the frame that
+    // shows it.
+    let (sent, shown_at) = rt.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let producer_tx = tx.clone();
+        let sent_at = tokio::spawn(async move {
+            let mut sent = Vec::new();
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            tick.tick().await;
+            while sent.len() < keys {
+                tick.tick().await;
+                sent.push(Instant::now());
+                producer_tx
+                    .send(Msg::Term(Event::Key(KeyEvent::new(
+                        KeyCode::Char('x'),
+                        KeyModifiers::NONE,
+                    ))))
+                    .ok();
+            }
+            // Time for the last keys to be drawn before quitting.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            producer_tx
+                .send(Msg::Term(Event::Key(KeyEvent::new(
+                    KeyCode::Char('c'),
+                    KeyModifiers::CONTROL,
+                ))))
+                .ok();
+            sent
+        });
+        let mut probe = Probe {
+            term: Terminal::new(TestBackend::new(200, 60)).unwrap(),
+            seen: 0,
+            shown_at: Vec::new(),
+        };
+        let mut runner = Runner::default();
+        event_loop::run(&mut probe, &mut app, &mut runner, &tx, &mut rx)
+            .await
+            .unwrap();
+        (sent_at.await.unwrap(), probe.shown_at)
+    });
+    let mut lat: Vec<f64> = sent
+        .iter()
+        .zip(&shown_at)
+        .map(|(s, f)| f.duration_since(*s).as_secs_f64() * 1e3)
+        .collect();
+
+    // One key and one frame at a time, no pacing: what a keystroke costs.
+    let mut term = Terminal::new(TestBackend::new(200, 60)).unwrap();
+    let mut cost = Vec::new();
+    for _ in 0..keys {
+        let t = Instant::now();
+        app.update(Msg::Term(Event::Key(KeyEvent::new(
+            KeyCode::Char('y'),
+            KeyModifiers::NONE,
+        ))));
+        term.frame(&mut app).unwrap();
+        cost.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    println!(
+        "## Keystroke to frame with 8 targets and a {} KB history each ({} turns, {} keys)",
+        history / 1000,
+        app.conversation.turn,
+        lat.len()
+    );
+    println!("| measurement | mean ms | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|");
+    for (name, v) in [
+        ("key to frame, real loop, a key every 20 ms", &mut lat),
+        ("one key + one frame, back to back", &mut cost),
+    ] {
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        let max = v.iter().copied().fold(0.0, f64::max);
+        println!(
+            "| {name} | {mean:.2} | {:.2} | {:.2} | {max:.2} |",
+            percentile(v, 0.5),
+            percentile(v, 0.99)
+        );
+    }
+    println!();
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -280,5 +415,8 @@ fn main() {
     }
     if want("keys") {
         key_latency();
+    }
+    if want("history") {
+        history_key_latency();
     }
 }

@@ -134,12 +134,22 @@ pub fn prompt_tokens(encoding: Encoding, request: &ChatRequest) -> u64 {
         let role = m.role.as_str();
         (role, m.content.as_str())
     });
-    let body: usize = system
+    let body: u64 = system
         .chain(turns)
-        .map(|(role, text)| 3 + tokens::count(encoding, role) + tokens::count(encoding, text))
+        .map(|(role, text)| message_tokens(encoding, role, text))
         .sum();
-    (body + 3) as u64
+    body + REPLY_PRIMING
 }
+
+/// Tokens one message adds to a request: 3 of overhead, its role and its text. A request
+/// counts the sum over its messages plus [`REPLY_PRIMING`], so its parts can be counted
+/// apart and added up.
+pub fn message_tokens(encoding: Encoding, role: &str, text: &str) -> u64 {
+    (3 + tokens::count(encoding, role) + tokens::count(encoding, text)) as u64
+}
+
+/// Tokens that prime the reply, once per request.
+pub const REPLY_PRIMING: u64 = 3;
 
 /// A configured dollar limit (`budget_usd`, `confirm_above_usd`) exactly as the user wrote
 /// it, for every message that names one: the shortest decimal that reads back as the same

@@ -299,6 +299,39 @@ fn d_on_either_pane_of_a_target_opens_its_diff_and_other_keys_close_it() {
     assert_eq!(key(&mut app, KeyCode::Char('q')), vec![Effect::Quit]);
 }
 
+/// While the new answer streams, an open diff follows it a few times a second rather
+/// than on every frame; once the stream has ended the next frame shows the whole answer.
+#[test]
+fn an_open_diff_follows_a_streaming_answer_a_few_times_a_second() {
+    let (mut app, base, live) = setup();
+    let new = events(500, 20, NEW, 26);
+    // Dispatched, the headers and the first four words.
+    feed(&mut app, live[0], base, &new[..6]);
+    app.focus = Focus::Pane(live[0]);
+    key(&mut app, KeyCode::Char('D'));
+    let opened = app.now;
+    let diffed = |app: &App| app.compare.as_ref().unwrap().diff.as_ref().unwrap().of_len;
+    let arrived = |app: &App| app.panes[live[0]].metrics.text.len();
+    assert_eq!(diffed(&app), arrived(&app));
+
+    feed(&mut app, live[0], base, &new[6..10]);
+    app.now = opened + Duration::from_millis(100);
+    draw(&mut app, 100, 24);
+    assert!(diffed(&app) < arrived(&app), "not redone by a frame 100 ms later");
+    app.now = opened + prism::tui::compare::DIFF_INTERVAL;
+    draw(&mut app, 100, 24);
+    assert_eq!(diffed(&app), arrived(&app), "redone once the interval passed");
+
+    // The rest of the words and the end, at once.
+    feed(&mut app, live[0], base, &new[10..]);
+    app.now += Duration::from_millis(1);
+    let screen = render(&mut app, 100, 24);
+    assert_eq!(diffed(&app), NEW.len(), "redone at once when the stream ended");
+    let view = app.compare.as_ref().unwrap().diff.as_ref().unwrap();
+    assert_eq!(view.chunks, prism::session::compare::word_diff(RECORDED, NEW));
+    assert!(!screen.contains("so far"), "{screen}");
+}
+
 fn compared_with_live() -> (App, Instant, Vec<usize>) {
     let (mut app, base, live) = setup();
     feed(&mut app, live[0], base, &events(150, 8, NEW, 26));

@@ -104,8 +104,8 @@ pub struct App {
     pub confirm_above_usd: Option<f64>,
     /// The request whose expensive send was announced; sending it again confirms.
     pub awaiting_confirm: Option<String>,
-    /// Pre-flight of the prompt as typed, per target, and the text it was computed for.
-    pub preflight: (String, Vec<Option<crate::preflight::Preflight>>),
+    /// Pre-flight of the prompt as typed, per target (brought up to date before frames).
+    pub preflight: super::prompt_check::PromptCheck,
     /// Set while the panes play back a saved session.
     pub replay: Option<super::replay::Replay>,
     /// Set while the panes compare a re-run with its recording.
@@ -159,7 +159,7 @@ impl App {
             budget_usd: None,
             confirm_above_usd: None,
             awaiting_confirm: None,
-            preflight: (String::new(), Vec::new()),
+            preflight: Default::default(),
             replay: None,
             compare: None,
             home: None,
@@ -244,6 +244,7 @@ impl App {
             let p = &self.panes[i];
             self.conversation
                 .settle(i, p.status == PaneStatus::Done, p.answer.text());
+            self.settle_compare();
         }
     }
 
@@ -425,29 +426,30 @@ impl App {
         Vec::new()
     }
 
-    /// Recompute the pre-flight of the prompt as typed, when it changed and the tokenizer
-    /// is ready (never waits for it).
+    /// Bring up to date what frames show that is worked out from the model rather than
+    /// held in it: the pre-flight of the prompt as typed and an open word diff. Each
+    /// redoes only what its inputs changed; called once before each frame, so the keys
+    /// and events taken in since the last one are worked in together.
+    pub fn refresh_derived(&mut self) {
+        self.refresh_preflight();
+        self.refresh_diff();
+    }
+
+    /// Bring the pre-flight of the prompt as typed up to date with the editors, the
+    /// conversation, the targets and the prices, once the tokenizer is ready (never waits
+    /// for it). Only text not counted before is counted (see
+    /// [`super::prompt_check::PromptCheck`]).
     pub fn refresh_preflight(&mut self) {
-        let prompt = self.prompt.lines().join("\n");
-        let system = self.system.lines().join("\n");
-        // The conversation so far is part of every request, so a new turn or a newly
-        // filed answer re-checks.
-        let answered: usize = self.conversation.history.iter().map(Vec::len).sum();
-        let key = format!("{}/{answered}\u{0}{system}\u{0}{prompt}", self.conversation.turn);
-        if key == self.preflight.0 && self.preflight.1.len() == self.targets.len() || !crate::tokens::ready()
-        {
+        if !crate::tokens::ready() {
             return;
         }
-        let system = (!system.trim().is_empty()).then_some(system);
-        let checks = (0..self.targets.len())
-            .map(|i| {
-                (!prompt.trim().is_empty()).then(|| {
-                    let (request, _) = self.conversation.request(i, system.clone(), &prompt);
-                    crate::preflight::check(&self.targets[i], &request, &self.prices)
-                })
-            })
-            .collect();
-        self.preflight = (key, checks);
+        self.preflight.refresh(
+            &self.targets,
+            &self.conversation,
+            self.prompt.lines(),
+            self.system.lines(),
+            &self.prices,
+        );
     }
 
     /// Cost of pane `i` so far: provider counts where known, the live local count for

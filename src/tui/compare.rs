@@ -7,7 +7,7 @@
 //! deltas shown here equal the headless ones. The diff overlay compares the two texts
 //! word by word.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ratatui_textarea::TextArea;
 use tokio::sync::mpsc::UnboundedSender;
@@ -72,7 +72,15 @@ pub struct DiffView {
     pub page: u16,
     /// Length of the new text the diff was computed from (it is redone as text arrives).
     pub of_len: usize,
+    /// When it was computed (while the new side streams it is redone at most every
+    /// [`DIFF_INTERVAL`]).
+    pub at: Instant,
 }
+
+/// How often an open diff follows a streaming answer. A word diff of two long answers
+/// can take hundreds of milliseconds, far too long to redo for every frame; a few times
+/// a second still reads as live.
+pub const DIFF_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Whether a pane's stream has ended (retries still to come do not count).
 pub fn ended(status: PaneStatus) -> bool {
@@ -174,8 +182,8 @@ impl App {
     }
 
     /// Settle what a finished live stream makes final: its result row and the
-    /// similarity; and redo an open diff whose new text grew. Called before each frame.
-    pub fn refresh_compare(&mut self) {
+    /// similarity. Called when a stream ends.
+    pub(super) fn settle_compare(&mut self) {
         let Some(compare) = self.compare.as_mut() else {
             return;
         };
@@ -194,12 +202,22 @@ impl App {
             pair.new = Some(side);
             self.dirty = true;
         }
+    }
+
+    /// Redo an open diff whose new text changed since it was computed: at once when the
+    /// live stream has ended, otherwise once [`DIFF_INTERVAL`] has passed.
+    pub fn refresh_diff(&mut self) {
+        let now = self.now;
+        let Some(compare) = self.compare.as_mut() else {
+            return;
+        };
         if let Some(view) = compare.diff.as_mut()
             && let Some(pair) = compare.pairs.get(view.pair)
             && let Some(pane) = self.panes.get(pair.live_pane)
             && pane.metrics.text.len() != view.of_len
+            && (ended(pane.status) || now.saturating_duration_since(view.at) >= DIFF_INTERVAL)
         {
-            *view = diff_view(view.pair, pair, &pane.metrics.text, view.scroll);
+            *view = diff_view(view.pair, pair, &pane.metrics.text, view.scroll, now);
         }
     }
 
@@ -226,7 +244,7 @@ impl App {
             .get(pair.live_pane)
             .map(|p| p.metrics.text.clone())
             .unwrap_or_default();
-        compare.diff = Some(diff_view(k, pair, &text, 0));
+        compare.diff = Some(diff_view(k, pair, &text, 0, self.now));
         Vec::new()
     }
 
@@ -284,7 +302,7 @@ pub fn launch(prepared: Prepared, launch: Launch, tx: UnboundedSender<Msg>) -> R
     })
 }
 
-fn diff_view(pair_index: usize, pair: &Pair, new_text: &str, scroll: u16) -> DiffView {
+fn diff_view(pair_index: usize, pair: &Pair, new_text: &str, scroll: u16, at: Instant) -> DiffView {
     DiffView {
         pair: pair_index,
         chunks: word_diff(&pair.recorded.text, new_text),
@@ -293,5 +311,6 @@ fn diff_view(pair_index: usize, pair: &Pair, new_text: &str, scroll: u16) -> Dif
         lines: u16::MAX,
         page: 1,
         of_len: new_text.len(),
+        at,
     }
 }

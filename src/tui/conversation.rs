@@ -6,11 +6,14 @@
 //! with nothing is left out, and every send lists the turns it included, so a saved
 //! session says exactly what each target was shown.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use crate::provider::request::{ChatRequest, Message};
 use crate::session::{Recorded, Session};
 
-/// One earlier turn as one target saw it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One earlier turn as one target saw it. Never edited once filed (a retry files a new
+/// one), so what is worked out from its text can be kept by its [`Exchange::id`].
+#[derive(Debug, Clone)]
 pub struct Exchange {
     /// Turn number, from 1.
     pub turn: u32,
@@ -18,7 +21,35 @@ pub struct Exchange {
     pub prompt: String,
     /// This target's own answer.
     pub answer: String,
+    id: u64,
 }
+
+impl Exchange {
+    /// A newly filed exchange, with an id no other exchange in the process has.
+    pub fn new(turn: u32, prompt: String, answer: String) -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Self {
+            turn,
+            prompt,
+            answer,
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    /// Which exchange this is: copies share it, two exchanges filed apart never do.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+/// Equal when they say the same, however each was filed.
+impl PartialEq for Exchange {
+    fn eq(&self, other: &Self) -> bool {
+        (self.turn, &self.prompt, &self.answer) == (other.turn, &other.prompt, &other.answer)
+    }
+}
+
+impl Eq for Exchange {}
 
 /// What a pane was last sent: enough to send it again and to file its answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,11 +111,7 @@ impl Conversation {
         };
         history.retain(|e| e.turn != turn);
         if done && !answer.is_empty() {
-            history.push(Exchange {
-                turn,
-                prompt,
-                answer: answer.to_string(),
-            });
+            history.push(Exchange::new(turn, prompt, answer.to_string()));
             history.sort_by_key(|e| e.turn);
         }
     }
@@ -106,11 +133,7 @@ impl Conversation {
                     history: recorded.history.clone(),
                 });
                 if finished_with_text(recorded) {
-                    c.history[target].push(Exchange {
-                        turn: turn.number,
-                        prompt: turn.prompt.clone(),
-                        answer: recorded.text(),
-                    });
+                    c.history[target].push(Exchange::new(turn.number, turn.prompt.clone(), recorded.text()));
                 }
             }
         }

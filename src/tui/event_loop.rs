@@ -36,7 +36,8 @@ const LAYOUT_BUDGET: Duration = Duration::from_millis(4);
 
 /// Something frames can be drawn on, and the other effects that need the terminal.
 pub trait Screen {
-    /// Prepare caches for the current size and draw one frame of `app`.
+    /// Bring derived state and caches up to date for the current size and draw one frame
+    /// of `app`.
     fn frame(&mut self, app: &mut App) -> io::Result<()>;
     /// Edit `text` in the external editor; the new text or a one-line reason it failed.
     fn edit(&mut self, _text: &str) -> Result<String, String> {
@@ -181,6 +182,7 @@ where
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     fn frame(&mut self, app: &mut App) -> io::Result<()> {
+        app.refresh_derived();
         let size = self.size().map_err(io::Error::other)?;
         super::view::prepare(app, ratatui::layout::Rect::new(0, 0, size.width, size.height));
         self.draw(|f| super::view::draw(f, app))

@@ -10,6 +10,7 @@ pub mod keymap;
 pub mod layout;
 pub mod msg;
 pub mod pane;
+pub mod prompt_check;
 pub mod recall;
 pub mod render;
 pub mod replay;

@@ -173,7 +173,6 @@ impl App {
         self.enabled = vec![true; n];
         self.panes = (0..n).map(|_| PaneState::default()).collect();
         self.pane_areas.clear();
-        self.preflight = (String::new(), Vec::new());
         self.zoomed = None;
         self.details = None;
         self.browser = None;

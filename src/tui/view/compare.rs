@@ -47,8 +47,7 @@ pub fn arrange(app: &mut App, area: Rect) {
     app.pane_areas = areas;
 }
 
-/// Editor titles that say what is shown, the comparison's final numbers, and the diff
-/// overlay's size.
+/// Editor titles that say what is shown, and the diff overlay's size.
 pub fn prepare(app: &mut App, area: Rect) {
     let title = match (&app.replay, &app.compare) {
         (Some(r), _) => Some(format!(
@@ -64,7 +63,6 @@ pub fn prepare(app: &mut App, area: Rect) {
         let focused = app.focus == Focus::Prompt;
         app.prompt.set_block(super::framed(&app.theme, &title, focused));
     }
-    app.refresh_compare();
     let rect = overlay_rect(area);
     let inner = Block::bordered().inner(rect);
     if let Some(view) = app.compare.as_mut().and_then(|c| c.diff.as_mut()) {

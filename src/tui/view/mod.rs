@@ -112,7 +112,6 @@ pub fn prepare(app: &mut App, area: Rect) {
     }
     chrome::prepare_editors(app);
     compare::prepare(app, area);
-    app.refresh_preflight();
 }
 
 /// One layout pass over the visible panes at the last frame's sizes: each pane lays out

@@ -43,7 +43,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize, rect: Rect, focused: boo
     };
     let mut lines = header_lines(p, t, app.now, cost);
     if matches!(p.status, PaneStatus::Idle)
-        && let Some(Some(check)) = app.preflight.1.get(i)
+        && let Some(check) = app.preflight.get(i)
     {
         lines[1] = preflight_line(check, t);
     }
