@@ -69,7 +69,7 @@ pub async fn run(args: ReplayArgs, sessions_dir: Option<&Path>) -> Result<u8, Us
 /// directory: `--sessions-dir`, `$PRISM_SESSIONS_DIR`, the config's, or the default.
 pub fn open(id: &str, flag: Option<&Path>, cfg: Option<&Config>) -> Result<Session, UsageError> {
     let root = store::sessions_dir(flag, cfg.and_then(|c| c.sessions_dir.as_deref()));
-    let dir = store::resolve(&root, id).map_err(UsageError)?;
+    let dir = store::resolve(&root, id).map_err(|e| UsageError(e.to_string()))?;
     session::load(&dir).map_err(|e| UsageError(e.to_string()))
 }
 

@@ -83,7 +83,7 @@ pub fn run_in(cmd: SessionsCommand, root: &Path, out: &mut dyn Write) -> Result<
 
 /// Find and load one session; a damaged one is an error naming file, line and column.
 pub fn open(root: &Path, wanted: &str) -> Result<Session, UsageError> {
-    let dir = store::resolve(root, wanted).map_err(UsageError)?;
+    let dir = store::resolve(root, wanted).map_err(|e| UsageError(e.to_string()))?;
     load(&dir).map_err(|e| UsageError(format!("{e} (the file was left as it is)")))
 }
 
@@ -93,8 +93,8 @@ fn dir_id(dir: &Path) -> String {
 }
 
 fn rename(root: &Path, wanted: &str, name: &str, out: &mut dyn Write) -> Result<(), Failure> {
-    let dir = store::resolve(root, wanted).map_err(usage)?;
-    store::rename(&dir, name).map_err(usage)?;
+    let dir = store::resolve(root, wanted).map_err(|e| usage(e.to_string()))?;
+    store::rename(&dir, name).map_err(|e| usage(e.to_string()))?;
     let id = dir_id(&dir);
     if name.trim().is_empty() {
         writeln!(out, "cleared the name of {id}")?;
@@ -362,7 +362,7 @@ fn metrics_line(interrupted: bool, row: Option<&ResultRow>) -> String {
 }
 
 fn delete(root: &Path, wanted: &str, yes: bool, out: &mut dyn Write) -> Result<(), Failure> {
-    let dir = store::resolve(root, wanted).map_err(usage)?;
+    let dir = store::resolve(root, wanted).map_err(|e| usage(e.to_string()))?;
     let id = dir_id(&dir);
     if !yes {
         let label = match store::summary(&dir) {
@@ -391,7 +391,7 @@ fn delete(root: &Path, wanted: &str, yes: bool, out: &mut dyn Write) -> Result<(
             return Ok(out.flush()?);
         }
     }
-    store::delete(&dir).map_err(usage)?;
+    store::delete(&dir).map_err(|e| usage(e.to_string()))?;
     writeln!(out, "deleted {id}")?;
     Ok(out.flush()?)
 }
