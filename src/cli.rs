@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::UsageError;
+use crate::commands::AppError;
 use crate::commands::export::ExportArgs;
 use crate::commands::replay::ReplayArgs;
 use crate::commands::rerun::RerunArgs;
@@ -110,7 +110,7 @@ pub async fn dispatch(cli: Cli) -> u8 {
     let result = match cli.command {
         Some(Command::Mock { addr }) => match crate::mock_server::serve_until_signal(addr).await {
             Ok(()) => Ok(0),
-            Err(e) => Err(UsageError(format!("cannot serve on {addr}: {e}"))),
+            Err(e) => Err(AppError::io(format!("cannot serve on {addr}"), e)),
         },
         Some(Command::Run(args)) => run(args, cli.sessions_dir.as_deref()).await,
         Some(Command::Sessions(cmd)) => crate::commands::sessions::run(cmd, cli.sessions_dir.as_deref()),
@@ -125,19 +125,19 @@ pub async fn dispatch(cli: Cli) -> u8 {
                 demo: cli.demo,
                 sessions_dir: cli.sessions_dir,
             };
-            crate::tui::run::run(opts).await.map_err(UsageError::from)
+            crate::tui::run::run(opts).await.map_err(AppError::from)
         }
     };
     match result {
         Ok(code) => code,
-        Err(UsageError(msg)) => {
-            eprintln!("prism: {msg}");
-            2
+        Err(e) => {
+            eprintln!("prism: {e}");
+            e.exit_code()
         }
     }
 }
 
-async fn run(args: RunArgs, sessions_dir: Option<&std::path::Path>) -> Result<u8, UsageError> {
+async fn run(args: RunArgs, sessions_dir: Option<&std::path::Path>) -> Result<u8, AppError> {
     // Scripts get a log file only when they ask for one.
     let _log = std::env::var_os("PRISM_LOG")
         .is_some()
@@ -148,7 +148,7 @@ async fn run(args: RunArgs, sessions_dir: Option<&std::path::Path>) -> Result<u8
         Some(
             crate::demo::Demo::start()
                 .await
-                .map_err(|e| UsageError(format!("cannot start the demo mock server: {e}")))?,
+                .map_err(|e| AppError::io("cannot start the demo mock server", e))?,
         )
     } else {
         None
@@ -176,7 +176,7 @@ async fn run(args: RunArgs, sessions_dir: Option<&std::path::Path>) -> Result<u8
                 .collect::<Vec<_>>()
         })
         .await
-        .map_err(|e| UsageError(format!("pre-flight failed: {e}")))?
+        .map_err(|e| AppError::Usage(format!("pre-flight failed: {e}")))?
     };
     let mut checks = checks;
     // Provider counts (targets with count_tokens), all at once; Ctrl-C stops them.
@@ -216,7 +216,7 @@ async fn run(args: RunArgs, sessions_dir: Option<&std::path::Path>) -> Result<u8
             .map(|c| c.worst_case)
             .collect();
         if let Some(why) = crate::preflight::over_budget(&worst, 0, budget) {
-            return Err(UsageError(why));
+            return Err(AppError::Usage(why));
         }
     }
     let blocked: Vec<Option<String>> = checks.into_iter().map(|c| c.too_long).collect();
@@ -257,7 +257,7 @@ async fn run(args: RunArgs, sessions_dir: Option<&std::path::Path>) -> Result<u8
     if let Err(e) = headless::print(&collected.rows, format, &mut stdout) {
         // A closed pipe (`| head`) is the reader's choice, not our failure.
         if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(UsageError(format!("cannot write results: {e}")));
+            return Err(AppError::io("cannot write results", e));
         }
     }
     if let Some(d) = demo {
@@ -266,16 +266,16 @@ async fn run(args: RunArgs, sessions_dir: Option<&std::path::Path>) -> Result<u8
     Ok(headless::exit_code(&collected))
 }
 
-fn count(model: Option<&str>, file: Option<&std::path::Path>) -> Result<u8, UsageError> {
+fn count(model: Option<&str>, file: Option<&std::path::Path>) -> Result<u8, AppError> {
     let text = match file.filter(|f| f.as_os_str() != "-") {
         Some(f) => std::fs::read_to_string(f)
-            .map_err(|e| UsageError(format!("{}: cannot read: {e}", f.display())))?,
+            .map_err(|e| AppError::io(format!("{}: cannot read", f.display()), e))?,
         None => {
             let mut t = String::new();
             std::io::stdin()
                 .lock()
                 .read_to_string(&mut t)
-                .map_err(|e| UsageError(format!("cannot read standard input: {e}")))?;
+                .map_err(|e| AppError::io("cannot read standard input", e))?;
             t
         }
     };
@@ -295,33 +295,31 @@ fn count(model: Option<&str>, file: Option<&std::path::Path>) -> Result<u8, Usag
 
 type Loaded = (Vec<Target>, PriceTable, Option<f64>, Option<PathBuf>);
 
-fn load_targets(explicit: Option<&std::path::Path>) -> Result<Loaded, UsageError> {
-    let path = config::locate(explicit)
-        .map_err(|e| UsageError(e.to_string()))?
-        .ok_or_else(|| {
-            let searched: Vec<_> = config::search_paths()
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect();
-            UsageError(format!(
-                "no config file found (looked for {}); pass --config FILE, or try `prism run --demo`",
-                searched.join(", ")
-            ))
-        })?;
-    let cfg = config::load(&path).map_err(|e| UsageError(e.to_string()))?;
+fn load_targets(explicit: Option<&std::path::Path>) -> Result<Loaded, AppError> {
+    let path = config::locate(explicit)?.ok_or_else(|| {
+        let searched: Vec<_> = config::search_paths()
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        AppError::Usage(format!(
+            "no config file found (looked for {}); pass --config FILE, or try `prism run --demo`",
+            searched.join(", ")
+        ))
+    })?;
+    let cfg = config::load(&path)?;
     for w in &cfg.warnings {
         eprintln!("warning: {}: {w}", cfg.path.display());
     }
     Ok((cfg.targets, cfg.prices, cfg.budget_usd, cfg.sessions_dir))
 }
 
-fn select(all: Vec<Target>, wanted: &[String]) -> Result<Vec<Target>, UsageError> {
+fn select(all: Vec<Target>, wanted: &[String]) -> Result<Vec<Target>, AppError> {
     if wanted.is_empty() {
         return Ok(all);
     }
     if let Some(missing) = wanted.iter().find(|w| !all.iter().any(|t| &t.name == *w)) {
         let names: Vec<_> = all.iter().map(|t| t.name.as_str()).collect();
-        return Err(UsageError(format!(
+        return Err(AppError::Usage(format!(
             "no target named `{missing}`; known: {}",
             names.join(", ")
         )));
@@ -329,20 +327,20 @@ fn select(all: Vec<Target>, wanted: &[String]) -> Result<Vec<Target>, UsageError
     Ok(all.into_iter().filter(|t| wanted.contains(&t.name)).collect())
 }
 
-fn read_prompt(args: &RunArgs) -> Result<String, UsageError> {
+fn read_prompt(args: &RunArgs) -> Result<String, AppError> {
     if let Some(p) = &args.prompt {
         return Ok(p.clone());
     }
     if let Some(path) = &args.prompt_file {
         return std::fs::read_to_string(path)
-            .map_err(|e| UsageError(format!("{}: cannot read prompt: {e}", path.display())));
+            .map_err(|e| AppError::io(format!("{}: cannot read prompt", path.display()), e));
     }
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         if args.demo {
             return Ok(crate::demo::PROMPT.to_string());
         }
-        return Err(UsageError(
+        return Err(AppError::Usage(
             "no prompt: pass --prompt TEXT, --prompt-file FILE, or pipe it on standard input".into(),
         ));
     }
@@ -350,12 +348,12 @@ fn read_prompt(args: &RunArgs) -> Result<String, UsageError> {
     stdin
         .lock()
         .read_to_string(&mut text)
-        .map_err(|e| UsageError(format!("cannot read the prompt from standard input: {e}")))?;
+        .map_err(|e| AppError::io("cannot read the prompt from standard input", e))?;
     if text.trim().is_empty() {
         if args.demo {
             return Ok(crate::demo::PROMPT.to_string());
         }
-        return Err(UsageError("the prompt on standard input is empty".into()));
+        return Err(AppError::Usage("the prompt on standard input is empty".into()));
     }
     Ok(text)
 }

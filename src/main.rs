@@ -9,8 +9,9 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("prism: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
+            let e = prism::commands::AppError::Runtime(e);
+            eprintln!("prism: {e}");
+            return ExitCode::from(e.exit_code());
         }
     };
     ExitCode::from(runtime.block_on(prism::cli::dispatch(cli)))

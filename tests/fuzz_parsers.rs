@@ -396,10 +396,14 @@ fn check_session(events: &[u8], meta: Option<&[u8]>) -> Result<(), TestCaseError
             let _ = s.interrupted();
         }
         Err(e) => {
-            let file = e.path.file_name().and_then(|f| f.to_str()).unwrap_or_default();
+            let file = e
+                .file()
+                .and_then(|p| p.file_name())
+                .and_then(|f| f.to_str())
+                .unwrap_or_default();
             prop_assert!(file == "events.jsonl" || file == "meta.json", "{e}");
             prop_assert!(
-                e.at.is_some_and(|(line, col)| line >= 1 && col >= 1),
+                e.position().is_some_and(|(line, col)| line >= 1 && col >= 1),
                 "no position: {e}"
             );
         }

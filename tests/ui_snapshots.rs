@@ -288,10 +288,11 @@ fn sessions_browser() {
         },
         Listed {
             dir: dir("20250101-080000-0001"),
-            meta: Err(prism::session::SessionError {
-                path: dir("20250101-080000-0001").join("events.jsonl"),
-                at: Some((3, 17)),
-                message: "corrupt record: expected `,` or `}`".into(),
+            meta: Err(prism::session::SessionError::Corrupt {
+                file: dir("20250101-080000-0001").join("events.jsonl"),
+                line: 3,
+                col: 17,
+                why: "corrupt record: expected `,` or `}`".into(),
             }),
         },
         Listed {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::UsageError;
+use super::AppError;
 use crate::masking::MaskLines;
 use crate::pricing::PriceTable;
 use crate::session::export;
@@ -38,7 +38,7 @@ pub struct ExportArgs {
 
 /// Run the command against the sessions directory chosen by `sessions_dir` and the
 /// environment.
-pub fn run(args: ExportArgs, sessions_dir: Option<&Path>) -> Result<u8, UsageError> {
+pub fn run(args: ExportArgs, sessions_dir: Option<&Path>) -> Result<u8, AppError> {
     let root = super::sessions_root(sessions_dir);
     let stdout = io::stdout();
     let mut out = stdout.lock();
@@ -46,13 +46,13 @@ pub fn run(args: ExportArgs, sessions_dir: Option<&Path>) -> Result<u8, UsageErr
 }
 
 /// Export the session `args.id` under `root`; without `-o` the bytes go to `out`.
-pub fn run_in(args: &ExportArgs, root: &Path, out: &mut dyn Write) -> Result<u8, UsageError> {
+pub fn run_in(args: &ExportArgs, root: &Path, out: &mut dyn Write) -> Result<u8, AppError> {
     let session = super::sessions::open(root, &args.id)?;
     match &args.output {
         Some(path) => {
             let path = with_dir(path);
             write_atomically_with(&path, |w| write(&session, args.format, w))
-                .map_err(|e| UsageError(format!("{}: cannot write: {e}", path.display())))?;
+                .map_err(|e| AppError::io(format!("{}: cannot write", path.display()), e))?;
         }
         None => {
             let mut w = BufWriter::new(out);
@@ -60,7 +60,7 @@ pub fn run_in(args: &ExportArgs, root: &Path, out: &mut dyn Write) -> Result<u8,
                 Ok(()) => {}
                 // A closed pipe (`| head`) is the reader's choice, not our failure.
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-                Err(e) => return Err(UsageError(format!("cannot write the export: {e}"))),
+                Err(e) => return Err(AppError::io("cannot write the export", e)),
             }
         }
     }

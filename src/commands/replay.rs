@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::UsageError;
+use super::AppError;
 use crate::config::{self, Config};
 use crate::pricing::PriceTable;
 use crate::session::{self, Session, store};
@@ -32,11 +32,11 @@ fn parse_speed(s: &str) -> Result<crate::session::replay::Speed, String> {
 }
 
 /// Run the command.
-pub async fn run(args: ReplayArgs, sessions_dir: Option<&Path>) -> Result<u8, UsageError> {
+pub async fn run(args: ReplayArgs, sessions_dir: Option<&Path>) -> Result<u8, AppError> {
     let cfg = default_config();
     let session = open(&args.id, sessions_dir, cfg.as_ref())?;
     if session.turns.is_empty() {
-        return Err(UsageError(format!(
+        return Err(AppError::Usage(format!(
             "session {} has no sends: nothing to replay",
             session.meta.id
         )));
@@ -44,7 +44,7 @@ pub async fn run(args: ReplayArgs, sessions_dir: Option<&Path>) -> Result<u8, Us
     let (theme, keymap) = look(args.theme.as_deref(), cfg.as_ref())?;
     let mut app = App::new(Vec::new(), keymap, theme, String::new());
     app.prices = prices(cfg.as_ref());
-    let (_, first_run) = app.begin_replay(&session, args.speed).map_err(UsageError)?;
+    let (_, first_run) = app.begin_replay(&session, args.speed).map_err(AppError::Usage)?;
     if session.cut_short {
         app.notice = Some("the log's last record was cut short by a crash and is left out".into());
     }
@@ -67,10 +67,10 @@ pub async fn run(args: ReplayArgs, sessions_dir: Option<&Path>) -> Result<u8, Us
 
 /// Find and load session `id` (an id, a unique prefix, a name or a path) in the sessions
 /// directory: `--sessions-dir`, `$PRISM_SESSIONS_DIR`, the config's, or the default.
-pub fn open(id: &str, flag: Option<&Path>, cfg: Option<&Config>) -> Result<Session, UsageError> {
+pub fn open(id: &str, flag: Option<&Path>, cfg: Option<&Config>) -> Result<Session, AppError> {
     let root = store::sessions_dir(flag, cfg.and_then(|c| c.sessions_dir.as_deref()));
-    let dir = store::resolve(&root, id).map_err(UsageError)?;
-    session::load(&dir).map_err(|e| UsageError(e.to_string()))
+    let dir = store::resolve(&root, id)?;
+    Ok(session::load(&dir)?)
 }
 
 /// The config in the usual places, for the sessions directory, theme, keys and prices.

@@ -14,7 +14,7 @@ use clap::Args;
 use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
 
-use super::UsageError;
+use super::AppError;
 use crate::commands::replay::{default_config, open, prices};
 use crate::config::Config;
 use crate::engine::metrics::TargetRun;
@@ -64,9 +64,9 @@ pub struct Comparison {
 }
 
 /// Run the command.
-pub async fn run(args: RerunArgs, sessions_dir: Option<&Path>) -> Result<u8, UsageError> {
+pub async fn run(args: RerunArgs, sessions_dir: Option<&Path>) -> Result<u8, AppError> {
     let cfg = match &args.config {
-        Some(path) => Some(crate::config::load(path).map_err(|e| UsageError(e.to_string()))?),
+        Some(path) => Some(crate::config::load(path)?),
         None => default_config(),
     };
     // Keys, base URLs and limits come from a config only when one is named.
@@ -77,7 +77,7 @@ pub async fn run(args: RerunArgs, sessions_dir: Option<&Path>) -> Result<u8, Usa
         .then(|| store::sessions_dir(sessions_dir, cfg.as_ref().and_then(|c| c.sessions_dir.as_deref())));
     let prepared = Prepared::new(session, &args.targets, overrides, save_to.as_deref(), &prices)
         .await
-        .map_err(UsageError)?;
+        .map_err(AppError::Usage)?;
     let headless = args
         .format
         .or_else(|| (!std::io::stdout().is_terminal()).then_some(Format::Jsonl));
@@ -158,12 +158,12 @@ pub async fn collect(
     .unwrap_or_default()
 }
 
-fn print_comparison(found: &[Comparison], format: Format) -> Result<u8, UsageError> {
+fn print_comparison(found: &[Comparison], format: Format) -> Result<u8, AppError> {
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = print(found, format, &mut stdout) {
         // A closed pipe (`| head`) is the reader's choice, not our failure.
         if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(UsageError(format!("cannot write results: {e}")));
+            return Err(AppError::io("cannot write results", e));
         }
     }
     Ok(u8::from(found.iter().any(|c| c.new.status != Some(Status::Ok))))
@@ -267,7 +267,7 @@ async fn interactive(
     cfg: Option<&Config>,
     theme: Option<&str>,
     prices: PriceTable,
-) -> (Result<u8, UsageError>, Running) {
+) -> (Result<u8, AppError>, Running) {
     let (theme, keymap) = match look(theme, cfg) {
         Ok(l) => l,
         Err(e) => return (Err(e.into()), prepared.stop()),
@@ -286,7 +286,7 @@ async fn interactive(
     })
     .await;
     let running = running.unwrap_or_else(Running::idle);
-    (result.map_err(UsageError::from), running)
+    (result.map_err(AppError::from), running)
 }
 
 #[cfg(test)]

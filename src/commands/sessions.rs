@@ -7,7 +7,7 @@ use clap::Subcommand;
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use serde_json::Value;
 
-use super::UsageError;
+use super::AppError;
 use crate::pricing::PriceTable;
 use crate::provider::event::FinishReason;
 use crate::report::{ResultRow, UsageSource};
@@ -51,7 +51,7 @@ pub enum SessionsCommand {
 
 /// Run the command against the sessions directory chosen by `sessions_dir` and the
 /// environment.
-pub fn run(cmd: SessionsCommand, sessions_dir: Option<&Path>) -> Result<u8, UsageError> {
+pub fn run(cmd: SessionsCommand, sessions_dir: Option<&Path>) -> Result<u8, AppError> {
     let root = super::sessions_root(sessions_dir);
     let stdout = io::stdout();
     let mut out = stdout.lock();
@@ -59,7 +59,7 @@ pub fn run(cmd: SessionsCommand, sessions_dir: Option<&Path>) -> Result<u8, Usag
 }
 
 /// Run the command against the sessions under `root`, printing to `out`.
-pub fn run_in(cmd: SessionsCommand, root: &Path, out: &mut dyn Write) -> Result<u8, UsageError> {
+pub fn run_in(cmd: SessionsCommand, root: &Path, out: &mut dyn Write) -> Result<u8, AppError> {
     let done = match cmd {
         SessionsCommand::List { filter, json } => list(root, filter.as_deref(), json, out),
         SessionsCommand::Show { id } => open(root, &id).map_err(Failure::from).and_then(|s| {
@@ -74,17 +74,17 @@ pub fn run_in(cmd: SessionsCommand, root: &Path, out: &mut dyn Write) -> Result<
     };
     match done {
         Ok(()) => Ok(0),
-        Err(Failure::Usage(e)) => Err(e),
+        Err(Failure::App(e)) => Err(e),
         // A closed pipe (`| head`) is the reader's choice, not our failure.
         Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(0),
-        Err(Failure::Io(e)) => Err(UsageError(format!("cannot write the output: {e}"))),
+        Err(Failure::Io(e)) => Err(AppError::io("cannot write the output", e)),
     }
 }
 
 /// Find and load one session; a damaged one is an error naming file, line and column.
-pub fn open(root: &Path, wanted: &str) -> Result<Session, UsageError> {
-    let dir = store::resolve(root, wanted).map_err(UsageError)?;
-    load(&dir).map_err(|e| UsageError(format!("{e} (the file was left as it is)")))
+pub fn open(root: &Path, wanted: &str) -> Result<Session, AppError> {
+    let dir = store::resolve(root, wanted)?;
+    load(&dir).map_err(AppError::SessionLeftAsIs)
 }
 
 fn dir_id(dir: &Path) -> String {
@@ -93,8 +93,8 @@ fn dir_id(dir: &Path) -> String {
 }
 
 fn rename(root: &Path, wanted: &str, name: &str, out: &mut dyn Write) -> Result<(), Failure> {
-    let dir = store::resolve(root, wanted).map_err(usage)?;
-    store::rename(&dir, name).map_err(usage)?;
+    let dir = store::resolve(root, wanted)?;
+    store::rename(&dir, name)?;
     let id = dir_id(&dir);
     if name.trim().is_empty() {
         writeln!(out, "cleared the name of {id}")?;
@@ -362,7 +362,7 @@ fn metrics_line(interrupted: bool, row: Option<&ResultRow>) -> String {
 }
 
 fn delete(root: &Path, wanted: &str, yes: bool, out: &mut dyn Write) -> Result<(), Failure> {
-    let dir = store::resolve(root, wanted).map_err(usage)?;
+    let dir = store::resolve(root, wanted)?;
     let id = dir_id(&dir);
     if !yes {
         let label = match store::summary(&dir) {
@@ -391,14 +391,15 @@ fn delete(root: &Path, wanted: &str, yes: bool, out: &mut dyn Write) -> Result<(
             return Ok(out.flush()?);
         }
     }
-    store::delete(&dir).map_err(usage)?;
+    store::delete(&dir)?;
     writeln!(out, "deleted {id}")?;
     Ok(out.flush()?)
 }
 
-/// Why a subcommand stopped: bad input (exit 2), or the output could not be written.
+/// Why a subcommand stopped: a failure to report, or the output could not be written
+/// (which a closed pipe excuses).
 enum Failure {
-    Usage(UsageError),
+    App(AppError),
     Io(io::Error),
 }
 
@@ -408,12 +409,18 @@ impl From<io::Error> for Failure {
     }
 }
 
-impl From<UsageError> for Failure {
-    fn from(e: UsageError) -> Self {
-        Self::Usage(e)
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Self {
+        Self::App(e)
+    }
+}
+
+impl From<crate::session::SessionError> for Failure {
+    fn from(e: crate::session::SessionError) -> Self {
+        Self::App(e.into())
     }
 }
 
 fn usage(msg: String) -> Failure {
-    Failure::Usage(UsageError(msg))
+    Failure::App(AppError::Usage(msg))
 }

@@ -169,14 +169,14 @@ fn resolve_prices(
     litellm: Option<&Spanned<String>>,
     overrides: &std::collections::BTreeMap<String, Spanned<file::PriceFile>>,
 ) -> Result<PriceTable, Located> {
-    let mut table = PriceTable::builtin().map_err(|e| (0, e))?;
+    let mut table = PriceTable::builtin().map_err(|e| (0, e.to_string()))?;
     if let Some(f) = litellm {
         // Relative paths are relative to the config file, like every other path in it.
         let p = config_path.parent().unwrap_or(Path::new(".")).join(f.get_ref());
         let text = std::fs::read_to_string(&p)
             .map_err(|e| (f.span().start, format!("`pricing_file` {}: {e}", p.display())))?;
-        let loaded =
-            crate::pricing::load_litellm(&text, &p.display().to_string()).map_err(|e| (f.span().start, e))?;
+        let loaded = crate::pricing::load_litellm(&text, &p.display().to_string())
+            .map_err(|e| (f.span().start, e.to_string()))?;
         table.overlay(loaded);
     }
     for (model, entry) in overrides {

@@ -5,15 +5,17 @@
 
 use serde_json::Value;
 
-use super::{ModelPrice, PriceTable};
+use super::{ModelPrice, PriceError, PriceTable};
 
 /// Parse the map; entries without per-token input and output prices are skipped.
-pub fn load_litellm(text: &str, what: &str) -> Result<PriceTable, String> {
-    let v: Value = serde_json::from_str(text)
-        .map_err(|e| format!("{what}:{}:{}: not valid JSON: {e}", e.line(), e.column()))?;
-    let map = v
-        .as_object()
-        .ok_or_else(|| format!("{what}: expected a JSON object of models"))?;
+pub fn load_litellm(text: &str, what: &str) -> Result<PriceTable, PriceError> {
+    let v: Value = serde_json::from_str(text).map_err(|source| PriceError::Json {
+        what: what.to_string(),
+        source,
+    })?;
+    let map = v.as_object().ok_or_else(|| PriceError::NotAnObject {
+        what: what.to_string(),
+    })?;
     let mut table = PriceTable::default();
     for (name, entry) in map {
         if name == "sample_spec" {

@@ -6,12 +6,14 @@
 //! (`prices.toml`, each entry with its source and date), optionally overlaid by a
 //! LiteLLM-format `model_prices_and_context_window.json` the user points to.
 
+mod error;
 mod litellm;
 
 use std::collections::HashMap;
 
 use serde::Deserialize;
 
+pub use error::PriceError;
 pub use litellm::load_litellm;
 
 use crate::provider::event::Usage;
@@ -103,21 +105,24 @@ const BUILTIN: &str = include_str!("prices.toml");
 
 impl PriceTable {
     /// The project's own table.
-    pub fn builtin() -> Result<Self, String> {
+    pub fn builtin() -> Result<Self, PriceError> {
         Self::from_toml(BUILTIN, "built-in prices.toml")
     }
 
     /// Parse a table in Prism's TOML format; errors name the entry and field.
-    pub fn from_toml(text: &str, what: &str) -> Result<Self, String> {
-        let file: File = toml::from_str(text).map_err(|e| format!("{what}: {}", e.message()))?;
+    pub fn from_toml(text: &str, what: &str) -> Result<Self, PriceError> {
+        let file: File = toml::from_str(text).map_err(|e| PriceError::Toml {
+            what: what.to_string(),
+            message: e.message().to_string(),
+        })?;
         let mut table = PriceTable::default();
         for e in file.model {
             let per_m = |v: &str, field: &str| {
-                per_million_to_pd(v).ok_or_else(|| {
-                    format!(
-                        "{what}: model `{}`: `{field}` = \"{v}\" is not a decimal price",
-                        e.id
-                    )
+                per_million_to_pd(v).ok_or_else(|| PriceError::BadPrice {
+                    what: what.to_string(),
+                    model: e.id.clone(),
+                    field: field.to_string(),
+                    value: v.to_string(),
                 })
             };
             let opt = |v: &Option<String>, field: &str| v.as_deref().map(|v| per_m(v, field)).transpose();

@@ -126,5 +126,17 @@ fn litellm_format_loads_with_prefixed_keys_and_float_artefacts() {
         "not per-token priced"
     );
     let e = load_litellm("{ nope", "bad.json").unwrap_err();
-    assert!(e.starts_with("bad.json:1:"), "{e}");
+    assert!(matches!(e, PriceError::Json { .. }), "{e:?}");
+    assert!(e.to_string().starts_with("bad.json:1:"), "{e}");
+    let e = load_litellm("[1]", "list.json").unwrap_err();
+    assert_eq!(e.to_string(), "list.json: expected a JSON object of models");
+    let e = PriceTable::from_toml(
+        "[[model]]\nid = \"m\"\nprovider = \"openai\"\ninput = \"1.x\"\noutput = \"2\"\nsource = \"s\"\nas_of = \"d\"\n",
+        "t.toml",
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "t.toml: model `m`: `input` = \"1.x\" is not a decimal price"
+    );
 }

@@ -255,8 +255,9 @@ impl ErrorKind {
     }
 }
 
-/// A failure, described for a person.
-#[derive(Debug, Clone, PartialEq)]
+/// A failure, described for a person: its `Display` is the one-line message.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
 pub struct ProviderError {
     /// What kind of failure.
     pub kind: ErrorKind,
@@ -293,5 +294,18 @@ impl ProviderError {
             raw_body: None,
             retry_after: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_provider_error_shows_as_its_message_and_is_an_error() {
+        let e = ProviderError::new(ErrorKind::Config, "no key: set OPENAI_API_KEY");
+        assert_eq!(e.to_string(), "no key: set OPENAI_API_KEY");
+        let boxed: Box<dyn std::error::Error> = Box::new(e);
+        assert!(boxed.source().is_none());
     }
 }

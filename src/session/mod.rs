@@ -6,6 +6,7 @@
 //! timed events, [`export`] writes them out as Markdown, JSON or CSV.
 
 pub mod compare;
+mod error;
 pub mod export;
 pub mod reader;
 pub mod replay;

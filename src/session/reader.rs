@@ -5,65 +5,17 @@
 //! other damage is an error naming the file, line and column.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::Value;
 
+pub use super::error::SessionError;
 use super::schema::{EventBody, Meta, Record, SendRecord, TargetSettings, VERSION};
 use super::writer::{EVENTS_FILE, META_FILE, first_line};
 use crate::engine::metrics::TargetRun;
 use crate::provider::request::{ChatRequest, Message};
 use crate::report::ResultRow;
-
-/// Why a session cannot be opened.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionError {
-    /// The file at fault (or the directory, when a file is missing).
-    pub path: PathBuf,
-    /// 1-based line and column, when the problem has a position.
-    pub at: Option<(usize, usize)>,
-    /// What is wrong and what to do.
-    pub message: String,
-}
-
-impl fmt::Display for SessionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.at {
-            Some((line, col)) => write!(f, "{}:{line}:{col}: {}", self.path.display(), self.message),
-            None => write!(f, "{}: {}", self.path.display(), self.message),
-        }
-    }
-}
-
-impl std::error::Error for SessionError {}
-
-impl SessionError {
-    fn new(path: &Path, at: Option<(usize, usize)>, message: impl Into<String>) -> Self {
-        Self {
-            path: path.to_path_buf(),
-            at,
-            message: message.into(),
-        }
-    }
-
-    /// `path` exists (or should) but could not be read: says which of the usual reasons it
-    /// was, so "permission denied" is never mistaken for "no such session".
-    pub fn unreadable(path: &Path, e: &std::io::Error) -> Self {
-        use std::io::ErrorKind;
-        let what = match e.kind() {
-            ErrorKind::NotFound => "no such session file (is this a Prism session directory?)".to_string(),
-            ErrorKind::PermissionDenied => {
-                "permission denied: the session belongs to another user or its permissions were changed (`ls -l` shows them)".to_string()
-            }
-            ErrorKind::IsADirectory => "is a directory where a session file should be: the session is damaged".to_string(),
-            ErrorKind::NotADirectory => "not a directory: not a Prism session".to_string(),
-            _ => format!("cannot read: {e}"),
-        };
-        Self::new(path, None, what)
-    }
-}
 
 /// One target's recorded stream in one turn.
 #[derive(Debug, Clone, PartialEq)]
@@ -186,7 +138,7 @@ impl Session {
 pub fn load(dir: &Path) -> Result<Session, SessionError> {
     let events_path = dir.join(EVENTS_FILE);
     let text = read_text(&events_path)?
-        .ok_or_else(|| SessionError::unreadable(&events_path, &std::io::ErrorKind::NotFound.into()))?;
+        .ok_or_else(|| SessionError::unreadable(&events_path, std::io::ErrorKind::NotFound.into()))?;
     let mut log = parse_log(&events_path, &text)?;
     let meta_path = dir.join(META_FILE);
     log.meta = match read_text(&meta_path)? {
@@ -202,12 +154,12 @@ pub fn read_text(path: &Path) -> Result<Option<String>, SessionError> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(SessionError::unreadable(path, &e)),
+        Err(e) => return Err(SessionError::unreadable(path, e)),
     };
     String::from_utf8(bytes).map(Some).map_err(|e| {
         let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = upto.iter().filter(|b| **b == b'\n').count() + 1;
-        SessionError::new(path, Some((line, 1)), "not UTF-8 text: the file is corrupt")
+        SessionError::corrupt(path, (line, 1), "not UTF-8 text: the file is corrupt")
     })
 }
 
@@ -222,16 +174,16 @@ pub fn parse_meta(path: &Path, text: &str) -> Result<Meta, SessionError> {
 fn check_version(path: &Path, at: (usize, usize), v: Option<&Value>) -> Result<(), SessionError> {
     match v.and_then(Value::as_u64) {
         Some(v) if v >= 1 && v <= u64::from(VERSION) => Ok(()),
-        Some(v) => Err(SessionError::new(
+        Some(found) => Err(SessionError::FutureVersion {
+            file: path.to_path_buf(),
+            line: at.0,
+            col: at.1,
+            found,
+            supported: VERSION,
+        }),
+        None => Err(SessionError::corrupt(
             path,
-            Some(at),
-            format!(
-                "written by a newer Prism (session schema version {v}; this build reads up to {VERSION}): upgrade Prism to open it"
-            ),
-        )),
-        None => Err(SessionError::new(
-            path,
-            Some(at),
+            at,
             "no schema `version`: not a Prism session file, or a corrupt one",
         )),
     }
@@ -247,7 +199,7 @@ fn json_error(path: &Path, line_offset: usize, e: &serde_json::Error) -> Session
         0 => (line_offset + 1, 1),
         line => (line_offset + line, e.column().max(1)),
     };
-    SessionError::new(path, Some(at), format!("corrupt record: {msg}"))
+    SessionError::corrupt(path, at, format!("corrupt record: {msg}"))
 }
 
 #[derive(Default)]
@@ -293,22 +245,22 @@ fn parse_log(path: &Path, text: &str) -> Result<Log, SessionError> {
                 header_seen = true;
             }
             Record::Header { .. } => {
-                return Err(SessionError::new(
+                return Err(SessionError::corrupt(
                     path,
-                    Some((n, 1)),
+                    (n, 1),
                     "a second header: the file is corrupt",
                 ));
             }
             _ if first => {
-                return Err(SessionError::new(
+                return Err(SessionError::corrupt(
                     path,
-                    Some((n, 1)),
+                    (n, 1),
                     "the first record is not a header: not a Prism session file",
                 ));
             }
             Record::Targets { targets } => log.targets = targets,
             Record::Send(s) => {
-                let corrupt = |what: String| SessionError::new(path, Some((n, 1)), what);
+                let corrupt = |what: String| SessionError::corrupt(path, (n, 1), what);
                 if let Some(bad) = s.targets.iter().find(|t| t.target >= log.targets.len()) {
                     return Err(corrupt(format!(
                         "send names target {} but the session has {}: the file is corrupt",
@@ -350,9 +302,9 @@ fn parse_log(path: &Path, text: &str) -> Result<Log, SessionError> {
         }
     }
     if !header_seen {
-        return Err(SessionError::new(
+        return Err(SessionError::corrupt(
             path,
-            Some((1, 1)),
+            (1, 1),
             "empty file: not a Prism session",
         ));
     }
@@ -370,7 +322,7 @@ impl Log {
         run: u64,
         target: usize,
     ) -> Result<(), SessionError> {
-        let corrupt = |why: String| Err(SessionError::new(path, Some((n, 1)), why));
+        let corrupt = |why: String| Err(SessionError::corrupt(path, (n, 1), why));
         let Some(send) = self.sends.iter().find(|s| s.run == run) else {
             return corrupt(format!(
                 "{what} of run {run} before its send: the file is corrupt"
@@ -566,7 +518,7 @@ mod tests {
     fn a_log_with_no_header_is_refused_with_a_position() {
         for text in ["", "\n\n", "\n{\"type\":\"targets\",\"targets\":[]}\n"] {
             let e = parse_log(Path::new("events.jsonl"), text).err().unwrap();
-            assert!(e.at.is_some(), "{e}");
+            assert!(e.position().is_some(), "{e}");
         }
         let mut lines = valid_log();
         lines.insert(0, String::new());
@@ -579,22 +531,22 @@ mod tests {
     #[test]
     fn a_meta_json_of_the_wrong_shape_is_refused_with_a_position() {
         let e = parse_meta(Path::new("meta.json"), "{\n  \"version\": 1,\n  \"id\": 5\n}").unwrap_err();
-        assert_eq!(e.at.map(|(line, _)| line), Some(3), "{e}");
+        assert_eq!(e.position().map(|(line, _)| line), Some(3), "{e}");
     }
 
     #[test]
     fn unreadable_files_say_why_and_never_that_the_session_is_missing() {
         use std::io::{Error, ErrorKind};
         let path = Path::new("/data/sessions/s1/events.jsonl");
-        let e = SessionError::unreadable(path, &Error::from(ErrorKind::PermissionDenied));
+        let e = SessionError::unreadable(path, Error::from(ErrorKind::PermissionDenied));
         let shown = e.to_string();
         assert!(
             shown.starts_with("/data/sessions/s1/events.jsonl: permission denied"),
             "{shown}"
         );
-        let e = SessionError::unreadable(path, &Error::from(ErrorKind::IsADirectory));
-        assert!(e.message.contains("is a directory"), "{e}");
-        let e = SessionError::unreadable(path, &Error::from(ErrorKind::NotFound));
-        assert!(e.message.contains("no such session file"), "{e}");
+        let e = SessionError::unreadable(path, Error::from(ErrorKind::IsADirectory));
+        assert!(e.detail().contains("is a directory"), "{e}");
+        let e = SessionError::unreadable(path, Error::from(ErrorKind::NotFound));
+        assert!(e.detail().contains("no such session file"), "{e}");
     }
 }

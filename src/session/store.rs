@@ -1,6 +1,7 @@
 //! The sessions directory: where it is, what it holds, and finding one session in it.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::reader::{SessionError, parse_meta, read_text};
 use super::schema::Meta;
@@ -100,9 +101,9 @@ fn log_opens(dir: &Path) -> Result<(), SessionError> {
         // Opening a directory succeeds on Linux; reading it is what fails.
         Ok(_) => Err(SessionError::unreadable(
             &path,
-            &std::io::Error::from(std::io::ErrorKind::IsADirectory),
+            std::io::Error::from(std::io::ErrorKind::IsADirectory),
         )),
-        Err(e) => Err(SessionError::unreadable(&path, &e)),
+        Err(e) => Err(SessionError::unreadable(&path, e)),
     }
 }
 
@@ -117,12 +118,15 @@ pub fn summary(dir: &Path) -> Result<Meta, SessionError> {
 }
 
 /// Find a session: a path to a session directory, an id, a unique id prefix, or a name.
-pub fn resolve(root: &Path, wanted: &str) -> Result<PathBuf, String> {
+pub fn resolve(root: &Path, wanted: &str) -> Result<PathBuf, SessionError> {
     let as_path = Path::new(wanted);
     if looks_like_a_session(as_path) {
         return Ok(as_path.to_path_buf());
     }
-    let all = list(root).map_err(|e| format!("{}: cannot list sessions: {e}", root.display()))?;
+    let all = list(root).map_err(|e| SessionError::List {
+        root: root.to_path_buf(),
+        source: Arc::new(e),
+    })?;
     if let Some(l) = all.iter().find(|l| l.id() == wanted) {
         return Ok(l.dir.clone());
     }
@@ -134,32 +138,36 @@ pub fn resolve(root: &Path, wanted: &str) -> Result<PathBuf, String> {
         .collect();
     match matches.as_slice() {
         [one] => Ok(one.dir.clone()),
-        [] => Err(format!(
-            "no session `{wanted}` in {} (`prism sessions list` shows them; --sessions-dir or ${ENV} picks another directory)",
-            root.display()
-        )),
-        many => Err(format!(
-            "`{wanted}` matches {} sessions ({}): give more of the id",
-            many.len(),
-            many.iter().map(|l| l.id()).collect::<Vec<_>>().join(", ")
-        )),
+        [] => Err(SessionError::NotFound {
+            wanted: wanted.to_string(),
+            root: root.to_path_buf(),
+        }),
+        many => Err(SessionError::Ambiguous {
+            wanted: wanted.to_string(),
+            candidates: many.iter().map(|l| l.id()).collect(),
+        }),
     }
 }
 
 /// Name the session in `dir` (an empty name clears it).
-pub fn rename(dir: &Path, name: &str) -> Result<(), String> {
-    let mut meta = summary(dir).map_err(|e| e.to_string())?;
+pub fn rename(dir: &Path, name: &str) -> Result<(), SessionError> {
+    let mut meta = summary(dir)?;
     meta.name = (!name.trim().is_empty()).then(|| name.trim().to_string());
-    write_meta(dir, &meta).map_err(|e| format!("{}: cannot save the name: {e}", dir.display()))
+    write_meta(dir, &meta).map_err(|e| SessionError::SaveName {
+        dir: dir.to_path_buf(),
+        source: Arc::new(e),
+    })
 }
 
 /// Delete the session in `dir`. Refuses anything that is not a session directory.
-pub fn delete(dir: &Path) -> Result<(), String> {
+pub fn delete(dir: &Path) -> Result<(), SessionError> {
     if !dir.join(EVENTS_FILE).is_file() {
-        return Err(format!(
-            "{}: not a session directory; nothing deleted",
-            dir.display()
-        ));
+        return Err(SessionError::NotASession {
+            dir: dir.to_path_buf(),
+        });
     }
-    std::fs::remove_dir_all(dir).map_err(|e| format!("{}: cannot delete: {e}", dir.display()))
+    std::fs::remove_dir_all(dir).map_err(|e| SessionError::Delete {
+        dir: dir.to_path_buf(),
+        source: Arc::new(e),
+    })
 }

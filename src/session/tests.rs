@@ -156,6 +156,58 @@ fn a_future_version_or_a_corrupt_line_is_refused_with_its_position_and_left_alon
 }
 
 #[test]
+fn code_can_tell_a_missing_session_from_an_ambiguous_id_from_a_newer_file() {
+    let root = tempfile::tempdir().unwrap();
+    for id in ["20250101-000000-aaaa", "20250101-000000-aaab"] {
+        std::fs::create_dir(root.path().join(id)).unwrap();
+        std::fs::write(root.path().join(id).join(writer::EVENTS_FILE), "").unwrap();
+    }
+    let e = store::resolve(root.path(), "20250101").unwrap_err();
+    assert!(
+        matches!(&e, SessionError::Ambiguous { wanted, candidates } if wanted == "20250101" && candidates.len() == 2),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "`20250101` matches 2 sessions (20250101-000000-aaab, 20250101-000000-aaaa): give more of the id"
+    );
+    let e = store::resolve(root.path(), "nope").unwrap_err();
+    assert!(
+        matches!(&e, SessionError::NotFound { wanted, .. } if wanted == "nope"),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "no session `nope` in {} (`prism sessions list` shows them; --sessions-dir or $PRISM_SESSIONS_DIR picks another directory)",
+            root.path().display()
+        )
+    );
+    let dir = root.path().join("20250101-000000-aaaa");
+    std::fs::write(
+        dir.join(writer::EVENTS_FILE),
+        "{\"type\":\"header\",\"version\":9,\"id\":\"x\",\"created\":\"c\",\"prism\":\"0\"}\n",
+    )
+    .unwrap();
+    let e = load(&dir).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            SessionError::FutureVersion {
+                found: 9,
+                supported: VERSION,
+                line: 1,
+                col: 1,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let e = store::delete(root.path()).unwrap_err();
+    assert!(matches!(e, SessionError::NotASession { .. }), "{e:?}");
+}
+
+#[test]
 fn every_csv_column_of_a_fully_recorded_answer_is_filled_from_its_row() {
     // Written, read back and exported: a row field that stops reaching its column (renamed,
     // skipped, read from the wrong place) leaves a cell blank and fails here.

@@ -189,7 +189,7 @@ impl Saver {
         let notice = match store::rename(dir, name) {
             Ok(()) if name.trim().is_empty() => "name cleared".to_string(),
             Ok(()) => format!("renamed to “{}”", name.trim()),
-            Err(e) => e,
+            Err(e) => e.to_string(),
         };
         // The writer rewrites the summary after every send, so the session being written
         // must learn its name too or the next send would undo the rename; told last, its
@@ -213,7 +213,7 @@ impl Saver {
                     "deleted {}",
                     dir.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
                 ),
-                Err(e) => e,
+                Err(e) => e.to_string(),
             }
         };
         tx.send(Msg::Notice(notice)).ok();

@@ -27,13 +27,13 @@ impl Entry {
             // The directory is the row itself; the file name and position are enough.
             meta: listed.meta.clone().map_err(|e| {
                 let file = e
-                    .path
-                    .file_name()
+                    .file()
+                    .and_then(std::path::Path::file_name)
                     .map(|f| f.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                match e.at {
-                    Some((line, col)) => format!("{file}:{line}:{col}: {}", e.message),
-                    None => format!("{file}: {}", e.message),
+                match e.position() {
+                    Some((line, col)) => format!("{file}:{line}:{col}: {}", e.detail()),
+                    None => format!("{file}: {}", e.detail()),
                 }
             }),
         }
