@@ -20,9 +20,6 @@ use crate::target::Target;
 /// The API version header Prism speaks.
 pub const API_VERSION: &str = "2023-06-01";
 
-/// Anthropic requires `max_tokens`; this is sent when the config sets none.
-pub const DEFAULT_MAX_TOKENS: u32 = 4096;
-
 /// Build `POST {base}/v1/messages`.
 pub fn build(
     client: &reqwest::Client,
@@ -39,11 +36,14 @@ pub fn build(
         })
         .collect();
     let p = &target.params;
+    let spec = target.provider.spec();
     let mut body = Map::new();
     body.insert("model".into(), target.model.clone().into());
-    body.insert(
-        "max_tokens".into(),
-        p.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS).into(),
+    // Anthropic requires `max_tokens`: the table's default goes when the config sets none.
+    put(
+        &mut body,
+        spec.max_tokens_field,
+        p.max_tokens.or(spec.default_max_tokens),
     );
     put(&mut body, "system", request.system.clone());
     body.insert("messages".into(), messages.into());

@@ -59,7 +59,7 @@ pub fn build(
         .collect();
     let p = &target.params;
     let mut config = Map::new();
-    put(&mut config, "maxOutputTokens", p.max_tokens);
+    put(&mut config, target.provider.spec().max_tokens_field, p.max_tokens);
     put(&mut config, "temperature", p.temperature);
     put(&mut config, "topP", p.top_p);
     put(&mut config, "seed", p.seed);

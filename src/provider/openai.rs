@@ -11,7 +11,7 @@ use super::errors;
 use super::event::{ErrorKind, Finish, FinishReason, ProviderError, StreamEvent, ToolCallDelta, Usage};
 use super::request::ChatRequest;
 use super::secret::ApiKey;
-use crate::target::{ProviderKind, Target};
+use crate::target::Target;
 
 /// Build `POST {base}/chat/completions`.
 pub fn build(
@@ -33,12 +33,8 @@ pub fn build(
     body.insert("model".into(), target.model.clone().into());
     body.insert("messages".into(), messages.into());
     // OpenAI deprecated `max_tokens` (o-series reject it); compatible servers mostly
-    // know only `max_tokens`.
-    let max_key = match target.provider {
-        ProviderKind::OpenAi => "max_completion_tokens",
-        _ => "max_tokens",
-    };
-    put(&mut body, max_key, p.max_tokens);
+    // know only `max_tokens`. The table says which.
+    put(&mut body, target.provider.spec().max_tokens_field, p.max_tokens);
     put(&mut body, "temperature", p.temperature);
     put(&mut body, "top_p", p.top_p);
     put(&mut body, "seed", p.seed);
