@@ -288,7 +288,11 @@ fn curl_baseline(prism_per_m: f64) {
                 &client,
                 t,
                 &ChatRequest::single(None, "benchmark"),
-                Some(&prism::provider::secret::ApiKey::new("bench")),
+                &prism::provider::credentials::Credentials::from_key(
+                    t.provider.spec().auth,
+                    Some(prism::provider::secret::ApiKey::new("bench")),
+                )
+                .unwrap(),
             )
             .unwrap();
             let body = req

@@ -38,11 +38,11 @@ impl Demo {
     /// The demo targets: one of each real provider kind.
     pub fn targets(&self) -> Vec<Target> {
         let s = &self.server;
-        let t = |name: &str, provider, model: &str, base_url: String| Target {
+        let t = |name: &str, provider: ProviderKind, model: &str| Target {
             name: name.into(),
             provider,
             model: model.into(),
-            base_url,
+            base_url: s.base_url(provider),
             key: KeySource::Demo,
             params: Params {
                 max_tokens: Some(512),
@@ -55,19 +55,16 @@ impl Demo {
                 "gpt-4o-mini",
                 ProviderKind::OpenAi,
                 "gpt-4o-mini-2024-07-18+ttft=180,tps=110,tokens=160,seed=1",
-                s.openai_base(),
             ),
             t(
                 "claude-sonnet",
                 ProviderKind::Anthropic,
                 "claude-sonnet-4-20250514+ttft=420,tps=70,tokens=140,seed=2",
-                s.anthropic_base(),
             ),
             t(
                 "gemini-flash",
                 ProviderKind::Gemini,
                 "gemini-2.5-flash+ttft=300,tps=160,tokens=180,reasoning=40,seed=3",
-                s.gemini_base(),
             ),
         ]
     }

@@ -6,9 +6,8 @@
 //! so a tokenizer difference can never stop a prompt that would have fitted.
 
 use crate::pricing::{Picodollars, PriceTable};
-use crate::provider::anthropic::DEFAULT_MAX_TOKENS;
 use crate::provider::request::ChatRequest;
-use crate::target::{ProviderKind, Target};
+use crate::target::Target;
 use crate::tokens::{self, Encoding};
 
 /// Which counter produced a pre-flight count.
@@ -77,10 +76,11 @@ pub fn check_counted(target: &Target, prices: &PriceTable, input_tokens: u64, co
     let exact = counter != Counter::LocalEstimate;
     let price = prices.lookup(target.provider, &target.model);
     let context_window = price.and_then(|p| p.context_window);
-    let requested = target.params.max_tokens.map(u64::from).or(match target.provider {
-        ProviderKind::Anthropic => Some(u64::from(DEFAULT_MAX_TOKENS)),
-        _ => None,
-    });
+    let requested = target
+        .params
+        .max_tokens
+        .or(target.provider.spec().default_max_tokens)
+        .map(u64::from);
     let max_output = requested.or_else(|| price.and_then(|p| p.max_output));
     let mark = if exact { "" } else { "~" };
     let too_long = context_window.and_then(|window| {
@@ -194,7 +194,7 @@ pub fn confirm_message(worst_usd: f64, confirm_above_usd: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::target::{KeySource, Params};
+    use crate::target::{KeySource, Params, ProviderKind};
 
     fn target(model: &str, max_tokens: Option<u32>) -> Target {
         Target {

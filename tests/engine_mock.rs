@@ -621,17 +621,22 @@ async fn provider_token_counters_answer_for_anthropic_and_gemini() {
         target(&server, "a", ProviderKind::Anthropic, "claude-sonnet-4-20250514"),
         target(&server, "g", ProviderKind::Gemini, "gemini-2.5-flash"),
     ] {
-        let key = prism::provider::credentials::resolve(&t.key).unwrap();
-        let n = prism::provider::count::provider_count(&client, &t, &request, key.as_ref())
+        let credentials = prism::provider::credentials::Credentials::for_target(&t).unwrap();
+        let n = prism::provider::count::provider_count(&client, &t, &request, &credentials)
             .await
             .unwrap();
         assert_eq!(n, Some(expected), "{}", t.name);
     }
     let openai = target(&server, "o", ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18");
     assert_eq!(
-        prism::provider::count::provider_count(&client, &openai, &request, None)
-            .await
-            .unwrap(),
+        prism::provider::count::provider_count(
+            &client,
+            &openai,
+            &request,
+            &prism::provider::credentials::Credentials::None
+        )
+        .await
+        .unwrap(),
         None,
         "no counter: local is exact"
     );

@@ -70,11 +70,7 @@ pub fn seconds(v: Option<Spanned<f64>>, key: &str) -> Result<Option<Duration>, L
 /// `temperature` within what `provider` accepts: 0 to 1 for Anthropic, 0 to 2 for the
 /// others (OpenAI-compatible servers take OpenAI's range).
 pub fn temperature(v: Option<Spanned<f64>>, provider: ProviderKind) -> Result<Option<f64>, Located> {
-    let max = match provider {
-        ProviderKind::Anthropic => 1.0,
-        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible | ProviderKind::Gemini => 2.0,
-    };
-    fraction(v, "temperature", max, Some(provider))
+    fraction(v, "temperature", provider.spec().max_temperature, Some(provider))
 }
 
 /// `top_p`: 0 to 1 for every provider.

@@ -361,9 +361,10 @@ fn resolve(t: TargetFile, table_at: usize, warnings: &mut Warnings) -> Result<Ta
     if let Some(w) = unpinned_model(provider, &model) {
         warnings.other.push(format!("target `{name}`: {w}"));
     }
-    if provider == ProviderKind::Anthropic && t.seed.is_some() {
+    if !provider.spec().accepts_seed && t.seed.is_some() {
         warnings.other.push(format!(
-            "target `{name}`: Anthropic has no `seed` parameter; it is not sent"
+            "target `{name}`: {} has no `seed` parameter; it is not sent",
+            provider.spec().display_name
         ));
     }
     let params = Params {

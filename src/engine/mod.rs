@@ -228,10 +228,10 @@ fn name_of(jobs: &[(Target, ChatRequest)], index: usize) -> String {
 
 /// Everything that can fail before sending: the key, the client, the request body.
 fn prepare(target: &Target, request: &ChatRequest) -> Result<(TimedClient, reqwest::Request), ProviderError> {
-    let key = crate::provider::credentials::resolve(&target.key)?;
+    let credentials = crate::provider::credentials::Credentials::for_target(target)?;
     let client = TimedClient::new(target.params.timeouts.connect)
         .map_err(|e| ProviderError::new(ErrorKind::Config, format!("cannot create an HTTP client: {e}")))?;
-    let req = crate::provider::build_request(&client.http, target, request, key.as_ref())?;
+    let req = crate::provider::build_request(&client.http, target, request, &credentials)?;
     Ok((client, req))
 }
 

@@ -12,6 +12,7 @@ use super::driver::Injections;
 use super::plan::{Finish, Kind, Plan};
 use super::script::Fault;
 use super::wire::{self, Frame, rfc3339, sse};
+use crate::target::ProviderKind;
 use hyper::StatusCode;
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime};
@@ -31,7 +32,8 @@ impl Api for Anthropic {
         let bearer = inc
             .header("authorization")
             .and_then(|v| v.strip_prefix("Bearer "));
-        match inc.header("x-api-key").or(bearer).map(str::trim) {
+        let key = inc.header(ProviderKind::Anthropic.spec().auth.header_name());
+        match key.or(bearer).map(str::trim) {
             Some(k) if !k.is_empty() => {}
             _ => return Err(ApiError::MissingKey),
         }

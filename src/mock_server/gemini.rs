@@ -13,6 +13,7 @@ use super::driver::Injections;
 use super::plan::{Event, Finish, Kind, Plan};
 use super::script::Fault;
 use super::wire::{self, Frame, sse};
+use crate::target::ProviderKind;
 use hyper::StatusCode;
 use serde_json::{Map, Value, json};
 
@@ -33,7 +34,7 @@ impl Api for Gemini {
                 .filter(|k| !k.is_empty())
         });
         match inc
-            .header("x-goog-api-key")
+            .header(ProviderKind::Gemini.spec().auth.header_name())
             .filter(|k| !k.trim().is_empty())
             .or(from_query)
         {

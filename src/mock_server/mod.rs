@@ -109,14 +109,10 @@ impl MockServer {
         format!("http://{}", self.addr)
     }
 
-    /// The base URL a target of `kind` uses to reach this server.
+    /// The base URL a target of `kind` uses to reach this server: the address plus the
+    /// path the provider table says servers of that kind are mounted under.
     pub fn base_url(&self, kind: crate::target::ProviderKind) -> String {
-        use crate::target::ProviderKind;
-        match kind {
-            ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => self.openai_base(),
-            ProviderKind::Anthropic => self.anthropic_base(),
-            ProviderKind::Gemini => self.gemini_base(),
-        }
+        format!("http://{}{}", self.addr, kind.spec().base_path)
     }
 
     /// What the server actually did, one record per request.

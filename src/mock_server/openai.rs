@@ -11,6 +11,7 @@ use super::common::{Api, ApiError, Ctx, ErrorReply, Incoming, Parsed, content_te
 use super::driver::Injections;
 use super::plan::{Finish, Kind, Plan};
 use super::wire::{self, Frame, go_duration, sse};
+use crate::target::ProviderKind;
 use hyper::StatusCode;
 use serde_json::{Value, json};
 
@@ -28,9 +29,10 @@ impl Api for OpenAi {
     const JSON_CONTENT_TYPE: &'static str = "application/json";
 
     fn check_auth(inc: &Incoming) -> Result<(), ApiError> {
+        let auth = ProviderKind::OpenAi.spec().auth;
         let key = inc
-            .header("authorization")
-            .and_then(|v| v.strip_prefix("Bearer "));
+            .header(auth.header_name())
+            .and_then(|v| v.strip_prefix(auth.value_prefix()));
         match key.map(str::trim) {
             Some(k) if !k.is_empty() => Ok(()),
             _ => Err(ApiError::MissingKey),

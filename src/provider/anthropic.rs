@@ -12,23 +12,18 @@ use serde_json::{Map, Value, json};
 use super::body::{merge_extra, parse_json, put, uint};
 use super::errors;
 use super::event::{ErrorKind, Finish, FinishReason, ProviderError, StreamEvent, ToolCallDelta, Usage};
-use super::openai::{bad_key, build_error};
+use super::openai::build_error;
 use super::request::ChatRequest;
-use super::secret::ApiKey;
 use crate::target::Target;
 
 /// The API version header Prism speaks.
 pub const API_VERSION: &str = "2023-06-01";
 
-/// Anthropic requires `max_tokens`; this is sent when the config sets none.
-pub const DEFAULT_MAX_TOKENS: u32 = 4096;
-
-/// Build `POST {base}/v1/messages`.
+/// Build `POST {base}/v1/messages`, without credentials.
 pub fn build(
     client: &reqwest::Client,
     target: &Target,
     request: &ChatRequest,
-    key: Option<&ApiKey>,
 ) -> Result<reqwest::Request, ProviderError> {
     let messages: Vec<Value> = request
         .messages
@@ -39,11 +34,14 @@ pub fn build(
         })
         .collect();
     let p = &target.params;
+    let spec = target.provider.spec();
     let mut body = Map::new();
     body.insert("model".into(), target.model.clone().into());
-    body.insert(
-        "max_tokens".into(),
-        p.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS).into(),
+    // Anthropic requires `max_tokens`: the table's default goes when the config sets none.
+    put(
+        &mut body,
+        spec.max_tokens_field,
+        p.max_tokens.or(spec.default_max_tokens),
     );
     put(&mut body, "system", request.system.clone());
     body.insert("messages".into(), messages.into());
@@ -58,14 +56,12 @@ pub fn build(
     merge_extra(&mut body, &p.extra);
 
     let url = format!("{}/v1/messages", target.base_url.trim_end_matches('/'));
-    let mut rb = client
+    client
         .post(url)
         .header("anthropic-version", API_VERSION)
-        .json(&Value::Object(body));
-    if let Some(key) = key {
-        rb = rb.header("x-api-key", key.header_value("").map_err(|_| bad_key())?);
-    }
-    rb.build().map_err(|e| build_error(&e))
+        .json(&Value::Object(body))
+        .build()
+        .map_err(|e| build_error(&e))
 }
 
 /// What a content block index holds.

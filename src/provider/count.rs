@@ -6,11 +6,11 @@
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+use super::credentials::Credentials;
 use super::event::{ErrorKind, ProviderError};
 use super::request::ChatRequest;
-use super::secret::ApiKey;
-use super::{build_request, credentials, errors};
-use crate::target::{ProviderKind, Target};
+use super::{build_unsigned, errors};
+use crate::target::{Target, TokenCounter};
 
 /// Input tokens of `request` as `target`'s provider counts them; `Ok(None)` when the
 /// provider has no counter.
@@ -18,24 +18,25 @@ pub async fn provider_count(
     client: &reqwest::Client,
     target: &Target,
     request: &ChatRequest,
-    key: Option<&ApiKey>,
+    credentials: &Credentials,
 ) -> Result<Option<u64>, ProviderError> {
-    if !matches!(target.provider, ProviderKind::Anthropic | ProviderKind::Gemini) {
+    let counter = target.provider.spec().counter;
+    if counter == TokenCounter::None {
         return Ok(None);
     }
     // Build the real generation request and reshape it, so the counted body is exactly
-    // what would be sent.
+    // what would be sent. Credentials go on last, once the count request's body is final.
     let mut full = target.clone();
     full.params.stream = false;
-    let req = build_request(client, &full, request, key)?;
+    let req = build_unsigned(client, &full, request)?;
     let body: Value = req
         .body()
         .and_then(|b| b.as_bytes())
         .and_then(|b| serde_json::from_slice(b).ok())
         .ok_or_else(|| ProviderError::new(ErrorKind::Config, "cannot build the count request"))?;
     let base = target.base_url.trim_end_matches('/');
-    let (url, body) = match target.provider {
-        ProviderKind::Anthropic => {
+    let (url, body) = match counter {
+        TokenCounter::Anthropic => {
             let mut b = body;
             if let Some(o) = b.as_object_mut() {
                 // count_tokens takes the message fields only.
@@ -45,7 +46,7 @@ pub async fn provider_count(
             }
             (format!("{base}/v1/messages/count_tokens"), b)
         }
-        _ => {
+        TokenCounter::Gemini | TokenCounter::None => {
             let model = req
                 .url()
                 .path()
@@ -72,6 +73,8 @@ pub async fn provider_count(
             rb = rb.header(name, value.clone());
         }
     }
+    let mut count_request = rb.build().map_err(|e| super::openai::build_error(&e))?;
+    credentials.apply(&mut count_request)?;
     let cx = errors::ErrorContext {
         model: &target.model,
         base_url: &target.base_url,
@@ -80,7 +83,7 @@ pub async fn provider_count(
     // The counter obeys the target's own limits: a server that accepts and never answers
     // must not hold the send (or `prism run`) forever.
     let timeouts = target.params.timeouts;
-    let resp = match tokio::time::timeout(timeouts.headers, rb.send()).await {
+    let resp = match tokio::time::timeout(timeouts.headers, client.execute(count_request)).await {
         Err(_) => {
             return Err(ProviderError::new(
                 ErrorKind::ResponseTimeout,
@@ -141,10 +144,10 @@ pub async fn provider_count(
 
 /// [`provider_count`] with the target's own key and a client of its own.
 pub async fn count_for_target(target: &Target, request: &ChatRequest) -> Result<Option<u64>, ProviderError> {
-    let key = credentials::resolve(&target.key)?;
+    let credentials = Credentials::for_target(target)?;
     let client = super::client::TimedClient::new(target.params.timeouts.connect)
         .map_err(|e| ProviderError::new(ErrorKind::Config, format!("cannot create an HTTP client: {e}")))?;
-    provider_count(&client.http, target, request, key.as_ref()).await
+    provider_count(&client.http, target, request, &credentials).await
 }
 
 /// What asking one target's provider for its count came to.

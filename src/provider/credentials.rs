@@ -1,9 +1,89 @@
-//! Reading a target's API key from where its [`KeySource`] says, at the moment a request
-//! is built (never earlier, so a key set after start-up is picked up).
+//! A target's credentials: its API key, read from where its [`KeySource`] says at the
+//! moment a request is built (never earlier, so a key set after start-up is picked up),
+//! and attached the way its provider's row in the table says ([`AuthStyle`]).
+//!
+//! Credentials are applied to a request whose body is final, so a signing scheme (AWS
+//! SigV4, which hashes the body) fits the same hook as a plain header.
+
+use std::fmt;
+use std::sync::Arc;
 
 use super::event::{ErrorKind, ProviderError};
 use super::secret::ApiKey;
-use crate::target::KeySource;
+use crate::target::{AuthStyle, KeySource, Target};
+
+/// How a request proves who sends it.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    /// Nothing is sent (local servers without auth).
+    None,
+    /// `Authorization: Bearer <key>`.
+    Bearer(ApiKey),
+    /// The key as the whole value of a header (`x-api-key`, `x-goog-api-key`).
+    Header {
+        /// Lowercase header name, from the provider table.
+        name: &'static str,
+        /// The key.
+        key: ApiKey,
+    },
+    /// A signer that sees the finished request (method, URL, headers, body).
+    Signed(Arc<dyn Signer>),
+}
+
+/// Signs a finished request in place (AWS SigV4 and the like).
+pub trait Signer: fmt::Debug + Send + Sync {
+    /// Add the signature headers to `request`, whose body is final.
+    fn sign(&self, request: &mut reqwest::Request) -> Result<(), ProviderError>;
+}
+
+impl Credentials {
+    /// `target`'s credentials: its key, read now, in the form its provider expects.
+    pub fn for_target(target: &Target) -> Result<Self, ProviderError> {
+        Self::from_key(target.provider.spec().auth, resolve(&target.key)?)
+    }
+
+    /// `key` attached the way `auth` says; no key means no credentials.
+    pub fn from_key(auth: AuthStyle, key: Option<ApiKey>) -> Result<Self, ProviderError> {
+        let Some(key) = key else { return Ok(Self::None) };
+        match auth {
+            AuthStyle::Bearer => Ok(Self::Bearer(key)),
+            AuthStyle::Header(name) => Ok(Self::Header { name, key }),
+            AuthStyle::Signed => Err(ProviderError::new(
+                ErrorKind::Config,
+                "this provider signs its requests, and an API key cannot sign; configure its signing credentials instead",
+            )),
+        }
+    }
+
+    /// Attach the credentials to `request`. Called once, after the body is final.
+    pub fn apply(&self, request: &mut reqwest::Request) -> Result<(), ProviderError> {
+        let (name, value) = match self {
+            Self::None => return Ok(()),
+            Self::Signed(signer) => return signer.sign(request),
+            Self::Bearer(key) => (
+                AuthStyle::Bearer.header_name(),
+                key.header_value(AuthStyle::Bearer.value_prefix()),
+            ),
+            Self::Header { name, key } => (*name, key.header_value("")),
+        };
+        let value = value.map_err(|_| bad_key())?;
+        let name = reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            ProviderError::new(
+                ErrorKind::Config,
+                format!("`{name}` is not a valid HTTP header name for the API key"),
+            )
+        })?;
+        request.headers_mut().insert(name, value);
+        Ok(())
+    }
+}
+
+fn bad_key() -> ProviderError {
+    ProviderError::new(
+        ErrorKind::Config,
+        "the API key contains characters not allowed in an HTTP header",
+    )
+}
 
 /// Read the key now. A missing variable fails this target only.
 pub fn resolve(source: &KeySource) -> Result<Option<ApiKey>, ProviderError> {

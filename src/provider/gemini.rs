@@ -17,9 +17,8 @@ use serde_json::{Map, Value, json};
 use super::body::{merge_extra, parse_json, put, uint};
 use super::errors;
 use super::event::{ErrorKind, Finish, FinishReason, ProviderError, StreamEvent, ToolCallDelta, Usage};
-use super::openai::{bad_key, build_error};
+use super::openai::build_error;
 use super::request::{ChatRequest, Role};
-use super::secret::ApiKey;
 use crate::target::Target;
 
 /// Characters escaped in the model path segment (`:` is kept: it separates the method).
@@ -37,12 +36,11 @@ const SEGMENT: &AsciiSet = &CONTROLS
     .add(b'%');
 
 /// Build `POST {base}/v1beta/models/{model}:streamGenerateContent?alt=sse` (or
-/// `:generateContent` when streaming is off).
+/// `:generateContent` when streaming is off), without credentials.
 pub fn build(
     client: &reqwest::Client,
     target: &Target,
     request: &ChatRequest,
-    key: Option<&ApiKey>,
 ) -> Result<reqwest::Request, ProviderError> {
     let contents: Vec<Value> = request
         .messages
@@ -59,7 +57,7 @@ pub fn build(
         .collect();
     let p = &target.params;
     let mut config = Map::new();
-    put(&mut config, "maxOutputTokens", p.max_tokens);
+    put(&mut config, target.provider.spec().max_tokens_field, p.max_tokens);
     put(&mut config, "temperature", p.temperature);
     put(&mut config, "topP", p.top_p);
     put(&mut config, "seed", p.seed);
@@ -83,11 +81,11 @@ pub fn build(
     } else {
         format!("{base}/v1beta/models/{model}:generateContent")
     };
-    let mut rb = client.post(url).json(&Value::Object(body));
-    if let Some(key) = key {
-        rb = rb.header("x-goog-api-key", key.header_value("").map_err(|_| bad_key())?);
-    }
-    rb.build().map_err(|e| build_error(&e))
+    client
+        .post(url)
+        .json(&Value::Object(body))
+        .build()
+        .map_err(|e| build_error(&e))
 }
 
 /// How much of a body a "not an answer" message shows.

@@ -5,11 +5,12 @@
 //! Everything they share (the HTTP client, timeouts, SSE framing, arrival times,
 //! error classification) lives in `client`, `stream` and `errors`.
 //!
-//! Adding a kind (Azure, Bedrock): a variant of [`ProviderKind`] in `target` with its
-//! name, default key variables and base URL; a module here with `build` and a decoder,
-//! and one arm in each `match` below (and in `count` if it has a token counter); the
-//! compiler then points at every other exhaustive `match` (temperature range in
-//! `config::limits`, mock server routes).
+//! Every fact about a kind (name, key variables, base URL, auth header, framing, end
+//! marker, default max tokens, token counter) is its row in the provider table
+//! ([`ProviderSpec`](crate::target::ProviderSpec)). Behaviour that differs is dispatched
+//! here, and only here, on the row's [`Protocol`]. Adding a kind that speaks an existing
+//! protocol (Azure) is a variant and a row; adding a protocol (the Responses API) is also
+//! a module with `build` and a decoder, and one arm in each `match` below.
 
 pub mod anthropic;
 pub mod body;
@@ -27,23 +28,34 @@ pub mod sse;
 pub mod stream;
 mod transport;
 
+use credentials::Credentials;
 use event::{ProviderError, StreamEvent};
 use request::ChatRequest;
-use secret::ApiKey;
 
-use crate::target::{ProviderKind, Target};
+use crate::target::{Protocol, ProviderKind, Target};
 
-/// Build the HTTP request for `target`.
+/// Build the HTTP request for `target`, credentials applied last (the body is final).
 pub fn build_request(
     client: &reqwest::Client,
     target: &Target,
     request: &ChatRequest,
-    key: Option<&ApiKey>,
+    credentials: &Credentials,
 ) -> Result<reqwest::Request, ProviderError> {
-    match target.provider {
-        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => openai::build(client, target, request, key),
-        ProviderKind::Anthropic => anthropic::build(client, target, request, key),
-        ProviderKind::Gemini => gemini::build(client, target, request, key),
+    let mut built = build_unsigned(client, target, request)?;
+    credentials.apply(&mut built)?;
+    Ok(built)
+}
+
+/// The request for `target` before any credential is attached.
+pub(crate) fn build_unsigned(
+    client: &reqwest::Client,
+    target: &Target,
+    request: &ChatRequest,
+) -> Result<reqwest::Request, ProviderError> {
+    match target.provider.spec().protocol {
+        Protocol::ChatCompletions => openai::build(client, target, request),
+        Protocol::Messages => anthropic::build(client, target, request),
+        Protocol::GenerateContent => gemini::build(client, target, request),
     }
 }
 
@@ -61,10 +73,10 @@ pub enum Decoder {
 impl Decoder {
     /// A fresh decoder for `kind`.
     pub fn new(kind: ProviderKind) -> Self {
-        match kind {
-            ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => Self::OpenAi(openai::Decoder::default()),
-            ProviderKind::Anthropic => Self::Anthropic(anthropic::Decoder::default()),
-            ProviderKind::Gemini => Self::Gemini(gemini::Decoder::default()),
+        match kind.spec().protocol {
+            Protocol::ChatCompletions => Self::OpenAi(openai::Decoder::default()),
+            Protocol::Messages => Self::Anthropic(anthropic::Decoder::default()),
+            Protocol::GenerateContent => Self::Gemini(gemini::Decoder::default()),
         }
     }
 
@@ -106,6 +118,26 @@ impl Decoder {
             Self::OpenAi(d) => d.saw_done || d.saw_finish,
             Self::Anthropic(d) => d.saw_stop,
             Self::Gemini(d) => d.saw_finish,
+        }
+    }
+
+    /// Everything the provider promises before its end marker has arrived: the finish
+    /// reason and (requested on every stream) usage. Only then is a short grace enough.
+    pub fn awaits_only_end_marker(&self) -> bool {
+        match self {
+            Self::OpenAi(d) => d.saw_finish && d.saw_usage && !d.saw_done,
+            Self::Gemini(d) => d.saw_finish && d.saw_usage,
+            // `message_stop` follows `message_delta` at once; a stall there stays an error.
+            Self::Anthropic(_) => false,
+        }
+    }
+
+    /// A stream that ended without a single answer in any event (Gemini: no candidate
+    /// and no prompt feedback).
+    pub fn no_answer_in_stream(&self) -> Option<ProviderError> {
+        match self {
+            Self::Gemini(d) => d.no_answer_error(),
+            Self::OpenAi(_) | Self::Anthropic(_) => None,
         }
     }
 }

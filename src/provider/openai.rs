@@ -10,15 +10,13 @@ use super::body::{merge_extra, parse_json, put, uint};
 use super::errors;
 use super::event::{ErrorKind, Finish, FinishReason, ProviderError, StreamEvent, ToolCallDelta, Usage};
 use super::request::ChatRequest;
-use super::secret::ApiKey;
-use crate::target::{ProviderKind, Target};
+use crate::target::Target;
 
-/// Build `POST {base}/chat/completions`.
+/// Build `POST {base}/chat/completions`, without credentials.
 pub fn build(
     client: &reqwest::Client,
     target: &Target,
     request: &ChatRequest,
-    key: Option<&ApiKey>,
 ) -> Result<reqwest::Request, ProviderError> {
     let mut messages = Vec::new();
     if let Some(system) = &request.system {
@@ -33,12 +31,8 @@ pub fn build(
     body.insert("model".into(), target.model.clone().into());
     body.insert("messages".into(), messages.into());
     // OpenAI deprecated `max_tokens` (o-series reject it); compatible servers mostly
-    // know only `max_tokens`.
-    let max_key = match target.provider {
-        ProviderKind::OpenAi => "max_completion_tokens",
-        _ => "max_tokens",
-    };
-    put(&mut body, max_key, p.max_tokens);
+    // know only `max_tokens`. The table says which.
+    put(&mut body, target.provider.spec().max_tokens_field, p.max_tokens);
     put(&mut body, "temperature", p.temperature);
     put(&mut body, "top_p", p.top_p);
     put(&mut body, "seed", p.seed);
@@ -52,19 +46,11 @@ pub fn build(
     merge_extra(&mut body, &p.extra);
 
     let url = format!("{}/chat/completions", target.base_url.trim_end_matches('/'));
-    let mut rb = client.post(url).json(&Value::Object(body));
-    if let Some(key) = key {
-        let value = key.header_value("Bearer ").map_err(|_| bad_key())?;
-        rb = rb.header(reqwest::header::AUTHORIZATION, value);
-    }
-    rb.build().map_err(|e| build_error(&e))
-}
-
-pub(crate) fn bad_key() -> ProviderError {
-    ProviderError::new(
-        ErrorKind::Config,
-        "the API key contains characters not allowed in an HTTP header",
-    )
+    client
+        .post(url)
+        .json(&Value::Object(body))
+        .build()
+        .map_err(|e| build_error(&e))
 }
 
 pub(crate) fn build_error(e: &reqwest::Error) -> ProviderError {

@@ -17,7 +17,7 @@ use super::errors::{self, ErrorContext};
 use super::event::{ErrorKind, ProviderError, ResponseStart, StreamEvent};
 use super::sse::{SseDecoder, TimedSse};
 use super::{Decoder, transport};
-use crate::target::{ProviderKind, Timeouts};
+use crate::target::{Framing, ProviderKind, Timeouts};
 
 /// Everything an attempt needs besides the request itself.
 #[derive(Debug, Clone, Copy)]
@@ -132,13 +132,23 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
         return emit(Instant::now(), StreamEvent::Failed(e));
     }
     let mut decoder = Decoder::new(a.kind);
-    let is_sse = content_type.starts_with("text/event-stream");
-    let is_json = content_type.starts_with("application/json");
-    if a.streaming && is_sse {
+    // The table says how a stream of this kind is framed; a whole answer is always JSON,
+    // and a server that ignored `stream` answers with JSON too.
+    let expected = if a.streaming {
+        a.kind.spec().framing
+    } else {
+        Framing::Json
+    };
+    let framing = match (expected, Framing::of_content_type(&content_type)) {
+        (expected, Some(answered)) if answered == expected || answered == Framing::Json => Some(answered),
+        _ => None,
+    };
+    if framing == Some(Framing::Sse) {
         return read_stream(reader, decoder, a, emit).await;
     }
-    if !is_json {
-        let expected = if a.streaming { "an event stream" } else { "JSON" };
+    // A binary event stream decoder (Bedrock) goes here as a third arm.
+    if framing != Some(Framing::Json) {
+        let expected = expected.described();
         let shown = if content_type.is_empty() {
             "no content type".to_string()
         } else {
@@ -184,7 +194,7 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
     // then goes quiet. Keep-alive comments do not move it.
     let mut last_event_at = Instant::now();
     loop {
-        let wait = if awaits_only_end_marker(&decoder) {
+        let wait = if decoder.awaits_only_end_marker() {
             let deadline = last_event_at + a.timeouts.idle.min(END_MARKER_GRACE);
             deadline.saturating_duration_since(Instant::now())
         } else {
@@ -202,7 +212,7 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
             Err(BodyEnd::Transport(msg, _) | BodyEnd::Decode(msg, _)) if decoder.is_complete() => {
                 let note = format!(
                     "the connection dropped ({msg}) after the answer was complete, before {}",
-                    end_marker(a.kind)
+                    a.kind.spec().end_marker.described()
                 );
                 emit(Instant::now(), StreamEvent::Note(errors::one_line(&note)));
                 return emit(Instant::now(), StreamEvent::Done);
@@ -250,21 +260,17 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
     }
     if decoder.is_complete() {
         if !decoder.saw_end_marker()
-            && let Some(marker) = closing_marker(a.kind)
+            && let Some(marker) = a.kind.spec().end_marker.on_the_wire()
         {
             let note = format!("the stream closed without {marker} after a complete answer");
             emit(end_at, StreamEvent::Note(note));
         }
         return emit(end_at, StreamEvent::Done);
     }
-    if let Some(e) = no_answer_in_stream(&decoder) {
+    if let Some(e) = decoder.no_answer_in_stream() {
         return emit(end_at, StreamEvent::Failed(e));
     }
-    let marker = match a.kind {
-        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => "`[DONE]` or a finish_reason",
-        ProviderKind::Anthropic => "`message_stop`",
-        ProviderKind::Gemini => "a `finishReason`",
-    };
+    let marker = a.kind.spec().complete_when;
     let e = ProviderError::new(
         ErrorKind::Truncated,
         format!(
@@ -275,37 +281,10 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
     emit(end_at, StreamEvent::Failed(e));
 }
 
-/// Everything the provider promises before its end marker has arrived: the finish
-/// reason and (requested on every stream) usage. Only then is a short grace enough.
-fn awaits_only_end_marker(decoder: &Decoder) -> bool {
-    match decoder {
-        Decoder::OpenAi(d) => d.saw_finish && d.saw_usage && !d.saw_done,
-        Decoder::Gemini(d) => d.saw_finish && d.saw_usage,
-        // `message_stop` follows `message_delta` at once; a stall there stays an error.
-        Decoder::Anthropic(_) => false,
-    }
-}
-
-/// What ends a complete stream of `kind`, for notes.
-fn end_marker(kind: ProviderKind) -> &'static str {
-    match kind {
-        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => "`data: [DONE]`",
-        ProviderKind::Anthropic => "`message_stop`",
-        ProviderKind::Gemini => "the end of the body",
-    }
-}
-
-/// The marker a clean close still lacks: Gemini's end of body is its marker.
-fn closing_marker(kind: ProviderKind) -> Option<&'static str> {
-    match kind {
-        ProviderKind::Gemini => None,
-        k => Some(end_marker(k)),
-    }
-}
-
 fn stalled_note(decoder: &Decoder, kind: ProviderKind, idle: Duration, waited: Duration) -> String {
-    if awaits_only_end_marker(decoder) {
-        let missing = match closing_marker(kind) {
+    let closing_marker = kind.spec().end_marker.on_the_wire();
+    if decoder.awaits_only_end_marker() {
+        let missing = match &closing_marker {
             Some(marker) => format!("sent no {marker} and held the connection open"),
             None => "held the connection open after the final chunk".to_string(),
         };
@@ -314,7 +293,7 @@ fn stalled_note(decoder: &Decoder, kind: ProviderKind, idle: Duration, waited: D
             idle.min(END_MARKER_GRACE).as_secs_f64()
         )
     } else {
-        let missing = match closing_marker(kind) {
+        let missing = match closing_marker {
             Some(marker) => format!("no {marker}"),
             None => "no end of the body".to_string(),
         };
@@ -322,14 +301,6 @@ fn stalled_note(decoder: &Decoder, kind: ProviderKind, idle: Duration, waited: D
             "after the finish reason the server sent no usage and {missing} for {:.1} s (idle_timeout); the answer is complete, its usage unreported",
             waited.as_secs_f64()
         )
-    }
-}
-
-/// A Gemini stream that ended without one candidate or prompt feedback in any event.
-fn no_answer_in_stream(decoder: &Decoder) -> Option<ProviderError> {
-    match decoder {
-        Decoder::Gemini(d) => d.no_answer_error(),
-        Decoder::OpenAi(_) | Decoder::Anthropic(_) => None,
     }
 }
 

@@ -1,9 +1,11 @@
-//! Which wire protocol a target speaks, with the defaults a config falls back on.
-//!
-//! How each kind builds requests and decodes streams lives in `provider`.
+//! Which provider a target talks to. Its facts live in its row of the provider table
+//! ([`ProviderSpec`]); how each protocol builds requests and decodes streams lives in
+//! `provider`.
 
 use std::fmt;
 use std::str::FromStr;
+
+use super::spec::{self, ProviderSpec};
 
 /// Which wire protocol a target speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -27,35 +29,30 @@ impl ProviderKind {
         Self::Gemini,
     ];
 
+    /// This kind's row in the provider table: every fact about it.
+    pub fn spec(self) -> &'static ProviderSpec {
+        match self {
+            Self::OpenAi => &spec::OPENAI,
+            Self::OpenAiCompatible => &spec::OPENAI_COMPATIBLE,
+            Self::Anthropic => &spec::ANTHROPIC,
+            Self::Gemini => &spec::GEMINI,
+        }
+    }
+
     /// The name used in config files and output.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::OpenAi => "openai",
-            Self::OpenAiCompatible => "openai-compatible",
-            Self::Anthropic => "anthropic",
-            Self::Gemini => "gemini",
-        }
+        self.spec().name
     }
 
     /// Environment variables tried for the key when the config names none, in order.
     /// OpenAI-compatible servers are often local and keyless, so they have no default.
     pub fn default_key_envs(self) -> &'static [&'static str] {
-        match self {
-            Self::OpenAi => &["OPENAI_API_KEY"],
-            Self::OpenAiCompatible => &[],
-            Self::Anthropic => &["ANTHROPIC_API_KEY"],
-            Self::Gemini => &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
-        }
+        self.spec().key_envs
     }
 
     /// The public endpoint used when the config gives no `base_url`.
     pub fn default_base_url(self) -> Option<&'static str> {
-        match self {
-            Self::OpenAi => Some("https://api.openai.com/v1"),
-            Self::OpenAiCompatible => None,
-            Self::Anthropic => Some("https://api.anthropic.com"),
-            Self::Gemini => Some("https://generativelanguage.googleapis.com"),
-        }
+        self.spec().default_base_url
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod kind;
 mod limits;
+mod spec;
 
 use std::fmt;
 
@@ -14,6 +15,7 @@ use serde_json::{Map, Value};
 
 pub use kind::ProviderKind;
 pub use limits::{RetryPolicy, Timeouts};
+pub use spec::{AuthStyle, EndMarker, Framing, Protocol, ProviderSpec, TokenCounter};
 
 /// A resolved, validated target.
 #[derive(Debug, Clone, PartialEq)]

@@ -82,15 +82,10 @@ pub async fn run(opts: TuiOptions) -> Result<u8, WorkbenchError> {
         app.confirm_above_usd = c.confirm_above_usd;
     }
     if let Some(d) = &demo {
-        app.demo_urls = [
-            ProviderKind::OpenAi,
-            ProviderKind::OpenAiCompatible,
-            ProviderKind::Anthropic,
-            ProviderKind::Gemini,
-        ]
-        .into_iter()
-        .map(|k| (k, d.base_url(k)))
-        .collect();
+        app.demo_urls = ProviderKind::ALL
+            .into_iter()
+            .map(|k| (k, d.base_url(k)))
+            .collect();
     }
     // Every send is saved, the demo's too.
     let sessions = crate::session::store::sessions_dir(

@@ -294,14 +294,12 @@ pub fn plan(
     Ok(out)
 }
 
-/// The demo server's base URL for `kind` (compatible servers speak OpenAI's protocol).
+/// The demo server's base URL for `kind`: that of the demo target speaking the same
+/// protocol (compatible servers speak OpenAI's).
 fn demo_base(demo: &[Target], kind: ProviderKind) -> Option<String> {
-    let kind = match kind {
-        ProviderKind::OpenAiCompatible => ProviderKind::OpenAi,
-        k => k,
-    };
+    let protocol = kind.spec().protocol;
     demo.iter()
-        .find(|t| t.provider == kind)
+        .find(|t| t.provider.spec().protocol == protocol)
         .map(|t| t.base_url.clone())
 }
 

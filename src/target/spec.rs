@@ -1,0 +1,246 @@
+//! The provider table: every fact about a provider kind, declared once, in one row.
+//!
+//! Code that behaves differently per kind (building a request body, decoding a stream)
+//! dispatches on [`Protocol`] in `provider`; everything else (names, key variables, the
+//! auth header, the framing of a stream, its end marker, defaults and limits) is read
+//! from the kind's [`ProviderSpec`] here, so adding a kind is one row plus its protocol.
+
+use super::ProviderKind;
+
+/// Everything Prism knows about one provider kind that is a fact rather than code.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProviderSpec {
+    /// The kind this row describes.
+    pub kind: ProviderKind,
+    /// The name used in config files and output.
+    pub name: &'static str,
+    /// The provider's name in prose ("Anthropic has no `seed` parameter").
+    pub display_name: &'static str,
+    /// Environment variables tried for the key when the config names none, in order.
+    pub key_envs: &'static [&'static str],
+    /// The public endpoint used when the config gives no `base_url`.
+    pub default_base_url: Option<&'static str>,
+    /// The path a server of this kind is conventionally mounted under (OpenAI's `/v1`),
+    /// which the base URL includes and request paths do not.
+    pub base_path: &'static str,
+    /// The wire protocol: how requests are built and answers decoded.
+    pub protocol: Protocol,
+    /// How the key travels.
+    pub auth: AuthStyle,
+    /// How a streamed answer is framed on the wire.
+    pub framing: Framing,
+    /// What ends a complete stream.
+    pub end_marker: EndMarker,
+    /// What a stream must reach to count as whole, for the message when it does not.
+    pub complete_when: &'static str,
+    /// The request field that caps output tokens.
+    pub max_tokens_field: &'static str,
+    /// Sent when the config sets no `max_tokens`, for APIs that require one.
+    pub default_max_tokens: Option<u32>,
+    /// The highest `temperature` the API accepts.
+    pub max_temperature: f64,
+    /// Whether the API takes a sampling `seed`.
+    pub accepts_seed: bool,
+    /// The provider's own token counter, if it has one.
+    pub counter: TokenCounter,
+}
+
+/// A wire protocol. Several kinds may share one (OpenAI and OpenAI-compatible servers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// OpenAI Chat Completions: `POST {base}/chat/completions`.
+    ChatCompletions,
+    /// Anthropic Messages: `POST {base}/v1/messages`.
+    Messages,
+    /// Gemini: `POST {base}/v1beta/models/{model}:streamGenerateContent`.
+    GenerateContent,
+}
+
+/// How a key is attached to a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthStyle {
+    /// `Authorization: Bearer <key>`.
+    Bearer,
+    /// The key is the whole value of this header (`x-api-key`, `x-goog-api-key`).
+    Header(&'static str),
+    /// The request is signed once its body is final (AWS SigV4); no kind uses it yet.
+    Signed,
+}
+
+impl AuthStyle {
+    /// The header that carries the credential, lowercase.
+    pub fn header_name(self) -> &'static str {
+        match self {
+            Self::Bearer | Self::Signed => "authorization",
+            Self::Header(name) => name,
+        }
+    }
+
+    /// What precedes the key in the header value.
+    pub fn value_prefix(self) -> &'static str {
+        match self {
+            Self::Bearer => "Bearer ",
+            Self::Header(_) | Self::Signed => "",
+        }
+    }
+}
+
+/// How a streamed answer is framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Framing {
+    /// Server-sent events (`text/event-stream`).
+    Sse,
+    /// One JSON document (`application/json`): every non-streaming answer.
+    Json,
+    /// AWS binary event stream (`application/vnd.amazon.eventstream`); no kind uses it yet.
+    EventStream,
+}
+
+impl Framing {
+    /// Every framing, for matching a response's content type.
+    pub const ALL: [Framing; 3] = [Self::Sse, Self::Json, Self::EventStream];
+
+    /// The media type a response in this framing carries.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Sse => "text/event-stream",
+            Self::Json => "application/json",
+            Self::EventStream => "application/vnd.amazon.eventstream",
+        }
+    }
+
+    /// The framing of a response with this `Content-Type` (parameters ignored).
+    pub fn of_content_type(content_type: &str) -> Option<Framing> {
+        let lower = content_type.to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|f| lower.starts_with(f.content_type()))
+    }
+
+    /// The framing in words, for messages.
+    pub fn described(self) -> &'static str {
+        match self {
+            Self::Sse => "an event stream",
+            Self::Json => "JSON",
+            Self::EventStream => "a binary event stream",
+        }
+    }
+}
+
+/// What a provider sends to say a stream is over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EndMarker {
+    /// An SSE event whose data is exactly this (`[DONE]`).
+    Data(&'static str),
+    /// An SSE event of this type (`message_stop`).
+    Event(&'static str),
+    /// Nothing: the end of the body is the end of the stream.
+    EndOfBody,
+}
+
+impl EndMarker {
+    /// The marker in words, for notes.
+    pub fn described(self) -> String {
+        match self {
+            Self::Data(data) => format!("`data: {data}`"),
+            Self::Event(name) => format!("`{name}`"),
+            Self::EndOfBody => "the end of the body".to_string(),
+        }
+    }
+
+    /// The marker a cleanly closed stream can still lack; `None` when the close itself
+    /// is the marker.
+    pub fn on_the_wire(self) -> Option<String> {
+        match self {
+            Self::EndOfBody => None,
+            marker => Some(marker.described()),
+        }
+    }
+}
+
+/// Which token counter a provider offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenCounter {
+    /// None: the local count is all there is (OpenAI's is already exact).
+    None,
+    /// `POST {base}/v1/messages/count_tokens` with the message fields.
+    Anthropic,
+    /// `POST {base}/v1beta/models/{model}:countTokens` around the whole request.
+    Gemini,
+}
+
+/// OpenAI Chat Completions at api.openai.com.
+pub const OPENAI: ProviderSpec = ProviderSpec {
+    kind: ProviderKind::OpenAi,
+    name: "openai",
+    display_name: "OpenAI",
+    key_envs: &["OPENAI_API_KEY"],
+    default_base_url: Some("https://api.openai.com/v1"),
+    base_path: "/v1",
+    protocol: Protocol::ChatCompletions,
+    auth: AuthStyle::Bearer,
+    framing: Framing::Sse,
+    end_marker: EndMarker::Data("[DONE]"),
+    complete_when: "`[DONE]` or a finish_reason",
+    // OpenAI deprecated `max_tokens` (o-series reject it).
+    max_tokens_field: "max_completion_tokens",
+    default_max_tokens: None,
+    max_temperature: 2.0,
+    accepts_seed: true,
+    counter: TokenCounter::None,
+};
+
+/// Any server speaking Chat Completions (vLLM, Ollama, Groq...). Often local and
+/// keyless, so no default key variable and no default URL.
+pub const OPENAI_COMPATIBLE: ProviderSpec = ProviderSpec {
+    kind: ProviderKind::OpenAiCompatible,
+    name: "openai-compatible",
+    display_name: "OpenAI-compatible server",
+    key_envs: &[],
+    default_base_url: None,
+    // Compatible servers mostly know only `max_tokens`.
+    max_tokens_field: "max_tokens",
+    ..OPENAI
+};
+
+/// Anthropic Messages.
+pub const ANTHROPIC: ProviderSpec = ProviderSpec {
+    kind: ProviderKind::Anthropic,
+    name: "anthropic",
+    display_name: "Anthropic",
+    key_envs: &["ANTHROPIC_API_KEY"],
+    default_base_url: Some("https://api.anthropic.com"),
+    base_path: "",
+    protocol: Protocol::Messages,
+    auth: AuthStyle::Header("x-api-key"),
+    framing: Framing::Sse,
+    end_marker: EndMarker::Event("message_stop"),
+    complete_when: "`message_stop`",
+    max_tokens_field: "max_tokens",
+    // The API requires `max_tokens`.
+    default_max_tokens: Some(4096),
+    max_temperature: 1.0,
+    accepts_seed: false,
+    counter: TokenCounter::Anthropic,
+};
+
+/// Google Gemini API (generativelanguage.googleapis.com).
+pub const GEMINI: ProviderSpec = ProviderSpec {
+    kind: ProviderKind::Gemini,
+    name: "gemini",
+    display_name: "Gemini",
+    key_envs: &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
+    default_base_url: Some("https://generativelanguage.googleapis.com"),
+    base_path: "",
+    protocol: Protocol::GenerateContent,
+    // A header, never `?key=` in the URL: URLs end up in logs.
+    auth: AuthStyle::Header("x-goog-api-key"),
+    framing: Framing::Sse,
+    end_marker: EndMarker::EndOfBody,
+    complete_when: "a `finishReason`",
+    max_tokens_field: "maxOutputTokens",
+    default_max_tokens: None,
+    max_temperature: 2.0,
+    accepts_seed: true,
+    counter: TokenCounter::Gemini,
+};
