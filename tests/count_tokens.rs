@@ -60,6 +60,18 @@ async fn answer(
         reply.extend_from_slice(ANSWER.as_bytes());
         return write_then_close(socket, &reply).await;
     }
+    let content_types = request
+        .head
+        .lines()
+        .filter(|l| l.to_ascii_lowercase().starts_with("content-type:"))
+        .count();
+    if content_types != 1 {
+        let mut reply = head("400 Bad Request", &[JSON]);
+        reply.extend_from_slice(
+            format!(r#"{{"error":{{"message":"{content_types} content-type headers"}}}}"#).as_bytes(),
+        );
+        return write_then_close(socket, &reply).await;
+    }
     let n = seen.fetch_add(1, Ordering::SeqCst) + 1;
     match counter {
         // Hold the connection open and say nothing.

@@ -68,8 +68,9 @@ pub async fn provider_count(
         }
     };
     let mut rb = client.post(url).json(&body);
+    // `.json()` above already set the content type; copying it again would send it twice.
     for (name, value) in req.headers() {
-        if name != reqwest::header::CONTENT_LENGTH {
+        if name != reqwest::header::CONTENT_LENGTH && name != reqwest::header::CONTENT_TYPE {
             rb = rb.header(name, value.clone());
         }
     }
