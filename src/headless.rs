@@ -8,13 +8,14 @@ use std::io::{self, Write};
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 
 use crate::engine::metrics::TargetRun;
-use crate::engine::{RunOptions, fan_out};
+use crate::engine::{Cancels, RunOptions};
 use crate::pricing::PriceTable;
-use crate::provider::event::FinishReason;
+use crate::provider::event::{ErrorKind, FinishReason, ProviderError};
 use crate::provider::request::ChatRequest;
 use crate::report::{ResultRow, Status, UsageSource, row};
-use crate::session::{Outgoing, SessionWriter};
+use crate::session::SessionWriter;
 use crate::target::Target;
+use crate::workflows::send::{Job, JobId, Report, Send, SessionTarget};
 
 /// Output format of `prism run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -61,68 +62,69 @@ pub async fn collect_saved(
     blocked: &[Option<String>],
     session: Option<&SessionWriter>,
 ) -> Collected {
-    let base = std::time::Instant::now();
-    if let Some(w) = session {
-        let to: Vec<Outgoing> = (0..targets.len())
-            .map(|target| Outgoing {
-                target,
-                history: Vec::new(),
-                request: request.clone(),
-            })
-            .collect();
-        let prompt = request.messages.last().map_or("", |m| m.content.as_str());
-        w.send(opts.run.0, 1, request.system.clone(), prompt, base, &to);
-    }
-    let mut runs = vec![TargetRun::default(); targets.len()];
-    let sent: Vec<usize> = (0..targets.len())
-        .filter(|i| blocked.get(*i).is_none_or(Option::is_none))
+    let cancels = Cancels::new(targets.len());
+    let jobs: Vec<Job> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, target)| Job {
+            id: JobId(i),
+            session: SessionTarget(i),
+            target: target.clone(),
+            request: request.clone(),
+            history: Vec::new(),
+            blocked: blocked
+                .get(i)
+                .cloned()
+                .flatten()
+                .map(|why| ProviderError::new(ErrorKind::ContextLength, why)),
+        })
         .collect();
-    for (i, why) in blocked.iter().enumerate() {
-        if let Some(why) = why {
-            let e = crate::provider::event::ProviderError::new(
-                crate::provider::event::ErrorKind::ContextLength,
-                why.clone(),
-            );
-            let (at, event) = (
-                std::time::Instant::now(),
-                crate::provider::event::StreamEvent::Failed(e),
-            );
-            if let Some(w) = session {
-                w.event(opts.run.0, i, at, &event);
+    let plan = Send {
+        run: opts.run,
+        turn: 1,
+        system: request.system.clone(),
+        prompt: request
+            .messages
+            .last()
+            .map_or("", |m| m.content.as_str())
+            .to_string(),
+        jobs,
+        session: session.cloned(),
+        prices: prices.clone(),
+        cancels: cancels.clone(),
+        // `prism run` asks the providers for their counts itself, before the budget check.
+        provider_counts: false,
+    };
+    let mut runs = vec![TargetRun::default(); targets.len()];
+    // The sink borrows `runs` until every job has ended.
+    let by_ctrl_c = {
+        let sending = plan.run(|report| {
+            if let Report::Blocked { job, at, event } | Report::Event { job, at, event } = report
+                && let Some(run) = runs.get_mut(job.0)
+            {
+                run.apply(at, &event);
             }
-            runs[i].apply(at, &event);
-        }
-    }
-    let chosen: Vec<Target> = sent.iter().map(|&i| targets[i].clone()).collect();
-    let mut handle = fan_out(&chosen, request, opts).await;
-    let mut open = chosen.len();
-    let interrupted = tokio::signal::ctrl_c();
-    tokio::pin!(interrupted);
-    let mut cancelled = false;
-    let mut by_ctrl_c = false;
-    while open > 0 {
-        let env = tokio::select! {
-            r = &mut interrupted, if !cancelled => {
-                if r.is_ok() {
-                    handle.cancel_all();
-                    by_ctrl_c = true;
+            true
+        });
+        tokio::pin!(sending);
+        let interrupted = tokio::signal::ctrl_c();
+        tokio::pin!(interrupted);
+        let mut listening = true;
+        let mut by_ctrl_c = false;
+        loop {
+            tokio::select! {
+                () = &mut sending => break,
+                r = &mut interrupted, if listening => {
+                    if r.is_ok() {
+                        cancels.cancel_all();
+                        by_ctrl_c = true;
+                    }
+                    listening = false;
                 }
-                cancelled = true;
-                continue;
             }
-            env = handle.events.recv() => env,
-        };
-        let Some(env) = env else { break };
-        let target = sent[env.target];
-        if let Some(w) = session {
-            w.event(opts.run.0, target, env.at, &env.event);
         }
-        runs[target].apply(env.at, &env.event);
-        if env.event.is_terminal() {
-            open -= 1;
-        }
-    }
-    handle.join().await;
+        by_ctrl_c
+    };
     // Local token estimates load a tokenizer table; do that off the async workers.
     let (targets, request, prices) = (targets.to_vec(), request.clone(), prices.clone());
     let rows = tokio::task::spawn_blocking(move || {

@@ -3,3 +3,4 @@
 //! workbench and the subcommands can present it their own way.
 
 pub mod rerun;
+pub mod send;
