@@ -8,7 +8,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -44,17 +43,9 @@ impl Recorder {
         &self.writer
     }
 
-    /// Record one event of session target `target`; when a stream ends, check that the
-    /// file is still being written and say so once if not.
-    pub fn event(
-        &self,
-        run: u64,
-        target: usize,
-        at: Instant,
-        event: &StreamEvent,
-        tx: &UnboundedSender<Msg>,
-    ) {
-        self.writer.event(run, target, at, event);
+    /// After an event was recorded: when it ended a stream, check that the file is still
+    /// being written and say so once if not.
+    pub fn check_written(&self, event: &StreamEvent, tx: &UnboundedSender<Msg>) {
         if event.is_terminal()
             && let Some(why) = self.writer.error()
             && !self.reported.swap(true, Ordering::Relaxed)

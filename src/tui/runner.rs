@@ -8,19 +8,16 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
 use super::autosave::Saver;
 use super::msg::{Effect, Job, Msg};
-use crate::engine::{Cancels, Envelope, RunId, RunOptions, fan_out_each};
-use crate::preflight::{self, Counter};
+use crate::engine::{Cancels, Envelope, RunId};
 use crate::pricing::PriceTable;
-use crate::provider::count::{Counted, count_all, counter_failed};
-use crate::provider::event::{ErrorKind, ProviderError, StreamEvent};
-use crate::session::Outgoing;
+use crate::workflows::send::{self, JobId, Report, Send, SessionTarget};
 
 /// How long quitting waits for cancelled streams to report their end before the session
 /// is closed.
@@ -101,90 +98,61 @@ impl Runner {
         jobs: Vec<Job>,
         tx: &UnboundedSender<Msg>,
     ) {
-        // Event times are measured from here, so nothing of the run can precede it.
-        let base = Instant::now();
         let recorder = self.saver.recorder();
-        if let Some(r) = &recorder {
-            let outgoing: Vec<Outgoing> = jobs
-                .iter()
-                .map(|j| Outgoing {
-                    target: j.pane,
-                    history: j.history.clone(),
-                    request: j.request.clone(),
-                })
-                .collect();
-            r.writer().send(run.0, turn, system, prompt, base, &outgoing);
-            for j in &jobs {
-                if let Some(e) = &j.blocked {
-                    // The pane already shows this failure; it only needs saving.
-                    r.writer()
-                        .event(run.0, j.pane, base, &StreamEvent::Failed(e.clone()));
-                }
-            }
-        }
-        let jobs: Vec<Job> = jobs.into_iter().filter(|j| j.blocked.is_none()).collect();
-        if jobs.is_empty() {
-            return;
-        }
         let panes: Vec<usize> = jobs.iter().map(|j| j.pane).collect();
         let cancels = Cancels::new(jobs.len());
-        self.runs.insert(run, (panes.clone(), cancels.clone()));
-        self.tasks.retain(|t| !t.is_finished());
+        let plan = Send {
+            run,
+            turn,
+            system,
+            prompt: prompt.to_string(),
+            jobs: jobs
+                .into_iter()
+                .map(|j| send::Job {
+                    id: JobId(j.pane),
+                    // The pane index is also the target's index in the session.
+                    session: SessionTarget(j.pane),
+                    target: j.target,
+                    request: j.request,
+                    history: j.history,
+                    blocked: j.blocked,
+                })
+                .collect(),
+            session: recorder.as_ref().map(|r| r.writer().clone()),
+            prices: self.prices.clone(),
+            cancels: cancels.clone(),
+            provider_counts: true,
+        };
         let tx = tx.clone();
-        let prices = self.prices.clone();
-        self.tasks.push(tokio::spawn(async move {
-            let forward = |pane: usize, env: Envelope| {
+        let mut sink = move |report: Report| match report {
+            // The pane already shows this failure; it only needed saving.
+            Report::Blocked { .. } => true,
+            Report::CounterFailed { note, .. } => {
+                let _ = tx.send(Msg::Notice(note));
+                true
+            }
+            Report::Event { job, at, event } => {
                 if let Some(r) = &recorder {
-                    r.event(run.0, pane, env.at, &env.event, &tx);
+                    r.check_written(&event, &tx);
                 }
-                tx.send(Msg::Stream { pane, env }).is_ok()
-            };
-            // Targets that opted in are counted by their provider first, all at once; one
-            // that cannot fit is not sent, one whose counter fails is sent on the local
-            // count. The others wait, so all still start together.
-            let asked: Vec<_> = jobs.iter().map(|j| (&j.target, &j.request)).collect();
-            let tokens: Vec<_> = (0..jobs.len()).map(|i| cancels.token(i)).collect();
-            let counts = count_all(&asked, &tokens).await;
-            let mut keep = Vec::new();
-            for (i, (j, counted)) in jobs.iter().zip(counts).enumerate() {
-                let refused = match counted {
-                    Counted::Exact(n) => preflight::check_counted(&j.target, &prices, n, Counter::Provider)
-                        .too_long
-                        .map(|why| StreamEvent::Failed(ProviderError::new(ErrorKind::ContextLength, why))),
-                    Counted::Cancelled => Some(StreamEvent::Cancelled),
-                    Counted::Failed(e) => {
-                        let _ = tx.send(Msg::Notice(counter_failed(&j.target.name, &e)));
-                        None
-                    }
-                    Counted::NotCounted => None,
+                let pane = job.0;
+                let env = Envelope {
+                    run,
+                    target: pane,
+                    at,
+                    event,
                 };
-                match refused {
-                    Some(event) => {
-                        let env = Envelope {
-                            run,
-                            target: i,
-                            at: Instant::now(),
-                            event,
-                        };
-                        forward(j.pane, env);
-                    }
-                    None => keep.push(i),
-                }
+                tx.send(Msg::Stream { pane, env }).is_ok()
             }
-            let sent: Vec<_> = keep
-                .iter()
-                .map(|&i| (jobs[i].target.clone(), jobs[i].request.clone()))
-                .collect();
-            let panes: Vec<usize> = keep.iter().map(|&i| jobs[i].pane).collect();
-            let mut handle = fan_out_each(&sent, RunOptions { run }, cancels.subset(&keep)).await;
-            while let Some(env) = handle.events.recv().await {
-                if !forward(panes[env.target], env) {
-                    // The UI is gone: stop every request rather than stream into nothing.
-                    handle.cancel_all();
-                }
-            }
-            handle.join().await;
-        }));
+        };
+        // Recorded now, before any later effect (a closed session) can intervene.
+        let pending = plan.begin(&mut sink);
+        if pending.is_done() {
+            return;
+        }
+        self.runs.insert(run, (panes, cancels));
+        self.tasks.retain(|t| !t.is_finished());
+        self.tasks.push(tokio::spawn(pending.finish(sink)));
     }
 
     /// Let cancel effects reach a run started elsewhere (a re-run's own fan-out):
