@@ -17,8 +17,8 @@ use serde::Serialize;
 use super::AppError;
 use crate::commands::replay::{default_config, open, prices};
 use crate::config::Config;
+use crate::engine::Cancels;
 use crate::engine::metrics::TargetRun;
-use crate::engine::{Cancels, RunId};
 use crate::headless::Format;
 use crate::pricing::PriceTable;
 use crate::report::{ResultRow, Status};
@@ -28,7 +28,8 @@ use crate::tui::app::App;
 use crate::tui::compare::{launch, show};
 use crate::tui::run::{drive, look};
 use crate::tui::runner::Runner;
-use crate::workflows::rerun::{Entry, Prepared, Running, send_again};
+use crate::workflows::rerun::{Entry, Prepared, Running, resend};
+use crate::workflows::send::{JobId, Report};
 
 /// Options of `prism rerun`.
 #[derive(Debug, Args)]
@@ -134,13 +135,17 @@ pub async fn collect(
             }
         })
     };
-    send_again(session, entries, RunId(1), cancels, writer, |env| {
-        if let Some(r) = runs.get_mut(env.target) {
-            r.apply(env.at, &env.event);
-        }
-        true
-    })
-    .await;
+    let ids: Vec<JobId> = (0..entries.len()).map(JobId).collect();
+    resend(session, entries, &ids, writer, prices, cancels)
+        .run(|report| {
+            if let Report::Event { job, at, event } | Report::Blocked { job, at, event } = report
+                && let Some(r) = runs.get_mut(job.0)
+            {
+                r.apply(at, &event);
+            }
+            true
+        })
+        .await;
     watcher.abort();
     // Local token estimates load a tokenizer table; do that off the async workers.
     let (entries, prices) = (entries.to_vec(), prices.clone());

@@ -16,12 +16,13 @@ use super::app::{App, Focus};
 use super::msg::{Effect, Msg};
 use super::pane::{PaneState, PaneStatus};
 use super::runner::Runner;
-use crate::engine::{Cancels, RunId};
+use crate::engine::{Cancels, Envelope, RunId};
 use crate::keys::{Action, Mode};
 use crate::session::Session;
 use crate::session::compare::{Chunk, Side, similarity, word_diff};
 use crate::session::replay::interrupted;
 use crate::workflows::rerun::{Entry, Prepared, Running};
+use crate::workflows::send::{JobId, Report};
 
 /// The comparison on screen.
 #[derive(Debug, Clone, PartialEq)]
@@ -296,9 +297,19 @@ pub fn show(prepared: &Prepared, app: &mut App, runner: &mut Runner) -> (Vec<Eff
 /// of the live panes.
 pub fn launch(prepared: Prepared, launch: Launch, tx: UnboundedSender<Msg>) -> Running {
     let Launch { run, panes, cancels } = launch;
-    prepared.spawn(run, cancels, move |env| {
-        let pane = panes.get(env.target).copied().unwrap_or(usize::MAX);
-        tx.send(Msg::Stream { pane, env }).is_ok()
+    let ids: Vec<JobId> = panes.into_iter().map(JobId).collect();
+    prepared.spawn(&ids, cancels, move |report| match report {
+        Report::Event { job, at, event } | Report::Blocked { job, at, event } => {
+            let pane = job.0;
+            let env = Envelope {
+                run,
+                target: pane,
+                at,
+                event,
+            };
+            tx.send(Msg::Stream { pane, env }).is_ok()
+        }
+        Report::CounterFailed { note, .. } => tx.send(Msg::Notice(note)).is_ok(),
     })
 }
 

@@ -1,6 +1,6 @@
 //! The re-run plan: what a re-run sends and where (the targets resolved from the
-//! recording and a config, a demo server for demo targets, the new session), then the
-//! fan-out itself, every event saved and handed to a sink.
+//! recording and a config, a demo server for demo targets, the new session), sent
+//! through the one send-and-record path ([`crate::workflows::send`]).
 //!
 //! Shared by `prism rerun` and the workbench's sessions browser; neither face is named
 //! here: the workbench places the live streams in its panes through the sink.
@@ -12,13 +12,14 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::demo::Demo;
-use crate::engine::{Cancels, Envelope, RunId, RunOptions, fan_out_each};
+use crate::engine::{Cancels, RunId};
 use crate::pricing::PriceTable;
 use crate::provider::request::ChatRequest;
 use crate::report::ResultRow;
 use crate::session::schema::KeyRef;
 use crate::session::{Outgoing, Recorded, Session, SessionWriter};
 use crate::target::{KeySource, ProviderKind, Target};
+use crate::workflows::send::{Job, JobId, Report, Send, SessionTarget};
 
 /// One target to send again.
 #[derive(Debug, Clone)]
@@ -48,6 +49,7 @@ pub struct Prepared {
     pub entries: Vec<Entry>,
     /// The new session, when saving.
     pub writer: Option<SessionWriter>,
+    prices: PriceTable,
     demo: Option<Demo>,
 }
 
@@ -124,24 +126,29 @@ impl Prepared {
             session,
             entries,
             writer,
+            prices: prices.clone(),
             demo,
         })
     }
 
-    /// Start sending in a task of its own, tagging events with `run`; each event goes to
-    /// `sink` as in [`send_again`]. `cancels` stops the requests.
+    /// Start sending in a task of its own (see [`resend`]): entry `i` is reported to
+    /// `sink` as `ids[i]`. `cancels` stops the requests.
     pub fn spawn(
         self,
-        run: RunId,
+        ids: &[JobId],
         cancels: Cancels,
-        sink: impl FnMut(Envelope) -> bool + Send + 'static,
+        sink: impl FnMut(Report) -> bool + std::marker::Send + 'static,
     ) -> Running {
-        let writer = self.writer.clone();
         let stop = cancels.clone();
-        let (session, entries) = (self.session, self.entries);
-        let task = tokio::spawn(async move {
-            send_again(&session, &entries, run, cancels, writer.as_ref(), sink).await;
-        });
+        let send = resend(
+            &self.session,
+            &self.entries,
+            ids,
+            self.writer.as_ref(),
+            &self.prices,
+            cancels,
+        );
+        let task = tokio::spawn(send.run(sink));
         Running {
             task: Some(task),
             cancels: Some(stop),
@@ -303,56 +310,47 @@ fn demo_base(demo: &[Target], kind: ProviderKind) -> Option<String> {
         .map(|t| t.base_url.clone())
 }
 
-/// Send every entry's request again, all released together, tagging events with `run`.
-/// Each event goes to `sink`, which says whether anyone still listens (when nobody
-/// does, the requests are cancelled), and to `writer` when saving: the earlier turns
-/// are copied first, so the new session holds the whole conversation.
-pub async fn send_again(
+/// The send of a re-run: every entry's request again, all released together through the
+/// one send path, entry `i` reported as `ids[i]` (one id per entry) and recorded as
+/// target `i` of the new session. When saving, the earlier turns are copied into the
+/// new session first, so it holds the whole conversation; the send is recorded after
+/// them. Nothing is counted or refused again: the requests are exactly the recorded ones.
+pub fn resend(
     session: &Session,
     entries: &[Entry],
-    run: RunId,
-    cancels: Cancels,
+    ids: &[JobId],
     writer: Option<&SessionWriter>,
-    mut sink: impl FnMut(Envelope) -> bool,
-) {
+    prices: &PriceTable,
+    cancels: Cancels,
+) -> Send {
     let copied = writer.map_or(0, |w| copy_earlier_turns(session, entries, w));
-    let saved_run = copied + 1;
-    let jobs: Vec<(Target, ChatRequest)> = entries
+    let (turn, system, prompt) = session.turns.last().map_or((0, None, String::new()), |t| {
+        (t.number, t.system.clone(), t.prompt.clone())
+    });
+    let jobs = entries
         .iter()
-        .map(|e| (e.target.clone(), e.request.clone()))
+        .zip(ids)
+        .enumerate()
+        .map(|(k, (e, id))| Job {
+            id: *id,
+            session: SessionTarget(k),
+            target: e.target.clone(),
+            request: e.request.clone(),
+            history: e.recorded.history.clone(),
+            blocked: None,
+        })
         .collect();
-    let base = Instant::now();
-    if let (Some(w), Some(turn)) = (writer, session.turns.last()) {
-        let out: Vec<Outgoing> = entries
-            .iter()
-            .enumerate()
-            .map(|(k, e)| Outgoing {
-                target: k,
-                history: e.recorded.history.clone(),
-                request: e.request.clone(),
-            })
-            .collect();
-        w.send(
-            saved_run,
-            turn.number,
-            turn.system.clone(),
-            &turn.prompt,
-            base,
-            &out,
-        );
+    Send {
+        run: RunId(copied + 1),
+        turn,
+        system,
+        prompt,
+        jobs,
+        session: writer.cloned(),
+        prices: prices.clone(),
+        cancels,
+        provider_counts: false,
     }
-    let mut handle = fan_out_each(&jobs, RunOptions { run }, cancels).await;
-    let mut listening = true;
-    while let Some(env) = handle.events.recv().await {
-        if let Some(w) = writer {
-            w.event(saved_run, env.target, env.at, &env.event);
-        }
-        if listening && !sink(env) {
-            listening = false;
-            handle.cancel_all();
-        }
-    }
-    handle.join().await;
 }
 
 /// Write the turns before the last one into the new session as they were recorded (for
