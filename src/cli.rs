@@ -119,13 +119,13 @@ pub async fn dispatch(cli: Cli) -> u8 {
         Some(Command::Export(args)) => crate::commands::export::run(args, cli.sessions_dir.as_deref()),
         Some(Command::Count { model, file }) => count(model.as_deref(), file.as_deref()),
         None => {
-            let opts = crate::tui::run::TuiOptions {
+            let opts = crate::tui::workbench::TuiOptions {
                 config: cli.config,
                 theme: cli.theme,
                 demo: cli.demo,
                 sessions_dir: cli.sessions_dir,
             };
-            crate::tui::run::run(opts).await.map_err(AppError::from)
+            crate::tui::workbench::run(opts).await.map_err(AppError::from)
         }
     };
     match result {

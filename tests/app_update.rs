@@ -679,7 +679,7 @@ fn body(app: &mut App, i: usize) -> Vec<String> {
     let p = &mut app.panes[i];
     p.scroll = 0;
     let looks = prism::tui::pane::BodyLooks {
-        thread: prism::tui::thread::Looks {
+        thread: prism::tui::pane_history::Looks {
             key: Some("h".into()),
             ..Default::default()
         },
@@ -904,7 +904,7 @@ fn a_pane_behind_on_layout_shows_and_follows_what_is_laid_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_loop_lays_out_a_backlog_completely_across_frames() {
     use prism::tui::event_loop::{self, Screen};
-    use prism::tui::runner::Runner;
+    use prism::tui::executor::Runner;
 
     struct UntilLaidOut {
         term: ratatui::Terminal<ratatui::backend::TestBackend>,

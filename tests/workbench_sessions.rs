@@ -14,10 +14,10 @@ use prism::keys::Action;
 use prism::mock_server::MockServer;
 use prism::target::{KeySource, Params, ProviderKind, Target};
 use prism::tui::app::App;
+use prism::tui::executor::Runner;
 use prism::tui::keymap::Keymap;
 use prism::tui::msg::{Effect, Msg};
 use prism::tui::pane::PaneStatus;
-use prism::tui::runner::Runner;
 use ratatui_textarea::TextArea;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 

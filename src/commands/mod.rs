@@ -40,7 +40,7 @@ pub enum AppError {
     },
     /// The workbench could not start or stopped with an error.
     #[error(transparent)]
-    Workbench(#[from] crate::tui::run::WorkbenchError),
+    Workbench(#[from] crate::tui::workbench::WorkbenchError),
     /// The async runtime could not start (nothing else ran).
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),

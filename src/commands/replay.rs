@@ -11,8 +11,8 @@ use crate::config::{self, Config};
 use crate::pricing::PriceTable;
 use crate::session::{self, Session, store};
 use crate::tui::app::App;
-use crate::tui::run::{drive, look};
-use crate::tui::runner::Runner;
+use crate::tui::executor::Runner;
+use crate::tui::workbench::{drive, look};
 
 /// Options of `prism replay`.
 #[derive(Debug, Args)]

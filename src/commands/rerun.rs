@@ -26,8 +26,8 @@ use crate::session::compare::{Chunk, Deltas, Side, deltas, similarity, word_diff
 use crate::session::{Session, SessionWriter, store};
 use crate::tui::app::App;
 use crate::tui::compare::{launch, show};
-use crate::tui::run::{drive, look};
-use crate::tui::runner::Runner;
+use crate::tui::executor::Runner;
+use crate::tui::workbench::{drive, look};
 use crate::workflows::rerun::{Entry, Prepared, Running, resend};
 use crate::workflows::send::{JobId, Report};
 

@@ -112,7 +112,7 @@ pub struct App {
     pub compare: Option<super::compare::Compare>,
     /// The workbench's own targets while a replay or re-run opened from the browser
     /// borrows the panes; `ctrl-n` goes back to them.
-    pub home: Option<super::visit::Home>,
+    pub home: Option<super::borrowed::Home>,
     /// Prompts sent, for `Up` in an empty editor.
     pub recall: super::recall::Recall,
 }

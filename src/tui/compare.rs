@@ -13,9 +13,9 @@ use ratatui_textarea::TextArea;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::app::{App, Focus};
+use super::executor::Runner;
 use super::msg::{Effect, Msg};
 use super::pane::{PaneState, PaneStatus};
-use super::runner::Runner;
 use crate::engine::{Cancels, Envelope, RunId};
 use crate::keys::{Action, Mode};
 use crate::session::Session;

@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use super::app::App;
+use super::executor::Runner;
 use super::msg::{Effect, Msg};
-use super::runner::Runner;
-use super::{view, visit};
+use super::{borrowed, view};
 
 const INPUT_FRAME: Duration = Duration::from_millis(16);
 const STREAM_FRAME: Duration = Duration::from_millis(33);
@@ -68,7 +68,7 @@ pub async fn run(
     let mut last_input_frame = last_frame;
     let mut input_waiting = false;
     let mut next_frame: Option<Instant> = None;
-    let mut visit: Option<visit::Visit> = None;
+    let mut visit: Option<borrowed::Visit> = None;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -99,7 +99,7 @@ pub async fn run(
                     match effect {
                         Effect::Quit => {
                             // A re-run opened from the browser saves its last events first.
-                            visit::end(&mut visit).await;
+                            borrowed::end(&mut visit).await;
                             runner.cancel_everything();
                             return Ok(());
                         }
@@ -112,10 +112,12 @@ pub async fn run(
                                 app.notice = Some(format!("copy failed: {e}"));
                             }
                         }
-                        Effect::ReplaySession(dir) => visit::replay(app, runner, tx, dir, &mut visit).await,
-                        Effect::RerunSession(dir) => visit::rerun(app, runner, tx, dir, &mut visit).await,
+                        Effect::ReplaySession(dir) => {
+                            borrowed::replay(app, runner, tx, dir, &mut visit).await
+                        }
+                        Effect::RerunSession(dir) => borrowed::rerun(app, runner, tx, dir, &mut visit).await,
                         Effect::LeaveVisit => {
-                            if let Some(report) = visit::end(&mut visit).await {
+                            if let Some(report) = borrowed::end(&mut visit).await {
                                 app.notice = Some(report);
                             }
                         }
@@ -166,7 +168,7 @@ pub async fn run(
             }
         }
     }
-    visit::end(&mut visit).await;
+    borrowed::end(&mut visit).await;
     runner.cancel_everything();
     Ok(())
 }

@@ -11,8 +11,8 @@ use std::time::Instant;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+use super::pane_history::{Looks, Thread};
 use super::render::{Doc, DocStyles};
-use super::thread::{Looks, Thread};
 use crate::engine::RunId;
 use crate::engine::metrics::{Outcome, TargetRun};
 use crate::provider::event::StreamEvent;

@@ -12,8 +12,8 @@ use crate::keys::Mode;
 use crate::provider::event::FinishReason;
 use crate::tui::app::App;
 use crate::tui::pane::{BodyLooks, PaneState, PaneStatus};
+use crate::tui::pane_history::Looks;
 use crate::tui::theme::{Role, Theme};
-use crate::tui::thread::Looks;
 
 const HEADER_LINES: u16 = 2;
 

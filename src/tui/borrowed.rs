@@ -9,9 +9,9 @@ use tokio::task::JoinHandle;
 
 use super::app::App;
 use super::conversation::Conversation;
+use super::executor::Runner;
 use super::msg::Msg;
 use super::pane::PaneState;
-use super::runner::Runner;
 use crate::session::replay::Speed;
 use crate::target::Target;
 use crate::workflows::rerun::{Prepared, Running};

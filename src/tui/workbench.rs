@@ -16,9 +16,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::app::App;
 use super::event_loop::{self, Screen};
+use super::executor::Runner;
 use super::keymap::Keymap;
 use super::msg::Msg;
-use super::runner::Runner;
 use super::terminal::{self, TerminalGuard, Tui};
 use super::theme::{self, Theme};
 use crate::config;
