@@ -1,5 +1,5 @@
-//! A replay or re-run opened from the sessions browser: it borrows the panes, and
-//! `ctrl-n` gives them back to the workbench's own targets.
+//! A borrowed session: a replay or re-run opened from the sessions browser. It borrows
+//! the panes, and `ctrl-n` gives them back to the workbench's own targets.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,7 +16,7 @@ use crate::session::replay::Speed;
 use crate::target::Target;
 use crate::workflows::rerun::{Prepared, Running};
 
-/// What the workbench showed before the visit.
+/// What the workbench showed before the borrowed session.
 #[derive(Debug, Clone)]
 pub struct Home {
     targets: Vec<Target>,
@@ -24,8 +24,8 @@ pub struct Home {
     status: String,
 }
 
-/// What keeps a visit going.
-pub enum Visit {
+/// What keeps a borrowed session going: its replay player or its re-run.
+pub enum Borrowed {
     /// The player task of a replay.
     Replay(JoinHandle<()>),
     /// A re-run's live requests and its new session.
@@ -43,8 +43,8 @@ impl App {
         }
     }
 
-    /// Back to the workbench's own targets after a visit, with empty panes and a new
-    /// conversation. False when no visit was on.
+    /// Back to the workbench's own targets after a borrowed session, with empty panes and
+    /// a new conversation. False when no session was borrowed.
     pub fn go_home(&mut self) -> bool {
         let Some(home) = self.home.take() else {
             return false;
@@ -67,15 +67,15 @@ impl App {
     }
 }
 
-/// End `visit`: stop a replay's player; cancel a re-run, wait for its last events to be
+/// End `borrowed`: stop a replay's player; cancel a re-run, wait for its last events to be
 /// saved and close its session. A one-line report for the status bar.
-pub async fn end(visit: &mut Option<Visit>) -> Option<String> {
-    match visit.take()? {
-        Visit::Replay(player) => {
+pub async fn end(borrowed: &mut Option<Borrowed>) -> Option<String> {
+    match borrowed.take()? {
+        Borrowed::Replay(player) => {
             player.abort();
             None
         }
-        Visit::Rerun(running) => match running.finish().await {
+        Borrowed::Rerun(running) => match running.finish().await {
             Ok(Some(id)) => Some(format!("re-run saved as session {id}")),
             Ok(None) => None,
             Err(e) => Some(e),
@@ -83,14 +83,14 @@ pub async fn end(visit: &mut Option<Visit>) -> Option<String> {
     }
 }
 
-/// End the visit before, close the browser and load the session in `dir`, with what the
-/// ended visit had to report. On failure the reason is the notice.
+/// End the borrowed session before, close the browser and load the session in `dir`,
+/// with what the ended borrowed session had to report. On failure the reason is the notice.
 async fn open(
     app: &mut App,
     dir: &Path,
-    visit: &mut Option<Visit>,
+    borrowed: &mut Option<Borrowed>,
 ) -> Option<(crate::session::Session, Option<String>)> {
-    let report = end(visit).await;
+    let report = end(borrowed).await;
     // The panes are what the user wants to see now.
     app.browser = None;
     match load(dir).await {
@@ -115,9 +115,9 @@ pub async fn replay(
     runner: &mut Runner,
     tx: &UnboundedSender<Msg>,
     dir: PathBuf,
-    visit: &mut Option<Visit>,
+    borrowed: &mut Option<Borrowed>,
 ) {
-    let Some((session, report)) = open(app, &dir, visit).await else {
+    let Some((session, report)) = open(app, &dir, borrowed).await else {
         return;
     };
     app.remember_home();
@@ -128,7 +128,7 @@ pub async fn replay(
                 runner.apply(e, tx);
             }
             let id = session.meta.id.clone();
-            *visit = Some(Visit::Replay(super::replay::spawn(
+            *borrowed = Some(Borrowed::Replay(super::replay::spawn(
                 Arc::new(session),
                 speed,
                 first,
@@ -152,9 +152,9 @@ pub async fn rerun(
     runner: &mut Runner,
     tx: &UnboundedSender<Msg>,
     dir: PathBuf,
-    visit: &mut Option<Visit>,
+    borrowed: &mut Option<Borrowed>,
 ) {
-    let Some((session, report)) = open(app, &dir, visit).await else {
+    let Some((session, report)) = open(app, &dir, borrowed).await else {
         return;
     };
     let (root, prices) = (runner.sessions_root(), runner.prices().clone());
@@ -172,7 +172,11 @@ pub async fn rerun(
         runner.apply(e, tx);
     }
     let id = prepared.session.meta.id.clone();
-    *visit = Some(Visit::Rerun(super::compare::launch(prepared, launch, tx.clone())));
+    *borrowed = Some(Borrowed::Rerun(super::compare::launch(
+        prepared,
+        launch,
+        tx.clone(),
+    )));
     app.notice = Some(report.unwrap_or_else(|| {
         format!("re-running {id} beside its recording: D diffs a pane, ctrl-n goes back to your targets")
     }));

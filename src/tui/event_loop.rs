@@ -68,7 +68,7 @@ pub async fn run(
     let mut last_input_frame = last_frame;
     let mut input_waiting = false;
     let mut next_frame: Option<Instant> = None;
-    let mut visit: Option<borrowed::Visit> = None;
+    let mut borrowed: Option<borrowed::Borrowed> = None;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -99,7 +99,7 @@ pub async fn run(
                     match effect {
                         Effect::Quit => {
                             // A re-run opened from the browser saves its last events first.
-                            borrowed::end(&mut visit).await;
+                            borrowed::end(&mut borrowed).await;
                             runner.cancel_everything();
                             return Ok(());
                         }
@@ -113,11 +113,13 @@ pub async fn run(
                             }
                         }
                         Effect::ReplaySession(dir) => {
-                            borrowed::replay(app, runner, tx, dir, &mut visit).await
+                            borrowed::replay(app, runner, tx, dir, &mut borrowed).await
                         }
-                        Effect::RerunSession(dir) => borrowed::rerun(app, runner, tx, dir, &mut visit).await,
-                        Effect::LeaveVisit => {
-                            if let Some(report) = borrowed::end(&mut visit).await {
+                        Effect::RerunSession(dir) => {
+                            borrowed::rerun(app, runner, tx, dir, &mut borrowed).await
+                        }
+                        Effect::LeaveBorrowed => {
+                            if let Some(report) = borrowed::end(&mut borrowed).await {
                                 app.notice = Some(report);
                             }
                         }
@@ -168,7 +170,7 @@ pub async fn run(
             }
         }
     }
-    borrowed::end(&mut visit).await;
+    borrowed::end(&mut borrowed).await;
     runner.cancel_everything();
     Ok(())
 }

@@ -121,5 +121,5 @@ pub enum Effect {
     /// Leave the app.
     Quit,
     /// Leave a replay or re-run opened from the browser (stop its player, save its run).
-    LeaveVisit,
+    LeaveBorrowed,
 }

@@ -11,7 +11,7 @@ use std::time::Instant;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use super::pane_history::{Looks, Thread};
+use super::pane_history::{Looks, PaneHistory};
 use super::render::{Doc, DocStyles};
 use crate::engine::RunId;
 use crate::engine::metrics::{Outcome, TargetRun};
@@ -93,7 +93,7 @@ pub struct PaneState {
     /// Whether reasoning is expanded.
     pub reasoning_open: bool,
     /// What the target was asked this turn and the earlier turns it was shown.
-    pub thread: Thread,
+    pub thread: PaneHistory,
     /// Exact o200k counts of what arrived, updated per delta (answer, reasoning, tool
     /// arguments): the live estimate until the provider's usage arrives.
     pub counters: [LiveCounter; 3],
@@ -119,7 +119,7 @@ impl Default for PaneState {
             answer: Doc::new(true),
             reasoning: Doc::new(false),
             reasoning_open: false,
-            thread: Thread::default(),
+            thread: PaneHistory::default(),
             counters: Default::default(),
             scroll: 0,
             follow: true,

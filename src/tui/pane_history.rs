@@ -1,5 +1,5 @@
-//! The part of a pane above its answer: what its target was asked this turn, and the
-//! earlier exchanges the request carried.
+//! A pane's history, the part of a pane above its answer: what its target was asked this
+//! turn, and the earlier exchanges the request carried.
 //!
 //! Everything here comes from the request the target was actually sent, so a pane never
 //! shows a turn its target did not see. The earlier exchanges are collapsed to one line by
@@ -34,7 +34,7 @@ pub struct Looks {
 
 /// A pane's prompt and earlier turns.
 #[derive(Default)]
-pub struct Thread {
+pub struct PaneHistory {
     prompt: String,
     /// Earlier (prompt, answer) pairs, oldest first.
     earlier: Vec<(String, String)>,
@@ -49,7 +49,7 @@ pub struct Thread {
     width: Option<u16>,
 }
 
-impl Thread {
+impl PaneHistory {
     /// Show what `request` asked: its last user message is this turn's prompt, the
     /// user/assistant pairs before it the earlier turns. Documents of the turns that
     /// stayed the same are kept.
@@ -297,7 +297,7 @@ mod tests {
 
     #[test]
     fn collapsed_then_open() {
-        let mut t = Thread::default();
+        let mut t = PaneHistory::default();
         t.show(&request(&["q1", "**A1**", "q2", "A2", "q3\nmore"]));
         t.prepare(40, &DocStyles::plain());
         assert_eq!(
@@ -325,7 +325,7 @@ mod tests {
 
     #[test]
     fn one_turn_is_singular_and_a_first_turn_has_no_summary() {
-        let mut t = Thread::default();
+        let mut t = PaneHistory::default();
         assert_eq!(t.line_count(), 0, "nothing sent");
         t.show(&request(&["q1"]));
         assert_eq!(text(&t.lines(0..5, &looks())), ["you: q1"]);
@@ -339,7 +339,7 @@ mod tests {
 
     #[test]
     fn a_long_prompt_is_cut_to_the_width() {
-        let mut t = Thread::default();
+        let mut t = PaneHistory::default();
         t.show(&request(&["abcdefghijklmnopqrstuvwxyz"]));
         t.prepare(12, &DocStyles::plain());
         let line = text(&t.lines(0..1, &looks())).remove(0);
@@ -351,7 +351,7 @@ mod tests {
 
     #[test]
     fn a_new_turn_keeps_the_documents_of_the_turns_before() {
-        let mut t = Thread::default();
+        let mut t = PaneHistory::default();
         t.set_open(true);
         t.show(&request(&["q1", "A1", "q2"]));
         t.prepare(40, &DocStyles::plain());

@@ -23,7 +23,7 @@ impl App {
     pub(super) fn new_conversation(&mut self) -> Vec<Effect> {
         let mut effects = self.cancel_active();
         if self.go_home() {
-            effects.push(Effect::LeaveVisit);
+            effects.push(Effect::LeaveBorrowed);
         }
         self.conversation = Conversation::new(self.targets.len());
         for p in &mut self.panes {
