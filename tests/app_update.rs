@@ -9,10 +9,10 @@ use prism::engine::{Envelope, RunId};
 use prism::keys::Action;
 use prism::provider::event::StreamEvent;
 use prism::target::{KeySource, Params, ProviderKind, Target};
-use prism::tui::app::{App, Focus};
-use prism::tui::keymap::Keymap;
-use prism::tui::msg::{Effect, Msg};
-use prism::tui::pane::PaneStatus;
+use prism::tui::input::keymap::Keymap;
+use prism::tui::model::app::{App, Focus};
+use prism::tui::model::msg::{Effect, Msg};
+use prism::tui::model::pane::PaneStatus;
 use ratatui::layout::Rect;
 
 fn app() -> App {
@@ -149,7 +149,7 @@ fn follow_tail_stops_on_scroll_up_and_resumes_at_bottom() {
     type_text(&mut app, "x");
     app.act(Action::Send);
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(90, 20)).unwrap();
-    use prism::tui::event_loop::Screen;
+    use prism::tui::effects::event_loop::Screen;
     let long: String = (0..200).map(|i| format!("line {i}\n")).collect();
     stream(&mut app, 0, RunId(1), StreamEvent::Dispatched);
     stream(&mut app, 0, RunId(1), StreamEvent::TextDelta(long));
@@ -258,7 +258,7 @@ fn scrolling_works_past_65535_lines() {
     let text: String = (0..70_000).map(|i| format!("- row {i}\n")).collect();
     stream(&mut app, 0, RunId(1), StreamEvent::TextDelta(text));
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(90, 20)).unwrap();
-    use prism::tui::event_loop::Screen;
+    use prism::tui::effects::event_loop::Screen;
     term.frame(&mut app).unwrap();
     assert!(app.panes[0].body_len() >= 70_000);
     app.focus = Focus::Pane(0);
@@ -379,7 +379,7 @@ fn idle_panes_show_the_preflight_of_the_prompt_as_typed() {
     let mut app = app();
     type_text(&mut app, "hello world");
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(150, 20)).unwrap();
-    use prism::tui::event_loop::Screen;
+    use prism::tui::effects::event_loop::Screen;
     term.frame(&mut app).unwrap();
     let screen: String = term
         .backend()
@@ -441,7 +441,7 @@ fn set_prompt(app: &mut App, text: &str) {
     app.prompt = ratatui_textarea::TextArea::from(vec![text.to_string()]);
 }
 
-fn start_run(effects: &[Effect]) -> (u32, Option<String>, Vec<prism::tui::msg::Job>) {
+fn start_run(effects: &[Effect]) -> (u32, Option<String>, Vec<prism::tui::model::msg::Job>) {
     let Some(Effect::StartRun {
         turn, system, jobs, ..
     }) = effects.last()
@@ -451,7 +451,7 @@ fn start_run(effects: &[Effect]) -> (u32, Option<String>, Vec<prism::tui::msg::J
     (*turn, system.clone(), jobs.clone())
 }
 
-fn contents(job: &prism::tui::msg::Job) -> Vec<&str> {
+fn contents(job: &prism::tui::model::msg::Job) -> Vec<&str> {
     job.request.messages.iter().map(|m| m.content.as_str()).collect()
 }
 
@@ -678,8 +678,8 @@ fn the_browser_filters_renames_and_deletes_only_after_yes() {
 fn body(app: &mut App, i: usize) -> Vec<String> {
     let p = &mut app.panes[i];
     p.scroll = 0;
-    let looks = prism::tui::pane::BodyLooks {
-        thread: prism::tui::pane_history::Looks {
+    let looks = prism::tui::model::pane::BodyLooks {
+        thread: prism::tui::model::pane_history::Looks {
             key: Some("h".into()),
             ..Default::default()
         },
@@ -716,7 +716,7 @@ fn answer_rows(app: &App, pane: usize) -> Vec<String> {
 fn a_pane_shows_the_prompt_and_its_own_earlier_turns_on_h() {
     let mut app = app();
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(150, 40)).unwrap();
-    use prism::tui::event_loop::Screen;
+    use prism::tui::effects::event_loop::Screen;
     set_prompt(&mut app, "first question");
     app.act(Action::Send);
     term.frame(&mut app).unwrap();
@@ -800,7 +800,7 @@ fn a_pane_shows_the_prompt_and_its_own_earlier_turns_on_h() {
 fn the_thread_scrolls_with_the_answer_and_follow_tail_still_pins_the_bottom() {
     let mut app = app();
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(90, 20)).unwrap();
-    use prism::tui::event_loop::Screen;
+    use prism::tui::effects::event_loop::Screen;
     let long: String = (0..60).map(|i| format!("earlier line {i}\n\n")).collect();
     set_prompt(&mut app, "q1");
     app.act(Action::Send);
@@ -851,20 +851,20 @@ fn the_thread_scrolls_with_the_answer_and_follow_tail_still_pins_the_bottom() {
     // Closing keeps the same text in view.
     key(&mut app, KeyCode::Char('k'), KeyModifiers::NONE);
     let top = app.panes[0].scroll;
-    let shown = app.panes[0].visible(1, &prism::tui::pane::BodyLooks::default())[0].to_string();
+    let shown = app.panes[0].visible(1, &prism::tui::model::pane::BodyLooks::default())[0].to_string();
     key(&mut app, KeyCode::Char('h'), KeyModifiers::NONE);
     term.frame(&mut app).unwrap();
     let p = &app.panes[0];
     assert!(p.scroll < top);
     assert_eq!(
-        p.visible(1, &prism::tui::pane::BodyLooks::default())[0].to_string(),
+        p.visible(1, &prism::tui::model::pane::BodyLooks::default())[0].to_string(),
         shown
     );
 }
 
 #[test]
 fn a_pane_behind_on_layout_shows_and_follows_what_is_laid_out() {
-    use prism::tui::event_loop::Screen;
+    use prism::tui::effects::event_loop::Screen;
     let mut app = app();
     type_text(&mut app, "x");
     app.act(Action::Send);
@@ -903,8 +903,8 @@ fn a_pane_behind_on_layout_shows_and_follows_what_is_laid_out() {
 /// coming in between.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_loop_lays_out_a_backlog_completely_across_frames() {
-    use prism::tui::event_loop::{self, Screen};
-    use prism::tui::executor::Runner;
+    use prism::tui::effects::event_loop::{self, Screen};
+    use prism::tui::effects::executor::Runner;
 
     struct UntilLaidOut {
         term: ratatui::Terminal<ratatui::backend::TestBackend>,
@@ -987,11 +987,13 @@ fn play(app: &mut App, session: &prism::session::Session) {
     let (_, first) = app.begin_replay(session, Speed::Max).unwrap();
     for index in 0..session.turns.len() {
         let run = RunId(first.0 + index as u64);
-        for (_, msg) in prism::tui::replay::turn_messages(session, index, run, Instant::now(), Speed::Max) {
+        for (_, msg) in
+            prism::tui::model::replay::turn_messages(session, index, run, Instant::now(), Speed::Max)
+        {
             app.update(msg);
         }
     }
-    app.update(Msg::Replay(prism::tui::replay::Cue::Finished));
+    app.update(Msg::Replay(prism::tui::model::replay::Cue::Finished));
 }
 
 /// Finish pane `pane`'s current run with provider-counted usage, so it has a cost.

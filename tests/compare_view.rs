@@ -16,10 +16,10 @@ use prism::provider::request::ChatRequest;
 use prism::session::schema::{EventBody, KeyRef, Meta, TargetSettings};
 use prism::session::{Recorded, Session, Turn};
 use prism::target::{KeySource, Params, ProviderKind, Target};
-use prism::tui::app::{App, Focus};
-use prism::tui::event_loop::Screen;
-use prism::tui::keymap::Keymap;
-use prism::tui::msg::{Effect, Msg};
+use prism::tui::effects::event_loop::Screen;
+use prism::tui::input::keymap::Keymap;
+use prism::tui::model::app::{App, Focus};
+use prism::tui::model::msg::{Effect, Msg};
 use prism::tui::theme::Role;
 use prism::workflows::rerun::Entry;
 use ratatui::Terminal;
@@ -318,7 +318,7 @@ fn an_open_diff_follows_a_streaming_answer_a_few_times_a_second() {
     app.now = opened + Duration::from_millis(100);
     draw(&mut app, 100, 24);
     assert!(diffed(&app) < arrived(&app), "not redone by a frame 100 ms later");
-    app.now = opened + prism::tui::compare::DIFF_INTERVAL;
+    app.now = opened + prism::tui::model::compare::DIFF_INTERVAL;
     draw(&mut app, 100, 24);
     assert_eq!(diffed(&app), arrived(&app), "redone once the interval passed");
 

@@ -172,8 +172,8 @@ async fn a_silent_counter_times_out_and_a_cancel_stops_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_workbench_cancels_a_send_stuck_in_counting_and_sends_on_a_failed_count() {
-    use prism::tui::executor::Runner;
-    use prism::tui::msg::{Effect, Job, Msg};
+    use prism::tui::effects::executor::Runner;
+    use prism::tui::model::msg::{Effect, Job, Msg};
     let (base, _) = serve(Counter::Silent).await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut runner = Runner::new(prism::pricing::PriceTable::builtin().unwrap());

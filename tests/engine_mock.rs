@@ -652,8 +652,8 @@ async fn provider_token_counters_answer_for_anthropic_and_gemini() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_workbench_runner_blocks_a_prompt_its_provider_counts_too_long() {
-    use prism::tui::executor::Runner;
-    use prism::tui::msg::{Effect, Job, Msg};
+    use prism::tui::effects::executor::Runner;
+    use prism::tui::model::msg::{Effect, Job, Msg};
     prism::tokens::warm_up();
     let server = mock().await;
     // A 200k-token window (Sonnet 4's is 1M).

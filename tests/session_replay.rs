@@ -16,10 +16,10 @@ use prism::provider::request::{ChatRequest, Message};
 use prism::session::replay::Speed;
 use prism::session::{Outgoing, Session, SessionWriter, load};
 use prism::target::{KeySource, Params, ProviderKind, Target};
-use prism::tui::app::App;
-use prism::tui::keymap::Keymap;
-use prism::tui::pane::PaneStatus;
-use prism::tui::replay::turn_messages;
+use prism::tui::input::keymap::Keymap;
+use prism::tui::model::app::App;
+use prism::tui::model::pane::PaneStatus;
+use prism::tui::model::replay::turn_messages;
 use serde_json::Value;
 
 fn targets(server: &MockServer) -> Vec<Target> {
@@ -245,7 +245,9 @@ fn an_interrupted_stream_ends_showing_interrupted() {
     for (_, m) in msgs {
         app.update(m);
     }
-    app.update(prism::tui::msg::Msg::Replay(prism::tui::replay::Cue::Finished));
+    app.update(prism::tui::model::msg::Msg::Replay(
+        prism::tui::model::replay::Cue::Finished,
+    ));
     let pane = &app.panes[0];
     assert_eq!(pane.answer.text(), "Half an ans");
     assert_eq!(pane.status, PaneStatus::Error);

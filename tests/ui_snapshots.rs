@@ -11,10 +11,10 @@ use prism::provider::event::{
     ErrorKind, Finish, FinishReason, ProviderError, ResponseStart, StreamEvent, Usage,
 };
 use prism::target::{KeySource, Params, ProviderKind, Target};
-use prism::tui::app::{App, Focus};
-use prism::tui::event_loop::Screen;
-use prism::tui::keymap::Keymap;
-use prism::tui::msg::Msg;
+use prism::tui::effects::event_loop::Screen;
+use prism::tui::input::keymap::Keymap;
+use prism::tui::model::app::{App, Focus};
+use prism::tui::model::msg::Msg;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui_textarea::TextArea;
@@ -55,7 +55,10 @@ fn send(app: &mut App, prompt: &str) {
     app.prompt = TextArea::from(prompt.lines().map(str::to_string).collect::<Vec<_>>());
     let effects = app.act(Action::Send);
     assert!(
-        matches!(effects.last(), Some(prism::tui::msg::Effect::StartRun { .. })),
+        matches!(
+            effects.last(),
+            Some(prism::tui::model::msg::Effect::StartRun { .. })
+        ),
         "{effects:?}"
     );
 }

@@ -13,11 +13,11 @@ use std::time::Duration;
 use prism::keys::Action;
 use prism::mock_server::MockServer;
 use prism::target::{KeySource, Params, ProviderKind, Target};
-use prism::tui::app::App;
-use prism::tui::executor::Runner;
-use prism::tui::keymap::Keymap;
-use prism::tui::msg::{Effect, Msg};
-use prism::tui::pane::PaneStatus;
+use prism::tui::effects::executor::Runner;
+use prism::tui::input::keymap::Keymap;
+use prism::tui::model::app::App;
+use prism::tui::model::msg::{Effect, Msg};
+use prism::tui::model::pane::PaneStatus;
 use ratatui_textarea::TextArea;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
@@ -200,7 +200,7 @@ async fn a_conversation_is_saved_as_it_happens_and_opens_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocked_targets_and_interrupted_streams_are_saved_and_shown_as_they_ended() {
     use prism::provider::event::{ErrorKind, ProviderError, StreamEvent};
-    use prism::tui::msg::Job;
+    use prism::tui::model::msg::Job;
     let root = tempfile::tempdir().unwrap();
     let saved_demo = |name: &str, kind, url: &str| Target {
         name: name.into(),

@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use prism::target::{KeySource, Params, ProviderKind, Target};
-use prism::tui::app::App;
-use prism::tui::event_loop::{self, Screen};
-use prism::tui::executor::Runner;
-use prism::tui::keymap::Keymap;
-use prism::tui::msg::Msg;
-use prism::tui::pane::PaneStatus;
+use prism::tui::effects::event_loop::{self, Screen};
+use prism::tui::effects::executor::Runner;
+use prism::tui::input::keymap::Keymap;
+use prism::tui::model::app::App;
+use prism::tui::model::msg::Msg;
+use prism::tui::model::pane::PaneStatus;
 use tokio::sync::mpsc::unbounded_channel;
 
 /// What the test can see of the app while the loop owns it: one line per frame.

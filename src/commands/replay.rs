@@ -10,8 +10,8 @@ use super::AppError;
 use crate::config::{self, Config};
 use crate::pricing::PriceTable;
 use crate::session::{self, Session, store};
-use crate::tui::app::App;
-use crate::tui::executor::Runner;
+use crate::tui::effects::executor::Runner;
+use crate::tui::model::app::App;
 use crate::tui::workbench::{drive, look};
 
 /// Options of `prism replay`.
@@ -54,7 +54,7 @@ pub async fn run(args: ReplayArgs, sessions_dir: Option<&Path>) -> Result<u8, Ap
     let runner = Runner::new(app.prices.clone());
     let session = Arc::new(session);
     let status = drive(&mut app, runner, |tx| {
-        Some(crate::tui::replay::spawn(
+        Some(crate::tui::model::replay::spawn(
             session,
             args.speed,
             first_run,

@@ -1,24 +1,12 @@
-//! The interactive workbench.
+//! The interactive workbench, grouped by role: [`model`] is the state and its pure update,
+//! [`input`] turns keys into actions, [`effects`] runs the loop and the I/O the model asks
+//! for, [`view`] draws the model (with [`render`] for documents and [`theme`] for colours),
+//! [`workbench`] starts it all and [`terminal`] owns the terminal's modes.
 
-pub mod app;
-pub mod autosave;
-pub mod borrowed;
-pub mod browser;
-pub mod compare;
-pub mod conversation;
-pub mod event_loop;
-pub mod executor;
-pub mod keymap;
-pub mod layout;
-pub mod msg;
-pub mod pane;
-pub mod pane_history;
-pub mod prompt_check;
-pub mod recall;
+pub mod effects;
+pub mod input;
+pub mod model;
 pub mod render;
-pub mod replay;
-mod send;
-mod sessions;
 pub mod terminal;
 pub mod theme;
 pub mod view;

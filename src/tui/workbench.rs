@@ -14,11 +14,11 @@ use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::app::App;
-use super::event_loop::{self, Screen};
-use super::executor::Runner;
-use super::keymap::Keymap;
-use super::msg::Msg;
+use super::effects::event_loop::{self, Screen};
+use super::effects::executor::Runner;
+use super::input::keymap::Keymap;
+use super::model::app::App;
+use super::model::msg::Msg;
 use super::terminal::{self, TerminalGuard, Tui};
 use super::theme::{self, Theme};
 use crate::config;

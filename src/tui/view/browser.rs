@@ -18,8 +18,8 @@ use ratatui::widgets::{Block, BorderType, Cell, Clear, Paragraph, Row, Table, Ta
 use crate::keys::Action;
 use crate::keys::Mode;
 use crate::session::schema::Meta;
-use crate::tui::app::App;
-use crate::tui::browser::{Browser, Editing, Entry};
+use crate::tui::model::app::App;
+use crate::tui::model::browser::{Browser, Editing, Entry};
 use crate::tui::theme::Role;
 
 pub fn draw(frame: &mut Frame<'_>, app: &App, b: &Browser) {

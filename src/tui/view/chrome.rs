@@ -9,7 +9,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::keys::Action;
 use crate::keys::Mode;
-use crate::tui::app::{App, Focus};
+use crate::tui::model::app::{App, Focus};
 use crate::tui::theme::Role;
 
 pub fn status_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {

@@ -17,10 +17,10 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use crate::session::compare::{Chunk, Side, deltas};
-use crate::tui::app::{App, Focus};
-use crate::tui::compare::{Pair, ended};
-use crate::tui::pane::PaneState;
-use crate::tui::replay::speed_label;
+use crate::tui::model::app::{App, Focus};
+use crate::tui::model::compare::{Pair, ended};
+use crate::tui::model::pane::PaneState;
+use crate::tui::model::replay::speed_label;
 use crate::tui::theme::{Role, Theme};
 
 /// In a comparison, one row per target: recorded on the left, now on the right.

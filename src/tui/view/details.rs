@@ -9,7 +9,7 @@ use ratatui::text::Span;
 use ratatui::widgets::{Block, BorderType, Cell, Clear, Row, Table};
 
 use crate::engine::metrics::Outcome;
-use crate::tui::app::App;
+use crate::tui::model::app::App;
 use crate::tui::theme::Role;
 
 fn ms(d: Option<Duration>) -> String {

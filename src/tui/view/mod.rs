@@ -19,6 +19,7 @@ mod browser;
 mod chrome;
 pub mod compare;
 pub mod details;
+pub mod layout;
 mod pane;
 
 use std::time::Instant;
@@ -29,9 +30,9 @@ use ratatui::style::Modifier;
 use ratatui::text::Span;
 use ratatui::widgets::{Block, BorderType};
 
-use super::app::{App, Focus};
-use super::layout::pane_rects;
+use super::model::app::{App, Focus};
 use super::theme::{Role, Theme};
+use layout::pane_rects;
 
 /// Marks the focused pane or editor's title (see [`framed`]).
 pub const FOCUS_MARK: &str = "▶";

@@ -10,9 +10,9 @@ use ratatui::widgets::{Block, Paragraph};
 use crate::keys::Action;
 use crate::keys::Mode;
 use crate::provider::event::FinishReason;
-use crate::tui::app::App;
-use crate::tui::pane::{BodyLooks, PaneState, PaneStatus};
-use crate::tui::pane_history::Looks;
+use crate::tui::model::app::App;
+use crate::tui::model::pane::{BodyLooks, PaneState, PaneStatus};
+use crate::tui::model::pane_history::Looks;
 use crate::tui::theme::{Role, Theme};
 
 const HEADER_LINES: u16 = 2;

@@ -206,9 +206,9 @@ mod tests {
     use crate::provider::event::{ErrorKind, ProviderError, StreamEvent};
     use crate::target::ProviderKind;
     use crate::target::{KeySource, Params};
-    use crate::tui::app::{App, Focus};
-    use crate::tui::keymap::Keymap;
-    use crate::tui::msg::Msg;
+    use crate::tui::input::keymap::Keymap;
+    use crate::tui::model::app::{App, Focus};
+    use crate::tui::model::msg::Msg;
 
     /// Four counters at once: o200k and cl100k exact, an o200k estimate, a model without
     /// a price; one with max_tokens.

@@ -18,10 +18,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
-use super::app::App;
 use super::executor::Runner;
-use super::msg::{Effect, Msg};
-use super::{borrowed, view};
+use crate::tui::model::app::App;
+use crate::tui::model::borrowed;
+use crate::tui::model::msg::{Effect, Msg};
+use crate::tui::view;
 
 const INPUT_FRAME: Duration = Duration::from_millis(16);
 const STREAM_FRAME: Duration = Duration::from_millis(33);
@@ -188,8 +189,8 @@ where
     fn frame(&mut self, app: &mut App) -> io::Result<()> {
         app.refresh_derived();
         let size = self.size().map_err(io::Error::other)?;
-        super::view::prepare(app, ratatui::layout::Rect::new(0, 0, size.width, size.height));
-        self.draw(|f| super::view::draw(f, app))
+        crate::tui::view::prepare(app, ratatui::layout::Rect::new(0, 0, size.width, size.height));
+        self.draw(|f| crate::tui::view::draw(f, app))
             .map_err(io::Error::other)?;
         Ok(())
     }

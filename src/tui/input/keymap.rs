@@ -298,7 +298,7 @@ mod tests {
 
     #[test]
     fn readme_lists_every_default_binding() {
-        let readme = include_str!("../../README.md");
+        let readme = include_str!("../../../README.md");
         for (mode, chord, action) in DEFAULTS {
             let found = readme.lines().any(|l| {
                 l.starts_with(&format!("| {} |", mode.as_str())) && l.contains(&format!("`{chord}`"))

@@ -12,12 +12,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::pane_history::{Looks, PaneHistory};
-use super::render::{Doc, DocStyles};
 use crate::engine::RunId;
 use crate::engine::metrics::{Outcome, TargetRun};
 use crate::provider::event::StreamEvent;
 use crate::provider::request::ChatRequest;
 use crate::tokens::LiveCounter;
+use crate::tui::render::{Doc, DocStyles};
 
 /// Where a pane's request stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

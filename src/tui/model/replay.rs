@@ -16,7 +16,6 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
 use super::app::{App, Focus};
-use super::keymap::chord_of;
 use super::msg::{Effect, Msg};
 use super::pane::PaneState;
 use crate::engine::{Envelope, RunId};
@@ -25,6 +24,7 @@ use crate::provider::request::ChatRequest;
 use crate::session::Session;
 use crate::session::replay::{Speed, schedule};
 use crate::target::Target;
+use crate::tui::input::keymap::chord_of;
 
 /// Pause between the end of one turn and the start of the next, at 1x.
 const TURN_PAUSE: Duration = Duration::from_millis(800);

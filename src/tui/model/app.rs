@@ -9,15 +9,15 @@ use ratatui_textarea::TextArea;
 
 use super::browser::Browser;
 use super::conversation::Conversation;
-use super::keymap::{Keymap, chord_of};
 use super::msg::{Effect, Msg};
 use super::pane::{PaneState, PaneStatus};
-use super::theme::Theme;
 use crate::engine::RunId;
 use crate::keys::{Action, Mode};
 use crate::pricing::{Picodollars, PriceTable};
 use crate::provider::event::StreamEvent;
 use crate::target::{ProviderKind, Target};
+use crate::tui::input::keymap::{Keymap, chord_of};
+use crate::tui::theme::Theme;
 
 /// What has keyboard focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,12 +11,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::msg::Msg;
 use crate::pricing::PriceTable;
 use crate::provider::event::StreamEvent;
 use crate::session::schema::Meta;
 use crate::session::{SessionWriter, store};
 use crate::target::Target;
+use crate::tui::model::msg::Msg;
 
 /// Owner of the session writer and of the sessions directory.
 #[derive(Debug, Default)]

@@ -14,9 +14,9 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
 use super::autosave::Saver;
-use super::msg::{Effect, Job, Msg};
 use crate::engine::{Cancels, Envelope, RunId};
 use crate::pricing::PriceTable;
+use crate::tui::model::msg::{Effect, Job, Msg};
 use crate::workflows::send::{self, JobId, Report, Send, SessionTarget};
 
 /// How long quitting waits for cancelled streams to report their end before the session

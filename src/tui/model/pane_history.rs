@@ -13,8 +13,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthChar;
 
-use super::render::{Doc, DocStyles};
 use crate::provider::request::{ChatRequest, Role};
+use crate::tui::render::{Doc, DocStyles};
 
 /// What starts the line of each prompt.
 const YOU: &str = "you: ";

@@ -9,11 +9,11 @@ use tokio::task::JoinHandle;
 
 use super::app::App;
 use super::conversation::Conversation;
-use super::executor::Runner;
 use super::msg::Msg;
 use super::pane::PaneState;
 use crate::session::replay::Speed;
 use crate::target::Target;
+use crate::tui::effects::executor::Runner;
 use crate::workflows::rerun::{Prepared, Running};
 
 /// What the workbench showed before the borrowed session.

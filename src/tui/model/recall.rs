@@ -69,7 +69,7 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tui::keymap::Keymap;
+    use crate::tui::input::keymap::Keymap;
 
     fn app() -> App {
         App::new(

@@ -13,7 +13,6 @@ use ratatui_textarea::TextArea;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::app::{App, Focus};
-use super::executor::Runner;
 use super::msg::{Effect, Msg};
 use super::pane::{PaneState, PaneStatus};
 use crate::engine::{Cancels, Envelope, RunId};
@@ -21,6 +20,7 @@ use crate::keys::{Action, Mode};
 use crate::session::Session;
 use crate::session::compare::{Chunk, Side, similarity, word_diff};
 use crate::session::replay::interrupted;
+use crate::tui::effects::executor::Runner;
 use crate::workflows::rerun::{Entry, Prepared, Running};
 use crate::workflows::send::{JobId, Report};
 

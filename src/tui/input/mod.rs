@@ -1,0 +1,3 @@
+//! What keys mean: the keymap from chords to actions.
+
+pub mod keymap;
