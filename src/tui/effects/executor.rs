@@ -14,7 +14,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
 use super::autosave::Saver;
-use crate::engine::{Cancels, Envelope, RunId};
+use crate::engine::{Cancels, RunId};
 use crate::pricing::PriceTable;
 use crate::tui::model::msg::{Effect, Job, Msg};
 use crate::workflows::send::{self, JobId, Report, Send, SessionTarget};
@@ -135,14 +135,7 @@ impl Runner {
                 if let Some(r) = &recorder {
                     r.check_written(&event, &tx);
                 }
-                let pane = job.0;
-                let env = Envelope {
-                    run,
-                    target: pane,
-                    at,
-                    event,
-                };
-                tx.send(Msg::Stream { pane, env }).is_ok()
+                tx.send(Msg::stream(run, job.0, at, event)).is_ok()
             }
         };
         // Recorded now, before any later effect (a closed session) can intervene.

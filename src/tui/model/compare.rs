@@ -15,7 +15,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::app::{App, Focus};
 use super::msg::{Effect, Msg};
 use super::pane::{PaneState, PaneStatus};
-use crate::engine::{Cancels, Envelope, RunId};
+use crate::engine::{Cancels, RunId};
 use crate::keys::{Action, Mode};
 use crate::session::Session;
 use crate::session::compare::{Chunk, Side, similarity, word_diff};
@@ -300,14 +300,7 @@ pub fn launch(prepared: Prepared, launch: Launch, tx: UnboundedSender<Msg>) -> R
     let ids: Vec<JobId> = panes.into_iter().map(JobId).collect();
     prepared.spawn(&ids, cancels, move |report| match report {
         Report::Event { job, at, event } | Report::Blocked { job, at, event } => {
-            let pane = job.0;
-            let env = Envelope {
-                run,
-                target: pane,
-                at,
-                event,
-            };
-            tx.send(Msg::Stream { pane, env }).is_ok()
+            tx.send(Msg::stream(run, job.0, at, event)).is_ok()
         }
         Report::CounterFailed { note, .. } => tx.send(Msg::Notice(note)).is_ok(),
     })

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use crossterm::event::Event;
 
 use crate::engine::{Envelope, RunId};
-use crate::provider::event::ProviderError;
+use crate::provider::event::{ProviderError, StreamEvent};
 use crate::provider::request::ChatRequest;
 use crate::session::Session;
 use crate::session::schema::Meta;
@@ -40,6 +40,21 @@ pub enum Msg {
     Notice(String),
     /// The replay player moved on (a turn starts, or every turn has played).
     Replay(super::replay::Cue),
+}
+
+impl Msg {
+    /// A stream event for `pane`, tagged with the run the pane accepts.
+    pub fn stream(run: RunId, pane: usize, at: std::time::Instant, event: StreamEvent) -> Self {
+        Msg::Stream {
+            pane,
+            env: Envelope {
+                run,
+                target: pane,
+                at,
+                event,
+            },
+        }
+    }
 }
 
 /// One target of a send.
