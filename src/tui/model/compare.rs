@@ -9,7 +9,6 @@
 
 use std::time::{Duration, Instant};
 
-use ratatui_textarea::TextArea;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::app::{App, Focus};
@@ -149,18 +148,9 @@ impl App {
         self.replay = None;
         let turn = session.turns.last();
         let number = turn.map_or(0, |t| t.number);
-        self.prompt = TextArea::from(
-            turn.map(|t| t.prompt.lines().map(str::to_string).collect::<Vec<_>>())
-                .unwrap_or_default(),
-        );
-        let system = turn.and_then(|t| t.system.clone());
-        self.show_system = system.is_some();
-        self.system = TextArea::from(
-            system
-                .unwrap_or_default()
-                .lines()
-                .map(str::to_string)
-                .collect::<Vec<_>>(),
+        self.show_sent(
+            turn.map_or("", |t| t.prompt.as_str()),
+            turn.and_then(|t| t.system.clone()),
         );
         self.focus = if n > 1 { Focus::Pane(1) } else { Focus::Prompt };
         let diff_key = self

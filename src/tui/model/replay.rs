@@ -171,6 +171,16 @@ fn pause(speed: Speed) -> Duration {
 }
 
 impl App {
+    /// Show a recorded turn's prompt and system prompt in the (read-only) editors.
+    pub(super) fn show_sent(&mut self, prompt: &str, system: Option<String>) {
+        let lines = |text: &str| TextArea::from(text.lines().map(str::to_string).collect::<Vec<_>>());
+        self.prompt = lines(prompt);
+        self.show_system = system.is_some();
+        self.system = lines(system.as_deref().unwrap_or_default());
+    }
+}
+
+impl App {
     /// Show `session` for a replay at `speed`: one idle pane per session target, sends
     /// off. Returns cancellations for anything still streaming and the first run id the
     /// player is to use (see [`spawn`]).
@@ -224,15 +234,7 @@ impl App {
                         *pane = PaneState::default();
                     }
                 }
-                self.prompt = TextArea::from(prompt.lines().map(str::to_string).collect::<Vec<_>>());
-                self.show_system = system.is_some();
-                self.system = TextArea::from(
-                    system
-                        .unwrap_or_default()
-                        .lines()
-                        .map(str::to_string)
-                        .collect::<Vec<_>>(),
-                );
+                self.show_sent(&prompt, system);
                 if self.focus == Focus::System && !self.show_system {
                     self.focus = Focus::Prompt;
                 }
