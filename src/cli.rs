@@ -68,6 +68,9 @@ pub enum Command {
     Rerun(RerunArgs),
     /// Write a saved session as Markdown, JSON or CSV.
     Export(ExportArgs),
+    /// Votes across saved sessions: win rates per target and per prompt variant, with
+    /// 95 % intervals, and pairwise wins.
+    Stats(crate::commands::stats::StatsArgs),
     /// Serve the mock provider endpoints (OpenAI, Anthropic, Gemini) on loopback.
     Mock {
         /// Address to listen on (port 0 picks a free port).
@@ -117,6 +120,7 @@ pub async fn dispatch(cli: Cli) -> u8 {
         Some(Command::Replay(args)) => crate::commands::replay::run(args, cli.sessions_dir.as_deref()).await,
         Some(Command::Rerun(args)) => crate::commands::rerun::run(args, cli.sessions_dir.as_deref()).await,
         Some(Command::Export(args)) => crate::commands::export::run(args, cli.sessions_dir.as_deref()),
+        Some(Command::Stats(args)) => crate::commands::stats::run(args, cli.sessions_dir.as_deref()),
         Some(Command::Count { model, file }) => count(model.as_deref(), file.as_deref()),
         None => {
             let opts = crate::tui::workbench::TuiOptions {

@@ -150,6 +150,7 @@ fn setup() -> (App, Instant, Vec<usize>) {
         }],
         last_run: 1,
         cut_short: false,
+        votes: Vec::new(),
     };
     let mut app = App::new(
         Vec::new(),

@@ -703,3 +703,68 @@ fn a_session_without_read_permission_says_permission_denied() {
         "{table}"
     );
 }
+
+#[test]
+fn votes_saved_with_a_session_are_tallied_by_prism_stats_and_leave_the_other_commands_as_they_were() {
+    use prism::session::votes::{Candidate, Choice, VoteRecord};
+    let root = tempfile::tempdir().unwrap();
+    let dir = write_session(root.path());
+    let before = prism(root.path(), &["export", &id_of(&dir), "--format", "json"]);
+    let meta = load(&dir).unwrap().meta;
+    let targets = ["gpt", "claude"].map(|n| {
+        let (kind, model, var) = if n == "gpt" {
+            (ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18", "OPENAI_API_KEY")
+        } else {
+            (
+                ProviderKind::Anthropic,
+                "claude-haiku-4-5-20251001",
+                "ANTHROPIC_API_KEY",
+            )
+        };
+        target(n, kind, model, var)
+    });
+    let w = SessionWriter::append(&dir, meta, targets.to_vec(), PriceTable::builtin().unwrap()).unwrap();
+    let shown = |first: usize| {
+        [first, 1 - first]
+            .map(|target| Candidate {
+                target,
+                run: 1,
+                variant: None,
+            })
+            .to_vec()
+    };
+    for (first, choice) in [(1, Choice::Best(0)), (0, Choice::Best(1)), (0, Choice::Best(0))] {
+        w.vote(VoteRecord {
+            wall: "2026-11-30T01:02:03Z".into(),
+            candidates: shown(first),
+            choice,
+            blind: true,
+            self_identified: Vec::new(),
+        });
+    }
+    w.close();
+
+    let out = prism(root.path(), &["stats"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("3 votes in 1 session (3 blind;"), "{text}");
+    let claude = text.lines().find(|l| l.contains("claude-haiku")).unwrap();
+    assert!(claude.contains("66.7 %"), "{claude}");
+
+    let json = prism(root.path(), &["stats", "--json", &id_of(&dir)]);
+    let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["targets"][0]["name"], "claude");
+    assert_eq!(v["targets"][0]["wins"], 2);
+    assert_eq!(v["targets"][1]["wins"], 1);
+
+    // The votes change nothing else a session shows (but the time it was last updated).
+    let after = prism(root.path(), &["export", &id_of(&dir), "--format", "json"]);
+    let [before, after]: [Value; 2] = [before, after].map(|o| serde_json::from_slice(&o.stdout).unwrap());
+    assert_eq!(before["turns"], after["turns"]);
+    assert_eq!(before["targets"], after["targets"]);
+    assert!(
+        prism(root.path(), &["sessions", "show", &id_of(&dir)])
+            .status
+            .success()
+    );
+}

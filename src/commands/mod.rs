@@ -1,4 +1,4 @@
-//! The session subcommands: `sessions`, `replay`, `rerun`, `export`.
+//! The session subcommands: `sessions`, `replay`, `rerun`, `export`, `stats`.
 //!
 //! Each defines its own arguments, which `cli` parses and hands over; nothing here
 //! names `cli`. A failure comes back as an [`AppError`].
@@ -7,6 +7,7 @@ pub mod export;
 pub mod replay;
 pub mod rerun;
 pub mod sessions;
+pub mod stats;
 
 use std::path::{Path, PathBuf};
 

@@ -12,6 +12,7 @@ pub mod reader;
 pub mod replay;
 pub mod schema;
 pub mod store;
+pub mod votes;
 pub mod writer;
 
 pub use reader::{Recorded, Session, SessionError, Turn, load};

@@ -89,6 +89,8 @@ pub struct Session {
     pub last_run: u64,
     /// The log's last line was cut short by a crash and was skipped.
     pub cut_short: bool,
+    /// Judgements of the answers, in the order they were made.
+    pub votes: Vec<super::votes::VoteRecord>,
 }
 
 impl Session {
@@ -210,6 +212,7 @@ struct Log {
     sends: Vec<SendRecord>,
     events: BTreeMap<(u64, usize), Vec<(u64, EventBody)>>,
     rows: BTreeMap<(u64, usize), ResultRow>,
+    votes: Vec<super::votes::VoteRecord>,
     cut_short: bool,
     meta: Option<Meta>,
 }
@@ -298,6 +301,16 @@ fn parse_log(path: &Path, text: &str) -> Result<Log, SessionError> {
             Record::Result { run, target, row } => {
                 log.check_sent(path, n, "result", run, target)?;
                 log.rows.insert((run, target), *row);
+            }
+            Record::Vote(vote) => {
+                if let Some(why) = vote.problem(log.targets.len()) {
+                    return Err(SessionError::corrupt(
+                        path,
+                        (n, 1),
+                        format!("{why}: the file is corrupt"),
+                    ));
+                }
+                log.votes.push(vote);
             }
         }
     }
@@ -394,6 +407,7 @@ impl Log {
             turns,
             last_run,
             cut_short: self.cut_short,
+            votes: self.votes,
         }
     }
 }

@@ -57,6 +57,8 @@ pub enum Record {
         /// many times the size of the other records).
         row: Box<ResultRow>,
     },
+    /// A judgement of the answers on screen: which was best.
+    Vote(super::votes::VoteRecord),
 }
 
 /// A target's settings as they were used: everything needed to send the same request

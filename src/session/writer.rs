@@ -17,6 +17,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::schema::{EventBody, EventRecord, Meta, Record, SendRecord, SentTarget, TargetSettings, VERSION};
+use super::votes::VoteRecord;
 use crate::engine::metrics::TargetRun;
 use crate::pricing::PriceTable;
 use crate::provider::event::StreamEvent;
@@ -55,6 +56,7 @@ enum Cmd {
         event: StreamEvent,
     },
     Rename(Option<String>),
+    Vote(VoteRecord),
     Close,
 }
 
@@ -262,6 +264,11 @@ impl SessionWriter {
         });
     }
 
+    /// Record a vote; written and flushed at once, since nothing follows it to wait for.
+    pub fn vote(&self, vote: VoteRecord) {
+        let _ = self.tx.send(Cmd::Vote(vote));
+    }
+
     /// Give the session a name (`None` clears it).
     pub fn rename(&self, name: Option<String>) {
         let _ = self.tx.send(Cmd::Rename(name));
@@ -384,6 +391,12 @@ impl Actor {
             }
             Cmd::Rename(name) => {
                 self.meta.name = name;
+                write_meta(&self.dir, &self.meta)?;
+            }
+            Cmd::Vote(vote) => {
+                self.meta.updated.clone_from(&vote.wall);
+                self.push(&Record::Vote(vote));
+                self.flush()?;
                 write_meta(&self.dir, &self.meta)?;
             }
             Cmd::Close => {}

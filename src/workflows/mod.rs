@@ -2,5 +2,7 @@
 //! engine, demo server) and hands its events to a sink or returns plain values, so the
 //! workbench and the subcommands can present it their own way.
 
+pub mod blind;
 pub mod rerun;
 pub mod send;
+pub mod votes;

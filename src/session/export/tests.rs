@@ -89,6 +89,7 @@ fn session() -> Session {
         }],
         last_run: 1,
         cut_short: false,
+        votes: Vec::new(),
     }
 }
 
