@@ -159,15 +159,63 @@ pub fn rename(dir: &Path, name: &str) -> Result<(), SessionError> {
     })
 }
 
-/// Delete the session in `dir`. Refuses anything that is not a session directory.
+/// Delete the session in `dir`. Refuses anything that is not a session directory: it
+/// must hold the log or the summary (a session whose log was lost can still be deleted)
+/// and nothing but the files Prism writes there, so a mistyped path never takes anything
+/// else with it.
 pub fn delete(dir: &Path) -> Result<(), SessionError> {
-    if !dir.join(EVENTS_FILE).is_file() {
-        return Err(SessionError::NotASession {
-            dir: dir.to_path_buf(),
-        });
+    let not_a_session = || SessionError::NotASession {
+        dir: dir.to_path_buf(),
+    };
+    let ours = |name: &str| name == EVENTS_FILE || name == META_FILE || name.starts_with(".tmp-");
+    let entries = std::fs::read_dir(dir).map_err(|_| not_a_session())?;
+    let mut holds_a_session = false;
+    for entry in entries {
+        let entry = entry.map_err(|_| not_a_session())?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if !is_file || !ours(&name) {
+            return Err(not_a_session());
+        }
+        holds_a_session |= name == EVENTS_FILE || name == META_FILE;
+    }
+    if !holds_a_session {
+        return Err(not_a_session());
     }
     std::fs::remove_dir_all(dir).map_err(|e| SessionError::Delete {
         dir: dir.to_path_buf(),
         source: Arc::new(e),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn delete_takes_a_session_whose_log_was_lost_but_never_a_directory_holding_anything_else() {
+        let root = tempfile::tempdir().unwrap();
+        let lost_log = root.path().join("20261130-000000-aaaa");
+        std::fs::create_dir(&lost_log).unwrap();
+        std::fs::write(lost_log.join(META_FILE), "{}").unwrap();
+        delete(&lost_log).unwrap();
+        assert!(!lost_log.exists());
+
+        let busy = root.path().join("home");
+        std::fs::create_dir(&busy).unwrap();
+        std::fs::write(busy.join(EVENTS_FILE), "").unwrap();
+        std::fs::write(busy.join("notes.txt"), "keep me").unwrap();
+        assert!(matches!(delete(&busy), Err(SessionError::NotASession { .. })));
+        assert!(busy.join("notes.txt").exists());
+
+        let empty = root.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        assert!(matches!(delete(&empty), Err(SessionError::NotASession { .. })));
+        assert!(matches!(
+            delete(&root.path().join("missing")),
+            Err(SessionError::NotASession { .. })
+        ));
+    }
 }
