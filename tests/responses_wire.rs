@@ -188,6 +188,32 @@ fn interleaved_argument_deltas_go_to_the_call_their_output_index_names() {
 }
 
 #[test]
+fn raw_reasoning_text_and_hosted_tool_events_from_other_servers() {
+    let events = [
+        r#"{"type":"response.created","response":{"id":"resp_x","object":"response","status":"in_progress","output":[]},"sequence_number":0}"#,
+        r#"{"type":"response.reasoning_text.delta","content_index":0,"delta":"Think.","item_id":"rs_1","output_index":0,"sequence_number":1}"#,
+        r#"{"type":"response.reasoning_text.done","content_index":0,"item_id":"rs_1","output_index":0,"sequence_number":2,"text":"Think."}"#,
+        r#"{"type":"response.web_search_call.searching","item_id":"ws_1","output_index":1,"sequence_number":3}"#,
+        r#"{"type":"response.some_future_event","sequence_number":4}"#,
+        r#"{"type":"response.output_text.delta","content_index":0,"delta":"Done.","item_id":"msg_1","output_index":2,"sequence_number":5}"#,
+        r#"{"type":"response.completed","response":{"id":"resp_x","object":"response","status":"completed","output":[],"usage":null},"sequence_number":6}"#,
+    ];
+    let mut bytes = Vec::new();
+    for e in events {
+        let kind = serde_json::from_str::<serde_json::Value>(e).unwrap()["type"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        bytes.extend_from_slice(format!("event: {kind}\ndata: {e}\n\n").as_bytes());
+    }
+    let r = replay_reads(&[(&bytes, Instant::now())]);
+    assert_eq!(r.outcome, Some(Outcome::Done));
+    assert_eq!((r.reasoning.as_str(), r.text.as_str()), ("Think.", "Done."));
+    assert!(r.notes.is_empty(), "{:?}", r.notes);
+    assert_eq!(r.usage, Usage::default(), "`usage: null` reports nothing");
+}
+
+#[test]
 fn a_refusal_reads_as_text_like_a_chat_refusal() {
     let r = replay("stream_refusal.sse");
     assert_eq!(r.text, "I'm sorry, I can't help with that.");

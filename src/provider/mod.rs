@@ -8,8 +8,10 @@
 //! Every fact about a kind (name, key variables, base URL, auth header, framing, end
 //! marker, default max tokens, token counter) is its row in the provider table
 //! ([`ProviderSpec`](crate::target::ProviderSpec)). Behaviour that differs is dispatched
-//! here, and only here, on the row's [`Protocol`]. Adding a kind that speaks an existing
-//! protocol (Azure) is a variant and a row; adding a protocol (the Responses API) is also
+//! here, and only here, on the row's [`Protocol`]. A target's row is its kind's, or the
+//! row of another API the kind offers (`api = "responses"`: [`Target::spec`]). Adding a
+//! kind that speaks an existing protocol (Azure) is a variant and a row (its Responses
+//! row is `spec::responses` of it); adding a protocol, as the Responses API did, is also
 //! a module with `build` and a decoder, and one arm in each `match` below.
 
 pub mod anthropic;
