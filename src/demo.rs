@@ -1,13 +1,13 @@
 //! The built-in demo: real provider adapters pointed at an in-process mock server.
 //!
 //! Demo model names carry mock directives after `+` (first-token delay, speed, length),
-//! so the demo visibly compares three differently-behaving "providers". Nothing here
-//! touches the network or needs a key.
+//! so the demo visibly compares differently-behaving "providers", one of them an OpenAI
+//! reasoning model over the Responses API. Nothing here touches the network or needs a key.
 
 use std::net::{Ipv4Addr, SocketAddr};
 
 use crate::mock_server::MockServer;
-use crate::target::{KeySource, Params, ProviderKind, Target};
+use crate::target::{Api, KeySource, Params, ProviderKind, Target};
 
 /// Prompt used by the demo when none is given.
 pub const PROMPT: &str =
@@ -35,7 +35,7 @@ impl Demo {
         self.server.base_url(kind)
     }
 
-    /// The demo targets: one of each real provider kind.
+    /// The demo targets: one of each real provider kind, and OpenAI's Responses API.
     pub fn targets(&self) -> Vec<Target> {
         let s = &self.server;
         let t = |name: &str, provider: ProviderKind, model: &str| Target {
@@ -49,6 +49,20 @@ impl Demo {
                 stream: true,
                 ..Params::default()
             },
+        };
+        let reasoner = t(
+            "o4-mini",
+            ProviderKind::OpenAi,
+            "o4-mini-2025-04-16+ttft=350,tps=90,tokens=150,reasoning=50,seed=4",
+        );
+        let reasoner = Target {
+            params: Params {
+                api: Api::Responses,
+                reasoning_effort: Some("low".into()),
+                reasoning_summary: Some("auto".into()),
+                ..reasoner.params
+            },
+            ..reasoner
         };
         vec![
             t(
@@ -66,6 +80,7 @@ impl Demo {
                 ProviderKind::Gemini,
                 "gemini-2.5-flash+ttft=300,tps=160,tokens=180,reasoning=40,seed=3",
             ),
+            reasoner,
         ]
     }
 

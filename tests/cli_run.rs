@@ -266,7 +266,8 @@ fn demo_runs_three_provider_kinds_with_no_config_or_keys() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let kinds: Vec<_> = rows.iter().map(|r| r["provider"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["openai", "anthropic", "gemini"]);
+    // The last is OpenAI again, over the Responses API.
+    assert_eq!(kinds, ["openai", "anthropic", "gemini", "openai"]);
     assert!(
         rows.iter()
             .all(|r| r["status"] == "ok" && r["usage"]["source"] == "provider")
@@ -278,7 +279,14 @@ fn demo_runs_three_provider_kinds_with_no_config_or_keys() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&table.stdout);
-    for needle in ["TTFT ms", "gpt-4o-mini", "claude-sonnet", "gemini-flash", "stop"] {
+    for needle in [
+        "TTFT ms",
+        "gpt-4o-mini",
+        "claude-sonnet",
+        "gemini-flash",
+        "o4-mini",
+        "stop",
+    ] {
         assert!(text.contains(needle), "table lacks {needle}:\n{text}");
     }
 }

@@ -1,5 +1,5 @@
-//! The provider table: every kind has a complete row, and the row's facts are what the
-//! code does (the header a built request carries, the framing and end marker of a real
+//! The provider table: every kind, and every API a kind offers (`api = "responses"`), has
+//! a complete row, and the row's facts are what the code does (the header a built request carries, the framing and end marker of a real
 //! stream from the mock, the default max tokens, which kinds have a token counter).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -13,7 +13,9 @@ use prism::provider::credentials::Credentials;
 use prism::provider::request::ChatRequest;
 use prism::provider::sse::SseDecoder;
 use prism::provider::{Decoder, build_request};
-use prism::target::{AuthStyle, EndMarker, Framing, KeySource, Params, ProviderKind, Target, TokenCounter};
+use prism::target::{
+    Api, AuthStyle, EndMarker, Framing, KeySource, Params, ProviderKind, ProviderSpec, Target, TokenCounter,
+};
 use serde_json::Value;
 
 /// The placeholder key `KeySource::Demo` reads.
@@ -30,6 +32,10 @@ fn model_for(kind: ProviderKind) -> &'static str {
 }
 
 fn target(kind: ProviderKind, base_url: String, max_tokens: Option<u32>) -> Target {
+    api_target(kind, Api::Chat, base_url, max_tokens)
+}
+
+fn api_target(kind: ProviderKind, api: Api, base_url: String, max_tokens: Option<u32>) -> Target {
     Target {
         name: kind.as_str().into(),
         provider: kind,
@@ -39,9 +45,18 @@ fn target(kind: ProviderKind, base_url: String, max_tokens: Option<u32>) -> Targ
         params: Params {
             max_tokens,
             stream: true,
+            api,
             ..Params::default()
         },
     }
+}
+
+/// Every row: each kind's own, then the other APIs it offers.
+fn rows() -> Vec<(ProviderKind, Api, &'static ProviderSpec)> {
+    ProviderKind::ALL
+        .into_iter()
+        .flat_map(|k| k.apis().map(move |a| (k, a, k.spec_for(a).unwrap())))
+        .collect()
 }
 
 /// The crate's own client (it installs the TLS provider).
@@ -101,6 +116,49 @@ fn every_kind_has_a_complete_row() {
 }
 
 #[test]
+fn an_api_row_changes_the_protocol_never_the_account() {
+    let apis: Vec<_> = rows().iter().map(|(k, a, _)| format!("{k}/{a}")).collect();
+    assert_eq!(
+        apis,
+        [
+            "openai/chat",
+            "openai/responses",
+            "openai-compatible/chat",
+            "openai-compatible/responses",
+            "anthropic/chat",
+            "gemini/chat"
+        ]
+    );
+    for (kind, api, spec) in rows() {
+        let own = kind.spec();
+        assert_eq!(spec.kind, kind, "{kind}/{api}");
+        assert_eq!(
+            (
+                spec.name,
+                spec.key_envs,
+                spec.default_base_url,
+                spec.base_path,
+                spec.auth
+            ),
+            (
+                own.name,
+                own.key_envs,
+                own.default_base_url,
+                own.base_path,
+                own.auth
+            ),
+            "{kind}/{api}: same name, key, endpoint and auth as the kind"
+        );
+        assert_eq!(
+            Framing::of_content_type(spec.framing.content_type()),
+            Some(spec.framing)
+        );
+        assert!(!spec.complete_when.is_empty() && !spec.max_tokens_field.is_empty());
+        assert_eq!(api == Api::Chat, spec == own, "{kind}/{api}");
+    }
+}
+
+#[test]
 fn a_built_request_carries_the_rows_auth_header_and_no_other() {
     let every_auth_header: HashSet<&str> = ProviderKind::ALL
         .iter()
@@ -141,10 +199,9 @@ fn a_built_request_carries_the_rows_auth_header_and_no_other() {
 
 #[test]
 fn the_rows_max_tokens_field_and_default_are_what_is_sent() {
-    for kind in ProviderKind::ALL {
-        let spec = kind.spec();
+    for (kind, api, spec) in rows() {
         let build = |max| {
-            let t = target(kind, "http://127.0.0.1:9".into(), max);
+            let t = api_target(kind, api, "http://127.0.0.1:9".into(), max);
             body_of(
                 &build_request(
                     &client(),
@@ -165,12 +222,12 @@ fn the_rows_max_tokens_field_and_default_are_what_is_sent() {
         assert_eq!(
             field(&build(Some(7))),
             Some(7),
-            "{kind}: the row's field carries max_tokens"
+            "{kind}/{api}: the row's field carries max_tokens"
         );
         assert_eq!(
             field(&build(None)),
             spec.default_max_tokens.map(u64::from),
-            "{kind}: unset max_tokens sends the row's default"
+            "{kind}/{api}: unset max_tokens sends the row's default"
         );
     }
     assert_eq!(ProviderKind::Anthropic.spec().default_max_tokens, Some(4096));
@@ -190,48 +247,48 @@ async fn the_mock_streams_in_the_rows_framing_and_ends_with_the_rows_marker() {
         .unwrap();
     let client = client();
     let request = ChatRequest::single(None, "Count these words, please.");
-    for kind in ProviderKind::ALL {
-        let spec = kind.spec();
-        let t = target(kind, server.base_url(kind), Some(64));
+    for (kind, api, spec) in rows() {
+        let row = format!("{kind}/{api}");
+        let t = api_target(spec.kind, api, server.base_url(spec.kind), Some(64));
         let credentials = Credentials::for_target(&t).unwrap();
         let req = build_request(&client, &t, &request, &credentials).unwrap();
         let response = client.execute(req).await.unwrap();
-        assert_eq!(response.status(), 200, "{kind}");
+        assert_eq!(response.status(), 200, "{row}");
         let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
         assert_eq!(
             Framing::of_content_type(&content_type),
             Some(spec.framing),
-            "{kind}"
+            "{row}"
         );
 
         let body = response.bytes().await.unwrap();
         let mut sse = SseDecoder::new();
         let mut frames = Vec::new();
         sse.feed(&body, Instant::now(), &mut frames);
-        assert!(sse.finish().is_none(), "{kind}: a partial event at the end");
-        let mut decoder = Decoder::new(kind);
+        assert!(sse.finish().is_none(), "{row}: a partial event at the end");
+        let mut decoder = Decoder::for_protocol(spec.protocol);
         let mut out = Vec::new();
         for f in &frames {
             decoder.on_sse(&f.event, &f.data, &mut out).unwrap();
         }
-        assert!(decoder.is_complete(), "{kind}");
+        assert!(decoder.is_complete(), "{row}");
         let last = frames.last().unwrap();
         match spec.end_marker {
-            EndMarker::Data(data) => assert_eq!(last.data.trim(), data, "{kind}"),
-            EndMarker::Event(name) => assert_eq!(last.event, name, "{kind}"),
+            EndMarker::Data(data) => assert_eq!(last.data.trim(), data, "{row}"),
+            EndMarker::Event(name) => assert_eq!(last.event, name, "{row}"),
             EndMarker::EndOfBody => {}
         }
         assert_eq!(
             decoder.saw_end_marker(),
             spec.end_marker.on_the_wire().is_some(),
-            "{kind}: the decoder's end marker is the row's"
+            "{row}: the decoder's end marker is the row's"
         );
 
         // The row's counter is the one the provider answers with.
         let counted = prism::provider::count::provider_count(&client, &t, &request, &credentials)
             .await
             .unwrap();
-        assert_eq!(counted.is_some(), spec.counter != TokenCounter::None, "{kind}");
+        assert_eq!(counted.is_some(), spec.counter != TokenCounter::None, "{row}");
     }
     server.shutdown().await;
 }

@@ -71,6 +71,8 @@ impl ChordsFile {
 pub struct TargetFile {
     pub name: Option<Spanned<String>>,
     pub provider: Option<Spanned<String>>,
+    /// Which of the provider's APIs to speak: `chat` (default) or `responses`.
+    pub api: Option<Spanned<String>>,
     pub model: Option<Spanned<String>>,
     pub base_url: Option<Spanned<String>>,
     pub api_key_env: Option<Spanned<String>>,
@@ -117,6 +119,7 @@ impl TargetFile {
         }
         inherit!(
             provider,
+            api,
             model,
             base_url,
             api_key_env,

@@ -16,7 +16,7 @@ use toml::Spanned;
 
 use crate::keys::{Action, KeyChord, Mode};
 use crate::pricing::{ModelPrice, PriceTable, per_million_to_pd};
-use crate::target::{KeySource, Params, ProviderKind, RetryPolicy, Target, Timeouts};
+use crate::target::{Api, KeySource, Params, ProviderKind, RetryPolicy, Target, Timeouts};
 use file::{ConfigFile, TargetFile};
 pub use warnings::{cleartext, unpinned_model};
 
@@ -295,6 +295,7 @@ fn resolve(t: TargetFile, table_at: usize, warnings: &mut Warnings) -> Result<Ta
         .get_ref()
         .parse()
         .map_err(|e| (provider_s.span().start, format!("`provider`: {e}")))?;
+    let (api, spec) = resolve_api(t.api, provider)?;
     let model = required(t.model, "model", table_at)?.into_inner();
     let base_url = match (t.base_url, provider.default_base_url()) {
         (Some(u), _) => {
@@ -361,10 +362,16 @@ fn resolve(t: TargetFile, table_at: usize, warnings: &mut Warnings) -> Result<Ta
     if let Some(w) = unpinned_model(provider, &model) {
         warnings.other.push(format!("target `{name}`: {w}"));
     }
-    if !provider.spec().accepts_seed && t.seed.is_some() {
+    if !spec.accepts_seed && t.seed.is_some() {
         warnings.other.push(format!(
             "target `{name}`: {} has no `seed` parameter; it is not sent",
-            provider.spec().display_name
+            spec.display_name
+        ));
+    }
+    if !spec.accepts_stop && t.stop.is_some() {
+        warnings.other.push(format!(
+            "target `{name}`: {} has no `stop` parameter; it is not sent",
+            spec.display_name
         ));
     }
     let params = Params {
@@ -390,6 +397,8 @@ fn resolve(t: TargetFile, table_at: usize, warnings: &mut Warnings) -> Result<Ta
             idle: limits::seconds(t.idle_timeout, "idle_timeout")?.unwrap_or(Timeouts::default().idle),
             total: limits::seconds(t.total_timeout, "total_timeout")?,
         },
+        api,
+        ..Params::default()
     };
     Ok(Target {
         name,
@@ -399,6 +408,27 @@ fn resolve(t: TargetFile, table_at: usize, warnings: &mut Warnings) -> Result<Ta
         key,
         params,
     })
+}
+
+/// `api`: which of the provider's APIs the target speaks, and that API's table row.
+fn resolve_api(
+    field: Option<Spanned<String>>,
+    provider: ProviderKind,
+) -> Result<(Api, &'static crate::target::ProviderSpec), Located> {
+    let Some(field) = field else {
+        return Ok((Api::default(), provider.spec()));
+    };
+    let at = field.span().start;
+    let api: Api = field.get_ref().parse().map_err(|e| (at, format!("`api`: {e}")))?;
+    match provider.spec_for(api) {
+        Some(spec) => Ok((api, spec)),
+        None => Err((
+            at,
+            format!(
+                "`api`: provider `{provider}` has no `{api}` API; leave `api` out (the Responses API is for openai and openai-compatible targets)"
+            ),
+        )),
+    }
 }
 
 /// 1-based line and column (in characters) of a byte offset.

@@ -23,7 +23,7 @@ pub async fn run(
     let policy = target.params.retry;
     let attempt = Attempt {
         client,
-        kind: target.provider,
+        spec: target.spec(),
         streaming: target.params.stream,
         cx: ErrorContext {
             model: &target.model,

@@ -61,6 +61,8 @@ pub struct Ctx {
     pub created: u64,
     pub eol: &'static str,
     pub received_at: Instant,
+    /// The request body, for answers that echo it (the Responses API's response object).
+    pub request: Value,
 }
 
 impl Ctx {
@@ -75,6 +77,7 @@ impl Ctx {
             created: wire::unix_now(),
             eol: A::EOL,
             received_at: inc.received_at,
+            request: Value::Null,
         }
     }
 }
@@ -220,6 +223,7 @@ async fn prepare<A: Api>(inc: &Incoming, ctx: &mut Ctx, slot: &LogSlot) -> Resul
         .map_err(|_| ApiError::Server)?;
     ctx.input_tokens = counted + PER_MESSAGE_TOKENS * messages + PER_REQUEST_TOKENS;
     ctx.parsed = parsed;
+    ctx.request = value;
     Ok(())
 }
 

@@ -1,4 +1,5 @@
-//! A loopback mock of the OpenAI, Anthropic and Gemini streaming APIs.
+//! A loopback mock of the OpenAI (Chat Completions and Responses), Anthropic and Gemini
+//! streaming APIs.
 //!
 //! No real provider is reachable from tests or benchmarks, so Prism measures itself against
 //! this server. It speaks each provider's wire format (paths, headers, SSE framing, JSON
@@ -24,7 +25,7 @@
 //! | `chunk` | n ≥ 1 (1) | tokens per content frame |
 //! | `seed` | u64 | text seed (default: hash of the prompt) |
 //! | `text` | `markdown`/`lorem`/`echo` | corpus |
-//! | `reasoning` | n (0) | reasoning tokens before the answer |
+//! | `reasoning` | n (0) | reasoning tokens before the answer (Responses API: streamed as a summary only when the request sets `reasoning.summary`) |
 //! | `tool` | name | answer with one tool call |
 //! | `cached` / `cache_write` | n | cached input tokens / Anthropic cache writes |
 //! | `usage` | `none`/`full` | `none` omits usage (OpenAI, Gemini) |
@@ -50,6 +51,7 @@ mod driver;
 mod gemini;
 mod openai;
 mod plan;
+mod responses;
 mod script;
 mod server;
 mod wire;
@@ -223,7 +225,7 @@ impl LogSlot {
 pub struct SendRecord {
     /// The id the mock put in the response header.
     pub request_id: String,
-    /// `"openai"`, `"anthropic"` or `"gemini"`.
+    /// `"openai"`, `"openai-responses"`, `"anthropic"` or `"gemini"`.
     pub provider: &'static str,
     pub path: String,
     /// Model name as received, directives included.

@@ -11,6 +11,7 @@ use super::common::{self, Api, Incoming};
 use super::driver::Body;
 use super::gemini::{self, Gemini};
 use super::openai::{self, OpenAi};
+use super::responses::Responses;
 use http_body_util::BodyExt;
 use hyper::body::Incoming as HyperBody;
 use hyper::service::service_fn;
@@ -110,6 +111,8 @@ async fn handle(
         not_found::<Anthropic>(&inc, String::new())
     } else if path == "/v1/chat/completions" && post {
         common::handle::<OpenAi>(inc).await
+    } else if path == "/v1/responses" && post {
+        common::handle::<Responses>(inc).await
     } else {
         let err = openai::unknown_path(parts.method.as_str(), path);
         common::error_response::<OpenAi>(&common::Ctx::bare::<OpenAi>(&inc), &err)

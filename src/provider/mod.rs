@@ -8,8 +8,10 @@
 //! Every fact about a kind (name, key variables, base URL, auth header, framing, end
 //! marker, default max tokens, token counter) is its row in the provider table
 //! ([`ProviderSpec`](crate::target::ProviderSpec)). Behaviour that differs is dispatched
-//! here, and only here, on the row's [`Protocol`]. Adding a kind that speaks an existing
-//! protocol (Azure) is a variant and a row; adding a protocol (the Responses API) is also
+//! here, and only here, on the row's [`Protocol`]. A target's row is its kind's, or the
+//! row of another API the kind offers (`api = "responses"`: [`Target::spec`]). Adding a
+//! kind that speaks an existing protocol (Azure) is a variant and a row (its Responses
+//! row is `spec::responses` of it); adding a protocol, as the Responses API did, is also
 //! a module with `build` and a decoder, and one arm in each `match` below.
 
 pub mod anthropic;
@@ -22,6 +24,7 @@ pub mod event;
 pub mod gemini;
 pub mod openai;
 pub mod request;
+pub mod responses;
 pub mod retry;
 pub mod secret;
 pub mod sse;
@@ -52,10 +55,11 @@ pub(crate) fn build_unsigned(
     target: &Target,
     request: &ChatRequest,
 ) -> Result<reqwest::Request, ProviderError> {
-    match target.provider.spec().protocol {
+    match target.spec().protocol {
         Protocol::ChatCompletions => openai::build(client, target, request),
         Protocol::Messages => anthropic::build(client, target, request),
         Protocol::GenerateContent => gemini::build(client, target, request),
+        Protocol::Responses => responses::build(client, target, request),
     }
 }
 
@@ -68,15 +72,23 @@ pub enum Decoder {
     Anthropic(anthropic::Decoder),
     /// Gemini generateContent.
     Gemini(gemini::Decoder),
+    /// The OpenAI Responses API.
+    Responses(responses::Decoder),
 }
 
 impl Decoder {
-    /// A fresh decoder for `kind`.
+    /// A fresh decoder for `kind`'s own API.
     pub fn new(kind: ProviderKind) -> Self {
-        match kind.spec().protocol {
+        Self::for_protocol(kind.spec().protocol)
+    }
+
+    /// A fresh decoder for `protocol` (a target's is `target.spec().protocol`).
+    pub fn for_protocol(protocol: Protocol) -> Self {
+        match protocol {
             Protocol::ChatCompletions => Self::OpenAi(openai::Decoder::default()),
             Protocol::Messages => Self::Anthropic(anthropic::Decoder::default()),
             Protocol::GenerateContent => Self::Gemini(gemini::Decoder::default()),
+            Protocol::Responses => Self::Responses(responses::Decoder::default()),
         }
     }
 
@@ -91,6 +103,7 @@ impl Decoder {
             Self::OpenAi(d) => d.on_sse(data, out),
             Self::Anthropic(d) => d.on_sse(event, data, out),
             Self::Gemini(d) => d.on_sse(data, out),
+            Self::Responses(d) => d.on_sse(event, data, out),
         }
     }
 
@@ -100,6 +113,7 @@ impl Decoder {
             Self::OpenAi(d) => d.on_body(body, out),
             Self::Anthropic(d) => d.on_body(body, out),
             Self::Gemini(d) => d.on_body(body, out),
+            Self::Responses(d) => d.on_body(body, out),
         }
     }
 
@@ -109,6 +123,7 @@ impl Decoder {
             Self::OpenAi(d) => d.saw_done,
             Self::Anthropic(d) => d.saw_stop,
             Self::Gemini(_) => false,
+            Self::Responses(d) => d.saw_terminal,
         }
     }
 
@@ -118,6 +133,7 @@ impl Decoder {
             Self::OpenAi(d) => d.saw_done || d.saw_finish,
             Self::Anthropic(d) => d.saw_stop,
             Self::Gemini(d) => d.saw_finish,
+            Self::Responses(d) => d.saw_terminal,
         }
     }
 
@@ -128,7 +144,8 @@ impl Decoder {
             Self::OpenAi(d) => d.saw_finish && d.saw_usage && !d.saw_done,
             Self::Gemini(d) => d.saw_finish && d.saw_usage,
             // `message_stop` follows `message_delta` at once; a stall there stays an error.
-            Self::Anthropic(_) => false,
+            // The Responses API's terminal event carries the finish and usage itself.
+            Self::Anthropic(_) | Self::Responses(_) => false,
         }
     }
 
@@ -137,7 +154,7 @@ impl Decoder {
     pub fn no_answer_in_stream(&self) -> Option<ProviderError> {
         match self {
             Self::Gemini(d) => d.no_answer_error(),
-            Self::OpenAi(_) | Self::Anthropic(_) => None,
+            Self::OpenAi(_) | Self::Anthropic(_) | Self::Responses(_) => None,
         }
     }
 }

@@ -191,7 +191,7 @@ pub fn map_finish(raw: &str) -> FinishReason {
     }
 }
 
-fn in_band_error(err: &Value) -> ProviderError {
+pub(crate) fn in_band_error(err: &Value) -> ProviderError {
     let wrapped = json!({ "error": err }).to_string();
     let b = errors::parse_error_body(&wrapped).unwrap_or_default();
     let text = [b.kind, b.message]

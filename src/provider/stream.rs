@@ -17,15 +17,15 @@ use super::errors::{self, ErrorContext};
 use super::event::{ErrorKind, ProviderError, ResponseStart, StreamEvent};
 use super::sse::{SseDecoder, TimedSse};
 use super::{Decoder, transport};
-use crate::target::{Framing, ProviderKind, Timeouts};
+use crate::target::{Framing, ProviderSpec, Timeouts};
 
 /// Everything an attempt needs besides the request itself.
 #[derive(Debug, Clone, Copy)]
 pub struct Attempt<'a> {
     /// The target's instrumented client.
     pub client: &'a TimedClient,
-    /// Wire protocol.
-    pub kind: ProviderKind,
+    /// The target's row of the provider table: its protocol, framing and end marker.
+    pub spec: &'static ProviderSpec,
     /// Whether the request asked for a stream.
     pub streaming: bool,
     /// For error messages.
@@ -131,11 +131,11 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
     if let Some(e) = transport::undecodable_encoding(&headers) {
         return emit(Instant::now(), StreamEvent::Failed(e));
     }
-    let mut decoder = Decoder::new(a.kind);
+    let mut decoder = Decoder::for_protocol(a.spec.protocol);
     // The table says how a stream of this kind is framed; a whole answer is always JSON,
     // and a server that ignored `stream` answers with JSON too.
     let expected = if a.streaming {
-        a.kind.spec().framing
+        a.spec.framing
     } else {
         Framing::Json
     };
@@ -205,14 +205,14 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
             Ok(None) => break,
             Err(BodyEnd::Idle(d, _)) if decoder.is_complete() => {
                 // The provider said all it had to say; what is missing is the goodbye.
-                let note = stalled_note(&decoder, a.kind, a.timeouts.idle, d);
+                let note = stalled_note(&decoder, a.spec, a.timeouts.idle, d);
                 emit(last_event_at, StreamEvent::Note(note));
                 return emit(last_event_at, StreamEvent::Done);
             }
             Err(BodyEnd::Transport(msg, _) | BodyEnd::Decode(msg, _)) if decoder.is_complete() => {
                 let note = format!(
                     "the connection dropped ({msg}) after the answer was complete, before {}",
-                    a.kind.spec().end_marker.described()
+                    a.spec.end_marker.described()
                 );
                 emit(Instant::now(), StreamEvent::Note(errors::one_line(&note)));
                 return emit(Instant::now(), StreamEvent::Done);
@@ -260,7 +260,7 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
     }
     if decoder.is_complete() {
         if !decoder.saw_end_marker()
-            && let Some(marker) = a.kind.spec().end_marker.on_the_wire()
+            && let Some(marker) = a.spec.end_marker.on_the_wire()
         {
             let note = format!("the stream closed without {marker} after a complete answer");
             emit(end_at, StreamEvent::Note(note));
@@ -270,7 +270,7 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
     if let Some(e) = decoder.no_answer_in_stream() {
         return emit(end_at, StreamEvent::Failed(e));
     }
-    let marker = a.kind.spec().complete_when;
+    let marker = a.spec.complete_when;
     let e = ProviderError::new(
         ErrorKind::Truncated,
         format!(
@@ -281,8 +281,8 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
     emit(end_at, StreamEvent::Failed(e));
 }
 
-fn stalled_note(decoder: &Decoder, kind: ProviderKind, idle: Duration, waited: Duration) -> String {
-    let closing_marker = kind.spec().end_marker.on_the_wire();
+fn stalled_note(decoder: &Decoder, spec: &ProviderSpec, idle: Duration, waited: Duration) -> String {
+    let closing_marker = spec.end_marker.on_the_wire();
     if decoder.awaits_only_end_marker() {
         let missing = match &closing_marker {
             Some(marker) => format!("sent no {marker} and held the connection open"),

@@ -54,6 +54,62 @@ impl ProviderKind {
     pub fn default_base_url(self) -> Option<&'static str> {
         self.spec().default_base_url
     }
+
+    /// The row for this kind speaking `api`; `None` when the kind does not offer it.
+    pub fn spec_for(self, api: Api) -> Option<&'static ProviderSpec> {
+        match (self, api) {
+            (kind, Api::Chat) => Some(kind.spec()),
+            (Self::OpenAi, Api::Responses) => Some(&spec::OPENAI_RESPONSES),
+            (Self::OpenAiCompatible, Api::Responses) => Some(&spec::OPENAI_COMPATIBLE_RESPONSES),
+            (Self::Anthropic | Self::Gemini, Api::Responses) => None,
+        }
+    }
+
+    /// The APIs this kind offers, its own first.
+    pub fn apis(self) -> impl Iterator<Item = Api> {
+        Api::ALL.into_iter().filter(move |a| self.spec_for(*a).is_some())
+    }
+}
+
+/// Which of its provider's APIs a target speaks (`api` in the config). Every kind has
+/// its own (`chat`); OpenAI and OpenAI-compatible servers also offer the Responses API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Api {
+    /// The kind's own API: Chat Completions, Messages, generateContent.
+    #[default]
+    Chat,
+    /// The OpenAI Responses API (`POST {base}/responses`).
+    Responses,
+}
+
+impl Api {
+    /// Every API, in the order shown in help text.
+    pub const ALL: [Api; 2] = [Self::Chat, Self::Responses];
+
+    /// The name used in config files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Chat => "chat",
+            Self::Responses => "responses",
+        }
+    }
+}
+
+impl fmt::Display for Api {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Api {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| format!("unknown api `{s}`, expected `chat` or `responses`"))
+    }
 }
 
 impl fmt::Display for ProviderKind {

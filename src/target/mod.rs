@@ -13,7 +13,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-pub use kind::ProviderKind;
+pub use kind::{Api, ProviderKind};
 pub use limits::{RetryPolicy, Timeouts};
 pub use spec::{AuthStyle, EndMarker, Framing, Protocol, ProviderSpec, TokenCounter};
 
@@ -52,6 +52,12 @@ pub struct Params {
     pub retry: RetryPolicy,
     /// Time limits.
     pub timeouts: Timeouts,
+    /// Which of the provider's APIs to speak (`api`; OpenAI kinds also offer `responses`).
+    pub api: Api,
+    /// Reasoning effort for APIs that take one (`reasoning.effort` in the Responses API).
+    pub reasoning_effort: Option<String>,
+    /// Reasoning summary for APIs that take one (`reasoning.summary` in the Responses API).
+    pub reasoning_summary: Option<String>,
 }
 
 /// Where a target's API key comes from. `provider::credentials` reads it.
@@ -72,6 +78,17 @@ impl KeySource {
             Self::Env(v) => v.first().map(String::as_str),
             _ => None,
         }
+    }
+}
+
+impl Target {
+    /// This target's row of the provider table: its kind's, for the API it speaks. The
+    /// config refuses an API the kind does not offer; should one get here anyway, the
+    /// kind's own row is used rather than a guess.
+    pub fn spec(&self) -> &'static ProviderSpec {
+        self.provider
+            .spec_for(self.params.api)
+            .unwrap_or_else(|| self.provider.spec())
     }
 }
 

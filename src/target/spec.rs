@@ -41,6 +41,8 @@ pub struct ProviderSpec {
     pub max_temperature: f64,
     /// Whether the API takes a sampling `seed`.
     pub accepts_seed: bool,
+    /// Whether the API takes `stop` sequences.
+    pub accepts_stop: bool,
     /// The provider's own token counter, if it has one.
     pub counter: TokenCounter,
 }
@@ -54,6 +56,8 @@ pub enum Protocol {
     Messages,
     /// Gemini: `POST {base}/v1beta/models/{model}:streamGenerateContent`.
     GenerateContent,
+    /// The OpenAI Responses API: `POST {base}/responses`.
+    Responses,
 }
 
 /// How a key is attached to a request.
@@ -187,6 +191,7 @@ pub const OPENAI: ProviderSpec = ProviderSpec {
     default_max_tokens: None,
     max_temperature: 2.0,
     accepts_seed: true,
+    accepts_stop: true,
     counter: TokenCounter::None,
 };
 
@@ -221,6 +226,7 @@ pub const ANTHROPIC: ProviderSpec = ProviderSpec {
     default_max_tokens: Some(4096),
     max_temperature: 1.0,
     accepts_seed: false,
+    accepts_stop: true,
     counter: TokenCounter::Anthropic,
 };
 
@@ -242,5 +248,32 @@ pub const GEMINI: ProviderSpec = ProviderSpec {
     default_max_tokens: None,
     max_temperature: 2.0,
     accepts_seed: true,
+    accepts_stop: true,
     counter: TokenCounter::Gemini,
 };
+
+/// The Responses API row of a kind that offers it (`api = "responses"`): the same
+/// account, key, auth and endpoint as `base`, another protocol. Azure's row can reuse it.
+pub const fn responses(base: ProviderSpec, display_name: &'static str) -> ProviderSpec {
+    ProviderSpec {
+        display_name,
+        protocol: Protocol::Responses,
+        framing: Framing::Sse,
+        // `response.incomplete` and `response.failed` end a stream too; the decoder knows.
+        end_marker: EndMarker::Event("response.completed"),
+        complete_when: "`response.completed` (or `response.incomplete`)",
+        max_tokens_field: "max_output_tokens",
+        default_max_tokens: None,
+        // Neither exists in the API; the config warns and they are not sent.
+        accepts_seed: false,
+        accepts_stop: false,
+        counter: TokenCounter::None,
+        ..base
+    }
+}
+
+/// OpenAI's Responses API at api.openai.com.
+pub const OPENAI_RESPONSES: ProviderSpec = responses(OPENAI, "the OpenAI Responses API");
+
+/// A server speaking the Responses API (vLLM, Ollama, gateways).
+pub const OPENAI_COMPATIBLE_RESPONSES: ProviderSpec = responses(OPENAI_COMPATIBLE, "a Responses API server");

@@ -235,6 +235,204 @@ def openai_mid_stream_error(ctx):
     raises(openai.APIError, run)
 
 
+# ---------------------------------------------------------------- OpenAI Responses
+
+def rs_input():
+    return [{"role": "user", "content": PROMPT}]
+
+
+def rs_blank():
+    return {"text": "", "summary": "", "args": "", "name": None, "types": [], "seq": [],
+            "final": None, "error": None}
+
+
+def responses_wire(text):
+    w = rs_blank()
+    for block in text.split("\n\n"):
+        name, data = None, None
+        for line in block.split("\n"):
+            if line.startswith("event: "):
+                name = line[len("event: "):]
+            elif line.startswith("data: "):
+                data = line[len("data: "):]
+        if data is None:
+            continue
+        j = json.loads(data)
+        eq(name, j["type"], "the SSE event name repeats the type")
+        w["types"].append(j["type"])
+        w["seq"].append(j["sequence_number"])
+        t = j["type"]
+        if t == "response.output_text.delta":
+            w["text"] += j["delta"]
+        elif t == "response.reasoning_summary_text.delta":
+            w["summary"] += j["delta"]
+        elif t == "response.function_call_arguments.delta":
+            w["args"] += j["delta"]
+        elif t == "response.output_item.added" and j["item"]["type"] == "function_call":
+            w["name"] = j["item"]["name"]
+        elif t in ("response.completed", "response.incomplete"):
+            w["final"] = j["response"]
+        elif t == "error":
+            w["error"] = j["error"]["code"]
+    return w
+
+
+def rs_raw(ctx, model, **extra):
+    body = {"model": model, "instructions": SYSTEM, "input": rs_input(), "stream": True, **extra}
+    status, text = raw(ctx.base, "/v1/responses", body, {"authorization": "Bearer k"})
+    eq(status, 200, "raw status")
+    return responses_wire(text)
+
+
+def rs_fold(got, event):
+    got["types"].append(event.type)
+    got["seq"].append(event.sequence_number)
+    if event.type == "response.output_text.delta":
+        got["text"] += event.delta
+    elif event.type == "response.reasoning_summary_text.delta":
+        got["summary"] += event.delta
+    elif event.type == "response.function_call_arguments.delta":
+        got["args"] += event.delta
+    elif event.type == "response.output_item.added" and event.item.type == "function_call":
+        got["name"] = event.item.name
+    elif event.type in ("response.completed", "response.incomplete"):
+        got["final"] = event.response
+
+
+def rs_stream(ctx, model, **extra):
+    got = rs_blank()
+    for event in ctx.oa.responses.create(model=model, instructions=SYSTEM, input=rs_input(),
+                                         stream=True, **extra):
+        rs_fold(got, event)
+    return got
+
+
+def rs_compare(ctx, model, **extra):
+    want, got = rs_raw(ctx, model, **extra), rs_stream(ctx, model, **extra)
+    for key in ("text", "summary", "args", "name", "types", "seq"):
+        eq(got[key], want[key], f"stream {key}")
+    eq(got["seq"], list(range(len(got["seq"]))), "sequence_number counts from 0 without gaps")
+    if want["final"] is not None:
+        eq(got["final"].usage.model_dump(exclude_none=True), want["final"]["usage"], "usage")
+        eq(got["final"].status, want["final"]["status"], "status")
+    return got
+
+
+LIFECYCLE = ["response.created", "response.in_progress", "response.output_item.added",
+             "response.content_part.added"]
+CLOSING = ["response.output_text.done", "response.content_part.done", "response.output_item.done"]
+
+
+@case
+def responses_stream_text_and_usage(ctx):
+    got = rs_compare(ctx, f"gpt-4.1+{FAST},tokens=30,cached=4")
+    deltas = got["types"][len(LIFECYCLE):-len(CLOSING) - 1]
+    eq(got["types"][:len(LIFECYCLE)], LIFECYCLE, "opening events")
+    eq(set(deltas), {"response.output_text.delta"}, "only text deltas in between")
+    eq(got["types"][-len(CLOSING) - 1:], CLOSING + ["response.completed"], "closing events")
+    final = got["final"]
+    eq(final.usage.output_tokens, 30, "output_tokens")
+    eq(final.usage.input_tokens_details.cached_tokens, 4, "cached_tokens")
+    eq(final.output_text, got["text"], "final output_text is the streamed text")
+    eq(final.model, "gpt-4.1", "model echoed without directives")
+    eq(final.instructions, SYSTEM, "instructions echoed")
+
+
+@case
+def responses_stream_reasoning_summary(ctx):
+    model = f"o4-mini+{FAST},tokens=8,reasoning=5,chunk=2"
+    got = rs_compare(ctx, model, reasoning={"effort": "low", "summary": "auto"})
+    if not got["summary"]:
+        raise AssertionError("no reasoning summary streamed")
+    u = got["final"].usage
+    eq((u.output_tokens, u.output_tokens_details.reasoning_tokens), (13, 5), "reasoning in output")
+    eq(got["final"].output[0].type, "reasoning", "reasoning item first")
+    eq(got["final"].output[0].summary[0].text, got["summary"], "summary text")
+    hidden = rs_compare(ctx, model, reasoning={"effort": "low"})
+    eq(hidden["summary"], "", "no summary unless asked for")
+    eq(hidden["final"].usage.output_tokens_details.reasoning_tokens, 5, "hidden reasoning counted")
+
+
+@case
+def responses_stream_helper_final_response(ctx):
+    model = f"gpt-4.1+{FAST},tokens=25,keepalive=1"
+    want = rs_raw(ctx, model)
+    with ctx.oa.responses.stream(model=model, instructions=SYSTEM, input=rs_input()) as stream:
+        snapshot = ""
+        for event in stream:
+            if event.type == "response.output_text.delta":
+                snapshot = event.snapshot
+        final = stream.get_final_response()
+    eq(snapshot, want["text"], "the helper's accumulated snapshot")
+    eq(final.output_text, want["text"], "get_final_response().output_text")
+    eq(final.usage.model_dump(exclude_none=True), want["final"]["usage"], "usage")
+    eq(final.status, "completed", "status")
+
+
+@case
+def responses_stream_function_call(ctx):
+    model = f"gpt-4.1+{FAST},tool=get_weather"
+    got = rs_compare(ctx, model)
+    eq(got["name"], "get_weather", "function name")
+    eq(json.loads(got["args"]), {"city": "Paris", "unit": "celsius"}, "arguments")
+    with ctx.oa.responses.stream(model=model, instructions=SYSTEM, input=rs_input()) as stream:
+        final = stream.get_final_response()
+    call = final.output[0]
+    eq((call.type, call.name, call.arguments), ("function_call", "get_weather", got["args"]),
+       "function_call item")
+    if not call.call_id.startswith("call_"):
+        raise AssertionError(f"call_id {call.call_id!r}")
+
+
+@case
+def responses_incomplete(ctx):
+    got = rs_compare(ctx, f"gpt-4.1+{FAST},tokens=40", max_output_tokens=16)
+    eq(got["types"][-1], "response.incomplete", "terminal event")
+    eq(got["final"].incomplete_details.reason, "max_output_tokens", "reason")
+    eq(got["final"].usage.output_tokens, 16, "capped output")
+    got = rs_compare(ctx, f"gpt-4.1+{FAST},tokens=5,filter=1")
+    eq(got["final"].incomplete_details.reason, "content_filter", "filter reason")
+
+
+@case
+def responses_non_stream(ctx):
+    model = f"gpt-4.1+{FAST},tokens=20"
+    want = rs_raw(ctx, model)
+    r = ctx.oa.responses.create(model=model, instructions=SYSTEM, input=rs_input())
+    eq(r.output_text, want["text"], "output_text")
+    eq(r.status, "completed", "status")
+    eq(r.usage.output_tokens, 20, "output_tokens")
+    eq(r.usage.input_tokens, want["final"]["usage"]["input_tokens"], "input_tokens")
+    eq(r.model, "gpt-4.1", "model")
+
+
+@case
+def responses_errors(ctx):
+    def call(fault):
+        return lambda: ctx.oa.responses.create(model=f"m+fault={fault},retry_after=2",
+                                               input=rs_input())
+    e = raises(openai.RateLimitError, call("429"))
+    eq((e.status_code, e.code), (429, "rate_limit_exceeded"), "429")
+    e = raises(openai.BadRequestError, call("400ctx"))
+    eq((e.code, e.param), ("context_length_exceeded", "input"), "context length")
+    eq(raises(openai.InternalServerError, call("500")).status_code, 500, "500")
+
+    model = f"m+{FAST},tokens=6,fault=error_event"
+    want = rs_raw(ctx, model)
+    eq(want["types"][-2:], ["error", "response.failed"], "error, then response.failed")
+    eq(want["seq"], list(range(len(want["seq"]))), "the error keeps the numbering")
+    got = rs_blank()
+
+    def run():
+        for event in ctx.oa.responses.create(model=model, instructions=SYSTEM,
+                                             input=rs_input(), stream=True):
+            rs_fold(got, event)
+    e = raises(openai.APIError, run)
+    eq((e.code, want["error"]), ("server_is_overloaded", "server_is_overloaded"), "error code")
+    if not got["text"] or not want["text"].startswith(got["text"]):
+        raise AssertionError(f"text before the error: {got['text']!r} vs {want['text']!r}")
+
+
 # ---------------------------------------------------------------- Anthropic
 
 def an_raw(ctx, model, max_tokens=200):
