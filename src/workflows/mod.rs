@@ -2,5 +2,6 @@
 //! engine, demo server) and hands its events to a sink or returns plain values, so the
 //! workbench and the subcommands can present it their own way.
 
+pub mod experiment;
 pub mod rerun;
 pub mod send;
