@@ -89,6 +89,8 @@ fn session() -> Session {
         }],
         last_run: 1,
         cut_short: false,
+        experiment: None,
+        cells: BTreeMap::new(),
     }
 }
 
