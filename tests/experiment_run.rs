@@ -533,6 +533,101 @@ async fn a_random_order_prints_its_seed_and_the_seed_repeats_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_experiment_session_shows_its_scoreboard_and_exports_its_cells() {
+    let server = mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "prism.toml",
+        &config(&server, "ttft=1,itl=1,tokens=3"),
+    );
+    let cases = write(dir.path(), "c.csv", "id,name,city\nosl,Ada,Oslo\n");
+    let ran = prism(
+        dir.path(),
+        &[
+            "run",
+            "--config",
+            &cfg,
+            "--cases",
+            &cases,
+            "--prompt",
+            "Hi {{name}}",
+            "--repeat",
+            "2",
+            "--warmup",
+            "1",
+            "--format",
+            "jsonl",
+        ],
+    )
+    .await;
+    assert_eq!(ran.code, 0, "stderr: {}", ran.stderr);
+    let id = ran
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("session: "))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("session id on stderr")
+        .to_string();
+
+    let shown = prism(dir.path(), &["sessions", "show", &id]).await;
+    assert_eq!(shown.code, 0, "stderr: {}", shown.stderr);
+    let out = &shown.stdout;
+    assert!(
+        out.contains("experiment: 1 case, 2 variants, 2 targets; repeat 2, warmup 1, order interleaved"),
+        "{out}"
+    );
+    assert!(out.contains("variant loud: temperature 0.9, own prompt"), "{out}");
+    assert!(
+        out.contains("scoreboard:") && out.contains("TTFT mean ms"),
+        "{out}"
+    );
+    assert!(
+        out.contains("mini@loud"),
+        "the target the loud variant sent to: {out}"
+    );
+    assert!(out.contains("variant terse, case osl, run 2"), "{out}");
+    assert!(out.contains("variant terse, case osl, warmup 1"), "{out}");
+
+    let csv = prism(dir.path(), &["export", &id, "--format", "csv"]).await;
+    assert_eq!(csv.code, 0, "stderr: {}", csv.stderr);
+    let mut reader = csv::Reader::from_reader(csv.stdout.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    assert_eq!(header[..25], prism::session::export::CSV_COLUMNS[..25]);
+    assert_eq!(header[25..], ["variant", "case", "run", "warmup"]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2 + 8, "every run, warmups too");
+    let warm: Vec<&str> = rows.iter().map(|r| &r[28]).collect();
+    assert_eq!(warm.iter().filter(|w| **w == "true").count(), 2);
+    assert!(rows.iter().all(|r| &r[26] == "osl"));
+    assert!(rows.iter().any(|r| &r[25] == "loud" && &r[27] == "2"));
+
+    let json = prism(dir.path(), &["export", &id, "--format", "json"]).await;
+    assert_eq!(json.code, 0, "stderr: {}", json.stderr);
+    let doc: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["experiment"]["repeat"], 2);
+    assert_eq!(doc["experiment"]["variants"][1]["temperature"], 0.9);
+    assert_eq!(doc["experiment"]["cases"][0]["vars"]["city"], "Oslo");
+    let first = &doc["turns"][0]["answers"][0];
+    assert_eq!(
+        first["cell"],
+        serde_json::json!({"variant": 0, "case": 0, "target": 0, "repeat": 0, "warmup": true})
+    );
+    let md = prism(dir.path(), &["export", &id, "--format", "md"]).await;
+    assert_eq!(md.code, 0, "stderr: {}", md.stderr);
+    assert!(
+        md.stdout.contains("— variant loud, case osl, run 2"),
+        "{}",
+        md.stdout
+    );
+
+    // A replay of every run is possible turn by turn: each turn holds every target once.
+    let session = prism::session::load(&dir.path().join("sessions").join(&id)).unwrap();
+    assert_eq!(session.turns.len(), 1 + 2 * 2);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plain_run_has_one_run_per_cell_and_no_experiment_fields_set() {
     let server = mock().await;
     let dir = tempfile::tempdir().unwrap();
