@@ -628,6 +628,63 @@ async fn an_experiment_session_shows_its_scoreboard_and_exports_its_cells() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_budget_covers_every_run_of_the_matrix() {
+    let server = mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    // `mini`'s worst case is about $0.00012 a run (200 tokens out at $0.60 per million);
+    // `other` has no price.
+    let cfg = format!("budget_usd = 0.001\n{}", config(&server, "ttft=1,itl=1,tokens=2"));
+    let cfg = write(dir.path(), "prism.toml", &cfg);
+    let run = |repeat: &'static str| {
+        let cfg = cfg.clone();
+        let dir = dir.path().to_path_buf();
+        async move {
+            prism(
+                &dir,
+                &[
+                    "run",
+                    "--config",
+                    &cfg,
+                    "--variant",
+                    "terse",
+                    "--prompt",
+                    "hi",
+                    "--repeat",
+                    repeat,
+                    "--format",
+                    "jsonl",
+                    "--no-save",
+                ],
+            )
+            .await
+        }
+    };
+    let ran = run("10").await;
+    assert_eq!(ran.code, 2, "stderr: {}", ran.stderr);
+    assert!(
+        ran.stderr.contains("over budget_usd $0.001") && ran.stderr.contains("all 20 runs"),
+        "{}",
+        ran.stderr
+    );
+    assert!(server.log().records().is_empty(), "nothing was sent");
+    let ran = run("2").await;
+    assert_eq!(ran.code, 0, "stderr: {}", ran.stderr);
+    assert_eq!(server.log().records().len(), 4);
+
+    let ran = prism(
+        dir.path(),
+        &["run", "--config", &cfg, "--variant", "nope", "--prompt", "hi"],
+    )
+    .await;
+    assert_eq!(ran.code, 2);
+    assert_eq!(
+        ran.stderr.trim(),
+        "prism: no variant named `nope`; known: terse, loud"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plain_run_has_one_run_per_cell_and_no_experiment_fields_set() {
     let server = mock().await;
     let dir = tempfile::tempdir().unwrap();
