@@ -12,13 +12,13 @@ use crate::commands::replay::ReplayArgs;
 use crate::commands::rerun::RerunArgs;
 use crate::commands::sessions::SessionsCommand;
 use crate::config;
-use crate::engine::RunOptions;
-use crate::headless::{self, Format};
-use crate::preflight::Counter;
+use crate::config::Variant;
+use crate::headless::{self, Format, Printing};
 use crate::pricing::PriceTable;
-use crate::provider::count::Counted;
-use crate::provider::request::ChatRequest;
 use crate::target::Target;
+use crate::workflows::experiment::limits::Limits;
+use crate::workflows::experiment::scoreboard::Column;
+use crate::workflows::experiment::{Design, Order, Plan, cases};
 
 /// Send one prompt to several LLM providers at once and measure every stream.
 #[derive(Debug, Parser)]
@@ -106,6 +106,45 @@ pub struct RunArgs {
     /// Do not save this run as a session.
     #[arg(long)]
     pub no_save: bool,
+    /// A variant: NAME=FILE adds one whose prompt is FILE's text; NAME picks a config
+    /// `[[variant]]`. Repeatable; when given, only these variants run, in this order.
+    #[arg(long = "variant", value_name = "NAME[=FILE]")]
+    pub variants: Vec<String>,
+    /// Case table (CSV with a header row, or JSONL) whose rows fill `{{name}}` variables.
+    #[arg(long, value_name = "FILE")]
+    pub cases: Option<PathBuf>,
+    /// Counted runs per (case, variant, target) cell.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub repeat: u32,
+    /// Order of the runs: interleaved (run 1 of every cell, then run 2...), random
+    /// (shuffled; see --seed) or sequential (every run of a cell, then the next cell).
+    #[arg(long, value_name = "ORDER", default_value = "interleaved", value_parser = parse_order)]
+    pub order: Order,
+    /// Seed of --order random (default: drawn, printed and saved with the session).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Uncounted runs per target, sent before the others.
+    #[arg(long, value_name = "K", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1_000))]
+    pub warmup: u32,
+    /// Runs in flight at once per provider endpoint (default 4).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    pub max_concurrency: Option<u32>,
+    /// Print the scoreboard: one row per (variant, target) over every case and run (in
+    /// JSON formats instead of the cells).
+    #[arg(long)]
+    pub summary: bool,
+    /// Sort the scoreboard by COLUMN, best first: ttft, p95, tps, cost, failures, n,
+    /// tokens, variant, target (or the JSON field names).
+    #[arg(long, value_name = "COLUMN", requires = "summary", value_parser = parse_column)]
+    pub sort: Option<Column>,
+}
+
+fn parse_order(s: &str) -> Result<Order, String> {
+    s.parse()
+}
+
+fn parse_column(s: &str) -> Result<Column, String> {
+    s.parse()
 }
 
 /// Run the parsed command line; returns the process exit status.
@@ -147,7 +186,29 @@ async fn run(args: RunArgs, sessions_dir: Option<&std::path::Path>) -> Result<u8
         .is_some()
         .then(|| crate::logging::init("PRISM_LOG").ok())
         .flatten();
-    let prompt = read_prompt(&args)?;
+    let loaded = if args.demo {
+        None
+    } else {
+        Some(load_config(args.config.as_deref())?)
+    };
+    let variants = pick_variants(
+        &args.variants,
+        loaded.as_ref().map_or(&[][..], |c| &c.variants[..]),
+    )?;
+    // The run's own prompt is read only when some variant (or the plain run) takes it.
+    let needs_prompt = variants.is_empty() || variants.iter().any(|v| v.prompt.is_none());
+    let prompt = if needs_prompt {
+        Some(read_prompt(&args)?)
+    } else {
+        if args.prompt.is_some() || args.prompt_file.is_some() {
+            eprintln!("warning: every variant has its own prompt, so the run's prompt is not sent");
+        }
+        None
+    };
+    let cases = match &args.cases {
+        Some(path) => Some(cases::load(path).map_err(AppError::Usage)?),
+        None => None,
+    };
     let demo = if args.demo {
         Some(
             crate::demo::Demo::start()
@@ -157,78 +218,114 @@ async fn run(args: RunArgs, sessions_dir: Option<&std::path::Path>) -> Result<u8
     } else {
         None
     };
-    let (all_targets, prices, budget, configured_dir) = match &demo {
+    let (all_targets, prices, budget, configured_dir, per_target) = match (&demo, loaded) {
         // The built-in table is compiled in and tested; failing to read it would only
         // leave every cost unknown.
-        Some(d) => (d.targets(), PriceTable::builtin().unwrap_or_default(), None, None),
-        None => load_targets(args.config.as_deref())?,
+        (Some(d), _) => (
+            d.targets(),
+            PriceTable::builtin().unwrap_or_default(),
+            None,
+            None,
+            Default::default(),
+        ),
+        (None, Some(c)) => (
+            c.targets,
+            c.prices,
+            c.budget_usd,
+            c.sessions_dir,
+            c.max_concurrency,
+        ),
+        (None, None) => return Err(AppError::Usage("no targets: pass --config FILE or --demo".into())),
     };
-    let targets = select(all_targets, &args.targets)?;
-    let request = ChatRequest::single(args.system.clone(), prompt);
+    let design = select(all_targets, &args.targets).map(|targets| Design {
+        targets,
+        variants,
+        cases,
+        system: args.system.clone(),
+        prompt,
+        repeat: args.repeat,
+        warmup: args.warmup,
+        order: args.order,
+        seed: args.seed,
+    });
+    let limits = Limits {
+        per_endpoint: args
+            .max_concurrency
+            .unwrap_or(crate::workflows::experiment::limits::DEFAULT_PER_ENDPOINT),
+        per_target,
+    };
+    let root = crate::session::store::sessions_dir(sessions_dir, configured_dir.as_deref());
+    let result = match design {
+        Ok(design) => run_plan(&args, design, &prices, budget, limits, root).await,
+        Err(e) => Err(e),
+    };
+    if let Some(d) = demo {
+        d.stop().await;
+    }
+    result
+}
+
+/// Check, budget, save and send a design, then print what came back.
+async fn run_plan(
+    args: &RunArgs,
+    design: Design,
+    prices: &PriceTable,
+    budget: Option<f64>,
+    limits: Limits,
+    sessions_root: PathBuf,
+) -> Result<u8, AppError> {
+    let plan = Plan::build(design).map_err(AppError::Usage)?;
+    for w in &plan.warnings {
+        eprintln!("warning: {w}");
+    }
+    if args.seed.is_some() && plan.design.order != Order::Random {
+        eprintln!("warning: --seed only orders --order random runs; it is not used");
+    }
+    if let (Order::Random, Some(seed)) = (plan.design.order, plan.design.seed) {
+        eprintln!("order: random, seed {seed} (pass --seed {seed} to send in this order again)");
+    }
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         Format::Table
     } else {
         Format::Jsonl
     });
-    // Pre-flight loads tokenizer tables: off the async workers.
-    let checks = {
-        let (targets, request, prices) = (targets.clone(), request.clone(), prices.clone());
-        tokio::task::spawn_blocking(move || {
-            targets
-                .iter()
-                .map(|t| crate::preflight::check(t, &request, &prices))
-                .collect::<Vec<_>>()
-        })
-        .await
-        .map_err(|e| AppError::Usage(format!("pre-flight failed: {e}")))?
-    };
-    let mut checks = checks;
-    // Provider counts (targets with count_tokens), all at once; Ctrl-C stops them.
+    // Pre-flight every cell; provider counts (targets with count_tokens) all at once.
     let counting = tokio_util::sync::CancellationToken::new();
-    let asked: Vec<_> = targets.iter().map(|t| (t, &request)).collect();
-    let tokens = vec![counting.clone(); targets.len()];
-    let counts = {
-        let count = crate::provider::count::count_all(&asked, &tokens);
-        tokio::pin!(count);
+    let checks = {
+        let checking = crate::workflows::experiment::checks(&plan, prices, &counting);
+        tokio::pin!(checking);
         tokio::select! {
-            counts = &mut count => counts,
+            checks = &mut checking => checks,
             _ = tokio::signal::ctrl_c() => {
                 counting.cancel();
-                count.await
+                checking.await;
+                None
             }
         }
     };
-    for (i, (t, counted)) in targets.iter().zip(counts).enumerate() {
-        match counted {
-            Counted::Exact(n) => {
-                checks[i] = crate::preflight::check_counted(t, &prices, n, Counter::Provider)
-            }
-            Counted::Failed(e) => {
-                eprintln!("warning: {}", crate::provider::count::counter_failed(&t.name, &e))
-            }
-            Counted::Cancelled => {
-                eprintln!("interrupted while the providers counted the prompt's tokens; nothing was sent");
-                return Ok(130);
-            }
-            Counted::NotCounted => {}
-        }
+    let Some(checks) = checks else {
+        eprintln!("interrupted while the providers counted the prompt's tokens; nothing was sent");
+        return Ok(130);
+    };
+    for note in &checks.notes {
+        eprintln!("warning: {note}");
     }
-    if let Some(budget) = budget {
-        let worst: Vec<_> = checks
-            .iter()
-            .filter(|c| c.too_long.is_none())
-            .map(|c| c.worst_case)
-            .collect();
-        if let Some(why) = crate::preflight::over_budget(&worst, 0, budget) {
-            return Err(AppError::Usage(why));
-        }
+    if let Some(budget) = budget
+        && let Some(why) = crate::preflight::over_budget(&checks.run_worst_cases(&plan), 0, budget)
+    {
+        return Err(AppError::Usage(if plan.is_plain() {
+            why
+        } else {
+            format!(
+                "{why} (the worst case covers all {} runs, warmups included)",
+                plan.runs.len()
+            )
+        }));
     }
-    let blocked: Vec<Option<String>> = checks.into_iter().map(|c| c.too_long).collect();
     let session = if args.no_save {
         None
     } else {
-        let root = crate::session::store::sessions_dir(sessions_dir, configured_dir.as_deref());
-        match crate::session::SessionWriter::create(&root, &targets, prices.clone()) {
+        match crate::session::SessionWriter::create(&sessions_root, &plan.session_targets, prices.clone()) {
             Ok(w) => {
                 // First, so a script (or a person after Ctrl-C) knows where the run went.
                 eprintln!("session: {} ({})", w.id(), w.dir().display());
@@ -237,17 +334,13 @@ async fn run(args: RunArgs, sessions_dir: Option<&std::path::Path>) -> Result<u8
             Err(e) => {
                 eprintln!(
                     "warning: cannot save this run in {}: {e} (pass --sessions-dir DIR, or --no-save)",
-                    root.display()
+                    sessions_root.display()
                 );
                 None
             }
         }
     };
-    let opts = RunOptions {
-        run: crate::engine::RunId(1),
-    };
-    let collected =
-        headless::collect_saved(&targets, &request, opts, &prices, &blocked, session.as_ref()).await;
+    let collected = headless::collect(&plan, &limits, &checks.blocked, session.as_ref(), prices).await;
     if collected.interrupted {
         eprintln!("prism: interrupted by Ctrl-C: printing what arrived (exit status 130)");
     }
@@ -257,17 +350,69 @@ async fn run(args: RunArgs, sessions_dir: Option<&std::path::Path>) -> Result<u8
             eprintln!("warning: session {} was not saved completely: {e}", w.id());
         }
     }
+    let how = Printing {
+        format,
+        summary: args.summary,
+        sort: args.sort,
+    };
     let mut stdout = std::io::stdout().lock();
-    if let Err(e) = headless::print(&collected.rows, format, &mut stdout) {
+    if let Err(e) = headless::print(&plan, &collected.cells, how, &mut stdout) {
         // A closed pipe (`| head`) is the reader's choice, not our failure.
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             return Err(AppError::io("cannot write results", e));
         }
     }
-    if let Some(d) = demo {
-        d.stop().await;
-    }
     Ok(headless::exit_code(&collected))
+}
+
+/// The variants to run: `--variant NAME=FILE` adds one whose prompt is FILE's text,
+/// `--variant NAME` picks the config's; none given runs every config variant.
+fn pick_variants(wanted: &[String], configured: &[Variant]) -> Result<Vec<Variant>, AppError> {
+    if wanted.is_empty() {
+        return Ok(configured.to_vec());
+    }
+    let mut out: Vec<Variant> = Vec::new();
+    for arg in wanted {
+        let variant = match arg.split_once('=') {
+            Some((name, file)) => {
+                let name = name.trim();
+                if name.is_empty() {
+                    return Err(AppError::Usage(format!(
+                        "--variant {arg}: give the variant a name, as NAME=FILE"
+                    )));
+                }
+                let prompt = std::fs::read_to_string(file).map_err(|e| {
+                    AppError::io(format!("--variant {name}: {file}: cannot read the prompt"), e)
+                })?;
+                Variant {
+                    name: name.to_string(),
+                    prompt: Some(prompt),
+                    origin: format!("--variant {name}={file}"),
+                    ..Variant::default()
+                }
+            }
+            None => configured
+                .iter()
+                .find(|v| v.name == *arg)
+                .cloned()
+                .ok_or_else(|| {
+                    let known: Vec<&str> = configured.iter().map(|v| v.name.as_str()).collect();
+                    AppError::Usage(if known.is_empty() {
+                        format!("no variant named `{arg}` in the config; add one with --variant {arg}=FILE")
+                    } else {
+                        format!("no variant named `{arg}`; known: {}", known.join(", "))
+                    })
+                })?,
+        };
+        if out.iter().any(|v| v.name == variant.name) {
+            return Err(AppError::Usage(format!(
+                "variant `{}` is given twice: variant names must be unique",
+                variant.name
+            )));
+        }
+        out.push(variant);
+    }
+    Ok(out)
 }
 
 fn count(model: Option<&str>, file: Option<&std::path::Path>) -> Result<u8, AppError> {
@@ -297,9 +442,7 @@ fn count(model: Option<&str>, file: Option<&std::path::Path>) -> Result<u8, AppE
     Ok(0)
 }
 
-type Loaded = (Vec<Target>, PriceTable, Option<f64>, Option<PathBuf>);
-
-fn load_targets(explicit: Option<&std::path::Path>) -> Result<Loaded, AppError> {
+fn load_config(explicit: Option<&std::path::Path>) -> Result<config::Config, AppError> {
     let path = config::locate(explicit)?.ok_or_else(|| {
         let searched: Vec<_> = config::search_paths()
             .iter()
@@ -314,7 +457,7 @@ fn load_targets(explicit: Option<&std::path::Path>) -> Result<Loaded, AppError> 
     for w in &cfg.warnings {
         eprintln!("warning: {}: {w}", cfg.path.display());
     }
-    Ok((cfg.targets, cfg.prices, cfg.budget_usd, cfg.sessions_dir))
+    Ok(cfg)
 }
 
 fn select(all: Vec<Target>, wanted: &[String]) -> Result<Vec<Target>, AppError> {

@@ -1,21 +1,29 @@
-//! `prism run`: send once, wait for every target, print results for people or scripts.
+//! `prism run`: send a plan (one prompt to every target, or a whole experiment), wait for
+//! every run, print results for people or scripts.
 //!
-//! The printers consume the same [`Envelope`] stream the workbench does. JSON output is
-//! a stable contract (see README): one object per target, in config order.
+//! JSON output is a stable contract (see README): one object per (case, variant, target)
+//! cell, in that order, targets in config order. Each object is the row `prism run` has
+//! always printed, describing the cell's last counted run, followed by `variant`, `case`,
+//! `vars`, `runs` and the `*_dist` distributions. `--summary` prints the scoreboard's
+//! objects instead, one per (variant, target).
 
 use std::io::{self, Write};
 
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
+use tokio_util::sync::CancellationToken;
 
 use crate::engine::metrics::TargetRun;
-use crate::engine::{Cancels, RunOptions};
 use crate::pricing::PriceTable;
-use crate::provider::event::{ErrorKind, FinishReason, ProviderError};
-use crate::provider::request::ChatRequest;
-use crate::report::{ResultRow, Status, UsageSource, row};
+use crate::provider::event::FinishReason;
+use crate::report::{ResultRow, UsageSource};
 use crate::session::SessionWriter;
-use crate::target::Target;
-use crate::workflows::send::{Job, JobId, Report, Send, SessionTarget};
+use crate::stats::Dist;
+use crate::workflows::experiment::Plan;
+use crate::workflows::experiment::limits::Limits;
+use crate::workflows::experiment::results::{CellResult, cell_results};
+use crate::workflows::experiment::runner::{Execution, execute};
+use crate::workflows::experiment::scoreboard::{self, Column, ScoreRow};
+use crate::workflows::send::Report;
 
 /// Output format of `prism run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -28,150 +36,159 @@ pub enum Format {
     Jsonl,
 }
 
-/// Send `request` to `targets`, wait for all of them, and return their results.
-/// Ctrl-C cancels every target; their partial answers are still returned. Targets with a
-/// `blocked` reason (pre-flight) are not sent; they fail with that reason.
-pub async fn collect(
-    targets: &[Target],
-    request: &ChatRequest,
-    opts: RunOptions,
-    prices: &PriceTable,
-    blocked: &[Option<String>],
-) -> Vec<ResultRow> {
-    collect_saved(targets, request, opts, prices, blocked, None)
-        .await
-        .rows
-}
-
 /// What a run collected, and whether Ctrl-C cut it short.
 #[derive(Debug)]
 pub struct Collected {
-    /// One result per target, in order; partial where Ctrl-C cancelled a stream.
-    pub rows: Vec<ResultRow>,
-    /// Ctrl-C (SIGINT) arrived while targets were still streaming.
+    /// One result per cell, in the plan's order; partial where Ctrl-C cancelled a stream.
+    pub cells: Vec<CellResult>,
+    /// Ctrl-C (SIGINT) arrived while runs were still streaming or waiting.
     pub interrupted: bool,
 }
 
-/// [`collect`], recording the send and every event into `session` (as turn 1) as they
-/// happen, so a killed run still leaves everything up to the last flush on disk.
-pub async fn collect_saved(
-    targets: &[Target],
-    request: &ChatRequest,
-    opts: RunOptions,
-    prices: &PriceTable,
+/// Send every run of `plan` and wait for all of them, recording into `session` as they
+/// happen (so a killed run still leaves everything up to the last flush on disk).
+/// Ctrl-C cancels what streams and sends nothing more; what arrived is still returned.
+/// Cells `blocked` by pre-flight are recorded as failed, never sent.
+pub async fn collect(
+    plan: &Plan,
+    limits: &Limits,
     blocked: &[Option<String>],
     session: Option<&SessionWriter>,
+    prices: &PriceTable,
 ) -> Collected {
-    let cancels = Cancels::new(targets.len());
-    let jobs: Vec<Job> = targets
-        .iter()
-        .enumerate()
-        .map(|(i, target)| Job {
-            id: JobId(i),
-            session: SessionTarget(i),
-            target: target.clone(),
-            request: request.clone(),
-            history: Vec::new(),
-            blocked: blocked
-                .get(i)
-                .cloned()
-                .flatten()
-                .map(|why| ProviderError::new(ErrorKind::ContextLength, why)),
-        })
-        .collect();
-    let plan = Send {
-        run: opts.run,
-        turn: 1,
-        system: request.system.clone(),
-        prompt: request
-            .messages
-            .last()
-            .map_or("", |m| m.content.as_str())
-            .to_string(),
-        jobs,
-        session: session.cloned(),
-        prices: prices.clone(),
-        cancels: cancels.clone(),
-        // `prism run` asks the providers for their counts itself, before the budget check.
-        provider_counts: false,
+    let stop = CancellationToken::new();
+    let mut folds: Vec<Option<TargetRun>> = vec![None; plan.runs.len()];
+    let x = Execution {
+        plan,
+        limits,
+        blocked,
+        session,
+        prices,
+        stop: stop.clone(),
     };
-    let mut runs = vec![TargetRun::default(); targets.len()];
-    // The sink borrows `runs` until every job has ended.
-    let by_ctrl_c = {
-        let sending = plan.run(|report| {
-            if let Report::Blocked { job, at, event } | Report::Event { job, at, event } = report
-                && let Some(run) = runs.get_mut(job.0)
+    // The sink borrows `folds` until every run has ended.
+    let interrupted = {
+        let sending = execute(x, |tag, report| {
+            if let Report::Blocked { at, event, .. } | Report::Event { at, event, .. } = report
+                && let Some(fold) = folds.get_mut(tag.run)
             {
-                run.apply(at, &event);
+                fold.get_or_insert_with(TargetRun::default).apply(at, &event);
             }
-            true
         });
         tokio::pin!(sending);
-        let interrupted = tokio::signal::ctrl_c();
-        tokio::pin!(interrupted);
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
         let mut listening = true;
-        let mut by_ctrl_c = false;
+        let mut interrupted = false;
         loop {
             tokio::select! {
                 () = &mut sending => break,
-                r = &mut interrupted, if listening => {
+                r = &mut ctrl_c, if listening => {
                     if r.is_ok() {
-                        cancels.cancel_all();
-                        by_ctrl_c = true;
+                        stop.cancel();
+                        interrupted = true;
                     }
                     listening = false;
                 }
             }
         }
-        by_ctrl_c
+        interrupted
     };
     // Local token estimates load a tokenizer table; do that off the async workers.
-    let (targets, request, prices) = (targets.to_vec(), request.clone(), prices.clone());
-    let rows = tokio::task::spawn_blocking(move || {
-        targets
-            .iter()
-            .zip(&runs)
-            .map(|(t, r)| row(t, &request, r, &prices))
-            .collect()
-    })
-    .await
-    .unwrap_or_default();
-    Collected {
-        rows,
-        interrupted: by_ctrl_c,
-    }
+    let (plan, prices) = (plan.clone(), prices.clone());
+    let cells = tokio::task::spawn_blocking(move || cell_results(&plan, &folds, &prices))
+        .await
+        .unwrap_or_default();
+    Collected { cells, interrupted }
 }
 
-/// Print `rows` in `format`.
-pub fn print(rows: &[ResultRow], format: Format, out: &mut dyn Write) -> io::Result<()> {
-    match format {
-        Format::Jsonl => {
-            for r in rows {
-                crate::masking::to_writer(&mut *out, r)?;
+/// How to print what was collected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Printing {
+    /// The format.
+    pub format: Format,
+    /// Print the scoreboard (instead of the cells in JSON formats, after them in a table).
+    pub summary: bool,
+    /// Sort the scoreboard by this column, best first.
+    pub sort: Option<Column>,
+}
+
+/// Print `cells` of `plan` as `how` says.
+pub fn print(plan: &Plan, cells: &[CellResult], how: Printing, out: &mut dyn Write) -> io::Result<()> {
+    let board = how.summary.then(|| {
+        let mut rows = scoreboard::of_cells(cells);
+        if let Some(column) = how.sort {
+            scoreboard::sort(&mut rows, column);
+        }
+        rows
+    });
+    match (how.format, &board) {
+        (Format::Jsonl, Some(rows)) => jsonl(rows, out)?,
+        (Format::Jsonl, None) => jsonl(cells, out)?,
+        (Format::Json, Some(rows)) => json(rows, out)?,
+        (Format::Json, None) => json(cells, out)?,
+        (Format::Table, _) => {
+            print_answers(plan, cells, out)?;
+            if plan.is_plain() {
+                let rows: Vec<ResultRow> = cells.iter().map(|c| c.row.clone()).collect();
+                print_table(&rows, out)?;
+            } else {
+                print_cells_table(plan, cells, out)?;
+            }
+            if let Some(rows) = &board {
                 writeln!(out)?;
+                print_scoreboard(rows, out)?;
             }
         }
-        Format::Json => {
-            crate::masking::to_writer_pretty(&mut *out, rows)?;
-            writeln!(out)?;
-        }
-        Format::Table => print_table(rows, out)?,
     }
     out.flush()
 }
 
-fn print_table(rows: &[ResultRow], out: &mut dyn Write) -> io::Result<()> {
-    for r in rows {
-        writeln!(out, "── {} · {} {} ──", r.target, r.provider, r.model)?;
+fn jsonl<T: serde::Serialize>(items: &[T], out: &mut dyn Write) -> io::Result<()> {
+    for item in items {
+        crate::masking::to_writer(&mut *out, item)?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn json<T: serde::Serialize>(items: &[T], out: &mut dyn Write) -> io::Result<()> {
+    crate::masking::to_writer_pretty(&mut *out, items)?;
+    writeln!(out)
+}
+
+/// `target · variant · case` as a cell is named in headings.
+fn cell_name(c: &CellResult) -> String {
+    let mut name = c.row.target.clone();
+    if let Some(v) = &c.variant {
+        name.push_str(" · ");
+        name.push_str(v);
+    }
+    if let Some(case) = &c.case {
+        name.push_str(&format!(" · case {case}"));
+    }
+    name
+}
+
+/// Each cell's answer (its last run's), tool calls, notes and error.
+fn print_answers(plan: &Plan, cells: &[CellResult], out: &mut dyn Write) -> io::Result<()> {
+    for c in cells {
+        let r = &c.row;
+        let name = if plan.is_plain() {
+            r.target.clone()
+        } else {
+            cell_name(c)
+        };
+        writeln!(out, "── {name} · {} {} ──", r.provider, r.model)?;
         if !r.text.is_empty() {
             writeln!(out, "{}", r.text.trim_end())?;
         }
-        for c in r.tool_calls.iter().flatten() {
+        for call in r.tool_calls.iter().flatten() {
             writeln!(
                 out,
                 "[tool call] {}({})",
-                c.name.as_deref().unwrap_or("?"),
-                c.arguments
+                call.name.as_deref().unwrap_or("?"),
+                call.arguments
             )?;
         }
         for note in &r.notes {
@@ -182,10 +199,29 @@ fn print_table(rows: &[ResultRow], out: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(out)?;
     }
+    Ok(())
+}
+
+fn new_table() -> Table {
     let mut table = Table::new();
     table
         .load_style(presets::UTF8_HORIZONTAL_ONLY)
         .set_content_arrangement(ContentArrangement::Disabled);
+    table
+}
+
+fn right_align(table: &mut Table, columns: impl IntoIterator<Item = usize>) {
+    for i in columns {
+        if let Some(col) = table.column_mut(i) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+}
+
+/// The metrics table of a plain run: one row per target (unchanged since before
+/// experiments existed).
+fn print_table(rows: &[ResultRow], out: &mut dyn Write) -> io::Result<()> {
+    let mut table = new_table();
     table.set_header([
         "target",
         "status",
@@ -202,48 +238,209 @@ fn print_table(rows: &[ResultRow], out: &mut dyn Write) -> io::Result<()> {
         "request id",
     ]);
     for r in rows {
-        let est = if r.usage.source == UsageSource::Estimate {
-            "~"
-        } else {
-            ""
-        };
-        let count = |n: Option<u64>| n.map_or("-".into(), |n| format!("{est}{n}"));
-        let itl = match (r.itl_ms.p50, r.itl_ms.p95) {
-            (Some(a), Some(b)) => format!("{a:.1}/{b:.1}"),
-            _ => "-".into(),
-        };
-        table.add_row([
-            r.target.clone(),
-            r.status.as_str().to_string(),
-            match r.ttft_text_ms {
-                Some(text) => format!("{} (text {text:.1})", num(r.ttft_ms, 1)),
-                None => num(r.ttft_ms, 1),
-            },
-            num(r.ttfb_ms, 1),
-            num(r.total_ms, 1),
-            itl,
-            num(r.tokens_per_s, 1),
-            count(r.usage.input_tokens),
-            count(r.usage.output_tokens),
-            r.cost_usd.map_or("-".into(), |c| format!("{est}{c:.6}")),
-            r.finish_reason.map_or("-", FinishReason::as_str).to_string(),
-            r.http_status.map_or("-".into(), |s| s.to_string()),
-            r.request_id.clone().unwrap_or_else(|| "-".into()),
-        ]);
+        table.add_row(last_run_cells(r));
     }
-    for i in 2..10 {
-        if let Some(col) = table.column_mut(i) {
-            col.set_cell_alignment(CellAlignment::Right);
-        }
-    }
+    right_align(&mut table, 2..10);
     writeln!(out, "{table}")?;
-    if rows.iter().any(|r| r.usage.source == UsageSource::Estimate) {
+    estimate_footnote(rows.iter(), out)
+}
+
+/// A row's numbers from `status` to `request id`, as the plain table shows them.
+fn last_run_cells(r: &ResultRow) -> Vec<String> {
+    let est = estimate_mark(r);
+    let count = |n: Option<u64>| n.map_or("-".into(), |n| format!("{est}{n}"));
+    let itl = match (r.itl_ms.p50, r.itl_ms.p95) {
+        (Some(a), Some(b)) => format!("{a:.1}/{b:.1}"),
+        _ => "-".into(),
+    };
+    vec![
+        r.target.clone(),
+        r.status.as_str().to_string(),
+        match r.ttft_text_ms {
+            Some(text) => format!("{} (text {text:.1})", num(r.ttft_ms, 1)),
+            None => num(r.ttft_ms, 1),
+        },
+        num(r.ttfb_ms, 1),
+        num(r.total_ms, 1),
+        itl,
+        num(r.tokens_per_s, 1),
+        count(r.usage.input_tokens),
+        count(r.usage.output_tokens),
+        r.cost_usd.map_or("-".into(), |c| format!("{est}{c:.6}")),
+        r.finish_reason.map_or("-", FinishReason::as_str).to_string(),
+        r.http_status.map_or("-".into(), |s| s.to_string()),
+        r.request_id.clone().unwrap_or_else(|| "-".into()),
+    ]
+}
+
+fn estimate_mark(r: &ResultRow) -> &'static str {
+    if r.usage.source == UsageSource::Estimate {
+        "~"
+    } else {
+        ""
+    }
+}
+
+fn estimate_footnote<'a>(rows: impl Iterator<Item = &'a ResultRow>, out: &mut dyn Write) -> io::Result<()> {
+    if rows.into_iter().any(|r| r.usage.source == UsageSource::Estimate) {
         writeln!(
             out,
             "~ local o200k estimate: the provider reported no usage for this target"
         )?;
     }
     Ok(())
+}
+
+/// The metrics table of an experiment: one row per cell, with its case and variant, and
+/// over repeats the p50/p95 of its successful runs.
+fn print_cells_table(plan: &Plan, cells: &[CellResult], out: &mut dyn Write) -> io::Result<()> {
+    let cases = plan.design.cases.is_some();
+    let variants = !plan.design.variants.is_empty();
+    let repeated = plan.design.repeat > 1;
+    let mut header: Vec<&str> = Vec::new();
+    if cases {
+        header.push("case");
+    }
+    if variants {
+        header.push("variant");
+    }
+    let lead = header.len();
+    if repeated {
+        header.extend([
+            "target",
+            "ok",
+            "TTFT p50/p95 ms",
+            "total p50/p95 ms",
+            "tok/s p50",
+            "out p50",
+            "cost $ mean",
+            "finish (last)",
+        ]);
+    } else {
+        header.extend([
+            "target",
+            "status",
+            "TTFT ms",
+            "TTFB ms",
+            "total ms",
+            "ITL p50/p95 ms",
+            "tok/s",
+            "in",
+            "out",
+            "cost $",
+            "finish",
+            "http",
+            "request id",
+        ]);
+    }
+    let mut table = new_table();
+    table.set_header(header);
+    for c in cells {
+        let mut row: Vec<String> = Vec::new();
+        if cases {
+            row.push(c.case.as_ref().map_or("-".into(), ToString::to_string));
+        }
+        if variants {
+            row.push(c.variant.clone().unwrap_or_else(|| "-".into()));
+        }
+        if repeated {
+            let d = &c.dists;
+            let ok = c.runs.iter().filter(|r| r.succeeded()).count();
+            row.extend([
+                c.row.target.clone(),
+                format!("{ok}/{}", c.planned),
+                p50_p95(&d.ttft_ms_dist),
+                p50_p95(&d.total_ms_dist),
+                num(d.tokens_per_s_dist.p50, 1),
+                num(d.output_tokens_dist.p50, 0),
+                d.cost_usd_dist.mean.map_or("-".into(), |c| format!("{c:.6}")),
+                c.row.finish_reason.map_or("-", FinishReason::as_str).to_string(),
+            ]);
+        } else {
+            row.extend(last_run_cells(&c.row));
+        }
+        table.add_row(row);
+    }
+    let numbers = if repeated { 1..7 } else { 2..10 };
+    right_align(&mut table, numbers.map(|i| i + lead));
+    writeln!(out, "{table}")?;
+    if repeated {
+        writeln!(
+            out,
+            "p50/p95: nearest-rank percentiles over each cell's successful runs"
+        )?;
+    }
+    estimate_footnote(cells.iter().map(|c| &c.row), out)
+}
+
+fn p50_p95(d: &Dist) -> String {
+    match (d.p50, d.p95) {
+        (Some(a), Some(b)) => format!("{a:.1}/{b:.1}"),
+        _ => "-".into(),
+    }
+}
+
+/// The scoreboard as a table, the best value of each column marked `*`.
+pub fn print_scoreboard(rows: &[ScoreRow], out: &mut dyn Write) -> io::Result<()> {
+    let variants = rows.iter().any(|r| r.variant.is_some());
+    let mut table = new_table();
+    let mut header = Vec::new();
+    if variants {
+        header.push("variant");
+    }
+    let lead = header.len();
+    header.extend([
+        "target",
+        "n",
+        "failures",
+        "TTFT mean ms",
+        "TTFT p95 ms",
+        "tok/s mean",
+        "out mean",
+        "cost $/call",
+        "finish",
+    ]);
+    table.set_header(header);
+    let marked = |column: Column, i: usize, text: String| {
+        if scoreboard::best(rows, column).contains(&i) {
+            format!("*{text}")
+        } else {
+            text
+        }
+    };
+    for (i, r) in rows.iter().enumerate() {
+        let mut cells = Vec::new();
+        if variants {
+            cells.push(r.variant.clone().unwrap_or_else(|| "-".into()));
+        }
+        let finish: Vec<String> = r
+            .finish_reasons
+            .iter()
+            .map(|(reason, n)| format!("{reason} {n}"))
+            .collect();
+        cells.extend([
+            r.target.clone(),
+            r.n.to_string(),
+            marked(Column::Failures, i, r.failures.to_string()),
+            marked(Column::TtftMean, i, num(r.ttft_ms_mean, 1)),
+            marked(Column::TtftP95, i, num(r.ttft_ms_p95, 1)),
+            marked(Column::TokensPerS, i, num(r.tokens_per_s_mean, 1)),
+            num(r.output_tokens_mean, 1),
+            marked(
+                Column::Cost,
+                i,
+                r.cost_usd_mean.map_or("-".into(), |c| format!("{c:.6}")),
+            ),
+            finish.join(", "),
+        ]);
+        table.add_row(cells);
+    }
+    right_align(&mut table, (1..8).map(|i| i + lead));
+    writeln!(out, "{table}")?;
+    writeln!(
+        out,
+        "n: successful runs (means are over them); * best in its column (fewest failures, lowest latency and cost, highest tok/s)"
+    )
 }
 
 fn num(v: Option<f64>, places: usize) -> String {
@@ -254,11 +451,11 @@ fn num(v: Option<f64>, places: usize) -> String {
 /// signal killed, so a script can tell "stopped by the user" from "a target failed".
 pub const INTERRUPTED: u8 = 130;
 
-/// Exit status of a run: 0 when every target succeeded, 1 otherwise, [`INTERRUPTED`] when
-/// Ctrl-C cut it short (whatever had arrived is still printed).
+/// Exit status of a run: 0 when every counted run was sent and succeeded, 1 otherwise,
+/// [`INTERRUPTED`] when Ctrl-C cut it short (whatever had arrived is still printed).
 pub fn exit_code(collected: &Collected) -> u8 {
     if collected.interrupted {
         return INTERRUPTED;
     }
-    u8::from(collected.rows.iter().any(|r| r.status != Status::Ok))
+    u8::from(!collected.cells.iter().all(CellResult::all_ok))
 }

@@ -27,6 +27,7 @@ pub mod pricing;
 pub mod provider;
 pub mod report;
 pub mod session;
+pub mod stats;
 pub mod target;
 pub mod tokens;
 pub mod tui;

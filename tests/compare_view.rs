@@ -151,6 +151,8 @@ fn setup() -> (App, Instant, Vec<usize>) {
         last_run: 1,
         cut_short: false,
         votes: Vec::new(),
+        experiment: None,
+        cells: BTreeMap::new(),
     };
     let mut app = App::new(
         Vec::new(),

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 /// top, so nothing below ever names them; a new top-level module must be placed here.
 const LAYERS: &[&[&str]] = &[
     // Leaves: name nothing in the crate.
-    &["target", "keys", "contain", "tokens"],
+    &["target", "keys", "contain", "tokens", "stats"],
     // Wire protocols: requests out, normalized events in.
     &["provider"],
     // Masking of output, prices of usage.
@@ -32,7 +32,7 @@ const LAYERS: &[&[&str]] = &[
     &["session"],
     // Demo targets on an in-process mock server.
     &["demo"],
-    // Multi-step plans shared by the faces (re-run).
+    // Multi-step plans shared by the faces (re-run, experiments).
     &["workflows"],
     // Faces: headless output and the workbench.
     &["headless", "tui"],

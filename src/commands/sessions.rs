@@ -11,7 +11,7 @@ use super::AppError;
 use crate::pricing::PriceTable;
 use crate::provider::event::FinishReason;
 use crate::report::{ResultRow, UsageSource};
-use crate::session::export::{meta_cost, params_summary, readable_time, result_row, title};
+use crate::session::export::{cell_label, meta_cost, params_summary, readable_time, result_row, title};
 use crate::session::store::{self, Listed};
 use crate::session::{Session, load};
 
@@ -276,6 +276,7 @@ fn show(session: &Session, out: &mut dyn Write) -> io::Result<()> {
             params_summary(t)
         )?;
     }
+    show_experiment(session, &prices, out)?;
     let mut system: Option<&str> = None;
     for turn in &session.turns {
         writeln!(
@@ -299,9 +300,12 @@ fn show(session: &Session, out: &mut dyn Write) -> io::Result<()> {
         indented(out, &turn.prompt)?;
         for (&i, recorded) in &turn.answers {
             let row = result_row(session, turn, i, &prices);
+            let cell = cell_label(session, recorded)
+                .map(|c| format!(" · {}", c.describe()))
+                .unwrap_or_default();
             match session.targets.get(i) {
-                Some(t) => writeln!(out, "\n── {} · {} {} ──", t.name, t.provider, t.model)?,
-                None => writeln!(out, "\n── target {i} ──")?,
+                Some(t) => writeln!(out, "\n── {} · {} {}{cell} ──", t.name, t.provider, t.model)?,
+                None => writeln!(out, "\n── target {i}{cell} ──")?,
             }
             let text = recorded.text();
             if !text.trim().is_empty() {
@@ -316,6 +320,61 @@ fn show(session: &Session, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     out.flush()
+}
+
+/// An experiment's design and scoreboard, before its runs.
+fn show_experiment(session: &Session, prices: &PriceTable, out: &mut dyn Write) -> io::Result<()> {
+    let (Some(e), Some(board)) = (
+        session.experiment.as_ref(),
+        crate::workflows::experiment::scoreboard::of_session(session, prices),
+    ) else {
+        return Ok(());
+    };
+    let seed = e.seed.map(|s| format!(" (seed {s})")).unwrap_or_default();
+    writeln!(
+        out,
+        "\nexperiment: {} case{}, {} variant{}, {} target{}; repeat {}, warmup {}, order {}{seed}",
+        e.cases.len(),
+        if e.cases.len() == 1 { "" } else { "s" },
+        e.variants.len(),
+        if e.variants.len() == 1 { "" } else { "s" },
+        e.targets.len(),
+        if e.targets.len() == 1 { "" } else { "s" },
+        e.repeat,
+        e.warmup,
+        e.order
+    )?;
+    for v in &e.variants {
+        let mut set = Vec::new();
+        for (key, value) in [
+            ("temperature", v.temperature.map(|x| x.to_string())),
+            ("top_p", v.top_p.map(|x| x.to_string())),
+            ("max_tokens", v.max_tokens.map(|x| x.to_string())),
+            ("seed", v.seed.map(|x| x.to_string())),
+        ] {
+            if let Some(value) = value {
+                set.push(format!("{key} {value}"));
+            }
+        }
+        if v.system.is_some() {
+            set.push("own system prompt".into());
+        }
+        if v.prompt.is_some() {
+            set.push("own prompt".into());
+        }
+        writeln!(
+            out,
+            "  variant {}: {}",
+            v.name,
+            if set.is_empty() {
+                "-".into()
+            } else {
+                set.join(", ")
+            }
+        )?;
+    }
+    writeln!(out, "\nscoreboard:")?;
+    crate::headless::print_scoreboard(&board, out)
 }
 
 /// `ok · TTFT 95.0 ms · 12.3 tok/s · in 12 / out ~3 · $0.000001 · finish stop · req_1`.

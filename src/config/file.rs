@@ -32,6 +32,9 @@ pub struct ConfigFile {
     /// Per-model price overrides: `[pricing."model-id"] input = "0.15"` (USD per million).
     #[serde(default)]
     pub pricing: BTreeMap<String, Spanned<PriceFile>>,
+    /// Named prompt and parameter variants for experiments (`[[variant]]`).
+    #[serde(default)]
+    pub variant: Vec<Spanned<super::variants::VariantFile>>,
 }
 
 /// One `[pricing."model"]` table.
@@ -92,6 +95,8 @@ pub struct TargetFile {
     pub total_timeout: Option<Spanned<f64>>,
     /// Send to an `http://` URL off this machine without a warning.
     pub allow_insecure_http: Option<bool>,
+    /// Most runs of an experiment in flight at once on this target.
+    pub max_concurrency: Option<Spanned<u32>>,
 }
 
 /// `stop = "END"` or `stop = ["END", "\n\n"]`.
@@ -136,7 +141,8 @@ impl TargetFile {
             response_timeout,
             idle_timeout,
             total_timeout,
-            allow_insecure_http
+            allow_insecure_http,
+            max_concurrency
         );
         self.extra = match (d.extra.clone(), self.extra) {
             (Some(mut base), Some(own)) => {

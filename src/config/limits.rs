@@ -126,6 +126,23 @@ pub fn max_retries(v: Option<Spanned<u32>>) -> Result<Option<u32>, Located> {
     }
 }
 
+/// Most runs in flight at once that `max_concurrency` accepts.
+pub const MAX_CONCURRENCY: u32 = 1_000;
+
+/// `max_concurrency`: 1 to [`MAX_CONCURRENCY`] (0 would never send anything).
+pub fn max_concurrency(v: Option<Spanned<u32>>) -> Result<Option<u32>, Located> {
+    match v {
+        Some(s) if !(1..=MAX_CONCURRENCY).contains(s.get_ref()) => Err((
+            s.span().start,
+            format!(
+                "`max_concurrency` = {} is out of range: give a whole number of requests from 1 to {MAX_CONCURRENCY}",
+                s.get_ref()
+            ),
+        )),
+        v => Ok(v.map(Spanned::into_inner)),
+    }
+}
+
 /// An amount of US dollars: finite and not negative.
 pub fn dollars(v: Option<Spanned<f64>>, key: &str) -> Result<Option<f64>, Located> {
     let Some(s) = v else { return Ok(None) };

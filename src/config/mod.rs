@@ -7,6 +7,7 @@
 mod file;
 mod key_env;
 pub mod limits;
+mod variants;
 mod warnings;
 
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use crate::keys::{Action, KeyChord, Mode};
 use crate::pricing::{ModelPrice, PriceTable, per_million_to_pd};
 use crate::target::{Api, KeySource, Params, ProviderKind, RetryPolicy, Target, Timeouts};
 use file::{ConfigFile, TargetFile};
+pub use variants::{ParamOverrides, Variant};
 pub use warnings::{cleartext, unpinned_model};
 
 /// A loaded configuration.
@@ -41,6 +43,10 @@ pub struct Config {
     pub confirm_above_usd: Option<f64>,
     /// `sessions_dir`, resolved against the config file's directory.
     pub sessions_dir: Option<PathBuf>,
+    /// `[[variant]]` tables, in file order.
+    pub variants: Vec<Variant>,
+    /// `max_concurrency` of the targets that set it (or inherit it), by target name.
+    pub max_concurrency: std::collections::BTreeMap<String, u32>,
 }
 
 /// Why a configuration could not be used.
@@ -128,9 +134,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     }
     let mut targets: Vec<Target> = Vec::new();
     let mut warnings = Warnings::default();
+    let mut max_concurrency = std::collections::BTreeMap::new();
     for table in file.target {
         let start = table.span().start;
         let t = table.into_inner().with_defaults(&defaults);
+        let limit =
+            limits::max_concurrency(t.max_concurrency.clone()).map_err(|(at, msg)| invalid(at, msg))?;
         let target = resolve(t, start, &mut warnings).map_err(|(at, msg)| invalid(at, msg))?;
         if let Some(prev) = targets.iter().find(|p| p.name == target.name) {
             return Err(invalid(
@@ -138,8 +147,16 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 format!("duplicate target name `{}`: names must be unique", prev.name),
             ));
         }
+        if let Some(n) = limit {
+            max_concurrency.insert(target.name.clone(), n);
+        }
         targets.push(target);
     }
+    let variants = variants::resolve(file.variant, |at| {
+        let (line, col) = line_col(text, at);
+        format!("{}:{line}:{col}", path.display())
+    })
+    .map_err(|(at, msg)| invalid(at, msg))?;
     let keys = resolve_keys(&file.keys).map_err(|(at, msg)| invalid(at, msg))?;
     let theme = file.theme.map(Spanned::into_inner);
     let dollars = |v, key| limits::dollars(v, key).map_err(|(at, msg)| invalid(at, msg));
@@ -161,6 +178,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         prices,
         budget_usd,
         confirm_above_usd,
+        variants,
+        max_concurrency,
     })
 }
 

@@ -134,6 +134,7 @@ pub async fn handle<A: Api>(inc: Incoming) -> Response<Body> {
         provider: A::NAME,
         path: inc.path.clone(),
         model: String::new(),
+        prompt: String::new(),
         received_at: inc.received_at,
         first_content_at: None,
         last_content_at: None,
@@ -198,7 +199,10 @@ async fn prepare<A: Api>(inc: &Incoming, ctx: &mut Ctx, slot: &LogSlot) -> Resul
         Ok(p) => p,
         Err(e) => return Err(auth.err().unwrap_or(e)),
     };
-    slot.update(|r| r.model = parsed.model.clone());
+    slot.update(|r| {
+        r.model = parsed.model.clone();
+        r.prompt = parsed.last_user.clone();
+    });
     let (bare, directives) = script::split_model(&parsed.model);
     ctx.model = bare.to_string();
     ctx.script = match script::parse(directives, inc.header("x-mock-script")) {

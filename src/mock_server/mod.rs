@@ -163,9 +163,60 @@ async fn wait_for_signal() -> std::io::Result<()> {
 #[derive(Clone, Default)]
 pub struct SendLog {
     inner: Arc<Mutex<Vec<SendRecord>>>,
+    in_flight: Arc<Mutex<InFlight>>,
+}
+
+/// Requests being answered now, and the most at once so far: overall and per path.
+#[derive(Default)]
+struct InFlight {
+    now: usize,
+    max: usize,
+    paths: std::collections::HashMap<String, (usize, usize)>,
+}
+
+/// One request counted in flight until it is dropped (with its response body).
+pub(crate) struct InFlightGuard {
+    log: SendLog,
+    path: String,
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        let mut f = self.log.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        f.now = f.now.saturating_sub(1);
+        if let Some((now, _)) = f.paths.get_mut(&self.path) {
+            *now = now.saturating_sub(1);
+        }
+    }
 }
 
 impl SendLog {
+    /// The most requests this server was answering at once (from the request's arrival
+    /// to the end of its response body), since it started.
+    pub fn max_in_flight(&self) -> usize {
+        self.in_flight.lock().unwrap_or_else(PoisonError::into_inner).max
+    }
+
+    /// [`SendLog::max_in_flight`] for the requests to one path (`/v1/chat/completions`).
+    pub fn max_in_flight_on(&self, path: &str) -> usize {
+        let f = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        f.paths.get(path).map_or(0, |(_, max)| *max)
+    }
+
+    /// Count a request to `path` in flight until the guard is dropped.
+    pub(crate) fn enter(&self, path: &str) -> InFlightGuard {
+        let mut f = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        f.now += 1;
+        f.max = f.max.max(f.now);
+        let (now, max) = f.paths.entry(path.to_string()).or_default();
+        *now += 1;
+        *max = (*max).max(*now);
+        InFlightGuard {
+            log: self.clone(),
+            path: path.to_string(),
+        }
+    }
+
     /// A snapshot of all records, in arrival order.
     pub fn records(&self) -> Vec<SendRecord> {
         self.lock().clone()
@@ -230,6 +281,8 @@ pub struct SendRecord {
     pub path: String,
     /// Model name as received, directives included.
     pub model: String,
+    /// The last user message's text, as received.
+    pub prompt: String,
     /// When the request head and body had been fully read.
     pub received_at: Instant,
     /// Taken right before the first content frame was handed to hyper.

@@ -5,13 +5,13 @@
 //! but a stalled stream writes nothing, so the watch is what lets a stall notice that the
 //! client has gone.
 
-use super::SendLog;
 use super::anthropic::Anthropic;
 use super::common::{self, Api, Incoming};
 use super::driver::Body;
 use super::gemini::{self, Gemini};
 use super::openai::{self, OpenAi};
 use super::responses::Responses;
+use super::{InFlightGuard, SendLog};
 use http_body_util::BodyExt;
 use hyper::body::Incoming as HyperBody;
 use hyper::service::service_fn;
@@ -71,7 +71,25 @@ async fn connection(tcp: TcpStream, log: SendLog, counter: Arc<AtomicU64>) {
     }
 }
 
+/// [`route`], with the request counted in flight until its response body ends.
 async fn handle(
+    req: Request<HyperBody>,
+    log: SendLog,
+    counter: Arc<AtomicU64>,
+    gone: CancellationToken,
+) -> Result<Response<Body>, Infallible> {
+    let in_flight = log.enter(req.uri().path());
+    let response = route(req, log, counter, gone).await?;
+    Ok(response.map(|body| {
+        Tracked {
+            body,
+            in_flight: Some(in_flight),
+        }
+        .boxed_unsync()
+    }))
+}
+
+async fn route(
     req: Request<HyperBody>,
     log: SendLog,
     counter: Arc<AtomicU64>,
@@ -117,6 +135,36 @@ async fn handle(
         let err = openai::unknown_path(parts.method.as_str(), path);
         common::error_response::<OpenAi>(&common::Ctx::bare::<OpenAi>(&inc), &err)
     })
+}
+
+/// A response body that keeps its request counted in flight until it ends.
+struct Tracked {
+    body: Body,
+    in_flight: Option<InFlightGuard>,
+}
+
+impl hyper::body::Body for Tracked {
+    type Data = bytes::Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        let polled = Pin::new(&mut self.body).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None | Some(Err(_)))) {
+            self.in_flight = None;
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
+    }
 }
 
 fn not_found<A: Api>(inc: &Incoming, message: String) -> Response<Body> {

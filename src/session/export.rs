@@ -1,5 +1,6 @@
 //! A saved session written out: Markdown for people, JSON with everything, CSV with one
-//! row per turn and target.
+//! row per turn and target (for an experiment, per run, with its variant, case, run
+//! number and warmup flag).
 //!
 //! Every format works from the loaded [`Session`] only, so nothing is read from the
 //! environment: keys never reach an export, only the variable names already in the
@@ -14,13 +15,13 @@ use serde::{Serialize, Serializer};
 
 use super::reader::{Recorded, Session, Turn};
 use super::replay::interrupted_error;
-use super::schema::{EventBody, Meta, TargetSettings, VERSION};
+use super::schema::{EventBody, ExperimentRecord, Meta, RunCell, TargetSettings, VERSION};
 use crate::pricing::PriceTable;
 use crate::provider::event::FinishReason;
 use crate::report::{ErrorRow, ResultRow, Status, UsageSource};
 
 /// CSV header, in column order.
-pub const CSV_COLUMNS: [&str; 25] = [
+pub const CSV_COLUMNS: [&str; 29] = [
     "session",
     "turn",
     "target",
@@ -46,7 +47,61 @@ pub const CSV_COLUMNS: [&str; 25] = [
     "interrupted",
     "prompt",
     "answer",
+    "variant",
+    "case",
+    "run",
+    "warmup",
 ];
+
+/// How a run of an experiment is named: its variant's name, its case's id (else 1-based
+/// row number), which run of the cell it is (from 1) and whether it was a warmup. `None`
+/// for a send that is not part of an experiment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellLabel {
+    pub variant: Option<String>,
+    pub case: Option<String>,
+    pub run: u32,
+    pub warmup: bool,
+}
+
+/// The label of the run that produced `recorded`, if it is a run of an experiment.
+pub fn cell_label(session: &Session, recorded: &Recorded) -> Option<CellLabel> {
+    let cell = session.cells.get(&recorded.run)?;
+    let e = session.experiment.as_ref()?;
+    Some(CellLabel {
+        variant: cell
+            .variant
+            .and_then(|v| e.variants.get(v))
+            .map(|v| v.name.clone()),
+        case: cell.case.map(|i| {
+            e.cases
+                .get(i)
+                .and_then(|c| c.id.clone())
+                .unwrap_or_else(|| (i + 1).to_string())
+        }),
+        run: cell.repeat + 1,
+        warmup: cell.warmup,
+    })
+}
+
+impl CellLabel {
+    /// `variant a, case c1, run 2` (`warmup 1` for a warmup).
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(v) = &self.variant {
+            parts.push(format!("variant {v}"));
+        }
+        if let Some(c) = &self.case {
+            parts.push(format!("case {c}"));
+        }
+        parts.push(if self.warmup {
+            format!("warmup {}", self.run)
+        } else {
+            format!("run {}", self.run)
+        });
+        parts.join(", ")
+    }
+}
 
 /// The result row of `target` (session index) in `turn`: the one recorded when its
 /// stream ended, or, for a stream cut off by a crash, what its events still tell, with
@@ -181,12 +236,21 @@ pub fn write_markdown(session: &Session, prices: &PriceTable, mut out: impl Writ
             let name = session.targets.get(i).map_or("?", |t| t.name.as_str());
             let row = result_row(session, turn, i, prices);
             let row = row.as_ref();
+            let cell = cell_label(session, recorded)
+                .map(|c| format!(" — {}", c.describe()))
+                .unwrap_or_default();
             match session.targets.get(i) {
                 Some(t) => {
-                    writeln!(out, "\n### {} ({} · {})\n", one_line(name), t.provider, t.model)?;
+                    writeln!(
+                        out,
+                        "\n### {} ({} · {}){cell}\n",
+                        one_line(name),
+                        t.provider,
+                        t.model
+                    )?;
                 }
                 None => {
-                    writeln!(out, "\n### {}\n", one_line(name))?;
+                    writeln!(out, "\n### {}{cell}\n", one_line(name))?;
                 }
             }
             let text = recorded.text();
@@ -330,7 +394,8 @@ pub fn write_json(session: &Session, mut out: impl Write) -> io::Result<()> {
         version: VERSION,
         meta: &session.meta,
         targets: &session.targets,
-        turns: Turns(&session.turns),
+        experiment: session.experiment.as_ref(),
+        turns: Turns(session),
     };
     crate::masking::to_writer_pretty(&mut out, &document)?;
     out.write_all(b"\n")
@@ -341,19 +406,21 @@ struct Document<'a> {
     version: u32,
     meta: &'a Meta,
     targets: &'a [TargetSettings],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    experiment: Option<&'a ExperimentRecord>,
     turns: Turns<'a>,
 }
 
-struct Turns<'a>(&'a [Turn]);
+struct Turns<'a>(&'a Session);
 
 impl Serialize for Turns<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(|turn| TurnOut {
+        s.collect_seq(self.0.turns.iter().map(|turn| TurnOut {
             number: turn.number,
             system: turn.system.as_deref(),
             prompt: &turn.prompt,
             wall: &turn.wall,
-            answers: Answers(&turn.answers),
+            answers: Answers(&turn.answers, &self.0.cells),
         }))
     }
 }
@@ -367,13 +434,14 @@ struct TurnOut<'a> {
     answers: Answers<'a>,
 }
 
-struct Answers<'a>(&'a BTreeMap<usize, Recorded>);
+struct Answers<'a>(&'a BTreeMap<usize, Recorded>, &'a BTreeMap<u64, RunCell>);
 
 impl Serialize for Answers<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(self.0.iter().map(|(&target, r)| AnswerOut {
             target,
             run: r.run,
+            cell: self.1.get(&r.run),
             history: &r.history,
             interrupted: r.interrupted,
             row: r.row.as_ref(),
@@ -386,6 +454,8 @@ impl Serialize for Answers<'_> {
 struct AnswerOut<'a> {
     target: usize,
     run: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cell: Option<&'a RunCell>,
     history: &'a [u32],
     interrupted: bool,
     row: Option<&'a ResultRow>,
@@ -417,7 +487,8 @@ pub fn write_csv(session: &Session, prices: &PriceTable, out: impl Write) -> io:
     for turn in &session.turns {
         for (&i, recorded) in &turn.answers {
             let row = result_row(session, turn, i, prices);
-            let record = CsvRow::of(session, turn, i, recorded, row.as_ref());
+            let label = cell_label(session, recorded);
+            let record = CsvRow::of(session, turn, i, recorded, row.as_ref(), label.as_ref());
             w.serialize(record).map_err(csv_io)?;
         }
     }
@@ -461,6 +532,10 @@ struct CsvRow<'a> {
     interrupted: bool,
     prompt: &'a str,
     answer: String,
+    variant: Option<&'a str>,
+    case: Option<&'a str>,
+    run: Option<u32>,
+    warmup: Option<bool>,
 }
 
 impl<'a> CsvRow<'a> {
@@ -472,6 +547,7 @@ impl<'a> CsvRow<'a> {
         target: usize,
         recorded: &Recorded,
         row: Option<&'a ResultRow>,
+        cell: Option<&'a CellLabel>,
     ) -> Self {
         let settings = session.targets.get(target);
         // The row's own names, else the settings' (a row is missing, or recorded blank).
@@ -507,6 +583,10 @@ impl<'a> CsvRow<'a> {
             interrupted: recorded.interrupted,
             prompt: &turn.prompt,
             answer: recorded.text(),
+            variant: cell.and_then(|c| c.variant.as_deref()),
+            case: cell.and_then(|c| c.case.as_deref()),
+            run: cell.map(|c| c.run),
+            warmup: cell.map(|c| c.warmup),
         }
     }
 }

@@ -11,7 +11,9 @@ use std::time::Instant;
 use serde_json::Value;
 
 pub use super::error::SessionError;
-use super::schema::{EventBody, Meta, Record, SendRecord, TargetSettings, VERSION};
+use super::schema::{
+    EventBody, ExperimentRecord, Meta, Record, RunCell, SendRecord, TargetSettings, VERSION,
+};
 use super::writer::{EVENTS_FILE, META_FILE, first_line};
 use crate::engine::metrics::TargetRun;
 use crate::provider::request::{ChatRequest, Message};
@@ -91,6 +93,10 @@ pub struct Session {
     pub cut_short: bool,
     /// Judgements of the answers, in the order they were made.
     pub votes: Vec<super::votes::VoteRecord>,
+    /// The experiment's design, when the session is one.
+    pub experiment: Option<ExperimentRecord>,
+    /// The experiment cell of each run that is one, by run id.
+    pub cells: BTreeMap<u64, RunCell>,
 }
 
 impl Session {
@@ -215,6 +221,7 @@ struct Log {
     votes: Vec<super::votes::VoteRecord>,
     cut_short: bool,
     meta: Option<Meta>,
+    experiment: Option<ExperimentRecord>,
 }
 
 fn parse_log(path: &Path, text: &str) -> Result<Log, SessionError> {
@@ -262,8 +269,26 @@ fn parse_log(path: &Path, text: &str) -> Result<Log, SessionError> {
                 ));
             }
             Record::Targets { targets } => log.targets = targets,
+            Record::Experiment(e) => {
+                if log.experiment.is_some() || !log.sends.is_empty() {
+                    return Err(SessionError::corrupt(
+                        path,
+                        (n, 1),
+                        "an experiment record after the experiment began: the file is corrupt",
+                    ));
+                }
+                log.experiment = Some(e);
+            }
             Record::Send(s) => {
                 let corrupt = |what: String| SessionError::corrupt(path, (n, 1), what);
+                if let Some(cell) = &s.cell
+                    && let Some(why) = cell_problem(log.experiment.as_ref(), cell)
+                {
+                    return Err(corrupt(format!(
+                        "send of run {} {why}: the file is corrupt",
+                        s.run
+                    )));
+                }
                 if let Some(bad) = s.targets.iter().find(|t| t.target >= log.targets.len()) {
                     return Err(corrupt(format!(
                         "send names target {} but the session has {}: the file is corrupt",
@@ -324,6 +349,21 @@ fn parse_log(path: &Path, text: &str) -> Result<Log, SessionError> {
     Ok(log)
 }
 
+/// Why `cell` cannot be read against `experiment`, if it cannot.
+fn cell_problem(experiment: Option<&ExperimentRecord>, cell: &RunCell) -> Option<String> {
+    let Some(e) = experiment else {
+        return Some("is a run of an experiment cell, but no experiment record precedes it".into());
+    };
+    let out_of = |what: &str, index: Option<usize>, len: usize| {
+        index
+            .filter(|i| *i >= len)
+            .map(|i| format!("names {what} {i} but the experiment has {len}"))
+    };
+    out_of("variant", cell.variant, e.variants.len())
+        .or_else(|| out_of("case", cell.case, e.cases.len()))
+        .or_else(|| out_of("target", Some(cell.target), e.targets.len()))
+}
+
 impl Log {
     /// A record of `run` and `target` on line `n` must follow a send of that run to that
     /// target; anything else would be silently dropped from the loaded session.
@@ -358,8 +398,12 @@ impl Log {
     fn into_session(mut self, dir: &Path) -> Session {
         let mut turns: BTreeMap<u32, Turn> = BTreeMap::new();
         let mut last_run = 0;
+        let mut cells = BTreeMap::new();
         for send in &self.sends {
             last_run = last_run.max(send.run);
+            if let Some(cell) = send.cell {
+                cells.insert(send.run, cell);
+            }
             let turn = turns.entry(send.turn).or_insert_with(|| Turn {
                 number: send.turn,
                 system: send.system.clone(),
@@ -408,6 +452,8 @@ impl Log {
             last_run,
             cut_short: self.cut_short,
             votes: self.votes,
+            experiment: self.experiment,
+            cells,
         }
     }
 }
@@ -526,6 +572,56 @@ mod tests {
                 .starts_with("events.jsonl:1:1: corrupt record: missing field"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_session_from_before_experiments_loads_with_none() {
+        let text = format!("{}\n", valid_log().join("\n"));
+        let session = parse_log(Path::new("events.jsonl"), &text)
+            .unwrap()
+            .into_session(Path::new("s"));
+        assert_eq!(session.experiment, None);
+        assert!(session.cells.is_empty());
+        assert_eq!(session.turns[0].answers.len(), 2);
+    }
+
+    #[test]
+    fn experiment_cells_load_by_run_and_bad_ones_are_refused_at_their_line() {
+        let experiment = json!({"type": "experiment", "variants": [{"name": "a"}], "cases": [],
+                                "targets": ["a", "b"], "repeat": 2, "order": "random", "seed": 5});
+        let send = |run: u64, cell: Value| {
+            json!({"type": "send", "run": run, "turn": 2, "wall": "w", "prompt": "p",
+                   "targets": [{"target": 0}], "cell": cell})
+            .to_string()
+        };
+        let mut lines = valid_log();
+        lines.insert(2, experiment.to_string());
+        lines.push(send(
+            2,
+            json!({"variant": 0, "case": null, "target": 1, "repeat": 1}),
+        ));
+        lines.push(send(
+            3,
+            json!({"variant": 0, "target": 0, "repeat": 0, "warmup": true}),
+        ));
+        let session = parse(&lines).unwrap().into_session(Path::new("s"));
+        let e = session.experiment.as_ref().unwrap();
+        assert_eq!((e.repeat, e.seed, e.warmup), (2, Some(5), 0));
+        assert_eq!(session.cells.len(), 2);
+        assert_eq!(session.cells[&2].target, 1);
+        assert!(session.cells[&3].warmup && !session.cells[&2].warmup);
+
+        let mut bad = lines.clone();
+        bad.push(send(4, json!({"variant": 3, "target": 0, "repeat": 0})));
+        let e = parse(&bad).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "events.jsonl:9:1: send of run 4 names variant 3 but the experiment has 1: the file is corrupt"
+        );
+        let mut orphan = valid_log();
+        orphan.push(send(2, json!({"target": 0, "repeat": 0})));
+        let e = parse(&orphan).err().unwrap();
+        assert!(e.to_string().contains("no experiment record precedes it"), "{e}");
     }
 
     #[test]

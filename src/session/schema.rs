@@ -43,6 +43,9 @@ pub enum Record {
         /// Resolved settings.
         targets: Vec<TargetSettings>,
     },
+    /// An experiment's design (`prism run` with variants, cases, repeats or warmups);
+    /// written once, before its first send.
+    Experiment(ExperimentRecord),
     /// One send: a turn of the conversation, or a retry of one pane in a turn.
     Send(SendRecord),
     /// One stream event of one target of a run.
@@ -166,6 +169,82 @@ pub struct SendRecord {
     /// The targets sent to, as indices into the session's targets, each with the
     /// earlier turns its history included (its own answers to them).
     pub targets: Vec<SentTarget>,
+    /// The experiment cell this send is one run of; absent for every other send.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cell: Option<RunCell>,
+}
+
+/// Which run of which experiment cell a send is. Indices point into the session's
+/// [`ExperimentRecord`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunCell {
+    /// Index into the experiment's variants; `None` when it has none.
+    pub variant: Option<usize>,
+    /// Index into the experiment's cases; `None` when it has none.
+    pub case: Option<usize>,
+    /// Index into the experiment's targets (by config name; the send's own target is
+    /// the session target that carries the variant's parameter overrides).
+    pub target: usize,
+    /// Which run of the cell, from 0 (of the warmups, for a warmup run).
+    pub repeat: u32,
+    /// A warmup run: sent, recorded, and left out of every statistic.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub warmup: bool,
+}
+
+/// An experiment's design: everything needed to read its sends as cells and runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentRecord {
+    /// The run's own system prompt (a template when there are cases).
+    #[serde(default)]
+    pub system: Option<String>,
+    /// The run's own prompt (a template when there are cases).
+    #[serde(default)]
+    pub prompt: Option<String>,
+    /// The variants, in order; empty when the run has none.
+    #[serde(default)]
+    pub variants: Vec<VariantRecord>,
+    /// The cases, in table order; empty when the run has none.
+    #[serde(default)]
+    pub cases: Vec<CaseRecord>,
+    /// The experiment's targets by name, in config order.
+    pub targets: Vec<String>,
+    /// Counted runs per cell.
+    pub repeat: u32,
+    /// Uncounted runs per target, sent first.
+    #[serde(default)]
+    pub warmup: u32,
+    /// `interleaved`, `random` or `sequential`.
+    pub order: String,
+    /// The seed of a random order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+}
+
+/// One variant of an experiment, as it was run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VariantRecord {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
+}
+
+/// One case of an experiment: its id, if it has one, and its values in column order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub vars: Map<String, Value>,
 }
 
 /// One target of a send.

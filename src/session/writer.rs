@@ -16,7 +16,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::schema::{EventBody, EventRecord, Meta, Record, SendRecord, SentTarget, TargetSettings, VERSION};
+use super::schema::{
+    EventBody, EventRecord, ExperimentRecord, Meta, Record, RunCell, SendRecord, SentTarget, TargetSettings,
+    VERSION,
+};
 use super::votes::VoteRecord;
 use crate::engine::metrics::TargetRun;
 use crate::pricing::PriceTable;
@@ -55,6 +58,7 @@ enum Cmd {
         at: Instant,
         event: StreamEvent,
     },
+    Experiment(Box<ExperimentRecord>),
     Rename(Option<String>),
     Vote(VoteRecord),
     Close,
@@ -66,6 +70,8 @@ enum Cmd {
 pub struct SessionWriter {
     tx: Sender<Cmd>,
     inner: Arc<Shared>,
+    /// The experiment cell every send through this handle is a run of.
+    cell: Option<RunCell>,
 }
 
 #[derive(Debug)]
@@ -204,7 +210,25 @@ impl SessionWriter {
         if let (Ok(t), Ok(mut slot)) = (thread, inner.thread.lock()) {
             *slot = Some(t);
         }
-        Self { tx, inner }
+        Self {
+            tx,
+            inner,
+            cell: None,
+        }
+    }
+
+    /// A handle on the same session whose sends are recorded as runs of `cell`; events
+    /// and everything else are recorded as through `self`.
+    pub fn for_cell(&self, cell: RunCell) -> Self {
+        Self {
+            cell: Some(cell),
+            ..self.clone()
+        }
+    }
+
+    /// Record an experiment's design; call it once, before its first send.
+    pub fn experiment(&self, record: ExperimentRecord) {
+        let _ = self.tx.send(Cmd::Experiment(Box::new(record)));
     }
 
     /// The session id.
@@ -245,6 +269,7 @@ impl SessionWriter {
                     history: o.history.clone(),
                 })
                 .collect(),
+            cell: self.cell,
         };
         let requests = to.iter().map(|o| (o.target, o.request.clone())).collect();
         let _ = self.tx.send(Cmd::Send {
@@ -388,6 +413,10 @@ impl Actor {
                     self.flush()?;
                     write_meta(&self.dir, &self.meta)?;
                 }
+            }
+            Cmd::Experiment(record) => {
+                self.push(&Record::Experiment(*record));
+                self.flush()?;
             }
             Cmd::Rename(name) => {
                 self.meta.name = name;

@@ -3,6 +3,7 @@
 //! workbench and the subcommands can present it their own way.
 
 pub mod blind;
+pub mod experiment;
 pub mod rerun;
 pub mod send;
 pub mod votes;

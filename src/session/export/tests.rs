@@ -90,6 +90,8 @@ fn session() -> Session {
         last_run: 1,
         cut_short: false,
         votes: Vec::new(),
+        experiment: None,
+        cells: BTreeMap::new(),
     }
 }
 
@@ -167,7 +169,13 @@ fn the_csv_row_fields_are_the_csv_columns_in_order() {
     let s = session();
     let mut w = csv::Writer::from_writer(Vec::new());
     let turn = &s.turns[0];
-    w.serialize(CsvRow::of(&s, turn, 0, &turn.answers[&0], None))
+    let cell = CellLabel {
+        variant: Some("terse".into()),
+        case: Some("c1".into()),
+        run: 2,
+        warmup: false,
+    };
+    w.serialize(CsvRow::of(&s, turn, 0, &turn.answers[&0], None, Some(&cell)))
         .unwrap();
     let bytes = w.into_inner().unwrap();
     let mut r = csv::Reader::from_reader(bytes.as_slice());

@@ -1,0 +1,188 @@
+//! Sending a plan: every run through the one send-and-record path
+//! ([`crate::workflows::send`]), in the plan's order, within the concurrency limits.
+//!
+//! One dispatcher walks the runs in order and waits for each run's permits before
+//! starting it, so runs start exactly in the planned order (a run waiting for a busy
+//! target holds back the ones after it: the order is the promise). Warmups all finish
+//! before the first counted run starts, so no counted run shares the endpoint with one.
+//! Every report reaches the caller's sink tagged with its run and cell.
+//!
+//! A plain run (one prompt, one run per target) whose targets all fit within the limits
+//! is sent as one send to every target, released together and recorded exactly as a
+//! send always was.
+
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::limits::{Gates, Limits};
+use super::plan::Plan;
+use crate::engine::{Cancels, RunId};
+use crate::pricing::PriceTable;
+use crate::provider::event::{ErrorKind, ProviderError};
+use crate::session::SessionWriter;
+use crate::target::Target;
+use crate::workflows::send::{Job, JobId, Report, Send, SessionTarget};
+
+/// Which run a report concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Tag {
+    /// Index into [`Plan::runs`].
+    pub run: usize,
+    /// Index into [`Plan::cells`].
+    pub cell: usize,
+}
+
+/// Everything a send of a plan needs besides the plan.
+#[derive(Debug)]
+pub struct Execution<'a> {
+    /// The plan.
+    pub plan: &'a Plan,
+    /// Runs in flight at once.
+    pub limits: &'a Limits,
+    /// Per cell, why pre-flight refused it (its runs are recorded as failed, not sent).
+    pub blocked: &'a [Option<String>],
+    /// Where every run and event is recorded, when saving.
+    pub session: Option<&'a SessionWriter>,
+    /// Prices for the recorded result rows.
+    pub prices: &'a PriceTable,
+    /// Cancels what streams and starts nothing more.
+    pub stop: CancellationToken,
+}
+
+/// Send every run of the plan; `sink` gets every report, tagged. Returns when every
+/// started run has ended; after `stop`, runs not yet started are never sent.
+pub async fn execute(x: Execution<'_>, mut sink: impl FnMut(Tag, Report)) {
+    let plan = x.plan;
+    if let Some(w) = x.session
+        && let Some(record) = plan.record()
+    {
+        w.experiment(record);
+    }
+    let gates = Gates::new(&plan.design.targets, x.limits);
+    let design_target = |run: usize| -> &Target {
+        let cell = &plan.cells[plan.runs[run].cell];
+        &plan.design.targets[cell.target]
+    };
+    let all: Vec<usize> = (0..plan.runs.len()).collect();
+    let together: Vec<&Target> = all.iter().map(|&i| design_target(i)).collect();
+    let batches: Vec<Vec<usize>> = if plan.is_plain() && gates.fit_together(&together) {
+        vec![all]
+    } else {
+        all.into_iter().map(|i| vec![i]).collect()
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel::<Report>();
+    let stop = x.stop.clone();
+    // The dispatcher owns the first sender: the channel ends when it and every run are done.
+    let dispatch = async move {
+        let mut tasks = JoinSet::new();
+        let mut warming = true;
+        for batch in batches {
+            if stop.is_cancelled() {
+                break;
+            }
+            let warmup = plan.runs[batch[0]].warmup;
+            if warming && !warmup {
+                // Counted runs start on an endpoint no warmup is still using.
+                while tasks.join_next().await.is_some() {}
+                warming = false;
+            }
+            let targets: Vec<&Target> = batch.iter().map(|&i| design_target(i)).collect();
+            let held = tokio::select! {
+                biased;
+                () = stop.cancelled() => break,
+                held = gates.admit(&targets) => held,
+            };
+            let cancels = Cancels::new(batch.len());
+            let send = send_of(&x, &batch, cancels.clone());
+            let (tx, stop) = (tx.clone(), stop.clone());
+            tasks.spawn(async move {
+                let _held = held;
+                let sending = send.run(|report| tx.send(report).is_ok());
+                tokio::pin!(sending);
+                tokio::select! {
+                    () = &mut sending => {}
+                    () = stop.cancelled() => {
+                        cancels.cancel_all();
+                        sending.await;
+                    }
+                }
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+    };
+    tokio::pin!(dispatch);
+    let mut dispatching = true;
+    loop {
+        tokio::select! {
+            () = &mut dispatch, if dispatching => dispatching = false,
+            got = rx.recv() => match got {
+                Some(report) => {
+                    let run = job_of(&report).0;
+                    if let Some(r) = plan.runs.get(run) {
+                        sink(Tag { run, cell: r.cell }, report);
+                    }
+                }
+                None if dispatching => {
+                    // Every run has ended; let the dispatcher finish its bookkeeping.
+                    dispatch.as_mut().await;
+                    break;
+                }
+                None => break,
+            },
+        }
+    }
+}
+
+fn job_of(report: &Report) -> JobId {
+    match report {
+        Report::Blocked { job, .. } | Report::Event { job, .. } | Report::CounterFailed { job, .. } => *job,
+    }
+}
+
+/// The send of `batch` (indices into the plan's runs, all of one turn): each run a job
+/// whose id is its run index, recorded under the first run's id and cell.
+fn send_of(x: &Execution<'_>, batch: &[usize], cancels: Cancels) -> Send {
+    let plan = x.plan;
+    let first = plan.runs[batch[0]];
+    let request = plan.cells[first.cell].request.clone();
+    let jobs = batch
+        .iter()
+        .map(|&i| {
+            let run = plan.runs[i];
+            let cell = &plan.cells[run.cell];
+            Job {
+                id: JobId(i),
+                session: SessionTarget(cell.session_target),
+                target: plan.session_targets[cell.session_target].clone(),
+                request: cell.request.clone(),
+                history: Vec::new(),
+                blocked: x
+                    .blocked
+                    .get(run.cell)
+                    .cloned()
+                    .flatten()
+                    .map(|why| ProviderError::new(ErrorKind::ContextLength, why)),
+            }
+        })
+        .collect();
+    let session = x.session.map(|w| match plan.run_cell(&first) {
+        Some(cell) => w.for_cell(cell),
+        None => w.clone(),
+    });
+    Send {
+        run: RunId(first.run_id),
+        turn: first.turn,
+        system: request.system.clone(),
+        prompt: request
+            .messages
+            .last()
+            .map_or(String::new(), |m| m.content.clone()),
+        jobs,
+        session,
+        prices: x.prices.clone(),
+        cancels,
+        // The face asks the providers for their counts once per cell, before budgeting.
+        provider_counts: false,
+    }
+}

@@ -1,0 +1,358 @@
+//! The scoreboard: one row per (variant, target), over every case and counted run,
+//! answering "which prompt, on which model, at what latency and cost".
+//!
+//! `n` counts the successful runs (the samples every mean is over) and `failures` the
+//! others, so `n + failures` runs were counted. Built from a live run's cell results or
+//! from a saved session, so every face shows the same numbers.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use super::results::{CellResult, RunResult};
+use crate::pricing::PriceTable;
+use crate::session::Session;
+use crate::session::export::result_row;
+use crate::stats::{self, Dist};
+
+/// One line of the scoreboard.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScoreRow {
+    /// The variant's name; `null` without variants.
+    pub variant: Option<String>,
+    /// The target's name.
+    pub target: String,
+    /// Successful runs.
+    pub n: usize,
+    /// Runs that failed or were cancelled.
+    pub failures: usize,
+    pub ttft_ms_mean: Option<f64>,
+    pub ttft_ms_p95: Option<f64>,
+    pub tokens_per_s_mean: Option<f64>,
+    pub output_tokens_mean: Option<f64>,
+    /// Mean cost of one successful call with a known price.
+    pub cost_usd_mean: Option<f64>,
+    /// How each counted run finished (`stop`, `length`, `error`...), by reason.
+    pub finish_reasons: BTreeMap<String, usize>,
+}
+
+/// One counted run, with where it belongs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    /// Variant index and name (`None` without variants); orders the rows.
+    pub variant: Option<(usize, String)>,
+    /// Target index and name; orders the rows.
+    pub target: (usize, String),
+    /// The run.
+    pub run: RunResult,
+}
+
+/// The rows for `runs`, in variant then target order.
+pub fn scoreboard(runs: impl IntoIterator<Item = Scored>) -> Vec<ScoreRow> {
+    type Key = (Option<usize>, usize);
+    let mut groups: BTreeMap<Key, (Option<String>, String, Vec<RunResult>)> = BTreeMap::new();
+    for s in runs {
+        let key = (s.variant.as_ref().map(|v| v.0), s.target.0);
+        groups
+            .entry(key)
+            .or_insert_with(|| (s.variant.map(|v| v.1), s.target.1, Vec::new()))
+            .2
+            .push(s.run);
+    }
+    groups
+        .into_values()
+        .map(|(variant, target, runs)| row(variant, target, &runs))
+        .collect()
+}
+
+fn row(variant: Option<String>, target: String, runs: &[RunResult]) -> ScoreRow {
+    let ok: Vec<&RunResult> = runs.iter().filter(|r| r.succeeded()).collect();
+    let ttft = Dist::of(ok.iter().filter_map(|r| r.ttft_ms));
+    let mut finish_reasons = BTreeMap::new();
+    for r in runs {
+        let reason = r.finish_reason.map_or("unknown", |f| f.as_str());
+        *finish_reasons.entry(reason.to_string()).or_insert(0) += 1;
+    }
+    let round = |v: Option<f64>, places| v.map(|v| stats::round(v, places));
+    ScoreRow {
+        variant,
+        target,
+        n: ok.len(),
+        failures: runs.len() - ok.len(),
+        ttft_ms_mean: round(ttft.mean, 3),
+        ttft_ms_p95: ttft.p95,
+        tokens_per_s_mean: round(stats::mean(ok.iter().filter_map(|r| r.tokens_per_s)), 2),
+        output_tokens_mean: round(
+            stats::mean(ok.iter().filter_map(|r| r.output_tokens.map(|n| n as f64))),
+            3,
+        ),
+        cost_usd_mean: round(stats::mean(ok.iter().filter_map(|r| r.cost_usd)), 12),
+        finish_reasons,
+    }
+}
+
+/// The scoreboard of a live run's cells.
+pub fn of_cells(cells: &[CellResult]) -> Vec<ScoreRow> {
+    scoreboard(cells.iter().flat_map(|c| {
+        c.runs.iter().map(|run| Scored {
+            variant: c.variant_index.zip(c.variant.clone()),
+            target: (c.target_index, c.row.target.clone()),
+            run: run.clone(),
+        })
+    }))
+}
+
+/// The scoreboard of a saved experiment; `None` when the session is not one. Rows of
+/// streams cut off by a crash are rebuilt from their events (priced with `prices`).
+pub fn of_session(session: &Session, prices: &PriceTable) -> Option<Vec<ScoreRow>> {
+    let experiment = session.experiment.as_ref()?;
+    let mut scored = Vec::new();
+    for turn in &session.turns {
+        for (&target, recorded) in &turn.answers {
+            let Some(cell) = session.cells.get(&recorded.run) else {
+                continue;
+            };
+            if cell.warmup {
+                continue;
+            }
+            let Some(row) = result_row(session, turn, target, prices) else {
+                continue;
+            };
+            let name = experiment
+                .targets
+                .get(cell.target)
+                .cloned()
+                .unwrap_or_else(|| row.target.clone());
+            scored.push(Scored {
+                variant: cell.variant.map(|v| {
+                    let name = experiment.variants.get(v).map(|r| r.name.clone());
+                    (v, name.unwrap_or_else(|| format!("#{v}")))
+                }),
+                target: (cell.target, name),
+                run: RunResult::of(&row),
+            });
+        }
+    }
+    Some(scoreboard(scored))
+}
+
+/// A scoreboard column, for sorting and marking the best value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Variant,
+    Target,
+    N,
+    Failures,
+    TtftMean,
+    TtftP95,
+    TokensPerS,
+    OutputTokens,
+    Cost,
+}
+
+impl Column {
+    /// The names `--sort` accepts: the JSON field names, and short ones.
+    pub const NAMES: &[(&str, Column)] = &[
+        ("variant", Column::Variant),
+        ("target", Column::Target),
+        ("n", Column::N),
+        ("failures", Column::Failures),
+        ("ttft_ms_mean", Column::TtftMean),
+        ("ttft", Column::TtftMean),
+        ("ttft_ms_p95", Column::TtftP95),
+        ("p95", Column::TtftP95),
+        ("tokens_per_s_mean", Column::TokensPerS),
+        ("tps", Column::TokensPerS),
+        ("output_tokens_mean", Column::OutputTokens),
+        ("tokens", Column::OutputTokens),
+        ("cost_usd_mean", Column::Cost),
+        ("cost", Column::Cost),
+    ];
+
+    /// Which way is better, for a column where one is: `Some(true)` when higher is.
+    pub fn higher_is_better(self) -> Option<bool> {
+        match self {
+            Self::N | Self::TokensPerS => Some(true),
+            Self::Failures | Self::TtftMean | Self::TtftP95 | Self::Cost => Some(false),
+            // Names have no best, and a longer answer is not a better one.
+            Self::Variant | Self::Target | Self::OutputTokens => None,
+        }
+    }
+
+    fn value(self, r: &ScoreRow) -> Option<f64> {
+        match self {
+            Self::N => Some(r.n as f64),
+            Self::Failures => Some(r.failures as f64),
+            Self::TtftMean => r.ttft_ms_mean,
+            Self::TtftP95 => r.ttft_ms_p95,
+            Self::TokensPerS => r.tokens_per_s_mean,
+            Self::OutputTokens => r.output_tokens_mean,
+            Self::Cost => r.cost_usd_mean,
+            Self::Variant | Self::Target => None,
+        }
+    }
+}
+
+impl FromStr for Column {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::NAMES
+            .iter()
+            .find(|(name, _)| *name == s)
+            .map(|(_, c)| *c)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::NAMES.iter().map(|(n, _)| *n).collect();
+                format!("unknown column `{s}`: use one of {}", names.join(", "))
+            })
+    }
+}
+
+/// Sort `rows` by `column`, best first (names alphabetically); unknown values go last
+/// and ties keep their order.
+pub fn sort(rows: &mut [ScoreRow], column: Column) {
+    match column {
+        Column::Variant => rows.sort_by(|a, b| a.variant.cmp(&b.variant)),
+        Column::Target => rows.sort_by(|a, b| a.target.cmp(&b.target)),
+        _ => {
+            let higher = column.higher_is_better().unwrap_or(false);
+            rows.sort_by(|a, b| match (column.value(a), column.value(b)) {
+                (Some(x), Some(y)) if higher => y.total_cmp(&x),
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            });
+        }
+    }
+}
+
+/// The rows holding the best value of `column` (ties all count); none for a column with
+/// no best, when fewer than two rows have a value (a lone row is best at nothing), or
+/// when every row has the same value (nothing stands out).
+pub fn best(rows: &[ScoreRow], column: Column) -> Vec<usize> {
+    let Some(higher) = column.higher_is_better() else {
+        return Vec::new();
+    };
+    let values: Vec<(usize, f64)> = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| Some((i, column.value(r)?)))
+        .collect();
+    if values.len() < 2 {
+        return Vec::new();
+    }
+    let pick = values.iter().map(|(_, v)| *v).fold(None, |best: Option<f64>, v| {
+        Some(match best {
+            Some(b) if higher => b.max(v),
+            Some(b) => b.min(v),
+            None => v,
+        })
+    });
+    let best: Vec<usize> = values
+        .iter()
+        .filter(|(_, v)| Some(*v) == pick)
+        .map(|(i, _)| *i)
+        .collect();
+    if best.len() == values.len() {
+        return Vec::new();
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::event::FinishReason;
+    use crate::report::Status;
+
+    fn run(status: Status, ttft: f64, tps: f64, cost: Option<f64>) -> RunResult {
+        RunResult {
+            status,
+            ttft_ms: Some(ttft),
+            total_ms: Some(ttft * 2.0),
+            tokens_per_s: Some(tps),
+            output_tokens: Some(10),
+            cost_usd: cost,
+            finish_reason: Some(if status == Status::Ok {
+                FinishReason::Stop
+            } else {
+                FinishReason::Error
+            }),
+        }
+    }
+
+    fn scored(variant: usize, target: usize, r: RunResult) -> Scored {
+        Scored {
+            variant: Some((variant, ["a", "b"][variant].to_string())),
+            target: (target, ["x", "y"][target].to_string()),
+            run: r,
+        }
+    }
+
+    #[test]
+    fn rows_aggregate_over_successful_runs_and_count_failures_apart() {
+        let rows = scoreboard([
+            scored(1, 0, run(Status::Ok, 100.0, 50.0, Some(0.002))),
+            scored(0, 1, run(Status::Ok, 300.0, 10.0, None)),
+            scored(0, 0, run(Status::Ok, 100.0, 40.0, Some(0.001))),
+            scored(0, 0, run(Status::Ok, 300.0, 20.0, Some(0.003))),
+            scored(0, 0, run(Status::Error, 5.0, 999.0, Some(1.0))),
+        ]);
+        let names: Vec<_> = rows
+            .iter()
+            .map(|r| format!("{}/{}", r.variant.as_deref().unwrap(), r.target))
+            .collect();
+        assert_eq!(names, ["a/x", "a/y", "b/x"], "variant, then target order");
+        let ax = &rows[0];
+        assert_eq!((ax.n, ax.failures), (2, 1));
+        // The failed run's 5 ms is not a latency sample.
+        assert_eq!(ax.ttft_ms_mean, Some(200.0));
+        // Nearest rank: ceil(0.95 * 2) = rank 2 of [100, 300].
+        assert_eq!(ax.ttft_ms_p95, Some(300.0));
+        assert_eq!(ax.tokens_per_s_mean, Some(30.0));
+        assert_eq!(ax.cost_usd_mean, Some(0.002));
+        assert_eq!(ax.output_tokens_mean, Some(10.0));
+        assert_eq!(
+            ax.finish_reasons,
+            BTreeMap::from([("error".to_string(), 1), ("stop".to_string(), 2)])
+        );
+        assert_eq!(rows[1].cost_usd_mean, None, "no known price, no mean");
+    }
+
+    #[test]
+    fn best_values_are_the_lowest_latency_and_cost_and_the_highest_speed() {
+        let rows = scoreboard([
+            scored(0, 0, run(Status::Ok, 100.0, 50.0, Some(0.002))),
+            scored(0, 1, run(Status::Ok, 300.0, 10.0, Some(0.001))),
+            scored(1, 0, run(Status::Ok, 100.0, 20.0, None)),
+        ]);
+        assert_eq!(best(&rows, Column::TtftMean), [0, 2], "ties are all best");
+        assert_eq!(best(&rows, Column::TokensPerS), [0]);
+        assert_eq!(best(&rows, Column::Cost), [1]);
+        assert!(best(&rows, Column::OutputTokens).is_empty());
+        assert!(
+            best(&rows[..1], Column::TtftMean).is_empty(),
+            "one row is best at nothing"
+        );
+        assert!(
+            best(&rows, Column::Failures).is_empty(),
+            "all 0: nothing stands out"
+        );
+        let mut sorted = rows.clone();
+        sort(&mut sorted, Column::TokensPerS);
+        let tps: Vec<_> = sorted.iter().map(|r| r.tokens_per_s_mean.unwrap()).collect();
+        assert_eq!(tps, [50.0, 20.0, 10.0]);
+        sort(&mut sorted, Column::Cost);
+        let cost: Vec<_> = sorted.iter().map(|r| r.cost_usd_mean).collect();
+        assert_eq!(cost, [Some(0.001), Some(0.002), None], "unknown last");
+        assert_eq!("p95".parse::<Column>(), Ok(Column::TtftP95));
+        assert!(
+            "speed"
+                .parse::<Column>()
+                .unwrap_err()
+                .contains("tokens_per_s_mean")
+        );
+    }
+}
