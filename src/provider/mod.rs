@@ -20,6 +20,7 @@ pub mod credentials;
 pub mod errors;
 pub mod event;
 pub mod gemini;
+pub mod headers;
 pub mod openai;
 pub mod request;
 pub mod retry;
@@ -46,17 +47,19 @@ pub fn build_request(
     Ok(built)
 }
 
-/// The request for `target` before any credential is attached.
+/// The request for `target` before any credential is attached, its configured headers on.
 pub(crate) fn build_unsigned(
     client: &reqwest::Client,
     target: &Target,
     request: &ChatRequest,
 ) -> Result<reqwest::Request, ProviderError> {
-    match target.provider.spec().protocol {
+    let mut built = match target.provider.spec().protocol {
         Protocol::ChatCompletions => openai::build(client, target, request),
         Protocol::Messages => anthropic::build(client, target, request),
         Protocol::GenerateContent => gemini::build(client, target, request),
-    }
+    }?;
+    headers::apply(&mut built, &target.params.headers)?;
+    Ok(built)
 }
 
 /// Turns one provider's wire events into normalized events.

@@ -10,7 +10,7 @@ use super::body::{merge_extra, parse_json, put, uint};
 use super::errors;
 use super::event::{ErrorKind, Finish, FinishReason, ProviderError, StreamEvent, ToolCallDelta, Usage};
 use super::request::ChatRequest;
-use crate::target::Target;
+use crate::target::{Target, endpoint_url};
 
 /// Build `POST {base}/chat/completions`, without credentials.
 pub fn build(
@@ -18,15 +18,16 @@ pub fn build(
     target: &Target,
     request: &ChatRequest,
 ) -> Result<reqwest::Request, ProviderError> {
+    let p = &target.params;
     let mut messages = Vec::new();
-    if let Some(system) = &request.system {
+    // The user's system prompt wins; the target's configured one stands in for none.
+    if let Some(system) = request.system.as_ref().or(p.system.as_ref()) {
         messages.push(json!({"role": "system", "content": system}));
     }
     for m in &request.messages {
         let role = m.role.as_str();
         messages.push(json!({"role": role, "content": m.content}));
     }
-    let p = &target.params;
     let mut body = Map::new();
     body.insert("model".into(), target.model.clone().into());
     body.insert("messages".into(), messages.into());
@@ -36,6 +37,9 @@ pub fn build(
     put(&mut body, "temperature", p.temperature);
     put(&mut body, "top_p", p.top_p);
     put(&mut body, "seed", p.seed);
+    // Chat Completions takes the effort as a top-level string; a summary exists only in
+    // the Responses API, so it is not sent here (config says so at load).
+    put(&mut body, "reasoning_effort", p.reasoning_effort.clone());
     if !p.stop.is_empty() {
         body.insert("stop".into(), p.stop.clone().into());
     }
@@ -45,7 +49,7 @@ pub fn build(
     }
     merge_extra(&mut body, &p.extra);
 
-    let url = format!("{}/chat/completions", target.base_url.trim_end_matches('/'));
+    let url = endpoint_url(&target.base_url, "/chat/completions");
     client
         .post(url)
         .json(&Value::Object(body))
