@@ -25,6 +25,7 @@ pub mod openai;
 pub mod request;
 pub mod retry;
 pub mod secret;
+pub mod server;
 pub mod sse;
 pub mod stream;
 mod transport;
