@@ -154,7 +154,7 @@ fn ttft_text_ms(run: &TargetRun) -> Option<f64> {
 
 /// Build the row for one finished (or abandoned) target.
 pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &PriceTable) -> ResultRow {
-    let usage = usage_row(request, run);
+    let usage = usage_row(&crate::preflight::as_sent(target, request), run);
     let (status, error) = match &run.outcome {
         Some(Outcome::Done) => (Status::Ok, None),
         Some(Outcome::Cancelled) => (Status::Cancelled, None),

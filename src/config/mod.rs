@@ -242,6 +242,9 @@ fn resolve_prices(
                     .or(old.max_output),
                 source: format!("{} [pricing.\"{model}\"]", config_path.display()),
                 as_of: String::new(),
+                // What the override does not mention stays as the table had it.
+                long_context: old.long_context,
+                beta_window: old.beta_window,
             },
         );
     }
