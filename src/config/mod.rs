@@ -20,7 +20,7 @@ use toml::Spanned;
 
 use crate::keys::{Action, KeyChord, Mode};
 use crate::pricing::{ModelPrice, PriceTable, per_million_to_pd};
-use crate::target::{KeySource, Params, ProviderKind, RetryPolicy, Target, Timeouts, family};
+use crate::target::{KeySource, Params, ProviderKind, RetryPolicy, Target, Timeouts};
 use file::{ConfigFile, TargetFile};
 pub use warnings::{cleartext, unpinned_model};
 
@@ -428,18 +428,7 @@ fn resolve(
         headers,
         base_url_source,
     };
-    // What the model's family would refuse is not sent (the whole request would fail).
-    for refusal in family::refusals(provider, &model, &params) {
-        let key = refusal.setting.key();
-        notes.push(format!(
-            "`{key}` = {} is not sent: {}; remove it, or add `unset = [\"{key}\"]` to the target if it comes from [defaults]",
-            refusal.value, refusal.why
-        ));
-        match refusal.setting {
-            family::Sampling::Temperature => params.temperature = None,
-            family::Sampling::TopP => params.top_p = None,
-        }
-    }
+    reasoning::drop_refused(provider, &model, &mut params, &mut notes);
     warnings
         .other
         .extend(notes.into_iter().map(|n| format!("target `{name}`: {n}")));

@@ -14,7 +14,7 @@
 use toml::Spanned;
 
 use super::Located;
-use crate::target::{ProviderKind, Thinking, family};
+use crate::target::{Params, ProviderKind, Thinking, family};
 
 /// Anthropic's smallest thinking budget (extended thinking docs: "minimum budget is
 /// 1,024 tokens").
@@ -130,6 +130,22 @@ pub fn resolve(
         max_tokens,
     )?;
     Ok(out)
+}
+
+/// Clear what the model's family would refuse (the whole request would fail with it),
+/// with a note for each: [`family::refusals`] says which settings and why.
+pub fn drop_refused(provider: ProviderKind, model: &str, params: &mut Params, notes: &mut Vec<String>) {
+    for refusal in family::refusals(provider, model, params) {
+        let key = refusal.setting.key();
+        notes.push(format!(
+            "`{key}` = {} is not sent: {}; remove it, or add `unset = [\"{key}\"]` to the target if it comes from [defaults]",
+            refusal.value, refusal.why
+        ));
+        match refusal.setting {
+            family::Sampling::Temperature => params.temperature = None,
+            family::Sampling::TopP => params.top_p = None,
+        }
+    }
 }
 
 /// What a provider takes instead, for messages.

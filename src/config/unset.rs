@@ -9,7 +9,7 @@ use super::file::TargetFile;
 
 /// Every key a target can take from `[defaults]`, so every key `unset` may name.
 /// `thinking` also covers `thinking_budget` and `thinking_level`.
-pub const INHERITED: [&str; 27] = [
+pub const INHERITED: [&str; 26] = [
     "provider",
     "model",
     "base_url",
@@ -36,7 +36,6 @@ pub const INHERITED: [&str; 27] = [
     "thinking_budget",
     "thinking_level",
     "headers",
-    "unset",
 ];
 
 /// The keys `unset` drops, with `thinking` standing for all three thinking keys.
@@ -60,12 +59,12 @@ pub fn check(own: &TargetFile) -> Result<(), Located> {
     for entry in list.get_ref() {
         let key = entry.get_ref().as_str();
         let at = entry.span().start;
-        if key == "unset" || !INHERITED.contains(&key) {
+        if !INHERITED.contains(&key) {
             return Err((
                 at,
                 format!(
                     "`unset` names `{key}`, which is not a key a target inherits from [defaults] (use one of: {})",
-                    INHERITED[..INHERITED.len() - 1].join(", ")
+                    INHERITED.join(", ")
                 ),
             ));
         }
