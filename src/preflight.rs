@@ -68,14 +68,31 @@ pub fn check(target: &Target, request: &ChatRequest, prices: &PriceTable) -> Pre
     } else {
         Counter::LocalEstimate
     };
-    check_counted(target, prices, prompt_tokens(encoding, request), counter)
+    check_counted(
+        target,
+        prices,
+        prompt_tokens(encoding, &as_sent(target, request)),
+        counter,
+    )
+}
+
+/// `request` as `target` sends it: with the target's configured system prompt when the
+/// request carries none (the provider adapters do the same).
+pub fn as_sent<'a>(target: &Target, request: &'a ChatRequest) -> std::borrow::Cow<'a, ChatRequest> {
+    match (&request.system, &target.params.system) {
+        (None, Some(system)) => std::borrow::Cow::Owned(ChatRequest {
+            system: Some(system.clone()),
+            ..request.clone()
+        }),
+        _ => std::borrow::Cow::Borrowed(request),
+    }
 }
 
 /// Check a request whose input tokens were counted by `counter`.
 pub fn check_counted(target: &Target, prices: &PriceTable, input_tokens: u64, counter: Counter) -> Preflight {
     let exact = counter != Counter::LocalEstimate;
     let price = prices.lookup(target.provider, &target.model);
-    let context_window = price.and_then(|p| p.context_window);
+    let context_window = prices.context_window(target.provider, &target.model, &anthropic_betas(target));
     let requested = target
         .params
         .max_tokens
@@ -124,6 +141,21 @@ pub fn check_counted(target: &Target, prices: &PriceTable, input_tokens: u64, co
         too_long,
         worst_case,
     }
+}
+
+/// The `anthropic-beta` flags a target sends (a comma-separated header value), which
+/// can open a larger context window (`context-1m-2025-08-07`). A value from the
+/// environment is a secret and not read here.
+fn anthropic_betas(target: &Target) -> Vec<&str> {
+    target
+        .params
+        .headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("anthropic-beta"))
+        .filter_map(|h| h.literal())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect()
 }
 
 /// Tokens of a chat request with OpenAI's documented overhead (3 per message, 3 to prime
@@ -281,6 +313,53 @@ mod tests {
         assert_eq!(
             m,
             "this send may cost up to $0.009832 (over confirm_above_usd $0.005): send again to confirm"
+        );
+    }
+
+    #[test]
+    fn the_beta_header_opens_the_1m_window_and_long_prices_apply() {
+        tokens::warm_up();
+        let prices = PriceTable::builtin().unwrap();
+        let mut t = target("claude-sonnet-4-5-20250929", Some(1000));
+        t.provider = ProviderKind::Anthropic;
+        let p = check_counted(&t, &prices, 300_000, Counter::Provider);
+        assert!(
+            p.too_long
+                .as_deref()
+                .is_some_and(|m| m.contains("200000-token context window")),
+            "{p:?}"
+        );
+        t.params.headers = vec![crate::target::Header {
+            name: "anthropic-beta".into(),
+            value: crate::target::HeaderSource::Literal(
+                "interleaved-thinking-2025-05-14, context-1m-2025-08-07".into(),
+            ),
+        }];
+        let p = check_counted(&t, &prices, 300_000, Counter::Provider);
+        assert_eq!((p.context_window, p.too_long.as_deref()), (Some(1_000_000), None));
+        // Above 200K the whole request is priced at the long-context tier.
+        assert_eq!(p.worst_case, Some(300_000 * 6_000_000 + 1000 * 22_500_000));
+    }
+
+    #[test]
+    fn a_configured_system_prompt_is_counted_when_the_request_has_none() {
+        tokens::warm_up();
+        let prices = PriceTable::builtin().unwrap();
+        let mut t = target("gpt-4o-mini-2024-07-18", Some(100));
+        let bare = ChatRequest::single(None, "hello world");
+        let without = check(&t, &bare, &prices).input_tokens;
+        t.params.system = Some("Be brief.".into());
+        assert_eq!(
+            check(&t, &bare, &prices).input_tokens,
+            without + 7,
+            "3 + system + `Be brief.`"
+        );
+        let own = ChatRequest::single(Some("Be brief.".into()), "hello world");
+        t.params.system = Some("A much longer configured prompt that is not sent.".into());
+        assert_eq!(
+            check(&t, &own, &prices).input_tokens,
+            without + 7,
+            "the request's own wins"
         );
     }
 }

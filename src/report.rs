@@ -16,6 +16,7 @@ use crate::pricing::PriceTable;
 use crate::provider::event::{ErrorKind, FinishReason};
 use crate::provider::request::ChatRequest;
 use crate::provider::secret::mask;
+use crate::provider::server::ServerReport;
 use crate::target::Target;
 use crate::tokens;
 
@@ -50,6 +51,22 @@ pub struct ResultRow {
     /// recorded before notes existed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// What the server reported about its own work (llama.cpp timings, Groq queue and
+    /// generation times, OpenRouter cost and generation id), beside Prism's numbers.
+    /// Omitted when the server said nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerReport>,
+    /// Where the request went, when the base URL came from an environment variable
+    /// (`OPENAI_BASE_URL`...) rather than the config. Omitted otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<EndpointRow>,
+}
+
+/// A base URL taken from the environment, and the variable it came from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EndpointRow {
+    pub base_url: String,
+    pub env: String,
 }
 
 /// How a target's run ended.
@@ -137,7 +154,7 @@ fn ttft_text_ms(run: &TargetRun) -> Option<f64> {
 
 /// Build the row for one finished (or abandoned) target.
 pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &PriceTable) -> ResultRow {
-    let usage = usage_row(request, run);
+    let usage = usage_row(&crate::preflight::as_sent(target, request), run);
     let (status, error) = match &run.outcome {
         Some(Outcome::Done) => (Status::Ok, None),
         Some(Outcome::Cancelled) => (Status::Cancelled, None),
@@ -205,6 +222,11 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &Pri
         error,
         ttft_text_ms: ttft_text_ms(run),
         notes: run.notes.clone(),
+        server: run.server.clone(),
+        endpoint: target.params.base_url_source.env_var().map(|env| EndpointRow {
+            base_url: target.base_url.clone(),
+            env: env.to_string(),
+        }),
     }
 }
 
@@ -299,6 +321,21 @@ mod tests {
             }),
             ttft_text_ms: None,
             notes: vec!["no `data: [DONE]`".into()],
+            server: Some(ServerReport {
+                source: "llama.cpp timings".into(),
+                queue_ms: Some(1.5),
+                prompt_ms: Some(30.958),
+                generation_ms: Some(661.064),
+                total_ms: Some(700.0),
+                prompt_tokens_per_s: Some(32.3),
+                tokens_per_s: Some(52.9),
+                cost_usd: Some(0.00095),
+                generation_id: Some("gen-1".into()),
+            }),
+            endpoint: Some(EndpointRow {
+                base_url: "https://gw.example.com/v1".into(),
+                env: "OPENAI_BASE_URL".into(),
+            }),
         }
     }
 

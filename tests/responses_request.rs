@@ -32,7 +32,7 @@ const RESPONSES: &str = r#"
 name = "r"
 provider = "openai"
 api = "responses"
-model = "o4-mini-2025-04-16"
+model = "gpt-4.1-mini-2025-04-14"
 temperature = 0.5
 top_p = 0.9
 max_tokens = 300
@@ -64,7 +64,7 @@ fn the_whole_conversation_goes_to_responses_and_nothing_is_stored() {
     assert_eq!(
         sent,
         json!({
-            "model": "o4-mini-2025-04-16",
+            "model": "gpt-4.1-mini-2025-04-14",
             "instructions": "Be brief.",
             "input": [
                 {"role": "user", "content": "Hi"},
@@ -143,4 +143,42 @@ fn api_defaults_to_chat_is_inherited_and_is_refused_where_it_is_written() {
         e,
         "prism.toml:4:7: `api`: unknown api `completions`, expected `chat` or `responses`"
     );
+}
+
+#[test]
+fn reasoning_settings_from_the_config_reach_the_responses_body_without_a_chat_warning() {
+    let text = r#"
+[[target]]
+name = "r"
+provider = "openai"
+api = "responses"
+model = "o4-mini-2025-04-16"
+reasoning_effort = "low"
+reasoning_summary = "auto"
+
+[[target]]
+name = "c"
+provider = "openai"
+model = "o4-mini-2025-04-16"
+reasoning_summary = "auto"
+"#;
+    let cfg = load(text).unwrap();
+    let summary_warnings: Vec<&String> = cfg
+        .warnings
+        .iter()
+        .filter(|w| w.contains("reasoning_summary"))
+        .collect();
+    assert_eq!(summary_warnings.len(), 1, "{:?}", cfg.warnings);
+    assert!(summary_warnings[0].contains("target `c`"), "{:?}", cfg.warnings);
+    let (_, body) = body(&cfg.targets[0], &ChatRequest::single(None, "Hi"));
+    assert_eq!(body["reasoning"], json!({"effort": "low", "summary": "auto"}));
+    let (_, chat) = body_of_chat(&cfg.targets[1]);
+    assert!(
+        chat.get("reasoning").is_none() && chat.get("reasoning_summary").is_none(),
+        "{chat}"
+    );
+}
+
+fn body_of_chat(target: &Target) -> (String, Value) {
+    body(target, &ChatRequest::single(None, "Hi"))
 }

@@ -97,6 +97,22 @@ pub struct TargetFile {
     pub allow_insecure_http: Option<bool>,
     /// Most runs of an experiment in flight at once on this target.
     pub max_concurrency: Option<Spanned<u32>>,
+    /// System prompt used when the editor or `--system` gives none.
+    pub system: Option<Spanned<String>>,
+    /// OpenAI `reasoning_effort`.
+    pub reasoning_effort: Option<Spanned<String>>,
+    /// Responses API reasoning summary: `auto`, `concise` or `detailed`.
+    pub reasoning_summary: Option<Spanned<String>>,
+    /// Anthropic `thinking = "adaptive"`.
+    pub thinking: Option<Spanned<String>>,
+    /// Anthropic `budget_tokens` or Gemini `thinkingBudget`.
+    pub thinking_budget: Option<Spanned<i64>>,
+    /// Gemini 3 `thinkingLevel`.
+    pub thinking_level: Option<Spanned<String>>,
+    /// Extra request headers: `"Name" = "value"` or `"Name" = { env = "VAR" }`.
+    pub headers: Option<Spanned<BTreeMap<String, Spanned<toml::Value>>>>,
+    /// Keys this target does not inherit from `[defaults]`.
+    pub unset: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `stop = "END"` or `stop = ["END", "\n\n"]`.
@@ -117,10 +133,13 @@ impl StopFile {
 }
 
 impl TargetFile {
-    /// Fill every field this table leaves unset from `defaults`.
+    /// Fill every field this table leaves unset from `defaults`, except those its
+    /// `unset` list names.
     pub fn with_defaults(mut self, d: &TargetFile) -> TargetFile {
+        let dropped = super::unset::names(self.unset.as_ref());
+        let keeps = |key: &str| !dropped.iter().any(|n| n == key);
         macro_rules! inherit {
-            ($($f:ident),*) => { $( if self.$f.is_none() { self.$f = d.$f.clone(); } )* };
+            ($($f:ident),*) => { $( if self.$f.is_none() && keeps(stringify!($f)) { self.$f = d.$f.clone(); } )* };
         }
         inherit!(
             provider,
@@ -142,15 +161,24 @@ impl TargetFile {
             idle_timeout,
             total_timeout,
             allow_insecure_http,
-            max_concurrency
+            max_concurrency,
+            system,
+            reasoning_effort,
+            reasoning_summary,
+            thinking,
+            thinking_budget,
+            thinking_level
         );
-        self.extra = match (d.extra.clone(), self.extra) {
+        let base_extra = d.extra.clone().filter(|_| keeps("extra"));
+        self.extra = match (base_extra, self.extra) {
             (Some(mut base), Some(own)) => {
                 base.extend(own);
                 Some(base)
             }
             (base, own) => own.or(base),
         };
+        let base_headers = d.headers.clone().filter(|_| keeps("headers"));
+        self.headers = super::headers::merged(base_headers, self.headers);
         self
     }
 }

@@ -4,9 +4,13 @@
 //! Keys are never read from the file: a target names the environment variable that
 //! holds its key, and the key is read from the environment when a request is built.
 
+mod endpoint;
 mod file;
+mod headers;
 mod key_env;
 pub mod limits;
+mod reasoning;
+mod unset;
 mod variants;
 mod warnings;
 
@@ -99,8 +103,14 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     parse(&text, path)
 }
 
-/// Validate config text; `path` is used in messages.
+/// Validate config text; `path` is used in messages. Base-URL variables are read from
+/// the process environment.
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    parse_with_env(text, path, &|var| std::env::var(var).ok())
+}
+
+/// [`parse`], reading base-URL variables (`OPENAI_BASE_URL`...) through `env`.
+pub fn parse_with_env(text: &str, path: &Path, env: endpoint::EnvLookup<'_>) -> Result<Config, ConfigError> {
     let invalid = |offset: usize, message: String| {
         let (line, col) = line_col(text, offset);
         ConfigError::Invalid {
@@ -122,6 +132,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                     "`name` cannot be set in [defaults]: every target needs its own".into(),
                 ));
             }
+            unset::refuse_in_defaults(d.get_ref()).map_err(|(at, msg)| invalid(at, msg))?;
             d.into_inner()
         }
         None => TargetFile::default(),
@@ -137,10 +148,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let mut max_concurrency = std::collections::BTreeMap::new();
     for table in file.target {
         let start = table.span().start;
-        let t = table.into_inner().with_defaults(&defaults);
+        let own = table.into_inner();
+        unset::check(&own).map_err(|(at, msg)| invalid(at, msg))?;
+        let t = own.with_defaults(&defaults);
         let limit =
             limits::max_concurrency(t.max_concurrency.clone()).map_err(|(at, msg)| invalid(at, msg))?;
-        let target = resolve(t, start, &mut warnings).map_err(|(at, msg)| invalid(at, msg))?;
+        let target = resolve(t, start, &mut warnings, env).map_err(|(at, msg)| invalid(at, msg))?;
         if let Some(prev) = targets.iter().find(|p| p.name == target.name) {
             return Err(invalid(
                 start,
@@ -248,6 +261,9 @@ fn resolve_prices(
                     .or(old.max_output),
                 source: format!("{} [pricing.\"{model}\"]", config_path.display()),
                 as_of: String::new(),
+                // What the override does not mention stays as the table had it.
+                long_context: old.long_context,
+                beta_window: old.beta_window,
             },
         );
     }
@@ -307,7 +323,12 @@ struct Warnings {
     other: Vec<String>,
 }
 
-fn resolve(t: TargetFile, table_at: usize, warnings: &mut Warnings) -> Result<Target, Located> {
+fn resolve(
+    t: TargetFile,
+    table_at: usize,
+    warnings: &mut Warnings,
+    env: endpoint::EnvLookup<'_>,
+) -> Result<Target, Located> {
     let name = required(t.name, "name", table_at)?.into_inner();
     let provider_s = required(t.provider, "provider", table_at)?;
     let provider: ProviderKind = provider_s
@@ -316,29 +337,13 @@ fn resolve(t: TargetFile, table_at: usize, warnings: &mut Warnings) -> Result<Ta
         .map_err(|e| (provider_s.span().start, format!("`provider`: {e}")))?;
     let (api, spec) = resolve_api(t.api, provider)?;
     let model = required(t.model, "model", table_at)?.into_inner();
-    let base_url = match (t.base_url, provider.default_base_url()) {
-        (Some(u), _) => {
-            let parsed = reqwest::Url::parse(u.get_ref())
-                .ok()
-                .filter(|p| matches!(p.scheme(), "http" | "https"));
-            if parsed.is_none() {
-                return Err((
-                    u.span().start,
-                    format!("`base_url` `{}` is not an http(s) URL", u.get_ref()),
-                ));
-            }
-            u.into_inner()
-        }
-        (None, Some(default)) => default.to_string(),
-        (None, None) => {
-            return Err((
-                table_at,
-                format!(
-                    "target `{name}`: provider `{provider}` needs `base_url` (e.g. http://localhost:11434/v1)"
-                ),
-            ));
-        }
-    };
+    let (base_url, base_url_source) = endpoint::base_url(t.base_url, provider, &name, table_at, env)?;
+    if let Some(var) = base_url_source.env_var() {
+        // The key goes wherever the variable points: say so once, at load.
+        warnings.other.push(format!(
+            "target `{name}`: `base_url` comes from ${var}: {base_url}"
+        ));
+    }
     let key = match t.api_key_env {
         Some(v) => {
             if let Some(why) = key_env::problem(v.get_ref()) {
@@ -393,10 +398,37 @@ fn resolve(t: TargetFile, table_at: usize, warnings: &mut Warnings) -> Result<Ta
             spec.display_name
         ));
     }
-    let params = Params {
+    let system = match t.system {
+        Some(s) if s.get_ref().trim().is_empty() => {
+            return Err((
+                s.span().start,
+                "`system` is empty: remove it (or add `unset = [\"system\"]` to drop one from [defaults])"
+                    .into(),
+            ));
+        }
+        s => s.map(Spanned::into_inner),
+    };
+    let max_tokens = limits::max_tokens(t.max_tokens)?;
+    let mut notes = Vec::new();
+    let reasoning = reasoning::resolve(
+        reasoning::ReasoningFile {
+            reasoning_effort: t.reasoning_effort,
+            reasoning_summary: t.reasoning_summary,
+            thinking: t.thinking,
+            thinking_budget: t.thinking_budget,
+            thinking_level: t.thinking_level,
+        },
+        provider,
+        api,
+        &model,
+        max_tokens,
+        &mut notes,
+    )?;
+    let headers = headers::resolve(t.headers, provider, &key, &mut notes)?;
+    let mut params = Params {
         temperature: limits::temperature(t.temperature, provider)?,
         top_p: limits::top_p(t.top_p)?,
-        max_tokens: limits::max_tokens(t.max_tokens)?,
+        max_tokens,
         stop: t.stop.map(file::StopFile::into_vec).unwrap_or_default(),
         seed: t.seed,
         stream: t.stream.unwrap_or(true),
@@ -417,8 +449,17 @@ fn resolve(t: TargetFile, table_at: usize, warnings: &mut Warnings) -> Result<Ta
             total: limits::seconds(t.total_timeout, "total_timeout")?,
         },
         api,
-        ..Params::default()
+        reasoning_effort: reasoning.effort,
+        reasoning_summary: reasoning.summary,
+        thinking: reasoning.thinking,
+        system,
+        headers,
+        base_url_source,
     };
+    reasoning::drop_refused(provider, &model, &mut params, &mut notes);
+    warnings
+        .other
+        .extend(notes.into_iter().map(|n| format!("target `{name}`: {n}")));
     Ok(Target {
         name,
         provider,
@@ -461,3 +502,6 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod reasoning_tests;

@@ -16,6 +16,7 @@
 use std::time::{Duration, Instant};
 
 use crate::provider::event::{Finish, FinishReason, ProviderError, StreamEvent, Usage};
+use crate::provider::server::ServerReport;
 
 /// How a target's stream ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +81,9 @@ pub struct TargetRun {
     /// Protocol notes (a missing end marker after a complete answer...), in order.
     pub notes: Vec<String>,
     pub outcome: Option<Outcome>,
+    /// What the server reported about its own work, beside the numbers above; `None`
+    /// when it said nothing.
+    pub server: Option<ServerReport>,
 }
 
 impl TargetRun {
@@ -131,6 +135,7 @@ impl TargetRun {
             }
             StreamEvent::Usage(u) => self.usage.merge(u),
             StreamEvent::Finish(f) => self.finish = Some(f.clone()),
+            StreamEvent::Server(r) => self.server.get_or_insert_with(ServerReport::default).merge(r),
             StreamEvent::Note(n) => self.notes.push(n.clone()),
             StreamEvent::Done => self.end(at, Outcome::Done),
             StreamEvent::Failed(e) => self.end(at, Outcome::Failed(e.clone())),
@@ -150,6 +155,12 @@ impl TargetRun {
     fn end(&mut self, at: Instant, outcome: Outcome) {
         self.ended_at = Some(at);
         self.outcome = Some(outcome);
+    }
+
+    /// The server's own timings, cost and generation id, when it reported any (shown
+    /// beside Prism's measured TTFT, tokens/s and cost).
+    pub fn server_report(&self) -> Option<&ServerReport> {
+        self.server.as_ref()
     }
 
     /// Whether a terminal event has arrived.
@@ -325,5 +336,27 @@ mod tests {
             (None, None, None, None)
         );
         assert_eq!(r.finish_reason(), Some((FinishReason::Error, None)));
+    }
+
+    #[test]
+    fn server_reports_merge_beside_measured_numbers() {
+        let t = Instant::now();
+        let mut r = TargetRun::default();
+        assert_eq!(r.server_report(), None, "nothing said, nothing kept");
+        r.apply(t, &StreamEvent::Server(ServerReport::generation_id("gen-42")));
+        r.apply(
+            t,
+            &StreamEvent::Server(ServerReport {
+                source: "openrouter usage".into(),
+                cost_usd: Some(0.002),
+                ..ServerReport::default()
+            }),
+        );
+        let s = r.server_report().unwrap();
+        assert_eq!(
+            (s.generation_id.as_deref(), s.cost_usd),
+            (Some("gen-42"), Some(0.002))
+        );
+        assert_eq!(s.source, "x-generation-id, openrouter usage");
     }
 }

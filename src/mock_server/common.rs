@@ -133,6 +133,18 @@ pub async fn handle<A: Api>(inc: Incoming) -> Response<Body> {
         request_id: inc.id.clone(),
         provider: A::NAME,
         path: inc.path.clone(),
+        query: inc.query.clone(),
+        headers: inc
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: String::from_utf8_lossy(&inc.body).into_owned(),
         model: String::new(),
         prompt: String::new(),
         received_at: inc.received_at,

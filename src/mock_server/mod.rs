@@ -279,6 +279,12 @@ pub struct SendRecord {
     /// `"openai"`, `"openai-responses"`, `"anthropic"` or `"gemini"`.
     pub provider: &'static str,
     pub path: String,
+    /// The query string as received, if any.
+    pub query: Option<String>,
+    /// Request headers as received (names lower-case), for tests of what a client sent.
+    pub headers: Vec<(String, String)>,
+    /// The request body as received.
+    pub body: String,
     /// Model name as received, directives included.
     pub model: String,
     /// The last user message's text, as received.

@@ -5,7 +5,10 @@
 
 use serde_json::Value;
 
-use super::{ModelPrice, PriceError, PriceTable};
+use super::{LongContext, ModelPrice, PriceError, PriceTable};
+
+/// The prompt size LiteLLM's `*_above_200k_tokens` prices start above.
+const LONG_CONTEXT_ABOVE: u64 = 200_000;
 
 /// Parse the map; entries without per-token input and output prices are skipped.
 pub fn load_litellm(text: &str, what: &str) -> Result<PriceTable, PriceError> {
@@ -41,6 +44,20 @@ pub fn load_litellm(text: &str, what: &str) -> Result<PriceTable, PriceError> {
             max_output: entry.get("max_output_tokens").and_then(Value::as_u64),
             source: what.to_string(),
             as_of: String::new(),
+            long_context: match (
+                pd("input_cost_per_token_above_200k_tokens"),
+                pd("output_cost_per_token_above_200k_tokens"),
+            ) {
+                (Some(input), Some(output)) => Some(LongContext {
+                    above: LONG_CONTEXT_ABOVE,
+                    input,
+                    output,
+                    cached_input: pd("cache_read_input_token_cost_above_200k_tokens"),
+                    cache_write: pd("cache_creation_input_token_cost_above_200k_tokens"),
+                }),
+                _ => None,
+            },
+            beta_window: None,
         };
         // LiteLLM prefixes some keys with the provider (`gemini/gemini-2.5-flash`); keep
         // both spellings so a target's bare model id finds it.

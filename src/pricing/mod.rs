@@ -38,12 +38,52 @@ pub struct ModelPrice {
     /// Where the numbers come from, and when they were read.
     pub source: String,
     pub as_of: String,
+    /// Prices for the whole request once its input passes a threshold (Anthropic and
+    /// Gemini bill prompts over 200,000 tokens at a higher rate).
+    pub long_context: Option<LongContext>,
+    /// A larger context window a provider opens behind a beta flag.
+    pub beta_window: Option<BetaWindow>,
+}
+
+/// The long-context tier: every token of a request whose input is above `above` tokens
+/// is billed at these prices (picodollars per token).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LongContext {
+    pub above: u64,
+    pub input: u64,
+    pub output: u64,
+    pub cached_input: Option<u64>,
+    pub cache_write: Option<u64>,
+}
+
+/// A context window that only a beta flag opens (Anthropic `anthropic-beta:
+/// context-1m-2025-08-07` gives some models 1M tokens instead of 200K).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BetaWindow {
+    /// The flag, as sent in the `anthropic-beta` header.
+    pub beta: String,
+    /// The window with the flag.
+    pub context_window: u64,
 }
 
 impl ModelPrice {
     /// Exact cost of `usage` (normalized: input includes cached reads and writes, output
-    /// includes reasoning). `None` when the counts are unknown.
+    /// includes reasoning), at the long-context prices when the input passes their
+    /// threshold. `None` when the counts are unknown.
     pub fn cost(&self, usage: &Usage) -> Option<Picodollars> {
+        if let Some(tier) = &self.long_context
+            && usage.input? > tier.above
+        {
+            let priced = ModelPrice {
+                input: tier.input,
+                output: tier.output,
+                cached_input: tier.cached_input.or(self.cached_input),
+                cache_write: tier.cache_write.or(self.cache_write),
+                long_context: None,
+                ..self.clone()
+            };
+            return priced.cost(usage);
+        }
         let input = u128::from(usage.input?);
         let output = u128::from(usage.output?);
         let cached = u128::from(usage.cached_input.unwrap_or(0));
@@ -92,6 +132,29 @@ struct FileEntry {
     max_output: Option<u64>,
     source: String,
     as_of: String,
+    #[serde(default)]
+    long_context: Option<LongContextEntry>,
+    #[serde(default)]
+    beta_window: Option<BetaWindowEntry>,
+}
+
+/// `[model.long_context]`: prices above a prompt size, USD per million tokens.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LongContextEntry {
+    above: u64,
+    input: String,
+    output: String,
+    cached_input: Option<String>,
+    cache_write: Option<String>,
+}
+
+/// `[model.beta_window]`: the window a beta flag opens.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BetaWindowEntry {
+    beta: String,
+    context_window: u64,
 }
 
 #[derive(Deserialize)]
@@ -137,6 +200,23 @@ impl PriceTable {
                 max_output: e.max_output,
                 source: e.source.clone(),
                 as_of: e.as_of.clone(),
+                long_context: e
+                    .long_context
+                    .as_ref()
+                    .map(|t| -> Result<LongContext, PriceError> {
+                        Ok(LongContext {
+                            above: t.above,
+                            input: per_m(&t.input, "long_context.input")?,
+                            output: per_m(&t.output, "long_context.output")?,
+                            cached_input: opt(&t.cached_input, "long_context.cached_input")?,
+                            cache_write: opt(&t.cache_write, "long_context.cache_write")?,
+                        })
+                    })
+                    .transpose()?,
+                beta_window: e.beta_window.as_ref().map(|b| BetaWindow {
+                    beta: b.beta.clone(),
+                    context_window: b.context_window,
+                }),
             };
             for name in std::iter::once(&e.id).chain(&e.aliases) {
                 table.by_name.insert(name.clone(), price.clone());
@@ -163,6 +243,16 @@ impl PriceTable {
         self.by_name
             .get(bare)
             .or_else(|| bare.rsplit_once('/').and_then(|(_, m)| self.by_name.get(m)))
+    }
+
+    /// The context window of `model` with the given `anthropic-beta` flags: the beta
+    /// window when one of `betas` opens it, else the ordinary one.
+    pub fn context_window(&self, provider: ProviderKind, model: &str, betas: &[&str]) -> Option<u64> {
+        let p = self.lookup(provider, model)?;
+        match &p.beta_window {
+            Some(w) if betas.iter().any(|b| b.trim() == w.beta) => Some(w.context_window),
+            _ => p.context_window,
+        }
     }
 
     /// Number of names known.

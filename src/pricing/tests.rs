@@ -140,3 +140,84 @@ fn litellm_format_loads_with_prefixed_keys_and_float_artefacts() {
         "t.toml: model `m`: `input` = \"1.x\" is not a decimal price"
     );
 }
+
+#[test]
+fn long_context_prices_the_whole_request_above_the_threshold() {
+    let table = PriceTable::builtin().unwrap();
+    let p = table
+        .lookup(ProviderKind::Anthropic, "claude-sonnet-4-5-20250929")
+        .unwrap();
+    let at = |input: u64| Usage {
+        input: Some(input),
+        output: Some(1000),
+        ..Usage::default()
+    };
+    // At the threshold: $3 in, $15 out per million.
+    assert_eq!(
+        p.cost(&at(200_000)),
+        Some(200_000 * 3_000_000 + 1000 * 15_000_000)
+    );
+    // One token over: every token at $6 in, $22.50 out.
+    assert_eq!(
+        p.cost(&at(200_001)),
+        Some(200_001 * 6_000_000 + 1000 * 22_500_000)
+    );
+    // Cache reads above the threshold use the tier's cache price.
+    let cached = Usage {
+        cached_input: Some(100_000),
+        ..at(300_000)
+    };
+    assert_eq!(
+        p.cost(&cached),
+        Some(200_000 * 6_000_000 + 100_000 * 600_000 + 1000 * 22_500_000)
+    );
+}
+
+#[test]
+fn the_1m_window_opens_only_with_its_beta_flag() {
+    let table = PriceTable::builtin().unwrap();
+    for model in ["claude-sonnet-4-20250514", "claude-sonnet-4-5-20250929"] {
+        let window = |betas: &[&str]| table.context_window(ProviderKind::Anthropic, model, betas);
+        assert_eq!(window(&[]), Some(200_000), "{model}");
+        assert_eq!(
+            window(&["interleaved-thinking-2025-05-14"]),
+            Some(200_000),
+            "{model}"
+        );
+        assert_eq!(window(&["context-1m-2025-08-07"]), Some(1_000_000), "{model}");
+    }
+    assert_eq!(
+        table.context_window(
+            ProviderKind::Anthropic,
+            "claude-opus-4-1-20250805",
+            &["context-1m-2025-08-07"]
+        ),
+        Some(200_000),
+        "a model without a beta window keeps its own"
+    );
+}
+
+#[test]
+fn litellm_long_context_prices_are_read() {
+    let t = load_litellm(
+        r#"{"m": {"input_cost_per_token": 3e-06, "output_cost_per_token": 1.5e-05, "input_cost_per_token_above_200k_tokens": 6e-06, "output_cost_per_token_above_200k_tokens": 2.25e-05, "cache_read_input_token_cost_above_200k_tokens": 6e-07}}"#,
+        "x.json",
+    )
+    .unwrap();
+    let tier = t
+        .lookup(ProviderKind::Anthropic, "m")
+        .unwrap()
+        .long_context
+        .clone()
+        .unwrap();
+    assert_eq!(
+        (
+            tier.above,
+            tier.input,
+            tier.output,
+            tier.cached_input,
+            tier.cache_write
+        ),
+        (200_000, 6_000_000, 22_500_000, Some(600_000), None)
+    );
+}

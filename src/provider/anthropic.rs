@@ -14,7 +14,7 @@ use super::errors;
 use super::event::{ErrorKind, Finish, FinishReason, ProviderError, StreamEvent, ToolCallDelta, Usage};
 use super::openai::build_error;
 use super::request::ChatRequest;
-use crate::target::Target;
+use crate::target::{Target, Thinking, endpoint_url};
 
 /// The API version header Prism speaks.
 pub const API_VERSION: &str = "2023-06-01";
@@ -43,19 +43,34 @@ pub fn build(
         spec.max_tokens_field,
         p.max_tokens.or(spec.default_max_tokens),
     );
-    put(&mut body, "system", request.system.clone());
+    // The user's system prompt wins; the target's configured one stands in for none.
+    put(
+        &mut body,
+        "system",
+        request.system.clone().or_else(|| p.system.clone()),
+    );
     body.insert("messages".into(), messages.into());
     put(&mut body, "temperature", p.temperature);
     put(&mut body, "top_p", p.top_p);
     if !p.stop.is_empty() {
         body.insert("stop_sequences".into(), p.stop.clone().into());
     }
+    match &p.thinking {
+        Some(Thinking::Budget(n)) => {
+            body.insert("thinking".into(), json!({"type": "enabled", "budget_tokens": n}));
+        }
+        Some(Thinking::Adaptive) => {
+            body.insert("thinking".into(), json!({"type": "adaptive"}));
+        }
+        // A level is Gemini's; config refuses it on an Anthropic target.
+        Some(Thinking::Level(_)) | None => {}
+    }
     if p.stream {
         body.insert("stream".into(), true.into());
     }
     merge_extra(&mut body, &p.extra);
 
-    let url = format!("{}/v1/messages", target.base_url.trim_end_matches('/'));
+    let url = endpoint_url(&target.base_url, "/v1/messages");
     client
         .post(url)
         .header("anthropic-version", API_VERSION)

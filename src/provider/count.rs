@@ -10,7 +10,7 @@ use super::credentials::Credentials;
 use super::event::{ErrorKind, ProviderError};
 use super::request::ChatRequest;
 use super::{build_unsigned, errors};
-use crate::target::{Target, TokenCounter};
+use crate::target::{Target, TokenCounter, endpoint_url};
 
 /// Input tokens of `request` as `target`'s provider counts them; `Ok(None)` when the
 /// provider has no counter.
@@ -34,7 +34,7 @@ pub async fn provider_count(
         .and_then(|b| b.as_bytes())
         .and_then(|b| serde_json::from_slice(b).ok())
         .ok_or_else(|| ProviderError::new(ErrorKind::Config, "cannot build the count request"))?;
-    let base = target.base_url.trim_end_matches('/');
+    let base = &target.base_url;
     let (url, body) = match counter {
         TokenCounter::Anthropic => {
             let mut b = body;
@@ -44,7 +44,7 @@ pub async fn provider_count(
                     o.remove(k);
                 }
             }
-            (format!("{base}/v1/messages/count_tokens"), b)
+            (endpoint_url(base, "/v1/messages/count_tokens"), b)
         }
         TokenCounter::Gemini | TokenCounter::None => {
             let model = req
@@ -62,7 +62,7 @@ pub async fn provider_count(
                 o.insert("model".into(), format!("models/{model}").into());
             }
             (
-                format!("{base}/v1beta/models/{model}:countTokens"),
+                endpoint_url(base, &format!("/v1beta/models/{model}:countTokens")),
                 json!({ "generateContentRequest": inner }),
             )
         }

@@ -30,6 +30,9 @@ pub enum StreamEvent {
     Usage(Usage),
     /// The provider said why generation stopped.
     Finish(Finish),
+    /// The server's own account of its work (timings, cost, generation id), kept beside
+    /// Prism's measurements. Newer fields replace older ones.
+    Server(super::server::ServerReport),
     /// A protocol deviation that did not cost any of the answer (a stream that never
     /// sent its end marker after a complete answer, say): shown to the user, never a
     /// failure. Arrives before the terminal event.

@@ -19,7 +19,7 @@ use super::errors;
 use super::event::{ErrorKind, Finish, FinishReason, ProviderError, StreamEvent, ToolCallDelta, Usage};
 use super::openai::build_error;
 use super::request::{ChatRequest, Role};
-use crate::target::Target;
+use crate::target::{Target, Thinking, endpoint_url};
 
 /// Characters escaped in the model path segment (`:` is kept: it separates the method).
 const SEGMENT: &AsciiSet = &CONTROLS
@@ -64,9 +64,20 @@ pub fn build(
     if !p.stop.is_empty() {
         config.insert("stopSequences".into(), p.stop.clone().into());
     }
+    match &p.thinking {
+        Some(Thinking::Budget(n)) => {
+            config.insert("thinkingConfig".into(), json!({"thinkingBudget": n}));
+        }
+        Some(Thinking::Level(level)) => {
+            config.insert("thinkingConfig".into(), json!({"thinkingLevel": level}));
+        }
+        // Adaptive thinking is Anthropic's; config refuses it on a Gemini target.
+        Some(Thinking::Adaptive) | None => {}
+    }
     let mut body = Map::new();
     body.insert("contents".into(), contents.into());
-    if let Some(system) = &request.system {
+    // The user's system prompt wins; the target's configured one stands in for none.
+    if let Some(system) = request.system.as_ref().or(p.system.as_ref()) {
         body.insert("systemInstruction".into(), json!({"parts": [{"text": system}]}));
     }
     if !config.is_empty() {
@@ -75,12 +86,12 @@ pub fn build(
     merge_extra(&mut body, &p.extra);
 
     let model = utf8_percent_encode(&target.model, SEGMENT);
-    let base = target.base_url.trim_end_matches('/');
-    let url = if p.stream {
-        format!("{base}/v1beta/models/{model}:streamGenerateContent?alt=sse")
+    let path = if p.stream {
+        format!("/v1beta/models/{model}:streamGenerateContent?alt=sse")
     } else {
-        format!("{base}/v1beta/models/{model}:generateContent")
+        format!("/v1beta/models/{model}:generateContent")
     };
+    let url = endpoint_url(&target.base_url, &path);
     client
         .post(url)
         .json(&Value::Object(body))

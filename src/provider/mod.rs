@@ -22,11 +22,13 @@ pub mod credentials;
 pub mod errors;
 pub mod event;
 pub mod gemini;
+pub mod headers;
 pub mod openai;
 pub mod request;
 pub mod responses;
 pub mod retry;
 pub mod secret;
+pub mod server;
 pub mod sse;
 pub mod stream;
 mod transport;
@@ -49,18 +51,20 @@ pub fn build_request(
     Ok(built)
 }
 
-/// The request for `target` before any credential is attached.
+/// The request for `target` before any credential is attached, its configured headers on.
 pub(crate) fn build_unsigned(
     client: &reqwest::Client,
     target: &Target,
     request: &ChatRequest,
 ) -> Result<reqwest::Request, ProviderError> {
-    match target.spec().protocol {
+    let mut built = match target.spec().protocol {
         Protocol::ChatCompletions => openai::build(client, target, request),
         Protocol::Messages => anthropic::build(client, target, request),
         Protocol::GenerateContent => gemini::build(client, target, request),
         Protocol::Responses => responses::build(client, target, request),
-    }
+    }?;
+    headers::apply(&mut built, &target.params.headers)?;
+    Ok(built)
 }
 
 /// Turns one provider's wire events into normalized events.

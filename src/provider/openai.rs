@@ -10,7 +10,7 @@ use super::body::{merge_extra, parse_json, put, uint};
 use super::errors;
 use super::event::{ErrorKind, Finish, FinishReason, ProviderError, StreamEvent, ToolCallDelta, Usage};
 use super::request::ChatRequest;
-use crate::target::Target;
+use crate::target::{Target, endpoint_url};
 
 /// Build `POST {base}/chat/completions`, without credentials.
 pub fn build(
@@ -18,15 +18,16 @@ pub fn build(
     target: &Target,
     request: &ChatRequest,
 ) -> Result<reqwest::Request, ProviderError> {
+    let p = &target.params;
     let mut messages = Vec::new();
-    if let Some(system) = &request.system {
+    // The user's system prompt wins; the target's configured one stands in for none.
+    if let Some(system) = request.system.as_ref().or(p.system.as_ref()) {
         messages.push(json!({"role": "system", "content": system}));
     }
     for m in &request.messages {
         let role = m.role.as_str();
         messages.push(json!({"role": role, "content": m.content}));
     }
-    let p = &target.params;
     let mut body = Map::new();
     body.insert("model".into(), target.model.clone().into());
     body.insert("messages".into(), messages.into());
@@ -36,6 +37,9 @@ pub fn build(
     put(&mut body, "temperature", p.temperature);
     put(&mut body, "top_p", p.top_p);
     put(&mut body, "seed", p.seed);
+    // Chat Completions takes the effort as a top-level string; a summary exists only in
+    // the Responses API, so it is not sent here (config says so at load).
+    put(&mut body, "reasoning_effort", p.reasoning_effort.clone());
     if !p.stop.is_empty() {
         body.insert("stop".into(), p.stop.clone().into());
     }
@@ -45,7 +49,7 @@ pub fn build(
     }
     merge_extra(&mut body, &p.extra);
 
-    let url = format!("{}/chat/completions", target.base_url.trim_end_matches('/'));
+    let url = endpoint_url(&target.base_url, "/chat/completions");
     client
         .post(url)
         .json(&Value::Object(body))
@@ -89,6 +93,7 @@ impl Decoder {
             self.finish(choice, out);
         }
         self.saw_usage |= usage(&v, out);
+        server_report(&v, out);
         Ok(())
     }
 
@@ -105,6 +110,7 @@ impl Decoder {
         }
         self.finish(choice, out);
         self.saw_usage |= usage(&v, out);
+        server_report(&v, out);
         self.saw_done = true;
         Ok(())
     }
@@ -165,9 +171,14 @@ fn message_parts(m: &Value, out: &mut Vec<StreamEvent>, whole: bool) {
     }
 }
 
-/// Push the chunk's usage, if it has any; says whether it did.
+/// Push the chunk's usage, if it has any; says whether it did. Groq streams put theirs
+/// under `x_groq.usage` instead.
 fn usage(v: &Value, out: &mut Vec<StreamEvent>) -> bool {
-    let Some(u) = v.get("usage").filter(|u| u.is_object()) else {
+    let Some(u) = v
+        .get("usage")
+        .filter(|u| u.is_object())
+        .or_else(|| v.pointer("/x_groq/usage").filter(|u| u.is_object()))
+    else {
         return false;
     };
     let detail = |outer: &str, inner: &str| u.get(outer).and_then(|d| uint(d, inner));
@@ -179,6 +190,13 @@ fn usage(v: &Value, out: &mut Vec<StreamEvent>) -> bool {
         reasoning: detail("completion_tokens_details", "reasoning_tokens"),
     }));
     true
+}
+
+/// Push what the server reported about its own work (llama.cpp, Groq, OpenRouter).
+fn server_report(v: &Value, out: &mut Vec<StreamEvent>) {
+    if let Some(r) = super::server::from_chat_chunk(v) {
+        out.push(StreamEvent::Server(r));
+    }
 }
 
 /// Map OpenAI's finish reasons; unknown values (server-specific) keep their raw text.
@@ -282,5 +300,47 @@ mod tests {
             d.on_sse("{not json", &mut Vec::new())
                 .is_err_and(|e| e.kind == ErrorKind::Malformed)
         );
+    }
+
+    #[test]
+    fn groq_usage_and_times_come_from_x_groq() {
+        let (d, out) = decode(&[
+            r#"{"id":"c","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}"#,
+            r#"{"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"x_groq":{"id":"req_01","usage":{"queue_time":0.02,"prompt_tokens":18,"prompt_time":0.0002,"completion_tokens":4,"completion_time":0.01,"total_tokens":22,"total_time":0.0102}}}"#,
+            "[DONE]",
+        ]);
+        assert!(d.saw_usage, "Groq's usage counts as the usage chunk");
+        assert!(out.contains(&StreamEvent::Usage(Usage {
+            input: Some(18),
+            output: Some(4),
+            ..Usage::default()
+        })));
+        let server = out.iter().find_map(|e| match e {
+            StreamEvent::Server(r) => Some(r),
+            _ => None,
+        });
+        assert_eq!(
+            server.map(|r| r.queue_ms.is_some() && r.generation_ms.is_some()),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn reasoning_under_either_key_is_shown_once() {
+        // vLLM sends both spellings with the same text; DeepSeek only `reasoning_content`,
+        // OpenRouter and Ollama only `reasoning`.
+        let (_, out) = decode(&[
+            r#"{"choices":[{"index":0,"delta":{"reasoning_content":"a","reasoning":"a"}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"reasoning":"b"}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"reasoning_content":"","reasoning":"c"}}]}"#,
+        ]);
+        let text: Vec<_> = out
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::ReasoningDelta(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(text, ["a", "b", "c"]);
     }
 }

@@ -198,6 +198,11 @@ pub fn mask_event(event: &mut StreamEvent) {
             }
         }
         StreamEvent::Retrying { reason, .. } => mask_in_place(reason),
+        StreamEvent::Server(r) => {
+            for v in r.generation_id.iter_mut() {
+                mask_in_place(v);
+            }
+        }
         StreamEvent::Dispatched | StreamEvent::Usage(_) | StreamEvent::Done | StreamEvent::Cancelled => {}
     }
 }

@@ -104,6 +104,13 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
             connect: connect.map(|c| c.end - c.start),
         }),
     );
+    // OpenRouter names the generation in a header; it is the key to its own records.
+    if let Some(id) = errors::header(&headers, "x-generation-id") {
+        emit(
+            headers_at,
+            StreamEvent::Server(super::server::ServerReport::generation_id(&id)),
+        );
+    }
     let mut reader = BodyReader {
         response,
         cancel,

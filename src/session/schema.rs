@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 use crate::provider::event::{
     ErrorKind, Finish, FinishReason, ProviderError, ResponseStart, StreamEvent, ToolCallDelta, Usage,
 };
+use crate::provider::server::ServerReport;
 use crate::report::ResultRow;
 use crate::target::{KeySource, Params, Target};
 
@@ -334,6 +335,9 @@ pub enum EventBody {
     Note {
         text: String,
     },
+    Server {
+        server: ServerReport,
+    },
 }
 
 fn ns_since(base: Instant, at: Instant) -> u64 {
@@ -371,6 +375,7 @@ impl EventBody {
                 raw: f.raw.clone(),
             },
             StreamEvent::Note(text) => Self::Note { text: text.clone() },
+            StreamEvent::Server(r) => Self::Server { server: r.clone() },
             StreamEvent::Done => Self::Done,
             StreamEvent::Failed(e) => Self::Failed {
                 kind: e.kind,
@@ -433,6 +438,7 @@ impl EventBody {
                 raw: raw.clone(),
             }),
             Self::Note { text } => StreamEvent::Note(text.clone()),
+            Self::Server { server } => StreamEvent::Server(server.clone()),
             Self::Done => StreamEvent::Done,
             Self::Failed {
                 kind,

@@ -5,6 +5,8 @@
 //! act on them, `session` records them. Anything that needs a higher layer (reading the
 //! key, building a request) lives there, not here.
 
+mod endpoint;
+pub mod family;
 mod kind;
 mod limits;
 mod spec;
@@ -13,6 +15,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+pub use endpoint::{BaseUrlSource, Header, HeaderSource, endpoint_url};
 pub use kind::{Api, ProviderKind};
 pub use limits::{RetryPolicy, Timeouts};
 pub use spec::{AuthStyle, EndMarker, Framing, Protocol, ProviderSpec, TokenCounter};
@@ -54,10 +57,32 @@ pub struct Params {
     pub timeouts: Timeouts,
     /// Which of the provider's APIs to speak (`api`; OpenAI kinds also offer `responses`).
     pub api: Api,
-    /// Reasoning effort for APIs that take one (`reasoning.effort` in the Responses API).
+    /// How hard a reasoning model thinks: OpenAI `reasoning_effort` (the Responses API
+    /// sends it as `reasoning.effort`).
     pub reasoning_effort: Option<String>,
-    /// Reasoning summary for APIs that take one (`reasoning.summary` in the Responses API).
+    /// Reasoning summary for the Responses API (`auto`, `concise`, `detailed`).
     pub reasoning_summary: Option<String>,
+    /// Extended thinking, sent in the provider's own field.
+    pub thinking: Option<Thinking>,
+    /// System prompt used when the request carries none (the editor's or `--system`
+    /// wins when given).
+    pub system: Option<String>,
+    /// Extra request headers, in config order.
+    pub headers: Vec<Header>,
+    /// Where `Target::base_url` came from.
+    pub base_url_source: BaseUrlSource,
+}
+
+/// Extended thinking as configured; `config` has checked it against the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Thinking {
+    /// A token budget: Anthropic `thinking.budget_tokens` (at least 1024, below
+    /// `max_tokens`), Gemini `thinkingConfig.thinkingBudget` (0 off, -1 dynamic).
+    Budget(i64),
+    /// Anthropic adaptive thinking (`thinking.type = "adaptive"`): the model decides.
+    Adaptive,
+    /// Gemini 3 `thinkingConfig.thinkingLevel` (`minimal`, `low`, `medium`, `high`).
+    Level(String),
 }
 
 /// Where a target's API key comes from. `provider::credentials` reads it.

@@ -20,6 +20,9 @@ pub struct ProviderSpec {
     pub key_envs: &'static [&'static str],
     /// The public endpoint used when the config gives no `base_url`.
     pub default_base_url: Option<&'static str>,
+    /// The environment variable the provider's official SDK reads for its base URL,
+    /// honoured (before the default) when the config gives no `base_url`.
+    pub base_url_env: Option<&'static str>,
     /// The path a server of this kind is conventionally mounted under (OpenAI's `/v1`),
     /// which the base URL includes and request paths do not.
     pub base_path: &'static str,
@@ -180,6 +183,8 @@ pub const OPENAI: ProviderSpec = ProviderSpec {
     display_name: "OpenAI",
     key_envs: &["OPENAI_API_KEY"],
     default_base_url: Some("https://api.openai.com/v1"),
+    // The openai SDKs (Python, Node) read it.
+    base_url_env: Some("OPENAI_BASE_URL"),
     base_path: "/v1",
     protocol: Protocol::ChatCompletions,
     auth: AuthStyle::Bearer,
@@ -203,6 +208,8 @@ pub const OPENAI_COMPATIBLE: ProviderSpec = ProviderSpec {
     display_name: "OpenAI-compatible server",
     key_envs: &[],
     default_base_url: None,
+    // A compatible server has no official SDK and no default: its URL is always configured.
+    base_url_env: None,
     // Compatible servers mostly know only `max_tokens`.
     max_tokens_field: "max_tokens",
     ..OPENAI
@@ -215,6 +222,8 @@ pub const ANTHROPIC: ProviderSpec = ProviderSpec {
     display_name: "Anthropic",
     key_envs: &["ANTHROPIC_API_KEY"],
     default_base_url: Some("https://api.anthropic.com"),
+    // The anthropic SDKs read it.
+    base_url_env: Some("ANTHROPIC_BASE_URL"),
     base_path: "",
     protocol: Protocol::Messages,
     auth: AuthStyle::Header("x-api-key"),
@@ -237,6 +246,8 @@ pub const GEMINI: ProviderSpec = ProviderSpec {
     display_name: "Gemini",
     key_envs: &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
     default_base_url: Some("https://generativelanguage.googleapis.com"),
+    // google-genai reads it for the Gemini API (`_base_url.get_base_url`).
+    base_url_env: Some("GOOGLE_GEMINI_BASE_URL"),
     base_path: "",
     protocol: Protocol::GenerateContent,
     // A header, never `?key=` in the URL: URLs end up in logs.

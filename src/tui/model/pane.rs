@@ -187,7 +187,10 @@ impl PaneState {
             StreamEvent::Cancelled => self.status = PaneStatus::Cancelled,
             StreamEvent::Retrying { .. } => self.status = PaneStatus::Retrying,
             StreamEvent::Note(_) => self.tail_dirty = true,
-            StreamEvent::Usage(_) | StreamEvent::Finish(_) | StreamEvent::ResponseId(_) => {}
+            StreamEvent::Usage(_)
+            | StreamEvent::Finish(_)
+            | StreamEvent::ResponseId(_)
+            | StreamEvent::Server(_) => {}
         }
         if event.is_content() && self.status == PaneStatus::Waiting {
             self.status = PaneStatus::Streaming;
