@@ -329,3 +329,54 @@ fn the_example_session_reads_back_and_writes_out_byte_for_byte() {
         .is_ok()
     );
 }
+
+#[test]
+fn every_setting_a_target_sends_is_recorded_and_comes_back_without_its_secrets() {
+    use crate::target::{Api, Header, HeaderSource, Thinking};
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = target("r");
+    t.params.api = Api::Responses;
+    t.params.reasoning_effort = Some("low".into());
+    t.params.reasoning_summary = Some("auto".into());
+    t.params.thinking = Some(Thinking::Level("high".into()));
+    t.params.system = Some("Answer in French.".into());
+    t.params.headers = vec![
+        Header {
+            name: "OpenAI-Organization".into(),
+            value: HeaderSource::Literal("org-123".into()),
+        },
+        Header {
+            name: "X-Gateway-Token".into(),
+            value: HeaderSource::Env("GATEWAY_TOKEN".into()),
+        },
+    ];
+    let w = SessionWriter::create(dir.path(), std::slice::from_ref(&t), PriceTable::default()).unwrap();
+    w.close();
+    let log = std::fs::read_to_string(w.dir().join("events.jsonl")).unwrap();
+    assert!(log.contains(r#""api":"responses""#), "{log}");
+    assert!(
+        log.contains(r#"{"name":"X-Gateway-Token","env":"GATEWAY_TOKEN"}"#),
+        "{log}"
+    );
+    let back = load(w.dir()).unwrap().targets[0].to_target().unwrap();
+    assert_eq!(back.params.api, Api::Responses);
+    assert_eq!(back.params.reasoning_effort, t.params.reasoning_effort);
+    assert_eq!(back.params.reasoning_summary, t.params.reasoning_summary);
+    assert_eq!(back.params.thinking, t.params.thinking);
+    assert_eq!(back.params.system, t.params.system);
+    assert_eq!(back.params.headers, t.params.headers);
+
+    // A plain target's settings are written exactly as before these fields existed.
+    let plain = schema::TargetSettings::of(&target("p"));
+    let json = serde_json::to_value(&plain).unwrap();
+    for absent in [
+        "api",
+        "reasoning_effort",
+        "reasoning_summary",
+        "thinking",
+        "system",
+        "headers",
+    ] {
+        assert!(json.get(absent).is_none(), "{absent} in {json}");
+    }
+}
