@@ -60,6 +60,22 @@ pub struct ResultRow {
     /// (`OPENAI_BASE_URL`...) rather than the config. Omitted otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<EndpointRow>,
+    /// How the answer arrived, beyond the chunk gaps of `itl_ms`. Omitted before a second
+    /// content event, and absent from rows recorded before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrival: Option<ArrivalRow>,
+}
+
+/// How an answer arrived (see the README's Metrics).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct ArrivalRow {
+    /// The longest silence between two content events.
+    pub longest_gap_ms: f64,
+    /// The share of the answer's bytes that arrived within 1 ms of the content before them.
+    pub burst_share: f64,
+    /// First to last content over the gaps between the output tokens; `null` when the
+    /// count is unknown or below two.
+    pub itl_per_token_ms: Option<f64>,
 }
 
 /// A base URL taken from the environment, and the variable it came from.
@@ -227,6 +243,14 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &Pri
             base_url: target.base_url.clone(),
             env: env.to_string(),
         }),
+        arrival: run
+            .burst_share()
+            .zip(run.longest_gap())
+            .map(|(share, gap)| ArrivalRow {
+                longest_gap_ms: ms(gap),
+                burst_share: round(share, 3),
+                itl_per_token_ms: run.itl_per_token(usage.output_tokens).map(|d| round(ms(d), 3)),
+            }),
     }
 }
 
@@ -335,6 +359,11 @@ mod tests {
             endpoint: Some(EndpointRow {
                 base_url: "https://gw.example.com/v1".into(),
                 env: "OPENAI_BASE_URL".into(),
+            }),
+            arrival: Some(ArrivalRow {
+                longest_gap_ms: 2000.5,
+                burst_share: 0.4,
+                itl_per_token_ms: Some(22.8),
             }),
         }
     }

@@ -131,7 +131,22 @@ fn jsonl_contract_against_a_running_mock() {
     let names: Vec<_> = rows.iter().map(|r| r["target"].as_str().unwrap()).collect();
     assert_eq!(names, ["mini", "local", "claude", "gem"], "config order");
     for r in &rows {
-        let keys: Vec<_> = r.as_object().unwrap().keys().map(String::as_str).collect();
+        // `arrival` is there once a second piece of content arrived, and only then.
+        let streamed = r["status"] == "ok";
+        assert_eq!(r.get("arrival").is_some(), streamed, "{r}");
+        if streamed {
+            let a = &r["arrival"];
+            assert!(a["longest_gap_ms"].as_f64().unwrap() > 0.0, "{a}");
+            assert!((0.0..=1.0).contains(&a["burst_share"].as_f64().unwrap()), "{a}");
+            assert!(a["itl_per_token_ms"].as_f64().unwrap() > 0.0, "{a}");
+        }
+        let keys: Vec<_> = r
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != "arrival")
+            .collect();
         assert_eq!(keys, FIELDS, "exactly the contract's fields, in order");
         assert_eq!(r["retries"], 0);
         let usage: Vec<_> = r["usage"]

@@ -14,7 +14,8 @@ use serde_json::Value;
 const PRISM: &str = env!("CARGO_BIN_EXE_prism");
 
 /// A cell's fields, in order: the result row, then the cell's own.
-const FIELDS: [&str; 28] = [
+/// Every cell here streamed, so each carries `arrival` (see the README).
+const FIELDS: [&str; 29] = [
     "target",
     "provider",
     "model",
@@ -34,6 +35,7 @@ const FIELDS: [&str; 28] = [
     "retries",
     "tool_calls",
     "error",
+    "arrival",
     "variant",
     "case",
     "vars",
