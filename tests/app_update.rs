@@ -679,7 +679,7 @@ fn body(app: &mut App, i: usize) -> Vec<String> {
     let p = &mut app.panes[i];
     p.scroll = 0;
     let looks = prism::tui::model::pane::BodyLooks {
-        thread: prism::tui::model::pane_history::Looks {
+        history: prism::tui::model::pane_history::Looks {
             key: Some("h".into()),
             ..Default::default()
         },
@@ -797,7 +797,7 @@ fn a_pane_shows_the_prompt_and_its_own_earlier_turns_on_h() {
 }
 
 #[test]
-fn the_thread_scrolls_with_the_answer_and_follow_tail_still_pins_the_bottom() {
+fn the_history_scrolls_with_the_answer_and_follow_tail_still_pins_the_bottom() {
     let mut app = app();
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(90, 20)).unwrap();
     use prism::tui::effects::event_loop::Screen;

@@ -156,9 +156,9 @@ fn replay_and_check(session: &Session) {
                 turn.number
             );
             assert_eq!(pane.status, PaneStatus::Done);
-            assert_eq!(pane.thread.prompt(), turn.prompt, "the pane says what was asked");
+            assert_eq!(pane.history.prompt(), turn.prompt, "the pane says what was asked");
             assert_eq!(
-                pane.thread.earlier(),
+                pane.history.earlier(),
                 recorded.history.len(),
                 "and how many earlier turns its target was sent"
             );

@@ -392,13 +392,13 @@ impl App {
             Action::ToggleHistory => {
                 if let Some(i) = focused {
                     let p = &mut self.panes[i];
-                    if p.thread.earlier() == 0 && !p.thread.is_open() {
+                    if p.history.earlier() == 0 && !p.history.is_open() {
                         self.notice = Some(format!(
                             "{}: no earlier turns in its conversation",
                             self.targets[i].name
                         ));
                     } else {
-                        p.toggle_thread();
+                        p.toggle_history();
                     }
                 }
             }

@@ -28,10 +28,10 @@ impl App {
         self.conversation = Conversation::new(self.targets.len());
         for p in &mut self.panes {
             // A fresh pane has no run, so the cancelled streams' last events are dropped.
-            let (reasoning_open, thread_open) = (p.reasoning_open, p.thread.is_open());
+            let (reasoning_open, history_open) = (p.reasoning_open, p.history.is_open());
             *p = PaneState::default();
             p.reasoning_open = reasoning_open;
-            p.thread.set_open(thread_open);
+            p.history.set_open(history_open);
         }
         if self.session_open {
             effects.push(Effect::CloseSession);
