@@ -20,7 +20,7 @@ use prism::keys::Action;
 use prism::provider::event::StreamEvent;
 use prism::target::{KeySource, Params, ProviderKind, Target};
 use prism::tui::effects::event_loop::{self, Screen};
-use prism::tui::effects::executor::Runner;
+use prism::tui::effects::executor::Executor;
 use prism::tui::input::keymap::Keymap;
 use prism::tui::model::app::{App, Focus};
 use prism::tui::model::msg::Msg;
@@ -237,7 +237,7 @@ fn key_latency() {
             seen: 0,
             shown_at: Vec::new(),
         };
-        let mut runner = Runner::default();
+        let mut runner = Executor::default();
         event_loop::run(&mut probe, &mut app, &mut runner, &tx, &mut rx)
             .await
             .unwrap();
@@ -358,7 +358,7 @@ fn history_key_latency() {
             seen: 0,
             shown_at: Vec::new(),
         };
-        let mut runner = Runner::default();
+        let mut runner = Executor::default();
         event_loop::run(&mut probe, &mut app, &mut runner, &tx, &mut rx)
             .await
             .unwrap();

@@ -904,7 +904,7 @@ fn a_pane_behind_on_layout_shows_and_follows_what_is_laid_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_loop_lays_out_a_backlog_completely_across_frames() {
     use prism::tui::effects::event_loop::{self, Screen};
-    use prism::tui::effects::executor::Runner;
+    use prism::tui::effects::executor::Executor;
 
     struct UntilLaidOut {
         term: ratatui::Terminal<ratatui::backend::TestBackend>,
@@ -958,7 +958,7 @@ async fn the_loop_lays_out_a_backlog_completely_across_frames() {
         expect: 3 * deltas.concat().len(),
         frames: 0,
     };
-    let mut runner = Runner::default();
+    let mut runner = Executor::default();
     event_loop::run(&mut screen, &mut looped, &mut runner, &tx, &mut rx)
         .await
         .unwrap();

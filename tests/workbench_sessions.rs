@@ -13,7 +13,7 @@ use std::time::Duration;
 use prism::keys::Action;
 use prism::mock_server::MockServer;
 use prism::target::{KeySource, Params, ProviderKind, Target};
-use prism::tui::effects::executor::Runner;
+use prism::tui::effects::executor::{Executor, NoTerminal};
 use prism::tui::input::keymap::Keymap;
 use prism::tui::model::app::App;
 use prism::tui::model::msg::{Effect, Msg};
@@ -27,7 +27,7 @@ fn target(server: &MockServer, name: &str, provider: ProviderKind, model: &str) 
 
 struct Bench {
     app: App,
-    runner: Runner,
+    runner: Executor,
     tx: UnboundedSender<Msg>,
     rx: UnboundedReceiver<Msg>,
 }
@@ -40,14 +40,14 @@ impl Bench {
             prism::tui::theme::load("dark").unwrap(),
             String::new(),
         );
-        let runner = Runner::with_sessions(app.prices.clone(), Some(root.to_path_buf()));
+        let runner = Executor::with_sessions(app.prices.clone(), Some(root.to_path_buf()));
         let (tx, rx) = unbounded_channel();
         Self { app, runner, tx, rx }
     }
 
     fn apply(&mut self, effects: Vec<Effect>) {
         for e in effects {
-            self.runner.apply(e, &self.tx);
+            self.runner.apply(e, &self.tx, &mut NoTerminal);
         }
     }
 

@@ -1,6 +1,6 @@
 //! Replay and re-run opened from the sessions browser, through the real event loop: the
 //! recording borrows the panes, `ctrl-n` gives them back to the workbench's targets, and
-//! a re-run's new session is saved when the visit ends.
+//! a re-run's new session is saved when it ends.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
@@ -12,7 +12,7 @@ use std::time::Duration;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use prism::target::{KeySource, Params, ProviderKind, Target};
 use prism::tui::effects::event_loop::{self, Screen};
-use prism::tui::effects::executor::Runner;
+use prism::tui::effects::executor::Executor;
 use prism::tui::input::keymap::Keymap;
 use prism::tui::model::app::App;
 use prism::tui::model::msg::Msg;
@@ -101,7 +101,7 @@ async fn the_browser_replays_and_reruns_in_the_panes_and_ctrl_n_comes_back() {
         prism::tui::theme::load("dark").unwrap(),
         "config: test".into(),
     );
-    let mut runner = Runner::with_sessions(app.prices.clone(), Some(root.path().to_path_buf()));
+    let mut runner = Executor::with_sessions(app.prices.clone(), Some(root.path().to_path_buf()));
     let (tx, mut rx) = unbounded_channel();
     let mut seen = Seen::default();
     let watch = seen.clone();

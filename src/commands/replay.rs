@@ -10,7 +10,7 @@ use super::AppError;
 use crate::config::{self, Config};
 use crate::pricing::PriceTable;
 use crate::session::{self, Session, store};
-use crate::tui::effects::executor::Runner;
+use crate::tui::effects::executor::Executor;
 use crate::tui::model::app::App;
 use crate::tui::workbench::{drive, look};
 
@@ -51,10 +51,10 @@ pub async fn run(args: ReplayArgs, sessions_dir: Option<&Path>) -> Result<u8, Ap
     // Panes count tokens as text arrives and skip what came before the tables loaded; at
     // full speed that would be everything, so load them first.
     let _ = tokio::task::spawn_blocking(crate::tokens::warm_up).await;
-    let runner = Runner::new(app.prices.clone());
+    let executor = Executor::new(app.prices.clone());
     let session = Arc::new(session);
-    let status = drive(&mut app, runner, |tx| {
-        Some(crate::tui::model::replay::spawn(
+    let status = drive(&mut app, executor, |tx| {
+        Some(crate::tui::effects::recording::play(
             session,
             args.speed,
             first_run,

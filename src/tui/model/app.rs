@@ -62,7 +62,7 @@ pub struct App {
     pub conversation: Conversation,
     /// A session is being saved for this conversation (the next send adds to it).
     pub session_open: bool,
-    /// The id of the session being saved, once the runner confirmed it.
+    /// The id of the session being saved, once the disk confirmed it.
     pub session_id: Option<String>,
     /// The sessions browser, while open.
     pub browser: Option<Browser>,
@@ -225,6 +225,7 @@ impl App {
             }
             Msg::Signal(_) => vec![Effect::Quit],
             Msg::Replay(cue) => self.replay_cue(cue),
+            Msg::Borrowed(answer) => self.borrowed(answer),
             msg => self.session_msg(msg),
         }
     }

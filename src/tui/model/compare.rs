@@ -9,19 +9,15 @@
 
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc::UnboundedSender;
-
 use super::app::{App, Focus};
-use super::msg::{Effect, Msg};
+use super::msg::Effect;
 use super::pane::{PaneState, PaneStatus};
-use crate::engine::{Cancels, RunId};
+use crate::engine::RunId;
 use crate::keys::{Action, Mode};
 use crate::session::Session;
 use crate::session::compare::{Chunk, Side, similarity, word_diff};
 use crate::session::replay::interrupted;
-use crate::tui::effects::executor::Runner;
-use crate::workflows::rerun::{Entry, Prepared, Running};
-use crate::workflows::send::{JobId, Report};
+use crate::workflows::rerun::Entry;
 
 /// The comparison on screen.
 #[derive(Debug, Clone, PartialEq)]
@@ -261,39 +257,6 @@ impl App {
         .min(max);
         Some(Vec::new())
     }
-}
-
-/// Where the live panes of a shown comparison wait: their run and, per entry, the pane.
-#[derive(Debug, Clone)]
-pub struct Launch {
-    /// Run id the live panes accept.
-    pub run: RunId,
-    /// `panes[i]` streams `entries[i]`.
-    pub panes: Vec<usize>,
-    /// Cancellation of the live requests (also known to the runner).
-    pub cancels: Cancels,
-}
-
-/// Show the comparison of `prepared` in `app` (recorded panes filled, live ones waiting)
-/// and let the runner cancel the live requests. The effects cancel whatever was streaming.
-pub fn show(prepared: &Prepared, app: &mut App, runner: &mut Runner) -> (Vec<Effect>, Launch) {
-    let (effects, run, panes) = app.begin_compare(&prepared.session, &prepared.entries);
-    let cancels = Cancels::new(prepared.entries.len());
-    runner.track(run, panes.clone(), cancels.clone());
-    (effects, Launch { run, panes, cancels })
-}
-
-/// Start sending `prepared`; the events reach the app through `tx` as stream messages
-/// of the live panes.
-pub fn launch(prepared: Prepared, launch: Launch, tx: UnboundedSender<Msg>) -> Running {
-    let Launch { run, panes, cancels } = launch;
-    let ids: Vec<JobId> = panes.into_iter().map(JobId).collect();
-    prepared.spawn(&ids, cancels, move |report| match report {
-        Report::Event { job, at, event } | Report::Blocked { job, at, event } => {
-            tx.send(Msg::stream(run, job.0, at, event)).is_ok()
-        }
-        Report::CounterFailed { note, .. } => tx.send(Msg::Notice(note)).is_ok(),
-    })
 }
 
 fn diff_view(pair_index: usize, pair: &Pair, new_text: &str, scroll: u16, at: Instant) -> DiffView {

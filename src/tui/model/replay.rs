@@ -1,19 +1,17 @@
 //! Replay: a saved session played back into the workbench's panes with the timing it was
 //! recorded with.
 //!
-//! The player task sleeps until each event's recorded offset (divided by the speed) and
-//! hands the app the event stamped with a synthetic send instant plus the *unscaled*
-//! offset. The panes therefore compute every metric (TTFT, ITL, tokens/s...) from the
-//! recorded gaps and show the recorded numbers at any speed; only the wall clock runs
-//! faster. The app side is pure: [`Cue`]s and ordinary stream messages in, pane state out.
+//! The player ([`crate::tui::effects::recording::play`]) sleeps until each event's
+//! recorded offset (divided by the speed) and hands the app the event stamped with a
+//! synthetic send instant plus the *unscaled* offset ([`turn_messages`]). The panes
+//! therefore compute every metric (TTFT, ITL, tokens/s...) from the recorded gaps and
+//! show the recorded numbers at any speed; only the wall clock runs faster. This side is
+//! pure: [`Cue`]s and ordinary stream messages in, pane state out.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui_textarea::TextArea;
-use tokio::sync::mpsc::UnboundedSender;
-use tokio::task::JoinHandle;
 
 use super::app::{App, Focus};
 use super::msg::{Effect, Msg};
@@ -25,9 +23,6 @@ use crate::session::Session;
 use crate::session::replay::{Speed, schedule};
 use crate::target::Target;
 use crate::tui::input::keymap::chord_of;
-
-/// Pause between the end of one turn and the start of the next, at 1x.
-const TURN_PAUSE: Duration = Duration::from_millis(800);
 
 /// What the app knows about the replay it shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -137,39 +132,6 @@ pub fn turn_messages(
     out
 }
 
-/// Play every turn of `session` in order into `tx`, run ids from `first_run`. Ends early
-/// when the app is gone.
-pub fn spawn(
-    session: Arc<Session>,
-    speed: Speed,
-    first_run: RunId,
-    tx: UnboundedSender<Msg>,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        for index in 0..session.turns.len() {
-            if index > 0 {
-                tokio::time::sleep(pause(speed)).await;
-            }
-            let start = tokio::time::Instant::now();
-            let run = RunId(first_run.0 + index as u64);
-            for (due, msg) in turn_messages(&session, index, run, start.into_std(), speed) {
-                tokio::time::sleep_until(start + due).await;
-                if tx.send(msg).is_err() {
-                    return;
-                }
-            }
-        }
-        let _ = tx.send(Msg::Replay(Cue::Finished));
-    })
-}
-
-fn pause(speed: Speed) -> Duration {
-    match speed {
-        Speed::Max => Duration::ZERO,
-        Speed::Times(f) => TURN_PAUSE.div_f64(f),
-    }
-}
-
 impl App {
     /// Show a recorded turn's prompt and system prompt in the (read-only) editors.
     pub(super) fn show_sent(&mut self, prompt: &str, system: Option<String>) {
@@ -183,7 +145,7 @@ impl App {
 impl App {
     /// Show `session` for a replay at `speed`: one idle pane per session target, sends
     /// off. Returns cancellations for anything still streaming and the first run id the
-    /// player is to use (see [`spawn`]).
+    /// player is to use (see [`turn_messages`]).
     pub fn begin_replay(&mut self, session: &Session, speed: Speed) -> Result<(Vec<Effect>, RunId), String> {
         let targets = session_targets(session)?;
         let effects = self.cancel_active();

@@ -1,6 +1,6 @@
 //! The workbench's conversation and session actions: a new conversation, the sessions
 //! browser's keys, and opening a saved session into the panes. Still pure: the disk is
-//! the runner's, which answers with messages.
+//! the executor's, which answers with messages.
 
 use std::time::{Duration, Instant};
 
