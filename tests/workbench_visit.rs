@@ -17,6 +17,7 @@ use prism::tui::input::keymap::Keymap;
 use prism::tui::model::app::App;
 use prism::tui::model::msg::Msg;
 use prism::tui::model::pane::PaneStatus;
+use prism::tui::model::workspace::Overlay;
 use tokio::sync::mpsc::unbounded_channel;
 
 /// What the test can see of the app while the loop owns it: one line per frame.
@@ -32,19 +33,19 @@ impl Seen {
 impl Screen for Seen {
     fn frame(&mut self, app: &mut App) -> io::Result<()> {
         let panes: Vec<String> = app
-            .targets
+            .targets()
             .iter()
-            .zip(&app.panes)
+            .zip(app.panes())
             .map(|(t, p)| format!("{}={}:{}", t.name, p.status.label(), p.answer.text().len()))
             .collect();
         let line = format!(
             "replay={} compare={} home={} spent={} panes=[{}] notice={}",
-            app.replay.is_some(),
-            app.compare.is_some(),
-            app.home.is_some(),
-            app.spent.0,
+            app.replay().is_some(),
+            app.compare().is_some(),
+            app.is_borrowed(),
+            app.spent().0,
             panes.join(","),
-            app.notice.clone().unwrap_or_default()
+            app.notice().map(str::to_string).unwrap_or_default()
         );
         self.0.lock().unwrap().push(line);
         Ok(())
@@ -101,7 +102,7 @@ async fn the_browser_replays_and_reruns_in_the_panes_and_ctrl_n_comes_back() {
         prism::tui::theme::load("dark").unwrap(),
         "config: test".into(),
     );
-    let mut runner = Executor::with_sessions(app.prices.clone(), Some(root.path().to_path_buf()));
+    let mut runner = Executor::with_sessions(app.prices().clone(), Some(root.path().to_path_buf()));
     let (tx, mut rx) = unbounded_channel();
     let mut seen = Seen::default();
     let watch = seen.clone();
@@ -146,9 +147,9 @@ async fn the_browser_replays_and_reruns_in_the_panes_and_ctrl_n_comes_back() {
         driver
     );
     looped.unwrap();
-    assert!(app.home.is_none() && app.replay.is_none() && app.compare.is_none());
-    assert_eq!(app.targets.len(), 1);
-    assert!(app.panes.iter().all(|p| p.status == PaneStatus::Idle));
+    assert!(!app.is_borrowed() && app.replay().is_none() && app.compare().is_none());
+    assert_eq!(app.targets().len(), 1);
+    assert!(app.panes().iter().all(|p| p.status == PaneStatus::Idle));
     runner.finish().await;
     // The example and the re-run's own session.
     let listed = prism::session::store::list(root.path()).unwrap();
@@ -171,15 +172,15 @@ struct Frames(tokio::sync::mpsc::UnboundedSender<String>);
 
 impl Screen for Frames {
     fn frame(&mut self, app: &mut App) -> io::Result<()> {
-        let browser = match &app.browser {
-            Some(b) => format!(
+        let browser = match app.overlay() {
+            Overlay::Browser(b) => format!(
                 "{} filter={:?}",
                 b.entries.as_ref().map_or(-1, |e| e.len() as i64),
                 b.filter
             ),
-            None => "closed".into(),
+            _ => "closed".into(),
         };
-        let line = format!("browser={browser} replay={}", app.replay.is_some());
+        let line = format!("browser={browser} replay={}", app.replay().is_some());
         self.0.send(line).ok();
         Ok(())
     }
@@ -236,7 +237,7 @@ async fn the_loop_keeps_drawing_while_a_session_is_still_being_read() {
         "config: test".into(),
     );
     // Nothing is saved, so the browser's listing is the one handed in below.
-    let mut executor = Executor::new(app.prices.clone());
+    let mut executor = Executor::new(app.prices().clone());
     let (tx, mut rx) = unbounded_channel();
     let (frames_tx, mut frames) = unbounded_channel();
     let input = tx.clone();

@@ -8,7 +8,6 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use clap::Args;
 use comfy_table::{ContentArrangement, Table, presets};
@@ -277,9 +276,7 @@ async fn interactive(
         Ok(l) => l,
         Err(e) => return (Err(e.into()), prepared.stop()),
     };
-    let mut app = App::new(Vec::new(), keymap, theme, String::new());
-    app.prices = prices.clone();
-    app.now = Instant::now();
+    let mut app = App::new(Vec::new(), keymap, theme, String::new()).with_prices(prices.clone());
     let mut executor = Executor::new(prices);
     let live = show(&prepared, &mut app, &mut executor);
     let mut running = None;

@@ -77,22 +77,25 @@ pub async fn run(opts: TuiOptions) -> Result<u8, WorkbenchError> {
     };
     let mut app = App::new(targets, keymap, theme, status);
     if let Some(c) = &cfg {
-        app.prices = c.prices.clone();
-        app.budget_usd = c.budget_usd;
-        app.confirm_above_usd = c.confirm_above_usd;
+        app = app
+            .with_prices(c.prices.clone())
+            .with_budget(c.budget_usd)
+            .with_confirm_above(c.confirm_above_usd);
     }
     if let Some(d) = &demo {
-        app.demo_urls = ProviderKind::ALL
-            .into_iter()
-            .map(|k| (k, d.base_url(k)))
-            .collect();
+        app = app.with_demo_urls(
+            ProviderKind::ALL
+                .into_iter()
+                .map(|k| (k, d.base_url(k)))
+                .collect(),
+        );
     }
     // Every send is saved, the demo's too.
     let sessions = crate::session::store::sessions_dir(
         opts.sessions_dir.as_deref(),
         cfg.as_ref().and_then(|c| c.sessions_dir.as_deref()),
     );
-    let executor = Executor::with_sessions(app.prices.clone(), Some(sessions));
+    let executor = Executor::with_sessions(app.prices().clone(), Some(sessions));
     let result = drive(&mut app, executor, |_| None).await;
     if let Some(d) = demo {
         d.stop().await;

@@ -27,8 +27,9 @@ pub enum Msg {
         /// The event.
         env: Envelope,
     },
-    /// Time passed (only sent while something animates).
-    Tick,
+    /// Time passed: the clock frames are drawn for now reads this (the loop sends it
+    /// while something animates, so elapsed times move).
+    Tick(std::time::Instant),
     /// The external editor closed: the new prompt, or why it failed.
     EditorClosed(Result<String, String>),
     /// A termination signal arrived.

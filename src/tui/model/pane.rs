@@ -268,15 +268,19 @@ impl PaneState {
 
     /// The visible body lines for a viewport of `height` at the current scroll.
     pub fn visible(&self, height: usize, looks: &BodyLooks) -> Vec<Line<'static>> {
-        let mut out = Vec::with_capacity(height);
-        let end = self.scroll + height;
-        // Each section's rows in body coordinates; only the overlap with the view is built.
+        self.rows(self.scroll..self.scroll + height, looks)
+    }
+
+    /// The body lines in `wanted` (counted from the top of the body), whatever the scroll.
+    pub fn rows(&self, wanted: std::ops::Range<usize>, looks: &BodyLooks) -> Vec<Line<'static>> {
+        let mut out = Vec::with_capacity(wanted.len());
+        // Each section's rows in body coordinates; only the overlap with `wanted` is built.
         let mut from = 0;
         let mut section = |len: usize| {
             let range = from..from + len;
             from += len;
-            let lo = range.start.max(self.scroll);
-            let hi = range.end.min(end);
+            let lo = range.start.max(wanted.start);
+            let hi = range.end.min(wanted.end);
             (lo < hi).then(|| lo - range.start..hi - range.start)
         };
         if let Some(r) = section(self.history.line_count()) {

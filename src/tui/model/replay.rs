@@ -14,8 +14,10 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui_textarea::TextArea;
 
 use super::app::{App, Focus};
+use super::borrowed::Home;
 use super::msg::{Effect, Msg};
 use super::pane::PaneState;
+use super::workspace::{Overlay, Workspace};
 use crate::engine::{Envelope, RunId};
 use crate::keys::{Action, Mode};
 use crate::provider::request::ChatRequest;
@@ -148,6 +150,19 @@ impl App {
     /// player is to use (see [`turn_messages`]).
     pub fn begin_replay(&mut self, session: &Session, speed: Speed) -> Result<(Vec<Effect>, RunId), String> {
         let targets = session_targets(session)?;
+        let home = self.workspace.take_home();
+        Ok(self.show_replay(session, targets, speed, home))
+    }
+
+    /// [`Self::begin_replay`] with the session's `targets`, and `home` the workbench's own
+    /// targets when the replay borrows the panes.
+    pub(super) fn show_replay(
+        &mut self,
+        session: &Session,
+        targets: Vec<Target>,
+        speed: Speed,
+        home: Option<Home>,
+    ) -> (Vec<Effect>, RunId) {
         let effects = self.cancel_active();
         let n = targets.len();
         self.targets = targets;
@@ -156,27 +171,30 @@ impl App {
         self.pane_areas.clear();
         self.focus = Focus::Prompt;
         self.zoomed = None;
-        self.details = None;
+        self.overlay.close_pane_views();
         self.conversation = super::conversation::Conversation::new(n);
         self.session_open = false;
-        self.compare = None;
-        self.replay = Some(Replay {
-            id: session.meta.id.clone(),
-            speed,
-            turns: session.turns.len(),
-            turn: None,
-            finished: session.turns.is_empty(),
-        });
+        self.workspace = Workspace::Replay {
+            replay: Replay {
+                id: session.meta.id.clone(),
+                speed,
+                turns: session.turns.len(),
+                turn: None,
+                finished: session.turns.is_empty(),
+            },
+            home,
+        };
         self.status = self.replay_status();
         self.dirty = true;
-        Ok((effects, RunId(self.run.0 + 1)))
+        (effects, RunId(self.run.0 + 1))
     }
 
     /// Apply a player cue.
     pub fn replay_cue(&mut self, cue: Cue) -> Vec<Effect> {
-        let Some(replay) = self.replay.as_mut() else {
+        let Workspace::Replay { replay, home } = &mut self.workspace else {
             return Vec::new();
         };
+        let borrowed = home.is_some();
         match cue {
             Cue::Turn {
                 index,
@@ -203,7 +221,7 @@ impl App {
             }
             Cue::Finished => {
                 replay.finished = true;
-                let back = if self.home.is_some() {
+                let back = if borrowed {
                     self.keymap
                         .hint(Mode::Global, Action::NewConversation)
                         .map(|k| format!(", {k} goes back to your targets"))
@@ -224,7 +242,7 @@ impl App {
     }
 
     fn replay_status(&self) -> String {
-        let Some(r) = &self.replay else {
+        let Some(r) = self.workspace.replay() else {
             return self.status.clone();
         };
         let turn = r.turn.map_or(0, |t| t + 1);
@@ -239,17 +257,17 @@ impl App {
 
     /// Why a send cannot happen now: the panes show a recording.
     pub fn sends_off(&self) -> Option<String> {
-        if self.home.is_some() && (self.replay.is_some() || self.compare.is_some()) {
+        if self.workspace.home().is_some() {
             return Some(
                 "sends are off while the panes show a recording: ctrl-n goes back to your targets".into(),
             );
         }
-        if self.replay.is_some() {
-            Some("sends are off in a replay: run `prism` to send prompts".into())
-        } else if self.compare.is_some() {
-            Some("sends are off while comparing: run `prism rerun` again to send once more".into())
-        } else {
-            None
+        match self.workspace {
+            Workspace::Live => None,
+            Workspace::Replay { .. } => Some("sends are off in a replay: run `prism` to send prompts".into()),
+            Workspace::Compare { .. } => {
+                Some("sends are off while comparing: run `prism rerun` again to send once more".into())
+            }
         }
     }
 
@@ -259,7 +277,7 @@ impl App {
         if let Some(effects) = self.diff_key(action) {
             return Some(effects);
         }
-        let recording = self.replay.is_some() || self.compare.is_some();
+        let recording = self.workspace.is_recording();
         let editing = matches!(self.focus, Focus::Prompt | Focus::System);
         let moving = matches!(
             key.code,
@@ -278,7 +296,7 @@ impl App {
             let plain = chord_of(key).and_then(|c| self.keymap.lookup(Mode::Panes, &c));
             match plain {
                 Some(Action::Quit) => return Some(vec![Effect::Quit]),
-                Some(Action::Help) => self.help = true,
+                Some(Action::Help) => self.overlay = Overlay::Help,
                 _ => {
                     let quit = self
                         .quit_keys()

@@ -12,6 +12,7 @@ use super::browser::Editing;
 use super::conversation::Conversation;
 use super::msg::{Effect, Msg};
 use super::pane::PaneState;
+use super::workspace::Overlay;
 use crate::engine::RunId;
 use crate::keys::Action;
 use crate::session::schema::TargetSettings;
@@ -52,7 +53,7 @@ impl App {
                 self.notice = Some(format!("session not saved: {why}"));
             }
             Msg::SessionList(listed) => {
-                if let Some(b) = &mut self.browser {
+                if let Overlay::Browser(b) = &mut self.overlay {
                     b.listed(listed);
                 }
             }
@@ -65,7 +66,7 @@ impl App {
 
     /// A key while the browser is open: its own bindings, then typing.
     pub(super) fn browser_key(&mut self, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
-        let Some(b) = &mut self.browser else {
+        let Overlay::Browser(b) = &mut self.overlay else {
             return Vec::new();
         };
         let plain = !key
@@ -107,7 +108,7 @@ impl App {
             Some(Action::ScrollDown) => b.step(1),
             Some(Action::PageUp) => b.step(-10),
             Some(Action::PageDown) => b.step(10),
-            Some(Action::FocusEditor) => self.browser = None,
+            Some(Action::FocusEditor) => self.overlay = Overlay::None,
             Some(Action::Quit) => return vec![Effect::Quit],
             Some(
                 a @ (Action::OpenSession
@@ -174,8 +175,9 @@ impl App {
         self.panes = (0..n).map(|_| PaneState::default()).collect();
         self.pane_areas.clear();
         self.zoomed = None;
-        self.details = None;
-        self.browser = None;
+        if matches!(self.overlay, Overlay::Details(_) | Overlay::Browser(_)) {
+            self.overlay = Overlay::None;
+        }
         self.focus = Focus::Prompt;
         self.conversation = Conversation::from_session(s);
         // Run ids go on from the session's, so the ones it already holds stay unique.
