@@ -44,6 +44,14 @@ pub struct Recorder {
 }
 
 impl Recorder {
+    /// Record through `writer`.
+    pub fn new(writer: SessionWriter) -> Self {
+        Self {
+            writer,
+            reported: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
     /// The writer.
     pub fn writer(&self) -> &SessionWriter {
         &self.writer
@@ -75,6 +83,13 @@ impl SessionSlot {
     /// while it is still at work.
     pub fn ready(&self) -> Option<Option<Recorder>> {
         self.0.borrow().clone()
+    }
+
+    /// A slot the caller fills in, for tests of what waits on it.
+    #[cfg(test)]
+    pub(crate) fn pending() -> (watch::Sender<Option<Option<Recorder>>>, Self) {
+        let (fill, slot) = watch::channel(None);
+        (fill, Self(slot))
     }
 
     /// Wait for the disk thread's answer; `None` when the session is not saved.
@@ -117,6 +132,15 @@ impl Saver {
             prices,
             current: None,
             disk: None,
+        }
+    }
+
+    /// A saver whose session in progress is `slot`, for tests of the sends that wait on it.
+    #[cfg(test)]
+    pub(crate) fn recording_into(slot: SessionSlot) -> Self {
+        Self {
+            current: Some(slot),
+            ..Self::default()
         }
     }
 
@@ -316,10 +340,7 @@ impl Disk {
         match made {
             Ok(writer) => {
                 self.tx.send(Msg::Saving(Ok(writer.id().to_string()))).ok();
-                slot.send_replace(Some(Some(Recorder {
-                    writer: writer.clone(),
-                    reported: Arc::new(AtomicBool::new(false)),
-                })));
+                slot.send_replace(Some(Some(Recorder::new(writer.clone()))));
                 self.current = Some(writer);
             }
             Err(why) => {

@@ -76,7 +76,7 @@ async fn until_quit(
     tx: &UnboundedSender<Msg>,
     rx: &mut UnboundedReceiver<Msg>,
 ) -> io::Result<()> {
-    app.layout_budget = Some(LAYOUT_BUDGET);
+    app.set_layout_budget(Some(LAYOUT_BUDGET));
     app.now = Instant::now();
     screen.frame(app)?;
     app.dirty = false;
@@ -132,13 +132,13 @@ async fn until_quit(
                 app.now = started;
                 // Input is drawn with the text laid out so far; what it would otherwise
                 // wait for is laid out by the passes that follow.
-                app.layout_budget = Some(if input_waiting {
+                app.set_layout_budget(Some(if input_waiting {
                     Duration::ZERO
                 } else {
                     LAYOUT_BUDGET
-                });
+                }));
                 screen.frame(app)?;
-                app.layout_budget = Some(LAYOUT_BUDGET);
+                app.set_layout_budget(Some(LAYOUT_BUDGET));
                 app.dirty = false;
                 last_frame = started;
                 if input_waiting {

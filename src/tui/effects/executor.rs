@@ -354,3 +354,67 @@ fn begin(
     let pending = plan.begin(&mut sink);
     (pending, sink)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::provider::event::{ErrorKind, ProviderError};
+    use crate::provider::request::ChatRequest;
+    use crate::session::SessionWriter;
+    use crate::target::{KeySource, Params, ProviderKind, Target};
+    use crate::tui::effects::autosave::SessionSlot;
+
+    fn target() -> Target {
+        Target {
+            name: "t".into(),
+            provider: ProviderKind::OpenAi,
+            model: "gpt-4o-mini-2024-07-18".into(),
+            base_url: "http://127.0.0.1:9/v1".into(),
+            key: KeySource::Demo,
+            params: Params::default(),
+        }
+    }
+
+    /// A send refused by pre-flight: recorded, never sent.
+    fn refused(run: u64, prompt: &str) -> Effect {
+        Effect::StartRun {
+            run: RunId(run),
+            turn: u32::try_from(run).unwrap(),
+            system: None,
+            prompt: prompt.into(),
+            jobs: vec![Job {
+                pane: 0,
+                target: target(),
+                request: ChatRequest::single(None, prompt),
+                history: vec![],
+                blocked: Some(ProviderError::new(ErrorKind::ContextLength, "too long")),
+            }],
+        }
+    }
+
+    /// Sends made while their session is still being created wait for it and are
+    /// recorded in it, in the order they were made.
+    #[tokio::test]
+    async fn sends_made_before_their_session_exists_are_recorded_in_it_in_order() {
+        let root = tempfile::tempdir().unwrap();
+        let (fill, slot) = SessionSlot::pending();
+        let mut executor = Executor {
+            saver: Saver::recording_into(slot),
+            ..Executor::default()
+        };
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        for (run, prompt) in [(1, "first"), (2, "second")] {
+            executor.apply(refused(run, prompt), &tx, &mut NoTerminal);
+        }
+        let writer = SessionWriter::create(root.path(), &[target()], PriceTable::default()).unwrap();
+        fill.send_replace(Some(Some(Recorder::new(writer.clone()))));
+        executor.finish().await;
+        writer.close();
+        let session = crate::session::load(writer.dir()).unwrap();
+        let prompts: Vec<&str> = session.turns.iter().map(|t| t.prompt.as_str()).collect();
+        assert_eq!(prompts, ["first", "second"]);
+        assert!(session.turns.iter().all(|t| !t.answers[&0].completed()));
+    }
+}
