@@ -458,6 +458,8 @@ fn marker_end(kind: ProviderKind, bytes: &[u8]) -> Option<usize> {
         .min(),
         ProviderKind::Anthropic => find_event_end("message_stop"),
         ProviderKind::Gemini => find_event_end("finishReason").or_else(|| find_event_end("blockReason")),
+        // Binary frames, not SSE: its cuts are pinned in tests/bedrock_stream.rs.
+        ProviderKind::Bedrock => None,
     }
 }
 

@@ -78,6 +78,10 @@ pub struct TargetFile {
     pub api: Option<Spanned<String>>,
     pub model: Option<Spanned<String>>,
     pub base_url: Option<Spanned<String>>,
+    /// AWS region of a Bedrock target.
+    pub region: Option<Spanned<String>>,
+    /// AWS shared-config profile of a Bedrock target.
+    pub profile: Option<Spanned<String>>,
     pub api_key_env: Option<Spanned<String>>,
     pub temperature: Option<Spanned<f64>>,
     pub top_p: Option<Spanned<f64>>,
@@ -146,6 +150,8 @@ impl TargetFile {
             api,
             model,
             base_url,
+            region,
+            profile,
             api_key_env,
             temperature,
             top_p,

@@ -4,6 +4,7 @@
 //! Keys are never read from the file: a target names the environment variable that
 //! holds its key, and the key is read from the environment when a request is built.
 
+mod bedrock;
 mod endpoint;
 mod file;
 mod headers;
@@ -337,7 +338,14 @@ fn resolve(
         .map_err(|e| (provider_s.span().start, format!("`provider`: {e}")))?;
     let (api, spec) = resolve_api(t.api, provider)?;
     let model = required(t.model, "model", table_at)?.into_inner();
-    let (base_url, base_url_source) = endpoint::base_url(t.base_url, provider, &name, table_at, env)?;
+    bedrock::refuse_elsewhere(provider, t.region.as_ref(), t.profile.as_ref())?;
+    let (base_url, base_url_source, aws) = if provider == ProviderKind::Bedrock {
+        let b = bedrock::resolve(&name, t.base_url, t.region, t.profile, table_at, env)?;
+        (b.base_url, b.source, Some(b.aws))
+    } else {
+        let (url, source) = endpoint::base_url(t.base_url, provider, &name, table_at, env)?;
+        (url, source, None)
+    };
     if let Some(var) = base_url_source.env_var() {
         // The key goes wherever the variable points: say so once, at load.
         warnings.other.push(format!(
@@ -455,6 +463,7 @@ fn resolve(
         system,
         headers,
         base_url_source,
+        aws,
     };
     reasoning::drop_refused(provider, &model, &mut params, &mut notes);
     warnings

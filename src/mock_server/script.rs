@@ -98,6 +98,8 @@ pub struct Script {
     pub retry_after: Option<u64>,
     pub stall: Duration,
     pub after: Option<usize>,
+    /// Bedrock: the `:exception-type` of `fault=error_event` (`modelStreamErrorException`).
+    pub exception: Option<&'static str>,
 }
 
 impl Default for Script {
@@ -125,9 +127,19 @@ impl Default for Script {
             retry_after: None,
             stall: Duration::from_secs(3600),
             after: None,
+            exception: None,
         }
     }
 }
+
+/// The exception frames Bedrock's ConverseStream documents.
+pub const EXCEPTIONS: [&str; 5] = [
+    "modelStreamErrorException",
+    "throttlingException",
+    "validationException",
+    "serviceUnavailableException",
+    "internalServerException",
+];
 
 /// Splits `model+directives` into the bare model name and the directive text.
 pub fn split_model(raw: &str) -> (&str, Option<&str>) {
@@ -189,6 +201,14 @@ fn apply(
             }
         }
         "reasoning" => s.reasoning = number(key, value)? as usize,
+        "exception" => {
+            s.exception = Some(
+                EXCEPTIONS
+                    .into_iter()
+                    .find(|e| *e == value)
+                    .ok_or_else(|| bad(key, value, &EXCEPTIONS.join(", ")))?,
+            );
+        }
         "tool" => {
             let valid = !value.is_empty()
                 && value

@@ -39,6 +39,10 @@ pub trait Signer: fmt::Debug + Send + Sync {
 impl Credentials {
     /// `target`'s credentials: its key, read now, in the form its provider expects.
     pub fn for_target(target: &Target) -> Result<Self, ProviderError> {
+        if target.provider.spec().auth == AuthStyle::Signed {
+            // A Bedrock API key, or keys from the AWS chain that sign each attempt.
+            return super::bedrock::credentials(target);
+        }
         Self::from_key(target.provider.spec().auth, resolve(&target.key)?)
     }
 
@@ -55,7 +59,14 @@ impl Credentials {
         }
     }
 
-    /// Attach the credentials to `request`. Called once, after the body is final.
+    /// Whether attaching these again changes the request (a signature covers the time):
+    /// a retry re-applies them.
+    pub fn signs(&self) -> bool {
+        matches!(self, Self::Signed(_))
+    }
+
+    /// Attach the credentials to `request`, whose body is final. Called once per attempt
+    /// for a signer (a retry is signed again), once per request otherwise.
     pub fn apply(&self, request: &mut reqwest::Request) -> Result<(), ProviderError> {
         let (name, value) = match self {
             Self::None => return Ok(()),

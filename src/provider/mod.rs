@@ -15,6 +15,7 @@
 //! a module with `build` and a decoder, and one arm in each `match` below.
 
 pub mod anthropic;
+pub mod bedrock;
 pub mod body;
 pub mod client;
 pub mod count;
@@ -62,6 +63,7 @@ pub(crate) fn build_unsigned(
         Protocol::Messages => anthropic::build(client, target, request),
         Protocol::GenerateContent => gemini::build(client, target, request),
         Protocol::Responses => responses::build(client, target, request),
+        Protocol::Converse => bedrock::build(client, target, request),
     }?;
     headers::apply(&mut built, &target.params.headers)?;
     Ok(built)
@@ -78,6 +80,8 @@ pub enum Decoder {
     Gemini(gemini::Decoder),
     /// The OpenAI Responses API.
     Responses(responses::Decoder),
+    /// AWS Bedrock Converse (binary event-stream messages, not SSE).
+    Bedrock(bedrock::Decoder),
 }
 
 impl Decoder {
@@ -93,6 +97,7 @@ impl Decoder {
             Protocol::Messages => Self::Anthropic(anthropic::Decoder::default()),
             Protocol::GenerateContent => Self::Gemini(gemini::Decoder::default()),
             Protocol::Responses => Self::Responses(responses::Decoder::default()),
+            Protocol::Converse => Self::Bedrock(bedrock::Decoder::default()),
         }
     }
 
@@ -108,6 +113,27 @@ impl Decoder {
             Self::Anthropic(d) => d.on_sse(event, data, out),
             Self::Gemini(d) => d.on_sse(data, out),
             Self::Responses(d) => d.on_sse(event, data, out),
+            Self::Bedrock(_) => Err(ProviderError::new(
+                event::ErrorKind::Malformed,
+                "Bedrock streams binary event-stream messages, not server-sent events",
+            )),
+        }
+    }
+
+    /// Decode one binary event-stream message (Bedrock). An `Err` ends the stream.
+    pub fn on_event_message(
+        &mut self,
+        message: &aws_smithy_types::event_stream::Message,
+        out: &mut Vec<StreamEvent>,
+    ) -> Result<(), ProviderError> {
+        match self {
+            Self::Bedrock(d) => d.on_message(message, out),
+            Self::OpenAi(_) | Self::Anthropic(_) | Self::Gemini(_) | Self::Responses(_) => {
+                Err(ProviderError::new(
+                    event::ErrorKind::Malformed,
+                    "a binary event-stream message arrived for a provider that streams server-sent events",
+                ))
+            }
         }
     }
 
@@ -118,6 +144,7 @@ impl Decoder {
             Self::Anthropic(d) => d.on_body(body, out),
             Self::Gemini(d) => d.on_body(body, out),
             Self::Responses(d) => d.on_body(body, out),
+            Self::Bedrock(d) => d.on_body(body, out),
         }
     }
 
@@ -128,6 +155,7 @@ impl Decoder {
             Self::Anthropic(d) => d.saw_stop,
             Self::Gemini(_) => false,
             Self::Responses(d) => d.saw_terminal,
+            Self::Bedrock(d) => d.is_complete(),
         }
     }
 
@@ -138,6 +166,7 @@ impl Decoder {
             Self::Anthropic(d) => d.saw_stop,
             Self::Gemini(d) => d.saw_finish,
             Self::Responses(d) => d.saw_terminal,
+            Self::Bedrock(d) => d.is_complete(),
         }
     }
 
@@ -149,7 +178,8 @@ impl Decoder {
             Self::Gemini(d) => d.saw_finish && d.saw_usage,
             // `message_stop` follows `message_delta` at once; a stall there stays an error.
             // The Responses API's terminal event carries the finish and usage itself.
-            Self::Anthropic(_) | Self::Responses(_) => false,
+            // Bedrock's `metadata` (usage) is its end marker; nothing is left to wait for.
+            Self::Anthropic(_) | Self::Responses(_) | Self::Bedrock(_) => false,
         }
     }
 
@@ -158,7 +188,7 @@ impl Decoder {
     pub fn no_answer_in_stream(&self) -> Option<ProviderError> {
         match self {
             Self::Gemini(d) => d.no_answer_error(),
-            Self::OpenAi(_) | Self::Anthropic(_) | Self::Responses(_) => None,
+            Self::OpenAi(_) | Self::Anthropic(_) | Self::Responses(_) | Self::Bedrock(_) => None,
         }
     }
 }

@@ -18,15 +18,18 @@ pub enum ProviderKind {
     Anthropic,
     /// Google Gemini API (generativelanguage.googleapis.com).
     Gemini,
+    /// AWS Bedrock's Converse API, signed with SigV4 or sent with a Bedrock API key.
+    Bedrock,
 }
 
 impl ProviderKind {
     /// Every kind, in the order shown in help text.
-    pub const ALL: [ProviderKind; 4] = [
+    pub const ALL: [ProviderKind; 5] = [
         Self::OpenAi,
         Self::OpenAiCompatible,
         Self::Anthropic,
         Self::Gemini,
+        Self::Bedrock,
     ];
 
     /// This kind's row in the provider table: every fact about it.
@@ -36,6 +39,7 @@ impl ProviderKind {
             Self::OpenAiCompatible => &spec::OPENAI_COMPATIBLE,
             Self::Anthropic => &spec::ANTHROPIC,
             Self::Gemini => &spec::GEMINI,
+            Self::Bedrock => &spec::BEDROCK,
         }
     }
 
@@ -61,7 +65,7 @@ impl ProviderKind {
             (kind, Api::Chat) => Some(kind.spec()),
             (Self::OpenAi, Api::Responses) => Some(&spec::OPENAI_RESPONSES),
             (Self::OpenAiCompatible, Api::Responses) => Some(&spec::OPENAI_COMPATIBLE_RESPONSES),
-            (Self::Anthropic | Self::Gemini, Api::Responses) => None,
+            (Self::Anthropic | Self::Gemini | Self::Bedrock, Api::Responses) => None,
         }
     }
 

@@ -71,6 +71,18 @@ pub struct Params {
     pub headers: Vec<Header>,
     /// Where `Target::base_url` came from.
     pub base_url_source: BaseUrlSource,
+    /// AWS region and profile of a Bedrock target (`None` for every other kind).
+    pub aws: Option<Aws>,
+}
+
+/// Where a Bedrock target's requests are signed for and whose credentials sign them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Aws {
+    /// The region in the endpoint and in the signature's scope (`us-east-1`).
+    pub region: String,
+    /// The shared-config profile named by the target (`profile`); `$AWS_PROFILE`, then
+    /// `default`, when `None`.
+    pub profile: Option<String>,
 }
 
 /// Extended thinking as configured; `config` has checked it against the provider.

@@ -49,7 +49,8 @@ impl Maker {
             ProviderKind::OpenAi => return Some(Self::OpenAi),
             ProviderKind::Anthropic => return Some(Self::Anthropic),
             ProviderKind::Gemini => return Some(Self::Google),
-            ProviderKind::OpenAiCompatible => {}
+            // Bedrock serves many makers; the model id names which (`anthropic.claude-…`).
+            ProviderKind::OpenAiCompatible | ProviderKind::Bedrock => {}
         }
         let id = model.to_lowercase();
         const BY_ID: &[(&str, Maker)] = &[
