@@ -20,7 +20,7 @@ use crate::provider::event::{
 };
 use crate::provider::server::ServerReport;
 use crate::report::ResultRow;
-use crate::target::{Api, Header, HeaderSource, KeySource, Params, Target, Thinking};
+use crate::target::{Api, Aws, Header, HeaderSource, KeySource, Params, Target, Thinking};
 
 /// The schema version this build writes and the newest it reads.
 pub const VERSION: u32 = 1;
@@ -105,6 +105,12 @@ pub struct TargetSettings {
     /// value was read from (never the value itself).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<HeaderSetting>,
+    /// Bedrock: the region requests are signed for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Bedrock: the shared-config profile the target named (its name, never a secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
 }
 
 /// Extended thinking as sent: `{"budget": N}`, `"adaptive"` or `{"level": "high"}`.
@@ -180,6 +186,8 @@ impl TargetSettings {
                     },
                 })
                 .collect(),
+            region: p.aws.as_ref().map(|a| a.region.clone()),
+            profile: p.aws.as_ref().and_then(|a| a.profile.clone()),
         }
     }
 
@@ -232,6 +240,10 @@ impl TargetSettings {
                         })
                     })
                     .collect(),
+                aws: self.region.as_ref().map(|region| Aws {
+                    region: region.clone(),
+                    profile: self.profile.clone(),
+                }),
                 ..Params::default()
             },
         })

@@ -366,6 +366,15 @@ fn every_setting_a_target_sends_is_recorded_and_comes_back_without_its_secrets()
     assert_eq!(back.params.system, t.params.system);
     assert_eq!(back.params.headers, t.params.headers);
 
+    let mut bedrock = target("b");
+    bedrock.provider = crate::target::ProviderKind::Bedrock;
+    bedrock.params.aws = Some(crate::target::Aws {
+        region: "eu-west-1".into(),
+        profile: Some("work".into()),
+    });
+    let settings = schema::TargetSettings::of(&bedrock);
+    assert_eq!(settings.to_target().unwrap().params.aws, bedrock.params.aws);
+
     // A plain target's settings are written exactly as before these fields existed.
     let plain = schema::TargetSettings::of(&target("p"));
     let json = serde_json::to_value(&plain).unwrap();

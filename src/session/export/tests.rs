@@ -29,6 +29,8 @@ fn settings(name: &str, provider: &str) -> TargetSettings {
         thinking: None,
         system: None,
         headers: Vec::new(),
+        region: None,
+        profile: None,
     }
 }
 
