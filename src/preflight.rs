@@ -56,6 +56,9 @@ pub struct Preflight {
     pub context_window: Option<u64>,
     /// Why the request cannot fit, when it cannot.
     pub too_long: Option<String>,
+    /// Set when the model's context window is unknown, so the prompt goes unchecked: says
+    /// so, rather than sending in silence.
+    pub unchecked: Option<String>,
     /// Input plus `max_output` at the model's prices, when both are known.
     pub worst_case: Option<Picodollars>,
 }
@@ -91,8 +94,8 @@ pub fn as_sent<'a>(target: &Target, request: &'a ChatRequest) -> std::borrow::Co
 /// Check a request whose input tokens were counted by `counter`.
 pub fn check_counted(target: &Target, prices: &PriceTable, input_tokens: u64, counter: Counter) -> Preflight {
     let exact = counter != Counter::LocalEstimate;
-    let price = prices.lookup(target.provider, &target.model);
-    let context_window = prices.context_window(target.provider, &target.model, &anthropic_betas(target));
+    let price = prices.for_target(target);
+    let context_window = price.and_then(|p| p.window_with(&anthropic_betas(target)));
     let requested = target
         .params
         .max_tokens
@@ -124,6 +127,12 @@ pub fn check_counted(target: &Target, prices: &PriceTable, input_tokens: u64, co
             })
         }
     });
+    let unchecked = context_window.is_none().then(|| {
+        format!(
+            "the context window of {} is not known: the prompt ({mark}{input_tokens} tokens) is sent without a length check",
+            target.model
+        )
+    });
     let worst_case = price.and_then(|p| {
         let usage = crate::provider::event::Usage {
             input: Some(input_tokens),
@@ -139,6 +148,7 @@ pub fn check_counted(target: &Target, prices: &PriceTable, input_tokens: u64, co
         max_output,
         context_window,
         too_long,
+        unchecked,
         worst_case,
     }
 }

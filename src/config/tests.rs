@@ -117,8 +117,13 @@ fn unpinned_models_and_anthropic_seed_warn() {
         "[[target]]\nname = \"s\"\nprovider = \"anthropic\"\nmodel = \"claude-sonnet-4-0\"\nseed = 7\n",
     )
     .unwrap();
-    assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
+    assert_eq!(c.warnings.len(), 3, "{:?}", c.warnings);
     assert!(c.warnings[0].contains("claude-sonnet-4-0"));
+    // The alias is in no price data, and `claude-sonnet-4-5` is another model, not a typo.
+    assert_eq!(
+        c.warnings[2],
+        "target `s`: no price or context window is known for `claude-sonnet-4-0` (anthropic): its cost is not shown and prompts are sent without a length check; add [pricing.\"claude-sonnet-4-0\"] with input, output and context_window (USD per million tokens), or name the entry that applies with `price_as`"
+    );
 }
 
 #[test]

@@ -38,6 +38,10 @@ pub enum Record {
         created: String,
         /// Version of Prism that wrote it.
         prism: String,
+        /// The price data its costs were computed with (absent in sessions written before
+        /// it was recorded, and when there was none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prices: Option<crate::pricing::PriceData>,
     },
     /// The targets of the session, in pane order; appended again if they change.
     Targets {
@@ -88,6 +92,9 @@ pub struct TargetSettings {
     pub stream: bool,
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub extra: Map<String, Value>,
+    /// The price entry the target named, so a re-run prices the same way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_as: Option<String>,
 }
 
 /// The source of a key, by name only.
@@ -123,6 +130,7 @@ impl TargetSettings {
             seed: p.seed,
             stream: p.stream,
             extra: p.extra.clone(),
+            price_as: p.price_as.clone(),
         }
     }
 
@@ -147,6 +155,7 @@ impl TargetSettings {
                 seed: self.seed,
                 stream: self.stream,
                 extra: self.extra.clone(),
+                price_as: self.price_as.clone(),
                 ..Params::default()
             },
         })
@@ -533,7 +542,13 @@ mod tests {
                 output: None,
                 cached_input: Some(1),
                 cache_write: None,
+                cache_write_1h: None,
                 reasoning: Some(0),
+            }),
+            StreamEvent::Usage(Usage {
+                cache_write: Some(5),
+                cache_write_1h: Some(2),
+                ..Usage::default()
             }),
             StreamEvent::Finish(Finish {
                 reason: FinishReason::Length,

@@ -71,6 +71,9 @@ pub struct Params {
     pub headers: Vec<Header>,
     /// Where `Target::base_url` came from.
     pub base_url_source: BaseUrlSource,
+    /// The price entry that applies (`price_as = "groq/llama-3.3-70b-versatile"`), when
+    /// the kind, model and host do not find it.
+    pub price_as: Option<String>,
 }
 
 /// Extended thinking as configured; `config` has checked it against the provider.

@@ -23,6 +23,7 @@ fn settings(name: &str, provider: &str) -> TargetSettings {
         seed: Some(7),
         stream: true,
         extra: Map::new(),
+        price_as: None,
     }
 }
 
