@@ -269,6 +269,37 @@ mod tests {
             (unknown.worst_case, unknown.exact, unknown.too_long),
             (None, false, None)
         );
+        assert_eq!(p.unchecked, None);
+        assert_eq!(
+            unknown.unchecked.as_deref(),
+            Some(
+                "the context window of house-model is not known: the prompt (~16 tokens) is sent without a length check"
+            )
+        );
+    }
+
+    #[test]
+    fn price_as_and_the_host_choose_the_price_and_window() {
+        tokens::warm_up();
+        let prices = PriceTable::builtin().unwrap();
+        let req = ChatRequest::single(None, "hello world");
+        let mut t = target("llama-3.3-70b-versatile", Some(100));
+        t.provider = ProviderKind::OpenAiCompatible;
+        assert_eq!(
+            check(&t, &req, &prices).context_window,
+            None,
+            "a local server: unknown"
+        );
+        t.base_url = "https://api.groq.com/openai/v1".into();
+        let p = check(&t, &req, &prices);
+        assert_eq!((p.context_window, p.unchecked), (Some(128_000), None));
+        // 9 prompt tokens × $0.59 + 100 × $0.79 per million (Groq's last known prices).
+        assert_eq!(p.worst_case, Some(9 * 590_000 + 100 * 790_000));
+        t.params.price_as = Some("gpt-4o-mini".into());
+        assert_eq!(
+            check(&t, &req, &prices).worst_case,
+            Some(9 * 150_000 + 100 * 600_000)
+        );
     }
 
     #[test]
