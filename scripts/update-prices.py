@@ -35,9 +35,6 @@ import zipfile
 from decimal import ROUND_HALF_EVEN, Decimal
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "pricing", "data")
-SNAPSHOT = os.path.join(DATA, "litellm-chat.tsv")
-RETIRED = os.path.join(DATA, "retired.tsv")
-LICENSE = os.path.join(DATA, "LICENSE-litellm.txt")
 MAP_IN_WHEEL = "litellm/model_prices_and_context_window_backup.json"
 
 # The columns, in order; Prism's parser checks this header line exactly.
@@ -239,6 +236,8 @@ RETIRED_COMMENTS = [
     "them still price. scripts/update-prices.py appends every entry a new snapshot drops",
     "(`last_seen`: the snapshot that last had it; `retired`: the first that did not) and removes",
     "one that comes back. Columns and units as in litellm-chat.tsv.",
+    "The first entries were seeded from the table Prism shipped before the snapshot",
+    "(LiteLLM at commit 00035b69, read 2026-11-21).",
 ]
 
 
@@ -289,13 +288,17 @@ def main():
     p.add_argument("--version", help="the litellm version of --json")
     p.add_argument("--date", help="the date the snapshot is taken (default: today, UTC)")
     p.add_argument("--check", action="store_true", help="compare the snapshot with the map; write nothing")
+    p.add_argument("--data", default=DATA, help="the data directory (default: src/pricing/data)")
     args = p.parse_args()
+    snapshot_path = os.path.join(args.data, "litellm-chat.tsv")
+    retired_path = os.path.join(args.data, "retired.tsv")
+    license_path = os.path.join(args.data, "LICENSE-litellm.txt")
 
     text, version, license_text = load_map(args)
     try:
         rows, skipped = rows_of_map(text)
-        old_meta, old_rows = read_tsv(SNAPSHOT, COLUMNS)
-        _, retired = read_tsv(RETIRED, RETIRED_COLUMNS)
+        old_meta, old_rows = read_tsv(snapshot_path, COLUMNS)
+        _, retired = read_tsv(retired_path, RETIRED_COLUMNS)
     except MapError as e:
         sys.exit(f"error: {e}")
 
@@ -318,10 +321,10 @@ def main():
     for r in gone:
         kept.append({**r, "last_seen": label(old_meta), "retired": label(meta)})
 
-    write_tsv(SNAPSHOT, SNAPSHOT_COMMENTS, meta, COLUMNS, rows)
-    write_tsv(RETIRED, RETIRED_COMMENTS, {}, RETIRED_COLUMNS, kept)
+    write_tsv(snapshot_path, SNAPSHOT_COMMENTS, meta, COLUMNS, rows)
+    write_tsv(retired_path, RETIRED_COMMENTS, {}, RETIRED_COLUMNS, kept)
     if license_text:
-        with open(LICENSE, "w", encoding="utf-8", newline="\n") as f:
+        with open(license_path, "w", encoding="utf-8", newline="\n") as f:
             f.write(license_text)
     print(
         f"{len(rows)} chat entries from LiteLLM {version} ({date}); "
