@@ -301,6 +301,7 @@ fn reasoning_cache_and_tool_details() {
             output: Some(16),
             cached_input: Some(1826),
             cache_write: Some(188),
+            cache_write_1h: Some(0),
             reasoning: None
         }
     );

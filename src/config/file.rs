@@ -45,6 +45,8 @@ pub struct PriceFile {
     pub output: Option<String>,
     pub cached_input: Option<String>,
     pub cache_write: Option<String>,
+    /// Anthropic 1-hour cache writes (otherwise billed as other cache writes).
+    pub cache_write_1h: Option<String>,
     pub reasoning: Option<String>,
     pub context_window: Option<Spanned<u64>>,
     pub max_output: Option<Spanned<u64>>,
@@ -117,6 +119,9 @@ pub struct TargetFile {
     pub headers: Option<Spanned<BTreeMap<String, Spanned<toml::Value>>>>,
     /// Keys this target does not inherit from `[defaults]`.
     pub unset: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The price entry that applies to this target (a LiteLLM key or a `[pricing]`
+    /// model); never inherited.
+    pub price_as: Option<Spanned<String>>,
 }
 
 /// `stop = "END"` or `stop = ["END", "\n\n"]`.

@@ -39,6 +39,10 @@ pub enum Record {
         created: String,
         /// Version of Prism that wrote it.
         prism: String,
+        /// The price data its costs were computed with (absent in sessions written before
+        /// it was recorded, and when there was none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prices: Option<crate::pricing::PriceData>,
     },
     /// The targets of the session, in pane order; appended again if they change.
     Targets {
@@ -111,6 +115,9 @@ pub struct TargetSettings {
     /// Bedrock: the shared-config profile the target named (its name, never a secret).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
+    /// The price entry the target named, so a re-run prices the same way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_as: Option<String>,
 }
 
 /// Extended thinking as sent: `{"budget": N}`, `"adaptive"` or `{"level": "high"}`.
@@ -188,6 +195,7 @@ impl TargetSettings {
                 .collect(),
             region: p.aws.as_ref().map(|a| a.region.clone()),
             profile: p.aws.as_ref().and_then(|a| a.profile.clone()),
+            price_as: p.price_as.clone(),
         }
     }
 
@@ -244,6 +252,7 @@ impl TargetSettings {
                     region: region.clone(),
                     profile: self.profile.clone(),
                 }),
+                price_as: self.price_as.clone(),
                 ..Params::default()
             },
         })
@@ -630,7 +639,13 @@ mod tests {
                 output: None,
                 cached_input: Some(1),
                 cache_write: None,
+                cache_write_1h: None,
                 reasoning: Some(0),
+            }),
+            StreamEvent::Usage(Usage {
+                cache_write: Some(5),
+                cache_write_1h: Some(2),
+                ..Usage::default()
             }),
             StreamEvent::Finish(Finish {
                 reason: FinishReason::Length,

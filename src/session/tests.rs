@@ -260,6 +260,7 @@ fn every_csv_column_of_a_fully_recorded_answer_is_filled_from_its_row() {
                 output: Some(3),
                 cached_input: Some(1024),
                 cache_write: Some(0),
+                cache_write_1h: None,
                 reasoning: Some(0),
             }),
         ),

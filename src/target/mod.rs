@@ -73,6 +73,9 @@ pub struct Params {
     pub base_url_source: BaseUrlSource,
     /// AWS region and profile of a Bedrock target (`None` for every other kind).
     pub aws: Option<Aws>,
+    /// The price entry that applies (`price_as = "groq/llama-3.3-70b-versatile"`), when
+    /// the kind, model and host do not find it.
+    pub price_as: Option<String>,
 }
 
 /// Where a Bedrock target's requests are signed for and whose credentials sign them.

@@ -315,6 +315,7 @@ fn metadata(v: &Value, out: &mut Vec<StreamEvent>) {
             output: uint(u, "outputTokens"),
             cached_input: read,
             cache_write: write,
+            cache_write_1h: None,
             reasoning: None,
         }));
     }

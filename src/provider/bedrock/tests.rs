@@ -120,6 +120,7 @@ fn full_stream_text_tool_reasoning_usage_and_latency() {
                 output: Some(20),
                 cached_input: Some(1000),
                 cache_write: Some(100),
+                cache_write_1h: None,
                 reasoning: None
             }),
             StreamEvent::Server(ServerReport {

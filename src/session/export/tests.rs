@@ -31,6 +31,7 @@ fn settings(name: &str, provider: &str) -> TargetSettings {
         headers: Vec::new(),
         region: None,
         profile: None,
+        price_as: None,
     }
 }
 
