@@ -218,25 +218,28 @@ fn right_align(table: &mut Table, columns: impl IntoIterator<Item = usize>) {
     }
 }
 
+/// The columns of one run's numbers, in the plain table and the experiment table alike.
+const METRIC_COLUMNS: [&str; 13] = [
+    "target",
+    "status",
+    "TTFT ms",
+    "TTFB ms",
+    "total ms",
+    "ITL p50/p95 ms",
+    "tok/s",
+    "in",
+    "out",
+    "cost $",
+    "finish",
+    "http",
+    "request id",
+];
+
 /// The metrics table of a plain run: one row per target (unchanged since before
 /// experiments existed).
 fn print_table(rows: &[ResultRow], out: &mut dyn Write) -> io::Result<()> {
     let mut table = new_table();
-    table.set_header([
-        "target",
-        "status",
-        "TTFT ms",
-        "TTFB ms",
-        "total ms",
-        "ITL p50/p95 ms",
-        "tok/s",
-        "in",
-        "out",
-        "cost $",
-        "finish",
-        "http",
-        "request id",
-    ]);
+    table.set_header(METRIC_COLUMNS);
     for r in rows {
         table.add_row(last_run_cells(r));
     }
@@ -317,21 +320,7 @@ fn print_cells_table(plan: &Plan, cells: &[CellResult], out: &mut dyn Write) -> 
             "finish (last)",
         ]);
     } else {
-        header.extend([
-            "target",
-            "status",
-            "TTFT ms",
-            "TTFB ms",
-            "total ms",
-            "ITL p50/p95 ms",
-            "tok/s",
-            "in",
-            "out",
-            "cost $",
-            "finish",
-            "http",
-            "request id",
-        ]);
+        header.extend(METRIC_COLUMNS);
     }
     let mut table = new_table();
     table.set_header(header);
