@@ -1190,3 +1190,48 @@ fn q_quits_a_finished_replay_whose_prompt_is_read_only() {
     assert!(key(&mut app, KeyCode::Char('q'), KeyModifiers::NONE).is_empty());
     assert_eq!(app.prompt().lines(), ["q"]);
 }
+
+#[test]
+fn a_pane_is_priced_by_the_entry_its_target_names_and_by_its_host() {
+    prism::tokens::warm_up();
+    let t = |name: &str, model: &str, base_url: &str, price_as: Option<&str>| Target {
+        name: name.into(),
+        provider: ProviderKind::OpenAiCompatible,
+        model: model.into(),
+        base_url: base_url.into(),
+        key: KeySource::None,
+        params: Params {
+            stream: true,
+            price_as: price_as.map(str::to_string),
+            ..Params::default()
+        },
+    };
+    let named = "groq/llama-3.3-70b-versatile";
+    let mut app = App::new(
+        vec![
+            // A local server whose model name means nothing to the price map, priced as named.
+            t("local", "my-llama", "http://127.0.0.1:1/v1", Some(named)),
+            // Groq's own host: its prefixed entry, found without being named.
+            t(
+                "groq",
+                "llama-3.3-70b-versatile",
+                "https://api.groq.com/openai/v1",
+                None,
+            ),
+            // Nothing to go by: no price, never 0.
+            t("bare", "my-llama", "http://127.0.0.1:1/v1", None),
+        ],
+        Keymap::default(),
+        prism::tui::theme::load("dark").unwrap(),
+        String::new(),
+    );
+    set_prompt(&mut app, "hello");
+    assert_eq!(start_run(&app.act(Action::Send)).2.len(), 3);
+    for pane in 0..3 {
+        done_priced(&mut app, pane, 1000, 2000);
+    }
+    let local = app.pane_cost(0).expect("priced as the named entry");
+    assert_eq!(Some(local), app.pane_cost(1), "the same entry either way");
+    assert!(local.0 > 0);
+    assert_eq!(app.pane_cost(2), None);
+}

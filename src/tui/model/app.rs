@@ -488,7 +488,7 @@ impl App {
     pub fn pane_cost(&self, i: usize) -> Option<(Picodollars, bool)> {
         let t = &self.targets[i];
         let p = &self.panes[i];
-        let price = self.prices.lookup(t.provider, &t.model)?;
+        let price = self.prices.for_target(t)?;
         let (output, estimated) = p.output_tokens();
         let usage = crate::provider::event::Usage {
             output,

@@ -79,7 +79,7 @@ impl PromptCheck {
                     + self.prompt.tokens(encoding, Role::User.as_str())
                     + preflight::REPLY_PRIMING
             });
-            let price = prices.lookup(target.provider, &target.model);
+            let price = prices.for_target(target);
             if self.inputs[i].as_ref().is_some_and(|k| {
                 k.input_tokens == input_tokens && k.price.as_ref() == price && k.target == *target
             }) {

@@ -134,7 +134,7 @@ impl App {
         let unpriced: Vec<&str> = chosen
             .iter()
             .map(|&i| &self.targets[i])
-            .filter(|t| self.prices.lookup(t.provider, &t.model).is_none())
+            .filter(|t| self.prices.for_target(t).is_none())
             .map(|t| t.name.as_str())
             .collect();
         if !unpriced.is_empty() && !self.warned_unpriced {
