@@ -131,11 +131,13 @@ impl App {
                 .filter_map(|(i, c)| c.too_long.map(|why| (i, why)))
                 .collect();
         }
-        let unpriced: Vec<&str> = chosen
+        let unpriced: Vec<String> = chosen
             .iter()
-            .map(|&i| &self.targets[i])
-            .filter(|t| self.prices.lookup(t.provider, &t.model).is_none())
-            .map(|t| t.name.as_str())
+            .filter(|&&i| {
+                let t = &self.targets[i];
+                self.prices.lookup(t.provider, &t.model).is_none()
+            })
+            .map(|&i| self.pane_name(i))
             .collect();
         if !unpriced.is_empty() && !self.warned_unpriced {
             self.warned_unpriced = true;
@@ -166,6 +168,8 @@ impl App {
                 blocked: why.map(|w| ProviderError::new(ErrorKind::ContextLength, w)),
             });
         }
+        let sent: Vec<usize> = jobs.iter().map(|j| j.pane).collect();
+        self.begin_ballot(&sent);
         // A target that cannot fit shows why at once; the executor only records it.
         for job in &jobs {
             if let Some(e) = &job.blocked {

@@ -33,7 +33,14 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize, rect: Rect, focused: boo
     let p = &app.panes[i];
     let cost = app.pane_cost(i);
     let off = if app.enabled[i] { "" } else { " (off)" };
-    let title = format!("{}{off} · {} {}", target.name, target.provider, target.model);
+    let title = if app.names_hidden() {
+        format!("{}{off}", app.blind.label(i))
+    } else if app.blind.on {
+        // Revealed after the vote: the label it was voted under, then the names.
+        format!("{}{off} · {} ({})", app.blind.label(i), target.name, target.model)
+    } else {
+        format!("{}{off} · {} {}", target.name, target.provider, target.model)
+    };
     let block = super::framed(t, &title, focused);
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
@@ -62,7 +69,16 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize, rect: Rect, focused: boo
         reasoning: t.style(Role::Reasoning),
         error: t.style(Role::Error),
     };
-    let lines = p.visible(usize::from(body.height), &looks);
+    let mut lines = p.visible(usize::from(body.height), &looks);
+    if app.names_hidden() {
+        // Errors and notes come from the provider and often name the model.
+        let tail = p.tail_start().saturating_sub(p.scroll);
+        for line in lines.iter_mut().skip(tail) {
+            for span in &mut line.spans {
+                span.content = app.mask(&span.content).into();
+            }
+        }
+    }
     for (row, line) in lines.iter().enumerate() {
         frame
             .buffer_mut()
