@@ -51,7 +51,10 @@ pub fn status_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {
     }
     spans.push(Span::styled(app.mask(&app.status), t.style(Role::Base)));
     // The spend is pinned to the right so a long notice or status never pushes it off.
-    let spend = spend_label(app, area.width / 2).map_or_else(String::new, |s| format!(" {s} "));
+    // While blind, the spend is not shown: each answer's step in it would price its model.
+    let spend = spend_label(app, area.width / 2)
+        .filter(|_| !hidden)
+        .map_or_else(String::new, |s| format!(" {s} "));
     let right = (spend.width() as u16).min(area.width);
     let [left_area, right_area] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(right)]).areas(area);

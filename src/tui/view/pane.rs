@@ -31,7 +31,10 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize, rect: Rect, focused: boo
     let t = &app.theme;
     let target = &app.targets[i];
     let p = &app.panes[i];
-    let cost = app.pane_cost(i);
+    // While names are hidden, so is what only a known model has: its price and the
+    // provider's own finish reason ("end_turn" says Anthropic).
+    let hidden = app.names_hidden();
+    let cost = app.pane_cost(i).filter(|_| !hidden);
     let off = if app.enabled[i] { "" } else { " (off)" };
     let title = if app.names_hidden() {
         format!("{}{off}", app.blind.label(i))
@@ -48,8 +51,10 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize, rect: Rect, focused: boo
         height: HEADER_LINES.min(inner.height),
         ..inner
     };
-    let mut lines = header_lines(p, t, app.now, cost);
+    let mut lines = header_lines(p, t, app.now, cost, !hidden);
+    // The pre-flight names the tokenizer and prices the prompt: not while blind.
     if matches!(p.status, PaneStatus::Idle)
+        && !hidden
         && let Some(check) = app.preflight.get(i)
     {
         lines[1] = preflight_line(check, t);
@@ -145,12 +150,14 @@ fn finish_role(r: FinishReason) -> Role {
 }
 
 /// The two header lines: state, TTFT, rate, elapsed; tokens, finish reason, retries.
-/// Most important first, so a narrow pane loses the least useful numbers.
+/// Most important first, so a narrow pane loses the least useful numbers. `raw_finish`
+/// adds the provider's own word for the finish reason when it differs.
 pub fn header_lines(
     p: &PaneState,
     t: &Theme,
     now: Instant,
     cost: Option<(crate::pricing::Picodollars, bool)>,
+    raw_finish: bool,
 ) -> Vec<Line<'static>> {
     let m = &p.metrics;
     let metric = t.style(Role::Metric);
@@ -219,7 +226,7 @@ pub fn header_lines(
     }
     if let Some((reason, raw)) = m.finish_reason() {
         let text = match raw {
-            Some(raw) if raw != reason.as_str() => format!("{} ({raw})", reason.as_str()),
+            Some(raw) if raw_finish && raw != reason.as_str() => format!("{} ({raw})", reason.as_str()),
             _ => reason.as_str().to_string(),
         };
         second.push(sep());
