@@ -131,13 +131,12 @@ impl App {
                 .filter_map(|(i, c)| c.too_long.map(|why| (i, why)))
                 .collect();
         }
-        let unpriced: Vec<String> = chosen
+        // Named in full: the status bar masks names while they are hidden.
+        let unpriced: Vec<&str> = chosen
             .iter()
-            .filter(|&&i| {
-                let t = &self.targets[i];
-                self.prices.lookup(t.provider, &t.model).is_none()
-            })
-            .map(|&i| self.pane_name(i))
+            .map(|&i| &self.targets[i])
+            .filter(|t| self.prices.lookup(t.provider, &t.model).is_none())
+            .map(|t| t.name.as_str())
             .collect();
         if !unpriced.is_empty() && !self.warned_unpriced {
             self.warned_unpriced = true;
