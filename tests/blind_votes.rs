@@ -323,3 +323,44 @@ fn no_vote_while_a_pane_still_streams_and_digits_stay_text_in_the_editor() {
     assert!(app.vote_open());
     assert_eq!(app.prompt().lines().join(""), "1");
 }
+
+#[test]
+fn leaving_blind_mode_before_the_vote_makes_it_not_blind_and_a_new_conversation_drops_it() {
+    let mut app = scripted_app().with_blind(true);
+    app.update(Msg::EditorClosed(Ok("q".into())));
+    let effects = app.act(Action::Send);
+    let Some(Effect::StartRun { run, .. }) = effects.into_iter().last() else {
+        panic!("no run started")
+    };
+    for i in 0..3 {
+        app.update(Msg::stream(run, i, Instant::now(), StreamEvent::Done));
+    }
+    app.act(Action::Blind);
+    assert!(!app.names_hidden());
+    assert_eq!(app.screen_order(), [0, 1, 2], "config order again");
+    let vote = |app: &mut App| {
+        app.update(Msg::Term(Event::Key(KeyEvent::new(
+            KeyCode::Char('0'),
+            KeyModifiers::ALT,
+        ))))
+    };
+    let Some(Effect::Vote(v)) = vote(&mut app).into_iter().next() else {
+        panic!("no vote")
+    };
+    assert!(!v.blind, "the names were on screen when it was cast");
+    assert_eq!(v.choice, Choice::AllBad);
+
+    let mut app = scripted_app().with_blind(true);
+    app.update(Msg::EditorClosed(Ok("q".into())));
+    let effects = app.act(Action::Send);
+    let Some(Effect::StartRun { run, .. }) = effects.into_iter().last() else {
+        panic!("no run started")
+    };
+    for i in 0..3 {
+        app.update(Msg::stream(run, i, Instant::now(), StreamEvent::Done));
+    }
+    app.act(Action::NewConversation);
+    assert!(!app.vote_open());
+    assert!(vote(&mut app).iter().all(|e| !matches!(e, Effect::Vote(_))));
+    assert!(app.names_hidden(), "blind mode stays on for the next send");
+}
