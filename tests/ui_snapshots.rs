@@ -432,3 +432,40 @@ fn focus_without_colour() {
     );
     insta::assert_snapshot!("focus_without_colour", screen);
 }
+
+/// Blind mode once every answer is in: lettered panes in their shuffled order, no
+/// names anywhere, the vote keys in the footer.
+#[test]
+fn blind_send_waiting_for_the_vote() {
+    let (app, base) = app(3);
+    let mut app = app.with_blind_seed(1).with_blind(true);
+    send(&mut app, "Explain streaming.");
+    for (pane, end, raw) in [(0, 400, "stop"), (1, 800, "end_turn"), (2, 900, "STOP")] {
+        stream_words(&mut app, base, pane, 180, 10, ANSWER);
+        finish(&mut app, base, pane, end, 24, FinishReason::Stop, raw);
+    }
+    app.update(Msg::Tick(base + Duration::from_millis(2000)));
+    let blind = render(&mut app, 120, 40);
+    // Nor what gives a model away: a price (its own, or its step in the spend), its
+    // provider's own finish reason.
+    for name in [
+        "gpt",
+        "claude",
+        "gemini",
+        "openai",
+        "anthropic",
+        "end_turn",
+        "$0.",
+    ] {
+        assert!(!blind.to_lowercase().contains(name), "{name} shown:\n{blind}");
+    }
+    insta::assert_snapshot!(blind);
+    // The vote (B best, from the editor) shows the names under the letters.
+    app.update(Msg::Term(crossterm::event::Event::Key(
+        crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('2'),
+            crossterm::event::KeyModifiers::ALT,
+        ),
+    )));
+    insta::assert_snapshot!("blind_send_revealed_after_the_vote", render(&mut app, 120, 40));
+}

@@ -70,6 +70,8 @@ pub enum Action {
     RerunSession,
     /// Word diff of the recorded and the new answer (when comparing a re-run)
     Diff,
+    /// Blind mode: panes shown as A, B, C… in a shuffled order, names hidden until you vote
+    Blind,
 }
 
 impl Action {
@@ -107,6 +109,7 @@ impl Action {
             Self::ReplaySession => "replay the selected session",
             Self::RerunSession => "re-run the selected session",
             Self::Diff => "word diff: recorded vs new (rerun)",
+            Self::Blind => "blind mode: hide names until you vote",
         }
     }
 
@@ -137,6 +140,7 @@ impl Action {
             Self::ReplaySession => "replay",
             Self::RerunSession => "re-run",
             Self::Diff => "diff",
+            Self::Blind => "blind",
             _ => "scroll",
         }
     }

@@ -19,6 +19,7 @@ use tokio::sync::{oneshot, watch};
 use crate::pricing::PriceTable;
 use crate::provider::event::StreamEvent;
 use crate::session::schema::Meta;
+use crate::session::votes::VoteRecord;
 use crate::session::{SessionWriter, store};
 use crate::target::Target;
 use crate::tui::model::msg::Msg;
@@ -212,6 +213,40 @@ impl Saver {
         if disk.send(Job::Close(done)).is_ok() {
             let _ = closed.await;
         }
+    }
+
+    /// Record `vote` in the current session, stamped with the time now. A session still
+    /// being created gets it once it exists (from the returned task, which the caller
+    /// waits for before closing); without one, a notice says it was not saved.
+    pub fn vote(
+        &self,
+        mut vote: VoteRecord,
+        tx: &UnboundedSender<Msg>,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        vote.wall = crate::session::writer::rfc3339(std::time::SystemTime::now());
+        let not_saved = || Msg::Notice("vote not saved: this conversation is not being saved".into());
+        let Some(slot) = self.current.clone() else {
+            tx.send(not_saved()).ok();
+            return None;
+        };
+        match slot.ready() {
+            Some(Some(recorder)) => recorder.writer().vote(vote),
+            Some(None) => {
+                tx.send(not_saved()).ok();
+            }
+            None => {
+                let tx = tx.clone();
+                return Some(tokio::spawn(async move {
+                    match slot.recorder().await {
+                        Some(recorder) => recorder.writer().vote(vote),
+                        None => {
+                            tx.send(not_saved()).ok();
+                        }
+                    }
+                }));
+            }
+        }
+        None
     }
 
     /// List the sessions directory; answers with [`Msg::SessionList`].

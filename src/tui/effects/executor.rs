@@ -163,6 +163,10 @@ impl Executor {
                 self.borrow(Recording::Rerun(running), tx);
             }
             Effect::LeaveBorrowed => self.leave(tx),
+            Effect::Vote(vote) => {
+                self.tasks.retain(|t| !t.is_finished());
+                self.tasks.extend(self.saver.vote(vote, tx));
+            }
             Effect::Quit => return Next::Quit,
         }
         Next::Continue

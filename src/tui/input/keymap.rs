@@ -75,6 +75,7 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::Global, "ctrl-g", Action::CancelAll),
     (Mode::Global, "ctrl-n", Action::NewConversation),
     (Mode::Global, "ctrl-o", Action::Sessions),
+    (Mode::Global, "ctrl-b", Action::Blind),
     (Mode::Panes, "k", Action::ScrollUp),
     (Mode::Panes, "up", Action::ScrollUp),
     (Mode::Panes, "j", Action::ScrollDown),
@@ -97,6 +98,7 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::Panes, "R", Action::RetryPane),
     (Mode::Panes, "d", Action::Details),
     (Mode::Panes, "D", Action::Diff),
+    (Mode::Panes, "b", Action::Blind),
     (Mode::Panes, "?", Action::Help),
     (Mode::Panes, "esc", Action::FocusEditor),
     (Mode::Panes, "i", Action::FocusEditor),
@@ -158,7 +160,14 @@ impl Keymap {
     /// opposite pairs (up/down, top/bottom...) share a row so the list fits 80×24. The
     /// sessions browser lists its own keys, so its mode is left out.
     pub fn help_rows(&self) -> Vec<(Mode, String, String)> {
-        const PAIRS: [(Action, Action, &str); 7] = [
+        const PAIRS: [(Action, Action, &str); 10] = [
+            (
+                Action::OpenEditor,
+                Action::ToggleSystem,
+                "edit in $EDITOR / system prompt on/off",
+            ),
+            (Action::Zoom, Action::ToggleTarget, "zoom / switch target on/off"),
+            (Action::Details, Action::Blind, "details / blind mode"),
             (
                 Action::NewConversation,
                 Action::Sessions,
@@ -319,9 +328,10 @@ mod tests {
                 .any(|(m, k, d)| *m == Mode::Global && k == "ctrl-s alt-enter" && d.starts_with("send"))
         );
         let panes = rows.iter().filter(|(m, _, _)| *m == Mode::Panes).count();
-        assert_eq!(panes, 14);
+        assert_eq!(panes, 13);
+        // The overlay adds one row for the vote keys, and its border takes two.
         assert!(
-            rows.len() + 2 <= 24,
+            rows.len() + 3 <= 24,
             "help fits an 80x24 terminal: {} rows",
             rows.len()
         );

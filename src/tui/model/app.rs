@@ -108,6 +108,10 @@ pub struct App {
     pub(crate) preflight: super::prompt_check::PromptCheck,
     /// Prompts sent, for `Up` in an empty editor.
     pub(crate) recall: super::recall::Recall,
+    /// Blind mode and the vote on the last send.
+    pub(crate) blind: super::blind::Blind,
+    /// Where blind mode's shuffles come from (seeded by tests for a fixed order).
+    pub(crate) rng: fastrand::Rng,
 }
 
 impl App {
@@ -154,7 +158,27 @@ impl App {
             awaiting_confirm: None,
             preflight: Default::default(),
             recall: Default::default(),
+            blind: Default::default(),
+            rng: fastrand::Rng::new(),
         }
+    }
+
+    /// Shuffle blind mode's orders from `seed`, so that the same seed shows the same
+    /// order (tests, snapshots).
+    #[must_use]
+    pub fn with_blind_seed(mut self, seed: u64) -> Self {
+        self.rng = fastrand::Rng::with_seed(seed);
+        self
+    }
+
+    /// Start with blind mode on (`--blind`).
+    #[must_use]
+    pub fn with_blind(mut self, on: bool) -> Self {
+        if on != self.blind.on {
+            self.toggle_blind();
+            self.notice = None;
+        }
+        self
     }
 
     /// Cost sends and check prompts against `prices` (the config's) instead of the
@@ -320,6 +344,9 @@ impl App {
         if let Some(effects) = self.session_key(&key, action) {
             return effects;
         }
+        if let Some(effects) = self.vote_key(&key) {
+            return effects;
+        }
         match action {
             Some(a) => self.act(a),
             None if self.recall_key(&key) => Vec::new(),
@@ -373,6 +400,11 @@ impl App {
                     _ => Vec::new(),
                 };
             }
+            Action::Blind => self.toggle_blind(),
+            // The details name the model and carry its ids: not while names are hidden.
+            Action::Details if focused.is_some() && self.names_hidden() => {
+                self.notice = Some("details name the model: vote first (or ctrl-b leaves blind mode)".into());
+            }
             Action::Details => match focused {
                 Some(i) => self.overlay = Overlay::Details(i),
                 None if matches!(self.overlay, Overlay::Details(_)) => self.overlay = Overlay::None,
@@ -404,7 +436,7 @@ impl App {
                     self.notice = Some(format!(
                         "copied {} characters from {}",
                         text.chars().count(),
-                        self.targets[i].name
+                        self.pane_name(i)
                     ));
                     return vec![Effect::Copy(text)];
                 }
@@ -426,7 +458,7 @@ impl App {
                     if p.history.earlier() == 0 && !p.history.is_open() {
                         self.notice = Some(format!(
                             "{}: no earlier turns in its conversation",
-                            self.targets[i].name
+                            self.pane_name(i)
                         ));
                     } else {
                         p.toggle_history();
@@ -519,7 +551,7 @@ impl App {
         }
         let visible: Vec<usize> = match self.zoomed {
             Some(z) => vec![z],
-            None => (0..self.panes.len()).collect(),
+            None => self.screen_order(),
         };
         stops.extend(visible.into_iter().map(Focus::Pane));
         let at = stops.iter().position(|f| *f == self.focus).unwrap_or(0) as isize;

@@ -46,6 +46,7 @@ impl App {
         self.enabled = home.enabled;
         self.status = home.status;
         self.panes = (0..n).map(|_| PaneState::default()).collect();
+        self.panes_replaced();
         self.pane_areas.clear();
         self.conversation = Conversation::new(n);
         self.workspace = Workspace::Live;

@@ -5,6 +5,7 @@
 //! carry out.
 
 pub mod app;
+pub mod blind;
 pub mod borrowed;
 pub mod browser;
 pub mod compare;

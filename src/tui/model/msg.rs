@@ -201,6 +201,9 @@ pub enum Effect {
         /// `panes[i]` streams the re-run's entry `i`.
         panes: Vec<usize>,
     },
+    /// Record a vote on the answers on screen in the current session (the executor
+    /// stamps its time).
+    Vote(crate::session::votes::VoteRecord),
     /// Leave the app.
     Quit,
     /// Leave a replay or re-run opened from the browser (stop its player, save its run).

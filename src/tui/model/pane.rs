@@ -264,6 +264,12 @@ impl PaneState {
         out
     }
 
+    /// The first body line of the tail (tool calls, notes, the error), which carries
+    /// text from the provider rather than the answer.
+    pub fn tail_start(&self) -> usize {
+        self.history.line_count() + self.reasoning_lines() + self.answer.line_count()
+    }
+
     /// Total body lines at the last prepared width.
     pub fn body_len(&self) -> usize {
         self.history.line_count() + self.reasoning_lines() + self.answer.line_count() + self.tail.line_count()

@@ -168,6 +168,7 @@ impl App {
         self.targets = targets;
         self.enabled = vec![true; n];
         self.panes = (0..n).map(|_| PaneState::default()).collect();
+        self.panes_replaced();
         self.pane_areas.clear();
         self.focus = Focus::Prompt;
         self.zoomed = None;

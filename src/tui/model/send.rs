@@ -131,6 +131,7 @@ impl App {
                 .filter_map(|(i, c)| c.too_long.map(|why| (i, why)))
                 .collect();
         }
+        // Named in full: the status bar masks names while they are hidden.
         let unpriced: Vec<&str> = chosen
             .iter()
             .map(|&i| &self.targets[i])
@@ -166,6 +167,8 @@ impl App {
                 blocked: why.map(|w| ProviderError::new(ErrorKind::ContextLength, w)),
             });
         }
+        let sent: Vec<usize> = jobs.iter().map(|j| j.pane).collect();
+        self.begin_ballot(&sent);
         // A target that cannot fit shows why at once; the executor only records it.
         for job in &jobs {
             if let Some(e) = &job.blocked {

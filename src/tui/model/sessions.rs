@@ -27,6 +27,7 @@ impl App {
             effects.push(Effect::LeaveBorrowed);
         }
         self.conversation = Conversation::new(self.targets.len());
+        self.drop_ballot();
         for p in &mut self.panes {
             // A fresh pane has no run, so the cancelled streams' last events are dropped.
             let (reasoning_open, history_open) = (p.reasoning_open, p.history.is_open());
@@ -173,6 +174,7 @@ impl App {
         self.targets = targets;
         self.enabled = vec![true; n];
         self.panes = (0..n).map(|_| PaneState::default()).collect();
+        self.panes_replaced();
         self.pane_areas.clear();
         self.zoomed = None;
         if matches!(self.overlay, Overlay::Details(_) | Overlay::Browser(_)) {

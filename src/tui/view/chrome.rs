@@ -30,16 +30,31 @@ pub fn status_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {
             t.style(Role::Metric),
         ));
     }
+    let hidden = app.names_hidden();
+    if hidden {
+        spans.push(Span::styled("blind · ", t.style(Role::Metric)));
+    }
     if let Some(id) = &app.session_id {
-        spans.push(Span::styled(format!("saved {id} · "), t.style(Role::Muted)));
+        // A session's id or name can carry the targets' names.
+        let id = if hidden { "" } else { id.as_str() };
+        spans.push(Span::styled(
+            format!("saved {id} · ").replace("  ", " "),
+            t.style(Role::Muted),
+        ));
     }
     // A notice goes before the status text, which can be long enough to push it off.
     if let Some(n) = &app.notice {
-        spans.push(Span::styled(format!("{n} · "), t.style(Role::FinishWarn)));
+        spans.push(Span::styled(
+            format!("{} · ", app.mask(n)),
+            t.style(Role::FinishWarn),
+        ));
     }
-    spans.push(Span::styled(app.status.clone(), t.style(Role::Base)));
+    spans.push(Span::styled(app.mask(&app.status), t.style(Role::Base)));
     // The spend is pinned to the right so a long notice or status never pushes it off.
-    let spend = spend_label(app, area.width / 2).map_or_else(String::new, |s| format!(" {s} "));
+    // While blind, the spend is not shown: each answer's step in it would price its model.
+    let spend = spend_label(app, area.width / 2)
+        .filter(|_| !hidden)
+        .map_or_else(String::new, |s| format!(" {s} "));
     let right = (spend.width() as u16).min(area.width);
     let [left_area, right_area] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(right)]).areas(area);
@@ -173,6 +188,16 @@ pub fn footer(frame: &mut Frame<'_>, app: &App, area: Rect) {
         ),
     };
     let mut spans = Vec::new();
+    if app.vote_open() {
+        let alt = if mode == Mode::Panes { "" } else { "alt-" };
+        let n = app.panes.len().min(9);
+        spans.push(Span::styled(format!(" {alt}1-{n}"), t.style(Role::KeyHint)));
+        spans.push(Span::styled(" best ", t.style(Role::Muted)));
+        spans.push(Span::styled(format!(" {alt}="), t.style(Role::KeyHint)));
+        spans.push(Span::styled(" tie ", t.style(Role::Muted)));
+        spans.push(Span::styled(format!(" {alt}0"), t.style(Role::KeyHint)));
+        spans.push(Span::styled(" all bad ", t.style(Role::Muted)));
+    }
     for a in actions {
         if let Some(chord) = app.keymap.hint(mode, *a) {
             spans.push(Span::styled(format!(" {chord}"), t.style(Role::KeyHint)));
@@ -184,7 +209,13 @@ pub fn footer(frame: &mut Frame<'_>, app: &App, area: Rect) {
 
 pub fn help(frame: &mut Frame<'_>, app: &App) {
     let t = &app.theme;
-    let rows = app.keymap.help_rows();
+    let mut rows = app.keymap.help_rows();
+    // Votes are fixed keys, not bindable actions: digits are text in the editor.
+    rows.push((
+        Mode::Panes,
+        "1-9 / = / 0 (editor: alt-)".into(),
+        "vote: best (A is 1) / tie / all bad".into(),
+    ));
     let area = frame.area();
     let h = (rows.len() as u16 + 2).min(area.height);
     let w = 80.min(area.width);

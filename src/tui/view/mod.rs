@@ -104,7 +104,15 @@ pub fn regions(app: &App, area: Rect) -> Regions {
 /// [`lay_out`].
 pub fn prepare(app: &mut App, area: Rect) {
     let r = regions(app, area);
-    app.pane_areas = pane_rects(r.panes, app.panes.len(), app.zoomed);
+    // Panes are placed in screen order (blind mode's shuffle), so a position says
+    // nothing about the target.
+    let order = app.screen_order();
+    let zoomed = app.zoomed.and_then(|z| order.iter().position(|p| *p == z));
+    let rects = pane_rects(r.panes, app.panes.len(), zoomed);
+    app.pane_areas = vec![None; app.panes.len()];
+    for (slot, pane) in order.into_iter().enumerate() {
+        app.pane_areas[pane] = rects[slot];
+    }
     compare::arrange(app, r.panes);
     lay_out(app);
     for (i, rect) in app.pane_areas.iter().enumerate() {
@@ -159,7 +167,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
         Overlay::None => {}
         Overlay::Help => chrome::help(frame, app),
         Overlay::Details(i) => {
-            if *i < app.panes.len() {
+            if *i < app.panes.len() && !app.names_hidden() {
                 details::draw(frame, app, *i);
             }
         }

@@ -31,9 +31,19 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize, rect: Rect, focused: boo
     let t = &app.theme;
     let target = &app.targets[i];
     let p = &app.panes[i];
-    let cost = app.pane_cost(i);
+    // While names are hidden, so is what only a known model has: its price and the
+    // provider's own finish reason ("end_turn" says Anthropic).
+    let hidden = app.names_hidden();
+    let cost = app.pane_cost(i).filter(|_| !hidden);
     let off = if app.enabled[i] { "" } else { " (off)" };
-    let title = format!("{}{off} · {} {}", target.name, target.provider, target.model);
+    let title = if app.names_hidden() {
+        format!("{}{off}", app.blind.label(i))
+    } else if app.blind.on {
+        // Revealed after the vote: the label it was voted under, then the names.
+        format!("{}{off} · {} ({})", app.blind.label(i), target.name, target.model)
+    } else {
+        format!("{}{off} · {} {}", target.name, target.provider, target.model)
+    };
     let block = super::framed(t, &title, focused);
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
@@ -41,8 +51,10 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize, rect: Rect, focused: boo
         height: HEADER_LINES.min(inner.height),
         ..inner
     };
-    let mut lines = header_lines(p, t, app.now, cost);
+    let mut lines = header_lines(p, t, app.now, cost, !hidden);
+    // The pre-flight names the tokenizer and prices the prompt: not while blind.
     if matches!(p.status, PaneStatus::Idle)
+        && !hidden
         && let Some(check) = app.preflight.get(i)
     {
         lines[1] = preflight_line(check, t);
@@ -62,7 +74,16 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize, rect: Rect, focused: boo
         reasoning: t.style(Role::Reasoning),
         error: t.style(Role::Error),
     };
-    let lines = p.visible(usize::from(body.height), &looks);
+    let mut lines = p.visible(usize::from(body.height), &looks);
+    if app.names_hidden() {
+        // Errors and notes come from the provider and often name the model.
+        let tail = p.tail_start().saturating_sub(p.scroll);
+        for line in lines.iter_mut().skip(tail) {
+            for span in &mut line.spans {
+                span.content = app.mask(&span.content).into();
+            }
+        }
+    }
     for (row, line) in lines.iter().enumerate() {
         frame
             .buffer_mut()
@@ -129,12 +150,14 @@ fn finish_role(r: FinishReason) -> Role {
 }
 
 /// The two header lines: state, TTFT, rate, elapsed; tokens, finish reason, retries.
-/// Most important first, so a narrow pane loses the least useful numbers.
+/// Most important first, so a narrow pane loses the least useful numbers. `raw_finish`
+/// adds the provider's own word for the finish reason when it differs.
 pub fn header_lines(
     p: &PaneState,
     t: &Theme,
     now: Instant,
     cost: Option<(crate::pricing::Picodollars, bool)>,
+    raw_finish: bool,
 ) -> Vec<Line<'static>> {
     let m = &p.metrics;
     let metric = t.style(Role::Metric);
@@ -203,7 +226,7 @@ pub fn header_lines(
     }
     if let Some((reason, raw)) = m.finish_reason() {
         let text = match raw {
-            Some(raw) if raw != reason.as_str() => format!("{} ({raw})", reason.as_str()),
+            Some(raw) if raw_finish && raw != reason.as_str() => format!("{} ({raw})", reason.as_str()),
             _ => reason.as_str().to_string(),
         };
         second.push(sep());
