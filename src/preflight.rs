@@ -91,8 +91,9 @@ pub fn as_sent<'a>(target: &Target, request: &'a ChatRequest) -> std::borrow::Co
 /// Check a request whose input tokens were counted by `counter`.
 pub fn check_counted(target: &Target, prices: &PriceTable, input_tokens: u64, counter: Counter) -> Preflight {
     let exact = counter != Counter::LocalEstimate;
-    let price = prices.lookup(target.provider, &target.model);
-    let context_window = prices.context_window(target.provider, &target.model, &anthropic_betas(target));
+    let price = prices.for_target(target, None);
+    let model = crate::pricing::priced_model(target);
+    let context_window = prices.context_window(target.provider, model, &anthropic_betas(target));
     let requested = target
         .params
         .max_tokens

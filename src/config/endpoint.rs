@@ -55,6 +55,6 @@ pub fn base_url(
     }
 }
 
-fn is_http_url(text: &str) -> bool {
+pub(super) fn is_http_url(text: &str) -> bool {
     reqwest::Url::parse(text).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
 }

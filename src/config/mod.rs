@@ -4,6 +4,7 @@
 //! Keys are never read from the file: a target names the environment variable that
 //! holds its key, and the key is read from the environment when a request is built.
 
+mod azure;
 mod endpoint;
 mod file;
 mod headers;
@@ -180,11 +181,18 @@ pub fn parse_with_env(text: &str, path: &Path, env: endpoint::EnvLookup<'_>) -> 
     let sessions_dir = file
         .sessions_dir
         .map(|d| path.parent().unwrap_or(Path::new(".")).join(d.into_inner()));
+    // A deployment priced by nothing until it answers is said once prices are known.
+    let unpriced = targets.iter().filter_map(|t| azure::unpriced(t, &prices));
     Ok(Config {
         sessions_dir,
-        targets,
         // A key about to cross the network in clear text matters more than a moving alias.
-        warnings: warnings.cleartext.into_iter().chain(warnings.other).collect(),
+        warnings: warnings
+            .cleartext
+            .into_iter()
+            .chain(warnings.other)
+            .chain(unpriced)
+            .collect(),
+        targets,
         path: path.to_path_buf(),
         theme,
         keys,
@@ -336,8 +344,24 @@ fn resolve(
         .parse()
         .map_err(|e| (provider_s.span().start, format!("`provider`: {e}")))?;
     let (api, spec) = resolve_api(t.api, provider)?;
-    let model = required(t.model, "model", table_at)?.into_inner();
-    let (base_url, base_url_source) = endpoint::base_url(t.base_url, provider, &name, table_at, env)?;
+    let mut notes = Vec::new();
+    let keys = azure::Keys {
+        model: t.model.as_ref(),
+        base_url: t.base_url.as_ref(),
+        api_key_env: t.api_key_env.as_ref(),
+        deployment: t.deployment.as_ref(),
+        api_version: t.api_version.as_ref(),
+        azure_auth: t.azure_auth.as_ref(),
+    };
+    let azure = azure::resolve(&keys, provider, api, &name, table_at, env, &mut notes)?;
+    let model = match &azure {
+        Some(a) => a.deployment.clone(),
+        None => required(t.model, "model", table_at)?.into_inner(),
+    };
+    let (base_url, base_url_source) = match &azure {
+        Some(a) => (a.base_url.clone(), a.source.clone()),
+        None => endpoint::base_url(t.base_url, provider, &name, table_at, env)?,
+    };
     if let Some(var) = base_url_source.env_var() {
         // The key goes wherever the variable points: say so once, at load.
         warnings.other.push(format!(
@@ -345,6 +369,7 @@ fn resolve(
         ));
     }
     let key = match t.api_key_env {
+        _ if azure.is_some() => azure.as_ref().map_or(KeySource::None, |a| a.key.clone()),
         Some(v) => {
             if let Some(why) = key_env::problem(v.get_ref()) {
                 return Err((v.span().start, why));
@@ -377,7 +402,8 @@ fn resolve(
     };
     // A keyless target has no credential to expose; its prompts still travel in clear,
     // but that is the usual, deliberate set-up of a model server on the local network.
-    if matches!(key, KeySource::Env(_))
+    let entra = azure.as_ref().and_then(|a| a.entra);
+    if (matches!(key, KeySource::Env(_)) || entra.is_some())
         && !t.allow_insecure_http.unwrap_or(false)
         && let Some(w) = cleartext(&base_url)
     {
@@ -409,7 +435,15 @@ fn resolve(
         s => s.map(Spanned::into_inner),
     };
     let max_tokens = limits::max_tokens(t.max_tokens)?;
-    let mut notes = Vec::new();
+    let price_as = match t.price_as {
+        Some(p) if p.get_ref().trim().is_empty() => {
+            return Err((
+                p.span().start,
+                "`price_as` is empty: name the model whose prices apply (\"gpt-4o-2024-08-06\"), or remove it".into(),
+            ));
+        }
+        p => p.map(|p| p.into_inner().trim().to_string()),
+    };
     let reasoning = reasoning::resolve(
         reasoning::ReasoningFile {
             reasoning_effort: t.reasoning_effort,
@@ -455,8 +489,12 @@ fn resolve(
         system,
         headers,
         base_url_source,
+        price_as,
+        entra,
     };
-    reasoning::drop_refused(provider, &model, &mut params, &mut notes);
+    // Family rules follow the model behind a deployment or alias, when the target names it.
+    let family_model = params.price_as.clone().unwrap_or_else(|| model.clone());
+    reasoning::drop_refused(provider, &family_model, &mut params, &mut notes);
     warnings
         .other
         .extend(notes.into_iter().map(|n| format!("target `{name}`: {n}")));
@@ -485,7 +523,7 @@ fn resolve_api(
         None => Err((
             at,
             format!(
-                "`api`: provider `{provider}` has no `{api}` API; leave `api` out (the Responses API is for openai and openai-compatible targets)"
+                "`api`: provider `{provider}` has no `{api}` API; leave `api` out (the Responses API is for openai, openai-compatible and azure targets)"
             ),
         )),
     }

@@ -1,5 +1,5 @@
-//! A loopback mock of the OpenAI (Chat Completions and Responses), Anthropic and Gemini
-//! streaming APIs.
+//! A loopback mock of the OpenAI (Chat Completions and Responses), Anthropic, Gemini and
+//! Azure OpenAI streaming APIs.
 //!
 //! No real provider is reachable from tests or benchmarks, so Prism measures itself against
 //! this server. It speaks each provider's wire format (paths, headers, SSE framing, JSON
@@ -32,6 +32,8 @@
 //! | `filter` / `block` | 1 | content filter / Gemini prompt block (filter elsewhere) |
 //! | `keepalive` / `crlf` / `lf` | 1 | `: keepalive` comments between events / force line endings |
 //! | `hints` | `full` | `none`: a 429 without `retry-after`, reset headers or `RetryInfo` |
+//! | `prompt_filter` | category`+`… | Azure: the content filter refuses the prompt (HTTP 400 naming the categories: hate, jailbreak, profanity, self_harm, sexual, violence); elsewhere as `block` |
+//! | `served` | model id | Azure: the model the response names (default: the deployment's name) |
 //! | `fail_first` | 0 (every request) | apply `fault` only to the first N requests with this model string |
 //! | `auth` | `required` | `none` accepts requests without a key, like a local server |
 //! | `fault` | see below | injected failure |
@@ -45,6 +47,7 @@
 //! (one 1 MiB content event).
 
 mod anthropic;
+mod azure;
 mod common;
 mod corpus;
 mod driver;
@@ -276,7 +279,8 @@ impl LogSlot {
 pub struct SendRecord {
     /// The id the mock put in the response header.
     pub request_id: String,
-    /// `"openai"`, `"openai-responses"`, `"anthropic"` or `"gemini"`.
+    /// `"openai"`, `"openai-responses"`, `"anthropic"`, `"gemini"`, `"azure"` or
+    /// `"azure-responses"`.
     pub provider: &'static str,
     pub path: String,
     /// The query string as received, if any.

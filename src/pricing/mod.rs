@@ -17,7 +17,7 @@ pub use error::PriceError;
 pub use litellm::load_litellm;
 
 use crate::provider::event::Usage;
-use crate::target::ProviderKind;
+use crate::target::{ProviderKind, Target};
 
 /// Picodollars: 10^-12 USD.
 pub type Picodollars = u128;
@@ -245,6 +245,19 @@ impl PriceTable {
             .or_else(|| bare.rsplit_once('/').and_then(|(_, m)| self.by_name.get(m)))
     }
 
+    /// The price of what `target` runs. Its `price_as`, when it names one, is the only id
+    /// tried (a wrong one shows no cost rather than another model's); else the model the
+    /// response said served it (`served`: an Azure deployment's), else its own `model`.
+    pub fn for_target(&self, target: &Target, served: Option<&str>) -> Option<&ModelPrice> {
+        if let Some(model) = &target.params.price_as {
+            return self.lookup(target.provider, model);
+        }
+        served
+            .into_iter()
+            .chain([target.model.as_str()])
+            .find_map(|m| self.lookup(target.provider, m))
+    }
+
     /// The context window of `model` with the given `anthropic-beta` flags: the beta
     /// window when one of `betas` opens it, else the ordinary one.
     pub fn context_window(&self, provider: ProviderKind, model: &str, betas: &[&str]) -> Option<u64> {
@@ -264,6 +277,12 @@ impl PriceTable {
     pub fn is_empty(&self) -> bool {
         self.by_name.is_empty()
     }
+}
+
+/// The model id a target is priced and sized as before it answers: its `price_as`, else
+/// its `model`.
+pub fn priced_model(target: &Target) -> &str {
+    target.params.price_as.as_deref().unwrap_or(&target.model)
 }
 
 /// "0.15" (USD per million tokens) → 150,000 picodollars per token, exactly.

@@ -71,6 +71,23 @@ pub struct Params {
     pub headers: Vec<Header>,
     /// Where `Target::base_url` came from.
     pub base_url_source: BaseUrlSource,
+    /// The model id to price and size this target as (`price_as`), for a `model` that is
+    /// not one (an Azure deployment's own name). Price lookups use it before `model`.
+    pub price_as: Option<String>,
+    /// Microsoft Entra ID in place of the key (Azure `azure_auth`); `None`: the key, sent
+    /// the way the provider table says.
+    pub entra: Option<EntraToken>,
+}
+
+/// Where an Azure target's Microsoft Entra ID bearer token comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntraToken {
+    /// The target's key variable holds the token (`azure_auth = "token-env"`,
+    /// `$AZURE_OPENAI_AD_TOKEN` unless `api_key_env` names another).
+    Env,
+    /// `az account get-access-token`, kept in memory until it expires
+    /// (`azure_auth = "cli"`).
+    AzureCli,
 }
 
 /// Extended thinking as configured; `config` has checked it against the provider.

@@ -49,7 +49,9 @@ impl Maker {
             ProviderKind::OpenAi => return Some(Self::OpenAi),
             ProviderKind::Anthropic => return Some(Self::Anthropic),
             ProviderKind::Gemini => return Some(Self::Google),
-            ProviderKind::OpenAiCompatible => {}
+            // A compatible server, or an Azure deployment (named by its owner), can serve
+            // anyone's model: read it from the name.
+            ProviderKind::OpenAiCompatible | ProviderKind::Azure => {}
         }
         let id = model.to_lowercase();
         const BY_ID: &[(&str, Maker)] = &[
