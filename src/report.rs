@@ -178,7 +178,9 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &Pri
     let served = run.server.as_ref().and_then(|s| s.model.as_deref());
     let price = prices.for_target(target, served);
     let mut notes = run.notes.clone();
-    notes.extend(unpriced_deployment(target, served, price.is_some()));
+    // Only an answer that used tokens lacks a cost.
+    let used = usage.input_tokens.is_some() || usage.output_tokens.is_some();
+    notes.extend(unpriced_deployment(target, served, price.is_some() || !used));
     ResultRow {
         target: target.name.clone(),
         provider: target.provider.as_str().to_string(),

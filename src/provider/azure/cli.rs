@@ -120,7 +120,7 @@ impl CliTokens {
             Err(_) => {
                 return Err(failure(format!(
                     "{shown} did not answer within {} s: run it in a terminal to see why (`az login` may be needed)",
-                    self.timeout.as_secs()
+                    self.timeout.as_secs_f64()
                 )));
             }
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
