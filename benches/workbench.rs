@@ -20,14 +20,13 @@ use prism::keys::Action;
 use prism::provider::event::StreamEvent;
 use prism::target::{KeySource, Params, ProviderKind, Target};
 use prism::tui::effects::event_loop::{self, Screen};
-use prism::tui::effects::executor::Runner;
+use prism::tui::effects::executor::Executor;
 use prism::tui::input::keymap::Keymap;
 use prism::tui::model::app::{App, Focus};
 use prism::tui::model::msg::Msg;
 use prism::tui::render::Doc;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui_textarea::TextArea;
 
 const PANES: usize = 8;
 
@@ -51,7 +50,7 @@ fn app() -> App {
         prism::tui::theme::load("dark").unwrap(),
         "bench".into(),
     );
-    app.prompt = TextArea::from(vec!["bench".to_string()]);
+    app.update(Msg::EditorClosed(Ok("bench".into())));
     app.act(Action::Send);
     app
 }
@@ -108,11 +107,10 @@ fn frame_cost() {
             }
         }
     }
-    let bytes: usize = app.panes.iter().map(|p| p.answer.text().len()).sum();
-    let lines: usize = app.panes.iter().map(|p| p.body_len()).sum();
+    let bytes: usize = app.panes().iter().map(|p| p.answer.text().len()).sum();
+    let lines: usize = app.panes().iter().map(|p| p.body_len()).sum();
     let mut bottom = Vec::new();
     for _ in 0..200 {
-        app.dirty = true;
         let t = Instant::now();
         term.frame(&mut app).unwrap();
         bottom.push(t.elapsed().as_secs_f64() * 1e3);
@@ -120,12 +118,19 @@ fn frame_cost() {
     let mut random = Vec::new();
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     for _ in 0..200 {
-        for p in &mut app.panes {
+        // Each pane to a random page, as a user paging through it would.
+        for p in 0..PANES {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            p.follow = false;
-            p.scroll = (x as usize) % p.body_len().max(1);
+            while app.focus() != Focus::Pane(p) {
+                app.act(Action::FocusNext);
+            }
+            app.act(Action::Top);
+            let page = app.pane(p).viewport.max(2) - 1;
+            for _ in 0..(x as usize) % (app.pane(p).body_len() / page).max(1) {
+                app.act(Action::PageDown);
+            }
         }
         let t = Instant::now();
         term.frame(&mut app).unwrap();
@@ -162,7 +167,7 @@ struct Probe {
 impl Screen for Probe {
     fn frame(&mut self, app: &mut App) -> io::Result<()> {
         self.term.frame(app)?;
-        let typed = app.prompt.lines().join("").matches('x').count();
+        let typed = app.prompt().lines().join("").matches('x').count();
         while self.seen < typed {
             self.shown_at.push(Instant::now());
             self.seen += 1;
@@ -182,9 +187,8 @@ fn key_latency() {
     warm.push_str(&deltas(200, 0).concat());
     warm.prepare(80, &prism::tui::theme::load("dark").unwrap().doc_styles());
     rt.block_on(async {
+        // The send emptied the prompt and left the focus there.
         let mut app = app();
-        app.prompt = TextArea::default();
-        app.focus = Focus::Prompt;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let keys = 100;
         let producer_tx = tx.clone();
@@ -237,15 +241,15 @@ fn key_latency() {
             seen: 0,
             shown_at: Vec::new(),
         };
-        let mut runner = Runner::default();
+        let mut runner = Executor::default();
         event_loop::run(&mut probe, &mut app, &mut runner, &tx, &mut rx)
             .await
             .unwrap();
         let (sent, tokens) = sent_at.await.unwrap();
         // What the budget left for later passes when typing stopped, as time to lay out.
-        let backlog_text: usize = app.panes.iter().map(|p| p.answer.text().len()).sum();
+        let backlog_text: usize = app.panes().iter().map(|p| p.answer.text().len()).sum();
         let t = Instant::now();
-        app.layout_budget = None;
+        app.set_layout_budget(None);
         prism::tui::view::lay_out(&mut app);
         let backlog_ms = t.elapsed().as_secs_f64() * 1e3;
         let mut lat: Vec<f64> = sent
@@ -278,10 +282,10 @@ fn app_with_history(turns: usize, answer_bytes: usize) -> App {
     let mut app = app();
     for turn in 0..turns {
         if turn > 0 {
-            app.prompt = TextArea::from(vec![format!("follow-up question number {turn}")]);
+            app.update(Msg::EditorClosed(Ok(format!("follow-up question number {turn}"))));
             app.act(Action::Send);
         }
-        let run = app.run;
+        let run = app.run();
         let answer = deltas(answer_bytes / 4, turn);
         for p in 0..PANES {
             let mut send = |event| {
@@ -312,10 +316,10 @@ fn history_key_latency() {
     warm.push_str(&deltas(200, 0).concat());
     warm.prepare(80, &prism::tui::theme::load("dark").unwrap().doc_styles());
     prism::tokens::warm_up();
+    // The last send left the focus on the prompt.
     let mut app = app_with_history(10, 20_000);
-    app.focus = Focus::Prompt;
     let history: usize = app
-        .conversation
+        .conversation()
         .request(0, None, "")
         .0
         .messages
@@ -358,7 +362,7 @@ fn history_key_latency() {
             seen: 0,
             shown_at: Vec::new(),
         };
-        let mut runner = Runner::default();
+        let mut runner = Executor::default();
         event_loop::run(&mut probe, &mut app, &mut runner, &tx, &mut rx)
             .await
             .unwrap();
@@ -385,7 +389,7 @@ fn history_key_latency() {
     println!(
         "## Keystroke to frame with 8 targets and a {} KB history each ({} turns, {} keys)",
         history / 1000,
-        app.conversation.turn,
+        app.conversation().turn,
         lat.len()
     );
     println!("| measurement | mean ms | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|");

@@ -56,6 +56,9 @@ pub struct Preflight {
     pub context_window: Option<u64>,
     /// Why the request cannot fit, when it cannot.
     pub too_long: Option<String>,
+    /// Set when the model's context window is unknown, so the prompt goes unchecked: says
+    /// so, rather than sending in silence.
+    pub unchecked: Option<String>,
     /// Input plus `max_output` at the model's prices, when both are known.
     pub worst_case: Option<Picodollars>,
 }
@@ -91,9 +94,8 @@ pub fn as_sent<'a>(target: &Target, request: &'a ChatRequest) -> std::borrow::Co
 /// Check a request whose input tokens were counted by `counter`.
 pub fn check_counted(target: &Target, prices: &PriceTable, input_tokens: u64, counter: Counter) -> Preflight {
     let exact = counter != Counter::LocalEstimate;
-    let price = prices.for_target(target, None);
-    let model = crate::pricing::priced_model(target);
-    let context_window = prices.context_window(target.provider, model, &anthropic_betas(target));
+    let price = prices.for_target(target);
+    let context_window = price.and_then(|p| p.window_with(&anthropic_betas(target)));
     let requested = target
         .params
         .max_tokens
@@ -125,6 +127,12 @@ pub fn check_counted(target: &Target, prices: &PriceTable, input_tokens: u64, co
             })
         }
     });
+    let unchecked = context_window.is_none().then(|| {
+        format!(
+            "the context window of {} is not known: the prompt ({mark}{input_tokens} tokens) is sent without a length check",
+            target.model
+        )
+    });
     let worst_case = price.and_then(|p| {
         let usage = crate::provider::event::Usage {
             input: Some(input_tokens),
@@ -140,6 +148,7 @@ pub fn check_counted(target: &Target, prices: &PriceTable, input_tokens: u64, co
         max_output,
         context_window,
         too_long,
+        unchecked,
         worst_case,
     }
 }
@@ -259,6 +268,37 @@ mod tests {
         assert_eq!(
             (unknown.worst_case, unknown.exact, unknown.too_long),
             (None, false, None)
+        );
+        assert_eq!(p.unchecked, None);
+        assert_eq!(
+            unknown.unchecked.as_deref(),
+            Some(
+                "the context window of house-model is not known: the prompt (~16 tokens) is sent without a length check"
+            )
+        );
+    }
+
+    #[test]
+    fn price_as_and_the_host_choose_the_price_and_window() {
+        tokens::warm_up();
+        let prices = PriceTable::builtin().unwrap();
+        let req = ChatRequest::single(None, "hello world");
+        let mut t = target("llama-3.3-70b-versatile", Some(100));
+        t.provider = ProviderKind::OpenAiCompatible;
+        assert_eq!(
+            check(&t, &req, &prices).context_window,
+            None,
+            "a local server: unknown"
+        );
+        t.base_url = "https://api.groq.com/openai/v1".into();
+        let p = check(&t, &req, &prices);
+        assert_eq!((p.context_window, p.unchecked), (Some(128_000), None));
+        // 9 prompt tokens × $0.59 + 100 × $0.79 per million (Groq's last known prices).
+        assert_eq!(p.worst_case, Some(9 * 590_000 + 100 * 790_000));
+        t.params.price_as = Some("gpt-4o-mini".into());
+        assert_eq!(
+            check(&t, &req, &prices).worst_case,
+            Some(9 * 150_000 + 100 * 600_000)
         );
     }
 

@@ -60,6 +60,44 @@ pub struct ResultRow {
     /// (`OPENAI_BASE_URL`...) rather than the config. Omitted otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<EndpointRow>,
+    /// Which price `cost_usd` was computed at. Omitted when there is no cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<PriceRow>,
+    /// How the answer arrived, beyond the chunk gaps of `itl_ms`. Omitted before a second
+    /// content event, and absent from rows recorded before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrival: Option<ArrivalRow>,
+}
+
+/// How an answer arrived (see the README's Metrics).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct ArrivalRow {
+    /// The longest silence between two content events.
+    pub longest_gap_ms: f64,
+    /// The share of the answer's bytes that arrived within 1 ms of the content before them.
+    pub burst_share: f64,
+    /// First to last content over the gaps between the output tokens; `null` when the
+    /// count is unknown or below two.
+    pub itl_per_token_ms: Option<f64>,
+}
+
+/// The rate a row's cost was computed at, for a details view to show.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PriceRow {
+    /// The price data: `LiteLLM 1.110.2 (2026-11-30)`, a `pricing_file`, the config.
+    pub source: String,
+    /// The entry in it: `claude-haiku-4-5`, `groq/llama-3.3-70b-versatile`.
+    pub entry: String,
+    /// `base`, or `above N` when the input passed a tier's threshold of N tokens.
+    pub tier: String,
+    /// When the entry is retired: the snapshot that no longer lists it (its last known
+    /// prices applied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retired: Option<String>,
+    /// The server's own cost (`server.cost_usd`, OpenRouter) minus `cost_usd`, when both
+    /// are known: how far Prism's price is from what the provider charged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_diff_usd: Option<f64>,
 }
 
 /// A base URL taken from the environment, and the variable it came from.
@@ -119,6 +157,10 @@ pub struct UsageRow {
     pub output_tokens: Option<u64>,
     pub cached_input_tokens: Option<u64>,
     pub cache_write_tokens: Option<u64>,
+    /// Of `cache_write_tokens`, those written for an hour (Anthropic), priced apart.
+    /// Omitted when the provider does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_1h_tokens: Option<u64>,
     pub reasoning_tokens: Option<u64>,
     pub source: UsageSource,
 }
@@ -176,11 +218,23 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &Pri
     let finish = run.finish_reason();
     let itl = run.itl();
     let served = run.server.as_ref().and_then(|s| s.model.as_deref());
-    let price = prices.for_target(target, served);
+    // Priced from the same counts shown in `usage` (marked there when estimated); a model
+    // with no known price has no cost, never 0.
+    let charge = prices.for_answer(target, served).and_then(|p| {
+        let counted = crate::provider::event::Usage {
+            input: usage.input_tokens,
+            output: usage.output_tokens,
+            cached_input: usage.cached_input_tokens,
+            cache_write: usage.cache_write_tokens,
+            cache_write_1h: usage.cache_write_1h_tokens,
+            reasoning: usage.reasoning_tokens,
+        };
+        p.charge(&counted).map(|c| (p, c))
+    });
     let mut notes = run.notes.clone();
     // Only an answer that used tokens lacks a cost.
     let used = usage.input_tokens.is_some() || usage.output_tokens.is_some();
-    notes.extend(unpriced_deployment(target, served, price.is_some() || !used));
+    notes.extend(unpriced_deployment(target, served, charge.is_some() || !used));
     ResultRow {
         target: target.name.clone(),
         provider: target.provider.as_str().to_string(),
@@ -200,18 +254,7 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &Pri
             p95: itl.map(|s| round(s.p95, 3)),
         },
         tokens_per_s: run.tokens_per_s(usage.output_tokens).map(|v| round(v, 2)),
-        // Priced from the same counts shown in `usage` (marked there when estimated); a
-        // model with no known price has no cost, never 0.
-        cost_usd: price.and_then(|p| {
-            let counted = crate::provider::event::Usage {
-                input: usage.input_tokens,
-                output: usage.output_tokens,
-                cached_input: usage.cached_input_tokens,
-                cache_write: usage.cache_write_tokens,
-                reasoning: usage.reasoning_tokens,
-            };
-            p.cost(&counted).map(crate::pricing::usd)
-        }),
+        cost_usd: charge.map(|(_, c)| crate::pricing::usd(c.cost)),
         http_status: run.http_status,
         request_id: run.request_id.clone(),
         retries: run.retries,
@@ -233,6 +276,35 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &Pri
             base_url: target.base_url.clone(),
             env: env.to_string(),
         }),
+        price: charge.map(|(p, c)| price_row(p, c, run.server.as_ref())),
+        arrival: run
+            .burst_share()
+            .zip(run.longest_gap())
+            .map(|(share, gap)| ArrivalRow {
+                longest_gap_ms: ms(gap),
+                burst_share: round(share, 3),
+                itl_per_token_ms: run.itl_per_token(usage.output_tokens).map(|d| round(ms(d), 3)),
+            }),
+    }
+}
+
+fn price_row(
+    p: &crate::pricing::ModelPrice,
+    c: crate::pricing::Charge,
+    server: Option<&ServerReport>,
+) -> PriceRow {
+    let ours = crate::pricing::usd(c.cost);
+    PriceRow {
+        source: p.source.clone(),
+        entry: p.entry.clone(),
+        tier: c
+            .tier
+            .map_or_else(|| "base".to_string(), |above| format!("above {above}")),
+        retired: p.retired.clone(),
+        // Rounded to the picodollar, so a match reads as 0 rather than float noise.
+        cost_diff_usd: server
+            .and_then(|s| s.cost_usd)
+            .map(|theirs| round(theirs - ours, 12)),
     }
 }
 
@@ -270,6 +342,7 @@ fn usage_row(request: &ChatRequest, run: &TargetRun) -> UsageRow {
         output_tokens: output,
         cached_input_tokens: u.cached_input,
         cache_write_tokens: u.cache_write,
+        cache_write_1h_tokens: u.cache_write_1h,
         reasoning_tokens: u.reasoning,
         source: if from_provider {
             UsageSource::Provider
@@ -320,6 +393,7 @@ mod tests {
                 output_tokens: Some(34),
                 cached_input_tokens: Some(5),
                 cache_write_tokens: Some(6),
+                cache_write_1h_tokens: Some(2),
                 reasoning_tokens: Some(7),
                 source: UsageSource::Estimate,
             },
@@ -362,6 +436,18 @@ mod tests {
             endpoint: Some(EndpointRow {
                 base_url: "https://gw.example.com/v1".into(),
                 env: "OPENAI_BASE_URL".into(),
+            }),
+            arrival: Some(ArrivalRow {
+                longest_gap_ms: 2000.5,
+                burst_share: 0.4,
+                itl_per_token_ms: Some(22.8),
+            }),
+            price: Some(PriceRow {
+                source: "LiteLLM 1.110.2 (2026-11-30)".into(),
+                entry: "gpt-4o-mini-2024-07-18".into(),
+                tier: "base".into(),
+                retired: Some("LiteLLM 1.111.0 (2027-01-02)".into()),
+                cost_diff_usd: Some(0.000943475),
             }),
         }
     }

@@ -13,7 +13,7 @@ use prism::tui::input::keymap::Keymap;
 use prism::tui::model::app::{App, Focus};
 use prism::tui::model::msg::{Effect, Msg};
 use prism::tui::model::pane::PaneStatus;
-use ratatui::layout::Rect;
+use prism::tui::model::workspace::Overlay;
 
 fn app() -> App {
     let t = |name: &str| Target {
@@ -39,6 +39,25 @@ fn key(app: &mut App, code: KeyCode, mods: KeyModifiers) -> Vec<Effect> {
     app.update(Msg::Term(Event::Key(KeyEvent::new(code, mods))))
 }
 
+/// Tab until `want` has the focus, as a user would.
+fn focus(app: &mut App, want: Focus) {
+    for _ in 0..16 {
+        if app.focus() == want {
+            return;
+        }
+        key(app, KeyCode::Tab, KeyModifiers::NONE);
+    }
+    panic!("tab never reaches {want:?}");
+}
+
+/// The sessions browser, which must be open.
+fn browser(app: &App) -> &prism::tui::model::browser::Browser {
+    let Overlay::Browser(b) = app.overlay() else {
+        panic!("the browser is not open: {:?}", app.overlay())
+    };
+    b
+}
+
 fn type_text(app: &mut App, text: &str) {
     for c in text.chars() {
         key(app, KeyCode::Char(c), KeyModifiers::NONE);
@@ -62,12 +81,12 @@ fn typing_then_ctrl_s_sends_to_enabled_targets_only() {
         key(&mut app, KeyCode::Char('s'), KeyModifiers::CONTROL).is_empty(),
         "empty prompt: nothing sent"
     );
-    assert!(app.notice.as_deref().unwrap().contains("empty"));
+    assert!(app.notice().unwrap().contains("empty"));
     type_text(&mut app, "hello");
     key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
     type_text(&mut app, "world");
-    assert_eq!(app.prompt.lines(), ["hello", "world"], "Enter is a newline");
-    app.focus = Focus::Pane(1);
+    assert_eq!(app.prompt().lines(), ["hello", "world"], "Enter is a newline");
+    focus(&mut app, Focus::Pane(1));
     key(&mut app, KeyCode::Char(' '), KeyModifiers::NONE);
     let effects = key(&mut app, KeyCode::Enter, KeyModifiers::ALT);
     let [Effect::NewSession { targets }, Effect::StartRun { run, jobs, .. }] = &effects[..] else {
@@ -77,8 +96,8 @@ fn typing_then_ctrl_s_sends_to_enabled_targets_only() {
     assert_eq!(*run, RunId(1));
     assert_eq!(jobs.iter().map(|j| j.pane).collect::<Vec<_>>(), [0, 2]);
     assert_eq!(jobs[0].request.messages[0].content, "hello\nworld");
-    assert_eq!(app.panes[0].status, PaneStatus::Queued);
-    assert_eq!(app.panes[1].status, PaneStatus::Idle);
+    assert_eq!(app.pane(0).status, PaneStatus::Queued);
+    assert_eq!(app.pane(1).status, PaneStatus::Idle);
 }
 
 #[test]
@@ -87,9 +106,9 @@ fn stale_run_events_are_dropped_and_resend_cancels_the_old_run() {
     type_text(&mut app, "x");
     app.act(Action::Send);
     stream(&mut app, 0, RunId(1), StreamEvent::Dispatched);
-    assert_eq!(app.panes[0].status, PaneStatus::Connecting);
+    assert_eq!(app.pane(0).status, PaneStatus::Connecting);
     assert!(
-        app.prompt.is_empty(),
+        app.prompt().is_empty(),
         "a send empties the editor for the follow-up"
     );
     type_text(&mut app, "y");
@@ -104,13 +123,13 @@ fn stale_run_events_are_dropped_and_resend_cancels_the_old_run() {
     );
     stream(&mut app, 0, RunId(1), StreamEvent::TextDelta("old".into()));
     assert_eq!(
-        app.panes[0].answer.text(),
+        app.pane(0).answer.text(),
         "",
         "late events of run 1 never reach run 2's pane"
     );
     stream(&mut app, 0, RunId(2), StreamEvent::Dispatched);
     stream(&mut app, 0, RunId(2), StreamEvent::TextDelta("new".into()));
-    assert_eq!(app.panes[0].answer.text(), "new");
+    assert_eq!(app.pane(0).answer.text(), "new");
 }
 
 #[test]
@@ -118,7 +137,7 @@ fn cancel_focused_and_cancel_all() {
     let mut app = app();
     type_text(&mut app, "x");
     app.act(Action::Send);
-    app.focus = Focus::Pane(2);
+    focus(&mut app, Focus::Pane(2));
     assert_eq!(
         key(&mut app, KeyCode::Char('x'), KeyModifiers::NONE),
         [Effect::Cancel {
@@ -154,15 +173,15 @@ fn follow_tail_stops_on_scroll_up_and_resumes_at_bottom() {
     stream(&mut app, 0, RunId(1), StreamEvent::Dispatched);
     stream(&mut app, 0, RunId(1), StreamEvent::TextDelta(long));
     term.frame(&mut app).unwrap();
-    let p = &app.panes[0];
+    let p = &app.pane(0);
     assert!(
         p.follow && p.scroll > 0 && p.scroll + p.viewport == p.body_len(),
         "pinned to the bottom"
     );
-    app.focus = Focus::Pane(0);
+    focus(&mut app, Focus::Pane(0));
     key(&mut app, KeyCode::Char('k'), KeyModifiers::NONE);
-    let held = app.panes[0].scroll;
-    assert!(!app.panes[0].follow);
+    let held = app.pane(0).scroll;
+    assert!(!app.pane(0).follow);
     stream(
         &mut app,
         0,
@@ -170,64 +189,69 @@ fn follow_tail_stops_on_scroll_up_and_resumes_at_bottom() {
         StreamEvent::TextDelta("more\nand more\n".into()),
     );
     term.frame(&mut app).unwrap();
-    assert_eq!(app.panes[0].scroll, held, "new text does not yank the view");
+    assert_eq!(app.pane(0).scroll, held, "new text does not yank the view");
     key(&mut app, KeyCode::Char('G'), KeyModifiers::SHIFT);
     term.frame(&mut app).unwrap();
-    assert!(app.panes[0].follow);
-    assert_eq!(
-        app.panes[0].scroll + app.panes[0].viewport,
-        app.panes[0].body_len()
-    );
+    assert!(app.pane(0).follow);
+    assert_eq!(app.pane(0).scroll + app.pane(0).viewport, app.pane(0).body_len());
     key(&mut app, KeyCode::Char('g'), KeyModifiers::NONE);
-    assert_eq!(app.panes[0].scroll, 0);
+    assert_eq!(app.pane(0).scroll, 0);
 }
 
 #[test]
 fn mouse_wheel_scrolls_the_pane_under_the_pointer() {
     let mut app = app();
-    app.pane_areas = vec![
-        Some(Rect::new(0, 0, 10, 10)),
-        Some(Rect::new(10, 0, 10, 10)),
-        None,
-    ];
-    app.panes[1].viewport = 2;
-    app.panes[1].answer.push_str("- 1\n- 2\n- 3\n- 4\n- 5\n- 6\n");
-    app.panes[1].prepare(8, &prism::tui::render::DocStyles::plain());
+    type_text(&mut app, "x");
+    app.act(Action::Send);
+    stream(&mut app, 1, RunId(1), StreamEvent::Dispatched);
+    let long: String = (0..40).map(|i| format!("- {i}\n")).collect();
+    stream(&mut app, 1, RunId(1), StreamEvent::TextDelta(long));
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(90, 20)).unwrap();
+    use prism::tui::effects::event_loop::Screen;
+    term.frame(&mut app).unwrap();
+    // From the top of pane 1, no longer following its tail.
+    focus(&mut app, Focus::Pane(1));
+    key(&mut app, KeyCode::Char('g'), KeyModifiers::NONE);
+    assert!(!app.pane(1).follow);
+    let area = app.pane_area(1).unwrap();
     let wheel = |kind| {
         Msg::Term(Event::Mouse(MouseEvent {
             kind,
-            column: 12,
-            row: 3,
+            column: area.x + 2,
+            row: area.y + 3,
             modifiers: KeyModifiers::NONE,
         }))
     };
-    app.panes[1].follow = false;
     app.update(wheel(MouseEventKind::ScrollDown));
-    assert_eq!(app.panes[1].scroll, 3);
+    assert_eq!(app.pane(1).scroll, 3);
+    assert_eq!(app.pane(0).scroll, 0, "only the pane under the pointer");
     app.update(wheel(MouseEventKind::ScrollUp));
-    assert_eq!(app.panes[1].scroll, 0);
+    assert_eq!(app.pane(1).scroll, 0);
 }
 
 #[test]
 fn help_copy_zoom_quit_and_signals() {
     let mut app = app();
     key(&mut app, KeyCode::F(1), KeyModifiers::NONE);
-    assert!(app.help);
+    assert_eq!(app.overlay(), &Overlay::Help);
     key(&mut app, KeyCode::Char('a'), KeyModifiers::NONE);
     assert!(
-        !app.help && app.prompt.lines() == [""],
+        app.overlay() == &Overlay::None && app.prompt().lines() == [""],
         "a key closes help without typing"
     );
-    app.focus = Focus::Pane(0);
-    app.panes[0].answer.push_str("copy me");
+    set_prompt(&mut app, "x");
+    app.act(Action::Send);
+    stream(&mut app, 0, RunId(1), StreamEvent::Dispatched);
+    stream(&mut app, 0, RunId(1), StreamEvent::TextDelta("copy me".into()));
+    focus(&mut app, Focus::Pane(0));
     assert_eq!(
         key(&mut app, KeyCode::Char('y'), KeyModifiers::NONE),
         [Effect::Copy("copy me".into())]
     );
     key(&mut app, KeyCode::Char('z'), KeyModifiers::NONE);
-    assert_eq!(app.zoomed, Some(0));
+    assert_eq!(app.zoomed(), Some(0));
     key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
-    assert_eq!((app.zoomed, app.focus), (None, Focus::Prompt));
+    assert_eq!((app.zoomed(), app.focus()), (None, Focus::Prompt));
     assert_eq!(
         key(&mut app, KeyCode::Char('c'), KeyModifiers::CONTROL),
         [Effect::Quit],
@@ -240,13 +264,13 @@ fn help_copy_zoom_quit_and_signals() {
 fn paste_goes_into_the_editor_with_newlines_normalized() {
     let mut app = app();
     app.update(Msg::Term(Event::Paste("a\r\nb\rc".into())));
-    assert_eq!(app.prompt.lines(), ["a", "b", "c"]);
+    assert_eq!(app.prompt().lines(), ["a", "b", "c"]);
     assert_eq!(
         app.act(Action::OpenEditor),
         [Effect::OpenEditor("a\nb\nc".into())]
     );
     app.update(Msg::EditorClosed(Ok("from editor\nline 2\n".into())));
-    assert_eq!(app.prompt.lines(), ["from editor", "line 2"]);
+    assert_eq!(app.prompt().lines(), ["from editor", "line 2"]);
 }
 
 #[test]
@@ -260,14 +284,14 @@ fn scrolling_works_past_65535_lines() {
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(90, 20)).unwrap();
     use prism::tui::effects::event_loop::Screen;
     term.frame(&mut app).unwrap();
-    assert!(app.panes[0].body_len() >= 70_000);
-    app.focus = Focus::Pane(0);
+    assert!(app.pane(0).body_len() >= 70_000);
+    focus(&mut app, Focus::Pane(0));
     key(&mut app, KeyCode::Char('g'), KeyModifiers::NONE);
-    while app.panes[0].scroll < 66_000 {
+    while app.pane(0).scroll < 66_000 {
         app.act(Action::PageDown);
     }
     term.frame(&mut app).unwrap();
-    let top = app.panes[0].scroll;
+    let top = app.pane(0).scroll;
     assert!(top > 65_535, "scroll offset {top} is past u16");
     let screen: String = term
         .backend()
@@ -276,7 +300,7 @@ fn scrolling_works_past_65535_lines() {
         .iter()
         .map(|c| c.symbol())
         .collect();
-    let line = app.panes[0].answer.lines(top..top + 1)[0].to_string();
+    let line = app.pane(0).answer.lines(top..top + 1)[0].to_string();
     assert!(line.contains("row 6"), "a row from the end: {line}");
     assert!(
         screen.contains(line.trim()),
@@ -287,12 +311,12 @@ fn scrolling_works_past_65535_lines() {
 #[test]
 fn retry_pane_resends_the_last_request_to_that_target_only() {
     let mut app = app();
-    app.focus = Focus::Pane(0);
+    focus(&mut app, Focus::Pane(0));
     assert!(
         key(&mut app, KeyCode::Char('R'), KeyModifiers::SHIFT).is_empty(),
         "nothing sent yet"
     );
-    app.focus = Focus::Prompt;
+    focus(&mut app, Focus::Prompt);
     type_text(&mut app, "first");
     app.act(Action::Send);
     for p in 0..3 {
@@ -303,7 +327,7 @@ fn retry_pane_resends_the_last_request_to_that_target_only() {
         prism::provider::event::ProviderError::new(prism::provider::event::ErrorKind::Truncated, "dropped");
     stream(&mut app, 0, RunId(1), StreamEvent::Failed(failure));
     type_text(&mut app, " edited");
-    app.focus = Focus::Pane(0);
+    focus(&mut app, Focus::Pane(0));
     let effects = key(&mut app, KeyCode::Char('R'), KeyModifiers::SHIFT);
     let [Effect::StartRun { run, turn, jobs, .. }] = &effects[..] else {
         panic!("{effects:?}")
@@ -315,9 +339,9 @@ fn retry_pane_resends_the_last_request_to_that_target_only() {
     );
     // The other panes keep streaming their original run.
     stream(&mut app, 1, RunId(1), StreamEvent::TextDelta(" more".into()));
-    assert_eq!(app.panes[1].answer.text(), "partial more");
+    assert_eq!(app.pane(1).answer.text(), "partial more");
     stream(&mut app, 0, RunId(1), StreamEvent::TextDelta("stale".into()));
-    assert_eq!(app.panes[0].answer.text(), "", "pane 0 now belongs to run 2");
+    assert_eq!(app.pane(0).answer.text(), "", "pane 0 now belongs to run 2");
     // Cancel-all reaches both runs.
     stream(&mut app, 0, RunId(2), StreamEvent::Dispatched);
     let cancels = app.act(Action::CancelAll);
@@ -341,7 +365,7 @@ fn preflight_blocks_a_prompt_too_long_and_the_budget_refuses_a_send() {
     prism::tokens::warm_up();
     let mut app = app();
     // 130k words: over gpt-4o-mini's 128k window, so no target is sent.
-    app.prompt = ratatui_textarea::TextArea::from(vec!["word ".repeat(130_000)]);
+    set_prompt(&mut app, &"word ".repeat(130_000));
     let effects = app.act(Action::Send);
     let Some(Effect::StartRun { jobs, .. }) = effects.last() else {
         panic!("{effects:?}")
@@ -350,7 +374,7 @@ fn preflight_blocks_a_prompt_too_long_and_the_budget_refuses_a_send() {
         jobs.iter().all(|j| j.blocked.is_some()),
         "nothing sent, but the send is recorded"
     );
-    let Some(prism::engine::metrics::Outcome::Failed(e)) = &app.panes[0].metrics.outcome else {
+    let Some(prism::engine::metrics::Outcome::Failed(e)) = &app.pane(0).metrics.outcome else {
         panic!()
     };
     assert!(
@@ -358,19 +382,18 @@ fn preflight_blocks_a_prompt_too_long_and_the_budget_refuses_a_send() {
         "{}",
         e.message
     );
-    assert_eq!(app.panes[0].status, PaneStatus::Error);
+    assert_eq!(app.pane(0).status, PaneStatus::Error);
 
-    let mut app = self::app();
-    app.budget_usd = Some(0.000_01);
+    let mut app = self::app().with_budget(Some(0.000_01));
     type_text(&mut app, "hello");
     let effects = app.act(Action::Send);
     assert!(effects.is_empty(), "refused: {effects:?}");
     assert!(
-        app.notice.as_deref().unwrap().contains("over budget_usd"),
+        app.notice().unwrap().contains("over budget_usd"),
         "{:?}",
-        app.notice
+        app.notice()
     );
-    assert_eq!(app.panes[0].status, PaneStatus::Idle, "nothing started");
+    assert_eq!(app.pane(0).status, PaneStatus::Idle, "nothing started");
 }
 
 #[test]
@@ -399,8 +422,7 @@ fn idle_panes_show_the_preflight_of_the_prompt_as_typed() {
 #[test]
 fn an_expensive_send_asks_for_confirmation_first() {
     prism::tokens::warm_up();
-    let mut app = app();
-    app.confirm_above_usd = Some(0.001);
+    let mut app = app().with_confirm_above(Some(0.001));
     type_text(&mut app, "hello");
     // No max_tokens: the worst case uses each model's maximum output (3 × 16,384 tokens).
     assert!(
@@ -408,18 +430,17 @@ fn an_expensive_send_asks_for_confirmation_first() {
         "first press only announces the cost"
     );
     assert!(
-        app.notice.as_deref().unwrap().contains("send again to confirm"),
+        app.notice().unwrap().contains("send again to confirm"),
         "{:?}",
-        app.notice
+        app.notice()
     );
     // The limit reads as configured, the worst case to the micro-dollar like the panes.
     assert!(
-        app.notice
-            .as_deref()
+        app.notice()
             .unwrap()
             .contains("may cost up to $0.029495 (over confirm_above_usd $0.001)"),
         "{:?}",
-        app.notice
+        app.notice()
     );
     let effects = app.act(Action::Send);
     assert!(
@@ -429,7 +450,7 @@ fn an_expensive_send_asks_for_confirmation_first() {
 }
 
 fn done_with(app: &mut App, pane: usize, text: &str) {
-    let run = app.panes[pane].run.unwrap();
+    let run = app.pane(pane).run.unwrap();
     stream(app, pane, run, StreamEvent::Dispatched);
     if !text.is_empty() {
         stream(app, pane, run, StreamEvent::TextDelta(text.into()));
@@ -437,8 +458,9 @@ fn done_with(app: &mut App, pane: usize, text: &str) {
     stream(app, pane, run, StreamEvent::Done);
 }
 
+/// Replace the prompt, as the external editor does when it closes.
 fn set_prompt(app: &mut App, text: &str) {
-    app.prompt = ratatui_textarea::TextArea::from(vec![text.to_string()]);
+    app.update(Msg::EditorClosed(Ok(text.to_string())));
 }
 
 fn start_run(effects: &[Effect]) -> (u32, Option<String>, Vec<prism::tui::model::msg::Job>) {
@@ -463,7 +485,7 @@ fn each_target_continues_its_own_conversation_only() {
     assert_eq!((turn, jobs[0].history.clone()), (1, vec![]));
     done_with(&mut app, 0, "A1");
     done_with(&mut app, 1, "B1");
-    let run = app.panes[2].run.unwrap();
+    let run = app.pane(2).run.unwrap();
     stream(&mut app, 2, run, StreamEvent::TextDelta("half an answer".into()));
     let e = prism::provider::event::ProviderError::new(prism::provider::event::ErrorKind::Server, "boom");
     stream(&mut app, 2, run, StreamEvent::Failed(e));
@@ -489,12 +511,15 @@ fn each_target_continues_its_own_conversation_only() {
     );
 
     // Turn 2: A is cancelled, B answers nothing, C answers.
-    let run = app.panes[0].run.unwrap();
+    let run = app.pane(0).run.unwrap();
     stream(&mut app, 0, run, StreamEvent::TextDelta("partial".into()));
     stream(&mut app, 0, run, StreamEvent::Cancelled);
     done_with(&mut app, 1, "");
     done_with(&mut app, 2, "C2");
-    app.system = ratatui_textarea::TextArea::from(vec!["Be terse.".to_string()]);
+    // ctrl-t shows the system prompt and focuses it.
+    key(&mut app, KeyCode::Char('t'), KeyModifiers::CONTROL);
+    assert_eq!(app.focus(), Focus::System);
+    app.update(Msg::Term(Event::Paste("Be terse.".into())));
     set_prompt(&mut app, "q3");
     let (turn, system, jobs) = start_run(&app.act(Action::Send));
     assert_eq!(turn, 3);
@@ -511,10 +536,10 @@ fn each_target_continues_its_own_conversation_only() {
     );
     assert_eq!(contents(&jobs[2]), ["q2", "C2", "q3"]);
     assert_eq!(jobs[2].history, [2]);
-    assert_eq!(app.conversation.turn, 3);
+    assert_eq!(app.conversation().turn, 3);
 
     // Retrying one pane resends its own request of the same turn.
-    app.focus = Focus::Pane(2);
+    focus(&mut app, Focus::Pane(2));
     let (turn, _, retry) = start_run(&app.act(Action::RetryPane));
     assert_eq!(turn, 3);
     assert_eq!(retry.len(), 1);
@@ -528,20 +553,20 @@ fn a_new_conversation_forgets_every_history_and_starts_a_new_session() {
     set_prompt(&mut app, "q1");
     app.act(Action::Send);
     app.update(Msg::Saving(Ok("20250102-103105-ab12".into())));
-    assert_eq!(app.session_id.as_deref(), Some("20250102-103105-ab12"));
+    assert_eq!(app.session_id(), Some("20250102-103105-ab12"));
     done_with(&mut app, 0, "A1");
-    let run = app.panes[1].run.unwrap();
+    let run = app.pane(1).run.unwrap();
     stream(&mut app, 1, run, StreamEvent::Dispatched);
     let effects = key(&mut app, KeyCode::Char('n'), KeyModifiers::CONTROL);
     assert_eq!(
         effects,
         [Effect::Cancel { run, pane: None }, Effect::CloseSession]
     );
-    assert_eq!(app.conversation.turn, 0);
-    assert_eq!(app.session_id, None);
-    assert!(app.panes.iter().all(|p| p.status == PaneStatus::Idle));
+    assert_eq!(app.conversation().turn, 0);
+    assert_eq!(app.session_id(), None);
+    assert!(app.panes().iter().all(|p| p.status == PaneStatus::Idle));
     stream(&mut app, 1, run, StreamEvent::Cancelled);
-    assert_eq!(app.panes[1].status, PaneStatus::Idle, "the old run is gone");
+    assert_eq!(app.pane(1).status, PaneStatus::Idle, "the old run is gone");
 
     set_prompt(&mut app, "fresh");
     let effects = app.act(Action::Send);
@@ -560,7 +585,7 @@ fn a_session_that_cannot_be_saved_says_so_and_work_goes_on() {
         "cannot create a session in /ro: Read-only file system".into(),
     )));
     assert_eq!(
-        app.notice.as_deref(),
+        app.notice(),
         Some("session not saved: cannot create a session in /ro: Read-only file system")
     );
     done_with(&mut app, 0, "A1");
@@ -607,15 +632,15 @@ fn the_browser_filters_renames_and_deletes_only_after_yes() {
         ),
         listed("20250101-090000-cccc", None, "Write a haiku", &["claude"]),
     ])));
-    assert_eq!(app.browser.as_ref().unwrap().visible().len(), 3);
+    assert_eq!(browser(&app).visible().len(), 3);
     type_text(&mut app, "gpt explain");
-    let b = app.browser.as_ref().unwrap();
+    let b = browser(&app);
     assert_eq!(b.filter, "gpt explain", "letters type into the filter");
     assert_eq!(b.visible().len(), 2);
     key(&mut app, KeyCode::Down, KeyModifiers::NONE);
     key(&mut app, KeyCode::Down, KeyModifiers::NONE);
     assert_eq!(
-        app.browser.as_ref().unwrap().current().unwrap().id,
+        browser(&app).current().unwrap().id,
         "20250102-090000-bbbb",
         "down stops at the last match"
     );
@@ -623,7 +648,7 @@ fn the_browser_filters_renames_and_deletes_only_after_yes() {
         key(&mut app, KeyCode::Backspace, KeyModifiers::NONE);
     }
     type_text(&mut app, "gemini");
-    assert_eq!(app.browser.as_ref().unwrap().visible().len(), 1);
+    assert_eq!(browser(&app).visible().len(), 1);
 
     // Rename: F2, type, Enter.
     key(&mut app, KeyCode::F(2), KeyModifiers::NONE);
@@ -638,7 +663,7 @@ fn the_browser_filters_renames_and_deletes_only_after_yes() {
         }]
     );
     assert_eq!(
-        app.browser.as_ref().unwrap().filter,
+        browser(&app).filter,
         "gpt gemini",
         "the filter was not typed into"
     );
@@ -646,7 +671,7 @@ fn the_browser_filters_renames_and_deletes_only_after_yes() {
     // Delete asks first; anything but y keeps the session.
     assert!(key(&mut app, KeyCode::Delete, KeyModifiers::NONE).is_empty());
     assert!(key(&mut app, KeyCode::Char('n'), KeyModifiers::NONE).is_empty());
-    assert_eq!(app.notice.as_deref(), Some("kept"));
+    assert_eq!(app.notice(), Some("kept"));
     key(&mut app, KeyCode::Delete, KeyModifiers::NONE);
     assert_eq!(
         key(&mut app, KeyCode::Char('y'), KeyModifiers::NONE),
@@ -671,21 +696,20 @@ fn the_browser_filters_renames_and_deletes_only_after_yes() {
         "send does not reach behind the browser"
     );
     key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
-    assert!(app.browser.is_none());
+    assert_eq!(app.overlay(), &Overlay::None, "esc closes the browser");
 }
 
 /// The text of every row of pane `i`'s body, from the top, as prepared at the last frame.
 fn body(app: &mut App, i: usize) -> Vec<String> {
-    let p = &mut app.panes[i];
-    p.scroll = 0;
+    let p = app.pane(i);
     let looks = prism::tui::model::pane::BodyLooks {
-        thread: prism::tui::model::pane_history::Looks {
+        history: prism::tui::model::pane_history::Looks {
             key: Some("h".into()),
             ..Default::default()
         },
         ..Default::default()
     };
-    p.visible(p.body_len(), &looks)
+    p.rows(0..p.body_len(), &looks)
         .iter()
         .map(ToString::to_string)
         .collect()
@@ -705,7 +729,7 @@ fn markdown_deltas(sections: usize) -> Vec<String> {
 }
 
 fn answer_rows(app: &App, pane: usize) -> Vec<String> {
-    let d = &app.panes[pane].answer;
+    let d = &app.pane(pane).answer;
     d.lines(0..d.line_count())
         .iter()
         .map(ToString::to_string)
@@ -723,7 +747,7 @@ fn a_pane_shows_the_prompt_and_its_own_earlier_turns_on_h() {
     assert_eq!(body(&mut app, 0), ["you: first question"], "asked, no answer yet");
     done_with(&mut app, 0, "alpha answer");
     done_with(&mut app, 1, "bravo answer");
-    let run = app.panes[2].run.unwrap();
+    let run = app.pane(2).run.unwrap();
     stream(&mut app, 2, run, StreamEvent::Cancelled);
 
     set_prompt(&mut app, "second question");
@@ -744,7 +768,7 @@ fn a_pane_shows_the_prompt_and_its_own_earlier_turns_on_h() {
         "its first turn was cancelled, so it was sent none"
     );
 
-    app.focus = Focus::Pane(0);
+    focus(&mut app, Focus::Pane(0));
     key(&mut app, KeyCode::Char('h'), KeyModifiers::NONE);
     term.frame(&mut app).unwrap();
     let open = body(&mut app, 0);
@@ -763,7 +787,7 @@ fn a_pane_shows_the_prompt_and_its_own_earlier_turns_on_h() {
         !open.iter().any(|l| l.contains("bravo")),
         "never another target's answer"
     );
-    assert_eq!(app.panes[0].scroll, 0, "opening shows them from the first");
+    assert_eq!(app.pane(0).scroll, 0, "opening shows them from the first");
     assert_eq!(
         body(&mut app, 1),
         ["▸ 1 earlier turn (h shows them)", "you: second question"],
@@ -778,12 +802,12 @@ fn a_pane_shows_the_prompt_and_its_own_earlier_turns_on_h() {
     key(&mut app, KeyCode::Char('h'), KeyModifiers::NONE);
     term.frame(&mut app).unwrap();
     assert_eq!(body(&mut app, 0).len(), 3, "closed again");
-    app.focus = Focus::Pane(2);
+    focus(&mut app, Focus::Pane(2));
     key(&mut app, KeyCode::Char('h'), KeyModifiers::NONE);
     assert!(
-        app.notice.as_deref().unwrap().contains("no earlier turns"),
+        app.notice().unwrap().contains("no earlier turns"),
         "{:?}",
-        app.notice
+        app.notice()
     );
 
     set_prompt(&mut app, "third\nwith a second line");
@@ -797,7 +821,7 @@ fn a_pane_shows_the_prompt_and_its_own_earlier_turns_on_h() {
 }
 
 #[test]
-fn the_thread_scrolls_with_the_answer_and_follow_tail_still_pins_the_bottom() {
+fn the_history_scrolls_with_the_answer_and_follow_tail_still_pins_the_bottom() {
     let mut app = app();
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(90, 20)).unwrap();
     use prism::tui::effects::event_loop::Screen;
@@ -807,30 +831,30 @@ fn the_thread_scrolls_with_the_answer_and_follow_tail_still_pins_the_bottom() {
     done_with(&mut app, 0, &long);
     set_prompt(&mut app, "q2");
     app.act(Action::Send);
-    let run = app.panes[0].run.unwrap();
+    let run = app.pane(0).run.unwrap();
     stream(&mut app, 0, run, StreamEvent::Dispatched);
     let now: String = (0..40).map(|i| format!("now line {i}\n\n")).collect();
     stream(&mut app, 0, run, StreamEvent::TextDelta(now));
     term.frame(&mut app).unwrap();
-    let collapsed = app.panes[0].body_len();
-    assert_eq!(collapsed, 2 + app.panes[0].answer.line_count());
-    let p = &app.panes[0];
+    let collapsed = app.pane(0).body_len();
+    assert_eq!(collapsed, 2 + app.pane(0).answer.line_count());
+    let p = &app.pane(0);
     assert!(p.follow && p.scroll + p.viewport == p.body_len());
 
-    app.focus = Focus::Pane(0);
+    focus(&mut app, Focus::Pane(0));
     key(&mut app, KeyCode::Char('h'), KeyModifiers::NONE);
     term.frame(&mut app).unwrap();
-    let p = &app.panes[0];
+    let p = &app.pane(0);
     assert!(
         p.body_len() > collapsed + 100,
         "the earlier answer is in the body"
     );
     assert_eq!((p.scroll, p.follow), (0, false));
-    let work = app.panes[0].answer.work_counter();
+    let work = app.pane(0).answer.work_counter();
     key(&mut app, KeyCode::Char('G'), KeyModifiers::SHIFT);
     stream(&mut app, 0, run, StreamEvent::TextDelta("tail\n".into()));
     term.frame(&mut app).unwrap();
-    let p = &app.panes[0];
+    let p = &app.pane(0);
     assert!(
         p.follow && p.scroll + p.viewport == p.body_len(),
         "G follows again"
@@ -850,11 +874,14 @@ fn the_thread_scrolls_with_the_answer_and_follow_tail_still_pins_the_bottom() {
 
     // Closing keeps the same text in view.
     key(&mut app, KeyCode::Char('k'), KeyModifiers::NONE);
-    let top = app.panes[0].scroll;
-    let shown = app.panes[0].visible(1, &prism::tui::model::pane::BodyLooks::default())[0].to_string();
+    let top = app.pane(0).scroll;
+    let shown = app
+        .pane(0)
+        .visible(1, &prism::tui::model::pane::BodyLooks::default())[0]
+        .to_string();
     key(&mut app, KeyCode::Char('h'), KeyModifiers::NONE);
     term.frame(&mut app).unwrap();
-    let p = &app.panes[0];
+    let p = &app.pane(0);
     assert!(p.scroll < top);
     assert_eq!(
         p.visible(1, &prism::tui::model::pane::BodyLooks::default())[0].to_string(),
@@ -876,25 +903,25 @@ fn a_pane_behind_on_layout_shows_and_follows_what_is_laid_out() {
         stream(&mut app, 0, RunId(1), StreamEvent::TextDelta(d.clone()));
     }
     term.frame(&mut app).unwrap();
-    assert!(!app.layout_pending);
+    assert!(!app.layout_pending());
     let shown = answer_rows(&app, 0);
     // Out of time: the new half waits, the pane keeps the rows it had, pinned to their
     // bottom.
     for d in rest {
         stream(&mut app, 0, RunId(1), StreamEvent::TextDelta(d.clone()));
     }
-    app.layout_budget = Some(std::time::Duration::ZERO);
+    app.set_layout_budget(Some(std::time::Duration::ZERO));
     term.frame(&mut app).unwrap();
-    assert!(app.layout_pending);
+    assert!(app.layout_pending());
     assert_eq!(answer_rows(&app, 0), shown);
-    let p = &app.panes[0];
+    let p = &app.pane(0);
     assert!(p.follow && p.scroll + p.viewport == p.body_len());
     // Passes with time catch up.
-    app.layout_budget = None;
+    app.set_layout_budget(None);
     prism::tui::view::lay_out(&mut app);
-    assert!(!app.layout_pending);
+    assert!(!app.layout_pending());
     term.frame(&mut app).unwrap();
-    let p = &app.panes[0];
+    let p = &app.pane(0);
     assert!(p.body_len() > shown.len() && p.scroll + p.viewport == p.body_len());
 }
 
@@ -904,7 +931,7 @@ fn a_pane_behind_on_layout_shows_and_follows_what_is_laid_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_loop_lays_out_a_backlog_completely_across_frames() {
     use prism::tui::effects::event_loop::{self, Screen};
-    use prism::tui::effects::executor::Runner;
+    use prism::tui::effects::executor::Executor;
 
     struct UntilLaidOut {
         term: ratatui::Terminal<ratatui::backend::TestBackend>,
@@ -916,8 +943,8 @@ async fn the_loop_lays_out_a_backlog_completely_across_frames() {
         fn frame(&mut self, app: &mut App) -> std::io::Result<()> {
             self.term.frame(app)?;
             self.frames += 1;
-            let arrived: usize = app.panes.iter().map(|p| p.answer.text().len()).sum();
-            if arrived == self.expect && !app.layout_pending {
+            let arrived: usize = app.panes().iter().map(|p| p.answer.text().len()).sum();
+            if arrived == self.expect && !app.layout_pending() {
                 self.tx
                     .send(Msg::Term(Event::Key(KeyEvent::new(
                         KeyCode::Char('c'),
@@ -958,7 +985,7 @@ async fn the_loop_lays_out_a_backlog_completely_across_frames() {
         expect: 3 * deltas.concat().len(),
         frames: 0,
     };
-    let mut runner = Runner::default();
+    let mut runner = Executor::default();
     event_loop::run(&mut screen, &mut looped, &mut runner, &tx, &mut rx)
         .await
         .unwrap();
@@ -966,7 +993,7 @@ async fn the_loop_lays_out_a_backlog_completely_across_frames() {
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(150, 40)).unwrap();
     term.frame(&mut reference).unwrap();
     for pane in 0..3 {
-        assert!(!looped.panes[pane].answer.is_dirty());
+        assert!(!looped.pane(pane).answer.is_dirty());
         assert_eq!(
             answer_rows(&looped, pane),
             answer_rows(&reference, pane),
@@ -998,7 +1025,7 @@ fn play(app: &mut App, session: &prism::session::Session) {
 
 /// Finish pane `pane`'s current run with provider-counted usage, so it has a cost.
 fn done_priced(app: &mut App, pane: usize, input: u64, output: u64) {
-    let run = app.panes[pane].run.unwrap();
+    let run = app.pane(pane).run.unwrap();
     stream(app, pane, run, StreamEvent::Dispatched);
     stream(app, pane, run, StreamEvent::TextDelta("answer".into()));
     stream(
@@ -1017,32 +1044,31 @@ fn done_priced(app: &mut App, pane: usize, input: u64, output: u64) {
 #[test]
 fn a_live_send_counts_toward_the_budget_and_ctrl_n_starts_a_new_window() {
     prism::tokens::warm_up();
-    let mut app = app();
     // "hello" to three gpt-4o-mini targets without max_tokens: about $0.0295 worst case.
-    app.budget_usd = Some(0.04);
+    let mut app = app().with_budget(Some(0.04));
     set_prompt(&mut app, "hello");
     assert!(start_run(&app.act(Action::Send)).2.len() == 3, "within budget");
-    assert_eq!(app.spent, (0, false), "nothing is spent before a stream ends");
+    assert_eq!(app.spent(), (0, false), "nothing is spent before a stream ends");
     // 1000 in, 55000 out at $0.15 / $0.60 per million: $0.03315.
     done_priced(&mut app, 0, 1000, 55_000);
-    assert_eq!(app.spent, (33_150_000_000, false), "a live send counts");
-    assert_eq!(app.spent.0, app.pane_cost(0).unwrap().0);
+    assert_eq!(app.spent(), (33_150_000_000, false), "a live send counts");
+    assert_eq!(app.spent().0, app.pane_cost(0).unwrap().0);
 
     // $0.03315 spent plus about $0.0295 is over $0.04.
     set_prompt(&mut app, "hello");
     assert!(app.act(Action::Send).is_empty(), "refused: over budget");
-    let why = app.notice.clone().unwrap();
+    let why = app.notice().map(str::to_string).unwrap();
     assert!(
         why.contains("$0.033150 is spent, over budget_usd $0.04;"),
         "{why}"
     );
     // A retry is a live send too: $0.03315 plus about $0.0098 for one target is over.
-    app.focus = Focus::Pane(0);
+    focus(&mut app, Focus::Pane(0));
     assert!(app.act(Action::RetryPane).is_empty(), "retry refused");
-    assert!(app.notice.as_deref().unwrap().contains("over budget_usd $0.04"));
+    assert!(app.notice().unwrap().contains("over budget_usd $0.04"));
 
     key(&mut app, KeyCode::Char('n'), KeyModifiers::CONTROL);
-    assert_eq!(app.spent, (0, false), "ctrl-n opens a new budget window");
+    assert_eq!(app.spent(), (0, false), "ctrl-n opens a new budget window");
     set_prompt(&mut app, "hello");
     assert!(
         start_run(&app.act(Action::Send)).2.len() == 3,
@@ -1053,22 +1079,21 @@ fn a_live_send_counts_toward_the_budget_and_ctrl_n_starts_a_new_window() {
 #[test]
 fn a_replay_costs_nothing_and_leaves_the_budget_alone() {
     let session = example_session();
-    let mut app = app();
-    app.budget_usd = Some(0.5);
+    let mut app = app().with_budget(Some(0.5));
     set_prompt(&mut app, "hello");
     app.act(Action::Send);
     done_priced(&mut app, 1, 1000, 20_000);
-    let before = app.spent;
+    let before = app.spent();
     assert!(before.0 > 0);
 
     play(&mut app, &session);
-    assert!(app.replay.as_ref().unwrap().finished);
-    let shown: prism::pricing::Picodollars = (0..app.panes.len())
+    assert!(app.replay().unwrap().finished);
+    let shown: prism::pricing::Picodollars = (0..app.panes().len())
         .filter_map(|i| app.pane_cost(i))
         .map(|c| c.0)
         .sum();
     assert!(shown > 0, "the replayed panes show what the recording cost");
-    assert_eq!(app.spent, before, "but a replay spends nothing");
+    assert_eq!(app.spent(), before, "but a replay spends nothing");
 }
 
 /// What a re-run of `session`'s last turn sends: each target the recorded request again.
@@ -1097,8 +1122,7 @@ fn a_rerun_counts_its_live_side_only() {
     let mut app = app();
     let (_, live_run, live) = app.begin_compare(&session, &entries);
     let recorded: Vec<usize> = app
-        .compare
-        .as_ref()
+        .compare()
         .unwrap()
         .pairs
         .iter()
@@ -1110,7 +1134,7 @@ fn a_rerun_counts_its_live_side_only() {
             .all(|&i| app.pane_cost(i).is_some_and(|c| c.0 > 0)),
         "the recorded side shows its cost"
     );
-    assert_eq!(app.spent, (0, false), "but showing a recording spends nothing");
+    assert_eq!(app.spent(), (0, false), "but showing a recording spends nothing");
     // The live side answers as the recording did: it is a real send, so it counts.
     let base = Instant::now();
     for (k, e) in entries.iter().enumerate() {
@@ -1126,7 +1150,7 @@ fn a_rerun_counts_its_live_side_only() {
     }
     let live_cost: prism::pricing::Picodollars = live.iter().map(|&i| app.pane_cost(i).unwrap().0).sum();
     assert!(live_cost > 0);
-    assert_eq!(app.spent.0, live_cost, "only the live side counts");
+    assert_eq!(app.spent().0, live_cost, "only the live side counts");
 }
 
 #[test]
@@ -1134,17 +1158,17 @@ fn q_quits_a_finished_replay_whose_prompt_is_read_only() {
     let session = example_session();
     let mut app = app();
     play(&mut app, &session);
-    assert_eq!(app.focus, Focus::Prompt);
-    let notice = app.notice.clone().unwrap();
+    assert_eq!(app.focus(), Focus::Prompt);
+    let notice = app.notice().map(str::to_string).unwrap();
     assert!(notice.contains("replay finished: q or ctrl-c quits"), "{notice}");
-    let prompt = app.prompt.lines().to_vec();
+    let prompt = app.prompt().lines().to_vec();
     assert!(key(&mut app, KeyCode::Char('z'), KeyModifiers::NONE).is_empty());
-    assert_eq!(app.prompt.lines(), prompt, "the prompt stays read-only");
-    assert!(app.notice.as_deref().unwrap().contains("read-only"));
+    assert_eq!(app.prompt().lines(), prompt, "the prompt stays read-only");
+    assert!(app.notice().unwrap().contains("read-only"));
     key(&mut app, KeyCode::Char('?'), KeyModifiers::NONE);
-    assert!(app.help, "? opens help as it does on a pane");
+    assert_eq!(app.overlay(), &Overlay::Help, "? opens help as it does on a pane");
     key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
-    assert!(!app.help);
+    assert_eq!(app.overlay(), &Overlay::None);
     assert_eq!(
         key(&mut app, KeyCode::Char('q'), KeyModifiers::NONE),
         [Effect::Quit],
@@ -1155,7 +1179,7 @@ fn q_quits_a_finished_replay_whose_prompt_is_read_only() {
     let session = example_session();
     let mut app = self::app();
     app.begin_compare(&session, &rerun_entries(&session));
-    app.focus = Focus::Prompt;
+    focus(&mut app, Focus::Prompt);
     assert_eq!(
         key(&mut app, KeyCode::Char('q'), KeyModifiers::NONE),
         [Effect::Quit]
@@ -1164,5 +1188,5 @@ fn q_quits_a_finished_replay_whose_prompt_is_read_only() {
     // In a live workbench the same key is just a letter of the prompt.
     let mut app = self::app();
     assert!(key(&mut app, KeyCode::Char('q'), KeyModifiers::NONE).is_empty());
-    assert_eq!(app.prompt.lines(), ["q"]);
+    assert_eq!(app.prompt().lines(), ["q"]);
 }

@@ -260,7 +260,7 @@ fn every_missing_or_wrong_piece_says_what_to_set_and_where() {
                 "{ok_base}deployment = \"d\"\napi_version = \"v1\"\nprice_as = \" \"\n"
             )),
             vec![],
-            "prism.toml:7:12: `price_as` is empty: name the model whose prices apply (\"gpt-4o-2024-08-06\"), or remove it",
+            "prism.toml:7:12: `price_as` must not be empty: name a price entry such as \"groq/llama-3.3-70b-versatile\", or remove it",
         ),
     ] {
         let env: Vec<(&str, &str)> = env;
@@ -295,13 +295,12 @@ fn a_deployment_nothing_prices_is_said_at_load_and_price_as_fixes_it() {
     let c = load(&azure(&format!("{base}price_as = \"gpt-4o-2024-08-06\"\n")), &[]).unwrap();
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     assert_eq!(c.targets[0].params.price_as.as_deref(), Some("gpt-4o-2024-08-06"));
-    assert!(c.prices.for_target(&c.targets[0], None).is_some());
-    let c = load(&azure(&format!("{base}price_as = \"gpt-4o-2099\"\n")), &[]).unwrap();
-    assert_eq!(
-        c.warnings,
-        [
-            "target `az`: `price_as = \"gpt-4o-2099\"` is not in the price table, so no cost is shown: check the model id, or add [pricing.\"gpt-4o-2099\"]"
-        ]
+    assert!(c.prices.for_target(&c.targets[0]).is_some());
+    // A `price_as` that names nothing is refused, as for every kind.
+    let e = error(&azure(&format!("{base}price_as = \"gpt-4o-2099\"\n")), &[]);
+    assert!(
+        e.contains("target `az`: `price_as` = \"gpt-4o-2099\" is not in the price data"),
+        "{e}"
     );
     // A deployment named after its model needs nothing more.
     let c = load(

@@ -131,7 +131,29 @@ fn jsonl_contract_against_a_running_mock() {
     let names: Vec<_> = rows.iter().map(|r| r["target"].as_str().unwrap()).collect();
     assert_eq!(names, ["mini", "local", "claude", "gem"], "config order");
     for r in &rows {
-        let keys: Vec<_> = r.as_object().unwrap().keys().map(String::as_str).collect();
+        // `arrival` is there once a second piece of content arrived, and only then.
+        let streamed = r["status"] == "ok";
+        assert_eq!(r.get("arrival").is_some(), streamed, "{r}");
+        if streamed {
+            let a = &r["arrival"];
+            assert!(a["longest_gap_ms"].as_f64().unwrap() > 0.0, "{a}");
+            assert!((0.0..=1.0).contains(&a["burst_share"].as_f64().unwrap()), "{a}");
+            assert!(a["itl_per_token_ms"].as_f64().unwrap() > 0.0, "{a}");
+        }
+        let mut keys: Vec<_> = r
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != "arrival")
+            .collect();
+        // `price` says which rate `cost_usd` came from: there exactly when a cost is, after `error`.
+        let priced = keys.iter().position(|k| *k == "price");
+        assert_eq!(priced.is_some(), r["cost_usd"].is_number(), "{r}");
+        if let Some(at) = priced {
+            assert_eq!(keys[at - 1], "error");
+            keys.remove(at);
+        }
         assert_eq!(keys, FIELDS, "exactly the contract's fields, in order");
         assert_eq!(r["retries"], 0);
         let usage: Vec<_> = r["usage"]
@@ -188,6 +210,11 @@ fn jsonl_contract_against_a_running_mock() {
         local["cost_usd"].is_null(),
         "a model with no known price has no cost, never 0"
     );
+    assert_eq!(mini["price"]["entry"], "gpt-4o-mini-2024-07-18");
+    assert_eq!(mini["price"]["tier"], "base");
+    assert!(mini["price"]["source"].as_str().unwrap().starts_with("LiteLLM "));
+    // Claude Sonnet 4 left LiteLLM's map; its last known price still applies.
+    assert!(claude["price"]["retired"].is_string(), "{}", claude["price"]);
     assert!(claude["cost_usd"].as_f64().is_some_and(|c| c > 0.0));
     assert!(gem["cost_usd"].is_null(), "never sent: no usage, no cost");
     assert_eq!(claude["finish_reason"], "tool_calls");

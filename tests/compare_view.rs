@@ -19,7 +19,9 @@ use prism::target::{KeySource, Params, ProviderKind, Target};
 use prism::tui::effects::event_loop::Screen;
 use prism::tui::input::keymap::Keymap;
 use prism::tui::model::app::{App, Focus};
+use prism::tui::model::compare::DiffView;
 use prism::tui::model::msg::{Effect, Msg};
+use prism::tui::model::workspace::Overlay;
 use prism::tui::theme::Role;
 use prism::workflows::rerun::Entry;
 use ratatui::Terminal;
@@ -159,20 +161,20 @@ fn setup() -> (App, Instant, Vec<usize>) {
         Keymap::default(),
         prism::tui::theme::load("dark").unwrap(),
         String::new(),
-    );
-    app.prices = prices;
+    )
+    .with_prices(prices);
     let base = Instant::now();
-    app.now = base;
+    app.update(Msg::Tick(base));
     let (effects, run, live) = app.begin_compare(&session, &entries);
     assert!(effects.is_empty());
-    assert_eq!(app.run, run);
+    assert_eq!(app.run(), run);
     (app, base, live)
 }
 
 fn feed(app: &mut App, pane: usize, base: Instant, events: &[(u64, EventBody)]) {
     for (t, body) in events {
         let env = Envelope {
-            run: app.run,
+            run: app.run(),
             target: 0,
             at: base + Duration::from_nanos(*t),
             event: body.to_event(base),
@@ -187,7 +189,7 @@ fn compared() -> App {
     feed(&mut app, live[0], base, &events(150, 8, NEW, 26));
     let partial = events(500, 20, NEW, 26);
     feed(&mut app, live[1], base, &partial[..8]);
-    app.now = base + Duration::from_millis(2000);
+    app.update(Msg::Tick(base + Duration::from_millis(2000)));
     app
 }
 
@@ -225,6 +227,25 @@ fn style_of(buf: &Buffer, word: &str) -> ratatui::style::Style {
     panic!("`{word}` not on screen:\n{screen}");
 }
 
+/// The open diff overlay.
+fn diff(app: &App) -> &DiffView {
+    let Overlay::Diff(view) = app.overlay() else {
+        panic!("no diff open: {:?}", app.overlay())
+    };
+    view
+}
+
+/// Tab until `want` has the focus, as a user would.
+fn focus(app: &mut App, want: Focus) {
+    for _ in 0..16 {
+        if app.focus() == want {
+            return;
+        }
+        key(app, KeyCode::Tab);
+    }
+    panic!("tab never reaches {want:?}");
+}
+
 fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
     let mods = match code {
         KeyCode::Char(c) if c.is_ascii_uppercase() => KeyModifiers::SHIFT,
@@ -237,7 +258,7 @@ fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
 fn compare_view() {
     let mut app = compared();
     insta::assert_snapshot!(render(&mut app, 120, 30));
-    let c = app.compare.as_ref().unwrap();
+    let c = app.compare().unwrap();
     let done = &c.pairs[0];
     let new = done.new.as_ref().expect("final once the stream ended");
     assert_eq!(new.output_tokens, Some(26));
@@ -249,11 +270,11 @@ fn compare_view() {
 #[test]
 fn diff_overlay() {
     let mut app = compared();
-    app.focus = Focus::Pane(1);
+    focus(&mut app, Focus::Pane(1));
     key(&mut app, KeyCode::Char('D'));
     let buf = draw(&mut app, 100, 24);
     insta::assert_snapshot!(text(&buf));
-    let theme = &app.theme;
+    let theme = app.theme();
     let removed = style_of(&buf, "as while");
     assert!(removed.add_modifier.contains(Modifier::CROSSED_OUT));
     assert_eq!(removed.fg, theme.style(Role::Error).fg);
@@ -270,15 +291,15 @@ fn diff_overlay() {
 #[test]
 fn d_on_either_pane_of_a_target_opens_its_diff_and_other_keys_close_it() {
     let (mut app, _, live) = compared_with_live();
-    app.focus = Focus::Pane(2);
+    focus(&mut app, Focus::Pane(2));
     assert!(key(&mut app, KeyCode::Char('D')).is_empty());
-    let view = app.compare.as_ref().unwrap().diff.as_ref().unwrap();
+    let view = diff(&app);
     assert_eq!(view.pair, 1, "pane 2 is claude's recording");
-    app.compare.as_mut().unwrap().diff = None;
+    key(&mut app, KeyCode::Esc);
 
-    app.focus = Focus::Pane(live[0]);
+    focus(&mut app, Focus::Pane(live[0]));
     key(&mut app, KeyCode::Char('D'));
-    let view = app.compare.as_ref().unwrap().diff.as_ref().unwrap();
+    let view = diff(&app);
     assert_eq!(view.pair, 0);
     assert!(
         view.chunks
@@ -290,13 +311,13 @@ fn d_on_either_pane_of_a_target_opens_its_diff_and_other_keys_close_it() {
     key(&mut app, KeyCode::Char('j'));
     key(&mut app, KeyCode::Char('j'));
     key(&mut app, KeyCode::Char('k'));
-    assert_eq!(app.compare.as_ref().unwrap().diff.as_ref().unwrap().scroll, 1);
+    assert_eq!(diff(&app).scroll, 1);
     assert!(
         key(&mut app, KeyCode::Char('x')).is_empty(),
         "closing cancels nothing"
     );
-    assert!(app.compare.as_ref().unwrap().diff.is_none());
-    assert_eq!(app.focus, Focus::Pane(live[0]), "focus stays");
+    assert!(!matches!(app.overlay(), Overlay::Diff(_)));
+    assert_eq!(app.focus(), Focus::Pane(live[0]), "focus stays");
 
     key(&mut app, KeyCode::Char('D'));
     assert_eq!(key(&mut app, KeyCode::Char('q')), vec![Effect::Quit]);
@@ -310,27 +331,27 @@ fn an_open_diff_follows_a_streaming_answer_a_few_times_a_second() {
     let new = events(500, 20, NEW, 26);
     // Dispatched, the headers and the first four words.
     feed(&mut app, live[0], base, &new[..6]);
-    app.focus = Focus::Pane(live[0]);
+    focus(&mut app, Focus::Pane(live[0]));
     key(&mut app, KeyCode::Char('D'));
-    let opened = app.now;
-    let diffed = |app: &App| app.compare.as_ref().unwrap().diff.as_ref().unwrap().of_len;
-    let arrived = |app: &App| app.panes[live[0]].metrics.text.len();
+    let opened = app.now();
+    let diffed = |app: &App| diff(app).of_len;
+    let arrived = |app: &App| app.pane(live[0]).metrics.text.len();
     assert_eq!(diffed(&app), arrived(&app));
 
     feed(&mut app, live[0], base, &new[6..10]);
-    app.now = opened + Duration::from_millis(100);
+    app.update(Msg::Tick(opened + Duration::from_millis(100)));
     draw(&mut app, 100, 24);
     assert!(diffed(&app) < arrived(&app), "not redone by a frame 100 ms later");
-    app.now = opened + prism::tui::model::compare::DIFF_INTERVAL;
+    app.update(Msg::Tick(opened + prism::tui::model::compare::DIFF_INTERVAL));
     draw(&mut app, 100, 24);
     assert_eq!(diffed(&app), arrived(&app), "redone once the interval passed");
 
     // The rest of the words and the end, at once.
     feed(&mut app, live[0], base, &new[10..]);
-    app.now += Duration::from_millis(1);
+    app.update(Msg::Tick(app.now() + Duration::from_millis(1)));
     let screen = render(&mut app, 100, 24);
     assert_eq!(diffed(&app), NEW.len(), "redone at once when the stream ended");
-    let view = app.compare.as_ref().unwrap().diff.as_ref().unwrap();
+    let view = diff(&app);
     assert_eq!(view.chunks, prism::session::compare::word_diff(RECORDED, NEW));
     assert!(!screen.contains("so far"), "{screen}");
 }
@@ -349,41 +370,41 @@ fn diff_needs_a_comparison_and_a_pane() {
         prism::tui::theme::load("dark").unwrap(),
         String::new(),
     );
-    app.focus = Focus::Pane(0);
+    focus(&mut app, Focus::Pane(0));
     assert!(key(&mut app, KeyCode::Char('D')).is_empty());
-    assert!(app.notice.as_deref().unwrap().contains("prism rerun"));
+    assert!(app.notice().unwrap().contains("prism rerun"));
 
     let (mut app, _, _) = setup();
-    app.focus = Focus::Prompt;
+    focus(&mut app, Focus::Prompt);
     assert!(app.act(prism::keys::Action::Diff).is_empty());
-    assert!(app.compare.as_ref().unwrap().diff.is_none());
-    assert!(app.notice.as_deref().unwrap().contains("focus a pane"));
+    assert!(!matches!(app.overlay(), Overlay::Diff(_)));
+    assert!(app.notice().unwrap().contains("focus a pane"));
 }
 
 #[test]
 fn a_comparison_is_read_only() {
     let (mut app, _, _) = setup();
-    app.focus = Focus::Prompt;
-    let before = app.prompt.lines().join("\n");
+    focus(&mut app, Focus::Prompt);
+    let before = app.prompt().lines().join("\n");
     key(&mut app, KeyCode::Char('z'));
-    assert_eq!(app.prompt.lines().join("\n"), before);
-    assert!(app.notice.as_deref().unwrap().contains("read-only"));
+    assert_eq!(app.prompt().lines().join("\n"), before);
+    assert!(app.notice().unwrap().contains("read-only"));
     let effects = app.update(Msg::Term(Event::Key(KeyEvent::new(
         KeyCode::Char('s'),
         KeyModifiers::CONTROL,
     ))));
     assert!(effects.is_empty(), "no send");
-    assert!(app.notice.as_deref().unwrap().contains("sends are off"));
-    let live_run = app.run;
+    assert!(app.notice().unwrap().contains("sends are off"));
+    let live_run = app.run();
     assert!(
-        app.panes
+        app.panes()
             .iter()
             .skip(1)
             .step_by(2)
             .all(|p| p.run == Some(live_run))
     );
     assert_ne!(
-        app.panes[0].run,
+        app.pane(0).run,
         Some(live_run),
         "recorded panes never take live events"
     );

@@ -172,11 +172,11 @@ async fn a_silent_counter_times_out_and_a_cancel_stops_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_workbench_cancels_a_send_stuck_in_counting_and_sends_on_a_failed_count() {
-    use prism::tui::effects::executor::Runner;
+    use prism::tui::effects::executor::{Executor, NoTerminal};
     use prism::tui::model::msg::{Effect, Job, Msg};
     let (base, _) = serve(Counter::Silent).await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut runner = Runner::new(prism::pricing::PriceTable::builtin().unwrap());
+    let mut runner = Executor::new(prism::pricing::PriceTable::builtin().unwrap());
     let start = |run: u64, pane: usize, target: Target| Effect::StartRun {
         run: prism::engine::RunId(run),
         turn: 1,
@@ -195,10 +195,12 @@ async fn the_workbench_cancels_a_send_stuck_in_counting_and_sends_on_a_failed_co
     runner.apply(
         start(1, 0, target(&base, "stuck", Duration::from_secs(3600))),
         &tx,
+        &mut NoTerminal,
     );
     runner.apply(
         start(2, 1, target(&base, "fallback", Duration::from_millis(300))),
         &tx,
+        &mut NoTerminal,
     );
     tokio::time::sleep(Duration::from_millis(100)).await;
     runner.apply(
@@ -207,6 +209,7 @@ async fn the_workbench_cancels_a_send_stuck_in_counting_and_sends_on_a_failed_co
             pane: None,
         },
         &tx,
+        &mut NoTerminal,
     );
     let mut ends = std::collections::HashMap::new();
     let mut notices = Vec::new();

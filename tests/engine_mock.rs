@@ -652,7 +652,7 @@ async fn provider_token_counters_answer_for_anthropic_and_gemini() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_workbench_runner_blocks_a_prompt_its_provider_counts_too_long() {
-    use prism::tui::effects::executor::Runner;
+    use prism::tui::effects::executor::{Executor, NoTerminal};
     use prism::tui::model::msg::{Effect, Job, Msg};
     prism::tokens::warm_up();
     let server = mock().await;
@@ -672,7 +672,7 @@ async fn the_workbench_runner_blocks_a_prompt_its_provider_counts_too_long() {
     );
     ok.params.count_tokens = true;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut runner = Runner::new(prism::pricing::PriceTable::builtin().unwrap());
+    let mut runner = Executor::new(prism::pricing::PriceTable::builtin().unwrap());
     // ~210k tokens against a 200k window, by the provider's own count.
     let long = ChatRequest::single(None, "word ".repeat(210_000));
     let job = |pane, target, request| Job {
@@ -689,9 +689,9 @@ async fn the_workbench_runner_blocks_a_prompt_its_provider_counts_too_long() {
         prompt: job.request.messages[0].content.clone(),
         jobs: vec![job],
     };
-    runner.apply(start(1, job(3, claude, long)), &tx);
+    runner.apply(start(1, job(3, claude, long)), &tx, &mut NoTerminal);
     let short = ChatRequest::single(None, "hi");
-    runner.apply(start(2, job(5, ok, short)), &tx);
+    runner.apply(start(2, job(5, ok, short)), &tx, &mut NoTerminal);
     let mut runs = std::collections::HashMap::new();
     let mut ended = 0;
     while ended < 2 {

@@ -14,7 +14,8 @@ use serde_json::Value;
 const PRISM: &str = env!("CARGO_BIN_EXE_prism");
 
 /// A cell's fields, in order: the result row, then the cell's own.
-const FIELDS: [&str; 28] = [
+/// Every cell here streamed, so each carries `arrival` (see the README).
+const FIELDS: [&str; 29] = [
     "target",
     "provider",
     "model",
@@ -34,6 +35,7 @@ const FIELDS: [&str; 28] = [
     "retries",
     "tool_calls",
     "error",
+    "arrival",
     "variant",
     "case",
     "vars",
@@ -139,8 +141,17 @@ async fn prism(dir: &Path, args: &[&str]) -> Ran {
     .unwrap()
 }
 
+/// An object's keys, in order. A row's `price` (which rate `cost_usd` came from) is there
+/// exactly when a cost is, right after `error`; it is checked here and left out.
 fn keys(v: &Value) -> Vec<&str> {
-    v.as_object().unwrap().keys().map(String::as_str).collect()
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    if let Some(at) = keys.iter().position(|k| *k == "price") {
+        assert_eq!((keys[at - 1], v["cost_usd"].is_number()), ("error", true), "{v}");
+        keys.remove(at);
+    } else if keys.contains(&"error") {
+        assert!(v["cost_usd"].is_null(), "a cost without its price: {v}");
+    }
+    keys
 }
 
 fn lines(stdout: &str) -> Vec<Value> {

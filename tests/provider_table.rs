@@ -9,6 +9,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Instant;
 
 use prism::mock_server::MockServer;
+use prism::provider::bedrock::frames::{FrameDecoder, header};
 use prism::provider::credentials::Credentials;
 use prism::provider::request::ChatRequest;
 use prism::provider::sse::SseDecoder;
@@ -29,6 +30,7 @@ fn model_for(kind: ProviderKind) -> &'static str {
         }
         ProviderKind::Anthropic => "claude-sonnet-4-20250514+ttft=0,itl=0,tokens=6",
         ProviderKind::Gemini => "gemini-2.5-flash+ttft=0,itl=0,tokens=6",
+        ProviderKind::Bedrock => "us.anthropic.claude-3-5-haiku-20241022-v1:0+ttft=0,itl=0,tokens=6",
     }
 }
 
@@ -128,6 +130,7 @@ fn an_api_row_changes_the_protocol_never_the_account() {
             "openai-compatible/responses",
             "anthropic/chat",
             "gemini/chat",
+            "bedrock/chat",
             "azure/chat",
             "azure/responses"
         ]
@@ -215,9 +218,10 @@ fn the_rows_max_tokens_field_and_default_are_what_is_sent() {
                 .unwrap(),
             )
         };
-        // Gemini nests its generation settings; the others keep them at the top.
+        // Gemini and Bedrock nest their generation settings; the others keep them at the top.
         let field = |body: &Value| -> Option<u64> {
             body.get("generationConfig")
+                .or_else(|| body.get("inferenceConfig"))
                 .unwrap_or(body)
                 .get(spec.max_tokens_field)
                 .and_then(Value::as_u64)
@@ -265,6 +269,24 @@ async fn the_mock_streams_in_the_rows_framing_and_ends_with_the_rows_marker() {
         );
 
         let body = response.bytes().await.unwrap();
+        if spec.framing == Framing::EventStream {
+            let mut frames = FrameDecoder::new();
+            let mut messages = Vec::new();
+            frames.feed(&body, Instant::now(), &mut messages).unwrap();
+            assert!(!frames.has_partial(), "{row}: a partial message at the end");
+            let mut decoder = Decoder::for_protocol(spec.protocol);
+            let mut out = Vec::new();
+            for m in &messages {
+                decoder.on_event_message(&m.message, &mut out).unwrap();
+            }
+            assert!(decoder.is_complete() && decoder.saw_end_marker(), "{row}");
+            let EndMarker::Event(name) = spec.end_marker else {
+                panic!("{row}: a binary stream ends with a named event")
+            };
+            let last = messages.last().unwrap();
+            assert_eq!(header(&last.message, ":event-type"), Some(name), "{row}");
+            continue;
+        }
         let mut sse = SseDecoder::new();
         let mut frames = Vec::new();
         sse.feed(&body, Instant::now(), &mut frames);

@@ -96,6 +96,7 @@ fn text_stream_with_usage_and_the_response_id() {
             output: Some(4),
             cached_input: Some(0),
             cache_write: Some(0),
+            cache_write_1h: None,
             reasoning: Some(0),
         }
     );
@@ -122,6 +123,7 @@ fn reasoning_summary_parts_are_paragraphs_and_reasoning_tokens_are_not_added_twi
             output: Some(150),
             cached_input: Some(1024),
             cache_write: Some(0),
+            cache_write_1h: None,
             reasoning: Some(128),
         },
         "output_tokens already holds the reasoning tokens"

@@ -133,7 +133,7 @@ fn replay_and_check(session: &Session) {
     let prices = PriceTable::builtin().unwrap();
     let mut app = app();
     let (_, first) = app.begin_replay(session, Speed::Max).unwrap();
-    assert_eq!(app.panes.len(), session.targets.len());
+    assert_eq!(app.panes().len(), session.targets.len());
     for (index, turn) in session.turns.iter().enumerate() {
         let run = RunId(first.0 + index as u64);
         // A base unrelated to the recording's: only the offsets matter.
@@ -142,13 +142,13 @@ fn replay_and_check(session: &Session) {
             assert_eq!(due, Duration::ZERO, "max speed never waits");
             app.update(msg);
         }
-        assert_eq!(app.prompt.lines().join("\n"), turn.prompt);
+        assert_eq!(app.prompt().lines().join("\n"), turn.prompt);
         assert!(
-            app.status
+            app.status()
                 .contains(&format!("turn {}/{}", index + 1, session.turns.len()))
         );
         for (&t, recorded) in &turn.answers {
-            let pane = &app.panes[t];
+            let pane = &app.pane(t);
             assert_eq!(
                 pane.answer.text(),
                 recorded.text(),
@@ -156,14 +156,14 @@ fn replay_and_check(session: &Session) {
                 turn.number
             );
             assert_eq!(pane.status, PaneStatus::Done);
-            assert_eq!(pane.thread.prompt(), turn.prompt, "the pane says what was asked");
+            assert_eq!(pane.history.prompt(), turn.prompt, "the pane says what was asked");
             assert_eq!(
-                pane.thread.earlier(),
+                pane.history.earlier(),
                 recorded.history.len(),
                 "and how many earlier turns its target was sent"
             );
             let row = prism::report::row(
-                &app.targets[t],
+                &app.targets()[t],
                 &session.request_for(turn, t),
                 &pane.metrics,
                 &prices,
@@ -248,20 +248,20 @@ fn an_interrupted_stream_ends_showing_interrupted() {
     app.update(prism::tui::model::msg::Msg::Replay(
         prism::tui::model::replay::Cue::Finished,
     ));
-    let pane = &app.panes[0];
+    let pane = &app.pane(0);
     assert_eq!(pane.answer.text(), "Half an ans");
     assert_eq!(pane.status, PaneStatus::Error);
     let row = prism::report::row(
-        &app.targets[0],
+        &app.targets()[0],
         &ChatRequest::single(None, "hi"),
         &pane.metrics,
         &PriceTable::default(),
     );
     assert_eq!(row.error.unwrap().kind.as_str(), "interrupted");
     assert!(
-        app.status.contains("4x") && app.status.contains("done"),
+        app.status().contains("4x") && app.status().contains("done"),
         "{}",
-        app.status
+        app.status()
     );
 }
 

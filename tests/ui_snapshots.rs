@@ -17,7 +17,6 @@ use prism::tui::model::app::{App, Focus};
 use prism::tui::model::msg::Msg;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui_textarea::TextArea;
 
 fn target(name: &str, provider: ProviderKind, model: &str) -> Target {
     Target {
@@ -34,6 +33,10 @@ fn target(name: &str, provider: ProviderKind, model: &str) -> Target {
 }
 
 fn app(n: usize) -> (App, Instant) {
+    app_in(n, prism::tui::theme::load("dark").unwrap())
+}
+
+fn app_in(n: usize, theme: prism::tui::theme::Theme) -> (App, Instant) {
     let all = [
         target("gpt", ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18"),
         target("claude", ProviderKind::Anthropic, "claude-sonnet-4-20250514"),
@@ -43,16 +46,17 @@ fn app(n: usize) -> (App, Instant) {
     let mut app = App::new(
         all[..n].to_vec(),
         Keymap::default(),
-        prism::tui::theme::load("dark").unwrap(),
+        theme,
         "demo: mock server on 127.0.0.1:8089".into(),
     );
     let base = Instant::now();
-    app.now = base;
+    app.update(Msg::Tick(base));
     (app, base)
 }
 
 fn send(app: &mut App, prompt: &str) {
-    app.prompt = TextArea::from(prompt.lines().map(str::to_string).collect::<Vec<_>>());
+    // As the external editor hands the prompt back.
+    app.update(Msg::EditorClosed(Ok(prompt.to_string())));
     let effects = app.act(Action::Send);
     assert!(
         matches!(
@@ -65,7 +69,7 @@ fn send(app: &mut App, prompt: &str) {
 
 fn feed(app: &mut App, pane: usize, at: Instant, event: StreamEvent) {
     let env = Envelope {
-        run: app.run,
+        run: app.run(),
         target: pane,
         at,
         event,
@@ -122,6 +126,22 @@ fn finish(app: &mut App, base: Instant, pane: usize, at: u64, output: u64, reaso
     feed(app, pane, at, StreamEvent::Done);
 }
 
+/// Tab until `want` has the focus, as a user would.
+fn focus(app: &mut App, want: Focus) {
+    for _ in 0..16 {
+        if app.focus() == want {
+            return;
+        }
+        app.update(Msg::Term(crossterm::event::Event::Key(
+            crossterm::event::KeyEvent::new(
+                crossterm::event::KeyCode::Tab,
+                crossterm::event::KeyModifiers::NONE,
+            ),
+        )));
+    }
+    panic!("tab never reaches {want:?}");
+}
+
 fn render(app: &mut App, w: u16, h: u16) -> String {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
     term.frame(app).unwrap();
@@ -150,7 +170,7 @@ fn streaming() {
     stream_words(&mut app, base, 0, 180, 10, ANSWER);
     stream_words(&mut app, base, 1, 420, 14, &ANSWER[..60]);
     feed(&mut app, 2, base, StreamEvent::Dispatched);
-    app.now = base + Duration::from_millis(1500);
+    app.update(Msg::Tick(base + Duration::from_millis(1500)));
     insta::assert_snapshot!(render(&mut app, 120, 30));
 }
 
@@ -172,7 +192,7 @@ fn finished_with_reasoning_and_length_warning() {
     );
     stream_words(&mut app, base, 2, 600, 5, ANSWER);
     finish(&mut app, base, 2, 900, 40, FinishReason::Stop, "STOP");
-    app.now = base + Duration::from_millis(2000);
+    app.update(Msg::Tick(base + Duration::from_millis(2000)));
     insta::assert_snapshot!(render(&mut app, 120, 30));
 }
 
@@ -182,9 +202,9 @@ fn details_of_a_finished_pane() {
     send(&mut app, "Explain streaming.");
     stream_words(&mut app, base, 0, 180, 10, ANSWER);
     finish(&mut app, base, 0, 400, 24, FinishReason::Stop, "stop");
-    app.focus = Focus::Pane(0);
+    focus(&mut app, Focus::Pane(0));
     app.act(Action::Details);
-    app.now = base + Duration::from_millis(2000);
+    app.update(Msg::Tick(base + Duration::from_millis(2000)));
     insta::assert_snapshot!(render(&mut app, 100, 30));
 }
 
@@ -205,7 +225,7 @@ fn error_keeps_partial_text() {
     );
     stream_words(&mut app, base, 1, 420, 14, ANSWER);
     finish(&mut app, base, 1, 900, 24, FinishReason::Stop, "end_turn");
-    app.now = base + Duration::from_millis(2000);
+    app.update(Msg::Tick(base + Duration::from_millis(2000)));
     insta::assert_snapshot!(render(&mut app, 100, 24));
 }
 
@@ -214,9 +234,9 @@ fn zoomed_pane() {
     let (mut app, base) = app(3);
     send(&mut app, "Explain streaming.");
     stream_words(&mut app, base, 1, 420, 14, &ANSWER.repeat(3));
-    app.focus = Focus::Pane(1);
+    focus(&mut app, Focus::Pane(1));
     app.act(Action::Zoom);
-    app.now = base + Duration::from_millis(1500);
+    app.update(Msg::Tick(base + Duration::from_millis(1500)));
     insta::assert_snapshot!(render(&mut app, 100, 24));
 }
 
@@ -227,9 +247,9 @@ fn narrow_80x24_with_four_targets_and_help() {
     for p in 0..4 {
         stream_words(&mut app, base, p, 100 + 50 * p as u64, 10, ANSWER);
     }
-    app.now = base + Duration::from_millis(1500);
+    app.update(Msg::Tick(base + Duration::from_millis(1500)));
     // With a budget the status bar keeps what it counts in view, in its short form.
-    app.budget_usd = Some(0.5);
+    let mut app = app.with_budget(Some(0.5));
     insta::assert_snapshot!("narrow_80x24", render(&mut app, 80, 24));
     app.act(Action::Help);
     insta::assert_snapshot!("help_80x24", render(&mut app, 80, 24));
@@ -313,7 +333,7 @@ fn sessions_browser() {
     ];
     app.act(Action::Sessions);
     app.update(Msg::SessionList(Ok(listed)));
-    app.now = base + Duration::from_millis(2000);
+    app.update(Msg::Tick(base + Duration::from_millis(2000)));
     insta::assert_snapshot!("sessions_browser", render(&mut app, 110, 20));
     for c in "gpt".chars() {
         app.update(Msg::Term(crossterm::event::Event::Key(
@@ -351,9 +371,9 @@ fn second_turn_with_earlier_turns_collapsed_then_shown() {
     );
     finish(&mut app, base, 0, 300, 8, FinishReason::Stop, "stop");
     stream_words(&mut app, base, 1, 300, 10, "Batching sends it all at once.");
-    app.now = base + Duration::from_millis(1000);
+    app.update(Msg::Tick(base + Duration::from_millis(1000)));
     insta::assert_snapshot!("two_turns_collapsed", render(&mut app, 100, 18));
-    app.focus = Focus::Pane(1);
+    focus(&mut app, Focus::Pane(1));
     app.act(Action::ToggleHistory);
     insta::assert_snapshot!("two_turns_shown", render(&mut app, 100, 18));
 }
@@ -363,16 +383,15 @@ fn second_turn_with_earlier_turns_collapsed_then_shown() {
 #[test]
 fn focus_without_colour() {
     use ratatui::style::Color;
-    let (mut app, base) = app(3);
-    app.theme = prism::tui::theme::load("dark").unwrap().monochrome();
-    app.budget_usd = Some(0.005);
+    let (app, base) = app_in(3, prism::tui::theme::load("dark").unwrap().monochrome());
+    let mut app = app.with_budget(Some(0.005));
     send(&mut app, "Explain streaming.");
     for p in 0..3 {
         stream_words(&mut app, base, p, 180 + 40 * p as u64, 10, ANSWER);
         finish(&mut app, base, p, 900, 24, FinishReason::Stop, "stop");
     }
-    app.focus = Focus::Pane(1);
-    app.now = base + Duration::from_millis(2000);
+    focus(&mut app, Focus::Pane(1));
+    app.update(Msg::Tick(base + Duration::from_millis(2000)));
     let mut term = Terminal::new(TestBackend::new(120, 24)).unwrap();
     term.frame(&mut app).unwrap();
     let buf = term.backend().buffer().clone();
@@ -388,7 +407,7 @@ fn focus_without_colour() {
         "monochrome: no colour anywhere: {coloured:?}"
     );
     let corner = |i: usize| {
-        let r = app.pane_areas[i].unwrap();
+        let r = app.pane_area(i).unwrap();
         buf[(r.x, r.y)].symbol().to_string()
     };
     assert_eq!(

@@ -319,6 +319,7 @@ fn reasoning_cache_and_tool_details() {
             output: Some(16),
             cached_input: Some(1826),
             cache_write: Some(188),
+            cache_write_1h: Some(0),
             reasoning: None
         }
     );
@@ -477,6 +478,8 @@ fn marker_end(kind: ProviderKind, bytes: &[u8]) -> Option<usize> {
         .min(),
         ProviderKind::Anthropic => find_event_end("message_stop"),
         ProviderKind::Gemini => find_event_end("finishReason").or_else(|| find_event_end("blockReason")),
+        // Binary frames, not SSE: its cuts are pinned in tests/bedrock_stream.rs.
+        ProviderKind::Bedrock => None,
     }
 }
 

@@ -13,12 +13,11 @@ use std::time::Duration;
 use prism::keys::Action;
 use prism::mock_server::MockServer;
 use prism::target::{KeySource, Params, ProviderKind, Target};
-use prism::tui::effects::executor::Runner;
+use prism::tui::effects::executor::{Executor, NoTerminal};
 use prism::tui::input::keymap::Keymap;
 use prism::tui::model::app::App;
 use prism::tui::model::msg::{Effect, Msg};
 use prism::tui::model::pane::PaneStatus;
-use ratatui_textarea::TextArea;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 fn target(server: &MockServer, name: &str, provider: ProviderKind, model: &str) -> Target {
@@ -27,27 +26,33 @@ fn target(server: &MockServer, name: &str, provider: ProviderKind, model: &str) 
 
 struct Bench {
     app: App,
-    runner: Runner,
+    runner: Executor,
     tx: UnboundedSender<Msg>,
     rx: UnboundedReceiver<Msg>,
 }
 
 impl Bench {
     fn new(targets: Vec<Target>, root: &Path) -> Self {
-        let app = App::new(
-            targets,
-            Keymap::default(),
-            prism::tui::theme::load("dark").unwrap(),
-            String::new(),
-        );
-        let runner = Runner::with_sessions(app.prices.clone(), Some(root.to_path_buf()));
+        Self::of(
+            App::new(
+                targets,
+                Keymap::default(),
+                prism::tui::theme::load("dark").unwrap(),
+                String::new(),
+            ),
+            root,
+        )
+    }
+
+    fn of(app: App, root: &Path) -> Self {
+        let runner = Executor::with_sessions(app.prices().clone(), Some(root.to_path_buf()));
         let (tx, rx) = unbounded_channel();
         Self { app, runner, tx, rx }
     }
 
     fn apply(&mut self, effects: Vec<Effect>) {
         for e in effects {
-            self.runner.apply(e, &self.tx);
+            self.runner.apply(e, &self.tx, &mut NoTerminal);
         }
     }
 
@@ -65,10 +70,10 @@ impl Bench {
 
     /// Send `prompt` and feed the workbench until every pane has settled.
     async fn turn(&mut self, prompt: &str) {
-        self.app.prompt = TextArea::from(vec![prompt.to_string()]);
+        self.app.update(Msg::EditorClosed(Ok(prompt.to_string())));
         let effects = self.app.act(Action::Send);
         self.apply(effects);
-        while self.app.animating() || self.app.session_id.is_none() {
+        while self.app.animating() || self.app.session_id().is_none() {
             let msg = self.next().await;
             self.update(msg);
         }
@@ -104,15 +109,15 @@ async fn a_conversation_is_saved_as_it_happens_and_opens_again() {
     let mut bench = Bench::new(targets.clone(), root.path());
     bench.turn("first question").await;
     let answers1: Vec<String> = (0..3)
-        .map(|i| bench.app.panes[i].answer.text().to_string())
+        .map(|i| bench.app.pane(i).answer.text().to_string())
         .collect();
     assert!(!answers1[0].is_empty() && !answers1[1].is_empty());
-    assert_eq!(bench.app.panes[2].status, PaneStatus::Error);
+    assert_eq!(bench.app.pane(2).status, PaneStatus::Error);
     bench.turn("second question").await;
     let answers2: Vec<String> = (0..2)
-        .map(|i| bench.app.panes[i].answer.text().to_string())
+        .map(|i| bench.app.pane(i).answer.text().to_string())
         .collect();
-    let id = bench.app.session_id.clone().unwrap();
+    let id = bench.app.session_id().map(str::to_string).unwrap();
     bench.runner.finish().await;
 
     let dir = prism::session::store::resolve(root.path(), &id).unwrap();
@@ -158,16 +163,16 @@ async fn a_conversation_is_saved_as_it_happens_and_opens_again() {
     // A fresh workbench opens it: last answers in the panes, the conversation continues.
     let mut other = Bench::new(targets, root.path());
     other.update(Msg::SessionLoaded(Ok(Box::new(session.clone()))));
-    assert_eq!(other.app.conversation.turn, 2);
-    assert_eq!(other.app.panes[0].answer.text(), answers2[0]);
-    assert_eq!(other.app.panes[1].status, PaneStatus::Done);
+    assert_eq!(other.app.conversation().turn, 2);
+    assert_eq!(other.app.pane(0).answer.text(), answers2[0]);
+    assert_eq!(other.app.pane(1).status, PaneStatus::Done);
     assert_eq!(
-        other.app.panes[0].metrics.ttft(),
+        other.app.pane(0).metrics.ttft(),
         t2.answers[&0].fold(std::time::Instant::now()).ttft(),
         "the recorded numbers"
     );
     other.turn("third question").await;
-    assert_eq!(other.app.session_id.as_deref(), Some(id.as_str()));
+    assert_eq!(other.app.session_id(), Some(id.as_str()));
     other.runner.finish().await;
     let again = prism::session::load(&dir).unwrap();
     assert_eq!(again.turns.len(), 3);
@@ -295,39 +300,49 @@ async fn blocked_targets_and_interrupted_streams_are_saved_and_shown_as_they_end
     let server = MockServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
         .await
         .unwrap();
-    let mut now = Bench::new(
-        vec![target(&server, "other", ProviderKind::Gemini, "gemini-2.5-flash")],
+    let mut now = Bench::of(
+        App::new(
+            vec![target(&server, "other", ProviderKind::Gemini, "gemini-2.5-flash")],
+            Keymap::default(),
+            prism::tui::theme::load("dark").unwrap(),
+            String::new(),
+        )
+        .with_demo_urls(vec![(ProviderKind::OpenAi, server.openai_base())]),
         root.path(),
     );
-    now.app.demo_urls = vec![(ProviderKind::OpenAi, server.openai_base())];
     now.update(Msg::SessionLoaded(Ok(Box::new(session))));
     assert_eq!(
         now.app
-            .targets
+            .targets()
             .iter()
             .map(|t| t.name.as_str())
             .collect::<Vec<_>>(),
         ["one", "two"],
         "the session's targets replace the panes"
     );
-    assert!(now.app.targets.iter().all(|t| t.base_url == server.openai_base()));
-    assert_eq!(now.app.panes[0].answer.text(), "half");
-    assert_eq!(now.app.panes[0].status, PaneStatus::Error);
-    let Some(prism::engine::metrics::Outcome::Failed(e)) = &now.app.panes[0].metrics.outcome else {
+    assert!(
+        now.app
+            .targets()
+            .iter()
+            .all(|t| t.base_url == server.openai_base())
+    );
+    assert_eq!(now.app.pane(0).answer.text(), "half");
+    assert_eq!(now.app.pane(0).status, PaneStatus::Error);
+    let Some(prism::engine::metrics::Outcome::Failed(e)) = &now.app.pane(0).metrics.outcome else {
         panic!()
     };
     assert_eq!(e.kind, ErrorKind::Interrupted);
-    let Some(prism::engine::metrics::Outcome::Failed(e)) = &now.app.panes[1].metrics.outcome else {
+    let Some(prism::engine::metrics::Outcome::Failed(e)) = &now.app.pane(1).metrics.outcome else {
         panic!()
     };
     assert_eq!(e, &too_long);
     assert!(
-        now.app.conversation.history.iter().all(Vec::is_empty),
+        now.app.conversation().history.iter().all(Vec::is_empty),
         "neither answer finished, so neither is history"
     );
     now.turn("again").await;
     assert!(
-        now.app.panes.iter().all(|p| p.status == PaneStatus::Done),
+        now.app.panes().iter().all(|p| p.status == PaneStatus::Done),
         "sent to the running mock"
     );
     now.runner.finish().await;

@@ -10,8 +10,9 @@ use super::AppError;
 use crate::config::{self, Config};
 use crate::pricing::PriceTable;
 use crate::session::{self, Session, store};
-use crate::tui::effects::executor::Runner;
+use crate::tui::effects::executor::Executor;
 use crate::tui::model::app::App;
+use crate::tui::model::msg::Msg;
 use crate::tui::workbench::{drive, look};
 
 /// Options of `prism replay`.
@@ -42,19 +43,20 @@ pub async fn run(args: ReplayArgs, sessions_dir: Option<&Path>) -> Result<u8, Ap
         )));
     }
     let (theme, keymap) = look(args.theme.as_deref(), cfg.as_ref())?;
-    let mut app = App::new(Vec::new(), keymap, theme, String::new());
-    app.prices = prices(cfg.as_ref());
+    let mut app = App::new(Vec::new(), keymap, theme, String::new()).with_prices(prices(cfg.as_ref()));
     let (_, first_run) = app.begin_replay(&session, args.speed).map_err(AppError::Usage)?;
     if session.cut_short {
-        app.notice = Some("the log's last record was cut short by a crash and is left out".into());
+        app.update(Msg::Notice(
+            "the log's last record was cut short by a crash and is left out".into(),
+        ));
     }
     // Panes count tokens as text arrives and skip what came before the tables loaded; at
     // full speed that would be everything, so load them first.
     let _ = tokio::task::spawn_blocking(crate::tokens::warm_up).await;
-    let runner = Runner::new(app.prices.clone());
+    let executor = Executor::new(app.prices().clone());
     let session = Arc::new(session);
-    let status = drive(&mut app, runner, |tx| {
-        Some(crate::tui::model::replay::spawn(
+    let status = drive(&mut app, executor, |tx| {
+        Some(crate::tui::effects::recording::play(
             session,
             args.speed,
             first_run,

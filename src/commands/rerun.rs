@@ -8,7 +8,6 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use clap::Args;
 use comfy_table::{ContentArrangement, Table, presets};
@@ -24,9 +23,9 @@ use crate::pricing::PriceTable;
 use crate::report::{ResultRow, Status};
 use crate::session::compare::{Chunk, Deltas, Side, deltas, similarity, word_diff};
 use crate::session::{Session, SessionWriter, store};
-use crate::tui::effects::executor::Runner;
+use crate::tui::effects::executor::Executor;
+use crate::tui::effects::recording::{launch, show};
 use crate::tui::model::app::App;
-use crate::tui::model::compare::{launch, show};
 use crate::tui::workbench::{drive, look};
 use crate::workflows::rerun::{Entry, Prepared, Running, resend};
 use crate::workflows::send::{JobId, Report};
@@ -277,13 +276,11 @@ async fn interactive(
         Ok(l) => l,
         Err(e) => return (Err(e.into()), prepared.stop()),
     };
-    let mut app = App::new(Vec::new(), keymap, theme, String::new());
-    app.prices = prices.clone();
-    app.now = Instant::now();
-    let mut runner = Runner::new(prices);
-    let (_, live) = show(&prepared, &mut app, &mut runner);
+    let mut app = App::new(Vec::new(), keymap, theme, String::new()).with_prices(prices.clone());
+    let mut executor = Executor::new(prices);
+    let live = show(&prepared, &mut app, &mut executor);
     let mut running = None;
-    let result = drive(&mut app, runner, |tx| {
+    let result = drive(&mut app, executor, |tx| {
         running = Some(launch(prepared, live, tx.clone()));
         // Not handed to the loop, which would stop it: it must outlive the loop to save
         // the streams' last events.

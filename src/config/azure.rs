@@ -20,8 +20,7 @@ use toml::Spanned;
 
 use super::Located;
 use super::endpoint::{EnvLookup, is_http_url};
-use crate::pricing::PriceTable;
-use crate::target::{Api, BaseUrlSource, EntraToken, KeySource, ProviderKind, Target};
+use crate::target::{Api, BaseUrlSource, EntraToken, KeySource, ProviderKind};
 
 /// The variable the official SDK reads for the API version.
 pub const API_VERSION_ENV: &str = "OPENAI_API_VERSION";
@@ -367,25 +366,6 @@ fn credentials(t: &Keys<'_>) -> Result<(KeySource, Option<EntraToken>), Located>
             ),
         )),
     }
-}
-
-/// A load warning for an Azure target that nothing prices before it answers: no
-/// `price_as`, and a deployment name that is not a model Prism knows (or a `price_as`
-/// that is not one).
-pub fn unpriced(target: &Target, prices: &PriceTable) -> Option<String> {
-    if !target.provider.model_is_deployment() || prices.for_target(target, None).is_some() {
-        return None;
-    }
-    let name = &target.name;
-    Some(match &target.params.price_as {
-        Some(model) => format!(
-            "target `{name}`: `price_as = \"{model}\"` is not in the price table, so no cost is shown: check the model id, or add [pricing.\"{model}\"]"
-        ),
-        None => format!(
-            "target `{name}`: deployment `{}` is not a model Prism has prices for: set `price_as` to the model behind it (\"gpt-4o-2024-08-06\"); until then an answer is priced by the model it names, and nothing is priced before sending",
-            target.model
-        ),
-    })
 }
 
 #[cfg(test)]

@@ -45,6 +45,8 @@ pub struct PriceFile {
     pub output: Option<String>,
     pub cached_input: Option<String>,
     pub cache_write: Option<String>,
+    /// Anthropic 1-hour cache writes (otherwise billed as other cache writes).
+    pub cache_write_1h: Option<String>,
     pub reasoning: Option<String>,
     pub context_window: Option<Spanned<u64>>,
     pub max_output: Option<Spanned<u64>>,
@@ -78,6 +80,10 @@ pub struct TargetFile {
     pub api: Option<Spanned<String>>,
     pub model: Option<Spanned<String>>,
     pub base_url: Option<Spanned<String>>,
+    /// AWS region of a Bedrock target.
+    pub region: Option<Spanned<String>>,
+    /// AWS shared-config profile of a Bedrock target.
+    pub profile: Option<Spanned<String>>,
     pub api_key_env: Option<Spanned<String>>,
     pub temperature: Option<Spanned<f64>>,
     pub top_p: Option<Spanned<f64>>,
@@ -119,7 +125,8 @@ pub struct TargetFile {
     pub api_version: Option<Spanned<String>>,
     /// Azure: `key`, `token-env` or `cli`.
     pub azure_auth: Option<Spanned<String>>,
-    /// The model whose prices and context window apply (an Azure deployment's model).
+    /// The price entry that applies to this target (a LiteLLM key or a `[pricing]`
+    /// model, or an Azure deployment's model); never inherited.
     pub price_as: Option<Spanned<String>>,
 }
 
@@ -154,6 +161,8 @@ impl TargetFile {
             api,
             model,
             base_url,
+            region,
+            profile,
             api_key_env,
             temperature,
             top_p,

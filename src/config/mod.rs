@@ -5,11 +5,13 @@
 //! holds its key, and the key is read from the environment when a request is built.
 
 mod azure;
+mod bedrock;
 mod endpoint;
 mod file;
 mod headers;
 mod key_env;
 pub mod limits;
+mod prices;
 mod reasoning;
 mod unset;
 mod variants;
@@ -21,7 +23,7 @@ use serde_json::{Map, Value};
 use toml::Spanned;
 
 use crate::keys::{Action, KeyChord, Mode};
-use crate::pricing::{ModelPrice, PriceTable, per_million_to_pd};
+use crate::pricing::PriceTable;
 use crate::target::{Api, KeySource, Params, ProviderKind, RetryPolicy, Target, Timeouts};
 use file::{ConfigFile, TargetFile};
 pub use variants::{ParamOverrides, Variant};
@@ -134,6 +136,7 @@ pub fn parse_with_env(text: &str, path: &Path, env: endpoint::EnvLookup<'_>) -> 
                 ));
             }
             unset::refuse_in_defaults(d.get_ref()).map_err(|(at, msg)| invalid(at, msg))?;
+            prices::refuse_in_defaults(d.get_ref()).map_err(|(at, msg)| invalid(at, msg))?;
             d.into_inner()
         }
         None => TargetFile::default(),
@@ -147,6 +150,7 @@ pub fn parse_with_env(text: &str, path: &Path, env: endpoint::EnvLookup<'_>) -> 
     let mut targets: Vec<Target> = Vec::new();
     let mut warnings = Warnings::default();
     let mut max_concurrency = std::collections::BTreeMap::new();
+    let mut price_as_at = Vec::new();
     for table in file.target {
         let start = table.span().start;
         let own = table.into_inner();
@@ -154,6 +158,7 @@ pub fn parse_with_env(text: &str, path: &Path, env: endpoint::EnvLookup<'_>) -> 
         let t = own.with_defaults(&defaults);
         let limit =
             limits::max_concurrency(t.max_concurrency.clone()).map_err(|(at, msg)| invalid(at, msg))?;
+        price_as_at.push(t.price_as.as_ref().map(|p| p.span().start));
         let target = resolve(t, start, &mut warnings, env).map_err(|(at, msg)| invalid(at, msg))?;
         if let Some(prev) = targets.iter().find(|p| p.name == target.name) {
             return Err(invalid(
@@ -176,22 +181,17 @@ pub fn parse_with_env(text: &str, path: &Path, env: endpoint::EnvLookup<'_>) -> 
     let dollars = |v, key| limits::dollars(v, key).map_err(|(at, msg)| invalid(at, msg));
     let budget_usd = dollars(file.budget_usd, "budget_usd")?;
     let confirm_above_usd = dollars(file.confirm_above_usd, "confirm_above_usd")?;
-    let prices = resolve_prices(path, file.pricing_file.as_ref(), &file.pricing)
+    let prices = prices::resolve(path, file.pricing_file.as_ref(), &file.pricing)
+        .map_err(|(at, msg)| invalid(at, msg))?;
+    prices::check_targets(&targets, &price_as_at, &prices, &mut warnings.other)
         .map_err(|(at, msg)| invalid(at, msg))?;
     let sessions_dir = file
         .sessions_dir
         .map(|d| path.parent().unwrap_or(Path::new(".")).join(d.into_inner()));
-    // A deployment priced by nothing until it answers is said once prices are known.
-    let unpriced = targets.iter().filter_map(|t| azure::unpriced(t, &prices));
     Ok(Config {
         sessions_dir,
         // A key about to cross the network in clear text matters more than a moving alias.
-        warnings: warnings
-            .cleartext
-            .into_iter()
-            .chain(warnings.other)
-            .chain(unpriced)
-            .collect(),
+        warnings: warnings.cleartext.into_iter().chain(warnings.other).collect(),
         targets,
         path: path.to_path_buf(),
         theme,
@@ -202,80 +202,6 @@ pub fn parse_with_env(text: &str, path: &Path, env: endpoint::EnvLookup<'_>) -> 
         variants,
         max_concurrency,
     })
-}
-
-fn resolve_prices(
-    config_path: &Path,
-    litellm: Option<&Spanned<String>>,
-    overrides: &std::collections::BTreeMap<String, Spanned<file::PriceFile>>,
-) -> Result<PriceTable, Located> {
-    let mut table = PriceTable::builtin().map_err(|e| (0, e.to_string()))?;
-    if let Some(f) = litellm {
-        // Relative paths are relative to the config file, like every other path in it.
-        let p = config_path.parent().unwrap_or(Path::new(".")).join(f.get_ref());
-        let text = std::fs::read_to_string(&p)
-            .map_err(|e| (f.span().start, format!("`pricing_file` {}: {e}", p.display())))?;
-        let loaded = crate::pricing::load_litellm(&text, &p.display().to_string())
-            .map_err(|e| (f.span().start, e.to_string()))?;
-        table.overlay(loaded);
-    }
-    for (model, entry) in overrides {
-        let at = entry.span().start;
-        let e = entry.get_ref();
-        let base = table.lookup(ProviderKind::OpenAi, model).cloned();
-        let price = |v: &Option<String>, key: &str, old: Option<u64>| -> Result<Option<u64>, Located> {
-            match v {
-                Some(s) => match per_million_to_pd(s) {
-                    Some(pd) if pd <= limits::MAX_PRICE_PER_MILLION * 1_000_000 => Ok(Some(pd)),
-                    Some(_) => Err((
-                        at,
-                        format!(
-                            "[pricing.\"{model}\"] `{key}` = \"{s}\" is out of range: give a price in USD per million tokens from 0 to {}",
-                            limits::MAX_PRICE_PER_MILLION
-                        ),
-                    )),
-                    None => Err((
-                        at,
-                        format!(
-                            "[pricing.\"{model}\"] `{key}` = \"{s}\" is not a price in USD per million tokens (a decimal string, at most 6 decimals)"
-                        ),
-                    )),
-                },
-                None => Ok(old),
-            }
-        };
-        let old = base.clone().unwrap_or_default();
-        let input = price(&e.input, "input", base.as_ref().map(|b| b.input))?;
-        let output = price(&e.output, "output", base.as_ref().map(|b| b.output))?;
-        let (Some(input), Some(output)) = (input, output) else {
-            return Err((
-                at,
-                format!(
-                    "[pricing.\"{model}\"] is not in the price table, so it needs both `input` and `output`"
-                ),
-            ));
-        };
-        table.insert(
-            model.clone(),
-            ModelPrice {
-                input,
-                output,
-                cached_input: price(&e.cached_input, "cached_input", old.cached_input)?,
-                cache_write: price(&e.cache_write, "cache_write", old.cache_write)?,
-                reasoning: price(&e.reasoning, "reasoning", old.reasoning)?,
-                context_window: limits::token_limit(e.context_window.as_ref(), model, "context_window")?
-                    .or(old.context_window),
-                max_output: limits::token_limit(e.max_output.as_ref(), model, "max_output")?
-                    .or(old.max_output),
-                source: format!("{} [pricing.\"{model}\"]", config_path.display()),
-                as_of: String::new(),
-                // What the override does not mention stays as the table had it.
-                long_context: old.long_context,
-                beta_window: old.beta_window,
-            },
-        );
-    }
-    Ok(table)
 }
 
 type KeysFile = std::collections::BTreeMap<
@@ -358,9 +284,15 @@ fn resolve(
         Some(a) => a.deployment.clone(),
         None => required(t.model, "model", table_at)?.into_inner(),
     };
-    let (base_url, base_url_source) = match &azure {
-        Some(a) => (a.base_url.clone(), a.source.clone()),
-        None => endpoint::base_url(t.base_url, provider, &name, table_at, env)?,
+    bedrock::refuse_elsewhere(provider, t.region.as_ref(), t.profile.as_ref())?;
+    let (base_url, base_url_source, aws) = if let Some(a) = &azure {
+        (a.base_url.clone(), a.source.clone(), None)
+    } else if provider == ProviderKind::Bedrock {
+        let b = bedrock::resolve(&name, t.base_url, t.region, t.profile, table_at, env)?;
+        (b.base_url, b.source, Some(b.aws))
+    } else {
+        let (url, source) = endpoint::base_url(t.base_url, provider, &name, table_at, env)?;
+        (url, source, None)
     };
     if let Some(var) = base_url_source.env_var() {
         // The key goes wherever the variable points: say so once, at load.
@@ -435,15 +367,6 @@ fn resolve(
         s => s.map(Spanned::into_inner),
     };
     let max_tokens = limits::max_tokens(t.max_tokens)?;
-    let price_as = match t.price_as {
-        Some(p) if p.get_ref().trim().is_empty() => {
-            return Err((
-                p.span().start,
-                "`price_as` is empty: name the model whose prices apply (\"gpt-4o-2024-08-06\"), or remove it".into(),
-            ));
-        }
-        p => p.map(|p| p.into_inner().trim().to_string()),
-    };
     let reasoning = reasoning::resolve(
         reasoning::ReasoningFile {
             reasoning_effort: t.reasoning_effort,
@@ -459,6 +382,7 @@ fn resolve(
         &mut notes,
     )?;
     let headers = headers::resolve(t.headers, provider, &key, &mut notes)?;
+    let price_as = prices::price_as(t.price_as)?.map(Spanned::into_inner);
     let mut params = Params {
         temperature: limits::temperature(t.temperature, provider)?,
         top_p: limits::top_p(t.top_p)?,
@@ -489,6 +413,7 @@ fn resolve(
         system,
         headers,
         base_url_source,
+        aws,
         price_as,
         entra,
     };

@@ -10,6 +10,7 @@
 //! | `thinking_budget` | gemini | `generationConfig.thinkingConfig.thinkingBudget` |
 //! | `thinking = "adaptive"` | anthropic (Claude 4.6 and later) | `thinking = {type: "adaptive"}` |
 //! | `thinking_level` | gemini 3 and later | `generationConfig.thinkingConfig.thinkingLevel` |
+//! | `thinking_budget`, `thinking = "adaptive"` | bedrock (Claude models) | `additionalModelRequestFields.thinking` |
 
 use toml::Spanned;
 
@@ -160,6 +161,7 @@ fn thinking_keys(provider: ProviderKind) -> &'static str {
         ProviderKind::Anthropic => "`thinking_budget = N` or `thinking = \"adaptive\"`",
         ProviderKind::Gemini => "`thinking_budget` (Gemini 2.5) or `thinking_level` (Gemini 3)",
         ProviderKind::OpenAi | ProviderKind::OpenAiCompatible | ProviderKind::Azure => "`reasoning_effort`",
+        ProviderKind::Bedrock => "`thinking_budget = N` or `thinking = \"adaptive\"` (Claude models only)",
     }
 }
 
@@ -192,9 +194,12 @@ fn thinking(
         )),
         (Some(m), None, None) => {
             let at = m.span().start;
-            if provider != ProviderKind::Anthropic {
-                return Err(elsewhere("thinking", at));
-            }
+            // On Bedrock, Claude's own rules apply to the Claude model inside the id.
+            let model = match provider {
+                ProviderKind::Bedrock => bedrock_claude(model, "thinking", at)?,
+                ProviderKind::Anthropic => model,
+                _ => return Err(elsewhere("thinking", at)),
+            };
             if m.get_ref() != "adaptive" {
                 return Err((
                     at,
@@ -220,6 +225,7 @@ fn thinking(
             match provider {
                 ProviderKind::Anthropic => anthropic_budget(n, at, model, max_tokens),
                 ProviderKind::Gemini => gemini_budget(n, at, model),
+                ProviderKind::Bedrock => bedrock_budget(n, at, model, max_tokens),
                 _ => Err(elsewhere("thinking_budget", at)),
             }
         }
@@ -288,6 +294,38 @@ fn anthropic_budget(
         ));
     }
     Ok(Some(Thinking::Budget(n)))
+}
+
+/// The Claude model name inside a Bedrock model id (`us.anthropic.claude-sonnet-4-…`
+/// → `claude-sonnet-4-…`); thinking is Claude's, other Bedrock models have no such field.
+fn bedrock_claude<'m>(model: &'m str, key: &str, at: usize) -> Result<&'m str, Located> {
+    match model.find("claude") {
+        Some(i) => Ok(&model[i..]),
+        None => Err((
+            at,
+            format!(
+                "`{key}` on Bedrock is for Anthropic Claude models (sent as additionalModelRequestFields.thinking); {model} is not one: put the model's own field under `extra.additionalModelRequestFields`"
+            ),
+        )),
+    }
+}
+
+/// A Bedrock Claude budget: Anthropic's rules, against a `max_tokens` that must be set
+/// (Converse has no default Prism could check the budget against).
+fn bedrock_budget(
+    n: i64,
+    at: usize,
+    model: &str,
+    max_tokens: Option<u32>,
+) -> Result<Option<Thinking>, Located> {
+    let claude = bedrock_claude(model, "thinking_budget", at)?;
+    if max_tokens.is_none() {
+        return Err((
+            at,
+            "`thinking_budget` on Bedrock needs `max_tokens` above it: thinking counts against the output limit".into(),
+        ));
+    }
+    anthropic_budget(n, at, claude, max_tokens)
 }
 
 fn gemini_budget(n: i64, at: usize, model: &str) -> Result<Option<Thinking>, Located> {

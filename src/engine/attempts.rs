@@ -6,11 +6,12 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::provider::client::TimedClient;
+use crate::provider::credentials::Credentials;
 use crate::provider::errors::ErrorContext;
 use crate::provider::event::{ErrorKind, ProviderError, StreamEvent};
 use crate::provider::retry::{self, Decision};
 use crate::provider::stream::{self, Attempt, Emit};
-use crate::target::Target;
+use crate::target::{AuthStyle, Target};
 
 /// Run `request` for `target`, retrying as its policy allows. Ends with one terminal event.
 pub async fn run(
@@ -94,9 +95,28 @@ pub async fn run(
                     () = tokio::time::sleep(wait) => {}
                 }
                 next = Some(copy);
+                // A signature covers its time; a retry is signed again, with credentials
+                // read again (temporary ones may have been renewed meanwhile).
+                if let Some(req) = next.as_mut()
+                    && let Err(e) = resign(target, req)
+                {
+                    return emit(Instant::now(), StreamEvent::Failed(e));
+                }
             }
         }
     }
+}
+
+/// Sign `request` again when `target` signs its requests; a no-op otherwise.
+fn resign(target: &Target, request: &mut reqwest::Request) -> Result<(), ProviderError> {
+    if target.spec().auth != AuthStyle::Signed {
+        return Ok(());
+    }
+    let credentials = Credentials::for_target(target)?;
+    if credentials.signs() {
+        credentials.apply(request)?;
+    }
+    Ok(())
 }
 
 /// Uniform in [0, 1), from a properly seeded generator (per thread, seeded from the OS

@@ -11,6 +11,12 @@
 //! - ITL: gaps between consecutive content events; events that arrived in the same
 //!   network read have a gap of 0 (that is what the client saw);
 //! - tokens/s: output tokens ÷ (last content event − first content event);
+//! - ITL per token: (last content event − first content event) ÷ (output tokens − 1),
+//!   the mean gap between tokens whatever the chunking;
+//! - longest gap: the longest silence between content events;
+//! - burst share: the share of content bytes (text, reasoning, tool arguments) that
+//!   arrived within 1 ms of the previous content event: near 0 for a stream that
+//!   trickles, near 1 for one a gateway buffered and released in bursts;
 //! - total: request sent → end of the response (or failure / cancellation).
 
 use std::time::{Duration, Instant};
@@ -69,6 +75,11 @@ pub struct TargetRun {
     pub gaps: Vec<Duration>,
     /// Content events received.
     pub content_events: usize,
+    /// Bytes of content (text, reasoning, tool-call arguments) received.
+    pub content_bytes: usize,
+    /// Of those, the bytes of events that arrived within [`BURST_GAP`] of the content
+    /// event before them.
+    pub burst_bytes: usize,
     /// Attempts made after the first.
     pub retries: u32,
     /// The latest retry notice: (attempt, of, wait, reason).
@@ -87,12 +98,32 @@ pub struct TargetRun {
     pub server: Option<ServerReport>,
 }
 
+/// Content closer than this to the content before it arrived in the same burst.
+pub const BURST_GAP: Duration = Duration::from_millis(1);
+
+/// Bytes of content an event carries.
+fn content_len(event: &StreamEvent) -> usize {
+    match event {
+        StreamEvent::TextDelta(t) | StreamEvent::ReasoningDelta(t) => t.len(),
+        StreamEvent::ToolCallDelta(d) => d.arguments.len(),
+        _ => 0,
+    }
+}
+
 impl TargetRun {
     /// Fold one event that arrived at `at`.
     pub fn apply(&mut self, at: Instant, event: &StreamEvent) {
         if event.is_content() {
+            let len = content_len(event);
+            self.content_bytes += len;
             match self.last_content_at {
-                Some(prev) => self.gaps.push(at.saturating_duration_since(prev)),
+                Some(prev) => {
+                    let gap = at.saturating_duration_since(prev);
+                    if gap < BURST_GAP {
+                        self.burst_bytes += len;
+                    }
+                    self.gaps.push(gap);
+                }
                 None => self.first_content_at = Some(at),
             }
             self.last_content_at = Some(at);
@@ -241,6 +272,30 @@ impl TargetRun {
     }
 }
 
+impl TargetRun {
+    /// The longest silence between two content events.
+    pub fn longest_gap(&self) -> Option<Duration> {
+        self.gaps.iter().max().copied()
+    }
+
+    /// The share of content bytes that arrived within [`BURST_GAP`] of the content before
+    /// them; `None` before a second content event.
+    pub fn burst_share(&self) -> Option<f64> {
+        (self.content_events >= 2 && self.content_bytes > 0)
+            .then(|| self.burst_bytes as f64 / self.content_bytes as f64)
+    }
+
+    /// The mean time between output tokens, whatever the chunking: the span from first to
+    /// last content event over the gaps between `output_tokens` tokens.
+    pub fn itl_per_token(&self, output_tokens: Option<u64>) -> Option<Duration> {
+        let span = self
+            .last_content_at?
+            .saturating_duration_since(self.first_content_at?);
+        let gaps = output_tokens?.checked_sub(1).filter(|&g| g > 0)?;
+        (span > Duration::ZERO).then(|| span.div_f64(gaps as f64))
+    }
+}
+
 /// Nearest-rank percentile of sorted values (`q` in 0..=1).
 fn nearest_rank(sorted: &[f64], q: f64) -> f64 {
     let rank = (q * sorted.len() as f64).ceil() as usize;
@@ -287,6 +342,38 @@ mod tests {
         // 4 output tokens over 80 ms
         assert_eq!(r.tokens_per_s(Some(4)), Some(50.0));
         assert_eq!(r.text, "Hi there! ok");
+    }
+
+    #[test]
+    fn bursts_and_per_token_latency_describe_how_the_stream_arrived() {
+        let t = Instant::now();
+        let mut r = TargetRun::default();
+        r.apply(t, &started(t, 0));
+        assert_eq!((r.longest_gap(), r.burst_share()), (None, None));
+        // 4 bytes, then a 2 s silence, then 12 bytes released at once (3 events within
+        // 1 ms of each other), then 4 bytes 50 ms later.
+        r.apply(ms(t, 100), &StreamEvent::TextDelta("abcd".into()));
+        let burst = ms(t, 2100);
+        r.apply(burst, &StreamEvent::TextDelta("efgh".into()));
+        r.apply(
+            burst + Duration::from_micros(300),
+            &StreamEvent::TextDelta("ijkl".into()),
+        );
+        r.apply(
+            burst + Duration::from_micros(900),
+            &StreamEvent::ReasoningDelta("mnop".into()),
+        );
+        r.apply(ms(t, 2150), &StreamEvent::TextDelta("qrst".into()));
+        assert_eq!(r.longest_gap(), Some(Duration::from_millis(2000)));
+        // Of 20 bytes, "ijkl" and "mnop" came within 1 ms of the event before them.
+        assert_eq!(r.burst_share(), Some(8.0 / 20.0));
+        // 2050 ms from first to last content over 10 tokens: 9 gaps.
+        assert_eq!(
+            r.itl_per_token(Some(10)),
+            Some(Duration::from_millis(2050).div_f64(9.0))
+        );
+        assert_eq!(r.itl_per_token(Some(1)), None);
+        assert_eq!(r.itl_per_token(None), None);
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! A loopback mock of the OpenAI (Chat Completions and Responses), Anthropic, Gemini and
-//! Azure OpenAI streaming APIs.
+//! A loopback mock of the OpenAI (Chat Completions and Responses), Anthropic, Gemini,
+//! Azure OpenAI and AWS Bedrock (Converse, binary event streams, SigV4) streaming APIs.
 //!
 //! No real provider is reachable from tests or benchmarks, so Prism measures itself against
 //! this server. It speaks each provider's wire format (paths, headers, SSE framing, JSON
@@ -36,6 +36,7 @@
 //! | `served` | model id | Azure: the model the response names (default: the deployment's name) |
 //! | `fail_first` | 0 (every request) | apply `fault` only to the first N requests with this model string |
 //! | `auth` | `required` | `none` accepts requests without a key, like a local server |
+//! | `exception` | Bedrock exception type | the `:exception-type` of `fault=error_event` (`modelStreamErrorException`); `after=0` sends it before any content |
 //! | `fault` | see below | injected failure |
 //! | `retry_after` | s | 429 wait (header, or Gemini `RetryInfo`) |
 //! | `stall_ms` | ms (3 600 000) | length of a stall |
@@ -48,6 +49,7 @@
 
 mod anthropic;
 mod azure;
+mod bedrock;
 mod common;
 mod corpus;
 mod driver;
@@ -59,6 +61,10 @@ mod script;
 mod server;
 mod wire;
 
+pub use bedrock::{
+    TEST_ACCESS_KEY_ID as BEDROCK_TEST_ACCESS_KEY_ID,
+    TEST_SECRET_ACCESS_KEY as BEDROCK_TEST_SECRET_ACCESS_KEY,
+};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
@@ -279,8 +285,8 @@ impl LogSlot {
 pub struct SendRecord {
     /// The id the mock put in the response header.
     pub request_id: String,
-    /// `"openai"`, `"openai-responses"`, `"anthropic"`, `"gemini"`, `"azure"` or
-    /// `"azure-responses"`.
+    /// `"openai"`, `"openai-responses"`, `"anthropic"`, `"gemini"`, `"azure"`,
+    /// `"azure-responses"` or `"bedrock"`.
     pub provider: &'static str,
     pub path: String,
     /// The query string as received, if any.

@@ -103,6 +103,8 @@ pub struct Script {
     pub prompt_filter: Vec<String>,
     /// The model an Azure response names (default: the deployment's name).
     pub served: Option<String>,
+    /// Bedrock: the `:exception-type` of `fault=error_event` (`modelStreamErrorException`).
+    pub exception: Option<&'static str>,
 }
 
 impl Default for Script {
@@ -132,9 +134,19 @@ impl Default for Script {
             after: None,
             prompt_filter: Vec::new(),
             served: None,
+            exception: None,
         }
     }
 }
+
+/// The exception frames Bedrock's ConverseStream documents.
+pub const EXCEPTIONS: [&str; 5] = [
+    "modelStreamErrorException",
+    "throttlingException",
+    "validationException",
+    "serviceUnavailableException",
+    "internalServerException",
+];
 
 /// Splits `model+directives` into the bare model name and the directive text.
 pub fn split_model(raw: &str) -> (&str, Option<&str>) {
@@ -196,6 +208,14 @@ fn apply(
             }
         }
         "reasoning" => s.reasoning = number(key, value)? as usize,
+        "exception" => {
+            s.exception = Some(
+                EXCEPTIONS
+                    .into_iter()
+                    .find(|e| *e == value)
+                    .ok_or_else(|| bad(key, value, &EXCEPTIONS.join(", ")))?,
+            );
+        }
         "tool" => {
             let valid = !value.is_empty()
                 && value

@@ -7,6 +7,7 @@
 
 use super::anthropic::Anthropic;
 use super::azure;
+use super::bedrock::{self, Bedrock};
 use super::common::{self, Api, Incoming};
 use super::driver::Body;
 use super::gemini::{self, Gemini};
@@ -120,7 +121,11 @@ async fn route(
             "generateContent" | "streamGenerateContent" | "countTokens"
         )
     });
-    Ok(if gemini_method && post {
+    Ok(if bedrock::target(path).is_some() && post {
+        common::handle::<Bedrock>(inc).await
+    } else if path.starts_with("/model/") {
+        not_found::<Bedrock>(&inc, format!("Unknown operation {} {path}", parts.method))
+    } else if gemini_method && post {
         common::handle::<Gemini>(inc).await
     } else if path.starts_with("/v1beta/") || gemini_method {
         not_found::<Gemini>(&inc, format!("Method not found: {} {path}", parts.method))

@@ -1,13 +1,13 @@
-//! Why a price table cannot be read.
+//! Why price data cannot be read.
 
-/// Why a price table (Prism's TOML, or a LiteLLM JSON map) cannot be read. Each message
-/// starts with `what` (the file, or "built-in prices.toml").
+/// Why price data (the built-in snapshot, a LiteLLM JSON map, Prism's TOML notes) cannot
+/// be read. Each message starts with `what` (the file).
 #[derive(Debug, thiserror::Error)]
 pub enum PriceError {
-    /// The TOML is not a price table.
+    /// The TOML is not what Prism expects.
     #[error("{what}: {message}")]
     Toml {
-        /// The table's name.
+        /// The file's name.
         what: String,
         /// The parser's explanation.
         message: String,
@@ -15,7 +15,7 @@ pub enum PriceError {
     /// A price is not a decimal number.
     #[error("{what}: model `{model}`: `{field}` = \"{value}\" is not a decimal price")]
     BadPrice {
-        /// The table's name.
+        /// The file's name.
         what: String,
         /// The entry's model id.
         model: String,
@@ -23,6 +23,20 @@ pub enum PriceError {
         field: String,
         /// The value as written.
         value: String,
+    },
+    /// An entry of a LiteLLM map has a price or limit that is not one.
+    #[error("{what}: entry `{entry}`: `{field}` = {value} {why}; fix or remove the entry")]
+    BadEntry {
+        /// The map's name.
+        what: String,
+        /// The entry's key.
+        entry: String,
+        /// The field.
+        field: String,
+        /// The value as JSON.
+        value: String,
+        /// What is wrong with it.
+        why: String,
     },
     /// The LiteLLM map is not JSON.
     #[error("{what}:{}:{}: not valid JSON: {source}", source.line(), source.column())]
@@ -38,4 +52,17 @@ pub enum PriceError {
         /// The map's name.
         what: String,
     },
+    /// A snapshot-format file (built in) is damaged.
+    #[error("{what}:{line}: {message}")]
+    Snapshot {
+        /// The file's name.
+        what: String,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The built-in price data did not load (a build defect; the message says where).
+    #[error("{0}")]
+    Builtin(String),
 }

@@ -98,6 +98,7 @@ pub struct Decoder {
     uncached_input: Option<u64>,
     cache_read: Option<u64>,
     cache_write: Option<u64>,
+    cache_write_1h: Option<u64>,
 }
 
 impl Decoder {
@@ -203,6 +204,11 @@ impl Decoder {
         self.uncached_input = uint(u, "input_tokens").or(self.uncached_input);
         self.cache_read = uint(u, "cache_read_input_tokens").or(self.cache_read);
         self.cache_write = uint(u, "cache_creation_input_tokens").or(self.cache_write);
+        // The split by time to live, priced apart: `cache_creation.ephemeral_1h_input_tokens`.
+        self.cache_write_1h = u
+            .get("cache_creation")
+            .and_then(|c| uint(c, "ephemeral_1h_input_tokens"))
+            .or(self.cache_write_1h);
         let Some(uncached) = self.uncached_input else {
             return;
         };
@@ -212,6 +218,7 @@ impl Decoder {
             input: Some(input),
             cached_input: self.cache_read,
             cache_write: self.cache_write,
+            cache_write_1h: self.cache_write_1h,
             ..Usage::default()
         }));
     }
@@ -354,6 +361,7 @@ mod tests {
                 output: Some(15),
                 cached_input: Some(1000),
                 cache_write: Some(100),
+                cache_write_1h: None,
                 reasoning: None
             }
         );

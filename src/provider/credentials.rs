@@ -46,6 +46,10 @@ impl Credentials {
     /// its Microsoft Entra ID token (Azure), which from the Azure CLI must already be at
     /// hand (see [`Credentials::obtain`]).
     pub fn for_target(target: &Target) -> Result<Self, ProviderError> {
+        if target.provider.spec().auth == AuthStyle::Signed {
+            // A Bedrock API key, or keys from the AWS chain that sign each attempt.
+            return super::bedrock::credentials(target);
+        }
         match target.params.entra {
             None => Self::from_key(target.provider.spec().auth, resolve(&target.key).map_err(|e| key_hint(target, e))?),
             Some(EntraToken::Env) => match resolve(&target.key) {
@@ -93,7 +97,14 @@ impl Credentials {
         }
     }
 
-    /// Attach the credentials to `request`. Called once, after the body is final.
+    /// Whether attaching these again changes the request (a signature covers the time):
+    /// a retry re-applies them.
+    pub fn signs(&self) -> bool {
+        matches!(self, Self::Signed(_))
+    }
+
+    /// Attach the credentials to `request`, whose body is final. Called once per attempt
+    /// for a signer (a retry is signed again), once per request otherwise.
     pub fn apply(&self, request: &mut reqwest::Request) -> Result<(), ProviderError> {
         let (name, value) = match self {
             Self::None => return Ok(()),

@@ -76,6 +76,35 @@ pub fn parse_error_body(body: &str) -> Option<ErrorBody> {
     Some(out)
 }
 
+/// An AWS JSON-protocol error (Bedrock): the type in the `x-amzn-ErrorType` header
+/// (`ValidationException:http://internal.amazon.com/...`) or the body's `__type`
+/// (`com.amazon.coral.service#ValidationException`), the text in `message`/`Message`.
+pub fn parse_aws_error(headers: &HeaderMap, body: &str) -> Option<ErrorBody> {
+    let v: Option<Value> = serde_json::from_str(body.trim()).ok();
+    let from_header = header(headers, "x-amzn-errortype")
+        .and_then(|t| t.split(':').next().map(str::trim).map(str::to_string))
+        .filter(|t| !t.is_empty());
+    let from_body = v
+        .as_ref()
+        .and_then(|v| v.get("__type"))
+        .and_then(Value::as_str)
+        .map(|t| t.rsplit('#').next().unwrap_or(t).to_string());
+    let kind = from_header.or(from_body);
+    let message = v.as_ref().and_then(|v| {
+        ["message", "Message"]
+            .iter()
+            .find_map(|k| v.get(*k).and_then(Value::as_str).map(str::to_string))
+    });
+    if kind.is_none() && message.is_none() {
+        return None;
+    }
+    Some(ErrorBody {
+        codes: kind.iter().cloned().collect(),
+        kind,
+        message,
+    })
+}
+
 /// An error the provider sent inside a successful (HTTP 200) stream. `text` is its type
 /// and message; `raw` the payload, kept for debugging.
 pub fn in_stream(text: &str, raw: String) -> ProviderError {
@@ -106,7 +135,7 @@ pub fn from_http(status: u16, headers: &HeaderMap, body: &str, cx: ErrorContext<
     {
         return prompt_refused(&categories, body);
     }
-    let parsed = parse_error_body(body);
+    let parsed = parse_error_body(body).or_else(|| parse_aws_error(headers, body));
     let detail = match &parsed {
         Some(b) => describe(b, status),
         None if body.trim().is_empty() => "empty body".to_string(),
@@ -171,6 +200,8 @@ fn classify(status: u16, lower: &str, cx: ErrorContext<'_>) -> (ErrorKind, bool,
             (ErrorKind::Auth, false, Some(key_advice()))
         }
         400 | 413 | 422 => (ErrorKind::InvalidRequest, false, None),
+        // AWS: a signature, an unknown or expired key, or a missing permission.
+        401 | 403 if is_aws_auth(lower) => (ErrorKind::Auth, false, Some(aws_auth_advice(lower))),
         // Azure's answer to a Microsoft Entra ID token it does not take.
         401 | 403 if lower.contains("access token") => (
             ErrorKind::Auth,
@@ -205,6 +236,30 @@ fn classify(status: u16, lower: &str, cx: ErrorContext<'_>) -> (ErrorKind, bool,
     }
 }
 
+fn is_aws_auth(lower: &str) -> bool {
+    [
+        "signature",
+        "security token",
+        "accessdeniedexception",
+        "unrecognizedclientexception",
+        "expiredtoken",
+        "bearer token",
+    ]
+    .iter()
+    .any(|p| lower.contains(p))
+}
+
+fn aws_auth_advice(lower: &str) -> String {
+    if lower.contains("accessdeniedexception") && !lower.contains("bearer") {
+        "the AWS identity may lack bedrock:InvokeModel permission, or the model is not enabled in this account and region".into()
+    } else if lower.contains("expired") {
+        "the AWS credentials have expired: renew them (aws sso login, a new session token)".into()
+    } else {
+        "check the AWS credentials ($AWS_BEARER_TOKEN_BEDROCK, the access keys or the profile) and the region"
+            .into()
+    }
+}
+
 fn is_context_length(lower: &str) -> bool {
     [
         "context_length_exceeded",
@@ -213,6 +268,7 @@ fn is_context_length(lower: &str) -> bool {
         "exceeds the maximum number of tokens",
         "context window",
         "too many tokens",
+        "input is too long",
     ]
     .iter()
     .any(|p| lower.contains(p))

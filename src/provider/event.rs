@@ -115,6 +115,10 @@ pub struct Usage {
     pub cached_input: Option<u64>,
     /// Input tokens written to the provider's prompt cache (part of `input`).
     pub cache_write: Option<u64>,
+    /// Of `cache_write`, the tokens written for an hour rather than five minutes
+    /// (Anthropic `cache_creation.ephemeral_1h_input_tokens`), which cost more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_1h: Option<u64>,
     /// Reasoning/thinking tokens (part of `output`).
     pub reasoning: Option<u64>,
 }
@@ -131,6 +135,7 @@ impl Usage {
         take(&mut self.output, newer.output);
         take(&mut self.cached_input, newer.cached_input);
         take(&mut self.cache_write, newer.cache_write);
+        take(&mut self.cache_write_1h, newer.cache_write_1h);
         take(&mut self.reasoning, newer.reasoning);
     }
 

@@ -228,6 +228,7 @@ impl Decoder {
                 output,
                 cached_input: uint(u, "cachedContentTokenCount"),
                 cache_write: None,
+                cache_write_1h: None,
                 reasoning: thoughts,
             }));
         }
@@ -318,6 +319,7 @@ mod tests {
                 output: Some(14),
                 cached_input: Some(4),
                 cache_write: None,
+                cache_write_1h: None,
                 reasoning: Some(12)
             }))
         );

@@ -17,6 +17,7 @@
 
 pub mod anthropic;
 pub mod azure;
+pub mod bedrock;
 pub mod body;
 pub mod client;
 pub mod count;
@@ -64,6 +65,7 @@ pub(crate) fn build_unsigned(
         Protocol::Messages => anthropic::build(client, target, request),
         Protocol::GenerateContent => gemini::build(client, target, request),
         Protocol::Responses => responses::build(client, target, request),
+        Protocol::Converse => bedrock::build(client, target, request),
     }?;
     headers::apply(&mut built, &target.params.headers)?;
     Ok(built)
@@ -80,6 +82,8 @@ pub enum Decoder {
     Gemini(gemini::Decoder),
     /// The OpenAI Responses API.
     Responses(responses::Decoder),
+    /// AWS Bedrock Converse (binary event-stream messages, not SSE).
+    Bedrock(bedrock::Decoder),
 }
 
 impl Decoder {
@@ -105,6 +109,7 @@ impl Decoder {
             Protocol::Messages => Self::Anthropic(anthropic::Decoder::default()),
             Protocol::GenerateContent => Self::Gemini(gemini::Decoder::default()),
             Protocol::Responses => Self::Responses(responses::Decoder::default()),
+            Protocol::Converse => Self::Bedrock(bedrock::Decoder::default()),
         }
     }
 
@@ -120,6 +125,27 @@ impl Decoder {
             Self::Anthropic(d) => d.on_sse(event, data, out),
             Self::Gemini(d) => d.on_sse(data, out),
             Self::Responses(d) => d.on_sse(event, data, out),
+            Self::Bedrock(_) => Err(ProviderError::new(
+                event::ErrorKind::Malformed,
+                "Bedrock streams binary event-stream messages, not server-sent events",
+            )),
+        }
+    }
+
+    /// Decode one binary event-stream message (Bedrock). An `Err` ends the stream.
+    pub fn on_event_message(
+        &mut self,
+        message: &aws_smithy_types::event_stream::Message,
+        out: &mut Vec<StreamEvent>,
+    ) -> Result<(), ProviderError> {
+        match self {
+            Self::Bedrock(d) => d.on_message(message, out),
+            Self::OpenAi(_) | Self::Anthropic(_) | Self::Gemini(_) | Self::Responses(_) => {
+                Err(ProviderError::new(
+                    event::ErrorKind::Malformed,
+                    "a binary event-stream message arrived for a provider that streams server-sent events",
+                ))
+            }
         }
     }
 
@@ -130,6 +156,7 @@ impl Decoder {
             Self::Anthropic(d) => d.on_body(body, out),
             Self::Gemini(d) => d.on_body(body, out),
             Self::Responses(d) => d.on_body(body, out),
+            Self::Bedrock(d) => d.on_body(body, out),
         }
     }
 
@@ -140,6 +167,7 @@ impl Decoder {
             Self::Anthropic(d) => d.saw_stop,
             Self::Gemini(_) => false,
             Self::Responses(d) => d.saw_terminal,
+            Self::Bedrock(d) => d.is_complete(),
         }
     }
 
@@ -150,6 +178,7 @@ impl Decoder {
             Self::Anthropic(d) => d.saw_stop,
             Self::Gemini(d) => d.saw_finish,
             Self::Responses(d) => d.saw_terminal,
+            Self::Bedrock(d) => d.is_complete(),
         }
     }
 
@@ -161,7 +190,8 @@ impl Decoder {
             Self::Gemini(d) => d.saw_finish && d.saw_usage,
             // `message_stop` follows `message_delta` at once; a stall there stays an error.
             // The Responses API's terminal event carries the finish and usage itself.
-            Self::Anthropic(_) | Self::Responses(_) => false,
+            // Bedrock's `metadata` (usage) is its end marker; nothing is left to wait for.
+            Self::Anthropic(_) | Self::Responses(_) | Self::Bedrock(_) => false,
         }
     }
 
@@ -170,7 +200,7 @@ impl Decoder {
     pub fn no_answer_in_stream(&self) -> Option<ProviderError> {
         match self {
             Self::Gemini(d) => d.no_answer_error(),
-            Self::OpenAi(_) | Self::Anthropic(_) | Self::Responses(_) => None,
+            Self::OpenAi(_) | Self::Anthropic(_) | Self::Responses(_) | Self::Bedrock(_) => None,
         }
     }
 }

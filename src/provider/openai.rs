@@ -220,6 +220,7 @@ fn usage(v: &Value, out: &mut Vec<StreamEvent>) -> bool {
         output: uint(u, "completion_tokens"),
         cached_input: detail("prompt_tokens_details", "cached_tokens"),
         cache_write: None,
+        cache_write_1h: None,
         reasoning: detail("completion_tokens_details", "reasoning_tokens"),
     }));
     true
@@ -296,6 +297,7 @@ mod tests {
                     output: Some(1),
                     cached_input: Some(4),
                     cache_write: None,
+                    cache_write_1h: None,
                     reasoning: Some(0)
                 }),
             ]

@@ -468,6 +468,7 @@ fn usage(response: &Value, out: &mut Vec<StreamEvent>) {
         output: uint(u, "output_tokens"),
         cached_input: detail("input_tokens_details", "cached_tokens"),
         cache_write: detail("input_tokens_details", "cache_write_tokens"),
+        cache_write_1h: None,
         reasoning: detail("output_tokens_details", "reasoning_tokens"),
     }));
 }

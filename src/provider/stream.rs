@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
+use super::bedrock::frames::{FrameDecoder, TimedMessage};
 use super::client::TimedClient;
 use super::errors::{self, ErrorContext};
 use super::event::{ErrorKind, ProviderError, ResponseStart, StreamEvent};
@@ -48,11 +49,12 @@ fn is_rate_limit_header(name: &str) -> bool {
 }
 
 /// Request id headers, most specific first; the mock's own header comes last.
-const REQUEST_ID_HEADERS: [&str; 5] = [
+const REQUEST_ID_HEADERS: [&str; 6] = [
     "x-request-id",
     "request-id",
     "x-goog-request-id",
     "apim-request-id",
+    "x-amzn-requestid",
     "x-mock-request-id",
 ];
 
@@ -153,7 +155,9 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
     if framing == Some(Framing::Sse) {
         return read_stream(reader, decoder, a, emit).await;
     }
-    // A binary event stream decoder (Bedrock) goes here as a third arm.
+    if framing == Some(Framing::EventStream) {
+        return read_event_stream(reader, decoder, a, emit).await;
+    }
     if framing != Some(Framing::Json) {
         let expected = expected.described();
         let shown = if content_type.is_empty() {
@@ -283,6 +287,58 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
         format!(
             "the stream ended after {} bytes without {marker}; the answer may be incomplete",
             reader.bytes
+        ),
+    );
+    emit(end_at, StreamEvent::Failed(e));
+}
+
+/// A binary event stream (Bedrock): messages as they complete, each decoded at once.
+async fn read_event_stream(
+    mut reader: BodyReader<'_>,
+    mut decoder: Decoder,
+    a: Attempt<'_>,
+    emit: &mut Emit<'_>,
+) {
+    let mut frames = FrameDecoder::new();
+    let mut messages: Vec<TimedMessage> = Vec::new();
+    let mut out = Vec::new();
+    loop {
+        let (chunk, at) = match reader.next(a.timeouts.idle).await {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            Err(end) => return emit(Instant::now(), end.into_event(a.cx)),
+        };
+        let framed = frames.feed(&chunk, at, &mut messages);
+        for m in messages.drain(..) {
+            let result = decoder.on_event_message(&m.message, &mut out);
+            for ev in out.drain(..) {
+                emit(m.at, ev);
+            }
+            if let Err(e) = result {
+                return emit(m.at, StreamEvent::Failed(e));
+            }
+            if decoder.saw_end_marker() {
+                return emit(m.at, StreamEvent::Done);
+            }
+        }
+        if let Err(why) = framed {
+            let e = ProviderError::new(ErrorKind::Malformed, errors::one_line(&why));
+            return emit(at, StreamEvent::Failed(e));
+        }
+    }
+    let end_at = Instant::now();
+    let cut = if frames.has_partial() {
+        " inside a message"
+    } else {
+        ""
+    };
+    let e = ProviderError::new(
+        ErrorKind::Truncated,
+        format!(
+            "the stream ended{cut} after {} bytes ({} messages) without {}; the answer may be incomplete",
+            reader.bytes,
+            frames.decoded(),
+            a.spec.complete_when
         ),
     );
     emit(end_at, StreamEvent::Failed(e));

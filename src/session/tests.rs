@@ -260,6 +260,7 @@ fn every_csv_column_of_a_fully_recorded_answer_is_filled_from_its_row() {
                 output: Some(3),
                 cached_input: Some(1024),
                 cache_write: Some(0),
+                cache_write_1h: None,
                 reasoning: Some(0),
             }),
         ),
@@ -328,4 +329,97 @@ fn the_example_session_reads_back_and_writes_out_byte_for_byte() {
         )
         .is_ok()
     );
+}
+
+#[test]
+fn every_setting_a_target_sends_is_recorded_and_comes_back_without_its_secrets() {
+    use crate::target::{Api, Header, HeaderSource, Thinking};
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = target("r");
+    t.params.api = Api::Responses;
+    t.params.reasoning_effort = Some("low".into());
+    t.params.reasoning_summary = Some("auto".into());
+    t.params.thinking = Some(Thinking::Level("high".into()));
+    t.params.system = Some("Answer in French.".into());
+    t.params.headers = vec![
+        Header {
+            name: "OpenAI-Organization".into(),
+            value: HeaderSource::Literal("org-123".into()),
+        },
+        Header {
+            name: "X-Gateway-Token".into(),
+            value: HeaderSource::Env("GATEWAY_TOKEN".into()),
+        },
+    ];
+    let w = SessionWriter::create(dir.path(), std::slice::from_ref(&t), PriceTable::default()).unwrap();
+    w.close();
+    let log = std::fs::read_to_string(w.dir().join("events.jsonl")).unwrap();
+    assert!(log.contains(r#""api":"responses""#), "{log}");
+    assert!(
+        log.contains(r#"{"name":"X-Gateway-Token","env":"GATEWAY_TOKEN"}"#),
+        "{log}"
+    );
+    let back = load(w.dir()).unwrap().targets[0].to_target().unwrap();
+    assert_eq!(back.params.api, Api::Responses);
+    assert_eq!(back.params.reasoning_effort, t.params.reasoning_effort);
+    assert_eq!(back.params.reasoning_summary, t.params.reasoning_summary);
+    assert_eq!(back.params.thinking, t.params.thinking);
+    assert_eq!(back.params.system, t.params.system);
+    assert_eq!(back.params.headers, t.params.headers);
+
+    let mut bedrock = target("b");
+    bedrock.provider = crate::target::ProviderKind::Bedrock;
+    bedrock.params.aws = Some(crate::target::Aws {
+        region: "eu-west-1".into(),
+        profile: Some("work".into()),
+    });
+    let settings = schema::TargetSettings::of(&bedrock);
+    assert_eq!(settings.to_target().unwrap().params.aws, bedrock.params.aws);
+
+    // Azure: the deployment and api-version live in `model` and `base_url`; the Entra ID
+    // token's source is recorded by name (the token itself never is), with `price_as`.
+    for entra in [
+        crate::target::EntraToken::Env,
+        crate::target::EntraToken::AzureCli,
+    ] {
+        let mut azure = target("az");
+        azure.provider = ProviderKind::Azure;
+        azure.model = "chat-prod".into();
+        azure.base_url =
+            "https://res.openai.azure.com/openai/deployments/chat-prod?api-version=2024-10-21".into();
+        azure.key = KeySource::Env(vec!["AZURE_OPENAI_AD_TOKEN".into()]);
+        azure.params.entra = Some(entra);
+        azure.params.price_as = Some("azure/gpt-4o-2024-08-06".into());
+        let settings = schema::TargetSettings::of(&azure);
+        let json = serde_json::to_value(&settings).unwrap();
+        assert_eq!(json["azure_auth"], entra.as_str(), "{json}");
+        let back = settings.to_target().unwrap();
+        assert_eq!(back.params.entra, Some(entra));
+        assert_eq!(back.params.price_as, azure.params.price_as);
+        assert_eq!(
+            (&back.model, &back.base_url, &back.key),
+            (&azure.model, &azure.base_url, &azure.key)
+        );
+    }
+    // A value this build does not know is not quietly read as the key.
+    let mut unknown = serde_json::to_value(schema::TargetSettings::of(&target("u"))).unwrap();
+    unknown["azure_auth"] = "managed-identity".into();
+    let unknown: schema::TargetSettings = serde_json::from_value(unknown).unwrap();
+    assert!(unknown.to_target().is_none());
+
+    // A plain target's settings are written exactly as before these fields existed.
+    let plain = schema::TargetSettings::of(&target("p"));
+    let json = serde_json::to_value(&plain).unwrap();
+    for absent in [
+        "api",
+        "reasoning_effort",
+        "reasoning_summary",
+        "thinking",
+        "system",
+        "headers",
+        "price_as",
+        "azure_auth",
+    ] {
+        assert!(json.get(absent).is_none(), "{absent} in {json}");
+    }
 }

@@ -130,6 +130,7 @@ impl SessionWriter {
                 id: id.clone(),
                 created: created.clone(),
                 prism: env!("CARGO_PKG_VERSION").to_string(),
+                prices: prices.data(),
             },
         );
         push_line(

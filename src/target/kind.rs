@@ -18,6 +18,8 @@ pub enum ProviderKind {
     Anthropic,
     /// Google Gemini API (generativelanguage.googleapis.com).
     Gemini,
+    /// AWS Bedrock's Converse API, signed with SigV4 or sent with a Bedrock API key.
+    Bedrock,
     /// Azure OpenAI: a deployment in the user's own Azure resource, over Chat Completions
     /// or the Responses API.
     Azure,
@@ -25,11 +27,12 @@ pub enum ProviderKind {
 
 impl ProviderKind {
     /// Every kind, in the order shown in help text.
-    pub const ALL: [ProviderKind; 5] = [
+    pub const ALL: [ProviderKind; 6] = [
         Self::OpenAi,
         Self::OpenAiCompatible,
         Self::Anthropic,
         Self::Gemini,
+        Self::Bedrock,
         Self::Azure,
     ];
 
@@ -40,6 +43,7 @@ impl ProviderKind {
             Self::OpenAiCompatible => &spec::OPENAI_COMPATIBLE,
             Self::Anthropic => &spec::ANTHROPIC,
             Self::Gemini => &spec::GEMINI,
+            Self::Bedrock => &spec::BEDROCK,
             Self::Azure => &spec::AZURE,
         }
     }
@@ -67,7 +71,7 @@ impl ProviderKind {
             (Self::OpenAi, Api::Responses) => Some(&spec::OPENAI_RESPONSES),
             (Self::OpenAiCompatible, Api::Responses) => Some(&spec::OPENAI_COMPATIBLE_RESPONSES),
             (Self::Azure, Api::Responses) => Some(&spec::AZURE_RESPONSES),
-            (Self::Anthropic | Self::Gemini, Api::Responses) => None,
+            (Self::Anthropic | Self::Gemini | Self::Bedrock, Api::Responses) => None,
         }
     }
 

@@ -61,6 +61,8 @@ pub enum Protocol {
     GenerateContent,
     /// The OpenAI Responses API: `POST {base}/responses`.
     Responses,
+    /// AWS Bedrock Converse: `POST {base}/model/{modelId}/converse-stream` (or `/converse`).
+    Converse,
 }
 
 /// How a key is attached to a request.
@@ -70,7 +72,8 @@ pub enum AuthStyle {
     Bearer,
     /// The key is the whole value of this header (`x-api-key`, `x-goog-api-key`).
     Header(&'static str),
-    /// The request is signed once its body is final (AWS SigV4); no kind uses it yet.
+    /// The request is signed once its body is final (AWS SigV4), unless a bearer key
+    /// stands in for the signature (Bedrock API keys).
     Signed,
 }
 
@@ -83,11 +86,12 @@ impl AuthStyle {
         }
     }
 
-    /// What precedes the key in the header value.
+    /// What precedes the key in the header value. A signing kind's key is a bearer
+    /// token that stands in for the signature (a Bedrock API key).
     pub fn value_prefix(self) -> &'static str {
         match self {
-            Self::Bearer => "Bearer ",
-            Self::Header(_) | Self::Signed => "",
+            Self::Bearer | Self::Signed => "Bearer ",
+            Self::Header(_) => "",
         }
     }
 }
@@ -99,7 +103,7 @@ pub enum Framing {
     Sse,
     /// One JSON document (`application/json`): every non-streaming answer.
     Json,
-    /// AWS binary event stream (`application/vnd.amazon.eventstream`); no kind uses it yet.
+    /// AWS binary event stream (`application/vnd.amazon.eventstream`): Bedrock.
     EventStream,
 }
 
@@ -311,3 +315,31 @@ pub const OPENAI_COMPATIBLE_RESPONSES: ProviderSpec = responses(OPENAI_COMPATIBL
 
 /// The Responses API on an Azure OpenAI deployment.
 pub const AZURE_RESPONSES: ProviderSpec = responses(AZURE, "the Azure OpenAI Responses API");
+
+/// AWS Bedrock Converse / ConverseStream. The endpoint depends on the region, so the
+/// config builds it (`config::bedrock`); the credentials come from the AWS chain.
+pub const BEDROCK: ProviderSpec = ProviderSpec {
+    kind: ProviderKind::Bedrock,
+    name: "bedrock",
+    display_name: "AWS Bedrock",
+    // A Bedrock API key; without one the request is signed (SigV4) instead.
+    key_envs: &["AWS_BEARER_TOKEN_BEDROCK"],
+    // `https://bedrock-runtime.{region}.amazonaws.com`, built per region by the config.
+    default_base_url: None,
+    // The AWS SDKs' service-specific endpoint variable (`AWS_ENDPOINT_URL` is the fallback).
+    base_url_env: Some("AWS_ENDPOINT_URL_BEDROCK_RUNTIME"),
+    base_path: "",
+    protocol: Protocol::Converse,
+    auth: AuthStyle::Signed,
+    framing: Framing::EventStream,
+    // `metadata` (usage) follows `messageStop`; the decoder waits for both.
+    end_marker: EndMarker::Event("metadata"),
+    complete_when: "`messageStop` and `metadata`",
+    max_tokens_field: "maxTokens",
+    default_max_tokens: None,
+    // Converse takes 0 to 1 for every model family.
+    max_temperature: 1.0,
+    accepts_seed: false,
+    accepts_stop: true,
+    counter: TokenCounter::None,
+};

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::effects::event_loop::{self, Screen};
-use super::effects::executor::Runner;
+use super::effects::executor::Executor;
 use super::input::keymap::Keymap;
 use super::model::app::App;
 use super::model::msg::Msg;
@@ -77,23 +77,26 @@ pub async fn run(opts: TuiOptions) -> Result<u8, WorkbenchError> {
     };
     let mut app = App::new(targets, keymap, theme, status);
     if let Some(c) = &cfg {
-        app.prices = c.prices.clone();
-        app.budget_usd = c.budget_usd;
-        app.confirm_above_usd = c.confirm_above_usd;
+        app = app
+            .with_prices(c.prices.clone())
+            .with_budget(c.budget_usd)
+            .with_confirm_above(c.confirm_above_usd);
     }
     if let Some(d) = &demo {
-        app.demo_urls = ProviderKind::ALL
-            .into_iter()
-            .map(|k| (k, d.base_url(k)))
-            .collect();
+        app = app.with_demo_urls(
+            ProviderKind::ALL
+                .into_iter()
+                .map(|k| (k, d.base_url(k)))
+                .collect(),
+        );
     }
     // Every send is saved, the demo's too.
     let sessions = crate::session::store::sessions_dir(
         opts.sessions_dir.as_deref(),
         cfg.as_ref().and_then(|c| c.sessions_dir.as_deref()),
     );
-    let runner = Runner::with_sessions(app.prices.clone(), Some(sessions));
-    let result = drive(&mut app, runner, |_| None).await;
+    let executor = Executor::with_sessions(app.prices().clone(), Some(sessions));
+    let result = drive(&mut app, executor, |_| None).await;
     if let Some(d) = demo {
         d.stop().await;
     }
@@ -155,7 +158,7 @@ pub fn look(
 /// a process the signal killed. Ctrl+C is a key in raw mode, not SIGINT: it quits with 0.
 pub async fn drive(
     app: &mut App,
-    mut runner: Runner,
+    mut executor: Executor,
     feed: impl FnOnce(&UnboundedSender<Msg>) -> Option<JoinHandle<()>>,
 ) -> Result<u8, WorkbenchError> {
     let log = crate::logging::init("PRISM_LOG").ok();
@@ -187,11 +190,10 @@ pub async fn drive(
         tx: tx.clone(),
     };
     let feeder = feed(&tx);
-    let result = event_loop::run(&mut screen, app, &mut runner, &tx, &mut rx).await;
+    // The loop returns once streams have recorded how they ended and the session has
+    // reached the disk, before the terminal is handed back.
+    let result = event_loop::run(&mut screen, app, &mut executor, &tx, &mut rx).await;
     let signalled = caught.load(Ordering::SeqCst);
-    // Streams record how they ended and the session reaches the disk before the terminal
-    // is handed back.
-    runner.finish().await;
     if let Some(f) = feeder {
         f.abort();
     }

@@ -50,8 +50,9 @@ impl Maker {
             ProviderKind::Anthropic => return Some(Self::Anthropic),
             ProviderKind::Gemini => return Some(Self::Google),
             // A compatible server, or an Azure deployment (named by its owner), can serve
-            // anyone's model: read it from the name.
-            ProviderKind::OpenAiCompatible | ProviderKind::Azure => {}
+            // anyone's model: read it from the name. Bedrock serves many makers; the model
+            // id names which (`anthropic.claude-…`).
+            ProviderKind::OpenAiCompatible | ProviderKind::Azure | ProviderKind::Bedrock => {}
         }
         let id = model.to_lowercase();
         const BY_ID: &[(&str, Maker)] = &[

@@ -108,7 +108,12 @@ impl Prepared {
             None => None,
             Some(root) => {
                 let targets: Vec<Target> = entries.iter().map(|e| e.target.clone()).collect();
-                match SessionWriter::create(root, &targets, prices.clone()) {
+                // Creating a session syncs the disk: off the async workers.
+                let (at, p) = (root.to_path_buf(), prices.clone());
+                let made = tokio::task::spawn_blocking(move || SessionWriter::create(&at, &targets, p))
+                    .await
+                    .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+                match made {
                     Ok(w) => Some(w),
                     Err(e) => {
                         if let Some(d) = demo {
@@ -195,7 +200,13 @@ impl Running {
         let Some(w) = self.writer else {
             return Ok(None);
         };
-        w.close();
+        // Closing waits for the disk: off the async workers.
+        let w = tokio::task::spawn_blocking(move || {
+            w.close();
+            w
+        })
+        .await
+        .map_err(|e| format!("the new run was not saved completely: {e}"))?;
         match w.error() {
             Some(e) => Err(format!("the new run was not saved completely: {e}")),
             None => Ok(Some(w.id().to_string())),

@@ -23,6 +23,16 @@ fn settings(name: &str, provider: &str) -> TargetSettings {
         seed: Some(7),
         stream: true,
         extra: Map::new(),
+        api: None,
+        reasoning_effort: None,
+        reasoning_summary: None,
+        thinking: None,
+        system: None,
+        headers: Vec::new(),
+        region: None,
+        profile: None,
+        price_as: None,
+        azure_auth: None,
     }
 }
 

@@ -6,6 +6,11 @@
 //! the other way round: both arrive on one channel, and a turn drains at most
 //! `DRAIN_CAP` messages before drawing so typing stays live under a flood of tokens.
 //!
+//! The loop waits on nothing but its channel, its timers and its frames: the effects
+//! `update` returns go to the [`Executor`], whose slow work (the disk, preparing a
+//! re-run) answers later with a message. Quitting is the one wait, bounded (see
+//! [`Executor::finish`]).
+//!
 //! Laying out new text (markdown, highlighted code) is the one cost that grows with the
 //! stream rate, so it runs in passes of at most `LAYOUT_BUDGET`: a stream frame does
 //! one, and while text is left over the loop runs more between frames, taking in
@@ -18,10 +23,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
-use super::executor::Runner;
+use super::executor::{Executor, Next};
 use crate::tui::model::app::App;
-use crate::tui::model::borrowed;
-use crate::tui::model::msg::{Effect, Msg};
+use crate::tui::model::msg::Msg;
 use crate::tui::view;
 
 const INPUT_FRAME: Duration = Duration::from_millis(16);
@@ -35,7 +39,8 @@ const DRAIN_CAP: usize = 4096;
 /// so a backlog would clear more slowly.
 const LAYOUT_BUDGET: Duration = Duration::from_millis(4);
 
-/// Something frames can be drawn on, and the other effects that need the terminal.
+/// Something frames can be drawn on, and the other effects that need the terminal (every
+/// screen is the executor's [`super::executor::Console`]).
 pub trait Screen {
     /// Bring derived state and caches up to date for the current size and draw one frame
     /// of `app`.
@@ -50,15 +55,28 @@ pub trait Screen {
     }
 }
 
-/// Run until the user quits or `rx` closes.
+/// Run until the user quits or `rx` closes, then finish what `executor` still runs (see
+/// [`Executor::finish`]).
 pub async fn run(
     screen: &mut impl Screen,
     app: &mut App,
-    runner: &mut Runner,
+    executor: &mut Executor,
     tx: &UnboundedSender<Msg>,
     rx: &mut UnboundedReceiver<Msg>,
 ) -> io::Result<()> {
-    app.layout_budget = Some(LAYOUT_BUDGET);
+    let result = until_quit(screen, app, executor, tx, rx).await;
+    executor.finish().await;
+    result
+}
+
+async fn until_quit(
+    screen: &mut impl Screen,
+    app: &mut App,
+    executor: &mut Executor,
+    tx: &UnboundedSender<Msg>,
+    rx: &mut UnboundedReceiver<Msg>,
+) -> io::Result<()> {
+    app.set_layout_budget(Some(LAYOUT_BUDGET));
     app.now = Instant::now();
     screen.frame(app)?;
     app.dirty = false;
@@ -69,7 +87,6 @@ pub async fn run(
     let mut last_input_frame = last_frame;
     let mut input_waiting = false;
     let mut next_frame: Option<Instant> = None;
-    let mut borrowed: Option<borrowed::Borrowed> = None;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -80,7 +97,7 @@ pub async fn run(
                 None => break,
             },
             () = sleep_until_opt(next_frame), if next_frame.is_some() => None,
-            _ = tick.tick(), if app.animating() => Some(Msg::Tick),
+            _ = tick.tick(), if app.animating() => Some(Msg::Tick(Instant::now())),
             // Layout left over: another pass, once pending messages had their turn.
             () = tokio::task::yield_now(), if app.layout_pending => None,
         };
@@ -97,34 +114,8 @@ pub async fn run(
             for msg in batch {
                 urgent |= matches!(msg, Msg::Term(_) | Msg::EditorClosed(_));
                 for effect in app.update(msg) {
-                    match effect {
-                        Effect::Quit => {
-                            // A re-run opened from the browser saves its last events first.
-                            borrowed::end(&mut borrowed).await;
-                            runner.cancel_everything();
-                            return Ok(());
-                        }
-                        Effect::OpenEditor(text) => {
-                            let result = screen.edit(&text);
-                            tx.send(Msg::EditorClosed(result)).ok();
-                        }
-                        Effect::Copy(text) => {
-                            if let Err(e) = screen.copy(&text) {
-                                app.notice = Some(format!("copy failed: {e}"));
-                            }
-                        }
-                        Effect::ReplaySession(dir) => {
-                            borrowed::replay(app, runner, tx, dir, &mut borrowed).await
-                        }
-                        Effect::RerunSession(dir) => {
-                            borrowed::rerun(app, runner, tx, dir, &mut borrowed).await
-                        }
-                        Effect::LeaveBorrowed => {
-                            if let Some(report) = borrowed::end(&mut borrowed).await {
-                                app.notice = Some(report);
-                            }
-                        }
-                        other => runner.apply(other, tx),
+                    if executor.apply(effect, tx, screen) == Next::Quit {
+                        return Ok(());
                     }
                 }
             }
@@ -141,13 +132,13 @@ pub async fn run(
                 app.now = started;
                 // Input is drawn with the text laid out so far; what it would otherwise
                 // wait for is laid out by the passes that follow.
-                app.layout_budget = Some(if input_waiting {
+                app.set_layout_budget(Some(if input_waiting {
                     Duration::ZERO
                 } else {
                     LAYOUT_BUDGET
-                });
+                }));
                 screen.frame(app)?;
-                app.layout_budget = Some(LAYOUT_BUDGET);
+                app.set_layout_budget(Some(LAYOUT_BUDGET));
                 app.dirty = false;
                 last_frame = started;
                 if input_waiting {
@@ -171,8 +162,6 @@ pub async fn run(
             }
         }
     }
-    borrowed::end(&mut borrowed).await;
-    runner.cancel_everything();
     Ok(())
 }
 

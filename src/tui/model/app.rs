@@ -11,6 +11,7 @@ use super::browser::Browser;
 use super::conversation::Conversation;
 use super::msg::{Effect, Msg};
 use super::pane::{PaneState, PaneStatus};
+use super::workspace::{Overlay, Workspace};
 use crate::engine::RunId;
 use crate::keys::{Action, Mode};
 use crate::pricing::{Picodollars, PriceTable};
@@ -30,95 +31,88 @@ pub enum Focus {
     Pane(usize),
 }
 
-/// The whole workbench state. The loop is its only owner.
+/// The whole workbench state. The loop is its only owner; code outside the crate reads it
+/// through accessors and changes it through [`App::update`] and [`App::act`].
 pub struct App {
     /// Targets in config order; pane `i` shows target `i`.
-    pub targets: Vec<Target>,
+    pub(crate) targets: Vec<Target>,
     /// Whether target `i` takes part in the next send.
-    pub enabled: Vec<bool>,
+    pub(crate) enabled: Vec<bool>,
     /// One pane per target.
-    pub panes: Vec<PaneState>,
+    pub(crate) panes: Vec<PaneState>,
     /// The prompt.
-    pub prompt: TextArea<'static>,
+    pub(crate) prompt: TextArea<'static>,
     /// The system prompt.
-    pub system: TextArea<'static>,
+    pub(crate) system: TextArea<'static>,
     /// Whether the system prompt field is shown.
-    pub show_system: bool,
+    pub(crate) show_system: bool,
     /// Keyboard focus.
-    pub focus: Focus,
+    pub(crate) focus: Focus,
     /// The zoomed pane, if any.
-    pub zoomed: Option<usize>,
-    /// Whether the help overlay is open.
-    pub help: bool,
-    /// The pane whose detail view is open.
-    pub details: Option<usize>,
+    pub(crate) zoomed: Option<usize>,
+    /// What the panes show: the workbench's own targets, a replay or a comparison.
+    pub(crate) workspace: Workspace,
+    /// What is drawn over the panes and takes the keys.
+    pub(crate) overlay: Overlay,
     /// Bindings.
-    pub keymap: Keymap,
+    pub(crate) keymap: Keymap,
     /// Colours.
-    pub theme: Theme,
+    pub(crate) theme: Theme,
     /// The newest run id handed out; each pane drops events of runs other than its own.
-    pub run: RunId,
+    pub(crate) run: RunId,
     /// Every pane's own conversation, and what each was last sent (for retrying it).
-    pub conversation: Conversation,
+    pub(crate) conversation: Conversation,
     /// A session is being saved for this conversation (the next send adds to it).
-    pub session_open: bool,
-    /// The id of the session being saved, once the runner confirmed it.
-    pub session_id: Option<String>,
-    /// The sessions browser, while open.
-    pub browser: Option<Browser>,
+    pub(crate) session_open: bool,
+    /// The id of the session being saved, once the disk confirmed it.
+    pub(crate) session_id: Option<String>,
     /// The targets the workbench started with: a session whose target has the same
     /// settings gets this one back, with its retries, timeouts and counter.
-    pub config_targets: Vec<Target>,
+    pub(crate) config_targets: Vec<Target>,
     /// Where the running demo serves each provider kind: a session the demo saved is
     /// sent there again, whatever port it had then.
-    pub demo_urls: Vec<(ProviderKind, String)>,
+    pub(crate) demo_urls: Vec<(ProviderKind, String)>,
     /// Status bar text: where the targets come from, warnings, the last notice.
-    pub status: String,
+    pub(crate) status: String,
     /// A transient notice (copy done, nothing to send...).
-    pub notice: Option<String>,
+    pub(crate) notice: Option<String>,
     /// Something visible changed since the last frame.
-    pub dirty: bool,
+    pub(crate) dirty: bool,
     /// Pane rectangles at the last frame, for mouse hit-testing.
-    pub pane_areas: Vec<Option<Rect>>,
+    pub(crate) pane_areas: Vec<Option<Rect>>,
     /// How long one layout pass may spend on newly arrived text; `None` lays out all of
     /// it, so a single frame (a test, a snapshot) shows everything. The event loop sets
     /// a budget.
-    pub layout_budget: Option<Duration>,
+    pub(crate) layout_budget: Option<Duration>,
     /// The last layout pass ran out of budget with text still waiting.
-    pub layout_pending: bool,
+    pub(crate) layout_pending: bool,
     /// The pane the next layout pass starts with, so that every pane gets its turn.
-    pub layout_next: usize,
-    /// The time frames are drawn for; the loop sets it, tests choose it.
-    pub now: Instant,
+    pub(crate) layout_next: usize,
+    /// The time frames are drawn for: the loop's clock, or the one [`Msg::Tick`] set.
+    pub(crate) now: Instant,
     /// Prices and context windows.
-    pub prices: PriceTable,
+    pub(crate) prices: PriceTable,
     /// What live sends have cost in this budget window (since start or the last new
     /// conversation), and whether any part was estimated. Recordings played back cost
     /// nothing and never count; `budget_usd` is checked against this.
-    pub spent: (Picodollars, bool),
+    pub(crate) spent: (Picodollars, bool),
     /// The one-time notice about models without a price was shown.
-    pub warned_unpriced: bool,
+    pub(crate) warned_unpriced: bool,
     /// Refuse sends whose worst case would take [`Self::spent`] past this (USD).
-    pub budget_usd: Option<f64>,
+    pub(crate) budget_usd: Option<f64>,
     /// Ask before a send whose worst case is above this (USD).
-    pub confirm_above_usd: Option<f64>,
+    pub(crate) confirm_above_usd: Option<f64>,
     /// The request whose expensive send was announced; sending it again confirms.
-    pub awaiting_confirm: Option<String>,
+    pub(crate) awaiting_confirm: Option<String>,
     /// Pre-flight of the prompt as typed, per target (brought up to date before frames).
-    pub preflight: super::prompt_check::PromptCheck,
-    /// Set while the panes play back a saved session.
-    pub replay: Option<super::replay::Replay>,
-    /// Set while the panes compare a re-run with its recording.
-    pub compare: Option<super::compare::Compare>,
-    /// The workbench's own targets while a replay or re-run opened from the browser
-    /// borrows the panes; `ctrl-n` goes back to them.
-    pub home: Option<super::borrowed::Home>,
+    pub(crate) preflight: super::prompt_check::PromptCheck,
     /// Prompts sent, for `Up` in an empty editor.
-    pub recall: super::recall::Recall,
+    pub(crate) recall: super::recall::Recall,
 }
 
 impl App {
-    /// A workbench for `targets`.
+    /// A workbench for `targets`, with the built-in prices and no budget; the `with_`
+    /// methods change those.
     pub fn new(targets: Vec<Target>, keymap: Keymap, theme: Theme, status: String) -> Self {
         let n = targets.len();
         let mut prompt = TextArea::default();
@@ -135,15 +129,14 @@ impl App {
             show_system: false,
             focus: Focus::Prompt,
             zoomed: None,
-            help: false,
-            details: None,
+            workspace: Workspace::Live,
+            overlay: Overlay::None,
             keymap,
             theme,
             run: RunId(0),
             conversation: Conversation::new(n),
             session_open: false,
             session_id: None,
-            browser: None,
             demo_urls: Vec::new(),
             status,
             notice: None,
@@ -160,11 +153,44 @@ impl App {
             confirm_above_usd: None,
             awaiting_confirm: None,
             preflight: Default::default(),
-            replay: None,
-            compare: None,
-            home: None,
             recall: Default::default(),
         }
+    }
+
+    /// Cost sends and check prompts against `prices` (the config's) instead of the
+    /// built-in table.
+    #[must_use]
+    pub fn with_prices(mut self, prices: PriceTable) -> Self {
+        self.prices = prices;
+        self
+    }
+
+    /// Refuse sends whose worst case would take what was spent since the last new
+    /// conversation past `usd` (`budget_usd`).
+    #[must_use]
+    pub fn with_budget(mut self, usd: Option<f64>) -> Self {
+        self.budget_usd = usd;
+        self
+    }
+
+    /// Ask before a send whose worst case is above `usd` (`confirm_above_usd`).
+    #[must_use]
+    pub fn with_confirm_above(mut self, usd: Option<f64>) -> Self {
+        self.confirm_above_usd = usd;
+        self
+    }
+
+    /// Where the running demo serves each provider kind, for sessions the demo saved.
+    #[must_use]
+    pub fn with_demo_urls(mut self, urls: Vec<(ProviderKind, String)>) -> Self {
+        self.demo_urls = urls;
+        self
+    }
+
+    /// How long one layout pass may spend on newly arrived text; `None` lays out all of
+    /// it in the next frame. The event loop sets a budget so typing stays live.
+    pub fn set_layout_budget(&mut self, budget: Option<Duration>) {
+        self.layout_budget = budget;
     }
 
     /// Whether any pane is in flight (the loop ticks only then).
@@ -173,7 +199,7 @@ impl App {
     }
 
     fn mode(&self) -> Mode {
-        if self.browser.is_some() {
+        if matches!(self.overlay, Overlay::Browser(_)) {
             return Mode::Sessions;
         }
         match self.focus {
@@ -208,7 +234,8 @@ impl App {
                 }
                 Vec::new()
             }
-            Msg::Tick => {
+            Msg::Tick(at) => {
+                self.now = at;
                 self.dirty = true;
                 Vec::new()
             }
@@ -225,6 +252,7 @@ impl App {
             }
             Msg::Signal(_) => vec![Effect::Quit],
             Msg::Replay(cue) => self.replay_cue(cue),
+            Msg::Borrowed(answer) => self.on_borrowed(answer),
             msg => self.session_msg(msg),
         }
     }
@@ -251,12 +279,11 @@ impl App {
     /// Whether pane `i` shows a request sent now, whose cost is money spent: not a replay's
     /// pane, nor the recorded side of a comparison (its live side is a real send).
     pub fn is_live(&self, i: usize) -> bool {
-        if self.replay.is_some() {
-            return false;
+        match &self.workspace {
+            Workspace::Live => true,
+            Workspace::Replay { .. } => false,
+            Workspace::Compare { compare, .. } => compare.pairs.iter().any(|p| p.live_pane == i),
         }
-        self.compare
-            .as_ref()
-            .is_none_or(|c| c.pairs.iter().any(|p| p.live_pane == i))
     }
 
     /// Start a new budget window: nothing is spent in it yet.
@@ -277,18 +304,18 @@ impl App {
         self.dirty = true;
         self.notice = None;
         let action = chord_of(&key).and_then(|c| self.keymap.lookup(self.mode(), &c));
-        if self.browser.is_some() && !self.help {
-            return self.browser_key(key, action);
-        }
-        if self.help || self.details.is_some() {
-            // Any key closes an overlay; Quit still quits.
-            self.help = false;
-            self.details = None;
-            return if action == Some(Action::Quit) {
-                vec![Effect::Quit]
-            } else {
-                Vec::new()
-            };
+        match self.overlay {
+            Overlay::Browser(_) => return self.browser_key(key, action),
+            Overlay::Help | Overlay::Details(_) => {
+                // Any key closes an overlay; Quit still quits.
+                self.overlay = Overlay::None;
+                return if action == Some(Action::Quit) {
+                    vec![Effect::Quit]
+                } else {
+                    Vec::new()
+                };
+            }
+            Overlay::Diff(_) | Overlay::None => {}
         }
         if let Some(effects) = self.session_key(&key, action) {
             return effects;
@@ -323,7 +350,7 @@ impl App {
                 self.focus = Focus::Prompt;
                 self.zoomed = None;
             }
-            Action::Help => self.help = true,
+            Action::Help => self.overlay = Overlay::Help,
             Action::OpenEditor => return vec![Effect::OpenEditor(self.prompt.lines().join("\n"))],
             Action::ToggleSystem => {
                 self.show_system = !self.show_system;
@@ -346,14 +373,18 @@ impl App {
                     _ => Vec::new(),
                 };
             }
-            Action::Details => self.details = focused,
+            Action::Details => match focused {
+                Some(i) => self.overlay = Overlay::Details(i),
+                None if matches!(self.overlay, Overlay::Details(_)) => self.overlay = Overlay::None,
+                None => {}
+            },
             Action::NewConversation => {
                 // A new conversation is also a new budget window (see `spent`).
                 self.new_budget_window();
                 return self.new_conversation();
             }
             Action::Sessions => {
-                self.browser = Some(Browser::default());
+                self.overlay = Overlay::Browser(Browser::default());
                 return vec![Effect::ListSessions];
             }
             // The browser's own actions mean nothing outside it.
@@ -392,13 +423,13 @@ impl App {
             Action::ToggleHistory => {
                 if let Some(i) = focused {
                     let p = &mut self.panes[i];
-                    if p.thread.earlier() == 0 && !p.thread.is_open() {
+                    if p.history.earlier() == 0 && !p.history.is_open() {
                         self.notice = Some(format!(
                             "{}: no earlier turns in its conversation",
                             self.targets[i].name
                         ));
                     } else {
-                        p.toggle_thread();
+                        p.toggle_history();
                     }
                 }
             }

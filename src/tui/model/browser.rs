@@ -1,6 +1,6 @@
 //! The sessions browser: the saved sessions newest first, narrowed by typing, with
 //! open, rename, delete, replay and re-run. Pure state; the directory is read and
-//! changed by the runner, which answers with messages.
+//! changed by the executor, which answers with messages.
 
 use std::path::PathBuf;
 

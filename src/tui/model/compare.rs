@@ -9,19 +9,17 @@
 
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc::UnboundedSender;
-
 use super::app::{App, Focus};
-use super::msg::{Effect, Msg};
+use super::borrowed::Home;
+use super::msg::Effect;
 use super::pane::{PaneState, PaneStatus};
-use crate::engine::{Cancels, RunId};
+use super::workspace::{Overlay, Workspace};
+use crate::engine::RunId;
 use crate::keys::{Action, Mode};
 use crate::session::Session;
 use crate::session::compare::{Chunk, Side, similarity, word_diff};
 use crate::session::replay::interrupted;
-use crate::tui::effects::executor::Runner;
-use crate::workflows::rerun::{Entry, Prepared, Running};
-use crate::workflows::send::{JobId, Report};
+use crate::workflows::rerun::Entry;
 
 /// The comparison on screen.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,8 +30,6 @@ pub struct Compare {
     pub turn: u32,
     /// One per target, in pane order.
     pub pairs: Vec<Pair>,
-    /// The open diff overlay.
-    pub diff: Option<DiffView>,
 }
 
 /// One target's two panes and what is known about each side.
@@ -55,7 +51,7 @@ pub struct Pair {
     pub similarity: Option<f32>,
 }
 
-/// The diff overlay of one pair.
+/// The diff overlay of one pair (see [`super::workspace::Overlay::Diff`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiffView {
     /// Index into [`Compare::pairs`].
@@ -100,6 +96,18 @@ impl App {
         session: &Session,
         entries: &[Entry],
     ) -> (Vec<Effect>, RunId, Vec<usize>) {
+        let home = self.workspace.take_home();
+        self.show_compare(session, entries, home)
+    }
+
+    /// [`Self::begin_compare`], with `home` the workbench's own targets when the
+    /// comparison borrows the panes.
+    pub(super) fn show_compare(
+        &mut self,
+        session: &Session,
+        entries: &[Entry],
+        home: Option<Home>,
+    ) -> (Vec<Effect>, RunId, Vec<usize>) {
         let effects = self.cancel_active();
         let recorded_run = RunId(self.run.0 + 1);
         let live_run = RunId(self.run.0 + 2);
@@ -142,10 +150,9 @@ impl App {
         self.enabled = vec![true; n];
         self.pane_areas.clear();
         self.zoomed = None;
-        self.details = None;
+        self.overlay.close_pane_views();
         self.conversation = super::conversation::Conversation::new(n);
         self.session_open = false;
-        self.replay = None;
         let turn = session.turns.last();
         let number = turn.map_or(0, |t| t.number);
         self.show_sent(
@@ -162,12 +169,14 @@ impl App {
             session.meta.id,
             session.turns.len()
         );
-        self.compare = Some(Compare {
-            id: session.meta.id.clone(),
-            turn: number,
-            pairs,
-            diff: None,
-        });
+        self.workspace = Workspace::Compare {
+            compare: Compare {
+                id: session.meta.id.clone(),
+                turn: number,
+                pairs,
+            },
+            home,
+        };
         self.dirty = true;
         (effects, live_run, live)
     }
@@ -175,7 +184,7 @@ impl App {
     /// Settle what a finished live stream makes final: its result row and the
     /// similarity. Called when a stream ends.
     pub(super) fn settle_compare(&mut self) {
-        let Some(compare) = self.compare.as_mut() else {
+        let Workspace::Compare { compare, .. } = &mut self.workspace else {
             return;
         };
         for pair in &mut compare.pairs {
@@ -199,10 +208,8 @@ impl App {
     /// live stream has ended, otherwise once [`DIFF_INTERVAL`] has passed.
     pub fn refresh_diff(&mut self) {
         let now = self.now;
-        let Some(compare) = self.compare.as_mut() else {
-            return;
-        };
-        if let Some(view) = compare.diff.as_mut()
+        if let Overlay::Diff(view) = &mut self.overlay
+            && let Some(compare) = self.workspace.compare()
             && let Some(pair) = compare.pairs.get(view.pair)
             && let Some(pane) = self.panes.get(pair.live_pane)
             && pane.metrics.text.len() != view.of_len
@@ -214,7 +221,7 @@ impl App {
 
     /// Open the diff overlay for the target of pane `focused`.
     pub fn open_diff(&mut self, focused: Option<usize>) -> Vec<Effect> {
-        let Some(compare) = self.compare.as_mut() else {
+        let Some(compare) = self.workspace.compare() else {
             self.notice = Some("the diff compares a re-run with its recording: run `prism rerun ID`".into());
             return Vec::new();
         };
@@ -235,14 +242,16 @@ impl App {
             .get(pair.live_pane)
             .map(|p| p.metrics.text.clone())
             .unwrap_or_default();
-        compare.diff = Some(diff_view(k, pair, &text, 0, self.now));
+        self.overlay = Overlay::Diff(diff_view(k, pair, &text, 0, self.now));
         Vec::new()
     }
 
     /// Keys while the diff overlay is open: scrolling scrolls it, quit quits, any other
     /// key closes it. `None` when no overlay is open.
     pub fn diff_key(&mut self, action: Option<Action>) -> Option<Vec<Effect>> {
-        let view = self.compare.as_mut()?.diff.as_mut()?;
+        let Overlay::Diff(view) = &mut self.overlay else {
+            return None;
+        };
         let max = view.lines.saturating_sub(view.page);
         let page = view.page.max(2) - 1;
         view.scroll = match action {
@@ -254,46 +263,13 @@ impl App {
             Some(Action::Top) => 0,
             Some(Action::Bottom) => max,
             _ => {
-                self.compare.as_mut()?.diff = None;
+                self.overlay = Overlay::None;
                 return Some(Vec::new());
             }
         }
         .min(max);
         Some(Vec::new())
     }
-}
-
-/// Where the live panes of a shown comparison wait: their run and, per entry, the pane.
-#[derive(Debug, Clone)]
-pub struct Launch {
-    /// Run id the live panes accept.
-    pub run: RunId,
-    /// `panes[i]` streams `entries[i]`.
-    pub panes: Vec<usize>,
-    /// Cancellation of the live requests (also known to the runner).
-    pub cancels: Cancels,
-}
-
-/// Show the comparison of `prepared` in `app` (recorded panes filled, live ones waiting)
-/// and let the runner cancel the live requests. The effects cancel whatever was streaming.
-pub fn show(prepared: &Prepared, app: &mut App, runner: &mut Runner) -> (Vec<Effect>, Launch) {
-    let (effects, run, panes) = app.begin_compare(&prepared.session, &prepared.entries);
-    let cancels = Cancels::new(prepared.entries.len());
-    runner.track(run, panes.clone(), cancels.clone());
-    (effects, Launch { run, panes, cancels })
-}
-
-/// Start sending `prepared`; the events reach the app through `tx` as stream messages
-/// of the live panes.
-pub fn launch(prepared: Prepared, launch: Launch, tx: UnboundedSender<Msg>) -> Running {
-    let Launch { run, panes, cancels } = launch;
-    let ids: Vec<JobId> = panes.into_iter().map(JobId).collect();
-    prepared.spawn(&ids, cancels, move |report| match report {
-        Report::Event { job, at, event } | Report::Blocked { job, at, event } => {
-            tx.send(Msg::stream(run, job.0, at, event)).is_ok()
-        }
-        Report::CounterFailed { note, .. } => tx.send(Msg::Notice(note)).is_ok(),
-    })
 }
 
 fn diff_view(pair_index: usize, pair: &Pair, new_text: &str, scroll: u16, at: Instant) -> DiffView {

@@ -1,6 +1,8 @@
-//! The workbench's state and its pure update: the app, its panes and their history, the
-//! conversation, the sessions browser, compare, replay and a borrowed session. Nothing here
-//! does I/O; it answers messages with effects for [`super::effects`] to carry out.
+//! The workbench's state and its pure update: the app, what its panes show (its own
+//! targets, a replay, a comparison, a session borrowed from the browser) and what is drawn
+//! over them, the panes and their history, the conversation and the sessions browser.
+//! Nothing here does I/O; it answers messages with effects for [`super::effects`] to
+//! carry out.
 
 pub mod app;
 pub mod borrowed;
@@ -11,7 +13,9 @@ pub mod msg;
 pub mod pane;
 pub mod pane_history;
 pub mod prompt_check;
+mod read;
 pub mod recall;
 pub mod replay;
 mod send;
 mod sessions;
+pub mod workspace;

@@ -1,6 +1,7 @@
 //! Everything that arrives at the UI loop, and the I/O the loop is asked to do.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crossterm::event::Event;
 
@@ -8,9 +9,11 @@ use crate::engine::{Envelope, RunId};
 use crate::provider::event::{ProviderError, StreamEvent};
 use crate::provider::request::ChatRequest;
 use crate::session::Session;
+use crate::session::replay::Speed;
 use crate::session::schema::Meta;
 use crate::session::store::Listed;
 use crate::target::Target;
+use crate::workflows::rerun::Prepared;
 
 /// An input to [`super::app::App::update`].
 #[derive(Debug)]
@@ -24,8 +27,9 @@ pub enum Msg {
         /// The event.
         env: Envelope,
     },
-    /// Time passed (only sent while something animates).
-    Tick,
+    /// Time passed: the clock frames are drawn for now reads this (the loop sends it
+    /// while something animates, so elapsed times move).
+    Tick(std::time::Instant),
     /// The external editor closed: the new prompt, or why it failed.
     EditorClosed(Result<String, String>),
     /// A termination signal arrived.
@@ -40,6 +44,51 @@ pub enum Msg {
     Notice(String),
     /// The replay player moved on (a turn starts, or every turn has played).
     Replay(super::replay::Cue),
+    /// The executor's answer about a replay or re-run opened from the browser.
+    Borrowed(Borrowed),
+}
+
+/// What became of a replay or re-run opened from the sessions browser.
+#[derive(Debug)]
+pub enum Borrowed {
+    /// The session to replay is loaded.
+    Replay {
+        /// The session.
+        session: Arc<Session>,
+        /// The report of the borrowed session it replaces (a re-run's new session).
+        ended: Option<String>,
+    },
+    /// The re-run is prepared: targets resolved, its new session created.
+    Rerun {
+        /// What to send.
+        rerun: PreparedRerun,
+        /// The report of the borrowed session it replaces.
+        ended: Option<String>,
+    },
+    /// It could not be opened: why, in one line.
+    Failed(String),
+    /// The re-run left with `ctrl-n` has ended: where its new run was saved, or why not.
+    Left(String),
+}
+
+/// A prepared re-run on its way from the executor through the app and back. It holds
+/// live resources (a demo server, the new session's writer), so two are equal only when
+/// they are the same one.
+pub struct PreparedRerun(pub Box<Prepared>);
+
+impl PartialEq for PreparedRerun {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(&*self.0, &*other.0)
+    }
+}
+
+impl std::fmt::Debug for PreparedRerun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedRerun")
+            .field("session", &self.0.session.meta.id)
+            .field("entries", &self.0.entries.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Msg {
@@ -133,6 +182,25 @@ pub enum Effect {
     ReplaySession(PathBuf),
     /// Send a saved session's prompts again.
     RerunSession(PathBuf),
+    /// Play a loaded session into the panes (the player answers with [`Msg::Replay`]
+    /// cues and stream messages).
+    PlayReplay {
+        /// The session.
+        session: Arc<Session>,
+        /// Playback speed.
+        speed: Speed,
+        /// Run id of its first turn; turn `i` plays as run `first + i`.
+        first: RunId,
+    },
+    /// Send a prepared re-run into the live panes of the comparison on screen.
+    LaunchRerun {
+        /// What to send.
+        rerun: PreparedRerun,
+        /// Run id the live panes accept.
+        run: RunId,
+        /// `panes[i]` streams the re-run's entry `i`.
+        panes: Vec<usize>,
+    },
     /// Leave the app.
     Quit,
     /// Leave a replay or re-run opened from the browser (stop its player, save its run).

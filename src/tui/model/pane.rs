@@ -1,7 +1,7 @@
 //! One pane: a (target, prompt variant) pair's live state, its rendered text, and its
 //! scroll position.
 //!
-//! The pane body is a virtual list of lines: the thread (earlier turns, one summary line
+//! The pane body is a virtual list of lines: the history (earlier turns, one summary line
 //! when collapsed, and this turn's prompt), the reasoning section (one summary line when
 //! collapsed), the answer, then tool calls and the error. Only the visible slice is ever
 //! materialised for a frame, so scrolling is independent of the answer's length.
@@ -70,8 +70,8 @@ impl PaneStatus {
 /// How the body's own lines look; the answer brings its own styles.
 #[derive(Debug, Clone, Default)]
 pub struct BodyLooks {
-    /// The prompt line and the earlier turns.
-    pub thread: Looks,
+    /// The history: the prompt line and the earlier turns.
+    pub history: Looks,
     /// Reasoning text and its summary line.
     pub reasoning: Style,
     /// Tool calls and the error.
@@ -93,7 +93,7 @@ pub struct PaneState {
     /// Whether reasoning is expanded.
     pub reasoning_open: bool,
     /// What the target was asked this turn and the earlier turns it was shown.
-    pub thread: PaneHistory,
+    pub history: PaneHistory,
     /// Exact o200k counts of what arrived, updated per delta (answer, reasoning, tool
     /// arguments): the live estimate until the provider's usage arrives.
     pub counters: [LiveCounter; 3],
@@ -119,7 +119,7 @@ impl Default for PaneState {
             answer: Doc::new(true),
             reasoning: Doc::new(false),
             reasoning_open: false,
-            thread: PaneHistory::default(),
+            history: PaneHistory::default(),
             counters: Default::default(),
             scroll: 0,
             follow: true,
@@ -134,29 +134,29 @@ impl Default for PaneState {
 impl PaneState {
     /// Clear for a new run of `request`.
     pub fn start(&mut self, run: RunId, now: Instant, request: &ChatRequest) {
-        let mut thread = std::mem::take(&mut self.thread);
-        thread.show(request);
+        let mut history = std::mem::take(&mut self.history);
+        history.show(request);
         *self = Self {
             run: Some(run),
             status: PaneStatus::Queued,
             queued_at: Some(now),
             reasoning_open: self.reasoning_open,
-            thread,
+            history,
             ..Self::default()
         };
     }
 
     /// Show or hide the earlier turns. Opening shows them from the first; closing keeps
     /// the same text in view.
-    pub fn toggle_thread(&mut self) {
-        let before = self.thread.line_count();
-        let open = !self.thread.is_open();
-        self.thread.set_open(open);
+    pub fn toggle_history(&mut self) {
+        let before = self.history.line_count();
+        let open = !self.history.is_open();
+        self.history.set_open(open);
         if open {
             self.scroll = 0;
             self.follow = false;
         } else {
-            let gone = before.saturating_sub(self.thread.line_count());
+            let gone = before.saturating_sub(self.history.line_count());
             self.scroll = self.scroll.saturating_sub(gone);
         }
     }
@@ -223,7 +223,7 @@ impl PaneState {
     /// `deadline` has passed. Whether everything is laid out.
     pub fn prepare_until(&mut self, width: u16, styles: &DocStyles, deadline: Option<Instant>) -> bool {
         // Earlier turns are static and built once per width: not worth a deadline.
-        self.thread.prepare(width, styles);
+        self.history.prepare(width, styles);
         let mut done = self.answer.prepare_until(width, styles, deadline);
         if self.reasoning_open {
             done &= self.reasoning.prepare_until(width, styles, deadline);
@@ -266,24 +266,28 @@ impl PaneState {
 
     /// Total body lines at the last prepared width.
     pub fn body_len(&self) -> usize {
-        self.thread.line_count() + self.reasoning_lines() + self.answer.line_count() + self.tail.line_count()
+        self.history.line_count() + self.reasoning_lines() + self.answer.line_count() + self.tail.line_count()
     }
 
     /// The visible body lines for a viewport of `height` at the current scroll.
     pub fn visible(&self, height: usize, looks: &BodyLooks) -> Vec<Line<'static>> {
-        let mut out = Vec::with_capacity(height);
-        let end = self.scroll + height;
-        // Each section's rows in body coordinates; only the overlap with the view is built.
+        self.rows(self.scroll..self.scroll + height, looks)
+    }
+
+    /// The body lines in `wanted` (counted from the top of the body), whatever the scroll.
+    pub fn rows(&self, wanted: std::ops::Range<usize>, looks: &BodyLooks) -> Vec<Line<'static>> {
+        let mut out = Vec::with_capacity(wanted.len());
+        // Each section's rows in body coordinates; only the overlap with `wanted` is built.
         let mut from = 0;
         let mut section = |len: usize| {
             let range = from..from + len;
             from += len;
-            let lo = range.start.max(self.scroll);
-            let hi = range.end.min(end);
+            let lo = range.start.max(wanted.start);
+            let hi = range.end.min(wanted.end);
             (lo < hi).then(|| lo - range.start..hi - range.start)
         };
-        if let Some(r) = section(self.thread.line_count()) {
-            out.extend(self.thread.lines(r, &looks.thread));
+        if let Some(r) = section(self.history.line_count()) {
+            out.extend(self.history.lines(r, &looks.history));
         }
         if let Some(r) = section(self.reasoning_lines()) {
             for index in r {

@@ -1,23 +1,23 @@
 //! Replay: a saved session played back into the workbench's panes with the timing it was
 //! recorded with.
 //!
-//! The player task sleeps until each event's recorded offset (divided by the speed) and
-//! hands the app the event stamped with a synthetic send instant plus the *unscaled*
-//! offset. The panes therefore compute every metric (TTFT, ITL, tokens/s...) from the
-//! recorded gaps and show the recorded numbers at any speed; only the wall clock runs
-//! faster. The app side is pure: [`Cue`]s and ordinary stream messages in, pane state out.
+//! The player ([`crate::tui::effects::recording::play`]) sleeps until each event's
+//! recorded offset (divided by the speed) and hands the app the event stamped with a
+//! synthetic send instant plus the *unscaled* offset ([`turn_messages`]). The panes
+//! therefore compute every metric (TTFT, ITL, tokens/s...) from the recorded gaps and
+//! show the recorded numbers at any speed; only the wall clock runs faster. This side is
+//! pure: [`Cue`]s and ordinary stream messages in, pane state out.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui_textarea::TextArea;
-use tokio::sync::mpsc::UnboundedSender;
-use tokio::task::JoinHandle;
 
 use super::app::{App, Focus};
+use super::borrowed::Home;
 use super::msg::{Effect, Msg};
 use super::pane::PaneState;
+use super::workspace::{Overlay, Workspace};
 use crate::engine::{Envelope, RunId};
 use crate::keys::{Action, Mode};
 use crate::provider::request::ChatRequest;
@@ -25,9 +25,6 @@ use crate::session::Session;
 use crate::session::replay::{Speed, schedule};
 use crate::target::Target;
 use crate::tui::input::keymap::chord_of;
-
-/// Pause between the end of one turn and the start of the next, at 1x.
-const TURN_PAUSE: Duration = Duration::from_millis(800);
 
 /// What the app knows about the replay it shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -137,39 +134,6 @@ pub fn turn_messages(
     out
 }
 
-/// Play every turn of `session` in order into `tx`, run ids from `first_run`. Ends early
-/// when the app is gone.
-pub fn spawn(
-    session: Arc<Session>,
-    speed: Speed,
-    first_run: RunId,
-    tx: UnboundedSender<Msg>,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        for index in 0..session.turns.len() {
-            if index > 0 {
-                tokio::time::sleep(pause(speed)).await;
-            }
-            let start = tokio::time::Instant::now();
-            let run = RunId(first_run.0 + index as u64);
-            for (due, msg) in turn_messages(&session, index, run, start.into_std(), speed) {
-                tokio::time::sleep_until(start + due).await;
-                if tx.send(msg).is_err() {
-                    return;
-                }
-            }
-        }
-        let _ = tx.send(Msg::Replay(Cue::Finished));
-    })
-}
-
-fn pause(speed: Speed) -> Duration {
-    match speed {
-        Speed::Max => Duration::ZERO,
-        Speed::Times(f) => TURN_PAUSE.div_f64(f),
-    }
-}
-
 impl App {
     /// Show a recorded turn's prompt and system prompt in the (read-only) editors.
     pub(super) fn show_sent(&mut self, prompt: &str, system: Option<String>) {
@@ -183,9 +147,22 @@ impl App {
 impl App {
     /// Show `session` for a replay at `speed`: one idle pane per session target, sends
     /// off. Returns cancellations for anything still streaming and the first run id the
-    /// player is to use (see [`spawn`]).
+    /// player is to use (see [`turn_messages`]).
     pub fn begin_replay(&mut self, session: &Session, speed: Speed) -> Result<(Vec<Effect>, RunId), String> {
         let targets = session_targets(session)?;
+        let home = self.workspace.take_home();
+        Ok(self.show_replay(session, targets, speed, home))
+    }
+
+    /// [`Self::begin_replay`] with the session's `targets`, and `home` the workbench's own
+    /// targets when the replay borrows the panes.
+    pub(super) fn show_replay(
+        &mut self,
+        session: &Session,
+        targets: Vec<Target>,
+        speed: Speed,
+        home: Option<Home>,
+    ) -> (Vec<Effect>, RunId) {
         let effects = self.cancel_active();
         let n = targets.len();
         self.targets = targets;
@@ -194,27 +171,30 @@ impl App {
         self.pane_areas.clear();
         self.focus = Focus::Prompt;
         self.zoomed = None;
-        self.details = None;
+        self.overlay.close_pane_views();
         self.conversation = super::conversation::Conversation::new(n);
         self.session_open = false;
-        self.compare = None;
-        self.replay = Some(Replay {
-            id: session.meta.id.clone(),
-            speed,
-            turns: session.turns.len(),
-            turn: None,
-            finished: session.turns.is_empty(),
-        });
+        self.workspace = Workspace::Replay {
+            replay: Replay {
+                id: session.meta.id.clone(),
+                speed,
+                turns: session.turns.len(),
+                turn: None,
+                finished: session.turns.is_empty(),
+            },
+            home,
+        };
         self.status = self.replay_status();
         self.dirty = true;
-        Ok((effects, RunId(self.run.0 + 1)))
+        (effects, RunId(self.run.0 + 1))
     }
 
     /// Apply a player cue.
     pub fn replay_cue(&mut self, cue: Cue) -> Vec<Effect> {
-        let Some(replay) = self.replay.as_mut() else {
+        let Workspace::Replay { replay, home } = &mut self.workspace else {
             return Vec::new();
         };
+        let borrowed = home.is_some();
         match cue {
             Cue::Turn {
                 index,
@@ -241,7 +221,7 @@ impl App {
             }
             Cue::Finished => {
                 replay.finished = true;
-                let back = if self.home.is_some() {
+                let back = if borrowed {
                     self.keymap
                         .hint(Mode::Global, Action::NewConversation)
                         .map(|k| format!(", {k} goes back to your targets"))
@@ -262,7 +242,7 @@ impl App {
     }
 
     fn replay_status(&self) -> String {
-        let Some(r) = &self.replay else {
+        let Some(r) = self.workspace.replay() else {
             return self.status.clone();
         };
         let turn = r.turn.map_or(0, |t| t + 1);
@@ -277,17 +257,17 @@ impl App {
 
     /// Why a send cannot happen now: the panes show a recording.
     pub fn sends_off(&self) -> Option<String> {
-        if self.home.is_some() && (self.replay.is_some() || self.compare.is_some()) {
+        if self.workspace.home().is_some() {
             return Some(
                 "sends are off while the panes show a recording: ctrl-n goes back to your targets".into(),
             );
         }
-        if self.replay.is_some() {
-            Some("sends are off in a replay: run `prism` to send prompts".into())
-        } else if self.compare.is_some() {
-            Some("sends are off while comparing: run `prism rerun` again to send once more".into())
-        } else {
-            None
+        match self.workspace {
+            Workspace::Live => None,
+            Workspace::Replay { .. } => Some("sends are off in a replay: run `prism` to send prompts".into()),
+            Workspace::Compare { .. } => {
+                Some("sends are off while comparing: run `prism rerun` again to send once more".into())
+            }
         }
     }
 
@@ -297,7 +277,7 @@ impl App {
         if let Some(effects) = self.diff_key(action) {
             return Some(effects);
         }
-        let recording = self.replay.is_some() || self.compare.is_some();
+        let recording = self.workspace.is_recording();
         let editing = matches!(self.focus, Focus::Prompt | Focus::System);
         let moving = matches!(
             key.code,
@@ -316,7 +296,7 @@ impl App {
             let plain = chord_of(key).and_then(|c| self.keymap.lookup(Mode::Panes, &c));
             match plain {
                 Some(Action::Quit) => return Some(vec![Effect::Quit]),
-                Some(Action::Help) => self.help = true,
+                Some(Action::Help) => self.overlay = Overlay::Help,
                 _ => {
                     let quit = self
                         .quit_keys()

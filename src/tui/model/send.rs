@@ -166,7 +166,7 @@ impl App {
                 blocked: why.map(|w| ProviderError::new(ErrorKind::ContextLength, w)),
             });
         }
-        // A target that cannot fit shows why at once; the runner only records it.
+        // A target that cannot fit shows why at once; the executor only records it.
         for job in &jobs {
             if let Some(e) = &job.blocked {
                 self.apply_event(job.pane, self.now, &StreamEvent::Failed(e.clone()));

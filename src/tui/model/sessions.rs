@@ -1,6 +1,6 @@
 //! The workbench's conversation and session actions: a new conversation, the sessions
 //! browser's keys, and opening a saved session into the panes. Still pure: the disk is
-//! the runner's, which answers with messages.
+//! the executor's, which answers with messages.
 
 use std::time::{Duration, Instant};
 
@@ -12,6 +12,7 @@ use super::browser::Editing;
 use super::conversation::Conversation;
 use super::msg::{Effect, Msg};
 use super::pane::PaneState;
+use super::workspace::Overlay;
 use crate::engine::RunId;
 use crate::keys::Action;
 use crate::session::schema::TargetSettings;
@@ -28,10 +29,10 @@ impl App {
         self.conversation = Conversation::new(self.targets.len());
         for p in &mut self.panes {
             // A fresh pane has no run, so the cancelled streams' last events are dropped.
-            let (reasoning_open, thread_open) = (p.reasoning_open, p.thread.is_open());
+            let (reasoning_open, history_open) = (p.reasoning_open, p.history.is_open());
             *p = PaneState::default();
             p.reasoning_open = reasoning_open;
-            p.thread.set_open(thread_open);
+            p.history.set_open(history_open);
         }
         if self.session_open {
             effects.push(Effect::CloseSession);
@@ -52,7 +53,7 @@ impl App {
                 self.notice = Some(format!("session not saved: {why}"));
             }
             Msg::SessionList(listed) => {
-                if let Some(b) = &mut self.browser {
+                if let Overlay::Browser(b) = &mut self.overlay {
                     b.listed(listed);
                 }
             }
@@ -65,7 +66,7 @@ impl App {
 
     /// A key while the browser is open: its own bindings, then typing.
     pub(super) fn browser_key(&mut self, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
-        let Some(b) = &mut self.browser else {
+        let Overlay::Browser(b) = &mut self.overlay else {
             return Vec::new();
         };
         let plain = !key
@@ -107,7 +108,7 @@ impl App {
             Some(Action::ScrollDown) => b.step(1),
             Some(Action::PageUp) => b.step(-10),
             Some(Action::PageDown) => b.step(10),
-            Some(Action::FocusEditor) => self.browser = None,
+            Some(Action::FocusEditor) => self.overlay = Overlay::None,
             Some(Action::Quit) => return vec![Effect::Quit],
             Some(
                 a @ (Action::OpenSession
@@ -174,8 +175,9 @@ impl App {
         self.panes = (0..n).map(|_| PaneState::default()).collect();
         self.pane_areas.clear();
         self.zoomed = None;
-        self.details = None;
-        self.browser = None;
+        if matches!(self.overlay, Overlay::Details(_) | Overlay::Browser(_)) {
+            self.overlay = Overlay::None;
+        }
         self.focus = Focus::Prompt;
         self.conversation = Conversation::from_session(s);
         // Run ids go on from the session's, so the ones it already holds stay unique.

@@ -10,6 +10,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use crate::keys::Action;
 use crate::keys::Mode;
 use crate::tui::model::app::{App, Focus};
+use crate::tui::model::workspace::Overlay;
 use crate::tui::theme::Role;
 
 pub fn status_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {
@@ -115,7 +116,7 @@ pub fn prepare_editors(app: &mut App) {
     let t = app.theme.clone();
     for (focus, title) in [(Focus::Prompt, " prompt "), (Focus::System, " system prompt ")] {
         // While the browser is open, keys go to its filter, not to the editor.
-        let focused = app.focus == focus && app.browser.is_none();
+        let focused = app.focus == focus && !matches!(app.overlay, Overlay::Browser(_));
         let editor = if focus == Focus::Prompt {
             &mut app.prompt
         } else {

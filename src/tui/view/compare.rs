@@ -18,14 +18,17 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::session::compare::{Chunk, Side, deltas};
 use crate::tui::model::app::{App, Focus};
-use crate::tui::model::compare::{Pair, ended};
+use crate::tui::model::compare::{DiffView, Pair, ended};
 use crate::tui::model::pane::PaneState;
 use crate::tui::model::replay::speed_label;
+use crate::tui::model::workspace::{Overlay, Workspace};
 use crate::tui::theme::{Role, Theme};
 
 /// In a comparison, one row per target: recorded on the left, now on the right.
 pub fn arrange(app: &mut App, area: Rect) {
-    let Some(c) = &app.compare else { return };
+    let Some(c) = app.workspace.compare() else {
+        return;
+    };
     if app.zoomed.is_some() || c.pairs.is_empty() {
         return;
     }
@@ -49,15 +52,17 @@ pub fn arrange(app: &mut App, area: Rect) {
 
 /// Editor titles that say what is shown, and the diff overlay's size.
 pub fn prepare(app: &mut App, area: Rect) {
-    let title = match (&app.replay, &app.compare) {
-        (Some(r), _) => Some(format!(
+    let title = match &app.workspace {
+        Workspace::Replay { replay: r, .. } => Some(format!(
             " prompt · turn {}/{} · {} (read-only) ",
             r.turn.map_or(0, |t| t + 1),
             r.turns,
             speed_label(r.speed)
         )),
-        (None, Some(c)) => Some(format!(" prompt · turn {} as recorded (read-only) ", c.turn)),
-        _ => None,
+        Workspace::Compare { compare: c, .. } => {
+            Some(format!(" prompt · turn {} as recorded (read-only) ", c.turn))
+        }
+        Workspace::Live => None,
     };
     if let Some(title) = title {
         let focused = app.focus == Focus::Prompt;
@@ -65,7 +70,7 @@ pub fn prepare(app: &mut App, area: Rect) {
     }
     let rect = overlay_rect(area);
     let inner = Block::bordered().inner(rect);
-    if let Some(view) = app.compare.as_mut().and_then(|c| c.diff.as_mut()) {
+    if let Overlay::Diff(view) = &mut app.overlay {
         let text = diff_text(&view.chunks, &app.theme);
         view.page = inner.height;
         view.lines = wrapped_lines(&text, inner.width);
@@ -75,7 +80,9 @@ pub fn prepare(app: &mut App, area: Rect) {
 
 /// The delta strip over the bottom border of every live pane.
 pub fn strips(frame: &mut Frame<'_>, app: &App) {
-    let Some(c) = &app.compare else { return };
+    let Some(c) = app.workspace.compare() else {
+        return;
+    };
     for pair in &c.pairs {
         let (Some(Some(rect)), Some(pane)) =
             (app.pane_areas.get(pair.live_pane), app.panes.get(pair.live_pane))
@@ -251,11 +258,9 @@ fn wrapped_lines(text: &Text<'_>, width: u16) -> u16 {
     u16::try_from(rows).unwrap_or(u16::MAX)
 }
 
-/// The diff overlay, when open.
-pub fn diff_overlay(frame: &mut Frame<'_>, app: &App) {
-    let Some(c) = &app.compare else { return };
-    let Some(view) = &c.diff else { return };
-    let Some(pair) = c.pairs.get(view.pair) else {
+/// The diff overlay `view` of the comparison on screen.
+pub fn diff_overlay(frame: &mut Frame<'_>, app: &App, view: &DiffView) {
+    let Some(pair) = app.workspace.compare().and_then(|c| c.pairs.get(view.pair)) else {
         return;
     };
     let t = &app.theme;

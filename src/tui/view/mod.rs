@@ -31,6 +31,7 @@ use ratatui::text::Span;
 use ratatui::widgets::{Block, BorderType};
 
 use super::model::app::{App, Focus};
+use super::model::workspace::Overlay;
 use super::theme::{Role, Theme};
 use layout::pane_rects;
 
@@ -154,14 +155,15 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     }
     frame.render_widget(&app.prompt, r.prompt);
     chrome::footer(frame, app, r.footer);
-    if let Some(i) = app.details.filter(|i| *i < app.panes.len()) {
-        details::draw(frame, app, i);
-    }
-    if let Some(b) = &app.browser {
-        browser::draw(frame, app, b);
-    }
-    compare::diff_overlay(frame, app);
-    if app.help {
-        chrome::help(frame, app);
+    match &app.overlay {
+        Overlay::None => {}
+        Overlay::Help => chrome::help(frame, app),
+        Overlay::Details(i) => {
+            if *i < app.panes.len() {
+                details::draw(frame, app, *i);
+            }
+        }
+        Overlay::Browser(b) => browser::draw(frame, app, b),
+        Overlay::Diff(view) => compare::diff_overlay(frame, app, view),
     }
 }

@@ -50,7 +50,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize, rect: Rect, focused: boo
     frame.render_widget(Paragraph::new(lines), header);
     let body = body_area(rect);
     let looks = BodyLooks {
-        thread: Looks {
+        history: Looks {
             label: t.style(Role::Title),
             prompt: t.style(Role::Muted),
             summary: t.style(Role::Muted),
