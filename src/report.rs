@@ -217,9 +217,10 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &Pri
     };
     let finish = run.finish_reason();
     let itl = run.itl();
+    let served = run.server.as_ref().and_then(|s| s.model.as_deref());
     // Priced from the same counts shown in `usage` (marked there when estimated); a model
     // with no known price has no cost, never 0.
-    let charge = prices.for_target(target).and_then(|p| {
+    let charge = prices.for_answer(target, served).and_then(|p| {
         let counted = crate::provider::event::Usage {
             input: usage.input_tokens,
             output: usage.output_tokens,
@@ -230,6 +231,10 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &Pri
         };
         p.charge(&counted).map(|c| (p, c))
     });
+    let mut notes = run.notes.clone();
+    // Only an answer that used tokens lacks a cost.
+    let used = usage.input_tokens.is_some() || usage.output_tokens.is_some();
+    notes.extend(unpriced_deployment(target, served, charge.is_some() || !used));
     ResultRow {
         target: target.name.clone(),
         provider: target.provider.as_str().to_string(),
@@ -265,7 +270,7 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &Pri
         }),
         error,
         ttft_text_ms: ttft_text_ms(run),
-        notes: run.notes.clone(),
+        notes,
         server: run.server.clone(),
         endpoint: target.params.base_url_source.env_var().map(|env| EndpointRow {
             base_url: target.base_url.clone(),
@@ -301,6 +306,26 @@ fn price_row(
             .and_then(|s| s.cost_usd)
             .map(|theirs| round(theirs - ours, 12)),
     }
+}
+
+/// Why a deployment's answer has no cost: neither `price_as` nor the model the response
+/// named is one Prism has prices for.
+fn unpriced_deployment(target: &Target, served: Option<&str>, priced: bool) -> Option<String> {
+    if priced || !target.provider.model_is_deployment() {
+        return None;
+    }
+    let deployment = &target.model;
+    Some(match (&target.params.price_as, served) {
+        (Some(model), _) => format!(
+            "no cost: `price_as = \"{model}\"` has no known price; check the model id, or add [pricing.\"{model}\"]"
+        ),
+        (None, Some(model)) => format!(
+            "no cost: neither deployment `{deployment}` nor the model the response names, `{model}`, has a known price; set `price_as` to the model behind the deployment"
+        ),
+        (None, None) => format!(
+            "no cost: deployment `{deployment}` has no known price and the response named no model; set `price_as` to the model behind it"
+        ),
+    })
 }
 
 fn usage_row(request: &ChatRequest, run: &TargetRun) -> UsageRow {
@@ -406,6 +431,7 @@ mod tests {
                 tokens_per_s: Some(52.9),
                 cost_usd: Some(0.00095),
                 generation_id: Some("gen-1".into()),
+                ..ServerReport::default()
             }),
             endpoint: Some(EndpointRow {
                 base_url: "https://gw.example.com/v1".into(),

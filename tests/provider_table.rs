@@ -24,7 +24,8 @@ const DEMO_KEY: &str = "prism-demo-placeholder";
 
 fn model_for(kind: ProviderKind) -> &'static str {
     match kind {
-        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => {
+        // An Azure target's model is its deployment; the mock reads directives from it.
+        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible | ProviderKind::Azure => {
             "gpt-4o-mini-2024-07-18+ttft=0,itl=0,tokens=6"
         }
         ProviderKind::Anthropic => "claude-sonnet-4-20250514+ttft=0,itl=0,tokens=6",
@@ -129,7 +130,9 @@ fn an_api_row_changes_the_protocol_never_the_account() {
             "openai-compatible/responses",
             "anthropic/chat",
             "gemini/chat",
-            "bedrock/chat"
+            "bedrock/chat",
+            "azure/chat",
+            "azure/responses"
         ]
     );
     for (kind, api, spec) in rows() {

@@ -135,7 +135,7 @@ fn api_defaults_to_chat_is_inherited_and_is_refused_where_it_is_written() {
         .unwrap_err();
     assert_eq!(
         e,
-        "prism.toml:4:7: `api`: provider `anthropic` has no `responses` API; leave `api` out (the Responses API is for openai and openai-compatible targets)"
+        "prism.toml:4:7: `api`: provider `anthropic` has no `responses` API; leave `api` out (the Responses API is for openai, openai-compatible and azure targets)"
     );
     let e = load("[[target]]\nname = \"a\"\nprovider = \"openai\"\napi = \"completions\"\nmodel = \"gpt-4.1-2025-04-14\"\n")
         .unwrap_err();

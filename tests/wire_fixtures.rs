@@ -180,6 +180,24 @@ const CASES: &[Case] = &[
         (Some(6), Some(12)),
         true,
     ),
+    // The prompt-filter chunk (no choices) and the filter verdicts carry no text.
+    (
+        ProviderKind::Azure,
+        "azure/stream_basic.sse",
+        "Hello from Azure!",
+        Some((FinishReason::Stop, "stop")),
+        (Some(12), Some(4)),
+        true,
+    ),
+    // The asynchronous filter: verdicts in chunks without a delta, the last one the finish.
+    (
+        ProviderKind::Azure,
+        "azure/stream_async_filter_blocked.sse",
+        "Hey Jude, don't",
+        Some((FinishReason::ContentFilter, "content_filter")),
+        (None, None),
+        true,
+    ),
     (
         ProviderKind::Anthropic,
         "anthropic/stream_basic.sse",
@@ -331,6 +349,7 @@ fn non_streaming_bodies() {
         (ProviderKind::OpenAi, "openai/nonstream_basic.json"),
         (ProviderKind::Anthropic, "anthropic/nonstream_basic.json"),
         (ProviderKind::Gemini, "gemini/nonstream_basic.json"),
+        (ProviderKind::Azure, "azure/nonstream_basic.json"),
     ] {
         let body = String::from_utf8(fixture(file)).unwrap();
         let mut d = Decoder::new(kind);
@@ -449,7 +468,7 @@ fn marker_end(kind: ProviderKind, bytes: &[u8]) -> Option<usize> {
     };
     match kind {
         // A finish_reason already completes a Chat Completions answer; [DONE] after it too.
-        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => [
+        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible | ProviderKind::Azure => [
             find_event_end("\"finish_reason\":\""),
             find_event_end("\"finish_reason\": \""),
             find_event_end("[DONE]"),

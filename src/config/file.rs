@@ -119,8 +119,14 @@ pub struct TargetFile {
     pub headers: Option<Spanned<BTreeMap<String, Spanned<toml::Value>>>>,
     /// Keys this target does not inherit from `[defaults]`.
     pub unset: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Azure: the name of the model deployment in the resource.
+    pub deployment: Option<Spanned<String>>,
+    /// Azure: a dated `api-version` (`2024-10-21`) or `v1`.
+    pub api_version: Option<Spanned<String>>,
+    /// Azure: `key`, `token-env` or `cli`.
+    pub azure_auth: Option<Spanned<String>>,
     /// The price entry that applies to this target (a LiteLLM key or a `[pricing]`
-    /// model); never inherited.
+    /// model, or an Azure deployment's model); never inherited.
     pub price_as: Option<Spanned<String>>,
 }
 
@@ -178,7 +184,11 @@ impl TargetFile {
             reasoning_summary,
             thinking,
             thinking_budget,
-            thinking_level
+            thinking_level,
+            deployment,
+            api_version,
+            azure_auth,
+            price_as
         );
         let base_extra = d.extra.clone().filter(|_| keeps("extra"));
         self.extra = match (base_extra, self.extra) {

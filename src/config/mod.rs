@@ -4,6 +4,7 @@
 //! Keys are never read from the file: a target names the environment variable that
 //! holds its key, and the key is read from the environment when a request is built.
 
+mod azure;
 mod bedrock;
 mod endpoint;
 mod file;
@@ -189,9 +190,9 @@ pub fn parse_with_env(text: &str, path: &Path, env: endpoint::EnvLookup<'_>) -> 
         .map(|d| path.parent().unwrap_or(Path::new(".")).join(d.into_inner()));
     Ok(Config {
         sessions_dir,
-        targets,
         // A key about to cross the network in clear text matters more than a moving alias.
         warnings: warnings.cleartext.into_iter().chain(warnings.other).collect(),
+        targets,
         path: path.to_path_buf(),
         theme,
         keys,
@@ -269,9 +270,24 @@ fn resolve(
         .parse()
         .map_err(|e| (provider_s.span().start, format!("`provider`: {e}")))?;
     let (api, spec) = resolve_api(t.api, provider)?;
-    let model = required(t.model, "model", table_at)?.into_inner();
+    let mut notes = Vec::new();
+    let keys = azure::Keys {
+        model: t.model.as_ref(),
+        base_url: t.base_url.as_ref(),
+        api_key_env: t.api_key_env.as_ref(),
+        deployment: t.deployment.as_ref(),
+        api_version: t.api_version.as_ref(),
+        azure_auth: t.azure_auth.as_ref(),
+    };
+    let azure = azure::resolve(&keys, provider, api, &name, table_at, env, &mut notes)?;
+    let model = match &azure {
+        Some(a) => a.deployment.clone(),
+        None => required(t.model, "model", table_at)?.into_inner(),
+    };
     bedrock::refuse_elsewhere(provider, t.region.as_ref(), t.profile.as_ref())?;
-    let (base_url, base_url_source, aws) = if provider == ProviderKind::Bedrock {
+    let (base_url, base_url_source, aws) = if let Some(a) = &azure {
+        (a.base_url.clone(), a.source.clone(), None)
+    } else if provider == ProviderKind::Bedrock {
         let b = bedrock::resolve(&name, t.base_url, t.region, t.profile, table_at, env)?;
         (b.base_url, b.source, Some(b.aws))
     } else {
@@ -285,6 +301,7 @@ fn resolve(
         ));
     }
     let key = match t.api_key_env {
+        _ if azure.is_some() => azure.as_ref().map_or(KeySource::None, |a| a.key.clone()),
         Some(v) => {
             if let Some(why) = key_env::problem(v.get_ref()) {
                 return Err((v.span().start, why));
@@ -317,7 +334,8 @@ fn resolve(
     };
     // A keyless target has no credential to expose; its prompts still travel in clear,
     // but that is the usual, deliberate set-up of a model server on the local network.
-    if matches!(key, KeySource::Env(_))
+    let entra = azure.as_ref().and_then(|a| a.entra);
+    if (matches!(key, KeySource::Env(_)) || entra.is_some())
         && !t.allow_insecure_http.unwrap_or(false)
         && let Some(w) = cleartext(&base_url)
     {
@@ -349,7 +367,6 @@ fn resolve(
         s => s.map(Spanned::into_inner),
     };
     let max_tokens = limits::max_tokens(t.max_tokens)?;
-    let mut notes = Vec::new();
     let reasoning = reasoning::resolve(
         reasoning::ReasoningFile {
             reasoning_effort: t.reasoning_effort,
@@ -398,8 +415,11 @@ fn resolve(
         base_url_source,
         aws,
         price_as,
+        entra,
     };
-    reasoning::drop_refused(provider, &model, &mut params, &mut notes);
+    // Family rules follow the model behind a deployment or alias, when the target names it.
+    let family_model = params.price_as.clone().unwrap_or_else(|| model.clone());
+    reasoning::drop_refused(provider, &family_model, &mut params, &mut notes);
     warnings
         .other
         .extend(notes.into_iter().map(|n| format!("target `{name}`: {n}")));
@@ -428,7 +448,7 @@ fn resolve_api(
         None => Err((
             at,
             format!(
-                "`api`: provider `{provider}` has no `{api}` API; leave `api` out (the Responses API is for openai and openai-compatible targets)"
+                "`api`: provider `{provider}` has no `{api}` API; leave `api` out (the Responses API is for openai, openai-compatible and azure targets)"
             ),
         )),
     }

@@ -166,6 +166,10 @@ fn missing(t: &Target, table: &PriceTable) -> Option<String> {
     let model = q.bare_model();
     let suggestion = || table.suggest(&q).map(|s| format!("did you mean `{s}`?"));
     match table.find(&q) {
+        // A deployment is named by its owner: a did-you-mean would name another model.
+        None if q.kind == ProviderKind::Azure && q.price_as.is_none() => Some(format!(
+            "deployment `{model}` is not a model Prism has prices for: set `price_as` to the model behind it (\"azure/gpt-4o-2024-08-06\"); until then an answer is priced by the model it names, and nothing is priced or length-checked before sending"
+        )),
         None => {
             let expected = q.kind == ProviderKind::OpenAiCompatible
                 && q.price_as.is_none()

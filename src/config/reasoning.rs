@@ -4,8 +4,8 @@
 //!
 //! | key | provider | wire field |
 //! |---|---|---|
-//! | `reasoning_effort` | openai, openai-compatible | `reasoning_effort` (Responses API: `reasoning.effort`) |
-//! | `reasoning_summary` | openai, openai-compatible | Responses API `reasoning.summary` only |
+//! | `reasoning_effort` | openai, openai-compatible, azure | `reasoning_effort` (Responses API: `reasoning.effort`) |
+//! | `reasoning_summary` | openai, openai-compatible, azure | Responses API `reasoning.summary` only |
 //! | `thinking_budget` | anthropic | `thinking = {type: "enabled", budget_tokens}` |
 //! | `thinking_budget` | gemini | `generationConfig.thinkingConfig.thinkingBudget` |
 //! | `thinking = "adaptive"` | anthropic (Claude 4.6 and later) | `thinking = {type: "adaptive"}` |
@@ -56,7 +56,10 @@ pub fn resolve(
     max_tokens: Option<u32>,
     warnings: &mut Vec<String>,
 ) -> Result<Reasoning, Located> {
-    let openai_like = matches!(provider, ProviderKind::OpenAi | ProviderKind::OpenAiCompatible);
+    let openai_like = matches!(
+        provider,
+        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible | ProviderKind::Azure
+    );
     let mut out = Reasoning::default();
     if let Some(e) = r.reasoning_effort {
         let at = e.span().start;
@@ -157,7 +160,7 @@ fn thinking_keys(provider: ProviderKind) -> &'static str {
     match provider {
         ProviderKind::Anthropic => "`thinking_budget = N` or `thinking = \"adaptive\"`",
         ProviderKind::Gemini => "`thinking_budget` (Gemini 2.5) or `thinking_level` (Gemini 3)",
-        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => "`reasoning_effort`",
+        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible | ProviderKind::Azure => "`reasoning_effort`",
         ProviderKind::Bedrock => "`thinking_budget = N` or `thinking = \"adaptive\"` (Claude models only)",
     }
 }

@@ -9,7 +9,7 @@ use super::file::TargetFile;
 
 /// Every key a target can take from `[defaults]`, so every key `unset` may name.
 /// `thinking` also covers `thinking_budget` and `thinking_level`.
-pub const INHERITED: [&str; 26] = [
+pub const INHERITED: [&str; 30] = [
     "provider",
     "model",
     "base_url",
@@ -36,6 +36,10 @@ pub const INHERITED: [&str; 26] = [
     "thinking_budget",
     "thinking_level",
     "headers",
+    "deployment",
+    "api_version",
+    "azure_auth",
+    "price_as",
 ];
 
 /// The keys `unset` drops, with `thinking` standing for all three thinking keys.
@@ -120,6 +124,10 @@ fn sets(t: &TargetFile, key: &str) -> bool {
         "thinking_budget" => t.thinking_budget.is_some(),
         "thinking_level" => t.thinking_level.is_some(),
         "headers" => t.headers.is_some(),
+        "deployment" => t.deployment.is_some(),
+        "api_version" => t.api_version.is_some(),
+        "azure_auth" => t.azure_auth.is_some(),
+        "price_as" => t.price_as.is_some(),
         _ => false,
     }
 }

@@ -21,6 +21,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::provider::azure::ContentFilter;
 use crate::provider::event::{Finish, FinishReason, ProviderError, StreamEvent, Usage};
 use crate::provider::server::ServerReport;
 
@@ -192,6 +193,12 @@ impl TargetRun {
     /// beside Prism's measured TTFT, tokens/s and cost).
     pub fn server_report(&self) -> Option<&ServerReport> {
         self.server.as_ref()
+    }
+
+    /// Azure's content filter verdicts on the prompt and the answer, when the server sent
+    /// any (kept in the server report, for the details view).
+    pub fn content_filter(&self) -> Option<&ContentFilter> {
+        self.server.as_ref()?.content_filter.as_ref()
     }
 
     /// Whether a terminal event has arrived.

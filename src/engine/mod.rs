@@ -146,7 +146,7 @@ pub async fn fan_out_each(jobs: &[(Target, ChatRequest)], opts: RunOptions, canc
             .get(index)
             .cloned()
             .unwrap_or_else(|| cancels.all.child_token());
-        let prepared = prepare(target, request);
+        let prepared = prepare(target, request).await;
         let events = TargetEvents::new(tx.clone(), opts.run, index);
         let target = target.clone();
         let sink = events.clone();
@@ -226,9 +226,13 @@ fn name_of(jobs: &[(Target, ChatRequest)], index: usize) -> String {
     jobs.get(index).map(|(t, _)| t.name.clone()).unwrap_or_default()
 }
 
-/// Everything that can fail before sending: the key, the client, the request body.
-fn prepare(target: &Target, request: &ChatRequest) -> Result<(TimedClient, reqwest::Request), ProviderError> {
-    let credentials = crate::provider::credentials::Credentials::for_target(target)?;
+/// Everything that can fail before sending: the key (or a token from the Azure CLI), the
+/// client, the request body.
+async fn prepare(
+    target: &Target,
+    request: &ChatRequest,
+) -> Result<(TimedClient, reqwest::Request), ProviderError> {
+    let credentials = crate::provider::credentials::Credentials::obtain(target).await?;
     let client = TimedClient::new(target.params.timeouts.connect)
         .map_err(|e| ProviderError::new(ErrorKind::Config, format!("cannot create an HTTP client: {e}")))?;
     let req = crate::provider::build_request(&client.http, target, request, &credentials)?;

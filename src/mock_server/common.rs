@@ -126,6 +126,11 @@ pub trait Api {
     fn direct(_ctx: &Ctx, _inc: &Incoming) -> Option<String> {
         None
     }
+    /// A refusal the provider answers this request with before generating (Azure's
+    /// content filter on the prompt), if it has one.
+    fn refuse(_ctx: &Ctx) -> Option<ErrorReply> {
+        None
+    }
 }
 
 pub async fn handle<A: Api>(inc: Incoming) -> Response<Body> {
@@ -162,6 +167,9 @@ pub async fn handle<A: Api>(inc: Incoming) -> Response<Body> {
     if let Some(body) = A::direct(&ctx, &inc) {
         slot.update(|r| r.completed = true);
         return full::<A>(&ctx, StatusCode::OK, A::JSON_CONTENT_TYPE, body.into(), false);
+    }
+    if let Some(reply) = A::refuse(&ctx) {
+        return rendered::<A>(&ctx, reply, false);
     }
     if let Some(err) = status_fault(&ctx.script) {
         return error_response::<A>(&ctx, &err);
@@ -283,8 +291,12 @@ fn whole_frames(body: String, plan: &Plan) -> (Vec<Frame>, usize) {
 }
 
 pub fn error_response<A: Api>(ctx: &Ctx, err: &ApiError) -> Response<Body> {
-    let reply = A::error(ctx, err);
     let limited = matches!(err, ApiError::RateLimited { .. });
+    rendered::<A>(ctx, A::error(ctx, err), limited)
+}
+
+/// A reply the provider rendered itself, with the headers every response carries.
+fn rendered<A: Api>(ctx: &Ctx, reply: ErrorReply, limited: bool) -> Response<Body> {
     let mut resp = full::<A>(ctx, reply.status, reply.content_type, reply.body.into(), limited);
     for (name, value) in reply.headers {
         insert(resp.headers_mut(), name, &value);

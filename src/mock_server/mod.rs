@@ -1,5 +1,5 @@
-//! A loopback mock of the OpenAI (Chat Completions and Responses), Anthropic, Gemini and
-//! AWS Bedrock (Converse, binary event streams, SigV4) streaming APIs.
+//! A loopback mock of the OpenAI (Chat Completions and Responses), Anthropic, Gemini,
+//! Azure OpenAI and AWS Bedrock (Converse, binary event streams, SigV4) streaming APIs.
 //!
 //! No real provider is reachable from tests or benchmarks, so Prism measures itself against
 //! this server. It speaks each provider's wire format (paths, headers, SSE framing, JSON
@@ -32,6 +32,8 @@
 //! | `filter` / `block` | 1 | content filter / Gemini prompt block (filter elsewhere) |
 //! | `keepalive` / `crlf` / `lf` | 1 | `: keepalive` comments between events / force line endings |
 //! | `hints` | `full` | `none`: a 429 without `retry-after`, reset headers or `RetryInfo` |
+//! | `prompt_filter` | category`+`… | Azure: the content filter refuses the prompt (HTTP 400 naming the categories: hate, jailbreak, profanity, self_harm, sexual, violence); elsewhere as `block` |
+//! | `served` | model id | Azure: the model the response names (default: the deployment's name) |
 //! | `fail_first` | 0 (every request) | apply `fault` only to the first N requests with this model string |
 //! | `auth` | `required` | `none` accepts requests without a key, like a local server |
 //! | `exception` | Bedrock exception type | the `:exception-type` of `fault=error_event` (`modelStreamErrorException`); `after=0` sends it before any content |
@@ -46,6 +48,7 @@
 //! (one 1 MiB content event).
 
 mod anthropic;
+mod azure;
 mod bedrock;
 mod common;
 mod corpus;
@@ -282,7 +285,8 @@ impl LogSlot {
 pub struct SendRecord {
     /// The id the mock put in the response header.
     pub request_id: String,
-    /// `"openai"`, `"openai-responses"`, `"anthropic"`, `"gemini"` or `"bedrock"`.
+    /// `"openai"`, `"openai-responses"`, `"anthropic"`, `"gemini"`, `"azure"`,
+    /// `"azure-responses"` or `"bedrock"`.
     pub provider: &'static str,
     pub path: String,
     /// The query string as received, if any.

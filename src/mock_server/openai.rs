@@ -117,63 +117,11 @@ impl Api for OpenAi {
     }
 
     fn stream(ctx: &Ctx, plan: &Plan) -> (Vec<Frame>, Injections) {
-        let eol = ctx.eol;
-        let with_usage = ctx.parsed.include_usage && !plan.omit_usage;
-        let chunk = |delta: Value, finish: Value| {
-            let mut v = envelope(ctx, "chat.completion.chunk");
-            v["choices"] = json!([{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]);
-            if with_usage {
-                v["usage"] = Value::Null;
-            }
-            sse(eol, None, &wire::compact(&v))
-        };
-        let mut frames = vec![Frame::control(chunk(
-            json!({"role": "assistant", "content": "", "refusal": null}),
-            Value::Null,
-        ))];
-        if let Some(tool) = &plan.tool {
-            let head = json!({"tool_calls": [{"index": 0, "id": call_id(ctx), "type": "function",
-                "function": {"name": tool.name, "arguments": ""}}]});
-            frames.push(Frame::content(chunk(head, Value::Null), 0));
-        }
-        for event in &plan.events {
-            let delta = match event.kind {
-                Kind::Reasoning => json!({"reasoning_content": event.text}),
-                Kind::Text => json!({"content": event.text}),
-                Kind::ToolArgs => {
-                    json!({"tool_calls": [{"index": 0, "function": {"arguments": event.text}}]})
-                }
-            };
-            frames.push(Frame::content(chunk(delta, Value::Null), event.tokens));
-        }
-        // For Chat Completions a finish_reason already marks a complete answer, so a stream
-        // "without its terminator" stops after the content: no finish, usage or [DONE].
-        let cut = plan.fault == Some(super::script::Fault::NoTerminator);
-        if !cut {
-            frames.push(Frame::control(chunk(
-                json!({}),
-                json!(finish_reason(plan.finish)),
-            )));
-        }
-        if with_usage && !cut {
-            let mut v = envelope(ctx, "chat.completion.chunk");
-            v["choices"] = json!([]);
-            v["usage"] = usage(plan);
-            frames.push(Frame::control(sse(eol, None, &wire::compact(&v))));
-        }
-        if !cut {
-            frames.push(Frame::control(sse(eol, None, "[DONE]")));
-        }
-        let broken = format!(
-            "{{\"id\":\"chatcmpl-{}\",\"object\":\"chat.completion.chunk\",\"choices\":[{{\"delta\":{{\"content\":\"",
-            id_suffix(&ctx.id, 29)
-        );
-        let error = json!({"error": {"message": SERVER_ERROR, "type": "server_error",
-            "param": null, "code": null}});
-        let inject = Injections {
-            malformed: sse(eol, None, &broken),
-            error_event: sse(eol, None, &wire::compact(&error)),
-        };
+        let (chunks, inject) = chunks(ctx, plan);
+        let frames = chunks
+            .into_iter()
+            .map(|c| c.frame(ctx.eol, wire::compact))
+            .collect();
         (frames, inject)
     }
 
@@ -203,6 +151,108 @@ impl Api for OpenAi {
 }
 
 const SERVER_ERROR: &str = "The server had an error while processing your request. Sorry about that!";
+
+/// A Chat Completions chunk before it is written: the servers that copy the format
+/// (Azure) change chunks, not the order or pacing of the stream.
+pub(super) enum Chunk {
+    /// A `data:` event holding this object.
+    Json(Value),
+    /// `data: [DONE]`.
+    Done,
+}
+
+/// One planned event: the chunk, and the output tokens it carries when it is content.
+pub(super) struct Planned {
+    pub chunk: Chunk,
+    pub content: Option<usize>,
+}
+
+impl Planned {
+    fn control(chunk: Chunk) -> Self {
+        Self { chunk, content: None }
+    }
+
+    fn content(chunk: Chunk, tokens: usize) -> Self {
+        Self {
+            chunk,
+            content: Some(tokens),
+        }
+    }
+
+    /// The frame, its JSON written by `write`.
+    pub(super) fn frame(self, eol: &str, write: impl Fn(&Value) -> String) -> Frame {
+        let bytes = match &self.chunk {
+            Chunk::Json(v) => sse(eol, None, &write(v)),
+            Chunk::Done => sse(eol, None, "[DONE]"),
+        };
+        match self.content {
+            Some(tokens) => Frame::content(bytes, tokens),
+            None => Frame::control(bytes),
+        }
+    }
+}
+
+/// The chunks of a streamed answer to `plan`, and the bytes of its injected faults.
+pub(super) fn chunks(ctx: &Ctx, plan: &Plan) -> (Vec<Planned>, Injections) {
+    let eol = ctx.eol;
+    let with_usage = ctx.parsed.include_usage && !plan.omit_usage;
+    let chunk = |delta: Value, finish: Value| {
+        let mut v = envelope(ctx, "chat.completion.chunk");
+        v["choices"] = json!([{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]);
+        if with_usage {
+            v["usage"] = Value::Null;
+        }
+        Chunk::Json(v)
+    };
+    let mut frames = vec![Planned::control(chunk(
+        json!({"role": "assistant", "content": "", "refusal": null}),
+        Value::Null,
+    ))];
+    if let Some(tool) = &plan.tool {
+        let head = json!({"tool_calls": [{"index": 0, "id": call_id(ctx), "type": "function",
+            "function": {"name": tool.name, "arguments": ""}}]});
+        frames.push(Planned::content(chunk(head, Value::Null), 0));
+    }
+    for event in &plan.events {
+        let delta = match event.kind {
+            Kind::Reasoning => json!({"reasoning_content": event.text}),
+            Kind::Text => json!({"content": event.text}),
+            Kind::ToolArgs => {
+                json!({"tool_calls": [{"index": 0, "function": {"arguments": event.text}}]})
+            }
+        };
+        frames.push(Planned::content(chunk(delta, Value::Null), event.tokens));
+    }
+    // For Chat Completions a finish_reason already marks a complete answer, so a stream
+    // "without its terminator" stops after the content: no finish, usage or [DONE].
+    let cut = plan.fault == Some(super::script::Fault::NoTerminator);
+    if !cut {
+        frames.push(Planned::control(chunk(
+            json!({}),
+            json!(finish_reason(plan.finish)),
+        )));
+    }
+    if with_usage && !cut {
+        let mut v = envelope(ctx, "chat.completion.chunk");
+        v["choices"] = json!([]);
+        v["usage"] = usage(plan);
+        frames.push(Planned::control(Chunk::Json(v)));
+    }
+    if !cut {
+        frames.push(Planned::control(Chunk::Done));
+    }
+    let broken = format!(
+        "{{\"id\":\"chatcmpl-{}\",\"object\":\"chat.completion.chunk\",\"choices\":[{{\"delta\":{{\"content\":\"",
+        id_suffix(&ctx.id, 29)
+    );
+    let error = json!({"error": {"message": SERVER_ERROR, "type": "server_error",
+        "param": null, "code": null}});
+    let inject = Injections {
+        malformed: sse(eol, None, &broken),
+        error_event: sse(eol, None, &wire::compact(&error)),
+    };
+    (frames, inject)
+}
 
 fn describe(ctx: &Ctx, err: &ApiError) -> (StatusCode, String, &'static str, Value, Value) {
     let invalid = "invalid_request_error";

@@ -98,6 +98,11 @@ pub struct Script {
     pub retry_after: Option<u64>,
     pub stall: Duration,
     pub after: Option<usize>,
+    /// Categories Azure's content filter refuses the prompt for (HTTP 400); elsewhere a
+    /// blocked prompt, as `block`.
+    pub prompt_filter: Vec<String>,
+    /// The model an Azure response names (default: the deployment's name).
+    pub served: Option<String>,
     /// Bedrock: the `:exception-type` of `fault=error_event` (`modelStreamErrorException`).
     pub exception: Option<&'static str>,
 }
@@ -127,6 +132,8 @@ impl Default for Script {
             retry_after: None,
             stall: Duration::from_secs(3600),
             after: None,
+            prompt_filter: Vec::new(),
+            served: None,
             exception: None,
         }
     }
@@ -267,10 +274,48 @@ fn apply(
         "retry_after" => s.retry_after = Some(number(key, value)?),
         "stall_ms" => s.stall = Duration::from_millis(number(key, value)?),
         "after" => s.after = Some(number(key, value)? as usize),
+        "prompt_filter" => {
+            s.prompt_filter = value
+                .split('+')
+                .map(|c| {
+                    FILTER_CATEGORIES
+                        .contains(&c)
+                        .then(|| c.to_string())
+                        .ok_or_else(|| {
+                            bad(
+                                key,
+                                value,
+                                &format!("categories joined by `+`, of: {}", FILTER_CATEGORIES.join(", ")),
+                            )
+                        })
+                })
+                .collect::<Result<_, _>>()?;
+            s.block = true;
+        }
+        "served" => {
+            let valid = !value.is_empty()
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            if !valid {
+                return Err(bad(key, value, "a model id of [A-Za-z0-9._-]"));
+            }
+            s.served = Some(value.to_string());
+        }
         _ => return Err(format!("unknown mock directive `{key}`")),
     }
     Ok(())
 }
+
+/// The categories Azure's content filter reports on a prompt.
+pub const FILTER_CATEGORIES: [&str; 6] = [
+    "hate",
+    "jailbreak",
+    "profanity",
+    "self_harm",
+    "sexual",
+    "violence",
+];
 
 fn bad(key: &str, value: &str, expected: &str) -> String {
     format!("invalid value `{value}` for mock directive `{key}`: expected {expected}")
@@ -334,6 +379,19 @@ mod tests {
         assert!(err_of(parse(Some("bogus=1"), None)).contains("`bogus`"));
         assert!(err_of(parse(Some("tps=0"), None)).contains("`tps`"));
         assert!(err_of(parse(None, Some("fault=nope"))).contains("`fault`"));
+    }
+
+    #[test]
+    fn a_filtered_prompt_names_known_categories_and_blocks_elsewhere() -> TestResult {
+        let s = parse(
+            Some("prompt_filter=violence+jailbreak,served=gpt-4o-2024-08-06"),
+            None,
+        )?;
+        assert_eq!(s.prompt_filter, ["violence", "jailbreak"]);
+        assert!(s.block);
+        assert_eq!(s.served.as_deref(), Some("gpt-4o-2024-08-06"));
+        assert!(err_of(parse(Some("prompt_filter=violent"), None)).contains("`prompt_filter`"));
+        Ok(())
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! client has gone.
 
 use super::anthropic::Anthropic;
+use super::azure;
 use super::bedrock::{self, Bedrock};
 use super::common::{self, Api, Incoming};
 use super::driver::Body;
@@ -136,6 +137,8 @@ async fn route(
         common::handle::<OpenAi>(inc).await
     } else if path == "/v1/responses" && post {
         common::handle::<Responses>(inc).await
+    } else if path.starts_with("/openai/") {
+        azure::route(inc, post).await
     } else {
         let err = openai::unknown_path(parts.method.as_str(), path);
         common::error_response::<OpenAi>(&common::Ctx::bare::<OpenAi>(&inc), &err)

@@ -7,10 +7,11 @@
 //! gateway) takes the entry named exactly like its model, whoever lists it. `price_as`
 //! names the entry outright.
 //!
-//! A new kind is a match arm in [`candidates`]: Azure would try `azure/{deployment}` (its
-//! deployment names are the user's own, so mostly `price_as`), Bedrock the model id with its
-//! region or inference-profile prefix (`us.`, `eu.`, `global.`…) stripped, under
-//! `bedrock_converse` and as `bedrock/{id}`.
+//! A new kind is a match arm in [`candidates`]: Azure tries `azure/{served model}` (the
+//! model the response names), then `azure/{deployment}` (its deployment names are the
+//! user's own, so mostly `price_as`); Bedrock the model id with its region or
+//! inference-profile prefix (`us.`, `eu.`, `global.`…) stripped, under `bedrock_converse`
+//! and as `bedrock/{id}`.
 
 use crate::target::ProviderKind;
 
@@ -25,6 +26,9 @@ pub struct PriceQuery<'a> {
     pub price_as: Option<&'a str>,
     /// The target's base URL, whose host picks an OpenAI-compatible host's entries.
     pub base_url: Option<&'a str>,
+    /// The model the response said served it, once there is one: what an Azure
+    /// deployment (a name of the user's own) really runs.
+    pub served: Option<&'a str>,
 }
 
 impl<'a> PriceQuery<'a> {
@@ -35,6 +39,7 @@ impl<'a> PriceQuery<'a> {
             model,
             price_as: None,
             base_url: None,
+            served: None,
         }
     }
 
@@ -163,6 +168,19 @@ pub fn candidates(q: &PriceQuery<'_>) -> Vec<Candidate> {
             }
             c
         }
+        // A deployment is named by its owner: the model the response names says what it
+        // runs; the deployment's name is tried last (it is often the model's own).
+        (ProviderKind::Azure, _) => q
+            .served
+            .into_iter()
+            .chain([model])
+            .map(|m| Candidate::from("azure", format!("azure/{m}")))
+            .fold(Vec::new(), |mut c, candidate| {
+                if !c.contains(&candidate) {
+                    c.push(candidate);
+                }
+                c
+            }),
     }
 }
 
@@ -254,5 +272,49 @@ mod bedrock_tests {
         );
         let arn = keys("arn:aws:bedrock:us-east-1:123:inference-profile/eu.amazon.nova-pro-v1:0");
         assert!(arn.contains(&"amazon.nova-pro-v1:0".to_string()), "{arn:?}");
+    }
+}
+
+#[cfg(test)]
+mod azure_tests {
+    use super::*;
+
+    fn keys(q: PriceQuery<'_>) -> Vec<String> {
+        candidates(&q)
+            .into_iter()
+            .map(|c| {
+                assert_eq!(c.provider, Some("azure"), "{c:?}");
+                c.key
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_deployment_tries_the_served_model_then_its_own_name_under_azure() {
+        let deployment = PriceQuery::new(ProviderKind::Azure, "chat-prod+ttft=5");
+        assert_eq!(keys(deployment), ["azure/chat-prod"]);
+        let answered = PriceQuery {
+            served: Some("gpt-4o-2024-11-20"),
+            ..deployment
+        };
+        assert_eq!(keys(answered), ["azure/gpt-4o-2024-11-20", "azure/chat-prod"]);
+        // A deployment named after its model is tried once.
+        let same = PriceQuery {
+            served: Some("gpt-4o"),
+            ..PriceQuery::new(ProviderKind::Azure, "gpt-4o")
+        };
+        assert_eq!(keys(same), ["azure/gpt-4o"]);
+        // price_as names the entry outright, before anything the response says.
+        let named = PriceQuery {
+            price_as: Some("azure/gpt-4o-mini"),
+            ..answered
+        };
+        assert_eq!(
+            candidates(&named),
+            [Candidate {
+                key: "azure/gpt-4o-mini".into(),
+                provider: None
+            }]
+        );
     }
 }

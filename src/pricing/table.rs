@@ -107,6 +107,16 @@ impl PriceTable {
         self.find(&query(target))
     }
 
+    /// The price of what `target` ran, once its response named the model that served it
+    /// (`served`): an Azure deployment is priced as that model when its `price_as` does
+    /// not say.
+    pub fn for_answer(&self, target: &Target, served: Option<&str>) -> Option<&ModelPrice> {
+        self.find(&PriceQuery {
+            served,
+            ..query(target)
+        })
+    }
+
     /// The price of `model` under `provider` (without a target's `price_as` or host; see
     /// [`PriceTable::for_target`]).
     pub fn lookup(&self, provider: ProviderKind, model: &str) -> Option<&ModelPrice> {
@@ -157,6 +167,7 @@ pub fn query(target: &Target) -> PriceQuery<'_> {
         model: &target.model,
         price_as: target.params.price_as.as_deref(),
         base_url: Some(&target.base_url),
+        served: None,
     }
 }
 
@@ -181,6 +192,9 @@ fn name_for(q: &PriceQuery<'_>, p: &ModelPrice) -> Option<String> {
         }
         (ProviderKind::Bedrock, _) => {
             matches!(p.provider.as_str(), "bedrock" | "bedrock_converse").then(|| p.entry.clone())
+        }
+        (ProviderKind::Azure, _) => {
+            (p.provider == "azure").then(|| under("azure").unwrap_or_else(|| p.entry.clone()))
         }
     }
 }

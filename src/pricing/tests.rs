@@ -462,3 +462,39 @@ fn overrides_and_price_as_win() {
         "Gemini names without their `gemini/` prefix"
     );
 }
+
+#[test]
+fn an_azure_deployment_is_priced_by_price_as_then_the_served_model_then_its_name() {
+    use crate::target::{KeySource, Params, Target};
+    let t = PriceTable::builtin().unwrap();
+    let mut target = Target {
+        name: "az".into(),
+        provider: ProviderKind::Azure,
+        model: "chat-prod".into(),
+        base_url: "https://res.openai.azure.com/openai/v1".into(),
+        key: KeySource::None,
+        params: Params::default(),
+    };
+    // Before it answers, the owner's name prices nothing.
+    assert!(t.for_target(&target).is_none());
+    // The model the response names is Azure's own entry, never OpenAI's.
+    let served = t.for_answer(&target, Some("gpt-4o-mini-2024-07-18")).unwrap();
+    assert_eq!(
+        (served.entry.as_str(), served.provider.as_str()),
+        ("azure/gpt-4o-mini-2024-07-18", "azure")
+    );
+    assert!(t.for_answer(&target, Some("house-llm-1")).is_none());
+    // A deployment named after its model is priced before it answers.
+    target.model = "gpt-4o".into();
+    assert_eq!(t.for_target(&target).unwrap().entry, "azure/gpt-4o");
+    // price_as wins over both.
+    target.params.price_as = Some("azure/gpt-4o-mini".into());
+    assert_eq!(
+        t.for_answer(&target, Some("gpt-4o-2024-11-20")).unwrap().entry,
+        "azure/gpt-4o-mini"
+    );
+    // Names close to a deployment's are Azure's own entries, as a deployment would be named.
+    target.params.price_as = None;
+    target.model = "gpt-4o-minii".into();
+    assert_eq!(t.suggest(&query(&target)).as_deref(), Some("gpt-4o-mini"));
+}

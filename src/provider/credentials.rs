@@ -4,13 +4,18 @@
 //!
 //! Credentials are applied to a request whose body is final, so a signing scheme (AWS
 //! SigV4, which hashes the body) fits the same hook as a plain header.
+//!
+//! An Azure target may prove itself with a Microsoft Entra ID token instead of its key
+//! (`Target::params.entra`): read from its variable like a key, or asked of the Azure CLI
+//! ([`Credentials::obtain`]) and cached until it expires.
 
 use std::fmt;
 use std::sync::Arc;
 
+use super::azure::cli::CliTokens;
 use super::event::{ErrorKind, ProviderError};
 use super::secret::ApiKey;
-use crate::target::{AuthStyle, KeySource, Target};
+use crate::target::{AuthStyle, EntraToken, KeySource, Target};
 
 /// How a request proves who sends it.
 #[derive(Debug, Clone)]
@@ -37,13 +42,46 @@ pub trait Signer: fmt::Debug + Send + Sync {
 }
 
 impl Credentials {
-    /// `target`'s credentials: its key, read now, in the form its provider expects.
+    /// `target`'s credentials: its key, read now, in the form its provider expects; or
+    /// its Microsoft Entra ID token (Azure), which from the Azure CLI must already be at
+    /// hand (see [`Credentials::obtain`]).
     pub fn for_target(target: &Target) -> Result<Self, ProviderError> {
         if target.provider.spec().auth == AuthStyle::Signed {
             // A Bedrock API key, or keys from the AWS chain that sign each attempt.
             return super::bedrock::credentials(target);
         }
-        Self::from_key(target.provider.spec().auth, resolve(&target.key)?)
+        match target.params.entra {
+            None => Self::from_key(target.provider.spec().auth, resolve(&target.key).map_err(|e| key_hint(target, e))?),
+            Some(EntraToken::Env) => match resolve(&target.key) {
+                Ok(Some(token)) => Ok(Self::Bearer(token)),
+                Ok(None) | Err(_) => Err(ProviderError::new(
+                    ErrorKind::MissingKey,
+                    format!(
+                        "no Microsoft Entra ID token: set ${}, or use azure_auth = \"cli\" to get one from `az`",
+                        target.key.env_name().unwrap_or("AZURE_OPENAI_AD_TOKEN")
+                    ),
+                )),
+            },
+            Some(EntraToken::AzureCli) => CliTokens::shared()
+                .cached()
+                .map(Self::Bearer)
+                .ok_or_else(|| {
+                    ProviderError::new(
+                        ErrorKind::MissingKey,
+                        "no Microsoft Entra ID token at hand: it is asked of the Azure CLI when the request is prepared",
+                    )
+                }),
+        }
+    }
+
+    /// [`Credentials::for_target`], first asking the Azure CLI for a token when the target
+    /// takes one from it and none is cached. The CLI runs as a child process with a time
+    /// limit; the runtime is never blocked.
+    pub async fn obtain(target: &Target) -> Result<Self, ProviderError> {
+        if target.params.entra == Some(EntraToken::AzureCli) {
+            return Ok(Self::Bearer(CliTokens::shared().token().await?));
+        }
+        Self::for_target(target)
     }
 
     /// `key` attached the way `auth` says; no key means no credentials.
@@ -87,6 +125,16 @@ impl Credentials {
         request.headers_mut().insert(name, value);
         Ok(())
     }
+}
+
+/// A missing Azure key also names the keyless ways in.
+fn key_hint(target: &Target, mut e: ProviderError) -> ProviderError {
+    if e.kind == ErrorKind::MissingKey && target.provider.model_is_deployment() {
+        e.message.push_str(
+            ", or use Microsoft Entra ID: azure_auth = \"token-env\" ($AZURE_OPENAI_AD_TOKEN) or \"cli\" (`az login`)",
+        );
+    }
+    e
 }
 
 fn bad_key() -> ProviderError {

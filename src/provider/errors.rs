@@ -130,9 +130,14 @@ pub fn in_stream(text: &str, raw: String) -> ProviderError {
 /// Classify a non-success HTTP response.
 pub fn from_http(status: u16, headers: &HeaderMap, body: &str, cx: ErrorContext<'_>) -> ProviderError {
     let content_type = header(headers, "content-type").unwrap_or_default();
+    if status == 400
+        && let Some(categories) = super::azure::filter::refused_prompt(body)
+    {
+        return prompt_refused(&categories, body);
+    }
     let parsed = parse_error_body(body).or_else(|| parse_aws_error(headers, body));
     let detail = match &parsed {
-        Some(b) => describe(b),
+        Some(b) => describe(b, status),
         None if body.trim().is_empty() => "empty body".to_string(),
         None => format!("the body is not a JSON error ({})", short_type(&content_type)),
     };
@@ -160,6 +165,26 @@ pub fn from_http(status: u16, headers: &HeaderMap, body: &str, cx: ErrorContext<
     }
 }
 
+/// Azure's content filter refused the prompt (HTTP 400, `code: content_filter`): say
+/// which categories, not "invalid request". Sending it again gets the same answer.
+fn prompt_refused(categories: &[String], body: &str) -> ProviderError {
+    let named = if categories.is_empty() {
+        "no category named".to_string()
+    } else {
+        categories.join(", ")
+    };
+    ProviderError {
+        kind: ErrorKind::InvalidRequest,
+        http_status: Some(400),
+        message: one_line(&format!(
+            "HTTP 400: prompt blocked by the content filter: {named} — change the prompt (the deployment's content filter policy decides what it blocks)"
+        )),
+        retryable: false,
+        raw_body: Some(redact(body)),
+        retry_after: None,
+    }
+}
+
 fn classify(status: u16, lower: &str, cx: ErrorContext<'_>) -> (ErrorKind, bool, Option<String>) {
     let key_advice = || match cx.key_env {
         Some(env) => format!("check the key in ${env}"),
@@ -177,7 +202,21 @@ fn classify(status: u16, lower: &str, cx: ErrorContext<'_>) -> (ErrorKind, bool,
         400 | 413 | 422 => (ErrorKind::InvalidRequest, false, None),
         // AWS: a signature, an unknown or expired key, or a missing permission.
         401 | 403 if is_aws_auth(lower) => (ErrorKind::Auth, false, Some(aws_auth_advice(lower))),
+        // Azure's answer to a Microsoft Entra ID token it does not take.
+        401 | 403 if lower.contains("access token") => (
+            ErrorKind::Auth,
+            false,
+            Some("the Microsoft Entra ID token was refused: check `az login` is for the resource's tenant and the identity has the Cognitive Services OpenAI User role".to_string()),
+        ),
         401 | 403 => (ErrorKind::Auth, false, Some(key_advice())),
+        404 if lower.contains("deploymentnotfound") => (
+            ErrorKind::NotFound,
+            false,
+            Some(format!(
+                "check that deployment `{}` exists in the resource at {}",
+                cx.model, cx.base_url
+            )),
+        ),
         404 => (
             ErrorKind::NotFound,
             false,
@@ -235,8 +274,10 @@ fn is_context_length(lower: &str) -> bool {
     .any(|p| lower.contains(p))
 }
 
-fn describe(b: &ErrorBody) -> String {
-    match (&b.kind, &b.message) {
+fn describe(b: &ErrorBody, status: u16) -> String {
+    // Azure puts the status itself in `code` ("401"); it says nothing the line does not.
+    let kind = b.kind.as_ref().filter(|k| **k != status.to_string());
+    match (kind, &b.message) {
         (Some(k), Some(m)) => format!("{k}: {m}"),
         (None, Some(m)) => m.clone(),
         (Some(k), None) => k.clone(),

@@ -11,10 +11,12 @@
 //! here, and only here, on the row's [`Protocol`]. A target's row is its kind's, or the
 //! row of another API the kind offers (`api = "responses"`: [`Target::spec`]). Adding a
 //! kind that speaks an existing protocol (Azure) is a variant and a row (its Responses
-//! row is `spec::responses` of it); adding a protocol, as the Responses API did, is also
-//! a module with `build` and a decoder, and one arm in each `match` below.
+//! row is `spec::responses` of it), plus what it adds (`azure`: Entra ID tokens, content
+//! filter verdicts); adding a protocol, as the Responses API did, is also a module with
+//! `build` and a decoder, and one arm in each `match` below.
 
 pub mod anthropic;
+pub mod azure;
 pub mod bedrock;
 pub mod body;
 pub mod client;
@@ -38,7 +40,7 @@ use credentials::Credentials;
 use event::{ProviderError, StreamEvent};
 use request::ChatRequest;
 
-use crate::target::{Protocol, ProviderKind, Target};
+use crate::target::{Protocol, ProviderKind, ProviderSpec, Target};
 
 /// Build the HTTP request for `target`, credentials applied last (the body is final).
 pub fn build_request(
@@ -87,7 +89,17 @@ pub enum Decoder {
 impl Decoder {
     /// A fresh decoder for `kind`'s own API.
     pub fn new(kind: ProviderKind) -> Self {
-        Self::for_protocol(kind.spec().protocol)
+        Self::for_spec(kind.spec())
+    }
+
+    /// A fresh decoder for a target whose row is `spec`: its protocol's, told what the
+    /// kind reports besides (an Azure deployment names the model that answered).
+    pub fn for_spec(spec: &ProviderSpec) -> Self {
+        let mut decoder = Self::for_protocol(spec.protocol);
+        if let Self::OpenAi(d) = &mut decoder {
+            d.reports_model = spec.kind.model_is_deployment();
+        }
+        decoder
     }
 
     /// A fresh decoder for `protocol` (a target's is `target.spec().protocol`).

@@ -73,6 +73,11 @@ pub struct Decoder {
     pub saw_finish: bool,
     /// A chunk carried `usage` (requested on every stream with `include_usage`).
     pub saw_usage: bool,
+    /// Report the model the response names (an Azure deployment's model) as a server
+    /// fact; other kinds' echo of their own model id says nothing new.
+    pub reports_model: bool,
+    /// The model last reported.
+    served: Option<String>,
 }
 
 impl Decoder {
@@ -86,6 +91,7 @@ impl Decoder {
         if let Some(err) = v.get("error") {
             return Err(in_band_error(err));
         }
+        // An Azure prompt-filter chunk has no choices; annotation chunks have no delta.
         if let Some(choice) = first_choice(&v) {
             if let Some(delta) = choice.get("delta") {
                 message_parts(delta, out, false);
@@ -94,6 +100,7 @@ impl Decoder {
         }
         self.saw_usage |= usage(&v, out);
         server_report(&v, out);
+        self.azure_report(&v, out);
         Ok(())
     }
 
@@ -111,8 +118,34 @@ impl Decoder {
         self.finish(choice, out);
         self.saw_usage |= usage(&v, out);
         server_report(&v, out);
+        self.azure_report(&v, out);
         self.saw_done = true;
         Ok(())
+    }
+
+    /// Content filter verdicts, and the model that answered when this decoder reports it
+    /// (once, and again only if it changes; annotation chunks name none).
+    fn azure_report(&mut self, v: &Value, out: &mut Vec<StreamEvent>) {
+        let mut report = super::server::ServerReport::default();
+        if let Some(filter) = super::azure::filter::from_chat(v) {
+            report.source = "azure content filter".into();
+            report.content_filter = Some(filter);
+        }
+        let named = v.get("model").and_then(Value::as_str).filter(|m| !m.is_empty());
+        if self.reports_model
+            && let Some(model) = named
+            && self.served.as_deref() != Some(model)
+        {
+            self.served = Some(model.to_string());
+            report.model = Some(model.to_string());
+            report.merge(&super::server::ServerReport {
+                source: "response model".into(),
+                ..Default::default()
+            });
+        }
+        if !report.is_empty() {
+            out.push(StreamEvent::Server(report));
+        }
     }
 
     fn finish(&mut self, choice: &Value, out: &mut Vec<StreamEvent>) {

@@ -26,7 +26,7 @@ use super::errors;
 use super::event::{ErrorKind, Finish, FinishReason, ProviderError, StreamEvent, ToolCallDelta, Usage};
 use super::openai::{build_error, in_band_error};
 use super::request::ChatRequest;
-use crate::target::Target;
+use crate::target::{Target, endpoint_url};
 
 /// Build `POST {base}/responses`, without credentials.
 pub fn build(
@@ -58,7 +58,8 @@ pub fn build(
     body.insert("stream".into(), p.stream.into());
     merge_extra(&mut body, &p.extra);
 
-    let url = format!("{}/responses", target.base_url.trim_end_matches('/'));
+    // Through `endpoint_url`: an Azure base URL ends in `?api-version=…`.
+    let url = endpoint_url(&target.base_url, "/responses");
     client
         .post(url)
         .json(&Value::Object(body))

@@ -41,6 +41,13 @@ pub struct ServerReport {
     /// up on their side.
     #[serde(default)]
     pub generation_id: Option<String>,
+    /// The model the response says answered (an Azure deployment names the model behind
+    /// it). Omitted when not reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Azure's content filter verdicts on the prompt and the answer. Omitted when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_filter: Option<super::azure::ContentFilter>,
 }
 
 impl ServerReport {
@@ -59,6 +66,10 @@ impl ServerReport {
         take(&mut self.tokens_per_s, &newer.tokens_per_s);
         take(&mut self.cost_usd, &newer.cost_usd);
         take(&mut self.generation_id, &newer.generation_id);
+        take(&mut self.model, &newer.model);
+        if let Some(f) = &newer.content_filter {
+            self.content_filter.get_or_insert_with(Default::default).merge(f);
+        }
         for s in newer.source.split(", ").filter(|s| !s.is_empty()) {
             if !self.source.split(", ").any(|have| have == s) {
                 if !self.source.is_empty() {

@@ -140,7 +140,7 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
     if let Some(e) = transport::undecodable_encoding(&headers) {
         return emit(Instant::now(), StreamEvent::Failed(e));
     }
-    let mut decoder = Decoder::for_protocol(a.spec.protocol);
+    let mut decoder = Decoder::for_spec(a.spec);
     // The table says how a stream of this kind is framed; a whole answer is always JSON,
     // and a server that ignored `stream` answers with JSON too.
     let expected = if a.streaming {

@@ -118,6 +118,11 @@ pub struct TargetSettings {
     /// The price entry the target named, so a re-run prices the same way.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_as: Option<String>,
+    /// Azure: where the Microsoft Entra ID token came from (`"token-env"`: the variable in
+    /// `key`; `"cli"`: `az`), absent when the key was sent. The deployment and api-version
+    /// are in `base_url` and `model`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azure_auth: Option<String>,
 }
 
 /// Extended thinking as sent: `{"budget": N}`, `"adaptive"` or `{"level": "high"}`.
@@ -196,6 +201,7 @@ impl TargetSettings {
             region: p.aws.as_ref().map(|a| a.region.clone()),
             profile: p.aws.as_ref().and_then(|a| a.profile.clone()),
             price_as: p.price_as.clone(),
+            azure_auth: p.entra.map(|e| e.as_str().to_string()),
         }
     }
 
@@ -253,6 +259,10 @@ impl TargetSettings {
                     profile: self.profile.clone(),
                 }),
                 price_as: self.price_as.clone(),
+                entra: match self.azure_auth.as_deref() {
+                    None => None,
+                    Some(s) => Some(s.parse().ok()?),
+                },
                 ..Params::default()
             },
         })

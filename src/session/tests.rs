@@ -376,6 +376,37 @@ fn every_setting_a_target_sends_is_recorded_and_comes_back_without_its_secrets()
     let settings = schema::TargetSettings::of(&bedrock);
     assert_eq!(settings.to_target().unwrap().params.aws, bedrock.params.aws);
 
+    // Azure: the deployment and api-version live in `model` and `base_url`; the Entra ID
+    // token's source is recorded by name (the token itself never is), with `price_as`.
+    for entra in [
+        crate::target::EntraToken::Env,
+        crate::target::EntraToken::AzureCli,
+    ] {
+        let mut azure = target("az");
+        azure.provider = ProviderKind::Azure;
+        azure.model = "chat-prod".into();
+        azure.base_url =
+            "https://res.openai.azure.com/openai/deployments/chat-prod?api-version=2024-10-21".into();
+        azure.key = KeySource::Env(vec!["AZURE_OPENAI_AD_TOKEN".into()]);
+        azure.params.entra = Some(entra);
+        azure.params.price_as = Some("azure/gpt-4o-2024-08-06".into());
+        let settings = schema::TargetSettings::of(&azure);
+        let json = serde_json::to_value(&settings).unwrap();
+        assert_eq!(json["azure_auth"], entra.as_str(), "{json}");
+        let back = settings.to_target().unwrap();
+        assert_eq!(back.params.entra, Some(entra));
+        assert_eq!(back.params.price_as, azure.params.price_as);
+        assert_eq!(
+            (&back.model, &back.base_url, &back.key),
+            (&azure.model, &azure.base_url, &azure.key)
+        );
+    }
+    // A value this build does not know is not quietly read as the key.
+    let mut unknown = serde_json::to_value(schema::TargetSettings::of(&target("u"))).unwrap();
+    unknown["azure_auth"] = "managed-identity".into();
+    let unknown: schema::TargetSettings = serde_json::from_value(unknown).unwrap();
+    assert!(unknown.to_target().is_none());
+
     // A plain target's settings are written exactly as before these fields existed.
     let plain = schema::TargetSettings::of(&target("p"));
     let json = serde_json::to_value(&plain).unwrap();
@@ -386,6 +417,8 @@ fn every_setting_a_target_sends_is_recorded_and_comes_back_without_its_secrets()
         "thinking",
         "system",
         "headers",
+        "price_as",
+        "azure_auth",
     ] {
         assert!(json.get(absent).is_none(), "{absent} in {json}");
     }

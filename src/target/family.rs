@@ -141,8 +141,10 @@ fn openai_effort_none_samples(model: &str) -> bool {
 }
 
 fn openai_refuses_sampling(provider: ProviderKind, model: &str, p: &Params) -> bool {
-    matches!(provider, ProviderKind::OpenAi | ProviderKind::OpenAiCompatible)
-        && openai_reasoning(model)
+    matches!(
+        provider,
+        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible | ProviderKind::Azure
+    ) && openai_reasoning(model)
         && !(p.reasoning_effort.as_deref() == Some("none") && openai_effort_none_samples(model))
 }
 

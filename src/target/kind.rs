@@ -20,16 +20,20 @@ pub enum ProviderKind {
     Gemini,
     /// AWS Bedrock's Converse API, signed with SigV4 or sent with a Bedrock API key.
     Bedrock,
+    /// Azure OpenAI: a deployment in the user's own Azure resource, over Chat Completions
+    /// or the Responses API.
+    Azure,
 }
 
 impl ProviderKind {
     /// Every kind, in the order shown in help text.
-    pub const ALL: [ProviderKind; 5] = [
+    pub const ALL: [ProviderKind; 6] = [
         Self::OpenAi,
         Self::OpenAiCompatible,
         Self::Anthropic,
         Self::Gemini,
         Self::Bedrock,
+        Self::Azure,
     ];
 
     /// This kind's row in the provider table: every fact about it.
@@ -40,6 +44,7 @@ impl ProviderKind {
             Self::Anthropic => &spec::ANTHROPIC,
             Self::Gemini => &spec::GEMINI,
             Self::Bedrock => &spec::BEDROCK,
+            Self::Azure => &spec::AZURE,
         }
     }
 
@@ -65,8 +70,16 @@ impl ProviderKind {
             (kind, Api::Chat) => Some(kind.spec()),
             (Self::OpenAi, Api::Responses) => Some(&spec::OPENAI_RESPONSES),
             (Self::OpenAiCompatible, Api::Responses) => Some(&spec::OPENAI_COMPATIBLE_RESPONSES),
+            (Self::Azure, Api::Responses) => Some(&spec::AZURE_RESPONSES),
             (Self::Anthropic | Self::Gemini | Self::Bedrock, Api::Responses) => None,
         }
+    }
+
+    /// Whether a target's `model` is the user's own name for a deployment (Azure) rather
+    /// than a model id: the model behind it is known only from `price_as` or the model the
+    /// response names.
+    pub fn model_is_deployment(self) -> bool {
+        matches!(self, Self::Azure)
     }
 
     /// The APIs this kind offers, its own first.
@@ -76,7 +89,8 @@ impl ProviderKind {
 }
 
 /// Which of its provider's APIs a target speaks (`api` in the config). Every kind has
-/// its own (`chat`); OpenAI and OpenAI-compatible servers also offer the Responses API.
+/// its own (`chat`); OpenAI, OpenAI-compatible servers and Azure also offer the Responses
+/// API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Api {
     /// The kind's own API: Chat Completions, Messages, generateContent.

@@ -74,8 +74,12 @@ pub struct Params {
     /// AWS region and profile of a Bedrock target (`None` for every other kind).
     pub aws: Option<Aws>,
     /// The price entry that applies (`price_as = "groq/llama-3.3-70b-versatile"`), when
-    /// the kind, model and host do not find it.
+    /// the kind, model and host do not find it; for an Azure deployment, the model behind
+    /// its own name.
     pub price_as: Option<String>,
+    /// Microsoft Entra ID in place of the key (Azure `azure_auth`); `None`: the key, sent
+    /// the way the provider table says.
+    pub entra: Option<EntraToken>,
 }
 
 /// Where a Bedrock target's requests are signed for and whose credentials sign them.
@@ -86,6 +90,41 @@ pub struct Aws {
     /// The shared-config profile named by the target (`profile`); `$AWS_PROFILE`, then
     /// `default`, when `None`.
     pub profile: Option<String>,
+}
+
+/// Where an Azure target's Microsoft Entra ID bearer token comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntraToken {
+    /// The target's key variable holds the token (`azure_auth = "token-env"`,
+    /// `$AZURE_OPENAI_AD_TOKEN` unless `api_key_env` names another).
+    Env,
+    /// `az account get-access-token`, kept in memory until it expires
+    /// (`azure_auth = "cli"`).
+    AzureCli,
+}
+
+impl EntraToken {
+    /// The `azure_auth` value that selects it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Env => "token-env",
+            Self::AzureCli => "cli",
+        }
+    }
+}
+
+impl std::str::FromStr for EntraToken {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "token-env" => Ok(Self::Env),
+            "cli" => Ok(Self::AzureCli),
+            other => Err(format!(
+                "unknown azure_auth `{other}`: expected \"token-env\" or \"cli\""
+            )),
+        }
+    }
 }
 
 /// Extended thinking as configured; `config` has checked it against the provider.

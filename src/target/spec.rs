@@ -267,8 +267,28 @@ pub const GEMINI: ProviderSpec = ProviderSpec {
     counter: TokenCounter::Gemini,
 };
 
+/// Azure OpenAI: Chat Completions on a deployment in the user's own resource. Each
+/// resource has its own endpoint (no default); `config` turns it, the deployment and the
+/// API version into the target's base URL (`/openai/deployments/{name}?api-version=…`,
+/// or the v1 API's `/openai/v1`, which is the path a mock or gateway mounts it under).
+/// Microsoft Entra ID targets send a bearer token instead of the key (`azure_auth`).
+pub const AZURE: ProviderSpec = ProviderSpec {
+    kind: ProviderKind::Azure,
+    name: "azure",
+    display_name: "Azure OpenAI",
+    key_envs: &["AZURE_OPENAI_API_KEY"],
+    default_base_url: None,
+    // The openai SDKs' AzureOpenAI client reads it for the resource endpoint.
+    base_url_env: Some("AZURE_OPENAI_ENDPOINT"),
+    base_path: "/openai/v1",
+    auth: AuthStyle::Header("api-key"),
+    // The rest is OpenAI's, `max_completion_tokens` included: reasoning deployments
+    // refuse `max_tokens` ("Use 'max_completion_tokens' instead").
+    ..OPENAI
+};
+
 /// The Responses API row of a kind that offers it (`api = "responses"`): the same
-/// account, key, auth and endpoint as `base`, another protocol. Azure's row can reuse it.
+/// account, key, auth and endpoint as `base`, another protocol.
 pub const fn responses(base: ProviderSpec, display_name: &'static str) -> ProviderSpec {
     ProviderSpec {
         display_name,
@@ -292,6 +312,9 @@ pub const OPENAI_RESPONSES: ProviderSpec = responses(OPENAI, "the OpenAI Respons
 
 /// A server speaking the Responses API (vLLM, Ollama, gateways).
 pub const OPENAI_COMPATIBLE_RESPONSES: ProviderSpec = responses(OPENAI_COMPATIBLE, "a Responses API server");
+
+/// The Responses API on an Azure OpenAI deployment.
+pub const AZURE_RESPONSES: ProviderSpec = responses(AZURE, "the Azure OpenAI Responses API");
 
 /// AWS Bedrock Converse / ConverseStream. The endpoint depends on the region, so the
 /// config builds it (`config::bedrock`); the credentials come from the AWS chain.

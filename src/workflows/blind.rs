@@ -49,8 +49,10 @@ impl Maker {
             ProviderKind::OpenAi => return Some(Self::OpenAi),
             ProviderKind::Anthropic => return Some(Self::Anthropic),
             ProviderKind::Gemini => return Some(Self::Google),
-            // Bedrock serves many makers; the model id names which (`anthropic.claude-…`).
-            ProviderKind::OpenAiCompatible | ProviderKind::Bedrock => {}
+            // A compatible server, or an Azure deployment (named by its owner), can serve
+            // anyone's model: read it from the name. Bedrock serves many makers; the model
+            // id names which (`anthropic.claude-…`).
+            ProviderKind::OpenAiCompatible | ProviderKind::Azure | ProviderKind::Bedrock => {}
         }
         let id = model.to_lowercase();
         const BY_ID: &[(&str, Maker)] = &[

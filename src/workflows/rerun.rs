@@ -277,6 +277,9 @@ pub fn plan(
         if let Some(c) = overrides.and_then(|c| c.targets.iter().find(|c| c.name == settings.name)) {
             // The sampling parameters stay as recorded: the point is the same request.
             target.key = c.key.clone();
+            // An Azure target's Entra ID token source goes with its key, its price with it.
+            target.params.entra = c.params.entra;
+            target.params.price_as.clone_from(&c.params.price_as);
             target.base_url.clone_from(&c.base_url);
             target.params.count_tokens = c.params.count_tokens;
             target.params.retry = c.params.retry;

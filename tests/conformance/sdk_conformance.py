@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Drive the official OpenAI, Anthropic and Google GenAI Python SDKs against Prism's mock
-provider server and check that each SDK parses exactly what the mock sent.
+"""Drive the official OpenAI (and its AzureOpenAI client), Anthropic and Google GenAI Python
+SDKs against Prism's mock provider server and check that each SDK parses exactly what the
+mock sent.
 
 For every case the same request is first sent raw (stdlib urllib) and its bytes decoded by
 hand; that is the ground truth. The mock's output is deterministic for a given prompt and
@@ -431,6 +432,164 @@ def responses_errors(ctx):
     eq((e.code, want["error"]), ("server_is_overloaded", "server_is_overloaded"), "error code")
     if not got["text"] or not want["text"].startswith(got["text"]):
         raise AssertionError(f"text before the error: {got['text']!r} vs {want['text']!r}")
+
+
+# ---------------------------------------------------------------- Azure OpenAI
+
+AZ_VERSION = "2024-10-21"
+AZ_SERVED = "gpt-4o-2024-08-06"
+
+
+def az_wire(text):
+    """Chat Completions as Azure streams it: a first chunk with no choices carrying the
+    prompt's filter verdicts, verdicts on choices, chunks that may have no delta."""
+    w = {"content": "", "finish": None, "usage": None, "prompt_filter": None, "first_choices": None,
+         "verdicts": 0, "models": set()}
+    for i, d in enumerate(sse_data(text, "\n")):
+        if d == "[DONE]":
+            continue
+        j = json.loads(d)
+        if i == 0:
+            w["first_choices"] = j["choices"]
+            w["prompt_filter"] = j.get("prompt_filter_results")
+        if j.get("usage"):
+            w["usage"] = j["usage"]
+        if j.get("model"):
+            w["models"].add(j["model"])
+        for c in j["choices"]:
+            w["content"] += (c.get("delta") or {}).get("content") or ""
+            w["finish"] = c.get("finish_reason") or w["finish"]
+            w["verdicts"] += 1 if c.get("content_filter_results") else 0
+    return w
+
+
+def az_script(extra=""):
+    return {"x-mock-script": f"{FAST},tokens=12,served={AZ_SERVED}{extra}"}
+
+
+def az_raw(ctx, path, body, headers):
+    status, text = raw(ctx.base, path, body, headers)
+    eq(status, 200, "raw status")
+    return az_wire(text)
+
+
+def az_sdk_stream(client, model, headers):
+    got = {"content": "", "finish": None, "usage": None, "models": set()}
+    for chunk in client.chat.completions.create(
+            model=model, messages=oa_messages(), stream=True,
+            stream_options={"include_usage": True}, extra_headers=headers):
+        if chunk.usage is not None:
+            got["usage"] = chunk.usage.model_dump(exclude_none=True)
+        if chunk.model:
+            got["models"].add(chunk.model)
+        for c in chunk.choices:
+            got["content"] += (c.delta.content if c.delta else None) or ""
+            got["finish"] = c.finish_reason or got["finish"]
+    return got
+
+
+def az_classic(ctx, **auth):
+    return openai.AzureOpenAI(azure_endpoint=ctx.base, api_version=AZ_VERSION, max_retries=0, **auth)
+
+
+@case
+def azure_classic_stream_with_api_key(ctx):
+    headers = az_script()
+    body = {"messages": oa_messages(), "stream": True, "stream_options": {"include_usage": True}}
+    want = az_raw(ctx, f"/openai/deployments/chat-prod/chat/completions?api-version={AZ_VERSION}",
+                  body, {"api-key": "k", **headers})
+    eq(want["first_choices"], [], "the first chunk has no choices")
+    eq(want["prompt_filter"][0]["prompt_index"], 0, "prompt_filter_results on the first chunk")
+    if want["verdicts"] == 0:
+        raise AssertionError("no content_filter_results on any choice")
+    got = az_sdk_stream(az_classic(ctx, api_key="k"), "chat-prod", headers)
+    for key in ("content", "finish", "usage", "models"):
+        eq(got[key], want[key], f"stream {key}")
+    eq(got["models"], {AZ_SERVED}, "chunks name the model behind the deployment")
+    eq(got["usage"]["completion_tokens"], 12, "completion_tokens")
+
+
+@case
+def azure_classic_whole_with_entra_token(ctx):
+    client = az_classic(ctx, azure_ad_token="entra-token")
+    r = client.chat.completions.create(model="chat-prod", messages=oa_messages(),
+                                       extra_headers=az_script())
+    eq(r.model, AZ_SERVED, "model")
+    eq(r.usage.completion_tokens, 12, "completion_tokens")
+    extra = r.model_extra or {}
+    eq(extra["prompt_filter_results"][0]["content_filter_results"]["hate"]["severity"], "safe",
+       "prompt_filter_results")
+    eq((r.choices[0].model_extra or {})["content_filter_results"]["violence"]["filtered"], False,
+       "content_filter_results")
+    want = az_raw(ctx, f"/openai/deployments/chat-prod/chat/completions?api-version={AZ_VERSION}",
+                  {"messages": oa_messages(), "stream": True}, {"authorization": "Bearer t", **az_script()})
+    eq(r.choices[0].message.content, want["content"], "text")
+
+
+@case
+def azure_v1_with_the_openai_client(ctx):
+    client = openai.OpenAI(base_url=ctx.base + "/openai/v1", api_key="k", max_retries=0)
+    headers = az_script()
+    body = {"model": "chat-prod", "messages": oa_messages(), "stream": True,
+            "stream_options": {"include_usage": True}}
+    want = az_raw(ctx, "/openai/v1/chat/completions", body, {"api-key": "k", **headers})
+    got = az_sdk_stream(client, "chat-prod", headers)
+    for key in ("content", "finish", "usage", "models"):
+        eq(got[key], want[key], f"stream {key}")
+    r = client.responses.create(model="chat-prod", input=rs_input(), extra_headers=headers)
+    eq(r.status, "completed", "responses status")
+    eq(r.usage.output_tokens, 12, "responses output_tokens")
+
+
+@case
+def azure_classic_responses(ctx):
+    client = az_classic(ctx, api_key="k")
+    headers = az_script()
+    got = rs_blank()
+    for event in client.responses.create(model="reasoner", instructions=SYSTEM, input=rs_input(),
+                                         stream=True, extra_headers=headers):
+        rs_fold(got, event)
+    body = {"model": "reasoner", "instructions": SYSTEM, "input": rs_input(), "stream": True}
+    status, text = raw(ctx.base, f"/openai/responses?api-version={AZ_VERSION}", body,
+                       {"api-key": "k", **headers})
+    eq(status, 200, "raw status")
+    want = responses_wire(text)
+    for key in ("text", "types", "seq"):
+        eq(got[key], want[key], f"stream {key}")
+
+
+@case
+def azure_errors(ctx):
+    body = {"messages": oa_messages()}
+    status, text = raw(ctx.base, "/openai/deployments/d/chat/completions", body, {"api-key": "k"})
+    eq((status, text), (404, '{"error":{"code":"404","message": "Resource not found"}}'),
+       "no api-version")
+    status, text = raw(ctx.base, f"/openai/deployments/d/chat/completions?api-version={AZ_VERSION}",
+                       body, {})
+    eq(status, 401, "no key")
+    eq(json.loads(text)["error"]["code"], "401", "401 code")
+    e = raises(openai.BadRequestError, lambda: openai.AzureOpenAI(
+        azure_endpoint=ctx.base, api_version="latest", api_key="k", max_retries=0
+    ).chat.completions.create(model="d", messages=oa_messages()))
+    eq((e.status_code, e.code), (400, "BadRequest"), "unknown api-version")
+
+    client = az_classic(ctx, api_key="k")
+
+    def call(script):
+        return lambda: client.chat.completions.create(
+            model="d", messages=oa_messages(), extra_headers={"x-mock-script": script})
+    e = raises(openai.BadRequestError, call("prompt_filter=violence+jailbreak"))
+    eq((e.code, e.param), ("content_filter", "prompt"), "filtered prompt")
+    result = e.body["innererror"]["content_filter_result"]
+    eq((result["violence"], result["jailbreak"]),
+       ({"filtered": True, "severity": "medium"}, {"filtered": True, "detected": True}),
+       "the filtered categories")
+    eq(e.body["innererror"]["code"], "ResponsibleAIPolicyViolation", "innererror code")
+    eq(raises(openai.AuthenticationError, call("fault=401")).code, "401", "401")
+    eq(raises(openai.NotFoundError, call("fault=404")).code, "DeploymentNotFound", "404")
+    e = raises(openai.RateLimitError, call("fault=429,retry_after=3"))
+    eq((e.code, e.response.headers.get("retry-after")), ("429", "3"), "429")
+    eq(raises(openai.BadRequestError, call("fault=400ctx")).code, "context_length_exceeded", "ctx")
 
 
 # ---------------------------------------------------------------- Anthropic

@@ -32,6 +32,7 @@ fn settings(name: &str, provider: &str) -> TargetSettings {
         region: None,
         profile: None,
         price_as: None,
+        azure_auth: None,
     }
 }
 
