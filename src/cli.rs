@@ -35,6 +35,10 @@ pub struct Cli {
     /// Workbench: use the built-in demo targets even when a config exists.
     #[arg(long, conflicts_with = "config")]
     pub demo: bool,
+    /// Workbench: start in blind mode (answers as A, B, C… in a shuffled order, names
+    /// hidden until you vote).
+    #[arg(long)]
+    pub blind: bool,
     /// Where sessions are saved and looked up (default: $PRISM_SESSIONS_DIR, then the
     /// config's `sessions_dir`, then $XDG_DATA_HOME/prism/sessions).
     #[arg(long, value_name = "DIR", global = true)]
@@ -139,6 +143,17 @@ pub struct RunArgs {
     pub sort: Option<Column>,
 }
 
+/// The workbench's options from the command line.
+fn tui_options(cli: Cli) -> crate::tui::workbench::TuiOptions {
+    crate::tui::workbench::TuiOptions {
+        config: cli.config,
+        theme: cli.theme,
+        demo: cli.demo,
+        sessions_dir: cli.sessions_dir,
+        blind: cli.blind,
+    }
+}
+
 fn parse_order(s: &str) -> Result<Order, String> {
     s.parse()
 }
@@ -161,15 +176,9 @@ pub async fn dispatch(cli: Cli) -> u8 {
         Some(Command::Export(args)) => crate::commands::export::run(args, cli.sessions_dir.as_deref()),
         Some(Command::Stats(args)) => crate::commands::stats::run(args, cli.sessions_dir.as_deref()),
         Some(Command::Count { model, file }) => count(model.as_deref(), file.as_deref()),
-        None => {
-            let opts = crate::tui::workbench::TuiOptions {
-                config: cli.config,
-                theme: cli.theme,
-                demo: cli.demo,
-                sessions_dir: cli.sessions_dir,
-            };
-            crate::tui::workbench::run(opts).await.map_err(AppError::from)
-        }
+        None => crate::tui::workbench::run(tui_options(cli))
+            .await
+            .map_err(AppError::from),
     };
     match result {
         Ok(code) => code,
@@ -503,4 +512,41 @@ fn read_prompt(args: &RunArgs) -> Result<String, AppError> {
         return Err(AppError::Usage("the prompt on standard input is empty".into()));
     }
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::target::{KeySource, Params, ProviderKind};
+    use crate::tui::input::keymap::Keymap;
+    use crate::tui::model::app::App;
+
+    #[test]
+    fn blind_flag_starts_the_workbench_with_names_hidden() {
+        let opts = tui_options(Cli::try_parse_from(["prism", "--blind", "--demo"]).unwrap());
+        assert!(opts.blind && opts.demo);
+        assert!(!tui_options(Cli::try_parse_from(["prism"]).unwrap()).blind);
+        let target = |name: &str| Target {
+            name: name.into(),
+            provider: ProviderKind::OpenAi,
+            model: "gpt-4o-mini".into(),
+            base_url: "http://127.0.0.1:1".into(),
+            key: KeySource::Demo,
+            params: Params::default(),
+        };
+        let start = |blind| {
+            let theme = crate::tui::theme::load("dark").unwrap();
+            App::new(
+                vec![target("a"), target("b")],
+                Keymap::default(),
+                theme,
+                String::new(),
+            )
+            .with_blind(blind)
+        };
+        assert!(start(opts.blind).names_hidden(), "--blind starts blind");
+        assert!(!start(false).names_hidden());
+    }
 }

@@ -389,6 +389,11 @@ pub fn print_scoreboard(rows: &[ScoreRow], out: &mut dyn Write) -> io::Result<()
         "cost $/call",
         "finish",
     ]);
+    // Votes are a column only where they were counted (a session with votes).
+    let votes = rows.iter().any(|r| r.votes.is_some());
+    if votes {
+        header.push("votes");
+    }
     table.set_header(header);
     let marked = |column: Column, i: usize, text: String| {
         if scoreboard::best(rows, column).contains(&i) {
@@ -422,9 +427,15 @@ pub fn print_scoreboard(rows: &[ScoreRow], out: &mut dyn Write) -> io::Result<()
             ),
             finish.join(", "),
         ]);
+        if votes {
+            cells.push(marked(Column::Votes, i, r.votes.unwrap_or(0).to_string()));
+        }
         table.add_row(cells);
     }
     right_align(&mut table, (1..8).map(|i| i + lead));
+    if votes {
+        right_align(&mut table, [9 + lead]);
+    }
     writeln!(out, "{table}")?;
     writeln!(
         out,

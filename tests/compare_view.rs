@@ -363,7 +363,7 @@ fn compared_with_live() -> (App, Instant, Vec<usize>) {
 }
 
 #[test]
-fn diff_needs_a_comparison_and_a_pane() {
+fn diff_needs_a_pane_and_outside_a_comparison_two() {
     let mut app = App::new(
         vec![target("gpt", ProviderKind::OpenAi, "m")],
         Keymap::default(),
@@ -372,7 +372,11 @@ fn diff_needs_a_comparison_and_a_pane() {
     );
     focus(&mut app, Focus::Pane(0));
     assert!(key(&mut app, KeyCode::Char('D')).is_empty());
-    assert!(app.notice().unwrap().contains("prism rerun"));
+    assert!(!matches!(app.overlay(), Overlay::Diff(_)), "one pane is no diff");
+    assert!(app.notice().unwrap().contains("gpt marked"), "{:?}", app.notice());
+    assert_eq!(app.diff_mark(), Some(0));
+    key(&mut app, KeyCode::Char('D'));
+    assert_eq!(app.diff_mark(), None, "D again on the same pane unmarks it");
 
     let (mut app, _, _) = setup();
     focus(&mut app, Focus::Prompt);

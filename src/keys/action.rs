@@ -68,10 +68,14 @@ pub enum Action {
     ReplaySession,
     /// Send the selected session's prompts again to its targets
     RerunSession,
-    /// Word diff of the recorded and the new answer (when comparing a re-run)
+    /// Word diff of two answers: on a pane it marks that side, on another pane it shows
+    /// the diff (when comparing a re-run: the recorded and the new answer of the target)
     Diff,
     /// Blind mode: panes shown as A, B, C… in a shuffled order, names hidden until you vote
     Blind,
+    /// The scoreboard: one row per target over every run of this session, sortable, best
+    /// values marked, bar charts of latency, speed and cost
+    Scoreboard,
 }
 
 impl Action {
@@ -108,8 +112,9 @@ impl Action {
             Self::DeleteSession => "delete the selected session",
             Self::ReplaySession => "replay the selected session",
             Self::RerunSession => "re-run the selected session",
-            Self::Diff => "word diff: recorded vs new (rerun)",
+            Self::Diff => "word diff: D on two panes (or a rerun)",
             Self::Blind => "blind mode: hide names until you vote",
+            Self::Scoreboard => "scoreboard of this session's runs",
         }
     }
 
@@ -141,6 +146,7 @@ impl Action {
             Self::RerunSession => "re-run",
             Self::Diff => "diff",
             Self::Blind => "blind",
+            Self::Scoreboard => "scoreboard",
             _ => "scroll",
         }
     }

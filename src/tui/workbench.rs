@@ -36,6 +36,8 @@ pub struct TuiOptions {
     pub demo: bool,
     /// `--sessions-dir`, if given.
     pub sessions_dir: Option<PathBuf>,
+    /// `--blind`: start in blind mode.
+    pub blind: bool,
 }
 
 /// Why the workbench could not start, or did not stop cleanly: one line for the user.
@@ -75,7 +77,7 @@ pub async fn run(opts: TuiOptions) -> Result<u8, WorkbenchError> {
         ),
         (None, None) => return Err(WorkbenchError("no targets".into())),
     };
-    let mut app = App::new(targets, keymap, theme, status);
+    let mut app = App::new(targets, keymap, theme, status).with_blind(opts.blind);
     if let Some(c) = &cfg {
         app = app
             .with_prices(c.prices.clone())

@@ -116,6 +116,8 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::Sessions, "ctrl-e", Action::RerunSession),
     (Mode::Sessions, "esc", Action::FocusEditor),
     (Mode::Sessions, "ctrl-o", Action::FocusEditor),
+    (Mode::Global, "f2", Action::Scoreboard),
+    (Mode::Panes, "s", Action::Scoreboard),
 ];
 
 impl Default for Keymap {
@@ -160,7 +162,7 @@ impl Keymap {
     /// opposite pairs (up/down, top/bottom...) share a row so the list fits 80×24. The
     /// sessions browser lists its own keys, so its mode is left out.
     pub fn help_rows(&self) -> Vec<(Mode, String, String)> {
-        const PAIRS: [(Action, Action, &str); 10] = [
+        const PAIRS: [(Action, Action, &str); 11] = [
             (
                 Action::OpenEditor,
                 Action::ToggleSystem,
@@ -190,6 +192,11 @@ impl Keymap {
                 Action::ToggleReasoning,
                 Action::ToggleHistory,
                 "show or hide reasoning / earlier turns",
+            ),
+            (
+                Action::Help,
+                Action::Scoreboard,
+                "show or hide this help / scoreboard",
             ),
         ];
         let keys = |mode: Mode, a: Action| {

@@ -112,6 +112,10 @@ pub struct App {
     pub(crate) blind: super::blind::Blind,
     /// Where blind mode's shuffles come from (seeded by tests for a fixed order).
     pub(crate) rng: fastrand::Rng,
+    /// Every finished run and vote of this session, for the scoreboard.
+    pub(crate) score_log: super::scoreboard::ScoreLog,
+    /// The pane marked as side A of a diff of two panes.
+    pub(crate) diff_mark: Option<usize>,
 }
 
 impl App {
@@ -160,6 +164,8 @@ impl App {
             recall: Default::default(),
             blind: Default::default(),
             rng: fastrand::Rng::new(),
+            score_log: Default::default(),
+            diff_mark: None,
         }
     }
 
@@ -297,6 +303,7 @@ impl App {
             self.conversation
                 .settle(i, p.status == PaneStatus::Done, p.answer.text());
             self.settle_compare();
+            self.log_run(i);
         }
     }
 
@@ -339,6 +346,7 @@ impl App {
                     Vec::new()
                 };
             }
+            Overlay::Scoreboard(_) => return self.scoreboard_key(&key, action).unwrap_or_default(),
             Overlay::Diff(_) | Overlay::None => {}
         }
         if let Some(effects) = self.session_key(&key, action) {
@@ -401,6 +409,7 @@ impl App {
                 };
             }
             Action::Blind => self.toggle_blind(),
+            Action::Scoreboard => self.toggle_scoreboard(),
             // The details name the model and carry its ids: not while names are hidden.
             Action::Details if focused.is_some() && self.names_hidden() => {
                 self.notice = Some("details name the model: vote first (or ctrl-b leaves blind mode)".into());

@@ -160,6 +160,7 @@ impl App {
     /// and in blind mode a fresh order for as many panes as there are now.
     pub(super) fn panes_replaced(&mut self) {
         self.drop_ballot();
+        self.reset_board();
         if self.blind.on {
             self.shuffle();
         } else {
@@ -253,6 +254,7 @@ impl App {
         if let Some(b) = &mut self.blind.ballot {
             b.cast = Some(choice);
         }
+        self.log_vote(choice, &panes);
         let said = match choice {
             Choice::Best(k) => {
                 let i = panes[k];

@@ -51,12 +51,15 @@ pub struct Pair {
     pub similarity: Option<f32>,
 }
 
-/// The diff overlay of one pair (see [`super::workspace::Overlay::Diff`]).
+/// The diff overlay of one pair of a comparison, or of two panes picked with `D` (see
+/// [`super::workspace::Overlay::Diff`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiffView {
-    /// Index into [`Compare::pairs`].
+    /// Index into [`Compare::pairs`] (unused when `picked`).
     pub pair: usize,
-    /// Recorded → new, word by word.
+    /// The two panes diffed, A then B, when they were picked rather than a pair.
+    pub picked: Option<(usize, usize)>,
+    /// Recorded → new (A → B), word by word.
     pub chunks: Vec<Chunk>,
     /// Share of words the same.
     pub similarity: f32,
@@ -66,7 +69,8 @@ pub struct DiffView {
     pub lines: u16,
     /// Height of the view at the last frame.
     pub page: u16,
-    /// Length of the new text the diff was computed from (it is redone as text arrives).
+    /// Length of the new text the diff was computed from (it is redone as text arrives);
+    /// of both texts when `picked`.
     pub of_len: usize,
     /// When it was computed (while the new side streams it is redone at most every
     /// [`DIFF_INTERVAL`]).
@@ -151,6 +155,7 @@ impl App {
         self.pane_areas.clear();
         self.zoomed = None;
         self.overlay.close_pane_views();
+        self.reset_board();
         self.conversation = super::conversation::Conversation::new(n);
         self.session_open = false;
         let turn = session.turns.last();
@@ -207,8 +212,10 @@ impl App {
     /// Redo an open diff whose new text changed since it was computed: at once when the
     /// live stream has ended, otherwise once [`DIFF_INTERVAL`] has passed.
     pub fn refresh_diff(&mut self) {
+        self.refresh_picked_diff();
         let now = self.now;
         if let Overlay::Diff(view) = &mut self.overlay
+            && view.picked.is_none()
             && let Some(compare) = self.workspace.compare()
             && let Some(pair) = compare.pairs.get(view.pair)
             && let Some(pane) = self.panes.get(pair.live_pane)
@@ -219,11 +226,11 @@ impl App {
         }
     }
 
-    /// Open the diff overlay for the target of pane `focused`.
+    /// Open the diff overlay for the target of pane `focused`; outside a comparison, mark
+    /// or diff two panes (see [`super::pick_diff`]).
     pub fn open_diff(&mut self, focused: Option<usize>) -> Vec<Effect> {
         let Some(compare) = self.workspace.compare() else {
-            self.notice = Some("the diff compares a re-run with its recording: run `prism rerun ID`".into());
-            return Vec::new();
+            return self.pick_diff(focused);
         };
         let Some(i) = focused else {
             self.notice = Some("focus a pane first (tab), then D".into());
@@ -275,6 +282,7 @@ impl App {
 fn diff_view(pair_index: usize, pair: &Pair, new_text: &str, scroll: u16, at: Instant) -> DiffView {
     DiffView {
         pair: pair_index,
+        picked: None,
         chunks: word_diff(&pair.recorded.text, new_text),
         similarity: similarity(&pair.recorded.text, new_text),
         scroll,

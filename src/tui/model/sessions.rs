@@ -28,6 +28,7 @@ impl App {
         }
         self.conversation = Conversation::new(self.targets.len());
         self.drop_ballot();
+        self.reset_board();
         for p in &mut self.panes {
             // A fresh pane has no run, so the cancelled streams' last events are dropped.
             let (reasoning_open, history_open) = (p.reasoning_open, p.history.is_open());

@@ -4,6 +4,7 @@ use super::borrowed::Home;
 use super::browser::Browser;
 use super::compare::{Compare, DiffView};
 use super::replay::Replay;
+use super::scoreboard::Board;
 
 /// What the panes show.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -82,15 +83,17 @@ pub enum Overlay {
     Details(usize),
     /// The sessions browser.
     Browser(Browser),
-    /// The word diff of one pair of a comparison (only while the panes compare).
+    /// The word diff of one pair of a comparison, or of two panes picked with `D`.
     Diff(DiffView),
+    /// The scoreboard of this session's runs.
+    Scoreboard(Board),
 }
 
 impl Overlay {
-    /// Close the overlays that belong to the panes on screen (details, a diff), when the
-    /// panes change; the help and the browser stay.
+    /// Close the overlays that belong to the panes on screen (details, a diff, the
+    /// scoreboard), when the panes change; the help and the browser stay.
     pub(super) fn close_pane_views(&mut self) {
-        if matches!(self, Self::Details(_) | Self::Diff(_)) {
+        if matches!(self, Self::Details(_) | Self::Diff(_) | Self::Scoreboard(_)) {
             *self = Self::None;
         }
     }

@@ -258,25 +258,45 @@ fn wrapped_lines(text: &Text<'_>, width: u16) -> u16 {
     u16::try_from(rows).unwrap_or(u16::MAX)
 }
 
-/// The diff overlay `view` of the comparison on screen.
-pub fn diff_overlay(frame: &mut Frame<'_>, app: &App, view: &DiffView) {
-    let Some(pair) = app.workspace.compare().and_then(|c| c.pairs.get(view.pair)) else {
+/// The marker on the top border of the pane marked as side A of a diff.
+pub const DIFF_MARK: &str = " ◆ diff from here ";
+
+/// Mark the pane chosen as side A of a diff (`D`), on its top border at the right.
+pub fn diff_mark(frame: &mut Frame<'_>, app: &App) {
+    let Some(Some(rect)) = app.diff_mark().and_then(|i| app.pane_areas.get(i)) else {
         return;
     };
+    let width = DIFF_MARK.width() as u16;
+    if rect.width < width + 4 {
+        return;
+    }
+    let style = app.theme.style(Role::KeyHint).add_modifier(Modifier::BOLD);
+    let x = rect.x + rect.width - width - 1;
+    frame.buffer_mut().set_string(x, rect.y, DIFF_MARK, style);
+}
+
+/// The diff overlay `view`: of a pair of the comparison on screen, or of two picked panes.
+pub fn diff_overlay(frame: &mut Frame<'_>, app: &App, view: &DiffView) {
     let t = &app.theme;
-    let streaming = app.panes.get(pair.live_pane).is_some_and(|p| !ended(p.status));
+    let (name, from, to, live): (String, String, String, Vec<usize>) = match view.picked {
+        Some((a, b)) => (String::new(), app.diff_title(a), app.diff_title(b), vec![a, b]),
+        None => {
+            let Some(pair) = app.workspace.compare().and_then(|c| c.pairs.get(view.pair)) else {
+                return;
+            };
+            let name = format!("{} · ", pair.name);
+            (name, "recorded".into(), "now".into(), vec![pair.live_pane])
+        }
+    };
+    let streaming = live
+        .iter()
+        .any(|&i| app.panes.get(i).is_some_and(|p| !ended(p.status)));
     let so_far = if streaming { " so far" } else { "" };
     let title = Line::from(vec![
-        Span::styled(format!(" {} · ", pair.name), t.style(Role::Title)),
-        Span::styled(
-            "recorded",
-            t.style(Role::Error).add_modifier(Modifier::CROSSED_OUT),
-        ),
+        Span::styled(format!(" {name}"), t.style(Role::Title)),
+        Span::styled(from, t.style(Role::Error).add_modifier(Modifier::CROSSED_OUT)),
         Span::styled(" → ", t.style(Role::Muted)),
-        Span::styled(
-            "now",
-            t.style(Role::StatusDone).add_modifier(Modifier::UNDERLINED),
-        ),
+        Span::styled(to, t.style(Role::StatusDone).add_modifier(Modifier::UNDERLINED)),
         Span::styled(
             format!(" · {:.0}% same{so_far} ", view.similarity * 100.0),
             t.style(Role::Metric),

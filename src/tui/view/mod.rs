@@ -21,6 +21,7 @@ pub mod compare;
 pub mod details;
 pub mod layout;
 mod pane;
+pub mod scoreboard;
 
 use std::time::Instant;
 
@@ -158,6 +159,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
         }
     }
     compare::strips(frame, app);
+    compare::diff_mark(frame, app);
     if let Some(s) = r.system {
         frame.render_widget(&app.system, s);
     }
@@ -173,5 +175,6 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
         }
         Overlay::Browser(b) => browser::draw(frame, app, b),
         Overlay::Diff(view) => compare::diff_overlay(frame, app, view),
+        Overlay::Scoreboard(board) => scoreboard::draw(frame, app, board),
     }
 }

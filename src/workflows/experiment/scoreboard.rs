@@ -14,6 +14,7 @@ use super::results::{CellResult, RunResult};
 use crate::pricing::PriceTable;
 use crate::session::Session;
 use crate::session::export::result_row;
+use crate::session::votes::Choice;
 use crate::stats::{self, Dist};
 
 /// One line of the scoreboard.
@@ -35,6 +36,10 @@ pub struct ScoreRow {
     pub cost_usd_mean: Option<f64>,
     /// How each counted run finished (`stop`, `length`, `error`...), by reason.
     pub finish_reasons: BTreeMap<String, usize>,
+    /// Votes this row's answers won, when votes were counted (see [`count_votes`]);
+    /// left out of the JSON when not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub votes: Option<usize>,
 }
 
 /// One counted run, with where it belongs.
@@ -89,7 +94,41 @@ fn row(variant: Option<String>, target: String, runs: &[RunResult]) -> ScoreRow 
         ),
         cost_usd_mean: round(stats::mean(ok.iter().filter_map(|r| r.cost_usd)), 12),
         finish_reasons,
+        votes: None,
     }
+}
+
+/// Count votes into `rows`: each of `winners` is the (variant, target) a vote picked as
+/// best, by name. Every row gets a count, 0 when it won none; a tie or an "all bad"
+/// is no winner and is not passed here.
+pub fn count_votes(rows: &mut [ScoreRow], winners: impl IntoIterator<Item = (Option<String>, String)>) {
+    for r in rows.iter_mut() {
+        r.votes = Some(0);
+    }
+    for (variant, target) in winners {
+        if let Some(r) = rows
+            .iter_mut()
+            .find(|r| r.target == target && r.variant == variant)
+        {
+            r.votes = r.votes.map(|n| n + 1);
+        }
+    }
+}
+
+/// The (variant, target) each vote of `session` picked as best, by name.
+pub fn session_winners(session: &Session) -> Vec<(Option<String>, String)> {
+    session
+        .votes
+        .iter()
+        .filter_map(|v| match v.choice {
+            Choice::Best(k) => v.candidates.get(k),
+            Choice::Tie | Choice::AllBad => None,
+        })
+        .filter_map(|c| {
+            let name = session.targets.get(c.target)?.name.clone();
+            Some((c.variant.clone(), name))
+        })
+        .collect()
 }
 
 /// The scoreboard of a live run's cells.
@@ -134,7 +173,13 @@ pub fn of_session(session: &Session, prices: &PriceTable) -> Option<Vec<ScoreRow
             });
         }
     }
-    Some(scoreboard(scored))
+    let mut rows = scoreboard(scored);
+    // Votes are counted only where some were cast, so a session without any reads as
+    // it always did.
+    if !session.votes.is_empty() {
+        count_votes(&mut rows, session_winners(session));
+    }
+    Some(rows)
 }
 
 /// A scoreboard column, for sorting and marking the best value.
@@ -149,6 +194,8 @@ pub enum Column {
     TokensPerS,
     OutputTokens,
     Cost,
+    /// Votes won (see [`ScoreRow::votes`]).
+    Votes,
 }
 
 impl Column {
@@ -168,19 +215,21 @@ impl Column {
         ("tokens", Column::OutputTokens),
         ("cost_usd_mean", Column::Cost),
         ("cost", Column::Cost),
+        ("votes", Column::Votes),
     ];
 
     /// Which way is better, for a column where one is: `Some(true)` when higher is.
     pub fn higher_is_better(self) -> Option<bool> {
         match self {
-            Self::N | Self::TokensPerS => Some(true),
+            Self::N | Self::TokensPerS | Self::Votes => Some(true),
             Self::Failures | Self::TtftMean | Self::TtftP95 | Self::Cost => Some(false),
             // Names have no best, and a longer answer is not a better one.
             Self::Variant | Self::Target | Self::OutputTokens => None,
         }
     }
 
-    fn value(self, r: &ScoreRow) -> Option<f64> {
+    /// The column's number in `r`, for one that has numbers.
+    pub fn value(self, r: &ScoreRow) -> Option<f64> {
         match self {
             Self::N => Some(r.n as f64),
             Self::Failures => Some(r.failures as f64),
@@ -189,6 +238,7 @@ impl Column {
             Self::TokensPerS => r.tokens_per_s_mean,
             Self::OutputTokens => r.output_tokens_mean,
             Self::Cost => r.cost_usd_mean,
+            Self::Votes => r.votes.map(|n| n as f64),
             Self::Variant | Self::Target => None,
         }
     }
@@ -354,5 +404,34 @@ mod tests {
                 .unwrap_err()
                 .contains("tokens_per_s_mean")
         );
+    }
+
+    #[test]
+    fn votes_count_per_row_and_sort_most_first() {
+        let mut rows = scoreboard([
+            scored(0, 0, run(Status::Ok, 100.0, 50.0, None)),
+            scored(0, 1, run(Status::Ok, 300.0, 10.0, None)),
+            scored(1, 1, run(Status::Ok, 300.0, 10.0, None)),
+        ]);
+        assert!(rows.iter().all(|r| r.votes.is_none()), "not counted yet");
+        assert!(
+            !serde_json::to_string(&rows[0]).unwrap().contains("votes"),
+            "uncounted votes stay out of the JSON"
+        );
+        let pick = |v: &str, t: &str| (Some(v.to_string()), t.to_string());
+        count_votes(
+            &mut rows,
+            [pick("a", "y"), pick("a", "y"), pick("b", "y"), pick("z", "x")],
+        );
+        let votes: Vec<_> = rows.iter().map(|r| r.votes).collect();
+        assert_eq!(
+            votes,
+            [Some(0), Some(2), Some(1)],
+            "a/x, a/y, b/y; z/x names no row"
+        );
+        assert_eq!(best(&rows, Column::Votes), [1]);
+        sort(&mut rows, Column::Votes);
+        assert_eq!(rows[0].votes, Some(2));
+        assert_eq!("votes".parse::<Column>(), Ok(Column::Votes));
     }
 }
