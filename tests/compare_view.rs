@@ -413,3 +413,87 @@ fn a_comparison_is_read_only() {
         "recorded panes never take live events"
     );
 }
+
+/// Three live panes with their answers in: RECORDED in gpt's, NEW in claude's.
+fn three_answers(blind: bool) -> App {
+    let app = App::new(
+        vec![
+            target("gpt", ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18"),
+            target("claude", ProviderKind::Anthropic, "claude-sonnet-4-20250514"),
+            target("gemini", ProviderKind::Gemini, "gemini-2.5-flash"),
+        ],
+        Keymap::default(),
+        prism::tui::theme::load("dark").unwrap(),
+        String::new(),
+    );
+    let mut app = if blind {
+        app.with_blind_seed(2).with_blind(true)
+    } else {
+        app
+    };
+    let base = Instant::now();
+    app.update(Msg::Tick(base));
+    app.update(Msg::EditorClosed(Ok("Explain streaming.".into())));
+    app.act(prism::keys::Action::Send);
+    feed(&mut app, 0, base, &events(150, 8, RECORDED, 26));
+    feed(&mut app, 1, base, &events(300, 8, NEW, 26));
+    feed(&mut app, 2, base, &events(300, 8, "Something else entirely.", 5));
+    app.update(Msg::Tick(base + Duration::from_secs(3)));
+    app
+}
+
+#[test]
+fn d_on_two_panes_shows_the_word_diff_of_their_answers() {
+    let mut app = three_answers(false);
+    focus(&mut app, Focus::Pane(0));
+    key(&mut app, KeyCode::Char('D'));
+    assert_eq!(app.diff_mark(), Some(0));
+    assert!(!matches!(app.overlay(), Overlay::Diff(_)));
+    let screen = render(&mut app, 120, 40);
+    let marked = screen.lines().find(|l| l.contains("diff from here")).unwrap();
+    assert!(marked.contains("gpt"), "the mark is on gpt's header:\n{screen}");
+
+    focus(&mut app, Focus::Pane(1));
+    key(&mut app, KeyCode::Char('D'));
+    let view = diff(&app);
+    assert_eq!(view.picked, Some((0, 1)), "gpt is A, claude B");
+    assert_eq!(view.chunks, prism::session::compare::word_diff(RECORDED, NEW));
+    let same = prism::session::compare::similarity(RECORDED, NEW);
+    assert_eq!(view.similarity, same);
+    assert!(same > 0.5 && same < 1.0, "{same}");
+    let buf = draw(&mut app, 120, 40);
+    let screen = text(&buf);
+    let title = format!("gpt → claude · {:.0}% same ", same * 100.0);
+    assert!(screen.contains(&title), "{title} not in:\n{screen}");
+    assert!(!screen.contains("so far"), "both answers are in");
+    assert!(
+        style_of(&buf, "while")
+            .add_modifier
+            .contains(Modifier::UNDERLINED),
+        "B's words are the added ones"
+    );
+    assert!(!screen.contains("diff from here"), "the mark is used up");
+    assert_eq!(app.diff_mark(), None);
+    key(&mut app, KeyCode::Esc);
+    assert!(matches!(app.overlay(), Overlay::None), "esc closes it");
+}
+
+#[test]
+fn blind_a_diff_of_two_panes_calls_them_by_their_labels() {
+    let mut app = three_answers(true);
+    focus(&mut app, Focus::Pane(0));
+    key(&mut app, KeyCode::Char('D'));
+    focus(&mut app, Focus::Pane(2));
+    key(&mut app, KeyCode::Char('D'));
+    assert_eq!(diff(&app).picked, Some((0, 2)));
+    let (a, b) = (app.diff_title(0), app.diff_title(2));
+    assert_eq!((a.len(), b.len()), (1, 1), "labels: {a} {b}");
+    for (w, h) in [(120, 40), (80, 24)] {
+        let screen = render(&mut app, w, h);
+        assert!(screen.contains(&format!(" {a} → {b} · ")), "{screen}");
+        let lower = screen.to_lowercase();
+        for word in ["gpt", "claude", "gemini", "openai", "anthropic", "sonnet", "$0."] {
+            assert!(!lower.contains(word), "`{word}` on the {w}x{h} screen:\n{screen}");
+        }
+    }
+}

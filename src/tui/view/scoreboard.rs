@@ -45,7 +45,24 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, board: &Board) {
 
 /// The scoreboard of `rows` (sorted as `board` says) over `area`.
 pub fn draw_rows(frame: &mut Frame<'_>, area: Rect, rows: &[ScoreRow], board: &Board, t: &Theme) {
-    let rect = overlay_rect(area);
+    let most = overlay_rect(area);
+    // As tall as the table and the charts that fit need, centred; the empty state a few
+    // lines.
+    let inner_w = most.width.saturating_sub(2);
+    let table_h = rows.len() as u16 + 1;
+    let charts_h =
+        chart_stack(inner_w, most.height.saturating_sub(2 + table_h + 1), rows.len()).map_or(0, |(_, h)| h);
+    let wanted = if rows.is_empty() {
+        4
+    } else {
+        2 + table_h + if charts_h > 0 { 1 + charts_h } else { 0 }
+    };
+    let h = wanted.min(most.height);
+    let rect = Rect {
+        y: most.y + (most.height - h) / 2,
+        height: h,
+        ..most
+    };
     let runs: usize = rows.iter().map(|r| r.n + r.failures).sum();
     let sorted = board.sort.map_or(String::new(), |c| {
         format!(" · sorted by {} {}", name(c), arrow(board))
@@ -78,13 +95,18 @@ pub fn draw_rows(frame: &mut Frame<'_>, area: Rect, rows: &[ScoreRow], board: &B
         );
         return;
     }
-    let table_h = (rows.len() as u16 + 1).min(inner.height);
-    let [table_area, _, charts_area] = Layout::vertical([
-        Constraint::Length(table_h),
-        Constraint::Length(1),
-        Constraint::Fill(1),
-    ])
-    .areas(inner);
+    // The table first and whole; the charts below it, after a blank line, if they fit.
+    let table_h = table_h.min(inner.height);
+    let table_area = Rect {
+        height: table_h,
+        ..inner
+    };
+    let below = (table_h + 1).min(inner.height);
+    let charts_area = Rect {
+        y: inner.y + below,
+        height: inner.height - below,
+        ..inner
+    };
     table(frame, table_area, rows, board, t);
     charts(frame, charts_area, rows, t);
 }
@@ -114,6 +136,8 @@ struct Col {
     header: &'static str,
     /// For sorting and the best mark; `None` for the finish reasons.
     column: Option<Column>,
+    /// Its best value is marked (not the run count: more runs is not a better row).
+    marks: bool,
     /// Dropped in this order when the table is too wide, highest first; 0 never goes.
     drop: u8,
     /// Names are cut to fit; numbers never are.
@@ -123,9 +147,10 @@ struct Col {
 
 fn columns(rows: &[ScoreRow]) -> Vec<Col> {
     let num = |v: Option<f64>, places: usize| v.map_or("-".into(), |v| format!("{v:.places$}"));
-    let col = |header, column, drop, f: &dyn Fn(&ScoreRow) -> String| Col {
+    let col = |header, column: Option<Column>, drop, f: &dyn Fn(&ScoreRow) -> String| Col {
         header,
         column,
+        marks: column != Some(Column::N),
         drop,
         name: false,
         cells: rows.iter().map(f).collect(),
@@ -175,7 +200,12 @@ fn table(frame: &mut Frame<'_>, area: Rect, rows: &[ScoreRow], board: &Board, t:
     let mut cols = columns(rows);
     let bests: Vec<Vec<usize>> = cols
         .iter()
-        .map(|c| c.column.map(|k| best(rows, k)).unwrap_or_default())
+        .map(|c| {
+            c.column
+                .filter(|_| c.marks)
+                .map(|k| best(rows, k))
+                .unwrap_or_default()
+        })
         .collect();
     let header = |c: &Col| match (c.column, board.sort) {
         (Some(k), Some(s)) if k == s => format!("{}{}", c.header, arrow(board)),
@@ -218,7 +248,8 @@ fn table(frame: &mut Frame<'_>, area: Rect, rows: &[ScoreRow], board: &Board, t:
     let best_style = t.style(Role::StatusDone).add_modifier(Modifier::BOLD);
     let head = Row::new(shown.iter().map(|&i| {
         let text = header(&cols[i]);
-        let text = if cols[i].name {
+        // Numbers are right-aligned under a right-aligned header; words on the left.
+        let text = if cols[i].name || cols[i].column.is_none() {
             text
         } else {
             pad_left(&text, widths[i])
@@ -271,6 +302,19 @@ fn fit(text: &str, width: u16) -> String {
     out
 }
 
+/// How the three charts of `rows` rows fit `width` × `height`: side by side (`true`) or
+/// stacked, and the height they take; `None` when they do not fit.
+fn chart_stack(width: u16, height: u16, rows: usize) -> Option<(bool, u16)> {
+    let chart_h = rows as u16 + 2;
+    if width >= SIDE_BY_SIDE && height >= chart_h {
+        Some((true, chart_h))
+    } else if height >= 3 * chart_h {
+        Some((false, 3 * chart_h))
+    } else {
+        None
+    }
+}
+
 /// The three bar charts: side by side when wide, stacked when narrow, left out when
 /// there is no room for them.
 fn charts(frame: &mut Frame<'_>, area: Rect, rows: &[ScoreRow], t: &Theme) {
@@ -280,17 +324,19 @@ fn charts(frame: &mut Frame<'_>, area: Rect, rows: &[ScoreRow], t: &Theme) {
         ("tokens/s", Column::TokensPerS),
         ("cost per call $", Column::Cost),
     ];
-    let areas: Vec<Rect> = if area.width >= SIDE_BY_SIDE && area.height >= chart_h {
-        let [a, b, c] = Layout::horizontal([Constraint::Ratio(1, 3); 3]).areas(Rect {
-            height: chart_h,
-            ..area
-        });
-        vec![a, b, c]
-    } else if area.height >= 3 * chart_h {
-        let [a, b, c] = Layout::vertical([Constraint::Length(chart_h); 3]).areas(area);
-        vec![a, b, c]
-    } else {
-        return;
+    let areas: Vec<Rect> = match chart_stack(area.width, area.height, rows.len()) {
+        Some((true, _)) => {
+            let [a, b, c] = Layout::horizontal([Constraint::Ratio(1, 3); 3]).areas(Rect {
+                height: chart_h,
+                ..area
+            });
+            vec![a, b, c]
+        }
+        Some((false, _)) => {
+            let [a, b, c] = Layout::vertical([Constraint::Length(chart_h); 3]).areas(area);
+            vec![a, b, c]
+        }
+        None => return,
     };
     for ((title, column), rect) in specs.into_iter().zip(areas) {
         chart(frame, rect, rows, title, column, t);
