@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -466,4 +468,118 @@ fn a_new_conversation_starts_a_new_scoreboard() {
     focus(&mut app, Focus::Pane(0));
     key(&mut app, KeyCode::Char('s'), KeyModifiers::NONE);
     assert!(render(&mut app, 120, 40).contains("No finished runs yet"));
+}
+
+/// An experiment sent for real to the mock server, then a vote recorded in its session:
+/// `prism sessions show` counts it in the row of the winning run's (variant, target).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_show_counts_an_experiments_votes_in_its_scoreboard() {
+    use prism::config::Variant;
+    use prism::pricing::PriceTable;
+    use prism::session::SessionWriter;
+    use prism::session::votes::{Candidate, Choice, VoteRecord};
+    use prism::workflows::experiment::limits::Limits;
+    use prism::workflows::experiment::runner::{Execution, execute};
+    use prism::workflows::experiment::{Design, Plan, scoreboard};
+
+    let server = prism::mock_server::MockServer::start(([127, 0, 0, 1], 0).into())
+        .await
+        .unwrap();
+    let targets = (0..2)
+        .map(|i| {
+            common::mock_target(
+                &server,
+                &format!("t{i}"),
+                ProviderKind::OpenAi,
+                &format!("gpt-4o-mini-2024-07-18+ttft=1,itl=1,tokens=3,seed={i}"),
+                64,
+            )
+        })
+        .collect();
+    let variant = |name: &str| Variant {
+        name: name.into(),
+        prompt: Some(format!("Say hi, {name}")),
+        origin: "test".into(),
+        ..Variant::default()
+    };
+    let plan = Plan::build(Design {
+        targets,
+        variants: vec![variant("plain"), variant("hot")],
+        ..Design::default()
+    })
+    .unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let prices = PriceTable::builtin().unwrap();
+    let writer = SessionWriter::create(root.path(), &plan.session_targets, prices.clone()).unwrap();
+    let blocked = vec![None; plan.cells.len()];
+    let limits = Limits {
+        per_endpoint: 2,
+        per_target: BTreeMap::new(),
+    };
+    let x = Execution {
+        plan: &plan,
+        limits: &limits,
+        blocked: &blocked,
+        session: Some(&writer),
+        prices: &prices,
+        stop: tokio_util::sync::CancellationToken::new(),
+    };
+    execute(x, |_, _| {}).await;
+    // The candidates: (plain, t0) and (hot, t1); the second wins.
+    let run_of = |variant: usize, target: usize| {
+        let r = plan
+            .runs
+            .iter()
+            .find(|r| {
+                let c = &plan.cells[r.cell];
+                c.variant == Some(variant) && c.target == target
+            })
+            .unwrap();
+        Candidate {
+            target: plan.cells[r.cell].session_target,
+            run: r.run_id,
+            variant: Some(["plain", "hot"][variant].into()),
+        }
+    };
+    writer.vote(VoteRecord {
+        wall: String::new(),
+        candidates: vec![run_of(0, 0), run_of(1, 1)],
+        choice: Choice::Best(1),
+        blind: true,
+        self_identified: vec![],
+    });
+    writer.close();
+    assert_eq!(writer.error(), None);
+    let id = writer.id().to_string();
+
+    let session = prism::session::load(writer.dir()).unwrap();
+    let votes: Vec<(Option<String>, String, Option<usize>)> = scoreboard::of_session(&session, &prices)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.variant, r.target, r.votes))
+        .collect();
+    let row = |v: &str, t: &str, n| (Some(v.to_string()), t.to_string(), Some(n));
+    assert_eq!(
+        votes,
+        [
+            row("plain", "t0", 0),
+            row("plain", "t1", 0),
+            row("hot", "t0", 0),
+            row("hot", "t1", 1)
+        ]
+    );
+
+    let mut out = Vec::new();
+    let cmd = prism::commands::sessions::SessionsCommand::Show { id };
+    prism::commands::sessions::run_in(cmd, root.path(), &mut out).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    let board = &out[out.find("scoreboard:").unwrap()..];
+    let header = board.lines().find(|l| l.contains("target")).unwrap();
+    assert!(header.contains("votes"), "{board}");
+    let hot_t1 = board
+        .lines()
+        .find(|l| l.contains("hot") && l.contains("t1"))
+        .unwrap();
+    assert!(hot_t1.contains("*1"), "the winner's vote, marked best:\n{board}");
+    server.shutdown().await;
 }

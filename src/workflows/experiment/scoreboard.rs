@@ -115,7 +115,8 @@ pub fn count_votes(rows: &mut [ScoreRow], winners: impl IntoIterator<Item = (Opt
     }
 }
 
-/// The (variant, target) each vote of `session` picked as best, by name.
+/// The (variant, target) each vote of `session` picked as best, named as the rows of
+/// [`of_session`] are: by the experiment cell of the winning run when it is one.
 pub fn session_winners(session: &Session) -> Vec<(Option<String>, String)> {
     session
         .votes
@@ -125,6 +126,16 @@ pub fn session_winners(session: &Session) -> Vec<(Option<String>, String)> {
             Choice::Tie | Choice::AllBad => None,
         })
         .filter_map(|c| {
+            if let (Some(e), Some(cell)) = (&session.experiment, session.cells.get(&c.run))
+                && let Some(target) = e.targets.get(cell.target)
+            {
+                let variant = cell.variant.map(|v| {
+                    e.variants
+                        .get(v)
+                        .map_or_else(|| format!("#{v}"), |r| r.name.clone())
+                });
+                return Some((variant, target.clone()));
+            }
             let name = session.targets.get(c.target)?.name.clone();
             Some((c.variant.clone(), name))
         })
