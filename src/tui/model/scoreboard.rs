@@ -150,15 +150,38 @@ impl App {
         }
     }
 
-    /// Keys while the scoreboard is open: `←`/`→` (`h`/`l`) pick the sort column, `r`
-    /// reverses it, quit quits, any other key closes it. `None` when it is not open.
+    /// Keys while the scoreboard is open: `←`/`→` (`h`/`l`) pick the sort column (of
+    /// those shown), `r` reverses it, quit quits, any other key closes it. `None` when it
+    /// is not open.
     pub(super) fn scoreboard_key(&mut self, key: &KeyEvent, action: Option<Action>) -> Option<Vec<Effect>> {
+        let step = match key.code {
+            KeyCode::Left | KeyCode::Char('h') => -1,
+            KeyCode::Right | KeyCode::Char('l') => 1,
+            _ => 0,
+        };
+        // Variants and votes are columns only when there are some.
+        let rows = if step != 0 {
+            self.scoreboard_rows(&Board::default())
+        } else {
+            Vec::new()
+        };
+        let shown = |c: Option<Column>| match c {
+            Some(Column::Variant) => rows.iter().any(|r| r.variant.is_some()),
+            Some(Column::Votes) => rows.iter().any(|r| r.votes.is_some()),
+            _ => true,
+        };
         let Overlay::Scoreboard(board) = &mut self.overlay else {
             return None;
         };
         match key.code {
-            KeyCode::Left | KeyCode::Char('h') => board.step(-1),
-            KeyCode::Right | KeyCode::Char('l') => board.step(1),
+            _ if step != 0 => {
+                for _ in 0..=COLUMNS.len() {
+                    board.step(step);
+                    if shown(board.sort) {
+                        break;
+                    }
+                }
+            }
             KeyCode::Char('r') => board.reversed = !board.reversed,
             _ if action == Some(Action::Quit) => return Some(vec![Effect::Quit]),
             _ => self.overlay = Overlay::None,
