@@ -61,6 +61,9 @@ pub struct RerunArgs {
     /// recorded one.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// An experiment session: runs in flight at once per provider endpoint (default 4).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    pub max_concurrency: Option<u32>,
     /// An experiment session: print the new run's scoreboard (in JSON formats instead of
     /// the cells).
     #[arg(long)]
@@ -137,6 +140,7 @@ fn experiment_only(args: &RerunArgs) -> Option<&'static str> {
     [
         (args.repeat.is_some(), "--repeat"),
         (args.seed.is_some(), "--seed"),
+        (args.max_concurrency.is_some(), "--max-concurrency"),
         (args.summary, "--summary"),
     ]
     .into_iter()

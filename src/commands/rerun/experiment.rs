@@ -138,7 +138,7 @@ async fn send_and_compare(
         }
     };
     let limits = Limits {
-        per_endpoint: DEFAULT_PER_ENDPOINT,
+        per_endpoint: args.max_concurrency.unwrap_or(DEFAULT_PER_ENDPOINT),
         per_target: setup
             .overrides
             .map(|c| c.max_concurrency.clone())
