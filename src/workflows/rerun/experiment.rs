@@ -260,3 +260,133 @@ pub fn compare_cells(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::config::{ParamOverrides, Variant};
+    use crate::session::schema::Meta;
+    use crate::target::{KeySource, Params, ProviderKind};
+
+    fn target() -> Target {
+        Target {
+            name: "x".into(),
+            provider: ProviderKind::OpenAi,
+            model: "m".into(),
+            base_url: "http://127.0.0.1:9/v1".into(),
+            key: KeySource::Env(vec!["K".into()]),
+            params: Params {
+                temperature: Some(0.2),
+                max_tokens: Some(100),
+                ..Params::default()
+            },
+        }
+    }
+
+    fn variant(name: &str, params: ParamOverrides) -> Variant {
+        Variant {
+            name: name.into(),
+            prompt: Some(format!("{name} prompt")),
+            params,
+            origin: "--variant".into(),
+            ..Variant::default()
+        }
+    }
+
+    /// A session holding `plan`'s targets and experiment record (no sends needed here).
+    fn session_of(plan: &Plan) -> Session {
+        Session {
+            dir: PathBuf::from("s"),
+            meta: Meta {
+                version: 1,
+                id: "s1".into(),
+                name: None,
+                created: String::new(),
+                updated: String::new(),
+                first_prompt: String::new(),
+                targets: Vec::new(),
+                turns: 0,
+                cost_usd: 0.0,
+                cost_incomplete: false,
+            },
+            targets: plan.session_targets.iter().map(TargetSettings::of).collect(),
+            turns: Vec::new(),
+            last_run: 0,
+            cut_short: false,
+            votes: Vec::new(),
+            experiment: plan.record(),
+            cells: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_target_only_recorded_as_its_variants_copies_is_rebuilt_as_configured() {
+        let hot = ParamOverrides {
+            temperature: Some(0.9),
+            ..ParamOverrides::default()
+        };
+        let long = ParamOverrides {
+            max_tokens: Some(500),
+            ..ParamOverrides::default()
+        };
+        let original = Design {
+            targets: vec![target()],
+            variants: vec![variant("hot", hot), variant("long", long)],
+            repeat: 2,
+            ..Design::default()
+        };
+        let plan = Plan::build(original).unwrap();
+        let session = session_of(&plan);
+        let names: Vec<_> = session.targets.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["x@hot", "x@long"], "no plain `x` was recorded");
+        let rebuilt = design(&session, &["x"], None, None).unwrap();
+        assert_eq!(
+            rebuilt.targets,
+            vec![target()],
+            "each parameter from a copy that kept it"
+        );
+        let again = Plan::build(rebuilt).unwrap();
+        assert_eq!(again.session_targets, plan.session_targets);
+        assert_eq!(again.cells, plan.cells);
+        assert_eq!(again.record(), plan.record());
+    }
+
+    #[test]
+    fn unknown_targets_and_a_missing_demo_server_are_named() {
+        let mut t = target();
+        t.key = KeySource::Demo;
+        let plan = Plan::build(Design {
+            targets: vec![t],
+            variants: vec![variant("a", ParamOverrides::default())],
+            repeat: 2,
+            ..Design::default()
+        })
+        .unwrap();
+        let session = session_of(&plan);
+        let record = record(&session).unwrap();
+        let e = chosen(record, &["y".into()], "s1").unwrap_err();
+        assert_eq!(e, "no target named `y` in experiment s1; it has: x");
+        assert_eq!(chosen(record, &[], "s1").unwrap(), ["x"]);
+        assert!(uses_demo(&session, record, &["x"], None));
+        let e = design(&session, &["x"], None, None).unwrap_err();
+        assert!(e.contains("needs the demo server"), "{e}");
+        let mut plain = session.clone();
+        plain.experiment = None;
+        assert!(super::record(&plain).is_err_and(|e| e.contains("is not an experiment")));
+    }
+
+    #[test]
+    fn a_cell_with_no_recorded_runs_compares_as_empty() {
+        let side = CellSide::of_rows(&[]);
+        assert_eq!(
+            (side.runs, side.ok, side.status, side.text.as_str()),
+            (0, 0, None, "")
+        );
+        assert_eq!(side.dists.ttft_ms_dist.n, 0);
+    }
+}
