@@ -156,14 +156,22 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     path.to_str().unwrap().to_string()
 }
 
-/// The session directories, oldest first (ids start with their creation time).
+/// The session directories.
 fn sessions(dir: &Path) -> Vec<PathBuf> {
-    let mut all: Vec<PathBuf> = std::fs::read_dir(dir.join("sessions"))
+    std::fs::read_dir(dir.join("sessions"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .collect();
-    all.sort();
-    all
+        .collect()
+}
+
+/// The one session saved besides `recorded` (ids made in the same second do not sort
+/// by time).
+fn new_session(dir: &Path, recorded: &Path) -> Session {
+    let others: Vec<PathBuf> = sessions(dir).into_iter().filter(|p| p != recorded).collect();
+    let [new] = &others[..] else {
+        panic!("one new session, not {others:?}")
+    };
+    load(new).unwrap()
 }
 
 /// What a request asked: model, system prompt, prompt, temperature.
@@ -286,10 +294,10 @@ async fn an_experiment_session_runs_again_as_the_same_experiment() {
     }
 
     // The new session records the same experiment, run for run.
-    let all = sessions(dir.path());
-    assert_eq!(all.len(), 2);
-    let (old, new) = (load(&all[0]).unwrap(), load(&all[1]).unwrap());
-    assert_eq!(all[0], recorded_dir);
+    let (old, new) = (
+        load(&recorded_dir).unwrap(),
+        new_session(dir.path(), &recorded_dir),
+    );
     assert!(new.experiment.is_some());
     assert_eq!(new.experiment, old.experiment, "the same design");
     assert_eq!(new.cells, old.cells, "every run id the same cell");
@@ -364,7 +372,7 @@ async fn target_repeat_and_summary_choose_what_runs_again() {
     let records = server.log().records();
     assert_eq!(records.len(), 18 + 1 + 2 * 2 * 3);
     assert!(records[18..].iter().all(|r| r.model.starts_with("gpt-4o-mini")));
-    let new = load(sessions(dir.path()).last().unwrap()).unwrap();
+    let new = new_session(dir.path(), &recorded_dir);
     let e = new.experiment.unwrap();
     assert_eq!(
         (e.targets, e.repeat, e.seed),
@@ -485,10 +493,13 @@ async fn an_experiment_replays_one_cell_run_per_pane_turn_by_turn() {
     let e = session.experiment.clone().unwrap();
     // One warmup turn, then one per (case, variant, repeat).
     assert_eq!(session.turns.len(), 1 + 2 * 2 * 2);
-    let notice = experiment_notice(&session).unwrap();
-    assert!(
-        notice.starts_with("experiment: turn 1 is the warmup, then 8 turns, one per (case, variant, repeat)"),
-        "{notice}"
+    assert_eq!(
+        experiment_notice(&session).unwrap(),
+        format!(
+            "experiment: turn 1 is the warmup, then 8 turns, one per (case, variant, repeat); its cells: prism sessions show {}",
+            session.meta.id
+        ),
+        "what the replay shows is said when it starts"
     );
     let mut app = App::new(
         Vec::new(),

@@ -92,7 +92,7 @@ pub fn experiment_notice(session: &Session) -> Option<String> {
         w => format!("turns 1 to {w} are the warmups, then "),
     };
     Some(format!(
-        "experiment: {warmups}{counted} turns, one per (case, variant, repeat), each target's run in its pane; `prism sessions show {}` has the cells and scoreboard",
+        "experiment: {warmups}{counted} turns, one per (case, variant, repeat); its cells: prism sessions show {}",
         session.meta.id
     ))
 }
