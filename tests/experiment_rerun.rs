@@ -38,11 +38,12 @@ const FIELDS: [&str; 8] = [
 ];
 
 /// The fields of each side, in order.
-const SIDE_FIELDS: [&str; 9] = [
+const SIDE_FIELDS: [&str; 10] = [
     "runs",
     "ok",
     "status",
     "text",
+    "error",
     "ttft_ms_dist",
     "total_ms_dist",
     "tokens_per_s_dist",
@@ -318,6 +319,7 @@ async fn an_experiment_session_runs_again_as_the_same_experiment() {
             assert_eq!(keys(s), SIDE_FIELDS, "{side}");
             assert_eq!((s["runs"].as_u64(), s["ok"].as_u64()), (Some(2), Some(2)));
             assert_eq!(s["status"], "ok");
+            assert!(s["error"].is_null());
             assert_eq!(s["output_tokens_dist"]["n"], 2);
             assert_eq!(s["output_tokens_dist"]["p50"], 5.0);
         }
@@ -429,6 +431,49 @@ async fn target_repeat_and_summary_choose_what_runs_again() {
         ran.stdout
     );
     assert!(ran.stdout.contains("2/2 → 2/2"), "{}", ran.stdout);
+
+    // A missing key fails each run as `prism run` does: nothing sent, exit status 1.
+    let sent = server.log().records().len();
+    let no_key = write(
+        dir.path(),
+        "no-key.toml",
+        &config(&server).replace("PRISM_EXP_KEY", "PRISM_EXP_UNSET_KEY"),
+    );
+    let ran = prism(
+        dir.path(),
+        &[
+            "rerun",
+            &id,
+            "--config",
+            &no_key,
+            "--target",
+            "mini",
+            "--repeat",
+            "1",
+            "--no-save",
+            "--format",
+            "jsonl",
+        ],
+    )
+    .await;
+    assert_eq!(ran.code, 1, "stderr: {}", ran.stderr);
+    let cells = lines(&ran.stdout);
+    assert_eq!(cells.len(), 4);
+    for c in &cells {
+        assert_eq!(
+            (c["new"]["runs"].as_u64(), c["new"]["ok"].as_u64()),
+            (Some(1), Some(0))
+        );
+        assert_eq!(c["new"]["status"], "error");
+        assert_eq!(c["new"]["error"]["kind"], "missing_key");
+        assert_eq!(
+            c["new"]["error"]["message"],
+            "no API key: set $PRISM_EXP_UNSET_KEY"
+        );
+        assert_eq!(c["new"]["ttft_ms_dist"]["n"], 0, "a failure is not a sample");
+        assert_eq!(c["old"]["ok"], 2);
+    }
+    assert_eq!(server.log().records().len(), sent);
 
     // An unknown target is named with the ones there are; nothing is sent.
     let sent = server.log().records().len();

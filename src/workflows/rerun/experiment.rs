@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use super::{needs_demo, recorded_target, send_to};
 use crate::config::Config;
 use crate::pricing::PriceTable;
-use crate::report::{ResultRow, Status};
+use crate::report::{ErrorRow, ResultRow, Status};
 use crate::session::Session;
 use crate::session::compare::{Chunk, similarity, word_diff};
 use crate::session::export::result_row;
@@ -183,6 +183,8 @@ pub struct CellSide {
     pub status: Option<Status>,
     /// The last run's answer.
     pub text: String,
+    /// Why the last run failed, when it did.
+    pub error: Option<ErrorRow>,
     #[serde(flatten)]
     pub dists: Dists,
 }
@@ -205,6 +207,7 @@ impl CellSide {
             ok: runs.iter().filter(|r| r.succeeded()).count(),
             status: last.map(|r| r.status),
             text: last.map(|r| r.text.clone()).unwrap_or_default(),
+            error: last.and_then(|r| r.error.clone()),
             dists: Dists::of(runs),
         }
     }
