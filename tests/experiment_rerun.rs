@@ -355,15 +355,18 @@ async fn target_repeat_and_summary_choose_what_runs_again() {
     let (cfg, recorded_dir, _) = original(&server, dir.path()).await;
     let id = recorded_dir.file_name().unwrap().to_str().unwrap().to_string();
 
-    // --target keeps only its cells (and its warmup); --repeat changes the runs per cell.
+    // --target keeps only its cells (and its warmup); --repeat and --seed override the
+    // recorded ones.
     let ran = prism(
         dir.path(),
         &[
-            "rerun", &id, "--config", &cfg, "--target", "mini", "--repeat", "3", "--format", "json",
+            "rerun", &id, "--config", &cfg, "--target", "mini", "--repeat", "3", "--seed", "6", "--format",
+            "json",
         ],
     )
     .await;
     assert_eq!(ran.code, 0, "stderr: {}", ran.stderr);
+    assert!(ran.stderr.contains("order: random, seed 6"), "{}", ran.stderr);
     let cells: Vec<Value> = serde_json::from_str(&ran.stdout).unwrap();
     assert_eq!(cells.len(), 4);
     for c in &cells {
@@ -378,7 +381,8 @@ async fn target_repeat_and_summary_choose_what_runs_again() {
     let e = new.experiment.unwrap();
     assert_eq!(
         (e.targets, e.repeat, e.seed),
-        (vec!["mini".to_string()], 3, Some(5))
+        (vec!["mini".to_string()], 3, Some(6)),
+        "--seed overrides the recorded seed"
     );
 
     // --summary: the new run's scoreboard, one row per (variant, target).
