@@ -45,6 +45,9 @@ pub async fn run(args: ReplayArgs, sessions_dir: Option<&Path>) -> Result<u8, Ap
     let (theme, keymap) = look(args.theme.as_deref(), cfg.as_ref())?;
     let mut app = App::new(Vec::new(), keymap, theme, String::new()).with_prices(prices(cfg.as_ref()));
     let (_, first_run) = app.begin_replay(&session, args.speed).map_err(AppError::Usage)?;
+    if let Some(notice) = crate::session::replay::experiment_notice(&session) {
+        app.update(Msg::Notice(notice));
+    }
     if session.cut_short {
         app.update(Msg::Notice(
             "the log's last record was cut short by a crash and is left out".into(),

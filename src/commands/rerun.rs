@@ -5,6 +5,10 @@
 //! The new run is saved as a new session: the earlier turns copied as recorded, then the
 //! new answers to the last turn, so the new session replays, re-runs and exports like any
 //! other.
+//!
+//! An experiment session is run again as the experiment it recorded (see [`experiment`]).
+
+mod experiment;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -50,6 +54,20 @@ pub struct RerunArgs {
     /// Theme name or path.
     #[arg(long, value_name = "NAME")]
     pub theme: Option<String>,
+    /// An experiment session: counted runs per cell this time (default: as recorded).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub repeat: Option<u32>,
+    /// An experiment session sent in random order: shuffle with this seed instead of the
+    /// recorded one.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// An experiment session: runs in flight at once per provider endpoint (default 4).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    pub max_concurrency: Option<u32>,
+    /// An experiment session: print the new run's scoreboard (in JSON formats instead of
+    /// the cells).
+    #[arg(long)]
+    pub summary: bool,
 }
 
 /// One target's recorded and new answers compared; the JSON object `--format json` prints.
@@ -75,6 +93,21 @@ pub async fn run(args: RerunArgs, sessions_dir: Option<&Path>) -> Result<u8, App
     let prices = prices(cfg.as_ref());
     let save_to = (!args.no_save)
         .then(|| store::sessions_dir(sessions_dir, cfg.as_ref().and_then(|c| c.sessions_dir.as_deref())));
+    if session.experiment.is_some() {
+        let setup = experiment::Setup {
+            overrides,
+            cfg: cfg.as_ref(),
+            prices,
+            save_to: save_to.as_deref(),
+        };
+        return experiment::run(&args, session, setup).await;
+    }
+    if let Some(flag) = experiment_only(&args) {
+        return Err(AppError::Usage(format!(
+            "{flag} re-runs an experiment, and session {} is a conversation: drop {flag}",
+            session.meta.id
+        )));
+    }
     let prepared = Prepared::new(session, &args.targets, overrides, save_to.as_deref(), &prices)
         .await
         .map_err(AppError::Usage)?;
@@ -100,6 +133,18 @@ pub async fn run(args: RerunArgs, sessions_dir: Option<&Path>) -> Result<u8, App
         Err(e) => eprintln!("warning: {e}"),
     }
     result
+}
+
+/// The first flag given that only an experiment session takes.
+fn experiment_only(args: &RerunArgs) -> Option<&'static str> {
+    [
+        (args.repeat.is_some(), "--repeat"),
+        (args.seed.is_some(), "--seed"),
+        (args.max_concurrency.is_some(), "--max-concurrency"),
+        (args.summary, "--summary"),
+    ]
+    .into_iter()
+    .find_map(|(given, flag)| given.then_some(flag))
 }
 
 /// Compare one entry's recording with its new result row.

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::reader::{Recorded, Turn};
+use super::reader::{Recorded, Session, Turn};
 use super::schema::EventBody;
 use crate::provider::event::{ErrorKind, ProviderError};
 
@@ -78,6 +78,23 @@ pub fn schedule(turn: &Turn) -> Vec<Step> {
 
 fn last_time(r: &Recorded) -> u64 {
     r.events.last().map_or(0, |(t, _)| *t)
+}
+
+/// What a replay of an experiment session shows, said when it starts; `None` for any
+/// other session. The reader keeps one turn per (case, variant, repeat), each target's
+/// run of that cell in its own pane, so no turn mixes cells.
+pub fn experiment_notice(session: &Session) -> Option<String> {
+    let e = session.experiment.as_ref()?;
+    let counted = session.turns.len().saturating_sub(e.warmup as usize);
+    let warmups = match e.warmup {
+        0 => String::new(),
+        1 => "turn 1 is the warmup, then ".into(),
+        w => format!("turns 1 to {w} are the warmups, then "),
+    };
+    Some(format!(
+        "experiment: {warmups}{counted} turns, one per (case, variant, repeat); its cells: prism sessions show {}",
+        session.meta.id
+    ))
 }
 
 /// The failure shown for a stream cut off by a crash or a kill.

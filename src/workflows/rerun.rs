@@ -5,6 +5,8 @@
 //! Shared by `prism rerun` and the workbench's sessions browser; neither face is named
 //! here: the workbench places the live streams in its panes through the sink.
 
+pub mod experiment;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -16,7 +18,7 @@ use crate::engine::{Cancels, RunId};
 use crate::pricing::PriceTable;
 use crate::provider::request::ChatRequest;
 use crate::report::ResultRow;
-use crate::session::schema::KeyRef;
+use crate::session::schema::{KeyRef, TargetSettings};
 use crate::session::{Outgoing, Recorded, Session, SessionWriter};
 use crate::target::{KeySource, ProviderKind, Target};
 use crate::workflows::send::{Job, JobId, Report, Send, SessionTarget};
@@ -220,12 +222,7 @@ fn uses_demo(session: &Session, wanted: &[String], overrides: Option<&Config>) -
         .targets
         .iter()
         .filter(|t| wanted.is_empty() || wanted.contains(&t.name))
-        .any(
-            |t| match overrides.and_then(|c| c.targets.iter().find(|c| c.name == t.name)) {
-                Some(c) => c.key == KeySource::Demo,
-                None => t.key == KeyRef::Demo,
-            },
-        )
+        .any(|t| needs_demo(t, &t.name, overrides))
 }
 
 /// The targets to send again and what each gets: the session's last turn, for every
@@ -267,32 +264,8 @@ pub fn plan(
                 settings.name, turn.number
             ));
         };
-        let recorded_target = settings.to_target().ok_or_else(|| {
-            format!(
-                "target `{}` uses provider `{}`, unknown to this Prism: upgrade Prism to send it again",
-                settings.name, settings.provider
-            )
-        })?;
-        let mut target = recorded_target.clone();
-        if let Some(c) = overrides.and_then(|c| c.targets.iter().find(|c| c.name == settings.name)) {
-            // The sampling parameters stay as recorded: the point is the same request.
-            target.key = c.key.clone();
-            // An Azure target's Entra ID token source goes with its key, its price with it.
-            target.params.entra = c.params.entra;
-            target.params.price_as.clone_from(&c.params.price_as);
-            target.base_url.clone_from(&c.base_url);
-            target.params.count_tokens = c.params.count_tokens;
-            target.params.retry = c.params.retry;
-            target.params.timeouts = c.params.timeouts;
-        }
-        if target.key == KeySource::Demo {
-            target.base_url = demo.and_then(|d| demo_base(d, target.provider)).ok_or_else(|| {
-                format!(
-                    "target `{}` needs the demo server, which did not start",
-                    settings.name
-                )
-            })?;
-        }
+        let recorded_target = recorded_target(settings)?;
+        let target = send_to(&recorded_target, &settings.name, overrides, demo)?;
         let request = session.request_for(turn, index);
         let recorded_row = recorded.row.clone().unwrap_or_else(|| {
             crate::report::row(&recorded_target, &request, &recorded.fold(Instant::now()), prices)
@@ -313,6 +286,53 @@ pub fn plan(
         ));
     }
     Ok(out)
+}
+
+/// The target as recorded; one whose provider this build does not know cannot be sent.
+pub fn recorded_target(settings: &TargetSettings) -> Result<Target, String> {
+    settings.to_target().ok_or_else(|| {
+        format!(
+            "target `{}` uses provider `{}`, unknown to this Prism: upgrade Prism to send it again",
+            settings.name, settings.provider
+        )
+    })
+}
+
+/// Where `recorded` goes now: its recorded settings, with the key, base URL, retries and
+/// timeouts of the config target named `name`, and a demo target moved to the running
+/// demo server (`demo` lists its targets).
+pub fn send_to(
+    recorded: &Target,
+    name: &str,
+    overrides: Option<&Config>,
+    demo: Option<&[Target]>,
+) -> Result<Target, String> {
+    let mut target = recorded.clone();
+    if let Some(c) = overrides.and_then(|c| c.targets.iter().find(|c| c.name == name)) {
+        // The sampling parameters stay as recorded: the point is the same request.
+        target.key = c.key.clone();
+        // An Azure target's Entra ID token source goes with its key, its price with it.
+        target.params.entra = c.params.entra;
+        target.params.price_as.clone_from(&c.params.price_as);
+        target.base_url.clone_from(&c.base_url);
+        target.params.count_tokens = c.params.count_tokens;
+        target.params.retry = c.params.retry;
+        target.params.timeouts = c.params.timeouts;
+    }
+    if target.key == KeySource::Demo {
+        target.base_url = demo
+            .and_then(|d| demo_base(d, target.provider))
+            .ok_or_else(|| format!("target `{name}` needs the demo server, which did not start"))?;
+    }
+    Ok(target)
+}
+
+/// Whether a recorded target named `name` still goes to the demo mock server.
+pub fn needs_demo(settings: &TargetSettings, name: &str, overrides: Option<&Config>) -> bool {
+    match overrides.and_then(|c| c.targets.iter().find(|c| c.name == name)) {
+        Some(c) => c.key == KeySource::Demo,
+        None => settings.key == KeyRef::Demo,
+    }
 }
 
 /// The demo server's base URL for `kind`: that of the demo target speaking the same

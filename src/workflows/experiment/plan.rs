@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 
 use super::cases::{Case, CaseTable};
 use super::template::Template;
-use crate::config::Variant;
+use crate::config::{ParamOverrides, Variant};
 use crate::provider::request::ChatRequest;
 use crate::session::schema::{CaseRecord, ExperimentRecord, RunCell, VariantRecord};
 use crate::target::Target;
@@ -91,6 +91,68 @@ pub struct Design {
     pub order: Order,
     /// Seed of a random order; drawn when `None`.
     pub seed: Option<u64>,
+}
+
+impl Design {
+    /// The design a session recorded, run on `targets` (the recorded experiment's
+    /// targets, or some of them, resolved to where they go now): the same variants with
+    /// their texts and parameters, cases, repeats, warmups, order and seed, so the plan
+    /// built from it sends the same requests in the same order.
+    pub fn from_record(record: &ExperimentRecord, targets: Vec<Target>) -> Result<Self, String> {
+        let order = record
+            .order
+            .parse()
+            .map_err(|e| format!("the recorded experiment: {e}"))?;
+        let variants = record
+            .variants
+            .iter()
+            .map(|v| Variant {
+                name: v.name.clone(),
+                system: v.system.clone(),
+                prompt: v.prompt.clone(),
+                params: ParamOverrides {
+                    temperature: v.temperature,
+                    top_p: v.top_p,
+                    max_tokens: v.max_tokens,
+                    seed: v.seed,
+                },
+                origin: "the recorded experiment".into(),
+            })
+            .collect();
+        // A case table is never empty, so no recorded cases means none was given.
+        let cases = (!record.cases.is_empty()).then(|| CaseTable {
+            cases: record
+                .cases
+                .iter()
+                .map(|c| Case {
+                    id: c.id.clone(),
+                    vars: c
+                        .vars
+                        .iter()
+                        .filter_map(|(k, v)| {
+                            let text = match v {
+                                Value::String(s) => s.clone(),
+                                Value::Null => return None,
+                                other => other.to_string(),
+                            };
+                            Some((k.clone(), text))
+                        })
+                        .collect(),
+                })
+                .collect(),
+        });
+        Ok(Self {
+            targets,
+            variants,
+            cases,
+            system: record.system.clone(),
+            prompt: record.prompt.clone(),
+            repeat: record.repeat,
+            warmup: record.warmup,
+            order,
+            seed: record.seed,
+        })
+    }
 }
 
 /// One (case, variant, target) cell.

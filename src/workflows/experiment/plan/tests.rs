@@ -245,3 +245,38 @@ fn the_record_holds_variants_cases_and_the_design() {
     assert!(cell.warmup);
     assert_eq!(cell.case, Some(0));
 }
+
+#[test]
+fn a_recorded_design_rebuilds_the_same_plan() {
+    let mut d = design();
+    let mut hot = variant("hot", Some("Bye {{name}}"));
+    hot.params = ParamOverrides {
+        temperature: Some(0.9),
+        seed: Some(4),
+        ..ParamOverrides::default()
+    };
+    d.variants = vec![variant("plain", None), hot];
+    d.cases = Some(parse_csv("id,name,tone\nc1,Ada,kind\nc2,\"Bob, Jr\",dry\n", "c.csv").unwrap());
+    d.repeat = 3;
+    d.warmup = 1;
+    d.order = Order::Random;
+    d.seed = Some(7);
+    let first = Plan::build(d.clone()).unwrap();
+    let record = first.record().unwrap();
+    let again = Plan::build(Design::from_record(&record, d.targets.clone()).unwrap()).unwrap();
+    assert_eq!(again.record(), Some(record.clone()), "the same design");
+    assert_eq!(again.cells, first.cells, "the same requests");
+    assert_eq!(again.runs, first.runs, "the same seed, the same order");
+    assert_eq!(again.session_targets, first.session_targets);
+    // A value that is not text in the record is its JSON text; null is no value.
+    let mut odd = record;
+    odd.cases[0].vars.insert("n".into(), serde_json::json!(3));
+    odd.cases[0].vars.insert("gone".into(), Value::Null);
+    let rebuilt = Design::from_record(&odd, d.targets.clone()).unwrap();
+    let case = &rebuilt.cases.unwrap().cases[0];
+    assert_eq!(case.get("n"), Some("3"));
+    assert_eq!(case.get("gone"), None);
+    odd.order = "sideways".into();
+    let e = Design::from_record(&odd, d.targets).unwrap_err();
+    assert!(e.contains("unknown order `sideways`"), "{e}");
+}
