@@ -68,7 +68,8 @@ pub enum Command {
     /// Each target gets exactly the request it was recorded with. In a conversation of
     /// several turns, the last turn is sent again with each target's own recorded history.
     /// Opens the workbench (recorded and new side by side; D on a pane shows the word
-    /// diff) unless --format is given or standard output is not a terminal.
+    /// diff) unless --format is given or standard output is not a terminal. An experiment
+    /// session is sent again as the experiment it recorded (see --repeat, --seed, --summary).
     Rerun(RerunArgs),
     /// Write a saved session as Markdown, JSON or CSV.
     Export(ExportArgs),
