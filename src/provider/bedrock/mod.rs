@@ -107,6 +107,14 @@ pub fn build(
 /// `target`'s credentials: a Bedrock API key, or a SigV4 signer (see [`chain`]).
 pub fn credentials(target: &Target) -> Result<Credentials, ProviderError> {
     let aws = target.params.aws.clone().unwrap_or_default();
+    // A demo target with a region signs with the demo's fake keys; it never reads the
+    // user's AWS chain (without a region it sends the demo placeholder as an API key).
+    if target.key == crate::target::KeySource::Demo && !aws.region.is_empty() {
+        return Ok(Credentials::Signed(Arc::new(sign::SigV4 {
+            keys: crate::demo::aws_keys(),
+            region: aws.region,
+        })));
+    }
     let env = |v: &str| std::env::var(v).ok();
     match chain::resolve(&target.key, aws.profile.as_deref(), &env)? {
         chain::Found::Bearer(key) => Ok(Credentials::Bearer(key)),
