@@ -4,14 +4,12 @@
 //! so the demo visibly compares differently-behaving "providers", one of them an OpenAI
 //! reasoning model over the Responses API. `--demo all` adds the other kinds: an Azure
 //! OpenAI deployment, AWS Bedrock (signed with SigV4 by fixed fake keys the mock checks,
-//! see [`aws_keys`]) and an OpenAI-compatible server. Nothing here touches the network,
+//! see [`AWS_REGION`]) and an OpenAI-compatible server. Nothing here touches the network,
 //! needs a key or reads the user's credentials.
 
 use std::net::{Ipv4Addr, SocketAddr};
 
 use crate::mock_server::MockServer;
-use crate::provider::bedrock::chain::AccessKeys;
-use crate::provider::secret::ApiKey;
 use crate::target::{Api, Aws, Header, HeaderSource, KeySource, Params, ProviderKind, Target};
 
 /// Which demo targets to run (`--demo`, `--demo all`).
@@ -25,19 +23,9 @@ pub enum Lineup {
     All,
 }
 
-/// The region the demo's Bedrock target signs for.
+/// The region the demo's Bedrock target signs for (with the fixed fake keys of
+/// [`crate::provider::bedrock::DEMO_ACCESS_KEY_ID`], which the mock checks).
 pub const AWS_REGION: &str = "us-east-1";
-
-/// The keys a demo Bedrock target signs with: the mock's fixed fake pair, so the demo
-/// exercises SigV4 end to end without reading the user's AWS chain.
-pub fn aws_keys() -> AccessKeys {
-    AccessKeys {
-        access_key_id: crate::mock_server::BEDROCK_TEST_ACCESS_KEY_ID.into(),
-        secret_access_key: ApiKey::new(crate::mock_server::BEDROCK_TEST_SECRET_ACCESS_KEY),
-        session_token: None,
-        source: "the demo's fixed fake keys".into(),
-    }
-}
 
 /// Prompt used by the demo when none is given.
 pub const PROMPT: &str =

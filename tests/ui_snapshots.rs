@@ -616,3 +616,21 @@ fn details_of_a_long_prompt_priced_at_its_tier() {
     assert!(screen.contains("tier above 200000 input tokens"), "{screen}");
     insta::assert_snapshot!(screen);
 }
+
+/// While names are hidden the details stay shut: they name the endpoint, the model and
+/// its price.
+#[test]
+fn details_stay_shut_in_blind_mode() {
+    let (app, base) = app(2);
+    let mut app = app.with_blind_seed(1).with_blind(true);
+    send(&mut app, "Explain streaming.");
+    stream_words(&mut app, base, 0, 180, 10, ANSWER);
+    finish(&mut app, base, 0, 400, 24, FinishReason::Stop, "stop");
+    focus(&mut app, Focus::Pane(0));
+    app.act(Action::Details);
+    app.update(Msg::Tick(base + Duration::from_millis(2000)));
+    let screen = render(&mut app, 120, 40);
+    for leak in ["endpoint", "127.0.0.1:1", "price ", "rates ", "gpt-4o"] {
+        assert!(!screen.contains(leak), "{leak} shown while blind:\n{screen}");
+    }
+}

@@ -350,4 +350,26 @@ mod tests {
             "jailbreak not detected"
         );
     }
+
+    #[test]
+    fn a_refused_prompt_names_its_categories_and_a_plain_failure_says_nothing() {
+        use crate::provider::event::{ErrorKind, ProviderError};
+        let body = r#"{"error":{"message":"filtered","type":null,"param":"prompt","code":"content_filter","status":400,"innererror":{"code":"ResponsibleAIPolicyViolation","content_filter_result":{"hate":{"filtered":false,"severity":"safe"},"violence":{"filtered":true,"severity":"medium"}}}}}"#;
+        let mut e = ProviderError::new(ErrorKind::InvalidRequest, "HTTP 400: prompt blocked");
+        e.raw_body = Some(body.into());
+        let run = TargetRun {
+            outcome: Some(Outcome::Failed(e.clone())),
+            ..TargetRun::default()
+        };
+        assert_eq!(
+            content_filter(&run),
+            [("filter", "prompt blocked: violence".to_string())]
+        );
+        e.raw_body = Some(r#"{"error":{"code":"invalid_request"}}"#.into());
+        let plain = TargetRun {
+            outcome: Some(Outcome::Failed(e)),
+            ..TargetRun::default()
+        };
+        assert!(content_filter(&plain).is_empty());
+    }
 }
