@@ -32,9 +32,10 @@ pub struct Cli {
     /// Workbench: theme name (dark, light, high-contrast) or path to a theme .toml.
     #[arg(long, value_name = "NAME")]
     pub theme: Option<String>,
-    /// Workbench: use the built-in demo targets even when a config exists.
-    #[arg(long, conflicts_with = "config")]
-    pub demo: bool,
+    /// Workbench: use the built-in demo targets even when a config exists (`--demo all`:
+    /// one of every provider kind).
+    #[arg(long, conflicts_with = "config", num_args = 0..=1, default_missing_value = "four", value_name = "LINEUP")]
+    pub demo: Option<crate::demo::Lineup>,
     /// Workbench: start in blind mode (answers as A, B, C… in a shuffled order, names
     /// hidden until you vote).
     #[arg(long)]
@@ -76,7 +77,7 @@ pub enum Command {
     /// Votes across saved sessions: win rates per target and per prompt variant, with
     /// 95 % intervals, and pairwise wins.
     Stats(crate::commands::stats::StatsArgs),
-    /// Serve the mock provider endpoints (OpenAI, Anthropic, Gemini) on loopback.
+    /// Serve the mock provider endpoints (OpenAI chat and Responses, Anthropic, Gemini, Azure OpenAI, Bedrock) on loopback.
     Mock {
         /// Address to listen on (port 0 picks a free port).
         #[arg(long, default_value = "127.0.0.1:8089")]
@@ -90,9 +91,10 @@ pub struct RunArgs {
     /// Config file (default: ./prism.toml, then $XDG_CONFIG_HOME/prism/config.toml).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Use the built-in demo targets against an in-process mock server (no keys, no network).
-    #[arg(long, conflicts_with = "config")]
-    pub demo: bool,
+    /// Use the built-in demo targets against an in-process mock server (no keys, no
+    /// network; `--demo all`: one of every provider kind).
+    #[arg(long, conflicts_with = "config", num_args = 0..=1, default_missing_value = "four", value_name = "LINEUP")]
+    pub demo: Option<crate::demo::Lineup>,
     /// Only these targets (repeatable); default all.
     #[arg(long = "target", value_name = "NAME")]
     pub targets: Vec<String>,
@@ -196,7 +198,7 @@ async fn run(args: RunArgs, sessions_dir: Option<&std::path::Path>) -> Result<u8
         .is_some()
         .then(|| crate::logging::init("PRISM_LOG").ok())
         .flatten();
-    let loaded = if args.demo {
+    let loaded = if args.demo.is_some() {
         None
     } else {
         Some(load_config(args.config.as_deref())?)
@@ -219,9 +221,9 @@ async fn run(args: RunArgs, sessions_dir: Option<&std::path::Path>) -> Result<u8
         Some(path) => Some(cases::load(path).map_err(AppError::Usage)?),
         None => None,
     };
-    let demo = if args.demo {
+    let demo = if let Some(lineup) = args.demo {
         Some(
-            crate::demo::Demo::start()
+            crate::demo::Demo::start_with(lineup)
                 .await
                 .map_err(|e| AppError::io("cannot start the demo mock server", e))?,
         )
@@ -494,7 +496,7 @@ fn read_prompt(args: &RunArgs) -> Result<String, AppError> {
     }
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        if args.demo {
+        if args.demo.is_some() {
             return Ok(crate::demo::PROMPT.to_string());
         }
         return Err(AppError::Usage(
@@ -507,7 +509,7 @@ fn read_prompt(args: &RunArgs) -> Result<String, AppError> {
         .read_to_string(&mut text)
         .map_err(|e| AppError::io("cannot read the prompt from standard input", e))?;
     if text.trim().is_empty() {
-        if args.demo {
+        if args.demo.is_some() {
             return Ok(crate::demo::PROMPT.to_string());
         }
         return Err(AppError::Usage("the prompt on standard input is empty".into()));

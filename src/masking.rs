@@ -5,7 +5,11 @@
 //! JSON is masked one string at a time, inside the serializer: masking a finished JSON
 //! line could hit a number that happens to contain a run of a key's digits and break the
 //! document. Text formats (Markdown, CSV) are masked line by line.
+//!
+//! A URL shown to a person has its credentials masked by shape too ([`url`]): a gateway
+//! URL may carry a key Prism never read as one (`?key=…`, a signed `?sig=…`).
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -137,6 +141,78 @@ impl<W: Write> std::fmt::Debug for MaskLines<W> {
     }
 }
 
+/// Words that mark a query parameter (or a URL's user info) as a credential, matched
+/// anywhere in the lower-cased name: `key`, `api-key`, `sig`, `X-Amz-Signature`,
+/// `access_token`, `client_secret`, `X-Amz-Credential`...
+const SECRET_PARAMS: [&str; 6] = ["key", "sig", "token", "secret", "password", "credential"];
+
+/// `url` fit to show: every known key masked ([`mask`]), the value of each query
+/// parameter whose name marks a credential replaced by `[redacted]`, and a password in
+/// its user info too. Everything else is kept byte for byte, so the URL still says where
+/// the request went.
+pub fn url(url: &str) -> Cow<'_, str> {
+    let masked = mask(url);
+    let (head, query) = match masked.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (masked.as_ref(), None),
+    };
+    let head = userinfo(head);
+    let query = query.map(|q| {
+        let (q, fragment) = q.split_once('#').map_or((q, None), |(q, f)| (q, Some(f)));
+        let params: Vec<Cow<'_, str>> = q.split('&').map(param).collect();
+        let mut out = params.join("&");
+        if let Some(f) = fragment {
+            out.push('#');
+            out.push_str(f);
+        }
+        out
+    });
+    let out = match query {
+        Some(q) => format!("{head}?{q}"),
+        None => head.into_owned(),
+    };
+    if out == url {
+        Cow::Borrowed(url)
+    } else {
+        Cow::Owned(out)
+    }
+}
+
+/// One `name=value` query parameter, its value masked when the name marks a credential.
+fn param(p: &str) -> Cow<'_, str> {
+    match p.split_once('=') {
+        Some((name, value)) if !value.is_empty() && is_secret_name(name) => {
+            Cow::Owned(format!("{name}={}", crate::provider::secret::REDACTED))
+        }
+        _ => Cow::Borrowed(p),
+    }
+}
+
+fn is_secret_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    SECRET_PARAMS.iter().any(|w| name.contains(w))
+}
+
+/// `scheme://user:password@host/…` with the password masked.
+fn userinfo(head: &str) -> Cow<'_, str> {
+    let Some((scheme, rest)) = head.split_once("://") else {
+        return Cow::Borrowed(head);
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let Some((info, host)) = authority.rsplit_once('@') else {
+        return Cow::Borrowed(head);
+    };
+    let Some((user, _password)) = info.split_once(':') else {
+        return Cow::Borrowed(head);
+    };
+    Cow::Owned(format!(
+        "{scheme}://{user}:{}@{host}{}",
+        crate::provider::secret::REDACTED,
+        &rest[authority_end..]
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +247,40 @@ mod tests {
             w.write_all(b"a-key-77 b\nlast pieces-of-a-key-77").unwrap();
         }
         assert_eq!(String::from_utf8(out).unwrap(), "a [redacted] b\nlast [redacted]");
+    }
+
+    #[test]
+    fn url_query_credentials_are_masked_and_the_rest_kept() {
+        assert_eq!(
+            url("https://gw.example.com/v1?api-version=2024-10-21&key=abc123&sig=Zm9v%3D#top"),
+            "https://gw.example.com/v1?api-version=2024-10-21&key=[redacted]&sig=[redacted]#top"
+        );
+        assert_eq!(
+            url(
+                "https://s3.example.com/x?X-Amz-Credential=AKIA%2F1&X-Amz-Signature=ff&X-Amz-Security-Token=t&region=eu"
+            ),
+            "https://s3.example.com/x?X-Amz-Credential=[redacted]&X-Amz-Signature=[redacted]&X-Amz-Security-Token=[redacted]&region=eu"
+        );
+        assert_eq!(
+            url("http://127.0.0.1:8080/v1?access_token=tok&client_secret=s&flag&empty_key="),
+            "http://127.0.0.1:8080/v1?access_token=[redacted]&client_secret=[redacted]&flag&empty_key="
+        );
+    }
+
+    #[test]
+    fn url_user_password_and_known_keys_are_masked() {
+        assert_eq!(
+            url("https://bob:hunter2@proxy.example.com:8443/v1"),
+            "https://bob:[redacted]@proxy.example.com:8443/v1"
+        );
+        // Only a password is a credential; a user alone, or an `@` in the path, is not.
+        assert_eq!(url("https://bob@host/v1/a@b"), "https://bob@host/v1/a@b");
+        let _k = ApiKey::new("path-key-5512-zzz");
+        assert_eq!(
+            url("https://host/keys/path-key-5512-zzz/v1"),
+            "https://host/keys/[redacted]/v1"
+        );
+        // Untouched URLs are borrowed, not copied.
+        assert!(matches!(url("https://api.openai.com/v1"), Cow::Borrowed(_)));
     }
 }

@@ -180,10 +180,16 @@ headers = {{ "x-mock-script" = "{FAST}" }}
         v1_row["cost_usd"].as_f64().unwrap() > 0.0,
         "priced as price_as: {v1_row}"
     );
+    // An OpenAI row has no verdicts and names no served model (its server object holds
+    // only the mock's `openai-processing-ms` header).
     assert_eq!(
-        gpt_row["server"],
-        Value::Null,
+        (&gpt_row["server"]["content_filter"], &gpt_row["server"]["model"]),
+        (&Value::Null, &Value::Null),
         "an OpenAI row is unchanged: {gpt_row}"
+    );
+    assert_eq!(
+        gpt_row["server"]["header_timings"][0]["header"], "openai-processing-ms",
+        "{gpt_row}"
     );
     assert!(
         stderr.contains("deployment `chat-prod` is not a model Prism has prices for"),

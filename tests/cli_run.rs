@@ -147,6 +147,13 @@ fn jsonl_contract_against_a_running_mock() {
             .map(String::as_str)
             .filter(|k| *k != "arrival")
             .collect();
+        // `server` holds what the server said of itself: here only the OpenAI mock's
+        // `openai-processing-ms` header (on its Chat Completions routes), after `error`.
+        if let Some(at) = keys.iter().position(|k| *k == "server") {
+            assert_eq!(r["server"]["header_timings"][0]["name"], "processing", "{r}");
+            assert_eq!(keys[at - 1], "error");
+            keys.remove(at);
+        }
         // `price` says which rate `cost_usd` came from: there exactly when a cost is, after `error`.
         let priced = keys.iter().position(|k| *k == "price");
         assert_eq!(priced.is_some(), r["cost_usd"].is_number(), "{r}");
@@ -616,5 +623,50 @@ fn a_key_bound_for_plain_http_off_this_machine_is_warned_about_on_stderr() {
             && warnings[0].contains("target `gateway`: `base_url` is http:// to 192.0.2.10")
             && warnings[0].contains("allow_insecure_http = true"),
         "{stderr}"
+    );
+}
+
+/// `--demo all`: every provider kind side by side, with no config, no key and none of the
+/// user's AWS credentials read (wrong ones in the environment would fail the signature
+/// the mock checks).
+#[test]
+fn demo_all_runs_every_provider_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(PRISM)
+        .args(["run", "--demo", "all", "--format", "json", "--prompt", "hello"])
+        .current_dir(dir.path())
+        .env("XDG_CONFIG_HOME", dir.path())
+        .env("HOME", dir.path())
+        .env("PRISM_SESSIONS_DIR", dir.path().join("sessions"))
+        .env("AWS_ACCESS_KEY_ID", "AKIDNOTTHEDEMO")
+        .env("AWS_SECRET_ACCESS_KEY", "not-the-demo-secret")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(rows.len() >= 6, "{rows:?}");
+    for r in &rows {
+        assert_eq!(r["status"], "ok", "{r}");
+        assert!(r["usage"]["output_tokens"].as_u64().unwrap() > 0, "{r}");
+        assert!(r["ttft_ms"].as_f64().unwrap() > 0.0, "{r}");
+        assert!(
+            r["cost_usd"].as_f64().unwrap() > 0.0,
+            "every demo target is priced: {r}"
+        );
+    }
+    let kinds: std::collections::BTreeSet<&str> =
+        rows.iter().map(|r| r["provider"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        [
+            "anthropic",
+            "azure",
+            "bedrock",
+            "gemini",
+            "openai",
+            "openai-compatible"
+        ]
     );
 }

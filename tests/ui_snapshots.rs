@@ -469,3 +469,168 @@ fn blind_send_waiting_for_the_vote() {
     )));
     insta::assert_snapshot!("blind_send_revealed_after_the_vote", render(&mut app, 120, 40));
 }
+
+/// One finished target in a workbench of its own, its details open: `events` are fed
+/// between the answer's start (headers at 200 ms, request sent at 5 ms) and its end.
+fn details_of(t: Target, usage: Usage, events: Vec<StreamEvent>) -> String {
+    let mut app = App::new(
+        vec![t],
+        Keymap::default(),
+        prism::tui::theme::load("dark").unwrap(),
+        "demo".into(),
+    );
+    let base = Instant::now();
+    app.update(Msg::Tick(base));
+    send(&mut app, "Explain streaming.");
+    let ms = |n: u64| base + Duration::from_millis(n);
+    feed(&mut app, 0, base, StreamEvent::Dispatched);
+    feed(&mut app, 0, ms(200), started(base));
+    for e in events {
+        feed(&mut app, 0, ms(200), e);
+    }
+    // Three chunks spread out, then two in one read: a bursty tail.
+    for (at, w) in [
+        (610, "Streaming "),
+        (640, "sends "),
+        (2950, "the answer "),
+        (2950, "as it "),
+        (2950, "comes."),
+    ] {
+        feed(&mut app, 0, ms(at), StreamEvent::TextDelta(w.into()));
+    }
+    feed(&mut app, 0, ms(3000), StreamEvent::Usage(usage));
+    feed(
+        &mut app,
+        0,
+        ms(3000),
+        StreamEvent::Finish(Finish {
+            reason: FinishReason::Stop,
+            raw: Some("stop".into()),
+        }),
+    );
+    feed(&mut app, 0, ms(3000), StreamEvent::Done);
+    focus(&mut app, Focus::Pane(0));
+    app.act(Action::Details);
+    app.update(Msg::Tick(ms(4000)));
+    render(&mut app, 110, 40)
+}
+
+#[test]
+fn details_with_server_timings_and_a_base_url_from_the_environment() {
+    use prism::provider::server::{HeaderTiming, ServerReport};
+    use prism::target::BaseUrlSource;
+    let mut t = target("gpt", ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18");
+    t.base_url = "https://gateway.example.com/openai/v1?team=ml&key=gw-0f3a9c2e7b&sig=c2lnbmF0dXJl".into();
+    t.params.base_url_source = BaseUrlSource::Env("OPENAI_BASE_URL".into());
+    let timing = |name: &str, header: &str, ms: f64| HeaderTiming {
+        name: name.into(),
+        header: header.into(),
+        ms,
+    };
+    let server = ServerReport {
+        source: "response headers".into(),
+        header_timings: vec![
+            timing("processing", "openai-processing-ms", 150.0),
+            timing("upstream", "x-envoy-upstream-service-time", 138.0),
+        ],
+        ..ServerReport::default()
+    };
+    let usage = Usage {
+        input: Some(26),
+        output: Some(6),
+        ..Usage::default()
+    };
+    let screen = details_of(t, usage, vec![StreamEvent::Server(server)]);
+    for secret in ["gw-0f3a9c2e7b", "c2lnbmF0dXJl"] {
+        assert!(!screen.contains(secret), "{secret} shown:\n{screen}");
+    }
+    assert!(screen.contains("$OPENAI_BASE_URL)"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn details_with_azure_content_filter_verdicts() {
+    use prism::provider::azure::{ContentFilter, FilterVerdict};
+    use prism::provider::server::ServerReport;
+    let mut t = target("azure-prod", ProviderKind::Azure, "prod-4o");
+    t.base_url = "https://contoso.openai.azure.com".into();
+    t.params.price_as = Some("azure/gpt-4o".into());
+    let graded = |c: &str, filtered, severity: &str| FilterVerdict {
+        category: c.into(),
+        filtered,
+        severity: Some(severity.into()),
+        detected: None,
+    };
+    let prompt = ContentFilter {
+        prompt: vec![
+            graded("hate", false, "safe"),
+            graded("self_harm", false, "safe"),
+            graded("sexual", false, "safe"),
+            graded("violence", false, "safe"),
+            FilterVerdict {
+                category: "jailbreak".into(),
+                filtered: false,
+                severity: None,
+                detected: Some(false),
+            },
+        ],
+        ..ContentFilter::default()
+    };
+    let answer = ContentFilter {
+        completion: vec![
+            graded("hate", false, "safe"),
+            graded("sexual", false, "safe"),
+            graded("violence", true, "medium"),
+        ],
+        ..ContentFilter::default()
+    };
+    let report = |f: ContentFilter| {
+        StreamEvent::Server(ServerReport {
+            source: "azure content filter".into(),
+            content_filter: Some(Box::new(f)),
+            model: Some("gpt-4o-2024-11-20".into()),
+            ..ServerReport::default()
+        })
+    };
+    let usage = Usage {
+        input: Some(26),
+        output: Some(6),
+        ..Usage::default()
+    };
+    let screen = details_of(t, usage, vec![report(prompt), report(answer)]);
+    assert!(screen.contains("violence filtered (medium)"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn details_of_a_long_prompt_priced_at_its_tier() {
+    let t = target("gemini-pro", ProviderKind::Gemini, "gemini-2.5-pro");
+    let usage = Usage {
+        input: Some(250_000),
+        output: Some(2_000),
+        cached_input: Some(20_000),
+        reasoning: Some(1_200),
+        ..Usage::default()
+    };
+    let screen = details_of(t, usage, vec![]);
+    assert!(screen.contains("tier above 200000 input tokens"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+/// While names are hidden the details stay shut: they name the endpoint, the model and
+/// its price.
+#[test]
+fn details_stay_shut_in_blind_mode() {
+    let (app, base) = app(2);
+    let mut app = app.with_blind_seed(1).with_blind(true);
+    send(&mut app, "Explain streaming.");
+    stream_words(&mut app, base, 0, 180, 10, ANSWER);
+    finish(&mut app, base, 0, 400, 24, FinishReason::Stop, "stop");
+    focus(&mut app, Focus::Pane(0));
+    app.act(Action::Details);
+    app.update(Msg::Tick(base + Duration::from_millis(2000)));
+    let screen = render(&mut app, 120, 40);
+    for leak in ["endpoint", "127.0.0.1:1", "price ", "rates ", "gpt-4o"] {
+        assert!(!screen.contains(leak), "{leak} shown while blind:\n{screen}");
+    }
+}

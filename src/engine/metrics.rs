@@ -198,7 +198,7 @@ impl TargetRun {
     /// Azure's content filter verdicts on the prompt and the answer, when the server sent
     /// any (kept in the server report, for the details view).
     pub fn content_filter(&self) -> Option<&ContentFilter> {
-        self.server.as_ref()?.content_filter.as_ref()
+        self.server.as_ref()?.content_filter.as_deref()
     }
 
     /// Whether a terminal event has arrived.

@@ -28,10 +28,11 @@ use super::plan::{Finish, Kind, Plan};
 use super::script::Fault;
 use super::wire::{self, Frame};
 
-/// The access key id the mock accepts signatures from.
-pub const TEST_ACCESS_KEY_ID: &str = "AKIDPRISMMOCKEXAMPLE";
+/// The access key id the mock accepts signatures from: the demo's, so a demo Bedrock
+/// target signs its way in.
+pub const TEST_ACCESS_KEY_ID: &str = crate::provider::bedrock::DEMO_ACCESS_KEY_ID;
 /// Its secret.
-pub const TEST_SECRET_ACCESS_KEY: &str = "prism/mock/wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+pub const TEST_SECRET_ACCESS_KEY: &str = crate::provider::bedrock::DEMO_SECRET_ACCESS_KEY;
 
 pub struct Bedrock;
 

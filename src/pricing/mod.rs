@@ -20,7 +20,7 @@ mod table;
 pub use error::PriceError;
 pub use litellm::{LiteLlmMap, load_litellm, usd_per_token_to_pd};
 pub use lookup::PriceQuery;
-pub use price::{BetaWindow, Charge, ModelPrice, Tier};
+pub use price::{BetaWindow, Breakdown, Charge, ModelPrice, Rates, Tier};
 pub use table::{PriceData, PriceTable, query};
 
 /// Picodollars: 10^-12 USD.

@@ -70,14 +70,36 @@ pub struct Charge {
     pub tier: Option<u64>,
 }
 
-/// The per-token prices one request is billed at.
-struct Rates {
-    input: u64,
-    output: u64,
-    cached_input: u64,
-    cache_write: u64,
-    cache_write_1h: u64,
-    reasoning: u64,
+/// The per-token prices (picodollars) one request is billed at, every fallback applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rates {
+    pub input: u64,
+    pub output: u64,
+    pub cached_input: u64,
+    pub cache_write: u64,
+    pub cache_write_1h: u64,
+    pub reasoning: u64,
+}
+
+/// What a usage costs, split by what was paid for, and the rates it was billed at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Breakdown {
+    /// Uncached input.
+    pub input: Picodollars,
+    /// Output, reasoning included.
+    pub output: Picodollars,
+    /// Cache reads and writes.
+    pub cache: Picodollars,
+    /// The threshold of the tier that applied; `None` for the base prices.
+    pub tier: Option<u64>,
+    pub rates: Rates,
+}
+
+impl Breakdown {
+    /// The whole cost.
+    pub fn total(&self) -> Picodollars {
+        self.input + self.output + self.cache
+    }
 }
 
 impl ModelPrice {
@@ -87,7 +109,8 @@ impl ModelPrice {
         self.tiers.iter().rev().find(|t| input > t.above)
     }
 
-    fn rates(&self, tier: Option<&Tier>) -> Rates {
+    /// The rates a request at `tier` is billed at (the base prices for `None`).
+    pub fn rates(&self, tier: Option<&Tier>) -> Rates {
         let pick = |f: fn(&Tier) -> Option<u64>, base: Option<u64>| tier.and_then(f).or(base);
         let input = pick(|t| t.input, Some(self.input)).unwrap_or(self.input);
         let output = pick(|t| t.output, Some(self.output)).unwrap_or(self.output);
@@ -106,6 +129,14 @@ impl ModelPrice {
     /// include 1-hour writes, output includes reasoning), at the tier its input reaches.
     /// `None` when the counts are unknown.
     pub fn charge(&self, usage: &Usage) -> Option<Charge> {
+        self.breakdown(usage).map(|b| Charge {
+            cost: b.total(),
+            tier: b.tier,
+        })
+    }
+
+    /// [`ModelPrice::charge`], split by what it paid for.
+    pub fn breakdown(&self, usage: &Usage) -> Option<Breakdown> {
         let tier = self.tier_for(usage.input?);
         let r = self.rates(tier);
         let input = u128::from(usage.input?);
@@ -117,14 +148,14 @@ impl ModelPrice {
         let p = u128::from;
         let uncached = input.saturating_sub(cached + written);
         let visible = output.saturating_sub(reasoning);
-        Some(Charge {
-            cost: uncached * p(r.input)
-                + cached * p(r.cached_input)
+        Some(Breakdown {
+            input: uncached * p(r.input),
+            output: visible * p(r.output) + reasoning * p(r.reasoning),
+            cache: cached * p(r.cached_input)
                 + (written - written_1h) * p(r.cache_write)
-                + written_1h * p(r.cache_write_1h)
-                + visible * p(r.output)
-                + reasoning * p(r.reasoning),
+                + written_1h * p(r.cache_write_1h),
             tier: tier.map(|t| t.above),
+            rates: r,
         })
     }
 

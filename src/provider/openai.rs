@@ -129,7 +129,7 @@ impl Decoder {
         let mut report = super::server::ServerReport::default();
         if let Some(filter) = super::azure::filter::from_chat(v) {
             report.source = "azure content filter".into();
-            report.content_filter = Some(filter);
+            report.content_filter = Some(Box::new(filter));
         }
         let named = v.get("model").and_then(Value::as_str).filter(|m| !m.is_empty());
         if self.reports_model

@@ -46,8 +46,79 @@ pub struct ServerReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// Azure's content filter verdicts on the prompt and the answer. Omitted when none.
+    /// Boxed: only Azure sends them, and every stream event is as large as this report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_filter: Option<super::azure::ContentFilter>,
+    pub content_filter: Option<Box<super::azure::ContentFilter>>,
+    /// Timings the server (or a proxy in front of it) put in its response headers, in
+    /// header order. Omitted when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub header_timings: Vec<HeaderTiming>,
+}
+
+/// One timing from a response header: what it measures, as the header says it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeaderTiming {
+    /// What the time covers: `processing` (`openai-processing-ms`), `upstream`
+    /// (`x-envoy-upstream-service-time`), `invocation`
+    /// (`x-amzn-bedrock-invocation-latency`), or a `server-timing` metric's own name.
+    pub name: String,
+    /// The header it came from.
+    pub header: String,
+    pub ms: f64,
+}
+
+/// Headers that carry one number of milliseconds, and what each measures.
+const TIMING_HEADERS: [(&str, &str); 3] = [
+    ("openai-processing-ms", "processing"),
+    ("x-envoy-upstream-service-time", "upstream"),
+    ("x-amzn-bedrock-invocation-latency", "invocation"),
+];
+
+/// The timings in a response's headers (see [`HeaderTiming`]), or `None` when there are
+/// none. `server-timing` entries without a `dur` carry no time and are skipped.
+pub fn from_headers(headers: &reqwest::header::HeaderMap) -> Option<ServerReport> {
+    let mut timings = Vec::new();
+    for (header, name) in TIMING_HEADERS {
+        let ms = headers
+            .get(header)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|x| x.is_finite() && *x >= 0.0);
+        if let Some(ms) = ms {
+            timings.push(HeaderTiming {
+                name: name.into(),
+                header: header.into(),
+                ms,
+            });
+        }
+    }
+    for value in headers.get_all("server-timing") {
+        timings.extend(value.to_str().ok().into_iter().flat_map(server_timing));
+    }
+    (!timings.is_empty()).then(|| ServerReport {
+        source: "response headers".into(),
+        header_timings: timings,
+        ..ServerReport::default()
+    })
+}
+
+/// The entries of one `server-timing` value (`total;dur=412.3, db;desc="x";dur=3`) that
+/// carry a duration.
+fn server_timing(value: &str) -> impl Iterator<Item = HeaderTiming> + '_ {
+    value.split(',').filter_map(|metric| {
+        let mut parts = metric.split(';').map(str::trim);
+        let name = parts.next().filter(|n| !n.is_empty())?;
+        let ms = parts
+            .filter_map(|p| p.split_once('='))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case("dur"))
+            .and_then(|(_, v)| v.trim().trim_matches('"').parse::<f64>().ok())
+            .filter(|x| x.is_finite() && *x >= 0.0)?;
+        Some(HeaderTiming {
+            name: name.to_string(),
+            header: "server-timing".into(),
+            ms,
+        })
+    })
 }
 
 impl ServerReport {
@@ -69,6 +140,11 @@ impl ServerReport {
         take(&mut self.model, &newer.model);
         if let Some(f) = &newer.content_filter {
             self.content_filter.get_or_insert_with(Default::default).merge(f);
+        }
+        for t in &newer.header_timings {
+            if !self.header_timings.contains(t) {
+                self.header_timings.push(t.clone());
+            }
         }
         for s in newer.source.split(", ").filter(|s| !s.is_empty()) {
             if !self.source.split(", ").any(|have| have == s) {
@@ -180,6 +256,35 @@ mod tests {
             serde_json::from_str(r#"{"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":1}}"#)
                 .unwrap();
         assert_eq!(from_chat_chunk(&plain), None);
+    }
+
+    #[test]
+    fn timings_from_headers_keep_their_header_and_skip_what_is_not_a_time() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("openai-processing-ms", "412".parse().unwrap());
+        h.insert("x-envoy-upstream-service-time", "380".parse().unwrap());
+        h.insert("x-amzn-bedrock-invocation-latency", "-5".parse().unwrap());
+        h.append(
+            "server-timing",
+            r#"cdn-cache;desc=MISS, edge;dur=1.5"#.parse().unwrap(),
+        );
+        h.append("server-timing", r#"total;desc="all";dur="20""#.parse().unwrap());
+        let r = from_headers(&h).unwrap();
+        let got: Vec<(&str, &str, f64)> = r
+            .header_timings
+            .iter()
+            .map(|t| (t.name.as_str(), t.header.as_str(), t.ms))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("processing", "openai-processing-ms", 412.0),
+                ("upstream", "x-envoy-upstream-service-time", 380.0),
+                ("edge", "server-timing", 1.5),
+                ("total", "server-timing", 20.0),
+            ]
+        );
+        assert_eq!(from_headers(&reqwest::header::HeaderMap::new()), None);
     }
 
     #[test]

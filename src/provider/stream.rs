@@ -113,6 +113,10 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
             StreamEvent::Server(super::server::ServerReport::generation_id(&id)),
         );
     }
+    // Timings in headers (`openai-processing-ms`, `server-timing`...): the server's claim.
+    if let Some(report) = super::server::from_headers(&headers) {
+        emit(headers_at, StreamEvent::Server(report));
+    }
     let mut reader = BodyReader {
         response,
         cancel,

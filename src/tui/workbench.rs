@@ -32,8 +32,8 @@ pub struct TuiOptions {
     pub config: Option<PathBuf>,
     /// Theme name or path.
     pub theme: Option<String>,
-    /// Force the demo targets even when a config exists.
-    pub demo: bool,
+    /// Force the demo targets (of this lineup) even when a config exists.
+    pub demo: Option<crate::demo::Lineup>,
     /// `--sessions-dir`, if given.
     pub sessions_dir: Option<PathBuf>,
     /// `--blind`: start in blind mode.
@@ -48,7 +48,7 @@ pub struct WorkbenchError(pub String);
 
 /// Run the workbench until the user quits.
 pub async fn run(opts: TuiOptions) -> Result<u8, WorkbenchError> {
-    let found = if opts.demo {
+    let found = if opts.demo.is_some() {
         None
     } else {
         config::locate(opts.config.as_deref()).map_err(|e| WorkbenchError(e.to_string()))?
@@ -61,7 +61,7 @@ pub async fn run(opts: TuiOptions) -> Result<u8, WorkbenchError> {
     let demo = match &cfg {
         Some(_) => None,
         None => Some(
-            Demo::start()
+            Demo::start_with(opts.demo.unwrap_or_default())
                 .await
                 .map_err(|e| WorkbenchError(format!("cannot start the demo mock server: {e}")))?,
         ),

@@ -75,7 +75,8 @@ impl Prepared {
     ) -> Result<Self, String> {
         let demo = if uses_demo(&session, wanted, overrides) {
             Some(
-                Demo::start()
+                // The whole lineup, so a session saved by `--demo all` finds every kind.
+                Demo::start_with(crate::demo::Lineup::All)
                     .await
                     .map_err(|e| format!("cannot start the demo mock server: {e}"))?,
             )
@@ -335,12 +336,13 @@ pub fn needs_demo(settings: &TargetSettings, name: &str, overrides: Option<&Conf
     }
 }
 
-/// The demo server's base URL for `kind`: that of the demo target speaking the same
-/// protocol (compatible servers speak OpenAI's).
+/// The demo server's base URL for `kind`: that of the demo target of the same kind, else
+/// of one speaking the same protocol (compatible servers speak OpenAI's).
 fn demo_base(demo: &[Target], kind: ProviderKind) -> Option<String> {
     let protocol = kind.spec().protocol;
     demo.iter()
-        .find(|t| t.provider.spec().protocol == protocol)
+        .find(|t| t.provider == kind)
+        .or_else(|| demo.iter().find(|t| t.provider.spec().protocol == protocol))
         .map(|t| t.base_url.clone())
 }
 

@@ -59,4 +59,5 @@ if [ -z "$addr" ]; then
     exit 1
 fi
 
-"$venv/bin/python" "$here/sdk_conformance.py" --base-url "http://$addr" "$@"
+# -B: no __pycache__ beside the sources (the suite is split in modules).
+"$venv/bin/python" -B "$here/sdk_conformance.py" --base-url "http://$addr" "$@"

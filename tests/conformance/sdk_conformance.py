@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Drive the official OpenAI (and its AzureOpenAI client), Anthropic and Google GenAI Python
-SDKs against Prism's mock provider server and check that each SDK parses exactly what the
-mock sent.
+"""Drive the official OpenAI (and its AzureOpenAI client), Anthropic, Google GenAI and AWS
+(boto3, in bedrock_boto3.py) Python SDKs against Prism's mock provider server and check
+that each SDK parses exactly what the mock sent.
 
 For every case the same request is first sent raw (stdlib urllib) and its bytes decoded by
 hand; that is the ground truth. The mock's output is deterministic for a given prompt and
@@ -16,8 +16,6 @@ import argparse
 import json
 import sys
 import traceback
-import urllib.error
-import urllib.request
 
 import anthropic
 import openai
@@ -25,9 +23,9 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types as genai_types
 
-FAST = "ttft=0,itl=0"
-PROMPT = "Explain how streaming responses work."
-SYSTEM = "Answer briefly."
+import bedrock_boto3
+from common import FAST, PROMPT, SYSTEM, eq, raises, raw
+
 CASES = []
 
 
@@ -36,32 +34,7 @@ def case(fn):
     return fn
 
 
-def eq(actual, expected, what):
-    if actual != expected:
-        raise AssertionError(f"{what}: got {actual!r}, expected {expected!r}")
-
-
-def raises(exc_type, fn):
-    try:
-        fn()
-    except exc_type as e:
-        return e
-    raise AssertionError(f"expected {exc_type.__name__}, nothing raised")
-
-
 # ---------------------------------------------------------------- raw wire ground truth
-
-def raw(base, path, body, headers):
-    req = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST")
-    req.add_header("content-type", "application/json")
-    for k, v in headers.items():
-        req.add_header(k, v)
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, resp.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-
 
 def sse_data(text, sep):
     for block in text.split(sep + sep):
@@ -821,6 +794,7 @@ class Ctx:
         self.an = anthropic.Anthropic(base_url=base, api_key="mock", max_retries=0)
         self.gm = genai.Client(api_key="mock", http_options=genai_types.HttpOptions(
             base_url=base, retry_options=genai_types.HttpRetryOptions(attempts=1)))
+        self.bedrock = bedrock_boto3.client(base)
 
 
 def main():
@@ -830,7 +804,7 @@ def main():
     args = parser.parse_args()
     ctx = Ctx(args.base_url.rstrip("/"))
     passed = failed = 0
-    for fn in CASES:
+    for fn in CASES + bedrock_boto3.CASES:
         if args.k not in fn.__name__:
             continue
         try:

@@ -46,7 +46,7 @@ pub async fn run(args: &RerunArgs, session: Session, setup: Setup<'_>) -> Result
     let names = chosen(record, &args.targets, &id).map_err(AppError::Usage)?;
     let demo = if uses_demo(&session, record, &names, setup.overrides) {
         Some(
-            Demo::start()
+            Demo::start_with(crate::demo::Lineup::All)
                 .await
                 .map_err(|e| AppError::io("cannot start the demo mock server", e))?,
         )

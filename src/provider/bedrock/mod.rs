@@ -104,9 +104,33 @@ pub fn build(
     builder.build().map_err(|e| build_error(&e))
 }
 
+/// The access key id of the fixed fake pair demo targets sign with, and the mock server
+/// checks signatures against: not a key of anyone's.
+pub const DEMO_ACCESS_KEY_ID: &str = "AKIDPRISMMOCKEXAMPLE";
+/// Its secret.
+pub const DEMO_SECRET_ACCESS_KEY: &str = "prism/mock/wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
+/// The demo's fake pair, ready to sign.
+fn demo_keys() -> chain::AccessKeys {
+    chain::AccessKeys {
+        access_key_id: DEMO_ACCESS_KEY_ID.into(),
+        secret_access_key: crate::provider::secret::ApiKey::new(DEMO_SECRET_ACCESS_KEY),
+        session_token: None,
+        source: "the demo's fixed fake keys".into(),
+    }
+}
+
 /// `target`'s credentials: a Bedrock API key, or a SigV4 signer (see [`chain`]).
 pub fn credentials(target: &Target) -> Result<Credentials, ProviderError> {
     let aws = target.params.aws.clone().unwrap_or_default();
+    // A demo target with a region signs with the demo's fake keys; it never reads the
+    // user's AWS chain (without a region it sends the demo placeholder as an API key).
+    if target.key == crate::target::KeySource::Demo && !aws.region.is_empty() {
+        return Ok(Credentials::Signed(Arc::new(sign::SigV4 {
+            keys: demo_keys(),
+            region: aws.region,
+        })));
+    }
     let env = |v: &str| std::env::var(v).ok();
     match chain::resolve(&target.key, aws.profile.as_deref(), &env)? {
         chain::Found::Bearer(key) => Ok(Credentials::Bearer(key)),

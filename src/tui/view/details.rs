@@ -1,11 +1,17 @@
 //! The detail view of one pane: every measured number with where it came from, the
-//! request id, connection reuse, rate-limit headers, retries and the error in full.
+//! request id, connection reuse, rate-limit headers, retries and the error in full; what
+//! the server claims about its own time, the endpoint, the price that applied, the
+//! content filter and how the answer arrived ([`facts`]). One fact a line; long values
+//! wrap ([`wrap`]). Never drawn while names are hidden (blind mode): it names the model.
+
+mod facts;
+mod wrap;
 
 use std::time::Duration;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::Span;
+use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, BorderType, Cell, Clear, Row, Table};
 
 use crate::engine::metrics::Outcome;
@@ -28,7 +34,7 @@ pub fn rows(app: &App, i: usize) -> Vec<(&'static str, String)> {
     let (out, estimated) = p.output_tokens();
     let mut rows = vec![
         ("target", format!("{} · {} {}", t.name, t.provider, t.model)),
-        ("base URL", t.base_url.clone()),
+        facts::endpoint(t),
         (
             "state",
             format!(
@@ -117,6 +123,17 @@ pub fn rows(app: &App, i: usize) -> Vec<(&'static str, String)> {
             },
         ),
     ];
+    rows.extend(facts::arrival(m, out));
+    rows.extend(facts::server(m));
+    let served = m.server_report().and_then(|r| r.model.as_deref());
+    if let Some(price) = app.prices.for_answer(t, served) {
+        let usage = crate::provider::event::Usage {
+            output: out,
+            ..m.usage
+        };
+        rows.extend(facts::price(t, price, &usage, estimated, m.server_report()));
+    }
+    rows.extend(facts::content_filter(m));
     for (k, v) in &m.rate_limits {
         rows.push(("rate limit", format!("{k}: {v}")));
     }
@@ -129,12 +146,22 @@ pub fn rows(app: &App, i: usize) -> Vec<(&'static str, String)> {
     rows
 }
 
+/// Width of the label column, and the space between it and the value.
+const LABEL: u16 = 11;
+const GAP: u16 = 1;
+
 pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize) {
     let t = &app.theme;
-    let rows = rows(app, i);
     let area = frame.area();
     let w = area.width.saturating_sub(4).min(110);
-    let h = (rows.len() as u16 + 2).min(area.height);
+    // Borders take two columns; what is left after the label is the value's.
+    let value_w = usize::from(w.saturating_sub(2 + LABEL + GAP)).max(1);
+    let rows: Vec<(&'static str, Vec<String>)> = rows(app, i)
+        .into_iter()
+        .map(|(k, v)| (k, wrap::wrap(&v, value_w)))
+        .collect();
+    let lines: usize = rows.iter().map(|(_, v)| v.len()).sum();
+    let h = (u16::try_from(lines).unwrap_or(u16::MAX).saturating_add(2)).min(area.height);
     let rect = Rect::new(
         area.x + (area.width - w) / 2,
         area.y + (area.height - h) / 2,
@@ -150,10 +177,17 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize) {
         ));
     frame.render_widget(Clear, rect);
     let table = Table::new(
-        rows.into_iter()
-            .map(|(k, v)| Row::new([Cell::from(Span::styled(k, t.style(Role::Muted))), Cell::from(v)])),
-        [Constraint::Length(11), Constraint::Min(10)],
+        rows.into_iter().map(|(k, v)| {
+            let height = u16::try_from(v.len()).unwrap_or(u16::MAX);
+            Row::new([
+                Cell::from(Span::styled(k, t.style(Role::Muted))),
+                Cell::from(Text::from(v.into_iter().map(Line::from).collect::<Vec<_>>())),
+            ])
+            .height(height)
+        }),
+        [Constraint::Length(LABEL), Constraint::Min(10)],
     )
+    .column_spacing(GAP)
     .block(block);
     frame.render_widget(table, rect);
 }
