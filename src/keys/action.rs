@@ -72,6 +72,26 @@ pub enum Action {
     Diff,
     /// Blind mode: panes shown as A, B, C… in a shuffled order, names hidden until you vote
     Blind,
+    /// Add a prompt variant with the current one's text (and name it)
+    AddVariant,
+    /// Switch the editors to the next prompt variant
+    NextVariant,
+    /// Switch the editors to the previous prompt variant
+    PrevVariant,
+    /// Rename the current prompt variant
+    RenameVariant,
+    /// Delete the current prompt variant
+    DeleteVariant,
+    /// Open or close the case table editor (CSV: a header row, then one case per row)
+    Cases,
+    /// Step the repeat count of the next experiment (1, 2, 3, 5, 10, 20)
+    Repeat,
+    /// Step the order of the next experiment's runs (interleaved, random, sequential)
+    Order,
+    /// Show the next case's page of the experiment grid
+    NextCase,
+    /// Show the previous case's page of the experiment grid
+    PrevCase,
 }
 
 impl Action {
@@ -110,6 +130,16 @@ impl Action {
             Self::RerunSession => "re-run the selected session",
             Self::Diff => "word diff: recorded vs new (rerun)",
             Self::Blind => "blind mode: hide names until you vote",
+            Self::AddVariant => "add a prompt variant (copies this one)",
+            Self::NextVariant => "next prompt variant",
+            Self::PrevVariant => "previous prompt variant",
+            Self::RenameVariant => "rename this prompt variant",
+            Self::DeleteVariant => "delete this prompt variant",
+            Self::Cases => "edit the case table (CSV)",
+            Self::Repeat => "repeat count of the next experiment",
+            Self::Order => "order of the next experiment's runs",
+            Self::NextCase => "next case page of the grid",
+            Self::PrevCase => "previous case page of the grid",
         }
     }
 
@@ -141,6 +171,14 @@ impl Action {
             Self::RerunSession => "re-run",
             Self::Diff => "diff",
             Self::Blind => "blind",
+            Self::AddVariant => "add variant",
+            Self::NextVariant | Self::PrevVariant => "variant",
+            Self::RenameVariant => "rename variant",
+            Self::DeleteVariant => "delete variant",
+            Self::Cases => "cases",
+            Self::Repeat => "repeat",
+            Self::Order => "order",
+            Self::NextCase | Self::PrevCase => "case",
             _ => "scroll",
         }
     }

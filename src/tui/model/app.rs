@@ -112,6 +112,12 @@ pub struct App {
     pub(crate) blind: super::blind::Blind,
     /// Where blind mode's shuffles come from (seeded by tests for a fixed order).
     pub(crate) rng: fastrand::Rng,
+    /// The prompt variants, the case table and the experiment settings.
+    pub(crate) variants: super::variants::Variants,
+    /// The experiment grid, once an experiment was sent.
+    pub(crate) grid: Option<super::grid::Grid>,
+    /// Runs in flight at once in an experiment.
+    pub(crate) limits: crate::workflows::experiment::limits::Limits,
 }
 
 impl App {
@@ -160,6 +166,9 @@ impl App {
             recall: Default::default(),
             blind: Default::default(),
             rng: fastrand::Rng::new(),
+            variants: Default::default(),
+            grid: None,
+            limits: Default::default(),
         }
     }
 
@@ -220,6 +229,18 @@ impl App {
     /// Whether any pane is in flight (the loop ticks only then).
     pub fn animating(&self) -> bool {
         self.panes.iter().any(|p| p.status.is_active())
+            || self
+                .grid
+                .as_ref()
+                .is_some_and(|g| g.panes.iter().any(|p| p.status.is_active()))
+    }
+
+    /// Limit the runs an experiment has in flight at once (the config's
+    /// `max_concurrency`).
+    #[must_use]
+    pub fn with_limits(mut self, limits: crate::workflows::experiment::limits::Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     fn mode(&self) -> Mode {
@@ -277,6 +298,15 @@ impl App {
             Msg::Signal(_) => vec![Effect::Quit],
             Msg::Replay(cue) => self.replay_cue(cue),
             Msg::Borrowed(answer) => self.on_borrowed(answer),
+            Msg::Cell {
+                launch,
+                run,
+                at,
+                event,
+            } => {
+                self.on_cell(launch, run, at, &event);
+                Vec::new()
+            }
             msg => self.session_msg(msg),
         }
     }
@@ -341,6 +371,9 @@ impl App {
             }
             Overlay::Diff(_) | Overlay::None => {}
         }
+        if self.naming_key(&key) || self.cases_key(key, action) {
+            return Vec::new();
+        }
         if let Some(effects) = self.session_key(&key, action) {
             return effects;
         }
@@ -366,6 +399,9 @@ impl App {
             Focus::Pane(i) => Some(i),
             _ => None,
         };
+        if let Some(effects) = self.grid_act(action) {
+            return effects;
+        }
         match action {
             Action::Send | Action::RetryPane if self.sends_off().is_some() => self.notice = self.sends_off(),
             Action::Diff => return self.open_diff(focused),
@@ -465,6 +501,15 @@ impl App {
                     }
                 }
             }
+            Action::AddVariant => self.add_variant(),
+            Action::NextVariant => self.switch_variant(1),
+            Action::PrevVariant => self.switch_variant(-1),
+            Action::RenameVariant => self.rename_variant(),
+            Action::DeleteVariant => self.delete_variant(),
+            Action::Cases => self.toggle_cases(),
+            Action::Repeat => self.cycle_repeat(),
+            Action::Order => self.cycle_order(),
+            Action::NextCase | Action::PrevCase => {}
             Action::ScrollUp
             | Action::ScrollDown
             | Action::PageUp

@@ -198,7 +198,7 @@ fn csv_error(e: &csv::Error) -> CsvProblem {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
         } => (
-            (len > expected_len).then(|| *expected_len as usize),
+            (len > expected_len).then_some(*expected_len as usize),
             format!(
                 "this row has {len} fields but the header has {expected_len}: quote values that contain commas (\"a, b\")"
             ),
