@@ -262,7 +262,12 @@ impl App {
                 Vec::new()
             }
             Msg::Term(Event::Paste(text)) => {
-                if let Some(editor) = self.editor_mut() {
+                let editor = if self.variants.cases_editor.is_some() {
+                    self.variants.cases_editor.as_mut()
+                } else {
+                    self.editor_mut()
+                };
+                if let Some(editor) = editor {
                     editor.insert_str(text.replace("\r\n", "\n").replace('\r', "\n"));
                 }
                 self.dirty = true;

@@ -288,9 +288,8 @@ impl App {
         }
         let plan = Arc::clone(&grid.plan);
         self.grid = Some(grid);
-        if let Some(p) = prompt {
-            self.prompt_sent(&p);
-        }
+        // The editors keep every variant's text: an experiment is tweaked and sent again.
+        drop(prompt);
         effects.push(Effect::RunExperiment {
             launch,
             plan: SharedPlan(plan),

@@ -31,7 +31,7 @@ use crate::tui::theme::{Role, Theme};
 const MIN_W: u16 = 18;
 const MIN_H: u16 = 6;
 /// Narrower than this (inside the border), a cell shows the one-line summary.
-const FULL_W: u16 = 40;
+const FULL_W: u16 = 34;
 
 /// Header lines above a cell's body (status lines, then the sparkline line).
 fn header_height(inner: Rect) -> u16 {
