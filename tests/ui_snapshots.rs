@@ -599,3 +599,28 @@ fn experiment_grid_120x40() {
 fn experiment_grid_80x24() {
     insta::assert_snapshot!(experiment_grid(80, 24));
 }
+
+#[test]
+fn an_experiment_grid_that_does_not_fit_scrolls_to_the_focused_cell() {
+    use crossterm::event::{KeyCode, KeyModifiers};
+    let (mut app, _) = app(4);
+    app.update(Msg::EditorClosed(Ok("Hello".into())));
+    key(&mut app, KeyCode::Char('v'), KeyModifiers::ALT);
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    let effects = app.act(Action::Send);
+    assert!(!effects.is_empty());
+    let screen = render(&mut app, 60, 20);
+    assert!(screen.contains("targets 1-3 of 4"), "{screen}");
+    assert!(!screen.contains("local"), "{screen}");
+    // Focus the last cell of the first row: the grid scrolls it into view.
+    focus(&mut app, Focus::Pane(3));
+    let screen = render(&mut app, 60, 20);
+    assert!(screen.contains("targets 2-4 of 4"), "{screen}");
+    assert!(screen.contains("A · local"), "{screen}");
+    assert!(screen.contains("● queued"), "{screen}");
+    // Zoom fills the grid with the cell.
+    app.act(Action::Zoom);
+    let screen = render(&mut app, 60, 20);
+    assert_eq!(screen.matches("A · local").count(), 1);
+    assert!(!screen.contains("A · gpt"), "{screen}");
+}

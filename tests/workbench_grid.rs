@@ -310,3 +310,80 @@ fn variants_keep_their_own_text_when_switching() {
     assert_eq!(app.prompt().lines().join("\n"), "first prompt");
     assert_eq!(app.editor_variants().all.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_an_experiment_ends_every_cell_and_sends_nothing_more() {
+    let server = mock().await;
+    let root = tempfile::tempdir().unwrap();
+    let mut b = Bench::new(targets(&server), root.path());
+    b.app = std::mem::replace(
+        &mut b.app,
+        App::new(
+            vec![],
+            Keymap::default(),
+            prism::tui::theme::load("dark").unwrap(),
+            String::new(),
+        ),
+    )
+    .with_limits(prism::workflows::experiment::limits::Limits {
+        per_endpoint: 1,
+        ..Default::default()
+    });
+    two_variants(
+        &mut b.app,
+        "Weather in {{city}}?",
+        "One word: weather in {{city}}",
+    );
+    type_cases(&mut b.app, "id,city\nosl,Oslo\nber,Berlin");
+    b.act(Action::Send);
+    b.act(Action::CancelAll);
+    b.settle().await;
+    let g = b.app.grid().unwrap();
+    assert!(
+        g.panes.iter().all(|p| !p.status.is_active()),
+        "every cell stopped waiting"
+    );
+    assert!(
+        g.panes.iter().any(|p| p.status == PaneStatus::Cancelled),
+        "cells never sent show as cancelled"
+    );
+    assert!(!b.app.animating());
+    b.runner.finish().await;
+    let sent = server.log().records().len();
+    assert!(sent < 8, "runs after the cancel were never sent: {sent}");
+    server.shutdown().await;
+}
+
+#[test]
+fn a_case_table_that_does_not_parse_says_where_and_what_to_fix() {
+    let mut app = App::new(
+        vec![],
+        Keymap::default(),
+        prism::tui::theme::load("dark").unwrap(),
+        String::new(),
+    );
+    type_cases(&mut app, "id,city\nosl,\"Oslo, Norway\",x");
+    let notice = app.notice().unwrap();
+    assert!(
+        notice.starts_with("case table: 2:20: this row has 3 fields but the header has 2"),
+        "{notice}"
+    );
+    assert!(app.editor_variants().cases.is_none());
+    // The editor opens again with the text as typed: drop the stray field.
+    let press = |app: &mut App, code: KeyCode, m: KeyModifiers| {
+        app.update(Msg::Term(Event::Key(KeyEvent::new(code, m))));
+    };
+    press(&mut app, KeyCode::Char('c'), KeyModifiers::ALT);
+    press(&mut app, KeyCode::Down, KeyModifiers::NONE);
+    press(&mut app, KeyCode::End, KeyModifiers::NONE);
+    press(&mut app, KeyCode::Backspace, KeyModifiers::NONE);
+    press(&mut app, KeyCode::Backspace, KeyModifiers::NONE);
+    press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    assert_eq!(app.editor_variants().cases_text, "id,city\nosl,\"Oslo, Norway\"");
+    let table = app.editor_variants().cases.as_ref().unwrap();
+    assert_eq!(table.cases[0].get("city"), Some("Oslo, Norway"));
+    assert_eq!(
+        app.editor_variants().settings().as_deref(),
+        Some("repeat ×1 · interleaved · 1 case")
+    );
+}

@@ -75,6 +75,7 @@ pub async fn run(x: Launch, slot: Option<SessionSlot>, saved: ExperimentSession,
         forward(&tx, x.launch, tag.run, report);
     })
     .await;
+    tx.send(Msg::CellsEnded(x.launch)).ok();
 }
 
 /// What a re-run of one cell needs.
@@ -144,4 +145,5 @@ pub async fn rerun(x: CellRerun, session: Option<SessionWriter>, tx: UnboundedSe
             }
         }
     }
+    tx.send(Msg::CellsEnded(x.launch)).ok();
 }

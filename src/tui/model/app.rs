@@ -312,6 +312,10 @@ impl App {
                 self.on_cell(launch, run, at, &event);
                 Vec::new()
             }
+            Msg::CellsEnded(launch) => {
+                self.cells_ended(launch);
+                Vec::new()
+            }
             msg => self.session_msg(msg),
         }
     }
@@ -376,7 +380,7 @@ impl App {
             }
             Overlay::Diff(_) | Overlay::None => {}
         }
-        if self.naming_key(&key) || self.cases_key(key, action) {
+        if self.naming_key(&key, action) || self.cases_key(key, action) {
             return Vec::new();
         }
         if let Some(effects) = self.session_key(&key, action) {
@@ -611,6 +615,10 @@ impl App {
 
     fn mouse(&mut self, m: MouseEvent) {
         let at = Position::new(m.column, m.row);
+        if self.grid_mouse(m.kind, at) {
+            self.dirty = true;
+            return;
+        }
         let hit = self
             .pane_areas
             .iter()

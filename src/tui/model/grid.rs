@@ -376,6 +376,51 @@ impl App {
         }
     }
 
+    /// Launch `launch` has ended: its runs that never started never will; their cells
+    /// stop waiting.
+    pub(super) fn cells_ended(&mut self, launch: RunId) {
+        let now = self.now;
+        let Some(g) = self.grid.as_mut() else {
+            return;
+        };
+        for (i, slot) in g.runs.iter_mut().enumerate() {
+            if slot.launch == launch && !slot.ended {
+                slot.ended = true;
+                let pane = &mut g.panes[g.plan.runs[i].cell];
+                if pane.run == Some(RunId(u64::MAX)) {
+                    pane.apply(now, &StreamEvent::Cancelled);
+                }
+            }
+        }
+        g.launches.retain(|l| *l != launch);
+        self.dirty = true;
+    }
+
+    /// A click or wheel on a cell of the grid; whether it was one.
+    pub(super) fn grid_mouse(
+        &mut self,
+        kind: crossterm::event::MouseEventKind,
+        at: ratatui::layout::Position,
+    ) -> bool {
+        use crossterm::event::MouseEventKind;
+        if self.grid().is_none() {
+            return false;
+        }
+        let Some(g) = self.grid.as_mut() else {
+            return false;
+        };
+        let Some(i) = g.areas.iter().position(|r| r.is_some_and(|r| r.contains(at))) else {
+            return false;
+        };
+        match kind {
+            MouseEventKind::ScrollUp => g.panes[i].scroll_by(-3),
+            MouseEventKind::ScrollDown => g.panes[i].scroll_by(3),
+            MouseEventKind::Down(_) => self.focus = Focus::Pane(i),
+            _ => return false,
+        }
+        true
+    }
+
     /// Send the runs of `cell` again; their results replace the cell's.
     fn rerun_cell(&mut self, cell: usize) -> Vec<Effect> {
         let Some(g) = self.grid.as_ref() else {

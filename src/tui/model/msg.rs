@@ -57,6 +57,8 @@ pub enum Msg {
         /// The event.
         event: StreamEvent,
     },
+    /// An experiment's launch has ended: its runs never started will not be sent.
+    CellsEnded(RunId),
 }
 
 /// What became of a replay or re-run opened from the sessions browser.

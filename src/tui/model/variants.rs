@@ -231,8 +231,18 @@ impl App {
     }
 
     /// A key while the name prompt is open: typing, backspace, enter keeps, esc leaves.
-    pub(super) fn naming_key(&mut self, key: &crossterm::event::KeyEvent) -> bool {
+    pub(super) fn naming_key(
+        &mut self,
+        key: &crossterm::event::KeyEvent,
+        action: Option<crate::keys::Action>,
+    ) -> bool {
         use crossterm::event::KeyCode;
+        // Ctrl+C still quits; plain letters (`q` on a pane) are the name.
+        if action == Some(crate::keys::Action::Quit)
+            && key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL)
+        {
+            return false;
+        }
         let Some(name) = self.variants.naming.as_mut() else {
             return false;
         };
@@ -329,6 +339,11 @@ impl App {
         action: Option<crate::keys::Action>,
     ) -> bool {
         use crossterm::event::KeyCode;
+        if action == Some(crate::keys::Action::Quit)
+            && key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL)
+        {
+            return false;
+        }
         let Some(editor) = self.variants.cases_editor.as_mut() else {
             return false;
         };

@@ -165,15 +165,7 @@ fn page_line(app: &App, g: &Grid, cells: Rect) -> Line<'static> {
     } else {
         spans.push(Span::styled("experiment", t.style(Role::Title)));
     }
-    let d = &g.plan.design;
-    spans.push(sep());
-    spans.push(Span::styled(format!("repeat ×{} · {}", d.repeat, d.order), muted));
-    let ended = g.runs.iter().filter(|r| r.ended).count();
-    spans.push(sep());
-    spans.push(Span::styled(
-        format!("{ended}/{} runs", g.runs.len()),
-        t.style(Role::Metric),
-    ));
+    // What is off screen first: a narrow terminal drops the rest of the line.
     if g.zoomed.is_none() {
         let (rows, cols) = fit(g, cells);
         if rows < g.rows() {
@@ -201,6 +193,15 @@ fn page_line(app: &App, g: &Grid, cells: Rect) -> Line<'static> {
             ));
         }
     }
+    let d = &g.plan.design;
+    spans.push(sep());
+    spans.push(Span::styled(format!("repeat ×{} · {}", d.repeat, d.order), muted));
+    let ended = g.runs.iter().filter(|r| r.ended).count();
+    spans.push(sep());
+    spans.push(Span::styled(
+        format!("{ended}/{} runs", g.runs.len()),
+        t.style(Role::Metric),
+    ));
     if g.pages() > 1 {
         let keys = |a| {
             app.keymap
