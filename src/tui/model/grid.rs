@@ -236,7 +236,13 @@ impl App {
             let t = lines.join("\n");
             (!t.trim().is_empty()).then_some(t)
         };
-        let prompt = text(self.prompt.lines());
+        // With variants each brings its own text: a variant without a system prompt has
+        // none, rather than the one that happens to be in the editor.
+        let (system, prompt) = if variants.is_empty() {
+            (text(self.system.lines()), text(self.prompt.lines()))
+        } else {
+            (None, None)
+        };
         if variants.is_empty() && prompt.is_none() {
             self.notice = Some("nothing to send: the prompt is empty".into());
             return Vec::new();
@@ -245,8 +251,8 @@ impl App {
             targets,
             variants,
             cases: self.variants.cases.clone(),
-            system: text(self.system.lines()),
-            prompt: prompt.clone(),
+            system,
+            prompt,
             repeat: self.variants.repeat,
             warmup: 0,
             order: self.variants.order,
@@ -288,8 +294,8 @@ impl App {
         }
         let plan = Arc::clone(&grid.plan);
         self.grid = Some(grid);
-        // The editors keep every variant's text: an experiment is tweaked and sent again.
-        drop(prompt);
+        // The editors keep every variant's text (unlike a plain send, which empties the
+        // prompt): an experiment is tweaked and sent again.
         effects.push(Effect::RunExperiment {
             launch,
             plan: SharedPlan(plan),
