@@ -405,7 +405,8 @@ impl App {
     pub fn act(&mut self, action: Action) -> Vec<Effect> {
         self.dirty = true;
         let focused = match self.focus {
-            Focus::Pane(i) => Some(i),
+            // A cell of a grid no longer on screen is no pane.
+            Focus::Pane(i) if i < self.panes.len() => Some(i),
             _ => None,
         };
         if let Some(effects) = self.grid_act(action) {

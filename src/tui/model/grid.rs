@@ -382,6 +382,14 @@ impl App {
         }
     }
 
+    /// Take the grid off screen: the workbench's own panes are back, and a focused cell
+    /// gives the focus back to the prompt.
+    pub(super) fn drop_grid(&mut self) {
+        if self.grid.take().is_some() && matches!(self.focus, Focus::Pane(_)) {
+            self.focus = Focus::Prompt;
+        }
+    }
+
     /// Launch `launch` has ended: its runs that never started never will; their cells
     /// stop waiting.
     pub(super) fn cells_ended(&mut self, launch: RunId) {

@@ -88,7 +88,7 @@ impl App {
         }
         // A plain send puts the workbench's own panes back on screen.
         let mut effects = self.cancel_grid();
-        self.grid = None;
+        self.drop_grid();
         effects.extend(self.send_plain());
         effects
     }

@@ -24,7 +24,7 @@ impl App {
     pub(super) fn new_conversation(&mut self) -> Vec<Effect> {
         let mut effects = self.cancel_active();
         effects.extend(self.cancel_grid());
-        self.grid = None;
+        self.drop_grid();
         if self.go_home() {
             effects.push(Effect::LeaveBorrowed);
         }
@@ -153,7 +153,7 @@ impl App {
     /// was recorded with, and its conversation, which the next send continues.
     fn open_saved(&mut self, s: &Session) -> Vec<Effect> {
         // The saved session's panes take the screen from an experiment grid.
-        self.grid = None;
+        self.drop_grid();
         let mut targets = Vec::with_capacity(s.targets.len());
         for ts in &s.targets {
             match self.session_target(ts) {
