@@ -387,3 +387,47 @@ fn a_case_table_that_does_not_parse_says_where_and_what_to_fix() {
         Some("repeat ×1 · interleaved · 1 case")
     );
 }
+
+#[test]
+fn each_variant_sends_its_own_system_prompt_and_none_when_it_has_none() {
+    let offline = prism::target::Target {
+        name: "gpt".into(),
+        provider: ProviderKind::OpenAi,
+        model: "gpt-4o-mini".into(),
+        base_url: "http://127.0.0.1:1/v1".into(),
+        key: prism::target::KeySource::Demo,
+        params: prism::target::Params::default(),
+    };
+    let mut app = App::new(
+        vec![offline],
+        Keymap::default(),
+        prism::tui::theme::load("dark").unwrap(),
+        String::new(),
+    );
+    let press = |app: &mut App, code: KeyCode, m: KeyModifiers| {
+        app.update(Msg::Term(Event::Key(KeyEvent::new(code, m))));
+    };
+    // Variant A: a system prompt typed in its editor.
+    press(&mut app, KeyCode::Char('t'), KeyModifiers::CONTROL);
+    assert_eq!(app.focus(), Focus::System);
+    app.update(Msg::Term(Event::Paste("Be terse.".into())));
+    app.update(Msg::EditorClosed(Ok("Hello".into())));
+    // Variant B copies it, then clears its own.
+    press(&mut app, KeyCode::Char('v'), KeyModifiers::ALT);
+    press(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    press(&mut app, KeyCode::Char('t'), KeyModifiers::CONTROL);
+    press(&mut app, KeyCode::Char('t'), KeyModifiers::CONTROL);
+    assert_eq!(app.focus(), Focus::System);
+    for _ in 0.."Be terse.".len() {
+        press(&mut app, KeyCode::Backspace, KeyModifiers::NONE);
+    }
+    // Sent from A, whose system prompt is in the editor: B still has none.
+    press(&mut app, KeyCode::Char(','), KeyModifiers::ALT);
+    assert_eq!(app.editor_variants().current, 0);
+    let effects = app.act(Action::Send);
+    let Some(Effect::RunExperiment { plan, .. }) = effects.last() else {
+        panic!("{effects:?}");
+    };
+    let systems: Vec<Option<&str>> = plan.0.cells.iter().map(|c| c.request.system.as_deref()).collect();
+    assert_eq!(systems, [Some("Be terse."), None]);
+}

@@ -177,6 +177,11 @@ impl App {
         self.prompt.set_placeholder_text(pp);
         self.system = TextArea::from(v.system);
         self.system.set_placeholder_text(sp);
+        // Typing goes on where the text ends, as after any edit.
+        for editor in [&mut self.prompt, &mut self.system] {
+            editor.move_cursor(ratatui_textarea::CursorMove::Bottom);
+            editor.move_cursor(ratatui_textarea::CursorMove::End);
+        }
         if !self.variants.all[self.variants.current].system.is_empty() {
             self.show_system = true;
         }
