@@ -529,7 +529,7 @@ mod tests {
     #[test]
     fn blind_flag_starts_the_workbench_with_names_hidden() {
         let opts = tui_options(Cli::try_parse_from(["prism", "--blind", "--demo"]).unwrap());
-        assert!(opts.blind && opts.demo);
+        assert!(opts.blind && opts.demo.is_some());
         assert!(!tui_options(Cli::try_parse_from(["prism"]).unwrap()).blind);
         let target = |name: &str| Target {
             name: name.into(),

@@ -634,3 +634,158 @@ fn details_stay_shut_in_blind_mode() {
         assert!(!screen.contains(leak), "{leak} shown while blind:\n{screen}");
     }
 }
+
+/// One event of run `run` of the experiment on screen.
+fn cell_feed(app: &mut App, run: usize, at: Instant, event: StreamEvent) {
+    let launch = app.run();
+    app.update(Msg::Cell {
+        launch,
+        run,
+        at,
+        event,
+    });
+}
+
+/// The run of `cell` with repeat `repeat`.
+fn run_of(app: &App, cell: usize, repeat: u32) -> usize {
+    let g = app.grid().unwrap();
+    g.plan
+        .runs
+        .iter()
+        .position(|r| r.cell == cell && r.repeat == repeat)
+        .unwrap()
+}
+
+/// Run `run` from `t0` ms: its first token after `ttft` ms, then `text`; finished when
+/// `done`.
+fn cell_run(app: &mut App, base: Instant, run: usize, t0: u64, ttft: u64, text: &str, done: bool) {
+    let ms = |n: u64| base + Duration::from_millis(n);
+    cell_feed(app, run, ms(t0), StreamEvent::Dispatched);
+    cell_feed(app, run, ms(t0 + 30), started(ms(t0)));
+    for (i, w) in text.split_inclusive(' ').enumerate() {
+        cell_feed(
+            app,
+            run,
+            ms(t0 + ttft + 10 * i as u64),
+            StreamEvent::TextDelta(w.into()),
+        );
+    }
+    if done {
+        let end = ms(t0 + ttft + 400);
+        cell_feed(
+            app,
+            run,
+            end,
+            StreamEvent::Usage(Usage {
+                input: Some(14),
+                output: Some(9),
+                ..Usage::default()
+            }),
+        );
+        cell_feed(
+            app,
+            run,
+            end,
+            StreamEvent::Finish(Finish {
+                reason: FinishReason::Stop,
+                raw: Some("stop".into()),
+            }),
+        );
+        cell_feed(app, run, end, StreamEvent::Done);
+    }
+}
+
+fn key(app: &mut App, code: crossterm::event::KeyCode, modifiers: crossterm::event::KeyModifiers) {
+    app.update(Msg::Term(crossterm::event::Event::Key(
+        crossterm::event::KeyEvent::new(code, modifiers),
+    )));
+}
+
+/// 2 variants × 3 targets, two cases, repeat ×2: on the first case's page, cells done,
+/// streaming, failed and still queued.
+fn experiment_grid(w: u16, h: u16) -> String {
+    use crossterm::event::{KeyCode, KeyModifiers};
+    let (mut app, base) = app(3);
+    app.update(Msg::EditorClosed(Ok("Weather in {{city}}?".into())));
+    key(&mut app, KeyCode::Char('v'), KeyModifiers::ALT);
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    app.update(Msg::EditorClosed(Ok("One word: weather in {{city}}".into())));
+    key(&mut app, KeyCode::Char('c'), KeyModifiers::ALT);
+    app.update(Msg::Term(crossterm::event::Event::Paste(
+        "id,city\nosl,Oslo\nber,Berlin".into(),
+    )));
+    key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    key(&mut app, KeyCode::Char('p'), KeyModifiers::ALT);
+    let effects = app.act(Action::Send);
+    assert!(
+        matches!(
+            effects.last(),
+            Some(prism::tui::model::msg::Effect::RunExperiment { .. })
+        ),
+        "{effects:?}"
+    );
+    let answer = "Cold and clear, around minus two. ";
+    for (cell, repeat, t0, ttft, done) in [
+        (0, 0, 0, 412, true),
+        (0, 1, 900, 380, true),
+        (1, 0, 0, 650, true),
+        (1, 1, 1200, 300, false),
+        (4, 0, 100, 520, false),
+    ] {
+        let run = run_of(&app, cell, repeat);
+        cell_run(&mut app, base, run, t0, ttft, answer, done);
+    }
+    let failed = run_of(&app, 3, 0);
+    cell_feed(&mut app, failed, base, StreamEvent::Dispatched);
+    cell_feed(
+        &mut app,
+        failed,
+        base + Duration::from_millis(90),
+        StreamEvent::Failed(ProviderError::new(
+            ErrorKind::RateLimited,
+            "429 Too Many Requests: slow down",
+        )),
+    );
+    app.update(Msg::Tick(base + Duration::from_millis(2000)));
+    render(&mut app, w, h)
+}
+
+#[test]
+fn experiment_grid_200x60() {
+    insta::assert_snapshot!(experiment_grid(200, 60));
+}
+
+#[test]
+fn experiment_grid_120x40() {
+    insta::assert_snapshot!(experiment_grid(120, 40));
+}
+
+#[test]
+fn experiment_grid_80x24() {
+    insta::assert_snapshot!(experiment_grid(80, 24));
+}
+
+#[test]
+fn an_experiment_grid_that_does_not_fit_scrolls_to_the_focused_cell() {
+    use crossterm::event::{KeyCode, KeyModifiers};
+    let (mut app, _) = app(4);
+    app.update(Msg::EditorClosed(Ok("Hello".into())));
+    key(&mut app, KeyCode::Char('v'), KeyModifiers::ALT);
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    let effects = app.act(Action::Send);
+    assert!(!effects.is_empty());
+    let screen = render(&mut app, 60, 20);
+    assert!(screen.contains("targets 1-3 of 4"), "{screen}");
+    assert!(!screen.contains("local"), "{screen}");
+    // Focus the last cell of the first row: the grid scrolls it into view.
+    focus(&mut app, Focus::Pane(3));
+    let screen = render(&mut app, 60, 20);
+    assert!(screen.contains("targets 2-4 of 4"), "{screen}");
+    assert!(screen.contains("A · local"), "{screen}");
+    assert!(screen.contains("● queued"), "{screen}");
+    // Zoom fills the grid with the cell.
+    app.act(Action::Zoom);
+    let screen = render(&mut app, 60, 20);
+    assert_eq!(screen.matches("A · local").count(), 1);
+    assert!(!screen.contains("A · gpt"), "{screen}");
+}

@@ -76,6 +76,26 @@ pub enum Action {
     /// The scoreboard: one row per target over every run of this session, sortable, best
     /// values marked, bar charts of latency, speed and cost
     Scoreboard,
+    /// Add a prompt variant with the current one's text (and name it)
+    AddVariant,
+    /// Switch the editors to the next prompt variant
+    NextVariant,
+    /// Switch the editors to the previous prompt variant
+    PrevVariant,
+    /// Rename the current prompt variant
+    RenameVariant,
+    /// Delete the current prompt variant
+    DeleteVariant,
+    /// Open or close the case table editor (CSV: a header row, then one case per row)
+    Cases,
+    /// Step the repeat count of the next experiment (1, 2, 3, 5, 10, 20)
+    Repeat,
+    /// Step the order of the next experiment's runs (interleaved, random, sequential)
+    Order,
+    /// Show the next case's page of the experiment grid
+    NextCase,
+    /// Show the previous case's page of the experiment grid
+    PrevCase,
 }
 
 impl Action {
@@ -115,6 +135,16 @@ impl Action {
             Self::Diff => "word diff: D on two panes (or a rerun)",
             Self::Blind => "blind mode: hide names until you vote",
             Self::Scoreboard => "scoreboard of this session's runs",
+            Self::AddVariant => "add a prompt variant (copies this one)",
+            Self::NextVariant => "next prompt variant",
+            Self::PrevVariant => "previous prompt variant",
+            Self::RenameVariant => "rename this prompt variant",
+            Self::DeleteVariant => "delete this prompt variant",
+            Self::Cases => "edit the case table (CSV)",
+            Self::Repeat => "repeat count of the next experiment",
+            Self::Order => "order of the next experiment's runs",
+            Self::NextCase => "next case page of the grid",
+            Self::PrevCase => "previous case page of the grid",
         }
     }
 
@@ -147,6 +177,14 @@ impl Action {
             Self::Diff => "diff",
             Self::Blind => "blind",
             Self::Scoreboard => "scoreboard",
+            Self::AddVariant => "add variant",
+            Self::NextVariant | Self::PrevVariant => "variant",
+            Self::RenameVariant => "rename variant",
+            Self::DeleteVariant => "delete variant",
+            Self::Cases => "cases",
+            Self::Repeat => "repeat",
+            Self::Order => "order",
+            Self::NextCase | Self::PrevCase => "case",
             _ => "scroll",
         }
     }

@@ -82,7 +82,12 @@ pub async fn run(opts: TuiOptions) -> Result<u8, WorkbenchError> {
         app = app
             .with_prices(c.prices.clone())
             .with_budget(c.budget_usd)
-            .with_confirm_above(c.confirm_above_usd);
+            .with_confirm_above(c.confirm_above_usd)
+            .with_variants(&c.variants)
+            .with_limits(crate::workflows::experiment::limits::Limits {
+                per_target: c.max_concurrency.clone(),
+                ..Default::default()
+            });
     }
     if let Some(d) = &demo {
         app = app.with_demo_urls(

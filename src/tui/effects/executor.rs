@@ -95,6 +95,10 @@ pub struct Executor {
     opening: Option<JoinHandle<()>>,
     /// Re-runs being ended: their last events saved, their sessions closed.
     ending: Vec<JoinHandle<()>>,
+    /// Experiments and re-runs of their cells, by launch: cancelling one stops it.
+    experiments: HashMap<RunId, tokio_util::sync::CancellationToken>,
+    /// The session of the experiment on screen, for re-runs of its cells.
+    experiment_session: super::experiment::ExperimentSession,
 }
 
 impl Executor {
@@ -122,6 +126,11 @@ impl Executor {
                 prompt,
                 jobs,
             } => self.start(run, turn, system, prompt, jobs, tx),
+            Effect::Cancel { run, pane: _ } if self.experiments.contains_key(&run) => {
+                if let Some(stop) = self.experiments.get(&run) {
+                    stop.cancel();
+                }
+            }
             Effect::Cancel { run, pane } => {
                 if let Some((panes, cancels)) = self.runs.get(&run) {
                     match pane.and_then(|p| panes.iter().position(|x| *x == p)) {
@@ -168,8 +177,66 @@ impl Executor {
                 self.tasks.extend(self.saver.vote(vote, tx));
             }
             Effect::Quit => return Next::Quit,
+            Effect::RunExperiment {
+                launch,
+                plan,
+                limits,
+                blocked,
+            } => {
+                // An experiment is saved in a session of its own, with the plan's targets.
+                self.saver.start(&plan.0.session_targets, tx);
+                let stop = self.track_experiment(launch);
+                let x = super::experiment::Launch {
+                    launch,
+                    plan: plan.0,
+                    limits,
+                    blocked,
+                    prices: self.prices.clone(),
+                    stop,
+                };
+                let task = super::experiment::run(
+                    x,
+                    self.saver.current(),
+                    self.experiment_session.clone(),
+                    tx.clone(),
+                );
+                self.tasks.push(tokio::spawn(task));
+            }
+            Effect::RerunCell {
+                launch,
+                plan,
+                runs,
+                first_run_id,
+                blocked,
+            } => {
+                let stop = self.track_experiment(launch);
+                let session = self
+                    .experiment_session
+                    .lock()
+                    .ok()
+                    .and_then(|s| s.as_ref().map(|(_, w)| w.clone()));
+                let x = super::experiment::CellRerun {
+                    launch,
+                    plan: plan.0,
+                    runs,
+                    first_run_id,
+                    blocked,
+                    prices: self.prices.clone(),
+                    stop,
+                };
+                self.tasks
+                    .push(tokio::spawn(super::experiment::rerun(x, session, tx.clone())));
+            }
         }
         Next::Continue
+    }
+
+    /// A stop token for the experiment launch `launch`, which cancel effects reach.
+    fn track_experiment(&mut self, launch: RunId) -> tokio_util::sync::CancellationToken {
+        self.tasks.retain(|t| !t.is_finished());
+        let stop = tokio_util::sync::CancellationToken::new();
+        self.experiments.insert(launch, stop.clone());
+        stop
     }
 
     fn start(
@@ -308,6 +375,9 @@ impl Executor {
     pub fn cancel_everything(&mut self) {
         for (_, c) in self.runs.values() {
             c.cancel_all();
+        }
+        for stop in self.experiments.values() {
+            stop.cancel();
         }
     }
 

@@ -5,4 +5,5 @@
 pub mod autosave;
 pub mod event_loop;
 pub mod executor;
+pub mod experiment;
 pub mod recording;

@@ -61,6 +61,20 @@ pub struct Keymap {
     maps: BTreeMap<Mode, BTreeMap<KeyChord, Action>>,
 }
 
+/// The actions of experiments, listed in help in rows of their own.
+const EXPERIMENT_ACTIONS: [Action; 10] = [
+    Action::AddVariant,
+    Action::NextVariant,
+    Action::PrevVariant,
+    Action::RenameVariant,
+    Action::DeleteVariant,
+    Action::Cases,
+    Action::Repeat,
+    Action::Order,
+    Action::NextCase,
+    Action::PrevCase,
+];
+
 const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::Global, "ctrl-s", Action::Send),
     (Mode::Global, "alt-enter", Action::Send),
@@ -118,6 +132,16 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::Sessions, "ctrl-o", Action::FocusEditor),
     (Mode::Global, "f2", Action::Scoreboard),
     (Mode::Panes, "s", Action::Scoreboard),
+    (Mode::Global, "alt-v", Action::AddVariant),
+    (Mode::Global, "alt-.", Action::NextVariant),
+    (Mode::Global, "alt-,", Action::PrevVariant),
+    (Mode::Global, "alt-m", Action::RenameVariant),
+    (Mode::Global, "alt-w", Action::DeleteVariant),
+    (Mode::Global, "alt-c", Action::Cases),
+    (Mode::Global, "alt-p", Action::Repeat),
+    (Mode::Global, "alt-o", Action::Order),
+    (Mode::Panes, "]", Action::NextCase),
+    (Mode::Panes, "[", Action::PrevCase),
 ];
 
 impl Default for Keymap {
@@ -208,7 +232,8 @@ impl Keymap {
         };
         let mut rows = Vec::new();
         for (mode, map) in self.maps.iter().filter(|(m, _)| **m != Mode::Sessions) {
-            let mut seen: Vec<Action> = Vec::new();
+            // The experiment keys have rows of their own (see `experiment_help_rows`).
+            let mut seen: Vec<Action> = EXPERIMENT_ACTIONS.to_vec();
             for a in map.values() {
                 if seen.contains(a) {
                     continue;
@@ -232,6 +257,64 @@ impl Keymap {
             }
         }
         rows
+    }
+
+    /// Help rows of the experiment keys (variants, cases, repeats, case pages), shown
+    /// below the others where the terminal has room for them.
+    pub fn experiment_help_rows(&self) -> Vec<(Mode, String, String)> {
+        const ROWS: [(Mode, Action, Option<Action>, &str); 6] = [
+            (
+                Mode::Global,
+                Action::AddVariant,
+                Some(Action::DeleteVariant),
+                "add (copy) / delete a prompt variant",
+            ),
+            (
+                Mode::Global,
+                Action::NextVariant,
+                Some(Action::PrevVariant),
+                "next / previous prompt variant",
+            ),
+            (
+                Mode::Global,
+                Action::RenameVariant,
+                None,
+                "rename the prompt variant",
+            ),
+            (Mode::Global, Action::Cases, None, "edit the case table (CSV)"),
+            (
+                Mode::Global,
+                Action::Repeat,
+                Some(Action::Order),
+                "repeat count / order of the next experiment",
+            ),
+            (
+                Mode::Panes,
+                Action::NextCase,
+                Some(Action::PrevCase),
+                "next / previous case page of the grid",
+            ),
+        ];
+        let keys = |mode: Mode, a: Action| {
+            self.chords(mode, a)
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        ROWS.iter()
+            .filter_map(|(mode, a, b, desc)| {
+                let first = keys(*mode, *a);
+                let second = b.map(|b| keys(*mode, b));
+                match second {
+                    _ if first.is_empty() => None,
+                    Some(second) if !second.is_empty() => {
+                        Some((*mode, format!("{first} / {second}"), (*desc).to_string()))
+                    }
+                    _ => Some((*mode, first, a.describe().to_string())),
+                }
+            })
+            .collect()
     }
 
     /// The first chord for `action` in `mode` or globally, for footer hints.

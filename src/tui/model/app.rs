@@ -116,6 +116,12 @@ pub struct App {
     pub(crate) score_log: super::scoreboard::ScoreLog,
     /// The pane marked as side A of a diff of two panes.
     pub(crate) diff_mark: Option<usize>,
+    /// The prompt variants, the case table and the experiment settings.
+    pub(crate) variants: super::variants::Variants,
+    /// The experiment grid, once an experiment was sent.
+    pub(crate) grid: Option<super::grid::Grid>,
+    /// Runs in flight at once in an experiment.
+    pub(crate) limits: crate::workflows::experiment::limits::Limits,
 }
 
 impl App {
@@ -166,6 +172,9 @@ impl App {
             rng: fastrand::Rng::new(),
             score_log: Default::default(),
             diff_mark: None,
+            variants: Default::default(),
+            grid: None,
+            limits: Default::default(),
         }
     }
 
@@ -226,6 +235,18 @@ impl App {
     /// Whether any pane is in flight (the loop ticks only then).
     pub fn animating(&self) -> bool {
         self.panes.iter().any(|p| p.status.is_active())
+            || self
+                .grid
+                .as_ref()
+                .is_some_and(|g| g.panes.iter().any(|p| p.status.is_active()))
+    }
+
+    /// Limit the runs an experiment has in flight at once (the config's
+    /// `max_concurrency`).
+    #[must_use]
+    pub fn with_limits(mut self, limits: crate::workflows::experiment::limits::Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     fn mode(&self) -> Mode {
@@ -247,7 +268,12 @@ impl App {
                 Vec::new()
             }
             Msg::Term(Event::Paste(text)) => {
-                if let Some(editor) = self.editor_mut() {
+                let editor = if self.variants.cases_editor.is_some() {
+                    self.variants.cases_editor.as_mut()
+                } else {
+                    self.editor_mut()
+                };
+                if let Some(editor) = editor {
                     editor.insert_str(text.replace("\r\n", "\n").replace('\r', "\n"));
                 }
                 self.dirty = true;
@@ -283,6 +309,19 @@ impl App {
             Msg::Signal(_) => vec![Effect::Quit],
             Msg::Replay(cue) => self.replay_cue(cue),
             Msg::Borrowed(answer) => self.on_borrowed(answer),
+            Msg::Cell {
+                launch,
+                run,
+                at,
+                event,
+            } => {
+                self.on_cell(launch, run, at, &event);
+                Vec::new()
+            }
+            Msg::CellsEnded(launch) => {
+                self.cells_ended(launch);
+                Vec::new()
+            }
             msg => self.session_msg(msg),
         }
     }
@@ -349,6 +388,9 @@ impl App {
             Overlay::Scoreboard(_) => return self.scoreboard_key(&key, action).unwrap_or_default(),
             Overlay::Diff(_) | Overlay::None => {}
         }
+        if self.naming_key(&key, action) || self.cases_key(key, action) {
+            return Vec::new();
+        }
         if let Some(effects) = self.session_key(&key, action) {
             return effects;
         }
@@ -371,9 +413,13 @@ impl App {
     pub fn act(&mut self, action: Action) -> Vec<Effect> {
         self.dirty = true;
         let focused = match self.focus {
-            Focus::Pane(i) => Some(i),
+            // A cell of a grid no longer on screen is no pane.
+            Focus::Pane(i) if i < self.panes.len() => Some(i),
             _ => None,
         };
+        if let Some(effects) = self.grid_act(action) {
+            return effects;
+        }
         match action {
             Action::Send | Action::RetryPane if self.sends_off().is_some() => self.notice = self.sends_off(),
             Action::Diff => return self.open_diff(focused),
@@ -474,6 +520,15 @@ impl App {
                     }
                 }
             }
+            Action::AddVariant => self.add_variant(),
+            Action::NextVariant => self.switch_variant(1),
+            Action::PrevVariant => self.switch_variant(-1),
+            Action::RenameVariant => self.rename_variant(),
+            Action::DeleteVariant => self.delete_variant(),
+            Action::Cases => self.toggle_cases(),
+            Action::Repeat => self.cycle_repeat(),
+            Action::Order => self.cycle_order(),
+            Action::NextCase | Action::PrevCase => {}
             Action::ScrollUp
             | Action::ScrollDown
             | Action::PageUp
@@ -570,6 +625,10 @@ impl App {
 
     fn mouse(&mut self, m: MouseEvent) {
         let at = Position::new(m.column, m.row);
+        if self.grid_mouse(m.kind, at) {
+            self.dirty = true;
+            return;
+        }
         let hit = self
             .pane_areas
             .iter()

@@ -46,6 +46,19 @@ pub enum Msg {
     Replay(super::replay::Cue),
     /// The executor's answer about a replay or re-run opened from the browser.
     Borrowed(Borrowed),
+    /// One event of an experiment's run, for the grid.
+    Cell {
+        /// The launch it belongs to (the experiment, or a re-run of one cell).
+        launch: RunId,
+        /// Index into the plan's runs.
+        run: usize,
+        /// Arrival time.
+        at: std::time::Instant,
+        /// The event.
+        event: StreamEvent,
+    },
+    /// An experiment's launch has ended: its runs never started will not be sent.
+    CellsEnded(RunId),
 }
 
 /// What became of a replay or re-run opened from the sessions browser.
@@ -208,4 +221,39 @@ pub enum Effect {
     Quit,
     /// Leave a replay or re-run opened from the browser (stop its player, save its run).
     LeaveBorrowed,
+    /// Run an experiment in a session of its own, its events answered as [`Msg::Cell`].
+    RunExperiment {
+        /// Its launch id (cancelling it stops the experiment).
+        launch: RunId,
+        /// The plan.
+        plan: SharedPlan,
+        /// Runs in flight at once.
+        limits: crate::workflows::experiment::limits::Limits,
+        /// Per cell, why pre-flight refused it.
+        blocked: Vec<Option<String>>,
+    },
+    /// Send some runs of an experiment's cell again, into the experiment's session.
+    RerunCell {
+        /// Its launch id.
+        launch: RunId,
+        /// The experiment's plan.
+        plan: SharedPlan,
+        /// The runs (indices into the plan's runs), sent one after the other.
+        runs: Vec<usize>,
+        /// Session run id of the first one; the others follow.
+        first_run_id: u64,
+        /// Pre-flight's refusal of the cell.
+        blocked: Option<String>,
+    },
+}
+
+/// An experiment's plan shared between the model and the executor; two are equal only
+/// when they are the same one.
+#[derive(Debug, Clone)]
+pub struct SharedPlan(pub Arc<crate::workflows::experiment::Plan>);
+
+impl PartialEq for SharedPlan {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }

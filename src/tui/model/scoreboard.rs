@@ -88,9 +88,13 @@ pub fn rows(
 }
 
 impl App {
-    /// Every finished run of this workbench session, one per stream that ended in a pane
-    /// (each turn of a target is one run of its row; no variants here).
+    /// What the scoreboard shows: the experiment on screen (one row per variant and
+    /// target), else every finished run of this workbench session, one per stream that
+    /// ended in a pane (each turn of a target is one run of its row).
     pub fn scored(&self) -> Vec<Scored> {
+        if self.grid.is_some() {
+            return self.experiment_scored();
+        }
         self.score_log.runs.clone()
     }
 

@@ -51,7 +51,7 @@ impl App {
     /// Whether a send with these worst cases may go now: within `budget_usd` of what was
     /// spent in this budget window, and confirmed when above `confirm_above_usd` (the
     /// same send, identified by `key`, asked twice in a row). Otherwise the notice says why.
-    fn cost_allows(&mut self, worst: &[Option<Picodollars>], key: String) -> bool {
+    pub(super) fn cost_allows(&mut self, worst: &[Option<Picodollars>], key: String) -> bool {
         if let Some(budget) = self.budget_usd
             && let Some(why) = crate::preflight::over_budget(worst, self.spent.0, budget)
         {
@@ -83,6 +83,18 @@ impl App {
     /// Send the prompt as the next turn: each enabled target gets its own conversation
     /// so far plus the prompt.
     pub(super) fn send(&mut self) -> Vec<Effect> {
+        if self.variants.is_experiment() {
+            return self.send_experiment();
+        }
+        // A plain send puts the workbench's own panes back on screen.
+        let mut effects = self.cancel_grid();
+        self.drop_grid();
+        effects.extend(self.send_plain());
+        effects
+    }
+
+    /// Send the prompt to every enabled target, each with its conversation so far.
+    fn send_plain(&mut self) -> Vec<Effect> {
         let prompt = self.prompt.lines().join("\n");
         if prompt.trim().is_empty() {
             self.notice = Some("nothing to send: the prompt is empty".into());

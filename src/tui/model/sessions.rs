@@ -23,6 +23,8 @@ impl App {
     /// Forget every pane's conversation; the next send starts a new session.
     pub(super) fn new_conversation(&mut self) -> Vec<Effect> {
         let mut effects = self.cancel_active();
+        effects.extend(self.cancel_grid());
+        self.drop_grid();
         if self.go_home() {
             effects.push(Effect::LeaveBorrowed);
         }
@@ -151,6 +153,8 @@ impl App {
     /// Show a loaded session: its targets, each one's latest answer with the numbers it
     /// was recorded with, and its conversation, which the next send continues.
     fn open_saved(&mut self, s: &Session) -> Vec<Effect> {
+        // The saved session's panes take the screen from an experiment grid.
+        self.drop_grid();
         let mut targets = Vec::with_capacity(s.targets.len());
         for ts in &s.targets {
             match self.session_target(ts) {

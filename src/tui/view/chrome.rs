@@ -129,7 +129,11 @@ pub fn spend_label(app: &App, room: u16) -> Option<String> {
 /// where typing goes.
 pub fn prepare_editors(app: &mut App) {
     let t = app.theme.clone();
-    for (focus, title) in [(Focus::Prompt, " prompt "), (Focus::System, " system prompt ")] {
+    let (prompt_title, system_title) = editor_titles(app);
+    for (focus, title) in [
+        (Focus::Prompt, &prompt_title[..]),
+        (Focus::System, &system_title[..]),
+    ] {
         // While the browser is open, keys go to its filter, not to the editor.
         let focused = app.focus == focus && !matches!(app.overlay, Overlay::Browser(_));
         let editor = if focus == Focus::Prompt {
@@ -154,6 +158,29 @@ pub fn prepare_editors(app: &mut App) {
             Style::new()
         });
     }
+}
+
+/// The editors' titles: the current variant (and the name being typed for it) and the
+/// next experiment's settings, when there is more than the plain prompt.
+fn editor_titles(app: &App) -> (String, String) {
+    let v = app.editor_variants();
+    let variant = match (&v.naming, v.title()) {
+        (Some(name), _) => Some(format!(
+            "name variant {}: {name}▏ (enter keeps, esc leaves)",
+            v.current + 1
+        )),
+        (None, title) => title,
+    };
+    let mut prompt = String::from("prompt");
+    for part in [variant.clone(), v.settings()].into_iter().flatten() {
+        prompt.push_str(" · ");
+        prompt.push_str(&part);
+    }
+    let system = match variant {
+        Some(part) => format!(" system prompt · {part} "),
+        None => " system prompt ".to_string(),
+    };
+    (format!(" {prompt} "), system)
 }
 
 pub fn footer(frame: &mut Frame<'_>, app: &App, area: Rect) {
@@ -217,6 +244,11 @@ pub fn help(frame: &mut Frame<'_>, app: &App) {
         "vote: best (A is 1) / tie / all bad".into(),
     ));
     let area = frame.area();
+    // The experiment keys follow where there is room (not in 80×24, which the others fill).
+    let more = app.keymap.experiment_help_rows();
+    if rows.len() + more.len() + 2 <= usize::from(area.height) {
+        rows.extend(more);
+    }
     let h = (rows.len() as u16 + 2).min(area.height);
     let w = 80.min(area.width);
     let rect = Rect::new(

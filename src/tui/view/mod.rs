@@ -19,6 +19,7 @@ mod browser;
 mod chrome;
 pub mod compare;
 pub mod details;
+pub mod grid;
 pub mod layout;
 mod pane;
 pub mod scoreboard;
@@ -115,6 +116,12 @@ pub fn prepare(app: &mut App, area: Rect) {
         app.pane_areas[pane] = rects[slot];
     }
     compare::arrange(app, r.panes);
+    if app.grid().is_some() {
+        // The experiment grid has the screen; the workbench's own panes wait under it.
+        app.pane_areas = vec![None; app.panes.len()];
+        grid::prepare(app, r.panes);
+    }
+    grid::prepare_cases(app, r.panes);
     lay_out(app);
     for (i, rect) in app.pane_areas.iter().enumerate() {
         if let Some(rect) = rect {
@@ -158,6 +165,10 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
             pane::draw(frame, app, i, *rect, app.focus == Focus::Pane(i));
         }
     }
+    if let Some(g) = app.grid() {
+        grid::draw(frame, app, g, r.panes);
+    }
+    grid::draw_cases(frame, app, r.panes);
     compare::strips(frame, app);
     compare::diff_mark(frame, app);
     if let Some(s) = r.system {

@@ -69,39 +69,112 @@ pub fn load(path: &Path) -> Result<CaseTable, String> {
 
 /// Parse CSV with a header row; `path` is only used in messages.
 pub fn parse_csv(text: &str, path: &str) -> Result<CaseTable, String> {
+    parse_csv_with(text, path).map_err(|e| e.in_file(path))
+}
+
+/// Parse CSV typed in the workbench: problems are placed by `line:col` in the text
+/// (there is no file), and say what to fix. An empty table is no table.
+pub fn parse_csv_text(text: &str) -> Result<CaseTable, String> {
+    let table = parse_csv_with(text, "").map_err(|e| e.in_text(text))?;
+    if table.cases.is_empty() {
+        return Err("2:1: no cases: add a row under the header (one case per line)".into());
+    }
+    Ok(table)
+}
+
+/// A CSV problem, before it is placed in a file or in typed text.
+struct CsvProblem {
+    /// 1-based line, when known.
+    line: Option<u64>,
+    /// The field the problem starts at (0-based), when it is one field.
+    field: Option<usize>,
+    /// What happened and what to do.
+    what: String,
+}
+
+impl CsvProblem {
+    fn in_file(self, path: &str) -> String {
+        match self.line {
+            Some(line) => format!("{path}:{line}: {}", self.what),
+            None => format!("{path}: {}", self.what),
+        }
+    }
+
+    fn in_text(self, text: &str) -> String {
+        match self.line {
+            Some(line) => {
+                let col = self.field.map_or(1, |f| field_column(text, line, f));
+                format!("{line}:{col}: {}", self.what)
+            }
+            None => self.what,
+        }
+    }
+}
+
+/// The 1-based column where field `field` of line `line` starts, honouring quotes.
+fn field_column(text: &str, line: u64, field: usize) -> usize {
+    let Some(row) = text
+        .lines()
+        .nth(usize::try_from(line.saturating_sub(1)).unwrap_or(0))
+    else {
+        return 1;
+    };
+    let (mut seen, mut quoted) = (0, false);
+    for (col, ch) in row.chars().enumerate() {
+        match ch {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                seen += 1;
+                if seen == field {
+                    return col + 2;
+                }
+            }
+            _ => {}
+        }
+    }
+    1
+}
+
+fn parse_csv_with(text: &str, path: &str) -> Result<CaseTable, CsvProblem> {
+    let at = |line: u64, what: String| CsvProblem {
+        line: Some(line),
+        field: None,
+        what,
+    };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(text.as_bytes());
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| csv_error(path, &e))?
+        .map_err(|e| csv_error(&e))?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
     if headers.iter().all(String::is_empty) {
-        return Err(format!(
-            "{path}:1: no header row: the first line names the columns (e.g. `id,city`)"
+        return Err(at(
+            1,
+            "no header row: the first line names the columns (e.g. `id,city`)".into(),
         ));
     }
     if let Some((i, _)) = headers.iter().enumerate().find(|(_, h)| h.is_empty()) {
-        return Err(format!(
-            "{path}:1: column {} has no name in the header row",
-            i + 1
-        ));
+        return Err(CsvProblem {
+            field: Some(i),
+            ..at(1, format!("column {} has no name in the header row", i + 1))
+        });
     }
     if let Some(dup) = headers
         .iter()
         .enumerate()
         .find(|(i, h)| headers[..*i].contains(h))
     {
-        return Err(format!(
-            "{path}:1: column `{}` appears twice in the header row",
-            dup.1
-        ));
+        return Err(CsvProblem {
+            field: Some(dup.0),
+            ..at(1, format!("column `{}` appears twice in the header row", dup.1))
+        });
     }
     let mut cases = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| csv_error(path, &e))?;
+        let record = record.map_err(|e| csv_error(&e))?;
         let vars: Vec<(String, String)> = headers
             .iter()
             .cloned()
@@ -110,21 +183,30 @@ pub fn parse_csv(text: &str, path: &str) -> Result<CaseTable, String> {
         let id = vars.iter().find(|(k, _)| k == ID).map(|(_, v)| v.clone());
         cases.push(Case { id, vars });
     }
-    check_ids(&cases, path)?;
+    check_ids(&cases, path).map_err(|what| CsvProblem {
+        line: None,
+        field: None,
+        // The file's name leads the message; typed text has none.
+        what: what.trim_start_matches(&format!("{path}: ")[..]).to_string(),
+    })?;
     Ok(CaseTable { cases })
 }
 
-fn csv_error(path: &str, e: &csv::Error) -> String {
-    let line = e.position().map_or(String::new(), |p| format!(":{}", p.line()));
-    match e.kind() {
+fn csv_error(e: &csv::Error) -> CsvProblem {
+    let line = e.position().map(csv::Position::line);
+    let (field, what) = match e.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
-        } => format!(
-            "{path}{line}: this row has {len} fields but the header has {expected_len}: quote values that contain commas (\"a, b\")"
+        } => (
+            (len > expected_len).then_some(*expected_len as usize),
+            format!(
+                "this row has {len} fields but the header has {expected_len}: quote values that contain commas (\"a, b\")"
+            ),
         ),
-        csv::ErrorKind::Utf8 { .. } => format!("{path}{line}: not UTF-8 text"),
-        _ => format!("{path}{line}: not a CSV table: {e}"),
-    }
+        csv::ErrorKind::Utf8 { .. } => (None, "not UTF-8 text".to_string()),
+        _ => (None, format!("not a CSV table: {e}")),
+    };
+    CsvProblem { line, field, what }
 }
 
 /// Parse JSONL, one object per line (blank lines skipped); `path` is only used in messages.
@@ -233,6 +315,26 @@ mod tests {
         assert_eq!(e, "c.csv: cases 1 and 2 share the id \"a\": ids must be unique");
         let e = parse_csv("a,,b\n1,2,3\n", "c.csv").unwrap_err();
         assert!(e.contains("column 2 has no name"), "{e}");
+    }
+
+    #[test]
+    fn typed_csv_places_problems_by_line_and_column() {
+        let t = parse_csv_text("id,city\na,Oslo\n").unwrap();
+        assert_eq!(t.cases[0].get("city"), Some("Oslo"));
+        let e = parse_csv_text("id,city\na,\"Oslo, N\",x\n").unwrap_err();
+        assert!(
+            e.starts_with("2:13: this row has 3 fields but the header has 2"),
+            "{e}"
+        );
+        let e = parse_csv_text("id,id\n1,2\n").unwrap_err();
+        assert!(e.starts_with("1:4: column `id` appears twice"), "{e}");
+        let e = parse_csv_text("id,city\na,x\na,y\n").unwrap_err();
+        assert_eq!(e, "cases 1 and 2 share the id \"a\": ids must be unique");
+        assert!(
+            parse_csv_text("id,city\n")
+                .unwrap_err()
+                .starts_with("2:1: no cases")
+        );
     }
 
     #[test]
