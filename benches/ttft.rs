@@ -7,10 +7,16 @@
 //! its own, no HTTP library: it writes the exact request bytes, starts its clock when the
 //! last write returns, and stops it at the read that carried the first byte of the first
 //! SSE event with content (the event Prism's TTFT ends at). Both open a fresh connection
-//! per request and leave it out of TTFT.
+//! per request and leave it out of TTFT. Each target's scripted delay differs (50 + 4i
+//! ms), so the single-threaded mock never owes two first frames at once.
 //!
-//! `cargo bench --profile dev --bench ttft` (`-- ROUNDS` to change the default 40 rounds; `-- draw`
-//! adds a thread drawing the workbench with 8 streaming panes at 60 fps meanwhile).
+//! Besides TTFT beyond the script, the mock's log splits each TTFT into its way up
+//! (last byte written → the mock has read the request) and its way down (the mock hands
+//! the first content to hyper → the client's read returns): what remains is the mock's
+//! own time, the same for both clients.
+//!
+//! `cargo bench --profile dev --bench ttft` (`-- ROUNDS`, default 40; `-- draw` adds a
+//! thread drawing the workbench with 8 streaming panes at 60 fps meanwhile).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // bench code: a panic is the failure report
 
@@ -21,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use prism::engine::metrics::{Outcome, TargetRun};
 use prism::engine::{RunOptions, fan_out};
-use prism::mock_server::MockServer;
+use prism::mock_server::{MockServer, SendLog};
 use prism::provider::request::ChatRequest;
 use prism::target::{KeySource, Params, ProviderKind, Target};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -128,11 +134,8 @@ impl Format {
 
 /// One reference request: connect (untimed), write, and time until the read that
 /// carried the first byte of the first content event.
-async fn raw_ttft(addr: SocketAddr, i: usize) -> Duration {
+async fn raw_ttft(addr: SocketAddr, i: usize) -> Sample {
     let format = Format::of(i);
-    // Spread over 8 ms as Prism's targets are (each builds its client first), so the
-    // single-threaded mock is not handed eight requests to parse in the same instant.
-    tokio::time::sleep(Duration::from_millis(i as u64)).await;
     let mut sock = TcpStream::connect(addr).await.unwrap();
     sock.set_nodelay(true).unwrap();
     let request = format.request(i, addr);
@@ -162,12 +165,22 @@ async fn raw_ttft(addr: SocketAddr, i: usize) -> Duration {
             .min()
             .map_or(after_blank, |p| after_blank + p);
         let (_, first_byte_at) = reads.iter().find(|(end, _)| *end > start).unwrap();
-        return first_byte_at.duration_since(sent);
+        let head = String::from_utf8_lossy(&buf);
+        let request_id = head
+            .lines()
+            .find_map(|l| l.strip_prefix("x-mock-request-id: "))
+            .unwrap()
+            .to_string();
+        return Sample {
+            sent,
+            arrival: *first_byte_at,
+            request_id,
+        };
     }
 }
 
 /// 8 reference requests at once, on a runtime of their own.
-fn raw_round(rt: &tokio::runtime::Runtime, addr: SocketAddr) -> Vec<Duration> {
+fn raw_round(rt: &tokio::runtime::Runtime, addr: SocketAddr) -> Vec<Sample> {
     rt.block_on(async {
         let tasks: Vec<_> = (0..TARGETS).map(|i| tokio::spawn(raw_ttft(addr, i))).collect();
         let mut out = Vec::new();
@@ -178,9 +191,28 @@ fn raw_round(rt: &tokio::runtime::Runtime, addr: SocketAddr) -> Vec<Duration> {
     })
 }
 
-/// Measured TTFT beyond the mock's scripted delay, in ms.
-fn excess_ms(i: usize, ttft: Duration) -> f64 {
-    ttft.as_secs_f64() * 1e3 - scripted_ttft_ms(i) as f64
+/// One measured TTFT, with what identifies it in the mock's log.
+struct Sample {
+    /// The clock's start: the request's last byte written.
+    sent: Instant,
+    /// The clock's stop: the read that brought the first content.
+    arrival: Instant,
+    request_id: String,
+}
+
+/// In ms: (TTFT beyond the mock's scripted delay, the request's way up: last byte
+/// written to the mock having read it all, the first content's way down: the mock
+/// handing it to hyper to the client's read returning). Up and down are TTFT minus the
+/// mock's own time (its record of both ends), so the wire plus each side's scheduling.
+fn measure(i: usize, s: &Sample, log: &SendLog) -> [f64; 3] {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let rec = log.find(&s.request_id).unwrap();
+    let first = rec.first_content_at.unwrap();
+    [
+        ms(s.arrival.duration_since(s.sent)) - scripted_ttft_ms(i) as f64,
+        ms(rec.received_at.saturating_duration_since(s.sent)),
+        ms(s.arrival.saturating_duration_since(first)),
+    ]
 }
 
 fn format_index(format: Format) -> usize {
@@ -270,11 +302,11 @@ fn main() {
             let server = MockServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
                 .await
                 .unwrap();
-            tx.send(server.addr()).unwrap();
+            tx.send((server.addr(), server.log().clone())).unwrap();
             std::future::pending::<()>().await;
         });
     });
-    let addr = rx.recv().unwrap();
+    let (addr, log) = rx.recv().unwrap();
     let base = format!("http://{addr}");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -289,8 +321,9 @@ fn main() {
     let stop = Arc::new(AtomicBool::new(false));
     let drawer = drawing.then(|| draw_workbench(stop.clone()));
 
-    let mut prism_ms: Vec<Vec<f64>> = vec![Vec::new(); FORMATS.len()];
-    let mut raw_ms: Vec<Vec<f64>> = vec![Vec::new(); FORMATS.len()];
+    // Per format, each side's [`measure`] of every request.
+    let mut prism_ms: Vec<Vec<[f64; 3]>> = vec![Vec::new(); FORMATS.len()];
+    let mut raw_ms: Vec<Vec<[f64; 3]>> = vec![Vec::new(); FORMATS.len()];
     for round in 0..rounds {
         // The two clients take turns within a round (each going first in every other
         // round), so neither competes with the other for the mock or the CPU.
@@ -299,11 +332,16 @@ fn main() {
                 let runs = rt.block_on(prism_round(&targets));
                 for (i, r) in runs.iter().enumerate() {
                     assert_eq!(r.outcome, Some(Outcome::Done));
-                    prism_ms[format_index(Format::of(i))].push(excess_ms(i, r.ttft().unwrap()));
+                    let s = Sample {
+                        sent: r.sent_at.unwrap(),
+                        arrival: r.first_content_at.unwrap(),
+                        request_id: r.request_id.clone().unwrap(),
+                    };
+                    prism_ms[format_index(Format::of(i))].push(measure(i, &s, &log));
                 }
             } else {
-                for (i, d) in raw_round(&raw_rt, addr).into_iter().enumerate() {
-                    raw_ms[format_index(Format::of(i))].push(excess_ms(i, d));
+                for (i, s) in raw_round(&raw_rt, addr).iter().enumerate() {
+                    raw_ms[format_index(Format::of(i))].push(measure(i, s, &log));
                 }
             }
         }
@@ -318,30 +356,42 @@ fn main() {
     } else {
         ""
     };
-    println!(
-        "## TTFT vs a raw-socket client ({rounds} rounds x {TARGETS} concurrent targets, TTFT beyond the mock's scripted 50-78 ms, in ms{condition})"
-    );
-    println!(
-        "| format | Prism median | raw median | Δ median | Prism p90 | raw p90 | Δ p90 |\n|---|---|---|---|---|---|---|"
-    );
-    let mut all_prism = Vec::new();
-    let mut all_raw = Vec::new();
-    let row = |name: &str, p: &mut Vec<f64>, r: &mut Vec<f64>| {
-        p.sort_by(f64::total_cmp);
-        r.sort_by(f64::total_cmp);
-        let (pm, rm) = (percentile(p, 0.5), percentile(r, 0.5));
-        let (p9, r9) = (percentile(p, 0.9), percentile(r, 0.9));
+    for (part, title) in [
+        "TTFT beyond the mock's scripted 50-78 ms",
+        "up: request's last byte written -> mock has read it all",
+        "down: mock hands the first content to hyper -> client's read returns",
+    ]
+    .into_iter()
+    .enumerate()
+    {
         println!(
-            "| {name} | {pm:.3} | {rm:.3} | {:+.3} | {p9:.3} | {r9:.3} | {:+.3} |",
-            pm - rm,
-            p9 - r9
+            "## TTFT vs a raw-socket client: {title}, ms ({rounds} rounds x {TARGETS} concurrent targets{condition})"
         );
-    };
-    for (f, format) in FORMATS.iter().enumerate() {
-        all_prism.extend_from_slice(&prism_ms[f]);
-        all_raw.extend_from_slice(&raw_ms[f]);
-        row(format.name(), &mut prism_ms[f], &mut raw_ms[f]);
+        println!(
+            "| format | Prism median | raw median | Δ median | Prism p90 | raw p90 | Δ p90 |\n|---|---|---|---|---|---|---|"
+        );
+        let pick = |v: &[[f64; 3]]| -> Vec<f64> { v.iter().map(|x| x[part]).collect() };
+        let mut all_prism = Vec::new();
+        let mut all_raw = Vec::new();
+        for (f, format) in FORMATS.iter().enumerate() {
+            let (p, r) = (pick(&prism_ms[f]), pick(&raw_ms[f]));
+            all_prism.extend_from_slice(&p);
+            all_raw.extend_from_slice(&r);
+            row(format.name(), p, r);
+        }
+        row("all", all_prism, all_raw);
+        println!();
     }
-    row("all", &mut all_prism, &mut all_raw);
-    println!();
+}
+
+fn row(name: &str, mut p: Vec<f64>, mut r: Vec<f64>) {
+    p.sort_by(f64::total_cmp);
+    r.sort_by(f64::total_cmp);
+    let (pm, rm) = (percentile(&p, 0.5), percentile(&r, 0.5));
+    let (p9, r9) = (percentile(&p, 0.9), percentile(&r, 0.9));
+    println!(
+        "| {name} | {pm:.3} | {rm:.3} | {:+.3} | {p9:.3} | {r9:.3} | {:+.3} |",
+        pm - rm,
+        p9 - r9
+    );
 }
