@@ -103,6 +103,7 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
     let sent_at = wrote
         .filter(|w| *w >= dispatched)
         .unwrap_or_else(|| connect.map_or(dispatched, |c| c.end));
+    let unstamped = stamps.is_none();
     let arrivals = stamps.map(|s| Arrivals::after_request(s, sent_at));
     let status = response.status().as_u16();
     let headers = response.headers().clone();
@@ -122,6 +123,15 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
             connect: connect.map(|c| c.end - c.start),
         }),
     );
+    if unstamped {
+        emit(
+            headers_at,
+            StreamEvent::Note(
+                "timing: the connection gave no socket stamps, so TTFT runs from the connection being ready to this task receiving each chunk"
+                    .into(),
+            ),
+        );
+    }
     // OpenRouter names the generation in a header; it is the key to its own records.
     if let Some(id) = errors::header(&headers, "x-generation-id") {
         emit(
