@@ -134,6 +134,41 @@ async fn sent_is_the_last_request_write_and_first_token_the_read_that_carried_it
 }
 
 #[tokio::test]
+async fn a_head_and_first_content_in_one_write_keep_their_order() {
+    // One read can bring both: the head is then not stamped after its own content.
+    let clock = Arc::new(Mutex::new(ServerClock::default()));
+    let c = clock.clone();
+    let server = RawServer::start(move |mut sock, _| {
+        let c = c.clone();
+        async move {
+            c.lock().unwrap().read_all.push(Instant::now());
+            let mut all = STREAM_HEAD.to_vec();
+            all.extend_from_slice(&content_event());
+            c.lock().unwrap().content_written.push(Instant::now());
+            sock.write_all(&all).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            sock.write_all(&final_events()).await.unwrap();
+            let _ = sock.shutdown().await;
+        }
+    })
+    .await;
+    let r = run(target(format!("{}/v1", server.url()))).await;
+    assert_eq!(r.outcome, Some(Outcome::Done));
+    let clock = clock.lock().unwrap().clone();
+    let (sent, head, first) = (
+        r.sent_at.unwrap(),
+        r.headers_at.unwrap(),
+        r.first_content_at.unwrap(),
+    );
+    assert!(sent <= clock.read_all[0]);
+    assert!(
+        head >= clock.content_written[0],
+        "the head's read came after the write"
+    );
+    assert!(sent <= head && head <= first, "sent, head, content in order");
+}
+
+#[tokio::test]
 async fn a_reused_connection_stamps_the_new_request_not_the_old() {
     // The first request gets a 503 on a kept-alive connection; the retry goes out on the
     // same connection, whose stamp cell has already seen one exchange.

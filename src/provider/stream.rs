@@ -3,7 +3,8 @@
 //! The request goes out through the target's [`super::wire::WireClient`], whose IO
 //! stamps the socket in hyper's connection task. TTFT runs from the request's last byte
 //! written to the read that brought the first content byte: `sent_at` is the last write
-//! before the response head, and each chunk's arrival is the socket read that carried it
+//! before the response head, the head's arrival (TTFB) is the read that brought it, and
+//! each chunk's arrival is the socket read that carried it
 //! (matched as [`super::wire::stamps`] explains), not the moment this task, one channel
 //! hop later, received it. Connection set-up stays outside, reported as `connect`.
 //! Reads are never retried and the request is never re-sent: after a byte of content, a
@@ -94,7 +95,7 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
         }
         Ok(Ok(r)) => r,
     };
-    let headers_at = Instant::now();
+    let received = Instant::now();
     let connect = a.client.connect_since(dispatched);
     let stamps = response.extensions().get::<SocketStamps>().cloned();
     // The request's last byte on the socket; without stamps (never expected), the
@@ -105,6 +106,8 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
         .unwrap_or_else(|| connect.map_or(dispatched, |c| c.end));
     let unstamped = stamps.is_none();
     let arrivals = stamps.map(|s| Arrivals::after_request(s, sent_at));
+    // The head's own read, so TTFB is socket to socket and no chunk precedes it.
+    let headers_at = arrivals.as_ref().and_then(Arrivals::head).unwrap_or(received);
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     emit(

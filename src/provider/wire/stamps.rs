@@ -129,6 +129,8 @@ pub struct Arrivals {
     next: u64,
     /// The latest read given out (to the head or a chunk).
     last: Option<Instant>,
+    /// The read that brought the response head.
+    head: Option<Instant>,
 }
 
 impl Arrivals {
@@ -146,7 +148,14 @@ impl Arrivals {
             stamps,
             next: if head.is_some() { first + 1 } else { count },
             last: head,
+            head,
         }
+    }
+
+    /// When the read that brought the response head returned: no chunk is stamped
+    /// earlier, so events stay in order.
+    pub fn head(&self) -> Option<Instant> {
+        self.head
     }
 
     /// When the read carrying a chunk the stream task received at `received` returned;
@@ -191,7 +200,7 @@ mod tests {
         let count = s.read_count();
         let reads: Vec<Instant> = (0..count).map(|n| s.read_at(n, count).unwrap()).collect();
         let mut arrivals = Arrivals::after_request(s.clone(), sent);
-        assert_eq!(arrivals.last, Some(reads[1]), "the head's read");
+        assert_eq!(arrivals.head(), Some(reads[1]), "the head's read");
         assert_eq!(arrivals.arrival(received), reads[2]);
         assert_eq!(arrivals.arrival(received), reads[3]);
         // A third chunk with no read of its own came out of the latest one.
