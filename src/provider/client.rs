@@ -1,18 +1,15 @@
-//! The HTTP client each target uses, instrumented to see connection setup.
+//! The HTTP clients each target uses, instrumented to see connection setup.
 //!
-//! TTFT must not silently include DNS, TCP and TLS setup, and reqwest does not say
-//! whether a request opened a new connection. A connector layer records when each
-//! new connection started and finished, and every target gets its own client (so its
-//! own pool), which lets the stream task attribute that time to its request.
+//! TTFT must not silently include DNS, TCP and TLS setup, and a client does not say
+//! whether a request opened a new connection. The streaming path's connector
+//! ([`super::wire`]) records when each new connection started and finished, and every
+//! target gets its own clients (so its own pool), which lets the stream task attribute
+//! that time to its request.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use tower_layer::Layer;
-use tower_service::Service;
+use super::wire::WireClient;
 
 /// Start and end of the most recent connection set-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,40 +30,55 @@ impl ConnectLog {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn record(&self, span: ConnectSpan) {
+    pub(crate) fn record(&self, span: ConnectSpan) {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(span);
     }
 }
 
-/// A reqwest client plus the log of the connections it opened.
+/// Why a target's clients could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// reqwest refused its configuration.
+    #[error("{0}")]
+    Reqwest(#[from] reqwest::Error),
+    /// The TLS set-up (the platform's trust store) failed.
+    #[error("TLS set-up failed: {0}")]
+    Tls(#[from] rustls::Error),
+}
+
+/// A target's clients plus the log of the connections the streaming one opened.
 #[derive(Debug, Clone)]
 pub struct TimedClient {
-    /// The client; one per target so pools (and connect timings) are not shared.
+    /// Builds every request, and sends those that are not the streamed answer
+    /// (count_tokens and the like).
     pub http: reqwest::Client,
-    /// Connections opened by `http`.
+    /// Sends the answer's request, with socket stamps (src/provider/wire); one per
+    /// target so pools (and connect timings) are not shared.
+    pub wire: WireClient,
+    /// Connections opened by `wire`.
     pub connects: ConnectLog,
 }
 
 impl TimedClient {
-    /// A client with connect timing, no automatic retries, and no overall timeout
-    /// (a long answer is not an error; idle gaps are policed by the stream loop).
+    /// Clients with no automatic retries and no overall timeout (a long answer is not
+    /// an error; idle gaps are policed by the stream loop).
     ///
     /// Redirects are never followed: a provider API does not legitimately redirect a
     /// POST, and following one would re-send `x-api-key` / `x-goog-api-key` to another
     /// host (reqwest strips only `Authorization`). The stream task reports the 3xx.
     /// Gzip bodies are decoded transparently, streams included.
-    pub fn new(connect_timeout: Duration) -> Result<Self, reqwest::Error> {
+    pub fn new(connect_timeout: Duration) -> Result<Self, ClientError> {
         install_crypto_provider();
         let connects = ConnectLog::default();
         let http = reqwest::Client::builder()
             .connect_timeout(connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .gzip(true)
-            .connector_layer(ConnectTimingLayer(connects.clone()))
             .tcp_nodelay(true)
             .user_agent(concat!("prism/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { http, connects })
+        let wire = WireClient::new(connect_timeout, connects.clone())?;
+        Ok(Self { http, wire, connects })
     }
 
     /// If this client opened a connection after `since`, how long that took.
@@ -79,52 +91,4 @@ impl TimedClient {
 fn install_crypto_provider() {
     // Fails only when one is already installed, which is what we want.
     let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-#[derive(Clone)]
-struct ConnectTimingLayer(ConnectLog);
-
-impl<S> Layer<S> for ConnectTimingLayer {
-    type Service = ConnectTiming<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        ConnectTiming {
-            inner,
-            log: self.0.clone(),
-        }
-    }
-}
-
-#[derive(Clone)]
-struct ConnectTiming<S> {
-    inner: S,
-    log: ConnectLog,
-}
-
-impl<S, R> Service<R> for ConnectTiming<S>
-where
-    S: Service<R>,
-    S::Future: Send + 'static,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: R) -> Self::Future {
-        let start = Instant::now();
-        let log = self.log.clone();
-        let fut = self.inner.call(req);
-        Box::pin(async move {
-            let conn = fut.await?;
-            log.record(ConnectSpan {
-                start,
-                end: Instant::now(),
-            });
-            Ok(conn)
-        })
-    }
 }

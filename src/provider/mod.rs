@@ -35,6 +35,7 @@ pub mod server;
 pub mod sse;
 pub mod stream;
 mod transport;
+pub mod wire;
 
 use credentials::Credentials;
 use event::{ProviderError, StreamEvent};

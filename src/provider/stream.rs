@@ -1,8 +1,14 @@
 //! One HTTP attempt for one target: send, read, decode, and end with one terminal event.
 //!
-//! Timestamps are taken here, in the task that owns the socket, right after each read
-//! returns and before any JSON is parsed. Reads are never retried and the request is
-//! never re-sent: after a byte of content, a retry would duplicate billed output.
+//! The request goes out through the target's [`super::wire::WireClient`], whose IO
+//! stamps the socket in hyper's connection task. TTFT runs from the request's last byte
+//! written to the read that brought the first content byte: `sent_at` is the last write
+//! before the response head, the head's arrival (TTFB) is the read that brought it, and
+//! each chunk's arrival is the socket read that carried it
+//! (matched as [`super::wire::stamps`] explains), not the moment this task, one channel
+//! hop later, received it. Connection set-up stays outside, reported as `connect`.
+//! Reads are never retried and the request is never re-sent: after a byte of content, a
+//! retry would duplicate billed output.
 //!
 //! A stream whose answer is already whole (finish reason and usage in hand) is not
 //! made to wait out the idle timeout for a missing end marker: after a short grace it
@@ -10,6 +16,7 @@
 
 use std::time::{Duration, Instant};
 
+use http_body_util::BodyExt;
 use tokio_util::sync::CancellationToken;
 
 use super::bedrock::frames::{FrameDecoder, TimedMessage};
@@ -17,6 +24,7 @@ use super::client::TimedClient;
 use super::errors::{self, ErrorContext};
 use super::event::{ErrorKind, ProviderError, ResponseStart, StreamEvent};
 use super::sse::{SseDecoder, TimedSse};
+use super::wire::{Arrivals, SocketStamps, WireBody};
 use super::{Decoder, transport};
 use crate::target::{Framing, ProviderSpec, Timeouts};
 
@@ -62,10 +70,11 @@ const REQUEST_ID_HEADERS: [&str; 6] = [
 pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &CancellationToken, emit: &mut Emit<'_>) {
     let dispatched = Instant::now();
     emit(dispatched, StreamEvent::Dispatched);
+    let url = request.url().clone();
     let sent = tokio::select! {
         biased;
         () = cancel.cancelled() => return emit(Instant::now(), StreamEvent::Cancelled),
-        r = tokio::time::timeout(a.timeouts.headers, a.client.http.execute(request)) => r,
+        r = tokio::time::timeout(a.timeouts.headers, a.client.wire.send(request)) => r,
     };
     let response = match sent {
         Err(_) => {
@@ -81,13 +90,24 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
         Ok(Err(e)) => {
             return emit(
                 Instant::now(),
-                StreamEvent::Failed(transport::transport_error(&e, a.cx)),
+                StreamEvent::Failed(transport::send_error(&e, a.cx)),
             );
         }
         Ok(Ok(r)) => r,
     };
-    let headers_at = Instant::now();
+    let received = Instant::now();
     let connect = a.client.connect_since(dispatched);
+    let stamps = response.extensions().get::<SocketStamps>().cloned();
+    // The request's last byte on the socket; without stamps (never expected), the
+    // moment the connection was ready, which counts the request's own write in TTFT.
+    let wrote = stamps.as_ref().and_then(SocketStamps::last_write);
+    let sent_at = wrote
+        .filter(|w| *w >= dispatched)
+        .unwrap_or_else(|| connect.map_or(dispatched, |c| c.end));
+    let unstamped = stamps.is_none();
+    let arrivals = stamps.map(|s| Arrivals::after_request(s, sent_at));
+    // The head's own read, so TTFB is socket to socket and no chunk precedes it.
+    let headers_at = arrivals.as_ref().and_then(Arrivals::head).unwrap_or(received);
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     emit(
@@ -102,10 +122,19 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
                 .filter(|(n, _)| is_rate_limit_header(n.as_str()))
                 .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
                 .collect(),
-            sent_at: connect.map_or(dispatched, |c| c.end),
+            sent_at,
             connect: connect.map(|c| c.end - c.start),
         }),
     );
+    if unstamped {
+        emit(
+            headers_at,
+            StreamEvent::Note(
+                "timing: the connection gave no socket stamps, so TTFT runs from the connection being ready to this task receiving each chunk"
+                    .into(),
+            ),
+        );
+    }
     // OpenRouter names the generation in a header; it is the key to its own records.
     if let Some(id) = errors::header(&headers, "x-generation-id") {
         emit(
@@ -118,7 +147,8 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
         emit(headers_at, StreamEvent::Server(report));
     }
     let mut reader = BodyReader {
-        response,
+        body: response.into_body(),
+        arrivals,
         cancel,
         idle: a.timeouts.idle,
         bytes: 0,
@@ -129,7 +159,7 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
 
     if (300..400).contains(&status) {
         // Never followed (the client's policy): a redirect would carry the key elsewhere.
-        let e = transport::redirect_error(status, &headers, reader.response.url(), a.cx);
+        let e = transport::redirect_error(status, &headers, &url, a.cx);
         return emit(Instant::now(), StreamEvent::Failed(e));
     }
     if !(200..300).contains(&status) {
@@ -414,33 +444,49 @@ impl BodyEnd {
 }
 
 struct BodyReader<'a> {
-    response: reqwest::Response,
+    body: WireBody,
+    /// Which socket read brought each chunk; `None` only if the connection gave no
+    /// stamps, when a chunk's arrival is when this task received it.
+    arrivals: Option<Arrivals>,
     cancel: &'a CancellationToken,
     idle: Duration,
     bytes: u64,
 }
 
 impl BodyReader<'_> {
-    /// Next read and its arrival time, waiting at most `wait`; `Ok(None)` at a clean
-    /// end of body.
+    /// Next chunk and the arrival of the socket read that carried it, waiting at most
+    /// `wait`; `Ok(None)` at a clean end of body.
     async fn next(&mut self, wait: Duration) -> Result<Option<(bytes::Bytes, Instant)>, BodyEnd> {
-        let read = tokio::select! {
-            biased;
-            () = self.cancel.cancelled() => return Err(BodyEnd::Cancelled),
-            r = tokio::time::timeout(wait, self.response.chunk()) => r,
-        };
-        let at = Instant::now();
-        match read {
-            Err(_) => Err(BodyEnd::Idle(wait, self.bytes)),
-            Ok(Err(e)) if transport::is_decompression_error(&e) => {
-                Err(BodyEnd::Decode(transport::error_chain(&e), self.bytes))
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let read = tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => return Err(BodyEnd::Cancelled),
+                r = tokio::time::timeout_at(deadline, self.body.frame()) => r,
+            };
+            let received = Instant::now();
+            let frame = match read {
+                Err(_) => return Err(BodyEnd::Idle(wait, self.bytes)),
+                Ok(None) => return Ok(None),
+                Ok(Some(Err(e))) if transport::is_decompression_failure(e.as_ref()) => {
+                    return Err(BodyEnd::Decode(transport::error_chain(e.as_ref()), self.bytes));
+                }
+                Ok(Some(Err(e))) => {
+                    return Err(BodyEnd::Transport(transport::error_chain(e.as_ref()), self.bytes));
+                }
+                Ok(Some(Ok(frame))) => frame,
+            };
+            // Trailers carry nothing Prism reads; empty chunks carry no arrival.
+            let Ok(data) = frame.into_data() else { continue };
+            if data.is_empty() {
+                continue;
             }
-            Ok(Err(e)) => Err(BodyEnd::Transport(transport::error_chain(&e), self.bytes)),
-            Ok(Ok(None)) => Ok(None),
-            Ok(Ok(Some(b))) => {
-                self.bytes += b.len() as u64;
-                Ok(Some((b, at)))
-            }
+            self.bytes += data.len() as u64;
+            let at = self
+                .arrivals
+                .as_mut()
+                .map_or(received, |arrivals| arrivals.arrival(received));
+            return Ok(Some((data, at)));
         }
     }
 

@@ -4,12 +4,42 @@
 
 use super::errors::{self, ErrorContext};
 use super::event::{ErrorKind, ProviderError};
+use super::wire::SendError;
+use super::wire::connect::{ConnectTimedOut, UnusableProxy};
 
-pub(super) fn transport_error(e: &reqwest::Error, cx: ErrorContext<'_>) -> ProviderError {
+/// A request that got no response from the streaming client, told as what to change.
+pub(super) fn send_error(e: &SendError, cx: ErrorContext<'_>) -> ProviderError {
+    match e {
+        SendError::Request(why) => ProviderError::new(
+            ErrorKind::Config,
+            errors::one_line(&format!("cannot send the request to {}: {why}", cx.base_url)),
+        ),
+        // hyper-util marks every failure to get a connection as a connect error.
+        SendError::Http(e) => exchange_error(e, is_connect_timeout(e), e.is_connect(), cx),
+    }
+}
+
+/// Whether the connect timeout ran out (ours around the whole set-up, or the OS's).
+fn is_connect_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    any_in_chain(e, &mut |err| {
+        err.is::<ConnectTimedOut>()
+            || err
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+    })
+}
+
+fn exchange_error(
+    e: &(dyn std::error::Error + 'static),
+    timed_out: bool,
+    connecting: bool,
+    cx: ErrorContext<'_>,
+) -> ProviderError {
     let chain = error_chain(e);
     let host = host_of(cx.base_url);
-    // Retry what may heal (refused, reset, timed out); a name that does not resolve or
-    // a TLS handshake the server cannot pass fails the same way every time.
+    // Retry what may heal (refused, reset, timed out); a name that does not resolve,
+    // a TLS handshake the server cannot pass, or a proxy Prism cannot use fails the same
+    // way every time.
     let (kind, retryable, what) = match setup_failure(e) {
         Some(SetupFailure::NameNotFound) => (
             ErrorKind::Connect,
@@ -17,13 +47,17 @@ pub(super) fn transport_error(e: &reqwest::Error, cx: ErrorContext<'_>) -> Provi
             format!("cannot resolve host {host}; check base_url {}", cx.base_url),
         ),
         Some(SetupFailure::Tls(detail)) => (ErrorKind::Connect, false, tls_advice(&detail, &host, cx)),
-        // reqwest marks a connect timeout as both a connect and a timeout error.
-        None if e.is_timeout() => (
+        Some(SetupFailure::Proxy) => (
+            ErrorKind::Connect,
+            false,
+            format!("cannot reach {} through the configured proxy", cx.base_url),
+        ),
+        None if timed_out => (
             ErrorKind::ConnectTimeout,
             true,
             format!("timed out connecting to {} (connect_timeout)", cx.base_url),
         ),
-        None if e.is_connect() => (
+        None if connecting => (
             ErrorKind::Connect,
             true,
             format!("cannot connect to {}", cx.base_url),
@@ -46,6 +80,8 @@ enum SetupFailure {
     NameNotFound,
     /// rustls refused the handshake: the certificate, or a server not speaking TLS.
     Tls(TlsProblem),
+    /// The proxy from the environment is of a kind Prism cannot use.
+    Proxy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,14 +127,16 @@ fn any_in_chain(
     false
 }
 
-/// A body error from decompression itself. reqwest marks every body error of a
-/// decompressing client as a decode error, so one carrying hyper's own (the
-/// connection failed) is a transport error.
-pub(super) fn is_decompression_error(e: &reqwest::Error) -> bool {
-    e.is_decode() && !any_in_chain(e, &mut |err| err.is::<hyper::Error>())
+/// A body error from decompression itself: one that does not carry hyper's own (the
+/// connection failed under the decoder).
+pub(super) fn is_decompression_failure(e: &(dyn std::error::Error + 'static)) -> bool {
+    !any_in_chain(e, &mut |err| err.is::<hyper::Error>())
 }
 
 fn classify_one(err: &(dyn std::error::Error + 'static)) -> Option<SetupFailure> {
+    if err.is::<UnusableProxy>() {
+        return Some(SetupFailure::Proxy);
+    }
     if let Some(tls) = err.downcast_ref::<rustls::Error>() {
         let problem = match tls {
             rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented => {
