@@ -280,7 +280,7 @@ fn stop_reason(finish: Finish) -> &'static str {
     match finish {
         Finish::Stop => "end_turn",
         Finish::Length => "max_tokens",
-        Finish::Filter | Finish::Blocked => "refusal",
+        Finish::Filter | Finish::Blocked | Finish::Refusal => "refusal",
         Finish::Tool => "tool_use",
     }
 }

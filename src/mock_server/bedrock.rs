@@ -295,7 +295,7 @@ fn stop_reason(finish: Finish) -> &'static str {
     match finish {
         Finish::Stop => "end_turn",
         Finish::Length => "max_tokens",
-        Finish::Filter | Finish::Blocked => "content_filtered",
+        Finish::Filter | Finish::Blocked | Finish::Refusal => "content_filtered",
         Finish::Tool => "tool_use",
     }
 }

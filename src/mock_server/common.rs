@@ -185,6 +185,10 @@ pub async fn handle<A: Api>(inc: Incoming) -> Response<Body> {
             seed: super::corpus::fnv1a(&ctx.parsed.texts.concat()),
             last_user: &ctx.parsed.last_user,
             can_block: A::NAME == "gemini",
+            can_refuse: matches!(
+                A::NAME,
+                "openai" | "openai-responses" | "azure" | "azure-responses" | "anthropic"
+            ),
         },
     );
     let (frames, inject, content_type, fault_after) = if ctx.parsed.stream {

@@ -286,7 +286,7 @@ fn finish_reason(finish: Finish) -> &'static str {
     match finish {
         Finish::Stop | Finish::Tool => "STOP",
         Finish::Length => "MAX_TOKENS",
-        Finish::Filter | Finish::Blocked => "SAFETY",
+        Finish::Filter | Finish::Blocked | Finish::Refusal => "SAFETY",
     }
 }
 

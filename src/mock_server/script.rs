@@ -85,6 +85,9 @@ pub struct Script {
     pub usage: bool,
     pub filter: bool,
     pub block: bool,
+    /// The model declines: a refusal message where the provider has one (OpenAI Chat and
+    /// Responses), else the provider's refusal stop (Anthropic), else a filtered answer.
+    pub refuse: bool,
     pub keepalive: bool,
     /// Send the provider's wait hints with a 429 (`retry-after`, reset headers,
     /// `RetryInfo`); `hints=none` sends a bare 429, as some compatible servers do.
@@ -123,6 +126,7 @@ impl Default for Script {
             usage: true,
             filter: false,
             block: false,
+            refuse: false,
             keepalive: false,
             auth: true,
             fail_first: 0,
@@ -235,6 +239,7 @@ fn apply(
         },
         "filter" => s.filter = flag(key, value)?,
         "block" => s.block = flag(key, value)?,
+        "refuse" => s.refuse = flag(key, value)?,
         "keepalive" => s.keepalive = flag(key, value)?,
         "fail_first" => s.fail_first = number(key, value)? as usize,
         "hints" => match value {

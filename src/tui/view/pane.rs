@@ -145,7 +145,7 @@ fn finish_role(r: FinishReason) -> Role {
     match r {
         FinishReason::Stop | FinishReason::ToolCalls => Role::FinishNormal,
         FinishReason::Length | FinishReason::Cancelled => Role::FinishWarn,
-        FinishReason::ContentFilter | FinishReason::Error => Role::FinishAlarm,
+        FinishReason::ContentFilter | FinishReason::Refusal | FinishReason::Error => Role::FinishAlarm,
     }
 }
 
