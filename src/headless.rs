@@ -179,7 +179,8 @@ fn print_answers(plan: &Plan, cells: &[CellResult], out: &mut dyn Write) -> io::
         } else {
             cell_name(c)
         };
-        writeln!(out, "── {name} · {} {} ──", r.provider, r.model)?;
+        let model = crate::mock_server::display_model(&r.model);
+        writeln!(out, "── {name} · {} {model} ──", r.provider)?;
         if !r.text.is_empty() {
             writeln!(out, "{}", r.text.trim_end())?;
         }

@@ -236,7 +236,9 @@ async fn the_cell_contract_field_by_field() {
         for r in runs {
             assert_eq!(keys(r), RUN_FIELDS);
             assert_eq!(r["status"], "ok");
-            assert_eq!(r["output_tokens"], 6);
+            // All runs of a cell answer alike; the mock counts them with o200k.
+            let counted = prism::tokens::count_o200k(c["text"].as_str().unwrap());
+            assert_eq!(r["output_tokens"], counted);
             assert_eq!(r["finish_reason"], "stop");
         }
         // The row is the last run.
@@ -264,7 +266,8 @@ async fn the_cell_contract_field_by_field() {
             (d["mean"].as_f64().unwrap() - mean).abs() < 0.001,
             "{d} vs {mean}"
         );
-        assert_eq!(c["output_tokens_dist"]["p50"], 6.0);
+        let counted = prism::tokens::count_o200k(c["text"].as_str().unwrap()) as f64;
+        assert_eq!(c["output_tokens_dist"]["p50"], counted);
     }
     let osl = &cells[0];
     assert_eq!(
@@ -449,9 +452,13 @@ async fn warmups_are_sent_but_not_counted_and_the_summary_scores_each_variant_an
     assert_eq!(ran.code, 0, "stderr: {}", ran.stderr);
     // 2 warmups (one per target), then 1 case × 2 variants × 2 targets × 2 runs.
     assert_eq!(server.log().records().len(), 2 + 8);
+    // Each (variant, target)'s one case answers alike; the mock counts it with o200k.
+    let mut counted = std::collections::HashMap::new();
     for c in lines(&ran.stdout) {
         assert_eq!(c["runs"].as_array().unwrap().len(), 2, "warmups are not runs");
         assert_eq!(c["ttft_ms_dist"]["n"], 2);
+        let n = prism::tokens::count_o200k(c["text"].as_str().unwrap()) as f64;
+        counted.insert((c["variant"].to_string(), c["target"].to_string()), n);
     }
 
     let ran = prism(
@@ -467,7 +474,8 @@ async fn warmups_are_sent_but_not_counted_and_the_summary_scores_each_variant_an
         assert_eq!((r["n"].as_u64(), r["failures"].as_u64()), (Some(2), Some(0)));
         assert_eq!(r["refusals"], 0);
         assert_eq!(r["finish_reasons"], serde_json::json!({"stop": 2}));
-        assert_eq!(r["output_tokens_mean"], 4.0);
+        let key = (r["variant"].to_string(), r["target"].to_string());
+        assert_eq!(r["output_tokens_mean"], counted[&key]);
     }
     let tps: Vec<f64> = rows
         .iter()

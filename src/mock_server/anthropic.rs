@@ -85,6 +85,7 @@ impl Api for Anthropic {
             cap: cap.map(|c| c as usize),
             messages: messages.len(),
             texts,
+            roles: Vec::new(),
             last_user,
         })
     }

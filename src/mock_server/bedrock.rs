@@ -103,6 +103,7 @@ impl Api for Bedrock {
                 .map(|c| c as usize),
             messages: messages.len(),
             texts,
+            roles: Vec::new(),
             last_user,
         })
     }

@@ -70,6 +70,7 @@ impl Api for Gemini {
             cap: cap.map(|n| n as usize),
             messages: contents.map_or(0, Vec::len),
             texts,
+            roles: Vec::new(),
             last_user,
         })
     }

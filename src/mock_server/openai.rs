@@ -56,6 +56,15 @@ impl Api for OpenAi {
             .iter()
             .map(|m| content_text(m.get("content").unwrap_or(&Value::Null)))
             .collect();
+        let roles: Vec<String> = messages
+            .iter()
+            .map(|m| {
+                m.get("role")
+                    .and_then(Value::as_str)
+                    .unwrap_or("user")
+                    .to_string()
+            })
+            .collect();
         let last_user = messages
             .iter()
             .rev()
@@ -72,6 +81,7 @@ impl Api for OpenAi {
             cap,
             messages: texts.len(),
             texts,
+            roles,
             last_user,
         })
     }

@@ -97,6 +97,9 @@ pub struct Request<'a> {
     /// The provider has a refusal of its own (OpenAI, Anthropic); the others turn
     /// `refuse=1` into a filtered answer.
     pub can_refuse: bool,
+    /// Report usage as this encoding counts the text sent (OpenAI kinds); `None`
+    /// reports the number of scripted pieces.
+    pub tokenizer: Option<crate::tokens::Encoding>,
 }
 
 pub fn build(script: &Script, req: &Request<'_>) -> Plan {
@@ -167,12 +170,28 @@ pub fn build(script: &Script, req: &Request<'_>) -> Plan {
     } else {
         Finish::Stop
     };
+    // Counted from the events as sent (a big line included), so a client's own count of
+    // what arrived matches the usage exactly.
+    let sent = |kind: Kind| -> String {
+        events
+            .iter()
+            .filter(|e| e.kind == kind)
+            .map(|e| e.text.as_str())
+            .collect()
+    };
+    let (reasoning_count, visible_count) = match req.tokenizer {
+        Some(enc) => (
+            crate::tokens::count(enc, &sent(Kind::Reasoning)),
+            crate::tokens::count(enc, &sent(visible_kind)),
+        ),
+        None => (reasoning.len(), visible.len()),
+    };
     let usage = Usage {
         input: req.input_tokens,
         cached: script.cached.min(req.input_tokens),
         cache_write: script.cache_write,
-        reasoning: reasoning.len(),
-        output_visible: visible.len(),
+        reasoning: reasoning_count,
+        output_visible: visible_count,
     };
     Plan {
         events,
@@ -208,6 +227,7 @@ mod tests {
             last_user: "hi",
             can_block: true,
             can_refuse: true,
+            tokenizer: None,
         }
     }
 

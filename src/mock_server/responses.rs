@@ -52,14 +52,18 @@ impl Api for Responses {
             )));
         }
         let mut texts = Vec::new();
+        let mut roles = Vec::new();
         if let Some(instructions) = body.get("instructions").and_then(Value::as_str) {
             texts.push(instructions.to_string());
+            // Instructions stand where a chat's system message would.
+            roles.push("system".to_string());
         }
         let mut last_user = String::new();
         match body.get("input") {
             None | Some(Value::Null) => {}
             Some(Value::String(s)) => {
                 texts.push(s.clone());
+                roles.push("user".to_string());
                 last_user.clone_from(s);
             }
             Some(Value::Array(items)) => {
@@ -73,6 +77,7 @@ impl Api for Responses {
                         last_user.clone_from(&text);
                     }
                     texts.push(text);
+                    roles.push(role.to_string());
                 }
             }
             Some(_) => {
@@ -93,6 +98,7 @@ impl Api for Responses {
                 .map(|n| n as usize),
             messages: texts.len(),
             texts,
+            roles,
             last_user,
         })
     }

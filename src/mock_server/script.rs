@@ -160,6 +160,18 @@ pub fn split_model(raw: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// The model id as a person reads it: `gpt-4o-mini-2024-07-18` for
+/// `gpt-4o-mini-2024-07-18+ttft=180,tps=110`. The part after `+` goes only when it parses
+/// as mock directives (the same split and parser the mock applies), so a model id that
+/// merely contains a `+` is shown whole. Titles and headers use this; the model as sent
+/// stays in results, sessions and the details view.
+pub fn display_model(raw: &str) -> &str {
+    match split_model(raw) {
+        (model, Some(directives)) if !model.is_empty() && parse(Some(directives), None).is_ok() => model,
+        _ => raw,
+    }
+}
+
 /// Builds the script from the model-name directives and the header directives.
 ///
 /// The error string names the offending directive and is shown to the client verbatim.
@@ -350,6 +362,21 @@ fn flag(key: &str, value: &str) -> Result<bool, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_model_drops_only_what_the_mock_would_read_as_directives() {
+        assert_eq!(
+            display_model("gpt-4o-mini-2024-07-18+ttft=180,tps=110,tokens=160,seed=1"),
+            "gpt-4o-mini-2024-07-18"
+        );
+        assert_eq!(
+            display_model("claude-sonnet-4-20250514"),
+            "claude-sonnet-4-20250514"
+        );
+        // Not directives: a model id with a `+` in it stays whole.
+        assert_eq!(display_model("my+model"), "my+model");
+        assert_eq!(display_model("+ttft=1"), "+ttft=1");
+    }
 
     type TestResult = Result<(), String>;
 

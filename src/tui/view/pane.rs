@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Paragraph};
 
 use crate::keys::Action;
 use crate::keys::Mode;
+use crate::mock_server::display_model;
 use crate::provider::event::FinishReason;
 use crate::tui::model::app::App;
 use crate::tui::model::pane::{BodyLooks, PaneState, PaneStatus};
@@ -36,13 +37,16 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize, rect: Rect, focused: boo
     let hidden = app.names_hidden();
     let cost = app.pane_cost(i).filter(|_| !hidden);
     let off = if app.enabled[i] { "" } else { " (off)" };
+    // Mock directives in a model string are settings, not its name; the details view
+    // shows the whole string.
+    let model = display_model(&target.model);
     let title = if app.names_hidden() {
         format!("{}{off}", app.blind.label(i))
     } else if app.blind.on {
         // Revealed after the vote: the label it was voted under, then the names.
-        format!("{}{off} · {} ({})", app.blind.label(i), target.name, target.model)
+        format!("{}{off} · {} ({model})", app.blind.label(i), target.name)
     } else {
-        format!("{}{off} · {} {}", target.name, target.provider, target.model)
+        format!("{}{off} · {} {model}", target.name, target.provider)
     };
     let block = super::framed(t, &title, focused);
     let inner = block.inner(rect);
@@ -51,7 +55,8 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize, rect: Rect, focused: boo
         height: HEADER_LINES.min(inner.height),
         ..inner
     };
-    let mut lines = header_lines(p, t, app.now, cost, !hidden);
+    let exact = live_count_is_exact(&target.model);
+    let mut lines = header_lines(p, t, app.now, cost, !hidden, exact);
     // The pre-flight names the tokenizer and prices the prompt: not while blind.
     if matches!(p.status, PaneStatus::Idle)
         && !hidden
@@ -149,15 +154,23 @@ fn finish_role(r: FinishReason) -> Role {
     }
 }
 
+/// Whether the live count (o200k, per delta) is the count the provider will report for
+/// `model`: its own tokenizer is o200k and public. Elsewhere the live count is marked `~`.
+pub fn live_count_is_exact(model: &str) -> bool {
+    crate::tokens::encoding_for(model) == (crate::tokens::Encoding::O200k, true)
+}
+
 /// The two header lines: state, TTFT, rate, elapsed; tokens, finish reason, retries.
 /// Most important first, so a narrow pane loses the least useful numbers. `raw_finish`
-/// adds the provider's own word for the finish reason when it differs.
+/// adds the provider's own word for the finish reason when it differs; `exact_live` says
+/// the live output count needs no `~` (see [`live_count_is_exact`]).
 pub fn header_lines(
     p: &PaneState,
     t: &Theme,
     now: Instant,
     cost: Option<(crate::pricing::Picodollars, bool)>,
     raw_finish: bool,
+    exact_live: bool,
 ) -> Vec<Line<'static>> {
     let m = &p.metrics;
     let metric = t.style(Role::Metric);
@@ -175,7 +188,10 @@ pub fn header_lines(
             first.push(Span::styled(format!(" (text {})", ms(tt)), metric));
         }
     }
-    let (out, estimated) = p.output_tokens();
+    let (out, local) = p.output_tokens();
+    // `~` marks a count that is the local tokenizer's guess: the provider has not counted
+    // yet and the model's tokenizer is not the one counting.
+    let estimated = local && !exact_live;
     if let Some(rate) = m.tokens_per_s(out) {
         let (mark, style) = if estimated {
             ("~", t.style(Role::Estimate))
@@ -205,9 +221,15 @@ pub fn header_lines(
         Span::styled(" out ", muted),
         count(out, estimated),
     ];
-    // Reconciliation: the provider's count wins, the local one stays beside it.
-    if let (false, Some(local)) = (estimated, p.local_estimate()) {
-        second.push(Span::styled(format!(" (est {local})"), t.style(Role::Estimate)));
+    // Once the provider has counted, its count is the one shown; the local count stays
+    // beside it only when the two disagree (the details view says which tokenizer).
+    if let (false, Some(ours)) = (local, p.local_estimate())
+        && Some(ours) != out
+    {
+        second.push(Span::styled(
+            format!(" · local est {ours}"),
+            t.style(Role::Estimate),
+        ));
     }
     if let Some(n) = m.usage.cached_input.filter(|n| *n > 0) {
         second.push(Span::styled(" cached ", muted));
