@@ -313,3 +313,59 @@ model = "gpt-4o-2024-08-06+ttft=5,itl=1,tokens=5"
     );
     assert_eq!(of("answerer")["refusals"], 0);
 }
+
+#[test]
+fn a_saved_refusal_exports_apart_from_the_answer() {
+    let mock = common::MockProcess::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("prism.toml");
+    let addr = &mock.addr;
+    std::fs::write(
+        &cfg,
+        format!(
+            "[[target]]\nname = \"refuser\"\nprovider = \"openai\"\nbase_url = \"http://{addr}/v1\"\napi_key_env = \"PRISM_E2E_KEY\"\nmodel = \"gpt-4o+ttft=5,itl=1,refuse\"\n"
+        ),
+    )
+    .unwrap();
+    let sessions = dir.path().join("sessions");
+    let prism = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_prism"))
+            .args(args)
+            .env("PRISM_E2E_KEY", "sk-test-not-a-key")
+            .env("PRISM_SESSIONS_DIR", &sessions)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let ran = prism(&[
+        "run",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--prompt",
+        "Do it.",
+        "--format",
+        "jsonl",
+    ]);
+    let stderr = String::from_utf8_lossy(&ran.stderr);
+    assert_eq!(ran.status.code(), Some(0), "{stderr}");
+    let id = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("session: "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no session line: {stderr}"))
+        .to_string();
+
+    let csv = prism(&["export", &id, "--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(csv.stdout.as_slice());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let cell = |name: &str| rows[0][header.iter().position(|h| h == name).unwrap()].to_string();
+    assert_eq!(
+        (cell("answer"), cell("refusal")),
+        (String::new(), REFUSAL.to_string())
+    );
+    assert_eq!(cell("finish_reason"), "refusal");
+
+    let md = String::from_utf8(prism(&["export", &id, "--format", "md"]).stdout).unwrap();
+    assert!(md.contains(&format!("*Refused:* {REFUSAL}")), "{md}");
+}

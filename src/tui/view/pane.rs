@@ -276,3 +276,92 @@ pub fn header_lines(
     }
     vec![Line::from(first), Line::from(second)]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::event::{Finish, StreamEvent, Usage};
+
+    fn second_line(p: &PaneState, exact_live: bool) -> String {
+        let lines = header_lines(p, &Theme::default(), Instant::now(), None, true, exact_live);
+        lines[1].spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    fn streamed(text: &str) -> PaneState {
+        crate::tokens::warm_up();
+        let mut p = PaneState::default();
+        p.apply(Instant::now(), &StreamEvent::TextDelta(text.into()));
+        p
+    }
+
+    #[test]
+    fn the_live_count_is_marked_only_where_it_is_an_estimate() {
+        let p = streamed("Hello there, how are you?");
+        let n = crate::tokens::count_o200k("Hello there, how are you?");
+        assert!(
+            second_line(&p, true).contains(&format!("out {n}")),
+            "{}",
+            second_line(&p, true)
+        );
+        assert!(
+            second_line(&p, false).contains(&format!("out ~{n}")),
+            "{}",
+            second_line(&p, false)
+        );
+    }
+
+    #[test]
+    fn the_local_estimate_shows_beside_the_provider_count_only_when_they_differ() {
+        let text = "Hello there, how are you?";
+        let n = crate::tokens::count_o200k(text) as u64;
+        let mut p = streamed(text);
+        let usage = |output| {
+            StreamEvent::Usage(Usage {
+                output: Some(output),
+                ..Usage::default()
+            })
+        };
+        p.apply(Instant::now(), &usage(n));
+        let agree = second_line(&p, true);
+        assert!(
+            agree.contains(&format!("out {n}")) && !agree.contains("est"),
+            "{agree}"
+        );
+        p.apply(Instant::now(), &usage(n + 30));
+        let differ = second_line(&p, false);
+        assert!(
+            differ.contains(&format!("out {} · local est {n}", n + 30)),
+            "{differ}"
+        );
+        assert!(
+            !differ.contains('~'),
+            "the provider's count is no estimate: {differ}"
+        );
+    }
+
+    #[test]
+    fn a_refusal_shows_apart_from_the_answer_and_in_the_finish() {
+        let mut p = streamed("");
+        p.apply(
+            Instant::now(),
+            &StreamEvent::RefusalDelta("I can't help with that.".into()),
+        );
+        p.apply(
+            Instant::now(),
+            &StreamEvent::Finish(Finish {
+                reason: FinishReason::Refusal,
+                raw: Some("stop".into()),
+            }),
+        );
+        assert_eq!(p.answer.text(), "", "the refusal is not answer text");
+        assert_eq!(
+            p.refusal_line().as_deref(),
+            Some("⊘ refused: I can't help with that.")
+        );
+        assert!(
+            second_line(&p, true).contains("refusal (stop)"),
+            "{}",
+            second_line(&p, true)
+        );
+    }
+}
