@@ -179,9 +179,13 @@ fn print_answers(plan: &Plan, cells: &[CellResult], out: &mut dyn Write) -> io::
         } else {
             cell_name(c)
         };
-        writeln!(out, "── {name} · {} {} ──", r.provider, r.model)?;
+        let model = crate::mock_server::display_model(&r.model);
+        writeln!(out, "── {name} · {} {model} ──", r.provider)?;
         if !r.text.is_empty() {
             writeln!(out, "{}", r.text.trim_end())?;
+        }
+        if let Some(refusal) = &r.refusal {
+            writeln!(out, "[refused] {refusal}")?;
         }
         for call in r.tool_calls.iter().flatten() {
             writeln!(
@@ -382,6 +386,7 @@ pub fn print_scoreboard(rows: &[ScoreRow], out: &mut dyn Write) -> io::Result<()
         "target",
         "n",
         "failures",
+        "refused",
         "TTFT mean ms",
         "TTFT p95 ms",
         "tok/s mean",
@@ -416,6 +421,7 @@ pub fn print_scoreboard(rows: &[ScoreRow], out: &mut dyn Write) -> io::Result<()
             r.target.clone(),
             r.n.to_string(),
             marked(Column::Failures, i, r.failures.to_string()),
+            marked(Column::Refusals, i, r.refusals.to_string()),
             marked(Column::TtftMean, i, num(r.ttft_ms_mean, 1)),
             marked(Column::TtftP95, i, num(r.ttft_ms_p95, 1)),
             marked(Column::TokensPerS, i, num(r.tokens_per_s_mean, 1)),
@@ -432,14 +438,14 @@ pub fn print_scoreboard(rows: &[ScoreRow], out: &mut dyn Write) -> io::Result<()
         }
         table.add_row(cells);
     }
-    right_align(&mut table, (1..8).map(|i| i + lead));
+    right_align(&mut table, (1..9).map(|i| i + lead));
     if votes {
-        right_align(&mut table, [9 + lead]);
+        right_align(&mut table, [10 + lead]);
     }
     writeln!(out, "{table}")?;
     writeln!(
         out,
-        "n: successful runs (means are over them); * best in its column (fewest failures, lowest latency and cost, highest tok/s)"
+        "n: successful runs (means are over them; refused ones included); * best in its column (fewest failures, lowest latency and cost, highest tok/s)"
     )
 }
 

@@ -28,6 +28,13 @@ pub struct ResultRow {
     pub model: String,
     pub status: Status,
     pub text: String,
+    /// The refusal message the provider sent apart from the answer (OpenAI `refusal`).
+    /// Omitted when it sent none, like every field added after sessions first shipped,
+    /// so recorded rows round-trip unchanged. An Anthropic refusal has no message of its
+    /// own: its `finish_reason` alone says `refusal`, and what streamed before stays in
+    /// `text`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
     pub finish_reason: Option<FinishReason>,
     pub finish_reason_raw: Option<String>,
     pub usage: UsageRow,
@@ -242,6 +249,7 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &Pri
         status,
         // Each event was masked on arrival; a key split across events is only whole here.
         text: mask(&run.text).into_owned(),
+        refusal: run.refusal.as_deref().map(|r| mask(r).into_owned()),
         finish_reason: finish.map(|(r, _)| r),
         finish_reason_raw: finish.and_then(|(_, raw)| raw.map(str::to_string)),
         usage,
@@ -359,7 +367,8 @@ pub fn estimate_output_tokens(run: &TargetRun) -> u64 {
         .iter()
         .map(|c| tokens::count_o200k(&c.arguments) + c.name.as_deref().map_or(0, tokens::count_o200k))
         .sum();
-    (tokens::count_o200k(&run.text) + tokens::count_o200k(&run.reasoning) + tools) as u64
+    let refusal = run.refusal.as_deref().map_or(0, tokens::count_o200k);
+    (tokens::count_o200k(&run.text) + tokens::count_o200k(&run.reasoning) + refusal + tools) as u64
 }
 
 fn ms(d: std::time::Duration) -> f64 {
@@ -386,6 +395,7 @@ mod tests {
             model: "gpt-4o-mini-2024-07-18".into(),
             status: Status::Error,
             text: "Hello, \"world\"\n".into(),
+            refusal: Some("I can't help with that.".into()),
             finish_reason: Some(FinishReason::ToolCalls),
             finish_reason_raw: Some("tool_use".into()),
             usage: UsageRow {
@@ -479,7 +489,7 @@ mod tests {
         // The shape every session so far has recorded: no `notes`, unknowns as null.
         let line = r#"{"target":"b","provider":"anthropic","model":"m","status":"cancelled","text":"","finish_reason":"cancelled","finish_reason_raw":null,"usage":{"input_tokens":null,"output_tokens":null,"cached_input_tokens":null,"cache_write_tokens":null,"reasoning_tokens":null,"source":"estimate"},"ttft_ms":null,"ttfb_ms":null,"total_ms":null,"itl_ms":{"mean":null,"p50":null,"p95":null},"tokens_per_s":null,"cost_usd":null,"http_status":null,"request_id":null,"retries":0,"tool_calls":null,"error":null}"#;
         let row: ResultRow = serde_json::from_str(line).unwrap();
-        assert!(row.notes.is_empty());
+        assert!(row.notes.is_empty() && row.refusal.is_none());
         assert_eq!(row.status, Status::Cancelled);
         assert_eq!(serde_json::to_string(&row).unwrap(), line);
     }
@@ -499,6 +509,7 @@ mod tests {
             F::Length,
             F::ToolCalls,
             F::ContentFilter,
+            F::Refusal,
             F::Error,
             F::Cancelled,
         ] {

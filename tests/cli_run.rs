@@ -191,7 +191,11 @@ fn jsonl_contract_against_a_running_mock() {
             mini["usage"]["output_tokens"].as_u64(),
             mini["usage"]["source"].as_str()
         ),
-        (Some(30), Some("provider"))
+        (
+            // The mock counts an OpenAI model's usage with its tokenizer.
+            Some(prism::tokens::count_o200k(mini["text"].as_str().unwrap()) as u64),
+            Some("provider")
+        )
     );
     assert!(
         mini["ttft_ms"].as_f64().unwrap() > 0.0

@@ -15,6 +15,17 @@ use prism::provider::event::{ErrorKind, FinishReason, StreamEvent};
 use prism::provider::request::ChatRequest;
 use prism::target::{KeySource, ProviderKind, Target, Timeouts};
 
+/// The output tokens the mock reports for `t`: OpenAI kinds count the text and reasoning
+/// they sent with the model's tokenizer, the others report the `scripted` pieces.
+fn reported(t: &Target, r: &TargetRun, scripted: u64) -> u64 {
+    if matches!(t.provider, ProviderKind::OpenAi | ProviderKind::OpenAiCompatible) {
+        let (encoding, _) = prism::tokens::encoding_for(&t.model);
+        (prism::tokens::count(encoding, &r.text) + prism::tokens::count(encoding, &r.reasoning)) as u64
+    } else {
+        scripted
+    }
+}
+
 async fn mock() -> MockServer {
     MockServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
         .await
@@ -93,9 +104,12 @@ async fn every_kind_streams_text_usage_and_metrics() {
     for (t, r) in targets.iter().zip(&runs) {
         assert_eq!(r.outcome, Some(Outcome::Done), "{}", t.name);
         assert!(!r.text.is_empty(), "{}", t.name);
+        // OpenAI kinds count the text sent with the model's tokenizer; the others report
+        // the scripted pieces.
+        let want = reported(t, r, 25);
         assert_eq!(
             r.usage.output,
-            Some(25),
+            Some(want),
             "{}: output tokens as the mock reports",
             t.name
         );
@@ -232,7 +246,7 @@ async fn faults_end_in_clear_errors_with_partial_text_kept() {
             }
         }
         assert_eq!(runs[4].outcome, Some(Outcome::Done), "{fault}: healthy target");
-        assert_eq!(runs[4].usage.output, Some(20));
+        assert_eq!(runs[4].usage.output, Some(reported(&targets[4], &runs[4], 20)));
     }
     server.shutdown().await;
 }
@@ -374,9 +388,9 @@ async fn non_streaming_mode_and_missing_keys() {
     keyless.key = KeySource::Env(vec!["PRISM_TEST_SURELY_UNSET_KEY".into()]);
     targets.push(keyless);
     let runs = run_all(&targets, RunOptions::default()).await;
-    for r in &runs[..4] {
+    for (t, r) in targets.iter().zip(&runs[..4]) {
         assert_eq!(r.outcome, Some(Outcome::Done));
-        assert_eq!(r.usage.output, Some(12));
+        assert_eq!(r.usage.output, Some(reported(t, r, 12)));
         assert_eq!(
             r.first_content_at, r.last_content_at,
             "a whole body arrives at once"
@@ -433,14 +447,14 @@ async fn retries_follow_the_policy_and_are_counted() {
         t.params.retry.cap = Duration::from_millis(5);
     }
     let runs = run_all(&targets, RunOptions::default()).await;
-    for r in &runs[..4] {
+    for (t, r) in targets.iter().zip(&runs[..4]) {
         assert_eq!(
             (r.outcome.clone(), r.retries),
             (Some(Outcome::Done), 1),
             "{:?}",
             r.outcome
         );
-        assert_eq!(r.usage.output, Some(10));
+        assert_eq!(r.usage.output, Some(reported(t, r, 10)));
     }
     let Some(Outcome::Failed(e)) = &runs[4].outcome else {
         panic!()
@@ -508,7 +522,7 @@ async fn fault_matrix_retryable_faults_recover_and_nothing_is_left_open() {
             assert_eq!(r.outcome, Some(Outcome::Done), "{fault} on {}", t.name);
             assert_eq!(
                 (r.retries, r.usage.output),
-                (retries, Some(12)),
+                (retries, Some(reported(t, r, 12))),
                 "{fault} on {}",
                 t.name
             );
@@ -554,7 +568,7 @@ async fn a_one_megabyte_line_and_a_five_megabyte_response_stream_whole() {
     }
     for (t, r) in targets.iter().zip(&runs).skip(4) {
         assert_eq!(r.outcome, Some(Outcome::Done), "5 MB on {}", t.name);
-        assert_eq!(r.usage.output, Some(20_000), "{}", t.name);
+        assert_eq!(r.usage.output, Some(reported(t, r, 20_000)), "{}", t.name);
     }
     let wire: usize = server
         .log()

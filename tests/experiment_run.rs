@@ -59,11 +59,12 @@ const RUN_FIELDS: [&str; 7] = [
 
 const DIST_FIELDS: [&str; 6] = ["n", "min", "p50", "p95", "max", "mean"];
 
-const SUMMARY_FIELDS: [&str; 10] = [
+const SUMMARY_FIELDS: [&str; 11] = [
     "variant",
     "target",
     "n",
     "failures",
+    "refusals",
     "ttft_ms_mean",
     "ttft_ms_p95",
     "tokens_per_s_mean",
@@ -238,7 +239,9 @@ async fn the_cell_contract_field_by_field() {
         for r in runs {
             assert_eq!(keys(r), RUN_FIELDS);
             assert_eq!(r["status"], "ok");
-            assert_eq!(r["output_tokens"], 6);
+            // All runs of a cell answer alike; the mock counts them with o200k.
+            let counted = prism::tokens::count_o200k(c["text"].as_str().unwrap());
+            assert_eq!(r["output_tokens"], counted);
             assert_eq!(r["finish_reason"], "stop");
         }
         // The row is the last run.
@@ -266,7 +269,8 @@ async fn the_cell_contract_field_by_field() {
             (d["mean"].as_f64().unwrap() - mean).abs() < 0.001,
             "{d} vs {mean}"
         );
-        assert_eq!(c["output_tokens_dist"]["p50"], 6.0);
+        let counted = prism::tokens::count_o200k(c["text"].as_str().unwrap()) as f64;
+        assert_eq!(c["output_tokens_dist"]["p50"], counted);
     }
     let osl = &cells[0];
     assert_eq!(
@@ -451,9 +455,13 @@ async fn warmups_are_sent_but_not_counted_and_the_summary_scores_each_variant_an
     assert_eq!(ran.code, 0, "stderr: {}", ran.stderr);
     // 2 warmups (one per target), then 1 case × 2 variants × 2 targets × 2 runs.
     assert_eq!(server.log().records().len(), 2 + 8);
+    // Each (variant, target)'s one case answers alike; the mock counts it with o200k.
+    let mut counted = std::collections::HashMap::new();
     for c in lines(&ran.stdout) {
         assert_eq!(c["runs"].as_array().unwrap().len(), 2, "warmups are not runs");
         assert_eq!(c["ttft_ms_dist"]["n"], 2);
+        let n = prism::tokens::count_o200k(c["text"].as_str().unwrap()) as f64;
+        counted.insert((c["variant"].to_string(), c["target"].to_string()), n);
     }
 
     let ran = prism(
@@ -467,8 +475,10 @@ async fn warmups_are_sent_but_not_counted_and_the_summary_scores_each_variant_an
     for r in &rows {
         assert_eq!(keys(r), SUMMARY_FIELDS);
         assert_eq!((r["n"].as_u64(), r["failures"].as_u64()), (Some(2), Some(0)));
+        assert_eq!(r["refusals"], 0);
         assert_eq!(r["finish_reasons"], serde_json::json!({"stop": 2}));
-        assert_eq!(r["output_tokens_mean"], 4.0);
+        let key = (r["variant"].to_string(), r["target"].to_string());
+        assert_eq!(r["output_tokens_mean"], counted[&key]);
     }
     let tps: Vec<f64> = rows
         .iter()
@@ -607,14 +617,14 @@ async fn an_experiment_session_shows_its_scoreboard_and_exports_its_cells() {
     assert_eq!(csv.code, 0, "stderr: {}", csv.stderr);
     let mut reader = csv::Reader::from_reader(csv.stdout.as_bytes());
     let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
-    assert_eq!(header[..25], prism::session::export::CSV_COLUMNS[..25]);
-    assert_eq!(header[25..], ["variant", "case", "run", "warmup"]);
+    assert_eq!(header[..26], prism::session::export::CSV_COLUMNS[..26]);
+    assert_eq!(header[26..], ["variant", "case", "run", "warmup"]);
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 2 + 8, "every run, warmups too");
-    let warm: Vec<&str> = rows.iter().map(|r| &r[28]).collect();
+    let warm: Vec<&str> = rows.iter().map(|r| &r[29]).collect();
     assert_eq!(warm.iter().filter(|w| **w == "true").count(), 2);
-    assert!(rows.iter().all(|r| &r[26] == "osl"));
-    assert!(rows.iter().any(|r| &r[25] == "loud" && &r[27] == "2"));
+    assert!(rows.iter().all(|r| &r[27] == "osl"));
+    assert!(rows.iter().any(|r| &r[26] == "loud" && &r[28] == "2"));
 
     let json = prism(dir.path(), &["export", &id, "--format", "json"]).await;
     assert_eq!(json.code, 0, "stderr: {}", json.stderr);

@@ -155,11 +155,26 @@ async fn openai_stream_with_usage() -> TestResult {
         .iter()
         .filter(|c| c["choices"][0]["delta"]["reasoning_content"].is_string())
         .count();
+    let thoughts: String = rest
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["reasoning_content"].as_str())
+        .collect();
+    // The usage is the o200k count of exactly what was streamed.
+    let (counted_text, counted_thoughts) = (
+        prism::tokens::count_o200k(&text) as u64,
+        prism::tokens::count_o200k(&thoughts) as u64,
+    );
     let u = &usage_chunk["usage"];
-    assert_eq!(u["completion_tokens"], 15);
-    assert_eq!(u["completion_tokens_details"]["reasoning_tokens"], 3);
+    assert_eq!(u["completion_tokens"], counted_text + counted_thoughts);
+    assert_eq!(
+        u["completion_tokens_details"]["reasoning_tokens"],
+        counted_thoughts
+    );
     assert_eq!(u["prompt_tokens_details"]["cached_tokens"], 2);
-    assert_eq!(u["total_tokens"], u["prompt_tokens"].as_u64().unwrap_or(0) + 15);
+    assert_eq!(
+        u["total_tokens"],
+        u["prompt_tokens"].as_u64().unwrap_or(0) + counted_text + counted_thoughts
+    );
     assert_eq!(reasoning, 3);
     assert!(!text.is_empty());
     let rec = s.log().find(&id).ok_or("no record")?;
@@ -189,7 +204,13 @@ async fn openai_without_usage_cap_and_tool() -> TestResult {
             v["choices"][0]["finish_reason"].clone(),
             v["usage"]["completion_tokens"].clone()
         ),
-        (json!("length"), json!(7))
+        (
+            json!("length"),
+            // The capped text, counted with o200k as OpenAI would.
+            json!(prism::tokens::count_o200k(
+                v["choices"][0]["message"]["content"].as_str().unwrap_or_default()
+            ))
+        )
     );
     let r = openai(&s, &format!("m+{FAST},tool=get_weather"), true, false).await?;
     let calls: Vec<Value> = r

@@ -78,7 +78,10 @@ async fn the_script_knobs_that_apply_work_over_the_responses_api() {
 
     let plain = by("plain");
     assert_eq!(plain.outcome, Some(Outcome::Done));
-    assert_eq!((plain.usage.output, plain.usage.reasoning), (Some(17), Some(5)));
+    // The visible text counted with o200k, plus the hidden reasoning's count.
+    let counted = prism::tokens::count_o200k(&plain.text) as u64 + plain.usage.reasoning.unwrap();
+    assert_eq!(plain.usage.output, Some(counted));
+    assert!(plain.usage.reasoning.is_some_and(|n| n > 0));
     assert_eq!(plain.reasoning, "", "no summary unless the request asks for one");
     assert_eq!(plain.content_events, 12);
     let summary = by("summary");
@@ -119,7 +122,11 @@ async fn the_script_knobs_that_apply_work_over_the_responses_api() {
         capped.finish.as_ref().map(|f| (f.reason, f.raw.as_deref())),
         Some((FinishReason::Length, Some("max_output_tokens")))
     );
-    assert_eq!(capped.usage.output, Some(256));
+    // What was sent before the cap, counted with o200k.
+    assert_eq!(
+        capped.usage.output,
+        Some(prism::tokens::count_o200k(&capped.text) as u64)
+    );
     let filtered = by("filtered");
     assert_eq!(
         filtered.finish.as_ref().map(|f| (f.reason, f.raw.as_deref())),

@@ -98,8 +98,10 @@ fn prism_run_puts_a_responses_target_beside_its_chat_twin() {
         assert_eq!(resp["usage"][field], chat["usage"][field], "{field}");
     }
     assert_eq!(
-        resp["usage"]["output_tokens"], 38,
-        "30 visible + 8 reasoning, counted once"
+        resp["usage"]["output_tokens"],
+        prism::tokens::count_o200k(resp["text"].as_str().unwrap()) as u64
+            + resp["usage"]["reasoning_tokens"].as_u64().unwrap(),
+        "visible + reasoning, each counted once with o200k"
     );
     assert_eq!(resp["usage"]["reasoning_tokens"], 8);
     assert_eq!(resp["usage"]["source"], "provider");
@@ -119,7 +121,11 @@ fn prism_run_puts_a_responses_target_beside_its_chat_twin() {
         ),
         (Some("length"), Some("max_output_tokens"))
     );
-    assert_eq!(capped["usage"]["output_tokens"], 16);
+    // The text sent before the cap, counted with o200k.
+    assert_eq!(
+        capped["usage"]["output_tokens"],
+        prism::tokens::count_o200k(capped["text"].as_str().unwrap())
+    );
 
     assert_eq!(
         (

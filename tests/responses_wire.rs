@@ -216,10 +216,11 @@ fn raw_reasoning_text_and_hosted_tool_events_from_other_servers() {
 }
 
 #[test]
-fn a_refusal_reads_as_text_like_a_chat_refusal() {
+fn a_refusal_is_kept_apart_from_the_text_and_finishes_as_a_refusal() {
     let r = replay("stream_refusal.sse");
-    assert_eq!(r.text, "I'm sorry, I can't help with that.");
-    assert_eq!(finish(&r), Some((FinishReason::Stop, Some("completed"))));
+    assert_eq!(r.text, "", "the refusal is not answer text");
+    assert_eq!(r.refusal.as_deref(), Some("I'm sorry, I can't help with that."));
+    assert_eq!(finish(&r), Some((FinishReason::Refusal, Some("completed"))));
     assert_eq!((r.usage.input, r.usage.output), (Some(40), Some(9)));
 }
 

@@ -119,8 +119,9 @@ const CASES: &[Case] = &[
     (
         ProviderKind::OpenAi,
         "openai/stream_refusal.sse",
-        "I'm sorry, I can't help with that.",
-        Some((FinishReason::Stop, "stop")),
+        // The refusal is kept apart (tests/refusal_wire.rs reads it); the text is empty.
+        "",
+        Some((FinishReason::Refusal, "stop")),
         (Some(40), Some(9)),
         true,
     ),

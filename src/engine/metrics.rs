@@ -84,8 +84,12 @@ pub struct TargetRun {
     pub retries: u32,
     /// The latest retry notice: (attempt, of, wait, reason).
     pub retry_note: Option<(u32, u32, Duration, String)>,
+    /// The visible answer; a refusal message is never part of it.
     pub text: String,
     pub reasoning: String,
+    /// The refusal message the provider sent apart from the answer; `None` when it sent
+    /// none (an Anthropic refusal is marked by its finish reason alone).
+    pub refusal: Option<String>,
     pub tool_calls: Vec<ToolCall>,
     /// Usage as reported by the provider (fields it never sent stay `None`).
     pub usage: Usage,
@@ -104,7 +108,7 @@ pub const BURST_GAP: Duration = Duration::from_millis(1);
 /// Bytes of content an event carries.
 fn content_len(event: &StreamEvent) -> usize {
     match event {
-        StreamEvent::TextDelta(t) | StreamEvent::ReasoningDelta(t) => t.len(),
+        StreamEvent::TextDelta(t) | StreamEvent::ReasoningDelta(t) | StreamEvent::RefusalDelta(t) => t.len(),
         StreamEvent::ToolCallDelta(d) => d.arguments.len(),
         _ => 0,
     }
@@ -152,6 +156,7 @@ impl TargetRun {
                 self.text.push_str(t);
             }
             StreamEvent::ReasoningDelta(t) => self.reasoning.push_str(t),
+            StreamEvent::RefusalDelta(t) => self.refusal.get_or_insert_with(String::new).push_str(t),
             StreamEvent::ToolCallDelta(d) => {
                 if self.tool_calls.len() <= d.index {
                     self.tool_calls.resize_with(d.index + 1, ToolCall::default);

@@ -85,6 +85,7 @@ impl Api for Anthropic {
             cap: cap.map(|c| c as usize),
             messages: messages.len(),
             texts,
+            roles: Vec::new(),
             last_user,
         })
     }
@@ -280,7 +281,7 @@ fn stop_reason(finish: Finish) -> &'static str {
     match finish {
         Finish::Stop => "end_turn",
         Finish::Length => "max_tokens",
-        Finish::Filter | Finish::Blocked => "refusal",
+        Finish::Filter | Finish::Blocked | Finish::Refusal => "refusal",
         Finish::Tool => "tool_use",
     }
 }

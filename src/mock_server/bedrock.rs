@@ -104,6 +104,7 @@ impl Api for Bedrock {
                 .map(|c| c as usize),
             messages: messages.len(),
             texts,
+            roles: Vec::new(),
             last_user,
         })
     }
@@ -296,7 +297,7 @@ fn stop_reason(finish: Finish) -> &'static str {
     match finish {
         Finish::Stop => "end_turn",
         Finish::Length => "max_tokens",
-        Finish::Filter | Finish::Blocked => "content_filtered",
+        Finish::Filter | Finish::Blocked | Finish::Refusal => "content_filtered",
         Finish::Tool => "tool_use",
     }
 }

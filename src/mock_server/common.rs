@@ -46,6 +46,9 @@ pub struct Parsed {
     pub cap: Option<usize>,
     /// System prompt and message texts, in order.
     pub texts: Vec<String>,
+    /// The role of each of `texts` (OpenAI kinds, whose usage counts roles); empty for
+    /// the other providers.
+    pub roles: Vec<String>,
     pub messages: usize,
     pub last_user: String,
 }
@@ -185,6 +188,11 @@ pub async fn handle<A: Api>(inc: Incoming) -> Response<Body> {
             seed: super::corpus::fnv1a(&ctx.parsed.texts.concat()),
             last_user: &ctx.parsed.last_user,
             can_block: A::NAME == "gemini",
+            tokenizer: openai_tokenizer::<A>(&ctx.model),
+            can_refuse: matches!(
+                A::NAME,
+                "openai" | "openai-responses" | "azure" | "azure-responses" | "anthropic"
+            ),
         },
     );
     let (frames, inject, content_type, fault_after) = if ctx.parsed.stream {
@@ -240,15 +248,41 @@ async fn prepare<A: Api>(inc: &Incoming, ctx: &mut Ctx, slot: &LogSlot) -> Resul
         Some(LineEnding::Crlf) => "\r\n",
         None => A::EOL,
     };
-    let text = parsed.texts.concat();
+    let texts = parsed.texts.clone();
+    let roles = parsed.roles.clone();
     let messages = parsed.messages;
-    let counted = tokio::task::spawn_blocking(move || crate::tokens::count_o200k(&text))
-        .await
-        .map_err(|_| ApiError::Server)?;
-    ctx.input_tokens = counted + PER_MESSAGE_TOKENS * messages + PER_REQUEST_TOKENS;
+    let tokenizer = openai_tokenizer::<A>(bare);
+    ctx.input_tokens = tokio::task::spawn_blocking(move || match tokenizer {
+        // OpenAI's own count of the chat format, in the model's encoding, so the usage
+        // the mock reports is the count a client can check.
+        Some(encoding) => crate::tokens::chat_prompt_tokens(
+            encoding,
+            roles
+                .iter()
+                .map(String::as_str)
+                .zip(texts.iter().map(String::as_str)),
+        ),
+        None => {
+            crate::tokens::count_o200k(&texts.concat()) + PER_MESSAGE_TOKENS * messages + PER_REQUEST_TOKENS
+        }
+    })
+    .await
+    .map_err(|_| ApiError::Server)?;
     ctx.parsed = parsed;
     ctx.request = value;
     Ok(())
+}
+
+/// The encoding an OpenAI-family API (Chat Completions, Responses, their Azure forms)
+/// counts `model` with, as `crate::tokens` chooses it: these APIs report usage in the
+/// model's own tokens, so the mock counts exactly what it sends. Other providers'
+/// tokenizers are not public; their usage stays the count of the scripted pieces.
+fn openai_tokenizer<A: Api>(model: &str) -> Option<crate::tokens::Encoding> {
+    matches!(
+        A::NAME,
+        "openai" | "openai-responses" | "azure" | "azure-responses"
+    )
+    .then(|| crate::tokens::encoding_for(model).0)
 }
 
 fn status_fault(script: &Script) -> Option<ApiError> {

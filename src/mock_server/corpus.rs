@@ -173,6 +173,11 @@ pub fn text_tokens(corpus: Corpus, seed: u64, echo: &str, count: usize) -> Vec<S
     pool
 }
 
+/// The refusal message `refuse=1` answers with, as the tokens it streams in.
+pub fn refusal_tokens() -> Vec<String> {
+    tokenize("I'm sorry, but I can't help with that.")
+}
+
 /// Exactly `count` reasoning tokens.
 pub fn reasoning_tokens(count: usize) -> Vec<String> {
     let base = tokenize(THOUGHTS);

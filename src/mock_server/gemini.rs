@@ -70,6 +70,7 @@ impl Api for Gemini {
             cap: cap.map(|n| n as usize),
             messages: contents.map_or(0, Vec::len),
             texts,
+            roles: Vec::new(),
             last_user,
         })
     }
@@ -286,7 +287,7 @@ fn finish_reason(finish: Finish) -> &'static str {
     match finish {
         Finish::Stop | Finish::Tool => "STOP",
         Finish::Length => "MAX_TOKENS",
-        Finish::Filter | Finish::Blocked => "SAFETY",
+        Finish::Filter | Finish::Blocked | Finish::Refusal => "SAFETY",
     }
 }
 

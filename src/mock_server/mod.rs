@@ -61,6 +61,8 @@ mod script;
 mod server;
 mod wire;
 
+pub use script::display_model;
+
 pub use bedrock::{
     TEST_ACCESS_KEY_ID as BEDROCK_TEST_ACCESS_KEY_ID,
     TEST_SECRET_ACCESS_KEY as BEDROCK_TEST_SECRET_ACCESS_KEY,

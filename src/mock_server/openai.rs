@@ -56,6 +56,15 @@ impl Api for OpenAi {
             .iter()
             .map(|m| content_text(m.get("content").unwrap_or(&Value::Null)))
             .collect();
+        let roles: Vec<String> = messages
+            .iter()
+            .map(|m| {
+                m.get("role")
+                    .and_then(Value::as_str)
+                    .unwrap_or("user")
+                    .to_string()
+            })
+            .collect();
         let last_user = messages
             .iter()
             .rev()
@@ -72,6 +81,7 @@ impl Api for OpenAi {
             cap,
             messages: texts.len(),
             texts,
+            roles,
             last_user,
         })
     }
@@ -127,8 +137,9 @@ impl Api for OpenAi {
 
     fn whole(ctx: &Ctx, plan: &Plan) -> String {
         let text = plan.text(Kind::Text);
+        let refused = plan.finish == Finish::Refusal;
         let mut message = json!({"role": "assistant",
-            "content": if plan.tool.is_some() { Value::Null } else { json!(text) }});
+            "content": if plan.tool.is_some() || refused { Value::Null } else { json!(text) }});
         if plan.usage.reasoning > 0 {
             message["reasoning_content"] = json!(plan.text(Kind::Reasoning));
         }
@@ -136,7 +147,8 @@ impl Api for OpenAi {
             message["tool_calls"] = json!([{"id": call_id(ctx), "type": "function",
                 "function": {"name": tool.name, "arguments": plan.text(Kind::ToolArgs)}}]);
         }
-        message["refusal"] = Value::Null;
+        // A refusal comes in its own field, the content null.
+        message["refusal"] = if refused { json!(text) } else { Value::Null };
         message["annotations"] = json!([]);
         let mut v = envelope(ctx, "chat.completion");
         v["choices"] = json!([{"index": 0, "message": message, "logprobs": null,
@@ -204,10 +216,13 @@ pub(super) fn chunks(ctx: &Ctx, plan: &Plan) -> (Vec<Planned>, Injections) {
         }
         Chunk::Json(v)
     };
-    let mut frames = vec![Planned::control(chunk(
-        json!({"role": "assistant", "content": "", "refusal": null}),
-        Value::Null,
-    ))];
+    // A refusal's first chunk opens the refusal field instead of the content.
+    let role = if plan.finish == Finish::Refusal {
+        json!({"role": "assistant", "content": null, "refusal": ""})
+    } else {
+        json!({"role": "assistant", "content": "", "refusal": null})
+    };
+    let mut frames = vec![Planned::control(chunk(role, Value::Null))];
     if let Some(tool) = &plan.tool {
         let head = json!({"tool_calls": [{"index": 0, "id": call_id(ctx), "type": "function",
             "function": {"name": tool.name, "arguments": ""}}]});
@@ -216,6 +231,7 @@ pub(super) fn chunks(ctx: &Ctx, plan: &Plan) -> (Vec<Planned>, Injections) {
     for event in &plan.events {
         let delta = match event.kind {
             Kind::Reasoning => json!({"reasoning_content": event.text}),
+            Kind::Text if plan.finish == Finish::Refusal => json!({"refusal": event.text}),
             Kind::Text => json!({"content": event.text}),
             Kind::ToolArgs => {
                 json!({"tool_calls": [{"index": 0, "function": {"arguments": event.text}}]})
@@ -374,7 +390,8 @@ fn call_id(ctx: &Ctx) -> String {
 
 fn finish_reason(finish: Finish) -> &'static str {
     match finish {
-        Finish::Stop => "stop",
+        // OpenAI ends a refusal as it ends any answer.
+        Finish::Stop | Finish::Refusal => "stop",
         Finish::Length => "length",
         Finish::Filter | Finish::Blocked => "content_filter",
         Finish::Tool => "tool_calls",

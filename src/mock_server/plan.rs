@@ -32,6 +32,9 @@ pub enum Finish {
     Tool,
     /// The prompt itself was blocked (Gemini `promptFeedback`); nothing is generated.
     Blocked,
+    /// The model declined: its text events are the refusal message (OpenAI `refusal`),
+    /// or the text before a refusal stop (Anthropic).
+    Refusal,
 }
 
 /// The tool call, when the script asks for one.
@@ -91,13 +94,20 @@ pub struct Request<'a> {
     pub last_user: &'a str,
     /// Gemini can block a prompt; the others turn `block=1` into a filtered answer.
     pub can_block: bool,
+    /// The provider has a refusal of its own (OpenAI, Anthropic); the others turn
+    /// `refuse=1` into a filtered answer.
+    pub can_refuse: bool,
+    /// Report usage as this encoding counts the text sent (OpenAI kinds); `None`
+    /// reports the number of scripted pieces.
+    pub tokenizer: Option<crate::tokens::Encoding>,
 }
 
 pub fn build(script: &Script, req: &Request<'_>) -> Plan {
     let seed = script.seed.unwrap_or(req.seed);
     let budget = req.cap.unwrap_or(usize::MAX);
     let blocked = script.block && req.can_block;
-    let filtered = script.filter || (script.block && !req.can_block);
+    let refused = script.refuse && req.can_refuse;
+    let filtered = script.filter || (script.block && !req.can_block) || (script.refuse && !refused);
 
     let mut reasoning = corpus::reasoning_tokens(script.reasoning.min(budget));
     let mut truncated = script.reasoning > budget;
@@ -109,6 +119,12 @@ pub fn build(script: &Script, req: &Request<'_>) -> Plan {
             truncated |= fragments.len() > left;
             let fragments: Vec<String> = fragments.into_iter().take(left).collect();
             (Some(ToolCall { name: name.clone() }), fragments, Kind::ToolArgs)
+        }
+        None if refused => {
+            let refusal = corpus::refusal_tokens();
+            truncated |= refusal.len() > left;
+            let refusal: Vec<String> = refusal.into_iter().take(left).collect();
+            (None, refusal, Kind::Text)
         }
         None => {
             truncated |= script.tokens > left;
@@ -147,17 +163,35 @@ pub fn build(script: &Script, req: &Request<'_>) -> Plan {
         Finish::Filter
     } else if truncated {
         Finish::Length
+    } else if refused {
+        Finish::Refusal
     } else if tool.is_some() {
         Finish::Tool
     } else {
         Finish::Stop
     };
+    // Counted from the events as sent (a big line included), so a client's own count of
+    // what arrived matches the usage exactly.
+    let sent = |kind: Kind| -> String {
+        events
+            .iter()
+            .filter(|e| e.kind == kind)
+            .map(|e| e.text.as_str())
+            .collect()
+    };
+    let (reasoning_count, visible_count) = match req.tokenizer {
+        Some(enc) => (
+            crate::tokens::count(enc, &sent(Kind::Reasoning)),
+            crate::tokens::count(enc, &sent(visible_kind)),
+        ),
+        None => (reasoning.len(), visible.len()),
+    };
     let usage = Usage {
         input: req.input_tokens,
         cached: script.cached.min(req.input_tokens),
         cache_write: script.cache_write,
-        reasoning: reasoning.len(),
-        output_visible: visible.len(),
+        reasoning: reasoning_count,
+        output_visible: visible_count,
     };
     Plan {
         events,
@@ -192,6 +226,8 @@ mod tests {
             seed: 1,
             last_user: "hi",
             can_block: true,
+            can_refuse: true,
+            tokenizer: None,
         }
     }
 

@@ -52,14 +52,18 @@ impl Api for Responses {
             )));
         }
         let mut texts = Vec::new();
+        let mut roles = Vec::new();
         if let Some(instructions) = body.get("instructions").and_then(Value::as_str) {
             texts.push(instructions.to_string());
+            // Instructions stand where a chat's system message would.
+            roles.push("system".to_string());
         }
         let mut last_user = String::new();
         match body.get("input") {
             None | Some(Value::Null) => {}
             Some(Value::String(s)) => {
                 texts.push(s.clone());
+                roles.push("user".to_string());
                 last_user.clone_from(s);
             }
             Some(Value::Array(items)) => {
@@ -73,6 +77,7 @@ impl Api for Responses {
                         last_user.clone_from(&text);
                     }
                     texts.push(text);
+                    roles.push(role.to_string());
                 }
             }
             Some(_) => {
@@ -93,6 +98,7 @@ impl Api for Responses {
                 .map(|n| n as usize),
             messages: texts.len(),
             texts,
+            roles,
             last_user,
         })
     }
@@ -170,13 +176,22 @@ const OVERLOADED: &str = "Our servers are currently overloaded. Please try again
 /// `completed` for a natural or tool finish, `incomplete` for a cut one.
 fn finished_status(plan: &Plan) -> &'static str {
     match plan.finish {
-        Finish::Stop | Finish::Tool => "completed",
+        Finish::Stop | Finish::Tool | Finish::Refusal => "completed",
         Finish::Length | Finish::Filter | Finish::Blocked => "incomplete",
     }
 }
 
 fn text_part(text: &str) -> Value {
     json!({"type": "output_text", "annotations": [], "logprobs": [], "text": text})
+}
+
+/// The message's content part: its text, or a refusal's message in a part of its own.
+fn answer_part(plan: &Plan, text: &str) -> Value {
+    if plan.finish == Finish::Refusal {
+        json!({"type": "refusal", "refusal": text})
+    } else {
+        text_part(text)
+    }
 }
 
 fn reasoning_item(ctx: &Ctx, plan: &Plan, ids: &Ids) -> Value {
@@ -209,7 +224,7 @@ fn output_items(ctx: &Ctx, plan: &Plan, ids: &Ids) -> Vec<Value> {
     if plan.tool.is_some() {
         items.push(call_item(plan, ids, status, &plan.text(Kind::ToolArgs)));
     } else {
-        let part = text_part(&plan.text(Kind::Text));
+        let part = answer_part(plan, &plan.text(Kind::Text));
         items.push(message_item(ids, status, json!([part])));
     }
     items
@@ -472,26 +487,44 @@ impl<'a> Events<'a> {
         let with = |extra: Value| merge(&at, extra);
         self.event(
             "response.content_part.added",
-            with(json!({"part": text_part("")})),
+            with(json!({"part": answer_part(plan, "")})),
             None,
         );
+        let refused = plan.finish == Finish::Refusal;
         for e in plan.events.iter().filter(|e| e.kind == Kind::Text) {
-            let fields = with(json!({"delta": e.text, "logprobs": [],
-                "obfuscation": self.obfuscation(&e.text)}));
-            self.event("response.output_text.delta", fields, Some(e.tokens));
+            if refused {
+                // Refusal deltas carry no logprobs and no obfuscation.
+                self.event(
+                    "response.refusal.delta",
+                    with(json!({"delta": e.text})),
+                    Some(e.tokens),
+                );
+            } else {
+                let fields = with(json!({"delta": e.text, "logprobs": [],
+                    "obfuscation": self.obfuscation(&e.text)}));
+                self.event("response.output_text.delta", fields, Some(e.tokens));
+            }
         }
         let text = plan.text(Kind::Text);
-        self.event(
-            "response.output_text.done",
-            with(json!({"logprobs": [], "text": text})),
-            None,
-        );
+        if refused {
+            self.event("response.refusal.done", with(json!({"refusal": text})), None);
+        } else {
+            self.event(
+                "response.output_text.done",
+                with(json!({"logprobs": [], "text": text})),
+                None,
+            );
+        }
         self.event(
             "response.content_part.done",
-            with(json!({"part": text_part(&text)})),
+            with(json!({"part": answer_part(plan, &text)})),
             None,
         );
-        let item = message_item(&self.ids, finished_status(plan), json!([text_part(&text)]));
+        let item = message_item(
+            &self.ids,
+            finished_status(plan),
+            json!([answer_part(plan, &text)]),
+        );
         self.event(
             "response.output_item.done",
             json!({"item": item, "output_index": index}),

@@ -85,6 +85,9 @@ pub struct Script {
     pub usage: bool,
     pub filter: bool,
     pub block: bool,
+    /// The model declines: a refusal message where the provider has one (OpenAI Chat and
+    /// Responses), else the provider's refusal stop (Anthropic), else a filtered answer.
+    pub refuse: bool,
     pub keepalive: bool,
     /// Send the provider's wait hints with a 429 (`retry-after`, reset headers,
     /// `RetryInfo`); `hints=none` sends a bare 429, as some compatible servers do.
@@ -123,6 +126,7 @@ impl Default for Script {
             usage: true,
             filter: false,
             block: false,
+            refuse: false,
             keepalive: false,
             auth: true,
             fail_first: 0,
@@ -153,6 +157,18 @@ pub fn split_model(raw: &str) -> (&str, Option<&str>) {
     match raw.split_once('+') {
         Some((model, directives)) => (model, Some(directives)),
         None => (raw, None),
+    }
+}
+
+/// The model id as a person reads it: `gpt-4o-mini-2024-07-18` for
+/// `gpt-4o-mini-2024-07-18+ttft=180,tps=110`. The part after `+` goes only when it parses
+/// as mock directives (the same split and parser the mock applies), so a model id that
+/// merely contains a `+` is shown whole. Titles and headers use this; the model as sent
+/// stays in results, sessions and the details view.
+pub fn display_model(raw: &str) -> &str {
+    match split_model(raw) {
+        (model, Some(directives)) if !model.is_empty() && parse(Some(directives), None).is_ok() => model,
+        _ => raw,
     }
 }
 
@@ -235,6 +251,7 @@ fn apply(
         },
         "filter" => s.filter = flag(key, value)?,
         "block" => s.block = flag(key, value)?,
+        "refuse" => s.refuse = flag(key, value)?,
         "keepalive" => s.keepalive = flag(key, value)?,
         "fail_first" => s.fail_first = number(key, value)? as usize,
         "hints" => match value {
@@ -345,6 +362,21 @@ fn flag(key: &str, value: &str) -> Result<bool, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_model_drops_only_what_the_mock_would_read_as_directives() {
+        assert_eq!(
+            display_model("gpt-4o-mini-2024-07-18+ttft=180,tps=110,tokens=160,seed=1"),
+            "gpt-4o-mini-2024-07-18"
+        );
+        assert_eq!(
+            display_model("claude-sonnet-4-20250514"),
+            "claude-sonnet-4-20250514"
+        );
+        // Not directives: a model id with a `+` in it stays whole.
+        assert_eq!(display_model("my+model"), "my+model");
+        assert_eq!(display_model("+ttft=1"), "+ttft=1");
+    }
 
     type TestResult = Result<(), String>;
 

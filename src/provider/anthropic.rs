@@ -290,7 +290,8 @@ pub fn map_stop(raw: &str) -> FinishReason {
     match raw {
         "max_tokens" | "model_context_window_exceeded" => FinishReason::Length,
         "tool_use" => FinishReason::ToolCalls,
-        "refusal" => FinishReason::ContentFilter,
+        // Claude's safety classifier stopped the answer; what streamed before stays.
+        "refusal" => FinishReason::Refusal,
         // end_turn, stop_sequence, pause_turn
         _ => FinishReason::Stop,
     }

@@ -20,6 +20,10 @@ pub enum StreamEvent {
     ResponseId(String),
     /// Visible answer text.
     TextDelta(String),
+    /// The model's refusal message, sent apart from the answer (OpenAI Chat `refusal`,
+    /// Responses `response.refusal.delta` and `refusal` content parts). Never mixed into
+    /// the answer text.
+    RefusalDelta(String),
     /// Reasoning or thinking text (OpenAI-compatible `reasoning_content`, Anthropic
     /// `thinking_delta`, Gemini `thought` parts).
     ReasoningDelta(String),
@@ -65,7 +69,7 @@ impl StreamEvent {
     /// Whether this event carries generated content (the events TTFT and ITL count).
     pub fn is_content(&self) -> bool {
         match self {
-            Self::TextDelta(t) | Self::ReasoningDelta(t) => !t.is_empty(),
+            Self::TextDelta(t) | Self::ReasoningDelta(t) | Self::RefusalDelta(t) => !t.is_empty(),
             Self::ToolCallDelta(d) => d.id.is_some() || d.name.is_some() || !d.arguments.is_empty(),
             _ => false,
         }
@@ -157,6 +161,9 @@ pub enum FinishReason {
     ToolCalls,
     /// A safety system withheld or cut the answer.
     ContentFilter,
+    /// The model declined to answer (an OpenAI `refusal`, Anthropic `stop_reason:
+    /// "refusal"`). The refusal message, when sent apart, is kept out of the answer.
+    Refusal,
     /// The stream failed.
     Error,
     /// The user cancelled.
@@ -171,6 +178,7 @@ impl FinishReason {
             Self::Length => "length",
             Self::ToolCalls => "tool_calls",
             Self::ContentFilter => "content_filter",
+            Self::Refusal => "refusal",
             Self::Error => "error",
             Self::Cancelled => "cancelled",
         }

@@ -78,6 +78,8 @@ pub struct Decoder {
     pub reports_model: bool,
     /// The model last reported.
     served: Option<String>,
+    /// A `refusal` arrived: the model declined, so a plain `stop` finish is a refusal.
+    refused: bool,
 }
 
 impl Decoder {
@@ -94,7 +96,7 @@ impl Decoder {
         // An Azure prompt-filter chunk has no choices; annotation chunks have no delta.
         if let Some(choice) = first_choice(&v) {
             if let Some(delta) = choice.get("delta") {
-                message_parts(delta, out, false);
+                self.refused |= message_parts(delta, out, false);
             }
             self.finish(choice, out);
         }
@@ -113,7 +115,7 @@ impl Decoder {
         let choice = first_choice(&v)
             .ok_or_else(|| ProviderError::new(ErrorKind::Malformed, "the response has no choices"))?;
         if let Some(message) = choice.get("message") {
-            message_parts(message, out, true);
+            self.refused |= message_parts(message, out, true);
         }
         self.finish(choice, out);
         self.saw_usage |= usage(&v, out);
@@ -151,8 +153,13 @@ impl Decoder {
     fn finish(&mut self, choice: &Value, out: &mut Vec<StreamEvent>) {
         if let Some(raw) = choice.get("finish_reason").and_then(Value::as_str) {
             self.saw_finish = true;
+            // OpenAI finishes a refusal with `stop`; the refusal is the real outcome.
+            let reason = match map_finish(raw) {
+                FinishReason::Stop if self.refused => FinishReason::Refusal,
+                other => other,
+            };
             out.push(StreamEvent::Finish(Finish {
-                reason: map_finish(raw),
+                reason,
                 raw: Some(raw.into()),
             }));
         }
@@ -166,8 +173,9 @@ fn first_choice(v: &Value) -> Option<&Value> {
         .find(|c| uint(c, "index").unwrap_or(0) == 0)
 }
 
-/// Text, reasoning, refusal and tool calls from a `delta` (stream) or `message` (body).
-fn message_parts(m: &Value, out: &mut Vec<StreamEvent>, whole: bool) {
+/// Text, reasoning, refusal and tool calls from a `delta` (stream) or `message` (body);
+/// says whether it held refusal text.
+fn message_parts(m: &Value, out: &mut Vec<StreamEvent>, whole: bool) -> bool {
     // `reasoning_content`: DeepSeek, vLLM, llama.cpp; `reasoning`: OpenRouter, Ollama.
     for key in ["reasoning_content", "reasoning"] {
         if let Some(t) = m.get(key).and_then(Value::as_str).filter(|t| !t.is_empty()) {
@@ -175,13 +183,15 @@ fn message_parts(m: &Value, out: &mut Vec<StreamEvent>, whole: bool) {
             break;
         }
     }
-    for key in ["content", "refusal"] {
-        if let Some(t) = m.get(key).and_then(Value::as_str).filter(|t| !t.is_empty()) {
-            out.push(StreamEvent::TextDelta(t.to_string()));
-        }
+    if let Some(t) = m.get("content").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+        out.push(StreamEvent::TextDelta(t.to_string()));
+    }
+    let refusal = m.get("refusal").and_then(Value::as_str).filter(|t| !t.is_empty());
+    if let Some(t) = refusal {
+        out.push(StreamEvent::RefusalDelta(t.to_string()));
     }
     let Some(calls) = m.get("tool_calls").and_then(Value::as_array) else {
-        return;
+        return refusal.is_some();
     };
     for (pos, call) in calls.iter().enumerate() {
         let index = if whole {
@@ -202,6 +212,7 @@ fn message_parts(m: &Value, out: &mut Vec<StreamEvent>, whole: bool) {
             arguments: text(function, "arguments").unwrap_or_default(),
         }));
     }
+    refusal.is_some()
 }
 
 /// Push the chunk's usage, if it has any; says whether it did. Groq streams put theirs

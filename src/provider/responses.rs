@@ -7,8 +7,8 @@
 //! prompt Prism shows.
 //!
 //! A stream is typed SSE events numbered by `sequence_number`. Text arrives in
-//! `response.output_text.delta`, refusals in `response.refusal.delta` (shown as text, the
-//! way a Chat Completions `refusal` is), reasoning in `response.reasoning_summary_text.delta`
+//! `response.output_text.delta`, refusals in `response.refusal.delta` (kept apart from the
+//! answer, as a Chat Completions `refusal` is; the finish is then `refusal`), reasoning in `response.reasoning_summary_text.delta`
 //! (OpenAI's summaries) or `response.reasoning_text.delta` (open-weight servers), a tool
 //! call as a `function_call` output item followed by its argument deltas. The stream ends
 //! with `response.completed` or `response.incomplete`, whose response object carries the
@@ -104,6 +104,8 @@ pub struct Decoder {
     paragraph_due: bool,
     /// Any text, reasoning or tool call was sent.
     content_sent: bool,
+    /// Refusal text arrived: a `completed` response is a refusal.
+    refused: bool,
 }
 
 impl Decoder {
@@ -244,7 +246,11 @@ impl Decoder {
     fn push(&mut self, part: Part, text: &str, out: &mut Vec<StreamEvent>) {
         self.content_sent = true;
         match part {
-            Part::Text | Part::Refusal => out.push(StreamEvent::TextDelta(text.to_string())),
+            Part::Text => out.push(StreamEvent::TextDelta(text.to_string())),
+            Part::Refusal => {
+                self.refused = true;
+                out.push(StreamEvent::RefusalDelta(text.to_string()));
+            }
             Part::Summary | Part::Reasoning => {
                 // Summary parts are separate paragraphs; set the next one off without
                 // sending an event of its own (that would count as a token arrival).
@@ -395,10 +401,12 @@ impl Decoder {
                 .and_then(Value::as_str)
                 .unwrap_or("completed");
             Finish {
-                reason: if self.calls.is_empty() {
-                    FinishReason::Stop
-                } else {
+                reason: if !self.calls.is_empty() {
                     FinishReason::ToolCalls
+                } else if self.refused {
+                    FinishReason::Refusal
+                } else {
+                    FinishReason::Stop
                 },
                 raw: Some(status.into()),
             }

@@ -177,6 +177,7 @@ pub fn mask_event(event: &mut StreamEvent) {
         StreamEvent::ResponseId(s)
         | StreamEvent::TextDelta(s)
         | StreamEvent::ReasoningDelta(s)
+        | StreamEvent::RefusalDelta(s)
         | StreamEvent::Note(s) => {
             mask_in_place(s);
         }

@@ -21,7 +21,7 @@ use crate::provider::event::FinishReason;
 use crate::report::{ErrorRow, ResultRow, Status, UsageSource};
 
 /// CSV header, in column order.
-pub const CSV_COLUMNS: [&str; 29] = [
+pub const CSV_COLUMNS: [&str; 30] = [
     "session",
     "turn",
     "target",
@@ -47,6 +47,7 @@ pub const CSV_COLUMNS: [&str; 29] = [
     "interrupted",
     "prompt",
     "answer",
+    "refusal",
     "variant",
     "case",
     "run",
@@ -259,6 +260,9 @@ pub fn write_markdown(session: &Session, prices: &PriceTable, mut out: impl Writ
             } else {
                 out.write_all(close_fences(&text).as_bytes())?;
             }
+            if let Some(row) = row {
+                write_refusal(&mut out, row)?;
+            }
             for call in row.and_then(|r| r.tool_calls.as_ref()).into_iter().flatten() {
                 let name = call.name.as_deref().unwrap_or("?");
                 let args = &call.arguments;
@@ -298,6 +302,18 @@ pub fn write_markdown(session: &Session, prices: &PriceTable, mut out: impl Writ
         out.write_all(b"\n~ local o200k estimate: the provider reported no usage for this target.\n")?;
     }
     Ok(())
+}
+
+/// A refusal, set apart from the answer: its message when the provider sent one, else
+/// (Anthropic) the finish reason alone.
+fn write_refusal(out: &mut dyn Write, row: &ResultRow) -> io::Result<()> {
+    match row.refusal.as_deref() {
+        Some(text) => writeln!(out, "\n*Refused:* {}", one_line(text)),
+        None if row.finish_reason == Some(FinishReason::Refusal) => {
+            out.write_all(b"\n*Refused: the model declined to continue (finish reason `refusal`).*\n")
+        }
+        None => Ok(()),
+    }
 }
 
 fn metrics_cells(name: &str, recorded: &Recorded, row: Option<&ResultRow>) -> Vec<String> {
@@ -532,6 +548,8 @@ struct CsvRow<'a> {
     interrupted: bool,
     prompt: &'a str,
     answer: String,
+    /// The refusal message sent apart from the answer; empty when there was none.
+    refusal: Option<&'a str>,
     variant: Option<&'a str>,
     case: Option<&'a str>,
     run: Option<u32>,
@@ -583,6 +601,7 @@ impl<'a> CsvRow<'a> {
             interrupted: recorded.interrupted,
             prompt: &turn.prompt,
             answer: recorded.text(),
+            refusal: row.and_then(|r| r.refusal.as_deref()),
             variant: cell.and_then(|c| c.variant.as_deref()),
             case: cell.and_then(|c| c.case.as_deref()),
             run: cell.map(|c| c.run),

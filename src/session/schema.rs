@@ -215,6 +215,9 @@ pub enum EventBody {
     Reasoning {
         text: String,
     },
+    Refusal {
+        text: String,
+    },
     ToolCall {
         index: usize,
         #[serde(default)]
@@ -282,6 +285,7 @@ impl EventBody {
             StreamEvent::ResponseId(id) => Self::ResponseId { id: id.clone() },
             StreamEvent::TextDelta(t) => Self::Text { text: t.clone() },
             StreamEvent::ReasoningDelta(t) => Self::Reasoning { text: t.clone() },
+            StreamEvent::RefusalDelta(t) => Self::Refusal { text: t.clone() },
             StreamEvent::ToolCallDelta(d) => Self::ToolCall {
                 index: d.index,
                 id: d.id.clone(),
@@ -340,6 +344,7 @@ impl EventBody {
             Self::ResponseId { id } => StreamEvent::ResponseId(id.clone()),
             Self::Text { text } => StreamEvent::TextDelta(text.clone()),
             Self::Reasoning { text } => StreamEvent::ReasoningDelta(text.clone()),
+            Self::Refusal { text } => StreamEvent::RefusalDelta(text.clone()),
             Self::ToolCall {
                 index,
                 id,

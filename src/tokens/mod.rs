@@ -79,6 +79,25 @@ pub fn count(encoding: Encoding, text: &str) -> usize {
     }
 }
 
+/// Tokens a chat request's messages take, as OpenAI counts the chat format: 3 per
+/// message of overhead plus its role and its text, and 3 more that prime the reply. The
+/// pre-flight check counts a prompt this way; the mock reports OpenAI usage this way.
+pub fn chat_prompt_tokens<'a>(
+    encoding: Encoding,
+    messages: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> usize {
+    let body: usize = messages
+        .into_iter()
+        .map(|(role, text)| CHAT_MESSAGE_OVERHEAD + count(encoding, role) + count(encoding, text))
+        .sum();
+    body + CHAT_REPLY_PRIMING
+}
+
+/// Tokens of overhead each chat message adds besides its role and text.
+pub const CHAT_MESSAGE_OVERHEAD: usize = 3;
+/// Tokens that prime the reply, once per chat request.
+pub const CHAT_REPLY_PRIMING: usize = 3;
+
 /// Number of o200k_base tokens in `text`, special-token strings treated as text.
 pub fn count_o200k(text: &str) -> usize {
     bpe_openai::o200k_base().count(text)
@@ -100,6 +119,14 @@ mod tests {
         assert_eq!(count(Encoding::Cl100k, "hello world"), 2);
         assert_eq!(count(Encoding::O200k, "tiktoken is great!"), 6);
         assert_eq!(count(Encoding::Cl100k, "tiktoken is great!"), 6);
+    }
+
+    #[test]
+    fn a_chat_prompt_counts_each_message_with_its_role_and_overhead() {
+        let msgs = [("system", "Be brief."), ("user", "hello world")];
+        let by_hand = 3 + 1 + count_o200k("Be brief.") + 3 + 1 + 2 + 3;
+        assert_eq!(chat_prompt_tokens(Encoding::O200k, msgs), by_hand);
+        assert_eq!(chat_prompt_tokens(Encoding::O200k, []), 3);
     }
 
     #[test]

@@ -12,6 +12,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 venv="${PRISM_CONFORMANCE_VENV:-${TMPDIR:-/tmp}/prism-conformance-venv}"
 mock_cmd="${PRISM_MOCK_CMD:-cargo run --quiet -- mock --addr}"
+# The same binary counts tokens for the usage checks (`... mock --addr` → `... count`).
+export PRISM_COUNT_CMD="${PRISM_COUNT_CMD:-${mock_cmd% mock --addr} count}"
 python="${PYTHON:-python3}"
 
 if [ ! -x "$venv/bin/python" ]; then

@@ -14,7 +14,7 @@ use ratatui::text::{Line, Span};
 use super::pane_history::{Looks, PaneHistory};
 use crate::engine::RunId;
 use crate::engine::metrics::{Outcome, TargetRun};
-use crate::provider::event::StreamEvent;
+use crate::provider::event::{FinishReason, StreamEvent};
 use crate::provider::request::ChatRequest;
 use crate::tokens::LiveCounter;
 use crate::tui::render::{Doc, DocStyles};
@@ -175,6 +175,14 @@ impl PaneState {
                 self.reasoning.push_str(t);
                 self.counters[1].push(t);
             }
+            StreamEvent::RefusalDelta(t) => {
+                // Counted with the answer (providers bill it as output), shown apart.
+                self.counters[0].push(t);
+                self.tail_dirty = true;
+            }
+            StreamEvent::Finish(f) => {
+                self.tail_dirty |= f.reason == FinishReason::Refusal;
+            }
             StreamEvent::ToolCallDelta(d) => {
                 self.counters[2].push(&d.arguments);
                 self.tail_dirty = true;
@@ -187,10 +195,7 @@ impl PaneState {
             StreamEvent::Cancelled => self.status = PaneStatus::Cancelled,
             StreamEvent::Retrying { .. } => self.status = PaneStatus::Retrying,
             StreamEvent::Note(_) => self.tail_dirty = true,
-            StreamEvent::Usage(_)
-            | StreamEvent::Finish(_)
-            | StreamEvent::ResponseId(_)
-            | StreamEvent::Server(_) => {}
+            StreamEvent::Usage(_) | StreamEvent::ResponseId(_) | StreamEvent::Server(_) => {}
         }
         if event.is_content() && self.status == PaneStatus::Waiting {
             self.status = PaneStatus::Streaming;
@@ -248,6 +253,10 @@ impl PaneState {
 
     fn tail_text(&self) -> String {
         let mut out = String::new();
+        if let Some(line) = self.refusal_line() {
+            out.push_str(&line);
+            out.push('\n');
+        }
         for c in &self.metrics.tool_calls {
             out.push_str(&format!(
                 "⚙ {}({})\n",
@@ -262,6 +271,23 @@ impl PaneState {
             out.push_str(&format!("✗ {}: {}\n", e.kind.as_str(), e.message));
         }
         out
+    }
+
+    /// The refusal, set apart from the answer: the provider's refusal message, or (an
+    /// Anthropic refusal, which has none) the finish reason's word for it.
+    pub fn refusal_line(&self) -> Option<String> {
+        let refused = self
+            .metrics
+            .finish
+            .as_ref()
+            .is_some_and(|f| f.reason == FinishReason::Refusal);
+        match self.metrics.refusal.as_deref() {
+            Some(text) => Some(format!("⊘ refused: {text}")),
+            None if refused => {
+                Some("⊘ refused: the model declined to continue (finish reason `refusal`)".into())
+            }
+            None => None,
+        }
     }
 
     /// The first body line of the tail (tool calls, notes, the error), which carries

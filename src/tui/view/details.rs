@@ -102,7 +102,12 @@ pub fn rows(app: &App, i: usize) -> Vec<(&'static str, String)> {
         (
             "local count",
             p.local_estimate().map_or("–".into(), |n| {
-                format!("~{n} output tokens (o200k: exact for OpenAI models, an estimate for others)")
+                let how = if super::pane::live_count_is_exact(&t.model) {
+                    "this model's own tokenizer: exact"
+                } else {
+                    "not this model's tokenizer: an estimate"
+                };
+                format!("{n} output tokens counted here with o200k ({how})")
             }),
         ),
         (

@@ -267,7 +267,8 @@ fn cell(frame: &mut Frame<'_>, app: &App, g: &Grid, i: usize, rect: Rect, focuse
     let lines: Vec<Line<'static>> = if compact(inner) {
         vec![summary(p, t)]
     } else {
-        header_lines(p, t, app.now, cost, true)
+        let exact = super::pane::live_count_is_exact(&session_target.model);
+        header_lines(p, t, app.now, cost, true, exact)
     };
     let mut y = inner.y;
     for line in lines {

@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Paragraph};
 
 use crate::keys::Action;
 use crate::keys::Mode;
+use crate::mock_server::display_model;
 use crate::provider::event::FinishReason;
 use crate::tui::model::app::App;
 use crate::tui::model::pane::{BodyLooks, PaneState, PaneStatus};
@@ -36,13 +37,16 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize, rect: Rect, focused: boo
     let hidden = app.names_hidden();
     let cost = app.pane_cost(i).filter(|_| !hidden);
     let off = if app.enabled[i] { "" } else { " (off)" };
+    // Mock directives in a model string are settings, not its name; the details view
+    // shows the whole string.
+    let model = display_model(&target.model);
     let title = if app.names_hidden() {
         format!("{}{off}", app.blind.label(i))
     } else if app.blind.on {
         // Revealed after the vote: the label it was voted under, then the names.
-        format!("{}{off} · {} ({})", app.blind.label(i), target.name, target.model)
+        format!("{}{off} · {} ({model})", app.blind.label(i), target.name)
     } else {
-        format!("{}{off} · {} {}", target.name, target.provider, target.model)
+        format!("{}{off} · {} {model}", target.name, target.provider)
     };
     let block = super::framed(t, &title, focused);
     let inner = block.inner(rect);
@@ -51,7 +55,8 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize, rect: Rect, focused: boo
         height: HEADER_LINES.min(inner.height),
         ..inner
     };
-    let mut lines = header_lines(p, t, app.now, cost, !hidden);
+    let exact = live_count_is_exact(&target.model);
+    let mut lines = header_lines(p, t, app.now, cost, !hidden, exact);
     // The pre-flight names the tokenizer and prices the prompt: not while blind.
     if matches!(p.status, PaneStatus::Idle)
         && !hidden
@@ -145,19 +150,27 @@ fn finish_role(r: FinishReason) -> Role {
     match r {
         FinishReason::Stop | FinishReason::ToolCalls => Role::FinishNormal,
         FinishReason::Length | FinishReason::Cancelled => Role::FinishWarn,
-        FinishReason::ContentFilter | FinishReason::Error => Role::FinishAlarm,
+        FinishReason::ContentFilter | FinishReason::Refusal | FinishReason::Error => Role::FinishAlarm,
     }
+}
+
+/// Whether the live count (o200k, per delta) is the count the provider will report for
+/// `model`: its own tokenizer is o200k and public. Elsewhere the live count is marked `~`.
+pub fn live_count_is_exact(model: &str) -> bool {
+    crate::tokens::encoding_for(model) == (crate::tokens::Encoding::O200k, true)
 }
 
 /// The two header lines: state, TTFT, rate, elapsed; tokens, finish reason, retries.
 /// Most important first, so a narrow pane loses the least useful numbers. `raw_finish`
-/// adds the provider's own word for the finish reason when it differs.
+/// adds the provider's own word for the finish reason when it differs; `exact_live` says
+/// the live output count needs no `~` (see [`live_count_is_exact`]).
 pub fn header_lines(
     p: &PaneState,
     t: &Theme,
     now: Instant,
     cost: Option<(crate::pricing::Picodollars, bool)>,
     raw_finish: bool,
+    exact_live: bool,
 ) -> Vec<Line<'static>> {
     let m = &p.metrics;
     let metric = t.style(Role::Metric);
@@ -175,7 +188,10 @@ pub fn header_lines(
             first.push(Span::styled(format!(" (text {})", ms(tt)), metric));
         }
     }
-    let (out, estimated) = p.output_tokens();
+    let (out, local) = p.output_tokens();
+    // `~` marks a count that is the local tokenizer's guess: the provider has not counted
+    // yet and the model's tokenizer is not the one counting.
+    let estimated = local && !exact_live;
     if let Some(rate) = m.tokens_per_s(out) {
         let (mark, style) = if estimated {
             ("~", t.style(Role::Estimate))
@@ -205,9 +221,15 @@ pub fn header_lines(
         Span::styled(" out ", muted),
         count(out, estimated),
     ];
-    // Reconciliation: the provider's count wins, the local one stays beside it.
-    if let (false, Some(local)) = (estimated, p.local_estimate()) {
-        second.push(Span::styled(format!(" (est {local})"), t.style(Role::Estimate)));
+    // Once the provider has counted, its count is the one shown; the local count stays
+    // beside it only when the two disagree (the details view says which tokenizer).
+    if let (false, Some(ours)) = (local, p.local_estimate())
+        && Some(ours) != out
+    {
+        second.push(Span::styled(
+            format!(" · local est {ours}"),
+            t.style(Role::Estimate),
+        ));
     }
     if let Some(n) = m.usage.cached_input.filter(|n| *n > 0) {
         second.push(Span::styled(" cached ", muted));
@@ -253,4 +275,93 @@ pub fn header_lines(
         ));
     }
     vec![Line::from(first), Line::from(second)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::event::{Finish, StreamEvent, Usage};
+
+    fn second_line(p: &PaneState, exact_live: bool) -> String {
+        let lines = header_lines(p, &Theme::default(), Instant::now(), None, true, exact_live);
+        lines[1].spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    fn streamed(text: &str) -> PaneState {
+        crate::tokens::warm_up();
+        let mut p = PaneState::default();
+        p.apply(Instant::now(), &StreamEvent::TextDelta(text.into()));
+        p
+    }
+
+    #[test]
+    fn the_live_count_is_marked_only_where_it_is_an_estimate() {
+        let p = streamed("Hello there, how are you?");
+        let n = crate::tokens::count_o200k("Hello there, how are you?");
+        assert!(
+            second_line(&p, true).contains(&format!("out {n}")),
+            "{}",
+            second_line(&p, true)
+        );
+        assert!(
+            second_line(&p, false).contains(&format!("out ~{n}")),
+            "{}",
+            second_line(&p, false)
+        );
+    }
+
+    #[test]
+    fn the_local_estimate_shows_beside_the_provider_count_only_when_they_differ() {
+        let text = "Hello there, how are you?";
+        let n = crate::tokens::count_o200k(text) as u64;
+        let mut p = streamed(text);
+        let usage = |output| {
+            StreamEvent::Usage(Usage {
+                output: Some(output),
+                ..Usage::default()
+            })
+        };
+        p.apply(Instant::now(), &usage(n));
+        let agree = second_line(&p, true);
+        assert!(
+            agree.contains(&format!("out {n}")) && !agree.contains("est"),
+            "{agree}"
+        );
+        p.apply(Instant::now(), &usage(n + 30));
+        let differ = second_line(&p, false);
+        assert!(
+            differ.contains(&format!("out {} · local est {n}", n + 30)),
+            "{differ}"
+        );
+        assert!(
+            !differ.contains('~'),
+            "the provider's count is no estimate: {differ}"
+        );
+    }
+
+    #[test]
+    fn a_refusal_shows_apart_from_the_answer_and_in_the_finish() {
+        let mut p = streamed("");
+        p.apply(
+            Instant::now(),
+            &StreamEvent::RefusalDelta("I can't help with that.".into()),
+        );
+        p.apply(
+            Instant::now(),
+            &StreamEvent::Finish(Finish {
+                reason: FinishReason::Refusal,
+                raw: Some("stop".into()),
+            }),
+        );
+        assert_eq!(p.answer.text(), "", "the refusal is not answer text");
+        assert_eq!(
+            p.refusal_line().as_deref(),
+            Some("⊘ refused: I can't help with that.")
+        );
+        assert!(
+            second_line(&p, true).contains("refusal (stop)"),
+            "{}",
+            second_line(&p, true)
+        );
+    }
 }

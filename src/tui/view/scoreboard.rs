@@ -118,6 +118,7 @@ fn name(c: Column) -> &'static str {
         Column::Target => "target",
         Column::N => "runs",
         Column::Failures => "failures",
+        Column::Refusals => "refusals",
         Column::TtftMean => "TTFT mean",
         Column::TtftP95 => "TTFT p95",
         Column::TokensPerS => "tokens/s",
@@ -181,6 +182,12 @@ fn columns(rows: &[ScoreRow]) -> Vec<Col> {
             r.cost_usd_mean.map_or("-".into(), |c| format!("{c:.6}"))
         }),
     ]);
+    // Refusals are a column once a target refused: most boards have none.
+    if rows.iter().any(|r| r.refusals > 0) {
+        cols.push(col("refused", Some(Column::Refusals), 4, &|r| {
+            r.refusals.to_string()
+        }));
+    }
     if rows.iter().any(|r| r.votes.is_some()) {
         cols.push(col("votes", Some(Column::Votes), 3, &|r| {
             r.votes.unwrap_or(0).to_string()

@@ -2,7 +2,9 @@
 //! answering "which prompt, on which model, at what latency and cost".
 //!
 //! `n` counts the successful runs (the samples every mean is over) and `failures` the
-//! others, so `n + failures` runs were counted. Built from a live run's cell results or
+//! others, so `n + failures` runs were counted. `refusals` counts the successful runs
+//! whose model declined (finish reason `refusal`): the call worked, so they stay in `n`,
+//! and this column says how many of them are not answers. Built from a live run's cell results or
 //! from a saved session, so every face shows the same numbers.
 
 use std::collections::BTreeMap;
@@ -28,6 +30,8 @@ pub struct ScoreRow {
     pub n: usize,
     /// Runs that failed or were cancelled.
     pub failures: usize,
+    /// Successful runs the model refused (finish reason `refusal`), counted in `n` too.
+    pub refusals: usize,
     pub ttft_ms_mean: Option<f64>,
     pub ttft_ms_p95: Option<f64>,
     pub tokens_per_s_mean: Option<f64>,
@@ -85,6 +89,10 @@ fn row(variant: Option<String>, target: String, runs: &[RunResult]) -> ScoreRow 
         target,
         n: ok.len(),
         failures: runs.len() - ok.len(),
+        refusals: ok
+            .iter()
+            .filter(|r| r.finish_reason == Some(crate::provider::event::FinishReason::Refusal))
+            .count(),
         ttft_ms_mean: round(ttft.mean, 3),
         ttft_ms_p95: ttft.p95,
         tokens_per_s_mean: round(stats::mean(ok.iter().filter_map(|r| r.tokens_per_s)), 2),
@@ -200,6 +208,7 @@ pub enum Column {
     Target,
     N,
     Failures,
+    Refusals,
     TtftMean,
     TtftP95,
     TokensPerS,
@@ -216,6 +225,7 @@ impl Column {
         ("target", Column::Target),
         ("n", Column::N),
         ("failures", Column::Failures),
+        ("refusals", Column::Refusals),
         ("ttft_ms_mean", Column::TtftMean),
         ("ttft", Column::TtftMean),
         ("ttft_ms_p95", Column::TtftP95),
@@ -233,7 +243,7 @@ impl Column {
     pub fn higher_is_better(self) -> Option<bool> {
         match self {
             Self::N | Self::TokensPerS | Self::Votes => Some(true),
-            Self::Failures | Self::TtftMean | Self::TtftP95 | Self::Cost => Some(false),
+            Self::Failures | Self::Refusals | Self::TtftMean | Self::TtftP95 | Self::Cost => Some(false),
             // Names have no best, and a longer answer is not a better one.
             Self::Variant | Self::Target | Self::OutputTokens => None,
         }
@@ -244,6 +254,7 @@ impl Column {
         match self {
             Self::N => Some(r.n as f64),
             Self::Failures => Some(r.failures as f64),
+            Self::Refusals => Some(r.refusals as f64),
             Self::TtftMean => r.ttft_ms_mean,
             Self::TtftP95 => r.ttft_ms_p95,
             Self::TokensPerS => r.tokens_per_s_mean,
@@ -367,7 +378,7 @@ mod tests {
             .collect();
         assert_eq!(names, ["a/x", "a/y", "b/x"], "variant, then target order");
         let ax = &rows[0];
-        assert_eq!((ax.n, ax.failures), (2, 1));
+        assert_eq!((ax.n, ax.failures, ax.refusals), (2, 1, 0));
         // The failed run's 5 ms is not a latency sample.
         assert_eq!(ax.ttft_ms_mean, Some(200.0));
         // Nearest rank: ceil(0.95 * 2) = rank 2 of [100, 300].
@@ -380,6 +391,25 @@ mod tests {
             BTreeMap::from([("error".to_string(), 1), ("stop".to_string(), 2)])
         );
         assert_eq!(rows[1].cost_usd_mean, None, "no known price, no mean");
+    }
+
+    #[test]
+    fn refused_runs_count_as_refusals_among_the_successful_ones() {
+        let refused = RunResult {
+            finish_reason: Some(FinishReason::Refusal),
+            ..run(Status::Ok, 100.0, 50.0, None)
+        };
+        let rows = scoreboard([
+            scored(0, 0, refused.clone()),
+            scored(0, 0, run(Status::Ok, 100.0, 50.0, None)),
+            scored(0, 0, run(Status::Error, 5.0, 1.0, None)),
+            scored(0, 1, run(Status::Ok, 100.0, 50.0, None)),
+        ]);
+        assert_eq!((rows[0].n, rows[0].failures, rows[0].refusals), (2, 1, 1));
+        assert_eq!(rows[0].finish_reasons.get("refusal"), Some(&1));
+        assert_eq!(rows[1].refusals, 0);
+        assert_eq!(best(&rows, Column::Refusals), [1], "fewest refusals is best");
+        assert_eq!("refusals".parse::<Column>(), Ok(Column::Refusals));
     }
 
     #[test]
