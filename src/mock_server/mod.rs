@@ -50,6 +50,7 @@
 mod anthropic;
 mod azure;
 mod bedrock;
+mod cache_state;
 mod common;
 mod corpus;
 mod driver;
@@ -173,6 +174,8 @@ async fn wait_for_signal() -> std::io::Result<()> {
 pub struct SendLog {
     inner: Arc<Mutex<Vec<SendRecord>>>,
     in_flight: Arc<Mutex<InFlight>>,
+    /// The prompt prefixes this server has cached.
+    cache: Arc<Mutex<cache_state::Memory>>,
 }
 
 /// Requests being answered now, and the most at once so far: overall and per path.
@@ -224,6 +227,11 @@ impl SendLog {
             log: self.clone(),
             path: path.to_string(),
         }
+    }
+
+    /// The prompt prefixes this server has cached.
+    pub(crate) fn cache_memory(&self) -> &Mutex<cache_state::Memory> {
+        &self.cache
     }
 
     /// A snapshot of all records, in arrival order.
