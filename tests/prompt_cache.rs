@@ -331,3 +331,36 @@ fn a_bad_cache_value_is_refused_at_its_line_and_column() {
     assert!(err.contains("prism.toml:5:13"), "{err}");
     assert!(err.contains("unknown cache_ttl `10m`"), "{err}");
 }
+
+#[test]
+fn a_session_records_the_cache_settings_so_a_rerun_sends_the_same_markers() {
+    use prism::session::schema::TargetSettings;
+    let mut p = plan("system+messages", CacheTtl::OneHour);
+    p.messages = Some(prism::target::MessagePrefix::First(3));
+    let t = target(
+        ProviderKind::Anthropic,
+        "claude-sonnet-4-5-20250929",
+        "https://x".into(),
+        Some(p),
+    );
+    let settings = TargetSettings::of(&t);
+    let json = serde_json::to_value(&settings).unwrap();
+    assert_eq!(
+        json["cache"],
+        json!({"scope": "system+messages", "ttl": "1h", "messages": 3})
+    );
+    let back: TargetSettings = serde_json::from_value(json).unwrap();
+    assert_eq!(back.to_target().unwrap().params.cache, Some(p));
+    let off = target(
+        ProviderKind::Anthropic,
+        "claude-sonnet-4-5-20250929",
+        "https://x".into(),
+        None,
+    );
+    assert!(
+        serde_json::to_value(TargetSettings::of(&off))
+            .unwrap()
+            .get("cache")
+            .is_none()
+    );
+}
