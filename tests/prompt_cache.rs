@@ -364,3 +364,30 @@ fn a_session_records_the_cache_settings_so_a_rerun_sends_the_same_markers() {
             .is_none()
     );
 }
+
+#[test]
+fn the_scoreboard_averages_the_saving_of_the_runs_that_report_one() {
+    use prism::report::Status;
+    use prism::workflows::experiment::results::RunResult;
+    use prism::workflows::experiment::scoreboard::{Scored, scoreboard};
+    let run = |saved: Option<f64>| Scored {
+        variant: None,
+        target: (0, "c".into()),
+        run: RunResult {
+            status: Status::Ok,
+            ttft_ms: Some(10.0),
+            total_ms: Some(20.0),
+            tokens_per_s: Some(5.0),
+            output_tokens: Some(5),
+            cost_usd: Some(0.01),
+            finish_reason: None,
+            cache_saved_usd: saved,
+        },
+    };
+    let rows = scoreboard([run(Some(-0.002)), run(Some(0.004)), run(None)]);
+    assert_eq!(rows[0].cache_saved_usd_mean, Some(0.001));
+    let json = serde_json::to_value(&rows[0]).unwrap();
+    assert_eq!(json["cache_saved_usd_mean"], 0.001);
+    let none = serde_json::to_value(&scoreboard([run(None)])[0]).unwrap();
+    assert!(none.get("cache_saved_usd_mean").is_none(), "{none}");
+}

@@ -52,6 +52,12 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize, rect: Rect, focused: boo
         ..inner
     };
     let mut lines = header_lines(p, t, app.now, cost, !hidden);
+    if !hidden {
+        let price = app.prices().for_target(target);
+        lines[1]
+            .spans
+            .extend(super::cache_line::spans(&p.metrics.usage, price, t));
+    }
     // The pre-flight names the tokenizer and prices the prompt: not while blind.
     if matches!(p.status, PaneStatus::Idle)
         && !hidden
