@@ -391,3 +391,34 @@ fn the_scoreboard_averages_the_saving_of_the_runs_that_report_one() {
     let none = serde_json::to_value(&scoreboard([run(None)])[0]).unwrap();
     assert!(none.get("cache_saved_usd_mean").is_none(), "{none}");
 }
+
+#[tokio::test]
+async fn deepseek_cache_hits_are_read_from_its_own_usage_fields() {
+    use common::raw::{self, RawServer};
+    let server = RawServer::start(|sock, _| async move {
+        let mut bytes = raw::head("200 OK", &[raw::SSE]);
+        for data in [
+            r#"{"id":"c","object":"chat.completion.chunk","model":"deepseek-chat","choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"},"finish_reason":null}]}"#,
+            r#"{"id":"c","object":"chat.completion.chunk","model":"deepseek-chat","choices":[{"index":0,"delta":{"content":""},"finish_reason":"stop"}],"usage":{"prompt_tokens":1500,"completion_tokens":1,"total_tokens":1501,"prompt_cache_hit_tokens":1280,"prompt_cache_miss_tokens":220}}"#,
+            "[DONE]",
+        ] {
+            bytes.extend_from_slice(format!("data: {data}\n\n").as_bytes());
+        }
+        raw::write_then_close(sock, &bytes).await;
+    })
+    .await;
+    let t = target(
+        ProviderKind::OpenAiCompatible,
+        "deepseek-chat",
+        server.url(),
+        None,
+    );
+    let row = send(
+        &t,
+        &ChatRequest::single(None, "Say hi"),
+        &PriceTable::builtin().unwrap(),
+    )
+    .await;
+    assert_eq!(row["usage"]["cached_input_tokens"], 1280, "{row}");
+    assert_eq!(row["cache"]["read_tokens"], 1280, "{row}");
+}
