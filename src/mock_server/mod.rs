@@ -27,7 +27,7 @@
 //! | `text` | `markdown`/`lorem`/`echo` | corpus |
 //! | `reasoning` | n (0) | reasoning tokens before the answer (Responses API: streamed as a summary only when the request sets `reasoning.summary`) |
 //! | `tool` | name | answer with one tool call |
-//! | `cached` / `cache_write` | n | cached input tokens / Anthropic cache writes |
+//! | `cached` / `cache_write` | n | cached input tokens / Anthropic cache writes (instead of the server's own prompt cache: see below) |
 //! | `usage` | `none`/`full` | `none` omits usage (OpenAI, Gemini) |
 //! | `filter` / `block` | 1 | content filter / Gemini prompt block (filter elsewhere) |
 //! | `keepalive` / `crlf` / `lf` | 1 | `: keepalive` comments between events / force line endings |
@@ -41,6 +41,12 @@
 //! | `retry_after` | s | 429 wait (header, or Gemini `RetryInfo`) |
 //! | `stall_ms` | ms (3 600 000) | length of a stall |
 //! | `after` | n (half) | output tokens before a mid-stream fault |
+//!
+//! Prompt caching: the server remembers prompt prefixes per provider and model for its
+//! lifetime. Anthropic and Bedrock report the prefix up to a `cache_control` or `cachePoint`
+//! marker as a cache write the first time and a cache read after (1-hour writes apart);
+//! the other providers report a repeated prefix of at least 1024 tokens as cached input,
+//! in 128-token steps.
 //!
 //! Faults: `429 500 503 529 401 404 400ctx` (error status and body), `stall_first`,
 //! `stall_mid`, `drop_mid` (connection aborted mid-body), `malformed` (one broken JSON event),
