@@ -74,6 +74,28 @@ pub struct ResultRow {
     /// content event, and absent from rows recorded before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arrival: Option<ArrivalRow>,
+    /// Prompt-cache reads and writes and what they saved. Omitted when the target marks
+    /// nothing cacheable and the provider reported no cache tokens, and absent from rows
+    /// recorded before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheRow>,
+}
+
+/// Prompt-cache tokens of one answer and their effect on its cost.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct CacheRow {
+    /// Input tokens read from the cache (`usage.cached_input_tokens`).
+    pub read_tokens: Option<u64>,
+    /// Input tokens written to the cache (`usage.cache_write_tokens`).
+    pub write_tokens: Option<u64>,
+    /// Of `write_tokens`, those written for an hour (Anthropic), priced apart. Omitted
+    /// when the provider does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_1h_tokens: Option<u64>,
+    /// What the same input would have cost without caching minus what it cost: positive
+    /// when reads saved money, negative when writes cost more than they saved. `null`
+    /// when the price or the cache counts are unknown, never 0.
+    pub saved_usd: Option<f64>,
 }
 
 /// How an answer arrived (see the README's Metrics).
@@ -236,7 +258,8 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &Pri
             cache_write_1h: usage.cache_write_1h_tokens,
             reasoning: usage.reasoning_tokens,
         };
-        p.charge(&counted).map(|c| (p, c))
+        p.charge(&counted)
+            .map(|c| (p, c, crate::pricing::cache_saving(p, &counted)))
     });
     let mut notes = run.notes.clone();
     // Only an answer that used tokens lacks a cost.
@@ -262,7 +285,7 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &Pri
             p95: itl.map(|s| round(s.p95, 3)),
         },
         tokens_per_s: run.tokens_per_s(usage.output_tokens).map(|v| round(v, 2)),
-        cost_usd: charge.map(|(_, c)| crate::pricing::usd(c.cost)),
+        cost_usd: charge.map(|(_, c, _)| crate::pricing::usd(c.cost)),
         http_status: run.http_status,
         request_id: run.request_id.clone(),
         retries: run.retries,
@@ -284,7 +307,7 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &Pri
             base_url: target.base_url.clone(),
             env: env.to_string(),
         }),
-        price: charge.map(|(p, c)| price_row(p, c, run.server.as_ref())),
+        price: charge.map(|(p, c, _)| price_row(p, c, run.server.as_ref())),
         arrival: run
             .burst_share()
             .zip(run.longest_gap())
@@ -293,7 +316,27 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &Pri
                 burst_share: round(share, 3),
                 itl_per_token_ms: run.itl_per_token(usage.output_tokens).map(|d| round(ms(d), 3)),
             }),
+        cache: cache_row(target, &usage, charge.and_then(|(_, _, saved)| saved)),
     }
+}
+
+/// The `cache` block: shown when the target marks a prefix cacheable or the provider
+/// reported cache tokens (automatic caching).
+fn cache_row(target: &Target, usage: &UsageRow, saved: Option<i128>) -> Option<CacheRow> {
+    let used = |n: Option<u64>| n.is_some_and(|n| n > 0);
+    let asked = target.params.cache.is_some();
+    if !asked && !used(usage.cached_input_tokens) && !used(usage.cache_write_tokens) {
+        return None;
+    }
+    let counted = usage.cached_input_tokens.is_some() || usage.cache_write_tokens.is_some();
+    Some(CacheRow {
+        read_tokens: usage.cached_input_tokens,
+        write_tokens: usage.cache_write_tokens,
+        write_1h_tokens: usage.cache_write_1h_tokens,
+        saved_usd: saved
+            .filter(|_| counted)
+            .map(|pd| round(crate::pricing::signed_usd(pd), 12)),
+    })
 }
 
 fn price_row(
@@ -458,6 +501,12 @@ mod tests {
                 tier: "base".into(),
                 retired: Some("LiteLLM 1.111.0 (2027-01-02)".into()),
                 cost_diff_usd: Some(0.000943475),
+            }),
+            cache: Some(CacheRow {
+                read_tokens: Some(5),
+                write_tokens: Some(6),
+                write_1h_tokens: Some(2),
+                saved_usd: Some(-0.0000015),
             }),
         }
     }

@@ -128,6 +128,12 @@ pub struct TargetFile {
     /// The price entry that applies to this target (a LiteLLM key or a `[pricing]`
     /// model, or an Azure deployment's model); never inherited.
     pub price_as: Option<Spanned<String>>,
+    /// Prompt caching markers: `off`, or `system`, `tools`, `messages` joined by `+`.
+    pub cache: Option<Spanned<String>>,
+    /// `5m` or `1h`: how long a cache write lives.
+    pub cache_ttl: Option<Spanned<String>>,
+    /// With `messages` in `cache`: mark only the first N messages.
+    pub cache_messages: Option<Spanned<u32>>,
 }
 
 /// `stop = "END"` or `stop = ["END", "\n\n"]`.
@@ -188,7 +194,10 @@ impl TargetFile {
             deployment,
             api_version,
             azure_auth,
-            price_as
+            price_as,
+            cache,
+            cache_ttl,
+            cache_messages
         );
         let base_extra = d.extra.clone().filter(|_| keeps("extra"));
         self.extra = match (base_extra, self.extra) {

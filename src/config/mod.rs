@@ -6,6 +6,7 @@
 
 mod azure;
 mod bedrock;
+mod cache;
 mod endpoint;
 mod file;
 mod headers;
@@ -383,6 +384,18 @@ fn resolve(
     )?;
     let headers = headers::resolve(t.headers, provider, &key, &mut notes)?;
     let price_as = prices::price_as(t.price_as)?.map(Spanned::into_inner);
+    let cache_file = cache::CacheFile {
+        cache: t.cache,
+        cache_ttl: t.cache_ttl,
+        cache_messages: t.cache_messages,
+    };
+    let cache = cache::resolve(cache_file, provider, &mut notes)?;
+    notes.extend(cache::extra_overrides(
+        &extra,
+        provider,
+        api,
+        spec.max_tokens_field,
+    ));
     let mut params = Params {
         temperature: limits::temperature(t.temperature, provider)?,
         top_p: limits::top_p(t.top_p)?,
@@ -416,6 +429,7 @@ fn resolve(
         aws,
         price_as,
         entra,
+        cache,
     };
     // Family rules follow the model behind a deployment or alias, when the target names it.
     let family_model = params.price_as.clone().unwrap_or_else(|| model.clone());

@@ -9,7 +9,7 @@ use super::file::TargetFile;
 
 /// Every key a target can take from `[defaults]`, so every key `unset` may name.
 /// `thinking` also covers `thinking_budget` and `thinking_level`.
-pub const INHERITED: [&str; 30] = [
+pub const INHERITED: [&str; 33] = [
     "provider",
     "model",
     "base_url",
@@ -40,6 +40,9 @@ pub const INHERITED: [&str; 30] = [
     "api_version",
     "azure_auth",
     "price_as",
+    "cache",
+    "cache_ttl",
+    "cache_messages",
 ];
 
 /// The keys `unset` drops, with `thinking` standing for all three thinking keys.
@@ -128,6 +131,9 @@ fn sets(t: &TargetFile, key: &str) -> bool {
         "api_version" => t.api_version.is_some(),
         "azure_auth" => t.azure_auth.is_some(),
         "price_as" => t.price_as.is_some(),
+        "cache" => t.cache.is_some(),
+        "cache_ttl" => t.cache_ttl.is_some(),
+        "cache_messages" => t.cache_messages.is_some(),
         _ => false,
     }
 }

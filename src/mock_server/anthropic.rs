@@ -252,7 +252,7 @@ fn block_start(eol: &str, index: usize, block: Value) -> bytes::Bytes {
 
 fn message_object(ctx: &Ctx, plan: &Plan, content: Value, stop: Value) -> Value {
     let u = plan.usage;
-    json!({
+    let mut message = json!({
         "id": format!("msg_01{}", id_suffix(&ctx.id, 22)),
         "type": "message",
         "role": "assistant",
@@ -266,7 +266,15 @@ fn message_object(ctx: &Ctx, plan: &Plan, content: Value, stop: Value) -> Value 
             "cache_read_input_tokens": u.cached,
             "output_tokens": u.output(),
         }
-    })
+    });
+    if u.cache_write_1h > 0 {
+        // The split by time to live, as the API reports it once a 1-hour write happens.
+        message["usage"]["cache_creation"] = json!({
+            "ephemeral_5m_input_tokens": u.cache_write - u.cache_write_1h,
+            "ephemeral_1h_input_tokens": u.cache_write_1h,
+        });
+    }
+    message
 }
 
 fn signature(ctx: &Ctx) -> String {

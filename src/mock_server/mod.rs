@@ -27,7 +27,7 @@
 //! | `text` | `markdown`/`lorem`/`echo` | corpus |
 //! | `reasoning` | n (0) | reasoning tokens before the answer (Responses API: streamed as a summary only when the request sets `reasoning.summary`) |
 //! | `tool` | name | answer with one tool call |
-//! | `cached` / `cache_write` | n | cached input tokens / Anthropic cache writes |
+//! | `cached` / `cache_write` | n | cached input tokens / Anthropic cache writes (instead of the server's own prompt cache: see below) |
 //! | `usage` | `none`/`full` | `none` omits usage (OpenAI, Gemini) |
 //! | `filter` / `block` | 1 | content filter / Gemini prompt block (filter elsewhere) |
 //! | `keepalive` / `crlf` / `lf` | 1 | `: keepalive` comments between events / force line endings |
@@ -42,6 +42,12 @@
 //! | `stall_ms` | ms (3 600 000) | length of a stall |
 //! | `after` | n (half) | output tokens before a mid-stream fault |
 //!
+//! Prompt caching: the server remembers prompt prefixes per provider and model for its
+//! lifetime. Anthropic and Bedrock report the prefix up to a `cache_control` or `cachePoint`
+//! marker as a cache write the first time and a cache read after (1-hour writes apart);
+//! the other providers report a repeated prefix of at least 1024 tokens as cached input,
+//! in 128-token steps.
+//!
 //! Faults: `429 500 503 529 401 404 400ctx` (error status and body), `stall_first`,
 //! `stall_mid`, `drop_mid` (connection aborted mid-body), `malformed` (one broken JSON event),
 //! `no_terminator`, `html200`, `error_event` (in-stream error, then end), `big_line`
@@ -50,6 +56,7 @@
 mod anthropic;
 mod azure;
 mod bedrock;
+mod cache_state;
 mod common;
 mod corpus;
 mod driver;
@@ -175,6 +182,8 @@ async fn wait_for_signal() -> std::io::Result<()> {
 pub struct SendLog {
     inner: Arc<Mutex<Vec<SendRecord>>>,
     in_flight: Arc<Mutex<InFlight>>,
+    /// The prompt prefixes this server has cached.
+    cache: Arc<Mutex<cache_state::Memory>>,
 }
 
 /// Requests being answered now, and the most at once so far: overall and per path.
@@ -226,6 +235,11 @@ impl SendLog {
             log: self.clone(),
             path: path.to_string(),
         }
+    }
+
+    /// The prompt prefixes this server has cached.
+    pub(crate) fn cache_memory(&self) -> &Mutex<cache_state::Memory> {
+        &self.cache
     }
 
     /// A snapshot of all records, in arrival order.

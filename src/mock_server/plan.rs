@@ -50,6 +50,8 @@ pub struct Usage {
     pub input: usize,
     pub cached: usize,
     pub cache_write: usize,
+    /// Of `cache_write`, the tokens written for an hour (Anthropic `ttl: "1h"`).
+    pub cache_write_1h: usize,
     pub reasoning: usize,
     /// Text and tool-argument tokens.
     pub output_visible: usize,
@@ -190,6 +192,7 @@ pub fn build(script: &Script, req: &Request<'_>) -> Plan {
         input: req.input_tokens,
         cached: script.cached.min(req.input_tokens),
         cache_write: script.cache_write,
+        cache_write_1h: 0,
         reasoning: reasoning_count,
         output_visible: visible_count,
     };

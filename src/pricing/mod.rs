@@ -9,6 +9,7 @@
 //! the entries later snapshots dropped ([`snapshot`]). Which entry prices a target is
 //! decided by its provider kind, model, `price_as` and host ([`lookup`]).
 
+mod cache;
 mod error;
 mod litellm;
 pub mod lookup;
@@ -17,6 +18,7 @@ pub mod snapshot;
 mod suggest;
 mod table;
 
+pub use cache::{cache_saving, signed_usd};
 pub use error::PriceError;
 pub use litellm::{LiteLlmMap, load_litellm, usd_per_token_to_pd};
 pub use lookup::PriceQuery;

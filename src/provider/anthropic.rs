@@ -69,6 +69,7 @@ pub fn build(
         body.insert("stream".into(), true.into());
     }
     merge_extra(&mut body, &p.extra);
+    super::cache::mark_anthropic(&mut body, p.cache.as_ref());
 
     let url = endpoint_url(&target.base_url, "/v1/messages");
     client

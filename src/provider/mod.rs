@@ -19,6 +19,7 @@ pub mod anthropic;
 pub mod azure;
 pub mod bedrock;
 pub mod body;
+pub mod cache;
 pub mod client;
 pub mod count;
 pub mod credentials;

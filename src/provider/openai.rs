@@ -229,7 +229,9 @@ fn usage(v: &Value, out: &mut Vec<StreamEvent>) -> bool {
     out.push(StreamEvent::Usage(Usage {
         input: uint(u, "prompt_tokens"),
         output: uint(u, "completion_tokens"),
-        cached_input: detail("prompt_tokens_details", "cached_tokens"),
+        // DeepSeek reports its cache hits in a field of its own.
+        cached_input: detail("prompt_tokens_details", "cached_tokens")
+            .or_else(|| uint(u, "prompt_cache_hit_tokens")),
         cache_write: None,
         cache_write_1h: None,
         reasoning: detail("completion_tokens_details", "reasoning_tokens"),

@@ -22,7 +22,7 @@ use crate::provider::server::ServerReport;
 use crate::report::ResultRow;
 mod settings;
 
-pub use settings::{HeaderSetting, KeyRef, TargetSettings, ThinkingSetting};
+pub use settings::{CacheSetting, HeaderSetting, KeyRef, TargetSettings, ThinkingSetting};
 
 /// The schema version this build writes and the newest it reads.
 pub const VERSION: u32 = 1;

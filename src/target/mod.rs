@@ -5,6 +5,7 @@
 //! act on them, `session` records them. Anything that needs a higher layer (reading the
 //! key, building a request) lives there, not here.
 
+mod cache;
 mod endpoint;
 pub mod family;
 mod kind;
@@ -15,6 +16,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+pub use cache::{CachePlan, CacheTtl, MessagePrefix};
 pub use endpoint::{BaseUrlSource, Header, HeaderSource, endpoint_url};
 pub use kind::{Api, ProviderKind};
 pub use limits::{RetryPolicy, Timeouts};
@@ -80,6 +82,9 @@ pub struct Params {
     /// Microsoft Entra ID in place of the key (Azure `azure_auth`); `None`: the key, sent
     /// the way the provider table says.
     pub entra: Option<EntraToken>,
+    /// Prompt caching markers to send (`cache`); `None`: none (the provider may still
+    /// cache by itself).
+    pub cache: Option<CachePlan>,
 }
 
 /// Where a Bedrock target's requests are signed for and whose credentials sign them.

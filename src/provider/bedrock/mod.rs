@@ -96,6 +96,7 @@ pub fn build(
     // `extra` merges into the top level like every provider's, deeply, so
     // `extra.additionalModelRequestFields.top_k` joins the thinking field above.
     merge_extra(&mut body, &p.extra);
+    super::cache::mark_bedrock(&mut body, p.cache.as_ref());
     let url = endpoint_url(&target.base_url, &path(&target.model, p.stream));
     let mut builder = client.post(url).json(&Value::Object(body));
     if p.stream {

@@ -33,6 +33,7 @@ fn settings(name: &str, provider: &str) -> TargetSettings {
         profile: None,
         price_as: None,
         azure_auth: None,
+        cache: None,
     }
 }
 

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::target::{Api, Aws, Header, HeaderSource, KeySource, Params, Target, Thinking};
+use crate::target::{Api, Aws, CachePlan, Header, HeaderSource, KeySource, Params, Target, Thinking};
 
 /// A target's settings as they were used: everything needed to send the same request
 /// again, except the key itself.
@@ -59,6 +59,41 @@ pub struct TargetSettings {
     /// are in `base_url` and `model`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub azure_auth: Option<String>,
+    /// Prompt caching markers the target sent, so a re-run marks the same prefix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheSetting>,
+}
+
+/// Prompt caching as sent: `{"scope": "system+messages", "ttl": "1h", "messages": 2}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheSetting {
+    /// The `cache` value: `system`, `tools`, `messages` joined by `+`.
+    pub scope: String,
+    /// `5m` or `1h`.
+    pub ttl: String,
+    /// `cache_messages`, when the marker covers the first N messages only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<u32>,
+}
+
+impl CacheSetting {
+    fn of(plan: &CachePlan) -> Self {
+        Self {
+            scope: plan.scope(),
+            ttl: plan.ttl.as_str().to_string(),
+            messages: plan.message_count(),
+        }
+    }
+
+    /// The plan these settings describe; `None` when this build does not know a value.
+    fn to_plan(&self) -> Option<CachePlan> {
+        let mut plan = CachePlan::parse_scope(&self.scope).ok()??;
+        plan.ttl = self.ttl.parse().ok()?;
+        if let (Some(n), Some(_)) = (self.messages, plan.messages) {
+            plan.messages = Some(crate::target::MessagePrefix::First(n));
+        }
+        Some(plan)
+    }
 }
 
 /// Extended thinking as sent: `{"budget": N}`, `"adaptive"` or `{"level": "high"}`.
@@ -138,6 +173,7 @@ impl TargetSettings {
             profile: p.aws.as_ref().and_then(|a| a.profile.clone()),
             price_as: p.price_as.clone(),
             azure_auth: p.entra.map(|e| e.as_str().to_string()),
+            cache: p.cache.as_ref().map(CacheSetting::of),
         }
     }
 
@@ -198,6 +234,10 @@ impl TargetSettings {
                 entra: match self.azure_auth.as_deref() {
                     None => None,
                     Some(s) => Some(s.parse().ok()?),
+                },
+                cache: match &self.cache {
+                    None => None,
+                    Some(c) => Some(c.to_plan()?),
                 },
                 ..Params::default()
             },

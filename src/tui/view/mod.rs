@@ -16,6 +16,7 @@
 //! ```
 
 mod browser;
+mod cache_line;
 mod chrome;
 pub mod compare;
 pub mod details;

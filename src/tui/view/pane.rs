@@ -57,6 +57,12 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize, rect: Rect, focused: boo
     };
     let exact = live_count_is_exact(&target.model);
     let mut lines = header_lines(p, t, app.now, cost, !hidden, exact);
+    if !hidden {
+        let price = app.prices().for_target(target);
+        lines[1]
+            .spans
+            .extend(super::cache_line::spans(&p.metrics.usage, price, t));
+    }
     // The pre-flight names the tokenizer and prices the prompt: not while blind.
     if matches!(p.status, PaneStatus::Idle)
         && !hidden

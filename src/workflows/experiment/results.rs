@@ -29,6 +29,10 @@ pub struct RunResult {
     pub output_tokens: Option<u64>,
     pub cost_usd: Option<f64>,
     pub finish_reason: Option<FinishReason>,
+    /// What prompt caching saved on this call (`cache.saved_usd`), when known; left
+    /// out when not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_saved_usd: Option<f64>,
 }
 
 impl RunResult {
@@ -42,6 +46,7 @@ impl RunResult {
             output_tokens: row.usage.output_tokens,
             cost_usd: row.cost_usd,
             finish_reason: row.finish_reason,
+            cache_saved_usd: row.cache.and_then(|c| c.saved_usd),
         }
     }
 

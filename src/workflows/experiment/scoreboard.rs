@@ -44,6 +44,10 @@ pub struct ScoreRow {
     /// left out of the JSON when not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub votes: Option<usize>,
+    /// Mean of what prompt caching saved per successful call whose saving is known
+    /// (negative when cache writes cost more); left out when no run reported one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_saved_usd_mean: Option<f64>,
 }
 
 /// One counted run, with where it belongs.
@@ -103,6 +107,7 @@ fn row(variant: Option<String>, target: String, runs: &[RunResult]) -> ScoreRow 
         cost_usd_mean: round(stats::mean(ok.iter().filter_map(|r| r.cost_usd)), 12),
         finish_reasons,
         votes: None,
+        cache_saved_usd_mean: round(stats::mean(ok.iter().filter_map(|r| r.cache_saved_usd)), 12),
     }
 }
 
@@ -352,6 +357,7 @@ mod tests {
             } else {
                 FinishReason::Error
             }),
+            cache_saved_usd: None,
         }
     }
 
