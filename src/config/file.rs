@@ -35,6 +35,8 @@ pub struct ConfigFile {
     /// Named prompt and parameter variants for experiments (`[[variant]]`).
     #[serde(default)]
     pub variant: Vec<Spanned<super::variants::VariantFile>>,
+    /// A JSON Schema file every answer must follow (targets and variants may name their own).
+    pub schema: Option<Spanned<String>>,
 }
 
 /// One `[pricing."model"]` table.
@@ -128,6 +130,10 @@ pub struct TargetFile {
     /// The price entry that applies to this target (a LiteLLM key or a `[pricing]`
     /// model, or an Azure deployment's model); never inherited.
     pub price_as: Option<Spanned<String>>,
+    /// A JSON Schema file this target's answers must follow.
+    pub schema: Option<Spanned<String>>,
+    /// How the schema is asked for: `json_schema`, `json_object` or `tool`.
+    pub schema_mode: Option<Spanned<String>>,
 }
 
 /// `stop = "END"` or `stop = ["END", "\n\n"]`.
@@ -188,7 +194,9 @@ impl TargetFile {
             deployment,
             api_version,
             azure_auth,
-            price_as
+            price_as,
+            schema,
+            schema_mode
         );
         let base_extra = d.extra.clone().filter(|_| keeps("extra"));
         self.extra = match (base_extra, self.extra) {

@@ -187,6 +187,12 @@ pub async fn handle<A: Api>(inc: Incoming) -> Response<Body> {
             can_block: A::NAME == "gemini",
         },
     );
+    let plan = match super::schema_answer::asked(&ctx.request) {
+        Some(asked) => {
+            super::schema_answer::shape(plan, &asked, ctx.script.badjson, ctx.parsed.cap, ctx.script.chunk)
+        }
+        None => plan,
+    };
     let (frames, inject, content_type, fault_after) = if ctx.parsed.stream {
         let (frames, inject) = A::stream(&ctx, &plan);
         (frames, inject, A::SSE_CONTENT_TYPE, plan.fault_after)

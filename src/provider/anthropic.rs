@@ -68,6 +68,7 @@ pub fn build(
     if p.stream {
         body.insert("stream".into(), true.into());
     }
+    super::schema::anthropic(&mut body, target, request);
     merge_extra(&mut body, &p.extra);
 
     let url = endpoint_url(&target.base_url, "/v1/messages");

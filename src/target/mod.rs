@@ -9,6 +9,7 @@ mod endpoint;
 pub mod family;
 mod kind;
 mod limits;
+mod schema;
 mod spec;
 
 use std::fmt;
@@ -18,6 +19,7 @@ use serde_json::{Map, Value};
 pub use endpoint::{BaseUrlSource, Header, HeaderSource, endpoint_url};
 pub use kind::{Api, ProviderKind};
 pub use limits::{RetryPolicy, Timeouts};
+pub use schema::{OutputSchema, SchemaMode};
 pub use spec::{AuthStyle, EndMarker, Framing, Protocol, ProviderSpec, TokenCounter};
 
 /// A resolved, validated target.
@@ -80,6 +82,10 @@ pub struct Params {
     /// Microsoft Entra ID in place of the key (Azure `azure_auth`); `None`: the key, sent
     /// the way the provider table says.
     pub entra: Option<EntraToken>,
+    /// The JSON Schema every answer must follow (`schema`), unless the send carries its own.
+    pub schema: Option<OutputSchema>,
+    /// How the schema is asked for (`schema_mode`); `None`: the kind's own way.
+    pub schema_mode: Option<SchemaMode>,
 }
 
 /// Where a Bedrock target's requests are signed for and whose credentials sign them.

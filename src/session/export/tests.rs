@@ -33,6 +33,8 @@ fn settings(name: &str, provider: &str) -> TargetSettings {
         profile: None,
         price_as: None,
         azure_auth: None,
+        schema: None,
+        schema_mode: None,
     }
 }
 

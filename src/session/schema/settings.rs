@@ -59,6 +59,13 @@ pub struct TargetSettings {
     /// are in `base_url` and `model`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub azure_auth: Option<String>,
+    /// The JSON Schema every answer had to follow (`name`, `schema`, `strict`), so a
+    /// re-run sends and checks the same one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<crate::target::OutputSchema>,
+    /// How it was asked for (`json_schema`, `json_object`, `tool`), when configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_mode: Option<crate::target::SchemaMode>,
 }
 
 /// Extended thinking as sent: `{"budget": N}`, `"adaptive"` or `{"level": "high"}`.
@@ -138,6 +145,8 @@ impl TargetSettings {
             profile: p.aws.as_ref().and_then(|a| a.profile.clone()),
             price_as: p.price_as.clone(),
             azure_auth: p.entra.map(|e| e.as_str().to_string()),
+            schema: p.schema.clone(),
+            schema_mode: p.schema_mode,
         }
     }
 
@@ -199,6 +208,8 @@ impl TargetSettings {
                     None => None,
                     Some(s) => Some(s.parse().ok()?),
                 },
+                schema: self.schema.clone(),
+                schema_mode: self.schema_mode,
                 ..Params::default()
             },
         })
