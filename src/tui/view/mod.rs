@@ -21,6 +21,7 @@ pub mod compare;
 pub mod details;
 pub mod layout;
 mod pane;
+mod schema_badge;
 pub mod scoreboard;
 
 use std::time::Instant;
