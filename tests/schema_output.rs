@@ -483,6 +483,29 @@ fn prism_run_with_schema_prints_the_verdict_per_target() {
             "{r}"
         );
     }
+    // The scoreboard counts the valid answers per target.
+    let out = Command::new(PRISM)
+        .args([
+            "run",
+            "--demo",
+            "--format",
+            "jsonl",
+            "--no-save",
+            "--summary",
+            "--prompt",
+            "Two items.",
+        ])
+        .arg("--schema")
+        .arg(&file)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 4, "{stdout}");
+    for r in &rows {
+        assert_eq!((&r["n"], &r["valid"]), (&json!(1), &json!(1)), "{r}");
+    }
     // A file that is not a schema stops the run before anything is sent.
     std::fs::write(&file, "{\"type\": \"objekt\"}").unwrap();
     let out = Command::new(PRISM)

@@ -347,6 +347,7 @@ fn scored(variant: usize, target: usize, ttft: f64, tps: f64, cost: f64) -> Scor
             output_tokens: Some(40),
             cost_usd: Some(cost),
             finish_reason: Some(FinishReason::Stop),
+            schema_valid: None,
         },
     }
 }

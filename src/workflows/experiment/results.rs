@@ -29,6 +29,8 @@ pub struct RunResult {
     pub output_tokens: Option<u64>,
     pub cost_usd: Option<f64>,
     pub finish_reason: Option<FinishReason>,
+    /// Whether the answer followed the schema the send carried; `None` without one.
+    pub schema_valid: Option<bool>,
 }
 
 impl RunResult {
@@ -42,6 +44,7 @@ impl RunResult {
             output_tokens: row.usage.output_tokens,
             cost_usd: row.cost_usd,
             finish_reason: row.finish_reason,
+            schema_valid: row.schema_valid,
         }
     }
 
