@@ -272,6 +272,35 @@ fn bad_schemas_and_modes_are_refused_at_load_where_they_are_written() {
     assert!(e.contains("missing.json: cannot read the schema"), "{e}");
 }
 
+#[test]
+fn a_variant_a_target_and_the_top_level_each_name_a_schema_the_nearest_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("order.json"), order_schema().to_string()).unwrap();
+    std::fs::write(dir.path().join("note.schema.json"), "{\"type\": \"string\"}").unwrap();
+    let text = "schema = \"order.json\"\n\n[[target]]\nname = \"a\"\nprovider = \"openai\"\nmodel = \"gpt-4o\"\n\n\
+                [[target]]\nname = \"b\"\nprovider = \"openai\"\nmodel = \"gpt-4o\"\nschema = \"note.schema.json\"\n\n\
+                [[variant]]\nname = \"noted\"\nschema = \"note.schema.json\"\n";
+    let cfg = parse(text, &dir.path().join("prism.toml")).unwrap();
+    let names: Vec<_> = cfg
+        .targets
+        .iter()
+        .map(|t| t.params.schema.as_ref().unwrap().name.as_str())
+        .collect();
+    assert_eq!(names, ["order", "note"]);
+    let variant = cfg.variants[0].params.schema.as_ref().unwrap();
+    assert_eq!(
+        (variant.name.as_str(), &variant.schema),
+        ("note", &json!({"type": "string"}))
+    );
+    let mut t = cfg.targets[0].clone();
+    cfg.variants[0].params.apply(&mut t.params);
+    assert_eq!(
+        t.params.schema.as_ref().unwrap().name,
+        "note",
+        "a variant's schema is its targets'"
+    );
+}
+
 async fn run(targets: &[Target], request: &ChatRequest) -> Vec<prism::report::ResultRow> {
     let mut handle = fan_out(targets, request, RunOptions::default()).await;
     let mut runs = vec![TargetRun::default(); targets.len()];
