@@ -512,6 +512,37 @@ fn prism_run_with_schema_prints_the_verdict_per_target() {
             "{r}"
         );
     }
+    // A saved run keeps each verdict; the CSV export has it in its last two columns.
+    let sessions = dir.path().join("sessions");
+    let out = Command::new(PRISM)
+        .args(["run", "--demo", "--format", "jsonl", "--prompt", "Two items."])
+        .arg("--schema")
+        .arg(&file)
+        .env("PRISM_SESSIONS_DIR", &sessions)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let id = std::fs::read_dir(&sessions)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name();
+    let out = Command::new(PRISM)
+        .args(["export", id.to_str().unwrap(), "--format", "csv"])
+        .env("PRISM_SESSIONS_DIR", &sessions)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let mut lines = csv.lines();
+    assert!(
+        lines.next().unwrap().ends_with(",schema_valid,schema_errors"),
+        "{csv}"
+    );
+    assert_eq!(lines.clone().count(), 4, "{csv}");
+    assert!(lines.all(|l| l.ends_with(",true,")), "{csv}");
     // The scoreboard counts the valid answers per target.
     let out = Command::new(PRISM)
         .args([
