@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A JSON Schema for the answer, stated once and sent in each provider's own form
-/// (`crate::provider::schema`).
+/// (the provider layer's `schema` module maps it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutputSchema {
     /// The schema's name where the wire asks for one (OpenAI's `json_schema.name`, the

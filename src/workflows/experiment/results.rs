@@ -29,7 +29,9 @@ pub struct RunResult {
     pub output_tokens: Option<u64>,
     pub cost_usd: Option<f64>,
     pub finish_reason: Option<FinishReason>,
-    /// Whether the answer followed the schema the send carried; `None` without one.
+    /// Whether the answer followed the schema the send carried; `None` (and left out of
+    /// the JSON) without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub schema_valid: Option<bool>,
 }
 
