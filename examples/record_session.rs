@@ -47,6 +47,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     ChatRequest {
                         system: system.clone(),
                         messages,
+                        schema: None,
                     },
                 )
             })

@@ -101,6 +101,10 @@ pub struct RunArgs {
     /// System prompt.
     #[arg(long, value_name = "TEXT")]
     pub system: Option<String>,
+    /// A JSON Schema file every answer must follow: sent in each provider's own way and
+    /// each answer checked against it (`schema_valid`, `schema_errors`).
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
     /// The prompt (default: --prompt-file, else standard input).
     #[arg(long, value_name = "TEXT", conflicts_with = "prompt_file")]
     pub prompt: Option<String>,
@@ -249,6 +253,7 @@ async fn run(args: RunArgs, sessions_dir: Option<&std::path::Path>) -> Result<u8
         ),
         (None, None) => return Err(AppError::Usage("no targets: pass --config FILE or --demo".into())),
     };
+    let all_targets = with_schema(all_targets, args.schema.as_deref())?;
     let design = select(all_targets, &args.targets).map(|targets| Design {
         targets,
         variants,
@@ -470,6 +475,17 @@ fn load_config(explicit: Option<&std::path::Path>) -> Result<config::Config, App
         eprintln!("warning: {}: {w}", cfg.path.display());
     }
     Ok(cfg)
+}
+
+/// `--schema FILE` over every target's configured schema.
+fn with_schema(mut targets: Vec<Target>, file: Option<&std::path::Path>) -> Result<Vec<Target>, AppError> {
+    if let Some(file) = file {
+        let schema = crate::schema::from_file(file).map_err(AppError::Usage)?;
+        for t in &mut targets {
+            t.params.schema = Some(schema.clone());
+        }
+    }
+    Ok(targets)
 }
 
 fn select(all: Vec<Target>, wanted: &[String]) -> Result<Vec<Target>, AppError> {

@@ -399,6 +399,10 @@ pub fn print_scoreboard(rows: &[ScoreRow], out: &mut dyn Write) -> io::Result<()
     if votes {
         header.push("votes");
     }
+    let valid = rows.iter().any(|r| r.valid.is_some());
+    if valid {
+        header.push("valid");
+    }
     table.set_header(header);
     let marked = |column: Column, i: usize, text: String| {
         if scoreboard::best(rows, column).contains(&i) {
@@ -436,11 +440,17 @@ pub fn print_scoreboard(rows: &[ScoreRow], out: &mut dyn Write) -> io::Result<()
         if votes {
             cells.push(marked(Column::Votes, i, r.votes.unwrap_or(0).to_string()));
         }
+        if valid {
+            cells.push(r.valid_cell().unwrap_or_default());
+        }
         table.add_row(cells);
     }
     right_align(&mut table, (1..9).map(|i| i + lead));
     if votes {
         right_align(&mut table, [10 + lead]);
+    }
+    if valid {
+        right_align(&mut table, [9 + lead + usize::from(votes)]);
     }
     writeln!(out, "{table}")?;
     writeln!(

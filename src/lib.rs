@@ -26,6 +26,7 @@ pub mod preflight;
 pub mod pricing;
 pub mod provider;
 pub mod report;
+pub mod schema;
 pub mod session;
 pub mod stats;
 pub mod target;

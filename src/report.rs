@@ -74,6 +74,14 @@ pub struct ResultRow {
     /// content event, and absent from rows recorded before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arrival: Option<ArrivalRow>,
+    /// Whether the answer follows the JSON Schema the send carried (a failed or
+    /// cancelled target's is `false`: there is no answer). Omitted, with
+    /// `schema_errors`, when no schema was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_valid: Option<bool>,
+    /// Why not: at most three `{path, reason}`, `path` a JSON pointer into the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_errors: Option<Vec<crate::schema::SchemaError>>,
     /// Prompt-cache reads and writes and what they saved. Omitted when the target marks
     /// nothing cacheable and the provider reported no cache tokens, and absent from rows
     /// recorded before it existed.
@@ -265,7 +273,7 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &Pri
     // Only an answer that used tokens lacks a cost.
     let used = usage.input_tokens.is_some() || usage.output_tokens.is_some();
     notes.extend(unpriced_deployment(target, served, charge.is_some() || !used));
-    ResultRow {
+    let mut row = ResultRow {
         target: target.name.clone(),
         provider: target.provider.as_str().to_string(),
         model: target.model.clone(),
@@ -317,7 +325,27 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &Pri
                 itl_per_token_ms: run.itl_per_token(usage.output_tokens).map(|d| round(ms(d), 3)),
             }),
         cache: cache_row(target, &usage, charge.and_then(|(_, _, saved)| saved)),
-    }
+        schema_valid: None,
+        schema_errors: None,
+    };
+    schema_verdict(&mut row, target, request);
+    row
+}
+
+/// Check the answer against the schema the send carried, if any. A target that failed or
+/// was cancelled has no whole answer: it is not valid, and says why.
+fn schema_verdict(row: &mut ResultRow, target: &Target, request: &ChatRequest) {
+    let Some(schema) = crate::provider::schema::effective(target, request) else {
+        return;
+    };
+    let verdict = if row.status == Status::Ok {
+        let truncated = row.finish_reason == Some(FinishReason::Length);
+        crate::schema::check(&schema.schema, &row.text, truncated)
+    } else {
+        crate::schema::Verdict::unanswered(row.status.as_str())
+    };
+    row.schema_valid = Some(verdict.is_valid());
+    row.schema_errors = Some(verdict.errors);
 }
 
 /// The `cache` block: shown when the target marks a prefix cacheable or the provider
@@ -508,6 +536,11 @@ mod tests {
                 write_1h_tokens: Some(2),
                 saved_usd: Some(-0.0000015),
             }),
+            schema_valid: Some(false),
+            schema_errors: Some(vec![crate::schema::SchemaError {
+                path: "/items/0/price".into(),
+                reason: "\"2\" is not of type \"number\"".into(),
+            }]),
         }
     }
 

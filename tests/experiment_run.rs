@@ -618,7 +618,17 @@ async fn an_experiment_session_shows_its_scoreboard_and_exports_its_cells() {
     let mut reader = csv::Reader::from_reader(csv.stdout.as_bytes());
     let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
     assert_eq!(header[..26], prism::session::export::CSV_COLUMNS[..26]);
-    assert_eq!(header[26..], ["variant", "case", "run", "warmup"]);
+    assert_eq!(
+        header[26..],
+        [
+            "variant",
+            "case",
+            "run",
+            "warmup",
+            "schema_valid",
+            "schema_errors"
+        ]
+    );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 2 + 8, "every run, warmups too");
     let warm: Vec<&str> = rows.iter().map(|r| &r[29]).collect();

@@ -382,6 +382,7 @@ fn the_scoreboard_averages_the_saving_of_the_runs_that_report_one() {
             cost_usd: Some(0.01),
             finish_reason: None,
             cache_saved_usd: saved,
+            schema_valid: None,
         },
     };
     let rows = scoreboard([run(Some(-0.002)), run(Some(0.004)), run(None)]);

@@ -57,6 +57,7 @@ fn the_whole_conversation_goes_to_responses_and_nothing_is_stored() {
             Message::assistant("Hello!"),
             Message::user("Again"),
         ],
+        schema: None,
     };
     let (url, sent) = body(&t, &request);
     assert_eq!(url, "https://api.openai.com/v1/responses");

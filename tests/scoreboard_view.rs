@@ -348,6 +348,7 @@ fn scored(variant: usize, target: usize, ttft: f64, tps: f64, cost: f64) -> Scor
             cost_usd: Some(cost),
             finish_reason: Some(FinishReason::Stop),
             cache_saved_usd: None,
+            schema_valid: None,
         },
     }
 }

@@ -138,6 +138,7 @@ fn write_session(root: &Path) -> PathBuf {
             Message::assistant(answer),
             Message::user(second),
         ],
+        schema: None,
     };
     let base2 = Instant::now();
     w.send(

@@ -76,6 +76,7 @@ async fn record(root: &Path, targets: &[Target], prompts: &[&str]) -> PathBuf {
                 ChatRequest {
                     system: Some("Be brief.".into()),
                     messages,
+                    schema: None,
                 }
             })
             .collect();

@@ -35,6 +35,8 @@ pub struct ConfigFile {
     /// Named prompt and parameter variants for experiments (`[[variant]]`).
     #[serde(default)]
     pub variant: Vec<Spanned<super::variants::VariantFile>>,
+    /// A JSON Schema file every answer must follow (targets and variants may name their own).
+    pub schema: Option<Spanned<String>>,
 }
 
 /// One `[pricing."model"]` table.
@@ -134,6 +136,10 @@ pub struct TargetFile {
     pub cache_ttl: Option<Spanned<String>>,
     /// With `messages` in `cache`: mark only the first N messages.
     pub cache_messages: Option<Spanned<u32>>,
+    /// A JSON Schema file this target's answers must follow.
+    pub schema: Option<Spanned<String>>,
+    /// How the schema is asked for: `json_schema`, `json_object` or `tool`.
+    pub schema_mode: Option<Spanned<String>>,
 }
 
 /// `stop = "END"` or `stop = ["END", "\n\n"]`.
@@ -197,7 +203,9 @@ impl TargetFile {
             price_as,
             cache,
             cache_ttl,
-            cache_messages
+            cache_messages,
+            schema,
+            schema_mode
         );
         let base_extra = d.extra.clone().filter(|_| keeps("extra"));
         self.extra = match (base_extra, self.extra) {

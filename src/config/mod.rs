@@ -14,6 +14,7 @@ mod key_env;
 pub mod limits;
 mod prices;
 mod reasoning;
+mod schema;
 mod unset;
 mod variants;
 mod warnings;
@@ -152,6 +153,8 @@ pub fn parse_with_env(text: &str, path: &Path, env: endpoint::EnvLookup<'_>) -> 
     let mut warnings = Warnings::default();
     let mut max_concurrency = std::collections::BTreeMap::new();
     let mut price_as_at = Vec::new();
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let shared_schema = schema::load(file.schema.as_ref(), dir).map_err(|(at, msg)| invalid(at, msg))?;
     for table in file.target {
         let start = table.span().start;
         let own = table.into_inner();
@@ -160,7 +163,10 @@ pub fn parse_with_env(text: &str, path: &Path, env: endpoint::EnvLookup<'_>) -> 
         let limit =
             limits::max_concurrency(t.max_concurrency.clone()).map_err(|(at, msg)| invalid(at, msg))?;
         price_as_at.push(t.price_as.as_ref().map(|p| p.span().start));
-        let target = resolve(t, start, &mut warnings, env).map_err(|(at, msg)| invalid(at, msg))?;
+        let own_schema = (t.schema.clone(), t.schema_mode.clone());
+        let mut target = resolve(t, start, &mut warnings, env).map_err(|(at, msg)| invalid(at, msg))?;
+        schema::apply(&mut target, own_schema, shared_schema.as_ref(), dir)
+            .map_err(|(at, msg)| invalid(at, msg))?;
         if let Some(prev) = targets.iter().find(|p| p.name == target.name) {
             return Err(invalid(
                 start,
@@ -172,7 +178,7 @@ pub fn parse_with_env(text: &str, path: &Path, env: endpoint::EnvLookup<'_>) -> 
         }
         targets.push(target);
     }
-    let variants = variants::resolve(file.variant, |at| {
+    let variants = variants::resolve(file.variant, dir, |at| {
         let (line, col) = line_col(text, at);
         format!("{}:{line}:{col}", path.display())
     })
@@ -430,6 +436,8 @@ fn resolve(
         price_as,
         entra,
         cache,
+        schema: None,
+        schema_mode: None,
     };
     // Family rules follow the model behind a deployment or alias, when the target names it.
     let family_model = params.price_as.clone().unwrap_or_else(|| model.clone());

@@ -35,6 +35,8 @@ pub struct VariantFile {
     pub top_p: Option<Spanned<f64>>,
     pub max_tokens: Option<Spanned<u32>>,
     pub seed: Option<i64>,
+    /// A JSON Schema file this variant's answers must follow.
+    pub schema: Option<Spanned<String>>,
 }
 
 /// A named version of the prompts and sampling parameters.
@@ -53,12 +55,14 @@ pub struct Variant {
 }
 
 /// Sampling parameters a variant sets; `None` leaves the target's own.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ParamOverrides {
     pub temperature: Option<f64>,
     pub top_p: Option<f64>,
     pub max_tokens: Option<u32>,
     pub seed: Option<i64>,
+    /// The schema every answer must follow (`schema = "file.json"` in the variant).
+    pub schema: Option<crate::target::OutputSchema>,
 }
 
 impl ParamOverrides {
@@ -81,12 +85,16 @@ impl ParamOverrides {
         if let Some(v) = self.seed {
             params.seed = Some(v);
         }
+        if let Some(v) = &self.schema {
+            params.schema = Some(v.clone());
+        }
     }
 }
 
 /// Validate the `[[variant]]` tables. `locate` turns a byte offset into `file:line:col`.
 pub fn resolve(
     tables: Vec<Spanned<VariantFile>>,
+    dir: &std::path::Path,
     locate: impl Fn(usize) -> String,
 ) -> Result<Vec<Variant>, Located> {
     let mut out: Vec<Variant> = Vec::new();
@@ -112,6 +120,7 @@ pub fn resolve(
             top_p: fraction(v.top_p, "top_p", 1.0)?,
             max_tokens: super::limits::max_tokens(v.max_tokens)?,
             seed: v.seed,
+            schema: super::schema::load(v.schema.as_ref(), dir)?,
         };
         out.push(Variant {
             name: name.into_inner(),

@@ -150,8 +150,19 @@ pub async fn fan_out_each(jobs: &[(Target, ChatRequest)], opts: RunOptions, canc
         let events = TargetEvents::new(tx.clone(), opts.run, index);
         let target = target.clone();
         let sink = events.clone();
+        // A schema asked for as a forced tool call: that call's input is the answer.
+        let forced = crate::provider::schema::forced_tool(&target, request).is_some();
         let work = async move {
-            let mut emit = |at: Instant, event: StreamEvent| sink.send(at, event);
+            let mut emit = |at: Instant, event: StreamEvent| {
+                let event = if forced {
+                    crate::provider::schema::as_answer(event)
+                } else {
+                    Some(event)
+                };
+                if let Some(event) = event {
+                    sink.send(at, event);
+                }
+            };
             match prepared {
                 Err(e) => emit(Instant::now(), StreamEvent::Failed(e)),
                 Ok((client, req)) => attempts::run(&client, &target, req, &cancel, &mut emit).await,

@@ -180,7 +180,7 @@ pub async fn handle<A: Api>(inc: Incoming) -> Response<Body> {
     if ctx.script.fault == Some(Fault::Html200) {
         return full::<A>(&ctx, StatusCode::OK, "text/html", html_page().into(), false);
     }
-    let mut plan = plan::build(
+    let plan = plan::build(
         &ctx.script,
         &plan::Request {
             input_tokens: ctx.input_tokens,
@@ -195,6 +195,12 @@ pub async fn handle<A: Api>(inc: Incoming) -> Response<Body> {
             ),
         },
     );
+    let mut plan = match super::schema_answer::asked(&ctx.request) {
+        Some(asked) => {
+            super::schema_answer::shape(plan, &asked, ctx.script.badjson, ctx.parsed.cap, ctx.script.chunk)
+        }
+        None => plan,
+    };
     super::cache_state::adjust(A::NAME, &ctx, inc.log.cache_memory(), &mut plan.usage);
     let (frames, inject, content_type, fault_after) = if ctx.parsed.stream {
         let (frames, inject) = A::stream(&ctx, &plan);

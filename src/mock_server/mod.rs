@@ -27,6 +27,7 @@
 //! | `text` | `markdown`/`lorem`/`echo` | corpus |
 //! | `reasoning` | n (0) | reasoning tokens before the answer (Responses API: streamed as a summary only when the request sets `reasoning.summary`) |
 //! | `tool` | name | answer with one tool call |
+//! | `badjson` | 1 | a request that asks for JSON following a schema gets JSON that breaks it once (otherwise it gets JSON that follows it) |
 //! | `cached` / `cache_write` | n | cached input tokens / Anthropic cache writes (instead of the server's own prompt cache: see below) |
 //! | `usage` | `none`/`full` | `none` omits usage (OpenAI, Gemini) |
 //! | `filter` / `block` | 1 | content filter / Gemini prompt block (filter elsewhere) |
@@ -64,6 +65,7 @@ mod gemini;
 mod openai;
 mod plan;
 mod responses;
+mod schema_answer;
 mod script;
 mod server;
 mod wire;

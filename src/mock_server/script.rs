@@ -108,6 +108,8 @@ pub struct Script {
     pub served: Option<String>,
     /// Bedrock: the `:exception-type` of `fault=error_event` (`modelStreamErrorException`).
     pub exception: Option<&'static str>,
+    /// A schema-shaped answer breaks its schema once (`badjson`).
+    pub badjson: bool,
 }
 
 impl Default for Script {
@@ -139,6 +141,7 @@ impl Default for Script {
             prompt_filter: Vec::new(),
             served: None,
             exception: None,
+            badjson: false,
         }
     }
 }
@@ -252,6 +255,7 @@ fn apply(
         "filter" => s.filter = flag(key, value)?,
         "block" => s.block = flag(key, value)?,
         "refuse" => s.refuse = flag(key, value)?,
+        "badjson" => s.badjson = flag(key, value)?,
         "keepalive" => s.keepalive = flag(key, value)?,
         "fail_first" => s.fail_first = number(key, value)? as usize,
         "hints" => match value {

@@ -68,6 +68,7 @@ pub fn build(
     if p.stream {
         body.insert("stream".into(), true.into());
     }
+    super::schema::anthropic(&mut body, target, request);
     merge_extra(&mut body, &p.extra);
     super::cache::mark_anthropic(&mut body, p.cache.as_ref());
 

@@ -83,6 +83,7 @@ pub fn build(
     if !config.is_empty() {
         body.insert("generationConfig".into(), config.into());
     }
+    super::schema::gemini(&mut body, target, request);
     merge_extra(&mut body, &p.extra);
 
     let model = utf8_percent_encode(&target.model, SEGMENT);

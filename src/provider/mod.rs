@@ -31,6 +31,7 @@ pub mod openai;
 pub mod request;
 pub mod responses;
 pub mod retry;
+pub mod schema;
 pub mod secret;
 pub mod server;
 pub mod sse;
@@ -70,6 +71,7 @@ pub(crate) fn build_unsigned(
         Protocol::Converse => bedrock::build(client, target, request),
     }?;
     headers::apply(&mut built, &target.params.headers)?;
+    schema::add_headers(&mut built, target, request);
     Ok(built)
 }
 

@@ -47,6 +47,7 @@ pub fn build(
     if p.stream {
         body.insert("stream_options".into(), json!({"include_usage": true}));
     }
+    super::schema::chat_completions(&mut body, target, request);
     merge_extra(&mut body, &p.extra);
 
     let url = endpoint_url(&target.base_url, "/chat/completions");

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+pub use crate::target::OutputSchema;
+
 /// Who said a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -56,6 +58,10 @@ pub struct ChatRequest {
     pub system: Option<String>,
     /// Conversation turns, oldest first; the last one is normally the user's.
     pub messages: Vec<Message>,
+    /// The JSON Schema the answer must follow, when the send carries one (a target's
+    /// configured schema stands in for none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema: Option<OutputSchema>,
 }
 
 impl ChatRequest {
@@ -64,6 +70,7 @@ impl ChatRequest {
         Self {
             system,
             messages: vec![Message::user(prompt)],
+            schema: None,
         }
     }
 }

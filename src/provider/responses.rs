@@ -56,6 +56,7 @@ pub fn build(
     // Prism keeps the conversation and sends it whole: nothing needs storing server-side.
     body.insert("store".into(), false.into());
     body.insert("stream".into(), p.stream.into());
+    super::schema::responses(&mut body, target, request);
     merge_extra(&mut body, &p.extra);
 
     // Through `endpoint_url`: an Azure base URL ends in `?api-version=…`.

@@ -21,7 +21,7 @@ use crate::provider::event::FinishReason;
 use crate::report::{ErrorRow, ResultRow, Status, UsageSource};
 
 /// CSV header, in column order.
-pub const CSV_COLUMNS: [&str; 30] = [
+pub const CSV_COLUMNS: [&str; 32] = [
     "session",
     "turn",
     "target",
@@ -52,6 +52,8 @@ pub const CSV_COLUMNS: [&str; 30] = [
     "case",
     "run",
     "warmup",
+    "schema_valid",
+    "schema_errors",
 ];
 
 /// How a run of an experiment is named: its variant's name, its case's id (else 1-based
@@ -554,6 +556,10 @@ struct CsvRow<'a> {
     case: Option<&'a str>,
     run: Option<u32>,
     warmup: Option<bool>,
+    /// Empty when no schema was sent.
+    schema_valid: Option<bool>,
+    /// `path: reason` per violation, joined by `; ` (a bare reason for the whole answer).
+    schema_errors: Option<String>,
 }
 
 impl<'a> CsvRow<'a> {
@@ -606,8 +612,25 @@ impl<'a> CsvRow<'a> {
             case: cell.and_then(|c| c.case.as_deref()),
             run: cell.map(|c| c.run),
             warmup: cell.map(|c| c.warmup),
+            schema_valid: row.and_then(|r| r.schema_valid),
+            schema_errors: row.and_then(|r| r.schema_errors.as_deref()).map(schema_errors),
         }
     }
+}
+
+/// Violations in one cell: `/items/0/price: "2" is not of type "number"; …`.
+fn schema_errors(errors: &[crate::schema::SchemaError]) -> String {
+    errors
+        .iter()
+        .map(|e| {
+            if e.path.is_empty() {
+                e.reason.clone()
+            } else {
+                format!("{}: {}", e.path, e.reason)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A number as the shortest exact decimal with no exponent (`0.000006525`, `20`), which

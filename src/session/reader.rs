@@ -138,6 +138,7 @@ impl Session {
         ChatRequest {
             system: turn.system.clone(),
             messages,
+            schema: None,
         }
     }
 }

@@ -157,6 +157,9 @@ pub struct VariantRecord {
     pub max_tokens: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
+    /// The JSON Schema the variant's answers had to follow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<crate::target::OutputSchema>,
 }
 
 /// One case of an experiment: its id, if it has one, and its values in column order.

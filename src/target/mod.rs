@@ -10,6 +10,7 @@ mod endpoint;
 pub mod family;
 mod kind;
 mod limits;
+mod schema;
 mod spec;
 
 use std::fmt;
@@ -20,6 +21,7 @@ pub use cache::{CachePlan, CacheTtl, MessagePrefix};
 pub use endpoint::{BaseUrlSource, Header, HeaderSource, endpoint_url};
 pub use kind::{Api, ProviderKind};
 pub use limits::{RetryPolicy, Timeouts};
+pub use schema::{OutputSchema, SchemaMode};
 pub use spec::{AuthStyle, EndMarker, Framing, Protocol, ProviderSpec, TokenCounter};
 
 /// A resolved, validated target.
@@ -85,6 +87,10 @@ pub struct Params {
     /// Prompt caching markers to send (`cache`); `None`: none (the provider may still
     /// cache by itself).
     pub cache: Option<CachePlan>,
+    /// The JSON Schema every answer must follow (`schema`), unless the send carries its own.
+    pub schema: Option<OutputSchema>,
+    /// How the schema is asked for (`schema_mode`); `None`: the kind's own way.
+    pub schema_mode: Option<SchemaMode>,
 }
 
 /// Where a Bedrock target's requests are signed for and whose credentials sign them.

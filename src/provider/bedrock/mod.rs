@@ -93,6 +93,7 @@ pub fn build(
         }
         Some(Thinking::Level(_)) | None => {}
     }
+    super::schema::bedrock(&mut body, target, request);
     // `extra` merges into the top level like every provider's, deeply, so
     // `extra.additionalModelRequestFields.top_k` joins the thinking field above.
     merge_extra(&mut body, &p.extra);

@@ -34,6 +34,8 @@ fn settings(name: &str, provider: &str) -> TargetSettings {
         price_as: None,
         azure_auth: None,
         cache: None,
+        schema: None,
+        schema_mode: None,
     }
 }
 

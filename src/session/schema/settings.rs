@@ -59,6 +59,13 @@ pub struct TargetSettings {
     /// are in `base_url` and `model`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub azure_auth: Option<String>,
+    /// The JSON Schema every answer had to follow (`name`, `schema`, `strict`), so a
+    /// re-run sends and checks the same one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<crate::target::OutputSchema>,
+    /// How it was asked for (`json_schema`, `json_object`, `tool`), when configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_mode: Option<crate::target::SchemaMode>,
     /// Prompt caching markers the target sent, so a re-run marks the same prefix.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache: Option<CacheSetting>,
@@ -174,6 +181,8 @@ impl TargetSettings {
             price_as: p.price_as.clone(),
             azure_auth: p.entra.map(|e| e.as_str().to_string()),
             cache: p.cache.as_ref().map(CacheSetting::of),
+            schema: p.schema.clone(),
+            schema_mode: p.schema_mode,
         }
     }
 
@@ -239,6 +248,8 @@ impl TargetSettings {
                     None => None,
                     Some(c) => Some(c.to_plan()?),
                 },
+                schema: self.schema.clone(),
+                schema_mode: self.schema_mode,
                 ..Params::default()
             },
         })

@@ -96,7 +96,14 @@ impl Conversation {
             turns.push(e.turn);
         }
         messages.push(Message::user(prompt));
-        (ChatRequest { system, messages }, turns)
+        (
+            ChatRequest {
+                system,
+                messages,
+                schema: None,
+            },
+            turns,
+        )
     }
 
     /// File how pane `pane`'s latest send ended. The latest outcome of a turn decides,

@@ -281,6 +281,7 @@ mod tests {
         ChatRequest {
             system: None,
             messages,
+            schema: None,
         }
     }
 

@@ -82,7 +82,7 @@ impl Variants {
                     name: v.name.clone(),
                     prompt: lines(&v.prompt),
                     system: lines(&v.system),
-                    params: v.params,
+                    params: v.params.clone(),
                 })
                 .collect(),
             ..Self::default()
@@ -388,7 +388,7 @@ impl App {
                 name: v.name.clone(),
                 system: text(&v.system),
                 prompt: text(&v.prompt),
-                params: v.params,
+                params: v.params.clone(),
                 origin: "workbench".into(),
             })
             .collect()

@@ -23,6 +23,7 @@ pub mod details;
 pub mod grid;
 pub mod layout;
 mod pane;
+mod schema_badge;
 pub mod scoreboard;
 
 use std::time::Instant;

@@ -100,6 +100,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize, rect: Rect, focused: boo
             .buffer_mut()
             .set_line(body.x, body.y + row as u16, line, body.width);
     }
+    if let Some(badge) = super::schema_badge::line(target, p, t) {
+        super::schema_badge::draw(frame, rect, &badge);
+    }
 }
 
 /// Before sending: the prompt's size, whether it fits, and the most it can cost.

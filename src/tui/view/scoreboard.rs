@@ -193,6 +193,9 @@ fn columns(rows: &[ScoreRow]) -> Vec<Col> {
             r.votes.unwrap_or(0).to_string()
         }));
     }
+    if rows.iter().any(|r| r.valid.is_some()) {
+        cols.push(col("valid", None, 3, &|r| r.valid_cell().unwrap_or_default()));
+    }
     cols.push(col("finish", None, 8, &|r| {
         r.finish_reasons
             .iter()

@@ -115,6 +115,7 @@ impl Design {
                     top_p: v.top_p,
                     max_tokens: v.max_tokens,
                     seed: v.seed,
+                    schema: v.schema.clone(),
                 },
                 origin: "the recorded experiment".into(),
             })
@@ -286,6 +287,7 @@ impl Plan {
                     top_p: v.params.top_p,
                     max_tokens: v.params.max_tokens,
                     seed: v.params.seed,
+                    schema: v.params.schema.clone(),
                 })
                 .collect(),
             cases: d

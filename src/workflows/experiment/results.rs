@@ -33,6 +33,10 @@ pub struct RunResult {
     /// out when not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache_saved_usd: Option<f64>,
+    /// Whether the answer followed the schema the send carried; `None` (and left out of
+    /// the JSON) without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema_valid: Option<bool>,
 }
 
 impl RunResult {
@@ -47,6 +51,7 @@ impl RunResult {
             cost_usd: row.cost_usd,
             finish_reason: row.finish_reason,
             cache_saved_usd: row.cache.and_then(|c| c.saved_usd),
+            schema_valid: row.schema_valid,
         }
     }
 

@@ -48,6 +48,17 @@ pub struct ScoreRow {
     /// (negative when cache writes cost more); left out when no run reported one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache_saved_usd_mean: Option<f64>,
+    /// Of the counted runs (`n + failures`), those whose answer followed the schema the
+    /// send carried; left out of the JSON when no run had a schema.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid: Option<usize>,
+}
+
+impl ScoreRow {
+    /// `valid / counted`, as the tables show it, when runs had a schema.
+    pub fn valid_cell(&self) -> Option<String> {
+        self.valid.map(|v| format!("{v}/{}", self.n + self.failures))
+    }
 }
 
 /// One counted run, with where it belongs.
@@ -108,6 +119,10 @@ fn row(variant: Option<String>, target: String, runs: &[RunResult]) -> ScoreRow 
         finish_reasons,
         votes: None,
         cache_saved_usd_mean: round(stats::mean(ok.iter().filter_map(|r| r.cache_saved_usd)), 12),
+        valid: runs
+            .iter()
+            .any(|r| r.schema_valid.is_some())
+            .then(|| runs.iter().filter(|r| r.schema_valid == Some(true)).count()),
     }
 }
 
@@ -358,6 +373,7 @@ mod tests {
                 FinishReason::Error
             }),
             cache_saved_usd: None,
+            schema_valid: None,
         }
     }
 
@@ -480,5 +496,23 @@ mod tests {
         sort(&mut rows, Column::Votes);
         assert_eq!(rows[0].votes, Some(2));
         assert_eq!("votes".parse::<Column>(), Ok(Column::Votes));
+    }
+
+    #[test]
+    fn valid_answers_are_counted_only_where_a_schema_was_sent() {
+        let with = |valid: Option<bool>, status| RunResult {
+            schema_valid: valid,
+            ..run(status, 100.0, 50.0, None)
+        };
+        let rows = scoreboard([
+            scored(0, 0, with(Some(true), Status::Ok)),
+            scored(0, 0, with(Some(false), Status::Ok)),
+            scored(0, 0, with(Some(false), Status::Error)),
+            scored(0, 1, with(None, Status::Ok)),
+        ]);
+        assert_eq!(rows[0].valid, Some(1));
+        assert_eq!(rows[0].valid_cell().as_deref(), Some("1/3"));
+        assert_eq!(rows[1].valid, None);
+        assert!(!serde_json::to_string(&rows[1]).unwrap().contains("valid"));
     }
 }

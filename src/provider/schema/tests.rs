@@ -1,0 +1,104 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use super::*;
+use crate::provider::event::ToolCallDelta;
+use crate::target::{Params, ProviderKind};
+
+fn target(provider: ProviderKind, model: &str, mode: Option<SchemaMode>) -> Target {
+    Target {
+        name: "t".into(),
+        provider,
+        model: model.into(),
+        base_url: "http://127.0.0.1:1".into(),
+        key: crate::target::KeySource::None,
+        params: Params {
+            schema: Some(OutputSchema {
+                name: "order".into(),
+                schema: json!({"type": "object"}),
+                strict: true,
+            }),
+            schema_mode: mode,
+            ..Params::default()
+        },
+    }
+}
+
+#[test]
+fn each_kind_has_its_default_mode() {
+    let mode_of = |p, m| mode(&target(p, m, None));
+    assert_eq!(mode_of(ProviderKind::OpenAi, "gpt-4o"), SchemaMode::JsonSchema);
+    assert_eq!(
+        mode_of(ProviderKind::Gemini, "gemini-2.5-flash"),
+        SchemaMode::JsonSchema
+    );
+    assert_eq!(
+        mode_of(ProviderKind::Bedrock, "anthropic.claude"),
+        SchemaMode::Tool
+    );
+    assert_eq!(
+        mode_of(ProviderKind::Anthropic, "claude-sonnet-4-5-20250929"),
+        SchemaMode::JsonSchema
+    );
+    assert_eq!(
+        mode_of(ProviderKind::Anthropic, "claude-3-5-haiku-20241022"),
+        SchemaMode::Tool
+    );
+    // A mode the API does not offer falls back to its default.
+    let t = target(ProviderKind::Gemini, "gemini-2.5-flash", Some(SchemaMode::Tool));
+    assert_eq!(mode(&t), SchemaMode::JsonSchema);
+    let t = target(
+        ProviderKind::OpenAiCompatible,
+        "llama",
+        Some(SchemaMode::JsonObject),
+    );
+    assert_eq!(mode(&t), SchemaMode::JsonObject);
+}
+
+#[test]
+fn the_requests_schema_wins_over_the_targets() {
+    let t = target(ProviderKind::OpenAi, "gpt-4o", None);
+    let mut request = ChatRequest::single(None, "hi");
+    assert_eq!(effective(&t, &request).unwrap().name, "order");
+    request.schema = Some(OutputSchema {
+        name: "mine".into(),
+        schema: json!(true),
+        strict: false,
+    });
+    assert_eq!(effective(&t, &request).unwrap().name, "mine");
+    assert_eq!(forced_tool(&t, &request), None);
+    let claude3 = target(ProviderKind::Anthropic, "claude-3-5-haiku-20241022", None);
+    assert_eq!(forced_tool(&claude3, &request), Some("mine"));
+}
+
+#[test]
+fn a_forced_tools_input_becomes_the_answer() {
+    let head = StreamEvent::ToolCallDelta(ToolCallDelta {
+        index: 0,
+        id: Some("toolu_1".into()),
+        name: Some("order".into()),
+        arguments: String::new(),
+    });
+    assert_eq!(as_answer(head), None);
+    let piece = StreamEvent::ToolCallDelta(ToolCallDelta {
+        index: 0,
+        arguments: "{\"id\":".into(),
+        ..ToolCallDelta::default()
+    });
+    assert_eq!(as_answer(piece), Some(StreamEvent::TextDelta("{\"id\":".into())));
+    let finish = StreamEvent::Finish(Finish {
+        reason: FinishReason::ToolCalls,
+        raw: Some("tool_use".into()),
+    });
+    assert_eq!(
+        as_answer(finish),
+        Some(StreamEvent::Finish(Finish {
+            reason: FinishReason::Stop,
+            raw: Some("tool_use".into()),
+        }))
+    );
+    let length = StreamEvent::Finish(Finish {
+        reason: FinishReason::Length,
+        raw: None,
+    });
+    assert_eq!(as_answer(length.clone()), Some(length));
+}
