@@ -20,6 +20,7 @@ use crate::session::SessionWriter;
 use crate::stats::Dist;
 use crate::workflows::experiment::Plan;
 use crate::workflows::experiment::limits::Limits;
+use crate::workflows::experiment::results::CaseKey;
 use crate::workflows::experiment::results::{CellResult, cell_results};
 use crate::workflows::experiment::runner::{Execution, execute};
 use crate::workflows::experiment::scoreboard::{self, Column, ScoreRow};
@@ -152,22 +153,27 @@ fn jsonl<T: serde::Serialize>(items: &[T], out: &mut dyn Write) -> io::Result<()
     Ok(())
 }
 
-fn json<T: serde::Serialize>(items: &[T], out: &mut dyn Write) -> io::Result<()> {
+/// `items` as one pretty JSON array (secrets masked), then a newline.
+pub(crate) fn json<T: serde::Serialize>(items: &[T], out: &mut dyn Write) -> io::Result<()> {
     crate::masking::to_writer_pretty(&mut *out, items)?;
     writeln!(out)
 }
 
 /// `target · variant · case` as a cell is named in headings.
-fn cell_name(c: &CellResult) -> String {
-    let mut name = c.row.target.clone();
-    if let Some(v) = &c.variant {
+pub(crate) fn cell_title(target: &str, variant: Option<&str>, case: Option<&CaseKey>) -> String {
+    let mut name = target.to_string();
+    if let Some(v) = variant {
         name.push_str(" · ");
         name.push_str(v);
     }
-    if let Some(case) = &c.case {
+    if let Some(case) = case {
         name.push_str(&format!(" · case {case}"));
     }
     name
+}
+
+fn cell_name(c: &CellResult) -> String {
+    cell_title(&c.row.target, c.variant.as_deref(), c.case.as_ref())
 }
 
 /// Each cell's answer (its last run's), tool calls, notes and error.

@@ -238,18 +238,7 @@ pub fn print(found: &[Comparison], format: Format, out: &mut dyn Write) -> std::
 
 fn print_table(found: &[Comparison], out: &mut dyn Write) -> std::io::Result<()> {
     for c in found {
-        writeln!(
-            out,
-            "── {} · {:.0}% same ──",
-            c.target,
-            f64::from(c.similarity) * 100.0
-        )?;
-        if c.diff.iter().all(|d| matches!(d, Chunk::Same(_))) {
-            writeln!(out, "(identical answers)")?;
-        } else {
-            writeln!(out, "{}", compact_diff(&c.diff).trim_end())?;
-        }
-        writeln!(out)?;
+        print_diff(&c.target, c.similarity, &c.diff, out)?;
     }
     let mut table = Table::new();
     table
@@ -289,6 +278,17 @@ fn change(old: Option<f64>, new: Option<f64>, delta: Option<f64>, places: usize)
 }
 
 /// The diff in `git diff --word-diff` style, long unchanged runs shortened to their ends.
+/// One answer pair's heading with its similarity, then its compact word diff.
+fn print_diff(name: &str, similarity: f32, diff: &[Chunk], out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "── {name} · {:.0}% same ──", f64::from(similarity) * 100.0)?;
+    if diff.iter().all(|d| matches!(d, Chunk::Same(_))) {
+        writeln!(out, "(identical answers)")?;
+    } else {
+        writeln!(out, "{}", compact_diff(diff).trim_end())?;
+    }
+    writeln!(out)
+}
+
 pub fn compact_diff(chunks: &[Chunk]) -> String {
     const KEEP: usize = 6;
     let mut s = String::new();

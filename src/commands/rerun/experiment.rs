@@ -12,10 +12,10 @@ use std::path::Path;
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use tokio_util::sync::CancellationToken;
 
-use super::{AppError, RerunArgs, compact_diff};
+use super::{AppError, RerunArgs};
 use crate::config::Config;
 use crate::demo::Demo;
-use crate::headless::{self, Format, print_scoreboard};
+use crate::headless::{self, Format, json, print_scoreboard};
 use crate::pricing::PriceTable;
 use crate::session::{Session, SessionWriter};
 use crate::stats::Dist;
@@ -215,40 +215,14 @@ fn jsonl<T: serde::Serialize>(items: &[T], out: &mut dyn Write) -> std::io::Resu
     Ok(())
 }
 
-fn json<T: serde::Serialize>(items: &[T], out: &mut dyn Write) -> std::io::Result<()> {
-    crate::masking::to_writer_pretty(&mut *out, items)?;
-    writeln!(out)
-}
-
-/// `target · variant · case` as a cell is named in headings.
 fn cell_name(c: &CellComparison) -> String {
-    let mut name = c.target.clone();
-    if let Some(v) = &c.variant {
-        name.push_str(" · ");
-        name.push_str(v);
-    }
-    if let Some(case) = &c.case {
-        name.push_str(&format!(" · case {case}"));
-    }
-    name
+    headless::cell_title(&c.target, c.variant.as_deref(), c.case.as_ref())
 }
 
 /// Each cell's last answers as a word diff, then one row of numbers per cell.
 fn print_table(compared: &[CellComparison], out: &mut dyn Write) -> std::io::Result<()> {
-    use crate::session::compare::Chunk;
     for c in compared {
-        writeln!(
-            out,
-            "── {} · {:.0}% same ──",
-            cell_name(c),
-            f64::from(c.similarity) * 100.0
-        )?;
-        if c.diff.iter().all(|d| matches!(d, Chunk::Same(_))) {
-            writeln!(out, "(identical answers)")?;
-        } else {
-            writeln!(out, "{}", compact_diff(&c.diff).trim_end())?;
-        }
-        writeln!(out)?;
+        super::print_diff(&cell_name(c), c.similarity, &c.diff, out)?;
     }
     let cases = compared.iter().any(|c| c.case.is_some());
     let variants = compared.iter().any(|c| c.variant.is_some());
