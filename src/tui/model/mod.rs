@@ -11,6 +11,7 @@ pub mod browser;
 pub mod compare;
 pub mod conversation;
 pub mod grid;
+mod input;
 pub mod msg;
 pub mod pane;
 pub mod pane_history;
