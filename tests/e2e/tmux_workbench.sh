@@ -48,7 +48,8 @@ check() {
 
 count() { capture | grep -o -- "$1" | wc -l; }
 screen_has() { capture | grep -q -- "$1"; }
-three_done() { [ "$(count '● done')" -ge 3 ]; }
+# The demo has four targets (three chat formats and a Responses model).
+all_done() { [ "$(count '● done')" -ge 4 ]; }
 exited() { [ -f "$work/exit" ]; }
 
 start() {
@@ -65,12 +66,12 @@ run_send_and_quit() {
     start
     tmux -L "$sock" send-keys -t e2e -l "Explain streaming"
     tmux -L "$sock" send-keys -t e2e C-s
-    wait_for 30 "three panes to finish" three_done
+    wait_for 30 "every pane to finish" all_done
     local screen
     screen="$(capture)"
     printf '%s\n' "$screen" > "$work/screen.txt"
-    [ "$(grep -o 'TTFT' <<<"$screen" | wc -l)" -ge 3 ] || { echo "expected a TTFT in every pane" >&2; return 1; }
-    [ "$(grep -o ' · stop' <<<"$screen" | wc -l)" -ge 3 ] || { echo "expected finish reason stop in every pane" >&2; return 1; }
+    [ "$(grep -o 'TTFT' <<<"$screen" | wc -l)" -ge 4 ] || { echo "expected a TTFT in every pane" >&2; return 1; }
+    [ "$(grep -o ' · stop' <<<"$screen" | wc -l)" -ge 4 ] || { echo "expected finish reason stop in every pane" >&2; return 1; }
     local name
     for name in gpt-4o-mini claude-sonnet gemini-flash; do
         grep -q "$name" <<<"$screen" || { echo "no pane for $name" >&2; return 1; }
@@ -86,7 +87,7 @@ run_send_and_quit() {
     local log
     log="$(ls "$work"/sessions/*/events.jsonl 2>/dev/null | tail -n 1)"
     [ -n "$log" ] || { echo "no session saved under $work/sessions" >&2; return 1; }
-    [ "$(grep -c '"event":"done"' "$log")" -eq 3 ] || { echo "expected three finished streams in $log" >&2; return 1; }
+    [ "$(grep -c '"event":"done"' "$log")" -eq 4 ] || { echo "expected four finished streams in $log" >&2; return 1; }
     tmux -L "$sock" kill-server
 }
 
