@@ -6,12 +6,13 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use prism::mock_server::MockServer;
 use serde_json::Value;
 
-const PRISM: &str = env!("CARGO_BIN_EXE_prism");
+mod common;
+
+use common::run::Ran;
 
 /// A cell's fields, in order: the result row, then the cell's own.
 /// Every cell here streamed, so each carries `arrival` (see the README).
@@ -113,33 +114,9 @@ temperature = 0.9
     )
 }
 
-struct Ran {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Run the binary off the async workers, so the mock in this process keeps serving.
+/// Run the binary with the experiment's key, off the async workers.
 async fn prism(dir: &Path, args: &[&str]) -> Ran {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let dir = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        let out = Command::new(PRISM)
-            .args(&args)
-            .current_dir(&dir)
-            .env("PRISM_SESSIONS_DIR", dir.join("sessions"))
-            .env("PRISM_EXP_KEY", "sk-exp-test-not-a-key")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run prism");
-        Ran {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into(),
-            stderr: String::from_utf8_lossy(&out.stderr).into(),
-        }
-    })
-    .await
-    .unwrap()
+    common::run::prism_in(dir, args, &[("PRISM_EXP_KEY", "sk-exp-test-not-a-key")]).await
 }
 
 /// An object's keys, in order. A row's `price` (which rate `cost_usd` came from) is there

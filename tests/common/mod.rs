@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // each suite uses a part
 
 pub mod raw;
+pub mod run;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
