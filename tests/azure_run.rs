@@ -19,7 +19,7 @@ use serde_json::Value;
 const PRISM: &str = env!("CARGO_BIN_EXE_prism");
 const AZURE_KEY: &str = "azkey-E2E-7731-Qx";
 const AD_TOKEN: &str = "entra-env-token-55Zq";
-const FAST: &str = "tokens=5,ttft=0,itl=0";
+const FAST: &str = "tokens=5,text=lorem,ttft=0,itl=0";
 
 /// `prism run` on `config` with `envs` (Azure's own variables cleared first); (exit
 /// code, rows, stderr).

@@ -22,12 +22,12 @@ const API_KEY: &str = "ABSKQmVkcm9ja0FQSUtleS1wcmlzbS10ZXN0";
 fn config(addr: &str) -> String {
     let bedrock = |name: &str, directives: &str, more: &str| {
         format!(
-            "[[target]]\nname = \"{name}\"\nprovider = \"bedrock\"\nmodel = \"{MODEL}+ttft=0,itl=0,tokens=8{directives}\"\nbase_url = \"http://{addr}\"\nregion = \"us-west-2\"\nallow_insecure_http = true\n{more}\n"
+            "[[target]]\nname = \"{name}\"\nprovider = \"bedrock\"\nmodel = \"{MODEL}+ttft=0,itl=0,tokens=8,text=lorem{directives}\"\nbase_url = \"http://{addr}\"\nregion = \"us-west-2\"\nallow_insecure_http = true\n{more}\n"
         )
     };
     [
         format!(
-            "[defaults]\nmax_tokens = 64\nmax_retries = 2\nmax_retry_wait = 5\n\n[[target]]\nname = \"mini\"\nprovider = \"openai\"\nmodel = \"gpt-4o-mini-2024-07-18+ttft=0,itl=0,tokens=5\"\nbase_url = \"http://{addr}/v1\"\napi_key_env = \"PRISM_E2E_OPENAI\"\nallow_insecure_http = true\n"
+            "[defaults]\nmax_tokens = 64\nmax_retries = 2\nmax_retry_wait = 5\n\n[[target]]\nname = \"mini\"\nprovider = \"openai\"\nmodel = \"gpt-4o-mini-2024-07-18+ttft=0,itl=0,tokens=5,text=lorem\"\nbase_url = \"http://{addr}/v1\"\napi_key_env = \"PRISM_E2E_OPENAI\"\nallow_insecure_http = true\n"
         ),
         bedrock("env-keys", "", ""),
         bedrock("profile", "", "profile = \"work\""),

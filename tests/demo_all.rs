@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use prism::demo::{Demo, Lineup};
 use prism::engine::metrics::{Outcome, TargetRun};
 use prism::engine::{RunOptions, fan_out};
+use prism::provider::event::FinishReason;
 use prism::provider::request::ChatRequest;
-use prism::target::ProviderKind;
+use prism::target::{Api, ProviderKind};
 use prism::tui::effects::event_loop::Screen;
 use prism::tui::input::keymap::Keymap;
 use prism::tui::model::app::App;
@@ -43,6 +44,15 @@ async fn every_kind_answers_and_bedrock_is_signed_with_the_demo_keys() {
     for (t, r) in targets.iter().zip(&runs) {
         assert_eq!(r.outcome, Some(Outcome::Done), "{}: {:?}", t.name, r.outcome);
         assert!(r.usage.output.is_some() && r.ttft().is_some(), "{}", t.name);
+        // The `tokens=` directive shapes the answer: it ends where a sentence does, and
+        // says so with a normal stop, never a cut mid-sentence labelled `stop`.
+        assert_eq!(
+            r.finish_reason().map(|f| f.0),
+            Some(FinishReason::Stop),
+            "{}",
+            t.name
+        );
+        assert!(r.text.trim_end().ends_with('.'), "{}: {:?}", t.name, r.text);
     }
 
     let records = demo.log().records();
@@ -75,6 +85,58 @@ async fn every_kind_answers_and_bedrock_is_signed_with_the_demo_keys() {
         runs[az].server_report().and_then(|s| s.model.as_deref()),
         Some("gpt-4o-mini-2024-07-18")
     );
+    demo.stop().await;
+}
+
+/// Each kind's own word for an answer its request's token cap cut.
+fn length_reason(kind: ProviderKind) -> &'static str {
+    match kind {
+        ProviderKind::OpenAi | ProviderKind::Azure | ProviderKind::OpenAiCompatible => "length",
+        ProviderKind::Anthropic | ProviderKind::Bedrock => "max_tokens",
+        ProviderKind::Gemini => "MAX_TOKENS",
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_max_tokens_cuts_every_kind_with_its_length_reason() {
+    let demo = Demo::start_with(Lineup::All).await.unwrap();
+    let mut targets = demo.targets();
+    for t in &mut targets {
+        t.params.max_tokens = Some(60);
+    }
+    let mut handle = fan_out(
+        &targets,
+        &ChatRequest::single(None, "Say hi."),
+        RunOptions::default(),
+    )
+    .await;
+    let mut runs = vec![TargetRun::default(); targets.len()];
+    while let Some(env) = tokio::time::timeout(Duration::from_secs(30), handle.events.recv())
+        .await
+        .expect("the demo stalled")
+    {
+        runs[env.target].apply(env.at, &env.event);
+    }
+    handle.join().await;
+    for (t, r) in targets.iter().zip(&runs) {
+        assert_eq!(r.outcome, Some(Outcome::Done), "{}: {:?}", t.name, r.outcome);
+        // The Responses API says `incomplete`, with the reason in its details.
+        let raw = if t.params.api == Api::Responses {
+            "max_output_tokens"
+        } else {
+            length_reason(t.provider)
+        };
+        assert_eq!(
+            r.finish_reason(),
+            Some((FinishReason::Length, Some(raw))),
+            "{}",
+            t.name
+        );
+        if matches!(t.provider, ProviderKind::Anthropic | ProviderKind::Bedrock) {
+            // These report the scripted pieces; the cap is all of them.
+            assert_eq!(r.usage.output, Some(60), "{}: the cap is what it used", t.name);
+        }
+    }
     demo.stop().await;
 }
 

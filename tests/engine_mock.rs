@@ -99,7 +99,7 @@ async fn run_all(targets: &[Target], opts: RunOptions) -> Vec<TargetRun> {
 #[tokio::test]
 async fn every_kind_streams_text_usage_and_metrics() {
     let server = mock().await;
-    let targets = one_of_each(&server, "ttft=30,itl=2,tokens=25");
+    let targets = one_of_each(&server, "ttft=30,itl=2,tokens=25,text=lorem");
     let runs = run_all(&targets, RunOptions::default()).await;
     for (t, r) in targets.iter().zip(&runs) {
         assert_eq!(r.outcome, Some(Outcome::Done), "{}", t.name);

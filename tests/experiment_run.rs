@@ -160,7 +160,7 @@ async fn the_cell_contract_field_by_field() {
     let cfg = write(
         dir.path(),
         "prism.toml",
-        &config(&server, "ttft=5,itl=1,tokens=6"),
+        &config(&server, "ttft=5,itl=1,tokens=6,text=lorem"),
     );
     let cases = write(
         dir.path(),
@@ -412,7 +412,7 @@ async fn warmups_are_sent_but_not_counted_and_the_summary_scores_each_variant_an
     let cfg = write(
         dir.path(),
         "prism.toml",
-        &config(&server, "ttft=1,itl=1,tokens=4"),
+        &config(&server, "ttft=1,itl=1,tokens=30"),
     );
     let cases = write(dir.path(), "c.csv", "name,city\nAda,Oslo\n");
     let args = [

@@ -67,7 +67,7 @@ async fn thirty_two_targets_then_a_thousand_requests_without_growth() {
     let server = MockServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
         .await
         .unwrap();
-    let first = targets(&server, 32, "ttft=5,itl=1,tokens=40");
+    let first = targets(&server, 32, "ttft=5,itl=1,tokens=40,text=lorem");
     let runs = run(&first).await;
     // OpenAI kinds report the o200k count of the text sent, the others the 40 pieces.
     let reported = |t: &Target, r: &TargetRun| match t.provider {
@@ -82,7 +82,7 @@ async fn thirty_two_targets_then_a_thousand_requests_without_growth() {
     );
     println!("32 concurrent targets: all done, 40 tokens each");
 
-    let batch = targets(&server, 20, "ttft=0,itl=0,tokens=10");
+    let batch = targets(&server, 20, "ttft=0,itl=0,tokens=10,text=lorem");
     // Warm-up rounds settle allocator pools and the runtime's thread-local caches.
     for _ in 0..5 {
         run(&batch).await;

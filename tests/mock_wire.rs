@@ -106,7 +106,7 @@ async fn openai_stream_with_usage() -> TestResult {
     let s = start().await?;
     let r = openai(
         &s,
-        &format!("gpt-4o-mini+{FAST},tokens=12,reasoning=3,cached=2"),
+        &format!("gpt-4o-mini+{FAST},tokens=12,text=lorem,reasoning=3,cached=2"),
         true,
         true,
     )
@@ -277,7 +277,7 @@ async fn anthropic_event_sequence() -> TestResult {
     let s = start().await?;
     let r = anthropic(
         &s,
-        &format!("claude-x+{FAST},tokens=4,reasoning=2,cached=3,cache_write=1"),
+        &format!("claude-x+{FAST},tokens=4,text=lorem,reasoning=2,cached=3,cache_write=1"),
         100,
     )
     .await?;
@@ -352,7 +352,7 @@ async fn gemini_stream_crlf_and_usage() -> TestResult {
     let s = start().await?;
     let r = gemini(
         &s,
-        &format!("gemini-2.5-flash%2B{FAST}%2Ctokens%3D5%2Creasoning%3D2"),
+        &format!("gemini-2.5-flash%2B{FAST}%2Ctokens%3D5%2Ctext%3Dlorem%2Creasoning%3D2"),
         "streamGenerateContent",
     )
     .await?;

@@ -26,11 +26,13 @@ fn model_for(kind: ProviderKind) -> &'static str {
     match kind {
         // An Azure target's model is its deployment; the mock reads directives from it.
         ProviderKind::OpenAi | ProviderKind::OpenAiCompatible | ProviderKind::Azure => {
-            "gpt-4o-mini-2024-07-18+ttft=0,itl=0,tokens=6"
+            "gpt-4o-mini-2024-07-18+ttft=0,itl=0,tokens=6,text=lorem"
         }
-        ProviderKind::Anthropic => "claude-sonnet-4-20250514+ttft=0,itl=0,tokens=6",
-        ProviderKind::Gemini => "gemini-2.5-flash+ttft=0,itl=0,tokens=6",
-        ProviderKind::Bedrock => "us.anthropic.claude-3-5-haiku-20241022-v1:0+ttft=0,itl=0,tokens=6",
+        ProviderKind::Anthropic => "claude-sonnet-4-20250514+ttft=0,itl=0,tokens=6,text=lorem",
+        ProviderKind::Gemini => "gemini-2.5-flash+ttft=0,itl=0,tokens=6,text=lorem",
+        ProviderKind::Bedrock => {
+            "us.anthropic.claude-3-5-haiku-20241022-v1:0+ttft=0,itl=0,tokens=6,text=lorem"
+        }
     }
 }
 

@@ -35,17 +35,17 @@ pub fn fnv1a(text: &str) -> u64 {
 }
 
 const ANSWERS: &[&str] = &[
-    "## Streaming responses\n\nA streamed answer arrives as a sequence of small events:\n\n\
+    "## Streaming responses\n\nA streamed answer arrives as a sequence of small events. Three kinds matter:\n\n\
      - the first event carries the role\n- each later event carries a few tokens\n\
      - a final marker closes the stream\n\n```rust\nasync fn read(mut body: Body) -> usize {\n    \
      let mut n = 0;\n    while let Some(chunk) = body.next().await {\n        n += chunk.len();\n    \
      }\n    n\n}\n```\n\nMeasure the time to the first token separately from the rate that follows.\n",
-    "### Choosing a buffer size\n\nLarger buffers reduce system calls, but they also delay \
-     the first byte:\n\n1. start with the default\n2. measure under realistic load\n\
+    "### Choosing a buffer size\n\nLarger buffers reduce system calls. They also delay \
+     the first byte, so:\n\n1. start with the default\n2. measure under realistic load\n\
      3. change one setting at a time\n\n```rust\nlet reader = BufReader::with_capacity(8 * 1024, \
      file);\nfor line in reader.lines() {\n    println!(\"{}\", line?);\n}\n```\n\n\
      Keep the numbers you measured next to the change that produced them.\n",
-    "## Handling errors\n\nRetry only what is safe to repeat:\n\n- rate limits, after the \
+    "## Handling errors\n\nRetry only what is safe to repeat. That means:\n\n- rate limits, after the \
      advertised delay\n- overloaded servers, with backoff\n- never a request that already \
      streamed tokens\n\n```rust\nmatch status {\n    429 | 529 => Retry::After(delay),\n    \
      500..=599 => Retry::Backoff,\n    _ => Retry::Never,\n}\n```\n\nLog the request id so \
@@ -173,6 +173,72 @@ pub fn text_tokens(corpus: Corpus, seed: u64, echo: &str, count: usize) -> Vec<S
     pool
 }
 
+/// The scripted answer the `tokens=N` directive asks for, and whether it is complete.
+///
+/// Markdown answers end at the last sentence end or paragraph end at or
+/// before `count` tokens (outside code fences), so an answer the directive shapes reads
+/// as finished and can honestly finish `stop`; when the first `count` tokens hold no such
+/// end, all `count` are sent and the answer is incomplete (the caller finishes `length`).
+/// Lorem and echo text have no sentences: they are exactly `count` tokens, complete.
+pub fn scripted_answer(corpus: Corpus, seed: u64, echo: &str, count: usize) -> (Vec<String>, bool) {
+    if corpus != Corpus::Markdown || count == 0 {
+        return (text_tokens(corpus, seed, echo, count), true);
+    }
+    // One token past the limit shows whether a `.` ends a sentence or starts `.5`.
+    let mut tokens = text_tokens(corpus, seed, echo, count + 1);
+    let end = last_complete_end(&tokens, count);
+    tokens.truncate(end.unwrap_or(count));
+    (tokens, end.is_some())
+}
+
+/// The largest `n <= limit` such that `tokens[..n]` ends at a sentence end (with its line
+/// end, when one follows) or at a paragraph end (a list's or a code block's end
+/// included), outside any code fence. A list item alone ends nothing (the list may go
+/// on), nor does a heading or a line ending in `:`, which introduce what follows.
+fn last_complete_end(tokens: &[String], limit: usize) -> Option<usize> {
+    let mut best = None;
+    let mut in_fence = false;
+    let mut line = String::new();
+    for (i, token) in tokens.iter().enumerate().take(limit) {
+        let next = tokens.get(i + 1).map(String::as_str);
+        if token == "\n" {
+            let text = line.trim();
+            if text.starts_with("```") {
+                in_fence = !in_fence;
+            }
+            let block_ends = next.is_none_or(|n| n == "\n");
+            let introduces = text.starts_with('#') || text.ends_with(':');
+            let closes_fence = text.starts_with("```") && !in_fence;
+            if !in_fence && !text.is_empty() && !introduces && (block_ends || closes_fence) {
+                best = Some(i + 1);
+            }
+            line.clear();
+            continue;
+        }
+        line.push_str(token);
+        let text = line.trim();
+        let sentence = !in_fence
+            && text.ends_with(['.', '!', '?'])
+            && ordered_marker(text) != Some(text.len())
+            && next.is_none_or(|n| n.starts_with([' ', '\n']));
+        if sentence {
+            // Keep the line end that follows, as a finished answer has one.
+            best = Some(if next == Some("\n") && i + 2 <= limit {
+                i + 2
+            } else {
+                i + 1
+            });
+        }
+    }
+    best
+}
+
+/// The length of an ordered-list marker (`12.`) at the start of `line`.
+fn ordered_marker(line: &str) -> Option<usize> {
+    let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+    (digits > 0 && line[digits..].starts_with('.')).then_some(digits + 1)
+}
+
 /// The refusal message `refuse=1` answers with, as the tokens it streams in.
 pub fn refusal_tokens() -> Vec<String> {
     tokenize("I'm sorry, but I can't help with that.")
@@ -229,6 +295,64 @@ mod tests {
             text_tokens(Corpus::Markdown, 1, "", 400)
                 .concat()
                 .contains("```rust")
+        );
+    }
+
+    fn strings(pieces: &[&str]) -> Vec<String> {
+        pieces.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_complete_end_is_a_sentence_a_list_item_or_a_paragraph_outside_code() {
+        let t = strings(&[
+            "##", " Title", "\n", "\n", "Intro", ":", "\n", "\n", "1", ".", " first", "\n", "-", " item",
+            "\n", "\n", "```", "rust", "\n", "a", ".", " b", "\n", "```", "\n", "\n", "End", ".", "\n",
+        ]);
+        // Neither the heading, the `:` intro nor the list number `1.` end anything.
+        assert_eq!(last_complete_end(&t, 10), None);
+        assert_eq!(last_complete_end(&t, 12), None, "the list goes on");
+        assert_eq!(last_complete_end(&t, 15), Some(15), "after the list");
+        // `a.` inside the fence is code, not a sentence.
+        assert_eq!(last_complete_end(&t, 23), Some(15));
+        assert_eq!(last_complete_end(&t, 25), Some(25), "after the closing fence");
+        assert_eq!(
+            last_complete_end(&t, 28),
+            Some(28),
+            "the sentence, its line end not yet sent"
+        );
+        assert_eq!(
+            last_complete_end(&t, 29),
+            Some(29),
+            "the sentence with its line end"
+        );
+    }
+
+    #[test]
+    fn a_sentence_needs_a_space_after_its_mark() {
+        let t = strings(&["Pi", " is", " 3", ".", "14", "."]);
+        assert_eq!(last_complete_end(&t, 4), None);
+        assert_eq!(last_complete_end(&t, 6), Some(6));
+    }
+
+    #[test]
+    fn scripted_markdown_ends_complete_or_says_it_is_cut() {
+        for seed in 0..6 {
+            for count in [40, 120, 160, 300] {
+                let (tokens, complete) = scripted_answer(Corpus::Markdown, seed, "", count);
+                assert!(tokens.len() <= count);
+                assert!(complete, "seed {seed}, {count} tokens");
+                let text = tokens.concat();
+                assert_eq!(text.matches("```").count() % 2, 0, "never inside a fence: {text}");
+                assert!(!text.trim_end().ends_with(':'), "{text}");
+            }
+        }
+        let (tokens, complete) = scripted_answer(Corpus::Markdown, 1, "", 4);
+        assert_eq!((tokens.len(), complete), (4, false), "no end within 4 tokens");
+        let (tokens, complete) = scripted_answer(Corpus::Lorem, 1, "", 7);
+        assert_eq!(
+            (tokens.len(), complete),
+            (7, true),
+            "lorem has no sentences to end"
         );
     }
 

@@ -128,14 +128,20 @@ pub fn build(script: &Script, req: &Request<'_>) -> Plan {
             let refusal: Vec<String> = refusal.into_iter().take(left).collect();
             (None, refusal, Kind::Text)
         }
-        None => {
-            truncated |= script.tokens > left;
-            let n = script.tokens.min(left);
+        // The request's own cap cuts wherever it falls, as a real model's does; the
+        // `tokens=N` directive shapes a scripted answer that ends where a sentence does.
+        None if script.tokens > left => {
+            truncated = true;
             (
                 None,
-                corpus::text_tokens(script.corpus, seed, req.last_user, n),
+                corpus::text_tokens(script.corpus, seed, req.last_user, left),
                 Kind::Text,
             )
+        }
+        None => {
+            let (text, complete) = corpus::scripted_answer(script.corpus, seed, req.last_user, script.tokens);
+            truncated |= !complete;
+            (None, text, Kind::Text)
         }
     };
     if blocked {
@@ -248,10 +254,38 @@ mod tests {
     }
 
     #[test]
+    fn a_directive_shaped_answer_ends_at_a_sentence_and_stops() {
+        let script = Script {
+            tokens: 160,
+            seed: Some(1),
+            ..Script::default()
+        };
+        let plan = build(&script, &req(Some(512)));
+        let text = plan.text(Kind::Text);
+        assert_eq!(plan.finish, Finish::Stop);
+        assert!(text.trim_end().ends_with('.'), "{text}");
+        assert!(plan.usage.output_visible < 160);
+        let sent: usize = plan.events.iter().map(|e| e.tokens).sum();
+        assert_eq!(plan.usage.output_visible, sent, "usage counts what was sent");
+    }
+
+    #[test]
+    fn a_directive_cut_with_no_sentence_end_is_length() {
+        let script = Script {
+            tokens: 4,
+            ..Script::default()
+        };
+        let plan = build(&script, &req(None));
+        assert_eq!(plan.finish, Finish::Length);
+        assert_eq!(plan.usage.output_visible, 4);
+    }
+
+    #[test]
     fn chunking_groups_tokens() {
         let script = Script {
             tokens: 10,
             chunk: 3,
+            corpus: crate::mock_server::script::Corpus::Lorem,
             ..Script::default()
         };
         let plan = build(&script, &req(None));

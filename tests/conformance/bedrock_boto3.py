@@ -142,7 +142,7 @@ def compare(ctx, model, **inference):
 
 @case
 def bedrock_boto3_converse_stream_text_stop_usage(ctx):
-    got = compare(ctx, f"{MODEL}+{FAST},tokens=24")
+    got = compare(ctx, f"{MODEL}+{FAST},tokens=24,text=lorem")
     eq(got["stop"], "end_turn", "stopReason")
     eq(got["usage"]["outputTokens"], 24, "outputTokens")
     eq(got["usage"]["totalTokens"], got["usage"]["inputTokens"] + 24, "totalTokens")
@@ -152,9 +152,9 @@ def bedrock_boto3_converse_stream_text_stop_usage(ctx):
 
 @case
 def bedrock_boto3_converse_stream_cache_reasoning_tool(ctx):
-    got = compare(ctx, f"{MODEL}+{FAST},tokens=10,cached=6")
+    got = compare(ctx, f"{MODEL}+{FAST},tokens=10,cached=6,text=lorem")
     eq(got["usage"]["cacheReadInputTokens"], 6, "cacheReadInputTokens")
-    got = compare(ctx, f"{MODEL}+{FAST},tokens=10,reasoning=5")
+    got = compare(ctx, f"{MODEL}+{FAST},tokens=10,reasoning=5,text=lorem")
     if not got["reasoning"]:
         raise AssertionError("no reasoning text")
     got = compare(ctx, f"{MODEL}+{FAST},tool=get_weather")
@@ -170,7 +170,7 @@ def bedrock_boto3_converse_stream_stop_reasons(ctx):
 
 @case
 def bedrock_boto3_converse_whole(ctx):
-    model = f"{MODEL}+{FAST},tokens=18"
+    model = f"{MODEL}+{FAST},tokens=18,text=lorem"
     want = converse_raw(ctx.base, model, stream=False)
     r = ctx.bedrock.converse(modelId=model, messages=messages(), system=system())
     eq(r["output"]["message"]["content"][0]["text"],

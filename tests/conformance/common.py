@@ -5,6 +5,8 @@ import urllib.error
 import urllib.request
 
 FAST = "ttft=0,itl=0"
+# Checks of an exact output count add `text=lorem`: lorem is exactly `tokens=N` pieces, while
+# the default markdown answer ends at the last sentence end at or before N.
 PROMPT = "Explain how streaming responses work."
 SYSTEM = "Answer briefly."
 

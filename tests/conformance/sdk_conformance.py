@@ -642,7 +642,7 @@ def an_parts(msg):
 
 @case
 def anthropic_stream_text_usage_cache(ctx):
-    model = f"claude-sonnet-4-5+{FAST},tokens=25,cached=5,cache_write=2"
+    model = f"claude-sonnet-4-5+{FAST},tokens=25,cached=5,cache_write=2,text=lorem"
     want, msg = an_raw(ctx, model), an_final(ctx, model)
     eq(an_parts(msg)["text"], want["text"], "text")
     eq((msg.stop_reason, msg.usage.output_tokens), (want["stop"], want["output"]), "stop/usage")
@@ -655,7 +655,7 @@ def anthropic_stream_text_usage_cache(ctx):
 
 @case
 def anthropic_stream_thinking(ctx):
-    model = f"claude+{FAST},tokens=8,reasoning=5"
+    model = f"claude+{FAST},tokens=8,reasoning=5,text=lorem"
     want, msg = an_raw(ctx, model), an_final(ctx, model)
     parts = an_parts(msg)
     eq((parts["thinking"], parts["text"]), (want["thinking"], want["text"]), "thinking/text")
@@ -681,7 +681,7 @@ def anthropic_stop_reasons(ctx):
 
 @case
 def anthropic_non_stream(ctx):
-    model = f"claude+{FAST},tokens=15"
+    model = f"claude+{FAST},tokens=15,text=lorem"
     want = an_raw(ctx, model)
     msg = ctx.an.messages.create(model=model, max_tokens=100,
                                  messages=[{"role": "user", "content": PROMPT}], system=SYSTEM)
@@ -759,7 +759,7 @@ def gm_stream(ctx, model, **config):
 
 @case
 def gemini_stream_text_and_usage(ctx):
-    model = f"gemini-2.5-flash+{FAST},tokens=20,cached=3"
+    model = f"gemini-2.5-flash+{FAST},tokens=20,cached=3,text=lorem"
     want, got = gm_raw(ctx, model), gm_stream(ctx, model)
     eq((got["text"], got["finish"]), (want["text"], want["finish"]), "text/finish")
     u = got["usage"]
@@ -771,7 +771,7 @@ def gemini_stream_text_and_usage(ctx):
 
 @case
 def gemini_stream_thoughts_and_tool(ctx):
-    model = f"gemini-2.5-pro+{FAST},tokens=6,reasoning=4"
+    model = f"gemini-2.5-pro+{FAST},tokens=6,reasoning=4,text=lorem"
     want, got = gm_raw(ctx, model), gm_stream(ctx, model)
     eq((got["thoughts"], got["text"]), (want["thoughts"], want["text"]), "thoughts/text")
     eq(got["usage"].thoughts_token_count, 4, "thoughtsTokenCount")
@@ -791,7 +791,7 @@ def gemini_finish_reasons(ctx):
 
 @case
 def gemini_non_stream_and_count(ctx):
-    model = f"gemini-2.5-flash+{FAST},tokens=12"
+    model = f"gemini-2.5-flash+{FAST},tokens=12,text=lorem"
     want = gm_raw(ctx, model, "generateContent")
     r = ctx.gm.models.generate_content(model=model, contents=gm_contents(), config=gm_config())
     eq(r.text, want["candidates"][0]["content"]["parts"][0]["text"], "text")
