@@ -213,6 +213,47 @@ fn golden_request_bodies_per_provider() {
 }
 
 #[test]
+fn gemini_response_schema_goes_translated_and_the_load_says_what_it_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("order.json"), order_schema().to_string()).unwrap();
+    let text = "schema = \"order.json\"\n\n[[target]]\nname = \"gemini-subset\"\nprovider = \"gemini\"\n\
+                model = \"gemini-2.5-flash\"\nschema_mode = \"response_schema\"\n";
+    let cfg = parse(text, &dir.path().join("prism.toml")).unwrap();
+    assert_eq!(
+        cfg.warnings,
+        [
+            "target `gemini-subset`: schema `order` as Gemini `responseSchema` drops what that subset \
+          cannot say: /properties/items/items/additionalProperties, /additionalProperties; use \
+          `schema_mode = \"json_schema\"` to send the whole schema"
+        ]
+    );
+    let (_, b) = sent(&cfg.targets[0]);
+    assert_eq!(
+        b,
+        json!({
+            "contents": [{"role": "user", "parts": [{"text": "Two items."}]}],
+            "generationConfig": {
+                "responseMimeType": "application/json",
+                "responseSchema": {
+                    "type": "OBJECT",
+                    "properties": {
+                        "id": {"type": "INTEGER"},
+                        "items": {"type": "ARRAY", "items": {
+                            "type": "OBJECT",
+                            "properties": {"name": {"type": "STRING"}, "price": {"type": "NUMBER"}},
+                            "propertyOrdering": ["name", "price"],
+                            "required": ["name", "price"]
+                        }}
+                    },
+                    "propertyOrdering": ["id", "items"],
+                    "required": ["id", "items"]
+                }
+            }
+        })
+    );
+}
+
+#[test]
 fn a_configured_anthropic_beta_header_keeps_its_value_and_gains_the_schemas() {
     let dir = tempfile::tempdir().unwrap();
     let mut t = configured(dir.path())
@@ -262,7 +303,7 @@ fn bad_schemas_and_modes_are_refused_at_load_where_they_are_written() {
     .to_string();
     assert!(
         e.ends_with(
-            ":6:15: `schema_mode = \"tool\"`: Gemini does not offer it; use json_schema or json_object"
+            ":6:15: `schema_mode = \"tool\"`: Gemini does not offer it; use json_schema or json_object or response_schema"
         ),
         "{e}"
     );
@@ -338,6 +379,8 @@ fn on_mock(server: &MockServer, directives: &str) -> Vec<Target> {
     object.params.schema_mode = Some(SchemaMode::JsonObject);
     let mut openai_tool = t("openai-tool", ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18");
     openai_tool.params.schema_mode = Some(SchemaMode::Tool);
+    let mut gemini_subset = t("gemini-subset", ProviderKind::Gemini, "gemini-2.5-flash");
+    gemini_subset.params.schema_mode = Some(SchemaMode::ResponseSchema);
     vec![
         t("openai", ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18"),
         openai_tool,
@@ -360,6 +403,7 @@ fn on_mock(server: &MockServer, directives: &str) -> Vec<Target> {
             "us.anthropic.claude-3-5-haiku-20241022-v1:0",
         ),
         t("azure", ProviderKind::Azure, "prod-mini"),
+        gemini_subset,
     ]
 }
 

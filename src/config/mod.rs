@@ -167,6 +167,9 @@ pub fn parse_with_env(text: &str, path: &Path, env: endpoint::EnvLookup<'_>) -> 
         let mut target = resolve(t, start, &mut warnings, env).map_err(|(at, msg)| invalid(at, msg))?;
         schema::apply(&mut target, own_schema, shared_schema.as_ref(), dir)
             .map_err(|(at, msg)| invalid(at, msg))?;
+        if let Some(w) = crate::provider::schema::translation_warning(&target) {
+            warnings.other.push(format!("target `{}`: {w}", target.name));
+        }
         if let Some(prev) = targets.iter().find(|p| p.name == target.name) {
             return Err(invalid(
                 start,

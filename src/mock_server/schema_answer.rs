@@ -51,17 +51,34 @@ pub fn asked(body: &Value) -> Option<Asked> {
     }
     // Gemini.
     if let Some(config) = body.get("generationConfig") {
-        if let Some(schema) = config
-            .get("responseJsonSchema")
-            .or_else(|| config.get("responseSchema"))
-        {
+        if let Some(schema) = config.get("responseJsonSchema") {
             return text(schema);
+        }
+        if let Some(schema) = config.get("responseSchema") {
+            return text(&lower_types(schema));
         }
         if config.get("responseMimeType").and_then(Value::as_str) == Some("application/json") {
             return text(&json!({}));
         }
     }
     forced_tool(body)
+}
+
+/// Gemini's OpenAPI-subset schema (`"type": "OBJECT"`) read as JSON Schema: the types
+/// in lower case, everything else as it is (the generator ignores what it does not know).
+fn lower_types(schema: &Value) -> Value {
+    match schema {
+        Value::Object(obj) => Value::Object(
+            obj.iter()
+                .map(|(k, v)| match (k.as_str(), v) {
+                    ("type", Value::String(t)) => (k.clone(), Value::String(t.to_ascii_lowercase())),
+                    _ => (k.clone(), lower_types(v)),
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(lower_types).collect()),
+        other => other.clone(),
+    }
 }
 
 /// A forced tool: Chat Completions, Responses, Anthropic or Bedrock's way of naming it.

@@ -30,6 +30,9 @@ pub enum SchemaMode {
     /// One tool whose input schema is the schema, and the model made to call it; its
     /// input is the answer.
     Tool,
+    /// Gemini's `responseSchema`: the schema translated to the OpenAPI subset it takes,
+    /// what cannot be said there dropped and reported at load.
+    ResponseSchema,
 }
 
 impl SchemaMode {
@@ -39,6 +42,7 @@ impl SchemaMode {
             Self::JsonSchema => "json_schema",
             Self::JsonObject => "json_object",
             Self::Tool => "tool",
+            Self::ResponseSchema => "response_schema",
         }
     }
 }
@@ -47,10 +51,17 @@ impl std::str::FromStr for SchemaMode {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [Self::JsonSchema, Self::JsonObject, Self::Tool]
-            .into_iter()
-            .find(|m| m.as_str() == s)
-            .ok_or_else(|| format!("unknown schema mode `{s}`: use json_schema, json_object or tool"))
+        [
+            Self::JsonSchema,
+            Self::JsonObject,
+            Self::Tool,
+            Self::ResponseSchema,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == s)
+        .ok_or_else(|| {
+            format!("unknown schema mode `{s}`: use json_schema, json_object, tool or response_schema")
+        })
     }
 }
 
@@ -60,7 +71,7 @@ impl SchemaMode {
         use super::Protocol as P;
         match protocol {
             P::ChatCompletions | P::Responses => &[Self::JsonSchema, Self::JsonObject, Self::Tool],
-            P::GenerateContent => &[Self::JsonSchema, Self::JsonObject],
+            P::GenerateContent => &[Self::JsonSchema, Self::JsonObject, Self::ResponseSchema],
             // Anthropic's default depends on the model (`provider::schema`); both are offered.
             P::Messages => &[Self::JsonSchema, Self::Tool],
             P::Converse => &[Self::Tool],

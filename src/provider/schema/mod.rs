@@ -5,7 +5,7 @@
 //! |---|---|---|---|
 //! | Chat Completions | `response_format: {type: "json_schema", json_schema: {name, strict, schema}}` | `response_format: {type: "json_object"}` | `tools` + `tool_choice: {type: "function", function: {name}}` |
 //! | Responses | `text: {format: {type: "json_schema", name, schema, strict}}` | `text: {format: {type: "json_object"}}` | `tools` + `tool_choice: {type: "function", name}` |
-//! | Gemini | `generationConfig.responseMimeType = "application/json"` + `responseJsonSchema` | the MIME type alone | — |
+//! | Gemini | `generationConfig.responseMimeType = "application/json"` + `responseJsonSchema`; `response_schema`: + `responseSchema`, the schema translated to its OpenAPI subset ([`response_schema`]) | the MIME type alone | — |
 //! | Anthropic | `output_format: {type: "json_schema", schema}` + beta header (default on the models that have it) | — | `tools: [{name, input_schema}]` + `tool_choice: {type: "tool", name}` (default elsewhere) |
 //! | Bedrock | — | — | `toolConfig: {tools: [{toolSpec}], toolChoice: {tool: {name}}}` (default) |
 //!
@@ -17,6 +17,8 @@ use serde_json::{Map, Value, json};
 use super::event::{Finish, FinishReason, StreamEvent};
 use super::request::{ChatRequest, OutputSchema};
 use crate::target::{Protocol, SchemaMode, Target};
+
+pub mod response_schema;
 
 /// The beta that turns on Anthropic's native structured outputs.
 pub const ANTHROPIC_BETA: &str = "structured-outputs-2025-11-13";
@@ -60,7 +62,8 @@ pub fn chat_completions(body: &mut Map<String, Value>, target: &Target, request:
         return;
     };
     match mode(target) {
-        SchemaMode::JsonSchema => {
+        // Gemini's own mode is never chosen here (`mode` offers only this API's).
+        SchemaMode::JsonSchema | SchemaMode::ResponseSchema => {
             let format = json!({"name": s.name, "strict": s.strict, "schema": s.schema});
             body.insert(
                 "response_format".into(),
@@ -90,7 +93,7 @@ pub fn responses(body: &mut Map<String, Value>, target: &Target, request: &ChatR
         return;
     };
     match mode(target) {
-        SchemaMode::JsonSchema => {
+        SchemaMode::JsonSchema | SchemaMode::ResponseSchema => {
             let format =
                 json!({"type": "json_schema", "name": s.name, "schema": s.schema, "strict": s.strict});
             body.insert("text".into(), json!({ "format": format }));
@@ -127,7 +130,7 @@ pub fn anthropic(body: &mut Map<String, Value>, target: &Target, request: &ChatR
 }
 
 /// Gemini `generateContent`: the JSON MIME type, and the schema as `responseJsonSchema`
-/// (full JSON Schema, not the OpenAPI subset `responseSchema` takes).
+/// (full JSON Schema), or translated to the OpenAPI subset `responseSchema` takes.
 pub fn gemini(body: &mut Map<String, Value>, target: &Target, request: &ChatRequest) {
     let Some(s) = effective(target, request) else {
         return;
@@ -137,10 +140,46 @@ pub fn gemini(body: &mut Map<String, Value>, target: &Target, request: &ChatRequ
         .or_insert_with(|| Value::Object(Map::new()));
     if let Value::Object(config) = config {
         config.insert("responseMimeType".into(), "application/json".into());
-        if mode(target) == SchemaMode::JsonSchema {
-            config.insert("responseJsonSchema".into(), s.schema.clone());
+        match mode(target) {
+            SchemaMode::JsonSchema => {
+                config.insert("responseJsonSchema".into(), s.schema.clone());
+            }
+            SchemaMode::ResponseSchema => {
+                let (translated, _) = response_schema::translate(&s.schema);
+                config.insert("responseSchema".into(), translated);
+            }
+            SchemaMode::JsonObject | SchemaMode::Tool => {}
         }
     }
+}
+
+/// The load warning for a target whose schema goes out as Gemini's `responseSchema` and
+/// loses keywords on the way: the JSON pointer of each, and how to send it whole.
+pub fn translation_warning(target: &Target) -> Option<String> {
+    let s = target.params.schema.as_ref()?;
+    if mode(target) != SchemaMode::ResponseSchema {
+        return None;
+    }
+    let (_, dropped) = response_schema::translate(&s.schema);
+    if dropped.is_empty() {
+        return None;
+    }
+    let pointers: Vec<String> = dropped
+        .iter()
+        .map(|p| {
+            if p.is_empty() {
+                "(the root)".into()
+            } else {
+                p.clone()
+            }
+        })
+        .collect();
+    Some(format!(
+        "schema `{}` as Gemini `responseSchema` drops what that subset cannot say: {}; \
+         use `schema_mode = \"json_schema\"` to send the whole schema",
+        s.name,
+        pointers.join(", ")
+    ))
 }
 
 /// Bedrock Converse: one tool, and the model made to call it.
