@@ -197,6 +197,21 @@ fn finished_with_reasoning_and_length_warning() {
 }
 
 #[test]
+fn a_fence_closed_at_the_end_of_the_stream() {
+    // Real models often end on the closing fence with no line end after it: the block
+    // closes as a fence (no line of backticks), and its language is a dim rule above it.
+    let (mut app, base) = app(1);
+    send(&mut app, "Show a loop.");
+    let answer = "Here is the loop:\n\n```rust\nfor i in 0..3 {\n    println!(\"{i}\");\n}\n```";
+    stream_words(&mut app, base, 0, 180, 10, answer);
+    finish(&mut app, base, 0, 400, 21, FinishReason::Stop, "stop");
+    app.update(Msg::Tick(base + Duration::from_millis(1000)));
+    let screen = render(&mut app, 60, 16);
+    assert!(!screen.contains("```"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
 fn details_of_a_finished_pane() {
     let (mut app, base) = app(2);
     send(&mut app, "Explain streaming.");

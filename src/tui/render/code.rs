@@ -1,4 +1,4 @@
-//! How a code block looks: an optional language label, then one hard-wrapped logical
+//! How a code block looks: an optional language label (a dim rule naming it), then one hard-wrapped logical
 //! line per source line, all in the `code_block` style. Shared by fences the streaming
 //! scanner handles itself and code blocks found inside parsed markdown (quotes,
 //! indented code), so both look the same.
@@ -9,11 +9,16 @@ use super::cells::sanitize;
 use super::styles::DocStyles;
 use super::wrap::{Fit, Logical};
 
-/// The small line naming a block's language.
+/// The dim rule that opens a fenced block and names its language, `── rust ──────`
+/// across the width: it reads as the block's frame, never as a line of the answer (a
+/// bare `rust` line looked like text the model wrote).
 pub(crate) fn label(lang: &str, prefix: Vec<Span<'static>>, styles: &DocStyles) -> Logical {
     let mut line = Logical::new(
-        vec![Span::styled(sanitize(lang).into_owned(), styles.rule)],
-        Fit::Words,
+        vec![
+            Span::styled(format!("── {} ", sanitize(lang)), styles.rule),
+            Span::styled("─", styles.rule),
+        ],
+        Fit::Fill,
     );
     line.cont = prefix.clone();
     line.lead = prefix;

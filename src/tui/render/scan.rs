@@ -279,6 +279,9 @@ impl Scanner {
         }
         match &self.mode {
             Mode::Plain => Tail::Text(pos..text.len()),
+            // A closing fence with no line end yet (a stream often ends on one) closes
+            // the block as drawn: it is never a line of code.
+            Mode::Fence(fence) if fence.closes(strip_cr(&text[pos..])) => Tail::None,
             Mode::Fence(fence) => Tail::Code(pos + fence.content_start(&text[pos..])..text.len()),
             Mode::Outside { block, glued } => Tail::Block {
                 range: block.unwrap_or(pos)..text.len(),

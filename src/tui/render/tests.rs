@@ -336,9 +336,56 @@ fn fences_get_a_label_and_keep_code_intact() {
     assert_eq!(
         rows,
         [
-            "rust", "fn main(", ") {", "", "    let", "x = 1;", "}", "", "after"
+            "── rust",
+            "fn main(",
+            ") {",
+            "",
+            "    let",
+            "x = 1;",
+            "}",
+            "",
+            "after"
         ]
     );
+}
+
+#[test]
+fn the_language_is_a_dim_rule_across_the_block_not_a_line_of_text() {
+    let mut d = Doc::new(true);
+    d.push_str("```python\nx = 1\n```\n");
+    d.prepare(20, &DocStyles::plain());
+    assert_eq!(texts(&d), ["── python ──────────", "x = 1"]);
+    let label = &all(&d)[0];
+    assert!(
+        label
+            .spans
+            .iter()
+            .all(|s| s.style.add_modifier.contains(ratatui::style::Modifier::DIM))
+    );
+    // Too narrow for the rule: the name still shows.
+    assert_eq!(render("```python\nx\n```\n", 9)[0], "── python");
+}
+
+#[test]
+fn a_fence_closed_at_the_very_end_without_a_line_end_is_a_fence() {
+    let text = "Code:\n\n```rust\nlet x = 1;\n```";
+    assert_eq!(render(text, 16), ["Code:", "", "── rust ────────", "let x = 1;"]);
+    // Streamed in pieces that end on the fence, or on part of it, the same.
+    let mut d = Doc::new(true);
+    for piece in ["Code:\n\n```rust\nlet x = 1;\n``", "`"] {
+        d.push_str(piece);
+        d.prepare(16, &DocStyles::plain());
+    }
+    assert_eq!(texts(&d), render(text, 16));
+    // More text after it: the fence closed, the text is a paragraph.
+    d.push_str("\nDone.");
+    d.prepare(16, &DocStyles::plain());
+    assert_eq!(
+        texts(&d),
+        ["Code:", "", "── rust ────────", "let x = 1;", "", "Done."]
+    );
+    // Backticks that do not close the fence stay code.
+    assert_eq!(render("```\nx\n```not", 16), ["x", "```not"]);
 }
 
 #[test]
@@ -372,7 +419,10 @@ fn unknown_languages_are_plain_code() {
             ..DocStyles::plain()
         },
     );
-    assert_eq!(texts(&d), ["nosuchlang", "x = 1"]);
+    assert_eq!(
+        texts(&d),
+        [format!("── nosuchlang {}", "─".repeat(66)).as_str(), "x = 1"]
+    );
     assert!(all(&d)[1].spans.iter().all(|s| s.style.fg.is_none()));
 }
 

@@ -270,12 +270,26 @@ impl<'a> Rows<'a> {
     }
 
     pub(super) fn fill(&mut self) {
-        let unit = self.line.body.first();
-        let unit_text = unit.map(|s| s.content.as_ref()).unwrap_or("");
-        let unit_width = cells::width(unit_text);
-        if let (Some(unit), true) = (unit, unit_width > 0) {
-            let n = self.avail / unit_width;
-            self.spans.push(Span::styled(unit_text.repeat(n), unit.style));
+        // The last span repeats to the edge; any before it (a label) are written once,
+        // cut where the row ends.
+        let Some((unit, head)) = self.line.body.split_last() else {
+            return;
+        };
+        for span in head {
+            let mut kept = String::new();
+            for c in span.content.chars() {
+                let w = cells::width(c.encode_utf8(&mut [0; 4]));
+                if self.used + w > self.avail {
+                    break;
+                }
+                kept.push(c);
+                self.used += w;
+            }
+            self.spans.push(Span::styled(kept, span.style));
+        }
+        let unit_width = cells::width(&unit.content);
+        if let Some(n) = self.avail.saturating_sub(self.used).checked_div(unit_width) {
+            self.spans.push(Span::styled(unit.content.repeat(n), unit.style));
         }
     }
 
