@@ -23,5 +23,6 @@ pub mod replay;
 pub mod scoreboard;
 mod send;
 mod sessions;
+pub mod tool_calls;
 pub mod variants;
 pub mod workspace;
