@@ -138,6 +138,7 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::Global, "alt-m", Action::RenameVariant),
     (Mode::Global, "alt-w", Action::DeleteVariant),
     (Mode::Global, "alt-c", Action::Cases),
+    (Mode::Global, "alt-j", Action::Schema),
     (Mode::Global, "alt-p", Action::Repeat),
     (Mode::Global, "alt-o", Action::Order),
     (Mode::Panes, "]", Action::NextCase),
@@ -262,7 +263,7 @@ impl Keymap {
     /// Help rows of the experiment keys (variants, cases, repeats, case pages), shown
     /// below the others where the terminal has room for them.
     pub fn experiment_help_rows(&self) -> Vec<(Mode, String, String)> {
-        const ROWS: [(Mode, Action, Option<Action>, &str); 6] = [
+        const ROWS: [(Mode, Action, Option<Action>, &str); 7] = [
             (
                 Mode::Global,
                 Action::AddVariant,
@@ -282,6 +283,12 @@ impl Keymap {
                 "rename the prompt variant",
             ),
             (Mode::Global, Action::Cases, None, "edit the case table (CSV)"),
+            (
+                Mode::Global,
+                Action::Schema,
+                None,
+                "edit the JSON Schema of the next sends",
+            ),
             (
                 Mode::Global,
                 Action::Repeat,

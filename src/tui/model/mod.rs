@@ -11,6 +11,7 @@ pub mod browser;
 pub mod compare;
 pub mod conversation;
 pub mod grid;
+pub mod inline_schema;
 mod input;
 pub mod msg;
 pub mod pane;
