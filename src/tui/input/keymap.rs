@@ -62,8 +62,9 @@ pub struct Keymap {
 }
 
 /// The actions of experiments, listed in help in rows of their own.
-const EXPERIMENT_ACTIONS: [Action; 10] = [
+const EXPERIMENT_ACTIONS: [Action; 11] = [
     Action::AddVariant,
+    Action::Schema,
     Action::NextVariant,
     Action::PrevVariant,
     Action::RenameVariant,
@@ -263,7 +264,7 @@ impl Keymap {
     /// Help rows of the experiment keys (variants, cases, repeats, case pages), shown
     /// below the others where the terminal has room for them.
     pub fn experiment_help_rows(&self) -> Vec<(Mode, String, String)> {
-        const ROWS: [(Mode, Action, Option<Action>, &str); 7] = [
+        const ROWS: [(Mode, Action, Option<Action>, &str); 6] = [
             (
                 Mode::Global,
                 Action::AddVariant,
@@ -282,12 +283,11 @@ impl Keymap {
                 None,
                 "rename the prompt variant",
             ),
-            (Mode::Global, Action::Cases, None, "edit the case table (CSV)"),
             (
                 Mode::Global,
-                Action::Schema,
-                None,
-                "edit the JSON Schema of the next sends",
+                Action::Cases,
+                Some(Action::Schema),
+                "edit the case table (CSV) / the next sends' JSON Schema",
             ),
             (
                 Mode::Global,
