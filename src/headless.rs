@@ -409,6 +409,15 @@ pub fn print_scoreboard(rows: &[ScoreRow], out: &mut dyn Write) -> io::Result<()
     if valid {
         header.push("valid");
     }
+    // Cache and tools likewise: only where some run reported cache tokens or called a tool.
+    let cache = rows.iter().any(|r| r.cache_cell().is_some());
+    if cache {
+        header.push("cache read/write tok, saved $");
+    }
+    let tools = rows.iter().any(|r| r.tools.is_some());
+    if tools {
+        header.push("tools");
+    }
     table.set_header(header);
     let marked = |column: Column, i: usize, text: String| {
         if scoreboard::best(rows, column).contains(&i) {
@@ -449,6 +458,12 @@ pub fn print_scoreboard(rows: &[ScoreRow], out: &mut dyn Write) -> io::Result<()
         if valid {
             cells.push(r.valid_cell().unwrap_or_default());
         }
+        if cache {
+            cells.push(r.cache_cell().unwrap_or_else(|| "-".into()));
+        }
+        if tools {
+            cells.push(r.tools.as_ref().map_or_else(|| "-".into(), |t| t.cell()));
+        }
         table.add_row(cells);
     }
     right_align(&mut table, (1..9).map(|i| i + lead));
@@ -462,7 +477,30 @@ pub fn print_scoreboard(rows: &[ScoreRow], out: &mut dyn Write) -> io::Result<()
     writeln!(
         out,
         "n: successful runs (means are over them; refused ones included); * best in its column (fewest failures, lowest latency and cost, highest tok/s)"
-    )
+    )?;
+    if tools {
+        tool_diffs(rows, out)?;
+    }
+    Ok(())
+}
+
+/// Under the table, how each `different` tool choice differs from its reference.
+fn tool_diffs(rows: &[ScoreRow], out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "tools: each row's most common calls over its successful runs, arguments compared as JSON; ref: the choice most targets of the variant made"
+    )?;
+    for r in rows {
+        let Some(t) = &r.tools else { continue };
+        if let (Some(diff), Some(reference)) = (&t.diff, &t.reference) {
+            let name = match &r.variant {
+                Some(v) => format!("{v}/{}", r.target),
+                None => r.target.clone(),
+            };
+            writeln!(out, "  {name} vs {reference}: {diff}")?;
+        }
+    }
+    Ok(())
 }
 
 fn num(v: Option<f64>, places: usize) -> String {

@@ -383,6 +383,9 @@ fn the_scoreboard_averages_the_saving_of_the_runs_that_report_one() {
             finish_reason: None,
             cache_saved_usd: saved,
             schema_valid: None,
+            cache_read_tokens: None,
+            cache_write_tokens: None,
+            tool_calls: Vec::new(),
         },
     };
     let rows = scoreboard([run(Some(-0.002)), run(Some(0.004)), run(None)]);

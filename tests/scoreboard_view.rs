@@ -349,6 +349,9 @@ fn scored(variant: usize, target: usize, ttft: f64, tps: f64, cost: f64) -> Scor
             finish_reason: Some(FinishReason::Stop),
             cache_saved_usd: None,
             schema_valid: None,
+            cache_read_tokens: None,
+            cache_write_tokens: None,
+            tool_calls: Vec::new(),
         },
     }
 }
@@ -589,4 +592,47 @@ async fn sessions_show_counts_an_experiments_votes_in_its_scoreboard() {
         .unwrap();
     assert!(hot_t1.contains("*1"), "the winner's vote, marked best:\n{board}");
     server.shutdown().await;
+}
+
+#[test]
+fn tool_choices_and_cache_savings_are_columns_beside_each_other() {
+    let with = |variant: usize, target: usize, args: &str, read: u64| {
+        let mut s = scored(variant, target, 200.0, 80.0, 0.0001);
+        s.run.tool_calls = vec![prism::report::ToolCallRow {
+            id: Some("call_1".into()),
+            name: Some("get_weather".into()),
+            arguments: args.into(),
+        }];
+        s.run.cache_read_tokens = Some(read);
+        s.run.cache_write_tokens = Some(0);
+        s.run.cache_saved_usd = Some(0.00025);
+        s
+    };
+    let screen = board_of(
+        vec![
+            with(0, 0, r#"{"city":"Paris","unit":"c"}"#, 1024),
+            with(0, 1, r#"{"unit":"c", "city":"Paris"}"#, 2048),
+            with(1, 0, r#"{"city":"Paris"}"#, 0),
+            with(1, 1, r#"{"city":"Lyon"}"#, 0),
+        ],
+        160,
+        30,
+    );
+    assert!(
+        screen.contains("cache r/w tok saved") && screen.contains("tools"),
+        "{screen}"
+    );
+    assert!(screen.contains("r 2048 w 0 +$0.000250"), "{screen}");
+    let claude = table_lines(&screen)
+        .into_iter()
+        .find(|l| l.contains("terse") && l.contains("claude"))
+        .unwrap();
+    assert!(
+        claude.contains("get_weather 1/1 same"),
+        "key order does not make arguments different: {claude}"
+    );
+    assert!(
+        screen.contains(r#"≠ friendly/claude vs gpt: get_weather {"city": [-"Paris"}-]{+"Lyon"}+}"#),
+        "{screen}"
+    );
 }

@@ -88,6 +88,8 @@ pub enum Action {
     DeleteVariant,
     /// Open or close the case table editor (CSV: a header row, then one case per row)
     Cases,
+    /// Open or close the inline JSON Schema editor; the schema applies to the next sends
+    Schema,
     /// Step the repeat count of the next experiment (1, 2, 3, 5, 10, 20)
     Repeat,
     /// Step the order of the next experiment's runs (interleaved, random, sequential)
@@ -141,6 +143,7 @@ impl Action {
             Self::RenameVariant => "rename this prompt variant",
             Self::DeleteVariant => "delete this prompt variant",
             Self::Cases => "edit the case table (CSV)",
+            Self::Schema => "edit the JSON Schema of the next sends",
             Self::Repeat => "repeat count of the next experiment",
             Self::Order => "order of the next experiment's runs",
             Self::NextCase => "next case page of the grid",
@@ -182,6 +185,7 @@ impl Action {
             Self::RenameVariant => "rename variant",
             Self::DeleteVariant => "delete variant",
             Self::Cases => "cases",
+            Self::Schema => "schema",
             Self::Repeat => "repeat",
             Self::Order => "order",
             Self::NextCase | Self::PrevCase => "case",

@@ -21,7 +21,7 @@ use crate::provider::event::FinishReason;
 use crate::report::{ErrorRow, ResultRow, Status, UsageSource};
 
 /// CSV header, in column order.
-pub const CSV_COLUMNS: [&str; 32] = [
+pub const CSV_COLUMNS: [&str; 36] = [
     "session",
     "turn",
     "target",
@@ -54,6 +54,10 @@ pub const CSV_COLUMNS: [&str; 32] = [
     "warmup",
     "schema_valid",
     "schema_errors",
+    "cache_write_tokens",
+    "cache_saved_usd",
+    "tool_calls",
+    "tool_arguments",
 ];
 
 /// How a run of an experiment is named: its variant's name, its case's id (else 1-based
@@ -266,9 +270,11 @@ pub fn write_markdown(session: &Session, prices: &PriceTable, mut out: impl Writ
                 write_refusal(&mut out, row)?;
             }
             for call in row.and_then(|r| r.tool_calls.as_ref()).into_iter().flatten() {
-                let name = call.name.as_deref().unwrap_or("?");
-                let args = &call.arguments;
-                writeln!(out, "\n*Tool call* `{name}`:\n\n```json\n{args}\n```")?;
+                write_tool_call(&mut out, call)?;
+            }
+            if let Some(row) = row {
+                write_schema(&mut out, row)?;
+                write_cache(&mut out, row)?;
             }
             for (_, event) in &recorded.events {
                 if let EventBody::Note { text } = event {
@@ -284,13 +290,47 @@ pub fn write_markdown(session: &Session, prices: &PriceTable, mut out: impl Writ
             } else if row.is_some_and(|r| r.status == Status::Cancelled) {
                 out.write_all(b"\n*Cancelled.*\n")?;
             }
-            metrics.push(metrics_cells(name, recorded, row));
+            metrics.push((metrics_cells(name, recorded, row), row.cloned()));
         }
         if !metrics.is_empty() {
+            // Schema and cache columns only in a turn where some answer has them.
+            let schema = metrics
+                .iter()
+                .any(|(_, r)| r.as_ref().is_some_and(|r| r.schema_valid.is_some()));
+            let cache = metrics
+                .iter()
+                .any(|(_, r)| r.as_ref().is_some_and(|r| r.cache.is_some()));
             out.write_all(b"\n#### Metrics\n\n")?;
-            out.write_all(b"| target | status | TTFT ms | TTFB ms | total ms | ITL p50/p95 ms | tok/s | in | out | cost $ | finish |\n")?;
-            out.write_all(b"|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n")?;
-            for cells in metrics {
+            out.write_all(b"| target | status | TTFT ms | TTFB ms | total ms | ITL p50/p95 ms | tok/s | in | out | cost $ | finish |")?;
+            let mut rule = String::from("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|");
+            if schema {
+                out.write_all(b" schema |")?;
+                rule.push_str("---|");
+            }
+            if cache {
+                out.write_all(b" cache read | cache write | cache saved $ |")?;
+                rule.push_str("--:|--:|--:|");
+            }
+            writeln!(out, "\n{rule}")?;
+            for (mut cells, row) in metrics {
+                let row = row.as_ref();
+                if schema {
+                    cells.push(match row.and_then(|r| r.schema_valid) {
+                        Some(true) => "valid".into(),
+                        Some(false) => "invalid".into(),
+                        None => "–".into(),
+                    });
+                }
+                if cache {
+                    let c = row.and_then(|r| r.cache);
+                    let count = |n: Option<u64>| n.map_or_else(|| "–".to_string(), |n| n.to_string());
+                    cells.push(count(c.and_then(|c| c.read_tokens)));
+                    cells.push(count(c.and_then(|c| c.write_tokens)));
+                    cells.push(
+                        c.and_then(|c| c.saved_usd)
+                            .map_or_else(|| "–".to_string(), |v| format!("{v:.6}")),
+                    );
+                }
                 writeln!(out, "| {} |", cells.join(" | "))?;
             }
         }
@@ -304,6 +344,71 @@ pub fn write_markdown(session: &Session, prices: &PriceTable, mut out: impl Writ
         out.write_all(b"\n~ local o200k estimate: the provider reported no usage for this target.\n")?;
     }
     Ok(())
+}
+
+/// A tool call: its name, then its arguments in a code block, pretty-printed when they
+/// are JSON and as sent (with a note) when not. The fence is longer than any run of
+/// backticks in them, so nothing they hold ends it.
+fn write_tool_call(out: &mut dyn Write, call: &crate::report::ToolCallRow) -> io::Result<()> {
+    let name = one_line(call.name.as_deref().unwrap_or("?")).replace('`', "'");
+    let parsed = serde_json::from_str::<serde_json::Value>(&call.arguments).ok();
+    let (lang, body) = match &parsed {
+        Some(v) => (
+            "json",
+            serde_json::to_string_pretty(v).unwrap_or_else(|_| call.arguments.clone()),
+        ),
+        None => ("", call.arguments.clone()),
+    };
+    let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat((longest + 1).max(3));
+    writeln!(
+        out,
+        "\n*Tool call* `{name}`:\n\n{fence}{lang}\n{}\n{fence}",
+        body.trim_end()
+    )?;
+    if parsed.is_none() && !call.arguments.trim().is_empty() {
+        out.write_all(b"\n*The arguments are not valid JSON: shown as sent.*\n")?;
+    }
+    Ok(())
+}
+
+/// Whether the answer follows the schema the send carried, and why not.
+fn write_schema(out: &mut dyn Write, row: &ResultRow) -> io::Result<()> {
+    match row.schema_valid {
+        Some(true) => out.write_all(b"\n*Schema: valid.*\n"),
+        Some(false) => {
+            out.write_all(b"\n*Schema: invalid.*\n")?;
+            for e in row.schema_errors.iter().flatten() {
+                let path = if e.path.is_empty() {
+                    "(the answer)"
+                } else {
+                    &e.path
+                };
+                writeln!(out, "- `{}`: {}", path.replace('`', "'"), one_line(&e.reason))?;
+            }
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
+
+/// Prompt-cache reads and writes and what they saved (or cost) against no caching.
+fn write_cache(out: &mut dyn Write, row: &ResultRow) -> io::Result<()> {
+    let Some(c) = row.cache else {
+        return Ok(());
+    };
+    let count = |n: Option<u64>| n.map_or_else(|| "unknown".to_string(), |n| n.to_string());
+    let effect = match c.saved_usd {
+        Some(v) if v < 0.0 => format!("cost ${:.6} more than no caching", -v),
+        Some(v) => format!("saved ${v:.6} against no caching"),
+        None => "saving unknown (no price or no counts)".into(),
+    };
+    writeln!(
+        out,
+        "\n*Cache:* read {} tokens, wrote {}; {effect}.",
+        count(c.read_tokens),
+        count(c.write_tokens)
+    )
 }
 
 /// A refusal, set apart from the answer: its message when the provider sent one, else
@@ -560,6 +665,14 @@ struct CsvRow<'a> {
     schema_valid: Option<bool>,
     /// `path: reason` per violation, joined by `; ` (a bare reason for the whole answer).
     schema_errors: Option<String>,
+    cache_write_tokens: Option<u64>,
+    /// What caching saved against no caching (negative: writes cost more).
+    #[serde(serialize_with = "decimal")]
+    cache_saved_usd: Option<f64>,
+    /// The tools called, in order, joined by `; `; empty when none.
+    tool_calls: Option<String>,
+    /// A JSON array of each call's arguments, parsed (a string when not JSON).
+    tool_arguments: Option<String>,
 }
 
 impl<'a> CsvRow<'a> {
@@ -581,6 +694,9 @@ impl<'a> CsvRow<'a> {
                 .or_else(|| settings.map(of_settings))
                 .unwrap_or_default()
         };
+        let tool_calls = row
+            .and_then(|r| r.tool_calls.as_deref())
+            .filter(|c| !c.is_empty());
         Self {
             session: &session.meta.id,
             turn: turn.number,
@@ -614,6 +730,25 @@ impl<'a> CsvRow<'a> {
             warmup: cell.map(|c| c.warmup),
             schema_valid: row.and_then(|r| r.schema_valid),
             schema_errors: row.and_then(|r| r.schema_errors.as_deref()).map(schema_errors),
+            cache_write_tokens: row.and_then(|r| r.usage.cache_write_tokens),
+            cache_saved_usd: row.and_then(|r| r.cache).and_then(|c| c.saved_usd),
+            tool_calls: tool_calls.map(|calls| {
+                calls
+                    .iter()
+                    .map(|c| c.name.as_deref().unwrap_or("?"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            }),
+            tool_arguments: tool_calls.map(|calls| {
+                let args: Vec<serde_json::Value> = calls
+                    .iter()
+                    .map(|c| {
+                        serde_json::from_str(&c.arguments)
+                            .unwrap_or_else(|_| serde_json::Value::String(c.arguments.clone()))
+                    })
+                    .collect();
+                serde_json::Value::Array(args).to_string()
+            }),
         }
     }
 }

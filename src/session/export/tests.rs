@@ -236,3 +236,80 @@ fn times_and_totals_read_the_way_people_write_them() {
     assert_eq!(meta_cost(0.0012, false), "$0.001200");
     assert_eq!(meta_cost(0.0012, true), "≥ $0.001200");
 }
+
+/// `session()` with `a`'s answer finished: two tool calls (one with arguments that are
+/// not JSON), an invalid schema verdict and prompt-cache counts.
+fn tools_schema_cache() -> Session {
+    let mut s = session();
+    let row: ResultRow = serde_json::from_value(json!({
+        "target": "a", "provider": "openai", "model": "gpt-4o-mini-2024-07-18",
+        "status": "ok", "text": "", "finish_reason": "tool_calls",
+        "usage": {"input_tokens": 2000, "output_tokens": 20, "cached_input_tokens": 1536,
+                  "cache_write_tokens": 0, "source": "provider"},
+        "itl_ms": {}, "retries": 0,
+        "tool_calls": [
+            {"id": "call_1", "name": "get_weather", "arguments": "{\"city\":\"Paris\",\"note\":\"```\"}"},
+            {"id": "call_2", "name": "get_time", "arguments": "{\"tz\":"}
+        ],
+        "schema_valid": false,
+        "schema_errors": [{"path": "/price", "reason": "\"2\" is not of type \"number\""}],
+        "cache": {"read_tokens": 1536, "write_tokens": 0, "saved_usd": 0.00011520}
+    }))
+    .unwrap();
+    let a = s.turns[0].answers.get_mut(&0).unwrap();
+    a.row = Some(row);
+    a.interrupted = false;
+    s
+}
+
+#[test]
+fn markdown_shows_tool_calls_schema_verdict_and_cache_per_answer() {
+    let mut md = Vec::new();
+    write_markdown(&tools_schema_cache(), &PriceTable::builtin().unwrap(), &mut md).unwrap();
+    let md = String::from_utf8(md).unwrap();
+    assert!(
+        md.contains("*Tool call* `get_weather`:\n\n````json\n{\n  \"city\": \"Paris\",\n  \"note\": \"```\"\n}\n````\n"),
+        "pretty, in a fence the arguments cannot close:\n{md}"
+    );
+    assert!(
+        md.contains("*Tool call* `get_time`:\n\n```\n{\"tz\":\n```\n\n*The arguments are not valid JSON: shown as sent.*"),
+        "{md}"
+    );
+    assert!(
+        md.contains("*Schema: invalid.*\n- `/price`: \"2\" is not of type \"number\""),
+        "{md}"
+    );
+    assert!(
+        md.contains("*Cache:* read 1536 tokens, wrote 0; saved $0.000115 against no caching."),
+        "{md}"
+    );
+    assert!(
+        md.contains("| finish | schema | cache read | cache write | cache saved $ |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| tool_calls | invalid | 1536 | 0 | 0.000115 |"),
+        "{md}"
+    );
+    assert!(md.contains("| – | – | – | – | – |\n"), "b has none of them: {md}");
+}
+
+#[test]
+fn csv_has_the_tool_calls_and_the_cache_write_and_saving() {
+    let mut bytes = Vec::new();
+    write_csv(&tools_schema_cache(), &PriceTable::builtin().unwrap(), &mut bytes).unwrap();
+    let mut r = csv::Reader::from_reader(bytes.as_slice());
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let col = |row: &csv::StringRecord, name: &str| {
+        row[CSV_COLUMNS.iter().position(|c| *c == name).unwrap()].to_string()
+    };
+    assert_eq!(col(&rows[0], "tool_calls"), "get_weather; get_time");
+    assert_eq!(
+        col(&rows[0], "tool_arguments"),
+        r#"[{"city":"Paris","note":"```"},"{\"tz\":"]"#
+    );
+    assert_eq!(col(&rows[0], "cache_write_tokens"), "0");
+    assert_eq!(col(&rows[0], "cache_saved_usd"), "0.0001152");
+    assert_eq!(col(&rows[0], "schema_valid"), "false");
+    assert_eq!(col(&rows[1], "tool_calls"), "", "no calls, no cell");
+}

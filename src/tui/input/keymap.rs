@@ -62,8 +62,9 @@ pub struct Keymap {
 }
 
 /// The actions of experiments, listed in help in rows of their own.
-const EXPERIMENT_ACTIONS: [Action; 10] = [
+const EXPERIMENT_ACTIONS: [Action; 11] = [
     Action::AddVariant,
+    Action::Schema,
     Action::NextVariant,
     Action::PrevVariant,
     Action::RenameVariant,
@@ -138,6 +139,7 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::Global, "alt-m", Action::RenameVariant),
     (Mode::Global, "alt-w", Action::DeleteVariant),
     (Mode::Global, "alt-c", Action::Cases),
+    (Mode::Global, "alt-j", Action::Schema),
     (Mode::Global, "alt-p", Action::Repeat),
     (Mode::Global, "alt-o", Action::Order),
     (Mode::Panes, "]", Action::NextCase),
@@ -281,7 +283,12 @@ impl Keymap {
                 None,
                 "rename the prompt variant",
             ),
-            (Mode::Global, Action::Cases, None, "edit the case table (CSV)"),
+            (
+                Mode::Global,
+                Action::Cases,
+                Some(Action::Schema),
+                "edit the case table (CSV) / the next sends' JSON Schema",
+            ),
             (
                 Mode::Global,
                 Action::Repeat,

@@ -116,6 +116,8 @@ pub struct App {
     pub(crate) diff_mark: Option<usize>,
     /// The prompt variants, the case table and the experiment settings.
     pub(crate) variants: super::variants::Variants,
+    /// The JSON Schema typed in the workbench for the next sends (alt-j).
+    pub(crate) inline_schema: super::inline_schema::InlineSchema,
     /// The experiment grid, once an experiment was sent.
     pub(crate) grid: Option<super::grid::Grid>,
     /// Runs in flight at once in an experiment.
@@ -171,6 +173,7 @@ impl App {
             score_log: Default::default(),
             diff_mark: None,
             variants: Default::default(),
+            inline_schema: Default::default(),
             grid: None,
             limits: Default::default(),
         }
@@ -256,7 +259,9 @@ impl App {
                 Vec::new()
             }
             Msg::Term(Event::Paste(text)) => {
-                let editor = if self.variants.cases_editor.is_some() {
+                let editor = if self.inline_schema.editor.is_some() {
+                    self.inline_schema.editor.as_mut()
+                } else if self.variants.cases_editor.is_some() {
                     self.variants.cases_editor.as_mut()
                 } else {
                     self.editor_mut()

@@ -220,6 +220,7 @@ impl App {
             .filter(|i| self.enabled[*i])
             .map(|i| self.targets[i].clone())
             .collect();
+        let targets = self.inline_schema.onto(targets);
         if targets.is_empty() {
             self.notice = Some("every target is switched off (space on a pane toggles it)".into());
             return Vec::new();

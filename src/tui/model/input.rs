@@ -49,7 +49,7 @@ impl App {
             Overlay::Scoreboard(_) => return self.scoreboard_key(&key, action).unwrap_or_default(),
             Overlay::Diff(_) | Overlay::None => {}
         }
-        if self.naming_key(&key, action) || self.cases_key(key, action) {
+        if self.naming_key(&key, action) || self.cases_key(key, action) || self.schema_key(key, action) {
             return Vec::new();
         }
         if let Some(effects) = self.session_key(&key, action) {
@@ -187,6 +187,7 @@ impl App {
             Action::RenameVariant => self.rename_variant(),
             Action::DeleteVariant => self.delete_variant(),
             Action::Cases => self.toggle_cases(),
+            Action::Schema => self.toggle_schema(),
             Action::Repeat => self.cycle_repeat(),
             Action::Order => self.cycle_order(),
             Action::NextCase | Action::PrevCase => {}

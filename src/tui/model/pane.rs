@@ -3,7 +3,7 @@
 //!
 //! The pane body is a virtual list of lines: the history (earlier turns, one summary line
 //! when collapsed, and this turn's prompt), the reasoning section (one summary line when
-//! collapsed), the answer, then tool calls and the error. Only the visible slice is ever
+//! collapsed), the answer, then tool calls (see [`super::tool_calls`]) and the error. Only the visible slice is ever
 //! materialised for a frame, so scrolling is independent of the answer's length.
 
 use std::time::Instant;
@@ -12,6 +12,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::pane_history::{Looks, PaneHistory};
+use super::tool_calls::ToolCallBlocks;
 use crate::engine::RunId;
 use crate::engine::metrics::{Outcome, TargetRun};
 use crate::provider::event::{FinishReason, StreamEvent};
@@ -105,7 +106,10 @@ pub struct PaneState {
     pub viewport: usize,
     /// When Send was pressed, for the elapsed clock.
     pub queued_at: Option<Instant>,
-    /// Tool calls and the error, wrapped like the answer; rebuilt when they change.
+    /// The tool calls, each its own block; brought up to date once per frame.
+    tools: ToolCallBlocks,
+    tools_dirty: bool,
+    /// The refusal, notes and the error, wrapped like the answer; rebuilt when they change.
     tail: Doc,
     tail_dirty: bool,
 }
@@ -125,6 +129,8 @@ impl Default for PaneState {
             follow: true,
             viewport: 0,
             queued_at: None,
+            tools: ToolCallBlocks::default(),
+            tools_dirty: false,
             tail: Doc::new(false),
             tail_dirty: false,
         }
@@ -182,17 +188,26 @@ impl PaneState {
             }
             StreamEvent::Finish(f) => {
                 self.tail_dirty |= f.reason == FinishReason::Refusal;
+                // Every argument has arrived: the calls are complete.
+                self.tools_dirty = true;
             }
             StreamEvent::ToolCallDelta(d) => {
                 self.counters[2].push(&d.arguments);
-                self.tail_dirty = true;
+                self.tools_dirty = true;
             }
-            StreamEvent::Done => self.status = PaneStatus::Done,
+            StreamEvent::Done => {
+                self.status = PaneStatus::Done;
+                self.tools_dirty = true;
+            }
             StreamEvent::Failed(_) => {
                 self.status = PaneStatus::Error;
                 self.tail_dirty = true;
+                self.tools_dirty = true;
             }
-            StreamEvent::Cancelled => self.status = PaneStatus::Cancelled,
+            StreamEvent::Cancelled => {
+                self.status = PaneStatus::Cancelled;
+                self.tools_dirty = true;
+            }
             StreamEvent::Retrying { .. } => self.status = PaneStatus::Retrying,
             StreamEvent::Note(_) => self.tail_dirty = true,
             StreamEvent::Usage(_) | StreamEvent::ResponseId(_) | StreamEvent::Server(_) => {}
@@ -233,6 +248,14 @@ impl PaneState {
         if self.reasoning_open {
             done &= self.reasoning.prepare_until(width, styles, deadline);
         }
+        if self.tools_dirty {
+            // Synced at most once per frame, not per delta.
+            let ended = self.metrics.finish.is_some()
+                || !matches!(self.metrics.outcome, None | Some(Outcome::Running));
+            self.tools.sync(&self.metrics.tool_calls, ended);
+            self.tools_dirty = false;
+        }
+        done &= self.tools.prepare_until(width, styles, deadline);
         if self.tail_dirty {
             // Rebuilt at most once per frame, not per delta.
             self.tail.clear();
@@ -256,13 +279,6 @@ impl PaneState {
         if let Some(line) = self.refusal_line() {
             out.push_str(&line);
             out.push('\n');
-        }
-        for c in &self.metrics.tool_calls {
-            out.push_str(&format!(
-                "⚙ {}({})\n",
-                c.name.as_deref().unwrap_or("?"),
-                c.arguments
-            ));
         }
         for note in &self.metrics.notes {
             out.push_str(&format!("ⓘ {note}\n"));
@@ -290,15 +306,15 @@ impl PaneState {
         }
     }
 
-    /// The first body line of the tail (tool calls, notes, the error), which carries
-    /// text from the provider rather than the answer.
+    /// The first body line after the answer (tool calls, notes, the error), which
+    /// carries text from the provider rather than the answer.
     pub fn tail_start(&self) -> usize {
         self.history.line_count() + self.reasoning_lines() + self.answer.line_count()
     }
 
     /// Total body lines at the last prepared width.
     pub fn body_len(&self) -> usize {
-        self.history.line_count() + self.reasoning_lines() + self.answer.line_count() + self.tail.line_count()
+        self.tail_start() + self.tools.line_count() + self.tail.line_count()
     }
 
     /// The visible body lines for a viewport of `height` at the current scroll.
@@ -338,6 +354,9 @@ impl PaneState {
         }
         if let Some(r) = section(self.answer.line_count()) {
             out.extend(self.answer.lines(r).iter().cloned());
+        }
+        if let Some(r) = section(self.tools.line_count()) {
+            out.extend(self.tools.lines(r).iter().cloned());
         }
         if let Some(r) = section(self.tail.line_count()) {
             out.extend(

@@ -83,6 +83,10 @@ impl App {
     /// Send the prompt as the next turn: each enabled target gets its own conversation
     /// so far plus the prompt.
     pub(super) fn send(&mut self) -> Vec<Effect> {
+        if let Err(why) = self.inline_schema.for_send() {
+            self.notice = Some(why);
+            return Vec::new();
+        }
         if self.variants.is_experiment() {
             return self.send_experiment();
         }
@@ -111,7 +115,11 @@ impl App {
         let requests: Vec<(usize, ChatRequest, Vec<u32>)> = chosen
             .iter()
             .map(|&i| {
-                let (request, history) = self.conversation.request(i, system.clone(), &prompt);
+                let (mut request, history) = self.conversation.request(i, system.clone(), &prompt);
+                // The workbench's own schema, when there is one, over the target's.
+                if let Ok(Some(schema)) = self.inline_schema.for_send() {
+                    request.schema = Some(schema);
+                }
                 (i, request, history)
             })
             .collect();

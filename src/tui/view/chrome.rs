@@ -34,6 +34,9 @@ pub fn status_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {
     if hidden {
         spans.push(Span::styled("blind · ", t.style(Role::Metric)));
     }
+    if let Some(label) = app.inline_schema.label() {
+        spans.push(Span::styled(format!("{label} · "), t.style(Role::Metric)));
+    }
     if let Some(id) = &app.session_id {
         // A session's id or name can carry the targets' names.
         let id = if hidden { "" } else { id.as_str() };

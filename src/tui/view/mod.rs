@@ -24,6 +24,7 @@ pub mod grid;
 pub mod layout;
 mod pane;
 mod schema_badge;
+mod schema_editor;
 pub mod scoreboard;
 
 use std::time::Instant;
@@ -124,6 +125,7 @@ pub fn prepare(app: &mut App, area: Rect) {
         grid::prepare(app, r.panes);
     }
     grid::prepare_cases(app, r.panes);
+    schema_editor::prepare(app);
     lay_out(app);
     for (i, rect) in app.pane_areas.iter().enumerate() {
         if let Some(rect) = rect {
@@ -171,6 +173,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
         grid::draw(frame, app, g, r.panes);
     }
     grid::draw_cases(frame, app, r.panes);
+    schema_editor::draw(frame, app, r.panes);
     compare::strips(frame, app);
     compare::diff_mark(frame, app);
     if let Some(s) = r.system {

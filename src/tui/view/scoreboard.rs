@@ -49,7 +49,8 @@ pub fn draw_rows(frame: &mut Frame<'_>, area: Rect, rows: &[ScoreRow], board: &B
     // As tall as the table and the charts that fit need, centred; the empty state a few
     // lines.
     let inner_w = most.width.saturating_sub(2);
-    let table_h = rows.len() as u16 + 1;
+    let diffs = tool_diffs(rows, t);
+    let table_h = rows.len() as u16 + 1 + diffs.len() as u16;
     let charts_h =
         chart_stack(inner_w, most.height.saturating_sub(2 + table_h + 1), rows.len()).map_or(0, |(_, h)| h);
     let wanted = if rows.is_empty() {
@@ -107,8 +108,45 @@ pub fn draw_rows(frame: &mut Frame<'_>, area: Rect, rows: &[ScoreRow], board: &B
         height: inner.height - below,
         ..inner
     };
-    table(frame, table_area, rows, board, t);
+    let listed = (rows.len() as u16 + 1).min(table_h);
+    table(
+        frame,
+        Rect {
+            height: listed,
+            ..table_area
+        },
+        rows,
+        board,
+        t,
+    );
+    frame.render_widget(
+        Paragraph::new(diffs),
+        Rect {
+            y: table_area.y + listed,
+            height: table_h - listed,
+            ..table_area
+        },
+    );
     charts(frame, charts_area, rows, t);
+}
+
+/// Under the table, one line per row whose tool choice differs from its variant's
+/// reference: the reference's calls removed (`[-…-]`), this row's added (`{+…+}`).
+fn tool_diffs(rows: &[ScoreRow], t: &Theme) -> Vec<Line<'static>> {
+    rows.iter()
+        .filter_map(|r| {
+            let tools = r.tools.as_ref()?;
+            let (diff, reference) = (tools.diff.as_ref()?, tools.reference.as_ref()?);
+            let name = match &r.variant {
+                Some(v) => format!("{v}/{}", r.target),
+                None => r.target.clone(),
+            };
+            Some(Line::from(vec![
+                Span::styled(format!("≠ {name} vs {reference}: "), t.style(Role::Muted)),
+                Span::styled(diff.clone(), t.style(Role::Base)),
+            ]))
+        })
+        .collect()
 }
 
 /// The column's name in titles.
@@ -195,6 +233,17 @@ fn columns(rows: &[ScoreRow]) -> Vec<Col> {
     }
     if rows.iter().any(|r| r.valid.is_some()) {
         cols.push(col("valid", None, 3, &|r| r.valid_cell().unwrap_or_default()));
+    }
+    // Beside `valid`: what caching saved, then which tools were called.
+    if rows.iter().any(|r| r.cache_cell().is_some()) {
+        cols.push(col("cache r/w tok saved", None, 4, &|r| {
+            r.cache_cell().unwrap_or_else(|| "-".into())
+        }));
+    }
+    if rows.iter().any(|r| r.tools.is_some()) {
+        cols.push(col("tools", None, 3, &|r| {
+            r.tools.as_ref().map_or_else(|| "-".into(), |t| t.cell())
+        }));
     }
     cols.push(col("finish", None, 8, &|r| {
         r.finish_reasons

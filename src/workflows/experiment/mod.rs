@@ -19,6 +19,7 @@ pub mod results;
 pub mod runner;
 pub mod scoreboard;
 pub mod template;
+pub mod tool_choice;
 
 use tokio_util::sync::CancellationToken;
 

@@ -37,6 +37,17 @@ pub struct RunResult {
     /// the JSON) without one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schema_valid: Option<bool>,
+    /// Input tokens read from the prompt cache, when reported; the scoreboard's mean.
+    /// Not in the JSON: the cell's row has them.
+    #[serde(skip)]
+    pub cache_read_tokens: Option<u64>,
+    /// Input tokens written to the prompt cache, when reported (as above).
+    #[serde(skip)]
+    pub cache_write_tokens: Option<u64>,
+    /// The tool calls the answer made, for the scoreboard's tool comparison. Not in the
+    /// JSON: the cell's row has them.
+    #[serde(skip)]
+    pub tool_calls: Vec<crate::report::ToolCallRow>,
 }
 
 impl RunResult {
@@ -52,6 +63,9 @@ impl RunResult {
             finish_reason: row.finish_reason,
             cache_saved_usd: row.cache.and_then(|c| c.saved_usd),
             schema_valid: row.schema_valid,
+            cache_read_tokens: row.cache.and_then(|c| c.read_tokens),
+            cache_write_tokens: row.cache.and_then(|c| c.write_tokens),
+            tool_calls: row.tool_calls.clone().unwrap_or_default(),
         }
     }
 

@@ -13,6 +13,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use super::results::{CellResult, RunResult};
+use super::tool_choice::{self, RowCalls, ToolChoice};
 use crate::pricing::PriceTable;
 use crate::session::Session;
 use crate::session::export::result_row;
@@ -52,12 +53,44 @@ pub struct ScoreRow {
     /// send carried; left out of the JSON when no run had a schema.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub valid: Option<usize>,
+    /// Mean prompt-cache reads (input tokens) per successful call that reported them;
+    /// left out when none did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_read_tokens_mean: Option<f64>,
+    /// Mean prompt-cache writes, likewise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_write_tokens_mean: Option<f64>,
+    /// Which tools the row called and whether that matches its variant's other targets
+    /// (see [`super::tool_choice`]); left out when no run called a tool.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tools: Option<ToolChoice>,
 }
 
 impl ScoreRow {
     /// `valid / counted`, as the tables show it, when runs had a schema.
     pub fn valid_cell(&self) -> Option<String> {
         self.valid.map(|v| format!("{v}/{}", self.n + self.failures))
+    }
+
+    /// Cache reads and writes (mean tokens) and the mean saving, as the tables show
+    /// them (`r 1200 w 0 +$0.000310`); `None` when no run reported cache tokens or a
+    /// saving.
+    pub fn cache_cell(&self) -> Option<String> {
+        if self.cache_read_tokens_mean.is_none()
+            && self.cache_write_tokens_mean.is_none()
+            && self.cache_saved_usd_mean.is_none()
+        {
+            return None;
+        }
+        let tokens = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.0}"));
+        let saved = self.cache_saved_usd_mean.map_or("-".into(), |s| {
+            format!("{}${:.6}", if s < 0.0 { "-" } else { "+" }, s.abs())
+        });
+        Some(format!(
+            "r {} w {} {saved}",
+            tokens(self.cache_read_tokens_mean),
+            tokens(self.cache_write_tokens_mean)
+        ))
     }
 }
 
@@ -84,10 +117,26 @@ pub fn scoreboard(runs: impl IntoIterator<Item = Scored>) -> Vec<ScoreRow> {
             .2
             .push(s.run);
     }
-    groups
-        .into_values()
-        .map(|(variant, target, runs)| row(variant, target, &runs))
-        .collect()
+    let mut rows: Vec<ScoreRow> = groups
+        .iter()
+        .map(|(_, (variant, target, runs))| row(variant.clone(), target.clone(), runs))
+        .collect();
+    let calls: Vec<RowCalls<'_>> = groups
+        .iter()
+        .map(|((variant, _), (_, target, runs))| RowCalls {
+            variant: *variant,
+            target: target.clone(),
+            runs: runs
+                .iter()
+                .filter(|r| r.succeeded())
+                .map(|r| r.tool_calls.as_slice())
+                .collect(),
+        })
+        .collect();
+    for (row, choice) in rows.iter_mut().zip(tool_choice::compare(&calls)) {
+        row.tools = choice;
+    }
+    rows
 }
 
 fn row(variant: Option<String>, target: String, runs: &[RunResult]) -> ScoreRow {
@@ -123,6 +172,15 @@ fn row(variant: Option<String>, target: String, runs: &[RunResult]) -> ScoreRow 
             .iter()
             .any(|r| r.schema_valid.is_some())
             .then(|| runs.iter().filter(|r| r.schema_valid == Some(true)).count()),
+        cache_read_tokens_mean: round(
+            stats::mean(ok.iter().filter_map(|r| r.cache_read_tokens.map(|n| n as f64))),
+            1,
+        ),
+        cache_write_tokens_mean: round(
+            stats::mean(ok.iter().filter_map(|r| r.cache_write_tokens.map(|n| n as f64))),
+            1,
+        ),
+        tools: None,
     }
 }
 
@@ -374,6 +432,9 @@ mod tests {
             }),
             cache_saved_usd: None,
             schema_valid: None,
+            cache_read_tokens: None,
+            cache_write_tokens: None,
+            tool_calls: Vec::new(),
         }
     }
 
@@ -514,5 +575,69 @@ mod tests {
         assert_eq!(rows[0].valid_cell().as_deref(), Some("1/3"));
         assert_eq!(rows[1].valid, None);
         assert!(!serde_json::to_string(&rows[1]).unwrap().contains("valid"));
+    }
+
+    #[test]
+    fn tool_choices_and_cache_means_reach_the_rows() {
+        use crate::report::ToolCallRow;
+        let calling = |args: &str, read: Option<u64>| RunResult {
+            tool_calls: vec![ToolCallRow {
+                id: Some("call_1".into()),
+                name: Some("get_weather".into()),
+                arguments: args.into(),
+            }],
+            cache_read_tokens: read,
+            cache_write_tokens: Some(0),
+            cache_saved_usd: read.map(|_| 0.0005),
+            ..run(Status::Ok, 100.0, 50.0, None)
+        };
+        let failed = RunResult {
+            tool_calls: vec![ToolCallRow {
+                id: None,
+                name: Some("other".into()),
+                arguments: "{}".into(),
+            }],
+            ..run(Status::Error, 5.0, 1.0, None)
+        };
+        let rows = scoreboard([
+            scored(0, 0, calling(r#"{"city":"Paris"}"#, Some(1000))),
+            scored(0, 0, calling(r#"{"city":"Paris"}"#, Some(2000))),
+            scored(0, 0, failed),
+            scored(0, 1, calling(r#"{ "city" : "Lyon" }"#, None)),
+        ]);
+        let x = rows[0].tools.as_ref().unwrap();
+        assert_eq!(x.cell(), "get_weather 2/2 ref", "the failed run is no choice");
+        let y = rows[1].tools.as_ref().unwrap();
+        assert_eq!(y.cell(), "get_weather 1/1 different");
+        assert_eq!(
+            y.diff.as_deref(),
+            Some(r#"get_weather {"city": [-"Paris"}-]{+"Lyon"}+}"#)
+        );
+        assert_eq!(rows[0].cache_read_tokens_mean, Some(1500.0));
+        assert_eq!(rows[0].cache_cell().as_deref(), Some("r 1500 w 0 +$0.000500"));
+        assert_eq!(rows[1].cache_cell().as_deref(), Some("r - w 0 -"));
+        let json = serde_json::to_value(&rows[1]).unwrap();
+        assert_eq!(json["tools"]["verdict"], "different");
+        assert_eq!(json["tools"]["reference"], "x");
+        assert_eq!(json["tools"]["arguments"][0]["city"], "Lyon");
+        let mut printed = Vec::new();
+        crate::headless::print_scoreboard(&rows, &mut printed).unwrap();
+        let printed = String::from_utf8(printed).unwrap();
+        assert!(printed.contains("get_weather 2/2 ref"), "{printed}");
+        assert!(printed.contains("r 1500 w 0 +$0.000500"), "{printed}");
+        assert!(
+            printed.contains(r#"a/y vs x: get_weather {"city": [-"Paris"}-]{+"Lyon"}+}"#),
+            "{printed}"
+        );
+        let plain = scoreboard([scored(0, 0, run(Status::Ok, 1.0, 1.0, None))]);
+        let mut printed = Vec::new();
+        crate::headless::print_scoreboard(&plain, &mut printed).unwrap();
+        let printed = String::from_utf8(printed).unwrap();
+        assert!(
+            !printed.contains("tools") && !printed.contains("cache"),
+            "{printed}"
+        );
+        let json = serde_json::to_string(&plain[0]).unwrap();
+        assert!(!json.contains("tools") && !json.contains("cache"), "{json}");
     }
 }
