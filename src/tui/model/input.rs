@@ -189,7 +189,7 @@ impl App {
             Action::Cases => self.toggle_cases(),
             Action::Repeat => self.cycle_repeat(),
             Action::Order => self.cycle_order(),
-            Action::NextCase | Action::PrevCase => {}
+            Action::NextCase | Action::PrevCase | Action::NextRepeat | Action::PrevRepeat => {}
             Action::ScrollUp
             | Action::ScrollDown
             | Action::PageUp
