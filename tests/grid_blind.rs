@@ -7,82 +7,13 @@
 
 mod common;
 
-use std::net::{Ipv4Addr, SocketAddr};
-use std::path::Path;
-use std::time::Duration;
-
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use common::bench::{Bench, alt, app, mock, render, two_variants, type_cases};
+use crossterm::event::{KeyCode, KeyModifiers};
 use prism::keys::Action;
-use prism::mock_server::MockServer;
 use prism::session::votes::Choice;
 use prism::target::{ProviderKind, Target};
-use prism::tui::effects::event_loop::Screen;
-use prism::tui::effects::executor::{Executor, NoTerminal};
-use prism::tui::input::keymap::Keymap;
 use prism::tui::model::app::{App, Focus};
-use prism::tui::model::msg::{Effect, Msg};
 use prism::tui::model::workspace::Overlay;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
-
-struct Bench {
-    app: App,
-    runner: Executor,
-    tx: UnboundedSender<Msg>,
-    rx: UnboundedReceiver<Msg>,
-}
-
-impl Bench {
-    fn new(app: App, root: &Path) -> Self {
-        let runner = Executor::with_sessions(app.prices().clone(), Some(root.to_path_buf()));
-        let (tx, rx) = unbounded_channel();
-        Self { app, runner, tx, rx }
-    }
-
-    fn apply(&mut self, effects: Vec<Effect>) {
-        for e in effects {
-            self.runner.apply(e, &self.tx, &mut NoTerminal);
-        }
-    }
-
-    fn key(&mut self, code: KeyCode, mods: KeyModifiers) {
-        let effects = self.app.update(Msg::Term(Event::Key(KeyEvent::new(code, mods))));
-        self.apply(effects);
-    }
-
-    fn char(&mut self, c: char) {
-        self.key(KeyCode::Char(c), KeyModifiers::NONE);
-    }
-
-    fn act(&mut self, action: Action) {
-        let effects = self.app.act(action);
-        self.apply(effects);
-    }
-
-    async fn next(&mut self) {
-        let msg = tokio::time::timeout(Duration::from_secs(20), self.rx.recv())
-            .await
-            .expect("nothing arrived")
-            .unwrap();
-        let effects = self.app.update(msg);
-        self.apply(effects);
-    }
-
-    fn in_flight(&self) -> bool {
-        self.app.grid().is_some_and(|g| g.in_flight()) || self.app.session_id().is_none()
-    }
-}
-
-/// Every cell of one frame of `app` at `w`×`h`, drawn by the real view, row by row.
-fn render(app: &mut App, w: u16, h: u16) -> Vec<String> {
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.frame(app).unwrap();
-    let buf = term.backend().buffer().clone();
-    (0..h)
-        .map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect())
-        .collect()
-}
 
 /// Words that would give a target away: its name, provider, model id, the model without
 /// the mock's settings, and any price.
@@ -109,52 +40,6 @@ fn assert_hidden(app: &mut App, words: &[String], when: &str) {
             );
         }
     }
-}
-
-fn alt(b: &mut Bench, c: char) {
-    b.key(KeyCode::Char(c), KeyModifiers::ALT);
-}
-
-/// Type `name` over the name prompt's text and keep it.
-fn name_it(b: &mut Bench, name: &str) {
-    for _ in 0..24 {
-        b.key(KeyCode::Backspace, KeyModifiers::NONE);
-    }
-    for c in name.chars() {
-        b.char(c);
-    }
-    b.key(KeyCode::Enter, KeyModifiers::NONE);
-}
-
-/// Two variants, `concise` and `detailed`, each with its own prompt.
-fn two_variants(b: &mut Bench, first: &str, second: &str) {
-    b.app.update(Msg::EditorClosed(Ok(first.into())));
-    alt(b, 'm');
-    name_it(b, "concise");
-    alt(b, 'v');
-    name_it(b, "detailed");
-    b.app.update(Msg::EditorClosed(Ok(second.into())));
-}
-
-fn type_cases(b: &mut Bench, csv: &str) {
-    alt(b, 'c');
-    b.app.update(Msg::Term(Event::Paste(csv.into())));
-    b.key(KeyCode::Esc, KeyModifiers::NONE);
-}
-
-async fn mock() -> MockServer {
-    MockServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-        .await
-        .unwrap()
-}
-
-fn app(targets: Vec<Target>) -> App {
-    App::new(
-        targets,
-        Keymap::default(),
-        prism::tui::theme::load("dark").unwrap(),
-        String::new(),
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
