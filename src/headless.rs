@@ -439,7 +439,14 @@ pub fn print_scoreboard(rows: &[ScoreRow], out: &mut dyn Write) -> io::Result<()
         cells.extend([
             r.target.clone(),
             r.n.to_string(),
-            marked(Column::Failures, i, r.failures.to_string()),
+            marked(
+                Column::Failures,
+                i,
+                match r.cancelled {
+                    0 => r.failures.to_string(),
+                    c => format!("{} (+{c} cancelled)", r.failures),
+                },
+            ),
             marked(Column::Refusals, i, r.refusals.to_string()),
             marked(Column::TtftMean, i, num(r.ttft_ms_mean, 1)),
             marked(Column::TtftP95, i, num(r.ttft_ms_p95, 1)),

@@ -98,6 +98,10 @@ pub enum Action {
     NextCase,
     /// Show the previous case's page of the experiment grid
     PrevCase,
+    /// Show the next repeat (run 1..N) in the focused row of the experiment grid
+    NextRepeat,
+    /// Show the previous repeat in the focused row of the experiment grid
+    PrevRepeat,
 }
 
 impl Action {
@@ -148,6 +152,8 @@ impl Action {
             Self::Order => "order of the next experiment's runs",
             Self::NextCase => "next case page of the grid",
             Self::PrevCase => "previous case page of the grid",
+            Self::NextRepeat => "next repeat (run) of the focused grid row",
+            Self::PrevRepeat => "previous repeat (run) of the focused grid row",
         }
     }
 
@@ -189,6 +195,7 @@ impl Action {
             Self::Repeat => "repeat",
             Self::Order => "order",
             Self::NextCase | Self::PrevCase => "case",
+            Self::NextRepeat | Self::PrevRepeat => "run",
             _ => "scroll",
         }
     }

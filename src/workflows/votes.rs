@@ -6,6 +6,7 @@
 //! it was on screen for; its win rate is wins over appearances, with the 95 % Wilson
 //! score interval, which stays inside 0..1 and is honest for the handful of votes people
 //! actually cast. Ties and "all bad" are appearances without a win, counted apart.
+//! A variant's record counts only the votes that showed two variants or more.
 
 use std::collections::BTreeMap;
 
@@ -143,7 +144,17 @@ impl Tally {
             count(self.targets.entry(key.clone()).or_default(), vote.choice, won);
         }
         let mut seen_variants: Vec<&str> = Vec::new();
-        for c in &vote.candidates {
+        // A vote among one variant's answers (a row of the experiment grid compares the
+        // targets) says nothing about the variants: it would be a win for its variant
+        // every time. Only votes that put two variants side by side count for them.
+        let mut variants: Vec<&str> = vote
+            .candidates
+            .iter()
+            .filter_map(|c| c.variant.as_deref())
+            .collect();
+        variants.sort_unstable();
+        variants.dedup();
+        for c in vote.candidates.iter().filter(|_| variants.len() >= 2) {
             let Some(v) = c.variant.as_deref() else { continue };
             if seen_variants.contains(&v) {
                 continue;

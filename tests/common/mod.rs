@@ -3,6 +3,7 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // each suite uses a part
 
+pub mod bench;
 pub mod raw;
 pub mod run;
 

@@ -27,6 +27,7 @@ use super::recording::{self, Launch, Opening, Recording};
 use crate::engine::{Cancels, RunId};
 use crate::pricing::PriceTable;
 use crate::tui::model::msg::{Borrowed, Effect, Job, Msg};
+use crate::workflows::experiment::runner::CellStops;
 use crate::workflows::send::{self, JobId, Pending, Report, SessionTarget};
 
 /// How long quitting waits for cancelled streams to report their end before the session
@@ -96,7 +97,7 @@ pub struct Executor {
     /// Re-runs being ended: their last events saved, their sessions closed.
     ending: Vec<JoinHandle<()>>,
     /// Experiments and re-runs of their cells, by launch: cancelling one stops it.
-    experiments: HashMap<RunId, tokio_util::sync::CancellationToken>,
+    experiments: HashMap<RunId, (tokio_util::sync::CancellationToken, CellStops)>,
     /// The session of the experiment on screen, for re-runs of its cells.
     experiment_session: super::experiment::ExperimentSession,
 }
@@ -126,8 +127,11 @@ impl Executor {
                 prompt,
                 jobs,
             } => self.start(run, turn, system, prompt, jobs, tx),
-            Effect::Cancel { run, pane: _ } if self.experiments.contains_key(&run) => {
-                if let Some(stop) = self.experiments.get(&run) {
+            Effect::Cancel { run, pane } if self.experiments.contains_key(&run) => {
+                // `pane` is a cell of the grid: that cell stops, the others go on.
+                if let Some((stop, cells)) = self.experiments.get(&run)
+                    && !pane.is_some_and(|cell| cells.cancel(cell))
+                {
                     stop.cancel();
                 }
             }
@@ -186,6 +190,8 @@ impl Executor {
                 // An experiment is saved in a session of its own, with the plan's targets.
                 self.saver.start(&plan.0.session_targets, tx);
                 let stop = self.track_experiment(launch);
+                let cells = CellStops::new(&stop, plan.0.cells.len());
+                self.experiments.insert(launch, (stop.clone(), cells.clone()));
                 let x = super::experiment::Launch {
                     launch,
                     plan: plan.0,
@@ -193,6 +199,7 @@ impl Executor {
                     blocked,
                     prices: self.prices.clone(),
                     stop,
+                    cells,
                 };
                 let task = super::experiment::run(
                     x,
@@ -235,7 +242,8 @@ impl Executor {
     fn track_experiment(&mut self, launch: RunId) -> tokio_util::sync::CancellationToken {
         self.tasks.retain(|t| !t.is_finished());
         let stop = tokio_util::sync::CancellationToken::new();
-        self.experiments.insert(launch, stop.clone());
+        self.experiments
+            .insert(launch, (stop.clone(), CellStops::default()));
         stop
     }
 
@@ -376,7 +384,7 @@ impl Executor {
         for (_, c) in self.runs.values() {
             c.cancel_all();
         }
-        for stop in self.experiments.values() {
+        for (stop, _) in self.experiments.values() {
             stop.cancel();
         }
     }

@@ -14,7 +14,7 @@ use crate::session::SessionWriter;
 use crate::tui::model::msg::Msg;
 use crate::workflows::experiment::Plan;
 use crate::workflows::experiment::limits::Limits;
-use crate::workflows::experiment::runner::{Execution, execute};
+use crate::workflows::experiment::runner::{CellStops, Execution, execute_with};
 use crate::workflows::send::{Job, JobId, Report, Send, SessionTarget};
 
 use super::autosave::SessionSlot;
@@ -52,6 +52,8 @@ pub struct Launch {
     pub prices: PriceTable,
     /// Stops it.
     pub stop: CancellationToken,
+    /// Stops one cell of it (under `stop`).
+    pub cells: CellStops,
 }
 
 /// Run the whole plan once its session exists (`slot`; none when not saving).
@@ -71,7 +73,7 @@ pub async fn run(x: Launch, slot: Option<SessionSlot>, saved: ExperimentSession,
         prices: &x.prices,
         stop: x.stop.clone(),
     };
-    execute(execution, |tag, report| {
+    execute_with(execution, x.cells.clone(), |tag, report| {
         forward(&tx, x.launch, tag.run, report);
     })
     .await;

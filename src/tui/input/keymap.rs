@@ -62,7 +62,7 @@ pub struct Keymap {
 }
 
 /// The actions of experiments, listed in help in rows of their own.
-const EXPERIMENT_ACTIONS: [Action; 11] = [
+const EXPERIMENT_ACTIONS: [Action; 13] = [
     Action::AddVariant,
     Action::Schema,
     Action::NextVariant,
@@ -74,6 +74,8 @@ const EXPERIMENT_ACTIONS: [Action; 11] = [
     Action::Order,
     Action::NextCase,
     Action::PrevCase,
+    Action::NextRepeat,
+    Action::PrevRepeat,
 ];
 
 const DEFAULTS: &[(Mode, &str, Action)] = &[
@@ -144,6 +146,8 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::Global, "alt-o", Action::Order),
     (Mode::Panes, "]", Action::NextCase),
     (Mode::Panes, "[", Action::PrevCase),
+    (Mode::Panes, ".", Action::NextRepeat),
+    (Mode::Panes, ",", Action::PrevRepeat),
 ];
 
 impl Default for Keymap {
@@ -264,7 +268,7 @@ impl Keymap {
     /// Help rows of the experiment keys (variants, cases, repeats, case pages), shown
     /// below the others where the terminal has room for them.
     pub fn experiment_help_rows(&self) -> Vec<(Mode, String, String)> {
-        const ROWS: [(Mode, Action, Option<Action>, &str); 6] = [
+        const ROWS: [(Mode, Action, Option<Action>, &str); 7] = [
             (
                 Mode::Global,
                 Action::AddVariant,
@@ -300,6 +304,12 @@ impl Keymap {
                 Action::NextCase,
                 Some(Action::PrevCase),
                 "next / previous case page of the grid",
+            ),
+            (
+                Mode::Panes,
+                Action::NextRepeat,
+                Some(Action::PrevRepeat),
+                "next / previous run of the focused grid row",
             ),
         ];
         let keys = |mode: Mode, a: Action| {

@@ -55,7 +55,14 @@ impl Blind {
 impl App {
     /// Whether provider, model and target names are hidden on screen now.
     pub fn names_hidden(&self) -> bool {
-        self.blind.hidden() && matches!(self.workspace, Workspace::Live)
+        if !matches!(self.workspace, Workspace::Live) {
+            return false;
+        }
+        match self.grid() {
+            // The experiment grid on screen has votes of its own (see `grid_vote`).
+            Some(g) => self.blind.on && g.ballot.as_ref().is_none_or(|b| !b.revealed),
+            None => self.blind.hidden(),
+        }
     }
 
     /// Panes in the order they are drawn.
@@ -84,14 +91,35 @@ impl App {
             return text.to_string();
         }
         let mut words: Vec<(String, String)> = Vec::new();
-        for (i, t) in self.targets.iter().enumerate() {
-            let label = self.blind.label(i);
+        let mut hide = |t: &crate::target::Target, label: String| {
             words.push((t.model.clone(), label.clone()));
             if let Some(last) = t.model.rsplit('/').next() {
                 words.push((last.to_string(), label.clone()));
             }
             words.push((t.name.clone(), label));
             words.push((t.provider.to_string(), "…".into()));
+        };
+        match self.grid() {
+            // A grid's columns have labels of their own; targets off the grid are no one.
+            Some(g) => {
+                // The grid's own first: for the same word, the first one pushed wins.
+                for cell in &g.plan.cells {
+                    let col = g
+                        .col_order
+                        .iter()
+                        .position(|c| *c == cell.target)
+                        .unwrap_or(cell.target);
+                    hide(&g.plan.session_targets[cell.session_target], blind::label(col));
+                }
+                for t in &self.targets {
+                    hide(t, "…".into());
+                }
+            }
+            None => {
+                for (i, t) in self.targets.iter().enumerate() {
+                    hide(t, self.blind.label(i));
+                }
+            }
         }
         // Longer first, so a model id is replaced whole before a name inside it.
         words.sort_by_key(|(w, _)| std::cmp::Reverse(w.len()));
@@ -110,6 +138,10 @@ impl App {
             return;
         }
         self.blind.on = !self.blind.on;
+        if self.grid().is_some() {
+            self.toggle_grid_blind();
+            return;
+        }
         if self.blind.on {
             self.shuffle();
             // A vote pending from before is kept, now under the new labels.
@@ -129,6 +161,26 @@ impl App {
             }
             self.notice = Some("blind mode off: names shown".into());
         }
+    }
+
+    /// Blind mode switched with the experiment grid on screen: on, a fresh column order
+    /// and names hidden (votes go on, blind from now on); off, the names are shown.
+    fn toggle_grid_blind(&mut self) {
+        let seed = self.rng.u64(..);
+        let on = self.blind.on;
+        if let Some(g) = self.grid.as_mut() {
+            if on {
+                g.go_blind(seed);
+            } else if let Some(b) = g.ballot.as_mut() {
+                b.revealed = true;
+            }
+        }
+        self.overlay.close_pane_views();
+        self.notice = Some(if on {
+            "blind mode: the grid's columns are shuffled and named A, B, C… until every row has a vote".into()
+        } else {
+            "blind mode off: names shown".into()
+        });
     }
 
     /// A fresh screen order.
@@ -192,9 +244,6 @@ impl App {
     /// editor the same with Alt, so that typing digits stays typing. `None` when `key`
     /// is not one or no vote is open.
     pub(super) fn vote_key(&mut self, key: &KeyEvent) -> Option<Vec<Effect>> {
-        if !self.vote_open() {
-            return None;
-        }
         let KeyCode::Char(c) = key.code else {
             return None;
         };
@@ -205,6 +254,12 @@ impl App {
             KeyModifiers::ALT
         };
         if key.modifiers.difference(KeyModifiers::SHIFT) != wanted {
+            return None;
+        }
+        if self.grid().is_some() {
+            return self.grid_vote(c);
+        }
+        if !self.vote_open() {
             return None;
         }
         let choice = match c {

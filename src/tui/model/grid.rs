@@ -40,6 +40,11 @@ pub struct RunSlot {
     pub ended: bool,
     /// Its numbers, once ended (counted runs only).
     pub result: Option<RunResult>,
+    /// Its run id in the session (a re-run's runs get new ones).
+    pub run_id: u64,
+    /// Its events as they came, so that the cell can show this run again (stepping
+    /// through repeats).
+    pub events: Vec<(Instant, StreamEvent)>,
 }
 
 /// The experiment on screen.
@@ -66,6 +71,16 @@ pub struct Grid {
     pub blocked: Vec<Option<String>>,
     /// Each cell's rectangle at the last frame (`None`: off screen).
     pub areas: Vec<Option<ratatui::layout::Rect>>,
+    /// Cells the user cancelled (their runs not yet started were never sent).
+    pub cancelled: Vec<bool>,
+    /// Per cell, the repeat it shows (a position in [`Grid::counted_runs`]) when one
+    /// was picked; `None` shows the latest run to start.
+    pub shown: Vec<Option<usize>>,
+    /// Target columns in screen order: `col_order[k]` is the target drawn `k`-th (and,
+    /// blind, labelled `blind::label(k)`). Shuffled for a blind experiment.
+    pub col_order: Vec<usize>,
+    /// Blind voting on the grid's rows, when the experiment was sent blind.
+    pub ballot: Option<super::grid_vote::GridBallot>,
 }
 
 impl Grid {
@@ -82,12 +97,19 @@ impl Grid {
         let runs = plan
             .runs
             .iter()
-            .map(|_| RunSlot {
+            .map(|r| RunSlot {
                 launch,
+                run_id: r.run_id,
                 ..RunSlot::default()
             })
             .collect();
+        let cells = plan.cells.len();
+        let cols = plan.design.targets.len();
         Self {
+            cancelled: vec![false; cells],
+            shown: vec![None; cells],
+            col_order: (0..cols).collect(),
+            ballot: None,
             next_run_id: plan.runs.len() as u64 + 1,
             plan: Arc::new(plan),
             runs,
@@ -121,9 +143,25 @@ impl Grid {
             .map_or(1, |c| c.cases.len().max(1))
     }
 
-    /// The cell at (row, col) of the page shown.
+    /// The cell at (row, screen column) of the page shown.
     pub fn cell_at(&self, row: usize, col: usize) -> usize {
-        (self.page * self.rows() + row) * self.cols() + col
+        let target = self.col_order.get(col).copied().unwrap_or(col);
+        (self.page * self.rows() + row) * self.cols() + target
+    }
+
+    /// The case page, variant row and screen column of `cell`.
+    pub fn place(&self, cell: usize) -> (usize, usize, usize) {
+        let per_page = self.rows() * self.cols();
+        let at = cell % per_page;
+        let target = at % self.cols();
+        let col = self.col_order.iter().position(|t| *t == target).unwrap_or(target);
+        (cell / per_page, at / self.cols(), col)
+    }
+
+    /// The cells of variant row `row` of case page `page`, in screen order.
+    pub fn row_cells(&self, page: usize, row: usize) -> Vec<usize> {
+        let first = (page * self.rows() + row) * self.cols();
+        self.col_order.iter().map(|t| first + t).collect()
     }
 
     /// The cells of the page shown, row by row.
@@ -184,7 +222,7 @@ impl App {
     pub fn grid(&self) -> Option<&Grid> {
         self.grid
             .as_ref()
-            .filter(|_| matches!(self.workspace, super::workspace::Workspace::Live) && !self.blind.on)
+            .filter(|_| matches!(self.workspace, super::workspace::Workspace::Live))
     }
 
     /// Every finished counted run of the experiment on screen, for the scoreboard.
@@ -211,11 +249,6 @@ impl App {
 
     /// Send the editors' variants over the enabled targets as an experiment.
     pub(super) fn send_experiment(&mut self) -> Vec<Effect> {
-        if self.blind.on {
-            self.notice =
-                Some("blind mode compares one prompt: leave it (ctrl-b) to run an experiment".into());
-            return Vec::new();
-        }
         let targets: Vec<_> = (0..self.targets.len())
             .filter(|i| self.enabled[*i])
             .map(|i| self.targets[i].clone())
@@ -293,6 +326,16 @@ impl App {
                 grid.panes[ci].status = super::pane::PaneStatus::Queued;
             }
         }
+        if self.blind.on {
+            grid.go_blind(self.rng.u64(..));
+            self.overlay.close_pane_views();
+        } else if grid.cols() >= 2 {
+            // Votes are open without blind mode too; they are recorded as not blind.
+            grid.ballot = Some(super::grid_vote::GridBallot {
+                revealed: true,
+                ..Default::default()
+            });
+        }
         let plan = Arc::clone(&grid.plan);
         self.grid = Some(grid);
         // The editors keep every variant's text (unlike a plain send, which empties the
@@ -358,10 +401,13 @@ impl App {
         let planned = g.plan.runs[run];
         let cell = &g.plan.cells[planned.cell];
         let pane = &mut g.panes[planned.cell];
+        slot.events.push((at, event.clone()));
         if !slot.started {
-            // The cell shows its latest run to start.
+            // The cell shows its latest run to start, unless a repeat was picked.
             slot.started = true;
-            pane.start(RunId(run as u64), at, &cell.request);
+            if pane.run != Some(RunId(run as u64)) && g.shown[planned.cell].is_none() {
+                pane.start(RunId(run as u64), at, &cell.request);
+            }
         }
         slot.fold.apply(at, event);
         if pane.run == Some(RunId(run as u64)) {
@@ -459,17 +505,20 @@ impl App {
         let Some(g) = self.grid.as_mut() else {
             return Vec::new();
         };
-        for &r in &runs {
+        let first_run_id = g.next_run_id;
+        g.next_run_id += runs.len() as u64;
+        for (k, &r) in runs.iter().enumerate() {
             g.runs[r] = RunSlot {
                 launch,
+                run_id: first_run_id + k as u64,
                 ..RunSlot::default()
             };
         }
         g.panes[cell].start(RunId(u64::MAX), now, &plan.cells[cell].request);
+        g.cancelled[cell] = false;
+        g.shown[cell] = None;
         g.launches.push(launch);
-        let first_run_id = g.next_run_id;
-        g.next_run_id += runs.len() as u64;
-        let (target, variant) = g.names(cell);
+        let (target, variant) = self.cell_names(cell);
         self.notice = Some(format!(
             "re-running {}{target}: {} run{}",
             variant.map(|v| format!("{v} on ")).unwrap_or_default(),
@@ -522,7 +571,10 @@ impl App {
                 self.focus = Focus::Prompt;
                 self.grid.as_mut()?.zoomed = None;
             }
-            Action::CancelAll | Action::CancelFocused => return Some(self.cancel_grid()),
+            Action::CancelFocused if focused.is_some() => {
+                return Some(focused.map(|i| self.cancel_cell(i)).unwrap_or_default());
+            }
+            Action::CancelAll | Action::CancelFocused => return Some(self.cancel_experiment()),
             _ => {
                 let i = focused?;
                 return self.cell_act(i, action);
@@ -560,9 +612,18 @@ impl App {
                     _ => isize::MAX / 2,
                 });
             }
-            Action::Details | Action::ToggleTarget | Action::ToggleHistory | Action::Diff => {
-                self.notice =
-                    Some("a cell of the grid: z zooms, R re-runs it, [ and ] page the cases".into());
+            Action::NextRepeat => self.step_repeat(i, 1),
+            Action::PrevRepeat => self.step_repeat(i, -1),
+            // The details name the model and carry its ids: not while names are hidden.
+            Action::Details if self.names_hidden() => {
+                self.notice = Some("details name the model: vote first (or ctrl-b leaves blind mode)".into());
+            }
+            Action::Details => self.overlay = super::workspace::Overlay::Details(i),
+            Action::ToggleTarget | Action::ToggleHistory | Action::Diff => {
+                self.notice = Some(
+                    "a cell of the grid: z zooms, d details, R re-runs, x cancels, , . step runs, [ ] page cases"
+                        .into(),
+                );
             }
             _ => return None,
         }

@@ -190,7 +190,7 @@ impl App {
             Action::Schema => self.toggle_schema(),
             Action::Repeat => self.cycle_repeat(),
             Action::Order => self.cycle_order(),
-            Action::NextCase | Action::PrevCase => {}
+            Action::NextCase | Action::PrevCase | Action::NextRepeat | Action::PrevRepeat => {}
             Action::ScrollUp
             | Action::ScrollDown
             | Action::PageUp

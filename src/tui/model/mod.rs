@@ -11,6 +11,8 @@ pub mod browser;
 pub mod compare;
 pub mod conversation;
 pub mod grid;
+pub mod grid_cell;
+pub mod grid_vote;
 pub mod inline_schema;
 mod input;
 pub mod msg;

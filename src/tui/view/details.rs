@@ -16,6 +16,7 @@ use ratatui::widgets::{Block, BorderType, Cell, Clear, Row, Table};
 
 use crate::engine::metrics::Outcome;
 use crate::tui::model::app::App;
+use crate::tui::model::pane::PaneState;
 use crate::tui::theme::Role;
 
 fn ms(d: Option<Duration>) -> String {
@@ -26,10 +27,35 @@ fn n(v: Option<u64>) -> String {
     v.map_or("–".into(), |v| v.to_string())
 }
 
-/// (label, value) rows for pane `i`.
+/// The target and pane the details of `i` describe: a pane of the workbench, or a cell
+/// of the experiment grid when the grid is on screen (its run shown now).
+fn subject(app: &App, i: usize) -> Option<(&crate::target::Target, &PaneState, String)> {
+    match app.grid() {
+        Some(g) => {
+            let cell = g.plan.cells.get(i)?;
+            let (target, variant) = g.names(i);
+            let mut title: Vec<String> = variant.into_iter().collect();
+            title.push(target);
+            title.extend(g.repeat_label(i));
+            Some((
+                g.plan.session_targets.get(cell.session_target)?,
+                g.panes.get(i)?,
+                title.join(" · "),
+            ))
+        }
+        None => Some((
+            app.targets.get(i)?,
+            app.panes.get(i)?,
+            app.targets.get(i)?.name.clone(),
+        )),
+    }
+}
+
+/// (label, value) rows for pane `i` (a grid cell when the grid is on screen).
 pub fn rows(app: &App, i: usize) -> Vec<(&'static str, String)> {
-    let t = &app.targets[i];
-    let p = &app.panes[i];
+    let Some((t, p, _)) = subject(app, i) else {
+        return Vec::new();
+    };
     let m = &p.metrics;
     let (out, estimated) = p.output_tokens();
     let mut rows = vec![
@@ -156,6 +182,9 @@ const LABEL: u16 = 11;
 const GAP: u16 = 1;
 
 pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize) {
+    let Some((_, _, name)) = subject(app, i) else {
+        return;
+    };
     let t = &app.theme;
     let area = frame.area();
     let w = area.width.saturating_sub(4).min(110);
@@ -177,7 +206,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize) {
         .border_type(BorderType::Rounded)
         .border_style(t.style(Role::BorderFocused))
         .title(Span::styled(
-            format!(" {} · details (any key closes) ", app.targets[i].name),
+            format!(" {name} · details (any key closes) "),
             t.style(Role::Title),
         ));
     frame.render_widget(Clear, rect);

@@ -113,13 +113,10 @@ fn fit(g: &Grid, cells: Rect) -> (usize, usize) {
     (rows, cols)
 }
 
-/// Row and column of `cell` on the page shown.
+/// Row and screen column of `cell` on the page shown.
 fn position(g: &Grid, cell: usize) -> Option<(usize, usize)> {
-    let per_page = g.rows() * g.cols();
-    (cell / per_page == g.page).then(|| {
-        let at = cell % per_page;
-        (at / g.cols(), at % g.cols())
-    })
+    let (page, row, col) = g.place(cell);
+    (page == g.page).then_some((row, col))
 }
 
 /// The first line shown so that `at` is within `shown` lines from it.
@@ -197,11 +194,38 @@ fn page_line(app: &App, g: &Grid, cells: Rect) -> Line<'static> {
     spans.push(sep());
     spans.push(Span::styled(format!("repeat ×{} · {}", d.repeat, d.order), muted));
     let ended = g.runs.iter().filter(|r| r.ended).count();
+    let streaming = g.runs.iter().filter(|r| r.started && !r.ended).count();
+    let queued = g.runs.iter().filter(|r| !r.started && !r.ended).count();
     spans.push(sep());
-    spans.push(Span::styled(
-        format!("{ended}/{} runs", g.runs.len()),
-        t.style(Role::Metric),
-    ));
+    let progress = if ended == g.runs.len() {
+        format!("{ended}/{} runs", g.runs.len())
+    } else {
+        format!(
+            "{ended}/{} runs · {streaming} streaming · {queued} queued",
+            g.runs.len()
+        )
+    };
+    spans.push(Span::styled(progress, t.style(Role::Metric)));
+    // Votes are asked for in a blind experiment; otherwise they show once one is cast.
+    if let Some(b) = g
+        .ballot
+        .as_ref()
+        .filter(|b| g.cols() >= 2 && (b.blind || !b.cast.is_empty()))
+    {
+        let (voted, all) = g.vote_progress();
+        let text = if app.grid_vote_open() {
+            format!(
+                "vote this row: 1-{} best, = tie, 0 all bad ({voted}/{all} rows voted)",
+                g.cols().min(9)
+            )
+        } else if b.revealed {
+            format!("{voted}/{all} rows voted")
+        } else {
+            format!("blind · {voted}/{all} rows voted")
+        };
+        spans.push(sep());
+        spans.push(Span::styled(text, t.style(Role::FinishWarn)));
+    }
     if g.pages() > 1 {
         let keys = |a| {
             app.keymap
@@ -243,11 +267,10 @@ pub fn fit_line(line: Line<'static>, width: u16) -> Line<'static> {
 #[allow(clippy::too_many_arguments)]
 fn cell(frame: &mut Frame<'_>, app: &App, g: &Grid, i: usize, rect: Rect, focused: bool, t: &Theme) {
     let p = &g.panes[i];
-    let (target, variant) = g.names(i);
-    let title = match &variant {
-        Some(v) => format!("{v} · {target}"),
-        None => target,
-    };
+    // While names are hidden, so is what only a known model has: its price and the
+    // provider's own finish reason.
+    let hidden = app.names_hidden();
+    let title = cell_title(app, g, i);
     let block = super::framed(t, &title, focused);
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
@@ -256,19 +279,23 @@ fn cell(frame: &mut Frame<'_>, app: &App, g: &Grid, i: usize, rect: Rect, focuse
     }
     let c = &g.plan.cells[i];
     let session_target = &g.plan.session_targets[c.session_target];
-    let cost = app.prices.for_target(session_target).and_then(|price| {
-        let (output, estimated) = p.output_tokens();
-        let usage = crate::provider::event::Usage {
-            output,
-            ..p.metrics.usage
-        };
-        price.cost(&usage).map(|c| (c, estimated))
-    });
+    let cost = app
+        .prices
+        .for_target(session_target)
+        .filter(|_| !hidden)
+        .and_then(|price| {
+            let (output, estimated) = p.output_tokens();
+            let usage = crate::provider::event::Usage {
+                output,
+                ..p.metrics.usage
+            };
+            price.cost(&usage).map(|c| (c, estimated))
+        });
     let lines: Vec<Line<'static>> = if compact(inner) {
         vec![summary(p, t)]
     } else {
         let exact = super::pane::live_count_is_exact(&session_target.model);
-        header_lines(p, t, app.now, cost, true, exact)
+        header_lines(p, t, app.now, cost, !hidden, exact)
     };
     let mut y = inner.y;
     for line in lines {
@@ -295,11 +322,40 @@ fn cell(frame: &mut Frame<'_>, app: &App, g: &Grid, i: usize, rect: Rect, focuse
         reasoning: t.style(Role::Reasoning),
         error: t.style(Role::Error),
     };
-    for (row, line) in p.visible(usize::from(body.height), &looks).iter().enumerate() {
+    let mut lines = p.visible(usize::from(body.height), &looks);
+    if hidden {
+        // Errors and notes come from the provider and often name the model.
+        let tail = p.tail_start().saturating_sub(p.scroll);
+        for line in lines.iter_mut().skip(tail) {
+            for span in &mut line.spans {
+                span.content = app.mask(&span.content).into();
+            }
+        }
+    }
+    for (row, line) in lines.iter().enumerate() {
         frame
             .buffer_mut()
             .set_line(body.x, body.y + row as u16, line, body.width);
     }
+}
+
+/// A cell's title: `variant · target · run 2/5`; blind, the column's label in place of
+/// the target (and, once revealed, the label and then the name).
+fn cell_title(app: &App, g: &Grid, i: usize) -> String {
+    let (target, variant) = g.names(i);
+    let label = crate::workflows::blind::label(g.place(i).2);
+    let who = if app.names_hidden() {
+        label
+    } else if app.blind.on {
+        // Revealed: the label it was voted under, then the name.
+        format!("{label} · {target}")
+    } else {
+        target
+    };
+    let mut parts: Vec<String> = variant.into_iter().collect();
+    parts.push(who);
+    parts.extend(g.repeat_label(i));
+    app.mask(&parts.join(" · "))
 }
 
 /// The one-line summary of a narrow cell: state, TTFT, tokens, each whole or not at all.
@@ -341,7 +397,12 @@ fn spark(frame: &mut Frame<'_>, g: &Grid, i: usize, area: Rect, t: &Theme) {
         .filter_map(|r| r.ttft_ms)
         .map(|ms| ms.round().max(1.0) as u64)
         .collect();
-    let label = format!("n={}/{planned} ", results.len());
+    let cancelled = if g.cancelled.get(i).copied().unwrap_or(false) {
+        "cancelled "
+    } else {
+        ""
+    };
+    let label = format!("n={}/{planned} {cancelled}", results.len());
     let label_w = (label.chars().count() as u16).min(area.width);
     frame.render_widget(
         Paragraph::new(Span::styled(label, t.style(Role::Muted))),

@@ -64,7 +64,7 @@ pub fn draw_rows(frame: &mut Frame<'_>, area: Rect, rows: &[ScoreRow], board: &B
         height: h,
         ..most
     };
-    let runs: usize = rows.iter().map(|r| r.n + r.failures).sum();
+    let runs: usize = rows.iter().map(|r| r.n + r.failures + r.cancelled).sum();
     let sorted = board.sort.map_or(String::new(), |c| {
         format!(" · sorted by {} {}", name(c), arrow(board))
     });
@@ -225,6 +225,9 @@ fn columns(rows: &[ScoreRow]) -> Vec<Col> {
         cols.push(col("refused", Some(Column::Refusals), 4, &|r| {
             r.refusals.to_string()
         }));
+    }
+    if rows.iter().any(|r| r.cancelled > 0) {
+        cols.push(col("cancelled", None, 4, &|r| r.cancelled.to_string()));
     }
     if rows.iter().any(|r| r.votes.is_some()) {
         cols.push(col("votes", Some(Column::Votes), 3, &|r| {

@@ -10,6 +10,10 @@
 //! A plain run (one prompt, one run per target) whose targets all fit within the limits
 //! is sent as one send to every target, released together and recorded exactly as a
 //! send always was.
+//!
+//! One cell can be stopped on its own ([`CellStops`]): its runs in flight are cancelled
+//! (their partial answers are kept, as any cancel keeps them) and its runs not yet
+//! started are never sent, while the other cells go on.
 
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -50,10 +54,50 @@ pub struct Execution<'a> {
     pub stop: CancellationToken,
 }
 
+/// A stop per cell of a plan, each a child of the experiment's stop (stopping the
+/// experiment stops every cell). Empty for a launch that is one cell already.
+#[derive(Debug, Clone, Default)]
+pub struct CellStops(std::sync::Arc<Vec<CancellationToken>>);
+
+impl CellStops {
+    /// One stop per cell of `cells`, under `stop`.
+    pub fn new(stop: &CancellationToken, cells: usize) -> Self {
+        Self(std::sync::Arc::new(
+            (0..cells).map(|_| stop.child_token()).collect(),
+        ))
+    }
+
+    /// Stop cell `cell`: cancel its runs in flight and send none of its others. Whether
+    /// there was such a cell.
+    pub fn cancel(&self, cell: usize) -> bool {
+        self.0.get(cell).map(CancellationToken::cancel).is_some()
+    }
+
+    /// Whether this holds a stop per cell (a re-run of one cell holds none).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn of(&self, cell: usize) -> CancellationToken {
+        self.0.get(cell).cloned().unwrap_or_default()
+    }
+}
+
 /// Send every run of the plan; `sink` gets every report, tagged. Returns when every
 /// started run has ended; after `stop`, runs not yet started are never sent.
-pub async fn execute(x: Execution<'_>, mut sink: impl FnMut(Tag, Report)) {
+pub async fn execute(x: Execution<'_>, sink: impl FnMut(Tag, Report)) {
+    let cells = CellStops::new(&x.stop, x.plan.cells.len());
+    execute_with(x, cells, sink).await;
+}
+
+/// [`execute`], with `cells` to stop single cells by (made under `x.stop`).
+pub async fn execute_with(x: Execution<'_>, cells: CellStops, mut sink: impl FnMut(Tag, Report)) {
     let plan = x.plan;
+    let cells = if cells.is_empty() {
+        CellStops::new(&x.stop, plan.cells.len())
+    } else {
+        cells
+    };
     if let Some(w) = x.session
         && let Some(record) = plan.record()
     {
@@ -87,26 +131,39 @@ pub async fn execute(x: Execution<'_>, mut sink: impl FnMut(Tag, Report)) {
                 while tasks.join_next().await.is_some() {}
                 warming = false;
             }
+            // A stopped cell's runs are not sent; a batch goes while any of its cells is on.
+            let stops: Vec<CancellationToken> = batch.iter().map(|&i| cells.of(plan.runs[i].cell)).collect();
+            let all_stopped = || async {
+                for s in &stops {
+                    s.cancelled().await;
+                }
+            };
+            if stops.iter().all(CancellationToken::is_cancelled) {
+                continue;
+            }
             let targets: Vec<&Target> = batch.iter().map(|&i| design_target(i)).collect();
             let held = tokio::select! {
                 biased;
                 () = stop.cancelled() => break,
+                () = all_stopped() => continue,
                 held = gates.admit(&targets) => held,
             };
             let cancels = Cancels::new(batch.len());
             let send = send_of(&x, &batch, cancels.clone());
-            let (tx, stop) = (tx.clone(), stop.clone());
+            let tx = tx.clone();
             tasks.spawn(async move {
                 let _held = held;
-                let sending = send.run(|report| tx.send(report).is_ok());
-                tokio::pin!(sending);
-                tokio::select! {
-                    () = &mut sending => {}
-                    () = stop.cancelled() => {
-                        cancels.cancel_all();
-                        sending.await;
-                    }
+                // Each job stops with its cell (and so with the experiment).
+                let mut watchers = JoinSet::new();
+                for (k, s) in stops.into_iter().enumerate() {
+                    let cancels = cancels.clone();
+                    watchers.spawn(async move {
+                        s.cancelled().await;
+                        cancels.cancel(k);
+                    });
                 }
+                send.run(|report| tx.send(report).is_ok()).await;
+                watchers.abort_all();
             });
         }
         while tasks.join_next().await.is_some() {}

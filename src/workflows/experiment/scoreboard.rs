@@ -1,8 +1,9 @@
 //! The scoreboard: one row per (variant, target), over every case and counted run,
 //! answering "which prompt, on which model, at what latency and cost".
 //!
-//! `n` counts the successful runs (the samples every mean is over) and `failures` the
-//! others, so `n + failures` runs were counted. `refusals` counts the successful runs
+//! `n` counts the successful runs (the samples every mean is over), `failures` the runs
+//! that failed and `cancelled` those the user stopped (neither is a sample, and a stop is
+//! no fault of the target's), so `n + failures + cancelled` runs were counted. `refusals` counts the successful runs
 //! whose model declined (finish reason `refusal`): the call worked, so they stay in `n`,
 //! and this column says how many of them are not answers. Built from a live run's cell results or
 //! from a saved session, so every face shows the same numbers.
@@ -29,8 +30,12 @@ pub struct ScoreRow {
     pub target: String,
     /// Successful runs.
     pub n: usize,
-    /// Runs that failed or were cancelled.
+    /// Runs that failed.
     pub failures: usize,
+    /// Runs the user cancelled (counted apart from failures); left out of the JSON when
+    /// none were.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cancelled: usize,
     /// Successful runs the model refused (finish reason `refusal`), counted in `n` too.
     pub refusals: usize,
     pub ttft_ms_mean: Option<f64>,
@@ -69,7 +74,8 @@ pub struct ScoreRow {
 impl ScoreRow {
     /// `valid / counted`, as the tables show it, when runs had a schema.
     pub fn valid_cell(&self) -> Option<String> {
-        self.valid.map(|v| format!("{v}/{}", self.n + self.failures))
+        self.valid
+            .map(|v| format!("{v}/{}", self.n + self.failures + self.cancelled))
     }
 
     /// Cache reads and writes (mean tokens) and the mean saving, as the tables show
@@ -92,6 +98,10 @@ impl ScoreRow {
             tokens(self.cache_write_tokens_mean)
         ))
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// One counted run, with where it belongs.
@@ -152,7 +162,14 @@ fn row(variant: Option<String>, target: String, runs: &[RunResult]) -> ScoreRow 
         variant,
         target,
         n: ok.len(),
-        failures: runs.len() - ok.len(),
+        failures: runs
+            .iter()
+            .filter(|r| !r.succeeded() && r.status != crate::report::Status::Cancelled)
+            .count(),
+        cancelled: runs
+            .iter()
+            .filter(|r| r.status == crate::report::Status::Cancelled)
+            .count(),
         refusals: ok
             .iter()
             .filter(|r| r.finish_reason == Some(crate::provider::event::FinishReason::Refusal))

@@ -205,3 +205,25 @@ fn self_identified_votes_can_be_left_out() {
     );
     assert_eq!((clean.votes, clean.self_identified), (1, 0));
 }
+
+#[test]
+fn a_vote_among_one_variants_answers_is_no_vote_on_variants() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpt = target("gpt", ProviderKind::OpenAi, "gpt-4o-mini");
+    let claude = target("claude", ProviderKind::Anthropic, "claude-haiku-4-5");
+    // A row of the experiment grid: both targets' answers to the variant "terse".
+    let s = session(
+        dir.path(),
+        &[gpt.clone(), claude],
+        vec![vote(
+            shown(&[0, 1], &[Some("terse"), Some("terse")]),
+            Choice::Best(0),
+            true,
+        )],
+    );
+    let mut tally = Tally::default();
+    tally.add(&s, Filter::default());
+    assert!(tally.variants.is_empty(), "{:?}", tally.variants);
+    assert_eq!(tally.votes, 1);
+    assert_eq!(tally.targets[&key(&gpt)].wins, 1);
+}
