@@ -456,3 +456,42 @@ fn details_taller_than_the_terminal_scroll() {
     let closed = render(&mut app, 80, 12);
     assert!(!closed.contains("details"), "another key closes: {closed}");
 }
+
+/// While the panes play a recording back, sends are off: the footer offers no send key,
+/// and still offers help and quit.
+#[test]
+fn a_replay_footer_offers_no_send_key() {
+    use prism::provider::request::ChatRequest;
+    use prism::session::replay::Speed;
+    use prism::session::{Outgoing, SessionWriter, load};
+    let root = tempfile::tempdir().unwrap();
+    let t = targets(1);
+    let w = SessionWriter::create(root.path(), &t, prism::pricing::PriceTable::default()).unwrap();
+    let base = Instant::now();
+    let out = Outgoing {
+        target: 0,
+        history: vec![],
+        request: ChatRequest::single(None, "hi"),
+    };
+    w.send(1, 1, None, "hi", base, &[out]);
+    w.event(1, 0, base, &StreamEvent::Dispatched);
+    w.close();
+    let session = load(w.dir()).unwrap();
+    let (mut live, _) = app_with(1, Keymap::default());
+    let footer = render(&mut live, 100, 30).lines().last().unwrap().to_string();
+    assert!(footer.contains("ctrl-s send"), "live: {footer}");
+    let mut app = App::new(
+        Vec::new(),
+        Keymap::default(),
+        prism::tui::theme::load("dark").unwrap(),
+        String::new(),
+    );
+    app.begin_replay(&session, Speed::Max).unwrap();
+    let screen = render(&mut app, 100, 30);
+    let footer = screen.lines().last().unwrap();
+    assert!(!footer.contains("send"), "replay: {footer}");
+    assert!(
+        footer.contains("help") && footer.contains("quit"),
+        "replay: {footer}"
+    );
+}

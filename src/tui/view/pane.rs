@@ -536,6 +536,45 @@ mod tests {
         );
     }
 
+    /// A narrow grid cell (38 columns, 36 inside) with a local estimate that differs
+    /// from the provider's count: the estimate goes, cost and finish stay whole.
+    #[test]
+    fn a_narrow_header_drops_the_local_estimate_before_cost_and_finish() {
+        let mut p = streamed("Hello there, how are you? Fine, thanks, and you?");
+        p.apply(
+            Instant::now(),
+            &StreamEvent::Usage(Usage {
+                input: Some(1234),
+                output: Some(4321),
+                ..Usage::default()
+            }),
+        );
+        p.apply(
+            Instant::now(),
+            &StreamEvent::Finish(Finish {
+                reason: FinishReason::Stop,
+                raw: Some("end_turn".into()),
+            }),
+        );
+        let look = HeaderLook {
+            now: Instant::now(),
+            cost: Some((598_000_000, false)),
+            raw_finish: true,
+            exact_live: true,
+        };
+        let wide = header_lines(&p, &Theme::default(), look, 200);
+        let wide: String = wide[1].spans.iter().map(|s| s.content.as_ref()).collect();
+        assert!(wide.contains("local est"), "{wide}");
+        let narrow = header_lines(&p, &Theme::default(), look, 36);
+        let narrow: String = narrow[1].spans.iter().map(|s| s.content.as_ref()).collect();
+        assert!(
+            narrow.contains("$0.000598") && narrow.contains("stop"),
+            "{narrow}"
+        );
+        assert!(!narrow.contains("local est"), "{narrow}");
+        assert!(narrow.width() <= 36, "{narrow}");
+    }
+
     #[test]
     fn a_refusal_shows_apart_from_the_answer_and_in_the_finish() {
         let mut p = streamed("");
