@@ -436,13 +436,17 @@ fn focus_without_colour() {
         1,
         "{screen}"
     );
-    assert!(screen.contains("┏ ▶ claude · anthropic"), "{screen}");
+    // The provider gives way to the model's full name in a narrow title.
+    assert!(
+        screen.contains("┏ ▶ claude · claude-sonnet-4-20250514"),
+        "{screen}"
+    );
     assert!(
         screen
             .lines()
             .next()
             .unwrap()
-            .ends_with("spent $0.000524 of $0.005 budget since ctrl-n"),
+            .contains("spent $0.000524 of $0.005 budget since ctrl-n"),
         "{screen}"
     );
     insta::assert_snapshot!("focus_without_colour", screen);

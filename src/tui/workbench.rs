@@ -90,6 +90,7 @@ pub async fn run(opts: TuiOptions) -> Result<u8, WorkbenchError> {
             });
     }
     if let Some(d) = &demo {
+        app = app.with_brief_status(format!("demo: mock server on {}", d.addr()));
         app = app.with_demo_urls(
             ProviderKind::ALL
                 .into_iter()

@@ -97,7 +97,7 @@ async fn until_quit(
                 None => break,
             },
             () = sleep_until_opt(next_frame), if next_frame.is_some() => None,
-            _ = tick.tick(), if app.animating() => Some(Msg::Tick(Instant::now())),
+            _ = tick.tick(), if app.wants_tick() => Some(Msg::Tick(Instant::now())),
             // Layout left over: another pass, once pending messages had their turn.
             () = tokio::task::yield_now(), if app.layout_pending => None,
         };

@@ -334,6 +334,49 @@ impl Keymap {
             .collect()
     }
 
+    /// Every key for `action` in `mode` and globally, as hints write them
+    /// (`ctrl-s or alt-enter`); `None` when nothing is bound to it.
+    pub fn keys_text(&self, mode: Mode, action: Action) -> Option<String> {
+        let mut keys: Vec<String> = Vec::new();
+        let global = (mode != Mode::Global).then_some(Mode::Global);
+        for m in std::iter::once(mode).chain(global) {
+            for c in self.chords(m, action) {
+                let k = c.to_string();
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+        }
+        (!keys.is_empty()).then(|| keys.join(" or "))
+    }
+
+    /// The keys that send from the prompt editor, as hints say them; when none is bound,
+    /// where to bind one.
+    pub fn send_keys(&self) -> String {
+        self.keys_text(Mode::Editor, Action::Send)
+            .unwrap_or_else(|| "a `send` key (none is bound: set one in [keys.global])".into())
+    }
+
+    /// The prompt editor's hint before the first send.
+    pub fn first_prompt_hint(&self) -> String {
+        format!(
+            "Type a prompt; {} sends it to every enabled target",
+            self.send_keys()
+        )
+    }
+
+    /// The prompt editor's hint after a send.
+    pub fn follow_up_hint(&self) -> String {
+        let new = self
+            .keys_text(Mode::Editor, Action::NewConversation)
+            .map(|k| format!("; {k}: new conversation"))
+            .unwrap_or_default();
+        format!(
+            "Type a follow-up ({} sends; up: last prompt{new})",
+            self.send_keys()
+        )
+    }
+
     /// The first chord for `action` in `mode` or globally, for footer hints.
     pub fn hint(&self, mode: Mode, action: Action) -> Option<KeyChord> {
         self.chords(mode, action)
@@ -393,6 +436,21 @@ mod tests {
             km.lookup(Mode::Panes, &ev(KeyCode::BackTab, KeyModifiers::SHIFT)),
             Some(Action::FocusPrev)
         );
+    }
+
+    #[test]
+    fn editor_hints_name_the_keys_that_are_bound_now() {
+        let mut km = Keymap::default();
+        assert!(km.first_prompt_hint().contains("ctrl-s or alt-enter sends"));
+        km.rebind(Mode::Global, Action::Send, &["ctrl-r".parse().unwrap()]);
+        assert!(
+            km.first_prompt_hint().contains("ctrl-r sends"),
+            "{}",
+            km.first_prompt_hint()
+        );
+        assert!(!km.follow_up_hint().contains("ctrl-s"), "{}", km.follow_up_hint());
+        km.rebind(Mode::Global, Action::Send, &[]);
+        assert!(km.send_keys().contains("none is bound"), "{}", km.send_keys());
     }
 
     #[test]

@@ -18,6 +18,9 @@ use crate::target::{ProviderKind, Target};
 use crate::tui::input::keymap::Keymap;
 use crate::tui::theme::Theme;
 
+/// How long a notice stays in the status bar once drawn.
+pub const NOTICE_TTL: Duration = Duration::from_secs(8);
+
 /// What has keyboard focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -72,12 +75,25 @@ pub struct App {
     pub(crate) demo_urls: Vec<(ProviderKind, String)>,
     /// Status bar text: where the targets come from, warnings, the last notice.
     pub(crate) status: String,
-    /// A transient notice (copy done, nothing to send...).
+    /// A transient notice (copy done, nothing to send...); it goes [`NOTICE_TTL`] after
+    /// it was first drawn.
     pub(crate) notice: Option<String>,
+    /// The notice on screen and since when (see [`App::age_notice`]).
+    pub(crate) notice_shown: Option<(String, Instant)>,
+    /// A shorter form of the status text for every frame after the first, as long as the
+    /// status is still the text it shortens: (long, brief).
+    pub(crate) status_brief: Option<(String, String)>,
+    /// Frames drawn so far: a long status text shows in full in the first only.
+    pub(crate) frames: u64,
     /// Something visible changed since the last frame.
     pub(crate) dirty: bool,
     /// Pane rectangles at the last frame, for mouse hit-testing.
     pub(crate) pane_areas: Vec<Option<Rect>>,
+    /// The page of panes on screen and how many pages there are, when the terminal is
+    /// too low for all of them (focus moving onto a pane brings its page).
+    pub(crate) pane_page: (usize, usize),
+    /// The details view's first line shown, and how many lines it shows (set each frame).
+    pub(crate) details_scroll: (usize, usize),
     /// How long one layout pass may spend on newly arrived text; `None` lays out all of
     /// it, so a single frame (a test, a snapshot) shows everything. The event loop sets
     /// a budget.
@@ -130,7 +146,7 @@ impl App {
     pub fn new(targets: Vec<Target>, keymap: Keymap, theme: Theme, status: String) -> Self {
         let n = targets.len();
         let mut prompt = TextArea::default();
-        prompt.set_placeholder_text("Type a prompt; Ctrl+S or Alt+Enter sends it to every enabled target");
+        prompt.set_placeholder_text(keymap.first_prompt_hint());
         let mut system = TextArea::default();
         system.set_placeholder_text("System prompt (optional)");
         Self {
@@ -154,8 +170,13 @@ impl App {
             demo_urls: Vec::new(),
             status,
             notice: None,
+            notice_shown: None,
+            status_brief: None,
+            frames: 0,
             dirty: true,
             pane_areas: Vec::new(),
+            pane_page: (0, 1),
+            details_scroll: (0, 0),
             layout_budget: None,
             layout_pending: false,
             layout_next: 0,
@@ -177,6 +198,14 @@ impl App {
             grid: None,
             limits: Default::default(),
         }
+    }
+
+    /// Show `brief` instead of the status text after the first frame (the demo's status
+    /// explains itself once, then leaves room for the session's numbers).
+    #[must_use]
+    pub fn with_brief_status(mut self, brief: String) -> Self {
+        self.status_brief = Some((self.status.clone(), brief));
+        self
     }
 
     /// Shuffle blind mode's orders from `seed`, so that the same seed shows the same
@@ -233,8 +262,50 @@ impl App {
         self.layout_budget = budget;
     }
 
-    /// Whether any pane is in flight (the loop ticks only then).
+    /// Whether any pane is in flight.
     pub fn animating(&self) -> bool {
+        self.busy()
+    }
+
+    /// Whether the loop should tick: a pane is in flight, or a notice waits to go.
+    pub fn wants_tick(&self) -> bool {
+        self.busy() || self.notice.is_some()
+    }
+
+    /// Note when the notice was first drawn, and drop it once it has been on screen for
+    /// [`NOTICE_TTL`]. Whether it went.
+    pub fn age_notice(&mut self) -> bool {
+        let Some(notice) = &self.notice else {
+            self.notice_shown = None;
+            return false;
+        };
+        match &self.notice_shown {
+            Some((shown, since)) if shown == notice => {
+                if self.now.saturating_duration_since(*since) < NOTICE_TTL {
+                    return false;
+                }
+                self.notice = None;
+                self.notice_shown = None;
+                true
+            }
+            _ => {
+                self.notice_shown = Some((notice.clone(), self.now));
+                false
+            }
+        }
+    }
+
+    /// The status text as the status bar shows it: after the first frame, the brief form
+    /// when there is one (see [`App::with_brief_status`]).
+    pub fn status_text(&self) -> &str {
+        match &self.status_brief {
+            Some((long, brief)) if self.frames > 1 && *long == self.status => brief,
+            _ => &self.status,
+        }
+    }
+
+    /// Whether a pane or an experiment cell is in flight.
+    fn busy(&self) -> bool {
         self.panes.iter().any(|p| p.status.is_active())
             || self
                 .grid
@@ -285,7 +356,11 @@ impl App {
             }
             Msg::Tick(at) => {
                 self.now = at;
-                self.dirty = true;
+                // A tick kept only for a notice's time-out redraws when it goes.
+                let expired = self.age_notice();
+                if self.busy() || expired {
+                    self.dirty = true;
+                }
                 Vec::new()
             }
             Msg::EditorClosed(Ok(text)) => {

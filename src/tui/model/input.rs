@@ -35,6 +35,9 @@ impl App {
         self.dirty = true;
         self.notice = None;
         let action = chord_of(&key).and_then(|c| self.keymap.lookup(self.mode(), &c));
+        if matches!(self.overlay, Overlay::Details(_)) && self.details_key(&key) {
+            return Vec::new();
+        }
         match self.overlay {
             Overlay::Browser(_) => return self.browser_key(key, action),
             Overlay::Help | Overlay::Details(_) => {
@@ -68,6 +71,26 @@ impl App {
                 Vec::new()
             }
         }
+    }
+
+    /// Scroll the details view with the panes' scroll keys (line, page, top, bottom);
+    /// whether the key did. The view keeps the scroll within its lines.
+    fn details_key(&mut self, key: &KeyEvent) -> bool {
+        let Some(action) = chord_of(key).and_then(|c| self.keymap.lookup(Mode::Panes, &c)) else {
+            return false;
+        };
+        let (top, page) = self.details_scroll;
+        let page = page.max(1);
+        self.details_scroll.0 = match action {
+            Action::ScrollDown => top.saturating_add(1),
+            Action::ScrollUp => top.saturating_sub(1),
+            Action::PageDown => top.saturating_add(page),
+            Action::PageUp => top.saturating_sub(page),
+            Action::Top => 0,
+            Action::Bottom => usize::MAX,
+            _ => return false,
+        };
+        true
     }
 
     /// Perform a bound action.
@@ -122,7 +145,10 @@ impl App {
                 self.notice = Some("details name the model: vote first (or ctrl-b leaves blind mode)".into());
             }
             Action::Details => match focused {
-                Some(i) => self.overlay = Overlay::Details(i),
+                Some(i) => {
+                    self.overlay = Overlay::Details(i);
+                    self.details_scroll.0 = 0;
+                }
                 None if matches!(self.overlay, Overlay::Details(_)) => self.overlay = Overlay::None,
                 None => {}
             },

@@ -30,9 +30,7 @@ impl App {
         }
         self.recall.at = None;
         let mut empty = TextArea::default();
-        empty.set_placeholder_text(
-            "Type a follow-up (Ctrl+S sends; Up: last prompt; Ctrl+N: new conversation)",
-        );
+        empty.set_placeholder_text(self.keymap.follow_up_hint());
         self.prompt = empty;
     }
 

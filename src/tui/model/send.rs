@@ -13,7 +13,10 @@ impl App {
     /// Send pane `i` its latest request again: the same turn, its own history.
     pub(super) fn retry_pane(&mut self, i: usize) -> Vec<Effect> {
         let Some(sent) = self.conversation.sent.get(i).cloned().flatten() else {
-            self.notice = Some("nothing sent to this target yet: Ctrl+S sends the prompt".into());
+            self.notice = Some(format!(
+                "nothing sent to this target yet: {} sends the prompt",
+                self.keymap.send_keys()
+            ));
             return Vec::new();
         };
         // A retry is a live send like any other: the budget and the confirmation apply.

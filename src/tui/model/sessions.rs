@@ -197,8 +197,11 @@ impl App {
         self.system = TextArea::from(system.lines().map(str::to_string).collect::<Vec<_>>());
         self.system.set_placeholder_text("System prompt (optional)");
         self.prompt = TextArea::default();
-        self.prompt
-            .set_placeholder_text("Type the next prompt; Ctrl+S continues this conversation");
+        let hint = format!(
+            "Type the next prompt; {} continues this conversation",
+            self.keymap.send_keys()
+        );
+        self.prompt.set_placeholder_text(hint);
         self.session_open = true;
         self.session_id = Some(s.meta.id.clone());
         effects.push(Effect::ContinueSession {

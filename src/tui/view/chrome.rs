@@ -1,11 +1,13 @@
 //! Everything around the panes: status bar, editors' frames, footer hints, help overlay.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
-use ratatui::text::{Line, Span};
+use ratatui::text::Span;
 use ratatui::widgets::{Block, BorderType, Cell, Clear, Paragraph, Row, Table};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
+
+use super::header_fields::{ALWAYS, Field, fit};
 
 use crate::keys::Action;
 use crate::keys::Mode;
@@ -13,90 +15,95 @@ use crate::tui::model::app::{App, Focus};
 use crate::tui::model::workspace::Overlay;
 use crate::tui::theme::Role;
 
+/// The status bar, by importance: what the session has cost, the turn, the saved
+/// session's id, the page of panes, then notices and the status text. Whatever does not
+/// fit goes whole from the end of that list; the notice and the status text are cut with
+/// `…` rather than dropped while a useful part of them fits.
 pub fn status_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let t = &app.theme;
+    let muted = t.style(Role::Muted);
+    let sep = || Span::styled(" · ", muted);
     let enabled = app.enabled.iter().filter(|e| **e).count();
-    let mut spans = vec![
-        Span::styled(" prism ", t.style(Role::Title)),
-        Span::styled(
-            format!("· {enabled}/{} targets · ", app.targets.len()),
-            t.style(Role::Muted),
-        ),
-    ];
-    // A single exchange needs no turn count; from the second on it says where you are.
-    if app.conversation.turn >= 2 {
-        spans.push(Span::styled(
-            format!("turn {} · ", app.conversation.turn),
-            t.style(Role::Metric),
+    let mut fields = vec![Field::extra(
+        ALWAYS,
+        sep(),
+        vec![
+            Span::styled(" prism ", t.style(Role::Title)),
+            Span::styled(format!("· {enabled}/{} targets", app.targets.len()), muted),
+        ],
+    )];
+    let hidden = app.names_hidden();
+    // While blind, the spend is not shown: each answer's step in it would price its model.
+    if !hidden && let Some(spend) = spend_label(app, area.width / 2) {
+        fields.push(Field::number(
+            ALWAYS,
+            sep(),
+            vec![Span::styled(spend, t.style(Role::Metric))],
         ));
     }
-    let hidden = app.names_hidden();
     if hidden {
-        spans.push(Span::styled("blind · ", t.style(Role::Metric)));
+        fields.push(Field::extra(
+            ALWAYS,
+            sep(),
+            vec![Span::styled("blind", t.style(Role::Metric))],
+        ));
+    }
+    // A single exchange needs no turn count; from the second on it says where you are.
+    if app.conversation.turn >= 2 {
+        fields.push(Field::number(
+            1,
+            sep(),
+            vec![Span::styled(
+                format!("turn {}", app.conversation.turn),
+                t.style(Role::Metric),
+            )],
+        ));
     }
     if let Some(label) = app.inline_schema.label() {
         spans.push(Span::styled(format!("{label} · "), t.style(Role::Metric)));
     }
     if let Some(id) = &app.session_id {
         // A session's id or name can carry the targets' names.
-        let id = if hidden { "" } else { id.as_str() };
-        spans.push(Span::styled(
-            format!("saved {id} · ").replace("  ", " "),
-            t.style(Role::Muted),
+        let text = if hidden {
+            "saved".to_string()
+        } else {
+            format!("saved {id}")
+        };
+        fields.push(Field::text(2, sep(), vec![Span::styled(text, muted)]));
+    }
+    let (page, pages) = app.pane_page;
+    if pages > 1 && app.grid().is_none() {
+        let key = app
+            .keymap
+            .hint(Mode::Global, Action::FocusNext)
+            .map(|k| format!(" ({k})"))
+            .unwrap_or_default();
+        fields.push(Field::extra(
+            2,
+            sep(),
+            vec![Span::styled(
+                format!("panes page {}/{pages}{key}", page + 1),
+                t.style(Role::FinishWarn),
+            )],
         ));
     }
-    // A notice goes before the status text, which can be long enough to push it off.
     if let Some(n) = &app.notice {
-        spans.push(Span::styled(
-            format!("{} · ", app.mask(n)),
-            t.style(Role::FinishWarn),
+        fields.push(Field::text(
+            3,
+            sep(),
+            vec![Span::styled(app.mask(n), t.style(Role::FinishWarn))],
         ));
     }
-    spans.push(Span::styled(app.mask(&app.status), t.style(Role::Base)));
-    // The spend is pinned to the right so a long notice or status never pushes it off.
-    // While blind, the spend is not shown: each answer's step in it would price its model.
-    let spend = spend_label(app, area.width / 2)
-        .filter(|_| !hidden)
-        .map_or_else(String::new, |s| format!(" {s} "));
-    let right = (spend.width() as u16).min(area.width);
-    let [left_area, right_area] =
-        Layout::horizontal([Constraint::Min(0), Constraint::Length(right)]).areas(area);
-    let spans = fit(spans, usize::from(left_area.width), t.style(Role::Muted));
-    frame.render_widget(Paragraph::new(Line::from(spans)), left_area);
-    frame.render_widget(
-        Paragraph::new(Line::from(Span::styled(spend, t.style(Role::Metric)))).right_aligned(),
-        right_area,
-    );
-}
-
-/// `spans` cut to `width` columns; a cut is marked with `…` so that it does not read as
-/// the end of the text.
-fn fit(spans: Vec<Span<'static>>, width: usize, mark: Style) -> Vec<Span<'static>> {
-    if spans.iter().map(Span::width).sum::<usize>() <= width || width == 0 {
-        return spans;
+    let status = app.status_text();
+    if !status.is_empty() {
+        fields.push(Field::text(
+            4,
+            sep(),
+            vec![Span::styled(app.mask(status), t.style(Role::Base))],
+        ));
     }
-    let mut room = width - 1;
-    let mut out = Vec::new();
-    for span in spans {
-        if span.width() <= room {
-            room -= span.width();
-            out.push(span);
-            continue;
-        }
-        let mut cut = String::new();
-        for c in span.content.chars() {
-            let w = c.width().unwrap_or(0);
-            if w > room {
-                break;
-            }
-            room -= w;
-            cut.push(c);
-        }
-        out.push(Span::styled(cut, span.style));
-        break;
-    }
-    out.push(Span::styled("…", mark));
-    out
+    let line = fit(&fields, area.width, muted).line;
+    frame.render_widget(Paragraph::new(line), area);
 }
 
 /// What the budget counts, for the status bar: live spend since the window opened (at
@@ -186,55 +193,70 @@ fn editor_titles(app: &App) -> (String, String) {
     (format!(" {prompt} "), system)
 }
 
+/// The footer: key hints from the live keymap for where the keys go now. Help and
+/// quit are always among them; the others go, least useful first, when the terminal is
+/// narrow. While sends are off (a recording on screen), no send key is offered.
 pub fn footer(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let t = &app.theme;
-    let (mode, actions): (Mode, &[Action]) = match app.focus {
+    // (action, priority): lower stays longer.
+    let (mode, actions): (Mode, &[(Action, u8)]) = match app.focus {
         Focus::Pane(_) => (
             Mode::Panes,
             &[
-                Action::ScrollDown,
-                Action::Zoom,
-                Action::ToggleTarget,
-                Action::CancelFocused,
-                Action::Copy,
-                Action::ToggleReasoning,
-                Action::FocusEditor,
-                Action::Help,
-                Action::Quit,
+                (Action::ScrollDown, 4),
+                (Action::Zoom, 2),
+                (Action::ToggleTarget, 3),
+                (Action::CancelFocused, 2),
+                (Action::Copy, 3),
+                (Action::ToggleReasoning, 5),
+                (Action::FocusEditor, 1),
+                (Action::Help, ALWAYS),
+                (Action::Quit, ALWAYS),
             ],
         ),
         _ => (
             Mode::Editor,
             &[
-                Action::Send,
-                Action::FocusNext,
-                Action::ToggleSystem,
-                Action::OpenEditor,
-                Action::CancelAll,
-                Action::Help,
-                Action::Quit,
-                Action::Sessions,
+                (Action::Send, 1),
+                (Action::FocusNext, 2),
+                (Action::ToggleSystem, 5),
+                (Action::OpenEditor, 4),
+                (Action::CancelAll, 3),
+                (Action::Help, ALWAYS),
+                (Action::Quit, ALWAYS),
+                (Action::Sessions, 3),
             ],
         ),
     };
-    let mut spans = Vec::new();
+    let sends_off = app.sends_off().is_some();
+    let hint = |priority, key: String, label: &str| {
+        Field::extra(
+            priority,
+            Span::raw(""),
+            vec![
+                Span::styled(format!(" {key}"), t.style(Role::KeyHint)),
+                Span::styled(format!(" {label} "), t.style(Role::Muted)),
+            ],
+        )
+    };
+    let mut fields = Vec::new();
     if app.vote_open() {
         let alt = if mode == Mode::Panes { "" } else { "alt-" };
         let n = app.panes.len().min(9);
-        spans.push(Span::styled(format!(" {alt}1-{n}"), t.style(Role::KeyHint)));
-        spans.push(Span::styled(" best ", t.style(Role::Muted)));
-        spans.push(Span::styled(format!(" {alt}="), t.style(Role::KeyHint)));
-        spans.push(Span::styled(" tie ", t.style(Role::Muted)));
-        spans.push(Span::styled(format!(" {alt}0"), t.style(Role::KeyHint)));
-        spans.push(Span::styled(" all bad ", t.style(Role::Muted)));
+        fields.push(hint(1, format!("{alt}1-{n}"), "best"));
+        fields.push(hint(1, format!("{alt}="), "tie"));
+        fields.push(hint(1, format!("{alt}0"), "all bad"));
     }
-    for a in actions {
+    for (a, priority) in actions {
+        if *a == Action::Send && sends_off {
+            continue;
+        }
         if let Some(chord) = app.keymap.hint(mode, *a) {
-            spans.push(Span::styled(format!(" {chord}"), t.style(Role::KeyHint)));
-            spans.push(Span::styled(format!(" {} ", a.label()), t.style(Role::Muted)));
+            fields.push(hint(*priority, chord.to_string(), a.label()));
         }
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let line = fit(&fields, area.width, t.style(Role::Muted)).line;
+    frame.render_widget(Paragraph::new(line), area);
 }
 
 pub fn help(frame: &mut Frame<'_>, app: &App) {

@@ -10,13 +10,15 @@ mod wrap;
 use std::time::Duration;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
-use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, BorderType, Cell, Clear, Row, Table};
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
 use crate::engine::metrics::Outcome;
+use crate::keys::{Action, Mode};
 use crate::tui::model::app::App;
 use crate::tui::model::pane::PaneState;
+use crate::tui::model::workspace::Overlay;
 use crate::tui::theme::Role;
 
 fn ms(d: Option<Duration>) -> String {
@@ -181,47 +183,88 @@ pub fn rows(app: &App, i: usize) -> Vec<(&'static str, String)> {
 const LABEL: u16 = 11;
 const GAP: u16 = 1;
 
-pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize) {
-    let Some((_, _, name)) = subject(app, i) else {
-        return;
-    };
+/// The details of pane `i` laid out for a terminal of `area`: where the box goes and its
+/// lines, one fact a line, long values wrapped under their label.
+fn laid_out(app: &App, i: usize, area: Rect) -> (Rect, Vec<Line<'static>>) {
     let t = &app.theme;
-    let area = frame.area();
     let w = area.width.saturating_sub(4).min(110);
     // Borders take two columns; what is left after the label is the value's.
     let value_w = usize::from(w.saturating_sub(2 + LABEL + GAP)).max(1);
-    let rows: Vec<(&'static str, Vec<String>)> = rows(app, i)
-        .into_iter()
-        .map(|(k, v)| (k, wrap::wrap(&v, value_w)))
-        .collect();
-    let lines: usize = rows.iter().map(|(_, v)| v.len()).sum();
-    let h = (u16::try_from(lines).unwrap_or(u16::MAX).saturating_add(2)).min(area.height);
+    let mut lines = Vec::new();
+    for (k, v) in rows(app, i) {
+        for (n, part) in wrap::wrap(&v, value_w).into_iter().enumerate() {
+            let label = if n == 0 { k } else { "" };
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("{label:<width$}", width = usize::from(LABEL + GAP)),
+                    t.style(Role::Muted),
+                ),
+                Span::raw(part),
+            ]));
+        }
+    }
+    let h = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2)
+        .min(area.height);
     let rect = Rect::new(
         area.x + (area.width - w) / 2,
         area.y + (area.height - h) / 2,
         w,
         h,
     );
+    (rect, lines)
+}
+
+/// Keep the details' scroll within its lines for a terminal of `area`, and note how many
+/// lines a page is (for page up and down).
+pub fn prepare(app: &mut App, area: Rect) {
+    let Overlay::Details(i) = app.overlay else {
+        return;
+    };
+    if subject(app, i).is_none() {
+        return;
+    }
+    let (rect, lines) = laid_out(app, i, area);
+    let page = usize::from(rect.height.saturating_sub(2));
+    app.details_scroll.1 = page;
+    app.details_scroll.0 = app.details_scroll.0.min(lines.len().saturating_sub(page));
+}
+
+pub fn draw(frame: &mut Frame<'_>, app: &App, i: usize) {
+    let Some((_, _, name)) = subject(app, i) else {
+        return;
+    };
+    let t = &app.theme;
+    let (rect, lines) = laid_out(app, i, frame.area());
+    let page = usize::from(rect.height.saturating_sub(2));
+    let top = app.details_scroll.0.min(lines.len().saturating_sub(page));
+    let title = if lines.len() > page {
+        let keys = |a| {
+            app.keymap
+                .hint(Mode::Panes, a)
+                .map(|k| k.to_string())
+                .unwrap_or_default()
+        };
+        format!(
+            " {} · details {}-{} of {} ({}/{} {}/{} scroll; other keys close) ",
+            name,
+            top + 1,
+            (top + page).min(lines.len()),
+            lines.len(),
+            keys(Action::ScrollDown),
+            keys(Action::ScrollUp),
+            keys(Action::PageDown),
+            keys(Action::PageUp),
+        )
+    } else {
+        format!(" {name} · details (any key closes) ")
+    };
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(t.style(Role::BorderFocused))
-        .title(Span::styled(
-            format!(" {name} · details (any key closes) "),
-            t.style(Role::Title),
-        ));
+        .title(Span::styled(title, t.style(Role::Title)));
     frame.render_widget(Clear, rect);
-    let table = Table::new(
-        rows.into_iter().map(|(k, v)| {
-            let height = u16::try_from(v.len()).unwrap_or(u16::MAX);
-            Row::new([
-                Cell::from(Span::styled(k, t.style(Role::Muted))),
-                Cell::from(Text::from(v.into_iter().map(Line::from).collect::<Vec<_>>())),
-            ])
-            .height(height)
-        }),
-        [Constraint::Length(LABEL), Constraint::Min(10)],
-    )
-    .column_spacing(GAP)
-    .block(block);
-    frame.render_widget(table, rect);
+    let shown: Vec<Line<'static>> = lines.into_iter().skip(top).take(page).collect();
+    frame.render_widget(Paragraph::new(shown).block(block), rect);
 }

@@ -294,8 +294,14 @@ fn cell(frame: &mut Frame<'_>, app: &App, g: &Grid, i: usize, rect: Rect, focuse
     let lines: Vec<Line<'static>> = if compact(inner) {
         vec![summary(p, t)]
     } else {
-        let exact = super::pane::live_count_is_exact(&session_target.model);
-        header_lines(p, t, app.now, cost, !hidden, exact)
+        let look = super::pane::HeaderLook {
+            now: app.now,
+            cost,
+            raw_finish: !hidden,
+            exact_live: super::pane::live_count_is_exact(&session_target.model),
+        };
+        // Fitted by priority: a long field (`local est N`) goes before cost and finish.
+        header_lines(p, t, look, inner.width)
     };
     let mut y = inner.y;
     for line in lines {

@@ -21,11 +21,13 @@ mod chrome;
 pub mod compare;
 pub mod details;
 pub mod grid;
+pub mod header_fields;
 pub mod layout;
 mod pane;
 mod schema_badge;
 mod schema_editor;
 pub mod scoreboard;
+pub mod strip;
 
 use std::time::Instant;
 
@@ -38,7 +40,6 @@ use ratatui::widgets::{Block, BorderType};
 use super::model::app::{App, Focus};
 use super::model::workspace::Overlay;
 use super::theme::{Role, Theme};
-use layout::pane_rects;
 
 /// Marks the focused pane or editor's title (see [`framed`]).
 pub const FOCUS_MARK: &str = "▶";
@@ -74,6 +75,8 @@ pub fn framed(theme: &Theme, title: &str, focused: bool) -> Block<'static> {
 pub struct Regions {
     pub status: Rect,
     pub panes: Rect,
+    /// The compact strip under the panes, when they are too narrow for their numbers.
+    pub strip: Option<Rect>,
     pub system: Option<Rect>,
     pub prompt: Rect,
     pub footer: Rect,
@@ -95,28 +98,65 @@ pub fn regions(app: &App, area: Rect) -> Regions {
         Constraint::Length(1),
     ])
     .areas(area);
+    let (panes, strip) = split_strip(app, panes);
     Regions {
         status,
         panes,
+        strip,
         system: app.show_system.then_some(system),
         prompt,
         footer,
     }
 }
 
+/// The panes' area and, below it, the compact strip when the panes cannot show their
+/// numbers (see [`strip::needed`]) or not all panes fit on screen at once: one line
+/// per target, leaving the panes at least
+/// [`layout::MIN_H`] rows. The experiment grid and a comparison lay out their own.
+fn split_strip(app: &App, area: Rect) -> (Rect, Option<Rect>) {
+    let n = app.panes.len();
+    if n == 0 || app.grid().is_some() || app.workspace.compare().is_some() {
+        return (area, None);
+    }
+    let cols = if app.zoomed.is_some() {
+        1
+    } else {
+        layout::grid(area, n).0
+    };
+    let pane_w = area.width / cols.max(1) as u16;
+    // Panes shown a page at a time hide the numbers of the others: the strip has them.
+    let paged = app.zoomed.is_none() && layout::arrange(area, n, None, None, 0).pages > 1;
+    if !paged && !strip::needed(app, pane_w.saturating_sub(2)) {
+        return (area, None);
+    }
+    let rows = (n as u16).min(area.height.saturating_sub(layout::MIN_H));
+    if rows == 0 {
+        return (area, None);
+    }
+    let [panes, strip] = Layout::vertical([Constraint::Min(0), Constraint::Length(rows)]).areas(area);
+    (panes, Some(strip))
+}
+
 /// Bring every cache up to date for `area` (re-wrap, follow-tail, editor chrome). New
 /// pane text is laid out within [`App::layout_budget`]; what does not fit waits for
 /// [`lay_out`].
 pub fn prepare(app: &mut App, area: Rect) {
+    app.frames = app.frames.saturating_add(1);
+    app.age_notice();
     let r = regions(app, area);
     // Panes are placed in screen order (blind mode's shuffle), so a position says
     // nothing about the target.
     let order = app.screen_order();
     let zoomed = app.zoomed.and_then(|z| order.iter().position(|p| *p == z));
-    let rects = pane_rects(r.panes, app.panes.len(), zoomed);
+    let focused = match app.focus {
+        Focus::Pane(i) => order.iter().position(|p| *p == i),
+        _ => None,
+    };
+    let arranged = layout::arrange(r.panes, app.panes.len(), zoomed, focused, app.pane_page.0);
+    app.pane_page = (arranged.page, arranged.pages);
     app.pane_areas = vec![None; app.panes.len()];
     for (slot, pane) in order.into_iter().enumerate() {
-        app.pane_areas[pane] = rects[slot];
+        app.pane_areas[pane] = arranged.rects[slot];
     }
     compare::arrange(app, r.panes);
     if app.grid().is_some() {
@@ -133,6 +173,7 @@ pub fn prepare(app: &mut App, area: Rect) {
         }
     }
     chrome::prepare_editors(app);
+    details::prepare(app, area);
     compare::prepare(app, area);
 }
 
@@ -173,6 +214,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
         grid::draw(frame, app, g, r.panes);
     }
     grid::draw_cases(frame, app, r.panes);
+    if let Some(s) = r.strip {
+        strip::draw(frame, app, s);
+    }
     schema_editor::draw(frame, app, r.panes);
     compare::strips(frame, app);
     compare::diff_mark(frame, app);
