@@ -371,6 +371,7 @@ async fn run_plan(
         format,
         summary: args.summary,
         sort: args.sort,
+        width: headless::fit::stdout_width(),
     };
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = headless::print(&plan, &collected.cells, how, &mut stdout) {

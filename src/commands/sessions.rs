@@ -374,7 +374,7 @@ fn show_experiment(session: &Session, prices: &PriceTable, out: &mut dyn Write) 
         )?;
     }
     writeln!(out, "\nscoreboard:")?;
-    crate::headless::print_scoreboard(&board, out)
+    crate::headless::print_scoreboard(&board, crate::headless::fit::stdout_width(), out)
 }
 
 /// `ok · TTFT 95.0 ms · 12.3 tok/s · in 12 / out ~3 · $0.000001 · finish stop · req_1`.

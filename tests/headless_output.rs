@@ -1,0 +1,85 @@
+//! `prism run` output as people paste it: the table fits the terminal, progress stays
+//! off a captured stderr, and bad prompts are refused before anything is sent.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
+use std::process::{Command, Stdio};
+
+use unicode_width::UnicodeWidthStr;
+
+const PRISM: &str = env!("CARGO_BIN_EXE_prism");
+
+struct Ran {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn prism(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Ran {
+    let out = Command::new(PRISM)
+        .args(args)
+        .current_dir(dir)
+        .env("PRISM_SESSIONS_DIR", dir.join("sessions"))
+        .env("XDG_CONFIG_HOME", dir)
+        .env_remove("COLUMNS")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run prism");
+    Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
+}
+
+#[test]
+fn a_captured_stderr_gets_no_progress_and_the_table_fits_80_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let ran = prism(
+        dir.path(),
+        &["run", "--demo", "all", "--format", "table", "--prompt", "hello"],
+        &[("COLUMNS", "80")],
+    );
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    // Only the session line: no progress lines, no cursor movement.
+    assert!(!ran.stderr.contains('\x1b'), "{:?}", ran.stderr);
+    assert!(
+        !ran.stderr.contains("streaming") && !ran.stderr.contains("TTFT"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stderr.starts_with("session: "), "{}", ran.stderr);
+    let table_start = ran.stdout.find(" target ").expect("a table");
+    let table = &ran.stdout[ran.stdout[..table_start].rfind('\n').unwrap_or(0)..];
+    for line in table.lines() {
+        assert!(line.width() <= 80, "{} columns: {line}\n{table}", line.width());
+    }
+    assert!(
+        table.contains("TTFT ms") && table.contains("gpt-4o-mini"),
+        "{table}"
+    );
+}
+
+#[test]
+fn a_piped_table_without_columns_keeps_every_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let ran = prism(
+        dir.path(),
+        &[
+            "run",
+            "--demo",
+            "--format",
+            "table",
+            "--prompt",
+            "hello",
+            "--no-save",
+        ],
+        &[],
+    );
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    for column in ["request id", "retries", "TTFB ms", "http"] {
+        assert!(ran.stdout.contains(column), "{column}:\n{}", ran.stdout);
+    }
+    assert!(!ran.stdout.contains("not shown"), "{}", ran.stdout);
+}
