@@ -83,3 +83,70 @@ fn a_piped_table_without_columns_keeps_every_column() {
     }
     assert!(!ran.stdout.contains("not shown"), "{}", ran.stdout);
 }
+
+#[test]
+fn an_empty_prompt_is_refused_before_anything_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.md");
+    std::fs::write(&empty, " \n").unwrap();
+    for args in [
+        &["run", "--demo", "--prompt", ""][..],
+        &["run", "--demo", "--prompt", "  \n"][..],
+        &["run", "--demo", "--prompt-file", empty.to_str().unwrap()][..],
+    ] {
+        let ran = prism(dir.path(), args, &[]);
+        assert_eq!(ran.code, 2, "{args:?}: {}", ran.stderr);
+        assert!(ran.stderr.contains("empty"), "{}", ran.stderr);
+        assert_eq!(ran.stderr.trim().lines().count(), 1, "one line: {}", ran.stderr);
+        assert!(ran.stdout.is_empty(), "{}", ran.stdout);
+    }
+    assert!(!dir.path().join("sessions").exists(), "nothing was saved");
+}
+
+#[test]
+fn name_and_tags_are_saved_and_found_by_the_filter() {
+    let dir = tempfile::tempdir().unwrap();
+    let ran = prism(
+        dir.path(),
+        &[
+            "run",
+            "--demo",
+            "--prompt",
+            "hi",
+            "--format",
+            "jsonl",
+            "--name",
+            "nightly check",
+            "--tag",
+            "gateway-a",
+            "--tag",
+            "canary",
+        ],
+        &[],
+    );
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let other = prism(
+        dir.path(),
+        &["run", "--demo", "--prompt", "hi", "--format", "jsonl"],
+        &[],
+    );
+    assert_eq!(other.code, 0, "{}", other.stderr);
+    let list = prism(
+        dir.path(),
+        &["sessions", "list", "--json", "--filter", "CANARY"],
+        &[],
+    );
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    let found: Vec<serde_json::Value> = list
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["name"], "nightly check", "{found:?}");
+    assert_eq!(
+        found[0]["tags"],
+        serde_json::json!(["gateway-a", "canary"]),
+        "{found:?}"
+    );
+}

@@ -20,7 +20,7 @@ use crate::session::{Session, load};
 pub enum SessionsCommand {
     /// Saved sessions, newest first: id, date, targets, turns, cost, first prompt.
     List {
-        /// Only sessions whose id, name, prompt or targets contain this text.
+        /// Only sessions whose id, name, prompt, targets or tags contain this text.
         #[arg(long, value_name = "TEXT")]
         filter: Option<String>,
         /// Print JSON (one object per session) instead of a table.
@@ -206,7 +206,7 @@ fn list(root: &Path, filter: Option<&str>, json: bool, out: &mut dyn Write) -> R
     Ok(out.flush()?)
 }
 
-/// What `--filter` searches: id, name, first prompt and target names, lower-cased.
+/// What `--filter` searches: id, name, first prompt, target names and tags, lower-cased.
 fn haystack(l: &Listed) -> String {
     let mut s = l.id();
     if let Ok(m) = &l.meta {
@@ -214,7 +214,7 @@ fn haystack(l: &Listed) -> String {
             s.push('\n');
             s.push_str(part);
         }
-        for t in &m.targets {
+        for t in m.targets.iter().chain(&m.tags) {
             s.push('\n');
             s.push_str(t);
         }

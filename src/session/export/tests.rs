@@ -91,6 +91,7 @@ fn session() -> Session {
             turns: 1,
             cost_usd: 0.0,
             cost_incomplete: false,
+            tags: Vec::new(),
         },
         targets: vec![settings("a", "openai"), settings("b", "teleporter")],
         turns: vec![Turn {
