@@ -150,3 +150,46 @@ fn name_and_tags_are_saved_and_found_by_the_filter() {
         "{found:?}"
     );
 }
+
+#[test]
+fn export_puts_several_sessions_or_a_filter_into_one_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    for tag in ["nightly", "nightly", "adhoc"] {
+        let ran = prism(
+            dir.path(),
+            &[
+                "run", "--demo", "--prompt", "hi", "--format", "jsonl", "--tag", tag,
+            ],
+            &[],
+        );
+        assert_eq!(ran.code, 0, "{}", ran.stderr);
+    }
+    let csv = prism(
+        dir.path(),
+        &["export", "--format", "csv", "--filter", "nightly"],
+        &[],
+    );
+    assert_eq!(csv.code, 0, "{}", csv.stderr);
+    let mut r = csv::Reader::from_reader(csv.stdout.as_bytes());
+    let headers = r.headers().unwrap().clone();
+    assert!(headers.iter().any(|h| h == "timestamp"), "{headers:?}");
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let sessions: std::collections::BTreeSet<&str> = rows.iter().map(|r| &r[0]).collect();
+    assert_eq!(sessions.len(), 2, "two tagged sessions: {sessions:?}");
+    assert_eq!(rows.len(), 2 * 4, "four demo targets each");
+
+    let md = prism(
+        dir.path(),
+        &["export", "--format", "md", "--filter", "nightly"],
+        &[],
+    );
+    assert_eq!(md.code, 2, "{}", md.stderr);
+    assert!(md.stderr.contains("--format csv"), "{}", md.stderr);
+    let none = prism(
+        dir.path(),
+        &["export", "--format", "csv", "--filter", "nope"],
+        &[],
+    );
+    assert_eq!(none.code, 2, "{}", none.stderr);
+    assert!(none.stderr.contains("no session"), "{}", none.stderr);
+}

@@ -206,6 +206,12 @@ fn list(root: &Path, filter: Option<&str>, json: bool, out: &mut dyn Write) -> R
     Ok(out.flush()?)
 }
 
+/// Whether `l` matches `filter` as `sessions list --filter` does (case-insensitive
+/// substring; an empty filter matches everything).
+pub(crate) fn matches(l: &Listed, filter: &str) -> bool {
+    filter.is_empty() || haystack(l).contains(&filter.to_lowercase())
+}
+
 /// What `--filter` searches: id, name, first prompt, target names and tags, lower-cased.
 fn haystack(l: &Listed) -> String {
     let mut s = l.id();

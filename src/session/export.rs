@@ -21,7 +21,7 @@ use crate::provider::event::FinishReason;
 use crate::report::{ErrorRow, ResultRow, Status, UsageSource};
 
 /// CSV header, in column order.
-pub const CSV_COLUMNS: [&str; 32] = [
+pub const CSV_COLUMNS: [&str; 41] = [
     "session",
     "turn",
     "target",
@@ -54,6 +54,15 @@ pub const CSV_COLUMNS: [&str; 32] = [
     "warmup",
     "schema_valid",
     "schema_errors",
+    "timestamp",
+    "system",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "seed",
+    "parameters",
+    "reasoning_tokens",
+    "cache_write_tokens",
 ];
 
 /// How a run of an experiment is named: its variant's name, its case's id (else 1-based
@@ -260,7 +269,7 @@ pub fn write_markdown(session: &Session, prices: &PriceTable, mut out: impl Writ
             if text.trim().is_empty() {
                 out.write_all(b"*(no text)*\n")?;
             } else {
-                out.write_all(close_fences(&text).as_bytes())?;
+                out.write_all(close_fences(&headings::demote(&text)).as_bytes())?;
             }
             if let Some(row) = row {
                 write_refusal(&mut out, row)?;
@@ -499,15 +508,29 @@ struct EventOut<'a> {
 /// CSV into `out`: [`CSV_COLUMNS`], one row per turn and target, empty cells for unknown
 /// numbers.
 pub fn write_csv(session: &Session, prices: &PriceTable, out: impl Write) -> io::Result<()> {
+    write_csv_of(std::iter::once(Ok(session)), prices, out)
+}
+
+/// CSV of several sessions into `out`: one header, then each session's rows in turn
+/// (the `session` column tells them apart). Sessions come one at a time, so only one is
+/// in memory; the first error stops the export.
+pub fn write_csv_of<'a>(
+    sessions: impl IntoIterator<Item = io::Result<&'a Session>>,
+    prices: &PriceTable,
+    out: impl Write,
+) -> io::Result<()> {
     // The header is written by hand so that a session with no answers still has one.
     let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(out);
     w.write_record(CSV_COLUMNS).map_err(csv_io)?;
-    for turn in &session.turns {
-        for (&i, recorded) in &turn.answers {
-            let row = result_row(session, turn, i, prices);
-            let label = cell_label(session, recorded);
-            let record = CsvRow::of(session, turn, i, recorded, row.as_ref(), label.as_ref());
-            w.serialize(record).map_err(csv_io)?;
+    for session in sessions {
+        let session = session?;
+        for turn in &session.turns {
+            for (&i, recorded) in &turn.answers {
+                let row = result_row(session, turn, i, prices);
+                let label = cell_label(session, recorded);
+                let record = CsvRow::of(session, turn, i, recorded, row.as_ref(), label.as_ref());
+                w.serialize(record).map_err(csv_io)?;
+            }
         }
     }
     w.flush()
@@ -560,6 +583,20 @@ struct CsvRow<'a> {
     schema_valid: Option<bool>,
     /// `path: reason` per violation, joined by `; ` (a bare reason for the whole answer).
     schema_errors: Option<String>,
+    /// When the turn was sent, RFC 3339 UTC.
+    timestamp: &'a str,
+    /// The turn's system prompt; empty when there was none.
+    system: Option<&'a str>,
+    #[serde(serialize_with = "decimal")]
+    temperature: Option<f64>,
+    #[serde(serialize_with = "decimal")]
+    top_p: Option<f64>,
+    max_tokens: Option<u32>,
+    seed: Option<i64>,
+    /// Every parameter that was set, as `temperature 0.2, max_tokens 512, streaming`.
+    parameters: Option<String>,
+    reasoning_tokens: Option<u64>,
+    cache_write_tokens: Option<u64>,
 }
 
 impl<'a> CsvRow<'a> {
@@ -614,6 +651,15 @@ impl<'a> CsvRow<'a> {
             warmup: cell.map(|c| c.warmup),
             schema_valid: row.and_then(|r| r.schema_valid),
             schema_errors: row.and_then(|r| r.schema_errors.as_deref()).map(schema_errors),
+            timestamp: &turn.wall,
+            system: turn.system.as_deref().filter(|s| !s.is_empty()),
+            temperature: settings.and_then(|t| t.temperature),
+            top_p: settings.and_then(|t| t.top_p),
+            max_tokens: settings.and_then(|t| t.max_tokens),
+            seed: settings.and_then(|t| t.seed),
+            parameters: settings.map(params_summary),
+            reasoning_tokens: row.and_then(|r| r.usage.reasoning_tokens),
+            cache_write_tokens: row.and_then(|r| r.usage.cache_write_tokens),
         }
     }
 }
@@ -652,6 +698,8 @@ fn csv_io(e: csv::Error) -> io::Error {
         other => io::Error::other(format!("{other:?}")),
     }
 }
+
+mod headings;
 
 #[cfg(test)]
 mod tests;

@@ -285,9 +285,14 @@ fn every_csv_column_of_a_fully_recorded_answer_is_filled_from_its_row() {
     assert_eq!(r.headers().unwrap(), export::CSV_COLUMNS.as_slice());
     let lines: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
     assert_eq!(lines.len(), 1);
-    // The last four columns but two name an experiment's run, the two after them the
-    // schema verdict; a plain send without a schema has none of them.
-    let (plain, experiment) = export::CSV_COLUMNS.split_at(export::CSV_COLUMNS.len() - 6);
+    // Four columns name an experiment's run, the two after them the schema verdict; a
+    // plain send without a schema has none of them. The time, settings and usage
+    // columns after those (from `timestamp` on) are checked elsewhere.
+    let settings = export::CSV_COLUMNS
+        .iter()
+        .position(|c| *c == "timestamp")
+        .unwrap();
+    let (plain, experiment) = export::CSV_COLUMNS[..settings].split_at(settings - 6);
     for (column, cell) in plain.iter().zip(&lines[0]) {
         // A refusal has a cell only when the model refused.
         if *column != "refusal" {

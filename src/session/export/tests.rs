@@ -237,3 +237,64 @@ fn times_and_totals_read_the_way_people_write_them() {
     assert_eq!(meta_cost(0.0012, false), "$0.001200");
     assert_eq!(meta_cost(0.0012, true), "≥ $0.001200");
 }
+
+#[test]
+fn markdown_keeps_answer_headings_under_their_target() {
+    let mut s = session();
+    s.turns[0].answers.insert(
+        0,
+        cut_off("# Plan\n\n## Step one\n\n```sh\n# not a heading\n```\n"),
+    );
+    let mut md = Vec::new();
+    write_markdown(&s, &PriceTable::builtin().unwrap(), &mut md).unwrap();
+    let md = String::from_utf8(md).unwrap();
+    let target = md.find("\n### a (openai").unwrap();
+    let plan = md.find("\n#### Plan\n").unwrap();
+    assert!(target < plan, "{md}");
+    assert!(md.contains("\n##### Step one\n"), "{md}");
+    assert!(md.contains("\n# not a heading\n"), "code stays as is: {md}");
+    // The only level-1 and level-2 headings are the export's own (and the code line).
+    let top: Vec<&str> = md
+        .lines()
+        .filter(|l| l.starts_with("# ") || l.starts_with("## "))
+        .collect();
+    assert_eq!(top.len(), 4, "title, targets, turn 1, the code line: {top:?}");
+}
+
+#[test]
+fn csv_carries_the_time_system_prompt_parameters_and_token_detail() {
+    let mut s = session();
+    s.turns[0].system = Some("Be terse.".into());
+    s.turns[0].wall = "2025-03-04T05:06:08.000Z".into();
+    let mut bytes = Vec::new();
+    write_csv(&s, &PriceTable::builtin().unwrap(), &mut bytes).unwrap();
+    let mut r = csv::Reader::from_reader(bytes.as_slice());
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let col = |name: &str| rows[0][CSV_COLUMNS.iter().position(|c| *c == name).unwrap()].to_string();
+    assert_eq!(col("timestamp"), "2025-03-04T05:06:08.000Z");
+    assert_eq!(col("system"), "Be terse.");
+    assert_eq!(col("top_p"), "0.5");
+    assert_eq!(col("temperature"), "");
+    assert_eq!(col("seed"), "7");
+    assert_eq!(col("parameters"), "top_p 0.5, stop [\"END\"], seed 7, streaming");
+    assert_eq!(col("reasoning_tokens"), "", "no row: unknown");
+}
+
+#[test]
+fn several_sessions_share_one_csv_header() {
+    let (a, mut b) = (session(), session());
+    b.meta.id = "20250305-000000-beef".into();
+    let mut bytes = Vec::new();
+    write_csv_of([Ok(&a), Ok(&b)], &PriceTable::builtin().unwrap(), &mut bytes).unwrap();
+    let mut r = csv::Reader::from_reader(bytes.as_slice());
+    let ids: Vec<String> = r.records().map(|r| r.unwrap()[0].to_string()).collect();
+    assert_eq!(
+        ids,
+        [
+            "20250304-050607-abcd",
+            "20250304-050607-abcd",
+            "20250305-000000-beef",
+            "20250305-000000-beef"
+        ]
+    );
+}
