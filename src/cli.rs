@@ -117,6 +117,12 @@ pub struct RunArgs {
     /// Do not save this run as a session.
     #[arg(long)]
     pub no_save: bool,
+    /// Name the saved session (`prism sessions rename` changes it later).
+    #[arg(long, value_name = "NAME", conflicts_with = "no_save")]
+    pub name: Option<String>,
+    /// Tag the saved session (repeatable); `prism sessions list --filter TAG` finds it.
+    #[arg(long = "tag", value_name = "TAG", conflicts_with = "no_save")]
+    pub tags: Vec<String>,
     /// A variant: NAME=FILE adds one whose prompt is FILE's text; NAME picks a config
     /// `[[variant]]`. Repeatable; when given, only these variants run, in this order.
     #[arg(long = "variant", value_name = "NAME[=FILE]")]
@@ -346,6 +352,10 @@ async fn run_plan(
             Ok(w) => {
                 // First, so a script (or a person after Ctrl-C) knows where the run went.
                 eprintln!("session: {} ({})", w.id(), w.dir().display());
+                // Named now, so even a run killed half-way keeps its name.
+                if let Some(name) = args.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+                    w.rename(Some(name.to_string()));
+                }
                 Some(w)
             }
             Err(e) => {
@@ -366,11 +376,15 @@ async fn run_plan(
         if let Some(e) = w.error() {
             eprintln!("warning: session {} was not saved completely: {e}", w.id());
         }
+        if let Err(e) = save_tags(w.dir(), &args.tags) {
+            eprintln!("warning: session {}: cannot save its tags: {e}", w.id());
+        }
     }
     let how = Printing {
         format,
         summary: args.summary,
         sort: args.sort,
+        width: headless::fit::stdout_width(),
     };
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = headless::print(&plan, &collected.cells, how, &mut stdout) {
@@ -380,6 +394,21 @@ async fn run_plan(
         }
     }
     Ok(headless::exit_code(&collected))
+}
+
+/// Add `tags` (trimmed, each once) to the summary of the closed session in `dir`.
+fn save_tags(dir: &std::path::Path, tags: &[String]) -> Result<(), String> {
+    let tags: Vec<&str> = tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()).collect();
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let mut meta = crate::session::store::summary(dir).map_err(|e| e.to_string())?;
+    for tag in tags {
+        if !meta.tags.iter().any(|t| t == tag) {
+            meta.tags.push(tag.to_string());
+        }
+    }
+    crate::session::writer::write_meta(dir, &meta).map_err(|e| e.to_string())
 }
 
 /// The variants to run: `--variant NAME=FILE` adds one whose prompt is FILE's text,
@@ -504,11 +533,23 @@ fn select(all: Vec<Target>, wanted: &[String]) -> Result<Vec<Target>, AppError> 
 
 fn read_prompt(args: &RunArgs) -> Result<String, AppError> {
     if let Some(p) = &args.prompt {
+        if p.trim().is_empty() {
+            return Err(AppError::Usage(
+                "the prompt given with --prompt is empty: pass the text to send".into(),
+            ));
+        }
         return Ok(p.clone());
     }
     if let Some(path) = &args.prompt_file {
-        return std::fs::read_to_string(path)
-            .map_err(|e| AppError::io(format!("{}: cannot read prompt", path.display()), e));
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| AppError::io(format!("{}: cannot read prompt", path.display()), e))?;
+        if text.trim().is_empty() {
+            return Err(AppError::Usage(format!(
+                "{}: the prompt file is empty: write the prompt in it, or pass --prompt TEXT",
+                path.display()
+            )));
+        }
+        return Ok(text);
     }
     let stdin = std::io::stdin();
     if stdin.is_terminal() {

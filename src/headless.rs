@@ -7,12 +7,15 @@
 //! `vars`, `runs` and the `*_dist` distributions. `--summary` prints the scoreboard's
 //! objects instead, one per (variant, target).
 
+pub mod fit;
+pub mod progress;
+
 use std::io::{self, Write};
 
-use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::metrics::TargetRun;
+use crate::headless::fit::{Col, Fitted, fit, wrap};
 use crate::pricing::PriceTable;
 use crate::provider::event::FinishReason;
 use crate::report::{ResultRow, UsageSource};
@@ -59,6 +62,12 @@ pub async fn collect(
 ) -> Collected {
     let stop = CancellationToken::new();
     let mut folds: Vec<Option<TargetRun>> = vec![None; plan.runs.len()];
+    let mut live = progress::Live::stderr(progress::Progress::new(
+        plan.runs.iter().map(|r| run_target(plan, r)),
+    ));
+    if let Some(l) = &mut live {
+        let _ = l.draw();
+    }
     let x = Execution {
         plan,
         limits,
@@ -73,7 +82,11 @@ pub async fn collect(
             if let Report::Blocked { at, event, .. } | Report::Event { at, event, .. } = report
                 && let Some(fold) = folds.get_mut(tag.run)
             {
-                fold.get_or_insert_with(TargetRun::default).apply(at, &event);
+                let fold = fold.get_or_insert_with(TargetRun::default);
+                fold.apply(at, &event);
+                if let Some(l) = &mut live {
+                    l.observe(tag.run, fold);
+                }
             }
         });
         tokio::pin!(sending);
@@ -95,12 +108,24 @@ pub async fn collect(
         }
         interrupted
     };
+    if let Some(l) = &mut live {
+        let _ = l.clear();
+    }
     // Local token estimates load a tokenizer table; do that off the async workers.
     let (plan, prices) = (plan.clone(), prices.clone());
     let cells = tokio::task::spawn_blocking(move || cell_results(&plan, &folds, &prices))
         .await
         .unwrap_or_default();
     Collected { cells, interrupted }
+}
+
+/// The name of the target `run` goes to.
+fn run_target(plan: &Plan, run: &crate::workflows::experiment::plan::Run) -> String {
+    plan.cells
+        .get(run.cell)
+        .and_then(|c| plan.design.targets.get(c.target))
+        .map(|t| t.name.clone())
+        .unwrap_or_default()
 }
 
 /// How to print what was collected.
@@ -112,6 +137,8 @@ pub struct Printing {
     pub summary: bool,
     /// Sort the scoreboard by this column, best first.
     pub sort: Option<Column>,
+    /// Fit tables to this many columns (`None`: every column, as wide as it takes).
+    pub width: Option<u16>,
 }
 
 /// Print `cells` of `plan` as `how` says.
@@ -132,13 +159,13 @@ pub fn print(plan: &Plan, cells: &[CellResult], how: Printing, out: &mut dyn Wri
             print_answers(plan, cells, out)?;
             if plan.is_plain() {
                 let rows: Vec<ResultRow> = cells.iter().map(|c| c.row.clone()).collect();
-                print_table(&rows, out)?;
+                print_table(&rows, how.width, out)?;
             } else {
-                print_cells_table(plan, cells, out)?;
+                print_cells_table(plan, cells, how.width, out)?;
             }
             if let Some(rows) = &board {
                 writeln!(out)?;
-                print_scoreboard(rows, out)?;
+                print_scoreboard(rows, how.width, out)?;
             }
         }
     }
@@ -212,50 +239,42 @@ fn print_answers(plan: &Plan, cells: &[CellResult], out: &mut dyn Write) -> io::
     Ok(())
 }
 
-fn new_table() -> Table {
-    let mut table = Table::new();
-    table
-        .load_style(presets::UTF8_HORIZONTAL_ONLY)
-        .set_content_arrangement(ContentArrangement::Disabled);
-    table
-}
-
-fn right_align(table: &mut Table, columns: impl IntoIterator<Item = usize>) {
-    for i in columns {
-        if let Some(col) = table.column_mut(i) {
-            col.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-}
-
-/// The columns of one run's numbers, in the plain table and the experiment table alike.
-const METRIC_COLUMNS: [&str; 13] = [
-    "target",
-    "status",
-    "TTFT ms",
-    "TTFB ms",
-    "total ms",
-    "ITL p50/p95 ms",
-    "tok/s",
-    "in",
-    "out",
-    "cost $",
-    "finish",
-    "http",
-    "request id",
+/// The columns of one run's numbers, in the plain table and the experiment table alike,
+/// each with its priority (higher ones are dropped first on a narrow terminal).
+const METRIC_COLUMNS: [Col<'static>; 14] = [
+    Col::text("target", 0),
+    Col::text("status", 0),
+    Col::num("TTFT ms", 1),
+    Col::num("TTFB ms", 6),
+    Col::num("total ms", 3),
+    Col::num("ITL p50/p95 ms", 5),
+    Col::num("tok/s", 1),
+    Col::num("in", 4),
+    Col::num("out", 2),
+    Col::num("cost $", 2),
+    Col::num("retries", 4),
+    Col::text("finish", 3),
+    Col::num("http", 6),
+    Col::text("request id", 7),
 ];
 
-/// The metrics table of a plain run: one row per target (unchanged since before
-/// experiments existed).
-fn print_table(rows: &[ResultRow], out: &mut dyn Write) -> io::Result<()> {
-    let mut table = new_table();
-    table.set_header(METRIC_COLUMNS);
-    for r in rows {
-        table.add_row(last_run_cells(r));
+/// The columns that can carry the `~` of a local token estimate.
+const ESTIMATED: [&str; 3] = ["in", "out", "cost $"];
+
+/// The metrics table of a plain run: one row per target.
+fn print_table(rows: &[ResultRow], width: Option<u16>, out: &mut dyn Write) -> io::Result<()> {
+    let cells: Vec<Vec<String>> = rows.iter().map(last_run_cells).collect();
+    let fitted = fit(&METRIC_COLUMNS, &cells, width);
+    writeln!(out, "{}", fitted.table)?;
+    estimate_footnote(rows.iter(), &fitted, width, out)?;
+    hidden_note(&fitted, width, out)
+}
+
+fn hidden_note(fitted: &Fitted, width: Option<u16>, out: &mut dyn Write) -> io::Result<()> {
+    if let Some(note) = fitted.hidden_note(width) {
+        writeln!(out, "{note}")?;
     }
-    right_align(&mut table, 2..10);
-    writeln!(out, "{table}")?;
-    estimate_footnote(rows.iter(), out)
+    Ok(())
 }
 
 /// A row's numbers from `status` to `request id`, as the plain table shows them.
@@ -280,6 +299,7 @@ fn last_run_cells(r: &ResultRow) -> Vec<String> {
         count(r.usage.input_tokens),
         count(r.usage.output_tokens),
         r.cost_usd.map_or("-".into(), |c| format!("{est}{c:.6}")),
+        r.retries.to_string(),
         r.finish_reason.map_or("-", FinishReason::as_str).to_string(),
         r.http_status.map_or("-".into(), |s| s.to_string()),
         r.request_id.clone().unwrap_or_else(|| "-".into()),
@@ -294,11 +314,23 @@ fn estimate_mark(r: &ResultRow) -> &'static str {
     }
 }
 
-fn estimate_footnote<'a>(rows: impl Iterator<Item = &'a ResultRow>, out: &mut dyn Write) -> io::Result<()> {
-    if rows.into_iter().any(|r| r.usage.source == UsageSource::Estimate) {
+/// The `~` footnote, only when some row is an estimate and a column that shows the
+/// mark is still on screen.
+fn estimate_footnote<'a>(
+    rows: impl Iterator<Item = &'a ResultRow>,
+    fitted: &Fitted,
+    width: Option<u16>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let shown = ESTIMATED.iter().any(|h| fitted.shows(h));
+    if shown && rows.into_iter().any(|r| r.usage.source == UsageSource::Estimate) {
         writeln!(
             out,
-            "~ local o200k estimate: the provider reported no usage for this target"
+            "{}",
+            wrap(
+                "~ local o200k estimate: the provider reported no usage for this target",
+                width
+            )
         )?;
     }
     Ok(())
@@ -306,34 +338,37 @@ fn estimate_footnote<'a>(rows: impl Iterator<Item = &'a ResultRow>, out: &mut dy
 
 /// The metrics table of an experiment: one row per cell, with its case and variant, and
 /// over repeats the p50/p95 of its successful runs.
-fn print_cells_table(plan: &Plan, cells: &[CellResult], out: &mut dyn Write) -> io::Result<()> {
+fn print_cells_table(
+    plan: &Plan,
+    cells: &[CellResult],
+    width: Option<u16>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let cases = plan.design.cases.is_some();
     let variants = !plan.design.variants.is_empty();
     let repeated = plan.design.repeat > 1;
-    let mut header: Vec<&str> = Vec::new();
+    let mut header: Vec<Col<'static>> = Vec::new();
     if cases {
-        header.push("case");
+        header.push(Col::text("case", 0));
     }
     if variants {
-        header.push("variant");
+        header.push(Col::text("variant", 0));
     }
-    let lead = header.len();
     if repeated {
         header.extend([
-            "target",
-            "ok",
-            "TTFT p50/p95 ms",
-            "total p50/p95 ms",
-            "tok/s p50",
-            "out p50",
-            "cost $ mean",
-            "finish (last)",
+            Col::text("target", 0),
+            Col::num("ok", 0),
+            Col::num("TTFT p50/p95 ms", 1),
+            Col::num("total p50/p95 ms", 3),
+            Col::num("tok/s p50", 1),
+            Col::num("out p50", 4),
+            Col::num("cost $ mean", 2),
+            Col::text("finish (last)", 5),
         ]);
     } else {
         header.extend(METRIC_COLUMNS);
     }
-    let mut table = new_table();
-    table.set_header(header);
+    let mut rows = Vec::new();
     for c in cells {
         let mut row: Vec<String> = Vec::new();
         if cases {
@@ -358,18 +393,23 @@ fn print_cells_table(plan: &Plan, cells: &[CellResult], out: &mut dyn Write) -> 
         } else {
             row.extend(last_run_cells(&c.row));
         }
-        table.add_row(row);
+        rows.push(row);
     }
-    let numbers = if repeated { 1..7 } else { 2..10 };
-    right_align(&mut table, numbers.map(|i| i + lead));
-    writeln!(out, "{table}")?;
+    let fitted = fit(&header, &rows, width);
+    writeln!(out, "{}", fitted.table)?;
     if repeated {
         writeln!(
             out,
-            "p50/p95: nearest-rank percentiles over each cell's successful runs"
+            "{}",
+            wrap(
+                "p50/p95: nearest-rank percentiles over each cell's successful runs",
+                width
+            )
         )?;
+    } else {
+        estimate_footnote(cells.iter().map(|c| &c.row), &fitted, width, out)?;
     }
-    estimate_footnote(cells.iter().map(|c| &c.row), out)
+    hidden_note(&fitted, width, out)
 }
 
 fn p50_p95(d: &Dist) -> String {
@@ -379,46 +419,43 @@ fn p50_p95(d: &Dist) -> String {
     }
 }
 
-/// The scoreboard as a table, the best value of each column marked `*`.
-pub fn print_scoreboard(rows: &[ScoreRow], out: &mut dyn Write) -> io::Result<()> {
+/// The scoreboard as a table fitted to `width`, the best value of each column marked `*`.
+pub fn print_scoreboard(rows: &[ScoreRow], width: Option<u16>, out: &mut dyn Write) -> io::Result<()> {
     let variants = rows.iter().any(|r| r.variant.is_some());
-    let mut table = new_table();
     let mut header = Vec::new();
     if variants {
-        header.push("variant");
+        header.push(Col::text("variant", 0));
     }
-    let lead = header.len();
     header.extend([
-        "target",
-        "n",
-        "failures",
-        "refused",
-        "TTFT mean ms",
-        "TTFT p95 ms",
-        "tok/s mean",
-        "out mean",
-        "cost $/call",
-        "finish",
+        Col::text("target", 0),
+        Col::num("n", 1),
+        Col::num("failures", 1),
+        Col::num("refused", 3),
+        Col::num("TTFT mean ms", 1),
+        Col::num("TTFT p95 ms", 2),
+        Col::num("tok/s mean", 1),
+        Col::num("out mean", 4),
+        Col::num("cost $/call", 2),
+        Col::text("finish", 5),
     ]);
     // Votes are a column only where they were counted (a session with votes).
     let votes = rows.iter().any(|r| r.votes.is_some());
     if votes {
-        header.push("votes");
+        header.push(Col::num("votes", 1));
     }
     let valid = rows.iter().any(|r| r.valid.is_some());
     if valid {
-        header.push("valid");
+        header.push(Col::num("valid", 2));
     }
     // Cache and tools likewise: only where some run reported cache tokens or called a tool.
     let cache = rows.iter().any(|r| r.cache_cell().is_some());
     if cache {
-        header.push("cache read/write tok, saved $");
+        header.push(Col::text("cache r/w tok, saved $", 3));
     }
     let tools = rows.iter().any(|r| r.tools.is_some());
     if tools {
-        header.push("tools");
+        header.push(Col::text("tools", 2));
     }
-    table.set_header(header);
     let marked = |column: Column, i: usize, text: String| {
         if scoreboard::best(rows, column).contains(&i) {
             format!("*{text}")
@@ -426,6 +463,7 @@ pub fn print_scoreboard(rows: &[ScoreRow], out: &mut dyn Write) -> io::Result<()
             text
         }
     };
+    let mut lines = Vec::new();
     for (i, r) in rows.iter().enumerate() {
         let mut cells = Vec::new();
         if variants {
@@ -471,31 +509,34 @@ pub fn print_scoreboard(rows: &[ScoreRow], out: &mut dyn Write) -> io::Result<()
         if tools {
             cells.push(r.tools.as_ref().map_or_else(|| "-".into(), |t| t.cell()));
         }
-        table.add_row(cells);
+        lines.push(cells);
     }
-    right_align(&mut table, (1..9).map(|i| i + lead));
-    if votes {
-        right_align(&mut table, [10 + lead]);
-    }
-    if valid {
-        right_align(&mut table, [9 + lead + usize::from(votes)]);
-    }
-    writeln!(out, "{table}")?;
+    let fitted = fit(&header, &lines, width);
+    writeln!(out, "{}", fitted.table)?;
     writeln!(
         out,
-        "n: successful runs (means are over them; refused ones included); * best in its column (fewest failures, lowest latency and cost, highest tok/s)"
+        "{}",
+        wrap(
+            "n: successful runs (means are over them; refused ones included); * best in its column (fewest failures, lowest latency and cost, highest tok/s)",
+            width
+        )
     )?;
+    hidden_note(&fitted, width, out)?;
     if tools {
-        tool_diffs(rows, out)?;
+        tool_diffs(rows, width, out)?;
     }
     Ok(())
 }
 
 /// Under the table, how each `different` tool choice differs from its reference.
-fn tool_diffs(rows: &[ScoreRow], out: &mut dyn Write) -> io::Result<()> {
+fn tool_diffs(rows: &[ScoreRow], width: Option<u16>, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
-        "tools: each row's most common calls over its successful runs, arguments compared as JSON; ref: the choice most targets of the variant made"
+        "{}",
+        wrap(
+            "tools: each row's most common calls over its successful runs, arguments compared as JSON; ref: the choice most targets of the variant made",
+            width
+        )
     )?;
     for r in rows {
         let Some(t) = &r.tools else { continue };
@@ -526,3 +567,6 @@ pub fn exit_code(collected: &Collected) -> u8 {
     }
     u8::from(!collected.cells.iter().all(CellResult::all_ok))
 }
+
+#[cfg(test)]
+mod tests;

@@ -608,6 +608,7 @@ fn listed(id: &str, name: Option<&str>, prompt: &str, targets: &[&str]) -> prism
             turns: 2,
             cost_usd: 0.0012,
             cost_incomplete: false,
+            tags: Vec::new(),
         }),
     }
 }

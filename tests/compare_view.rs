@@ -135,6 +135,7 @@ fn setup() -> (App, Instant, Vec<usize>) {
             turns: 1,
             cost_usd: 0.0,
             cost_incomplete: false,
+            tags: Vec::new(),
         },
         targets: targets
             .iter()

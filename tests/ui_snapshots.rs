@@ -297,6 +297,7 @@ fn sessions_browser() {
         turns,
         cost_usd: cost,
         cost_incomplete: incomplete,
+        tags: Vec::new(),
     };
     let dir = |id: &str| std::path::PathBuf::from("/home/u/.local/share/prism/sessions").join(id);
     let listed = vec![

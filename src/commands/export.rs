@@ -9,8 +9,8 @@ use clap::Args;
 use super::AppError;
 use crate::masking::MaskLines;
 use crate::pricing::PriceTable;
-use crate::session::export;
 use crate::session::writer::write_atomically_with;
+use crate::session::{export, store};
 
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -26,8 +26,15 @@ pub enum ExportFormat {
 /// Options of `prism export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Session id, unique id prefix, name, or path to a session directory.
-    pub id: String,
+    /// Session id, unique id prefix, name, or path to a session directory; several go
+    /// into one CSV.
+    #[arg(value_name = "ID", required_unless_present = "filter")]
+    pub ids: Vec<String>,
+    /// Also every session whose id, name, prompt, targets or tags contain this text (as
+    /// `prism sessions list --filter`), oldest first; only with --format csv when more
+    /// than one matches.
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
     /// Output format.
     #[arg(long, value_enum)]
     pub format: ExportFormat,
@@ -45,18 +52,32 @@ pub fn run(args: ExportArgs, sessions_dir: Option<&Path>) -> Result<u8, AppError
     run_in(&args, &root, &mut out)
 }
 
-/// Export the session `args.id` under `root`; without `-o` the bytes go to `out`.
+/// Export the sessions `args` names under `root`; without `-o` the bytes go to `out`.
 pub fn run_in(args: &ExportArgs, root: &Path, out: &mut dyn Write) -> Result<u8, AppError> {
-    let session = super::sessions::open(root, &args.id)?;
+    let dirs = chosen(args, root)?;
+    if dirs.len() > 1 && args.format != ExportFormat::Csv {
+        return Err(AppError::Usage(format!(
+            "{} sessions chosen, and only CSV holds several: pass --format csv, or name one session",
+            dirs.len()
+        )));
+    }
+    let sessions = dirs
+        .iter()
+        .map(|dir| crate::session::load(dir).map_err(AppError::SessionLeftAsIs))
+        .collect::<Result<Vec<_>, _>>()?;
+    let write_all = |w: &mut dyn Write| match sessions.as_slice() {
+        [one] => write(one, args.format, w),
+        many => write_csv_of(many, w),
+    };
     match &args.output {
         Some(path) => {
             let path = with_dir(path);
-            write_atomically_with(&path, |w| write(&session, args.format, w))
+            write_atomically_with(&path, |w| write_all(w))
                 .map_err(|e| AppError::io(format!("{}: cannot write", path.display()), e))?;
         }
         None => {
             let mut w = BufWriter::new(out);
-            match write(&session, args.format, &mut w).and_then(|()| w.flush()) {
+            match write_all(&mut w).and_then(|()| w.flush()) {
                 Ok(()) => {}
                 // A closed pipe (`| head`) is the reader's choice, not our failure.
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
@@ -89,6 +110,58 @@ pub fn write(session: &crate::session::Session, format: ExportFormat, out: &mut 
             masked.flush()
         }
     }
+}
+
+/// The session directories to export: those named, then those `--filter` finds (oldest
+/// first), each once.
+fn chosen(args: &ExportArgs, root: &Path) -> Result<Vec<PathBuf>, AppError> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for id in &args.ids {
+        let dir = store::resolve(root, id)?;
+        if !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    if let Some(filter) = &args.filter {
+        let all = store::list(root).map_err(|e| {
+            AppError::io(
+                format!(
+                    "{}: cannot list sessions (--sessions-dir picks another directory)",
+                    root.display()
+                ),
+                e,
+            )
+        })?;
+        let found: Vec<PathBuf> = all
+            .iter()
+            .rev()
+            .filter(|l| super::sessions::matches(l, filter))
+            .map(|l| l.dir.clone())
+            .collect();
+        if found.is_empty() {
+            return Err(AppError::Usage(format!(
+                "no session in {} matches --filter {filter:?}; `prism sessions list` shows them all",
+                root.display()
+            )));
+        }
+        for dir in found {
+            if !dirs.contains(&dir) {
+                dirs.push(dir);
+            }
+        }
+    }
+    Ok(dirs)
+}
+
+/// Several sessions as one CSV: one header, then each session's rows.
+fn write_csv_of(sessions: &[crate::session::Session], out: &mut dyn Write) -> io::Result<()> {
+    let prices = PriceTable::builtin().unwrap_or_default();
+    for s in sessions {
+        super::remember_session_keys(s);
+    }
+    let mut masked = MaskLines::new(out);
+    export::write_csv_of(sessions.iter().map(Ok), &prices, &mut masked)?;
+    masked.flush()
 }
 
 /// A bare file name gets `./` so the atomic write has a directory to place its temp

@@ -13,8 +13,8 @@ mod experiment;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+use crate::headless::fit::{self, Col};
 use clap::Args;
-use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
 
 use super::AppError;
@@ -180,17 +180,28 @@ pub async fn collect(
         })
     };
     let ids: Vec<JobId> = (0..entries.len()).map(JobId).collect();
+    let names = entries.iter().map(|e| e.recorded_target.name.clone());
+    let mut live = crate::headless::progress::Live::stderr(crate::headless::progress::Progress::new(names));
+    if let Some(l) = &mut live {
+        let _ = l.draw();
+    }
     resend(session, entries, &ids, writer, prices, cancels)
         .run(|report| {
             if let Report::Event { job, at, event } | Report::Blocked { job, at, event } = report
                 && let Some(r) = runs.get_mut(job.0)
             {
                 r.apply(at, &event);
+                if let Some(l) = &mut live {
+                    l.observe(job.0, r);
+                }
             }
             true
         })
         .await;
     watcher.abort();
+    if let Some(l) = &mut live {
+        let _ = l.clear();
+    }
     // Local token estimates load a tokenizer table; do that off the async workers.
     let (entries, prices) = (entries.to_vec(), prices.clone());
     tokio::task::spawn_blocking(move || {
@@ -240,16 +251,22 @@ fn print_table(found: &[Comparison], out: &mut dyn Write) -> std::io::Result<()>
     for c in found {
         print_diff(&c.target, c.similarity, &c.diff, out)?;
     }
-    let mut table = Table::new();
-    table
-        .load_style(presets::UTF8_HORIZONTAL_ONLY)
-        .set_content_arrangement(ContentArrangement::Disabled);
-    table.set_header(["target", "status", "TTFT ms", "tok/s", "out", "cost $", "same"]);
+    let header = [
+        Col::text("target", 0),
+        Col::text("status", 0),
+        Col::num("TTFT ms", 1),
+        Col::num("tok/s", 2),
+        Col::num("out", 3),
+        Col::num("cost $", 2),
+        Col::num("same", 1),
+    ];
+    let width = fit::stdout_width();
+    let mut rows = Vec::new();
     for c in found {
         let (r, n, d) = (&c.recorded, &c.new, &c.deltas);
         let status = |s: &Option<Status>| s.map_or("-", Status::as_str);
         let out_tokens = |v: Option<u64>| v.map(|v| v as f64);
-        table.add_row([
+        rows.push(vec![
             c.target.clone(),
             format!("{} → {}", status(&r.status), status(&n.status)),
             change(r.ttft_ms, n.ttft_ms, d.ttft_ms, 1),
@@ -264,8 +281,13 @@ fn print_table(found: &[Comparison], out: &mut dyn Write) -> std::io::Result<()>
             format!("{:.0}%", f64::from(c.similarity) * 100.0),
         ]);
     }
-    writeln!(out, "{table}")?;
-    writeln!(out, "changes are new − recorded; [-removed-] {{+added+}} words")
+    let fitted = fit::fit(&header, &rows, width);
+    writeln!(out, "{}", fitted.table)?;
+    writeln!(out, "changes are new − recorded; [-removed-] {{+added+}} words")?;
+    if let Some(note) = fitted.hidden_note(width) {
+        writeln!(out, "{note}")?;
+    }
+    Ok(())
 }
 
 /// `old → new (±delta)`, `-` for unknowns.

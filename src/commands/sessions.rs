@@ -20,7 +20,7 @@ use crate::session::{Session, load};
 pub enum SessionsCommand {
     /// Saved sessions, newest first: id, date, targets, turns, cost, first prompt.
     List {
-        /// Only sessions whose id, name, prompt or targets contain this text.
+        /// Only sessions whose id, name, prompt, targets or tags contain this text.
         #[arg(long, value_name = "TEXT")]
         filter: Option<String>,
         /// Print JSON (one object per session) instead of a table.
@@ -206,7 +206,13 @@ fn list(root: &Path, filter: Option<&str>, json: bool, out: &mut dyn Write) -> R
     Ok(out.flush()?)
 }
 
-/// What `--filter` searches: id, name, first prompt and target names, lower-cased.
+/// Whether `l` matches `filter` as `sessions list --filter` does (case-insensitive
+/// substring; an empty filter matches everything).
+pub(crate) fn matches(l: &Listed, filter: &str) -> bool {
+    filter.is_empty() || haystack(l).contains(&filter.to_lowercase())
+}
+
+/// What `--filter` searches: id, name, first prompt, target names and tags, lower-cased.
 fn haystack(l: &Listed) -> String {
     let mut s = l.id();
     if let Ok(m) = &l.meta {
@@ -214,7 +220,7 @@ fn haystack(l: &Listed) -> String {
             s.push('\n');
             s.push_str(part);
         }
-        for t in &m.targets {
+        for t in m.targets.iter().chain(&m.tags) {
             s.push('\n');
             s.push_str(t);
         }
@@ -374,7 +380,7 @@ fn show_experiment(session: &Session, prices: &PriceTable, out: &mut dyn Write) 
         )?;
     }
     writeln!(out, "\nscoreboard:")?;
-    crate::headless::print_scoreboard(&board, out)
+    crate::headless::print_scoreboard(&board, crate::headless::fit::stdout_width(), out)
 }
 
 /// `ok · TTFT 95.0 ms · 12.3 tok/s · in 12 / out ~3 · $0.000001 · finish stop · req_1`.

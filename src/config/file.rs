@@ -43,15 +43,36 @@ pub struct ConfigFile {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PriceFile {
+    #[serde(default, deserialize_with = "price_text")]
     pub input: Option<String>,
+    #[serde(default, deserialize_with = "price_text")]
     pub output: Option<String>,
+    #[serde(default, deserialize_with = "price_text")]
     pub cached_input: Option<String>,
+    #[serde(default, deserialize_with = "price_text")]
     pub cache_write: Option<String>,
     /// Anthropic 1-hour cache writes (otherwise billed as other cache writes).
+    #[serde(default, deserialize_with = "price_text")]
     pub cache_write_1h: Option<String>,
+    #[serde(default, deserialize_with = "price_text")]
     pub reasoning: Option<String>,
     pub context_window: Option<Spanned<u64>>,
     pub max_output: Option<Spanned<u64>>,
+}
+
+/// A price as written: a decimal string (`"2.50"`, exact) or a TOML number (`2.5`,
+/// `3`), both kept as decimal text for the exact parser. A float prints as the shortest
+/// decimal that reads back as it, so `0.15` stays `0.15`.
+fn price_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match toml::Value::deserialize(d)? {
+        toml::Value::String(s) => Ok(Some(s)),
+        toml::Value::Integer(n) => Ok(Some(n.to_string())),
+        toml::Value::Float(f) => Ok(Some(f.to_string())),
+        other => Err(serde::de::Error::custom(format!(
+            "a price is a number or a decimal string in USD per million tokens, like 2.5 or \"2.50\", not a {}",
+            other.type_str()
+        ))),
+    }
 }
 
 /// `"ctrl-s"` or `["ctrl-s", "alt-enter"]`.

@@ -575,3 +575,22 @@ fn a_pricing_file_with_a_bad_value_is_refused_naming_the_entry() {
         )
     );
 }
+
+#[test]
+fn prices_are_accepted_as_toml_numbers_as_well_as_strings() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[[target]]\nname = \"a\"\nprovider = \"openai\"\nmodel = \"house-model\"\n[pricing.\"house-model\"]\ninput = 0.15\noutput = 3\ncached_input = \"0.075\"\n";
+    let path = dir.path().join("prism.toml");
+    std::fs::write(&path, text).unwrap();
+    let c = load(&path).unwrap();
+    let p = c.prices.lookup(ProviderKind::OpenAi, "house-model").unwrap();
+    assert_eq!(
+        (p.input, p.output, p.cached_input),
+        (150_000, 3_000_000, Some(75_000))
+    );
+    let base = "[[target]]\nname = \"a\"\nprovider = \"openai\"\nmodel = \"m\"\n";
+    let e = parse_str(&format!("{base}[pricing.\"m\"]\ninput = 0.0000001\noutput = 1\n")).unwrap_err();
+    assert!(e.contains("at most 6 decimals"), "{e}");
+    let e = parse_str(&format!("{base}[pricing.\"m\"]\ninput = true\noutput = 1\n")).unwrap_err();
+    assert!(e.contains("a price is a number or a decimal string"), "{e}");
+}

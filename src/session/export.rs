@@ -21,7 +21,7 @@ use crate::provider::event::FinishReason;
 use crate::report::{ErrorRow, ResultRow, Status, UsageSource};
 
 /// CSV header, in column order.
-pub const CSV_COLUMNS: [&str; 36] = [
+pub const CSV_COLUMNS: [&str; 44] = [
     "session",
     "turn",
     "target",
@@ -58,6 +58,14 @@ pub const CSV_COLUMNS: [&str; 36] = [
     "cache_saved_usd",
     "tool_calls",
     "tool_arguments",
+    "timestamp",
+    "system",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "seed",
+    "parameters",
+    "reasoning_tokens",
 ];
 
 /// How a run of an experiment is named: its variant's name, its case's id (else 1-based
@@ -264,7 +272,7 @@ pub fn write_markdown(session: &Session, prices: &PriceTable, mut out: impl Writ
             if text.trim().is_empty() {
                 out.write_all(b"*(no text)*\n")?;
             } else {
-                out.write_all(close_fences(&text).as_bytes())?;
+                out.write_all(close_fences(&headings::demote(&text)).as_bytes())?;
             }
             if let Some(row) = row {
                 write_refusal(&mut out, row)?;
@@ -604,15 +612,29 @@ struct EventOut<'a> {
 /// CSV into `out`: [`CSV_COLUMNS`], one row per turn and target, empty cells for unknown
 /// numbers.
 pub fn write_csv(session: &Session, prices: &PriceTable, out: impl Write) -> io::Result<()> {
+    write_csv_of(std::iter::once(Ok(session)), prices, out)
+}
+
+/// CSV of several sessions into `out`: one header, then each session's rows in turn
+/// (the `session` column tells them apart). Sessions come one at a time, so only one is
+/// in memory; the first error stops the export.
+pub fn write_csv_of<'a>(
+    sessions: impl IntoIterator<Item = io::Result<&'a Session>>,
+    prices: &PriceTable,
+    out: impl Write,
+) -> io::Result<()> {
     // The header is written by hand so that a session with no answers still has one.
     let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(out);
     w.write_record(CSV_COLUMNS).map_err(csv_io)?;
-    for turn in &session.turns {
-        for (&i, recorded) in &turn.answers {
-            let row = result_row(session, turn, i, prices);
-            let label = cell_label(session, recorded);
-            let record = CsvRow::of(session, turn, i, recorded, row.as_ref(), label.as_ref());
-            w.serialize(record).map_err(csv_io)?;
+    for session in sessions {
+        let session = session?;
+        for turn in &session.turns {
+            for (&i, recorded) in &turn.answers {
+                let row = result_row(session, turn, i, prices);
+                let label = cell_label(session, recorded);
+                let record = CsvRow::of(session, turn, i, recorded, row.as_ref(), label.as_ref());
+                w.serialize(record).map_err(csv_io)?;
+            }
         }
     }
     w.flush()
@@ -673,6 +695,19 @@ struct CsvRow<'a> {
     tool_calls: Option<String>,
     /// A JSON array of each call's arguments, parsed (a string when not JSON).
     tool_arguments: Option<String>,
+    /// When the turn was sent, RFC 3339 UTC.
+    timestamp: &'a str,
+    /// The turn's system prompt; empty when there was none.
+    system: Option<&'a str>,
+    #[serde(serialize_with = "decimal")]
+    temperature: Option<f64>,
+    #[serde(serialize_with = "decimal")]
+    top_p: Option<f64>,
+    max_tokens: Option<u32>,
+    seed: Option<i64>,
+    /// Every parameter that was set, as `temperature 0.2, max_tokens 512, streaming`.
+    parameters: Option<String>,
+    reasoning_tokens: Option<u64>,
 }
 
 impl<'a> CsvRow<'a> {
@@ -749,6 +784,14 @@ impl<'a> CsvRow<'a> {
                     .collect();
                 serde_json::Value::Array(args).to_string()
             }),
+            timestamp: &turn.wall,
+            system: turn.system.as_deref().filter(|s| !s.is_empty()),
+            temperature: settings.and_then(|t| t.temperature),
+            top_p: settings.and_then(|t| t.top_p),
+            max_tokens: settings.and_then(|t| t.max_tokens),
+            seed: settings.and_then(|t| t.seed),
+            parameters: settings.map(params_summary),
+            reasoning_tokens: row.and_then(|r| r.usage.reasoning_tokens),
         }
     }
 }
@@ -787,6 +830,8 @@ fn csv_io(e: csv::Error) -> io::Error {
         other => io::Error::other(format!("{other:?}")),
     }
 }
+
+mod headings;
 
 #[cfg(test)]
 mod tests;

@@ -444,6 +444,7 @@ impl Log {
                 .filter_map(|r| r.row.as_ref()?.cost_usd)
                 .sum(),
             cost_incomplete: false,
+            tags: Vec::new(),
         });
         Session {
             dir: dir.to_path_buf(),

@@ -427,6 +427,9 @@ pub struct Meta {
     pub cost_usd: f64,
     /// Whether some requests had no known price (so the sum is a lower bound).
     pub cost_incomplete: bool,
+    /// Tags given with `prism run --tag`, found by `sessions list --filter`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 #[cfg(test)]

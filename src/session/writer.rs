@@ -152,6 +152,7 @@ impl SessionWriter {
             turns: 0,
             cost_usd: 0.0,
             cost_incomplete: false,
+            tags: Vec::new(),
         };
         write_meta(&dir, &meta)?;
         sync_dir(&root)?;

@@ -9,12 +9,12 @@
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use tokio_util::sync::CancellationToken;
 
 use super::{AppError, RerunArgs};
 use crate::config::Config;
 use crate::demo::Demo;
+use crate::headless::fit::{self, Col};
 use crate::headless::{self, Format, json, print_scoreboard};
 use crate::pricing::PriceTable;
 use crate::session::{Session, SessionWriter};
@@ -200,7 +200,7 @@ pub fn print(
             print_table(compared, out)?;
             if let Some(rows) = board {
                 writeln!(out)?;
-                print_scoreboard(rows, out)?;
+                print_scoreboard(rows, fit::stdout_width(), out)?;
             }
         }
     }
@@ -226,28 +226,24 @@ fn print_table(compared: &[CellComparison], out: &mut dyn Write) -> std::io::Res
     }
     let cases = compared.iter().any(|c| c.case.is_some());
     let variants = compared.iter().any(|c| c.variant.is_some());
-    let mut header: Vec<&str> = Vec::new();
+    let mut header: Vec<Col<'static>> = Vec::new();
     if cases {
-        header.push("case");
+        header.push(Col::text("case", 0));
     }
     if variants {
-        header.push("variant");
+        header.push(Col::text("variant", 0));
     }
-    let lead = header.len();
     header.extend([
-        "target",
-        "ok",
-        "TTFT p50/p95 ms",
-        "total p50/p95 ms",
-        "tok/s p50",
-        "cost $/call",
-        "same",
+        Col::text("target", 0),
+        Col::num("ok", 1),
+        Col::num("TTFT p50/p95 ms", 1),
+        Col::num("total p50/p95 ms", 3),
+        Col::num("tok/s p50", 2),
+        Col::num("cost $/call", 2),
+        Col::num("same", 1),
     ]);
-    let mut table = Table::new();
-    table
-        .load_style(presets::UTF8_HORIZONTAL_ONLY)
-        .set_content_arrangement(ContentArrangement::Disabled);
-    table.set_header(header);
+    let width = fit::stdout_width();
+    let mut rows = Vec::new();
     for c in compared {
         let mut row: Vec<String> = Vec::new();
         if cases {
@@ -266,18 +262,22 @@ fn print_table(compared: &[CellComparison], out: &mut dyn Write) -> std::io::Res
             both(&|s| num(s.dists.cost_usd_dist.mean, 6)),
             format!("{:.0}%", f64::from(c.similarity) * 100.0),
         ]);
-        table.add_row(row);
+        rows.push(row);
     }
-    for i in (lead + 1)..(lead + 7) {
-        if let Some(col) = table.column_mut(i) {
-            col.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-    writeln!(out, "{table}")?;
+    let fitted = fit::fit(&header, &rows, width);
+    writeln!(out, "{}", fitted.table)?;
     writeln!(
         out,
-        "recorded → new; p50/p95: nearest-rank percentiles over each cell's successful runs; same: word similarity of the last answers"
-    )
+        "{}",
+        fit::wrap(
+            "recorded → new; p50/p95: nearest-rank percentiles over each cell's successful runs; same: word similarity of the last answers",
+            width
+        )
+    )?;
+    if let Some(note) = fitted.hidden_note(width) {
+        writeln!(out, "{note}")?;
+    }
+    Ok(())
 }
 
 fn p50_p95(d: &Dist) -> String {

@@ -91,6 +91,7 @@ fn session() -> Session {
             turns: 1,
             cost_usd: 0.0,
             cost_incomplete: false,
+            tags: Vec::new(),
         },
         targets: vec![settings("a", "openai"), settings("b", "teleporter")],
         turns: vec![Turn {
@@ -312,4 +313,64 @@ fn csv_has_the_tool_calls_and_the_cache_write_and_saving() {
     assert_eq!(col(&rows[0], "cache_saved_usd"), "0.0001152");
     assert_eq!(col(&rows[0], "schema_valid"), "false");
     assert_eq!(col(&rows[1], "tool_calls"), "", "no calls, no cell");
+
+#[test]
+fn markdown_keeps_answer_headings_under_their_target() {
+    let mut s = session();
+    s.turns[0].answers.insert(
+        0,
+        cut_off("# Plan\n\n## Step one\n\n```sh\n# not a heading\n```\n"),
+    );
+    let mut md = Vec::new();
+    write_markdown(&s, &PriceTable::builtin().unwrap(), &mut md).unwrap();
+    let md = String::from_utf8(md).unwrap();
+    let target = md.find("\n### a (openai").unwrap();
+    let plan = md.find("\n#### Plan\n").unwrap();
+    assert!(target < plan, "{md}");
+    assert!(md.contains("\n##### Step one\n"), "{md}");
+    assert!(md.contains("\n# not a heading\n"), "code stays as is: {md}");
+    // The only level-1 and level-2 headings are the export's own (and the code line).
+    let top: Vec<&str> = md
+        .lines()
+        .filter(|l| l.starts_with("# ") || l.starts_with("## "))
+        .collect();
+    assert_eq!(top.len(), 4, "title, targets, turn 1, the code line: {top:?}");
+}
+
+#[test]
+fn csv_carries_the_time_system_prompt_parameters_and_token_detail() {
+    let mut s = session();
+    s.turns[0].system = Some("Be terse.".into());
+    s.turns[0].wall = "2025-03-04T05:06:08.000Z".into();
+    let mut bytes = Vec::new();
+    write_csv(&s, &PriceTable::builtin().unwrap(), &mut bytes).unwrap();
+    let mut r = csv::Reader::from_reader(bytes.as_slice());
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let col = |name: &str| rows[0][CSV_COLUMNS.iter().position(|c| *c == name).unwrap()].to_string();
+    assert_eq!(col("timestamp"), "2025-03-04T05:06:08.000Z");
+    assert_eq!(col("system"), "Be terse.");
+    assert_eq!(col("top_p"), "0.5");
+    assert_eq!(col("temperature"), "");
+    assert_eq!(col("seed"), "7");
+    assert_eq!(col("parameters"), "top_p 0.5, stop [\"END\"], seed 7, streaming");
+    assert_eq!(col("reasoning_tokens"), "", "no row: unknown");
+}
+
+#[test]
+fn several_sessions_share_one_csv_header() {
+    let (a, mut b) = (session(), session());
+    b.meta.id = "20250305-000000-beef".into();
+    let mut bytes = Vec::new();
+    write_csv_of([Ok(&a), Ok(&b)], &PriceTable::builtin().unwrap(), &mut bytes).unwrap();
+    let mut r = csv::Reader::from_reader(bytes.as_slice());
+    let ids: Vec<String> = r.records().map(|r| r.unwrap()[0].to_string()).collect();
+    assert_eq!(
+        ids,
+        [
+            "20250304-050607-abcd",
+            "20250304-050607-abcd",
+            "20250305-000000-beef",
+            "20250305-000000-beef"
+        ]
+    );
 }

@@ -316,6 +316,7 @@ mod tests {
                 turns: 0,
                 cost_usd: 0.0,
                 cost_incomplete: false,
+                tags: Vec::new(),
             },
             targets: plan.session_targets.iter().map(TargetSettings::of).collect(),
             turns: Vec::new(),
