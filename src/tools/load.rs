@@ -225,7 +225,7 @@ name = "now"
         assert!(e.starts_with("t.json:1:12: tool name `a b`"), "{e}");
         let e =
             definitions_from_text("[{\"name\": \"a\"},\n {\"name\": \"a\"}]", "t.json", false).unwrap_err();
-        assert_eq!(e, "t.json:2:12: tool `a` is defined twice: names must be unique");
+        assert_eq!(e, "t.json:2:11: tool `a` is defined twice: names must be unique");
         let e = definitions_from_text(
             "[{\"name\": \"a\", \"parameters\": {\"type\": \"string\"}}]",
             "t.json",
