@@ -194,7 +194,7 @@ impl PaneState {
             }
             StreamEvent::Cancelled => self.status = PaneStatus::Cancelled,
             StreamEvent::Retrying { .. } => self.status = PaneStatus::Retrying,
-            StreamEvent::Note(_) => self.tail_dirty = true,
+            StreamEvent::Note(_) | StreamEvent::ToolRound(_) => self.tail_dirty = true,
             StreamEvent::Usage(_) | StreamEvent::ResponseId(_) | StreamEvent::Server(_) => {}
         }
         if event.is_content() && self.status == PaneStatus::Waiting {
