@@ -566,3 +566,215 @@ async fn a_call_without_a_canned_result_gets_an_error_result_and_a_note() {
     );
     server.shutdown().await;
 }
+
+/// A target of `kind` on a raw loopback server, without tools of its own.
+fn on_raw(server: &common::raw::RawServer, kind: ProviderKind, model: &str) -> Target {
+    let mut t = prism::target::Target {
+        name: kind.as_str().into(),
+        provider: kind,
+        model: model.into(),
+        base_url: server.url(),
+        key: prism::target::KeySource::Demo,
+        params: prism::target::Params {
+            max_tokens: Some(100),
+            stream: true,
+            ..prism::target::Params::default()
+        },
+    };
+    if kind == ProviderKind::OpenAi {
+        t.base_url = format!("{}/v1", server.url());
+    }
+    t
+}
+
+fn sse(lines: &[String]) -> Vec<u8> {
+    let mut out = common::raw::head("200 OK", &[common::raw::SSE]);
+    for l in lines {
+        out.extend_from_slice(l.as_bytes());
+        out.extend_from_slice(b"\n\n");
+    }
+    out
+}
+
+/// Two parallel calls: `get_weather` with its arguments split across four deltas, and
+/// `now` with none, after a sentence of text (Anthropic) or none (Chat Completions).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_split_and_empty_calls_assemble_exactly_as_sent() {
+    let pieces = ["{\"ci", "ty\":", "\"Pa", "ris\"}"];
+    let chunk = |delta: Value, finish: Value| {
+        format!(
+            "data: {}",
+            json!({"id": "c1", "object": "chat.completion.chunk", "model": "m", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+        )
+    };
+    let mut chat = vec![chunk(
+        json!({"role": "assistant", "tool_calls": [{"index": 0, "id": "call_a", "type": "function", "function": {"name": "get_weather", "arguments": ""}}]}),
+        Value::Null,
+    )];
+    chat.extend(pieces.iter().map(|p| {
+        chunk(
+            json!({"tool_calls": [{"index": 0, "function": {"arguments": p}}]}),
+            Value::Null,
+        )
+    }));
+    chat.push(chunk(
+        json!({"tool_calls": [{"index": 1, "id": "call_b", "type": "function", "function": {"name": "now", "arguments": ""}}]}),
+        Value::Null,
+    ));
+    chat.push(chunk(json!({}), json!("tool_calls")));
+    chat.push("data: [DONE]".into());
+    let ev = |name: &str, data: Value| format!("event: {name}\ndata: {data}");
+    let mut claude = vec![
+        ev(
+            "message_start",
+            json!({"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant", "model": "m", "content": [], "stop_reason": null, "usage": {"input_tokens": 5, "output_tokens": 1}}}),
+        ),
+        ev(
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        ),
+        ev(
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Checking."}}),
+        ),
+        ev(
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 0}),
+        ),
+        ev(
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 1, "content_block": {"type": "tool_use", "id": "toolu_a", "name": "get_weather", "input": {}}}),
+        ),
+    ];
+    claude.extend(pieces.iter().map(|p| {
+        ev("content_block_delta", json!({"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": p}}))
+    }));
+    claude.extend([
+        ev("content_block_stop", json!({"type": "content_block_stop", "index": 1})),
+        ev("content_block_start", json!({"type": "content_block_start", "index": 2, "content_block": {"type": "tool_use", "id": "toolu_b", "name": "now", "input": {}}})),
+        ev("content_block_delta", json!({"type": "content_block_delta", "index": 2, "delta": {"type": "input_json_delta", "partial_json": ""}})),
+        ev("content_block_stop", json!({"type": "content_block_stop", "index": 2})),
+        ev("message_delta", json!({"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": null}, "usage": {"output_tokens": 20}})),
+        ev("message_stop", json!({"type": "message_stop"})),
+    ]);
+    let (chat, claude) = (sse(&chat), sse(&claude));
+    let server = common::raw::RawServer::start(move |sock, seen| {
+        let bytes = if seen.path().contains("/v1/messages") {
+            claude.clone()
+        } else {
+            chat.clone()
+        };
+        async move { common::raw::write_then_close(sock, &bytes).await }
+    })
+    .await;
+    let targets = [
+        on_raw(&server, ProviderKind::OpenAi, "gpt-4o-mini"),
+        on_raw(&server, ProviderKind::Anthropic, "claude-3-5-haiku-20241022"),
+    ];
+    let rows = run(&targets, &ChatRequest::single(None, "Weather in Paris?")).await;
+    for (r, ids) in rows.iter().zip([["call_a", "call_b"], ["toolu_a", "toolu_b"]]) {
+        assert_eq!(r.status.as_str(), "ok", "{}: {:?}", r.target, r.error);
+        let calls: Vec<_> = r
+            .tool_calls
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c.id.as_deref().unwrap(),
+                    c.name.as_deref().unwrap(),
+                    c.arguments.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            calls,
+            [
+                (ids[0], "get_weather", "{\"city\":\"Paris\"}"),
+                (ids[1], "now", "")
+            ],
+            "{}",
+            r.target
+        );
+        assert_eq!(
+            r.finish_reason.map(|f| f.as_str()),
+            Some("tool_calls"),
+            "{}",
+            r.target
+        );
+    }
+    assert_eq!(rows[1].text, "Checking.");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prism_run_tools_and_tool_results_print_both_rounds() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tools.toml"), TOOLS).unwrap();
+    std::fs::write(
+        dir.path().join("results.json"),
+        r#"{"get_weather": {"temp_c": 21}}"#,
+    )
+    .unwrap();
+    let ran = common::run::prism_in(
+        dir.path(),
+        &[
+            "run",
+            "--demo",
+            "--format",
+            "jsonl",
+            "--prompt",
+            "Weather in Paris?",
+            "--tools",
+            "tools.toml",
+            "--tool-choice",
+            "get_weather",
+            "--tool-results",
+            "results.json",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let rows: Vec<Value> = ran
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!rows.is_empty());
+    for row in &rows {
+        assert_eq!(row["rounds"], 2, "{row}");
+        assert_eq!(row["tool_calls"][0]["name"], "get_weather", "{row}");
+        assert!(
+            row["tool_calls"][0]["arguments"]
+                .as_str()
+                .unwrap()
+                .contains("city"),
+            "{row}"
+        );
+        assert_eq!(row["tool_results"][0]["content"], json!({"temp_c": 21}), "{row}");
+        assert!(row["text"].as_str().unwrap().contains("21"), "{row}");
+        assert_eq!(row["round_usage"].as_array().unwrap().len(), 2, "{row}");
+    }
+    let bad = common::run::prism_in(
+        dir.path(),
+        &[
+            "run",
+            "--demo",
+            "--prompt",
+            "x",
+            "--tools",
+            "tools.toml",
+            "--tool-choice",
+            "nope",
+        ],
+        &[],
+    )
+    .await;
+    assert_ne!(bad.code, 0);
+    assert!(
+        bad.stderr
+            .contains("--tool-choice: `tool_choice = \"nope\"` names no tool"),
+        "{}",
+        bad.stderr
+    );
+}
