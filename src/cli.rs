@@ -105,6 +105,17 @@ pub struct RunArgs {
     /// each answer checked against it (`schema_valid`, `schema_errors`).
     #[arg(long, value_name = "FILE")]
     pub schema: Option<PathBuf>,
+    /// A tools file (JSON or TOML: a list of `{name, description, parameters}`) sent to
+    /// every target in its own format, over any configured `tools`.
+    #[arg(long, value_name = "FILE")]
+    pub tools: Option<PathBuf>,
+    /// `auto`, `required`, `none` or a tool's name.
+    #[arg(long, value_name = "CHOICE")]
+    pub tool_choice: Option<String>,
+    /// Canned tool results (JSON or TOML: tool name or call id → result): a run that ends
+    /// in tool calls sends them back in one follow-up round for a final answer.
+    #[arg(long, value_name = "FILE")]
+    pub tool_results: Option<PathBuf>,
     /// The prompt (default: --prompt-file, else standard input).
     #[arg(long, value_name = "TEXT", conflicts_with = "prompt_file")]
     pub prompt: Option<String>,
@@ -260,6 +271,7 @@ async fn run(args: RunArgs, sessions_dir: Option<&std::path::Path>) -> Result<u8
         (None, None) => return Err(AppError::Usage("no targets: pass --config FILE or --demo".into())),
     };
     let all_targets = with_schema(all_targets, args.schema.as_deref())?;
+    let all_targets = with_tools(all_targets, &args)?;
     let design = select(all_targets, &args.targets).map(|targets| Design {
         targets,
         variants,
@@ -512,6 +524,40 @@ fn with_schema(mut targets: Vec<Target>, file: Option<&std::path::Path>) -> Resu
         let schema = crate::schema::from_file(file).map_err(AppError::Usage)?;
         for t in &mut targets {
             t.params.schema = Some(schema.clone());
+        }
+    }
+    Ok(targets)
+}
+
+/// `--tools`, `--tool-choice` and `--tool-results` over every target's configured ones.
+fn with_tools(mut targets: Vec<Target>, args: &RunArgs) -> Result<Vec<Target>, AppError> {
+    if let Some(file) = &args.tools {
+        let set = crate::tools::definitions_from_file(file).map_err(AppError::Usage)?;
+        for t in &mut targets {
+            let results = t.params.tools.take().and_then(|old| old.results);
+            t.params.tools = Some(crate::target::Toolset {
+                results,
+                ..set.clone()
+            });
+        }
+    }
+    let results = match &args.tool_results {
+        Some(file) => Some(crate::tools::results_from_file(file).map_err(AppError::Usage)?),
+        None => None,
+    };
+    let wants_tools = args.tool_choice.is_some() || results.is_some();
+    if wants_tools && targets.iter().all(|t| t.params.tools.is_none()) {
+        return Err(AppError::Usage(
+            "--tool-choice and --tool-results need tools: pass --tools FILE or set `tools` in the config"
+                .into(),
+        ));
+    }
+    for set in targets.iter_mut().filter_map(|t| t.params.tools.as_mut()) {
+        if let Some(choice) = &args.tool_choice {
+            set.choice = Some(crate::tools::choice(set, choice, "--tool-choice").map_err(AppError::Usage)?);
+        }
+        if let Some(r) = &results {
+            set.results = Some(r.clone());
         }
     }
     Ok(targets)

@@ -31,5 +31,6 @@ pub mod session;
 pub mod stats;
 pub mod target;
 pub mod tokens;
+pub mod tools;
 pub mod tui;
 pub mod workflows;

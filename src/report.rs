@@ -87,6 +87,18 @@ pub struct ResultRow {
     /// recorded before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache: Option<CacheRow>,
+    /// Requests the answer took: 2 when the first ended in tool calls and canned results
+    /// went back in a follow-up round. Omitted for a single round.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rounds: Option<u32>,
+    /// Each round's own usage as the provider reported it (`usage` and `cost_usd` are
+    /// their sum). Omitted for a single round.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round_usage: Option<Vec<crate::provider::event::Usage>>,
+    /// The results the follow-up round sent, one per call: `{call_id, name, content,
+    /// canned}` (`canned: false` for the error sent in place of a missing result).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_results: Option<Vec<crate::provider::event::SentResult>>,
 }
 
 /// Prompt-cache tokens of one answer and their effect on its cost.
@@ -327,6 +339,15 @@ pub fn row(target: &Target, request: &ChatRequest, run: &TargetRun, prices: &Pri
         cache: cache_row(target, &usage, charge.and_then(|(_, _, saved)| saved)),
         schema_valid: None,
         schema_errors: None,
+        rounds: (run.tool_rounds.count() > 1).then(|| run.tool_rounds.count()),
+        round_usage: (run.tool_rounds.count() > 1).then(|| run.tool_rounds.parts()),
+        tool_results: (!run.tool_rounds.sent.is_empty()).then(|| {
+            run.tool_rounds
+                .sent
+                .iter()
+                .flat_map(|r| r.results.clone())
+                .collect()
+        }),
     };
     schema_verdict(&mut row, target, request);
     row

@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&[&str]] = &[
     // Leaves: name nothing in the crate.
     &["target", "keys", "contain", "tokens", "stats"],
-    // JSON Schemas: loaded and checked, answers validated against them.
-    &["schema"],
+    // JSON Schemas: loaded and checked, answers validated against them; tool files.
+    &["schema", "tools"],
     // Wire protocols: requests out, normalized events in.
     &["provider"],
     // Masking of output, prices of usage.

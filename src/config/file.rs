@@ -37,6 +37,12 @@ pub struct ConfigFile {
     pub variant: Vec<Spanned<super::variants::VariantFile>>,
     /// A JSON Schema file every answer must follow (targets and variants may name their own).
     pub schema: Option<Spanned<String>>,
+    /// A tools file (JSON or TOML) every target sends unless it names its own.
+    pub tools: Option<Spanned<String>>,
+    /// `auto`, `required`, `none` or a tool's name.
+    pub tool_choice: Option<Spanned<String>>,
+    /// Canned tool results (JSON or TOML) for the follow-up round.
+    pub tool_results: Option<Spanned<String>>,
 }
 
 /// One `[pricing."model"]` table.
@@ -161,6 +167,12 @@ pub struct TargetFile {
     pub schema: Option<Spanned<String>>,
     /// How the schema is asked for: `json_schema`, `json_object` or `tool`.
     pub schema_mode: Option<Spanned<String>>,
+    /// A tools file (JSON or TOML) this target sends.
+    pub tools: Option<Spanned<String>>,
+    /// `auto`, `required`, `none` or a tool's name.
+    pub tool_choice: Option<Spanned<String>>,
+    /// Canned tool results (JSON or TOML) for the follow-up round.
+    pub tool_results: Option<Spanned<String>>,
 }
 
 /// `stop = "END"` or `stop = ["END", "\n\n"]`.
@@ -226,7 +238,10 @@ impl TargetFile {
             cache_ttl,
             cache_messages,
             schema,
-            schema_mode
+            schema_mode,
+            tools,
+            tool_choice,
+            tool_results
         );
         let base_extra = d.extra.clone().filter(|_| keeps("extra"));
         self.extra = match (base_extra, self.extra) {

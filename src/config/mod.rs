@@ -15,6 +15,7 @@ pub mod limits;
 mod prices;
 mod reasoning;
 mod schema;
+mod tools;
 mod unset;
 mod variants;
 mod warnings;
@@ -155,6 +156,12 @@ pub fn parse_with_env(text: &str, path: &Path, env: endpoint::EnvLookup<'_>) -> 
     let mut price_as_at = Vec::new();
     let dir = path.parent().unwrap_or(Path::new("."));
     let shared_schema = schema::load(file.schema.as_ref(), dir).map_err(|(at, msg)| invalid(at, msg))?;
+    let top_tools = tools::ToolKeys {
+        tools: file.tools,
+        tool_choice: file.tool_choice,
+        tool_results: file.tool_results,
+    };
+    let shared_tools = tools::shared(top_tools, dir).map_err(|(at, msg)| invalid(at, msg))?;
     for table in file.target {
         let start = table.span().start;
         let own = table.into_inner();
@@ -164,12 +171,19 @@ pub fn parse_with_env(text: &str, path: &Path, env: endpoint::EnvLookup<'_>) -> 
             limits::max_concurrency(t.max_concurrency.clone()).map_err(|(at, msg)| invalid(at, msg))?;
         price_as_at.push(t.price_as.as_ref().map(|p| p.span().start));
         let own_schema = (t.schema.clone(), t.schema_mode.clone());
+        let own_tools = tools::ToolKeys {
+            tools: t.tools.clone(),
+            tool_choice: t.tool_choice.clone(),
+            tool_results: t.tool_results.clone(),
+        };
         let mut target = resolve(t, start, &mut warnings, env).map_err(|(at, msg)| invalid(at, msg))?;
         schema::apply(&mut target, own_schema, shared_schema.as_ref(), dir)
             .map_err(|(at, msg)| invalid(at, msg))?;
         if let Some(w) = crate::provider::schema::translation_warning(&target) {
             warnings.other.push(format!("target `{}`: {w}", target.name));
         }
+        tools::apply(&mut target, own_tools, &shared_tools, dir, &mut warnings.other)
+            .map_err(|(at, msg)| invalid(at, msg))?;
         if let Some(prev) = targets.iter().find(|p| p.name == target.name) {
             return Err(invalid(
                 start,
@@ -441,6 +455,7 @@ fn resolve(
         cache,
         schema: None,
         schema_mode: None,
+        tools: None,
     };
     // Family rules follow the model behind a deployment or alias, when the target names it.
     let family_model = params.price_as.clone().unwrap_or_else(|| model.clone());

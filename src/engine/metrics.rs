@@ -18,6 +18,11 @@
 //!   arrived within 1 ms of the previous content event: near 0 for a stream that
 //!   trickles, near 1 for one a gateway buffered and released in bursts;
 //! - total: request sent → end of the response (or failure / cancellation).
+//!
+//! A tool round (canned results sent back after the first answer's tool calls) folds into
+//! the same run: TTFT, TTFB and the request id stay the first round's, usage is the sum
+//! with each round's part kept, the wait for the follow-up's first content is neither an
+//! ITL gap nor part of the tokens/s span, and total runs to the end of the last round.
 
 use std::time::{Duration, Instant};
 
@@ -100,6 +105,40 @@ pub struct TargetRun {
     /// What the server reported about its own work, beside the numbers above; `None`
     /// when it said nothing.
     pub server: Option<ServerReport>,
+    /// Tool rounds: each finished round's usage, the results each follow-up sent.
+    pub tool_rounds: ToolRounds,
+}
+
+/// The follow-up rounds of a run that called tools with canned results.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ToolRounds {
+    /// Each finished round's own usage, oldest first; the current round's is in
+    /// [`ToolRounds::current`]. Empty while the run is in its first round.
+    pub finished: Vec<Usage>,
+    /// The current round's own usage (`TargetRun::usage` holds the sum).
+    pub current: Usage,
+    /// What each follow-up sent back.
+    pub sent: Vec<crate::provider::event::ToolRound>,
+    /// Tool calls made before the current round (its call indices start here).
+    call_base: usize,
+    /// The current round has not produced content yet (its first gap is the round trip).
+    awaiting_content: bool,
+    /// Time spent between rounds (last content → next round's first content).
+    pub paused: Duration,
+}
+
+impl ToolRounds {
+    /// Rounds so far: 1, or 2 after a follow-up.
+    pub fn count(&self) -> u32 {
+        u32::try_from(self.finished.len() + 1).unwrap_or(u32::MAX)
+    }
+
+    /// Every round's own usage, the current one last.
+    pub fn parts(&self) -> Vec<Usage> {
+        let mut all = self.finished.clone();
+        all.push(self.current);
+        all
+    }
 }
 
 /// Content closer than this to the content before it arrived in the same burst.
@@ -117,10 +156,16 @@ fn content_len(event: &StreamEvent) -> usize {
 impl TargetRun {
     /// Fold one event that arrived at `at`.
     pub fn apply(&mut self, at: Instant, event: &StreamEvent) {
+        let later_round = !self.tool_rounds.finished.is_empty();
         if event.is_content() {
             let len = content_len(event);
             self.content_bytes += len;
             match self.last_content_at {
+                // A follow-up's first content: the wait for it is the round trip, not a gap.
+                Some(prev) if self.tool_rounds.awaiting_content => {
+                    self.tool_rounds.awaiting_content = false;
+                    self.tool_rounds.paused += at.saturating_duration_since(prev);
+                }
                 Some(prev) => {
                     let gap = at.saturating_duration_since(prev);
                     if gap < BURST_GAP {
@@ -134,6 +179,8 @@ impl TargetRun {
             self.content_events += 1;
         }
         match event {
+            // A follow-up round keeps the first round's send, headers and request id.
+            StreamEvent::Dispatched | StreamEvent::Started(_) if later_round => {}
             StreamEvent::Dispatched => {
                 self.dispatched_at = Some(at);
                 self.outcome = Some(Outcome::Running);
@@ -158,10 +205,11 @@ impl TargetRun {
             StreamEvent::ReasoningDelta(t) => self.reasoning.push_str(t),
             StreamEvent::RefusalDelta(t) => self.refusal.get_or_insert_with(String::new).push_str(t),
             StreamEvent::ToolCallDelta(d) => {
-                if self.tool_calls.len() <= d.index {
-                    self.tool_calls.resize_with(d.index + 1, ToolCall::default);
+                let index = self.tool_rounds.call_base + d.index;
+                if self.tool_calls.len() <= index {
+                    self.tool_calls.resize_with(index + 1, ToolCall::default);
                 }
-                let call = &mut self.tool_calls[d.index];
+                let call = &mut self.tool_calls[index];
                 if d.id.is_some() {
                     call.id.clone_from(&d.id);
                 }
@@ -170,7 +218,26 @@ impl TargetRun {
                 }
                 call.arguments.push_str(&d.arguments);
             }
-            StreamEvent::Usage(u) => self.usage.merge(u),
+            StreamEvent::Usage(u) => {
+                self.tool_rounds.current.merge(u);
+                let before = self
+                    .tool_rounds
+                    .finished
+                    .iter()
+                    .fold(Usage::default(), |sum, u| sum.plus(u));
+                self.usage = if later_round {
+                    before.plus(&self.tool_rounds.current)
+                } else {
+                    self.tool_rounds.current
+                };
+            }
+            StreamEvent::ToolRound(r) => {
+                let rounds = &mut self.tool_rounds;
+                rounds.finished.push(std::mem::take(&mut rounds.current));
+                rounds.sent.push(r.clone());
+                rounds.call_base = self.tool_calls.len();
+                rounds.awaiting_content = self.last_content_at.is_some();
+            }
             StreamEvent::Finish(f) => self.finish = Some(f.clone()),
             StreamEvent::Server(r) => self.server.get_or_insert_with(ServerReport::default).merge(r),
             StreamEvent::Note(n) => self.notes.push(n.clone()),
@@ -269,15 +336,21 @@ impl TargetRun {
     /// Output tokens ÷ the span from first to last content event; `None` when the span is
     /// empty (one event, or a non-streamed body) or the count is unknown.
     pub fn tokens_per_s(&self, output_tokens: Option<u64>) -> Option<f64> {
-        let span = self
-            .last_content_at?
-            .saturating_duration_since(self.first_content_at?);
+        let span = self.content_span()?;
         let n = output_tokens?;
         (span > Duration::ZERO).then(|| n as f64 / span.as_secs_f64())
     }
 }
 
 impl TargetRun {
+    /// First to last content event, less the waits between tool rounds.
+    fn content_span(&self) -> Option<Duration> {
+        let span = self
+            .last_content_at?
+            .saturating_duration_since(self.first_content_at?);
+        Some(span.saturating_sub(self.tool_rounds.paused))
+    }
+
     /// The longest silence between two content events.
     pub fn longest_gap(&self) -> Option<Duration> {
         self.gaps.iter().max().copied()
@@ -293,9 +366,7 @@ impl TargetRun {
     /// The mean time between output tokens, whatever the chunking: the span from first to
     /// last content event over the gaps between `output_tokens` tokens.
     pub fn itl_per_token(&self, output_tokens: Option<u64>) -> Option<Duration> {
-        let span = self
-            .last_content_at?
-            .saturating_duration_since(self.first_content_at?);
+        let span = self.content_span()?;
         let gaps = output_tokens?.checked_sub(1).filter(|&g| g > 0)?;
         (span > Duration::ZERO).then(|| span.div_f64(gaps as f64))
     }

@@ -7,6 +7,7 @@
 mod attempts;
 pub mod envelope;
 pub mod metrics;
+mod tool_round;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -149,9 +150,10 @@ pub async fn fan_out_each(jobs: &[(Target, ChatRequest)], opts: RunOptions, canc
         let prepared = prepare(target, request).await;
         let events = TargetEvents::new(tx.clone(), opts.run, index);
         let target = target.clone();
+        let request = request.clone();
         let sink = events.clone();
         // A schema asked for as a forced tool call: that call's input is the answer.
-        let forced = crate::provider::schema::forced_tool(&target, request).is_some();
+        let forced = crate::provider::schema::forced_tool(&target, &request).is_some();
         let work = async move {
             let mut emit = |at: Instant, event: StreamEvent| {
                 let event = if forced {
@@ -163,9 +165,16 @@ pub async fn fan_out_each(jobs: &[(Target, ChatRequest)], opts: RunOptions, canc
                     sink.send(at, event);
                 }
             };
-            match prepared {
-                Err(e) => emit(Instant::now(), StreamEvent::Failed(e)),
-                Ok((client, req)) => attempts::run(&client, &target, req, &cancel, &mut emit).await,
+            // Canned tool results: a run that ends in tool calls gets one follow-up round
+            // (not for a schema's forced tool, whose call is the answer).
+            let canned = target.params.tools.as_ref().and_then(|t| t.results.as_ref());
+            match (prepared, canned) {
+                (Err(e), _) => emit(Instant::now(), StreamEvent::Failed(e)),
+                (Ok((client, req, credentials)), Some(results)) if !forced => {
+                    let with = (results, &credentials);
+                    tool_round::run(&client, &target, &request, req, with, &cancel, &mut emit).await;
+                }
+                (Ok((client, req, _)), _) => attempts::run(&client, &target, req, &cancel, &mut emit).await,
             }
         };
         tasks.push(spawn_target(events, barrier.clone(), name_of(jobs, index), work));
@@ -242,12 +251,19 @@ fn name_of(jobs: &[(Target, ChatRequest)], index: usize) -> String {
 async fn prepare(
     target: &Target,
     request: &ChatRequest,
-) -> Result<(TimedClient, reqwest::Request), ProviderError> {
+) -> Result<
+    (
+        TimedClient,
+        reqwest::Request,
+        crate::provider::credentials::Credentials,
+    ),
+    ProviderError,
+> {
     let credentials = crate::provider::credentials::Credentials::obtain(target).await?;
     let client = TimedClient::new(target.params.timeouts.connect)
         .map_err(|e| ProviderError::new(ErrorKind::Config, format!("cannot create an HTTP client: {e}")))?;
     let req = crate::provider::build_request(&client.http, target, request, &credentials)?;
-    Ok((client, req))
+    Ok((client, req, credentials))
 }
 
 #[cfg(test)]

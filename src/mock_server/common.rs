@@ -195,11 +195,16 @@ pub async fn handle<A: Api>(inc: Incoming) -> Response<Body> {
             ),
         },
     );
-    let mut plan = match super::schema_answer::asked(&ctx.request) {
-        Some(asked) => {
+    // Tool results answer first; a schema (even one forced as a tool) before other tools.
+    let tools = super::tool_answer::asked(&ctx.request);
+    let mut plan = match (super::schema_answer::asked(&ctx.request), tools) {
+        (_, Some(turn @ super::tool_answer::Turn::Answer { .. })) | (None, Some(turn)) => {
+            super::tool_answer::shape_for(plan, &turn, ctx.parsed.cap, ctx.script.chunk)
+        }
+        (Some(asked), _) => {
             super::schema_answer::shape(plan, &asked, ctx.script.badjson, ctx.parsed.cap, ctx.script.chunk)
         }
-        None => plan,
+        (None, None) => plan,
     };
     super::cache_state::adjust(A::NAME, &ctx, inc.log.cache_memory(), &mut plan.usage);
     let (frames, inject, content_type, fault_after) = if ctx.parsed.stream {

@@ -68,6 +68,7 @@ mod responses;
 mod schema_answer;
 mod script;
 mod server;
+mod tool_answer;
 mod wire;
 
 pub use script::display_model;

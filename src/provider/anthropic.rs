@@ -29,6 +29,9 @@ pub fn build(
         .messages
         .iter()
         .map(|m| {
+            if let Some(turn) = super::tools::messages::anthropic(m) {
+                return turn;
+            }
             let role = m.role.as_str();
             json!({"role": role, "content": m.content})
         })
@@ -69,6 +72,7 @@ pub fn build(
         body.insert("stream".into(), true.into());
     }
     super::schema::anthropic(&mut body, target, request);
+    super::tools::anthropic(&mut body, p.tools.as_ref());
     merge_extra(&mut body, &p.extra);
     super::cache::mark_anthropic(&mut body, p.cache.as_ref());
 

@@ -41,6 +41,10 @@ pub enum StreamEvent {
     /// sent its end marker after a complete answer, say): shown to the user, never a
     /// failure. Arrives before the terminal event.
     Note(String),
+    /// The first round ended in tool calls and canned results exist: a follow-up request
+    /// carrying them goes out, and the events after this one are its answer (round 2).
+    /// Not terminal: the round's own `Done` is withheld.
+    ToolRound(ToolRound),
     /// Terminal: the stream ended after its provider's terminal marker.
     Done,
     /// Terminal: the request or stream failed; text received so far stays valid.
@@ -105,6 +109,28 @@ pub struct ToolCallDelta {
     pub arguments: String,
 }
 
+/// What a follow-up round sends back.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ToolRound {
+    /// The round about to start (2).
+    pub round: u32,
+    /// One result per call of the round before, in call order.
+    pub results: Vec<SentResult>,
+}
+
+/// One result a follow-up round sends.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SentResult {
+    /// The call it answers (empty when the provider gave none).
+    pub call_id: String,
+    /// The tool's name.
+    pub name: String,
+    /// What was sent: the canned result, or an error object when there was none.
+    pub content: serde_json::Value,
+    /// Whether the result was canned (false: the stand-in error was sent).
+    pub canned: bool,
+}
+
 /// Token usage in one vocabulary for every provider.
 ///
 /// `input` counts every input token billed, cached reads and cache writes included;
@@ -141,6 +167,24 @@ impl Usage {
         take(&mut self.cache_write, newer.cache_write);
         take(&mut self.cache_write_1h, newer.cache_write_1h);
         take(&mut self.reasoning, newer.reasoning);
+    }
+
+    /// The sum of two rounds' usage: a field known in either is known.
+    pub fn plus(&self, other: &Usage) -> Usage {
+        fn add(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+            match (a, b) {
+                (None, None) => None,
+                (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+            }
+        }
+        Usage {
+            input: add(self.input, other.input),
+            output: add(self.output, other.output),
+            cached_input: add(self.cached_input, other.cached_input),
+            cache_write: add(self.cache_write, other.cache_write),
+            cache_write_1h: add(self.cache_write_1h, other.cache_write_1h),
+            reasoning: add(self.reasoning, other.reasoning),
+        }
     }
 
     /// Whether any field is known.

@@ -46,6 +46,9 @@ pub fn build(
         .messages
         .iter()
         .map(|m| {
+            if let Some(turn) = super::tools::messages::gemini(m) {
+                return turn;
+            }
             // Gemini calls the assistant "model".
             let role = if m.role == Role::Assistant {
                 "model"
@@ -84,6 +87,7 @@ pub fn build(
         body.insert("generationConfig".into(), config.into());
     }
     super::schema::gemini(&mut body, target, request);
+    super::tools::gemini(&mut body, p.tools.as_ref());
     merge_extra(&mut body, &p.extra);
 
     let model = utf8_percent_encode(&target.model, SEGMENT);

@@ -36,6 +36,7 @@ pub mod secret;
 pub mod server;
 pub mod sse;
 pub mod stream;
+pub mod tools;
 mod transport;
 pub mod wire;
 

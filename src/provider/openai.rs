@@ -25,6 +25,10 @@ pub fn build(
         messages.push(json!({"role": "system", "content": system}));
     }
     for m in &request.messages {
+        if let Some(turns) = super::tools::messages::chat(m) {
+            messages.extend(turns);
+            continue;
+        }
         let role = m.role.as_str();
         messages.push(json!({"role": role, "content": m.content}));
     }
@@ -48,6 +52,7 @@ pub fn build(
         body.insert("stream_options".into(), json!({"include_usage": true}));
     }
     super::schema::chat_completions(&mut body, target, request);
+    super::tools::chat_completions(&mut body, p.tools.as_ref());
     merge_extra(&mut body, &p.extra);
 
     let url = endpoint_url(&target.base_url, "/chat/completions");

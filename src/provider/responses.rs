@@ -37,7 +37,10 @@ pub fn build(
     let input: Vec<Value> = request
         .messages
         .iter()
-        .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
+        .flat_map(|m| {
+            super::tools::messages::responses(m)
+                .unwrap_or_else(|| vec![json!({"role": m.role.as_str(), "content": m.content})])
+        })
         .collect();
     let p = &target.params;
     let mut body = Map::new();
@@ -57,6 +60,7 @@ pub fn build(
     body.insert("store".into(), false.into());
     body.insert("stream".into(), p.stream.into());
     super::schema::responses(&mut body, target, request);
+    super::tools::responses(&mut body, p.tools.as_ref());
     merge_extra(&mut body, &p.extra);
 
     // Through `endpoint_url`: an Azure base URL ends in `?api-version=…`.

@@ -181,6 +181,13 @@ pub fn mask_event(event: &mut StreamEvent) {
         | StreamEvent::Note(s) => {
             mask_in_place(s);
         }
+        StreamEvent::ToolRound(r) => {
+            for sent in &mut r.results {
+                if let serde_json::Value::String(s) = &mut sent.content {
+                    mask_in_place(s);
+                }
+            }
+        }
         StreamEvent::ToolCallDelta(d) => {
             for v in d.id.iter_mut().chain(d.name.iter_mut()) {
                 mask_in_place(v);

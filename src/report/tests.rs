@@ -86,6 +86,21 @@ fn full_row() -> ResultRow {
             path: "/items/0/price".into(),
             reason: "\"2\" is not of type \"number\"".into(),
         }]),
+        rounds: Some(2),
+        round_usage: Some(vec![crate::provider::event::Usage {
+            input: Some(10),
+            output: Some(4),
+            cached_input: Some(0),
+            cache_write: Some(0),
+            cache_write_1h: None,
+            reasoning: Some(0),
+        }]),
+        tool_results: Some(vec![crate::provider::event::SentResult {
+            call_id: "call_1".into(),
+            name: "get_weather".into(),
+            content: serde_json::json!({"temp_c": 21}),
+            canned: true,
+        }]),
     }
 }
 

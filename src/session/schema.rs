@@ -260,6 +260,10 @@ pub enum EventBody {
     Note {
         text: String,
     },
+    /// A follow-up round with the canned tool results went out.
+    ToolRound {
+        round: crate::provider::event::ToolRound,
+    },
     Server {
         server: ServerReport,
     },
@@ -301,6 +305,7 @@ impl EventBody {
                 raw: f.raw.clone(),
             },
             StreamEvent::Note(text) => Self::Note { text: text.clone() },
+            StreamEvent::ToolRound(round) => Self::ToolRound { round: round.clone() },
             StreamEvent::Server(r) => Self::Server { server: r.clone() },
             StreamEvent::Done => Self::Done,
             StreamEvent::Failed(e) => Self::Failed {
@@ -365,6 +370,7 @@ impl EventBody {
                 raw: raw.clone(),
             }),
             Self::Note { text } => StreamEvent::Note(text.clone()),
+            Self::ToolRound { round } => StreamEvent::ToolRound(round.clone()),
             Self::Server { server } => StreamEvent::Server(server.clone()),
             Self::Done => StreamEvent::Done,
             Self::Failed {

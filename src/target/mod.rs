@@ -12,6 +12,7 @@ mod kind;
 mod limits;
 mod schema;
 mod spec;
+mod tools;
 
 use std::fmt;
 
@@ -23,6 +24,7 @@ pub use kind::{Api, ProviderKind};
 pub use limits::{RetryPolicy, Timeouts};
 pub use schema::{OutputSchema, SchemaMode};
 pub use spec::{AuthStyle, EndMarker, Framing, Protocol, ProviderSpec, TokenCounter};
+pub use tools::{ToolChoice, ToolDef, ToolResults, Toolset};
 
 /// A resolved, validated target.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,6 +93,8 @@ pub struct Params {
     pub schema: Option<OutputSchema>,
     /// How the schema is asked for (`schema_mode`); `None`: the kind's own way.
     pub schema_mode: Option<SchemaMode>,
+    /// The tools the model may call (`tools`, `tool_choice`, `tool_results`); `None`: none.
+    pub tools: Option<Toolset>,
 }
 
 /// Where a Bedrock target's requests are signed for and whose credentials sign them.

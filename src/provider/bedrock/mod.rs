@@ -59,7 +59,10 @@ pub fn build(
     let messages: Vec<Value> = request
         .messages
         .iter()
-        .map(|m| json!({"role": m.role.as_str(), "content": [{"text": m.content}]}))
+        .map(|m| {
+            super::tools::messages::bedrock(m)
+                .unwrap_or_else(|| json!({"role": m.role.as_str(), "content": [{"text": m.content}]}))
+        })
         .collect();
     let mut body = Map::new();
     body.insert("messages".into(), messages.into());
@@ -94,6 +97,7 @@ pub fn build(
         Some(Thinking::Level(_)) | None => {}
     }
     super::schema::bedrock(&mut body, target, request);
+    super::tools::bedrock(&mut body, p.tools.as_ref());
     // `extra` merges into the top level like every provider's, deeply, so
     // `extra.additionalModelRequestFields.top_k` joins the thinking field above.
     merge_extra(&mut body, &p.extra);

@@ -209,7 +209,7 @@ impl PaneState {
                 self.tools_dirty = true;
             }
             StreamEvent::Retrying { .. } => self.status = PaneStatus::Retrying,
-            StreamEvent::Note(_) => self.tail_dirty = true,
+            StreamEvent::Note(_) | StreamEvent::ToolRound(_) => self.tail_dirty = true,
             StreamEvent::Usage(_) | StreamEvent::ResponseId(_) | StreamEvent::Server(_) => {}
         }
         if event.is_content() && self.status == PaneStatus::Waiting {

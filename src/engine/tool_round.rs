@@ -1,0 +1,201 @@
+//! The follow-up round: when a target's first answer ends in tool calls and the target
+//! has canned results, the same run sends one more request (the conversation, the
+//! assistant's calls, one result per call) and that answer is the final one.
+//!
+//! The first round's `Done` is withheld and a [`StreamEvent::ToolRound`] marks the
+//! boundary, so a consumer folds both rounds into one run (see `metrics`). A call with no
+//! canned result gets `{"error": "no canned result for NAME"}`, and a note says so.
+
+use std::time::Instant;
+
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use super::attempts;
+use crate::provider::client::TimedClient;
+use crate::provider::credentials::Credentials;
+use crate::provider::event::{SentResult, StreamEvent, ToolRound};
+use crate::provider::request::{CalledTool, ChatRequest, Message, ToolResult};
+use crate::provider::stream::Emit;
+use crate::target::{Target, ToolResults};
+
+/// What the first round said, as far as a follow-up needs it.
+#[derive(Debug, Default)]
+struct FirstRound {
+    text: String,
+    calls: Vec<CalledTool>,
+    /// The round ended normally with calls: its `Done` was withheld.
+    follow_up: bool,
+}
+
+impl FirstRound {
+    /// Note `event`; `false` for the `Done` a follow-up replaces.
+    fn observe(&mut self, event: &StreamEvent) -> bool {
+        match event {
+            StreamEvent::TextDelta(t) => self.text.push_str(t),
+            StreamEvent::ToolCallDelta(d) => {
+                if self.calls.len() <= d.index {
+                    self.calls.resize_with(d.index + 1, || CalledTool {
+                        id: String::new(),
+                        name: String::new(),
+                        arguments: String::new(),
+                    });
+                }
+                let call = &mut self.calls[d.index];
+                if let Some(id) = &d.id {
+                    call.id.clone_from(id);
+                }
+                if let Some(name) = &d.name {
+                    call.name.clone_from(name);
+                }
+                call.arguments.push_str(&d.arguments);
+            }
+            StreamEvent::Done if !self.calls.is_empty() => {
+                self.follow_up = true;
+                return false;
+            }
+            _ => {}
+        }
+        true
+    }
+}
+
+/// Run `first` (the request for `request`), then, if it ends in tool calls, the
+/// follow-up with `results`. Ends with one terminal event, like [`attempts::run`].
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn run(
+    client: &TimedClient,
+    target: &Target,
+    request: &ChatRequest,
+    first: reqwest::Request,
+    (results, credentials): (&ToolResults, &Credentials),
+    cancel: &CancellationToken,
+    emit: &mut Emit<'_>,
+) {
+    let mut seen = FirstRound::default();
+    attempts::run(client, target, first, cancel, &mut |at, event| {
+        if seen.observe(&event) {
+            emit(at, event);
+        }
+    })
+    .await;
+    if !seen.follow_up {
+        return;
+    }
+    if cancel.is_cancelled() {
+        emit(Instant::now(), StreamEvent::Cancelled);
+        return;
+    }
+    let (next, round) = follow_up(request, seen, results);
+    for missing in round.results.iter().filter(|r| !r.canned) {
+        emit(
+            Instant::now(),
+            StreamEvent::Note(format!(
+                "tool round: no canned result for `{}`; sent an error result (add it to the tool results file)",
+                missing.name
+            )),
+        );
+    }
+    emit(Instant::now(), StreamEvent::ToolRound(round));
+    match crate::provider::build_request(&client.http, target, &next, credentials) {
+        Ok(req) => attempts::run(client, target, req, cancel, emit).await,
+        Err(e) => emit(Instant::now(), StreamEvent::Failed(e)),
+    }
+}
+
+/// The follow-up request: `request` plus the assistant's calls and a result for each.
+fn follow_up(request: &ChatRequest, first: FirstRound, canned: &ToolResults) -> (ChatRequest, ToolRound) {
+    let sent: Vec<SentResult> = first
+        .calls
+        .iter()
+        .map(|c| match canned.for_call(&c.id, &c.name) {
+            Some(v) => SentResult {
+                call_id: c.id.clone(),
+                name: c.name.clone(),
+                content: v.clone(),
+                canned: true,
+            },
+            None => SentResult {
+                call_id: c.id.clone(),
+                name: c.name.clone(),
+                content: json!({ "error": format!("no canned result for {}", c.name) }),
+                canned: false,
+            },
+        })
+        .collect();
+    let results = sent
+        .iter()
+        .map(|s| ToolResult {
+            call_id: s.call_id.clone(),
+            name: s.name.clone(),
+            content: s.content.clone(),
+        })
+        .collect();
+    let mut next = request.clone();
+    next.messages.push(Message::tool_calls(first.text, first.calls));
+    next.messages.push(Message::tool_results(results));
+    (
+        next,
+        ToolRound {
+            round: 2,
+            results: sent,
+        },
+    )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::provider::event::ToolCallDelta;
+
+    #[test]
+    fn calls_assemble_and_only_their_done_is_withheld() {
+        let mut seen = FirstRound::default();
+        assert!(seen.observe(&StreamEvent::TextDelta("Let me check. ".into())));
+        for d in [
+            ToolCallDelta {
+                index: 0,
+                id: Some("c1".into()),
+                name: Some("get_weather".into()),
+                arguments: String::new(),
+            },
+            ToolCallDelta {
+                index: 1,
+                id: Some("c2".into()),
+                name: Some("now".into()),
+                arguments: String::new(),
+            },
+            ToolCallDelta {
+                index: 0,
+                arguments: "{\"city\":".into(),
+                ..Default::default()
+            },
+            ToolCallDelta {
+                index: 0,
+                arguments: "\"Paris\"}".into(),
+                ..Default::default()
+            },
+        ] {
+            assert!(seen.observe(&StreamEvent::ToolCallDelta(d)));
+        }
+        assert!(!seen.observe(&StreamEvent::Done));
+        let canned = ToolResults {
+            results: [("get_weather".to_string(), json!({"temp_c": 21}))].into(),
+        };
+        let (next, round) = follow_up(&ChatRequest::single(None, "weather?"), seen, &canned);
+        assert_eq!(next.messages.len(), 3);
+        assert_eq!(next.messages[1].content, "Let me check. ");
+        assert_eq!(next.messages[1].tool_calls[0].arguments, "{\"city\":\"Paris\"}");
+        assert_eq!(next.messages[1].tool_calls[1].arguments, "");
+        let results = &next.messages[2].tool_results;
+        assert_eq!(results[0].content, json!({"temp_c": 21}));
+        assert_eq!(results[1].content, json!({"error": "no canned result for now"}));
+        assert!(round.results[0].canned && !round.results[1].canned);
+        let mut plain = FirstRound::default();
+        assert!(
+            plain.observe(&StreamEvent::Done),
+            "a run without calls ends as it did"
+        );
+    }
+}
