@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::limits::{Gates, Limits};
 use super::plan::Plan;
+use crate::engine::batch::{BatchSender, flushing};
 use crate::engine::{Cancels, RunId};
 use crate::pricing::PriceTable;
 use crate::provider::event::{ErrorKind, ProviderError};
@@ -71,7 +72,9 @@ pub async fn execute(x: Execution<'_>, mut sink: impl FnMut(Tag, Report)) {
     } else {
         all.into_iter().map(|i| vec![i]).collect()
     };
-    let (tx, mut rx) = mpsc::unbounded_channel::<Report>();
+    // Reports travel in batches (all those of one socket read), so this loop wakes once
+    // per read rather than once per token.
+    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<Report>>();
     let stop = x.stop.clone();
     // The dispatcher owns the first sender: the channel ends when it and every run are done.
     let dispatch = async move {
@@ -95,10 +98,11 @@ pub async fn execute(x: Execution<'_>, mut sink: impl FnMut(Tag, Report)) {
             };
             let cancels = Cancels::new(batch.len());
             let send = send_of(&x, &batch, cancels.clone());
-            let (tx, stop) = (tx.clone(), stop.clone());
+            let (out, stop) = (BatchSender::new(tx.clone()), stop.clone());
             tasks.spawn(async move {
                 let _held = held;
-                let sending = send.run(|report| tx.send(report).is_ok());
+                let sending = send.run(|report| out.push(report));
+                let sending = flushing(sending, || out.flush());
                 tokio::pin!(sending);
                 tokio::select! {
                     () = &mut sending => {}
@@ -117,10 +121,12 @@ pub async fn execute(x: Execution<'_>, mut sink: impl FnMut(Tag, Report)) {
         tokio::select! {
             () = &mut dispatch, if dispatching => dispatching = false,
             got = rx.recv() => match got {
-                Some(report) => {
-                    let run = job_of(&report).0;
-                    if let Some(r) = plan.runs.get(run) {
-                        sink(Tag { run, cell: r.cell }, report);
+                Some(reports) => {
+                    for report in reports {
+                        let run = job_of(&report).0;
+                        if let Some(r) = plan.runs.get(run) {
+                            sink(Tag { run, cell: r.cell }, report);
+                        }
                     }
                 }
                 None if dispatching => {
