@@ -2,9 +2,12 @@
 //!
 //! Every request is built (key read, body serialized) before any is sent, and the
 //! tasks wait on one barrier, so no target gets a head start. Each task owns its socket
-//! and stamps events as bytes arrive; consumers only ever see [`Envelope`]s.
+//! and stamps events as bytes arrive; consumers only ever see [`Envelope`]s. The events a
+//! task decodes between two waits (all those of one socket read) travel as one message
+//! ([`batch`]), so a consumer wakes once per read, not once per token.
 
 mod attempts;
+pub mod batch;
 pub mod envelope;
 pub mod metrics;
 mod tool_round;
@@ -19,6 +22,8 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub use envelope::{Envelope, RunId};
+
+use batch::{BatchReceiver, BatchSender};
 
 use crate::provider::client::TimedClient;
 use crate::provider::event::{ErrorKind, ProviderError, StreamEvent};
@@ -80,11 +85,15 @@ impl Cancels {
     }
 }
 
+/// Every event of every target of a run, in arrival order per target: one by one
+/// ([`BatchReceiver::recv`]) or as the batches they came in ([`BatchReceiver::recv_batch`]).
+pub type Events = BatchReceiver<Envelope>;
+
 /// A running fan-out: its events, and the means to cancel it.
 #[derive(Debug)]
 pub struct RunHandle {
     /// Every event of every target, in arrival order per target.
-    pub events: mpsc::UnboundedReceiver<Envelope>,
+    pub events: Events,
     cancels: Cancels,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -181,26 +190,27 @@ pub async fn fan_out_each(jobs: &[(Target, ChatRequest)], opts: RunOptions, canc
     }
     barrier.wait().await;
     RunHandle {
-        events: rx,
+        events: BatchReceiver::new(rx),
         cancels,
         tasks,
     }
 }
 
-/// One target's way to the consumer: every event masked, tagged and sent; remembers
-/// whether the terminal event went out.
+/// One target's way to the consumer: every event masked, tagged and buffered until the
+/// target's task next waits ([`batch::flushing`]); remembers whether the terminal event
+/// went out.
 #[derive(Debug, Clone)]
 struct TargetEvents {
-    tx: mpsc::UnboundedSender<Envelope>,
+    out: BatchSender<Envelope>,
     run: RunId,
     target: usize,
     ended: Arc<AtomicBool>,
 }
 
 impl TargetEvents {
-    fn new(tx: mpsc::UnboundedSender<Envelope>, run: RunId, target: usize) -> Self {
+    fn new(tx: mpsc::UnboundedSender<Vec<Envelope>>, run: RunId, target: usize) -> Self {
         Self {
-            tx,
+            out: BatchSender::new(tx),
             run,
             target,
             ended: Arc::new(AtomicBool::new(false)),
@@ -212,12 +222,17 @@ impl TargetEvents {
         // A server or model can echo a key back; nothing downstream sees it.
         crate::provider::secret::mask_event(&mut event);
         // A closed receiver means nobody is listening any more; nothing to do.
-        let _ = self.tx.send(Envelope {
+        let _ = self.out.push(Envelope {
             run: self.run,
             target: self.target,
             at,
             event,
         });
+    }
+
+    /// Send what is buffered as one message.
+    fn flush(&self) {
+        self.out.flush();
     }
 }
 
@@ -231,6 +246,7 @@ fn spawn_target(
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         barrier.wait().await;
+        let work = batch::flushing(work, || events.flush());
         if let Err(panicked) = crate::contain::contained(work).await
             && !events.ended.load(Ordering::Relaxed)
         {
@@ -239,6 +255,8 @@ fn spawn_target(
                 StreamEvent::Failed(ProviderError::internal(&name, &panicked.0)),
             );
         }
+        // What the panicking poll produced before it panicked, and the failure.
+        events.flush();
     })
 }
 
@@ -272,7 +290,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_target_fails_alone_and_keeps_what_it_sent() {
-        let (tx, mut rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut rx = BatchReceiver::new(rx);
         let barrier = Arc::new(Barrier::new(3));
         let (a, b) = (
             TargetEvents::new(tx.clone(), RunId(4), 0),
@@ -301,7 +320,7 @@ mod tests {
         );
         assert!(healthy.await.is_ok());
         let mut seen: [Vec<StreamEvent>; 2] = Default::default();
-        while let Ok(env) = rx.try_recv() {
+        while let Some(env) = rx.try_recv() {
             assert_eq!(env.run, RunId(4));
             seen[env.target].push(env.event);
         }

@@ -118,6 +118,13 @@ impl Decoder {
         if event == "ping" {
             return Ok(());
         }
+        // Almost every event: decoded typed and borrowed (see `hot`).
+        if event == "content_block_delta"
+            && let Some(delta) = super::hot::anthropic::block_delta(data)
+        {
+            self.hot_delta(delta, out);
+            return Ok(());
+        }
         let v = parse_json(data, &format!("the `{event}` event"))?;
         // The `type` inside the data is authoritative; the SSE event name mirrors it.
         let kind = v.get("type").and_then(Value::as_str).unwrap_or(event);
@@ -263,24 +270,38 @@ impl Decoder {
             Some("text_delta") => push_text(d, "text", out, StreamEvent::TextDelta),
             Some("thinking_delta") => push_text(d, "thinking", out, StreamEvent::ReasoningDelta),
             Some("input_json_delta") => {
-                let tool = match self.blocks.get(&index) {
-                    Some(Block::Tool(i)) => *i,
-                    _ => return,
-                };
                 if let Some(p) = d
                     .get("partial_json")
                     .and_then(Value::as_str)
                     .filter(|p| !p.is_empty())
                 {
-                    out.push(StreamEvent::ToolCallDelta(ToolCallDelta {
-                        index: tool,
-                        arguments: p.to_string(),
-                        ..ToolCallDelta::default()
-                    }));
+                    self.tool_input(index, p, out);
                 }
             }
             // signature_delta, citations_delta: nothing to show.
             _ => {}
+        }
+    }
+
+    /// A piece of the input of the tool call in block `index`, if that block is one.
+    fn tool_input(&self, index: u64, partial_json: &str, out: &mut Vec<StreamEvent>) {
+        if let Some(Block::Tool(tool)) = self.blocks.get(&index) {
+            out.push(StreamEvent::ToolCallDelta(ToolCallDelta {
+                index: *tool,
+                arguments: partial_json.to_string(),
+                ..ToolCallDelta::default()
+            }));
+        }
+    }
+
+    /// What the typed path decoded, as `block_delta` would have.
+    fn hot_delta(&self, delta: super::hot::anthropic::BlockDelta<'_>, out: &mut Vec<StreamEvent>) {
+        use super::hot::anthropic::BlockDelta;
+        match delta {
+            BlockDelta::Text(t) => out.push(StreamEvent::TextDelta(t.into_owned())),
+            BlockDelta::Thinking(t) => out.push(StreamEvent::ReasoningDelta(t.into_owned())),
+            BlockDelta::ToolInput { index, partial_json } => self.tool_input(index, &partial_json, out),
+            BlockDelta::Nothing => {}
         }
     }
 }

@@ -27,6 +27,7 @@ pub mod errors;
 pub mod event;
 pub mod gemini;
 pub mod headers;
+pub mod hot;
 pub mod openai;
 pub mod request;
 pub mod responses;

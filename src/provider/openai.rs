@@ -95,6 +95,18 @@ impl Decoder {
             self.saw_done = true;
             return Ok(());
         }
+        // Almost every chunk: decoded typed and borrowed (see `hot`).
+        if !self.reports_model
+            && let Some(chunk) = super::hot::openai::chunk(data)
+        {
+            let text = |t: std::borrow::Cow<'_, str>| t.into_owned();
+            out.extend(chunk.reasoning.map(|t| StreamEvent::ReasoningDelta(text(t))));
+            out.extend(chunk.content.map(|t| StreamEvent::TextDelta(text(t))));
+            if let Some(raw) = chunk.finish_reason {
+                self.finished(&raw, out);
+            }
+            return Ok(());
+        }
         let v = parse_json(data, "a stream chunk")?;
         if let Some(err) = v.get("error") {
             return Err(in_band_error(err));
@@ -158,17 +170,22 @@ impl Decoder {
 
     fn finish(&mut self, choice: &Value, out: &mut Vec<StreamEvent>) {
         if let Some(raw) = choice.get("finish_reason").and_then(Value::as_str) {
-            self.saw_finish = true;
-            // OpenAI finishes a refusal with `stop`; the refusal is the real outcome.
-            let reason = match map_finish(raw) {
-                FinishReason::Stop if self.refused => FinishReason::Refusal,
-                other => other,
-            };
-            out.push(StreamEvent::Finish(Finish {
-                reason,
-                raw: Some(raw.into()),
-            }));
+            self.finished(raw, out);
         }
+    }
+
+    /// A choice's `finish_reason`, as sent.
+    fn finished(&mut self, raw: &str, out: &mut Vec<StreamEvent>) {
+        self.saw_finish = true;
+        // OpenAI finishes a refusal with `stop`; the refusal is the real outcome.
+        let reason = match map_finish(raw) {
+            FinishReason::Stop if self.refused => FinishReason::Refusal,
+            other => other,
+        };
+        out.push(StreamEvent::Finish(Finish {
+            reason,
+            raw: Some(raw.into()),
+        }));
     }
 }
 

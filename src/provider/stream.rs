@@ -14,10 +14,12 @@
 //! made to wait out the idle timeout for a missing end marker: after a short grace it
 //! ends as done, with a [`StreamEvent::Note`] saying what the server left out.
 
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use http_body_util::BodyExt;
-use tokio_util::sync::CancellationToken;
+use tokio::time::Sleep;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use super::bedrock::frames::{FrameDecoder, TimedMessage};
 use super::client::TimedClient;
@@ -146,13 +148,7 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
     if let Some(report) = super::server::from_headers(&headers) {
         emit(headers_at, StreamEvent::Server(report));
     }
-    let mut reader = BodyReader {
-        body: response.into_body(),
-        arrivals,
-        cancel,
-        idle: a.timeouts.idle,
-        bytes: 0,
-    };
+    let mut reader = BodyReader::new(response.into_body(), arrivals, cancel, a.timeouts.idle);
     let content_type = errors::header(&headers, "content-type")
         .unwrap_or_default()
         .to_ascii_lowercase();
@@ -443,38 +439,79 @@ impl BodyEnd {
     }
 }
 
+/// The body of one response, read chunk by chunk under the idle limit.
+///
+/// One timer serves the whole stream: each wait moves its deadline ([`Sleep::reset`])
+/// instead of arming a fresh timer per chunk, which on a fast stream cost more than
+/// decoding the chunk. A chunk that is already there is taken without touching the
+/// timer at all. The cancellation wait is likewise made once.
 struct BodyReader<'a> {
     body: WireBody,
     /// Which socket read brought each chunk; `None` only if the connection gave no
     /// stamps, when a chunk's arrival is when this task received it.
     arrivals: Option<Arrivals>,
     cancel: &'a CancellationToken,
+    cancelled: Pin<Box<WaitForCancellationFuture<'a>>>,
     idle: Duration,
+    /// The stream's one idle timer, and the deadline it is set to.
+    timer: Pin<Box<Sleep>>,
+    deadline: tokio::time::Instant,
     bytes: u64,
 }
 
-impl BodyReader<'_> {
+impl<'a> BodyReader<'a> {
+    fn new(
+        body: WireBody,
+        arrivals: Option<Arrivals>,
+        cancel: &'a CancellationToken,
+        idle: Duration,
+    ) -> Self {
+        let deadline = tokio::time::Instant::now() + idle;
+        Self {
+            body,
+            arrivals,
+            cancel,
+            cancelled: Box::pin(cancel.cancelled()),
+            idle,
+            timer: Box::pin(tokio::time::sleep_until(deadline)),
+            deadline,
+            bytes: 0,
+        }
+    }
+
     /// Next chunk and the arrival of the socket read that carried it, waiting at most
     /// `wait`; `Ok(None)` at a clean end of body.
     async fn next(&mut self, wait: Duration) -> Result<Option<(bytes::Bytes, Instant)>, BodyEnd> {
         let deadline = tokio::time::Instant::now() + wait;
+        if deadline != self.deadline {
+            // Later than before (the usual case) only moves a number inside the timer.
+            self.timer.as_mut().reset(deadline);
+            self.deadline = deadline;
+        }
         loop {
+            // Checked first, so a cancel stops a stream whose data never runs dry.
+            if self.cancel.is_cancelled() {
+                return Err(BodyEnd::Cancelled);
+            }
+            // Data already there is taken without polling the waits: they register
+            // wakers only when there is nothing to read.
             let read = tokio::select! {
                 biased;
-                () = self.cancel.cancelled() => return Err(BodyEnd::Cancelled),
-                r = tokio::time::timeout_at(deadline, self.body.frame()) => r,
+                r = self.body.frame() => Some(r),
+                () = self.cancelled.as_mut() => return Err(BodyEnd::Cancelled),
+                () = self.timer.as_mut() => None,
             };
             let received = Instant::now();
             let frame = match read {
-                Err(_) => return Err(BodyEnd::Idle(wait, self.bytes)),
-                Ok(None) => return Ok(None),
-                Ok(Some(Err(e))) if transport::is_decompression_failure(e.as_ref()) => {
+                None => return Err(BodyEnd::Idle(wait, self.bytes)),
+                Some(None) => return Ok(None),
+                Some(Some(Err(e))) if transport::is_decompression_failure(e.as_ref()) => {
                     return Err(BodyEnd::Decode(transport::error_chain(e.as_ref()), self.bytes));
                 }
-                Ok(Some(Err(e))) => {
+                Some(Some(Err(e))) => {
                     return Err(BodyEnd::Transport(transport::error_chain(e.as_ref()), self.bytes));
                 }
-                Ok(Some(Ok(frame))) => frame,
+                Some(Some(Ok(frame))) => frame,
             };
             // Trailers carry nothing Prism reads; empty chunks carry no arrival.
             let Ok(data) = frame.into_data() else { continue };

@@ -225,13 +225,15 @@ impl Pending {
             .collect();
         let positions: Vec<usize> = keep.iter().map(|(p, _)| *p).collect();
         let mut handle = fan_out_each(&sent, RunOptions { run }, cancels.subset(&positions)).await;
-        while let Some(env) = handle.events.recv().await {
-            // The fan-out's index stays in here: outside, only the job's own id exists.
-            let Some((_, job)) = keep.get(env.target) else {
-                continue;
-            };
-            if !deliver(session, run, &mut sink, job, env.at, env.event) {
-                handle.cancel_all();
+        while let Some(batch) = handle.events.recv_batch().await {
+            for env in batch {
+                // The fan-out's index stays in here: outside, only the job's own id exists.
+                let Some((_, job)) = keep.get(env.target) else {
+                    continue;
+                };
+                if !deliver(session, run, &mut sink, job, env.at, env.event) {
+                    handle.cancel_all();
+                }
             }
         }
         handle.join().await;

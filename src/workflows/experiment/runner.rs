@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::limits::{Gates, Limits};
 use super::plan::Plan;
+use crate::engine::batch::{BatchSender, flushing};
 use crate::engine::{Cancels, RunId};
 use crate::pricing::PriceTable;
 use crate::provider::event::{ErrorKind, ProviderError};
@@ -115,7 +116,9 @@ pub async fn execute_with(x: Execution<'_>, cells: CellStops, mut sink: impl FnM
     } else {
         all.into_iter().map(|i| vec![i]).collect()
     };
-    let (tx, mut rx) = mpsc::unbounded_channel::<Report>();
+    // Reports travel in batches (all those of one socket read), so this loop wakes once
+    // per read rather than once per token.
+    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<Report>>();
     let stop = x.stop.clone();
     // The dispatcher owns the first sender: the channel ends when it and every run are done.
     let dispatch = async move {
@@ -150,7 +153,7 @@ pub async fn execute_with(x: Execution<'_>, cells: CellStops, mut sink: impl FnM
             };
             let cancels = Cancels::new(batch.len());
             let send = send_of(&x, &batch, cancels.clone());
-            let tx = tx.clone();
+            let out = BatchSender::new(tx.clone());
             tasks.spawn(async move {
                 let _held = held;
                 // Each job stops with its cell (and so with the experiment).
@@ -162,7 +165,8 @@ pub async fn execute_with(x: Execution<'_>, cells: CellStops, mut sink: impl FnM
                         cancels.cancel(k);
                     });
                 }
-                send.run(|report| tx.send(report).is_ok()).await;
+                let sending = send.run(|report| out.push(report));
+                flushing(sending, || out.flush()).await;
                 watchers.abort_all();
             });
         }
@@ -174,10 +178,12 @@ pub async fn execute_with(x: Execution<'_>, cells: CellStops, mut sink: impl FnM
         tokio::select! {
             () = &mut dispatch, if dispatching => dispatching = false,
             got = rx.recv() => match got {
-                Some(report) => {
-                    let run = job_of(&report).0;
-                    if let Some(r) = plan.runs.get(run) {
-                        sink(Tag { run, cell: r.cell }, report);
+                Some(reports) => {
+                    for report in reports {
+                        let run = job_of(&report).0;
+                        if let Some(r) = plan.runs.get(run) {
+                            sink(Tag { run, cell: r.cell }, report);
+                        }
                     }
                 }
                 None if dispatching => {

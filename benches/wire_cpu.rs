@@ -1,0 +1,303 @@
+//! CPU per token, Prism against `curl -N`, on the same bytes (not a test: numbers go to
+//! BENCHMARKS.md, "CPU per token vs curl").
+//!
+//! `cargo bench --bench wire_cpu` runs every scenario; `-- openai`, `-- anthropic`,
+//! `-- eight`, `-- one` narrow it down. `PRISM_BENCH_BINS=before=/path/a,after=/path/b`
+//! measures those `prism` binaries instead of this build's, each on the same bytes one
+//! right after the other, so a change is compared under the same conditions.
+//!
+//! Each stream is first recorded once from the in-process mock (`+ttft=0,itl=0`), then
+//! served from memory by a tiny static HTTP server on its own thread: the server does no
+//! work per token, so neither client waits on it more than the other. Both clients run as
+//! child processes of this one, and each one's CPU (user + system) is what the kernel
+//! charged it, read as this process's waited-for children's time before and after it.
+//! Prism runs as scripts run it (`prism run --no-save`), so the figure covers everything
+//! the headless path does per token: framing, decoding, the fan-out, the metrics fold.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // bench code: a panic is the failure report
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Instant;
+
+use prism::mock_server::MockServer;
+use prism::provider::credentials::Credentials;
+use prism::provider::request::ChatRequest;
+use prism::provider::secret::ApiKey;
+use prism::target::{KeySource, Params, ProviderKind, Target};
+
+const PRISM: &str = env!("CARGO_BIN_EXE_prism");
+
+/// The wire formats measured: the kind, the model the mock plays, the base URL suffix.
+const FORMATS: [(&str, ProviderKind, &str); 2] = [
+    ("openai", ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18"),
+    ("anthropic", ProviderKind::Anthropic, "claude-sonnet-4-20250514"),
+];
+
+/// The shapes measured: name, streams, tokens per stream.
+const SHAPES: [(&str, usize, u64); 2] = [("eight", 8, 100_000), ("one", 1, 1_000_000)];
+
+fn base_url(kind: ProviderKind, addr: SocketAddr) -> String {
+    match kind {
+        ProviderKind::OpenAi => format!("http://{addr}/v1"),
+        _ => format!("http://{addr}"),
+    }
+}
+
+fn target(kind: ProviderKind, model: &str, base: String) -> Target {
+    Target {
+        name: "bench".into(),
+        provider: kind,
+        model: model.into(),
+        base_url: base,
+        key: KeySource::Demo,
+        params: Params {
+            max_tokens: Some(4096),
+            stream: true,
+            ..Params::default()
+        },
+    }
+}
+
+/// One whole streamed response body of `tokens` tokens, as the mock sends it.
+fn record(kind: ProviderKind, model: &str, tokens: u64) -> Vec<u8> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let server = MockServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+            .await
+            .unwrap();
+        let t = target(
+            kind,
+            &format!("{model}+ttft=0,itl=0,tokens={tokens},text=lorem"),
+            base_url(kind, server.addr()),
+        );
+        let client = prism::provider::client::TimedClient::new(std::time::Duration::from_secs(5))
+            .unwrap()
+            .http;
+        let creds = Credentials::from_key(t.provider.spec().auth, Some(ApiKey::new("bench"))).unwrap();
+        let req =
+            prism::provider::build_request(&client, &t, &ChatRequest::single(None, "benchmark"), &creds)
+                .unwrap();
+        let resp = client.execute(req).await.unwrap();
+        assert!(resp.status().is_success(), "{}", resp.status());
+        resp.bytes().await.unwrap().into()
+    })
+}
+
+/// Serves `body` to every request, as fast as the socket takes it, until the process ends.
+fn serve(body: Arc<Vec<u8>>) -> SocketAddr {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { continue };
+            let body = body.clone();
+            std::thread::spawn(move || answer(conn, &body));
+        }
+    });
+    addr
+}
+
+fn answer(mut conn: TcpStream, body: &[u8]) {
+    // Read the request head and its body, so the client's write completes cleanly.
+    let mut got = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    let head_end = loop {
+        let Ok(n) = conn.read(&mut buf) else { return };
+        if n == 0 {
+            return;
+        }
+        got.extend_from_slice(&buf[..n]);
+        if let Some(i) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&got[..head_end]).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    while got.len() < head_end + length {
+        match conn.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    let response_head = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\ncontent-length: {}\r\nconnection: close\r\nx-request-id: req_bench\r\n\r\n",
+        body.len()
+    );
+    if conn.write_all(response_head.as_bytes()).is_err() {
+        return;
+    }
+    // Writes of 64 KiB, so the client sees many reads, as from a real fast server.
+    for piece in body.chunks(64 * 1024) {
+        if conn.write_all(piece).is_err() {
+            return;
+        }
+    }
+}
+
+/// CPU seconds (user + system) of this process's waited-for children, from
+/// /proc/self/stat (clock ticks of 10 ms: fine for runs of a second or more).
+fn children_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
+    // After the command name: state is field 3, cutime 16, cstime 17.
+    let tick = |i: usize| fields[i - 3].parse::<f64>().unwrap() / 100.0;
+    tick(16) + tick(17)
+}
+
+/// Run `cmds` together, wait for all; (wall seconds, CPU seconds they used).
+fn measure(cmds: Vec<Command>) -> (f64, f64) {
+    let cpu0 = children_cpu();
+    let t0 = Instant::now();
+    let children: Vec<_> = cmds.into_iter().map(|mut c| c.spawn().unwrap()).collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    (t0.elapsed().as_secs_f64(), children_cpu() - cpu0)
+}
+
+fn prism_command(
+    bin: &str,
+    kind: ProviderKind,
+    model: &str,
+    addr: SocketAddr,
+    streams: usize,
+    dir: &std::path::Path,
+) -> Command {
+    let provider = match kind {
+        ProviderKind::OpenAi => "openai",
+        _ => "anthropic",
+    };
+    let mut cfg = String::new();
+    for i in 0..streams {
+        cfg.push_str(&format!(
+            "[[target]]\nname = \"t{i}\"\nprovider = \"{provider}\"\nmodel = \"{model}\"\nbase_url = \"{}\"\napi_key_env = \"PRISM_BENCH_KEY\"\nmax_tokens = 4096\n\n",
+            base_url(kind, addr)
+        ));
+    }
+    let path = dir.join("prism.toml");
+    std::fs::write(&path, cfg).unwrap();
+    let mut c = Command::new(bin);
+    c.args([
+        "run",
+        "--no-save",
+        "--format",
+        "jsonl",
+        "--prompt",
+        "benchmark",
+        "--config",
+    ])
+    .arg(&path)
+    .env("PRISM_BENCH_KEY", "sk-bench-not-a-key")
+    .env("PRISM_SESSIONS_DIR", dir)
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
+    c
+}
+
+fn curl_command(kind: ProviderKind, model: &str, addr: SocketAddr) -> Command {
+    let t = target(kind, model, base_url(kind, addr));
+    let client = prism::provider::client::TimedClient::new(std::time::Duration::from_secs(5))
+        .unwrap()
+        .http;
+    let creds = Credentials::from_key(t.provider.spec().auth, Some(ApiKey::new("bench"))).unwrap();
+    let req =
+        prism::provider::build_request(&client, &t, &ChatRequest::single(None, "benchmark"), &creds).unwrap();
+    let body = String::from_utf8_lossy(req.body().and_then(|b| b.as_bytes()).unwrap()).into_owned();
+    let mut c = Command::new("curl");
+    c.args([
+        "-sSN",
+        "-o",
+        "/dev/null",
+        "-X",
+        "POST",
+        req.url().as_str(),
+        "--data-binary",
+        &body,
+    ]);
+    for (k, v) in req.headers() {
+        c.args(["-H", &format!("{}: {}", k, v.to_str().unwrap())]);
+    }
+    c.stdin(Stdio::null()).stderr(Stdio::piped());
+    c
+}
+
+fn curl_present() -> bool {
+    Command::new("curl")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    // Within each group (formats, shapes), naming none picks all.
+    let picked = |group: &[&str], name: &str| {
+        !args.iter().any(|a| group.contains(&a.as_str())) || args.iter().any(|a| a == name)
+    };
+    let curl = curl_present();
+    if !curl {
+        println!("curl not found: Prism's CPU is printed alone, without the ratio.\n");
+    }
+    println!("## CPU per token: Prism (`prism run`) vs `curl -N`, same bytes from a static server\n");
+    let bins: Vec<(String, String)> = match std::env::var("PRISM_BENCH_BINS") {
+        Ok(list) => list
+            .split(',')
+            .map(|b| {
+                let (label, path) = b.split_once('=').expect("PRISM_BENCH_BINS: label=path,...");
+                (label.to_string(), path.to_string())
+            })
+            .collect(),
+        Err(_) => vec![("this".into(), PRISM.into())],
+    };
+    println!(
+        "| format | streams x tokens | build | body MB | Prism CPU s | Prism tokens/s | curl CPU s | curl tokens/s | Prism / curl CPU |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let dir = tempfile::tempdir().unwrap();
+    for (name, kind, model) in FORMATS {
+        if !picked(&["openai", "anthropic"], name) {
+            continue;
+        }
+        for (shape, streams, tokens) in SHAPES {
+            if !picked(&["eight", "one"], shape) {
+                continue;
+            }
+            let body = Arc::new(record(kind, model, tokens));
+            let addr = serve(body.clone());
+            let all = (streams as u64 * tokens) as f64;
+            let (c_wall, c_cpu) = if curl {
+                measure((0..streams).map(|_| curl_command(kind, model, addr)).collect())
+            } else {
+                (f64::NAN, f64::NAN)
+            };
+            for (build, bin) in &bins {
+                let (p_wall, p_cpu) =
+                    measure(vec![prism_command(bin, kind, model, addr, streams, dir.path())]);
+                println!(
+                    "| {name} | {streams} x {tokens} | {build} | {:.1} | {p_cpu:.2} | {:.0} | {c_cpu:.2} | {:.0} | {:.1}x |",
+                    (body.len() * streams) as f64 / 1e6,
+                    all / p_wall,
+                    all / c_wall,
+                    p_cpu / c_cpu.max(0.01),
+                );
+            }
+        }
+    }
+}

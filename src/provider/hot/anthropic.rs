@@ -1,0 +1,129 @@
+//! The Messages event that carries one piece of an answer:
+//! `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hel"}}`
+//! (and its `thinking_delta`, `input_json_delta` and `signature_delta` siblings).
+//!
+//! Accepted: a `content_block_delta` whose delta holds only the fields of those four
+//! kinds. Anything else (another event type, a citation, an unknown field) is left to
+//! the `Value` path.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+
+use super::{Obj, Text, non_empty};
+
+/// What a hot `content_block_delta` says.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BlockDelta<'a> {
+    /// Answer text for the block.
+    Text(Cow<'a, str>),
+    /// Thinking text for the block.
+    Thinking(Cow<'a, str>),
+    /// A piece of a tool call's input for the block at `index`.
+    ToolInput {
+        /// The content block's index.
+        index: u64,
+        /// The piece of JSON.
+        partial_json: Cow<'a, str>,
+    },
+    /// Nothing to show: a signature, an empty piece, a delta of another kind.
+    Nothing,
+}
+
+/// `data` as a hot `content_block_delta`, or `None` for the `Value` path to read.
+pub fn block_delta(data: &str) -> Option<BlockDelta<'_>> {
+    let wire: WireEvent<'_> = super::object(data)?;
+    if wire.kind != "content_block_delta" {
+        return None;
+    }
+    let Some(Obj(d)) = wire.delta else {
+        return Some(BlockDelta::Nothing);
+    };
+    Some(match d.kind.as_ref().map(|k| k.0.as_ref()) {
+        Some("text_delta") => non_empty(d.text).map_or(BlockDelta::Nothing, BlockDelta::Text),
+        Some("thinking_delta") => non_empty(d.thinking).map_or(BlockDelta::Nothing, BlockDelta::Thinking),
+        Some("input_json_delta") => non_empty(d.partial_json).map_or(BlockDelta::Nothing, |p| {
+            BlockDelta::ToolInput {
+                // As the `Value` path reads it: a missing index is block 0.
+                index: wire.index.unwrap_or(0),
+                partial_json: p,
+            }
+        }),
+        _ => BlockDelta::Nothing,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireEvent<'a> {
+    #[serde(borrow, rename = "type")]
+    kind: Cow<'a, str>,
+    index: Option<u64>,
+    #[serde(borrow)]
+    delta: Option<Obj<WireDelta<'a>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireDelta<'a> {
+    #[serde(borrow, rename = "type")]
+    kind: Option<Text<'a>>,
+    #[serde(borrow)]
+    text: Option<Text<'a>>,
+    #[serde(borrow)]
+    thinking: Option<Text<'a>>,
+    #[serde(borrow)]
+    partial_json: Option<Text<'a>>,
+    #[serde(rename = "signature")]
+    _signature: Option<IgnoredAny>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_thinking_and_tool_input() {
+        let text = block_delta(
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}"#,
+        );
+        assert!(matches!(text, Some(BlockDelta::Text(Cow::Borrowed("Hi")))));
+        assert_eq!(
+            block_delta(
+                r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hm"}}"#
+            ),
+            Some(BlockDelta::Thinking("hm".into()))
+        );
+        assert_eq!(
+            block_delta(
+                r#"{"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"{\"a\""}}"#
+            ),
+            Some(BlockDelta::ToolInput {
+                index: 2,
+                partial_json: "{\"a\"".into()
+            })
+        );
+        assert_eq!(
+            block_delta(
+                r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":""}}"#
+            ),
+            Some(BlockDelta::Nothing)
+        );
+    }
+
+    #[test]
+    fn anything_else_is_left_to_the_value_path() {
+        for data in [
+            r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":3}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"citations_delta","citation":{}}}"#,
+            r#"{"type":"content_block_delta","index":-1,"delta":{"type":"text_delta","text":"x"}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":1}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":["text_delta","x"]}"#,
+            r#"{"index":0,"delta":{"type":"text_delta","text":"x"}}"#,
+            r#"{"type":"content_block_delta","type":"content_block_delta","delta":{}}"#,
+        ] {
+            assert_eq!(block_delta(data), None, "{data}");
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The fan-out delivers the events of one socket read as one message, each still stamped
+//! with the arrival of the read that carried it, and holds nothing back while it waits.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::raw::{RawServer, SSE, head};
+use prism::engine::{RunOptions, fan_out};
+use prism::provider::event::StreamEvent;
+use prism::provider::request::ChatRequest;
+use prism::target::{KeySource, Params, ProviderKind, Target, Timeouts};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::Notify;
+
+fn chunk(text: &str) -> String {
+    format!("data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{text}\"}}}}]}}\n\n")
+}
+
+#[tokio::test]
+async fn one_read_one_message_and_nothing_held_back() {
+    let resume = Arc::new(Notify::new());
+    let gate = resume.clone();
+    let server = RawServer::start(move |mut sock, _| {
+        let gate = gate.clone();
+        async move {
+            let mut first = head("200 OK", &[SSE]);
+            first.extend_from_slice((chunk("A") + &chunk("B") + &chunk("C")).as_bytes());
+            sock.write_all(&first).await.unwrap();
+            // Until the client has shown it got A, B and C: they cannot wait for more.
+            gate.notified().await;
+            let rest = chunk("D")
+                + "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+                + "data: [DONE]\n\n";
+            let _ = sock.write_all(rest.as_bytes()).await;
+            let _ = sock.shutdown().await;
+        }
+    })
+    .await;
+    let target = Target {
+        name: "raw".into(),
+        provider: ProviderKind::OpenAiCompatible,
+        model: "m".into(),
+        base_url: server.url(),
+        key: KeySource::Demo,
+        params: Params {
+            max_tokens: Some(16),
+            stream: true,
+            timeouts: Timeouts {
+                connect: Duration::from_secs(2),
+                headers: Duration::from_secs(5),
+                idle: Duration::from_secs(5),
+                total: None,
+            },
+            ..Params::default()
+        },
+    };
+    let mut handle = fan_out(&[target], &ChatRequest::single(None, "hi"), RunOptions::default()).await;
+    let batches = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut batches = Vec::new();
+        while let Some(batch) = handle.events.recv_batch().await {
+            let texts: Vec<&str> = batch
+                .iter()
+                .filter_map(|e| match &e.event {
+                    StreamEvent::TextDelta(t) => Some(t.as_str()),
+                    _ => None,
+                })
+                .collect();
+            if texts.contains(&"C") {
+                resume.notify_one();
+            }
+            batches.push(batch);
+        }
+        batches
+    })
+    .await
+    .expect("the stream ended (the server waits for A, B and C to arrive)");
+    let holding = |text: &str| {
+        batches
+            .iter()
+            .position(|b| b.iter().any(|e| e.event == StreamEvent::TextDelta(text.into())))
+            .unwrap()
+    };
+    let first = holding("A");
+    assert_eq!(holding("B"), first, "one read, one message: {batches:?}");
+    assert_eq!(holding("C"), first, "one read, one message: {batches:?}");
+    assert!(holding("D") > first, "a later read, a later message");
+    // Each event keeps the stamp of the read that brought it.
+    let at = |text: &str| {
+        batches[holding(text)]
+            .iter()
+            .find(|e| e.event == StreamEvent::TextDelta(text.into()))
+            .unwrap()
+            .at
+    };
+    assert_eq!(at("A"), at("B"));
+    assert_eq!(at("A"), at("C"));
+    assert!(at("D") > at("C"));
+    let last = batches.last().unwrap().last().unwrap();
+    assert_eq!(last.event, StreamEvent::Done);
+    handle.join().await;
+}

@@ -1,0 +1,192 @@
+//! The typed fast path of the stream decoders (src/provider/hot) against their `Value`
+//! path: every wire fixture, and streams of the mock server in several shapes, decoded
+//! both ways must give identical event sequences, errors included. The same replays
+//! count how many events the typed path took, so a fast path that silently stopped
+//! accepting anything fails here too.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
+mod common;
+
+use std::path::Path;
+use std::time::Instant;
+
+use prism::mock_server::MockServer;
+use prism::provider::credentials::Credentials;
+use prism::provider::event::StreamEvent;
+use prism::provider::request::ChatRequest;
+use prism::provider::secret::ApiKey;
+use prism::provider::sse::SseDecoder;
+use prism::provider::{Decoder, hot};
+use prism::target::ProviderKind;
+
+/// What decoding a whole stream gave: each SSE event's events, or the error it ended with.
+type Decoded = Vec<Result<Vec<StreamEvent>, String>>;
+
+fn decode(kind: ProviderKind, bytes: &[u8]) -> Decoded {
+    let mut sse = SseDecoder::new();
+    let mut frames = Vec::new();
+    sse.feed(bytes, Instant::now(), &mut frames);
+    frames.extend(sse.finish());
+    let mut dec = Decoder::new(kind);
+    frames
+        .iter()
+        .map(|f| {
+            let mut out = Vec::new();
+            dec.on_sse(&f.event, &f.data, &mut out)
+                .map(|()| out)
+                .map_err(|e| format!("{e:?}"))
+        })
+        .collect()
+}
+
+/// How many of the stream's events the typed path accepts.
+fn hot_events(kind: ProviderKind, bytes: &[u8]) -> usize {
+    let mut sse = SseDecoder::new();
+    let mut frames = Vec::new();
+    sse.feed(bytes, Instant::now(), &mut frames);
+    frames
+        .iter()
+        .filter(|f| match kind {
+            ProviderKind::Anthropic => hot::anthropic::block_delta(&f.data).is_some(),
+            _ => hot::openai::chunk(&f.data).is_some(),
+        })
+        .count()
+}
+
+/// Decode `bytes` both ways; they must agree. Returns how many events went the typed way.
+fn both_ways(kind: ProviderKind, name: &str, bytes: &[u8]) -> usize {
+    let typed = decode(kind, bytes);
+    let generic = hot::value_path_only(|| decode(kind, bytes));
+    assert_eq!(typed, generic, "{name}: typed and Value paths disagree");
+    assert!(!typed.is_empty(), "{name}: no events at all");
+    hot_events(kind, bytes)
+}
+
+fn fixtures(dir: &str) -> Vec<(String, Vec<u8>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/wire")
+        .join(dir);
+    let mut files: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sse"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+        .collect()
+}
+
+#[test]
+fn every_chat_completions_fixture_decodes_the_same_both_ways() {
+    let mut hot = 0;
+    for dir in ["openai", "compat", "azure"] {
+        for (name, bytes) in fixtures(dir) {
+            hot += both_ways(ProviderKind::OpenAi, &name, &bytes);
+            // An Azure deployment reports its model from every chunk: always the Value path.
+            let azure = decode(ProviderKind::Azure, &bytes);
+            assert_eq!(
+                azure,
+                hot::value_path_only(|| decode(ProviderKind::Azure, &bytes)),
+                "{name}"
+            );
+        }
+    }
+    assert!(hot > 20, "the typed path took only {hot} chunks of the fixtures");
+}
+
+#[test]
+fn every_messages_fixture_decodes_the_same_both_ways() {
+    let mut hot = 0;
+    for (name, bytes) in fixtures("anthropic") {
+        hot += both_ways(ProviderKind::Anthropic, &name, &bytes);
+    }
+    assert!(hot > 10, "the typed path took only {hot} deltas of the fixtures");
+}
+
+/// Hand-made chunks at the edges of what the typed path accepts.
+#[test]
+fn edge_chunks_decode_the_same_both_ways() {
+    let openai = [
+        r#"{"choices":[{"index":0,"delta":{"content":"tab\there \"quoted\" \u00e9\ud83d\ude00"},"finish_reason":null}]}"#,
+        r#"{"choices":[{"delta":{"content":"","reasoning_content":"","reasoning":"why"}}]}"#,
+        r#"{"choices":[{"delta":{"content":null,"reasoning_content":"first","reasoning":"second"}}]}"#,
+        r#"{"choices":[{"delta":null,"finish_reason":"length"}]}"#,
+        r#"{"choices":[{"index":0,"finish_reason":"weird_reason"}]}"#,
+        r#"{"choices":[{"delta":{"refusal":"","content":"x","tool_calls":null}}]}"#,
+        r#"{"choices":[{"delta":{"content":"x"},"finish_reason":7}]}"#,
+        r#"{"choices":[{"delta":{"content":"x","content":"y"}}]}"#,
+        r#"{"choices":[{"index":0.0,"delta":{"content":"x"}}]}"#,
+        r#"["choices"]"#,
+        r#"{"choices":[{"delta":{"content":"\ud800"}}]}"#,
+        r#"{"choices":[{"delta":{"content":"x"}}],"usage":null} trailing"#,
+        "[DONE]",
+    ];
+    let stream: String = openai.iter().map(|d| format!("data: {d}\n\n")).collect();
+    both_ways(ProviderKind::OpenAi, "edge chat chunks", stream.as_bytes());
+    let anthropic = [
+        r#"{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"t","name":"f","input":{}}}"#,
+        r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"q\":"}}"#,
+        r#"{"type":"content_block_delta","delta":{"type":"input_json_delta","partial_json":"1}"}}"#,
+        r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a\nb","thinking":"not this"}}"#,
+        r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hm","text":"nor this"}}"#,
+        r#"{"type":"content_block_delta","index":0,"delta":{"text":"no type"}}"#,
+        r#"{"type":"content_block_delta","index":0,"delta":null}"#,
+        r#"{"type":"content_block_delta","index":0}"#,
+        r#"{"type":"message_stop"}"#,
+    ];
+    let stream: String = anthropic
+        .iter()
+        .map(|d| format!("event: content_block_delta\ndata: {d}\n\n"))
+        .collect();
+    both_ways(ProviderKind::Anthropic, "edge message deltas", stream.as_bytes());
+}
+
+/// One whole streamed body from the mock.
+async fn mock_body(server: &MockServer, kind: ProviderKind, model: &str) -> Vec<u8> {
+    let t = common::mock_target(server, "t", kind, model, 400);
+    let client = prism::provider::client::TimedClient::new(std::time::Duration::from_secs(5))
+        .unwrap()
+        .http;
+    let creds = Credentials::from_key(t.provider.spec().auth, Some(ApiKey::new("test"))).unwrap();
+    let req = prism::provider::build_request(&client, &t, &ChatRequest::single(None, "hi"), &creds).unwrap();
+    let resp = client.execute(req).await.unwrap();
+    assert!(resp.status().is_success(), "{model}: {}", resp.status());
+    resp.bytes().await.unwrap().to_vec()
+}
+
+#[tokio::test]
+async fn mock_streams_decode_the_same_both_ways() {
+    let server = MockServer::start(([127, 0, 0, 1], 0).into()).await.unwrap();
+    let directives = "ttft=0,itl=0,tokens=60";
+    let cases = [
+        (ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18", ""),
+        (ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18", ",text=markdown"),
+        (ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18", ",tool=lookup"),
+        (ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18", ",refuse=1"),
+        (
+            ProviderKind::OpenAiCompatible,
+            "llama3.1:8b",
+            ",reasoning=20,usage=none",
+        ),
+        (ProviderKind::Anthropic, "claude-sonnet-4-20250514", ""),
+        (
+            ProviderKind::Anthropic,
+            "claude-sonnet-4-20250514",
+            ",text=markdown,reasoning=20",
+        ),
+        (
+            ProviderKind::Anthropic,
+            "claude-sonnet-4-20250514",
+            ",tool=lookup",
+        ),
+    ];
+    for (kind, model, more) in cases {
+        let model = format!("{model}+{directives}{more}");
+        let body = mock_body(&server, kind, &model).await;
+        let hot = both_ways(kind, &model, &body);
+        assert!(hot > 0, "{model}: the typed path took nothing");
+    }
+}
