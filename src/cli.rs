@@ -50,7 +50,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Send a prompt to the configured targets and print the results.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Count the tokens of a text (a file, or standard input) and print the number.
     Count {
         /// Model whose tokenizer to use (default: o200k, the GPT-4o/4.1/o/5 encoding).
@@ -193,7 +193,7 @@ pub async fn dispatch(cli: Cli) -> u8 {
             Ok(()) => Ok(0),
             Err(e) => Err(AppError::io(format!("cannot serve on {addr}"), e)),
         },
-        Some(Command::Run(args)) => run(args, cli.sessions_dir.as_deref()).await,
+        Some(Command::Run(args)) => run(*args, cli.sessions_dir.as_deref()).await,
         Some(Command::Sessions(cmd)) => crate::commands::sessions::run(cmd, cli.sessions_dir.as_deref()),
         Some(Command::Replay(args)) => crate::commands::replay::run(args, cli.sessions_dir.as_deref()).await,
         Some(Command::Rerun(args)) => crate::commands::rerun::run(args, cli.sessions_dir.as_deref()).await,

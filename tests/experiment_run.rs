@@ -603,7 +603,19 @@ async fn an_experiment_session_shows_its_scoreboard_and_exports_its_cells() {
             "run",
             "warmup",
             "schema_valid",
-            "schema_errors"
+            "schema_errors",
+            "cache_write_tokens",
+            "cache_saved_usd",
+            "tool_calls",
+            "tool_arguments",
+            "timestamp",
+            "system",
+            "temperature",
+            "top_p",
+            "max_tokens",
+            "seed",
+            "parameters",
+            "reasoning_tokens"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();

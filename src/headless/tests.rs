@@ -87,3 +87,34 @@ fn the_estimate_footnote_shows_only_with_a_tilde() {
     let tiny = table(&[row("a", true)], Some(40));
     assert!(!tiny.contains('~'), "{tiny}");
 }
+
+#[test]
+fn the_scoreboard_prints_tool_choices_cache_savings_and_their_diffs_only_when_present() {
+    let rows = crate::workflows::experiment::scoreboard::tests::tool_and_cache_rows();
+    let mut printed = Vec::new();
+    print_scoreboard(&rows, None, &mut printed).unwrap();
+    let printed = String::from_utf8(printed).unwrap();
+    assert!(printed.contains("get_weather 2/2 ref"), "{printed}");
+    assert!(printed.contains("r 1500 w 0 +$0.000500"), "{printed}");
+    assert!(
+        printed.contains(r#"a/y vs x: get_weather {"city": [-"Paris"}-]{+"Lyon"}+}"#),
+        "{printed}"
+    );
+    let plain: Vec<ScoreRow> = rows
+        .into_iter()
+        .map(|mut r| {
+            r.tools = None;
+            r.cache_read_tokens_mean = None;
+            r.cache_write_tokens_mean = None;
+            r.cache_saved_usd_mean = None;
+            r
+        })
+        .collect();
+    let mut printed = Vec::new();
+    print_scoreboard(&plain, None, &mut printed).unwrap();
+    let printed = String::from_utf8(printed).unwrap();
+    assert!(
+        !printed.contains("tools") && !printed.contains("cache"),
+        "{printed}"
+    );
+}

@@ -39,6 +39,20 @@ fn vote(targets: &[usize], variant: Option<&str>, choice: Choice) -> VoteRecord 
     }
 }
 
+/// A vote whose candidates answered with different variants: `(target, variant)` each.
+fn vote_across(candidates: &[(usize, &str)], choice: Choice) -> VoteRecord {
+    let mut v = vote(&[], None, choice);
+    v.candidates = candidates
+        .iter()
+        .map(|&(target, variant)| Candidate {
+            target,
+            run: 1,
+            variant: Some(variant.to_string()),
+        })
+        .collect();
+    v
+}
+
 fn save(root: &Path, targets: &[Target], votes: Vec<VoteRecord>) -> String {
     let w = SessionWriter::create(root, targets, PriceTable::default()).unwrap();
     for v in votes {
@@ -105,8 +119,8 @@ fn json_holds_every_number_and_variants_by_name() {
         root.path(),
         &[gpt, claude],
         vec![
-            vote(&[0, 1], Some("terse"), Choice::Best(0)),
-            vote(&[0, 1], Some("terse"), Choice::AllBad),
+            vote_across(&[(0, "terse"), (1, "loud")], Choice::Best(0)),
+            vote_across(&[(0, "terse"), (1, "loud")], Choice::AllBad),
         ],
     );
     let args = StatsArgs {
@@ -123,8 +137,14 @@ fn json_holds_every_number_and_variants_by_name() {
     assert_eq!(v["targets"][0]["all_bad"], 1);
     assert_eq!(v["targets"][0]["win_rate"], 0.5);
     assert!(v["targets"][0]["ci95_low"].as_f64().unwrap() > 0.09);
-    assert_eq!(v["variants"][0]["variant"], "terse");
-    assert_eq!(v["variants"][0]["votes"], 2);
+    let terse = v["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["variant"] == "terse")
+        .unwrap();
+    assert_eq!(terse["votes"], 2);
+    assert_eq!(terse["wins"], 1);
     assert_eq!(v["pairwise"][0]["winner"]["name"], "gpt");
     assert_eq!(v["pairwise"][0]["loser"]["name"], "claude");
     assert_eq!(v["pairwise"][0]["wins"], 1);

@@ -313,6 +313,7 @@ fn csv_has_the_tool_calls_and_the_cache_write_and_saving() {
     assert_eq!(col(&rows[0], "cache_saved_usd"), "0.0001152");
     assert_eq!(col(&rows[0], "schema_valid"), "false");
     assert_eq!(col(&rows[1], "tool_calls"), "", "no calls, no cell");
+}
 
 #[test]
 fn markdown_keeps_answer_headings_under_their_target() {

@@ -403,9 +403,14 @@ impl App {
         let pane = &mut g.panes[planned.cell];
         slot.events.push((at, event.clone()));
         if !slot.started {
-            // The cell shows its latest run to start, unless a repeat was picked.
+            // The cell shows its latest repeat to start (by plan order: the first events
+            // of concurrent repeats can arrive in any order), unless a repeat was picked.
             slot.started = true;
-            if pane.run != Some(RunId(run as u64)) && g.shown[planned.cell].is_none() {
+            let later = match pane.run {
+                Some(RunId(shown)) if shown != u64::MAX => shown < run as u64,
+                _ => true,
+            };
+            if later && g.shown[planned.cell].is_none() {
                 pane.start(RunId(run as u64), at, &cell.request);
             }
         }

@@ -60,7 +60,11 @@ pub fn status_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {
         ));
     }
     if let Some(label) = app.inline_schema.label() {
-        spans.push(Span::styled(format!("{label} · "), t.style(Role::Metric)));
+        fields.push(Field::text(
+            1,
+            sep(),
+            vec![Span::styled(label, t.style(Role::Metric))],
+        ));
     }
     if let Some(id) = &app.session_id {
         // A session's id or name can carry the targets' names.
