@@ -554,7 +554,10 @@ def azure_v1_with_the_openai_client(ctx):
     got = az_sdk_stream(client, "chat-prod", headers)
     for key in ("content", "finish", "usage", "models"):
         eq(got[key], want[key], f"stream {key}")
-    r = client.responses.create(model="chat-prod", input=rs_input(), extra_headers=headers)
+    # Lorem text is exactly the 12 tokens asked for and finishes normally; a markdown answer
+    # that short has no sentence end yet and would finish cut (incomplete).
+    r = client.responses.create(model="chat-prod", input=rs_input(),
+                                extra_headers=az_script(",text=lorem"))
     eq(r.status, "completed", "responses status")
     eq(r.usage.output_tokens, o200k(r.output_text), "responses output_tokens")
 
