@@ -778,3 +778,115 @@ async fn prism_run_tools_and_tool_results_print_both_rounds() {
         bad.stderr
     );
 }
+
+/// Runs `send` to its end, gathering nothing; fails the test if it hangs.
+async fn finish(send: prism::workflows::send::Send) {
+    tokio::time::timeout(Duration::from_secs(30), send.run(|_| true))
+        .await
+        .expect("the send ends");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_run_with_tools_is_sent_again_with_the_same_tools_and_choice() {
+    use prism::engine::{Cancels, RunId};
+    use prism::session::SessionWriter;
+    use prism::workflows::send::{Job, JobId, Send, SessionTarget};
+
+    let server = mock().await;
+    let set = tools(Some(json!({"get_weather": "sunny"})));
+    let targets: Vec<Target> = on_mock(&server, &set)
+        .into_iter()
+        .filter(|t| ["openai", "anthropic"].contains(&t.name.as_str()))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let old_dir = dir.path().join("old");
+    let writer = SessionWriter::create_at(&old_dir, &targets, PriceTable::default()).unwrap();
+    let jobs = targets
+        .iter()
+        .enumerate()
+        .map(|(k, t)| Job {
+            id: JobId(k),
+            session: SessionTarget(k),
+            target: t.clone(),
+            request: ChatRequest::single(None, "Weather in Paris?"),
+            history: Vec::new(),
+            blocked: None,
+        })
+        .collect();
+    let send = |jobs, writer: &SessionWriter| Send {
+        run: RunId(1),
+        turn: 1,
+        system: None,
+        prompt: "Weather in Paris?".into(),
+        jobs,
+        session: Some(writer.clone()),
+        prices: PriceTable::default(),
+        cancels: Cancels::new(targets.len()),
+        provider_counts: false,
+    };
+    finish(send(jobs, &writer)).await;
+    writer.close();
+    assert!(writer.error().is_none());
+    let first: Vec<Value> = server
+        .log()
+        .records()
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    // A call, then the follow-up round with the canned result, per target.
+    assert_eq!(first.len(), 2 * targets.len());
+
+    let old = prism::session::reader::load(&old_dir).unwrap();
+    for t in &old.targets {
+        assert_eq!(t.tools.as_ref(), Some(&set), "{}: recorded as sent", t.name);
+    }
+    let mut markdown = Vec::new();
+    prism::session::export::write_markdown(&old, &PriceTable::default(), &mut markdown).unwrap();
+    let markdown = String::from_utf8(markdown).unwrap();
+    assert!(
+        markdown.contains("tools get_weather and now (tool_choice get_weather, canned results)"),
+        "{markdown}"
+    );
+
+    let entries =
+        prism::workflows::rerun::plan(&old, &[], None, Some(&targets), &PriceTable::default()).unwrap();
+    let new_targets: Vec<Target> = entries.iter().map(|e| e.target.clone()).collect();
+    let writer =
+        SessionWriter::create_at(&dir.path().join("new"), &new_targets, PriceTable::default()).unwrap();
+    let ids: Vec<JobId> = (0..entries.len()).map(JobId).collect();
+    finish(prism::workflows::rerun::resend(
+        &old,
+        &entries,
+        &ids,
+        Some(&writer),
+        &PriceTable::default(),
+        Cancels::new(entries.len()),
+    ))
+    .await;
+    writer.close();
+    assert!(writer.error().is_none());
+    let again: Vec<Value> = server.log().records()[first.len()..]
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    assert_eq!(
+        again.len(),
+        first.len(),
+        "the re-run runs the follow-up round too"
+    );
+    for body in &first {
+        // The same request from the re-run: same API, same round.
+        let twin = again
+            .iter()
+            .find(|b| {
+                b["model"] == body["model"]
+                    && b["messages"].as_array().map(Vec::len) == body["messages"].as_array().map(Vec::len)
+            })
+            .unwrap_or_else(|| panic!("no re-run request like {body}"));
+        assert!(body["tools"].is_array(), "{body}");
+        assert_eq!(twin["tools"], body["tools"]);
+        assert!(!body["tool_choice"].is_null(), "{body}");
+        assert_eq!(twin["tool_choice"], body["tool_choice"]);
+    }
+    server.shutdown().await;
+}
