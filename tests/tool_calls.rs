@@ -890,3 +890,113 @@ async fn a_saved_run_with_tools_is_sent_again_with_the_same_tools_and_choice() {
     }
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn variants_with_different_tool_choices_are_an_experiment() {
+    let server = mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tools.toml"), TOOLS).unwrap();
+    std::fs::write(dir.path().join("only-now.toml"), "[[tool]]\nname = \"now\"\n").unwrap();
+    let base = server.openai_base();
+    let config = format!(
+        r#"
+tools = "tools.toml"
+tool_choice = "auto"
+
+[[target]]
+name = "mini"
+provider = "openai"
+model = "gpt-4o-mini-2024-07-18+ttft=0,itl=0"
+base_url = "{base}"
+api_key_env = "PRISM_TOOLS_VARIANT_KEY"
+
+[[variant]]
+name = "weather"
+tool_choice = "get_weather"
+
+[[variant]]
+name = "clock"
+tools = "only-now.toml"
+tool_choice = "required"
+"#
+    );
+    std::fs::write(dir.path().join("prism.toml"), &config).unwrap();
+    let loaded = parse(&config, &dir.path().join("prism.toml")).unwrap();
+    let [weather, clock] = &loaded.variants[..] else {
+        panic!("two variants: {:?}", loaded.variants)
+    };
+    assert_eq!(
+        weather.params.tool_choice,
+        Some(ToolChoice::Named("get_weather".into()))
+    );
+    assert_eq!(weather.params.tools, None, "the target's tools stay");
+    assert_eq!(clock.params.tool_choice, Some(ToolChoice::Required));
+    assert_eq!(
+        clock.params.tools.as_ref().map(|t| t[0].name.as_str()),
+        Some("now")
+    );
+
+    let ran = common::run::prism_in(
+        dir.path(),
+        &[
+            "run",
+            "--config",
+            "prism.toml",
+            "--prompt",
+            "Weather?",
+            "--format",
+            "jsonl",
+        ],
+        &[("PRISM_TOOLS_VARIANT_KEY", "sk-test-not-a-key")],
+    )
+    .await;
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let bodies: Vec<Value> = server
+        .log()
+        .records()
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 2, "one request per variant");
+    let names = |b: &Value| -> Vec<String> {
+        b["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["function"]["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let weather = bodies
+        .iter()
+        .find(|b| b["tool_choice"]["function"]["name"] == "get_weather")
+        .unwrap_or_else(|| panic!("no request named get_weather: {bodies:?}"));
+    assert_eq!(names(weather), ["get_weather", "now"]);
+    let clock = bodies
+        .iter()
+        .find(|b| b["tool_choice"] == "required")
+        .unwrap_or_else(|| panic!("no request with tool_choice required: {bodies:?}"));
+    assert_eq!(names(clock), ["now"]);
+    let rows: Vec<Value> = ran
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let called: Vec<&str> = rows
+        .iter()
+        .map(|r| r["tool_calls"][0]["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        called.contains(&"get_weather") && called.contains(&"now"),
+        "{rows:?}"
+    );
+
+    // A variant's named choice must name a tool every target it runs on offers.
+    let bad = config
+        .replace("tools = \"only-now.toml\"\n", "")
+        .replace("required", "nope");
+    let e = parse(&bad, &dir.path().join("prism.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`tool_choice = \"nope\"` names no tool"), "{e}");
+    server.shutdown().await;
+}
