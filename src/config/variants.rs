@@ -286,4 +286,59 @@ mod tests {
             "{e}"
         );
     }
+
+    #[test]
+    fn a_variants_tools_replace_the_targets_pieces_it_sets() {
+        use crate::target::{Params, ToolChoice, ToolDef, ToolResults, Toolset};
+        let def = |name: &str| ToolDef {
+            name: name.into(),
+            description: String::new(),
+            parameters: serde_json::json!({"type": "object"}),
+        };
+        let results = ToolResults {
+            results: [("a".to_string(), serde_json::json!("ok"))].into(),
+        };
+        let mut params = Params {
+            tools: Some(Toolset {
+                tools: vec![def("a")],
+                choice: Some(ToolChoice::Auto),
+                results: Some(results.clone()),
+            }),
+            ..Params::default()
+        };
+        let v = super::ParamOverrides {
+            tools: Some(vec![def("b")]),
+            tool_choice: Some(ToolChoice::Required),
+            ..super::ParamOverrides::default()
+        };
+        v.apply(&mut params);
+        let set = params.tools.unwrap();
+        assert_eq!(set.tools, vec![def("b")]);
+        assert_eq!(set.choice, Some(ToolChoice::Required));
+        assert_eq!(
+            set.results,
+            Some(results),
+            "results the variant leaves alone stay"
+        );
+        // A choice alone on a target without tools sends nothing about tools.
+        let mut bare = Params::default();
+        super::ParamOverrides {
+            tool_choice: Some(ToolChoice::Required),
+            ..super::ParamOverrides::default()
+        }
+        .apply(&mut bare);
+        assert_eq!(bare.tools, None);
+    }
+
+    #[test]
+    fn a_variant_tool_choice_needs_tools_on_every_target() {
+        let e = parse_str(&format!(
+            "{TARGET}[[variant]]\nname = \"x\"\ntool_choice = \"required\"\n"
+        ))
+        .unwrap_err();
+        assert_eq!(
+            e,
+            "prism.toml:7:15: [[variant]] `tool_choice` is set but target `a` has no `tools`: add `tools = \"tools.toml\"` to the variant or the target"
+        );
+    }
 }
