@@ -778,3 +778,225 @@ async fn prism_run_tools_and_tool_results_print_both_rounds() {
         bad.stderr
     );
 }
+
+/// Runs `send` to its end, gathering nothing; fails the test if it hangs.
+async fn finish(send: prism::workflows::send::Send) {
+    tokio::time::timeout(Duration::from_secs(30), send.run(|_| true))
+        .await
+        .expect("the send ends");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_run_with_tools_is_sent_again_with_the_same_tools_and_choice() {
+    use prism::engine::{Cancels, RunId};
+    use prism::session::SessionWriter;
+    use prism::workflows::send::{Job, JobId, Send, SessionTarget};
+
+    let server = mock().await;
+    let set = tools(Some(json!({"get_weather": "sunny"})));
+    let targets: Vec<Target> = on_mock(&server, &set)
+        .into_iter()
+        .filter(|t| ["openai", "anthropic"].contains(&t.name.as_str()))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let old_dir = dir.path().join("old");
+    let writer = SessionWriter::create_at(&old_dir, &targets, PriceTable::default()).unwrap();
+    let jobs = targets
+        .iter()
+        .enumerate()
+        .map(|(k, t)| Job {
+            id: JobId(k),
+            session: SessionTarget(k),
+            target: t.clone(),
+            request: ChatRequest::single(None, "Weather in Paris?"),
+            history: Vec::new(),
+            blocked: None,
+        })
+        .collect();
+    let send = |jobs, writer: &SessionWriter| Send {
+        run: RunId(1),
+        turn: 1,
+        system: None,
+        prompt: "Weather in Paris?".into(),
+        jobs,
+        session: Some(writer.clone()),
+        prices: PriceTable::default(),
+        cancels: Cancels::new(targets.len()),
+        provider_counts: false,
+    };
+    finish(send(jobs, &writer)).await;
+    writer.close();
+    assert!(writer.error().is_none());
+    let first: Vec<Value> = server
+        .log()
+        .records()
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    // A call, then the follow-up round with the canned result, per target.
+    assert_eq!(first.len(), 2 * targets.len());
+
+    let old = prism::session::reader::load(&old_dir).unwrap();
+    for t in &old.targets {
+        assert_eq!(t.tools.as_ref(), Some(&set), "{}: recorded as sent", t.name);
+    }
+    let mut markdown = Vec::new();
+    prism::session::export::write_markdown(&old, &PriceTable::default(), &mut markdown).unwrap();
+    let markdown = String::from_utf8(markdown).unwrap();
+    assert!(
+        markdown.contains("tools get_weather and now (tool_choice get_weather, canned results)"),
+        "{markdown}"
+    );
+
+    let entries =
+        prism::workflows::rerun::plan(&old, &[], None, Some(&targets), &PriceTable::default()).unwrap();
+    let new_targets: Vec<Target> = entries.iter().map(|e| e.target.clone()).collect();
+    let writer =
+        SessionWriter::create_at(&dir.path().join("new"), &new_targets, PriceTable::default()).unwrap();
+    let ids: Vec<JobId> = (0..entries.len()).map(JobId).collect();
+    finish(prism::workflows::rerun::resend(
+        &old,
+        &entries,
+        &ids,
+        Some(&writer),
+        &PriceTable::default(),
+        Cancels::new(entries.len()),
+    ))
+    .await;
+    writer.close();
+    assert!(writer.error().is_none());
+    let again: Vec<Value> = server.log().records()[first.len()..]
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    assert_eq!(
+        again.len(),
+        first.len(),
+        "the re-run runs the follow-up round too"
+    );
+    for body in &first {
+        // The same request from the re-run: same API, same round.
+        let twin = again
+            .iter()
+            .find(|b| {
+                b["model"] == body["model"]
+                    && b["messages"].as_array().map(Vec::len) == body["messages"].as_array().map(Vec::len)
+            })
+            .unwrap_or_else(|| panic!("no re-run request like {body}"));
+        assert!(body["tools"].is_array(), "{body}");
+        assert_eq!(twin["tools"], body["tools"]);
+        assert!(!body["tool_choice"].is_null(), "{body}");
+        assert_eq!(twin["tool_choice"], body["tool_choice"]);
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn variants_with_different_tool_choices_are_an_experiment() {
+    let server = mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tools.toml"), TOOLS).unwrap();
+    std::fs::write(dir.path().join("only-now.toml"), "[[tool]]\nname = \"now\"\n").unwrap();
+    let base = server.openai_base();
+    let config = format!(
+        r#"
+tools = "tools.toml"
+tool_choice = "auto"
+
+[[target]]
+name = "mini"
+provider = "openai"
+model = "gpt-4o-mini-2024-07-18+ttft=0,itl=0"
+base_url = "{base}"
+api_key_env = "PRISM_TOOLS_VARIANT_KEY"
+
+[[variant]]
+name = "weather"
+tool_choice = "get_weather"
+
+[[variant]]
+name = "clock"
+tools = "only-now.toml"
+tool_choice = "required"
+"#
+    );
+    std::fs::write(dir.path().join("prism.toml"), &config).unwrap();
+    let loaded = parse(&config, &dir.path().join("prism.toml")).unwrap();
+    let [weather, clock] = &loaded.variants[..] else {
+        panic!("two variants: {:?}", loaded.variants)
+    };
+    assert_eq!(
+        weather.params.tool_choice,
+        Some(ToolChoice::Named("get_weather".into()))
+    );
+    assert_eq!(weather.params.tools, None, "the target's tools stay");
+    assert_eq!(clock.params.tool_choice, Some(ToolChoice::Required));
+    assert_eq!(
+        clock.params.tools.as_ref().map(|t| t[0].name.as_str()),
+        Some("now")
+    );
+
+    let ran = common::run::prism_in(
+        dir.path(),
+        &[
+            "run",
+            "--config",
+            "prism.toml",
+            "--prompt",
+            "Weather?",
+            "--format",
+            "jsonl",
+        ],
+        &[("PRISM_TOOLS_VARIANT_KEY", "sk-test-not-a-key")],
+    )
+    .await;
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let bodies: Vec<Value> = server
+        .log()
+        .records()
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 2, "one request per variant");
+    let names = |b: &Value| -> Vec<String> {
+        b["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["function"]["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let weather = bodies
+        .iter()
+        .find(|b| b["tool_choice"]["function"]["name"] == "get_weather")
+        .unwrap_or_else(|| panic!("no request named get_weather: {bodies:?}"));
+    assert_eq!(names(weather), ["get_weather", "now"]);
+    let clock = bodies
+        .iter()
+        .find(|b| b["tool_choice"] == "required")
+        .unwrap_or_else(|| panic!("no request with tool_choice required: {bodies:?}"));
+    assert_eq!(names(clock), ["now"]);
+    let rows: Vec<Value> = ran
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let called: Vec<&str> = rows
+        .iter()
+        .map(|r| r["tool_calls"][0]["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        called.contains(&"get_weather") && called.contains(&"now"),
+        "{rows:?}"
+    );
+
+    // A variant's named choice must name a tool every target it runs on offers.
+    let bad = config
+        .replace("tools = \"only-now.toml\"\n", "")
+        .replace("required", "nope");
+    let e = parse(&bad, &dir.path().join("prism.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`tool_choice = \"nope\"` names no tool"), "{e}");
+    server.shutdown().await;
+}

@@ -195,7 +195,7 @@ pub fn parse_with_env(text: &str, path: &Path, env: endpoint::EnvLookup<'_>) -> 
         }
         targets.push(target);
     }
-    let variants = variants::resolve(file.variant, dir, |at| {
+    let variants = variants::resolve(file.variant, dir, &targets, |at| {
         let (line, col) = line_col(text, at);
         format!("{}:{line}:{col}", path.display())
     })

@@ -85,7 +85,8 @@ pub(super) fn definitions(field: Option<&Spanned<String>>, dir: &Path) -> Result
         .map_err(|e| (field.span().start, format!("`tools`: {e}")))
 }
 
-fn results(
+/// Read the canned results file a `tool_results` key names, if any.
+pub(super) fn results(
     field: Option<&Spanned<String>>,
     dir: &Path,
 ) -> Result<Option<crate::target::ToolResults>, Located> {
@@ -93,4 +94,32 @@ fn results(
     crate::tools::results_from_file(&dir.join(field.get_ref()))
         .map(Some)
         .map_err(|e| (field.span().start, format!("`tool_results`: {e}")))
+}
+
+/// Check a variant's `tool_choice` (at byte `at`) against every target it runs on, when
+/// the variant has no tools file of its own: each must offer tools, and a named choice
+/// must name one of them.
+pub(super) fn check_variant_choice(
+    choice: &str,
+    at: usize,
+    targets: &[Target],
+) -> Result<ToolChoice, Located> {
+    for target in targets {
+        let Some(set) = &target.params.tools else {
+            return Err((
+                at,
+                format!(
+                    "[[variant]] `tool_choice` is set but target `{}` has no `tools`: add `tools = \"tools.toml\"` to the variant or the target",
+                    target.name
+                ),
+            ));
+        };
+        crate::tools::choice(
+            set,
+            choice,
+            &format!("[[variant]] `tool_choice` on target `{}`", target.name),
+        )
+        .map_err(|e| (at, e))?;
+    }
+    Ok(ToolChoice::parse(choice))
 }

@@ -9,6 +9,10 @@
 //! [[variant]]
 //! name = "hot"            # same prompts, another temperature
 //! temperature = 1.2
+//!
+//! [[variant]]
+//! name = "must-call"      # same prompts, the model must call a tool
+//! tool_choice = "required"
 //! ```
 //!
 //! A variant without its own `system` or `prompt` takes the run's (`--system`,
@@ -18,7 +22,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::Located;
-use crate::target::Params;
+use crate::target::{Params, Target, ToolChoice, ToolDef, ToolResults};
 
 /// Highest temperature any provider accepts; a target whose provider accepts less is
 /// checked when the variant is applied to it.
@@ -37,6 +41,12 @@ pub struct VariantFile {
     pub seed: Option<i64>,
     /// A JSON Schema file this variant's answers must follow.
     pub schema: Option<Spanned<String>>,
+    /// A tools file this variant offers instead of the target's tools.
+    pub tools: Option<Spanned<String>>,
+    /// How this variant asks the model to use the tools.
+    pub tool_choice: Option<Spanned<String>>,
+    /// A canned results file this variant's follow-up round sends.
+    pub tool_results: Option<Spanned<String>>,
 }
 
 /// A named version of the prompts and sampling parameters.
@@ -63,6 +73,12 @@ pub struct ParamOverrides {
     pub seed: Option<i64>,
     /// The schema every answer must follow (`schema = "file.json"` in the variant).
     pub schema: Option<crate::target::OutputSchema>,
+    /// The tool definitions offered instead of the target's (`tools = "file"`).
+    pub tools: Option<Vec<ToolDef>>,
+    /// The `tool_choice` sent instead of the target's.
+    pub tool_choice: Option<ToolChoice>,
+    /// The canned results sent instead of the target's (`tool_results = "file"`).
+    pub tool_results: Option<ToolResults>,
 }
 
 impl ParamOverrides {
@@ -88,20 +104,74 @@ impl ParamOverrides {
         if let Some(v) = &self.schema {
             params.schema = Some(v.clone());
         }
+        self.apply_tools(params);
     }
+
+    /// Whether it changes anything about tools.
+    pub fn sets_tools(&self) -> bool {
+        self.tools.is_some() || self.tool_choice.is_some() || self.tool_results.is_some()
+    }
+
+    /// The target's tools with this variant's definitions, choice and results in place
+    /// of its own. A target left with no definitions sends no tools (nor a choice).
+    fn apply_tools(&self, params: &mut Params) {
+        if !self.sets_tools() {
+            return;
+        }
+        let mut set = params.tools.clone().unwrap_or_default();
+        if let Some(defs) = &self.tools {
+            set.tools.clone_from(defs);
+        }
+        if let Some(choice) = &self.tool_choice {
+            set.choice = Some(choice.clone());
+        }
+        if let Some(results) = &self.tool_results {
+            set.results = Some(results.clone());
+        }
+        params.tools = (!set.tools.is_empty()).then_some(set);
+    }
+}
+
+/// A variant's tool definitions, choice and canned results, each `None` when not set.
+type ToolOverrides = (Option<Vec<ToolDef>>, Option<ToolChoice>, Option<ToolResults>);
+
+/// A variant's `tools`, `tool_choice` and `tool_results`, read and checked: a named
+/// choice must name one of the variant's own tools when it has a file (else it is checked
+/// against every target's tools).
+fn tool_overrides(
+    v: &VariantFile,
+    dir: &std::path::Path,
+    targets: &[Target],
+) -> Result<ToolOverrides, Located> {
+    let set = super::tools::definitions(v.tools.as_ref(), dir)?;
+    let results = super::tools::results(v.tool_results.as_ref(), dir)?;
+    let choice = match (&v.tool_choice, &set) {
+        (None, _) => None,
+        (Some(c), Some(set)) => Some(
+            crate::tools::choice(set, c.get_ref(), "[[variant]] `tool_choice`")
+                .map_err(|e| (c.span().start, e))?,
+        ),
+        (Some(c), None) => Some(super::tools::check_variant_choice(
+            c.get_ref(),
+            c.span().start,
+            targets,
+        )?),
+    };
+    Ok((set.map(|s| s.tools), choice, results))
 }
 
 /// Validate the `[[variant]]` tables. `locate` turns a byte offset into `file:line:col`.
 pub fn resolve(
     tables: Vec<Spanned<VariantFile>>,
     dir: &std::path::Path,
+    targets: &[Target],
     locate: impl Fn(usize) -> String,
 ) -> Result<Vec<Variant>, Located> {
     let mut out: Vec<Variant> = Vec::new();
     for table in tables {
         let at = table.span().start;
-        let v = table.into_inner();
-        let name = match v.name {
+        let mut v = table.into_inner();
+        let name = match v.name.take() {
             Some(n) if !n.get_ref().trim().is_empty() => n,
             Some(n) => return Err((n.span().start, "`name` must not be empty".into())),
             None => return Err((at, "missing `name` in [[variant]]".into())),
@@ -115,12 +185,16 @@ pub fn resolve(
                 ),
             ));
         }
+        let (tools, tool_choice, tool_results) = tool_overrides(&v, dir, targets)?;
         let params = ParamOverrides {
             temperature: fraction(v.temperature, "temperature", MAX_TEMPERATURE)?,
             top_p: fraction(v.top_p, "top_p", 1.0)?,
             max_tokens: super::limits::max_tokens(v.max_tokens)?,
             seed: v.seed,
             schema: super::schema::load(v.schema.as_ref(), dir)?,
+            tools,
+            tool_choice,
+            tool_results,
         };
         out.push(Variant {
             name: name.into_inner(),
@@ -210,6 +284,61 @@ mod tests {
         assert!(
             e.starts_with("prism.toml:5:19: `max_concurrency` = 0 is out of range"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn a_variants_tools_replace_the_targets_pieces_it_sets() {
+        use crate::target::{Params, ToolChoice, ToolDef, ToolResults, Toolset};
+        let def = |name: &str| ToolDef {
+            name: name.into(),
+            description: String::new(),
+            parameters: serde_json::json!({"type": "object"}),
+        };
+        let results = ToolResults {
+            results: [("a".to_string(), serde_json::json!("ok"))].into(),
+        };
+        let mut params = Params {
+            tools: Some(Toolset {
+                tools: vec![def("a")],
+                choice: Some(ToolChoice::Auto),
+                results: Some(results.clone()),
+            }),
+            ..Params::default()
+        };
+        let v = super::ParamOverrides {
+            tools: Some(vec![def("b")]),
+            tool_choice: Some(ToolChoice::Required),
+            ..super::ParamOverrides::default()
+        };
+        v.apply(&mut params);
+        let set = params.tools.unwrap();
+        assert_eq!(set.tools, vec![def("b")]);
+        assert_eq!(set.choice, Some(ToolChoice::Required));
+        assert_eq!(
+            set.results,
+            Some(results),
+            "results the variant leaves alone stay"
+        );
+        // A choice alone on a target without tools sends nothing about tools.
+        let mut bare = Params::default();
+        super::ParamOverrides {
+            tool_choice: Some(ToolChoice::Required),
+            ..super::ParamOverrides::default()
+        }
+        .apply(&mut bare);
+        assert_eq!(bare.tools, None);
+    }
+
+    #[test]
+    fn a_variant_tool_choice_needs_tools_on_every_target() {
+        let e = parse_str(&format!(
+            "{TARGET}[[variant]]\nname = \"x\"\ntool_choice = \"required\"\n"
+        ))
+        .unwrap_err();
+        assert_eq!(
+            e,
+            "prism.toml:7:15: [[variant]] `tool_choice` is set but target `a` has no `tools`: add `tools = \"tools.toml\"` to the variant or the target"
         );
     }
 }

@@ -191,7 +191,28 @@ pub fn params_summary(t: &TargetSettings) -> String {
     for (k, v) in &t.extra {
         parts.push(format!("{k} {v}"));
     }
+    if let Some(set) = &t.tools {
+        parts.push(tools_summary(set));
+    }
     parts.join(", ")
+}
+
+/// `tools get_weather and lookup (tool_choice required, canned results)`: what a reader
+/// needs to tell two tool setups apart, without the schemas.
+fn tools_summary(set: &crate::target::Toolset) -> String {
+    let names: Vec<&str> = set.tools.iter().map(|t| t.name.as_str()).collect();
+    let mut notes = Vec::new();
+    if let Some(choice) = &set.choice {
+        notes.push(format!("tool_choice {}", choice.as_str()));
+    }
+    if set.results.is_some() {
+        notes.push("canned results".to_string());
+    }
+    let mut out = format!("tools {}", names.join(" and "));
+    if !notes.is_empty() {
+        out.push_str(&format!(" ({})", notes.join(", ")));
+    }
+    out
 }
 
 /// The status to show: `interrupted` for a stream cut off by a crash, else the row's.

@@ -160,6 +160,15 @@ pub struct VariantRecord {
     /// The JSON Schema the variant's answers had to follow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<crate::target::OutputSchema>,
+    /// The tool definitions the variant offered instead of the target's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tools: Option<Vec<crate::target::ToolDef>>,
+    /// The `tool_choice` the variant sent instead of the target's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<crate::target::ToolChoice>,
+    /// The canned results the variant sent instead of the target's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_results: Option<crate::target::ToolResults>,
 }
 
 /// One case of an experiment: its id, if it has one, and its values in column order.

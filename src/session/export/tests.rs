@@ -36,6 +36,7 @@ fn settings(name: &str, provider: &str) -> TargetSettings {
         cache: None,
         schema: None,
         schema_mode: None,
+        tools: None,
     }
 }
 

@@ -66,6 +66,10 @@ pub struct TargetSettings {
     /// How it was asked for (`json_schema`, `json_object`, `tool`), when configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema_mode: Option<crate::target::SchemaMode>,
+    /// The tools offered, the `tool_choice` and the canned results, as sent, so a
+    /// re-run offers the same tools and answers calls the same way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tools: Option<crate::target::Toolset>,
     /// Prompt caching markers the target sent, so a re-run marks the same prefix.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache: Option<CacheSetting>,
@@ -183,6 +187,7 @@ impl TargetSettings {
             cache: p.cache.as_ref().map(CacheSetting::of),
             schema: p.schema.clone(),
             schema_mode: p.schema_mode,
+            tools: p.tools.clone(),
         }
     }
 
@@ -250,6 +255,7 @@ impl TargetSettings {
                 },
                 schema: self.schema.clone(),
                 schema_mode: self.schema_mode,
+                tools: self.tools.clone(),
                 ..Params::default()
             },
         })

@@ -116,6 +116,9 @@ impl Design {
                     max_tokens: v.max_tokens,
                     seed: v.seed,
                     schema: v.schema.clone(),
+                    tools: v.tools.clone(),
+                    tool_choice: v.tool_choice.clone(),
+                    tool_results: v.tool_results.clone(),
                 },
                 origin: "the recorded experiment".into(),
             })
@@ -288,6 +291,9 @@ impl Plan {
                     max_tokens: v.params.max_tokens,
                     seed: v.params.seed,
                     schema: v.params.schema.clone(),
+                    tools: v.params.tools.clone(),
+                    tool_choice: v.params.tool_choice.clone(),
+                    tool_results: v.params.tool_results.clone(),
                 })
                 .collect(),
             cases: d

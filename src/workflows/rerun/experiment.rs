@@ -134,6 +134,13 @@ fn base_target(session: &Session, record: &ExperimentRecord, name: &str) -> Resu
     if let Some((_, t)) = copies.iter().find(|(v, _)| v.seed.is_none()) {
         target.params.seed = t.params.seed;
     }
+    // Tools as the target had them: from a copy whose variant left them alone.
+    if let Some((_, t)) = copies
+        .iter()
+        .find(|(v, _)| v.tools.is_none() && v.tool_choice.is_none() && v.tool_results.is_none())
+    {
+        target.params.tools.clone_from(&t.params.tools);
+    }
     Ok(target)
 }
 
