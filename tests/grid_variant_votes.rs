@@ -174,3 +174,49 @@ async fn blind_variant_votes_name_no_variant_until_every_column_is_voted_and_sta
     assert!(v["targets"].as_array().is_none_or(|t| t.is_empty()), "{v}");
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alt_b_on_the_grid_switches_the_vote_unit_and_says_when_names_were_already_seen() {
+    let server = mock().await;
+    let root = tempfile::tempdir().unwrap();
+    let target =
+        |name: &str, model: &str| common::mock_target(&server, name, ProviderKind::OpenAi, model, 64);
+    let targets = vec![
+        target("tgt-a", "gpt-4o-mini+ttft=1,itl=1,tokens=6,seed=1"),
+        target("tgt-b", "gpt-4o+ttft=1,itl=1,tokens=6,seed=2"),
+    ];
+    let mut b = Bench::new(app(targets).with_blind_seed(5), root.path());
+    b.key(KeyCode::Char('b'), KeyModifiers::CONTROL);
+    two_variants(&mut b, "Hi", "Hello there");
+    b.act(Action::Send);
+    while b.in_flight() {
+        b.next().await;
+    }
+    let g = b.app.grid().unwrap();
+    assert!(
+        !g.votes_variants() && !g.variants_hidden(),
+        "rows vote targets by default"
+    );
+    let screen = render(&mut b.app, 200, 60).join("\n");
+    assert!(screen.contains("alt-b votes variants"), "{screen}");
+
+    b.key(KeyCode::Tab, KeyModifiers::NONE);
+    alt(&mut b, 'b');
+    let notice = b.app.notice().unwrap().to_string();
+    assert!(notice.contains("variant names were on screen"), "{notice}");
+    let g = b.app.grid().unwrap();
+    assert!(g.votes_variants() && g.variants_hidden());
+    assert!(b.app.grid_vote_open());
+    b.char('2');
+    let notice = b.app.notice().unwrap().to_string();
+    assert!(
+        notice.contains("voted variant B") && notice.contains("1/2 columns voted"),
+        "{notice}"
+    );
+
+    // Back to targets: the row keys are the targets' again.
+    alt(&mut b, 'b');
+    assert!(!b.app.grid().unwrap().votes_variants());
+    assert!(b.app.notice().unwrap().contains("compare the targets"));
+    server.shutdown().await;
+}
