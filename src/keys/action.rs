@@ -73,6 +73,9 @@ pub enum Action {
     Diff,
     /// Blind mode: panes shown as A, B, C… in a shuffled order, names hidden until you vote
     Blind,
+    /// Experiment grid votes: switch between comparing the targets of a row and the
+    /// variants of a column (one target, case and repeat)
+    VoteVariants,
     /// The scoreboard: one row per target over every run of this session, sortable, best
     /// values marked, bar charts of latency, speed and cost
     Scoreboard,
@@ -140,6 +143,7 @@ impl Action {
             Self::RerunSession => "re-run the selected session",
             Self::Diff => "word diff: D on two panes (or a rerun)",
             Self::Blind => "blind mode: hide names until you vote",
+            Self::VoteVariants => "grid votes: targets in a row / variants in a column",
             Self::Scoreboard => "scoreboard of this session's runs",
             Self::AddVariant => "add a prompt variant (copies this one)",
             Self::NextVariant => "next prompt variant",
@@ -185,6 +189,7 @@ impl Action {
             Self::RerunSession => "re-run",
             Self::Diff => "diff",
             Self::Blind => "blind",
+            Self::VoteVariants => "vote variants",
             Self::Scoreboard => "scoreboard",
             Self::AddVariant => "add variant",
             Self::NextVariant | Self::PrevVariant => "variant",

@@ -135,7 +135,12 @@ impl Tally {
         // A target shown twice in one vote (two variants of it) appears once per target
         // record, so its rate stays a share of votes; each variant is its own candidate.
         let mut seen_targets: Vec<&TargetKey> = Vec::new();
-        for key in keys.iter().flatten() {
+        // The same the other way round: a vote among one target's answers to different
+        // variants (a column of the experiment grid) says nothing about the targets.
+        let mut targets: Vec<&TargetKey> = keys.iter().flatten().collect();
+        targets.sort_unstable();
+        targets.dedup();
+        for key in keys.iter().flatten().filter(|_| targets.len() >= 2) {
             if seen_targets.contains(&key) {
                 continue;
             }

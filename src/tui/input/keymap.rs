@@ -62,7 +62,8 @@ pub struct Keymap {
 }
 
 /// The actions of experiments, listed in help in rows of their own.
-const EXPERIMENT_ACTIONS: [Action; 13] = [
+const EXPERIMENT_ACTIONS: [Action; 14] = [
+    Action::VoteVariants,
     Action::AddVariant,
     Action::Schema,
     Action::NextVariant,
@@ -93,6 +94,7 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::Global, "ctrl-n", Action::NewConversation),
     (Mode::Global, "ctrl-o", Action::Sessions),
     (Mode::Global, "ctrl-b", Action::Blind),
+    (Mode::Global, "alt-b", Action::VoteVariants),
     (Mode::Panes, "k", Action::ScrollUp),
     (Mode::Panes, "up", Action::ScrollUp),
     (Mode::Panes, "j", Action::ScrollDown),
@@ -268,7 +270,7 @@ impl Keymap {
     /// Help rows of the experiment keys (variants, cases, repeats, case pages), shown
     /// below the others where the terminal has room for them.
     pub fn experiment_help_rows(&self) -> Vec<(Mode, String, String)> {
-        const ROWS: [(Mode, Action, Option<Action>, &str); 7] = [
+        const ROWS: [(Mode, Action, Option<Action>, &str); 8] = [
             (
                 Mode::Global,
                 Action::AddVariant,
@@ -310,6 +312,12 @@ impl Keymap {
                 Action::NextRepeat,
                 Some(Action::PrevRepeat),
                 "next / previous run of the focused grid row",
+            ),
+            (
+                Mode::Global,
+                Action::VoteVariants,
+                None,
+                "grid votes: targets in a row / variants in a column",
             ),
         ];
         let keys = |mode: Mode, a: Action| {

@@ -23,6 +23,9 @@ pub struct Blind {
     pub order: Vec<usize>,
     /// The vote on the last send, if it had two answers or more.
     pub ballot: Option<Ballot>,
+    /// Experiment grids vote on the variants of a column (`alt-b`), not the targets of a
+    /// row: the next blind experiment hides its variant names from the start.
+    pub vote_variants: bool,
 }
 
 /// The answers of one send, waiting for a vote.
@@ -60,7 +63,7 @@ impl App {
         }
         match self.grid() {
             // The experiment grid on screen has votes of its own (see `grid_vote`).
-            Some(g) => self.blind.on && g.ballot.as_ref().is_none_or(|b| !b.revealed),
+            Some(g) => self.blind.on && g.ballot.as_ref().is_none_or(|b| !b.revealed || b.variants_hidden),
             None => self.blind.hidden(),
         }
     }
@@ -173,6 +176,7 @@ impl App {
                 g.go_blind(seed);
             } else if let Some(b) = g.ballot.as_mut() {
                 b.revealed = true;
+                b.variants_hidden = false;
             }
         }
         self.overlay.close_pane_views();

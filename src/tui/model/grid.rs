@@ -146,10 +146,12 @@ impl Grid {
     /// The cell at (row, screen column) of the page shown.
     pub fn cell_at(&self, row: usize, col: usize) -> usize {
         let target = self.col_order.get(col).copied().unwrap_or(col);
-        (self.page * self.rows() + row) * self.cols() + target
+        let variant = self.row_order().get(row).copied().unwrap_or(row);
+        (self.page * self.rows() + variant) * self.cols() + target
     }
 
-    /// The case page, variant row and screen column of `cell`.
+    /// The case page, variant (its row in plan order; see [`Grid::screen_row`]) and
+    /// screen column of `cell`.
     pub fn place(&self, cell: usize) -> (usize, usize, usize) {
         let per_page = self.rows() * self.cols();
         let at = cell % per_page;
@@ -328,11 +330,15 @@ impl App {
         }
         if self.blind.on {
             grid.go_blind(self.rng.u64(..));
+            if self.blind.vote_variants {
+                grid.vote_variants_blind();
+            }
             self.overlay.close_pane_views();
         } else if grid.cols() >= 2 {
             // Votes are open without blind mode too; they are recorded as not blind.
             grid.ballot = Some(super::grid_vote::GridBallot {
                 revealed: true,
+                by_variant: self.blind.vote_variants && grid.rows() >= 2,
                 ..Default::default()
             });
         }
@@ -576,6 +582,7 @@ impl App {
                 self.focus = Focus::Prompt;
                 self.grid.as_mut()?.zoomed = None;
             }
+            Action::VoteVariants => self.toggle_vote_unit(),
             Action::CancelFocused if focused.is_some() => {
                 return Some(focused.map(|i| self.cancel_cell(i)).unwrap_or_default());
             }

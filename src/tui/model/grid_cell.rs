@@ -76,7 +76,14 @@ impl App {
         let Some(g) = &self.grid else {
             return (String::new(), None);
         };
-        let (target, variant) = g.names(cell);
+        let (target, mut variant) = g.names(cell);
+        if g.variants_hidden() {
+            let (_, row, _) = g.place(cell);
+            variant = Some(format!(
+                "variant {}",
+                crate::workflows::blind::label(g.screen_row(row))
+            ));
+        }
         if self.names_hidden() {
             let (_, _, col) = g.place(cell);
             (crate::workflows::blind::label(col), variant)

@@ -139,6 +139,7 @@ impl App {
                 };
             }
             Action::Blind => self.toggle_blind(),
+            Action::VoteVariants => self.toggle_vote_unit(),
             Action::Scoreboard => self.toggle_scoreboard(),
             // The details name the model and carry its ids: not while names are hidden.
             Action::Details if focused.is_some() && self.names_hidden() => {

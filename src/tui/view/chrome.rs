@@ -183,6 +183,10 @@ fn editor_titles(app: &App) -> (String, String) {
             "name variant {}: {name}▏ (enter keeps, esc leaves)",
             v.current + 1
         )),
+        // Blind variant votes: the editor's variant name would tell which one is shown.
+        (None, Some(_)) if app.grid().is_some_and(|g| g.variants_hidden()) => {
+            Some("variant names hidden until every column has its vote".into())
+        }
         (None, title) => title,
     };
     let mut prompt = String::from("prompt");

@@ -115,8 +115,8 @@ fn fit(g: &Grid, cells: Rect) -> (usize, usize) {
 
 /// Row and screen column of `cell` on the page shown.
 fn position(g: &Grid, cell: usize) -> Option<(usize, usize)> {
-    let (page, row, col) = g.place(cell);
-    (page == g.page).then_some((row, col))
+    let (page, variant, col) = g.place(cell);
+    (page == g.page).then_some((g.screen_row(variant), col))
 }
 
 /// The first line shown so that `at` is within `shown` lines from it.
@@ -213,7 +213,24 @@ fn page_line(app: &App, g: &Grid, cells: Rect) -> Line<'static> {
         .filter(|b| g.cols() >= 2 && (b.blind || !b.cast.is_empty()))
     {
         let (voted, all) = g.vote_progress();
-        let text = if app.grid_vote_open() {
+        let text = if g.votes_variants() {
+            let (voted, all) = g.variant_progress();
+            let key = app
+                .keymap
+                .hint(Mode::Global, Action::VoteVariants)
+                .map(|k| format!(" · {k} votes targets"))
+                .unwrap_or_default();
+            if app.grid_vote_open() {
+                format!(
+                    "vote this column's variants: 1-{} best, = tie, 0 all bad ({voted}/{all} columns voted){key}",
+                    g.rows().min(9)
+                )
+            } else if g.variants_hidden() {
+                format!("blind variants · {voted}/{all} columns voted{key}")
+            } else {
+                format!("{voted}/{all} columns voted{key}")
+            }
+        } else if app.grid_vote_open() {
             format!(
                 "vote this row: 1-{} best, = tie, 0 all bad ({voted}/{all} rows voted)",
                 g.cols().min(9)
@@ -225,6 +242,13 @@ fn page_line(app: &App, g: &Grid, cells: Rect) -> Line<'static> {
         };
         spans.push(sep());
         spans.push(Span::styled(text, t.style(Role::FinishWarn)));
+        if g.rows() >= 2
+            && !g.votes_variants()
+            && let Some(k) = app.keymap.hint(Mode::Global, Action::VoteVariants)
+        {
+            spans.push(sep());
+            spans.push(Span::styled(format!("{k} votes variants"), muted));
+        }
     }
     if g.pages() > 1 {
         let keys = |a| {
@@ -348,7 +372,9 @@ fn cell(frame: &mut Frame<'_>, app: &App, g: &Grid, i: usize, rect: Rect, focuse
 /// A cell's title: `variant · target · run 2/5`; blind, the column's label in place of
 /// the target (and, once revealed, the label and then the name).
 fn cell_title(app: &App, g: &Grid, i: usize) -> String {
-    let (target, variant) = g.names(i);
+    let (target, _) = g.names(i);
+    // Blind variant votes call the variant by its row's letter.
+    let (_, variant) = app.cell_names(i);
     let label = crate::workflows::blind::label(g.place(i).2);
     let who = if app.names_hidden() {
         label

@@ -173,8 +173,10 @@ fn variants_are_tallied_by_name_and_a_target_shown_twice_counts_once() {
     );
     assert_eq!(tally.variants["chatty"].wins, 1);
     assert_eq!(tally.targets[&key(&gpt)].votes, 1);
-    assert_eq!(tally.targets[&key(&claude)].votes, 2);
-    assert_eq!(tally.targets[&key(&claude)].wins, 1);
+    // The second vote showed claude alone (two variants of it): no vote on targets.
+    assert_eq!(tally.targets[&key(&claude)].votes, 1);
+    assert_eq!(tally.targets[&key(&claude)].wins, 0);
+    assert_eq!(tally.votes, 2);
     // A target does not beat itself when its other variant loses.
     assert_eq!(tally.head_to_head(&key(&claude), &key(&claude)), (0, 0));
     assert_eq!(tally.head_to_head(&key(&gpt), &key(&claude)), (1, 0));
@@ -226,4 +228,26 @@ fn a_vote_among_one_variants_answers_is_no_vote_on_variants() {
     assert!(tally.variants.is_empty(), "{:?}", tally.variants);
     assert_eq!(tally.votes, 1);
     assert_eq!(tally.targets[&key(&gpt)].wins, 1);
+}
+
+#[test]
+fn a_vote_among_one_targets_answers_is_no_vote_on_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpt = target("gpt", ProviderKind::OpenAi, "gpt-4o-mini");
+    // A column of the experiment grid: gpt's answers to two variants.
+    let s = session(
+        dir.path(),
+        std::slice::from_ref(&gpt),
+        vec![vote(
+            shown(&[0, 0], &[Some("terse"), Some("chatty")]),
+            Choice::Best(1),
+            true,
+        )],
+    );
+    let mut tally = Tally::default();
+    tally.add(&s, Filter::default());
+    assert!(tally.targets.is_empty(), "{:?}", tally.targets);
+    assert!(tally.beats.is_empty(), "{:?}", tally.beats);
+    assert_eq!(tally.variants["chatty"].wins, 1);
+    assert_eq!(tally.variants["terse"].votes, 1);
 }
