@@ -13,6 +13,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub use live::LiveCounter;
 
 static READY: AtomicBool = AtomicBool::new(false);
+/// An upper bound on the o200k or cl100k token count of `text` that needs no tables: its
+/// UTF-8 length in bytes. Both encodings are byte-level BPE: the text is cut into pieces
+/// and each piece into tokens that partition its bytes, and no token is empty, so every
+/// token covers at least one byte and there are never more tokens than bytes.
+pub fn upper_bound(text: &str) -> usize {
+    text.len()
+}
 
 /// Load the tables now (call from a blocking thread); afterwards the `_if_ready`
 /// functions count instead of returning `None`.
@@ -133,5 +140,32 @@ mod tests {
     fn counts_known_strings() {
         assert_eq!(count_o200k(""), 0);
         assert_eq!(count_o200k("hello world"), 2);
+    }
+
+    #[test]
+    fn the_byte_count_bounds_both_encodings_from_above() {
+        // Single bytes, multi-byte scripts, emoji, whitespace runs and digits: the
+        // cases where tokens are shortest.
+        let texts = [
+            "",
+            "a",
+            "hi",
+            "  \n\n\t ",
+            "0123456789",
+            "héllo wörld",
+            "日本語のテキスト",
+            "👩‍👩‍👧‍👦🎉",
+            "<|endoftext|>",
+            "fn main() { println!(\"hi\"); }",
+        ];
+        for text in texts {
+            for encoding in [Encoding::O200k, Encoding::Cl100k] {
+                assert!(
+                    count(encoding, text) <= upper_bound(text),
+                    "{encoding:?} {text:?}"
+                );
+            }
+        }
+        assert_eq!(upper_bound("hi"), 2);
     }
 }

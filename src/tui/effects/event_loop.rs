@@ -80,6 +80,10 @@ async fn until_quit(
     app.now = Instant::now();
     screen.frame(app)?;
     app.dirty = false;
+    // The tokenizer tables load only now, after the first frame, so they never delay it;
+    // counts shown meanwhile are upper bounds, made exact by a frame once they are in.
+    let mut tables = tokio::task::spawn_blocking(crate::tokens::warm_up);
+    let mut tables_loading = !crate::tokens::ready();
     // Frame pacing counts from frame starts. Input is paced against input alone: a key
     // right after a stream frame is drawn at once rather than waiting out an interval
     // it did not use.
@@ -97,6 +101,11 @@ async fn until_quit(
                 None => break,
             },
             () = sleep_until_opt(next_frame), if next_frame.is_some() => None,
+            _ = &mut tables, if tables_loading => {
+                tables_loading = false;
+                app.dirty = true;
+                None
+            }
             _ = tick.tick(), if app.wants_tick() => Some(Msg::Tick(Instant::now())),
             // Layout left over: another pass, once pending messages had their turn.
             () = tokio::task::yield_now(), if app.layout_pending => None,
