@@ -84,14 +84,14 @@ pub struct Preflight {
 /// A worst-case cost from the bound is never below the true one.
 pub fn check(target: &Target, request: &ChatRequest, prices: &PriceTable) -> Preflight {
     let request = as_sent(target, request);
-    if !tokens::ready() {
+    let (encoding, exact) = tokens::encoding_for(&target.model);
+    if !tokens::ready_for(encoding) {
         let bound = prompt_tokens_bound(&request);
         let verdict = check_counted(target, prices, bound, Counter::Bound);
         if bound_fits(target, &verdict) {
             return verdict;
         }
     }
-    let (encoding, exact) = tokens::encoding_for(&target.model);
     let counter = if exact {
         Counter::LocalExact
     } else {

@@ -82,8 +82,17 @@ async fn until_quit(
     app.dirty = false;
     // The tokenizer tables load only now, after the first frame, so they never delay it;
     // counts shown meanwhile are upper bounds, made exact by a frame once they are in.
-    let mut tables = tokio::task::spawn_blocking(crate::tokens::warm_up);
-    let mut tables_loading = !crate::tokens::ready();
+    let cl100k = app
+        .targets()
+        .iter()
+        .any(|t| crate::tokens::encoding_for(&t.model).0 == crate::tokens::Encoding::Cl100k);
+    let mut tables = tokio::task::spawn_blocking(move || {
+        crate::tokens::warm_up();
+        if cl100k {
+            crate::tokens::load(crate::tokens::Encoding::Cl100k);
+        }
+    });
+    let mut tables_loading = true;
     // Frame pacing counts from frame starts. Input is paced against input alone: a key
     // right after a stream frame is drawn at once rather than waiting out an interval
     // it did not use.
