@@ -19,6 +19,9 @@ pub enum Counter {
     LocalEstimate,
     /// The provider's count_tokens / countTokens endpoint.
     Provider,
+    /// An upper bound that needs no tokenizer tables (see [`tokens::upper_bound`]), used
+    /// while they load: shown as `≤ N`, never as a count.
+    Bound,
 }
 
 impl Counter {
@@ -28,6 +31,7 @@ impl Counter {
             Self::LocalExact => "local",
             Self::LocalEstimate => "est",
             Self::Provider => "provider",
+            Self::Bound => "bound",
         }
     }
 
@@ -37,6 +41,17 @@ impl Counter {
             Self::LocalExact => "local tokenizer",
             Self::LocalEstimate => "estimate",
             Self::Provider => "provider counter",
+            Self::Bound => "upper bound",
+        }
+    }
+
+    /// What goes before a count from this counter: nothing when exact, `~` for an
+    /// estimate, `≤ ` for an upper bound.
+    pub fn mark(self) -> &'static str {
+        match self {
+            Self::LocalExact | Self::Provider => "",
+            Self::LocalEstimate => "~",
+            Self::Bound => "≤ ",
         }
     }
 }
@@ -63,20 +78,47 @@ pub struct Preflight {
     pub worst_case: Option<Picodollars>,
 }
 
-/// Check `request` for `target` with the local tokenizer.
+/// Check `request` for `target` with the local tokenizer. While its tables still load,
+/// an upper bound that needs none serves when it settles the verdict (the request surely
+/// fits); only a request the bound cannot clear waits for the tables and an exact count.
+/// A worst-case cost from the bound is never below the true one.
 pub fn check(target: &Target, request: &ChatRequest, prices: &PriceTable) -> Preflight {
+    let request = as_sent(target, request);
     let (encoding, exact) = tokens::encoding_for(&target.model);
+    if !tokens::ready_for(encoding) {
+        let bound = prompt_tokens_bound(&request);
+        let verdict = check_counted(target, prices, bound, Counter::Bound);
+        if bound_fits(target, &verdict) {
+            return verdict;
+        }
+    }
     let counter = if exact {
         Counter::LocalExact
     } else {
         Counter::LocalEstimate
     };
-    check_counted(
-        target,
-        prices,
-        prompt_tokens(encoding, &as_sent(target, request)),
-        counter,
-    )
+    check_counted(target, prices, prompt_tokens(encoding, &request), counter)
+}
+
+/// Whether a verdict from an upper bound settles that the request fits: the window is
+/// unknown (nothing to check), or the bound plus the output requested is within it.
+pub fn bound_fits(target: &Target, verdict: &Preflight) -> bool {
+    verdict.context_window.is_none_or(|window| {
+        verdict
+            .input_tokens
+            .saturating_add(requested_output(target).unwrap_or(0))
+            <= window
+    })
+}
+
+/// The output tokens a request for `target` asks for (`max_tokens`, else the provider's
+/// default), when it asks.
+fn requested_output(target: &Target) -> Option<u64> {
+    target
+        .params
+        .max_tokens
+        .or(target.provider.spec().default_max_tokens)
+        .map(u64::from)
 }
 
 /// `request` as `target` sends it: with the target's configured system prompt when the
@@ -93,18 +135,17 @@ pub fn as_sent<'a>(target: &Target, request: &'a ChatRequest) -> std::borrow::Co
 
 /// Check a request whose input tokens were counted by `counter`.
 pub fn check_counted(target: &Target, prices: &PriceTable, input_tokens: u64, counter: Counter) -> Preflight {
-    let exact = counter != Counter::LocalEstimate;
+    let exact = matches!(counter, Counter::LocalExact | Counter::Provider);
     let price = prices.for_target(target);
     let context_window = price.and_then(|p| p.window_with(&anthropic_betas(target)));
-    let requested = target
-        .params
-        .max_tokens
-        .or(target.provider.spec().default_max_tokens)
-        .map(u64::from);
+    let requested = requested_output(target);
     let max_output = requested.or_else(|| price.and_then(|p| p.max_output));
-    let mark = if exact { "" } else { "~" };
+    let mark = counter.mark();
     let too_long = context_window.and_then(|window| {
-        if exact {
+        if counter == Counter::Bound {
+            // A bound over the window proves nothing: the exact count decides (see `check`).
+            None
+        } else if exact {
             let total = input_tokens.saturating_add(requested.unwrap_or(0));
             (total > window).then(|| match requested {
                 Some(out) => format!(
@@ -192,6 +233,27 @@ pub fn message_tokens(encoding: Encoding, role: &str, text: &str) -> u64 {
 
 /// Tokens that prime the reply, once per request.
 pub const REPLY_PRIMING: u64 = 3;
+
+/// An upper bound on [`prompt_tokens`] for either encoding that needs no tokenizer
+/// tables: each message's role and text counted as their bytes (see
+/// [`tokens::upper_bound`]), with the same overhead.
+pub fn prompt_tokens_bound(request: &ChatRequest) -> u64 {
+    let system = request.system.iter().map(|s| ("system", s.as_str()));
+    let turns = request
+        .messages
+        .iter()
+        .map(|m| (m.role.as_str(), m.content.as_str()));
+    let body: u64 = system
+        .chain(turns)
+        .map(|(role, text)| message_bound(role, text))
+        .sum();
+    body + REPLY_PRIMING
+}
+
+/// An upper bound on [`message_tokens`] for either encoding, without tables.
+pub fn message_bound(role: &str, text: &str) -> u64 {
+    (3 + tokens::upper_bound(role) + tokens::upper_bound(text)) as u64
+}
 
 /// A configured dollar limit (`budget_usd`, `confirm_above_usd`) exactly as the user wrote
 /// it, for every message that names one: the shortest decimal that reads back as the same

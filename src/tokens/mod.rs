@@ -8,28 +8,68 @@
 
 mod live;
 
+use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use live::LiveCounter;
 
-static READY: AtomicBool = AtomicBool::new(false);
+/// Whether each encoding's tables are loaded.
+static O200K_READY: AtomicBool = AtomicBool::new(false);
+static CL100K_READY: AtomicBool = AtomicBool::new(false);
+static CL100K_LOADING: Once = Once::new();
 
-/// Load the tables now (call from a blocking thread); afterwards the `_if_ready`
+fn loaded_flag(encoding: Encoding) -> &'static AtomicBool {
+    match encoding {
+        Encoding::O200k => &O200K_READY,
+        Encoding::Cl100k => &CL100K_READY,
+    }
+}
+
+/// An upper bound on the o200k or cl100k token count of `text` that needs no tables: its
+/// UTF-8 length in bytes. Both encodings are byte-level BPE: the text is cut into pieces
+/// and each piece into tokens that partition its bytes, and no token is empty, so every
+/// token covers at least one byte and there are never more tokens than bytes.
+pub fn upper_bound(text: &str) -> usize {
+    text.len()
+}
+
+/// Load `encoding`'s tables now (call from a blocking thread: tens of MB, tens of ms).
+pub fn load(encoding: Encoding) {
+    let _ = count(encoding, "warm up");
+    loaded_flag(encoding).store(true, Ordering::Release);
+}
+
+/// Load the o200k tables now (call from a blocking thread); afterwards the `_if_ready`
 /// functions count instead of returning `None`.
 pub fn warm_up() {
-    let _ = bpe_openai::o200k_base().count("warm up");
-    READY.store(true, Ordering::Release);
+    load(Encoding::O200k);
 }
 
 /// Whether the o200k tables are loaded (so counting will not block).
 pub fn ready() -> bool {
-    READY.load(Ordering::Acquire)
+    ready_for(Encoding::O200k)
+}
+
+/// Whether `encoding`'s tables are loaded (so counting with it will not block).
+pub fn ready_for(encoding: Encoding) -> bool {
+    loaded_flag(encoding).load(Ordering::Acquire)
+}
+
+/// Start loading the cl100k tables on a background thread, once; returns at once. Only
+/// GPT-4 and GPT-3.5 targets need them, so they load when such a target shows up.
+pub fn load_cl100k_in_background() {
+    CL100K_LOADING.call_once(|| {
+        // A thread that cannot start only means the tables load on first exact count.
+        let _ = std::thread::Builder::new()
+            .name("cl100k-tables".into())
+            .spawn(|| load(Encoding::Cl100k));
+    });
 }
 
 /// Like [`count_o200k`], but `None` instead of blocking while the tables still load, so a
 /// UI thread can ask without ever waiting.
 pub fn count_o200k_if_ready(text: &str) -> Option<usize> {
-    READY.load(Ordering::Acquire).then(|| count_o200k(text))
+    ready().then(|| count_o200k(text))
 }
 
 /// A tokenizer encoding.
@@ -133,5 +173,32 @@ mod tests {
     fn counts_known_strings() {
         assert_eq!(count_o200k(""), 0);
         assert_eq!(count_o200k("hello world"), 2);
+    }
+
+    #[test]
+    fn the_byte_count_bounds_both_encodings_from_above() {
+        // Single bytes, multi-byte scripts, emoji, whitespace runs and digits: the
+        // cases where tokens are shortest.
+        let texts = [
+            "",
+            "a",
+            "hi",
+            "  \n\n\t ",
+            "0123456789",
+            "héllo wörld",
+            "日本語のテキスト",
+            "👩‍👩‍👧‍👦🎉",
+            "<|endoftext|>",
+            "fn main() { println!(\"hi\"); }",
+        ];
+        for text in texts {
+            for encoding in [Encoding::O200k, Encoding::Cl100k] {
+                assert!(
+                    count(encoding, text) <= upper_bound(text),
+                    "{encoding:?} {text:?}"
+                );
+            }
+        }
+        assert_eq!(upper_bound("hi"), 2);
     }
 }

@@ -170,7 +170,6 @@ pub async fn drive(
     feed: impl FnOnce(&UnboundedSender<Msg>) -> Option<JoinHandle<()>>,
 ) -> Result<u8, WorkbenchError> {
     let log = crate::logging::init("PRISM_LOG").ok();
-    tokio::task::spawn_blocking(crate::tokens::warm_up);
 
     terminal::install_panic_hook();
     let mut signals =

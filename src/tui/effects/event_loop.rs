@@ -80,6 +80,19 @@ async fn until_quit(
     app.now = Instant::now();
     screen.frame(app)?;
     app.dirty = false;
+    // The tokenizer tables load only now, after the first frame, so they never delay it;
+    // counts shown meanwhile are upper bounds, made exact by a frame once they are in.
+    let cl100k = app
+        .targets()
+        .iter()
+        .any(|t| crate::tokens::encoding_for(&t.model).0 == crate::tokens::Encoding::Cl100k);
+    let mut tables = tokio::task::spawn_blocking(move || {
+        crate::tokens::warm_up();
+        if cl100k {
+            crate::tokens::load(crate::tokens::Encoding::Cl100k);
+        }
+    });
+    let mut tables_loading = true;
     // Frame pacing counts from frame starts. Input is paced against input alone: a key
     // right after a stream frame is drawn at once rather than waiting out an interval
     // it did not use.
@@ -97,6 +110,11 @@ async fn until_quit(
                 None => break,
             },
             () = sleep_until_opt(next_frame), if next_frame.is_some() => None,
+            _ = &mut tables, if tables_loading => {
+                tables_loading = false;
+                app.dirty = true;
+                None
+            }
             _ = tick.tick(), if app.wants_tick() => Some(Msg::Tick(Instant::now())),
             // Layout left over: another pass, once pending messages had their turn.
             () = tokio::task::yield_now(), if app.layout_pending => None,

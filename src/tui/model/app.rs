@@ -440,13 +440,10 @@ impl App {
     }
 
     /// Bring the pre-flight of the prompt as typed up to date with the editors, the
-    /// conversation, the targets and the prices, once the tokenizer is ready (never waits
-    /// for it). Only text not counted before is counted (see
-    /// [`super::prompt_check::PromptCheck`]).
+    /// conversation, the targets and the prices; never waits for the tokenizer tables
+    /// (upper bounds stand in until they load). Only text not counted before is counted
+    /// (see [`super::prompt_check::PromptCheck`]).
     pub fn refresh_preflight(&mut self) {
-        if !crate::tokens::ready() {
-            return;
-        }
         self.preflight.refresh(
             &self.targets,
             &self.conversation,

@@ -35,6 +35,25 @@ struct Inputs {
     price: Option<ModelPrice>,
     /// `None` while the prompt is blank.
     input_tokens: Option<u64>,
+    counter: Counter,
+}
+
+/// How a part is counted: with an encoding's tables, or by the upper bound that needs
+/// none while they load (then every part is counted again once they are ready).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum By {
+    Tables(Encoding),
+    Bound,
+}
+
+impl By {
+    /// Tokens one message of `role` with `text` adds to a request.
+    fn message(self, role: &str, text: &str) -> u64 {
+        match self {
+            Self::Tables(encoding) => preflight::message_tokens(encoding, role, text),
+            Self::Bound => preflight::message_bound(role, text),
+        }
+    }
 }
 
 impl PromptCheck {
@@ -44,8 +63,8 @@ impl PromptCheck {
     }
 
     /// Take in the current inputs, counting only text not counted before and redoing
-    /// only verdicts whose inputs changed. The tokenizer must be ready (see
-    /// [`tokens::ready`]), or this waits for it.
+    /// only verdicts whose inputs changed. Never waits for the tokenizer tables: until
+    /// they are ready (see [`tokens::ready`]) the counts are upper bounds, shown as such.
     pub fn refresh(
         &mut self,
         targets: &[Target],
@@ -64,37 +83,48 @@ impl PromptCheck {
         self.histories.resize_with(n, History::default);
         for (i, target) in targets.iter().enumerate() {
             let (encoding, exact) = tokens::encoding_for(&target.model);
+            let by = if tokens::ready_for(encoding) {
+                By::Tables(encoding)
+            } else {
+                if encoding == Encoding::Cl100k {
+                    // A GPT-4 target: its tables load now, counted exactly from the next
+                    // refresh after they are in.
+                    tokens::load_cl100k_in_background();
+                }
+                By::Bound
+            };
             let history = conversation.history.get(i).map_or(&[][..], Vec::as_slice);
             // Kept current even while the prompt is blank, so the first key typed after
             // an answer arrived counts only itself.
-            let history = self.histories[i].tokens(encoding, history);
+            let history = self.histories[i].tokens(by, history);
             let input_tokens = (!blank).then(|| {
                 let system = if with_system {
-                    self.system.tokens(encoding, "system")
+                    self.system.tokens(by, "system")
                 } else {
                     0
                 };
-                system
-                    + history
-                    + self.prompt.tokens(encoding, Role::User.as_str())
-                    + preflight::REPLY_PRIMING
+                system + history + self.prompt.tokens(by, Role::User.as_str()) + preflight::REPLY_PRIMING
             });
             let price = prices.for_target(target);
+            let counter = match (by, exact) {
+                (By::Bound, _) => Counter::Bound,
+                (By::Tables(_), true) => Counter::LocalExact,
+                (By::Tables(_), false) => Counter::LocalEstimate,
+            };
             if self.inputs[i].as_ref().is_some_and(|k| {
-                k.input_tokens == input_tokens && k.price.as_ref() == price && k.target == *target
+                k.input_tokens == input_tokens
+                    && k.counter == counter
+                    && k.price.as_ref() == price
+                    && k.target == *target
             }) {
                 continue;
             }
-            let counter = if exact {
-                Counter::LocalExact
-            } else {
-                Counter::LocalEstimate
-            };
             self.checks[i] = input_tokens.map(|n| preflight::check_counted(target, prices, n, counter));
             self.inputs[i] = Some(Inputs {
                 target: target.clone(),
                 price: price.cloned(),
                 input_tokens,
+                counter,
             });
         }
     }
@@ -105,7 +135,7 @@ impl PromptCheck {
 struct Typed {
     lines: Vec<String>,
     text: String,
-    counted: Vec<(Encoding, u64)>,
+    counted: Vec<(By, u64)>,
 }
 
 impl Typed {
@@ -118,13 +148,13 @@ impl Typed {
         }
     }
 
-    /// Tokens of the text as one message of `role`, counted once per encoding.
-    fn tokens(&mut self, encoding: Encoding, role: &str) -> u64 {
-        if let Some((_, n)) = self.counted.iter().find(|(e, _)| *e == encoding) {
+    /// Tokens of the text as one message of `role`, counted once per way of counting.
+    fn tokens(&mut self, by: By, role: &str) -> u64 {
+        if let Some((_, n)) = self.counted.iter().find(|(b, _)| *b == by) {
             return *n;
         }
-        let n = preflight::message_tokens(encoding, role, &self.text);
-        self.counted.push((encoding, n));
+        let n = by.message(role, &self.text);
+        self.counted.push((by, n));
         n
     }
 }
@@ -132,7 +162,7 @@ impl Typed {
 /// One target's history, counted exchange by exchange.
 #[derive(Debug, Default)]
 struct History {
-    encoding: Option<Encoding>,
+    by: Option<By>,
     counted: Vec<Counted>,
     total: u64,
 }
@@ -158,10 +188,10 @@ impl History {
     /// once filed (a retry files a new one), so one counted before keeps its count and
     /// only exchanges new since the last call are counted; a new conversation has no
     /// exchange counted yet.
-    fn tokens(&mut self, encoding: Encoding, history: &[Exchange]) -> u64 {
-        if self.encoding != Some(encoding) {
+    fn tokens(&mut self, by: By, history: &[Exchange]) -> u64 {
+        if self.by != Some(by) {
             *self = Self {
-                encoding: Some(encoding),
+                by: Some(by),
                 ..Self::default()
             };
         }
@@ -177,7 +207,7 @@ impl History {
                     tokens: before
                         .iter()
                         .find(|c| c.of(e))
-                        .map_or_else(|| exchange_tokens(encoding, e), |c| c.tokens),
+                        .map_or_else(|| exchange_tokens(by, e), |c| c.tokens),
                 })
                 .collect();
             self.total = self.counted.iter().map(|c| c.tokens).sum();
@@ -187,9 +217,8 @@ impl History {
 }
 
 /// Tokens of one earlier exchange in a request: the prompt and the answer, each a message.
-fn exchange_tokens(encoding: Encoding, e: &Exchange) -> u64 {
-    preflight::message_tokens(encoding, Role::User.as_str(), &e.prompt)
-        + preflight::message_tokens(encoding, Role::Assistant.as_str(), &e.answer)
+fn exchange_tokens(by: By, e: &Exchange) -> u64 {
+    by.message(Role::User.as_str(), &e.prompt) + by.message(Role::Assistant.as_str(), &e.answer)
 }
 
 #[cfg(test)]
@@ -299,6 +328,7 @@ mod tests {
     #[test]
     fn the_kept_counts_equal_a_full_count_turn_after_turn() {
         tokens::warm_up();
+        tokens::load(Encoding::Cl100k);
         let mut app = app();
         assert_fresh(&mut app, "nothing typed");
         type_text(&mut app, "Explain streaming, briefly.");

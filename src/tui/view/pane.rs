@@ -178,7 +178,7 @@ fn preflight_fields(c: &crate::preflight::Preflight, t: &Theme) -> Vec<Field> {
     let (mark, count_style) = if c.exact {
         ("", t.style(Role::Metric))
     } else {
-        ("~", t.style(Role::Estimate))
+        (c.counter.mark(), t.style(Role::Estimate))
     };
     let mut fields = vec![
         Field::number(
