@@ -7,12 +7,12 @@
 
 mod common;
 
-use common::bench::{Bench, alt, app, mock, render, two_variants, type_cases};
+use common::bench::{Bench, alt, app, assert_hidden, mock, render, two_variants, type_cases};
 use crossterm::event::{KeyCode, KeyModifiers};
 use prism::keys::Action;
 use prism::session::votes::Choice;
 use prism::target::{ProviderKind, Target};
-use prism::tui::model::app::{App, Focus};
+use prism::tui::model::app::Focus;
 use prism::tui::model::workspace::Overlay;
 
 /// Words that would give a target away: its name, provider, model id, the model without
@@ -27,19 +27,6 @@ fn giveaways(targets: &[Target]) -> Vec<String> {
     }
     words.push("$0.".into());
     words
-}
-
-/// Fail if a frame at 200×60 or 80×24 shows one of `words` anywhere.
-fn assert_hidden(app: &mut App, words: &[String], when: &str) {
-    for (w, h) in [(200, 60), (80, 24)] {
-        let screen = render(app, w, h).join("\n").to_lowercase();
-        for word in words {
-            assert!(
-                !screen.contains(word.as_str()),
-                "{when}: `{word}` is on the {w}x{h} screen:\n{screen}"
-            );
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -123,3 +123,16 @@ pub fn app(targets: Vec<Target>) -> App {
         String::new(),
     )
 }
+
+/// Fail if a frame at 200×60 or 80×24 shows one of `words` anywhere.
+pub fn assert_hidden(app: &mut App, words: &[String], when: &str) {
+    for (w, h) in [(200, 60), (80, 24)] {
+        let screen = render(app, w, h).join("\n").to_lowercase();
+        for word in words {
+            assert!(
+                !screen.contains(word.as_str()),
+                "{when}: `{word}` is on the {w}x{h} screen:\n{screen}"
+            );
+        }
+    }
+}

@@ -294,21 +294,13 @@ impl App {
             return None;
         }
         let cells = g.row_cells(page, row);
-        let choice = match c {
-            '=' => Choice::Tie,
-            '0' => Choice::AllBad,
-            '1'..='9' => {
-                let k = c as usize - '1' as usize;
-                if k >= cells.len() {
-                    self.notice = Some(format!(
-                        "no answer {c} to vote for: 1 to {} pick one",
-                        cells.len().min(9)
-                    ));
-                    return Some(Vec::new());
-                }
-                Choice::Best(k)
+        let choice = match vote_choice(c, cells.len()) {
+            Ok(choice) => choice,
+            Err(Some(said)) => {
+                self.notice = Some(format!("no answer {said}"));
+                return Some(Vec::new());
             }
-            _ => return None,
+            Err(None) => return None,
         };
         Some(self.cast_grid(page, row, &cells, choice))
     }
@@ -318,22 +310,7 @@ impl App {
         let Some(g) = self.grid.as_mut() else {
             return Vec::new();
         };
-        let plan = std::sync::Arc::clone(&g.plan);
-        let mut candidates = Vec::new();
-        let mut self_identified = Vec::new();
-        for (k, &c) in cells.iter().enumerate() {
-            let cell = &plan.cells[c];
-            let run = g.showing(c).map_or(0, |r| g.runs[r].run_id);
-            candidates.push(Candidate {
-                target: cell.session_target,
-                run,
-                variant: plan.variant(cell).map(|v| v.name.clone()),
-            });
-            let t = &plan.session_targets[cell.session_target];
-            if blind::self_identifies(g.panes[c].answer.text(), t.provider, &t.model) {
-                self_identified.push(k);
-            }
-        }
+        let (candidates, self_identified) = g.candidates(cells);
         let at = g.row_repeat(page, row).unwrap_or(0);
         let Some(ballot) = g.ballot.as_mut() else {
             return Vec::new();
@@ -468,21 +445,13 @@ impl App {
             return None;
         }
         let cells = g.column_cells(page, target);
-        let choice = match c {
-            '=' => Choice::Tie,
-            '0' => Choice::AllBad,
-            '1'..='9' => {
-                let k = c as usize - '1' as usize;
-                if k >= cells.len() {
-                    self.notice = Some(format!(
-                        "no variant {c} to vote for: 1 to {} pick one",
-                        cells.len().min(9)
-                    ));
-                    return Some(Vec::new());
-                }
-                Choice::Best(k)
+        let choice = match vote_choice(c, cells.len()) {
+            Ok(choice) => choice,
+            Err(Some(said)) => {
+                self.notice = Some(format!("no variant {said}"));
+                return Some(Vec::new());
             }
-            _ => return None,
+            Err(None) => return None,
         };
         Some(self.cast_variant(page, target, &cells, choice))
     }
@@ -492,22 +461,7 @@ impl App {
         let Some(g) = self.grid.as_mut() else {
             return Vec::new();
         };
-        let plan = std::sync::Arc::clone(&g.plan);
-        let mut candidates = Vec::new();
-        let mut self_identified = Vec::new();
-        for (k, &c) in cells.iter().enumerate() {
-            let cell = &plan.cells[c];
-            let run = g.showing(c).map_or(0, |r| g.runs[r].run_id);
-            candidates.push(Candidate {
-                target: cell.session_target,
-                run,
-                variant: plan.variant(cell).map(|v| v.name.clone()),
-            });
-            let t = &plan.session_targets[cell.session_target];
-            if blind::self_identifies(g.panes[c].answer.text(), t.provider, &t.model) {
-                self_identified.push(k);
-            }
-        }
+        let (candidates, self_identified) = g.candidates(cells);
         let at = g.shared_ready_repeat(cells).unwrap_or(0);
         let Some(ballot) = g.ballot.as_mut() else {
             return Vec::new();
@@ -561,5 +515,48 @@ impl App {
             blind,
             self_identified,
         })]
+    }
+}
+
+/// The choice a vote key makes among `count` answers: `Err(Some(reason))` for a digit with
+/// no answer behind it (what follows "no answer"/"no variant" in the notice), `Err(None)`
+/// for a key that is not a vote.
+fn vote_choice(c: char, count: usize) -> Result<Choice, Option<String>> {
+    match c {
+        '=' => Ok(Choice::Tie),
+        '0' => Ok(Choice::AllBad),
+        '1'..='9' => {
+            let k = c as usize - '1' as usize;
+            if k >= count {
+                Err(Some(format!("{c} to vote for: 1 to {} pick one", count.min(9))))
+            } else {
+                Ok(Choice::Best(k))
+            }
+        }
+        _ => Err(None),
+    }
+}
+
+impl Grid {
+    /// The candidates of a vote on `cells` (each the run it shows), and which of them name
+    /// their own model or maker.
+    fn candidates(&self, cells: &[usize]) -> (Vec<Candidate>, Vec<usize>) {
+        let plan = &self.plan;
+        let mut candidates = Vec::new();
+        let mut self_identified = Vec::new();
+        for (k, &c) in cells.iter().enumerate() {
+            let cell = &plan.cells[c];
+            let run = self.showing(c).map_or(0, |r| self.runs[r].run_id);
+            candidates.push(Candidate {
+                target: cell.session_target,
+                run,
+                variant: plan.variant(cell).map(|v| v.name.clone()),
+            });
+            let t = &plan.session_targets[cell.session_target];
+            if blind::self_identifies(self.panes[c].answer.text(), t.provider, &t.model) {
+                self_identified.push(k);
+            }
+        }
+        (candidates, self_identified)
     }
 }
