@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value, json};
 
+use super::csv_out::{CsvRow, decimal};
 use super::*;
 use crate::provider::event::ErrorKind;
 use crate::session::reader::{Recorded, Session, Turn};
