@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Read};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::commands::AppError;
 use crate::commands::export::ExportArgs;
@@ -77,6 +77,13 @@ pub enum Command {
     /// Votes across saved sessions: win rates per target and per prompt variant, with
     /// 95 % intervals, and pairwise wins.
     Stats(crate::commands::stats::StatsArgs),
+    /// Print a shell completion script (bash, zsh or fish) to standard output.
+    Completions {
+        /// The shell to complete for.
+        shell: crate::commands::completions::CompletionShell,
+    },
+    /// Print the man page (roff) to standard output: `prism man > prism.1`.
+    Man,
     /// Serve the mock provider endpoints (OpenAI chat and Responses, Anthropic, Gemini, Azure OpenAI, Bedrock) on loopback.
     Mock {
         /// Address to listen on (port 0 picks a free port).
@@ -200,6 +207,10 @@ pub async fn dispatch(cli: Cli) -> u8 {
         Some(Command::Export(args)) => crate::commands::export::run(args, cli.sessions_dir.as_deref()),
         Some(Command::Stats(args)) => crate::commands::stats::run(args, cli.sessions_dir.as_deref()),
         Some(Command::Count { model, file }) => count(model.as_deref(), file.as_deref()),
+        Some(Command::Completions { shell }) => {
+            crate::commands::completions::completions(shell, Cli::command())
+        }
+        Some(Command::Man) => crate::commands::completions::man(Cli::command()),
         None => crate::tui::workbench::run(tui_options(cli))
             .await
             .map_err(AppError::from),

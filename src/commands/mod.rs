@@ -3,6 +3,7 @@
 //! Each defines its own arguments, which `cli` parses and hands over; nothing here
 //! names `cli`. A failure comes back as an [`AppError`].
 
+pub mod completions;
 pub mod export;
 pub mod replay;
 pub mod rerun;
