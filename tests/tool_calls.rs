@@ -396,8 +396,15 @@ fn tools(results: Option<Value>) -> Toolset {
 
 /// One target of each wire mapping on the mock, with `set`.
 fn on_mock(server: &MockServer, set: &Toolset) -> Vec<Target> {
+    on_mock_with(server, set, "")
+}
+
+/// One target of each wire mapping on the mock, with `set` and `directives` added to the
+/// model names.
+fn on_mock_with(server: &MockServer, set: &Toolset, directives: &str) -> Vec<Target> {
     let t = |name: &str, kind: ProviderKind, model: &str| {
-        let mut t = common::mock_target(server, name, kind, &format!("{model}+ttft=0,itl=0"), 400);
+        let model = format!("{model}+ttft=0,itl=0{directives}");
+        let mut t = common::mock_target(server, name, kind, &model, 400);
         t.params.tools = Some(set.clone());
         t
     };
@@ -538,6 +545,140 @@ async fn canned_results_run_one_follow_up_round_in_each_providers_shape() {
         msgs[2]["content"][0]["toolResult"]["toolUseId"],
         msgs[1]["content"][0]["toolUse"]["toolUseId"]
     );
+    server.shutdown().await;
+}
+
+/// The last request the mock logged on a path starting with `path_part`, as JSON.
+fn last_request(server: &MockServer, path_part: &str) -> Value {
+    let records = server.log().records();
+    let last = records
+        .iter()
+        .filter(|r| r.path.starts_with(path_part))
+        .max_by_key(|r| r.received_at)
+        .unwrap_or_else(|| {
+            let paths: Vec<_> = records.iter().map(|r| r.path.as_str()).collect();
+            panic!("no request on {path_part}: {paths:?}")
+        });
+    serde_json::from_str(&last.body).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_parallel_calls_assemble_and_both_results_go_back_in_each_providers_shape() {
+    let server = mock().await;
+    let mut set = tools(Some(json!({"get_weather": {"temp_c": 21}, "now": "12:00"})));
+    set.choice = None;
+    let targets = on_mock_with(&server, &set, ",tools=2");
+    let rows = run(
+        &targets,
+        &ChatRequest::single(None, "Weather in Paris, and the time?"),
+    )
+    .await;
+    for r in &rows {
+        assert_eq!(r.status.as_str(), "ok", "{}: {:?}", r.target, r.error);
+        let calls = r.tool_calls.as_ref().unwrap();
+        let names: Vec<_> = calls.iter().map(|c| c.name.as_deref().unwrap_or("")).collect();
+        assert_eq!(names, ["get_weather", "now"], "{}", r.target);
+        // Streamed in pieces, reassembled whole: the weather call's arguments span
+        // several deltas, the clock's are an empty object.
+        let weather: Value = serde_json::from_str(&calls[0].arguments).unwrap();
+        assert_eq!(weather, json!({"city": "mock"}), "{}", r.target);
+        let clock: Value = serde_json::from_str(&calls[1].arguments).unwrap();
+        assert_eq!(clock, json!({}), "{}", r.target);
+        if r.target != "gemini" {
+            assert_ne!(calls[0].id, calls[1].id, "{}: each call has its own id", r.target);
+        }
+        assert_eq!(r.rounds, Some(2), "{}", r.target);
+        let sent: Vec<_> = r
+            .tool_results
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(sent, ["get_weather", "now"], "{}", r.target);
+        assert!(
+            r.text.contains("{\"temp_c\":21}") && r.text.contains("12:00"),
+            "{}: the answer quotes both results: {}",
+            r.target,
+            r.text
+        );
+    }
+    // Chat Completions (and Azure): one assistant message with both calls, then one tool
+    // message per call.
+    for path in ["/v1/chat/completions", "/openai/v1/chat/completions"] {
+        let body = last_request(&server, path);
+        let msgs = body["messages"].as_array().unwrap();
+        let calls = msgs[1]["tool_calls"].as_array().unwrap();
+        assert_eq!(calls.len(), 2, "{path}");
+        assert_eq!(
+            (msgs[2]["role"].as_str(), msgs[3]["role"].as_str()),
+            (Some("tool"), Some("tool"))
+        );
+        assert_eq!(msgs[2]["tool_call_id"], calls[0]["id"], "{path}");
+        assert_eq!(msgs[3]["tool_call_id"], calls[1]["id"], "{path}");
+        assert_eq!(msgs[3]["content"], "12:00", "{path}");
+    }
+    // Responses: two function_call items, then two outputs.
+    let body = last_request(&server, "/v1/responses");
+    let items = body["input"].as_array().unwrap();
+    let kinds: Vec<_> = items
+        .iter()
+        .map(|i| i["type"].as_str().unwrap_or("message"))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "message",
+            "function_call",
+            "function_call",
+            "function_call_output",
+            "function_call_output"
+        ]
+    );
+    assert_eq!(items[3]["call_id"], items[1]["call_id"]);
+    assert_eq!(items[4]["call_id"], items[2]["call_id"]);
+    assert_ne!(items[1]["call_id"], items[2]["call_id"]);
+    // Anthropic: two tool_use blocks, then two tool_result blocks in one user message.
+    let body = last_request(&server, "/v1/messages");
+    let msgs = body["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 3);
+    let uses: Vec<_> = msgs[1]["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"] == "tool_use")
+        .collect();
+    let results = msgs[2]["content"].as_array().unwrap();
+    assert_eq!((uses.len(), results.len()), (2, 2));
+    assert_eq!(results[0]["tool_use_id"], uses[0]["id"]);
+    assert_eq!(results[1]["tool_use_id"], uses[1]["id"]);
+    assert_eq!(results[1]["type"], "tool_result");
+    // Gemini: two functionCall parts, then two functionResponse parts.
+    let body = last_request(&server, "/v1beta/models/");
+    let contents = body["contents"].as_array().unwrap();
+    assert_eq!(contents[1]["parts"][1]["functionCall"]["name"], "now");
+    assert_eq!(
+        contents[2]["parts"],
+        json!([
+            {"functionResponse": {"name": "get_weather", "response": {"temp_c": 21}}},
+            {"functionResponse": {"name": "now", "response": {"result": "12:00"}}}
+        ])
+    );
+    // Bedrock: two toolUse blocks, then two toolResult blocks in one user message.
+    let body = last_request(&server, "/model/");
+    let msgs = body["messages"].as_array().unwrap();
+    let uses = msgs[1]["content"].as_array().unwrap();
+    let results = msgs[2]["content"].as_array().unwrap();
+    assert_eq!((uses.len(), results.len()), (2, 2));
+    assert_eq!(
+        results[0]["toolResult"]["toolUseId"],
+        uses[0]["toolUse"]["toolUseId"]
+    );
+    assert_eq!(
+        results[1]["toolResult"]["toolUseId"],
+        uses[1]["toolUse"]["toolUseId"]
+    );
+    assert_ne!(uses[0]["toolUse"]["toolUseId"], uses[1]["toolUse"]["toolUseId"]);
     server.shutdown().await;
 }
 

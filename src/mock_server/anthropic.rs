@@ -186,21 +186,28 @@ impl Api for Anthropic {
             frames.push(stop(index));
             index += 1;
         }
-        if let Some(tool) = &plan.tool {
-            let block = json!({"type": "tool_use", "id": tool_id(ctx), "name": tool.name, "input": {}});
-            frames.push(Frame::content(block_start(eol, index, block), 0));
-        } else {
+        if plan.tools.is_empty() {
             let block = json!({"type": "text", "text": ""});
             frames.push(Frame::control(block_start(eol, index, block)));
+            for e in plan.events.iter().filter(|e| e.kind == Kind::Text) {
+                let d = json!({"type": "text_delta", "text": e.text});
+                frames.push(Frame::content(delta(index, d), e.tokens));
+            }
+            frames.push(stop(index));
         }
-        for e in plan.events.iter().filter(|e| e.kind != Kind::Reasoning) {
-            let d = match e.kind {
-                Kind::ToolArgs => json!({"type": "input_json_delta", "partial_json": e.text}),
-                _ => json!({"type": "text_delta", "text": e.text}),
-            };
-            frames.push(Frame::content(delta(index, d), e.tokens));
+        // Parallel calls are one tool_use block each, one after the other.
+        for (call, tool) in plan.tools.iter().enumerate() {
+            if call > 0 {
+                index += 1;
+            }
+            let block = json!({"type": "tool_use", "id": tool_id(ctx, call), "name": tool.name, "input": {}});
+            frames.push(Frame::content(block_start(eol, index, block), 0));
+            for e in plan.call_events(call) {
+                let d = json!({"type": "input_json_delta", "partial_json": e.text});
+                frames.push(Frame::content(delta(index, d), e.tokens));
+            }
+            frames.push(stop(index));
         }
-        frames.push(stop(index));
         // The API sends one ping right after the first content_block_start.
         let ping = sse(eol, Some("ping"), "{\"type\": \"ping\"}");
         frames.insert(2, Frame::control(ping));
@@ -231,14 +238,15 @@ impl Api for Anthropic {
             content.push(json!({"type": "thinking", "thinking": plan.text(Kind::Reasoning),
                 "signature": signature(ctx)}));
         }
-        match &plan.tool {
-            Some(tool) => {
-                let input: Value =
-                    serde_json::from_str(&plan.text(Kind::ToolArgs)).unwrap_or_else(|_| json!({}));
-                content.push(json!({"type": "tool_use", "id": tool_id(ctx), "name": tool.name,
-                    "input": input}));
-            }
-            None => content.push(json!({"type": "text", "text": plan.text(Kind::Text)})),
+        if plan.tools.is_empty() {
+            content.push(json!({"type": "text", "text": plan.text(Kind::Text)}));
+        }
+        for (call, tool) in plan.tools.iter().enumerate() {
+            let input: Value = serde_json::from_str(&plan.args(call)).unwrap_or_else(|_| json!({}));
+            content.push(
+                json!({"type": "tool_use", "id": tool_id(ctx, call), "name": tool.name,
+                "input": input}),
+            );
         }
         let v = message_object(ctx, plan, Value::Array(content), json!(stop_reason(plan.finish)));
         wire::compact(&v)
@@ -281,8 +289,13 @@ fn signature(ctx: &Ctx) -> String {
     format!("Eq{}", id_suffix(&format!("{}sig", ctx.id), 86))
 }
 
-fn tool_id(ctx: &Ctx) -> String {
-    format!("toolu_01{}", id_suffix(&format!("{}tool", ctx.id), 22))
+/// The id of tool call `call` (the first keeps the id a single call always had).
+fn tool_id(ctx: &Ctx, call: usize) -> String {
+    let seed = match call {
+        0 => format!("{}tool", ctx.id),
+        n => format!("{}tool{n}", ctx.id),
+    };
+    format!("toolu_01{}", id_suffix(&seed, 22))
 }
 
 fn stop_reason(finish: Finish) -> &'static str {

@@ -155,19 +155,28 @@ impl Api for Bedrock {
             frames.push(stop(index));
             index += 1;
         }
-        if let Some(tool) = &plan.tool {
+        if plan.tools.is_empty() {
+            for e in plan.events.iter().filter(|e| e.kind == Kind::Text) {
+                frames.push(Frame::content(delta(index, json!({"text": e.text})), e.tokens));
+            }
+            frames.push(stop(index));
+        }
+        // Parallel calls are one toolUse block each, one after the other.
+        for (call, tool) in plan.tools.iter().enumerate() {
+            if call > 0 {
+                index += 1;
+            }
             let start = json!({"contentBlockIndex": index,
-                "start": {"toolUse": {"toolUseId": tool_id(ctx), "name": tool.name}}});
+                "start": {"toolUse": {"toolUseId": tool_id(ctx, call), "name": tool.name}}});
             frames.push(Frame::content(event("contentBlockStart", pad(start, 4)), 0));
+            for e in plan.call_events(call) {
+                frames.push(Frame::content(
+                    delta(index, json!({"toolUse": {"input": e.text}})),
+                    e.tokens,
+                ));
+            }
+            frames.push(stop(index));
         }
-        for e in plan.events.iter().filter(|e| e.kind != Kind::Reasoning) {
-            let d = match e.kind {
-                Kind::ToolArgs => json!({"toolUse": {"input": e.text}}),
-                _ => json!({"text": e.text}),
-            };
-            frames.push(Frame::content(delta(index, d), e.tokens));
-        }
-        frames.push(stop(index));
         frames.push(Frame::control(event(
             "messageStop",
             pad(json!({"stopReason": stop_reason(plan.finish)}), 1),
@@ -189,14 +198,15 @@ impl Api for Bedrock {
             content.push(json!({"reasoningContent": {"reasoningText": {
                 "text": plan.text(Kind::Reasoning), "signature": signature(ctx)}}}));
         }
-        match &plan.tool {
-            Some(tool) => {
-                let input: Value =
-                    serde_json::from_str(&plan.text(Kind::ToolArgs)).unwrap_or_else(|_| json!({}));
-                content.push(json!({"toolUse": {"toolUseId": tool_id(ctx), "name": tool.name,
-                    "input": input}}));
-            }
-            None => content.push(json!({"text": plan.text(Kind::Text)})),
+        if plan.tools.is_empty() {
+            content.push(json!({"text": plan.text(Kind::Text)}));
+        }
+        for (call, tool) in plan.tools.iter().enumerate() {
+            let input: Value = serde_json::from_str(&plan.args(call)).unwrap_or_else(|_| json!({}));
+            content.push(
+                json!({"toolUse": {"toolUseId": tool_id(ctx, call), "name": tool.name,
+                "input": input}}),
+            );
         }
         let mut v = json!({
             "output": {"message": {"role": "assistant", "content": content}},
@@ -289,8 +299,13 @@ fn signature(ctx: &Ctx) -> String {
     format!("Eq{}", id_suffix(&format!("{}sig", ctx.id), 86))
 }
 
-fn tool_id(ctx: &Ctx) -> String {
-    format!("tooluse_{}", id_suffix(&format!("{}tool", ctx.id), 22))
+/// The id of tool call `call` (the first keeps the id a single call always had).
+fn tool_id(ctx: &Ctx, call: usize) -> String {
+    let seed = match call {
+        0 => format!("{}tool", ctx.id),
+        n => format!("{}tool{n}", ctx.id),
+    };
+    format!("tooluse_{}", id_suffix(&seed, 22))
 }
 
 fn stop_reason(finish: Finish) -> &'static str {

@@ -199,7 +199,7 @@ pub async fn handle<A: Api>(inc: Incoming) -> Response<Body> {
     let tools = super::tool_answer::asked(&ctx.request);
     let mut plan = match (super::schema_answer::asked(&ctx.request), tools) {
         (_, Some(turn @ super::tool_answer::Turn::Answer { .. })) | (None, Some(turn)) => {
-            super::tool_answer::shape_for(plan, &turn, ctx.parsed.cap, ctx.script.chunk)
+            super::tool_answer::shape_for(plan, &turn, ctx.script.calls, ctx.parsed.cap, ctx.script.chunk)
         }
         (Some(asked), _) => {
             super::schema_answer::shape(plan, &asked, ctx.script.badjson, ctx.parsed.cap, ctx.script.chunk)

@@ -101,23 +101,27 @@ impl Api for Gemini {
         if plan.finish == Finish::Blocked {
             frames.push(Frame::control(data(&blocked(ctx, plan))));
         } else {
-            let events = merge_tool_events(plan);
-            let last = events.len().saturating_sub(1);
+            let chunks = chunk_events(merge_tool_events(plan));
+            let last = chunks.len().saturating_sub(1);
             let (mut thoughts, mut visible) = (0, 0);
-            for (i, e) in events.iter().enumerate() {
-                match e.kind {
-                    Kind::Reasoning => thoughts += e.tokens,
-                    _ => visible += e.tokens,
+            for (i, events) in chunks.iter().enumerate() {
+                for e in events {
+                    match e.kind {
+                        Kind::Reasoning => thoughts += e.tokens,
+                        _ => visible += e.tokens,
+                    }
                 }
                 let finish = i == last && plan.fault != Some(Fault::NoTerminator);
-                let v = response(ctx, plan, vec![part(plan, e)], finish, thoughts, visible);
-                frames.push(Frame::content(data(&v), e.tokens));
+                let parts = events.iter().map(|e| part(plan, e)).collect();
+                let v = response(ctx, plan, parts, finish, thoughts, visible);
+                frames.push(Frame::content(data(&v), events.iter().map(|e| e.tokens).sum()));
             }
-            if events.is_empty() {
+            if chunks.is_empty() {
                 let empty = Event {
                     kind: Kind::Text,
                     text: String::new(),
                     tokens: 0,
+                    call: 0,
                 };
                 let finish = plan.fault != Some(Fault::NoTerminator);
                 let v = response(ctx, plan, vec![part(plan, &empty)], finish, 0, 0);
@@ -142,11 +146,13 @@ impl Api for Gemini {
             if plan.usage.reasoning > 0 {
                 parts.push(json!({"text": plan.text(Kind::Reasoning), "thought": true}));
             }
-            let events = merge_tool_events(plan);
-            match events.iter().find(|e| e.kind == Kind::ToolArgs) {
-                Some(tool) => parts.push(part(plan, tool)),
-                None => parts.push(json!({"text": plan.text(Kind::Text)})),
+            let calls: Vec<Event> = (merge_tool_events(plan).into_iter())
+                .filter(|e| e.kind == Kind::ToolArgs)
+                .collect();
+            if calls.is_empty() {
+                parts.push(json!({"text": plan.text(Kind::Text)}));
             }
+            parts.extend(calls.iter().map(|e| part(plan, e)));
             let u = plan.usage;
             response(ctx, plan, parts, true, u.reasoning, u.output_visible)
         };
@@ -186,7 +192,7 @@ fn parts_text(content: &Value) -> String {
         .collect()
 }
 
-/// Gemini sends a function call whole, so the argument fragments become one event.
+/// Gemini sends a function call whole, so each call's argument fragments become one event.
 fn merge_tool_events(plan: &Plan) -> Vec<Event> {
     let mut out: Vec<Event> = plan
         .events
@@ -194,15 +200,28 @@ fn merge_tool_events(plan: &Plan) -> Vec<Event> {
         .filter(|e| e.kind != Kind::ToolArgs)
         .cloned()
         .collect();
-    let tool: Vec<&Event> = plan.events.iter().filter(|e| e.kind == Kind::ToolArgs).collect();
-    if plan.tool.is_some() {
-        out.push(Event {
-            kind: Kind::ToolArgs,
-            text: tool.iter().map(|e| e.text.as_str()).collect(),
-            tokens: tool.iter().map(|e| e.tokens).sum(),
-        });
-    }
+    out.extend((0..plan.tools.len()).map(|call| Event {
+        kind: Kind::ToolArgs,
+        text: plan.args(call),
+        tokens: plan.call_events(call).map(|e| e.tokens).sum(),
+        call,
+    }));
     out
+}
+
+/// The events each streamed chunk carries: one apiece, except that parallel function
+/// calls arrive together, as parts of one chunk.
+fn chunk_events(events: Vec<Event>) -> Vec<Vec<Event>> {
+    let mut chunks: Vec<Vec<Event>> = Vec::new();
+    for e in events {
+        match chunks.last_mut() {
+            Some(last) if e.kind == Kind::ToolArgs && last.iter().all(|l| l.kind == Kind::ToolArgs) => {
+                last.push(e)
+            }
+            _ => chunks.push(vec![e]),
+        }
+    }
+    chunks
 }
 
 fn part(plan: &Plan, e: &Event) -> Value {
@@ -210,7 +229,7 @@ fn part(plan: &Plan, e: &Event) -> Value {
         Kind::Reasoning => json!({"text": e.text, "thought": true}),
         Kind::Text => json!({"text": e.text}),
         Kind::ToolArgs => {
-            let name = plan.tool.as_ref().map(|t| t.name.clone()).unwrap_or_default();
+            let name = plan.tools.get(e.call).map(|t| t.name.clone()).unwrap_or_default();
             let args: Value = serde_json::from_str(&e.text).unwrap_or_else(|_| json!({}));
             json!({"functionCall": {"name": name, "args": args}})
         }

@@ -139,13 +139,18 @@ impl Api for OpenAi {
         let text = plan.text(Kind::Text);
         let refused = plan.finish == Finish::Refusal;
         let mut message = json!({"role": "assistant",
-            "content": if plan.tool.is_some() || refused { Value::Null } else { json!(text) }});
+            "content": if !plan.tools.is_empty() || refused { Value::Null } else { json!(text) }});
         if plan.usage.reasoning > 0 {
             message["reasoning_content"] = json!(plan.text(Kind::Reasoning));
         }
-        if let Some(tool) = &plan.tool {
-            message["tool_calls"] = json!([{"id": call_id(ctx), "type": "function",
-                "function": {"name": tool.name, "arguments": plan.text(Kind::ToolArgs)}}]);
+        if !plan.tools.is_empty() {
+            let calls: Vec<Value> = (plan.tools.iter().enumerate())
+                .map(|(i, tool)| {
+                    json!({"id": call_id(ctx, i), "type": "function",
+                        "function": {"name": tool.name, "arguments": plan.args(i)}})
+                })
+                .collect();
+            message["tool_calls"] = Value::Array(calls);
         }
         // A refusal comes in its own field, the content null.
         message["refusal"] = if refused { json!(text) } else { Value::Null };
@@ -223,22 +228,31 @@ pub(super) fn chunks(ctx: &Ctx, plan: &Plan) -> (Vec<Planned>, Injections) {
         json!({"role": "assistant", "content": "", "refusal": null})
     };
     let mut frames = vec![Planned::control(chunk(role, Value::Null))];
-    if let Some(tool) = &plan.tool {
-        let head = json!({"tool_calls": [{"index": 0, "id": call_id(ctx), "type": "function",
-            "function": {"name": tool.name, "arguments": ""}}]});
-        frames.push(Planned::content(chunk(head, Value::Null), 0));
-    }
+    // Each call opens with a chunk carrying its index, id and name; its argument deltas
+    // then name only the index, as the API streams parallel calls.
+    let mut opened = 0;
+    let mut open_through = |frames: &mut Vec<Planned>, last: usize| {
+        while opened <= last && opened < plan.tools.len() {
+            let head = json!({"tool_calls": [{"index": opened, "id": call_id(ctx, opened),
+                "type": "function", "function": {"name": plan.tools[opened].name, "arguments": ""}}]});
+            frames.push(Planned::content(chunk(head, Value::Null), 0));
+            opened += 1;
+        }
+    };
     for event in &plan.events {
         let delta = match event.kind {
             Kind::Reasoning => json!({"reasoning_content": event.text}),
             Kind::Text if plan.finish == Finish::Refusal => json!({"refusal": event.text}),
             Kind::Text => json!({"content": event.text}),
             Kind::ToolArgs => {
-                json!({"tool_calls": [{"index": 0, "function": {"arguments": event.text}}]})
+                open_through(&mut frames, event.call);
+                json!({"tool_calls": [{"index": event.call, "function": {"arguments": event.text}}]})
             }
         };
         frames.push(Planned::content(chunk(delta, Value::Null), event.tokens));
     }
+    // Calls with no arguments streamed (or cut before any) still open.
+    open_through(&mut frames, usize::MAX);
     // For Chat Completions a finish_reason already marks a complete answer, so a stream
     // "without its terminator" stops after the content: no finish, usage or [DONE].
     let cut = plan.fault == Some(super::script::Fault::NoTerminator);
@@ -384,8 +398,13 @@ fn envelope(ctx: &Ctx, object: &str) -> Value {
     v
 }
 
-fn call_id(ctx: &Ctx) -> String {
-    format!("call_{}", id_suffix(&format!("{}call", ctx.id), 24))
+/// The id of tool call `index` (the first keeps the id a single call always had).
+fn call_id(ctx: &Ctx, index: usize) -> String {
+    let seed = match index {
+        0 => format!("{}call", ctx.id),
+        n => format!("{}call{n}", ctx.id),
+    };
+    format!("call_{}", id_suffix(&seed, 24))
 }
 
 fn finish_reason(finish: Finish) -> &'static str {

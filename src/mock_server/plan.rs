@@ -11,7 +11,7 @@ use super::script::{Fault, Script};
 pub enum Kind {
     Reasoning,
     Text,
-    /// A fragment of the tool call's JSON arguments.
+    /// A fragment of one tool call's JSON arguments (the event's `call`).
     ToolArgs,
 }
 
@@ -21,6 +21,8 @@ pub struct Event {
     pub kind: Kind,
     pub text: String,
     pub tokens: usize,
+    /// For `ToolArgs`, which of the plan's tool calls the fragment belongs to (0 else).
+    pub call: usize,
 }
 
 /// Why the answer ended, before each provider names it.
@@ -37,7 +39,7 @@ pub enum Finish {
     Refusal,
 }
 
-/// The tool call, when the script asks for one.
+/// One tool call the answer makes; its arguments are the `ToolArgs` events with its index.
 #[derive(Clone, Debug)]
 pub struct ToolCall {
     pub name: String,
@@ -66,8 +68,10 @@ impl Usage {
 /// The whole answer.
 #[derive(Clone, Debug)]
 pub struct Plan {
+    /// In order; a call's argument events all come before the next call's.
     pub events: Vec<Event>,
-    pub tool: Option<ToolCall>,
+    /// The tool calls, in order (parallel calls when more than one); empty for text.
+    pub tools: Vec<ToolCall>,
     pub finish: Finish,
     pub usage: Usage,
     /// The script says to leave usage out entirely.
@@ -84,6 +88,18 @@ impl Plan {
             .filter(|e| e.kind == kind)
             .map(|e| e.text.as_str())
             .collect()
+    }
+
+    /// The argument fragments of tool call `call`, in order.
+    pub fn call_events(&self, call: usize) -> impl Iterator<Item = &Event> {
+        self.events
+            .iter()
+            .filter(move |e| e.kind == Kind::ToolArgs && e.call == call)
+    }
+
+    /// The whole JSON arguments of tool call `call`, as streamed.
+    pub fn args(&self, call: usize) -> String {
+        self.call_events(call).map(|e| e.text.as_str()).collect()
     }
 }
 
@@ -115,25 +131,41 @@ pub fn build(script: &Script, req: &Request<'_>) -> Plan {
     let mut truncated = script.reasoning > budget;
     let left = budget - reasoning.len();
 
-    let (tool, visible, visible_kind) = match &script.tool {
+    let mut calls: Vec<Vec<String>> = Vec::new();
+    let (tools, visible, visible_kind) = match &script.tool {
         Some(name) => {
-            let (_, fragments) = corpus::tool_arguments();
-            truncated |= fragments.len() > left;
-            let fragments: Vec<String> = fragments.into_iter().take(left).collect();
-            (Some(ToolCall { name: name.clone() }), fragments, Kind::ToolArgs)
+            // Each parallel call asks about another city, so the calls differ.
+            let mut left = left;
+            let mut tools = Vec::new();
+            for (i, city) in CITIES.iter().cycle().take(script.calls.max(1)).enumerate() {
+                let fragments: Vec<String> = corpus::tool_arguments()
+                    .1
+                    .into_iter()
+                    .map(|f| if f == CITIES[0] { city.to_string() } else { f })
+                    .collect();
+                truncated |= fragments.len() > left;
+                if left == 0 && i > 0 {
+                    break;
+                }
+                let fragments: Vec<String> = fragments.into_iter().take(left).collect();
+                left -= fragments.len();
+                calls.push(fragments);
+                tools.push(ToolCall { name: name.clone() });
+            }
+            (tools, calls.concat(), Kind::ToolArgs)
         }
         None if refused => {
             let refusal = corpus::refusal_tokens();
             truncated |= refusal.len() > left;
             let refusal: Vec<String> = refusal.into_iter().take(left).collect();
-            (None, refusal, Kind::Text)
+            (Vec::new(), refusal, Kind::Text)
         }
         // The request's own cap cuts wherever it falls, as a real model's does; the
         // `tokens=N` directive shapes a scripted answer that ends where a sentence does.
         None if script.tokens > left => {
             truncated = true;
             (
-                None,
+                Vec::new(),
                 corpus::text_tokens(script.corpus, seed, req.last_user, left),
                 Kind::Text,
             )
@@ -141,16 +173,23 @@ pub fn build(script: &Script, req: &Request<'_>) -> Plan {
         None => {
             let (text, complete) = corpus::scripted_answer(script.corpus, seed, req.last_user, script.tokens);
             truncated |= !complete;
-            (None, text, Kind::Text)
+            (Vec::new(), text, Kind::Text)
         }
     };
     if blocked {
         reasoning.clear();
+        calls.clear();
     }
     let visible = if blocked { Vec::new() } else { visible };
 
     let mut events = group(Kind::Reasoning, &reasoning, script.chunk);
-    events.extend(group(visible_kind, &visible, script.chunk));
+    if calls.is_empty() {
+        events.extend(group(visible_kind, &visible, script.chunk));
+    } else {
+        for (i, fragments) in calls.iter().enumerate() {
+            events.extend(group_call(i, fragments, script.chunk));
+        }
+    }
     let total: usize = events.iter().map(|e| e.tokens).sum();
     let fault_after = script.after.unwrap_or(total / 2);
     if script.fault == Some(Fault::BigLine) {
@@ -173,7 +212,7 @@ pub fn build(script: &Script, req: &Request<'_>) -> Plan {
         Finish::Length
     } else if refused {
         Finish::Refusal
-    } else if tool.is_some() {
+    } else if !tools.is_empty() {
         Finish::Tool
     } else {
         Finish::Stop
@@ -204,7 +243,7 @@ pub fn build(script: &Script, req: &Request<'_>) -> Plan {
     };
     Plan {
         events,
-        tool,
+        tools,
         finish,
         usage,
         omit_usage: !script.usage,
@@ -213,6 +252,9 @@ pub fn build(script: &Script, req: &Request<'_>) -> Plan {
     }
 }
 
+/// The cities the `tool=NAME` calls ask about, one per parallel call.
+const CITIES: [&str; 4] = ["Paris", "Tokyo", "Lima", "Oslo"];
+
 fn group(kind: Kind, tokens: &[String], per_event: usize) -> Vec<Event> {
     tokens
         .chunks(per_event.max(1))
@@ -220,8 +262,16 @@ fn group(kind: Kind, tokens: &[String], per_event: usize) -> Vec<Event> {
             kind,
             text: c.concat(),
             tokens: c.len(),
+            call: 0,
         })
         .collect()
+}
+
+/// The argument fragments of tool call `call`, grouped into events.
+pub fn group_call(call: usize, fragments: &[String], per_event: usize) -> Vec<Event> {
+    let mut events = group(Kind::ToolArgs, fragments, per_event);
+    events.iter_mut().for_each(|e| e.call = call);
+    events
 }
 
 #[cfg(test)]
@@ -303,5 +353,23 @@ mod tests {
         let plan = build(&script, &req(None));
         assert_eq!(plan.finish, Finish::Tool);
         assert_eq!(plan.text(Kind::ToolArgs), corpus::tool_arguments().0);
+    }
+
+    #[test]
+    fn parallel_calls_each_get_their_own_arguments() {
+        let script = Script {
+            tool: Some("get_weather".into()),
+            calls: 2,
+            ..Script::default()
+        };
+        let plan = build(&script, &req(None));
+        assert_eq!(plan.finish, Finish::Tool);
+        assert_eq!(plan.tools.len(), 2);
+        assert_eq!(plan.args(0), corpus::tool_arguments().0);
+        assert_eq!(plan.args(1), r#"{"city":"Tokyo","unit":"celsius"}"#);
+        assert!(
+            plan.call_events(1).count() > 1,
+            "arguments come in several deltas"
+        );
     }
 }

@@ -140,8 +140,8 @@ struct Ids {
     response: String,
     reasoning: String,
     message: String,
-    call_item: String,
-    call: String,
+    /// The request's id, which each tool call's ids derive from.
+    seed: String,
 }
 
 impl Ids {
@@ -156,9 +156,23 @@ impl Ids {
             response: format!("resp_{}", hex("resp")),
             reasoning: format!("rs_{}", hex("rs")),
             message: format!("msg_{}", hex("msg")),
-            call_item: format!("fc_{}", hex("fc")),
-            call: format!("call_{}", id_suffix(&format!("{}call", ctx.id), 24)),
+            seed: ctx.id.clone(),
         }
+    }
+
+    /// The item id and call id of tool call `call` (the first keeps the ids a single call
+    /// always had).
+    fn call(&self, call: usize) -> (String, String) {
+        let suffix = match call {
+            0 => String::new(),
+            n => n.to_string(),
+        };
+        let mut rng = SplitMix64::new(fnv1a(&format!("{}fc{suffix}", self.seed)));
+        let hex: String = (0..48)
+            .map(|_| char::from(b"0123456789abcdef"[rng.below(16)]))
+            .collect();
+        let call_id = id_suffix(&format!("{}call{suffix}", self.seed), 24);
+        (format!("fc_{hex}"), format!("call_{call_id}"))
     }
 }
 
@@ -203,10 +217,11 @@ fn reasoning_item(ctx: &Ctx, plan: &Plan, ids: &Ids) -> Value {
     json!({"id": ids.reasoning, "type": "reasoning", "summary": summary})
 }
 
-fn call_item(plan: &Plan, ids: &Ids, status: &str, arguments: &str) -> Value {
-    let name = plan.tool.as_ref().map_or("", |t| t.name.as_str());
-    json!({"id": ids.call_item, "type": "function_call", "status": status,
-        "arguments": arguments, "call_id": ids.call, "name": name})
+fn call_item(plan: &Plan, ids: &Ids, call: usize, status: &str, arguments: &str) -> Value {
+    let name = plan.tools.get(call).map_or("", |t| t.name.as_str());
+    let (item, call_id) = ids.call(call);
+    json!({"id": item, "type": "function_call", "status": status,
+        "arguments": arguments, "call_id": call_id, "name": name})
 }
 
 fn message_item(ids: &Ids, status: &str, content: Value) -> Value {
@@ -221,9 +236,10 @@ fn output_items(ctx: &Ctx, plan: &Plan, ids: &Ids) -> Vec<Value> {
     if plan.usage.reasoning > 0 {
         items.push(reasoning_item(ctx, plan, ids));
     }
-    if plan.tool.is_some() {
-        items.push(call_item(plan, ids, status, &plan.text(Kind::ToolArgs)));
-    } else {
+    for call in 0..plan.tools.len() {
+        items.push(call_item(plan, ids, call, status, &plan.args(call)));
+    }
+    if plan.tools.is_empty() {
         let part = answer_part(plan, &plan.text(Kind::Text));
         items.push(message_item(ids, status, json!([part])));
     }
@@ -380,9 +396,11 @@ impl<'a> Events<'a> {
             self.reasoning(index);
             index += 1;
         }
-        if plan.tool.is_some() {
-            self.function_call(index);
-        } else {
+        // Parallel calls are one function_call output item each, one after the other.
+        for call in 0..plan.tools.len() {
+            self.function_call(index + call, call);
+        }
+        if plan.tools.is_empty() {
             self.message(index);
         }
         let done = output_items(ctx, plan, &self.ids);
@@ -447,27 +465,27 @@ impl<'a> Events<'a> {
         );
     }
 
-    fn function_call(&mut self, index: usize) {
-        let (plan, id) = (self.plan, self.ids.call_item.clone());
-        let item = call_item(plan, &self.ids, "in_progress", "");
+    fn function_call(&mut self, index: usize, call: usize) {
+        let (plan, id) = (self.plan, self.ids.call(call).0);
+        let item = call_item(plan, &self.ids, call, "in_progress", "");
         // The call's name is content: it is the first thing the model produced.
         self.event(
             "response.output_item.added",
             json!({"item": item, "output_index": index}),
             Some(0),
         );
-        for e in plan.events.iter().filter(|e| e.kind == Kind::ToolArgs) {
+        for e in plan.call_events(call) {
             let fields = json!({"delta": e.text, "item_id": id,
                 "obfuscation": self.obfuscation(&e.text), "output_index": index});
             self.event("response.function_call_arguments.delta", fields, Some(e.tokens));
         }
-        let arguments = plan.text(Kind::ToolArgs);
+        let arguments = plan.args(call);
         self.event(
             "response.function_call_arguments.done",
             json!({"arguments": arguments, "item_id": id, "output_index": index}),
             None,
         );
-        let item = call_item(plan, &self.ids, finished_status(plan), &arguments);
+        let item = call_item(plan, &self.ids, call, finished_status(plan), &arguments);
         self.event(
             "response.output_item.done",
             json!({"item": item, "output_index": index}),

@@ -118,7 +118,7 @@ pub fn shape(mut plan: Plan, asked: &Asked, bad: bool, cap: Option<usize>, per_e
     if matches!(plan.finish, Finish::Filter | Finish::Blocked) {
         return plan;
     }
-    let mut value = generate(&asked.schema, &asked.schema, 0);
+    let mut value = example(&asked.schema, 0);
     if bad {
         violate(&mut value);
     }
@@ -137,10 +137,16 @@ pub fn shape(mut plan: Plan, asked: &Asked, bad: bool, cap: Option<usize>, per_e
         kind,
         text: c.concat(),
         tokens: c.len(),
+        call: 0,
     }));
-    plan.tool = asked.tool.clone().map(|name| ToolCall { name });
+    plan.tools = asked
+        .tool
+        .clone()
+        .map(|name| ToolCall { name })
+        .into_iter()
+        .collect();
     plan.usage.output_visible = pieces.len();
-    plan.finish = match (truncated, plan.tool.is_some()) {
+    plan.finish = match (truncated, !plan.tools.is_empty()) {
         (true, _) => Finish::Length,
         (false, true) => Finish::Tool,
         (false, false) => Finish::Stop,
@@ -150,13 +156,13 @@ pub fn shape(mut plan: Plan, asked: &Asked, bad: bool, cap: Option<usize>, per_e
 
 /// Split at character boundaries into pieces of up to 4 characters, the way a tokenizer
 /// would break JSON, roughly.
-fn pieces(json: &str) -> Vec<String> {
+pub fn pieces(json: &str) -> Vec<String> {
     let chars: Vec<char> = json.chars().collect();
     chars.chunks(4).map(|c| c.iter().collect()).collect()
 }
 
 /// A value that satisfies `schema` (within the generator's reach, see the module docs).
-fn generate(schema: &Value, root: &Value, depth: usize) -> Value {
+fn generate(schema: &Value, root: &Value, depth: usize, variant: usize) -> Value {
     if depth > 16 {
         return Value::Null;
     }
@@ -167,7 +173,7 @@ fn generate(schema: &Value, root: &Value, depth: usize) -> Value {
         let pointer = target.strip_prefix('#').unwrap_or(target);
         return root
             .pointer(pointer)
-            .map_or(Value::Null, |t| generate(t, root, depth + 1));
+            .map_or(Value::Null, |t| generate(t, root, depth + 1, variant));
     }
     if let Some(v) = s.get("const") {
         return v.clone();
@@ -177,7 +183,7 @@ fn generate(schema: &Value, root: &Value, depth: usize) -> Value {
     }
     for key in ["anyOf", "oneOf", "allOf"] {
         if let Some(first) = s.get(key).and_then(Value::as_array).and_then(|a| a.first()) {
-            return generate(first, root, depth + 1);
+            return generate(first, root, depth + 1, variant);
         }
     }
     let ty = match s.get("type") {
@@ -193,7 +199,7 @@ fn generate(schema: &Value, root: &Value, depth: usize) -> Value {
         _ => "object",
     };
     match ty {
-        "string" => Value::String(word(s)),
+        "string" => Value::String(word(s, variant)),
         "integer" | "number" => number(s),
         "boolean" => Value::Bool(true),
         "null" => Value::Null,
@@ -203,7 +209,11 @@ fn generate(schema: &Value, root: &Value, depth: usize) -> Value {
                 .get("items")
                 .cloned()
                 .unwrap_or_else(|| json!({"type": "string"}));
-            Value::Array((0..n).map(|_| generate(&item, root, depth + 1)).collect())
+            Value::Array(
+                (0..n)
+                    .map(|_| generate(&item, root, depth + 1, variant))
+                    .collect(),
+            )
         }
         _ => {
             let props = s.get("properties").and_then(Value::as_object);
@@ -215,7 +225,7 @@ fn generate(schema: &Value, root: &Value, depth: usize) -> Value {
             let mut out = Map::new();
             for (name, sub) in props.into_iter().flatten() {
                 if required.is_empty() || required.contains(&name.as_str()) {
-                    out.insert(name.clone(), generate(sub, root, depth + 1));
+                    out.insert(name.clone(), generate(sub, root, depth + 1, variant));
                 }
             }
             Value::Object(out)
@@ -223,12 +233,19 @@ fn generate(schema: &Value, root: &Value, depth: usize) -> Value {
     }
 }
 
-fn word(s: &Map<String, Value>) -> String {
+/// A value that satisfies `schema`; `variant` tells parallel calls to the same tool apart
+/// (their free strings read `mock`, `mock2`, `mock3`...).
+pub fn example(schema: &Value, variant: usize) -> Value {
+    generate(schema, schema, 0, variant)
+}
+
+fn word(s: &Map<String, Value>, variant: usize) -> String {
     let min = s.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
     let mut w = match s.get("format").and_then(Value::as_str) {
         Some("date") => "2026-01-02".to_string(),
         Some("date-time") => "2026-01-02T03:04:05Z".to_string(),
         Some("email") => "mock@example.com".to_string(),
+        _ if variant > 0 => format!("mock{}", variant + 1),
         _ => "mock".to_string(),
     };
     while w.chars().count() < min {
@@ -292,7 +309,7 @@ mod tests {
 
     #[test]
     fn generated_values_follow_the_schema() {
-        let v = generate(&order(), &order(), 0);
+        let v = generate(&order(), &order(), 0, 0);
         assert_eq!(
             v,
             json!({"id": 3, "status": "open", "items": [{"name": "mock", "price": 1}, {"name": "mock", "price": 1}]})
@@ -302,7 +319,7 @@ mod tests {
 
     #[test]
     fn a_broken_value_breaks_the_schema_at_its_first_scalar() {
-        let mut v = generate(&order(), &order(), 0);
+        let mut v = generate(&order(), &order(), 0, 0);
         violate(&mut v);
         let verdict = crate::schema::check(&order(), &v.to_string(), false);
         assert_eq!(verdict.errors[0].path, "/id", "{verdict:?}");

@@ -80,6 +80,8 @@ pub struct Script {
     pub corpus: Corpus,
     pub reasoning: usize,
     pub tool: Option<String>,
+    /// How many tool calls an answer that calls tools makes at once (`tools=N`).
+    pub calls: usize,
     pub cached: usize,
     pub cache_write: usize,
     pub usage: bool,
@@ -123,6 +125,7 @@ impl Default for Script {
             corpus: Corpus::Markdown,
             reasoning: 0,
             tool: None,
+            calls: 1,
             cached: 0,
             cache_write: 0,
             usage: true,
@@ -147,6 +150,9 @@ impl Default for Script {
 }
 
 /// The exception frames Bedrock's ConverseStream documents.
+/// The most parallel tool calls `tools=N` asks for.
+pub const MAX_CALLS: u64 = 8;
+
 pub const EXCEPTIONS: [&str; 5] = [
     "modelStreamErrorException",
     "throttlingException",
@@ -244,6 +250,18 @@ fn apply(
                 return Err(bad(key, value, "a function name of [A-Za-z0-9_-]"));
             }
             s.tool = Some(value.to_string());
+        }
+        "tools" => {
+            s.calls = match number(key, value)? {
+                n @ 1..=MAX_CALLS => n as usize,
+                _ => {
+                    return Err(bad(
+                        key,
+                        value,
+                        &format!("a number of calls from 1 to {MAX_CALLS}"),
+                    ));
+                }
+            };
         }
         "cached" => s.cached = number(key, value)? as usize,
         "cache_write" => s.cache_write = number(key, value)? as usize,
@@ -427,6 +445,15 @@ mod tests {
         assert!(s.block);
         assert_eq!(s.served.as_deref(), Some("gpt-4o-2024-08-06"));
         assert!(err_of(parse(Some("prompt_filter=violent"), None)).contains("`prompt_filter`"));
+        Ok(())
+    }
+
+    #[test]
+    fn tools_asks_for_parallel_calls_within_bounds() -> TestResult {
+        assert_eq!(parse(Some("tools=2"), None)?.calls, 2);
+        assert_eq!(Script::default().calls, 1);
+        assert!(err_of(parse(Some("tools=0"), None)).contains("`tools`"));
+        assert!(err_of(parse(Some("tools=9"), None)).contains("`tools`"));
         Ok(())
     }
 

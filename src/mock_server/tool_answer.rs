@@ -5,18 +5,21 @@
 //! reaches a final answer.
 //!
 //! The tool called is the one `tool_choice` names, else the first; a choice of `none`
-//! leaves the answer as text.
+//! leaves the answer as text. `tools=N` makes N parallel calls: to N different tools
+//! when that many are offered (and none is named), else to the same tools again with
+//! other arguments.
 
 use serde_json::Value;
 
-use super::plan::{Event, Finish, Kind, Plan};
-use super::schema_answer::{Asked, shape};
+use super::plan::{Event, Finish, Kind, Plan, ToolCall, group_call};
+use super::schema_answer::{example, pieces};
 
 /// What a request asks of the tools it offers.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Turn {
-    /// Call this tool (name and parameters schema).
-    Call { name: String, schema: Value },
+    /// Call these tools (name and parameters schema), the first first: the one the
+    /// choice names alone, else every tool offered.
+    Call { tools: Vec<(String, Value)> },
     /// Answer with these results in mind (their text, in order).
     Answer { results: Vec<String> },
 }
@@ -32,27 +35,23 @@ pub fn asked(body: &Value) -> Option<Turn> {
         return None;
     }
     let chosen = chosen(body);
-    let (name, schema) = tools
+    let named: Vec<(String, Value)> = tools
         .iter()
-        .find(|(n, _)| Some(n.as_str()) == chosen.as_deref())
-        .or_else(|| tools.first())?
-        .clone();
-    Some(Turn::Call { name, schema })
+        .filter(|(n, _)| Some(n.as_str()) == chosen.as_deref())
+        .take(1)
+        .cloned()
+        .collect();
+    let tools = if named.is_empty() { tools } else { named };
+    Some(Turn::Call { tools })
 }
 
-/// `plan` turned into what `turn` asks: a streamed tool call, or the plan's text after a
-/// sentence that quotes the results.
-pub fn shape_for(mut plan: Plan, turn: &Turn, cap: Option<usize>, per_event: usize) -> Plan {
+/// `plan` turned into what `turn` asks: `calls` streamed tool calls, or the plan's text
+/// after a sentence that quotes the results.
+pub fn shape_for(mut plan: Plan, turn: &Turn, calls: usize, cap: Option<usize>, per_event: usize) -> Plan {
     match turn {
-        Turn::Call { name, schema } => {
-            let asked = Asked {
-                schema: schema.clone(),
-                tool: Some(name.clone()),
-            };
-            shape(plan, &asked, false, cap, per_event)
-        }
+        Turn::Call { tools } => call(plan, tools, calls, cap, per_event),
         Turn::Answer { results } => {
-            if matches!(plan.finish, Finish::Filter | Finish::Blocked) || plan.tool.is_some() {
+            if matches!(plan.finish, Finish::Filter | Finish::Blocked) || !plan.tools.is_empty() {
                 return plan;
             }
             let quote = format!("The tool returned {}. ", results.join(" and "));
@@ -68,12 +67,50 @@ pub fn shape_for(mut plan: Plan, turn: &Turn, cap: Option<usize>, per_event: usi
                     kind: Kind::Text,
                     text: quote,
                     tokens,
+                    call: 0,
                 },
             );
             plan.usage.output_visible += tokens;
             plan
         }
     }
+}
+
+/// `plan`'s visible answer replaced by `calls` tool calls cycling through `tools`, their
+/// arguments generated from each schema (another variant each time round) and streamed in
+/// pieces; cut at `cap` pieces (then the length finish, and no later calls). A filtered
+/// or blocked plan is left as it is.
+fn call(
+    mut plan: Plan,
+    tools: &[(String, Value)],
+    calls: usize,
+    cap: Option<usize>,
+    per_event: usize,
+) -> Plan {
+    if matches!(plan.finish, Finish::Filter | Finish::Blocked) || tools.is_empty() {
+        return plan;
+    }
+    let mut left = cap.map_or(usize::MAX, |c| c.saturating_sub(plan.usage.reasoning));
+    let mut truncated = false;
+    plan.events.retain(|e| e.kind == Kind::Reasoning);
+    plan.tools.clear();
+    plan.usage.output_visible = 0;
+    for i in 0..calls.max(1) {
+        if left == 0 && i > 0 {
+            truncated = true;
+            break;
+        }
+        let (name, schema) = &tools[i % tools.len()];
+        let mut pieces = pieces(&example(schema, i / tools.len()).to_string());
+        truncated |= pieces.len() > left;
+        pieces.truncate(left);
+        left -= pieces.len();
+        plan.usage.output_visible += pieces.len();
+        plan.events.extend(group_call(i, &pieces, per_event));
+        plan.tools.push(ToolCall { name: name.clone() });
+    }
+    plan.finish = if truncated { Finish::Length } else { Finish::Tool };
+    plan
 }
 
 /// Every tool offered, as (name, parameters schema), in whichever provider's shape.
@@ -185,14 +222,59 @@ mod tests {
             {"type": "function", "function": {"name": "a", "parameters": {"type": "object"}}},
             {"type": "function", "function": {"name": "b", "parameters": {"type": "object"}}}
         ], "tool_choice": {"type": "function", "function": {"name": "b"}}});
-        assert!(matches!(asked(&chat), Some(Turn::Call { name, .. }) if name == "b"));
-        let gemini = json!({"tools": [{"functionDeclarations": [{"name": "g"}]}]});
-        assert!(matches!(asked(&gemini), Some(Turn::Call { name, .. }) if name == "g"));
+        let first = |body: &Value| match asked(body) {
+            Some(Turn::Call { tools }) => tools.iter().map(|t| t.0.clone()).collect::<Vec<_>>(),
+            _ => Vec::new(),
+        };
+        assert_eq!(first(&chat), ["b"], "a named tool is the only one called");
+        let gemini = json!({"tools": [{"functionDeclarations": [{"name": "g"}, {"name": "h"}]}]});
+        assert_eq!(first(&gemini), ["g", "h"]);
         let bedrock =
             json!({"toolConfig": {"tools": [{"toolSpec": {"name": "t", "inputSchema": {"json": {}}}}]}});
-        assert!(matches!(asked(&bedrock), Some(Turn::Call { name, .. }) if name == "t"));
+        assert_eq!(first(&bedrock), ["t"]);
         let none = json!({"tools": [{"name": "a", "input_schema": {}}], "tool_choice": {"type": "none"}});
         assert_eq!(asked(&none), None);
+    }
+
+    fn plan() -> Plan {
+        Plan {
+            events: Vec::new(),
+            tools: Vec::new(),
+            finish: Finish::Stop,
+            usage: Default::default(),
+            omit_usage: false,
+            fault: None,
+            fault_after: 0,
+        }
+    }
+
+    #[test]
+    fn parallel_calls_go_to_different_tools_else_differ_in_arguments() {
+        let city = json!({"type": "object", "properties": {"city": {"type": "string"}}});
+        let one = Turn::Call {
+            tools: vec![("w".into(), city.clone())],
+        };
+        let p = shape_for(plan(), &one, 2, None, 1);
+        assert_eq!(p.finish, Finish::Tool);
+        let names: Vec<&str> = p.tools.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["w", "w"]);
+        assert_eq!(
+            (p.args(0), p.args(1)),
+            (r#"{"city":"mock"}"#.into(), r#"{"city":"mock2"}"#.into())
+        );
+        let two = Turn::Call {
+            tools: vec![("w".into(), city), ("now".into(), json!({}))],
+        };
+        let p = shape_for(plan(), &two, 2, None, 1);
+        let names: Vec<&str> = p.tools.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["w", "now"]);
+        assert_eq!(p.args(1), "{}");
+        let cut = shape_for(plan(), &two, 2, Some(3), 1);
+        assert_eq!(
+            (cut.finish, cut.tools.len()),
+            (Finish::Length, 1),
+            "a cap stops the calls"
+        );
     }
 
     #[test]
