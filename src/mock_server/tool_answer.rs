@@ -123,12 +123,17 @@ fn offered(body: &Value) -> Vec<(String, Value)> {
             name.and_then(Value::as_str)
                 .map(|n| (n.to_string(), schema.cloned().unwrap_or_else(|| empty.clone())))
         };
-        if let Some(decls) = tool.get("functionDeclarations").and_then(Value::as_array) {
+        // Google parses request JSON as protobuf does, so snake_case field names are as
+        // good as camelCase (google-genai sends `parameters_json_schema`).
+        let decls = tool
+            .get("functionDeclarations")
+            .or_else(|| tool.get("function_declarations"));
+        if let Some(decls) = decls.and_then(Value::as_array) {
             out.extend(decls.iter().filter_map(|d| {
-                named(
-                    d.get("name"),
-                    d.get("parametersJsonSchema").or_else(|| d.get("parameters")),
-                )
+                let schema = ["parametersJsonSchema", "parameters_json_schema", "parameters"]
+                    .iter()
+                    .find_map(|k| d.get(*k));
+                named(d.get("name"), schema)
             }));
         } else if let Some(f) = tool.get("function") {
             out.extend(named(f.get("name"), f.get("parameters")));
@@ -192,7 +197,7 @@ fn collect(v: &Value, out: &mut Vec<String>) {
                 o.get("output")
             } else if ty == Some("tool_result") {
                 o.get("content")
-            } else if let Some(r) = o.get("functionResponse") {
+            } else if let Some(r) = o.get("functionResponse").or_else(|| o.get("function_response")) {
                 r.get("response")
             } else if let Some(r) = o.get("toolResult") {
                 r.get("content")
@@ -229,6 +234,12 @@ mod tests {
         assert_eq!(first(&chat), ["b"], "a named tool is the only one called");
         let gemini = json!({"tools": [{"functionDeclarations": [{"name": "g"}, {"name": "h"}]}]});
         assert_eq!(first(&gemini), ["g", "h"]);
+        let snake = json!({"tools": [{"function_declarations": [{"name": "s",
+            "parameters_json_schema": {"type": "object", "properties": {"c": {"type": "string"}}}}]}]});
+        assert!(
+            matches!(asked(&snake), Some(Turn::Call { tools }) if tools[0].1["properties"]["c"]["type"] == "string"),
+            "protobuf's snake_case names are read too"
+        );
         let bedrock =
             json!({"toolConfig": {"tools": [{"toolSpec": {"name": "t", "inputSchema": {"json": {}}}}]}});
         assert_eq!(first(&bedrock), ["t"]);

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Drive the official OpenAI (and its AzureOpenAI client), Anthropic, Google GenAI and AWS
-(boto3, in bedrock_boto3.py) Python SDKs against Prism's mock provider server and check
+(boto3, in bedrock_boto3.py) Python SDKs (tool calls offered as real tools: sdk_tools.py) against Prism's mock provider server and check
 that each SDK parses exactly what the mock sent.
 
 For every case the same request is first sent raw (stdlib urllib) and its bytes decoded by
@@ -27,6 +27,7 @@ from google.genai import errors as genai_errors
 from google.genai import types as genai_types
 
 import bedrock_boto3
+import sdk_tools
 from common import FAST, PROMPT, SYSTEM, eq, raises, raw
 
 CASES = []
@@ -852,7 +853,7 @@ def main():
     args = parser.parse_args()
     ctx = Ctx(args.base_url.rstrip("/"))
     passed = failed = 0
-    for fn in CASES + bedrock_boto3.CASES:
+    for fn in CASES + sdk_tools.CASES + bedrock_boto3.CASES:
         if args.k not in fn.__name__:
             continue
         try:
