@@ -390,6 +390,7 @@ fn tools(results: Option<Value>) -> Toolset {
     set.choice = Some(ToolChoice::Named("get_weather".into()));
     set.results = results.map(|r| prism::target::ToolResults {
         results: serde_json::from_value(r).unwrap(),
+        typed: false,
     });
     set
 }

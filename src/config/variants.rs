@@ -297,6 +297,7 @@ mod tests {
         };
         let results = ToolResults {
             results: [("a".to_string(), serde_json::json!("ok"))].into(),
+            typed: false,
         };
         let mut params = Params {
             tools: Some(Toolset {

@@ -5,6 +5,7 @@
 //! The first round's `Done` is withheld and a [`StreamEvent::ToolRound`] marks the
 //! boundary, so a consumer folds both rounds into one run (see `metrics`). A call with no
 //! canned result gets `{"error": "no canned result for NAME"}`, and a note says so.
+//! Results typed in the workbench take the same path, recorded as not canned.
 
 use std::time::Instant;
 
@@ -86,15 +87,22 @@ pub(super) async fn run(
         emit(Instant::now(), StreamEvent::Cancelled);
         return;
     }
+    let missing: Vec<String> = (seen.calls.iter())
+        .filter(|c| results.for_call(&c.id, &c.name).is_none())
+        .map(|c| c.name.clone())
+        .collect();
     let (next, round) = follow_up(request, seen, results);
-    for missing in round.results.iter().filter(|r| !r.canned) {
-        emit(
-            Instant::now(),
-            StreamEvent::Note(format!(
-                "tool round: no canned result for `{}`; sent an error result (add it to the tool results file)",
-                missing.name
-            )),
-        );
+    for name in &missing {
+        let note = if results.typed {
+            format!(
+                "tool round: no typed result for `{name}`; sent an error result (give it one in the tool results editor)"
+            )
+        } else {
+            format!(
+                "tool round: no canned result for `{name}`; sent an error result (add it to the tool results file)"
+            )
+        };
+        emit(Instant::now(), StreamEvent::Note(note));
     }
     emit(Instant::now(), StreamEvent::ToolRound(round));
     match crate::provider::build_request(&client.http, target, &next, credentials) {
@@ -113,7 +121,7 @@ fn follow_up(request: &ChatRequest, first: FirstRound, canned: &ToolResults) -> 
                 call_id: c.id.clone(),
                 name: c.name.clone(),
                 content: v.clone(),
-                canned: true,
+                canned: !canned.typed,
             },
             None => SentResult {
                 call_id: c.id.clone(),
@@ -182,6 +190,7 @@ mod tests {
         assert!(!seen.observe(&StreamEvent::Done));
         let canned = ToolResults {
             results: [("get_weather".to_string(), json!({"temp_c": 21}))].into(),
+            typed: false,
         };
         let (next, round) = follow_up(&ChatRequest::single(None, "weather?"), seen, &canned);
         assert_eq!(next.messages.len(), 3);
@@ -192,6 +201,23 @@ mod tests {
         assert_eq!(results[0].content, json!({"temp_c": 21}));
         assert_eq!(results[1].content, json!({"error": "no canned result for now"}));
         assert!(round.results[0].canned && !round.results[1].canned);
+        let typed = ToolResults {
+            typed: true,
+            ..canned
+        };
+        let mut again = FirstRound::default();
+        again.observe(&StreamEvent::ToolCallDelta(ToolCallDelta {
+            index: 0,
+            id: Some("c1".into()),
+            name: Some("get_weather".into()),
+            arguments: "{}".into(),
+        }));
+        let (_, round) = follow_up(&ChatRequest::single(None, "weather?"), again, &typed);
+        assert_eq!(round.results[0].content, json!({"temp_c": 21}));
+        assert!(
+            !round.results[0].canned,
+            "a typed result is recorded as not canned"
+        );
         let mut plain = FirstRound::default();
         assert!(
             plain.observe(&StreamEvent::Done),

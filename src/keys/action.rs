@@ -93,6 +93,8 @@ pub enum Action {
     Cases,
     /// Open or close the inline JSON Schema editor; the schema applies to the next sends
     Schema,
+    /// Type results for the tool calls the last answers ended in, and run the follow-up round
+    ToolResults,
     /// Step the repeat count of the next experiment (1, 2, 3, 5, 10, 20)
     Repeat,
     /// Step the order of the next experiment's runs (interleaved, random, sequential)
@@ -152,6 +154,7 @@ impl Action {
             Self::DeleteVariant => "delete this prompt variant",
             Self::Cases => "edit the case table (CSV)",
             Self::Schema => "edit the JSON Schema of the next sends",
+            Self::ToolResults => "type tool results and run the follow-up round",
             Self::Repeat => "repeat count of the next experiment",
             Self::Order => "order of the next experiment's runs",
             Self::NextCase => "next case page of the grid",
@@ -197,6 +200,7 @@ impl Action {
             Self::DeleteVariant => "delete variant",
             Self::Cases => "cases",
             Self::Schema => "schema",
+            Self::ToolResults => "tool results",
             Self::Repeat => "repeat",
             Self::Order => "order",
             Self::NextCase | Self::PrevCase => "case",

@@ -61,6 +61,9 @@ impl ToolChoice {
 pub struct ToolResults {
     /// Result by tool name or call id: a string is sent as written, anything else as JSON.
     pub results: BTreeMap<String, Value>,
+    /// Typed in the workbench for one follow-up, not configured: recorded as not canned.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub typed: bool,
 }
 
 impl ToolResults {
@@ -108,6 +111,7 @@ mod tests {
                 ("call_2".to_string(), json!({"temp": 3})),
             ]
             .into(),
+            typed: false,
         };
         assert_eq!(r.for_call("call_1", "get_weather"), Some(&json!("sunny")));
         assert_eq!(r.for_call("call_2", "get_weather"), Some(&json!({"temp": 3})));

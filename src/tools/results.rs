@@ -24,6 +24,7 @@ pub fn results_from_text(text: &str, origin: &str, toml: bool) -> Result<ToolRes
     match parse(text, origin, toml)? {
         Value::Object(map) if !map.is_empty() => Ok(ToolResults {
             results: map.into_iter().collect(),
+            typed: false,
         }),
         Value::Object(_) => Err(format!("{origin}:1:1: the file holds no results")),
         _ => Err(format!(

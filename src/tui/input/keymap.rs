@@ -61,8 +61,10 @@ pub struct Keymap {
     maps: BTreeMap<Mode, BTreeMap<KeyChord, Action>>,
 }
 
-/// The actions of experiments, listed in help in rows of their own.
-const EXPERIMENT_ACTIONS: [Action; 14] = [
+/// The actions of experiments (and the typed tool results, an editor like the schema's),
+/// listed in help in rows of their own, where the terminal has room.
+const EXPERIMENT_ACTIONS: [Action; 15] = [
+    Action::ToolResults,
     Action::VoteVariants,
     Action::AddVariant,
     Action::Schema,
@@ -144,6 +146,7 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::Global, "alt-w", Action::DeleteVariant),
     (Mode::Global, "alt-c", Action::Cases),
     (Mode::Global, "alt-j", Action::Schema),
+    (Mode::Global, "alt-t", Action::ToolResults),
     (Mode::Global, "alt-p", Action::Repeat),
     (Mode::Global, "alt-o", Action::Order),
     (Mode::Panes, "]", Action::NextCase),
@@ -270,7 +273,7 @@ impl Keymap {
     /// Help rows of the experiment keys (variants, cases, repeats, case pages), shown
     /// below the others where the terminal has room for them.
     pub fn experiment_help_rows(&self) -> Vec<(Mode, String, String)> {
-        const ROWS: [(Mode, Action, Option<Action>, &str); 8] = [
+        const ROWS: [(Mode, Action, Option<Action>, &str); 9] = [
             (
                 Mode::Global,
                 Action::AddVariant,
@@ -294,6 +297,12 @@ impl Keymap {
                 Action::Cases,
                 Some(Action::Schema),
                 "edit the case table (CSV) / the next sends' JSON Schema",
+            ),
+            (
+                Mode::Global,
+                Action::ToolResults,
+                None,
+                "type tool results, run the follow-up round",
             ),
             (
                 Mode::Global,

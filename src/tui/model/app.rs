@@ -134,6 +134,8 @@ pub struct App {
     pub(crate) variants: super::variants::Variants,
     /// The JSON Schema typed in the workbench for the next sends (alt-j).
     pub(crate) inline_schema: super::inline_schema::InlineSchema,
+    /// Tool results typed in the workbench for a follow-up round (alt-t).
+    pub(crate) typed_results: super::typed_results::TypedResults,
     /// The experiment grid, once an experiment was sent.
     pub(crate) grid: Option<super::grid::Grid>,
     /// Runs in flight at once in an experiment.
@@ -195,6 +197,7 @@ impl App {
             diff_mark: None,
             variants: Default::default(),
             inline_schema: Default::default(),
+            typed_results: Default::default(),
             grid: None,
             limits: Default::default(),
         }
@@ -330,7 +333,9 @@ impl App {
                 Vec::new()
             }
             Msg::Term(Event::Paste(text)) => {
-                let editor = if self.inline_schema.editor.is_some() {
+                let editor = if self.typed_results.editor.is_some() {
+                    self.typed_results.editor.as_mut()
+                } else if self.inline_schema.editor.is_some() {
                     self.inline_schema.editor.as_mut()
                 } else if self.variants.cases_editor.is_some() {
                     self.variants.cases_editor.as_mut()

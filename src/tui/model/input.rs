@@ -52,6 +52,9 @@ impl App {
             Overlay::Scoreboard(_) => return self.scoreboard_key(&key, action).unwrap_or_default(),
             Overlay::Diff(_) | Overlay::None => {}
         }
+        if let Some(effects) = self.tool_results_key(key, action) {
+            return effects;
+        }
         if self.naming_key(&key, action) || self.cases_key(key, action) || self.schema_key(key, action) {
             return Vec::new();
         }
@@ -215,6 +218,7 @@ impl App {
             Action::DeleteVariant => self.delete_variant(),
             Action::Cases => self.toggle_cases(),
             Action::Schema => self.toggle_schema(),
+            Action::ToolResults => return self.toggle_tool_results(),
             Action::Repeat => self.cycle_repeat(),
             Action::Order => self.cycle_order(),
             Action::NextCase | Action::PrevCase | Action::NextRepeat | Action::PrevRepeat => {}

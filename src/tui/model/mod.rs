@@ -27,5 +27,6 @@ pub mod scoreboard;
 mod send;
 mod sessions;
 pub mod tool_calls;
+pub mod typed_results;
 pub mod variants;
 pub mod workspace;

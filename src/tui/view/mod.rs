@@ -28,6 +28,7 @@ mod schema_badge;
 mod schema_editor;
 pub mod scoreboard;
 pub mod strip;
+mod tool_results_editor;
 
 use std::time::Instant;
 
@@ -166,6 +167,7 @@ pub fn prepare(app: &mut App, area: Rect) {
     }
     grid::prepare_cases(app, r.panes);
     schema_editor::prepare(app);
+    tool_results_editor::prepare(app);
     lay_out(app);
     for (i, rect) in app.pane_areas.iter().enumerate() {
         if let Some(rect) = rect {
@@ -218,6 +220,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
         strip::draw(frame, app, s);
     }
     schema_editor::draw(frame, app, r.panes);
+    tool_results_editor::draw(frame, app, r.panes);
     compare::strips(frame, app);
     compare::diff_mark(frame, app);
     if let Some(s) = r.system {
