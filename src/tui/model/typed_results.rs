@@ -158,6 +158,20 @@ impl App {
             self.notice = Some("tool results: no answer awaits them any more: nothing sent".into());
             return Vec::new();
         };
+        // A live send like any other: the budget and the confirmation apply.
+        if crate::tokens::ready() {
+            let worst: Vec<_> = (jobs.iter())
+                .map(|(_, target, sent)| {
+                    let check = crate::preflight::check(target, &sent.request, &self.prices);
+                    check.worst_case.filter(|_| check.too_long.is_none())
+                })
+                .collect();
+            let panes: Vec<String> = jobs.iter().map(|(i, _, _)| i.to_string()).collect();
+            let key = format!("tool results {}\u{0}{turn}\u{0}{prompt}", panes.join(","));
+            if !self.cost_allows(&worst, key) {
+                return Vec::new();
+            }
+        }
         let mut effects = Vec::new();
         self.open_session(&mut effects);
         self.run = RunId(self.run.0 + 1);
