@@ -127,7 +127,8 @@ pub struct SentResult {
     pub name: String,
     /// What was sent: the canned result, or an error object when there was none.
     pub content: serde_json::Value,
-    /// Whether the result was canned (false: the stand-in error was sent).
+    /// Whether the result was canned (false: typed in the workbench, or the stand-in error
+    /// was sent).
     pub canned: bool,
 }
 
