@@ -198,6 +198,19 @@ fn theme_and_key_bindings() {
         e.contains(":6:8: [keys.panes] zoom: unknown modifier `hyper`"),
         "{e}"
     );
+    assert!(e.contains("e.g. `ctrl-enter`, `Ctrl+Enter`"), "{e}");
+    let c = parse_str(&format!(
+        "{base}[keys.global]\nsend = [\"Ctrl+Enter\", \"ctrl-enter\"]\n"
+    ))
+    .unwrap();
+    assert_eq!(c.keys[0].2[0], c.keys[0].2[1]);
+    let e = parse_str(&format!("{base}[keys.global]\nsend = \"ctrl+entr\"\n")).unwrap_err();
+    assert!(
+        e.starts_with(
+            "prism.toml:6:8: [keys.global] send: unknown key `entr` in `ctrl+entr`: write modifiers"
+        ),
+        "{e}"
+    );
     let e = parse_str(&format!("{base}[keys.normal]\nzoom = \"z\"\n")).unwrap_err();
     assert_eq!(
         e,
