@@ -16,6 +16,7 @@ mod prices;
 mod reasoning;
 mod schema;
 mod suggest;
+pub mod themes;
 mod tools;
 mod unset;
 mod variants;
@@ -42,7 +43,8 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// The file it came from.
     pub path: PathBuf,
-    /// Theme name or path, if the file chose one.
+    /// Theme name, or a theme file's path resolved against the config's directory, if the
+    /// file chose one; checked to exist when the config loads.
     pub theme: Option<String>,
     /// Key bindings that replace the defaults for their action and mode.
     pub keys: Vec<(Mode, Action, Vec<KeyChord>)>,
@@ -202,7 +204,8 @@ pub fn parse_with_env(text: &str, path: &Path, env: endpoint::EnvLookup<'_>) -> 
     })
     .map_err(|(at, msg)| invalid(at, msg))?;
     let keys = resolve_keys(&file.keys).map_err(|(at, msg)| invalid(at, msg))?;
-    let theme = file.theme.map(Spanned::into_inner);
+    let theme = themes::resolve(file.theme, dir, themes::user_theme_dir().as_deref())
+        .map_err(|(at, msg)| invalid(at, msg))?;
     let dollars = |v, key| limits::dollars(v, key).map_err(|(at, msg)| invalid(at, msg));
     let budget_usd = dollars(file.budget_usd, "budget_usd")?;
     let confirm_above_usd = dollars(file.confirm_above_usd, "confirm_above_usd")?;

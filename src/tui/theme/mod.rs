@@ -48,10 +48,9 @@ const BUILTIN: [(&str, &str); 3] = [
     ),
 ];
 
-/// Names of the built-in themes.
+/// Names of the built-in themes (the config checks `theme = "..."` against the same list).
 pub fn builtin_names() -> &'static [&'static str] {
-    const NAMES: [&str; 3] = [BUILTIN[0].0, BUILTIN[1].0, BUILTIN[2].0];
-    &NAMES
+    &crate::config::themes::BUILTIN_THEMES
 }
 
 /// Why a theme could not be loaded.
@@ -79,7 +78,7 @@ pub enum ThemeError {
         message: String,
     },
     /// No theme has that name.
-    #[error("unknown theme `{name}`; available: {}", available.join(", "))]
+    #[error("{}", crate::config::themes::unknown_theme(name, available))]
     Unknown {
         /// The name asked for.
         name: String,
@@ -195,9 +194,7 @@ pub fn load(name_or_path: &str) -> Result<Theme, ThemeError> {
 
 /// The user's theme directory, if a home directory can be found.
 pub fn user_theme_dir() -> Option<PathBuf> {
-    use etcetera::BaseStrategy;
-    let dirs = etcetera::choose_base_strategy().ok()?;
-    Some(dirs.config_dir().join("prism").join("themes"))
+    crate::config::themes::user_theme_dir()
 }
 
 /// [`load`] with the user theme directory given, so tests need not touch the real one.
@@ -229,18 +226,7 @@ fn load_with(name_or_path: &str, user_dir: Option<&Path>) -> Result<Theme, Theme
 
 /// Built-in theme names plus the stems of `*.toml` files in the user's theme directory.
 fn available(user_dir: Option<&Path>) -> Vec<String> {
-    let mut names: Vec<String> = builtin_names().iter().map(|n| n.to_string()).collect();
-    let entries = user_dir.and_then(|dir| std::fs::read_dir(dir).ok());
-    for entry in entries.into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.extension().is_some_and(|e| e == "toml")
-            && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
-            && !names.iter().any(|n| n == stem)
-        {
-            names.push(stem.to_string());
-        }
-    }
-    names
+    crate::config::themes::available(user_dir)
 }
 
 fn load_file(path: &Path) -> Result<Theme, ThemeError> {
