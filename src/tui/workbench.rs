@@ -134,7 +134,8 @@ pub fn config_status(c: &config::Config) -> String {
     }
 }
 
-/// The theme (`--theme`, else the config's, else dark; monochrome under `NO_COLOR`) and
+/// The theme (`--theme`, else the config's, else dark; at the colour depth the environment
+/// asks for, monochrome under `NO_COLOR`) and
 /// the keys (defaults with the config's overrides).
 pub fn look(
     theme_flag: Option<&str>,
@@ -144,10 +145,10 @@ pub fn look(
         .map(str::to_string)
         .or_else(|| cfg.and_then(|c| c.theme.clone()))
         .unwrap_or_else(|| "dark".into());
-    let mut theme = theme::load(&theme_name).map_err(|e| WorkbenchError(e.to_string()))?;
-    if theme::no_color_requested() {
-        theme = theme.monochrome();
-    }
+    let depth = theme::ColorDepth::from_env().map_err(WorkbenchError)?;
+    let theme = theme::load(&theme_name)
+        .map_err(|e| WorkbenchError(e.to_string()))?
+        .with_depth(depth);
     let mut keymap = Keymap::default();
     for (mode, action, chords) in cfg.iter().flat_map(|c| c.keys.iter()) {
         keymap.rebind(*mode, *action, chords);

@@ -20,6 +20,7 @@
 //! `crossed_out`. Unset roles inherit along [`Role::fallback`]; a set role is patched on top of
 //! what it inherits (so `{ modifiers = ["bold"] }` keeps the inherited colours).
 
+mod depth;
 mod file;
 mod role;
 #[cfg(test)]
@@ -30,6 +31,7 @@ use std::path::{Path, PathBuf};
 use ratatui::style::Style;
 
 use crate::tui::render::DocStyles;
+pub use depth::{ColorDepth, nearest_256};
 pub use role::Role;
 
 /// The theme used when none is configured.
@@ -98,6 +100,8 @@ pub struct Theme {
     syntax_theme: String,
     /// False after [`Theme::monochrome`].
     color: bool,
+    /// What the terminal shows; RGB is mapped to 256 colours on the drawn frame.
+    depth: ColorDepth,
 }
 
 impl Theme {
@@ -114,6 +118,19 @@ impl Theme {
     /// False once colours have been stripped for `NO_COLOR`.
     pub fn has_color(&self) -> bool {
         self.color
+    }
+
+    /// The colours the terminal shows ([`ColorDepth::apply`] maps each frame to it).
+    pub fn depth(&self) -> ColorDepth {
+        self.depth
+    }
+
+    /// The theme for a terminal of `depth`: monochrome for [`ColorDepth::None`].
+    pub fn with_depth(self, depth: ColorDepth) -> Theme {
+        match depth {
+            ColorDepth::None => self.monochrome(),
+            depth => Theme { depth, ..self },
+        }
     }
 
     /// The styles the document renderer needs.
@@ -141,6 +158,7 @@ impl Theme {
             *style = Style::new().add_modifier(style.add_modifier);
         }
         self.color = false;
+        self.depth = ColorDepth::None;
         self
     }
 
@@ -157,6 +175,7 @@ impl Theme {
             styles: Role::ALL.map(|role| resolved(role, &parsed.roles)),
             syntax_theme: parsed.syntax.unwrap_or_else(|| DEFAULT_SYNTAX.to_string()),
             color: true,
+            depth: ColorDepth::TrueColor,
         }
     }
 }
@@ -170,6 +189,7 @@ impl Default for Theme {
             styles: [Style::new(); Role::ALL.len()],
             syntax_theme: DEFAULT_SYNTAX.to_string(),
             color: false,
+            depth: ColorDepth::None,
         })
     }
 }
