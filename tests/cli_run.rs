@@ -359,7 +359,8 @@ fn bad_usage_and_bad_config_exit_2_with_a_located_message() {
     let (code, _, stderr) = prism(&["run", "--config", cfg.to_str().unwrap(), "--prompt", "x"], &[]);
     assert_eq!(code, 2);
     assert!(
-        stderr.contains("bad.toml:5:1: unknown field `max_token`"),
+        stderr
+            .contains("bad.toml:5:1: unknown key \"max_token\" in [[target]] — did you mean \"max_tokens\"?"),
         "{stderr}"
     );
     assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");

@@ -263,6 +263,11 @@ fn every_size_and_count_shows_every_number_and_help_and_quit() {
             insta::assert_snapshot!(format!("finished_{n}_targets_{w}x{h}"), screen);
             footer_offers_help_and_quit(&screen, (w, h));
             every_number_whole(&screen, &app, n, (w, h));
+            // The follow-up hint is whole from 80 columns up, not cut mid-word.
+            assert!(
+                screen.contains("Follow-up (ctrl-s or alt-enter sends; up: last prompt; ctrl-n: new chat)"),
+                "{w}x{h}:\n{screen}"
+            );
         }
     }
 }

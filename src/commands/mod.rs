@@ -75,12 +75,19 @@ impl AppError {
 
 /// The sessions directory for commands that take no `--config`: the flag, the
 /// environment, then the `sessions_dir` of the config found the usual way (a config that
-/// does not load is skipped here; commands that need its targets report it).
+/// does not load is reported and skipped, so a typo in it never silently moves the
+/// sessions elsewhere).
 pub fn sessions_root(flag: Option<&Path>) -> PathBuf {
     let configured = crate::config::locate(None)
         .ok()
         .flatten()
-        .and_then(|p| crate::config::load(&p).ok())
+        .and_then(|p| match crate::config::load(&p) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("warning: {e}; continuing without the config");
+                None
+            }
+        })
         .and_then(|c| c.sessions_dir);
     crate::session::store::sessions_dir(flag, configured.as_deref())
 }

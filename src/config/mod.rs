@@ -15,6 +15,8 @@ pub mod limits;
 mod prices;
 mod reasoning;
 mod schema;
+mod suggest;
+pub mod themes;
 mod tools;
 mod unset;
 mod variants;
@@ -41,7 +43,8 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// The file it came from.
     pub path: PathBuf,
-    /// Theme name or path, if the file chose one.
+    /// Theme name, or a theme file's path resolved against the config's directory, if the
+    /// file chose one; checked to exist when the config loads.
     pub theme: Option<String>,
     /// Key bindings that replace the defaults for their action and mode.
     pub keys: Vec<(Mode, Action, Vec<KeyChord>)>,
@@ -128,7 +131,7 @@ pub fn parse_with_env(text: &str, path: &Path, env: endpoint::EnvLookup<'_>) -> 
     };
     let file: ConfigFile = toml::from_str(text).map_err(|e| {
         let offset = e.span().map_or(0, |s| s.start);
-        invalid(offset, e.message().trim().to_string())
+        invalid(offset, suggest::unknown_key(e.message().trim(), text, offset))
     })?;
     let defaults = match file.defaults {
         Some(d) => {
@@ -201,7 +204,8 @@ pub fn parse_with_env(text: &str, path: &Path, env: endpoint::EnvLookup<'_>) -> 
     })
     .map_err(|(at, msg)| invalid(at, msg))?;
     let keys = resolve_keys(&file.keys).map_err(|(at, msg)| invalid(at, msg))?;
-    let theme = file.theme.map(Spanned::into_inner);
+    let theme = themes::resolve(file.theme, dir, themes::user_theme_dir().as_deref())
+        .map_err(|(at, msg)| invalid(at, msg))?;
     let dollars = |v, key| limits::dollars(v, key).map_err(|(at, msg)| invalid(at, msg));
     let budget_usd = dollars(file.budget_usd, "budget_usd")?;
     let confirm_above_usd = dollars(file.confirm_above_usd, "confirm_above_usd")?;
@@ -235,20 +239,36 @@ type KeysFile = std::collections::BTreeMap<
 
 fn resolve_keys(keys: &KeysFile) -> Result<Vec<(Mode, Action, Vec<KeyChord>)>, Located> {
     let mut out = Vec::new();
+    const MODES: [Mode; 4] = [Mode::Global, Mode::Editor, Mode::Panes, Mode::Sessions];
     for (mode_name, table) in keys {
-        let mode = [Mode::Global, Mode::Editor, Mode::Panes, Mode::Sessions]
+        let mode = MODES
             .into_iter()
             .find(|m| m.as_str() == mode_name)
             .ok_or_else(|| {
+                let names = MODES.map(Mode::as_str);
                 (
                     table.span().start,
-                    format!("unknown key mode `[keys.{mode_name}]`: use global, editor, panes or sessions"),
+                    format!(
+                        "unknown key mode \"{mode_name}\" in [keys.{mode_name}]{}",
+                        suggest::hint(mode_name, &names, "")
+                    ),
                 )
             })?;
         for (action_name, chords) in table.get_ref() {
             let at = chords.span().start;
-            let action: Action = serde_json::from_value(Value::String(action_name.clone()))
-                .map_err(|_| (at, format!("unknown action `{action_name}` in [keys.{mode_name}] (see the help overlay, F1, for names)")))?;
+            let action: Action = serde_json::from_value(Value::String(action_name.clone())).map_err(|e| {
+                // serde's message lists every action; no second list to keep in step.
+                let message = e.to_string();
+                let names = suggest::expected(&message).unwrap_or_default();
+                let more = " (the help overlay, F1, lists the actions)";
+                (
+                    at,
+                    format!(
+                        "unknown action \"{action_name}\" in [keys.{mode_name}]{}",
+                        suggest::hint(action_name, &names, more)
+                    ),
+                )
+            })?;
             let parsed = chords
                 .get_ref()
                 .as_slice()
@@ -292,7 +312,7 @@ fn resolve(
     let provider: ProviderKind = provider_s
         .get_ref()
         .parse()
-        .map_err(|e| (provider_s.span().start, format!("`provider`: {e}")))?;
+        .map_err(|_| (provider_s.span().start, unknown_provider(provider_s.get_ref())))?;
     let (api, spec) = resolve_api(t.api, provider)?;
     let mut notes = Vec::new();
     let keys = azure::Keys {
@@ -471,6 +491,12 @@ fn resolve(
         key,
         params,
     })
+}
+
+/// `unknown provider "opneai" — did you mean "openai"?`, or the list of providers.
+fn unknown_provider(name: &str) -> String {
+    let names = ProviderKind::ALL.map(ProviderKind::as_str);
+    format!("unknown provider \"{name}\"{}", suggest::hint(name, &names, ""))
 }
 
 /// `api`: which of the provider's APIs the target speaks, and that API's table row.

@@ -50,14 +50,66 @@ fn unknown_key_is_an_error_with_position_and_key() {
         "[[target]]\nname = \"a\"\nprovider = \"openai\"\nmodel = \"gpt-4o-2024-08-06\"\ntemprature = 0.5\n",
     )
     .unwrap_err();
-    assert!(e.starts_with("prism.toml:5:1: unknown field `temprature`"), "{e}");
+    assert_eq!(
+        e,
+        "prism.toml:5:1: unknown key \"temprature\" in [[target]] — did you mean \"temperature\"?"
+    );
+}
+
+#[test]
+fn unknown_keys_at_every_level_name_their_table_and_the_closest_key() {
+    let target = "[[target]]\nname = \"a\"\nprovider = \"openai\"\nmodel = \"gpt-4o-2024-08-06\"\n";
+    let cases = [
+        (
+            format!("themme = \"dark\"\n{target}"),
+            "prism.toml:1:1: unknown key \"themme\" at the top level — did you mean \"theme\"?",
+        ),
+        (
+            format!("[defaults]\nmax_token = 5\n{target}"),
+            "prism.toml:2:1: unknown key \"max_token\" in [defaults] — did you mean \"max_tokens\"?",
+        ),
+        (
+            format!("{target}modle = \"x\"\n"),
+            "prism.toml:5:1: unknown key \"modle\" in [[target]] — did you mean \"model\"?",
+        ),
+        (
+            format!("{target}[pricing.\"m\"]\nimput = 1\n"),
+            "prism.toml:6:1: unknown key \"imput\" in [pricing.\"m\"] — did you mean \"input\"?",
+        ),
+        (
+            format!("{target}[[variant]]\nname = \"v\"\nsytem = \"x\"\n"),
+            "prism.toml:7:1: unknown key \"sytem\" in [[variant]] — did you mean \"system\"?",
+        ),
+        (
+            format!("{target}[keys.editr]\nsend = \"f5\"\n"),
+            "prism.toml:5:1: unknown key mode \"editr\" in [keys.editr] — did you mean \"editor\"?",
+        ),
+        (
+            format!("{target}[keys.global]\nsned = \"f5\"\n"),
+            "prism.toml:6:8: unknown action \"sned\" in [keys.global] — did you mean \"send\"?",
+        ),
+    ];
+    for (text, want) in cases {
+        assert_eq!(parse_str(&text).unwrap_err(), want, "{text}");
+    }
+    // Nothing close: a long list points at the README instead of printing fifty keys.
+    let e = parse_str(&format!("{target}colour = 1\n")).unwrap_err();
+    assert_eq!(
+        e,
+        "prism.toml:5:1: unknown key \"colour\" in [[target]] (see README, Configuration, for the keys it takes)"
+    );
+    let e = parse_str(&target.replace("\"openai\"", "\"ollama\"")).unwrap_err();
+    assert!(
+        e.starts_with("prism.toml:3:12: unknown provider \"ollama\"; valid: openai, "),
+        "{e}"
+    );
 }
 
 #[test]
 fn bad_provider_and_missing_fields_point_at_the_table() {
     let e = parse_str("[[target]]\nname = \"a\"\nprovider = \"opneai\"\nmodel = \"m\"\n").unwrap_err();
     assert!(
-        e.starts_with("prism.toml:3:12: `provider`: unknown provider `opneai`"),
+        e == "prism.toml:3:12: unknown provider \"opneai\" — did you mean \"openai\"?",
         "{e}"
     );
     let e = parse_str("\n[[target]]\nname = \"a\"\nprovider = \"anthropic\"\n").unwrap_err();
@@ -82,7 +134,7 @@ fn duplicate_names_syntax_errors_and_type_errors() {
 fn keys_are_never_read_from_the_file() {
     let e = parse_str("[[target]]\nname = \"a\"\nprovider = \"openai\"\nmodel = \"m\"\napi_key = \"sk-x\"\n")
         .unwrap_err();
-    assert!(e.contains("unknown field `api_key`"), "{e}");
+    assert!(e.contains("unknown key \"api_key\" in [[target]]"), "{e}");
     let e = parse_str(
         "[[target]]\nname = \"a\"\nprovider = \"openai\"\nmodel = \"m\"\napi_key_env = \"sk-abc def\"\n",
     )
@@ -137,14 +189,33 @@ fn theme_and_key_bindings() {
     assert_eq!(c.keys.len(), 2);
     assert_eq!(c.keys[0].2.len(), 2);
     let e = parse_str(&format!("{base}[keys.global]\nlaunch = \"ctrl-l\"\n")).unwrap_err();
-    assert!(e.starts_with("prism.toml:6:10: unknown action `launch`"), "{e}");
+    assert!(
+        e.starts_with("prism.toml:6:10: unknown action \"launch\" in [keys.global]"),
+        "{e}"
+    );
     let e = parse_str(&format!("{base}[keys.panes]\nzoom = \"hyper-z\"\n")).unwrap_err();
     assert!(
         e.contains(":6:8: [keys.panes] zoom: unknown modifier `hyper`"),
         "{e}"
     );
+    assert!(e.contains("e.g. `ctrl-enter`, `Ctrl+Enter`"), "{e}");
+    let c = parse_str(&format!(
+        "{base}[keys.global]\nsend = [\"Ctrl+Enter\", \"ctrl-enter\"]\n"
+    ))
+    .unwrap();
+    assert_eq!(c.keys[0].2[0], c.keys[0].2[1]);
+    let e = parse_str(&format!("{base}[keys.global]\nsend = \"ctrl+entr\"\n")).unwrap_err();
+    assert!(
+        e.starts_with(
+            "prism.toml:6:8: [keys.global] send: unknown key `entr` in `ctrl+entr`: write modifiers"
+        ),
+        "{e}"
+    );
     let e = parse_str(&format!("{base}[keys.normal]\nzoom = \"z\"\n")).unwrap_err();
-    assert!(e.contains("unknown key mode `[keys.normal]`"), "{e}");
+    assert_eq!(
+        e,
+        "prism.toml:5:1: unknown key mode \"normal\" in [keys.normal]; valid: global, editor, panes, sessions"
+    );
 }
 
 #[test]

@@ -267,7 +267,12 @@ mod tests {
             "{e}"
         );
         let e = parse_str(&format!("{TARGET}[[variant]]\nname = \"x\"\ntemprature = 1.0\n")).unwrap_err();
-        assert!(e.starts_with("prism.toml:7:1: unknown field `temprature`"), "{e}");
+        assert!(
+            e.starts_with(
+                "prism.toml:7:1: unknown key \"temprature\" in [[variant]] — did you mean \"temperature\"?"
+            ),
+            "{e}"
+        );
     }
 
     #[test]

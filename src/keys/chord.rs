@@ -71,9 +71,55 @@ pub const NAMED_KEYS: [&str; 14] = [
     "delete",
 ];
 
+/// How a chord is written, for error messages.
+pub const CHORD_SYNTAX: &str = "write modifiers (ctrl, alt, shift) then one key, joined by `-` or `+`, e.g. `ctrl-enter`, `Ctrl+Enter`, `alt-up`, `f5`, `G`; a key is one character, f1-f12, space or a named key (enter, esc, tab, backspace, up, down, left, right, home, end, pageup, pagedown, delete)";
+
+/// Other spellings of named keys and modifiers, as other tools write them.
+const ALIASES: [(&str, &str); 6] = [
+    ("return", "enter"),
+    ("escape", "esc"),
+    ("pgup", "pageup"),
+    ("pgdn", "pagedown"),
+    ("del", "delete"),
+    ("control", "ctrl"),
+];
+
+/// `-` or `+`: both join modifiers to a key (`ctrl-s`, `ctrl+s`).
+fn is_separator(c: char) -> bool {
+    c == '-' || c == '+'
+}
+
+/// The modifiers part and the key part of a chord as written.
+fn split_chord(s: &str) -> (&str, &str) {
+    let mut rev = s.chars().rev();
+    // `-` or `+` alone, or after a separator (`ctrl--`, `ctrl++`), is that key itself.
+    match (rev.next(), rev.next()) {
+        (Some(k), Some(sep)) if is_separator(k) && is_separator(sep) => {
+            return (&s[..s.len() - 2], &s[s.len() - 1..]);
+        }
+        (Some(k), None) if is_separator(k) => return ("", s),
+        _ => {}
+    }
+    match s.rsplit_once(is_separator) {
+        Some((m, k)) if !k.is_empty() => (m, k),
+        _ => ("", s),
+    }
+}
+
+/// A name in lower case with its alias resolved (`Return` → `enter`).
+fn canonical(name: &str) -> String {
+    let lower = name.to_lowercase();
+    ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == lower)
+        .map_or(lower, |(_, real)| real.to_string())
+}
+
 impl FromStr for KeyChord {
     type Err = String;
 
+    /// Modifiers and named keys are case-insensitive (`Ctrl+Enter`); a character key keeps
+    /// its case, because `G` and `g` are different keys.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut chord = KeyChord {
             code: KeyCodeKey::Named("esc"),
@@ -81,37 +127,33 @@ impl FromStr for KeyChord {
             alt: false,
             shift: false,
         };
-        // `-` alone, or a trailing `-` after a modifier (`ctrl--`), is the minus key.
-        let (mods, key) = match s.strip_suffix("--") {
-            Some(m) => (m, "-"),
-            None => match s.rsplit_once('-') {
-                Some((m, k)) if !k.is_empty() => (m, k),
-                _ => ("", s),
-            },
-        };
-        for m in mods.split('-').filter(|m| !m.is_empty()) {
-            match m {
+        let s = s.trim();
+        let (mods, key) = split_chord(s);
+        for m in mods.split(is_separator).filter(|m| !m.is_empty()) {
+            match canonical(m).as_str() {
                 "ctrl" => chord.ctrl = true,
                 "alt" => chord.alt = true,
                 "shift" => chord.shift = true,
-                _ => return Err(format!("unknown modifier `{m}` in `{s}` (use ctrl, alt, shift)")),
+                _ => return Err(format!("unknown modifier `{m}` in `{s}`: {CHORD_SYNTAX}")),
             }
         }
-        chord.code = if key == "space" {
+        let named = canonical(key);
+        chord.code = if named == "space" {
             KeyCodeKey::Named("space")
-        } else if let Some(n) = key
+        } else if let Some(n) = named
             .strip_prefix('f')
             .and_then(|n| n.parse::<u8>().ok())
             .filter(|n| (1..=12).contains(n))
         {
             KeyCodeKey::F(n)
-        } else if let Some(name) = NAMED_KEYS.iter().find(|n| **n == key) {
+        } else if let Some(name) = NAMED_KEYS.iter().find(|n| **n == named) {
             KeyCodeKey::Named(name)
         } else {
             let mut chars = key.chars();
             match (chars.next(), chars.next()) {
                 (Some(c), None) => KeyCodeKey::Char(if chord.ctrl { c.to_ascii_lowercase() } else { c }),
-                _ => return Err(format!("unknown key `{key}` in `{s}`")),
+                _ if key.is_empty() => return Err(format!("no key in `{s}`: {CHORD_SYNTAX}")),
+                _ => return Err(format!("unknown key `{key}` in `{s}`: {CHORD_SYNTAX}")),
             }
         };
         Ok(chord)
@@ -152,5 +194,51 @@ mod tests {
                 .contains("unknown key `nope`")
         );
         assert_eq!("ctrl--".parse::<KeyChord>().unwrap().code, KeyCodeKey::Char('-'));
+        let e = "ctrl-entr".parse::<KeyChord>().unwrap_err();
+        assert!(
+            e.starts_with("unknown key `entr` in `ctrl-entr`: write modifiers"),
+            "{e}"
+        );
+        assert!(e.contains("e.g. `ctrl-enter`, `Ctrl+Enter`"), "{e}");
+        assert!("".parse::<KeyChord>().unwrap_err().starts_with("no key in ``"));
+    }
+
+    #[test]
+    fn plus_and_minus_and_any_case_spell_the_same_chord() {
+        let want = KeyChord {
+            code: KeyCodeKey::Named("enter"),
+            ctrl: true,
+            alt: false,
+            shift: false,
+        };
+        for s in [
+            "ctrl-enter",
+            "ctrl+enter",
+            "Ctrl+Enter",
+            "CTRL-ENTER",
+            "control+return",
+        ] {
+            assert_eq!(s.parse::<KeyChord>(), Ok(want), "{s}");
+        }
+        let up = "Alt+Shift+Up".parse::<KeyChord>().unwrap();
+        assert!(up.alt && up.shift && up.code == KeyCodeKey::Named("up"));
+        assert_eq!("ctrl+F5".parse::<KeyChord>().unwrap().code, KeyCodeKey::F(5));
+        assert_eq!("ctrl+S".parse::<KeyChord>().unwrap().code, KeyCodeKey::Char('s'));
+        // A character key keeps its case: `G` is shift-g, not `g`.
+        assert_eq!("G".parse::<KeyChord>().unwrap().code, KeyCodeKey::Char('G'));
+        assert_eq!("alt+G".parse::<KeyChord>().unwrap().code, KeyCodeKey::Char('G'));
+        for (s, c) in [
+            ("+", '+'),
+            ("-", '-'),
+            ("ctrl++", '+'),
+            ("alt+-", '-'),
+            ("ctrl-+", '+'),
+        ] {
+            assert_eq!(s.parse::<KeyChord>().unwrap().code, KeyCodeKey::Char(c), "{s}");
+        }
+        assert_eq!(
+            "ctrl+enter".parse::<KeyChord>().unwrap().to_string(),
+            "ctrl-enter"
+        );
     }
 }

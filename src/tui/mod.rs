@@ -3,6 +3,7 @@
 //! for, [`view`] draws the model (with [`render`] for documents and [`theme`] for colours),
 //! [`workbench`] starts it all and [`terminal`] owns the terminal's modes.
 
+pub mod editor;
 pub mod effects;
 pub mod input;
 pub mod model;

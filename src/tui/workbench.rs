@@ -14,6 +14,7 @@ use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::editor::{EditorCommand, PromptFile};
 use super::effects::event_loop::{self, Screen};
 use super::effects::executor::Executor;
 use super::input::keymap::Keymap;
@@ -134,7 +135,8 @@ pub fn config_status(c: &config::Config) -> String {
     }
 }
 
-/// The theme (`--theme`, else the config's, else dark; monochrome under `NO_COLOR`) and
+/// The theme (`--theme`, else the config's, else dark; at the colour depth the environment
+/// asks for, monochrome under `NO_COLOR`) and
 /// the keys (defaults with the config's overrides).
 pub fn look(
     theme_flag: Option<&str>,
@@ -144,10 +146,10 @@ pub fn look(
         .map(str::to_string)
         .or_else(|| cfg.and_then(|c| c.theme.clone()))
         .unwrap_or_else(|| "dark".into());
-    let mut theme = theme::load(&theme_name).map_err(|e| WorkbenchError(e.to_string()))?;
-    if theme::no_color_requested() {
-        theme = theme.monochrome();
-    }
+    let depth = theme::ColorDepth::from_env().map_err(WorkbenchError)?;
+    let theme = theme::load(&theme_name)
+        .map_err(|e| WorkbenchError(e.to_string()))?
+        .with_depth(depth);
     let mut keymap = Keymap::default();
     for (mode, action, chords) in cfg.iter().flat_map(|c| c.keys.iter()) {
         keymap.rebind(*mode, *action, chords);
@@ -278,34 +280,19 @@ impl Screen for RealScreen {
     }
 
     fn edit(&mut self, text: &str) -> Result<String, String> {
-        let editor = std::env::var("VISUAL")
-            .or_else(|_| std::env::var("EDITOR"))
-            .unwrap_or_else(|_| "vi".into());
-        let path = std::env::temp_dir().join(format!("prism-prompt-{}.md", std::process::id()));
-        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let editor = EditorCommand::from_env(&|var| std::env::var(var).ok())?;
+        let file = PromptFile::create(text)?;
         tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(self.input.stop()));
-        let result = self.guard.suspend().map_err(|e| e.to_string()).and_then(|()| {
-            let mut parts = editor.split_whitespace();
-            let program = parts.next().unwrap_or("vi");
-            std::process::Command::new(program)
-                .args(parts)
-                .arg(&path)
-                .status()
-                .map_err(|e| format!("cannot run `{editor}`: {e}"))
-        });
+        let result = self
+            .guard
+            .suspend()
+            .map_err(|e| e.to_string())
+            .and_then(|()| editor.run(file.path()));
         let resumed = self.guard.resume(&mut self.tui);
         self.input = Input::spawn(self.tx.clone());
         resumed.map_err(|e| format!("cannot restore the terminal: {e}"))?;
-        let status = result?;
-        let edited =
-            std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()));
-        let _ = std::fs::remove_file(&path);
-        if !status.success() {
-            return Err(format!(
-                "`{editor}` exited with {status}; the prompt is unchanged"
-            ));
-        }
-        edited
+        result?;
+        file.read()
     }
 
     fn copy(&mut self, text: &str) -> io::Result<()> {

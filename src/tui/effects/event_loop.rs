@@ -197,8 +197,12 @@ where
         app.refresh_derived();
         let size = self.size().map_err(io::Error::other)?;
         crate::tui::view::prepare(app, ratatui::layout::Rect::new(0, 0, size.width, size.height));
-        self.draw(|f| crate::tui::view::draw(f, app))
-            .map_err(io::Error::other)?;
+        self.draw(|f| {
+            crate::tui::view::draw(f, app);
+            // Last, so every colour drawn (syntax highlighting too) fits the terminal.
+            app.theme().depth().apply(f.buffer_mut());
+        })
+        .map_err(io::Error::other)?;
         Ok(())
     }
 }

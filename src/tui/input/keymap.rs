@@ -382,16 +382,14 @@ impl Keymap {
         )
     }
 
-    /// The prompt editor's hint after a send.
+    /// The prompt editor's hint after a send; short enough to fit an 80-column editor with
+    /// the default keys.
     pub fn follow_up_hint(&self) -> String {
         let new = self
             .keys_text(Mode::Editor, Action::NewConversation)
-            .map(|k| format!("; {k}: new conversation"))
+            .map(|k| format!("; {k}: new chat"))
             .unwrap_or_default();
-        format!(
-            "Type a follow-up ({} sends; up: last prompt{new})",
-            self.send_keys()
-        )
+        format!("Follow-up ({} sends; up: last prompt{new})", self.send_keys())
     }
 
     /// The first chord for `action` in `mode` or globally, for footer hints.

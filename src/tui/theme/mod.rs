@@ -20,6 +20,7 @@
 //! `crossed_out`. Unset roles inherit along [`Role::fallback`]; a set role is patched on top of
 //! what it inherits (so `{ modifiers = ["bold"] }` keeps the inherited colours).
 
+mod depth;
 mod file;
 mod role;
 #[cfg(test)]
@@ -30,6 +31,7 @@ use std::path::{Path, PathBuf};
 use ratatui::style::Style;
 
 use crate::tui::render::DocStyles;
+pub use depth::{ColorDepth, nearest_256};
 pub use role::Role;
 
 /// The theme used when none is configured.
@@ -48,10 +50,9 @@ const BUILTIN: [(&str, &str); 3] = [
     ),
 ];
 
-/// Names of the built-in themes.
+/// Names of the built-in themes (the config checks `theme = "..."` against the same list).
 pub fn builtin_names() -> &'static [&'static str] {
-    const NAMES: [&str; 3] = [BUILTIN[0].0, BUILTIN[1].0, BUILTIN[2].0];
-    &NAMES
+    &crate::config::themes::BUILTIN_THEMES
 }
 
 /// Why a theme could not be loaded.
@@ -79,7 +80,7 @@ pub enum ThemeError {
         message: String,
     },
     /// No theme has that name.
-    #[error("unknown theme `{name}`; available: {}", available.join(", "))]
+    #[error("{}", crate::config::themes::unknown_theme(name, available))]
     Unknown {
         /// The name asked for.
         name: String,
@@ -99,6 +100,8 @@ pub struct Theme {
     syntax_theme: String,
     /// False after [`Theme::monochrome`].
     color: bool,
+    /// What the terminal shows; RGB is mapped to 256 colours on the drawn frame.
+    depth: ColorDepth,
 }
 
 impl Theme {
@@ -115,6 +118,19 @@ impl Theme {
     /// False once colours have been stripped for `NO_COLOR`.
     pub fn has_color(&self) -> bool {
         self.color
+    }
+
+    /// The colours the terminal shows ([`ColorDepth::apply`] maps each frame to it).
+    pub fn depth(&self) -> ColorDepth {
+        self.depth
+    }
+
+    /// The theme for a terminal of `depth`: monochrome for [`ColorDepth::None`].
+    pub fn with_depth(self, depth: ColorDepth) -> Theme {
+        match depth {
+            ColorDepth::None => self.monochrome(),
+            depth => Theme { depth, ..self },
+        }
     }
 
     /// The styles the document renderer needs.
@@ -142,6 +158,7 @@ impl Theme {
             *style = Style::new().add_modifier(style.add_modifier);
         }
         self.color = false;
+        self.depth = ColorDepth::None;
         self
     }
 
@@ -158,6 +175,7 @@ impl Theme {
             styles: Role::ALL.map(|role| resolved(role, &parsed.roles)),
             syntax_theme: parsed.syntax.unwrap_or_else(|| DEFAULT_SYNTAX.to_string()),
             color: true,
+            depth: ColorDepth::TrueColor,
         }
     }
 }
@@ -171,6 +189,7 @@ impl Default for Theme {
             styles: [Style::new(); Role::ALL.len()],
             syntax_theme: DEFAULT_SYNTAX.to_string(),
             color: false,
+            depth: ColorDepth::None,
         })
     }
 }
@@ -195,9 +214,7 @@ pub fn load(name_or_path: &str) -> Result<Theme, ThemeError> {
 
 /// The user's theme directory, if a home directory can be found.
 pub fn user_theme_dir() -> Option<PathBuf> {
-    use etcetera::BaseStrategy;
-    let dirs = etcetera::choose_base_strategy().ok()?;
-    Some(dirs.config_dir().join("prism").join("themes"))
+    crate::config::themes::user_theme_dir()
 }
 
 /// [`load`] with the user theme directory given, so tests need not touch the real one.
@@ -229,18 +246,7 @@ fn load_with(name_or_path: &str, user_dir: Option<&Path>) -> Result<Theme, Theme
 
 /// Built-in theme names plus the stems of `*.toml` files in the user's theme directory.
 fn available(user_dir: Option<&Path>) -> Vec<String> {
-    let mut names: Vec<String> = builtin_names().iter().map(|n| n.to_string()).collect();
-    let entries = user_dir.and_then(|dir| std::fs::read_dir(dir).ok());
-    for entry in entries.into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.extension().is_some_and(|e| e == "toml")
-            && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
-            && !names.iter().any(|n| n == stem)
-        {
-            names.push(stem.to_string());
-        }
-    }
-    names
+    crate::config::themes::available(user_dir)
 }
 
 fn load_file(path: &Path) -> Result<Theme, ThemeError> {
