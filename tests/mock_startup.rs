@@ -30,7 +30,11 @@ async fn the_mock_accepts_before_its_tables_load_and_still_counts_exactly() {
         "stream": false,
         "messages": [{"role": "user", "content": prompt}],
     });
-    let resp = reqwest::Client::new()
+    // Prism's own client (it installs the TLS provider reqwest is built without).
+    let client = prism::provider::client::TimedClient::new(std::time::Duration::from_secs(5))
+        .unwrap()
+        .http;
+    let resp = client
         .post(format!("{}/chat/completions", server.openai_base()))
         .bearer_auth("sk-test")
         .json(&body)
