@@ -26,6 +26,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::itl_stats::ItlStats;
 use crate::provider::azure::ContentFilter;
 use crate::provider::event::{Finish, FinishReason, ProviderError, StreamEvent, Usage};
 use crate::provider::server::ServerReport;
@@ -76,8 +77,9 @@ pub struct TargetRun {
     pub first_text_at: Option<Instant>,
     pub last_content_at: Option<Instant>,
     pub ended_at: Option<Instant>,
-    /// Gaps between content events, in arrival order.
-    pub gaps: Vec<Duration>,
+    /// Gaps between content events, summarised as they arrive (count, mean, extremes,
+    /// percentiles) in a fixed amount of memory whatever the stream's length.
+    pub gaps: ItlStats,
     /// Content events received.
     pub content_events: usize,
     /// Bytes of content (text, reasoning, tool-call arguments) received.
@@ -318,18 +320,14 @@ impl TargetRun {
         self.since_sent(self.ended_at)
     }
 
-    /// Mean, median and 95th percentile of the gaps between content events.
+    /// Mean, median and 95th percentile of the gaps between content events: the mean
+    /// exact, the percentiles exact up to [`super::itl_stats::EXACT_UP_TO`] gaps and
+    /// within 1% beyond.
     pub fn itl(&self) -> Option<Spread> {
-        if self.gaps.is_empty() {
-            return None;
-        }
-        let mut ms: Vec<f64> = self.gaps.iter().map(|d| d.as_secs_f64() * 1e3).collect();
-        ms.sort_by(f64::total_cmp);
-        let mean = ms.iter().sum::<f64>() / ms.len() as f64;
         Some(Spread {
-            mean,
-            p50: nearest_rank(&ms, 0.50),
-            p95: nearest_rank(&ms, 0.95),
+            mean: self.gaps.mean_ms()?,
+            p50: self.gaps.percentile_ms(0.50)?,
+            p95: self.gaps.percentile_ms(0.95)?,
         })
     }
 
@@ -353,7 +351,7 @@ impl TargetRun {
 
     /// The longest silence between two content events.
     pub fn longest_gap(&self) -> Option<Duration> {
-        self.gaps.iter().max().copied()
+        self.gaps.max()
     }
 
     /// The share of content bytes that arrived within [`BURST_GAP`] of the content before
@@ -370,12 +368,6 @@ impl TargetRun {
         let gaps = output_tokens?.checked_sub(1).filter(|&g| g > 0)?;
         (span > Duration::ZERO).then(|| span.div_f64(gaps as f64))
     }
-}
-
-/// Nearest-rank percentile of sorted values (`q` in 0..=1).
-fn nearest_rank(sorted: &[f64], q: f64) -> f64 {
-    let rank = (q * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 #[cfg(test)]

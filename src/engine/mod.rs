@@ -9,6 +9,7 @@
 mod attempts;
 pub mod batch;
 pub mod envelope;
+pub mod itl_stats;
 pub mod metrics;
 mod tool_round;
 

@@ -94,12 +94,14 @@ pub struct MockServer {
 
 impl MockServer {
     /// Binds (port 0 = ephemeral) and serves on the current tokio runtime until shutdown.
+    ///
+    /// Returns as soon as the socket is bound. The tokenizer tables the server counts
+    /// usage with (tens of MB, tens of ms to load) are not loaded here: the first request
+    /// that counts waits for them before its headers, on a blocking thread, and the
+    /// requests after it find them loaded (they load once per process). A workbench
+    /// draws meanwhile; [`MockServer::tables_loaded`] loads them up front for a caller
+    /// that would rather not have that wait in its first TTFB.
     pub async fn start(addr: SocketAddr) -> std::io::Result<MockServer> {
-        // Loading the tokenizer tables takes a while; finish it before accepting anything so
-        // it never lands inside a response's TTFB or TTFT.
-        tokio::task::spawn_blocking(|| crate::tokens::count_o200k("warm up"))
-            .await
-            .map_err(std::io::Error::other)?;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let log = SendLog::default();
@@ -136,6 +138,15 @@ impl MockServer {
     /// path the provider table says servers of that kind are mounted under.
     pub fn base_url(&self, kind: crate::target::ProviderKind) -> String {
         format!("http://{}{}", self.addr, kind.spec().base_path)
+    }
+
+    /// Load the tokenizer tables the server counts usage with now, if they are not yet
+    /// (on a blocking thread), so no response's TTFB includes their load.
+    pub async fn tables_loaded(&self) {
+        if !crate::tokens::ready() {
+            // A failed join only means the first request waits for them instead.
+            let _ = tokio::task::spawn_blocking(crate::tokens::warm_up).await;
+        }
     }
 
     /// What the server actually did, one record per request.

@@ -36,7 +36,6 @@ pub fn upper_bound(text: &str) -> usize {
 /// Load `encoding`'s tables now (call from a blocking thread: tens of MB, tens of ms).
 pub fn load(encoding: Encoding) {
     let _ = count(encoding, "warm up");
-    loaded_flag(encoding).store(true, Ordering::Release);
 }
 
 /// Load the o200k tables now (call from a blocking thread); afterwards the `_if_ready`
@@ -111,12 +110,15 @@ pub fn encoding_for(model: &str) -> (Encoding, bool) {
     }
 }
 
-/// Tokens in `text` with `encoding`.
+/// Tokens in `text` with `encoding` (loading its tables first if they are not yet).
 pub fn count(encoding: Encoding, text: &str) -> usize {
-    match encoding {
-        Encoding::O200k => count_o200k(text),
+    let n = match encoding {
+        Encoding::O200k => bpe_openai::o200k_base().count(text),
         Encoding::Cl100k => bpe_openai::cl100k_base().count(text),
-    }
+    };
+    // Whoever counted first loaded the tables: later askers need not wait.
+    loaded_flag(encoding).store(true, Ordering::Release);
+    n
 }
 
 /// Tokens a chat request's messages take, as OpenAI counts the chat format: 3 per
@@ -140,7 +142,7 @@ pub const CHAT_REPLY_PRIMING: usize = 3;
 
 /// Number of o200k_base tokens in `text`, special-token strings treated as text.
 pub fn count_o200k(text: &str) -> usize {
-    bpe_openai::o200k_base().count(text)
+    count(Encoding::O200k, text)
 }
 
 #[cfg(test)]

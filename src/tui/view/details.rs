@@ -93,11 +93,16 @@ pub fn rows(app: &App, i: usize) -> Vec<(&'static str, String)> {
             "ITL",
             m.itl().map_or("–".into(), |s| {
                 format!(
-                    "mean {:.1} · p50 {:.1} · p95 {:.1} ms over {} gaps",
+                    "mean {:.1} · p50 {:.1} · p95 {:.1} ms over {} gaps{}",
                     s.mean,
                     s.p50,
                     s.p95,
-                    m.gaps.len()
+                    m.gaps.len(),
+                    if m.gaps.is_exact() {
+                        ""
+                    } else {
+                        " (percentiles ±1%)"
+                    }
                 )
             }),
         ),

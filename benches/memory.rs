@@ -1,0 +1,499 @@
+//! Memory per token and start-up, Prism against its peers (not a test: numbers go to
+//! BENCHMARKS.md, "Memory and start-up").
+//!
+//! `cargo bench --bench memory` runs every part; `-- kept`, `-- peak`, `-- startup`
+//! narrow it down. `PRISM_BENCH_BINS=before=/path/a,after=/path/b` measures those `prism`
+//! binaries (for `peak` and `startup`) instead of this build's, one right after the
+//! other under the same conditions.
+//!
+//! - `kept`: the heap a finished run keeps per token beyond its text, counted by this
+//!   process's allocator: 8 streams of 10k and of 100k tokens folded by the engine in
+//!   process, the difference between the two sizes divided by the tokens between them
+//!   (so fixed costs drop out).
+//! - `peak`: peak RSS (the kernel's high-water mark, via `/usr/bin/time`) of
+//!   `prism run --no-save --format jsonl` on 8 × 100k tokens, and of two peers on the
+//!   same bytes: the official OpenAI Python SDK (benches/peers/openai_sdk.py, run by the
+//!   Python of the virtualenv in `PRISM_BENCH_VENV`, by default `conformance-venv` in the
+//!   target directory) and one `curl -N` process fetching all 8 streams in parallel, the
+//!   floor. Each stream is recorded once from the in-process mock and served from memory
+//!   by a static server, as in benches/wire_cpu.rs.
+//! - `startup`: from spawning the process to its first drawn frame, for the demo
+//!   workbench (`prism --demo`) and for `prism run --demo` (whose first output is its
+//!   progress lines), each in a pseudo-terminal from `script` that answers the terminal
+//!   queries the workbench makes as a terminal would; the frame counts as drawn when the
+//!   first target's name reaches the terminal. The median of 9 runs; the same
+//!   wait for a shell that prints that name at once is given as the floor.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // bench code: a panic is the failure report
+
+use std::alloc::System;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use prism::engine::metrics::TargetRun;
+use prism::engine::{RunOptions, fan_out};
+use prism::mock_server::MockServer;
+use prism::provider::credentials::Credentials;
+use prism::provider::request::ChatRequest;
+use prism::provider::secret::ApiKey;
+use prism::target::{KeySource, Params, ProviderKind, Target};
+use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
+
+const PRISM: &str = env!("CARGO_BIN_EXE_prism");
+const MODEL: &str = "gpt-4o-mini-2024-07-18";
+const STREAMS: usize = 8;
+const TOKENS: u64 = 100_000;
+
+/// The system allocator, counting what is allocated and freed (`stats_alloc`).
+#[global_allocator]
+static ALLOCATOR: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// Bytes live on the heap now.
+fn live() -> isize {
+    let s = ALLOCATOR.stats();
+    s.bytes_allocated as isize - s.bytes_deallocated as isize + s.bytes_reallocated
+}
+
+fn target(base: String) -> Target {
+    Target {
+        name: "bench".into(),
+        provider: ProviderKind::OpenAi,
+        model: MODEL.into(),
+        base_url: base,
+        key: KeySource::Demo,
+        // No cap: the mock would stop a capped request at the cap.
+        params: Params {
+            stream: true,
+            ..Params::default()
+        },
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// One whole streamed response body of `tokens` tokens, as the mock sends it.
+fn record(tokens: u64) -> Vec<u8> {
+    runtime().block_on(async {
+        let server = MockServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+            .await
+            .unwrap();
+        let t = target(format!("http://{}/v1", server.addr()));
+        let t = Target {
+            model: format!("{MODEL}+ttft=0,itl=0,tokens={tokens},text=lorem"),
+            ..t
+        };
+        let client = prism::provider::client::TimedClient::new(Duration::from_secs(5))
+            .unwrap()
+            .http;
+        let creds = Credentials::from_key(t.provider.spec().auth, Some(ApiKey::new("bench"))).unwrap();
+        let req =
+            prism::provider::build_request(&client, &t, &ChatRequest::single(None, "benchmark"), &creds)
+                .unwrap();
+        let resp = client.execute(req).await.unwrap();
+        assert!(resp.status().is_success(), "{}", resp.status());
+        let body = resp.bytes().await.unwrap().into();
+        server.shutdown().await;
+        body
+    })
+}
+
+/// Serves `body` to every request, as fast as the socket takes it, until the process ends.
+fn serve(body: Arc<Vec<u8>>) -> SocketAddr {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { continue };
+            let body = body.clone();
+            std::thread::spawn(move || answer(conn, &body));
+        }
+    });
+    addr
+}
+
+fn answer(mut conn: TcpStream, body: &[u8]) {
+    // Read the request head and its body, so the client's write completes cleanly.
+    let mut got = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    let head_end = loop {
+        let Ok(n) = conn.read(&mut buf) else { return };
+        if n == 0 {
+            return;
+        }
+        got.extend_from_slice(&buf[..n]);
+        if let Some(i) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&got[..head_end]).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    while got.len() < head_end + length {
+        match conn.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    let response_head = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\ncontent-length: {}\r\nconnection: close\r\nx-request-id: req_bench\r\n\r\n",
+        body.len()
+    );
+    if conn.write_all(response_head.as_bytes()).is_err() {
+        return;
+    }
+    // Writes of 64 KiB, so the client sees many reads, as from a real fast server.
+    for piece in body.chunks(64 * 1024) {
+        if conn.write_all(piece).is_err() {
+            return;
+        }
+    }
+}
+
+/// Heap bytes kept by `STREAMS` finished runs of the body at `addr`, and their text bytes.
+fn kept_by_runs(addr: SocketAddr) -> (isize, usize, Vec<TargetRun>) {
+    let before = live();
+    let runs = {
+        let rt = runtime();
+        let runs = rt.block_on(async {
+            let targets: Vec<Target> = (0..STREAMS)
+                .map(|_| target(format!("http://{addr}/v1")))
+                .collect();
+            let mut handle = fan_out(
+                &targets,
+                &ChatRequest::single(None, "benchmark"),
+                RunOptions::default(),
+            )
+            .await;
+            let mut runs = vec![TargetRun::default(); STREAMS];
+            while let Some(env) = handle.events.recv().await {
+                runs[env.target].apply(env.at, &env.event);
+            }
+            handle.join().await;
+            runs
+        });
+        drop(rt);
+        runs
+    };
+    // Connection threads of the static server end once their write is done.
+    std::thread::sleep(Duration::from_millis(200));
+    let kept = live() - before;
+    let text = runs.iter().map(|r| r.text.len()).sum();
+    (kept, text, runs)
+}
+
+fn kept() {
+    println!("## Heap kept per token by finished runs ({STREAMS} streams, in process)\n");
+    println!("| tokens per stream | heap kept MB | text MB | kept beyond the text, bytes/token |");
+    println!("|---|---|---|---|");
+    let mut points = Vec::new();
+    for tokens in [10_000, TOKENS] {
+        let addr = serve(Arc::new(record(tokens)));
+        let (kept, text, runs) = kept_by_runs(addr);
+        let all = (STREAMS as u64 * tokens) as f64;
+        assert!(
+            runs.iter().all(|r| r.gaps.len() + 1 >= tokens / 2),
+            "the streams ran whole"
+        );
+        println!(
+            "| {tokens} | {:.2} | {:.2} | {:.2} |",
+            kept as f64 / 1e6,
+            text as f64 / 1e6,
+            (kept as f64 - text as f64) / all
+        );
+        points.push((all, kept as f64, text as f64));
+    }
+    let ((n0, k0, t0), (n1, k1, t1)) = (points[0], points[1]);
+    println!(
+        "\nGrowth from 10k to 100k tokens per stream: {:.2} bytes/token kept beyond the text \
+         ({:.2} bytes/token of text).\n",
+        ((k1 - k0) - (t1 - t0)) / (n1 - n0),
+        (t1 - t0) / (n1 - n0),
+    );
+}
+
+/// `cmd` run under `/usr/bin/time`: (peak RSS in MB, wall seconds).
+fn peak_rss(cmd: Command) -> (f64, f64) {
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let mut timed = Command::new("/usr/bin/time");
+    timed
+        .args(["-f", "%M", "-o"])
+        .arg(out.path())
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => timed.env(k, v),
+            None => timed.env_remove(k),
+        };
+    }
+    timed
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let t0 = Instant::now();
+    let run = timed.output().unwrap();
+    let wall = t0.elapsed().as_secs_f64();
+    assert!(
+        run.status.success(),
+        "{:?}: {}",
+        cmd.get_program(),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let kb: f64 = std::fs::read_to_string(out.path())
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    (kb / 1024.0, wall)
+}
+
+fn prism_run(bin: &str, addr: SocketAddr, dir: &Path) -> Command {
+    let mut cfg = String::new();
+    for i in 0..STREAMS {
+        cfg.push_str(&format!(
+            "[[target]]\nname = \"t{i}\"\nprovider = \"openai\"\nmodel = \"{MODEL}\"\nbase_url = \"http://{addr}/v1\"\napi_key_env = \"PRISM_BENCH_KEY\"\nmax_tokens = 4096\n\n"
+        ));
+    }
+    let path = dir.join("prism.toml");
+    std::fs::write(&path, cfg).unwrap();
+    let mut c = Command::new(bin);
+    c.args([
+        "run",
+        "--no-save",
+        "--format",
+        "jsonl",
+        "--prompt",
+        "benchmark",
+        "--config",
+    ])
+    .arg(&path)
+    .env("PRISM_BENCH_KEY", "sk-bench-not-a-key")
+    .env("PRISM_SESSIONS_DIR", dir);
+    c
+}
+
+/// One `curl -N` process fetching all the streams in parallel.
+fn curl_parallel(addr: SocketAddr) -> Command {
+    let t = target(format!("http://{addr}/v1"));
+    let client = prism::provider::client::TimedClient::new(Duration::from_secs(5))
+        .unwrap()
+        .http;
+    let creds = Credentials::from_key(t.provider.spec().auth, Some(ApiKey::new("bench"))).unwrap();
+    let req =
+        prism::provider::build_request(&client, &t, &ChatRequest::single(None, "benchmark"), &creds).unwrap();
+    let body = String::from_utf8_lossy(req.body().and_then(|b| b.as_bytes()).unwrap()).into_owned();
+    let mut c = Command::new("curl");
+    c.args(["-sSN", "--parallel", "--parallel-max", &STREAMS.to_string()]);
+    c.args(["-X", "POST", "--data-binary", &body]);
+    for (k, v) in req.headers() {
+        c.args(["-H", &format!("{}: {}", k, v.to_str().unwrap())]);
+    }
+    for _ in 0..STREAMS {
+        c.args(["-o", "/dev/null", req.url().as_str()]);
+    }
+    c
+}
+
+fn present(program: &str, arg: &str) -> bool {
+    Command::new(program)
+        .arg(arg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The Python of the virtualenv with the official SDKs.
+fn venv_python() -> PathBuf {
+    let venv = std::env::var_os("PRISM_BENCH_VENV").map_or_else(
+        || {
+            // CARGO_TARGET_TMPDIR is `<target>/tmp`.
+            Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .parent()
+                .unwrap()
+                .join("conformance-venv")
+        },
+        PathBuf::from,
+    );
+    venv.join("bin").join("python")
+}
+
+fn bins() -> Vec<(String, String)> {
+    match std::env::var("PRISM_BENCH_BINS") {
+        Ok(list) => list
+            .split(',')
+            .map(|b| {
+                let (label, path) = b.split_once('=').expect("PRISM_BENCH_BINS: label=path,...");
+                (label.to_string(), path.to_string())
+            })
+            .collect(),
+        Err(_) => vec![("this".into(), PRISM.into())],
+    }
+}
+
+fn peak() {
+    println!("## Peak RSS on {STREAMS} x {TOKENS} tokens (OpenAI format, same bytes from a static server)\n");
+    let body = Arc::new(record(TOKENS));
+    let addr = serve(body.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let python = venv_python();
+    let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peers/openai_sdk.py");
+    let sdk_ok = present(python.to_str().unwrap(), "-c import openai");
+    let curl_ok = present("curl", "--version");
+    println!(
+        "Body: {:.1} MB per stream. Peers: OpenAI SDK {}, curl {}.\n",
+        body.len() as f64 / 1e6,
+        if sdk_ok {
+            format!("via {}", python.display())
+        } else {
+            format!("not found ({}: set PRISM_BENCH_VENV)", python.display())
+        },
+        if curl_ok { "found" } else { "not found" }
+    );
+    println!("| client | peak RSS MB | wall s | Prism / client |");
+    println!("|---|---|---|---|");
+    let mut prism_rows = Vec::new();
+    for (build, bin) in bins() {
+        let (mb, wall) = peak_rss(prism_run(&bin, addr, dir.path()));
+        println!("| prism ({build}) | {mb:.1} | {wall:.2} | |");
+        prism_rows.push((build, mb));
+    }
+    let mut peers = Vec::new();
+    if sdk_ok {
+        let mut c = Command::new(&python);
+        c.arg(&sdk)
+            .arg(format!("http://{addr}/v1"))
+            .arg(MODEL)
+            .arg(STREAMS.to_string());
+        peers.push(("OpenAI Python SDK", peak_rss(c)));
+    }
+    if curl_ok {
+        peers.push((
+            "curl -N (8 in parallel, one process)",
+            peak_rss(curl_parallel(addr)),
+        ));
+    }
+    for (name, (mb, wall)) in peers {
+        let ratios: Vec<String> = prism_rows
+            .iter()
+            .map(|(build, p)| format!("{build} {:.2}x", p / mb))
+            .collect();
+        println!("| {name} | {mb:.1} | {wall:.2} | {} |", ratios.join(", "));
+    }
+    println!();
+}
+
+/// Seconds from spawning `shell` in a pseudo-terminal to `marker` appearing on it.
+fn until_shown(shell: &str, marker: &str, env: &[(&str, &Path)]) -> f64 {
+    let mut c = Command::new("script");
+    c.args(["-qfec", shell, "/dev/null"])
+        .env("TERM", "xterm-256color")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let t0 = Instant::now();
+    let mut child = c.spawn().unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let mut seen = Vec::new();
+    let mut answered = false;
+    let mut buf = [0u8; 4096];
+    let has = |seen: &[u8], s: &[u8]| seen.windows(s.len()).any(|w| w == s);
+    let took = loop {
+        let n = out.read(&mut buf).unwrap();
+        assert!(
+            n > 0,
+            "{shell}: ended before showing {marker:?}: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buf[..n]);
+        // Answer the device-attributes query as a terminal would (the workbench asks it
+        // after the keyboard-protocol query, and would wait seconds for a silent one).
+        if !answered && has(&seen, b"\x1b[c") {
+            input.write_all(b"\x1b[?62c").unwrap();
+            input.flush().unwrap();
+            answered = true;
+        }
+        if has(&seen, marker.as_bytes()) {
+            break t0.elapsed().as_secs_f64();
+        }
+    };
+    // Killing `script` hangs up the terminal: the workbench restores it and exits.
+    drop(input);
+    let _ = child.kill();
+    let _ = child.wait();
+    took
+}
+
+fn median_ms(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2] * 1e3
+}
+
+fn startup() {
+    const RUNS: usize = 9;
+    const MARKER: &str = "gpt-4o-mini";
+    println!("## Start-up: process spawn to first frame in a pseudo-terminal (median of {RUNS})\n");
+    if !present("script", "--version") {
+        println!("`script` (util-linux) not found: start-up not measured.\n");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("PRISM_SESSIONS_DIR", dir.path())];
+    // The terminal is sized first, as a real one would be.
+    let sized = |cmd: &str| format!("stty cols 160 rows 40; exec {cmd}");
+    let floor = median_ms(
+        (0..RUNS)
+            .map(|_| until_shown(&sized(&format!("echo {MARKER}")), MARKER, &env))
+            .collect(),
+    );
+    println!("| command | build | first frame ms | less the floor ({floor:.1} ms) |");
+    println!("|---|---|---|---|");
+    for (build, bin) in bins() {
+        for (name, args) in [
+            ("prism --demo (workbench)", "--demo"),
+            ("prism run --demo (progress)", "run --demo --no-save --prompt hi"),
+        ] {
+            let shell = sized(&format!("{bin} {args}"));
+            let ms = median_ms((0..RUNS).map(|_| until_shown(&shell, MARKER, &env)).collect());
+            println!("| {name} | {build} | {ms:.1} | {:.1} |", ms - floor);
+        }
+    }
+    println!();
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let picked = |name: &str| args.is_empty() || args.iter().any(|a| a == name);
+    if picked("kept") {
+        kept();
+    }
+    if picked("peak") {
+        peak();
+    }
+    if picked("startup") {
+        startup();
+    }
+}
