@@ -158,12 +158,17 @@ fn write_session(root: &Path) -> PathBuf {
     w.dir().to_path_buf()
 }
 
+/// The time zone the binary runs in: India's, +05:30 all year, so that local times
+/// differ from UTC in hours and minutes (a POSIX rule: no tz database needed).
+const TZ: &str = "IST-5:30";
+
 fn prism(root: &Path, args: &[&str]) -> Output {
     Command::new(PRISM)
         .arg("--sessions-dir")
         .arg(root)
         .args(args)
         .env_remove("PRISM_SESSIONS_DIR")
+        .env("TZ", TZ)
         .stdin(Stdio::null())
         .output()
         .expect("run prism")
@@ -394,7 +399,17 @@ fn list_show_rename_and_delete_through_the_binary() {
         table.contains(&id) && table.contains("Name three things, please"),
         "{table}"
     );
-    assert!(table.contains("gpt, claude") && table.contains("UTC"), "{table}");
+    assert!(table.contains("gpt, claude"), "{table}");
+    // Created in local time with its offset; the id keeps the UTC time.
+    let meta: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
+    let created = meta["created"].as_str().unwrap();
+    let local = prism::session::local_time::readable(
+        created,
+        &prism::session::local_time::TimeZone::posix(TZ).unwrap(),
+    );
+    assert!(local.ends_with(" +05:30"), "{local}");
+    assert!(table.contains(&local), "{local} in\n{table}");
+    assert_eq!(&id[..8], created[..10].replace('-', ""), "the id stays UTC");
     assert!(table.contains("$0.0"), "{table}");
 
     let o = prism(root.path(), &["sessions", "list", "--json"]);
@@ -417,6 +432,7 @@ fn list_show_rename_and_delete_through_the_binary() {
     let o = prism(root.path(), &["sessions", "show", &id[..12]]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let shown = stdout(&o);
+    assert!(shown.contains(&format!("created {local}")), "{shown}");
     for want in [
         "━━ turn 1",
         "system:\n  be brief",

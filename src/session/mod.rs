@@ -8,6 +8,7 @@
 pub mod compare;
 mod error;
 pub mod export;
+pub mod local_time;
 pub mod reader;
 pub mod replay;
 pub mod schema;

@@ -280,7 +280,7 @@ fn every_csv_column_of_a_fully_recorded_answer_is_filled_from_its_row() {
 
     let s = load(w.dir()).unwrap();
     let mut bytes = Vec::new();
-    export::write_csv(&s, &prices, &mut bytes).unwrap();
+    export::write_csv(&s, &prices, &super::local_time::TimeZone::UTC, &mut bytes).unwrap();
     let mut r = csv::Reader::from_reader(bytes.as_slice());
     assert_eq!(r.headers().unwrap(), export::CSV_COLUMNS.as_slice());
     let lines: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
