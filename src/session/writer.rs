@@ -22,7 +22,7 @@ use super::schema::{
 };
 use super::votes::VoteRecord;
 use crate::engine::metrics::TargetRun;
-use crate::pricing::PriceTable;
+use crate::pricing::{Picodollars, PriceTable};
 use crate::provider::event::StreamEvent;
 use crate::provider::request::ChatRequest;
 use crate::target::Target;
@@ -197,6 +197,8 @@ impl SessionWriter {
                     file: start.file,
                     pending: Vec::new(),
                     pending_since: None,
+                    // An older build's noisy float sum reads as the exact amount it meant.
+                    cost: crate::pricing::usd_to_pd(start.meta.cost_usd).unwrap_or(0),
                     meta: start.meta,
                     targets: start.targets,
                     prices,
@@ -323,6 +325,8 @@ struct Actor {
     pending: Vec<u8>,
     pending_since: Option<Instant>,
     meta: Meta,
+    /// `meta.cost_usd` exactly: rows' costs are summed here, never as floats.
+    cost: Picodollars,
     targets: Vec<Target>,
     prices: PriceTable,
     runs: HashMap<u64, RunState>,
@@ -403,7 +407,12 @@ impl Actor {
                 }));
                 if let Some(row) = row {
                     match row.cost_usd {
-                        Some(c) => self.meta.cost_usd += c,
+                        Some(c) => {
+                            // A row's cost is the float nearest its exact amount, so its
+                            // decimal form gives that amount back.
+                            self.cost += crate::pricing::usd_to_pd(c).unwrap_or(0);
+                            self.meta.cost_usd = crate::pricing::usd(self.cost);
+                        }
                         // Tokens were used but their price is unknown: the total is a lower bound.
                         None => self.meta.cost_incomplete |= row.usage.output_tokens.is_some(),
                     }
