@@ -14,6 +14,7 @@ use crate::report::{ResultRow, UsageSource};
 use crate::session::export::{cell_label, meta_cost, params_summary, result_row, title};
 use crate::session::local_time::{self, readable};
 use crate::session::store::{self, Listed};
+use crate::session::total;
 use crate::session::{Session, load};
 
 /// `prism sessions ...`.
@@ -251,11 +252,14 @@ fn indented(out: &mut dyn Write, text: &str) -> io::Result<()> {
 }
 
 fn show(session: &Session, out: &mut dyn Write) -> io::Result<()> {
-    let m = &session.meta;
     // Rows of interrupted streams are recomputed from their events; only then does a
     // price matter, and the built-in table is the one every build has.
     let prices = PriceTable::builtin().unwrap_or_default();
     let zone = local_time::system_zone();
+    // The summary as the log has it: the total of the rows shown below, streams a
+    // crash cut off included (as `sessions list` shows it).
+    let caught_up = total::caught_up(session, &prices);
+    let m = &caught_up;
     writeln!(out, "{}", title(session))?;
     writeln!(
         out,

@@ -187,7 +187,8 @@ pub fn write_markdown_in(
     writeln!(out, "- Session: `{}`", m.id)?;
     writeln!(out, "- Created: {}", local_time::readable(&m.created, zone))?;
     writeln!(out, "- Turns: {}", m.turns)?;
-    writeln!(out, "- Cost: {}", meta_cost(m.cost_usd, m.cost_incomplete))?;
+    let (cost, incomplete) = super::total::of_rows(session, prices);
+    writeln!(out, "- Cost: {}", meta_cost(cost, incomplete))?;
     if session.cut_short {
         out.write_all(b"- The log's last line was cut short by a crash and was skipped.\n")?;
     }

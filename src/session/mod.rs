@@ -13,6 +13,7 @@ pub mod reader;
 pub mod replay;
 pub mod schema;
 pub mod store;
+pub mod total;
 pub mod votes;
 pub mod writer;
 
