@@ -226,6 +226,19 @@ fn markdown_closes_a_code_block_an_answer_was_cut_off_in() {
 }
 
 #[test]
+fn markdown_times_are_local_with_their_offset() {
+    let mut s = session();
+    s.turns[0].wall = "2025-03-04T23:30:00.000Z".into();
+    let paris = TimeZone::posix("CET-1CEST,M3.5.0,M10.5.0/3").unwrap();
+    let mut md = Vec::new();
+    write_markdown_in(&s, &PriceTable::builtin().unwrap(), &paris, &mut md).unwrap();
+    let md = String::from_utf8(md).unwrap();
+    assert!(md.contains("- Session: `"), "{md}");
+    assert!(md.contains("- Created: 2025-03-04 06:06 +01:00\n"), "{md}");
+    assert!(md.contains("\n## Turn 1 · 2025-03-05 00:30 +01:00\n"), "{md}");
+}
+
+#[test]
 fn json_events_carry_their_time_first_then_the_event() {
     let mut bytes = Vec::new();
     write_json(&session(), &mut bytes).unwrap();
