@@ -60,9 +60,15 @@ pub fn caught_up(session: &Session, prices: &PriceTable) -> Meta {
 /// Whether the session in `dir` has log lines written after its summary: a crash (or a
 /// session still being written) left `meta.json` behind the log. The writer rewrites
 /// the summary after the last line it writes, so a session closed normally is never
-/// behind. Times that cannot be read say no: the summary is then taken as it is.
+/// behind. Times that cannot be read say no, and so does a log that is not a plain file
+/// (a pipe would block the listing): the summary is then taken as it is.
 pub fn summary_is_behind(dir: &Path) -> bool {
-    let modified = |f: &str| std::fs::metadata(dir.join(f)).and_then(|m| m.modified()).ok();
+    let modified = |f: &str| {
+        std::fs::metadata(dir.join(f))
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .and_then(|m| m.modified().ok())
+    };
     match (modified(EVENTS_FILE), modified(META_FILE)) {
         (Some(log), Some(meta)) => log > meta,
         _ => false,
