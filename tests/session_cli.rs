@@ -158,12 +158,17 @@ fn write_session(root: &Path) -> PathBuf {
     w.dir().to_path_buf()
 }
 
+/// The time zone the binary runs in: India's, +05:30 all year, so that local times
+/// differ from UTC in hours and minutes (a POSIX rule: no tz database needed).
+const TZ: &str = "IST-5:30";
+
 fn prism(root: &Path, args: &[&str]) -> Output {
     Command::new(PRISM)
         .arg("--sessions-dir")
         .arg(root)
         .args(args)
         .env_remove("PRISM_SESSIONS_DIR")
+        .env("TZ", TZ)
         .stdin(Stdio::null())
         .output()
         .expect("run prism")
@@ -394,7 +399,17 @@ fn list_show_rename_and_delete_through_the_binary() {
         table.contains(&id) && table.contains("Name three things, please"),
         "{table}"
     );
-    assert!(table.contains("gpt, claude") && table.contains("UTC"), "{table}");
+    assert!(table.contains("gpt, claude"), "{table}");
+    // Created in local time with its offset; the id keeps the UTC time.
+    let meta: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
+    let created = meta["created"].as_str().unwrap();
+    let local = prism::session::local_time::readable(
+        created,
+        &prism::session::local_time::TimeZone::posix(TZ).unwrap(),
+    );
+    assert!(local.ends_with(" +05:30"), "{local}");
+    assert!(table.contains(&local), "{local} in\n{table}");
+    assert_eq!(&id[..8], created[..10].replace('-', ""), "the id stays UTC");
     assert!(table.contains("$0.0"), "{table}");
 
     let o = prism(root.path(), &["sessions", "list", "--json"]);
@@ -417,6 +432,7 @@ fn list_show_rename_and_delete_through_the_binary() {
     let o = prism(root.path(), &["sessions", "show", &id[..12]]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let shown = stdout(&o);
+    assert!(shown.contains(&format!("created {local}")), "{shown}");
     for want in [
         "━━ turn 1",
         "system:\n  be brief",
@@ -768,4 +784,84 @@ fn votes_saved_with_a_session_are_tallied_by_prism_stats_and_leave_the_other_com
             .status
             .success()
     );
+}
+
+/// The cost cell of the one session `sessions list` shows.
+fn listed_cost(root: &Path, id: &str) -> String {
+    let o = prism(root, &["sessions", "list"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let table = stdout(&o);
+    let line = table
+        .lines()
+        .find(|l| l.contains(id))
+        .unwrap_or_else(|| panic!("{table}"));
+    line.split_whitespace().last().unwrap().to_string()
+}
+
+#[test]
+fn a_session_cut_short_by_a_crash_is_listed_with_the_turns_and_cost_show_gives() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = write_session(root.path());
+    let id = id_of(&dir);
+    // What a crash leaves: the summary as written at the first send (no cost, one turn),
+    // older than the log lines written after it (two turns of rows and a stream cut off).
+    let meta_path = dir.join("meta.json");
+    let mut meta: Value = serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
+    meta["turns"] = 1.into();
+    meta["cost_usd"] = 0.0.into();
+    std::fs::write(&meta_path, serde_json::to_string_pretty(&meta).unwrap()).unwrap();
+    let log_time = std::fs::metadata(dir.join("events.jsonl"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&meta_path)
+        .unwrap()
+        .set_modified(log_time - Duration::from_secs(60))
+        .unwrap();
+
+    let o = prism(root.path(), &["sessions", "show", &id]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let shown = stdout(&o);
+    let header = shown.lines().nth(1).unwrap();
+    let cost = header.rsplit("cost ").next().unwrap().to_string();
+    assert!(header.contains("· 2 turns ·"), "{header}");
+    assert!(cost.starts_with("$0.0") && cost != "$0.000000", "{header}");
+    // The stream the crash cut off is priced from its events, as show prints it.
+    assert!(shown.contains("Half an\ninterrupted · TTFT"), "{shown}");
+
+    assert_eq!(listed_cost(root.path(), &id), cost);
+    let o = prism(root.path(), &["sessions", "list", "--json"]);
+    let listed: Value = serde_json::from_str(stdout(&o).lines().next().unwrap()).unwrap();
+    assert_eq!(listed["turns"], 2);
+    assert_eq!(format!("${:.6}", listed["cost_usd"].as_f64().unwrap()), cost);
+    // Listing changes nothing on disk.
+    assert_eq!(
+        serde_json::from_str::<Value>(&std::fs::read_to_string(&meta_path).unwrap()).unwrap(),
+        meta
+    );
+}
+
+#[test]
+fn a_session_closed_normally_is_listed_from_its_summary() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = write_session(root.path());
+    let id = id_of(&dir);
+    // A summary written last is taken as it is, whatever it says.
+    let meta_path = dir.join("meta.json");
+    let mut meta: Value = serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
+    meta["cost_usd"] = 1.25.into();
+    std::fs::write(&meta_path, serde_json::to_string_pretty(&meta).unwrap()).unwrap();
+    let log_time = std::fs::metadata(dir.join("events.jsonl"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&meta_path)
+        .unwrap()
+        .set_modified(log_time + Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(listed_cost(root.path(), &id), "$1.250000");
 }

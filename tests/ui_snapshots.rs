@@ -274,7 +274,10 @@ fn narrow_80x24_with_four_targets_and_help() {
 fn sessions_browser() {
     use prism::session::schema::Meta;
     use prism::session::store::Listed;
-    let (mut app, base) = app(3);
+    let (app, base) = app(3);
+    // Times show in local time with the offset: a zone an hour east of UTC, fixed here.
+    let zone = prism::session::local_time::TimeZone::posix("CET-1CEST,M3.5.0,M10.5.0/3").unwrap();
+    let mut app = app.with_time_zone(zone);
     send(&mut app, "Explain streaming.");
     stream_words(&mut app, base, 0, 180, 10, ANSWER);
     finish(&mut app, base, 0, 400, 24, FinishReason::Stop, "stop");

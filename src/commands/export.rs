@@ -10,7 +10,7 @@ use super::AppError;
 use crate::masking::MaskLines;
 use crate::pricing::PriceTable;
 use crate::session::writer::write_atomically_with;
-use crate::session::{export, store};
+use crate::session::{export, local_time, store};
 
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -93,6 +93,7 @@ pub fn write(session: &crate::session::Session, format: ExportFormat, out: &mut 
     // Only rows of interrupted streams are priced here (recorded rows keep their cost);
     // the built-in table is the one every build has.
     let prices = PriceTable::builtin().unwrap_or_default();
+    let zone = local_time::system_zone();
     // Sessions are saved masked, but an answer streamed in pieces can hold a key split
     // across events; the export joins them, so it is masked again as a whole, against
     // the keys this session's targets read (by variable name, from this environment).
@@ -100,13 +101,13 @@ pub fn write(session: &crate::session::Session, format: ExportFormat, out: &mut 
     match format {
         ExportFormat::Md => {
             let mut masked = MaskLines::new(out);
-            export::write_markdown(session, &prices, &mut masked)?;
+            export::write_markdown_in(session, &prices, &zone, &mut masked)?;
             masked.flush()
         }
         ExportFormat::Json => export::write_json(session, out),
         ExportFormat::Csv => {
             let mut masked = MaskLines::new(out);
-            export::write_csv(session, &prices, &mut masked)?;
+            export::write_csv(session, &prices, &zone, &mut masked)?;
             masked.flush()
         }
     }
@@ -160,7 +161,12 @@ fn write_csv_of(sessions: &[crate::session::Session], out: &mut dyn Write) -> io
         super::remember_session_keys(s);
     }
     let mut masked = MaskLines::new(out);
-    export::write_csv_of(sessions.iter().map(Ok), &prices, &mut masked)?;
+    export::write_csv_of(
+        sessions.iter().map(Ok),
+        &prices,
+        &local_time::system_zone(),
+        &mut masked,
+    )?;
     masked.flush()
 }
 

@@ -11,8 +11,10 @@ use super::AppError;
 use crate::pricing::PriceTable;
 use crate::provider::event::FinishReason;
 use crate::report::{ResultRow, UsageSource};
-use crate::session::export::{cell_label, meta_cost, params_summary, readable_time, result_row, title};
+use crate::session::export::{cell_label, meta_cost, params_summary, result_row, title};
+use crate::session::local_time::{self, readable};
 use crate::session::store::{self, Listed};
+use crate::session::total;
 use crate::session::{Session, load};
 
 /// `prism sessions ...`.
@@ -156,6 +158,7 @@ fn list(root: &Path, filter: Option<&str>, json: bool, out: &mut dyn Write) -> R
         )?;
         return Ok(out.flush()?);
     }
+    let zone = local_time::system_zone();
     let mut table = Table::new();
     table
         .load_style(presets::UTF8_HORIZONTAL_ONLY)
@@ -178,7 +181,7 @@ fn list(root: &Path, filter: Option<&str>, json: bool, out: &mut dyn Write) -> R
                     .unwrap_or_else(|| m.first_prompt.clone());
                 table.add_row([
                     l.id(),
-                    readable_time(&m.created),
+                    readable(&m.created, &zone),
                     shorten(&label, 60),
                     m.targets.join(", "),
                     m.turns.to_string(),
@@ -249,16 +252,20 @@ fn indented(out: &mut dyn Write, text: &str) -> io::Result<()> {
 }
 
 fn show(session: &Session, out: &mut dyn Write) -> io::Result<()> {
-    let m = &session.meta;
     // Rows of interrupted streams are recomputed from their events; only then does a
     // price matter, and the built-in table is the one every build has.
     let prices = PriceTable::builtin().unwrap_or_default();
+    let zone = local_time::system_zone();
+    // The summary as the log has it: the total of the rows shown below, streams a
+    // crash cut off included (as `sessions list` shows it).
+    let caught_up = total::caught_up(session, &prices);
+    let m = &caught_up;
     writeln!(out, "{}", title(session))?;
     writeln!(
         out,
         "{} · created {} · {} turn{} · cost {}",
         m.id,
-        readable_time(&m.created),
+        readable(&m.created, &zone),
         m.turns,
         if m.turns == 1 { "" } else { "s" },
         meta_cost(m.cost_usd, m.cost_incomplete)
@@ -289,7 +296,7 @@ fn show(session: &Session, out: &mut dyn Write) -> io::Result<()> {
             out,
             "\n━━ turn {} · {} ━━",
             turn.number,
-            readable_time(&turn.wall)
+            readable(&turn.wall, &zone)
         )?;
         let now = turn.system.as_deref().filter(|s| !s.is_empty());
         if now != system {

@@ -95,6 +95,8 @@ impl Formatter for ColonSpace {
 }
 
 /// Go's `time.Duration.String()` for a millisecond count (`12ms`, `1.5s`, `6m0s`).
+/// humantime's formatter writes `6m` and `1h 2m 3s 500ms` instead, so Go's own form is
+/// kept here.
 pub fn go_duration(ms: u64) -> String {
     if ms == 0 {
         return "0s".into();
@@ -119,29 +121,9 @@ pub fn go_duration(ms: u64) -> String {
 
 /// RFC 3339 UTC with second precision, as Anthropic's `*-reset` headers use.
 pub fn rfc3339(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, mo, d) = civil_from_days(days as i64);
-    format!(
-        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
-}
-
-// Howard Hinnant's days-to-civil algorithm; avoids a date crate for one header.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    // humantime refuses times before the epoch; a mock clock never reads one, but the
+    // header stays well-formed if it did.
+    humantime::format_rfc3339_seconds(t.max(UNIX_EPOCH)).to_string()
 }
 
 /// Seconds since the Unix epoch, for `created` fields.
@@ -175,8 +157,28 @@ mod tests {
     }
 
     #[test]
+    fn the_client_reads_back_every_go_duration_the_mock_writes() {
+        for ms in [6, 20, 999, 1000, 1500, 59_999, 360_000, 3_723_500, 90_061_001] {
+            let text = go_duration(ms);
+            assert_eq!(
+                crate::provider::retry::go_duration(&text),
+                Some(std::time::Duration::from_millis(ms)),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
     fn rfc3339_formats_utc() {
         let t = UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
         assert_eq!(rfc3339(t), "2023-11-14T22:13:20Z");
+        // Sub-second parts are dropped, as the headers have them.
+        let t = UNIX_EPOCH + std::time::Duration::from_millis(951_782_399_999);
+        assert_eq!(rfc3339(t), "2000-02-28T23:59:59Z");
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            rfc3339(UNIX_EPOCH - std::time::Duration::from_secs(1)),
+            "1970-01-01T00:00:00Z"
+        );
     }
 }

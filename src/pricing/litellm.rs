@@ -215,26 +215,5 @@ fn tier_at(tiers: &mut Vec<Tier>, above: u64) -> &mut Tier {
 /// (`7.500000000000001e-8` is 75,000 pd), rounding half to even. `None` when negative,
 /// not finite, or too large.
 pub fn usd_per_token_to_pd(v: f64) -> Option<u64> {
-    if !v.is_finite() || v < 0.0 {
-        return None;
-    }
-    // `Display` for f64 is the shortest round-trip form, never with an exponent.
-    let s = v.to_string();
-    let (whole, frac) = s.split_once('.').unwrap_or((&s, ""));
-    let (kept, rest) = frac.split_at(frac.len().min(12));
-    let mut pd = whole
-        .parse::<u64>()
-        .ok()?
-        .checked_mul(1_000_000_000_000)?
-        .checked_add(format!("{kept:0<12}").parse::<u64>().ok()?)?;
-    let mut rest = rest.bytes();
-    let round_up = match rest.next() {
-        Some(b'6'..=b'9') => true,
-        Some(b'5') => rest.any(|d| d != b'0') || pd % 2 == 1,
-        _ => false,
-    };
-    if round_up {
-        pd = pd.checked_add(1)?;
-    }
-    Some(pd)
+    super::usd_to_pd(v).and_then(|pd| u64::try_from(pd).ok())
 }

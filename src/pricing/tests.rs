@@ -31,6 +31,46 @@ fn decimal_prices_are_exact_picodollars() {
     );
     assert_eq!(per_million_to_pd("1e-6"), None);
     assert_eq!(per_million_to_pd(""), None);
+    assert_eq!(per_million_to_pd("."), None);
+    assert_eq!(per_million_to_pd("-1"), None);
+    assert_eq!(per_million_to_pd("1_000"), None);
+    assert_eq!(per_million_to_pd("1.2.3"), None);
+    // TOML numbers arrive as their shortest decimal text (`2.5`, `3`, `0.0000005`).
+    assert_eq!(per_million_to_pd(&2.5_f64.to_string()), Some(2_500_000));
+    assert_eq!(per_million_to_pd(" 0.30 "), Some(300_000));
+    assert_eq!(
+        per_million_to_pd("0.150000000"),
+        Some(150_000),
+        "zeros past 6 places are exact"
+    );
+    assert_eq!(per_million_to_pd(".5"), Some(500_000));
+    assert_eq!(per_million_to_pd("5."), Some(5_000_000));
+    assert_eq!(per_million_to_pd("18446744073709.551615"), Some(u64::MAX));
+    assert_eq!(
+        per_million_to_pd("18446744073709.551616"),
+        None,
+        "too large to hold"
+    );
+}
+
+#[test]
+fn totals_print_as_their_exact_decimal() {
+    let total = 16_293_250_000; // picodollars
+    assert_eq!(usd(total).to_string(), "0.01629325");
+    assert_eq!(serde_json::to_string(&usd(total)).unwrap(), "0.01629325");
+    assert_eq!(usd(300_000_000_000).to_string(), "0.3", "not 0.1 + 0.2");
+    assert_eq!(usd(123_456_789_012_345).to_string(), "123.456789012345");
+    assert_eq!(usd(1).to_string(), "0.000000000001");
+    assert_eq!(usd(0), 0.0);
+    // An older build's float sum reads back as the exact amount it meant.
+    assert_eq!(usd_to_pd(0.016293250000000002), Some(total));
+    assert_eq!(usd_to_pd(0.1 + 0.2), Some(300_000_000_000));
+    assert_eq!(usd_to_pd(-0.1), None);
+    assert_eq!(usd_to_pd(f64::NAN), None);
+    assert_eq!(usd_to_pd(1e-30), Some(0));
+    for pd in [1, 999, 16_293_250_000, 1_234_567_890_123, 987_654_321_987_654] {
+        assert_eq!(usd_to_pd(usd(pd)), Some(pd), "{pd}");
+    }
 }
 
 #[test]
@@ -54,6 +94,7 @@ fn json_prices_convert_from_their_decimal_form_rounding_half_to_even() {
     assert_eq!(usd_per_token_to_pd(f64::NAN), None);
     assert_eq!(usd_per_token_to_pd(f64::INFINITY), None);
     assert_eq!(usd_per_token_to_pd(1e8), None, "too large to hold");
+    assert_eq!(usd_per_token_to_pd(1e-30), Some(0), "past a decimal's 28 places");
 }
 
 #[test]

@@ -172,35 +172,15 @@ fn reset_headers(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     wait
 }
 
-/// Parse a Go duration string: `1s`, `6m0s`, `12ms`, `1h2m3.5s`, `250us`.
+/// Parse a Go duration string (`time.Duration.String()`): `1s`, `6m0s`, `12ms`,
+/// `1h2m3.5s`, `250us`. humantime reads every form Go writes, fractions included; a
+/// wait too long to hold is the longest there is, as [`seconds_hint`] has it.
 pub fn go_duration(s: &str) -> Option<Duration> {
-    let mut total = 0.0_f64;
-    let mut rest = s.trim();
-    if rest.is_empty() {
-        return None;
+    match humantime::parse_duration(s.trim()) {
+        Ok(d) => Some(d),
+        Err(humantime::DurationError::NumberOverflow) => Some(Duration::MAX),
+        Err(_) => None,
     }
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let value: f64 = rest[..num_len].parse().ok()?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 1e-3,
-            "us" | "µs" => 1e-6,
-            "ns" => 1e-9,
-            _ => return None,
-        };
-        total += value * scale;
-        rest = &rest[unit_len..];
-    }
-    seconds_hint(total)
 }
 
 #[cfg(test)]
@@ -490,10 +470,27 @@ mod tests {
 
     #[test]
     fn go_durations() {
-        assert_eq!(go_duration("12ms"), Some(Duration::from_millis(12)));
-        assert_eq!(go_duration("1h2m3.5s"), Some(Duration::from_millis(3_723_500)));
+        // Every form OpenAI-style `x-ratelimit-reset-*` headers carry.
         assert_eq!(go_duration("6m0s"), Some(Duration::from_secs(360)));
+        assert_eq!(go_duration("1s"), Some(Duration::from_secs(1)));
+        assert_eq!(go_duration("6ms"), Some(Duration::from_millis(6)));
+        assert_eq!(go_duration("12ms"), Some(Duration::from_millis(12)));
+        assert_eq!(go_duration("20ms"), Some(Duration::from_millis(20)));
+        assert_eq!(go_duration("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(go_duration("0.5s"), Some(Duration::from_millis(500)));
+        assert_eq!(go_duration("1h2m3.5s"), Some(Duration::from_millis(3_723_500)));
+        assert_eq!(go_duration("45.837906927s"), Some(Duration::new(45, 837_906_927)));
+        assert_eq!(go_duration("250us"), Some(Duration::from_micros(250)));
+        assert_eq!(go_duration("250µs"), Some(Duration::from_micros(250)));
+        assert_eq!(
+            go_duration(" 1s "),
+            Some(Duration::from_secs(1)),
+            "header padding"
+        );
+        assert_eq!(go_duration("99999999999999999999h"), Some(Duration::MAX));
         assert_eq!(go_duration("soon"), None);
+        assert_eq!(go_duration("-1s"), None);
+        assert_eq!(go_duration("5"), None, "a unit is required");
         assert_eq!(go_duration(""), None);
     }
 }

@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use serde::{Serialize, Serializer};
 
+use super::local_time::{self, TimeZone};
 use super::reader::{Recorded, Session, Turn};
 use super::replay::interrupted_error;
 use super::schema::{EventBody, ExperimentRecord, Meta, RunCell, TargetSettings, VERSION};
@@ -100,14 +101,6 @@ fn estimated(row: Option<&ResultRow>) -> bool {
     row.is_some_and(|r| r.usage.source == UsageSource::Estimate)
 }
 
-/// `created` (RFC 3339 UTC, as the writer stores it) as `2025-01-02 13:04 UTC`.
-pub fn readable_time(rfc3339: &str) -> String {
-    match (rfc3339.get(..10), rfc3339.get(10..11), rfc3339.get(11..16)) {
-        (Some(date), Some("T"), Some(hm)) if rfc3339.ends_with('Z') => format!("{date} {hm} UTC"),
-        _ => rfc3339.to_string(),
-    }
-}
-
 /// The title of a session: its name, else its first prompt line, else its id.
 pub fn title(session: &Session) -> String {
     let m = &session.meta;
@@ -177,14 +170,25 @@ fn status(recorded: &Recorded, row: Option<&ResultRow>) -> String {
 }
 
 /// Markdown into `out`: title, date, targets, then each turn's prompt, every answer as
-/// written, and a metrics table.
-pub fn write_markdown(session: &Session, prices: &PriceTable, mut out: impl Write) -> io::Result<()> {
+/// written, and a metrics table. Times are in the system's time zone.
+pub fn write_markdown(session: &Session, prices: &PriceTable, out: impl Write) -> io::Result<()> {
+    write_markdown_in(session, prices, &local_time::system_zone(), out)
+}
+
+/// [`write_markdown`] with times in `zone`.
+pub fn write_markdown_in(
+    session: &Session,
+    prices: &PriceTable,
+    zone: &TimeZone,
+    mut out: impl Write,
+) -> io::Result<()> {
     let m = &session.meta;
     writeln!(out, "# {}\n", one_line(&title(session)))?;
     writeln!(out, "- Session: `{}`", m.id)?;
-    writeln!(out, "- Created: {}", readable_time(&m.created))?;
+    writeln!(out, "- Created: {}", local_time::readable(&m.created, zone))?;
     writeln!(out, "- Turns: {}", m.turns)?;
-    writeln!(out, "- Cost: {}", meta_cost(m.cost_usd, m.cost_incomplete))?;
+    let (cost, incomplete) = super::total::of_rows(session, prices);
+    writeln!(out, "- Cost: {}", meta_cost(cost, incomplete))?;
     if session.cut_short {
         out.write_all(b"- The log's last line was cut short by a crash and was skipped.\n")?;
     }
@@ -204,7 +208,12 @@ pub fn write_markdown(session: &Session, prices: &PriceTable, mut out: impl Writ
     }
     let mut system: Option<&str> = None;
     for turn in &session.turns {
-        writeln!(out, "\n## Turn {} · {}\n", turn.number, readable_time(&turn.wall))?;
+        writeln!(
+            out,
+            "\n## Turn {} · {}\n",
+            turn.number,
+            local_time::readable(&turn.wall, zone)
+        )?;
         let now = turn.system.as_deref().filter(|s| !s.is_empty());
         if now != system {
             match now {

@@ -8,10 +8,12 @@
 pub mod compare;
 mod error;
 pub mod export;
+pub mod local_time;
 pub mod reader;
 pub mod replay;
 pub mod schema;
 pub mod store;
+pub mod total;
 pub mod votes;
 pub mod writer;
 

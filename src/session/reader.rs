@@ -438,11 +438,14 @@ impl Log {
             first_prompt: turns.first().map(|t| first_line(&t.prompt)).unwrap_or_default(),
             targets: self.targets.iter().map(|t| t.name.clone()).collect(),
             turns: turns.last().map_or(0, |t| t.number),
-            cost_usd: turns
-                .iter()
-                .flat_map(|t| t.answers.values())
-                .filter_map(|r| r.row.as_ref()?.cost_usd)
-                .sum(),
+            cost_usd: crate::pricing::usd(
+                turns
+                    .iter()
+                    .flat_map(|t| t.answers.values())
+                    .filter_map(|r| r.row.as_ref()?.cost_usd)
+                    .filter_map(crate::pricing::usd_to_pd)
+                    .sum(),
+            ),
             cost_incomplete: false,
             tags: Vec::new(),
         });

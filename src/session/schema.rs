@@ -438,7 +438,9 @@ pub struct Meta {
     pub targets: Vec<String>,
     /// Conversation turns.
     pub turns: u32,
-    /// Sum of the cost of every request with a known price, USD.
+    /// Sum of the cost of every request with a known price, USD: summed exactly and
+    /// written as its decimal (`0.01629325`). Older builds summed floats
+    /// (`0.016293250000000002`); those still load.
     pub cost_usd: f64,
     /// Whether some requests had no known price (so the sum is a lower bound).
     pub cost_incomplete: bool,

@@ -108,12 +108,28 @@ fn log_opens(dir: &Path) -> Result<(), SessionError> {
 }
 
 /// The summary of the session in `dir`: `meta.json`, or the full log when that is
-/// missing (a crash before the first summary was written).
+/// missing (a crash before the first summary was written) or behind the log (a crash
+/// after it): turns and cost are then the ones `sessions show` gives, from every row,
+/// streams cut off by the crash recomputed. A log that cannot be read leaves the
+/// summary as written (`sessions show` says what is wrong with it).
 pub fn summary(dir: &Path) -> Result<Meta, SessionError> {
     let path = dir.join(META_FILE);
+    // Only cut-off streams are priced here; the built-in table is the one every build
+    // has, as for `sessions show`.
+    let caught_up = |s: super::reader::Session| {
+        super::total::caught_up(&s, &crate::pricing::PriceTable::builtin().unwrap_or_default())
+    };
     match read_text(&path)? {
-        Some(text) => parse_meta(&path, &text),
-        None => super::reader::load(dir).map(|s| s.meta),
+        Some(text) => {
+            let meta = parse_meta(&path, &text)?;
+            if super::total::summary_is_behind(dir)
+                && let Ok(session) = super::reader::load(dir)
+            {
+                return Ok(caught_up(session));
+            }
+            Ok(meta)
+        }
+        None => super::reader::load(dir).map(caught_up),
     }
 }
 

@@ -280,7 +280,7 @@ fn every_csv_column_of_a_fully_recorded_answer_is_filled_from_its_row() {
 
     let s = load(w.dir()).unwrap();
     let mut bytes = Vec::new();
-    export::write_csv(&s, &prices, &mut bytes).unwrap();
+    export::write_csv(&s, &prices, &super::local_time::TimeZone::UTC, &mut bytes).unwrap();
     let mut r = csv::Reader::from_reader(bytes.as_slice());
     assert_eq!(r.headers().unwrap(), export::CSV_COLUMNS.as_slice());
     let lines: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
@@ -439,4 +439,67 @@ fn every_setting_a_target_sends_is_recorded_and_comes_back_without_its_secrets()
     ] {
         assert!(json.get(absent).is_none(), "{absent} in {json}");
     }
+}
+
+/// Prices at which target 0's two-word answer costs $0.1 and target 1's four-word
+/// answer $0.2: as floats, 0.1 + 0.2 is 0.30000000000000004.
+fn nickel_per_output_token() -> PriceTable {
+    let mut prices = PriceTable::default();
+    prices.insert(
+        "gpt-4o-mini-2024-07-18",
+        crate::pricing::ModelPrice {
+            input: 0,
+            output: 50_000_000_000,
+            ..Default::default()
+        },
+    );
+    prices
+}
+
+fn meta_text(dir: &std::path::Path) -> String {
+    std::fs::read_to_string(dir.join(writer::META_FILE)).unwrap()
+}
+
+#[test]
+fn the_session_cost_is_summed_exactly_and_written_as_its_decimal() {
+    let root = tempfile::tempdir().unwrap();
+    let targets = [target("a"), target("b")];
+    let prices = nickel_per_output_token();
+    let w = SessionWriter::create(root.path(), &targets, prices.clone()).unwrap();
+    let base = Instant::now();
+    let req = ChatRequest::single(None, "hello");
+    let out = |t| Outgoing {
+        target: t,
+        history: vec![],
+        request: req.clone(),
+    };
+    w.send(1, 1, None, "hello", base, &[out(0), out(1)]);
+    stream(&w, 1, 0, base, &["Hi", " a"], true);
+    stream(&w, 1, 1, base, &["Hey", " b", " and", " more"], true);
+    w.close();
+    let s = load(w.dir()).unwrap();
+    let rows: Vec<f64> = s.turns[0]
+        .answers
+        .values()
+        .map(|r| r.row.as_ref().unwrap().cost_usd.unwrap())
+        .collect();
+    assert_eq!(rows, [0.1, 0.2]);
+    assert_ne!(rows[0] + rows[1], 0.3, "the float sum is off");
+    let text = meta_text(w.dir());
+    assert!(text.contains("\"cost_usd\": 0.3,"), "{text}");
+    assert_eq!(s.meta.cost_usd, 0.3);
+
+    // A session an older build summed as floats goes on exactly from the amount it meant.
+    let mut meta = s.meta.clone();
+    meta.cost_usd = 0.016293250000000002;
+    writer::write_meta(w.dir(), &meta).unwrap();
+    let old = load(w.dir()).unwrap();
+    assert_eq!(old.meta.cost_usd, 0.016293250000000002, "still loads");
+    let w = SessionWriter::append(w.dir(), old.meta, targets.to_vec(), prices).unwrap();
+    let base = Instant::now();
+    w.send(2, 2, None, "again", base, &[out(0)]);
+    stream(&w, 2, 0, base, &["Hi", " a"], true);
+    w.close();
+    let text = meta_text(w.dir());
+    assert!(text.contains("\"cost_usd\": 0.11629325,"), "{text}");
 }

@@ -7,7 +7,7 @@
 //! `meta.json` is replaced atomically (temp file, fsync, rename, fsync of the directory).
 //! The thread owns the file; callers only send messages, so the UI never waits on disk.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -22,7 +22,7 @@ use super::schema::{
 };
 use super::votes::VoteRecord;
 use crate::engine::metrics::TargetRun;
-use crate::pricing::PriceTable;
+use crate::pricing::{Picodollars, PriceTable};
 use crate::provider::event::StreamEvent;
 use crate::provider::request::ChatRequest;
 use crate::target::Target;
@@ -197,7 +197,10 @@ impl SessionWriter {
                     file: start.file,
                     pending: Vec::new(),
                     pending_since: None,
+                    // An older build's noisy float sum reads as the exact amount it meant.
+                    cost: crate::pricing::usd_to_pd(start.meta.cost_usd).unwrap_or(0),
                     meta: start.meta,
+                    meta_behind: false,
                     targets: start.targets,
                     prices,
                     runs: HashMap::new(),
@@ -315,6 +318,8 @@ struct RunState {
     base: Instant,
     requests: HashMap<usize, ChatRequest>,
     folds: HashMap<usize, TargetRun>,
+    /// Targets whose stream has not ended yet.
+    open: HashSet<usize>,
 }
 
 struct Actor {
@@ -323,6 +328,10 @@ struct Actor {
     pending: Vec<u8>,
     pending_since: Option<Instant>,
     meta: Meta,
+    /// `meta.cost_usd` exactly: rows' costs are summed here, never as floats.
+    cost: Picodollars,
+    /// Log lines were written since `meta.json` last was.
+    meta_behind: bool,
     targets: Vec<Target>,
     prices: PriceTable,
     runs: HashMap<u64, RunState>,
@@ -338,6 +347,14 @@ impl Actor {
                 Ok(Cmd::Close) | Err(RecvTimeoutError::Disconnected) => {
                     self.flush()?;
                     self.file.sync_data()?;
+                    // The summary is written after the log's last line, so that a
+                    // listing can tell a session closed normally from one a crash cut.
+                    // Streams left open are what a crash leaves: the summary stays
+                    // behind, and a listing prices them from the log.
+                    let open = self.runs.values().any(|r| !r.open.is_empty());
+                    if self.meta_behind && !open {
+                        self.save_meta()?;
+                    }
                     return Ok(());
                 }
                 Ok(cmd) => self.handle(cmd)?,
@@ -365,13 +382,14 @@ impl Actor {
                     record.run,
                     RunState {
                         base,
+                        open: requests.iter().map(|(t, _)| *t).collect(),
                         requests: requests.into_iter().collect(),
                         folds: HashMap::new(),
                     },
                 );
                 self.push(&Record::Send(record));
                 self.flush()?;
-                write_meta(&self.dir, &self.meta)?;
+                self.save_meta()?;
             }
             Cmd::Event {
                 run,
@@ -385,6 +403,9 @@ impl Actor {
                 let body = EventBody::of(&event, state.base);
                 let t_ns =
                     u64::try_from(at.saturating_duration_since(state.base).as_nanos()).unwrap_or(u64::MAX);
+                if event.is_terminal() {
+                    state.open.remove(&target);
+                }
                 let fold = state.folds.entry(target).or_default();
                 fold.apply(at, &event);
                 let row = event
@@ -403,7 +424,12 @@ impl Actor {
                 }));
                 if let Some(row) = row {
                     match row.cost_usd {
-                        Some(c) => self.meta.cost_usd += c,
+                        Some(c) => {
+                            // A row's cost is the float nearest its exact amount, so its
+                            // decimal form gives that amount back.
+                            self.cost += crate::pricing::usd_to_pd(c).unwrap_or(0);
+                            self.meta.cost_usd = crate::pricing::usd(self.cost);
+                        }
                         // Tokens were used but their price is unknown: the total is a lower bound.
                         None => self.meta.cost_incomplete |= row.usage.output_tokens.is_some(),
                     }
@@ -413,7 +439,7 @@ impl Actor {
                         row: Box::new(row),
                     });
                     self.flush()?;
-                    write_meta(&self.dir, &self.meta)?;
+                    self.save_meta()?;
                 }
             }
             Cmd::Experiment(record) => {
@@ -422,13 +448,13 @@ impl Actor {
             }
             Cmd::Rename(name) => {
                 self.meta.name = name;
-                write_meta(&self.dir, &self.meta)?;
+                self.save_meta()?;
             }
             Cmd::Vote(vote) => {
                 self.meta.updated.clone_from(&vote.wall);
                 self.push(&Record::Vote(vote));
                 self.flush()?;
-                write_meta(&self.dir, &self.meta)?;
+                self.save_meta()?;
             }
             Cmd::Close => {}
         }
@@ -440,10 +466,17 @@ impl Actor {
         self.pending_since.get_or_insert_with(Instant::now);
     }
 
+    fn save_meta(&mut self) -> io::Result<()> {
+        write_meta(&self.dir, &self.meta)?;
+        self.meta_behind = false;
+        Ok(())
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         if !self.pending.is_empty() {
             self.file.write_all(&self.pending)?;
             self.pending.clear();
+            self.meta_behind = true;
         }
         self.pending_since = None;
         Ok(())

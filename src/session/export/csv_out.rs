@@ -51,9 +51,9 @@ pub const CSV_COLUMNS: [&str; 44] = [
 ];
 
 /// CSV into `out`: [`CSV_COLUMNS`], one row per turn and target, empty cells for unknown
-/// numbers.
-pub fn write_csv(session: &Session, prices: &PriceTable, out: impl Write) -> io::Result<()> {
-    write_csv_of(std::iter::once(Ok(session)), prices, out)
+/// numbers, times in `zone` (RFC 3339 with its offset).
+pub fn write_csv(session: &Session, prices: &PriceTable, zone: &TimeZone, out: impl Write) -> io::Result<()> {
+    write_csv_of(std::iter::once(Ok(session)), prices, zone, out)
 }
 
 /// CSV of several sessions into `out`: one header, then each session's rows in turn
@@ -62,6 +62,7 @@ pub fn write_csv(session: &Session, prices: &PriceTable, out: impl Write) -> io:
 pub fn write_csv_of<'a>(
     sessions: impl IntoIterator<Item = io::Result<&'a Session>>,
     prices: &PriceTable,
+    zone: &TimeZone,
     out: impl Write,
 ) -> io::Result<()> {
     // The header is written by hand so that a session with no answers still has one.
@@ -73,7 +74,7 @@ pub fn write_csv_of<'a>(
             for (&i, recorded) in &turn.answers {
                 let row = result_row(session, turn, i, prices);
                 let label = cell_label(session, recorded);
-                let record = CsvRow::of(session, turn, i, recorded, row.as_ref(), label.as_ref());
+                let record = CsvRow::of(session, turn, i, recorded, row.as_ref(), label.as_ref(), zone);
                 w.serialize(record).map_err(csv_io)?;
             }
         }
@@ -136,8 +137,8 @@ pub(super) struct CsvRow<'a> {
     tool_calls: Option<String>,
     /// A JSON array of each call's arguments, parsed (a string when not JSON).
     tool_arguments: Option<String>,
-    /// When the turn was sent, RFC 3339 UTC.
-    timestamp: &'a str,
+    /// When the turn was sent, RFC 3339 in the export's time zone, with its offset.
+    timestamp: String,
     /// The turn's system prompt; empty when there was none.
     system: Option<&'a str>,
     #[serde(serialize_with = "decimal")]
@@ -161,6 +162,7 @@ impl<'a> CsvRow<'a> {
         recorded: &Recorded,
         row: Option<&'a ResultRow>,
         cell: Option<&'a CellLabel>,
+        zone: &TimeZone,
     ) -> Self {
         let settings = session.targets.get(target);
         // The row's own names, else the settings' (a row is missing, or recorded blank).
@@ -225,7 +227,7 @@ impl<'a> CsvRow<'a> {
                     .collect();
                 serde_json::Value::Array(args).to_string()
             }),
-            timestamp: &turn.wall,
+            timestamp: local_time::rfc3339_in(&turn.wall, zone),
             system: turn.system.as_deref().filter(|s| !s.is_empty()),
             temperature: settings.and_then(|t| t.temperature),
             top_p: settings.and_then(|t| t.top_p),

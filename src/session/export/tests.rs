@@ -131,7 +131,7 @@ fn an_interrupted_stream_gets_the_numbers_its_events_tell_and_the_interrupted_er
 fn csv_quotes_what_needs_it_and_leaves_unknown_cells_empty() {
     let s = session();
     let mut bytes = Vec::new();
-    write_csv(&s, &PriceTable::builtin().unwrap(), &mut bytes).unwrap();
+    write_csv(&s, &PriceTable::builtin().unwrap(), &TimeZone::UTC, &mut bytes).unwrap();
     let mut r = csv::Reader::from_reader(bytes.as_slice());
     assert_eq!(r.headers().unwrap().len(), CSV_COLUMNS.len());
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
@@ -191,8 +191,16 @@ fn the_csv_row_fields_are_the_csv_columns_in_order() {
         run: 2,
         warmup: false,
     };
-    w.serialize(CsvRow::of(&s, turn, 0, &turn.answers[&0], None, Some(&cell)))
-        .unwrap();
+    w.serialize(CsvRow::of(
+        &s,
+        turn,
+        0,
+        &turn.answers[&0],
+        None,
+        Some(&cell),
+        &TimeZone::UTC,
+    ))
+    .unwrap();
     let bytes = w.into_inner().unwrap();
     let mut r = csv::Reader::from_reader(bytes.as_slice());
     assert_eq!(r.headers().unwrap(), CSV_COLUMNS.as_slice());
@@ -218,6 +226,19 @@ fn markdown_closes_a_code_block_an_answer_was_cut_off_in() {
 }
 
 #[test]
+fn markdown_times_are_local_with_their_offset() {
+    let mut s = session();
+    s.turns[0].wall = "2025-03-04T23:30:00.000Z".into();
+    let paris = TimeZone::posix("CET-1CEST,M3.5.0,M10.5.0/3").unwrap();
+    let mut md = Vec::new();
+    write_markdown_in(&s, &PriceTable::builtin().unwrap(), &paris, &mut md).unwrap();
+    let md = String::from_utf8(md).unwrap();
+    assert!(md.contains("- Session: `"), "{md}");
+    assert!(md.contains("- Created: 2025-03-04 06:06 +01:00\n"), "{md}");
+    assert!(md.contains("\n## Turn 1 · 2025-03-05 00:30 +01:00\n"), "{md}");
+}
+
+#[test]
 fn json_events_carry_their_time_first_then_the_event() {
     let mut bytes = Vec::new();
     write_json(&session(), &mut bytes).unwrap();
@@ -232,8 +253,6 @@ fn json_events_carry_their_time_first_then_the_event() {
 
 #[test]
 fn times_and_totals_read_the_way_people_write_them() {
-    assert_eq!(readable_time("2025-03-04T05:06:07.890Z"), "2025-03-04 05:06 UTC");
-    assert_eq!(readable_time("yesterday"), "yesterday");
     assert_eq!(meta_cost(0.0, false), "-");
     assert_eq!(meta_cost(0.0, true), "-");
     assert_eq!(meta_cost(0.0012, false), "$0.001200");
@@ -300,7 +319,13 @@ fn markdown_shows_tool_calls_schema_verdict_and_cache_per_answer() {
 #[test]
 fn csv_has_the_tool_calls_and_the_cache_write_and_saving() {
     let mut bytes = Vec::new();
-    write_csv(&tools_schema_cache(), &PriceTable::builtin().unwrap(), &mut bytes).unwrap();
+    write_csv(
+        &tools_schema_cache(),
+        &PriceTable::builtin().unwrap(),
+        &TimeZone::UTC,
+        &mut bytes,
+    )
+    .unwrap();
     let mut r = csv::Reader::from_reader(bytes.as_slice());
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
     let col = |row: &csv::StringRecord, name: &str| {
@@ -346,11 +371,19 @@ fn csv_carries_the_time_system_prompt_parameters_and_token_detail() {
     s.turns[0].system = Some("Be terse.".into());
     s.turns[0].wall = "2025-03-04T05:06:08.000Z".into();
     let mut bytes = Vec::new();
-    write_csv(&s, &PriceTable::builtin().unwrap(), &mut bytes).unwrap();
+    write_csv(&s, &PriceTable::builtin().unwrap(), &TimeZone::UTC, &mut bytes).unwrap();
     let mut r = csv::Reader::from_reader(bytes.as_slice());
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
     let col = |name: &str| rows[0][CSV_COLUMNS.iter().position(|c| *c == name).unwrap()].to_string();
-    assert_eq!(col("timestamp"), "2025-03-04T05:06:08.000Z");
+    assert_eq!(col("timestamp"), "2025-03-04T05:06:08.000+00:00");
+    // In a zone away from UTC: the local time with its offset, the same instant.
+    let paris = TimeZone::posix("CET-1CEST,M3.5.0,M10.5.0/3").unwrap();
+    let mut bytes = Vec::new();
+    write_csv(&s, &PriceTable::builtin().unwrap(), &paris, &mut bytes).unwrap();
+    let mut r = csv::Reader::from_reader(bytes.as_slice());
+    let row = r.records().next().unwrap().unwrap();
+    let at = CSV_COLUMNS.iter().position(|c| *c == "timestamp").unwrap();
+    assert_eq!(&row[at], "2025-03-04T06:06:08.000+01:00");
     assert_eq!(col("system"), "Be terse.");
     assert_eq!(col("top_p"), "0.5");
     assert_eq!(col("temperature"), "");
@@ -364,7 +397,13 @@ fn several_sessions_share_one_csv_header() {
     let (a, mut b) = (session(), session());
     b.meta.id = "20250305-000000-beef".into();
     let mut bytes = Vec::new();
-    write_csv_of([Ok(&a), Ok(&b)], &PriceTable::builtin().unwrap(), &mut bytes).unwrap();
+    write_csv_of(
+        [Ok(&a), Ok(&b)],
+        &PriceTable::builtin().unwrap(),
+        &TimeZone::UTC,
+        &mut bytes,
+    )
+    .unwrap();
     let mut r = csv::Reader::from_reader(bytes.as_slice());
     let ids: Vec<String> = r.records().map(|r| r.unwrap()[0].to_string()).collect();
     assert_eq!(

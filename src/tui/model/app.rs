@@ -59,6 +59,8 @@ pub struct App {
     pub(crate) keymap: Keymap,
     /// Colours.
     pub(crate) theme: Theme,
+    /// The time zone saved sessions' times are shown in.
+    pub(crate) zone: crate::session::local_time::TimeZone,
     /// The newest run id handed out; each pane drops events of runs other than its own.
     pub(crate) run: RunId,
     /// Every pane's own conversation, and what each was last sent (for retrying it).
@@ -165,6 +167,7 @@ impl App {
             overlay: Overlay::None,
             keymap,
             theme,
+            zone: crate::session::local_time::system_zone(),
             run: RunId(0),
             conversation: Conversation::new(n),
             session_open: false,
@@ -226,6 +229,13 @@ impl App {
             self.toggle_blind();
             self.notice = None;
         }
+        self
+    }
+
+    /// Show saved sessions' times in `zone` instead of the system's.
+    #[must_use]
+    pub fn with_time_zone(mut self, zone: crate::session::local_time::TimeZone) -> Self {
+        self.zone = zone;
         self
     }
 

@@ -3,9 +3,9 @@
 //! ```text
 //! ╭ sessions · 3 of 12 ─────────────────────────────────────────────────╮
 //! │ filter: demo▏                                                        │
-//! │ date              name or first prompt        targets     turns cost │
-//! │ 2025-01-02 10:31  Explain streaming…          gpt, claude     2 $0.01│
-//! │ 2025-01-01 09:00  ✗ events.jsonl:3:1: corrupt record: …              │
+//! │ date                    name or first prompt   targets   turns  cost │
+//! │ 2025-01-02 11:31 +01:00 Explain streaming…     gpt, claude   2 $0.01 │
+//! │ 2025-01-01 10:00 +01:00 ✗ events.jsonl:3:1: corrupt record: …        │
 //! │ enter open  f2 rename  delete delete  ctrl-p replay  ctrl-e re-run … │
 //! ╰──────────────────────────────────────────────────────────────────────╯
 //! ```
@@ -17,10 +17,14 @@ use ratatui::widgets::{Block, BorderType, Cell, Clear, Paragraph, Row, Table, Ta
 
 use crate::keys::Action;
 use crate::keys::Mode;
+use crate::session::local_time::{self, TimeZone};
 use crate::session::schema::Meta;
 use crate::tui::model::app::App;
 use crate::tui::model::browser::{Browser, Editing, Entry};
 use crate::tui::theme::Role;
+
+/// `2025-01-02 10:31 +01:00`: local time with its offset.
+const DATE_WIDTH: u16 = 23;
 
 pub fn draw(frame: &mut Frame<'_>, app: &App, b: &Browser) {
     let t = &app.theme;
@@ -84,7 +88,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, b: &Browser) {
         let table = Table::new(
             visible.iter().map(|e| row(app, e)),
             [
-                Constraint::Length(16),
+                Constraint::Length(DATE_WIDTH),
                 Constraint::Min(16),
                 Constraint::Length(28),
                 Constraint::Length(5),
@@ -108,7 +112,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, b: &Browser) {
         let mut state = TableState::default().with_selected(Some(b.selected));
         frame.render_stateful_widget(table, list, &mut state);
         // A broken session's error is one line that needs the whole row, not one column.
-        let x = list.x + 1 + 16 + 1;
+        let x = list.x + 1 + DATE_WIDTH + 1;
         let width = (list.x + list.width).saturating_sub(x);
         for (row, e) in visible.iter().enumerate().skip(state.offset()) {
             let y = list.y + 1 + u16::try_from(row - state.offset()).unwrap_or(u16::MAX);
@@ -132,7 +136,7 @@ fn row<'a>(app: &App, e: &Entry) -> Row<'a> {
     let t = &app.theme;
     match &e.meta {
         Ok(m) => Row::new([
-            Cell::from(date(&m.created)),
+            Cell::from(local_time::readable(&m.created, &app.zone)),
             match &m.name {
                 Some(n) => Cell::from(Span::styled(n.clone(), t.style(Role::Title))),
                 None => Cell::from(m.first_prompt.clone()),
@@ -142,34 +146,14 @@ fn row<'a>(app: &App, e: &Entry) -> Row<'a> {
             Cell::from(Line::from(Span::styled(cost(m), t.style(Role::Metric))).right_aligned()),
         ]),
         // The error itself is drawn over the rest of the row after the table.
-        Err(_) => Row::new([Cell::from(id_date(&e.id))]),
+        Err(_) => Row::new([Cell::from(id_date(&e.id, &app.zone))]),
     }
 }
 
-/// `2025-01-02T10:31:05.123Z` as `2025-01-02 10:31` (UTC, as recorded).
-fn date(rfc3339: &str) -> String {
-    match (rfc3339.get(..10), rfc3339.get(11..16)) {
-        (Some(d), Some(hm)) => format!("{d} {hm}"),
-        _ => rfc3339.to_string(),
-    }
-}
-
-/// The creation time a session id starts with (`YYYYMMDD-HHMMSS-xxxx`), for sessions
-/// whose summary cannot be read.
-fn id_date(id: &str) -> String {
-    let b = id.as_bytes();
-    if b.len() >= 13 && b[8] == b'-' && id.is_char_boundary(13) {
-        format!(
-            "{}-{}-{} {}:{}",
-            &id[..4],
-            &id[4..6],
-            &id[6..8],
-            &id[9..11],
-            &id[11..13]
-        )
-    } else {
-        id.to_string()
-    }
+/// The creation time a session id starts with (UTC), in local time, for sessions whose
+/// summary cannot be read; the id itself when it does not start with one.
+fn id_date(id: &str, zone: &TimeZone) -> String {
+    local_time::readable_id(id, zone).unwrap_or_else(|| id.to_string())
 }
 
 /// The session's cost; `≥` when some requests had no known price.
