@@ -46,7 +46,8 @@ fn base_url(kind: ProviderKind, addr: SocketAddr) -> String {
     }
 }
 
-fn target(kind: ProviderKind, model: &str, base: String) -> Target {
+/// A streaming target; `max_tokens` at least the stream's length, or the mock stops there.
+fn target(kind: ProviderKind, model: &str, base: String, max_tokens: u64) -> Target {
     Target {
         name: "bench".into(),
         provider: kind,
@@ -54,7 +55,7 @@ fn target(kind: ProviderKind, model: &str, base: String) -> Target {
         base_url: base,
         key: KeySource::Demo,
         params: Params {
-            max_tokens: Some(4096),
+            max_tokens: Some(u32::try_from(max_tokens).unwrap()),
             stream: true,
             ..Params::default()
         },
@@ -76,6 +77,7 @@ fn record(kind: ProviderKind, model: &str, tokens: u64) -> Vec<u8> {
             kind,
             &format!("{model}+ttft=0,itl=0,tokens={tokens},text=lorem"),
             base_url(kind, server.addr()),
+            tokens,
         );
         let client = prism::provider::client::TimedClient::new(std::time::Duration::from_secs(5))
             .unwrap()
@@ -86,7 +88,15 @@ fn record(kind: ProviderKind, model: &str, tokens: u64) -> Vec<u8> {
                 .unwrap();
         let resp = client.execute(req).await.unwrap();
         assert!(resp.status().is_success(), "{}", resp.status());
-        resp.bytes().await.unwrap().into()
+        let body: Vec<u8> = resp.bytes().await.unwrap().into();
+        // One event per token (plus a few lifecycle ones): a body cut short (by
+        // `max_tokens`, say) would make every ratio below a lie.
+        let events = body.windows(6).filter(|w| w == b"data: ").count() as u64;
+        assert!(
+            events >= tokens,
+            "the recorded stream has {events} events for {tokens} tokens"
+        );
+        body
     })
 }
 
@@ -172,7 +182,7 @@ fn prism_command(
     kind: ProviderKind,
     model: &str,
     addr: SocketAddr,
-    streams: usize,
+    (streams, tokens): (usize, u64),
     dir: &std::path::Path,
 ) -> Command {
     let provider = match kind {
@@ -182,7 +192,7 @@ fn prism_command(
     let mut cfg = String::new();
     for i in 0..streams {
         cfg.push_str(&format!(
-            "[[target]]\nname = \"t{i}\"\nprovider = \"{provider}\"\nmodel = \"{model}\"\nbase_url = \"{}\"\napi_key_env = \"PRISM_BENCH_KEY\"\nmax_tokens = 4096\n\n",
+            "[[target]]\nname = \"t{i}\"\nprovider = \"{provider}\"\nmodel = \"{model}\"\nbase_url = \"{}\"\napi_key_env = \"PRISM_BENCH_KEY\"\nmax_tokens = {tokens}\n\n",
             base_url(kind, addr)
         ));
     }
@@ -207,8 +217,8 @@ fn prism_command(
     c
 }
 
-fn curl_command(kind: ProviderKind, model: &str, addr: SocketAddr) -> Command {
-    let t = target(kind, model, base_url(kind, addr));
+fn curl_command(kind: ProviderKind, model: &str, addr: SocketAddr, tokens: u64) -> Command {
+    let t = target(kind, model, base_url(kind, addr), tokens);
     let client = prism::provider::client::TimedClient::new(std::time::Duration::from_secs(5))
         .unwrap()
         .http;
@@ -283,13 +293,23 @@ fn main() {
             let addr = serve(body.clone());
             let all = (streams as u64 * tokens) as f64;
             let (c_wall, c_cpu) = if curl {
-                measure((0..streams).map(|_| curl_command(kind, model, addr)).collect())
+                measure(
+                    (0..streams)
+                        .map(|_| curl_command(kind, model, addr, tokens))
+                        .collect(),
+                )
             } else {
                 (f64::NAN, f64::NAN)
             };
             for (build, bin) in &bins {
-                let (p_wall, p_cpu) =
-                    measure(vec![prism_command(bin, kind, model, addr, streams, dir.path())]);
+                let (p_wall, p_cpu) = measure(vec![prism_command(
+                    bin,
+                    kind,
+                    model,
+                    addr,
+                    (streams, tokens),
+                    dir.path(),
+                )]);
                 println!(
                     "| {name} | {streams} x {tokens} | {build} | {:.1} | {p_cpu:.2} | {:.0} | {c_cpu:.2} | {:.0} | {:.1}x |",
                     (body.len() * streams) as f64 / 1e6,

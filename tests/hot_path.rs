@@ -18,17 +18,22 @@ use prism::provider::request::ChatRequest;
 use prism::provider::secret::ApiKey;
 use prism::provider::sse::SseDecoder;
 use prism::provider::{Decoder, hot};
-use prism::target::ProviderKind;
+use prism::target::{Api, Protocol, ProviderKind, ProviderSpec};
 
 /// What decoding a whole stream gave: each SSE event's events, or the error it ended with.
 type Decoded = Vec<Result<Vec<StreamEvent>, String>>;
 
-fn decode(kind: ProviderKind, bytes: &[u8]) -> Decoded {
+/// The row of the provider table whose decoder reads `kind`'s streams over `api`.
+fn spec(kind: ProviderKind, api: Api) -> &'static ProviderSpec {
+    kind.spec_for(api).unwrap()
+}
+
+fn decode(spec: &'static ProviderSpec, bytes: &[u8]) -> Decoded {
     let mut sse = SseDecoder::new();
     let mut frames = Vec::new();
     sse.feed(bytes, Instant::now(), &mut frames);
     frames.extend(sse.finish());
-    let mut dec = Decoder::new(kind);
+    let mut dec = Decoder::for_spec(spec);
     frames
         .iter()
         .map(|f| {
@@ -41,26 +46,28 @@ fn decode(kind: ProviderKind, bytes: &[u8]) -> Decoded {
 }
 
 /// How many of the stream's events the typed path accepts.
-fn hot_events(kind: ProviderKind, bytes: &[u8]) -> usize {
+fn hot_events(spec: &'static ProviderSpec, bytes: &[u8]) -> usize {
     let mut sse = SseDecoder::new();
     let mut frames = Vec::new();
     sse.feed(bytes, Instant::now(), &mut frames);
     frames
         .iter()
-        .filter(|f| match kind {
-            ProviderKind::Anthropic => hot::anthropic::block_delta(&f.data).is_some(),
+        .filter(|f| match spec.protocol {
+            Protocol::Messages => hot::anthropic::block_delta(&f.data).is_some(),
+            Protocol::Responses => hot::responses::delta(&f.data).is_some(),
+            Protocol::GenerateContent => hot::gemini::chunk(&f.data).is_some(),
             _ => hot::openai::chunk(&f.data).is_some(),
         })
         .count()
 }
 
 /// Decode `bytes` both ways; they must agree. Returns how many events went the typed way.
-fn both_ways(kind: ProviderKind, name: &str, bytes: &[u8]) -> usize {
-    let typed = decode(kind, bytes);
-    let generic = hot::value_path_only(|| decode(kind, bytes));
+fn both_ways(spec: &'static ProviderSpec, name: &str, bytes: &[u8]) -> usize {
+    let typed = decode(spec, bytes);
+    let generic = hot::value_path_only(|| decode(spec, bytes));
     assert_eq!(typed, generic, "{name}: typed and Value paths disagree");
     assert!(!typed.is_empty(), "{name}: no events at all");
-    hot_events(kind, bytes)
+    hot_events(spec, bytes)
 }
 
 fn fixtures(dir: &str) -> Vec<(String, Vec<u8>)> {
@@ -84,12 +91,12 @@ fn every_chat_completions_fixture_decodes_the_same_both_ways() {
     let mut hot = 0;
     for dir in ["openai", "compat", "azure"] {
         for (name, bytes) in fixtures(dir) {
-            hot += both_ways(ProviderKind::OpenAi, &name, &bytes);
+            hot += both_ways(spec(ProviderKind::OpenAi, Api::Chat), &name, &bytes);
             // An Azure deployment reports its model from every chunk: always the Value path.
-            let azure = decode(ProviderKind::Azure, &bytes);
+            let azure = spec(ProviderKind::Azure, Api::Chat);
             assert_eq!(
-                azure,
-                hot::value_path_only(|| decode(ProviderKind::Azure, &bytes)),
+                decode(azure, &bytes),
+                hot::value_path_only(|| decode(azure, &bytes)),
                 "{name}"
             );
         }
@@ -101,9 +108,34 @@ fn every_chat_completions_fixture_decodes_the_same_both_ways() {
 fn every_messages_fixture_decodes_the_same_both_ways() {
     let mut hot = 0;
     for (name, bytes) in fixtures("anthropic") {
-        hot += both_ways(ProviderKind::Anthropic, &name, &bytes);
+        hot += both_ways(spec(ProviderKind::Anthropic, Api::Chat), &name, &bytes);
     }
     assert!(hot > 10, "the typed path took only {hot} deltas of the fixtures");
+}
+
+#[test]
+fn every_responses_fixture_decodes_the_same_both_ways() {
+    let mut hot = 0;
+    for (name, bytes) in fixtures("responses") {
+        hot += both_ways(spec(ProviderKind::OpenAi, Api::Responses), &name, &bytes);
+        // Azure's Responses API reads the same events.
+        let azure = spec(ProviderKind::Azure, Api::Responses);
+        assert_eq!(
+            decode(azure, &bytes),
+            hot::value_path_only(|| decode(azure, &bytes)),
+            "{name}"
+        );
+    }
+    assert!(hot > 10, "the typed path took only {hot} deltas of the fixtures");
+}
+
+#[test]
+fn every_gemini_fixture_decodes_the_same_both_ways() {
+    let mut hot = 0;
+    for (name, bytes) in fixtures("gemini") {
+        hot += both_ways(spec(ProviderKind::Gemini, Api::Chat), &name, &bytes);
+    }
+    assert!(hot > 5, "the typed path took only {hot} chunks of the fixtures");
 }
 
 /// Hand-made chunks at the edges of what the typed path accepts.
@@ -125,7 +157,11 @@ fn edge_chunks_decode_the_same_both_ways() {
         "[DONE]",
     ];
     let stream: String = openai.iter().map(|d| format!("data: {d}\n\n")).collect();
-    both_ways(ProviderKind::OpenAi, "edge chat chunks", stream.as_bytes());
+    both_ways(
+        spec(ProviderKind::OpenAi, Api::Chat),
+        "edge chat chunks",
+        stream.as_bytes(),
+    );
     let anthropic = [
         r#"{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"t","name":"f","input":{}}}"#,
         r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"q\":"}}"#,
@@ -141,12 +177,67 @@ fn edge_chunks_decode_the_same_both_ways() {
         .iter()
         .map(|d| format!("event: content_block_delta\ndata: {d}\n\n"))
         .collect();
-    both_ways(ProviderKind::Anthropic, "edge message deltas", stream.as_bytes());
+    both_ways(
+        spec(ProviderKind::Anthropic, Api::Chat),
+        "edge message deltas",
+        stream.as_bytes(),
+    );
+    let responses = [
+        r#"{"type":"response.output_text.delta","content_index":0,"delta":"a\u00e9\n","item_id":"msg_1","output_index":0,"sequence_number":1}"#,
+        r#"{"type":"response.output_text.delta","content_index":0,"delta":"","item_id":"msg_1","output_index":0,"sequence_number":2}"#,
+        r#"{"type":"response.output_text.delta","delta":"no indexes","sequence_number":4}"#,
+        r#"{"type":"response.output_text.delta","delta":"by item","item_id":"msg_2","content_index":1}"#,
+        r#"{"type":"response.output_text.delta","delta":null,"output_index":0,"sequence_number":5}"#,
+        r#"{"type":"response.output_text.done","content_index":0,"text":"a\u00e9\nrepeated","item_id":"msg_1","output_index":0,"sequence_number":6}"#,
+        r#"{"type":"response.output_text.done","content_index":1,"text":"only in done","output_index":0,"sequence_number":7}"#,
+        r#"{"type":"response.reasoning_summary_part.added","output_index":1,"summary_index":0,"sequence_number":8}"#,
+        r#"{"type":"response.reasoning_summary_text.delta","delta":"why","content_index":9,"summary_index":0,"output_index":1,"sequence_number":9}"#,
+        r#"{"type":"response.reasoning_summary_part.added","output_index":1,"summary_index":1,"sequence_number":10}"#,
+        r#"{"type":"response.reasoning_summary_text.delta","delta":"then","summary_index":1,"output_index":1,"sequence_number":11}"#,
+        r#"{"type":"response.reasoning_text.delta","delta":"raw","content_index":0,"output_index":2,"sequence_number":11}"#,
+        r#"{"type":"response.output_text.delta","delta":"x","output_index":-1,"sequence_number":12}"#,
+        r#"{"type":"response.output_text.delta","delta":"x","output_index":0,"sequence_number":"13"}"#,
+        r#"{"type":"response.output_text.delta","delta":"x","delta":"y","sequence_number":14}"#,
+        r#"{"type":"response.output_text.delta","delta":"x","annotations":[],"sequence_number":15}"#,
+        r#"{"delta":"untyped","sequence_number":16}"#,
+        r#"{"type":"response.completed","response":{"status":"completed","output":[]},"sequence_number":17}"#,
+    ];
+    let stream: String = responses
+        .iter()
+        .map(|d| format!("event: response.output_text.delta\ndata: {d}\n\n"))
+        .collect();
+    let hot = both_ways(
+        spec(ProviderKind::OpenAi, Api::Responses),
+        "edge response deltas",
+        stream.as_bytes(),
+    );
+    assert!(hot >= 8, "the typed path took only {hot} edge deltas");
+    let gemini = [
+        r#"{"candidates":[{"content":{"parts":[{"text":"hm","thought":true},{"text":"a\tb"},{"text":""}],"role":"model"},"index":0}],"responseId":"r1"}"#,
+        r#"{"candidates":[{"content":{"parts":[{"text":"x","thought":false}]}}],"responseId":"r2","usageMetadata":{"promptTokenCount":3}}"#,
+        r#"{"candidates":[{"content":null}],"usageMetadata":null}"#,
+        r#"{"candidates":[{"content":{"parts":null}}],"usageMetadata":{"candidatesTokenCount":2,"thoughtsTokenCount":1,"toolUsePromptTokenCount":4}}"#,
+        r#"{"candidates":[{"content":{"parts":[{"text":"y"}]},"finishReason":"MAX_TOKENS"}],"usageMetadata":{"promptTokenCount":3,"candidatesTokenCount":2,"cachedContentTokenCount":1}}"#,
+        r#"{"candidates":[{"content":{"parts":[{"text":"z","thought":"yes"}]}}]}"#,
+        r#"{"candidates":[{"content":{"parts":[{"text":"z"}]}},{"content":{"parts":[{"text":"second"}]}}]}"#,
+        r#"{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{"a":1}}}]}}]}"#,
+        r#"{"candidates":[{"content":{"parts":[{"text":"z"}]}}],"usageMetadata":{"promptTokenCount":-1}}"#,
+        r#"{"candidates":[],"promptFeedback":{"blockReason":"SAFETY"}}"#,
+        r#"{"error":{"code":500,"message":"boom","status":"INTERNAL"}}"#,
+    ];
+    let stream: String = gemini.iter().map(|d| format!("data: {d}\n\n")).collect();
+    let hot = both_ways(
+        spec(ProviderKind::Gemini, Api::Chat),
+        "edge gemini chunks",
+        stream.as_bytes(),
+    );
+    assert!(hot >= 4, "the typed path took only {hot} edge chunks");
 }
 
-/// One whole streamed body from the mock.
-async fn mock_body(server: &MockServer, kind: ProviderKind, model: &str) -> Vec<u8> {
-    let t = common::mock_target(server, "t", kind, model, 400);
+/// One whole streamed body from the mock, over `api`.
+async fn mock_body(server: &MockServer, kind: ProviderKind, api: Api, model: &str) -> Vec<u8> {
+    let mut t = common::mock_target(server, "t", kind, model, 400);
+    t.params.api = api;
     let client = prism::provider::client::TimedClient::new(std::time::Duration::from_secs(5))
         .unwrap()
         .http;
@@ -161,32 +252,74 @@ async fn mock_body(server: &MockServer, kind: ProviderKind, model: &str) -> Vec<
 async fn mock_streams_decode_the_same_both_ways() {
     let server = MockServer::start(([127, 0, 0, 1], 0).into()).await.unwrap();
     let directives = "ttft=0,itl=0,tokens=60";
+    let (chat, responses) = (Api::Chat, Api::Responses);
     let cases = [
-        (ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18", ""),
-        (ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18", ",text=markdown"),
-        (ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18", ",tool=lookup"),
-        (ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18", ",refuse=1"),
+        (ProviderKind::OpenAi, chat, "gpt-4o-mini-2024-07-18", ""),
+        (
+            ProviderKind::OpenAi,
+            chat,
+            "gpt-4o-mini-2024-07-18",
+            ",text=markdown",
+        ),
+        (
+            ProviderKind::OpenAi,
+            chat,
+            "gpt-4o-mini-2024-07-18",
+            ",tool=lookup",
+        ),
+        (ProviderKind::OpenAi, chat, "gpt-4o-mini-2024-07-18", ",refuse=1"),
         (
             ProviderKind::OpenAiCompatible,
+            chat,
             "llama3.1:8b",
             ",reasoning=20,usage=none",
         ),
-        (ProviderKind::Anthropic, "claude-sonnet-4-20250514", ""),
+        (ProviderKind::Anthropic, chat, "claude-sonnet-4-20250514", ""),
         (
             ProviderKind::Anthropic,
+            chat,
             "claude-sonnet-4-20250514",
             ",text=markdown,reasoning=20",
         ),
         (
             ProviderKind::Anthropic,
+            chat,
             "claude-sonnet-4-20250514",
             ",tool=lookup",
         ),
+        (ProviderKind::OpenAi, responses, "gpt-4o-mini-2024-07-18", ""),
+        (
+            ProviderKind::OpenAi,
+            responses,
+            "gpt-4o-mini-2024-07-18",
+            ",text=markdown,reasoning=20",
+        ),
+        (
+            ProviderKind::OpenAi,
+            responses,
+            "gpt-4o-mini-2024-07-18",
+            ",tool=lookup",
+        ),
+        (
+            ProviderKind::OpenAi,
+            responses,
+            "gpt-4o-mini-2024-07-18",
+            ",refuse=1",
+        ),
+        (ProviderKind::Gemini, chat, "gemini-2.5-flash", ""),
+        (
+            ProviderKind::Gemini,
+            chat,
+            "gemini-2.5-flash",
+            ",text=markdown,reasoning=20",
+        ),
+        (ProviderKind::Gemini, chat, "gemini-2.5-flash", ",tool=lookup"),
+        (ProviderKind::Gemini, chat, "gemini-2.5-flash", ",usage=none"),
     ];
-    for (kind, model, more) in cases {
+    for (kind, api, model, more) in cases {
         let model = format!("{model}+{directives}{more}");
-        let body = mock_body(&server, kind, &model).await;
-        let hot = both_ways(kind, &model, &body);
-        assert!(hot > 0, "{model}: the typed path took nothing");
+        let body = mock_body(&server, kind, api, &model).await;
+        let hot = both_ways(spec(kind, api), &model, &body);
+        assert!(hot > 0, "{model} over {api:?}: the typed path took nothing");
     }
 }

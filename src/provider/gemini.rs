@@ -11,12 +11,15 @@
 //! `streamGenerateContent` returns when `alt=sse` was dropped on the way (by a proxy):
 //! its elements are the stream's chunks, decoded in order.
 
+use std::borrow::Cow;
+
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde_json::{Map, Value, json};
 
 use super::body::{merge_extra, parse_json, put, uint};
 use super::errors;
 use super::event::{ErrorKind, Finish, FinishReason, ProviderError, StreamEvent, ToolCallDelta, Usage};
+use super::hot::{self, gemini::UsageCounts};
 use super::openai::build_error;
 use super::request::{ChatRequest, Role};
 use crate::target::{Target, Thinking, endpoint_url};
@@ -129,6 +132,11 @@ impl Decoder {
         if self.first_chunk.is_none() {
             self.first_chunk = Some(preview(data));
         }
+        // Almost every chunk: decoded typed and borrowed (see `hot`).
+        if let Some(chunk) = super::hot::gemini::chunk(data) {
+            self.hot_chunk(chunk, out);
+            return Ok(());
+        }
         let v = parse_json(data, "a stream chunk")?;
         self.response(&v, out)
     }
@@ -196,16 +204,7 @@ impl Decoder {
         if let Some(c) = candidate {
             self.parts(c, out);
             if let Some(raw) = c.get("finishReason").and_then(Value::as_str) {
-                self.saw_finish = true;
-                let reason = match map_finish(raw) {
-                    // Gemini says STOP after function calls; callers compare on tool_calls.
-                    FinishReason::Stop if self.tools > 0 => FinishReason::ToolCalls,
-                    r => r,
-                };
-                out.push(StreamEvent::Finish(Finish {
-                    reason,
-                    raw: Some(raw.into()),
-                }));
+                self.finish(raw, out);
             }
         } else if let Some(block) = v
             .get("promptFeedback")
@@ -219,25 +218,78 @@ impl Decoder {
             }));
         }
         if let Some(u) = v.get("usageMetadata").filter(|u| u.is_object()) {
-            self.saw_usage = true;
-            let thoughts = uint(u, "thoughtsTokenCount");
-            let candidates = uint(u, "candidatesTokenCount");
-            let output = match (candidates, thoughts) {
-                (None, None) => None,
-                (c, t) => Some(c.unwrap_or(0) + t.unwrap_or(0)),
-            };
-            let prompt = uint(u, "promptTokenCount");
-            let tool_prompt = uint(u, "toolUsePromptTokenCount").unwrap_or(0);
-            out.push(StreamEvent::Usage(Usage {
-                input: prompt.map(|p| p + tool_prompt),
-                output,
-                cached_input: uint(u, "cachedContentTokenCount"),
-                cache_write: None,
-                cache_write_1h: None,
-                reasoning: thoughts,
-            }));
+            self.usage(
+                UsageCounts {
+                    prompt_token_count: uint(u, "promptTokenCount"),
+                    candidates_token_count: uint(u, "candidatesTokenCount"),
+                    thoughts_token_count: uint(u, "thoughtsTokenCount"),
+                    cached_content_token_count: uint(u, "cachedContentTokenCount"),
+                    tool_use_prompt_token_count: uint(u, "toolUsePromptTokenCount"),
+                    ..UsageCounts::default()
+                },
+                out,
+            );
         }
         Ok(())
+    }
+
+    /// A chunk the typed path read: the same events [`Self::response`] gives it.
+    fn hot_chunk(&mut self, c: hot::gemini::Chunk<'_>, out: &mut Vec<StreamEvent>) {
+        if self.response_id.is_none() {
+            self.response_id = c.response_id.map(Cow::into_owned);
+            if let Some(id) = &self.response_id {
+                out.push(StreamEvent::ResponseId(id.clone()));
+            }
+        }
+        // A hot chunk always has its one candidate.
+        self.saw_answer = true;
+        for (text, thought) in c.parts {
+            let text = text.into_owned();
+            out.push(if thought {
+                StreamEvent::ReasoningDelta(text)
+            } else {
+                StreamEvent::TextDelta(text)
+            });
+        }
+        if let Some(raw) = c.finish_reason {
+            self.finish(&raw, out);
+        }
+        if let Some(u) = c.usage {
+            self.usage(u, out);
+        }
+    }
+
+    /// A candidate's `finishReason`.
+    fn finish(&mut self, raw: &str, out: &mut Vec<StreamEvent>) {
+        self.saw_finish = true;
+        let reason = match map_finish(raw) {
+            // Gemini says STOP after function calls; callers compare on tool_calls.
+            FinishReason::Stop if self.tools > 0 => FinishReason::ToolCalls,
+            r => r,
+        };
+        out.push(StreamEvent::Finish(Finish {
+            reason,
+            raw: Some(raw.into()),
+        }));
+    }
+
+    /// `usageMetadata`: thoughts count as output, tool-use prompts as input.
+    fn usage(&mut self, u: UsageCounts, out: &mut Vec<StreamEvent>) {
+        self.saw_usage = true;
+        let thoughts = u.thoughts_token_count;
+        let output = match (u.candidates_token_count, thoughts) {
+            (None, None) => None,
+            (c, t) => Some(c.unwrap_or(0) + t.unwrap_or(0)),
+        };
+        let tool_prompt = u.tool_use_prompt_token_count.unwrap_or(0);
+        out.push(StreamEvent::Usage(Usage {
+            input: u.prompt_token_count.map(|p| p + tool_prompt),
+            output,
+            cached_input: u.cached_content_token_count,
+            cache_write: None,
+            cache_write_1h: None,
+            reasoning: thoughts,
+        }));
     }
 
     fn parts(&mut self, candidate: &Value, out: &mut Vec<StreamEvent>) {

@@ -24,6 +24,7 @@ use serde_json::{Map, Value, json};
 use super::body::{merge_extra, parse_json, put, uint};
 use super::errors;
 use super::event::{ErrorKind, Finish, FinishReason, ProviderError, StreamEvent, ToolCallDelta, Usage};
+use super::hot::responses::DeltaKind;
 use super::openai::{build_error, in_band_error};
 use super::request::ChatRequest;
 use crate::target::{Target, endpoint_url};
@@ -121,6 +122,21 @@ impl Decoder {
         data: &str,
         out: &mut Vec<StreamEvent>,
     ) -> Result<(), ProviderError> {
+        // Almost every event: a text or reasoning delta, decoded typed and borrowed.
+        if let Some(d) = super::hot::responses::delta(data) {
+            self.sequence(d.sequence_number, out);
+            if let Some(text) = d.text {
+                let part = match d.kind {
+                    DeltaKind::OutputText => Part::Text,
+                    DeltaKind::Summary => Part::Summary,
+                    DeltaKind::Reasoning => Part::Reasoning,
+                };
+                let at = location(d.output_index, d.item_id.as_deref());
+                self.streamed.insert((part, at, d.part_index.unwrap_or(0)));
+                self.push(part, &text, out);
+            }
+            return Ok(());
+        }
         let v = parse_json(data, &format!("the `{event}` event"))?;
         // The `type` inside the data is authoritative; the SSE event name mirrors it.
         let kind = v.get("type").and_then(Value::as_str).unwrap_or(event);
@@ -205,7 +221,12 @@ impl Decoder {
     /// Note the first break in `sequence_number`: an event the server numbered never came
     /// (or came out of order), so a piece of the answer may be missing.
     fn check_sequence(&mut self, v: &Value, out: &mut Vec<StreamEvent>) {
-        let Some(n) = uint(v, "sequence_number") else {
+        self.sequence(uint(v, "sequence_number"), out);
+    }
+
+    /// [`Self::check_sequence`] on the number an event carried, if any.
+    fn sequence(&mut self, number: Option<u64>, out: &mut Vec<StreamEvent>) {
+        let Some(n) = number else {
             return;
         };
         if let Some(last) = self.last_sequence
@@ -496,7 +517,12 @@ fn is_response(v: &Value) -> bool {
 
 /// Where a content event belongs: its output index, else its item id.
 fn locate(v: &Value) -> String {
-    match (uint(v, "output_index"), v.get("item_id").and_then(Value::as_str)) {
+    location(uint(v, "output_index"), v.get("item_id").and_then(Value::as_str))
+}
+
+/// Where a part's item is: its `output_index`, else its `item_id`.
+fn location(output_index: Option<u64>, item_id: Option<&str>) -> String {
+    match (output_index, item_id) {
         (Some(i), _) => i.to_string(),
         (None, Some(id)) => id.to_string(),
         (None, None) => String::new(),

@@ -23,7 +23,9 @@ use serde::Deserialize;
 use serde::de::{Deserializer, Visitor};
 
 pub mod anthropic;
+pub mod gemini;
 pub mod openai;
+pub mod responses;
 
 /// A string of the payload: borrowed from it unless it holds escapes. (A bare
 /// `Option<Cow<str>>` field would always be copied: serde borrows only a `Cow` that is
