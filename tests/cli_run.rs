@@ -136,7 +136,7 @@ fn jsonl_contract_against_a_running_mock() {
         assert_eq!(r.get("arrival").is_some(), streamed, "{r}");
         if streamed {
             let a = &r["arrival"];
-            assert!(a["longest_gap_ms"].as_f64().unwrap() > 0.0, "{a}");
+            assert!(a["longest_gap_ms"].as_f64().unwrap() > 0.0, "{r}");
             assert!((0.0..=1.0).contains(&a["burst_share"].as_f64().unwrap()), "{a}");
             assert!(a["itl_per_token_ms"].as_f64().unwrap() > 0.0, "{a}");
         }

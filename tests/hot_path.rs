@@ -320,6 +320,11 @@ async fn mock_streams_decode_the_same_both_ways() {
         let model = format!("{model}+{directives}{more}");
         let body = mock_body(&server, kind, api, &model).await;
         let hot = both_ways(spec(kind, api), &model, &body);
-        assert!(hot > 0, "{model} over {api:?}: the typed path took nothing");
+        // An answer that is only a tool call or a refusal may hold no text event at all
+        // (Responses streams them as their own event types): identical decoding is the
+        // check there.
+        if !more.contains("tool=") && !more.contains("refuse=") {
+            assert!(hot > 0, "{model} over {api:?}: the typed path took nothing");
+        }
     }
 }

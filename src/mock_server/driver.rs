@@ -49,6 +49,7 @@ pub fn body(frames: Vec<Frame>, pacing: Pacing, inject: Injections, slot: LogSlo
         slot,
         gone,
         emitted: 0,
+        first_content: None,
         last_content: None,
         content_frames: 0,
         fault_fired: false,
@@ -70,6 +71,8 @@ struct Driver {
     slot: LogSlot,
     gone: Gone,
     emitted: usize,
+    /// When the first content frame went out: the start of the ITL schedule.
+    first_content: Option<Instant>,
     last_content: Option<Instant>,
     /// Content frames sent so far, for the fixed pacing schedule.
     content_frames: u32,
@@ -119,15 +122,18 @@ impl Driver {
             }
             // Deadlines are on a fixed schedule from the first token, not "last send + itl":
             // timers round each sleep up, and chaining them would make the stream slower
-            // than scripted.
-            let first = self.pacing.received_at + self.pacing.ttft;
-            let deadline = match self.last_content {
-                None => first,
-                Some(last) => (first + self.pacing.itl * self.content_frames).max(last),
+            // than scripted. The schedule starts when the first token actually went out:
+            // a first token held up past its time (the tokenizer tables loading on a first
+            // request, a starved machine) must not turn the rest of the answer into one
+            // burst.
+            let deadline = match (self.first_content, self.last_content) {
+                (Some(first), Some(last)) => (first + self.pacing.itl * self.content_frames).max(last),
+                _ => self.pacing.received_at + self.pacing.ttft,
             };
             self.content_frames += 1;
             self.sleep_until(deadline).await?;
             let now = Instant::now();
+            self.first_content.get_or_insert(now);
             self.last_content = Some(now);
             self.emitted += frame.tokens;
             self.slot.update(|r| {
