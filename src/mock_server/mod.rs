@@ -166,6 +166,9 @@ impl MockServer {
 pub async fn serve_until_signal(addr: SocketAddr) -> std::io::Result<()> {
     use std::io::Write;
     let server = MockServer::start(addr).await?;
+    // A standalone server says it is listening once it can keep every scripted time: its
+    // first request should not pay for the tables (nothing draws meanwhile here).
+    server.tables_loaded().await;
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "prism mock listening on http://{}", server.addr())?;
