@@ -533,4 +533,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 mod tests;
 
 #[cfg(test)]
+mod pricing_tests;
+
+#[cfg(test)]
 mod reasoning_tests;
