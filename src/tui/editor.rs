@@ -66,7 +66,7 @@ impl EditorCommand {
     }
 }
 
-/// The prompt in a temporary `prism-prompt-XXXXXX.md` file (the `.md` so editors
+/// The prompt in a temporary `prism-prompt-<random>.md` file (the `.md` so editors
 /// highlight it), created with a random name and owner-only permissions, and removed when
 /// this is dropped, whatever happened in between.
 pub struct PromptFile {
