@@ -120,7 +120,7 @@ fn measure(cmds: Vec<Command>) -> (f64, f64) {
     let children: Vec<_> = cmds.into_iter().map(|mut c| c.spawn().unwrap()).collect();
     for c in children {
         let out = c.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "{}: {}", out.status, String::from_utf8_lossy(&out.stderr));
     }
     (t0.elapsed().as_secs_f64(), children_cpu() - cpu0)
 }
@@ -144,6 +144,12 @@ fn prism_command(
             base_url(kind, addr)
         ));
     }
+    // A 1M-token answer is past every window of the models the mock plays: without a
+    // declared window large enough, the preflight refuses to send it (exit status 1).
+    cfg.push_str(&format!(
+        "[pricing.\"{model}\"]\ncontext_window = {window}\nmax_output = {window}\n",
+        window = 2 * tokens
+    ));
     let path = dir.join("prism.toml");
     std::fs::write(&path, cfg).unwrap();
     let mut c = Command::new(bin);

@@ -13,6 +13,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::mpsc;
 
+/// The most items one message carries. A producer whose data never runs out (a fast
+/// server on loopback) may not wait for a long time: without a bound its batch would grow
+/// with the whole answer (a 1M-token stream held ~250 MB of events, and the consumer saw
+/// nothing until the end). At this size a batch is a few hundred microseconds of a fast
+/// stream, so the consumer still wakes rarely.
+pub const MAX_BATCH: usize = 256;
+
 /// Buffers items and sends them to one channel as a `Vec`; clones share the buffer.
 #[derive(Debug)]
 pub struct BatchSender<T> {
@@ -38,13 +45,17 @@ impl<T> BatchSender<T> {
         }
     }
 
-    /// Add `item` to the batch; `false` when nobody receives any more.
+    /// Add `item` to the batch; `false` when nobody receives any more. A batch that
+    /// reaches [`MAX_BATCH`] items goes out at once.
     pub fn push(&self, item: T) -> bool {
         // A panic while the lock was held leaves a Vec that is still whole.
-        self.pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(item);
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        pending.push(item);
+        if pending.len() >= MAX_BATCH {
+            let full = std::mem::take(&mut *pending);
+            drop(pending);
+            let _ = self.tx.send(full);
+        }
         !self.tx.is_closed()
     }
 
@@ -155,6 +166,24 @@ mod tests {
         assert_eq!(rx.recv().await, Some(vec![3, 4]), "sent when the task ended");
         drop(out);
         assert_eq!(rx.recv().await, None, "no empty batches");
+    }
+
+    #[tokio::test]
+    async fn a_producer_that_never_waits_still_sends_bounded_batches() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let out = BatchSender::new(tx);
+        let n = MAX_BATCH * 3 + 5;
+        for i in 0..n {
+            out.push(i);
+        }
+        // Nothing waited and nothing flushed: only full batches went out, in order.
+        for k in 0..3 {
+            let batch = rx.try_recv().unwrap();
+            assert_eq!(batch, (k * MAX_BATCH..(k + 1) * MAX_BATCH).collect::<Vec<_>>());
+        }
+        assert!(rx.try_recv().is_err(), "the partial batch waits for a flush");
+        out.flush();
+        assert_eq!(rx.try_recv().unwrap(), (3 * MAX_BATCH..n).collect::<Vec<_>>());
     }
 
     #[tokio::test]

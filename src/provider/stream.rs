@@ -519,6 +519,10 @@ impl<'a> BodyReader<'a> {
                 continue;
             }
             self.bytes += data.len() as u64;
+            // A server that is always ahead leaves this task nothing to wait for: spend
+            // the task's budget so it yields now and then, letting the other streams on
+            // this thread run and the events decoded so far go out.
+            tokio::task::coop::consume_budget().await;
             let at = self
                 .arrivals
                 .as_mut()
