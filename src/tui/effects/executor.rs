@@ -127,6 +127,24 @@ impl Executor {
                 prompt,
                 jobs,
             } => self.start(run, turn, system, prompt, jobs, tx),
+            Effect::ContinueRun { run, jobs } => {
+                let panes: Vec<usize> = jobs.iter().map(|j| j.pane).collect();
+                // Only a run this executor sent was recorded by it and can go on in the
+                // session; one shown from a saved session still gets its answer.
+                let unsaved = jobs.iter().any(|j| !self.runs.contains_key(&j.first));
+                let cancels = Cancels::new(jobs.len());
+                self.runs.insert(run, (panes, cancels.clone()));
+                self.tasks.retain(|t| !t.is_finished());
+                let session = self.saver.current().filter(|_| !unsaved);
+                if unsaved && self.saver.root().is_some() {
+                    tx.send(Msg::Notice(
+                        "tool results: the turn was opened from a saved session, so its follow-up is not saved; send the prompt again to save both rounds".into(),
+                    ))
+                    .ok();
+                }
+                let task = super::follow_up::run(run, jobs, cancels, session, tx.clone());
+                self.tasks.push(tokio::spawn(task));
+            }
             Effect::Cancel { run, pane } if self.experiments.contains_key(&run) => {
                 // `pane` is a cell of the grid: that cell stops, the others go on.
                 if let Some((stop, cells)) = self.experiments.get(&run)

@@ -415,10 +415,12 @@ impl App {
         self.panes[i].apply(at, event);
         self.dirty = true;
         if event.is_terminal() {
+            // A follow-up's end prices both rounds: the first was counted when it ended.
+            let counted = self.typed_results.counted.remove(&i).unwrap_or(0);
             if self.is_live(i)
                 && let Some((cost, estimated)) = self.pane_cost(i)
             {
-                self.spent.0 += cost;
+                self.spent.0 = (self.spent.0 + cost).saturating_sub(counted);
                 self.spent.1 |= estimated;
             }
             let p = &self.panes[i];
