@@ -303,10 +303,10 @@ async fn typed_results_continue_each_turn_with_its_follow_up_round_alone() {
     let session = prism::session::load(&dir).unwrap();
     assert_eq!(session.turns.len(), 2);
     let turn = &session.turns[0];
-    for i in 0..3 {
+    for (i, text) in answers.iter().enumerate() {
         let answer = &turn.answers[&i];
         assert!(answer.completed() && !answer.interrupted, "target {i}");
-        assert_eq!(answer.text(), answers[i], "target {i}");
+        assert_eq!(&answer.text(), text, "target {i}");
         let row = answer.row.as_ref().expect("final numbers recorded");
         assert_eq!(row.rounds, Some(2), "target {i}");
         assert_eq!(row.round_usage.as_ref().map(Vec::len), Some(2), "target {i}");

@@ -248,6 +248,78 @@ mod tests {
     use super::*;
     use crate::provider::event::ToolCallDelta;
 
+    /// Over loopback to the mock: only the follow-up goes out, answering the recorded
+    /// call by its id, and the events open with the round.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_continuation_sends_only_the_follow_up_and_opens_with_its_round() {
+        use std::net::{Ipv4Addr, SocketAddr};
+
+        use crate::target::{KeySource, Params, ProviderKind};
+
+        let server = crate::mock_server::MockServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+            .await
+            .unwrap();
+        let tools = "[[tool]]\nname = \"get_weather\"\n[tool.parameters]\ntype = \"object\"\n";
+        let target = Target {
+            name: "t".into(),
+            provider: ProviderKind::OpenAi,
+            model: "gpt-4o-mini-2024-07-18+ttft=0,itl=0".into(),
+            base_url: server.base_url(ProviderKind::OpenAi),
+            key: KeySource::Demo,
+            params: Params {
+                stream: true,
+                max_tokens: Some(50),
+                tools: Some(crate::tools::definitions_from_text(tools, "tools.toml", true).unwrap()),
+                ..Params::default()
+            },
+        };
+        let recorded = Continuation {
+            target,
+            request: ChatRequest::single(None, "Weather in Paris?"),
+            text: "Let me check.".into(),
+            calls: vec![CalledTool {
+                id: "call_seen".into(),
+                name: "get_weather".into(),
+                arguments: "{\"city\":\"Paris\"}".into(),
+            }],
+            results: ToolResults {
+                results: [("get_weather".to_string(), json!({"temp_c": 21}))].into(),
+                typed: true,
+            },
+        };
+        let mut handle = continue_each(&[recorded], RunOptions::default(), Cancels::new(1)).await;
+        let mut events = Vec::new();
+        while let Some(env) = handle.events.recv().await {
+            events.push(env.event);
+        }
+        let StreamEvent::ToolRound(round) = &events[0] else {
+            panic!("{events:?}")
+        };
+        assert_eq!(round.round, 2);
+        assert_eq!(round.results[0].call_id, "call_seen");
+        assert!(!round.results[0].canned);
+        assert_eq!(events.last(), Some(&StreamEvent::Done));
+        let text: String = (events.iter())
+            .filter_map(|e| match e {
+                StreamEvent::TextDelta(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert!(text.contains("The tool returned"), "{text}");
+        let records = server.log().records();
+        assert_eq!(records.len(), 1, "the first round is not sent again");
+        let body: serde_json::Value = serde_json::from_str(&records[0].body).unwrap();
+        let messages = body["messages"].as_array().unwrap();
+        assert_eq!(messages[1]["content"], "Let me check.");
+        assert_eq!(messages[1]["tool_calls"][0]["id"], "call_seen");
+        assert_eq!(
+            messages[1]["tool_calls"][0]["function"]["arguments"],
+            "{\"city\":\"Paris\"}"
+        );
+        assert_eq!(messages[2]["tool_call_id"], "call_seen");
+        server.shutdown().await;
+    }
+
     #[test]
     fn calls_assemble_and_only_their_done_is_withheld() {
         let mut seen = FirstRound::default();
