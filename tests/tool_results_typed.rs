@@ -156,12 +156,13 @@ async fn typed_results_continue_each_turn_with_its_follow_up_round_alone() {
     let effects = bench.app.act(Action::Send);
     bench.apply(effects);
     bench.settle().await;
-    let mut first = Vec::new();
+    let (mut first, mut queued) = (Vec::new(), Vec::new());
     for i in 0..3 {
         let pane = bench.app.pane(i);
         let calls = pane.metrics.tool_calls.clone();
         assert_eq!(calls.len(), 1, "pane {i} ended in a tool call");
         first.push((calls[0].clone(), pane.metrics.usage, pane.metrics.ttft()));
+        queued.push(pane.queued_at.unwrap());
     }
     assert_eq!(server.log().records().len(), 3);
 
@@ -225,8 +226,15 @@ async fn typed_results_continue_each_turn_with_its_follow_up_round_alone() {
         );
         assert_eq!(m.ttft(), *ttft, "pane {i}");
         assert!(m.tool_rounds.idle > std::time::Duration::ZERO, "pane {i}");
+        // The elapsed clock leaves out the pause too.
+        assert_eq!(pane.queued_at, Some(queued[i] + m.tool_rounds.idle), "pane {i}");
         assert!(!pane.status.is_active());
     }
+    // One run per pane, both rounds in it, each round costed once.
+    assert_eq!(bench.app.scored().len(), 3);
+    let priced: u128 = (0..3).filter_map(|i| bench.app.pane_cost(i)).map(|c| c.0).sum();
+    assert!(priced > 0);
+    assert_eq!(bench.app.spent().0, priced);
     // Each follow-up answers the very call the first response streamed.
     let id = |i: usize| first[i].0.id.clone().unwrap();
     let chat = &requests(&server, CHAT)[1];

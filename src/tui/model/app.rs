@@ -412,6 +412,9 @@ impl App {
     /// Fold one event of pane `i`'s current run; when its stream ends, count what a live
     /// one cost and file its answer in its conversation.
     pub(super) fn apply_event(&mut self, i: usize, at: Instant, event: &StreamEvent) {
+        if matches!(event, StreamEvent::ToolRound(_)) && self.panes[i].metrics.is_finished() {
+            self.reopen(i, at);
+        }
         self.panes[i].apply(at, event);
         self.dirty = true;
         if event.is_terminal() {

@@ -218,21 +218,30 @@ impl App {
     /// Pane `i`, whose first round ended, goes on as run `self.run`: its text, calls and
     /// numbers stay, the follow-up folds in after them.
     fn resume_pane(&mut self, i: usize) {
+        let p = &mut self.panes[i];
+        p.run = Some(self.run);
+        p.status = PaneStatus::Queued;
+        self.dirty = true;
+    }
+
+    /// Pane `i`'s run, which had ended, goes on with a follow-up round dispatched `at`
+    /// (live, or played back from a session): the run logged and the cost counted at its
+    /// first end are taken back, since its next end logs and prices both rounds; the
+    /// elapsed clock goes on from the first round's, the pause left out.
+    pub(super) fn reopen(&mut self, i: usize, at: std::time::Instant) {
         if self.is_live(i)
             && let Some((cost, _)) = self.pane_cost(i)
         {
             self.typed_results.counted.insert(i, cost);
         }
         self.unlog_run(i);
-        let now = self.now;
         let p = &mut self.panes[i];
-        p.run = Some(self.run);
-        p.status = PaneStatus::Queued;
-        // The elapsed clock goes on from the first round's, the pause left out.
-        if let (Some(queued), Some(end)) = (p.queued_at, p.metrics.ended_at) {
-            p.queued_at = now.checked_sub(end.saturating_duration_since(queued));
+        if !p.status.is_active() {
+            p.status = PaneStatus::Queued;
         }
-        self.dirty = true;
+        if let (Some(queued), Some(end)) = (p.queued_at, p.metrics.ended_at) {
+            p.queued_at = at.checked_sub(end.saturating_duration_since(queued));
+        }
     }
 
     /// A key while the results editor is open: esc (or the results key) closes it, anything
