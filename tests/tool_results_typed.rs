@@ -336,3 +336,65 @@ async fn typed_results_continue_each_turn_with_its_follow_up_round_alone() {
     }
     server.shutdown().await;
 }
+
+/// The engine's entry point alone, over loopback to the mock: only the follow-up goes
+/// out, answering the recorded call by its id, and the events open with the round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_continuation_sends_only_the_follow_up_and_opens_with_its_round() {
+    use prism::engine::{Cancels, Continuation, RunOptions, continue_each};
+    use prism::provider::event::StreamEvent;
+    use prism::provider::request::{CalledTool, ChatRequest};
+    use prism::target::ToolResults;
+
+    let server = MockServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .await
+        .unwrap();
+    let recorded = Continuation {
+        target: target(&server, "t", ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18"),
+        request: ChatRequest::single(None, "Weather in Paris?"),
+        text: "Let me check.".into(),
+        calls: vec![CalledTool {
+            id: "call_seen".into(),
+            name: "get_weather".into(),
+            arguments: "{\"city\":\"Paris\"}".into(),
+        }],
+        results: ToolResults {
+            results: [("get_weather".to_string(), json!({"temp_c": 21}))].into(),
+            typed: true,
+        },
+    };
+    let mut handle = continue_each(&[recorded], RunOptions::default(), Cancels::new(1)).await;
+    let mut events = Vec::new();
+    while let Some(env) = handle.events.recv().await {
+        events.push(env.event);
+    }
+    let StreamEvent::ToolRound(round) = &events[0] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(round.round, 2);
+    assert_eq!(round.results[0].call_id, "call_seen");
+    assert!(!round.results[0].canned);
+    assert_eq!(events.last(), Some(&StreamEvent::Done));
+    let text: String = (events.iter())
+        .filter_map(|e| match e {
+            StreamEvent::TextDelta(t) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(text.contains("The tool returned"), "{text}");
+    let sent = requests(&server, CHAT);
+    assert_eq!(
+        server.log().records().len(),
+        1,
+        "the first round is not sent again"
+    );
+    let messages = sent[0]["messages"].as_array().unwrap();
+    assert_eq!(messages[1]["content"], "Let me check.");
+    assert_eq!(messages[1]["tool_calls"][0]["id"], "call_seen");
+    assert_eq!(
+        messages[1]["tool_calls"][0]["function"]["arguments"],
+        "{\"city\":\"Paris\"}"
+    );
+    assert_eq!(messages[2]["tool_call_id"], "call_seen");
+    server.shutdown().await;
+}
