@@ -494,6 +494,45 @@ mod tests {
         }
     }
 
+    /// A follow-up for a turn this executor never sent (shown from a saved session) still
+    /// goes out, opening with its round, and says it is not saved.
+    #[tokio::test]
+    async fn a_follow_up_of_a_turn_opened_from_disk_goes_out_and_says_it_is_not_saved() {
+        use crate::engine::Continuation;
+        use crate::provider::event::StreamEvent;
+        use crate::tui::model::msg::FollowUp;
+
+        let root = tempfile::tempdir().unwrap();
+        let mut executor = Executor::with_sessions(PriceTable::default(), Some(root.path().into()));
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let job = FollowUp {
+            pane: 0,
+            first: RunId(7),
+            continuation: Continuation {
+                target: target(),
+                request: ChatRequest::single(None, "Weather?"),
+                text: String::new(),
+                calls: vec![],
+                results: crate::target::ToolResults::default(),
+            },
+        };
+        let effect = Effect::ContinueRun {
+            run: RunId(8),
+            jobs: vec![job],
+        };
+        executor.apply(effect, &tx, &mut NoTerminal);
+        let Some(Msg::Notice(notice)) = rx.recv().await else {
+            panic!("no notice")
+        };
+        assert!(notice.contains("not saved"), "{notice}");
+        let Some(Msg::Stream { pane: 0, env }) = rx.recv().await else {
+            panic!("no event")
+        };
+        assert_eq!(env.run, RunId(8));
+        assert!(matches!(env.event, StreamEvent::ToolRound(_)), "{:?}", env.event);
+        executor.finish().await;
+    }
+
     /// Sends made while their session is still being created wait for it and are
     /// recorded in it, in the order they were made.
     #[tokio::test]
