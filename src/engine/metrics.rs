@@ -23,6 +23,9 @@
 //! the same run: TTFT, TTFB and the request id stay the first round's, usage is the sum
 //! with each round's part kept, the wait for the follow-up's first content is neither an
 //! ITL gap nor part of the tokens/s span, and total runs to the end of the last round.
+//! A follow-up sent after the first round had ended (results typed by hand) reopens the
+//! run: the wait from that end to the follow-up's dispatch is the user's, not the
+//! model's, and is left out of total as well.
 
 use std::time::{Duration, Instant};
 
@@ -127,6 +130,9 @@ pub struct ToolRounds {
     awaiting_content: bool,
     /// Time spent between rounds (last content → next round's first content).
     pub paused: Duration,
+    /// Time between a round's end and a follow-up dispatched only later (results typed by
+    /// hand): left out of total.
+    pub idle: Duration,
 }
 
 impl ToolRounds {
@@ -234,6 +240,11 @@ impl TargetRun {
                 };
             }
             StreamEvent::ToolRound(r) => {
+                // The first round had ended: the run goes on from here.
+                if let (true, Some(end)) = (self.is_finished(), self.ended_at) {
+                    self.tool_rounds.idle += at.saturating_duration_since(end);
+                    self.outcome = Some(Outcome::Running);
+                }
                 let rounds = &mut self.tool_rounds;
                 rounds.finished.push(std::mem::take(&mut rounds.current));
                 rounds.sent.push(r.clone());
@@ -315,9 +326,13 @@ impl TargetRun {
         self.since_sent(self.headers_at)
     }
 
-    /// Request sent → end of response.
+    /// Request sent → end of response, less any wait for a follow-up's dispatch after
+    /// its round had ended.
     pub fn total(&self) -> Option<Duration> {
-        self.since_sent(self.ended_at)
+        Some(
+            self.since_sent(self.ended_at)?
+                .saturating_sub(self.tool_rounds.idle),
+        )
     }
 
     /// Mean, median and 95th percentile of the gaps between content events: the mean

@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub use envelope::{Envelope, RunId};
+pub use tool_round::{Continuation, continue_each};
 
 use batch::{BatchReceiver, BatchSender};
 

@@ -5,20 +5,42 @@
 //! The first round's `Done` is withheld and a [`StreamEvent::ToolRound`] marks the
 //! boundary, so a consumer folds both rounds into one run (see `metrics`). A call with no
 //! canned result gets `{"error": "no canned result for NAME"}`, and a note says so.
-//! Results typed in the workbench take the same path, recorded as not canned.
+//!
+//! Results typed in the workbench answer a first round that already ended: [`continue_each`]
+//! starts from that recorded round (its request, text and calls) and sends only the
+//! follow-up, with the same calls, ids and arguments the user saw. It emits the same
+//! `ToolRound` first, so a consumer folds it as the second round of the run it continues.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::json;
+use tokio::sync::{Barrier, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::attempts;
+use super::batch::BatchReceiver;
+use super::{Cancels, RunHandle, RunOptions, TargetEvents, attempts};
 use crate::provider::client::TimedClient;
 use crate::provider::credentials::Credentials;
 use crate::provider::event::{SentResult, StreamEvent, ToolRound};
 use crate::provider::request::{CalledTool, ChatRequest, Message, ToolResult};
 use crate::provider::stream::Emit;
 use crate::target::{Target, ToolResults};
+
+/// A first round that ended in tool calls, recorded, and the results to answer it with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Continuation {
+    /// The target that answered.
+    pub target: Target,
+    /// The turn's request, as the first round sent it.
+    pub request: ChatRequest,
+    /// The first round's visible text.
+    pub text: String,
+    /// Its calls: ids, names and arguments exactly as received, in call order.
+    pub calls: Vec<CalledTool>,
+    /// What to send back for them.
+    pub results: ToolResults,
+}
 
 /// What the first round said, as far as a follow-up needs it.
 #[derive(Debug, Default)]
@@ -61,6 +83,20 @@ impl FirstRound {
     }
 }
 
+impl Continuation {
+    /// The follow-up request it sends: the turn's request, the assistant's text and
+    /// calls, a result for each call.
+    pub fn follow_up_request(&self) -> ChatRequest {
+        follow_up(
+            &self.request,
+            self.text.clone(),
+            self.calls.clone(),
+            &self.results,
+        )
+        .0
+    }
+}
+
 /// Run `first` (the request for `request`), then, if it ends in tool calls, the
 /// follow-up with `results`. Ends with one terminal event, like [`attempts::run`].
 #[allow(clippy::too_many_arguments)]
@@ -87,21 +123,9 @@ pub(super) async fn run(
         emit(Instant::now(), StreamEvent::Cancelled);
         return;
     }
-    let missing: Vec<String> = (seen.calls.iter())
-        .filter(|c| results.for_call(&c.id, &c.name).is_none())
-        .map(|c| c.name.clone())
-        .collect();
-    let (next, round) = follow_up(request, seen, results);
-    for name in &missing {
-        let note = if results.typed {
-            format!(
-                "tool round: no typed result for `{name}`; sent an error result (give it one in the tool results editor)"
-            )
-        } else {
-            format!(
-                "tool round: no canned result for `{name}`; sent an error result (add it to the tool results file)"
-            )
-        };
+    let notes = missing(&seen.calls, results);
+    let (next, round) = follow_up(request, seen.text, seen.calls, results);
+    for note in notes {
         emit(Instant::now(), StreamEvent::Note(note));
     }
     emit(Instant::now(), StreamEvent::ToolRound(round));
@@ -111,10 +135,77 @@ pub(super) async fn run(
     }
 }
 
-/// The follow-up request: `request` plus the assistant's calls and a result for each.
-fn follow_up(request: &ChatRequest, first: FirstRound, canned: &ToolResults) -> (ChatRequest, ToolRound) {
-    let sent: Vec<SentResult> = first
-        .calls
+/// Send the follow-up of each recorded first round in `jobs`, all released together:
+/// nothing of the first rounds is sent again. Each target's events start with the
+/// [`StreamEvent::ToolRound`] (at its dispatch), then the follow-up's attempts, ending
+/// with one terminal event, like [`super::fan_out_each`]. Must be called inside a tokio
+/// runtime; `cancels` covers every job.
+pub async fn continue_each(jobs: &[Continuation], opts: RunOptions, cancels: Cancels) -> RunHandle {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let barrier = Arc::new(Barrier::new(jobs.len() + 1));
+    let mut tasks = Vec::with_capacity(jobs.len());
+    for (index, job) in jobs.iter().enumerate() {
+        let cancel = cancels.token(index);
+        let notes = missing(&job.calls, &job.results);
+        let (next, round) = follow_up(&job.request, job.text.clone(), job.calls.clone(), &job.results);
+        let prepared = super::prepare(&job.target, &next).await;
+        let events = TargetEvents::new(tx.clone(), opts.run, index);
+        let (sink, target) = (events.clone(), job.target.clone());
+        let work = async move {
+            let mut emit = |at: Instant, event: StreamEvent| sink.send(at, event);
+            // First, so a consumer that saw the first round end reopens the run here.
+            emit(Instant::now(), StreamEvent::ToolRound(round));
+            for note in notes {
+                emit(Instant::now(), StreamEvent::Note(note));
+            }
+            match prepared {
+                Ok((client, req, _)) => attempts::run(&client, &target, req, &cancel, &mut emit).await,
+                Err(e) => emit(Instant::now(), StreamEvent::Failed(e)),
+            }
+        };
+        tasks.push(super::spawn_target(
+            events,
+            barrier.clone(),
+            job.target.name.clone(),
+            work,
+        ));
+    }
+    barrier.wait().await;
+    RunHandle {
+        events: BatchReceiver::new(rx),
+        cancels,
+        tasks,
+    }
+}
+
+/// A note for each call that `results` has nothing for (it gets an error result).
+fn missing(calls: &[CalledTool], results: &ToolResults) -> Vec<String> {
+    (calls.iter())
+        .filter(|c| results.for_call(&c.id, &c.name).is_none())
+        .map(|c| {
+            let name = &c.name;
+            if results.typed {
+                format!(
+                    "tool round: no typed result for `{name}`; sent an error result (give it one in the tool results editor)"
+                )
+            } else {
+                format!(
+                    "tool round: no canned result for `{name}`; sent an error result (add it to the tool results file)"
+                )
+            }
+        })
+        .collect()
+}
+
+/// The follow-up request: `request` plus the assistant's `text` and `calls` and a result
+/// for each call.
+fn follow_up(
+    request: &ChatRequest,
+    text: String,
+    calls: Vec<CalledTool>,
+    canned: &ToolResults,
+) -> (ChatRequest, ToolRound) {
+    let sent: Vec<SentResult> = calls
         .iter()
         .map(|c| match canned.for_call(&c.id, &c.name) {
             Some(v) => SentResult {
@@ -140,7 +231,7 @@ fn follow_up(request: &ChatRequest, first: FirstRound, canned: &ToolResults) -> 
         })
         .collect();
     let mut next = request.clone();
-    next.messages.push(Message::tool_calls(first.text, first.calls));
+    next.messages.push(Message::tool_calls(text, calls));
     next.messages.push(Message::tool_results(results));
     (
         next,
@@ -192,7 +283,12 @@ mod tests {
             results: [("get_weather".to_string(), json!({"temp_c": 21}))].into(),
             typed: false,
         };
-        let (next, round) = follow_up(&ChatRequest::single(None, "weather?"), seen, &canned);
+        let (next, round) = follow_up(
+            &ChatRequest::single(None, "weather?"),
+            seen.text,
+            seen.calls,
+            &canned,
+        );
         assert_eq!(next.messages.len(), 3);
         assert_eq!(next.messages[1].content, "Let me check. ");
         assert_eq!(next.messages[1].tool_calls[0].arguments, "{\"city\":\"Paris\"}");
@@ -212,7 +308,12 @@ mod tests {
             name: Some("get_weather".into()),
             arguments: "{}".into(),
         }));
-        let (_, round) = follow_up(&ChatRequest::single(None, "weather?"), again, &typed);
+        let (_, round) = follow_up(
+            &ChatRequest::single(None, "weather?"),
+            again.text,
+            again.calls,
+            &typed,
+        );
         assert_eq!(round.results[0].content, json!({"temp_c": 21}));
         assert!(
             !round.results[0].canned,

@@ -55,9 +55,17 @@ impl Recorded {
         s
     }
 
-    /// Whether the stream ended after the provider's end marker.
+    /// Whether the stream ended after the provider's end marker: its last end, since a
+    /// follow-up round sent after the first had ended (results typed by hand) goes on in
+    /// the same record.
     pub fn completed(&self) -> bool {
-        self.events.iter().any(|(_, e)| matches!(e, EventBody::Done))
+        self.last_round().any(|(_, e)| matches!(e, EventBody::Done))
+    }
+
+    /// The events from the last `ToolRound` on (all of them when there is none): a stream
+    /// ends in here.
+    fn last_round(&self) -> impl Iterator<Item = &(u64, EventBody)> {
+        ended_in_last_round(&self.events)
     }
 }
 
@@ -209,6 +217,16 @@ fn json_error(path: &Path, line_offset: usize, e: &serde_json::Error) -> Session
         line => (line_offset + line, e.column().max(1)),
     };
     SessionError::corrupt(path, at, format!("corrupt record: {msg}"))
+}
+
+/// The events from the last `ToolRound` on, all of them when there is none. A follow-up
+/// sent after its first round had ended (results typed by hand) is recorded after that
+/// round's end: only an end after it ends the stream.
+fn ended_in_last_round(events: &[(u64, EventBody)]) -> impl Iterator<Item = &(u64, EventBody)> {
+    let from = (events.iter())
+        .rposition(|(_, e)| matches!(e, EventBody::ToolRound { .. }))
+        .unwrap_or(0);
+    events[from..].iter()
 }
 
 #[derive(Default)]
@@ -415,14 +433,17 @@ impl Log {
             for sent in &send.targets {
                 let key = (send.run, sent.target);
                 let events = self.events.remove(&key).unwrap_or_default();
-                let interrupted = !events.iter().any(|(_, e)| e.is_terminal());
+                let interrupted = !ended_in_last_round(&events).any(|(_, e)| e.is_terminal());
+                // A row written when the first round ended is stale once a follow-up was
+                // cut off: the events say more (both rounds, as far as they went).
+                let row = self.rows.remove(&key).filter(|_| !interrupted);
                 turn.answers.insert(
                     sent.target,
                     Recorded {
                         run: send.run,
                         history: sent.history.clone(),
                         events,
-                        row: self.rows.remove(&key),
+                        row,
                         interrupted,
                     },
                 );

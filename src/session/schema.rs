@@ -269,7 +269,10 @@ pub enum EventBody {
     Note {
         text: String,
     },
-    /// A follow-up round with the canned tool results went out.
+    /// A follow-up round with tool results went out: canned ones, in the same stream, or
+    /// typed in the workbench after the first round had ended, in which case it follows
+    /// that round's end and only an end after it ends the stream (times still count from
+    /// the run's send, so the gap is the user's pause).
     ToolRound {
         round: crate::provider::event::ToolRound,
     },

@@ -503,3 +503,144 @@ fn the_session_cost_is_summed_exactly_and_written_as_its_decimal() {
     let text = meta_text(w.dir());
     assert!(text.contains("\"cost_usd\": 0.11629325,"), "{text}");
 }
+
+/// Target `target`'s first round in `run`: one tool call, two output tokens, ended at
+/// 402 ms.
+fn called_a_tool(w: &SessionWriter, run: u64, target: usize, at: impl Fn(u64) -> Instant) {
+    w.event(run, target, at(1), &StreamEvent::Dispatched);
+    w.event(
+        run,
+        target,
+        at(20),
+        &StreamEvent::Started(ResponseStart {
+            http_status: 200,
+            request_id: Some("req_1".into()),
+            rate_limits: vec![],
+            sent_at: at(5),
+            connect: None,
+        }),
+    );
+    let call = crate::provider::event::ToolCallDelta {
+        index: 0,
+        id: Some("call_1".into()),
+        name: Some("get_weather".into()),
+        arguments: "{\"city\":\"Paris\"}".into(),
+    };
+    w.event(run, target, at(100), &StreamEvent::ToolCallDelta(call));
+    let usage = Usage {
+        input: Some(12),
+        output: Some(2),
+        ..Usage::default()
+    };
+    w.event(run, target, at(400), &StreamEvent::Usage(usage));
+    let finish = Finish {
+        reason: FinishReason::ToolCalls,
+        raw: Some("tool_calls".into()),
+    };
+    w.event(run, target, at(401), &StreamEvent::Finish(finish));
+    w.event(run, target, at(402), &StreamEvent::Done);
+}
+
+/// Its follow-up, sent at 5 s (after a pause for typing): four output tokens, ended at
+/// 5.4 s unless `cut` (the process stopped mid-answer).
+fn answered_after_a_pause(
+    w: &SessionWriter,
+    run: u64,
+    target: usize,
+    at: impl Fn(u64) -> Instant,
+    cut: bool,
+) {
+    let round = crate::provider::event::ToolRound {
+        round: 2,
+        results: vec![crate::provider::event::SentResult {
+            call_id: "call_1".into(),
+            name: "get_weather".into(),
+            content: serde_json::json!({"temp_c": 21}),
+            canned: false,
+        }],
+    };
+    w.event(run, target, at(5000), &StreamEvent::ToolRound(round));
+    w.event(run, target, at(5001), &StreamEvent::Dispatched);
+    w.event(run, target, at(5100), &StreamEvent::TextDelta("It is 21".into()));
+    if cut {
+        return;
+    }
+    w.event(run, target, at(5200), &StreamEvent::TextDelta(" degrees.".into()));
+    let usage = Usage {
+        input: Some(30),
+        output: Some(4),
+        ..Usage::default()
+    };
+    w.event(run, target, at(5300), &StreamEvent::Usage(usage));
+    w.event(run, target, at(5400), &StreamEvent::Done);
+}
+
+#[test]
+fn a_follow_up_resumed_after_its_round_ended_reads_as_one_turn_with_two_rounds_costed_once() {
+    let root = tempfile::tempdir().unwrap();
+    let targets = [target("a")];
+    let w = SessionWriter::create(root.path(), &targets, nickel_per_output_token()).unwrap();
+    let base = Instant::now();
+    let at = |ms: u64| base + Duration::from_millis(ms);
+    let req = ChatRequest::single(None, "Weather in Paris?");
+    let out = Outgoing {
+        target: 0,
+        history: vec![],
+        request: req,
+    };
+    w.send(1, 1, None, "Weather in Paris?", base, &[out]);
+    called_a_tool(&w, 1, 0, at);
+    w.resume(1, &[0]);
+    answered_after_a_pause(&w, 1, 0, at, false);
+    w.close();
+    let s = load(w.dir()).unwrap();
+    assert_eq!(s.turns.len(), 1);
+    let answer = &s.turns[0].answers[&0];
+    assert!(answer.completed() && !answer.interrupted);
+    assert_eq!(answer.text(), "It is 21 degrees.");
+    let row = answer.row.as_ref().unwrap();
+    assert_eq!(row.rounds, Some(2));
+    assert_eq!(row.usage.output_tokens, Some(6));
+    assert!(!row.tool_results.as_ref().unwrap()[0].canned);
+    // Sent at 5 ms, ended at 5.4 s, the 4.6 s from the first end to the follow-up's
+    // dispatch left out.
+    assert_eq!(row.total_ms, Some(797.0));
+    // Six tokens over 100 ms of content: the wait between the rounds is no one's rate.
+    assert_eq!(row.tokens_per_s.map(f64::round), Some(60.0));
+    // Six output tokens at a nickel, counted once: the first round's row is replaced.
+    assert_eq!(row.cost_usd, Some(0.3));
+    assert_eq!(s.meta.cost_usd, 0.3, "{}", meta_text(w.dir()));
+    assert!(!s.interrupted());
+}
+
+#[test]
+fn a_follow_up_cut_short_keeps_both_rounds_so_far_and_reads_as_interrupted() {
+    let root = tempfile::tempdir().unwrap();
+    let w = SessionWriter::create(root.path(), &[target("a")], PriceTable::default()).unwrap();
+    let base = Instant::now();
+    let at = |ms: u64| base + Duration::from_millis(ms);
+    let out = Outgoing {
+        target: 0,
+        history: vec![],
+        request: ChatRequest::single(None, "Weather in Paris?"),
+    };
+    w.send(1, 1, None, "Weather in Paris?", base, &[out]);
+    called_a_tool(&w, 1, 0, at);
+    w.resume(1, &[0]);
+    answered_after_a_pause(&w, 1, 0, at, true);
+    w.close();
+    let s = load(w.dir()).unwrap();
+    let answer = &s.turns[0].answers[&0];
+    assert!(answer.interrupted && !answer.completed());
+    assert!(
+        answer.row.is_none(),
+        "the first round's row no longer says it all"
+    );
+    assert_eq!(answer.text(), "It is 21");
+    let run = answer.fold(Instant::now());
+    assert_eq!(run.tool_calls.len(), 1);
+    assert_eq!(run.tool_rounds.count(), 2);
+    let row = export::result_row(&s, &s.turns[0], 0, &PriceTable::default()).unwrap();
+    assert_eq!(row.rounds, Some(2));
+    assert!(row.error.is_some(), "marked interrupted");
+}

@@ -58,6 +58,10 @@ enum Cmd {
         at: Instant,
         event: StreamEvent,
     },
+    Resume {
+        run: u64,
+        targets: Vec<usize>,
+    },
     Experiment(Box<ExperimentRecord>),
     Rename(Option<String>),
     Vote(VoteRecord),
@@ -294,6 +298,19 @@ impl SessionWriter {
         });
     }
 
+    /// The streams of `targets` in `run`, which had ended, go on: a follow-up round (tool
+    /// results typed after the first round ended) is recorded into the same run, its
+    /// events timed from the run's send, its result replacing the one written at the first
+    /// end. Until it ends the streams count as open, so a crash leaves them interrupted.
+    /// A run this writer did not record (opened from disk) is not resumed: its events are
+    /// dropped, as for any unknown run.
+    pub fn resume(&self, run: u64, targets: &[usize]) {
+        let _ = self.tx.send(Cmd::Resume {
+            run,
+            targets: targets.to_vec(),
+        });
+    }
+
     /// Record a vote; written and flushed at once, since nothing follows it to wait for.
     pub fn vote(&self, vote: VoteRecord) {
         let _ = self.tx.send(Cmd::Vote(vote));
@@ -320,6 +337,9 @@ struct RunState {
     folds: HashMap<usize, TargetRun>,
     /// Targets whose stream has not ended yet.
     open: HashSet<usize>,
+    /// The cost already added to the session's total for each target's row: a resumed
+    /// stream's later row replaces it, so only the difference is added.
+    counted: HashMap<usize, Picodollars>,
 }
 
 struct Actor {
@@ -385,6 +405,7 @@ impl Actor {
                         open: requests.iter().map(|(t, _)| *t).collect(),
                         requests: requests.into_iter().collect(),
                         folds: HashMap::new(),
+                        counted: HashMap::new(),
                     },
                 );
                 self.push(&Record::Send(record));
@@ -416,6 +437,13 @@ impl Actor {
                         Some(crate::report::row(t, &request, fold, &self.prices))
                     })
                     .flatten();
+                // A row's cost is the float nearest its exact amount, so its decimal form
+                // gives that amount back. A resumed stream's row holds every round: what
+                // its first row already added to the total is taken back.
+                let cost = row.as_ref().and_then(|r| r.cost_usd).map(|c| {
+                    let cost = crate::pricing::usd_to_pd(c).unwrap_or(0);
+                    (cost, state.counted.insert(target, cost).unwrap_or(0))
+                });
                 self.push(&Record::Event(EventRecord {
                     run,
                     target,
@@ -423,11 +451,9 @@ impl Actor {
                     event: body,
                 }));
                 if let Some(row) = row {
-                    match row.cost_usd {
-                        Some(c) => {
-                            // A row's cost is the float nearest its exact amount, so its
-                            // decimal form gives that amount back.
-                            self.cost += crate::pricing::usd_to_pd(c).unwrap_or(0);
+                    match cost {
+                        Some((cost, before)) => {
+                            self.cost = (self.cost + cost).saturating_sub(before);
                             self.meta.cost_usd = crate::pricing::usd(self.cost);
                         }
                         // Tokens were used but their price is unknown: the total is a lower bound.
@@ -440,6 +466,11 @@ impl Actor {
                     });
                     self.flush()?;
                     self.save_meta()?;
+                }
+            }
+            Cmd::Resume { run, targets } => {
+                if let Some(state) = self.runs.get_mut(&run) {
+                    state.open.extend(targets);
                 }
             }
             Cmd::Experiment(record) => {

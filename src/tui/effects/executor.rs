@@ -127,6 +127,24 @@ impl Executor {
                 prompt,
                 jobs,
             } => self.start(run, turn, system, prompt, jobs, tx),
+            Effect::ContinueRun { run, jobs } => {
+                let panes: Vec<usize> = jobs.iter().map(|j| j.pane).collect();
+                // Only a run this executor sent was recorded by it and can go on in the
+                // session; one shown from a saved session still gets its answer.
+                let unsaved = jobs.iter().any(|j| !self.runs.contains_key(&j.first));
+                let cancels = Cancels::new(jobs.len());
+                self.runs.insert(run, (panes, cancels.clone()));
+                self.tasks.retain(|t| !t.is_finished());
+                let session = self.saver.current().filter(|_| !unsaved);
+                if unsaved && self.saver.root().is_some() {
+                    tx.send(Msg::Notice(
+                        "tool results: the turn was opened from a saved session, so its follow-up is not saved; send the prompt again to save both rounds".into(),
+                    ))
+                    .ok();
+                }
+                let task = super::follow_up::run(run, jobs, cancels, session, tx.clone());
+                self.tasks.push(tokio::spawn(task));
+            }
             Effect::Cancel { run, pane } if self.experiments.contains_key(&run) => {
                 // `pane` is a cell of the grid: that cell stops, the others go on.
                 if let Some((stop, cells)) = self.experiments.get(&run)
@@ -474,6 +492,45 @@ mod tests {
                 blocked: Some(ProviderError::new(ErrorKind::ContextLength, "too long")),
             }],
         }
+    }
+
+    /// A follow-up for a turn this executor never sent (shown from a saved session) still
+    /// goes out, opening with its round, and says it is not saved.
+    #[tokio::test]
+    async fn a_follow_up_of_a_turn_opened_from_disk_goes_out_and_says_it_is_not_saved() {
+        use crate::engine::Continuation;
+        use crate::provider::event::StreamEvent;
+        use crate::tui::model::msg::FollowUp;
+
+        let root = tempfile::tempdir().unwrap();
+        let mut executor = Executor::with_sessions(PriceTable::default(), Some(root.path().into()));
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let job = FollowUp {
+            pane: 0,
+            first: RunId(7),
+            continuation: Continuation {
+                target: target(),
+                request: ChatRequest::single(None, "Weather?"),
+                text: String::new(),
+                calls: vec![],
+                results: crate::target::ToolResults::default(),
+            },
+        };
+        let effect = Effect::ContinueRun {
+            run: RunId(8),
+            jobs: vec![job],
+        };
+        executor.apply(effect, &tx, &mut NoTerminal);
+        let Some(Msg::Notice(notice)) = rx.recv().await else {
+            panic!("no notice")
+        };
+        assert!(notice.contains("not saved"), "{notice}");
+        let Some(Msg::Stream { pane: 0, env }) = rx.recv().await else {
+            panic!("no event")
+        };
+        assert_eq!(env.run, RunId(8));
+        assert!(matches!(env.event, StreamEvent::ToolRound(_)), "{:?}", env.event);
+        executor.finish().await;
     }
 
     /// Sends made while their session is still being created wait for it and are

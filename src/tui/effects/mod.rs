@@ -6,4 +6,5 @@ pub mod autosave;
 pub mod event_loop;
 pub mod executor;
 pub mod experiment;
+pub mod follow_up;
 pub mod recording;

@@ -412,13 +412,18 @@ impl App {
     /// Fold one event of pane `i`'s current run; when its stream ends, count what a live
     /// one cost and file its answer in its conversation.
     pub(super) fn apply_event(&mut self, i: usize, at: Instant, event: &StreamEvent) {
+        if matches!(event, StreamEvent::ToolRound(_)) && self.panes[i].metrics.is_finished() {
+            self.reopen(i, at);
+        }
         self.panes[i].apply(at, event);
         self.dirty = true;
         if event.is_terminal() {
+            // A follow-up's end prices both rounds: the first was counted when it ended.
+            let counted = self.typed_results.counted.remove(&i).unwrap_or(0);
             if self.is_live(i)
                 && let Some((cost, estimated)) = self.pane_cost(i)
             {
-                self.spent.0 += cost;
+                self.spent.0 = (self.spent.0 + cost).saturating_sub(counted);
                 self.spent.1 |= estimated;
             }
             let p = &self.panes[i];

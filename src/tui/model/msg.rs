@@ -134,6 +134,17 @@ pub struct Job {
     pub blocked: Option<ProviderError>,
 }
 
+/// One pane's follow-up round.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FollowUp {
+    /// Pane index, which is also the target's index in the session.
+    pub pane: usize,
+    /// The run its first round was sent (and recorded) in.
+    pub first: RunId,
+    /// The recorded first round and the results to send back.
+    pub continuation: crate::engine::Continuation,
+}
+
 /// I/O that `update` asks the loop to perform.
 #[derive(Debug, PartialEq)]
 pub enum Effect {
@@ -149,6 +160,14 @@ pub enum Effect {
         prompt: String,
         /// One per target.
         jobs: Vec<Job>,
+    },
+    /// Send only the follow-up round of first rounds that ended in tool calls, with the
+    /// results typed in the workbench; recorded into the runs the first rounds were.
+    ContinueRun {
+        /// Tag for every event of the follow-ups.
+        run: RunId,
+        /// One per pane.
+        jobs: Vec<FollowUp>,
     },
     /// Cancel one pane of a run, or all of it.
     Cancel {

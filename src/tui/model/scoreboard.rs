@@ -123,6 +123,14 @@ impl App {
         });
     }
 
+    /// Take back the run last logged for pane `i`: it goes on (a follow-up round) and is
+    /// logged again, whole, when it ends.
+    pub(super) fn unlog_run(&mut self, i: usize) {
+        if let Some(at) = self.score_log.runs.iter().rposition(|s| s.target.0 == i) {
+            self.score_log.runs.remove(at);
+        }
+    }
+
     /// Count a vote cast on `panes` (in the order shown).
     pub(super) fn log_vote(&mut self, choice: Choice, panes: &[usize]) {
         let winner = match choice {

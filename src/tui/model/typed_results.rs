@@ -1,10 +1,18 @@
 //! Tool results typed in the workbench (alt-t): when answers ended in tool calls and their
 //! targets have no canned results, an editor over the panes (like the inline schema's)
 //! opens with a JSON object keyed by each tool called. Closing it checks the JSON; a valid
-//! object runs the follow-up round for every such pane through the same machinery as
-//! canned results, so the session records both rounds, their usage and the results sent
-//! (marked not canned). The round machinery runs inside one send, so the turn is sent
-//! again: its first round asks the model anew, then the follow-up answers its calls.
+//! object continues every such pane's turn with one follow-up round: only the follow-up
+//! request goes out, carrying the calls the pane shows (same ids, names and arguments)
+//! and the typed result for each. Nothing of the first round is sent again.
+//!
+//! The pane keeps its first round and folds the follow-up in as its second round, as for
+//! canned results: usage summed with each round's part kept, TTFT the first round's. The
+//! time the user spent typing is nobody's latency: total leaves out the wait from the
+//! first round's end to the follow-up's dispatch, tokens/s and ITL leave out the whole
+//! wait between the rounds, and the elapsed clock goes on from the first round's. The
+//! session records the follow-up in the first round's run (see
+//! [`crate::session::SessionWriter::resume`]), results marked not canned. Only a pane in
+//! its first round is offered: one follow-up round, as for canned results.
 //!
 //! An invalid object keeps the editor open with `line:col` in its title: nothing typed is
 //! lost. Emptying the editor closes it without sending.
@@ -16,10 +24,13 @@ use ratatui_textarea::TextArea;
 use serde_json::Value;
 
 use super::app::App;
-use super::msg::{Effect, Job};
-use crate::engine::RunId;
+use super::msg::{Effect, FollowUp};
+use super::pane::PaneStatus;
+use crate::engine::{Continuation, RunId};
 use crate::keys::Action;
+use crate::pricing::Picodollars;
 use crate::provider::event::FinishReason;
+use crate::provider::request::CalledTool;
 use crate::target::ToolResults;
 
 /// Where the typed results stand.
@@ -31,6 +42,9 @@ pub struct TypedResults {
     pub last: BTreeMap<String, Value>,
     /// Why the last closing was refused (the editor stays open).
     pub problem: Option<String>,
+    /// Per pane in its follow-up, the first round's cost already counted as spent: the
+    /// follow-up's end counts both rounds, so this much is taken back then.
+    pub counted: BTreeMap<usize, Picodollars>,
 }
 
 /// `text` as results by tool name, or why it is not: `line:col` and what is wrong.
@@ -72,7 +86,10 @@ impl App {
                 let canned = (self.targets[i].params.tools.as_ref()).is_none_or(|t| t.results.is_some());
                 let called = !p.metrics.tool_calls.is_empty()
                     && matches!(p.metrics.finish_reason(), Some((FinishReason::ToolCalls, _)));
+                // One follow-up round, as for canned results.
+                let first_round = p.metrics.tool_rounds.count() == 1;
                 !canned
+                    && first_round
                     && called
                     && !p.status.is_active()
                     && self.conversation.sent.get(i).is_some_and(Option::is_some)
@@ -135,70 +152,96 @@ impl App {
         self.typed_results.editor = Some(editor);
     }
 
-    /// Send again, with `results` for the follow-up, every pane awaiting results.
+    /// Continue every pane awaiting results with one follow-up round answering the calls
+    /// it shows with `results`.
     fn follow_up_with(&mut self, results: BTreeMap<String, Value>) -> Vec<Effect> {
-        let panes = self.panes_awaiting_results();
+        let results = ToolResults { results, typed: true };
         let mut jobs = Vec::new();
         let mut sent_turn = None;
-        for &i in &panes {
-            let Some(sent) = self.conversation.sent.get(i).cloned().flatten() else {
+        for i in self.panes_awaiting_results() {
+            let (Some(sent), Some(first)) = (self.conversation.sent[i].clone(), self.panes[i].run) else {
                 continue;
             };
-            let mut target = self.targets[i].clone();
-            if let Some(tools) = target.params.tools.as_mut() {
-                tools.results = Some(ToolResults {
-                    results: results.clone(),
-                    typed: true,
-                });
-            }
+            let metrics = &self.panes[i].metrics;
+            let calls = (metrics.tool_calls.iter())
+                .map(|c| CalledTool {
+                    id: c.id.clone().unwrap_or_default(),
+                    name: c.name.clone().unwrap_or_default(),
+                    arguments: c.arguments.clone(),
+                })
+                .collect();
             sent_turn.get_or_insert((sent.turn, sent.prompt.clone()));
-            jobs.push((i, target, sent));
+            let continuation = Continuation {
+                target: self.targets[i].clone(),
+                request: sent.request,
+                text: metrics.text.clone(),
+                calls,
+                results: results.clone(),
+            };
+            jobs.push(FollowUp {
+                pane: i,
+                first,
+                continuation,
+            });
         }
         let Some((turn, prompt)) = sent_turn else {
             self.notice = Some("tool results: no answer awaits them any more: nothing sent".into());
             return Vec::new();
         };
-        // A live send like any other: the budget and the confirmation apply.
+        // A live send like any other: the budget and the confirmation apply, to the
+        // follow-up request alone.
         if crate::tokens::ready() {
             let worst: Vec<_> = (jobs.iter())
-                .map(|(_, target, sent)| {
-                    let check = crate::preflight::check(target, &sent.request, &self.prices);
+                .map(|j| {
+                    let c = &j.continuation;
+                    let check = crate::preflight::check(&c.target, &c.follow_up_request(), &self.prices);
                     check.worst_case.filter(|_| check.too_long.is_none())
                 })
                 .collect();
-            let panes: Vec<String> = jobs.iter().map(|(i, _, _)| i.to_string()).collect();
+            let panes: Vec<String> = jobs.iter().map(|j| j.pane.to_string()).collect();
             let key = format!("tool results {}\u{0}{turn}\u{0}{prompt}", panes.join(","));
             if !self.cost_allows(&worst, key) {
                 return Vec::new();
             }
         }
-        let mut effects = Vec::new();
-        self.open_session(&mut effects);
         self.run = RunId(self.run.0 + 1);
-        for (i, _, sent) in &jobs {
-            self.panes[*i].start(self.run, self.now, &sent.request);
+        for job in &jobs {
+            self.resume_pane(job.pane);
         }
         self.notice = Some(format!(
-            "tool results: the turn goes again to {} pane(s), then one follow-up round answers its calls",
+            "tool results: one follow-up round to {} pane(s) answers the calls shown; the first round is not sent again",
             jobs.len()
         ));
-        effects.push(Effect::StartRun {
-            run: self.run,
-            turn,
-            system: jobs.first().and_then(|(_, _, s)| s.request.system.clone()),
-            prompt,
-            jobs: jobs
-                .into_iter()
-                .map(|(pane, target, sent)| Job {
-                    pane,
-                    target,
-                    request: sent.request,
-                    history: sent.history,
-                    blocked: None,
-                })
-                .collect(),
-        });
-        effects
+        vec![Effect::ContinueRun { run: self.run, jobs }]
+    }
+
+    /// Pane `i`, whose first round ended, goes on as run `self.run`: its text, calls and
+    /// numbers stay, the follow-up folds in after them.
+    fn resume_pane(&mut self, i: usize) {
+        let p = &mut self.panes[i];
+        p.run = Some(self.run);
+        p.status = PaneStatus::Queued;
+        self.dirty = true;
+    }
+
+    /// Pane `i`'s run, which had ended, goes on with a follow-up round dispatched `at`
+    /// (live, or played back from a session): the run logged and the cost counted at its
+    /// first end are taken back, since its next end logs and prices both rounds; the
+    /// elapsed clock goes on from the first round's, the pause left out.
+    pub(super) fn reopen(&mut self, i: usize, at: std::time::Instant) {
+        if self.is_live(i)
+            && let Some((cost, _)) = self.pane_cost(i)
+        {
+            self.typed_results.counted.insert(i, cost);
+        }
+        self.unlog_run(i);
+        let p = &mut self.panes[i];
+        if !p.status.is_active() {
+            p.status = PaneStatus::Queued;
+        }
+        if let (Some(queued), Some(end)) = (p.queued_at, p.metrics.ended_at) {
+            p.queued_at = at.checked_sub(end.saturating_duration_since(queued));
+        }
     }
 
     /// A key while the results editor is open: esc (or the results key) closes it, anything
