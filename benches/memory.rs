@@ -34,8 +34,14 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "support/prism_run.rs"]
+mod prism_run;
+#[path = "support/reaped.rs"]
+mod reaped;
 #[path = "support/static_server.rs"]
 mod static_server;
+use prism_run::{Streams, prism_run};
+use reaped::Reaped;
 use static_server::serve;
 
 use prism::engine::metrics::TargetRun;
@@ -195,7 +201,7 @@ fn peak_rss(cmd: Command) -> (f64, f64) {
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     let t0 = Instant::now();
-    let run = timed.output().unwrap();
+    let run = Reaped::spawn(&mut timed).wait_with_output();
     let wall = t0.elapsed().as_secs_f64();
     assert!(
         run.status.success(),
@@ -214,29 +220,15 @@ fn peak_rss(cmd: Command) -> (f64, f64) {
     (kb / 1024.0, wall)
 }
 
-fn prism_run(bin: &str, addr: SocketAddr, dir: &Path) -> Command {
-    let mut cfg = String::new();
-    for i in 0..STREAMS {
-        cfg.push_str(&format!(
-            "[[target]]\nname = \"t{i}\"\nprovider = \"openai\"\nmodel = \"{MODEL}\"\nbase_url = \"http://{addr}/v1\"\napi_key_env = \"PRISM_BENCH_KEY\"\nmax_tokens = 4096\n\n"
-        ));
-    }
-    let path = dir.join("prism.toml");
-    std::fs::write(&path, cfg).unwrap();
-    let mut c = Command::new(bin);
-    c.args([
-        "run",
-        "--no-save",
-        "--format",
-        "jsonl",
-        "--prompt",
-        "benchmark",
-        "--config",
-    ])
-    .arg(&path)
-    .env("PRISM_BENCH_KEY", "sk-bench-not-a-key")
-    .env("PRISM_SESSIONS_DIR", dir);
-    c
+/// The `prism run` measured: `STREAMS` streams from the static server at `addr`.
+fn prism_streams(bin: &str, addr: SocketAddr, dir: &Path) -> Command {
+    let streams = Streams {
+        provider: "openai",
+        model: MODEL,
+        base_url: format!("http://{addr}/v1"),
+        streams: STREAMS,
+    };
+    prism_run(bin, &streams, dir)
 }
 
 /// One `curl -N` process fetching all the streams in parallel.
@@ -262,12 +254,9 @@ fn curl_parallel(addr: SocketAddr) -> Command {
 }
 
 fn present(program: &str, arg: &str) -> bool {
-    Command::new(program)
-        .arg(arg)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    let mut c = Command::new(program);
+    c.arg(arg).stdout(Stdio::null()).stderr(Stdio::null());
+    reaped::status(&mut c).is_ok_and(|s| s.success())
 }
 
 /// The Python of the virtualenv with the official SDKs.
@@ -321,7 +310,7 @@ fn peak() {
     println!("|---|---|---|---|");
     let mut prism_rows = Vec::new();
     for (build, bin) in bins() {
-        let (mb, wall) = peak_rss(prism_run(&bin, addr, dir.path()));
+        let (mb, wall) = peak_rss(prism_streams(&bin, addr, dir.path()));
         println!("| prism ({build}) | {mb:.1} | {wall:.2} | |");
         prism_rows.push((build, mb));
     }
@@ -350,7 +339,14 @@ fn peak() {
     println!();
 }
 
-/// Seconds from spawning `shell` in a pseudo-terminal to `marker` appearing on it.
+/// How long a start-up may take before the bench gives up on it: far beyond any real one,
+/// only a run that never draws reaches it.
+const NEVER_SHOWN: Duration = Duration::from_secs(30);
+
+/// Seconds from spawning `shell` in a pseudo-terminal to `marker` appearing on it. Panics
+/// with what the terminal showed if the marker is not there within [`NEVER_SHOWN`] or the
+/// shell ends first; `script` (and with it the terminal, which ends the workbench) is
+/// killed and reaped however this returns.
 fn until_shown(shell: &str, marker: &str, env: &[(&str, &Path)]) -> f64 {
     let mut c = Command::new("script");
     c.args(["-qfec", shell, "/dev/null"])
@@ -362,21 +358,37 @@ fn until_shown(shell: &str, marker: &str, env: &[(&str, &Path)]) -> f64 {
         c.env(k, v);
     }
     let t0 = Instant::now();
-    let mut child = c.spawn().unwrap();
+    let mut child = Reaped::spawn(&mut c);
     let mut out = child.stdout.take().unwrap();
     let mut input = child.stdin.take().unwrap();
+    // Read on a thread so the wait below can give up; the thread ends when `script` is
+    // killed (its output closes).
+    let (chunks, arrived) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 || chunks.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
     let mut seen = Vec::new();
     let mut answered = false;
-    let mut buf = [0u8; 4096];
     let has = |seen: &[u8], s: &[u8]| seen.windows(s.len()).any(|w| w == s);
     let took = loop {
-        let n = out.read(&mut buf).unwrap();
-        assert!(
-            n > 0,
-            "{shell}: ended before showing {marker:?}: {}",
-            String::from_utf8_lossy(&seen)
-        );
-        seen.extend_from_slice(&buf[..n]);
+        let left = NEVER_SHOWN.saturating_sub(t0.elapsed());
+        let chunk = match arrived.recv_timeout(left) {
+            Ok(chunk) => chunk,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!(
+                "{shell}: {marker:?} not shown within {NEVER_SHOWN:?}; the terminal showed: {}",
+                String::from_utf8_lossy(&seen)
+            ),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!(
+                "{shell}: ended before showing {marker:?}: {}",
+                String::from_utf8_lossy(&seen)
+            ),
+        };
+        seen.extend_from_slice(&chunk);
         // Answer the device-attributes query as a terminal would (the workbench asks it
         // after the keyboard-protocol query, and would wait seconds for a silent one).
         if !answered && has(&seen, b"\x1b[c") {
@@ -388,10 +400,10 @@ fn until_shown(shell: &str, marker: &str, env: &[(&str, &Path)]) -> f64 {
             break t0.elapsed().as_secs_f64();
         }
     };
-    // Killing `script` hangs up the terminal: the workbench restores it and exits.
+    // Dropping `child` kills `script`, which hangs up the terminal: the workbench
+    // restores it and exits.
     drop(input);
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     took
 }
 

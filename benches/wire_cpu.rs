@@ -18,11 +18,18 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::{Command, Stdio};
+
 use std::sync::Arc;
 use std::time::Instant;
 
+#[path = "support/prism_run.rs"]
+mod prism_run;
+#[path = "support/reaped.rs"]
+mod reaped;
 #[path = "support/static_server.rs"]
 mod static_server;
+use prism_run::{Streams, prism_run};
+use reaped::Reaped;
 use static_server::serve;
 
 use prism::mock_server::MockServer;
@@ -113,13 +120,14 @@ fn children_cpu() -> f64 {
     tick(16) + tick(17)
 }
 
-/// Run `cmds` together, wait for all; (wall seconds, CPU seconds they used).
+/// Run `cmds` together, wait for all; (wall seconds, CPU seconds they used). Every
+/// child is killed and reaped if one fails.
 fn measure(cmds: Vec<Command>) -> (f64, f64) {
     let cpu0 = children_cpu();
     let t0 = Instant::now();
-    let children: Vec<_> = cmds.into_iter().map(|mut c| c.spawn().unwrap()).collect();
+    let children: Vec<Reaped> = cmds.into_iter().map(|mut c| Reaped::spawn(&mut c)).collect();
     for c in children {
-        let out = c.wait_with_output().unwrap();
+        let out = c.wait_with_output();
         assert!(out.status.success(), "{}: {}", out.status, String::from_utf8_lossy(&out.stderr));
     }
     (t0.elapsed().as_secs_f64(), children_cpu() - cpu0)
@@ -130,45 +138,20 @@ fn prism_command(
     kind: ProviderKind,
     model: &str,
     addr: SocketAddr,
-    (streams, tokens): (usize, u64),
+    streams: usize,
     dir: &std::path::Path,
 ) -> Command {
     let provider = match kind {
         ProviderKind::OpenAi => "openai",
         _ => "anthropic",
     };
-    let mut cfg = String::new();
-    for i in 0..streams {
-        cfg.push_str(&format!(
-            "[[target]]\nname = \"t{i}\"\nprovider = \"{provider}\"\nmodel = \"{model}\"\nbase_url = \"{}\"\napi_key_env = \"PRISM_BENCH_KEY\"\nmax_tokens = {tokens}\n\n",
-            base_url(kind, addr)
-        ));
-    }
-    // A 1M-token answer is past every window of the models the mock plays: without a
-    // declared window large enough, the preflight refuses to send it (exit status 1).
-    cfg.push_str(&format!(
-        "[pricing.\"{model}\"]\ncontext_window = {window}\nmax_output = {window}\n",
-        window = 2 * tokens
-    ));
-    let path = dir.join("prism.toml");
-    std::fs::write(&path, cfg).unwrap();
-    let mut c = Command::new(bin);
-    c.args([
-        "run",
-        "--no-save",
-        "--format",
-        "jsonl",
-        "--prompt",
-        "benchmark",
-        "--config",
-    ])
-    .arg(&path)
-    .env("PRISM_BENCH_KEY", "sk-bench-not-a-key")
-    .env("PRISM_SESSIONS_DIR", dir)
-    .stdin(Stdio::null())
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped());
-    c
+    let streams = Streams {
+        provider,
+        model,
+        base_url: base_url(kind, addr),
+        streams,
+    };
+    prism_run(bin, &streams, dir)
 }
 
 fn curl_command(kind: ProviderKind, model: &str, addr: SocketAddr, tokens: u64) -> Command {
@@ -199,11 +182,9 @@ fn curl_command(kind: ProviderKind, model: &str, addr: SocketAddr, tokens: u64) 
 }
 
 fn curl_present() -> bool {
-    Command::new("curl")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    let mut c = Command::new("curl");
+    c.arg("--version").stdout(Stdio::null());
+    reaped::status(&mut c).is_ok_and(|s| s.success())
 }
 
 fn main() {
@@ -256,14 +237,8 @@ fn main() {
                 (f64::NAN, f64::NAN)
             };
             for (build, bin) in &bins {
-                let (p_wall, p_cpu) = measure(vec![prism_command(
-                    bin,
-                    kind,
-                    model,
-                    addr,
-                    (streams, tokens),
-                    dir.path(),
-                )]);
+                let (p_wall, p_cpu) =
+                    measure(vec![prism_command(bin, kind, model, addr, streams, dir.path())]);
                 println!(
                     "| {name} | {streams} x {tokens} | {build} | {:.1} | {p_cpu:.2} | {:.0} | {c_cpu:.2} | {:.0} | {:.1}x |",
                     (body.len() * streams) as f64 / 1e6,

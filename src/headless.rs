@@ -62,9 +62,7 @@ pub async fn collect(
 ) -> Collected {
     let stop = CancellationToken::new();
     let mut folds: Vec<Option<TargetRun>> = vec![None; plan.runs.len()];
-    let mut live = progress::Live::stderr(progress::Progress::new(
-        plan.runs.iter().map(|r| run_target(plan, r)),
-    ));
+    let mut live = progress::Live::stderr(progress_of(plan));
     if let Some(l) = &mut live {
         let _ = l.draw();
     }
@@ -117,6 +115,38 @@ pub async fn collect(
         .await
         .unwrap_or_default();
     Collected { cells, interrupted }
+}
+
+/// Every run of `plan`, waiting: one line per target.
+fn progress_of(plan: &Plan) -> progress::Progress {
+    progress::Progress::new(plan.runs.iter().map(|r| run_target(plan, r)))
+}
+
+/// The progress lines of a run not yet sent, on a terminal's stderr while the pre-flight
+/// checks count the prompt (a provider's counter or the tokenizer tables can take a
+/// while), so the first thing a run shows is what it is about to send, not a pause.
+/// Cleared when dropped, before anything else is printed; [`collect`] draws them again
+/// once sending starts.
+#[derive(Debug)]
+pub struct Announced(Option<progress::Live<io::Stderr>>);
+
+/// Draw `plan`'s progress lines, every run waiting (only on a terminal; see
+/// [`progress::Live::stderr`]).
+pub fn announce(plan: &Plan) -> Announced {
+    let mut live = progress::Live::stderr(progress_of(plan));
+    if let Some(l) = &mut live {
+        // Progress is a courtesy: a terminal that does not take it changes nothing.
+        let _ = l.draw();
+    }
+    Announced(live)
+}
+
+impl Drop for Announced {
+    fn drop(&mut self) {
+        if let Some(l) = &mut self.0 {
+            let _ = l.clear();
+        }
+    }
 }
 
 /// The name of the target `run` goes to.

@@ -1,6 +1,7 @@
 //! `prism` binary: parse the command line and hand over to the library.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 
@@ -14,5 +15,12 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code());
         }
     };
-    ExitCode::from(runtime.block_on(prism::cli::dispatch(cli)))
+    let status = runtime.block_on(prism::cli::dispatch(cli));
+    // Everything worth waiting for was awaited by the command; a blocking task stuck on a
+    // terminal that went away must not keep the process alive.
+    runtime.shutdown_timeout(SHUTDOWN);
+    ExitCode::from(status)
 }
+
+/// How long exiting waits for background tasks the command left behind.
+const SHUTDOWN: Duration = Duration::from_secs(1);

@@ -113,6 +113,8 @@ pub(super) async fn run_plan(
     } else {
         Format::Jsonl
     });
+    // What is about to be sent shows first: counting can take a while.
+    let announced = headless::announce(&plan);
     // Pre-flight every cell; provider counts (targets with count_tokens) all at once.
     let counting = tokio_util::sync::CancellationToken::new();
     let checks = {
@@ -127,6 +129,8 @@ pub(super) async fn run_plan(
             }
         }
     };
+    // Gone before any other line: notes, the session, the verdict.
+    drop(announced);
     let Some(checks) = checks else {
         eprintln!("interrupted while the providers counted the prompt's tokens; nothing was sent");
         return Ok(130);

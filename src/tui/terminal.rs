@@ -1,4 +1,4 @@
-//! Terminal set-up and, above all, restoration.
+//! Terminal set-up and, above all, restoration; and noticing when the terminal is gone.
 //!
 //! Owns every terminal mode the workbench turns on (raw mode, alternate screen, mouse capture,
 //! bracketed paste, kitty keyboard flags) and the three ways of getting them back off: the
@@ -12,7 +12,8 @@
 //! is entered means there is no window in which SIGTERM or SIGHUP would kill the process with
 //! the default action and leave the terminal raw.
 
-use std::io::{self, Stdout, Write};
+use std::io::{self, IsTerminal, Stdout, Write};
+use std::os::fd::OwnedFd;
 use std::pin::Pin;
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,6 +27,8 @@ use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
 use crossterm::{cursor, execute};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
+use tokio::io::Interest;
+use tokio::io::unix::AsyncFd;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
 
@@ -286,6 +289,50 @@ async fn next_signal(watched: &mut [Watched]) -> Option<(&'static str, i32)> {
         Poll::Pending
     })
     .await
+}
+
+/// Resolves once the terminal hangs up: its pseudo-terminal's master side closed (the
+/// `script`, tmux or SSH session that owned it went away) or the line dropped.
+///
+/// Why this is needed besides SIGHUP: the kernel sends SIGHUP on a hang-up only to the
+/// session leader (and, when the leader exits, to the foreground group), so a workbench run
+/// from a shell that survives the hang-up never hears of it. Reading the terminal does not
+/// tell either: crossterm's reader retries a read that fails with EIO or returns 0 forever,
+/// spinning a core, and its event stream never ends. A hung-up terminal reports an error and
+/// a hang-up to `epoll`, so a registration for errors alone costs nothing until then (key
+/// presses wake nothing).
+///
+/// Watches its own duplicate of standard input when that is the terminal, else of standard
+/// output, else `/dev/tty`. Must be called inside a Tokio runtime; an error when there is no
+/// terminal to watch.
+pub fn hang_up() -> io::Result<impl Future<Output = ()> + Send + 'static> {
+    // Deprecated because a generic `T` could close its descriptor while registered; an
+    // `OwnedFd` closes it only when dropped, which deregisters it first.
+    #[allow(deprecated)]
+    let watched = AsyncFd::with_interest(terminal_fd()?, Interest::ERROR)?;
+    Ok(async move {
+        loop {
+            match watched.ready(Interest::ERROR).await {
+                Ok(ready) if ready.ready().is_error() || ready.ready().is_read_closed() => return,
+                Ok(mut ready) => ready.clear_ready(),
+                // The reactor is shutting down: nobody is left to tell.
+                Err(_) => std::future::pending::<()>().await,
+            }
+        }
+    })
+}
+
+/// A new descriptor for the terminal the workbench runs in (see [`hang_up`]).
+fn terminal_fd() -> io::Result<OwnedFd> {
+    let stdin = io::stdin();
+    if stdin.is_terminal() {
+        return std::os::fd::AsFd::as_fd(&stdin).try_clone_to_owned();
+    }
+    let stdout = io::stdout();
+    if stdout.is_terminal() {
+        return std::os::fd::AsFd::as_fd(&stdout).try_clone_to_owned();
+    }
+    Ok(std::fs::File::open("/dev/tty")?.into())
 }
 
 #[cfg(test)]

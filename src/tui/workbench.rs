@@ -3,8 +3,8 @@
 
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use base64::Engine;
 use crossterm::event::EventStream;
@@ -114,7 +114,7 @@ pub async fn run(opts: TuiOptions) -> Result<u8, WorkbenchError> {
         && c.warnings.len() > 1
     {
         for w in &c.warnings {
-            eprintln!("warning: {}: {w}", c.path.display());
+            let _ = writeln!(io::stderr(), "warning: {}: {w}", c.path.display());
         }
     }
     result
@@ -166,6 +166,9 @@ pub fn look(
 /// Returns the exit status: 0 when the user quit, `128 + n` when signal `n` ended the
 /// workbench (143 for SIGTERM, 129 SIGHUP, 130 SIGINT, 131 SIGQUIT), as a shell reports
 /// a process the signal killed. Ctrl+C is a key in raw mode, not SIGINT: it quits with 0.
+/// A terminal that hangs up, or whose input ends or fails, ends the workbench like
+/// SIGHUP (129) even when no signal came. Whatever ended it other than the user is said
+/// in one line on stderr, if stderr can still be written.
 pub async fn drive(
     app: &mut App,
     mut executor: Executor,
@@ -179,45 +182,117 @@ pub async fn drive(
     let (guard, tui) =
         TerminalGuard::enter().map_err(|e| WorkbenchError(format!("cannot set up the terminal: {e}")))?;
     let (tx, mut rx) = mpsc::unbounded_channel();
+    // The first cause decides the exit status and the line on stderr; the loop only
+    // learns "quit".
+    let ending = Arc::new(Ending::default());
     let signal_tx = tx.clone();
-    // The first signal decides the exit status; the loop only learns "quit".
-    let caught = Arc::new(AtomicU8::new(0));
-    let signal_caught = Arc::clone(&caught);
+    let signal_ending = Arc::clone(&ending);
     let signal_task = tokio::spawn(async move {
         while let Some(name) = signals.recv().await {
-            let code = terminal::exit_status(name);
-            let _ = signal_caught.compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst);
+            signal_ending.note(terminal::exit_status(name), format!("{name} received"));
             if signal_tx.send(Msg::Signal(name)).is_err() {
                 break;
             }
         }
     });
+    let hang_up_task = match terminal::hang_up() {
+        Ok(hung_up) => {
+            let (tx, ending) = (tx.clone(), Arc::clone(&ending));
+            Some(tokio::spawn(async move {
+                hung_up.await;
+                ending.lose_terminal(&tx, "the terminal hung up".into());
+            }))
+        }
+        Err(e) => {
+            // Only a terminal that cannot be watched; SIGHUP and input errors still end it.
+            tracing::warn!("cannot watch the terminal for a hang-up: {e}");
+            None
+        }
+    };
     let mut screen = RealScreen {
         tui,
         guard,
-        input: Input::spawn(tx.clone()),
+        input: Input::spawn(tx.clone(), Arc::clone(&ending)),
         tx: tx.clone(),
+        ending: Arc::clone(&ending),
     };
     let feeder = feed(&tx);
     // The loop returns once streams have recorded how they ended and the session has
     // reached the disk, before the terminal is handed back.
     let result = event_loop::run(&mut screen, app, &mut executor, &tx, &mut rx).await;
-    let signalled = caught.load(Ordering::SeqCst);
     if let Some(f) = feeder {
         f.abort();
     }
     screen.input.stop().await;
     signal_task.abort();
+    if let Some(task) = hang_up_task {
+        task.abort();
+    }
     let restored = screen.guard.restore();
+    let RealScreen { mut tui, .. } = screen;
+    // Dropping a ratatui terminal whose cursor it hid shows the cursor, and on failure
+    // prints with `eprintln!`, which panics when stderr is the terminal that went away.
+    if tui.show_cursor().is_err() {
+        std::mem::forget(tui);
+    }
+    let (status, why) = ending.get();
+    if let Some(why) = why {
+        // stderr may be the terminal that went away: a failed write is not worth a panic.
+        let _ = writeln!(io::stderr(), "prism: {why}; the workbench closed");
+    }
     if let Some(log) = log {
         tracing::info!("workbench closed");
         if log.errors_logged() {
-            eprintln!("prism: errors were logged to {}", log.path().display());
+            let _ = writeln!(
+                io::stderr(),
+                "prism: errors were logged to {}",
+                log.path().display()
+            );
         }
     }
     result.map_err(|e| WorkbenchError(format!("the workbench stopped: {e}")))?;
-    restored.map_err(|e| WorkbenchError(format!("cannot restore the terminal: {e}")))?;
-    Ok(signalled)
+    // A terminal that hung up has nothing left to restore.
+    if status != HUNG_UP {
+        restored.map_err(|e| WorkbenchError(format!("cannot restore the terminal: {e}")))?;
+    }
+    Ok(status)
+}
+
+/// The exit status after the terminal hung up: SIGHUP's, whether or not the signal came.
+const HUNG_UP: u8 = 129;
+
+/// Why the workbench is ending when the user did not ask: the first cause noted wins.
+#[derive(Debug, Default)]
+struct Ending {
+    status: AtomicU8,
+    why: OnceLock<String>,
+}
+
+impl Ending {
+    fn note(&self, status: u8, why: String) {
+        if self
+            .status
+            .compare_exchange(0, status, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            let _ = self.why.set(why);
+        }
+    }
+
+    /// The terminal is gone: note why and ask the loop to quit, as SIGHUP would.
+    fn lose_terminal(&self, tx: &UnboundedSender<Msg>, why: String) {
+        tracing::warn!("{why}");
+        self.note(HUNG_UP, why);
+        let _ = tx.send(Msg::Signal("SIGHUP"));
+    }
+
+    /// The exit status (0 when nothing was noted) and the cause.
+    fn get(&self) -> (u8, Option<&str>) {
+        (
+            self.status.load(Ordering::SeqCst),
+            self.why.get().map(String::as_str),
+        )
+    }
 }
 
 /// Reads terminal events on a task; stopped while an external editor owns the terminal.
@@ -227,13 +302,16 @@ struct Input {
 }
 
 impl Input {
-    fn spawn(tx: UnboundedSender<Msg>) -> Self {
+    fn spawn(tx: UnboundedSender<Msg>, ending: Arc<Ending>) -> Self {
         let stop = CancellationToken::new();
         let token = stop.clone();
         let task = tokio::spawn(async move {
             let mut events = EventStream::new();
             loop {
+                // Stopping comes first: once the terminal is gone, crossterm's reader may
+                // hold its lock for good, and a stop must not wait on it.
                 tokio::select! {
+                    biased;
                     () = token.cancelled() => break,
                     ev = events.next() => match ev {
                         Some(Ok(e)) => {
@@ -241,8 +319,19 @@ impl Input {
                                 break;
                             }
                         }
-                        // stdin closed or unreadable: nothing more will come.
-                        Some(Err(_)) | None => break,
+                        // A wake-up left by an earlier stream (before the editor ran),
+                        // not a failure.
+                        Some(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                        // Nothing more will come: waiting on would leave a workbench
+                        // nobody can reach running for ever.
+                        Some(Err(e)) => {
+                            ending.lose_terminal(&tx, format!("cannot read the terminal: {e}"));
+                            break;
+                        }
+                        None => {
+                            ending.lose_terminal(&tx, "the terminal's input ended".into());
+                            break;
+                        }
                     },
                 }
             }
@@ -261,6 +350,7 @@ struct RealScreen {
     guard: TerminalGuard,
     input: Input,
     tx: UnboundedSender<Msg>,
+    ending: Arc<Ending>,
 }
 
 impl Screen for RealScreen {
@@ -289,7 +379,7 @@ impl Screen for RealScreen {
             .map_err(|e| e.to_string())
             .and_then(|()| editor.run(file.path()));
         let resumed = self.guard.resume(&mut self.tui);
-        self.input = Input::spawn(self.tx.clone());
+        self.input = Input::spawn(self.tx.clone(), Arc::clone(&self.ending));
         resumed.map_err(|e| format!("cannot restore the terminal: {e}"))?;
         result?;
         file.read()
