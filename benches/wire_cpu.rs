@@ -128,7 +128,12 @@ fn measure(cmds: Vec<Command>) -> (f64, f64) {
     let children: Vec<Reaped> = cmds.into_iter().map(|mut c| Reaped::spawn(&mut c)).collect();
     for c in children {
         let out = c.wait_with_output();
-        assert!(out.status.success(), "{}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     (t0.elapsed().as_secs_f64(), children_cpu() - cpu0)
 }

@@ -33,6 +33,13 @@ pub enum BlockDelta<'a> {
 
 /// `data` as a hot `content_block_delta`, or `None` for the `Value` path to read.
 pub fn block_delta(data: &str) -> Option<BlockDelta<'_>> {
+    if let Some(text) = exact_text_delta(data) {
+        return Some(if text.is_empty() {
+            BlockDelta::Nothing
+        } else {
+            BlockDelta::Text(Cow::Borrowed(text))
+        });
+    }
     let wire: WireEvent<'_> = super::object(data)?;
     if wire.kind != "content_block_delta" {
         return None;
@@ -52,6 +59,37 @@ pub fn block_delta(data: &str) -> Option<BlockDelta<'_>> {
         }),
         _ => BlockDelta::Nothing,
     })
+}
+
+/// The bytes the Messages API sends around a piece of answer text, in its order and
+/// without whitespace: `{"type":"content_block_delta","index":N,"delta":{"type":
+/// "text_delta","text":"…"}}`.
+const TEXT_HEAD: &str = r#"{"type":"content_block_delta","index":"#;
+const TEXT_DELTA: &str = r#","delta":{"type":"text_delta","text":""#;
+const TEXT_TAIL: &str = r#""}}"#;
+
+/// The text of a text piece sent exactly as the API writes it, when that text holds
+/// nothing a JSON string would escape; `None` for anything else (other spacing, another
+/// field order, an escape), which the typed struct reads instead.
+///
+/// Nearly every event of an answer has this one shape, and reading it by its bytes costs
+/// a small fraction of a JSON parse. It is exact, not a guess: between the fixed head
+/// and tail there is only a JSON integer and a string without quotes, backslashes or
+/// control characters, so the payload is valid JSON meaning exactly this text, as the
+/// typed and `Value` paths would decode it (tests/hot_path.rs compares all three).
+fn exact_text_delta(data: &str) -> Option<&str> {
+    if !super::typed_path_on() {
+        return None;
+    }
+    let rest = data.strip_prefix(TEXT_HEAD)?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    // A JSON integer: at least one digit, no leading zero; short enough for a u64.
+    if digits == 0 || digits > 18 || (digits > 1 && rest.starts_with('0')) {
+        return None;
+    }
+    let text = rest[digits..].strip_prefix(TEXT_DELTA)?.strip_suffix(TEXT_TAIL)?;
+    let plain = !text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20);
+    plain.then_some(text)
 }
 
 #[derive(Deserialize)]
@@ -109,6 +147,35 @@ mod tests {
                 r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":""}}"#
             ),
             Some(BlockDelta::Nothing)
+        );
+    }
+
+    #[test]
+    fn a_text_piece_in_the_api_s_own_bytes_is_read_without_a_parse() {
+        let exact =
+            r#"{"type":"content_block_delta","index":12,"delta":{"type":"text_delta","text":" café ok"}}"#;
+        assert_eq!(exact_text_delta(exact), Some(" café ok"));
+        // Each of these is left to the parsers, and they agree on what it means.
+        for data in [
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a\nb"}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a\"b"}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a","x":"b"}}"#,
+            r#"{"type":"content_block_delta","index":01,"delta":{"type":"text_delta","text":"a"}}"#,
+            r#"{"type":"content_block_delta","index":,"delta":{"type":"text_delta","text":"a"}}"#,
+            r#"{"type":"content_block_delta", "index":0,"delta":{"type":"text_delta","text":"a"}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a"}} "#,
+            "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"a\tb\"}}",
+        ] {
+            assert_eq!(exact_text_delta(data), None, "{data}");
+        }
+        // A quote inside would end the string early: never taken by its bytes.
+        let tricky =
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a","text":"b"}}"#;
+        assert_eq!(exact_text_delta(tricky), None);
+        assert_eq!(
+            block_delta(tricky),
+            None,
+            "a duplicate field goes to the Value path"
         );
     }
 

@@ -50,10 +50,15 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
 
 /// Parse `data` as an object of type `T`; `None` when it is anything else.
 pub(crate) fn object<'a, T: Deserialize<'a>>(data: &'a str) -> Option<T> {
-    if VALUE_PATH_ONLY.with(Cell::get) {
+    if !typed_path_on() {
         return None;
     }
     serde_json::from_str::<Obj<T>>(data).ok().map(|o| o.0)
+}
+
+/// Whether the typed path may read events on this thread (see [`value_path_only`]).
+pub(crate) fn typed_path_on() -> bool {
+    !VALUE_PATH_ONLY.with(Cell::get)
 }
 
 thread_local! {
