@@ -174,13 +174,14 @@ pub fn cell_results(plan: &Plan, folds: &[Option<TargetRun>], prices: &PriceTabl
             .collect();
         counted.sort_unstable();
         let planned = counted.len();
-        let rows: Vec<ResultRow> = counted
+        let mut rows: Vec<ResultRow> = counted
             .iter()
             .filter_map(|(_, i)| folds.get(*i)?.as_ref())
             .map(|fold| row(target, &cell.request, fold, prices))
             .collect();
         let runs: Vec<RunResult> = rows.iter().map(RunResult::of).collect();
-        let last = rows.last().cloned().unwrap_or_else(|| {
+        // The last run's row is the cell's: moved, not copied (its text can be megabytes).
+        let last = rows.pop().unwrap_or_else(|| {
             // Never sent (Ctrl-C came first): a cancelled run with nothing measured.
             let mut never = TargetRun::default();
             never.apply(Instant::now(), &StreamEvent::Cancelled);
