@@ -253,9 +253,9 @@ fn curl_parallel(addr: SocketAddr) -> Command {
     c
 }
 
-fn present(program: &str, arg: &str) -> bool {
+fn present(program: &str, args: &[&str]) -> bool {
     let mut c = Command::new(program);
-    c.arg(arg).stdout(Stdio::null()).stderr(Stdio::null());
+    c.args(args).stdout(Stdio::null()).stderr(Stdio::null());
     reaped::status(&mut c).is_ok_and(|s| s.success())
 }
 
@@ -294,8 +294,8 @@ fn peak() {
     let dir = tempfile::tempdir().unwrap();
     let python = venv_python();
     let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peers/openai_sdk.py");
-    let sdk_ok = present(python.to_str().unwrap(), "-c import openai");
-    let curl_ok = present("curl", "--version");
+    let sdk_ok = present(python.to_str().unwrap(), &["-c", "import openai"]);
+    let curl_ok = present("curl", &["--version"]);
     println!(
         "Body: {:.1} MB per stream. Peers: OpenAI SDK {}, curl {}.\n",
         body.len() as f64 / 1e6,
@@ -416,7 +416,7 @@ fn startup() {
     const RUNS: usize = 9;
     const MARKER: &str = "gpt-4o-mini";
     println!("## Start-up: process spawn to first frame in a pseudo-terminal (median of {RUNS})\n");
-    if !present("script", "--version") {
+    if !present("script", &["--version"]) {
         println!("`script` (util-linux) not found: start-up not measured.\n");
         return;
     }

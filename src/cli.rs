@@ -1,6 +1,6 @@
 //! Command line: `prism run`, `prism mock`, and the default demo.
 
-use std::io::{IsTerminal, Read};
+use std::io::{IsTerminal, Read, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -222,7 +222,8 @@ pub async fn dispatch(cli: Cli) -> u8 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("prism: {e}");
+            // stderr may be a terminal that went away: failing to say it is not a panic.
+            let _ = writeln!(std::io::stderr(), "prism: {e}");
             e.exit_code()
         }
     }

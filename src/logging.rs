@@ -103,6 +103,9 @@ pub fn init(verbose_env: &str) -> Result<LogGuard, LogError> {
     init_in(&log_dir()?, verbose_env)
 }
 
+/// Lines the background log writer may queue.
+const LOG_QUEUE_LINES: usize = 1024;
+
 /// [`init`] with the log directory given explicitly (created if missing).
 pub fn init_in(dir: &Path, verbose_env: &str) -> Result<LogGuard, LogError> {
     let create_error = |source: Box<dyn std::error::Error + Send + Sync>| LogError::Create {
@@ -111,7 +114,13 @@ pub fn init_in(dir: &Path, verbose_env: &str) -> Result<LogGuard, LogError> {
     };
     let file = open_private(dir).map_err(|e| create_error(Box::new(e)))?;
     // A key can reach a log line inside something a server sent; mask every line.
-    let (writer, worker) = tracing_appender::non_blocking(crate::masking::MaskLines::new(file));
+    // The default queue holds 128,000 lines, allocated and touched up front: ~5 MB of page
+    // faults on every start, before the first frame. Prism logs a few lines a minute, so a
+    // small queue never fills; if a flood ever did fill it, lines are dropped, never the UI
+    // held up.
+    let (writer, worker) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .finish(crate::masking::MaskLines::new(file));
 
     let (filter, bad_filter) = match std::env::var(verbose_env) {
         Ok(spec) if !spec.trim().is_empty() => match EnvFilter::try_new(&spec) {

@@ -15,12 +15,24 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code());
         }
     };
-    let status = runtime.block_on(prism::cli::dispatch(cli));
-    // Everything worth waiting for was awaited by the command; a blocking task stuck on a
-    // terminal that went away must not keep the process alive.
+    // A panic must still reach the bounded shutdown below: unwinding past the runtime
+    // would drop it, and dropping waits for every runtime thread with no limit.
+    let run = std::panic::AssertUnwindSafe(|| runtime.block_on(prism::cli::dispatch(cli)));
+    let status = std::panic::catch_unwind(run).unwrap_or(PANICKED);
+    // Everything worth waiting for was awaited by the command; a task stuck on a terminal
+    // that went away (crossterm's reader can spin inside a poll that never returns) must
+    // not keep the process alive. Tokio's shutdown can still wait on such a runtime
+    // thread, so a watchdog ends the process with the command's status if it does.
+    std::thread::spawn(move || {
+        std::thread::sleep(2 * SHUTDOWN);
+        std::process::exit(i32::from(status));
+    });
     runtime.shutdown_timeout(SHUTDOWN);
     ExitCode::from(status)
 }
+
+/// The status of a command that panicked (the panic message is already on stderr).
+const PANICKED: u8 = 101;
 
 /// How long exiting waits for background tasks the command left behind.
 const SHUTDOWN: Duration = Duration::from_secs(1);

@@ -16,7 +16,7 @@
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -49,6 +49,8 @@ fn script_available() -> bool {
 struct Workbench {
     dir: tempfile::TempDir,
     script: Child,
+    /// The pty's input, until a test closes it.
+    input: Arc<Mutex<Option<ChildStdin>>>,
     reader: Option<JoinHandle<()>>,
     screen: Arc<Mutex<Vec<u8>>>,
     pid: Option<u32>,
@@ -57,7 +59,7 @@ struct Workbench {
 impl Workbench {
     /// `shell_before` and `shell_after` wrap the workbench in the pty's shell; the workbench
     /// runs in a child shell that records its pid and then becomes it, with stderr to `err`.
-    fn start(shell_before: &str, shell_after: &str) -> Workbench {
+    fn drawn(shell_before: &str, shell_after: &str) -> Workbench {
         let dir = tempfile::tempdir().unwrap();
         let path = |name: &str| dir.path().join(name).display().to_string();
         let workbench = format!(
@@ -80,10 +82,11 @@ impl Workbench {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut input = script.stdin.take().unwrap();
+        let input = Arc::new(Mutex::new(script.stdin.take()));
         let mut output = script.stdout.take().unwrap();
         let screen = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&screen);
+        let answers = Arc::clone(&input);
         let reader = std::thread::spawn(move || {
             let mut answered = false;
             let mut buf = [0u8; 4096];
@@ -95,16 +98,21 @@ impl Workbench {
                 seen.extend_from_slice(&buf[..n]);
                 // Answer the device-attributes query as a terminal would; the workbench asks
                 // it after the keyboard-protocol query and would otherwise wait it out.
-                if !answered && contains(&seen, b"\x1b[c") {
+                if !answered
+                    && contains(&seen, b"\x1b[c")
+                    && let Some(input) = answers.lock().unwrap().as_mut()
+                {
                     let _ = input.write_all(b"\x1b[?62c").and_then(|()| input.flush());
                     answered = true;
                 }
             }
-            // `input` is dropped only now: closing it earlier would send the pty an EOF.
+            // The input stays open until a test closes it ([`Workbench::close_input`]):
+            // closing it sends the pty an end of file.
         });
         let mut wb = Workbench {
             dir,
             script,
+            input,
             reader: Some(reader),
             screen,
             pid: None,
@@ -114,6 +122,12 @@ impl Workbench {
         wb.wait_until("the first frame", START_GUARD, |wb| {
             contains(&wb.screen.lock().unwrap(), DRAWN.as_bytes())
         });
+        wb
+    }
+
+    /// [`Workbench::drawn`], then idle.
+    fn start(shell_before: &str, shell_after: &str) -> Workbench {
+        let wb = Workbench::drawn(shell_before, shell_after);
         // Idle, as a forgotten workbench is: work still pending after the first frame (the
         // tokenizer tables load, then a frame) would meet the dead terminal by itself.
         let mut last = cpu_seconds(wb.pid());
@@ -123,6 +137,12 @@ impl Workbench {
             std::mem::replace(&mut last, now) == now
         });
         wb
+    }
+
+    /// Close the pty's input, as a harness that is done with the terminal does: the
+    /// workbench reads an end of file.
+    fn close_input(&self) {
+        self.input.lock().unwrap().take();
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -267,4 +287,30 @@ fn a_hung_up_terminal_ends_the_workbench_without_any_signal() {
         wb.stderr().trim(),
         "prism: the terminal hung up; the workbench closed"
     );
+}
+
+#[test]
+fn a_terminal_closed_right_after_the_first_frame_ends_the_workbench() {
+    if !script_available() {
+        return;
+    }
+    // As a harness does when it has seen what it waited for: the input closes (an end of
+    // file on the terminal) and `script` is killed, while the workbench is still busy
+    // after its first frame. crossterm's reader can then be stuck retrying the read at
+    // end of file inside a poll that never returns; quitting must not wait for it.
+    for round in 1..=3 {
+        let mut wb = Workbench::drawn("", "");
+        let before = cpu_seconds(wb.pid()).unwrap();
+        wb.close_input();
+        wb.script.kill().unwrap();
+        wb.script.wait().unwrap();
+        // The shell around it dies with the terminal, so no exit status is recorded: what
+        // counts is that the workbench ends, quickly and without spinning.
+        let after = wb.cpu_until_exit();
+        assert!(
+            after - before < CPU_AFTER_HANG_UP,
+            "round {round}: the workbench used {:.2} s of CPU between losing its terminal and exiting",
+            after - before
+        );
+    }
 }

@@ -223,7 +223,15 @@ pub async fn drive(
     if let Some(f) = feeder {
         f.abort();
     }
-    screen.input.stop().await;
+    // With its terminal gone, crossterm's reader can be stuck inside a poll that never
+    // returns (it retries a read at end of file for ever, on a runtime thread): waiting for
+    // it would keep the workbench alive, spinning, for good. It is left behind instead; the
+    // process ends without it.
+    if ending.get().0 == HUNG_UP {
+        screen.input.abandon();
+    } else {
+        screen.input.stop().await;
+    }
     signal_task.abort();
     if let Some(task) = hang_up_task {
         task.abort();
@@ -295,6 +303,9 @@ impl Ending {
     }
 }
 
+/// How long stopping the terminal reader may take before it counts as stuck.
+const INPUT_STOP_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Reads terminal events on a task; stopped while an external editor owns the terminal.
 struct Input {
     stop: CancellationToken,
@@ -339,9 +350,23 @@ impl Input {
         Self { stop, task }
     }
 
+    /// Stop reading and wait until the reader has let go of the terminal. A reader that
+    /// does not stop within [`INPUT_STOP_GRACE`] is stuck inside crossterm and abandoned.
     async fn stop(&mut self) {
         self.stop.cancel();
-        let _ = (&mut self.task).await;
+        if tokio::time::timeout(INPUT_STOP_GRACE, &mut self.task)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the terminal reader did not stop within {INPUT_STOP_GRACE:?}; left behind");
+            self.task.abort();
+        }
+    }
+
+    /// Stop reading without waiting: the terminal is gone and the reader may never return.
+    fn abandon(&mut self) {
+        self.stop.cancel();
+        self.task.abort();
     }
 }
 
