@@ -221,23 +221,21 @@ fn the_progress_line_shows_before_the_provider_counts_the_prompt() {
     );
 }
 
-#[test]
-fn a_prompt_the_counter_finds_too_long_is_still_refused_before_sending() {
-    if !script_available() {
-        return;
-    }
+/// Runs `prism run` against a counter that reports `input_tokens`, with `config_extra` in
+/// its config, lets the count answer, and checks the run was refused for `why` with
+/// nothing sent after the count.
+fn refused_after_the_count(input_tokens: u64, config_extra: &str, why: &str) {
     let (arrived, count_arrived) = channel();
     let (let_go, go) = channel();
-    // Far over the model's context window.
-    let (base, seen) = serve(10_000_000, arrived, go);
-    let mut run = Run::start(&base, "");
+    let (base, seen) = serve(input_tokens, arrived, go);
+    let mut run = Run::start(&base, config_extra);
     count_arrived
         .recv_timeout(HANG_GUARD)
         .unwrap_or_else(|_| panic!("no count_tokens request arrived; prism showed:\n{}", run.shown()));
     let_go.send(()).unwrap();
     run.wait_for_exit();
     let shown = run.shown();
-    assert!(shown.contains("not sent"), "{shown}");
+    assert!(shown.contains(why), "{shown}");
     assert_eq!(
         seen.lock().unwrap().clone(),
         ["/v1/messages/count_tokens"],
@@ -246,24 +244,18 @@ fn a_prompt_the_counter_finds_too_long_is_still_refused_before_sending() {
 }
 
 #[test]
+fn a_prompt_the_counter_finds_too_long_is_still_refused_before_sending() {
+    if !script_available() {
+        return;
+    }
+    // Far over the model's context window.
+    refused_after_the_count(10_000_000, "", "not sent");
+}
+
+#[test]
 fn a_run_over_budget_is_still_refused_before_sending() {
     if !script_available() {
         return;
     }
-    let (arrived, count_arrived) = channel();
-    let (let_go, go) = channel();
-    let (base, seen) = serve(9, arrived, go);
-    let mut run = Run::start(&base, "budget_usd = 0.0000001\n");
-    count_arrived
-        .recv_timeout(HANG_GUARD)
-        .unwrap_or_else(|_| panic!("no count_tokens request arrived; prism showed:\n{}", run.shown()));
-    let_go.send(()).unwrap();
-    run.wait_for_exit();
-    let shown = run.shown();
-    assert!(shown.contains("over budget_usd"), "{shown}");
-    assert_eq!(
-        seen.lock().unwrap().clone(),
-        ["/v1/messages/count_tokens"],
-        "nothing may be sent over budget; prism showed:\n{shown}"
-    );
+    refused_after_the_count(9, "budget_usd = 0.0000001\n", "over budget_usd");
 }
