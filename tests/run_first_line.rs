@@ -9,6 +9,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
+mod common;
+
+use common::script_available;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -23,18 +26,6 @@ const HANG_GUARD: Duration = Duration::from_secs(60);
 /// How long a held count waits for the progress line; the counter's own timeout (120 s)
 /// is far longer, so a line drawn only after counting cannot sneak in.
 const LINE_GUARD: Duration = Duration::from_secs(10);
-
-fn script_available() -> bool {
-    let found = Command::new("script")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        println!("SKIPPED: `script` (util-linux) is not installed; these tests need a real pty");
-        eprintln!("SKIPPED: `script` (util-linux) is not installed; these tests need a real pty");
-    }
-    found
-}
 
 /// What the server saw, in order: each request's path.
 type Seen = Arc<Mutex<Vec<String>>>;

@@ -14,6 +14,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
+mod common;
+
+use common::script_available;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -31,18 +34,6 @@ const DRAWN: &str = "gpt-4o-mini";
 /// CPU seconds the workbench may use between losing its terminal and exiting. Quitting
 /// takes milliseconds; a spin burns about one second of CPU per second until the guard.
 const CPU_AFTER_HANG_UP: f64 = 2.0;
-
-fn script_available() -> bool {
-    let found = Command::new("script")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        println!("SKIPPED: `script` (util-linux) is not installed; these tests need a real pty");
-        eprintln!("SKIPPED: `script` (util-linux) is not installed; these tests need a real pty");
-    }
-    found
-}
 
 /// `prism --demo` in its own pseudo-terminal; kills and reaps everything it started when
 /// dropped, the workbench included, so a failing test leaves nothing running.

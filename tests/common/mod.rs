@@ -66,3 +66,17 @@ impl Drop for MockProcess {
         let _ = self.child.wait();
     }
 }
+
+/// Whether util-linux `script` is here to give a test a real pseudo-terminal; says why a
+/// test is skipped when it is not.
+pub fn script_available() -> bool {
+    let found = Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        println!("SKIPPED: `script` (util-linux) is not installed; these tests need a real pty");
+        eprintln!("SKIPPED: `script` (util-linux) is not installed; these tests need a real pty");
+    }
+    found
+}
