@@ -12,8 +12,20 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/prism-e2e.XXXXXX")"
 sock="prism-e2e-$$"
 passed=0
 failed=0
-cleanup() {
+# Stop this run's tmux server and wait until its process is gone: a new session started
+# while the old server is still exiting fails with "server exited unexpectedly".
+kill_server() {
+    local pid
+    pid="$(tmux -L "$sock" display-message -p '#{pid}' 2>/dev/null || true)"
     tmux -L "$sock" kill-server 2>/dev/null || true
+    [ -n "$pid" ] || return 0
+    for _ in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.05
+    done
+}
+cleanup() {
+    kill_server
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -53,7 +65,7 @@ all_done() { [ "$(count '● done')" -ge 4 ]; }
 exited() { [ -f "$work/exit" ]; }
 
 start() {
-    tmux -L "$sock" kill-server 2>/dev/null || true
+    kill_server
     rm -f "$work/exit" "$work/before" "$work/after"
     # The shell records the tty modes, runs prism with its cwd in an empty dir (so no
     # ./prism.toml is picked up), then records the modes again.
@@ -88,7 +100,7 @@ run_send_and_quit() {
     log="$(ls "$work"/sessions/*/events.jsonl 2>/dev/null | tail -n 1)"
     [ -n "$log" ] || { echo "no session saved under $work/sessions" >&2; return 1; }
     [ "$(grep -c '"event":"done"' "$log")" -eq 4 ] || { echo "expected four finished streams in $log" >&2; return 1; }
-    tmux -L "$sock" kill-server
+    kill_server
 }
 
 run_sigterm() {
@@ -97,7 +109,7 @@ run_sigterm() {
     wait_for 15 "prism to exit on SIGTERM" exited
     cmp -s "$work/before" "$work/after" || { echo "tty modes changed after SIGTERM" >&2; return 1; }
     ! screen_has "prism ·" || { echo "the alternate screen was not left after SIGTERM" >&2; return 1; }
-    tmux -L "$sock" kill-server
+    kill_server
 }
 
 # Two turns against a real config (keys from the environment) and a `prism mock` process,
@@ -125,7 +137,7 @@ model = "claude-sonnet-4-20250514+tokens=40,tps=400"
 base_url = "http://$addr"
 api_key_env = "PRISM_E2E_KEY_A"
 TOML
-    tmux -L "$sock" kill-server 2>/dev/null || true
+    kill_server
     rm -f "$work/exit" "$work/before" "$work/after"
     rm -rf "$work/sessions2"
     tmux -L "$sock" new-session -d -s e2e -x 150 -y 40 \
@@ -153,7 +165,7 @@ TOML
         return 1
     fi
     # Replay it at full speed in the terminal: both turns play, every pane finishes.
-    tmux -L "$sock" kill-server
+    kill_server
     rm -f "$work/exit" "$work/before" "$work/after"
     tmux -L "$sock" new-session -d -s e2e -x 150 -y 40 \
         "cd '$work' && stty -g > before; PRISM_LOG_DIR='$work/log2' '$bin' replay '$dir' --speed max; code=\$?; stty -g > after; echo \$code > exit; sleep 600"
@@ -163,7 +175,7 @@ TOML
     wait_for 15 "the replay to exit" exited
     [ "$(cat "$work/exit")" = 0 ] || { echo "replay exit status $(cat "$work/exit")" >&2; return 1; }
     cmp -s "$work/before" "$work/after" || { echo "tty modes changed after the replay" >&2; return 1; }
-    tmux -L "$sock" kill-server
+    kill_server
 }
 two_done() { [ "$(count '● done')" -ge 2 ]; }
 replay_done() { screen_has "turn 2/2" && two_done; }
