@@ -12,22 +12,16 @@
 mod common;
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::Path;
-use std::time::Duration;
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use common::bench::{Bench, render};
+use crossterm::event::{Event, KeyCode, KeyModifiers};
 use prism::keys::Action;
 use prism::mock_server::MockServer;
 use prism::target::{ProviderKind, Target};
-use prism::tui::effects::event_loop::Screen;
-use prism::tui::effects::executor::{Executor, NoTerminal};
 use prism::tui::input::keymap::Keymap;
 use prism::tui::model::app::App;
-use prism::tui::model::msg::{Effect, Msg};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use prism::tui::model::msg::Msg;
 use serde_json::{Value, json};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 const TOOLS: &str = r#"
 [[tool]]
@@ -45,76 +39,27 @@ fn target(server: &MockServer, name: &str, kind: ProviderKind, model: &str) -> T
     t
 }
 
-struct Bench {
-    app: App,
-    runner: Executor,
-    tx: UnboundedSender<Msg>,
-    rx: UnboundedReceiver<Msg>,
+/// Feed the workbench until every pane has settled.
+async fn settle(bench: &mut Bench) {
+    while bench.app.animating() || bench.app.session_id().is_none() {
+        bench.next().await;
+    }
 }
 
-impl Bench {
-    fn new(targets: Vec<Target>, root: &Path) -> Self {
-        let app = App::new(
-            targets,
-            Keymap::default(),
-            prism::tui::theme::load("dark").unwrap(),
-            String::new(),
-        );
-        let runner = Executor::with_sessions(app.prices().clone(), Some(root.to_path_buf()));
-        let (tx, rx) = unbounded_channel();
-        Self { app, runner, tx, rx }
+/// Empty the open results editor, then paste `text` into it.
+fn retype(bench: &mut Bench, text: &str) {
+    let draft = bench.app.tool_results_draft().expect("the editor is open");
+    for _ in 0..draft.chars().count() {
+        bench.key(KeyCode::Backspace, KeyModifiers::NONE);
     }
-
-    fn apply(&mut self, effects: Vec<Effect>) {
-        for e in effects {
-            self.runner.apply(e, &self.tx, &mut NoTerminal);
-        }
-    }
-
-    fn update(&mut self, msg: Msg) {
-        let effects = self.app.update(msg);
-        self.apply(effects);
-    }
-
-    fn key(&mut self, code: KeyCode, modifiers: KeyModifiers) {
-        self.update(Msg::Term(Event::Key(KeyEvent::new(code, modifiers))));
-    }
-
-    /// Feed the workbench until every pane has settled.
-    async fn settle(&mut self) {
-        while self.app.animating() || self.app.session_id().is_none() {
-            let msg = tokio::time::timeout(Duration::from_secs(20), self.rx.recv())
-                .await
-                .expect("nothing arrived")
-                .unwrap();
-            self.update(msg);
-        }
-    }
-
-    /// Empty the open results editor, then paste `text` into it.
-    fn retype(&mut self, text: &str) {
-        let draft = self.app.tool_results_draft().expect("the editor is open");
-        for _ in 0..draft.chars().count() {
-            self.key(KeyCode::Backspace, KeyModifiers::NONE);
-        }
-        assert_eq!(self.app.tool_results_draft().as_deref(), Some(""));
-        self.update(Msg::Term(Event::Paste(text.into())));
-    }
+    assert_eq!(bench.app.tool_results_draft().as_deref(), Some(""));
+    let effects = bench.app.update(Msg::Term(Event::Paste(text.into())));
+    bench.apply(effects);
 }
 
 /// The whole screen as text, row by row.
 fn screen(app: &mut App) -> String {
-    let mut term = Terminal::new(TestBackend::new(140, 30)).unwrap();
-    term.frame(app).unwrap();
-    let buf = term.backend().buffer();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-                + "\n"
-        })
-        .collect()
+    render(app, 140, 30).into_iter().map(|row| row + "\n").collect()
 }
 
 /// Every request the mock logged on a path starting with `prefix`, oldest first, as JSON.
@@ -149,13 +94,19 @@ async fn typed_results_continue_each_turn_with_its_follow_up_round_alone() {
         ),
         target(&server, "gemini", ProviderKind::Gemini, "gemini-2.5-flash"),
     ];
-    let mut bench = Bench::new(targets, root.path());
+    let app = App::new(
+        targets,
+        Keymap::default(),
+        prism::tui::theme::load("dark").unwrap(),
+        String::new(),
+    );
+    let mut bench = Bench::new(app, root.path());
     bench
         .app
         .update(Msg::EditorClosed(Ok("Weather in Paris?".into())));
     let effects = bench.app.act(Action::Send);
     bench.apply(effects);
-    bench.settle().await;
+    settle(&mut bench).await;
     let (mut first, mut queued) = (Vec::new(), Vec::new());
     for i in 0..3 {
         let pane = bench.app.pane(i);
@@ -177,7 +128,7 @@ async fn typed_results_continue_each_turn_with_its_follow_up_round_alone() {
     assert!(shown.contains("esc runs the follow-up round"), "{shown}");
 
     // A broken object is refused where it breaks, and kept.
-    bench.retype("{\n  \"get_weather\": \n}");
+    retype(&mut bench, "{\n  \"get_weather\": \n}");
     bench.key(KeyCode::Esc, KeyModifiers::NONE);
     let notice = bench.app.notice().unwrap_or_default().to_string();
     assert!(notice.contains("3:1") && !notice.contains('\n'), "{notice}");
@@ -193,12 +144,12 @@ async fn typed_results_continue_each_turn_with_its_follow_up_round_alone() {
     );
     assert_eq!(server.log().records().len(), 3, "nothing sent");
 
-    bench.retype(r#"{"get_weather": {"temp_c": 21}}"#);
+    retype(&mut bench, r#"{"get_weather": {"temp_c": 21}}"#);
     bench.key(KeyCode::Esc, KeyModifiers::NONE);
     assert_eq!(bench.app.tool_results_draft(), None, "the editor closed");
     let notice = bench.app.notice().unwrap_or_default().to_string();
     assert!(notice.contains("not sent again"), "{notice}");
-    bench.settle().await;
+    settle(&mut bench).await;
 
     // Two requests per target: the first round was not sent again.
     for prefix in [CHAT, MESSAGES, GEMINI] {
@@ -283,7 +234,7 @@ async fn typed_results_continue_each_turn_with_its_follow_up_round_alone() {
     bench.app.update(Msg::EditorClosed(Ok("And tomorrow?".into())));
     let effects = bench.app.act(Action::Send);
     bench.apply(effects);
-    bench.settle().await;
+    settle(&mut bench).await;
     let next = &requests(&server, CHAT)[2];
     let msgs = next["messages"].as_array().unwrap();
     let said: Vec<(&str, &str)> = msgs
