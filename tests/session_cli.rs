@@ -798,6 +798,32 @@ fn listed_cost(root: &Path, id: &str) -> String {
     line.split_whitespace().last().unwrap().to_string()
 }
 
+/// Rewrites the session summary in `dir` with `edit`, then dates it a minute after the
+/// log (`newer`: written last, as on a normal close) or a minute before it (a crash left
+/// the log ahead of it). The summary as written.
+fn rewrite_summary(dir: &Path, newer: bool, edit: impl FnOnce(&mut Value)) -> Value {
+    let meta_path = dir.join("meta.json");
+    let mut meta: Value = serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
+    edit(&mut meta);
+    std::fs::write(&meta_path, serde_json::to_string_pretty(&meta).unwrap()).unwrap();
+    let log_time = std::fs::metadata(dir.join("events.jsonl"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let minute = Duration::from_secs(60);
+    std::fs::File::options()
+        .write(true)
+        .open(&meta_path)
+        .unwrap()
+        .set_modified(if newer {
+            log_time + minute
+        } else {
+            log_time - minute
+        })
+        .unwrap();
+    meta
+}
+
 #[test]
 fn a_session_cut_short_by_a_crash_is_listed_with_the_turns_and_cost_show_gives() {
     let root = tempfile::tempdir().unwrap();
@@ -806,20 +832,10 @@ fn a_session_cut_short_by_a_crash_is_listed_with_the_turns_and_cost_show_gives()
     // What a crash leaves: the summary as written at the first send (no cost, one turn),
     // older than the log lines written after it (two turns of rows and a stream cut off).
     let meta_path = dir.join("meta.json");
-    let mut meta: Value = serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
-    meta["turns"] = 1.into();
-    meta["cost_usd"] = 0.0.into();
-    std::fs::write(&meta_path, serde_json::to_string_pretty(&meta).unwrap()).unwrap();
-    let log_time = std::fs::metadata(dir.join("events.jsonl"))
-        .unwrap()
-        .modified()
-        .unwrap();
-    std::fs::File::options()
-        .write(true)
-        .open(&meta_path)
-        .unwrap()
-        .set_modified(log_time - Duration::from_secs(60))
-        .unwrap();
+    let meta = rewrite_summary(&dir, false, |meta| {
+        meta["turns"] = 1.into();
+        meta["cost_usd"] = 0.0.into();
+    });
 
     let o = prism(root.path(), &["sessions", "show", &id]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -849,19 +865,6 @@ fn a_session_closed_normally_is_listed_from_its_summary() {
     let dir = write_session(root.path());
     let id = id_of(&dir);
     // A summary written last is taken as it is, whatever it says.
-    let meta_path = dir.join("meta.json");
-    let mut meta: Value = serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
-    meta["cost_usd"] = 1.25.into();
-    std::fs::write(&meta_path, serde_json::to_string_pretty(&meta).unwrap()).unwrap();
-    let log_time = std::fs::metadata(dir.join("events.jsonl"))
-        .unwrap()
-        .modified()
-        .unwrap();
-    std::fs::File::options()
-        .write(true)
-        .open(&meta_path)
-        .unwrap()
-        .set_modified(log_time + Duration::from_secs(60))
-        .unwrap();
+    rewrite_summary(&dir, true, |meta| meta["cost_usd"] = 1.25.into());
     assert_eq!(listed_cost(root.path(), &id), "$1.250000");
 }
