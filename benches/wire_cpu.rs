@@ -2,7 +2,8 @@
 //! BENCHMARKS.md, "CPU per token vs curl").
 //!
 //! `cargo bench --bench wire_cpu` runs every scenario; `-- openai`, `-- anthropic`,
-//! `-- eight`, `-- one` narrow it down. `PRISM_BENCH_BINS=before=/path/a,after=/path/b`
+//! `-- eight`, `-- one` narrow it down, and `-- decode` runs only the SSE decoder part
+//! (below). `PRISM_BENCH_BINS=before=/path/a,after=/path/b`
 //! measures those `prism` binaries instead of this build's, each on the same bytes one
 //! right after the other, so a change is compared under the same conditions.
 //!
@@ -13,6 +14,10 @@
 //! charged it, read as this process's waited-for children's time before and after it.
 //! Prism runs as scripts run it (`prism run --no-save`), so the figure covers everything
 //! the headless path does per token: framing, decoding, the fan-out, the metrics fold.
+//!
+//! The decoder part times `provider::sse` alone, in this process, on the same recorded
+//! bodies cut into 64 KiB reads, against `sse-parse` (the crate it replaced, kept as its
+//! tests' oracle): nanoseconds per event, best of 5 passes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // bench code: a panic is the failure report
 
@@ -201,6 +206,9 @@ fn main() {
     let picked = |group: &[&str], name: &str| {
         !args.iter().any(|a| group.contains(&a.as_str())) || args.iter().any(|a| a == name)
     };
+    if args.iter().any(|a| a == "decode") {
+        return decode_per_event();
+    }
     let curl = curl_present();
     if !curl {
         println!("curl not found: Prism's CPU is printed alone, without the ratio.\n");
@@ -254,4 +262,63 @@ fn main() {
             }
         }
     }
+}
+
+/// Nanoseconds per event for Prism's SSE decoder and for `sse-parse` on each format's
+/// recorded body, fed in 64 KiB reads as a socket would hand them over.
+fn decode_per_event() {
+    const READ: usize = 64 * 1024;
+    const TOKENS: u64 = 100_000;
+    println!("## SSE decoding alone: ns per event, 64 KiB reads, best of 5\n");
+    println!("| format | events | provider::sse ns/event | sse-parse ns/event | ratio |");
+    println!("|---|---|---|---|---|");
+    for (name, kind, model) in FORMATS {
+        let body = record(kind, model, TOKENS);
+        let best = |f: &dyn Fn() -> usize| {
+            let mut runs: Vec<(f64, usize)> = (0..5)
+                .map(|_| {
+                    let t = Instant::now();
+                    let n = f();
+                    (t.elapsed().as_secs_f64(), n)
+                })
+                .collect();
+            runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+            runs[0]
+        };
+        let ours = best(&|| {
+            let mut d = prism::provider::sse::SseDecoder::new();
+            let mut n = 0usize;
+            let at = Instant::now();
+            for read in body.chunks(READ) {
+                let mut events = d.feed(read, at);
+                while let Some(e) = events.next() {
+                    std::hint::black_box(e.data.len());
+                    n += 1;
+                }
+            }
+            n
+        });
+        let theirs = best(&|| {
+            let mut p = sse_parse::SseParser::new();
+            let mut n = 0usize;
+            for read in body.chunks(READ) {
+                p.feed(read);
+                while let Some(e) = p.next_event() {
+                    std::hint::black_box(e.data.len());
+                    n += 1;
+                }
+            }
+            n
+        });
+        assert_eq!(ours.1, theirs.1, "{name}: both decoders see the same events");
+        let per = |(s, n): (f64, usize)| s * 1e9 / n as f64;
+        println!(
+            "| {name} | {} | {:.0} | {:.0} | {:.2}x |",
+            ours.1,
+            per(ours),
+            per(theirs),
+            per(theirs) / per(ours)
+        );
+    }
+    println!();
 }

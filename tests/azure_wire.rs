@@ -40,7 +40,7 @@ fn timed_replay(rel: &str) -> (TargetRun, Instant) {
     );
     let mut sse = SseDecoder::new();
     let mut frames = Vec::new();
-    sse.feed(fixture(rel).as_bytes(), sent, &mut frames);
+    sse.feed_into(fixture(rel).as_bytes(), sent, &mut frames);
     let mut decoder = Decoder::new(ProviderKind::Azure);
     let mut out = Vec::new();
     for (i, f) in frames.iter().enumerate() {

@@ -55,7 +55,7 @@ fn exercise(bytes: &[u8], cuts: &[usize]) -> usize {
         let mut prev = 0;
         for &cut in cuts.iter().chain(std::iter::once(&bytes.len())) {
             let cut = cut.clamp(prev, bytes.len());
-            sse.feed(&bytes[prev..cut], t, &mut frames);
+            sse.feed_into(&bytes[prev..cut], t, &mut frames);
             prev = cut;
             for f in frames.drain(..) {
                 let _ = dec.on_sse(&f.event, &f.data, &mut out);

@@ -31,7 +31,7 @@ fn spec(kind: ProviderKind, api: Api) -> &'static ProviderSpec {
 fn decode(spec: &'static ProviderSpec, bytes: &[u8]) -> Decoded {
     let mut sse = SseDecoder::new();
     let mut frames = Vec::new();
-    sse.feed(bytes, Instant::now(), &mut frames);
+    sse.feed_into(bytes, Instant::now(), &mut frames);
     frames.extend(sse.finish());
     let mut dec = Decoder::for_spec(spec);
     frames
@@ -49,7 +49,7 @@ fn decode(spec: &'static ProviderSpec, bytes: &[u8]) -> Decoded {
 fn hot_events(spec: &'static ProviderSpec, bytes: &[u8]) -> usize {
     let mut sse = SseDecoder::new();
     let mut frames = Vec::new();
-    sse.feed(bytes, Instant::now(), &mut frames);
+    sse.feed_into(bytes, Instant::now(), &mut frames);
     frames
         .iter()
         .filter(|f| match spec.protocol {

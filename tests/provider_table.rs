@@ -291,7 +291,7 @@ async fn the_mock_streams_in_the_rows_framing_and_ends_with_the_rows_marker() {
         }
         let mut sse = SseDecoder::new();
         let mut frames = Vec::new();
-        sse.feed(&body, Instant::now(), &mut frames);
+        sse.feed_into(&body, Instant::now(), &mut frames);
         assert!(sse.finish().is_none(), "{row}: a partial event at the end");
         let mut decoder = Decoder::for_protocol(spec.protocol);
         let mut out = Vec::new();

@@ -30,7 +30,7 @@ fn replay_reads(reads: &[(&[u8], Instant)]) -> TargetRun {
     let mut run = TargetRun::default();
     let (mut frames, mut out) = (Vec::new(), Vec::new());
     for (bytes, at) in reads {
-        sse.feed(bytes, *at, &mut frames);
+        sse.feed_into(bytes, *at, &mut frames);
         for f in frames.drain(..) {
             if run.is_finished() {
                 continue;

@@ -44,7 +44,7 @@ fn replay_split(kind: ProviderKind, bytes: &[u8], cuts: &[usize], t: Instant) ->
     for &cut in cuts.iter().chain(std::iter::once(&bytes.len())) {
         let piece = &bytes[prev..cut.max(prev)];
         prev = cut.max(prev);
-        sse.feed(piece, t, &mut frames);
+        sse.feed_into(piece, t, &mut frames);
         for f in frames.drain(..) {
             if run.is_finished() {
                 continue;

@@ -25,7 +25,7 @@ use super::bedrock::frames::{FrameDecoder, TimedMessage};
 use super::client::TimedClient;
 use super::errors::{self, ErrorContext};
 use super::event::{ErrorKind, ProviderError, ResponseStart, StreamEvent};
-use super::sse::{SseDecoder, TimedSse};
+use super::sse::SseDecoder;
 use super::wire::{Arrivals, SocketStamps, WireBody};
 use super::{Decoder, transport};
 use crate::target::{Framing, ProviderSpec, Timeouts};
@@ -229,7 +229,6 @@ const END_MARKER_GRACE: Duration = Duration::from_secs(2);
 
 async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attempt<'_>, emit: &mut Emit<'_>) {
     let mut sse = SseDecoder::new();
-    let mut frames: Vec<TimedSse> = Vec::new();
     let mut out = Vec::new();
     // The read that completed the latest event: the end of the answer if the server
     // then goes quiet. Keep-alive comments do not move it.
@@ -260,12 +259,10 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
             }
             Err(end) => return emit(Instant::now(), end.into_event(a.cx)),
         };
-        sse.feed(&chunk, at, &mut frames);
-        if !frames.is_empty() {
+        let mut frames = sse.feed(&chunk, at);
+        while let Some(frame) = frames.next() {
             last_event_at = at;
-        }
-        for frame in frames.drain(..) {
-            let result = decoder.on_sse(&frame.event, &frame.data, &mut out);
+            let result = decoder.on_sse(frame.event, frame.data, &mut out);
             for ev in out.drain(..) {
                 emit(frame.at, ev);
             }
