@@ -86,6 +86,8 @@ pub struct Decoder {
     served: Option<String>,
     /// A `refusal` arrived: the model declined, so a plain `stop` finish is a refusal.
     refused: bool,
+    /// The bytes around the text of this stream's text chunks (see `hot`).
+    template: super::hot::openai::Template,
 }
 
 impl Decoder {
@@ -95,17 +97,24 @@ impl Decoder {
             self.saw_done = true;
             return Ok(());
         }
-        // Almost every chunk: decoded typed and borrowed (see `hot`).
-        if !self.reports_model
-            && let Some(chunk) = super::hot::openai::chunk(data)
-        {
-            let text = |t: std::borrow::Cow<'_, str>| t.into_owned();
-            out.extend(chunk.reasoning.map(|t| StreamEvent::ReasoningDelta(text(t))));
-            out.extend(chunk.content.map(|t| StreamEvent::TextDelta(text(t))));
-            if let Some(raw) = chunk.finish_reason {
-                self.finished(&raw, out);
+        // Almost every chunk: read by its bytes, or decoded typed and borrowed (see `hot`).
+        if !self.reports_model {
+            if let Some(text) = self.template.text(data) {
+                if !text.is_empty() {
+                    out.push(StreamEvent::TextDelta(text.to_owned()));
+                }
+                return Ok(());
             }
-            return Ok(());
+            if let Some(chunk) = super::hot::openai::chunk(data) {
+                self.template.learn(data, &chunk);
+                let text = |t: std::borrow::Cow<'_, str>| t.into_owned();
+                out.extend(chunk.reasoning.map(|t| StreamEvent::ReasoningDelta(text(t))));
+                out.extend(chunk.content.map(|t| StreamEvent::TextDelta(text(t))));
+                if let Some(raw) = chunk.finish_reason {
+                    self.finished(&raw, out);
+                }
+                return Ok(());
+            }
         }
         let v = parse_json(data, "a stream chunk")?;
         if let Some(err) = v.get("error") {

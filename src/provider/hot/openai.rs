@@ -25,6 +25,63 @@ pub struct Chunk<'a> {
     pub finish_reason: Option<Cow<'a, str>>,
 }
 
+/// The bytes around the text of a plain content chunk this stream already sent, learned
+/// from one the typed path read in full.
+///
+/// A server writes every text chunk of an answer the same way: the same id, creation
+/// time, model, fingerprint and field order, with only the text changing. So once one
+/// such chunk has been read, a later chunk that has exactly its bytes before and after
+/// the text, and between them a string with no quote, backslash or control character,
+/// is that chunk with other text: the JSON around the string cannot have changed, and
+/// the string means exactly its bytes. It is read without a parse. A chunk that differs
+/// anywhere else (a finish reason, usage, per-chunk padding such as `obfuscation`, a
+/// new id) misses, and goes to the typed struct as before.
+#[derive(Debug, Default)]
+pub struct Template {
+    /// Everything up to and including the opening quote of the text.
+    head: String,
+    /// Everything from the closing quote of the text on.
+    tail: String,
+}
+
+impl Template {
+    /// The text of `data` when it is the learned chunk with other text (possibly empty,
+    /// which the typed path reads as no text).
+    pub fn text<'a>(&self, data: &'a str) -> Option<&'a str> {
+        if self.head.is_empty() || !super::typed_path_on() {
+            return None;
+        }
+        let text = data
+            .strip_prefix(self.head.as_str())?
+            .strip_suffix(self.tail.as_str())?;
+        let plain = !text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20);
+        plain.then_some(text)
+    }
+
+    /// Learn from `data`, which the typed path read as `chunk`: only a chunk of answer
+    /// text alone, whose text was borrowed from `data` (so it held no escapes).
+    pub fn learn(&mut self, data: &str, chunk: &Chunk<'_>) {
+        let (None, None, Some(Cow::Borrowed(text))) =
+            (&chunk.reasoning, &chunk.finish_reason, &chunk.content)
+        else {
+            return;
+        };
+        let Some(start) = (text.as_ptr() as usize).checked_sub(data.as_ptr() as usize) else {
+            return;
+        };
+        let end = start + text.len();
+        let bytes = data.as_bytes();
+        // The text as serde handed it out is the whole body of one string literal.
+        if start == 0 || end >= bytes.len() || bytes[start - 1] != b'"' || bytes[end] != b'"' {
+            return;
+        }
+        self.head.clear();
+        self.head.push_str(&data[..start]);
+        self.tail.clear();
+        self.tail.push_str(&data[end..]);
+    }
+}
+
 /// `data` as a hot chunk, or `None` for the `Value` path to read.
 pub fn chunk(data: &str) -> Option<Chunk<'_>> {
     let wire: WireChunk<'_> = super::object(data)?;
@@ -114,6 +171,62 @@ mod tests {
         assert_eq!((c.reasoning, c.finish_reason), (None, None));
         let escaped = chunk(r#"{"choices":[{"delta":{"content":"a\nb"}}]}"#).unwrap();
         assert_eq!(escaped.content.as_deref(), Some("a\nb"));
+    }
+
+    const PLAIN: &str = r#"{"id":"c1","object":"chat.completion.chunk","created":7,"model":"m","choices":[{"index":0,"delta":{"content":"Hel"},"logprobs":null,"finish_reason":null}],"usage":null}"#;
+
+    fn learned() -> Template {
+        let mut t = Template::default();
+        t.learn(PLAIN, &chunk(PLAIN).unwrap());
+        t
+    }
+
+    #[test]
+    fn a_learned_chunk_with_other_text_is_read_by_its_bytes() {
+        let t = learned();
+        let next = PLAIN.replace("\"Hel\"", "\"lo, w\u{e9}rld\"");
+        assert_eq!(t.text(&next), Some("lo, w\u{e9}rld"));
+        assert_eq!(t.text(&PLAIN.replace("\"Hel\"", "\"\"")), Some(""), "empty text");
+        assert_eq!(
+            chunk(&next).and_then(|c| c.content).as_deref(),
+            t.text(&next),
+            "what the typed path reads"
+        );
+    }
+
+    #[test]
+    fn any_other_difference_misses_the_template() {
+        let t = learned();
+        for other in [
+            PLAIN.replace("\"Hel\"", "\"a\\\"b\""),
+            PLAIN.replace("\"Hel\"", "\"a\\nb\""),
+            PLAIN.replace("\"Hel\"", "\"a\"},\"x\":{\"y\":\"b\""),
+            PLAIN.replace("\"Hel\"", "\"a\u{1}b\""),
+            PLAIN.replace("\"finish_reason\":null", "\"finish_reason\":\"stop\""),
+            PLAIN.replace("\"usage\":null", "\"usage\":{\"prompt_tokens\":1}"),
+            PLAIN.replace("\"c1\"", "\"c2\""),
+            PLAIN.replace("\"usage\":null}", "\"usage\":null,\"obfuscation\":\"xyz\"}"),
+        ] {
+            assert_eq!(t.text(&other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn only_a_plain_text_chunk_is_learned() {
+        for data in [
+            PLAIN.replace("\"Hel\"", "\"a\\nb\""),
+            PLAIN.replace("\"finish_reason\":null", "\"finish_reason\":\"stop\""),
+            PLAIN.replace(
+                "\"content\":\"Hel\"",
+                "\"reasoning_content\":\"Hm\",\"content\":\"Hel\"",
+            ),
+        ] {
+            let mut t = Template::default();
+            t.learn(&data, &chunk(&data).unwrap());
+            assert_eq!(t.text(PLAIN), None, "learned from {data}");
+        }
+        let t = learned();
+        assert!(crate::provider::hot::value_path_only(|| t.text(PLAIN).is_none()));
     }
 
     #[test]
