@@ -325,7 +325,7 @@ fn retry_pane_resends_the_last_request_to_that_target_only() {
     }
     let failure =
         prism::provider::event::ProviderError::new(prism::provider::event::ErrorKind::Truncated, "dropped");
-    stream(&mut app, 0, RunId(1), StreamEvent::Failed(failure));
+    stream(&mut app, 0, RunId(1), StreamEvent::Failed(Box::new(failure)));
     type_text(&mut app, " edited");
     focus(&mut app, Focus::Pane(0));
     let effects = key(&mut app, KeyCode::Char('R'), KeyModifiers::SHIFT);
@@ -488,7 +488,7 @@ fn each_target_continues_its_own_conversation_only() {
     let run = app.pane(2).run.unwrap();
     stream(&mut app, 2, run, StreamEvent::TextDelta("half an answer".into()));
     let e = prism::provider::event::ProviderError::new(prism::provider::event::ErrorKind::Server, "boom");
-    stream(&mut app, 2, run, StreamEvent::Failed(e));
+    stream(&mut app, 2, run, StreamEvent::Failed(Box::new(e)));
 
     set_prompt(&mut app, "q2");
     let effects = app.act(Action::Send);
@@ -1033,11 +1033,11 @@ fn done_priced(app: &mut App, pane: usize, input: u64, output: u64) {
         app,
         pane,
         run,
-        StreamEvent::Usage(prism::provider::event::Usage {
+        StreamEvent::Usage(Box::new(prism::provider::event::Usage {
             input: Some(input),
             output: Some(output),
             ..Default::default()
-        }),
+        })),
     );
     stream(app, pane, run, StreamEvent::Done);
 }

@@ -30,13 +30,13 @@ fn timed_replay(rel: &str) -> (TargetRun, Instant) {
     let mut run = TargetRun::default();
     run.apply(
         sent,
-        &StreamEvent::Started(ResponseStart {
+        &StreamEvent::Started(Box::new(ResponseStart {
             http_status: 200,
             request_id: None,
             rate_limits: Vec::new(),
             sent_at: sent,
             connect: None,
-        }),
+        })),
     );
     let mut sse = SseDecoder::new();
     let mut frames = Vec::new();

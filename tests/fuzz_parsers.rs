@@ -285,13 +285,13 @@ fn session_seed() -> &'static (Vec<u8>, Vec<u8>) {
                 1,
                 t,
                 at(20),
-                &StreamEvent::Started(ResponseStart {
+                &StreamEvent::Started(Box::new(ResponseStart {
                     http_status: 200,
                     request_id: Some(format!("req_{t}")),
                     rate_limits: vec![],
                     sent_at: at(2),
                     connect: Some(std::time::Duration::from_millis(3)),
-                }),
+                })),
             );
             w.event(1, t, at(40), &StreamEvent::TextDelta("Hi there".into()));
         }
@@ -299,11 +299,11 @@ fn session_seed() -> &'static (Vec<u8>, Vec<u8>) {
             1,
             0,
             at(50),
-            &StreamEvent::Usage(Usage {
+            &StreamEvent::Usage(Box::new(Usage {
                 input: Some(9),
                 output: Some(2),
                 ..Usage::default()
-            }),
+            })),
         );
         w.event(
             1,
@@ -319,7 +319,10 @@ fn session_seed() -> &'static (Vec<u8>, Vec<u8>) {
             1,
             1,
             at(60),
-            &StreamEvent::Failed(ProviderError::new(ErrorKind::Server, "HTTP 500".to_string())),
+            &StreamEvent::Failed(Box::new(ProviderError::new(
+                ErrorKind::Server,
+                "HTTP 500".to_string(),
+            ))),
         );
         w.send(2, 2, None, "again", base, &[out(0, vec![1])]);
         w.event(2, 0, at(70), &StreamEvent::TextDelta("cut".into()));

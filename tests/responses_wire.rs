@@ -40,7 +40,7 @@ fn replay_reads(reads: &[(&[u8], Instant)]) -> TargetRun {
                 run.apply(f.at, &ev);
             }
             if let Err(e) = r {
-                run.apply(f.at, &StreamEvent::Failed(e));
+                run.apply(f.at, &StreamEvent::Failed(Box::new(e)));
             } else if dec.saw_end_marker() {
                 run.apply(f.at, &StreamEvent::Done);
             }
@@ -51,7 +51,7 @@ fn replay_reads(reads: &[(&[u8], Instant)]) -> TargetRun {
         let end = if dec.is_complete() {
             StreamEvent::Done
         } else {
-            StreamEvent::Failed(ProviderError::new(ErrorKind::Truncated, "eof"))
+            StreamEvent::Failed(Box::new(ProviderError::new(ErrorKind::Truncated, "eof")))
         };
         // The end of the body: stamped with the last read, so replays compare equal.
         let at = reads.last().map_or_else(Instant::now, |r| r.1);

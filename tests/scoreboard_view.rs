@@ -82,13 +82,13 @@ fn answer(app: &mut App, base: Instant, pane: usize, ttft: u64, gap: u64, text: 
         app,
         pane,
         ms(30),
-        StreamEvent::Started(ResponseStart {
+        StreamEvent::Started(Box::new(ResponseStart {
             http_status: 200,
             request_id: Some("req_1".into()),
             rate_limits: vec![],
             sent_at: ms(5),
             connect: Some(Duration::from_millis(5)),
-        }),
+        })),
     );
     let words: Vec<&str> = text.split_inclusive(' ').collect();
     for (i, w) in words.iter().enumerate() {
@@ -104,11 +104,11 @@ fn answer(app: &mut App, base: Instant, pane: usize, ttft: u64, gap: u64, text: 
         app,
         pane,
         end,
-        StreamEvent::Usage(Usage {
+        StreamEvent::Usage(Box::new(Usage {
             input: Some(26),
             output: Some(output),
             ..Usage::default()
-        }),
+        })),
     );
     feed(
         app,

@@ -48,13 +48,13 @@ fn stream(w: &SessionWriter, run: u64, t: usize, base: Instant, words: &[&str], 
         run,
         t,
         at(41_000 + 1000 * t as u64),
-        &StreamEvent::Started(ResponseStart {
+        &StreamEvent::Started(Box::new(ResponseStart {
             http_status: 200,
             request_id: Some(format!("req_{run}_{t}")),
             rate_limits: vec![],
             sent_at: at(1_500),
             connect: Some(Duration::from_millis(3)),
-        }),
+        })),
     );
     for (i, word) in words.iter().enumerate() {
         w.event(
@@ -72,12 +72,12 @@ fn stream(w: &SessionWriter, run: u64, t: usize, base: Instant, words: &[&str], 
             run,
             t,
             at(400_000),
-            &StreamEvent::Usage(Usage {
+            &StreamEvent::Usage(Box::new(Usage {
                 input: Some(21),
                 output: Some(words.len() as u64 + 4),
                 cached_input: Some(3),
                 ..Usage::default()
-            }),
+            })),
         );
     }
     w.event(

@@ -225,13 +225,13 @@ fn an_interrupted_stream_ends_showing_interrupted() {
         1,
         0,
         at(20),
-        &StreamEvent::Started(ResponseStart {
+        &StreamEvent::Started(Box::new(ResponseStart {
             http_status: 200,
             request_id: None,
             rate_limits: vec![],
             sent_at: at(2),
             connect: None,
-        }),
+        })),
     );
     w.event(1, 0, at(50), &StreamEvent::TextDelta("Half an ans".into()));
     w.close();

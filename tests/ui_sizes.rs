@@ -124,13 +124,13 @@ fn run_pane(app: &mut App, base: Instant, p: usize, text: &str) {
         app,
         p,
         ms(30),
-        StreamEvent::Started(ResponseStart {
+        StreamEvent::Started(Box::new(ResponseStart {
             http_status: 200,
             request_id: Some("req_1".into()),
             rate_limits: vec![],
             sent_at: base + Duration::from_millis(5),
             connect: Some(Duration::from_millis(5)),
-        }),
+        })),
     );
     for (i, w) in text.split_inclusive(' ').enumerate() {
         feed(
@@ -145,11 +145,11 @@ fn run_pane(app: &mut App, base: Instant, p: usize, text: &str) {
         app,
         p,
         end,
-        StreamEvent::Usage(Usage {
+        StreamEvent::Usage(Box::new(Usage {
             input: Some(26),
             output: Some(f.output),
             ..Usage::default()
-        }),
+        })),
     );
     feed(
         app,

@@ -78,13 +78,13 @@ fn feed(app: &mut App, pane: usize, at: Instant, event: StreamEvent) {
 }
 
 fn started(base: Instant) -> StreamEvent {
-    StreamEvent::Started(ResponseStart {
+    StreamEvent::Started(Box::new(ResponseStart {
         http_status: 200,
         request_id: Some("req_1".into()),
         rate_limits: vec![],
         sent_at: base + Duration::from_millis(5),
         connect: Some(Duration::from_millis(5)),
-    })
+    }))
 }
 
 /// Stream `words` into `pane` from `t0` ms, one word every `gap` ms.
@@ -108,11 +108,11 @@ fn finish(app: &mut App, base: Instant, pane: usize, at: u64, output: u64, reaso
         app,
         pane,
         at,
-        StreamEvent::Usage(Usage {
+        StreamEvent::Usage(Box::new(Usage {
             input: Some(26),
             output: Some(output),
             ..Usage::default()
-        }),
+        })),
     );
     feed(
         app,
@@ -236,7 +236,7 @@ fn error_keeps_partial_text() {
         &mut app,
         0,
         base + Duration::from_millis(700),
-        StreamEvent::Failed(e),
+        StreamEvent::Failed(Box::new(e)),
     );
     stream_words(&mut app, base, 1, 420, 14, ANSWER);
     finish(&mut app, base, 1, 900, 24, FinishReason::Stop, "end_turn");
@@ -521,7 +521,7 @@ fn details_of(t: Target, usage: Usage, events: Vec<StreamEvent>) -> String {
     ] {
         feed(&mut app, 0, ms(at), StreamEvent::TextDelta(w.into()));
     }
-    feed(&mut app, 0, ms(3000), StreamEvent::Usage(usage));
+    feed(&mut app, 0, ms(3000), StreamEvent::Usage(Box::new(usage)));
     feed(
         &mut app,
         0,
@@ -563,7 +563,7 @@ fn details_with_server_timings_and_a_base_url_from_the_environment() {
         output: Some(6),
         ..Usage::default()
     };
-    let screen = details_of(t, usage, vec![StreamEvent::Server(server)]);
+    let screen = details_of(t, usage, vec![StreamEvent::Server(Box::new(server))]);
     for secret in ["gw-0f3a9c2e7b", "c2lnbmF0dXJl"] {
         assert!(!screen.contains(secret), "{secret} shown:\n{screen}");
     }
@@ -608,12 +608,12 @@ fn details_with_azure_content_filter_verdicts() {
         ..ContentFilter::default()
     };
     let report = |f: ContentFilter| {
-        StreamEvent::Server(ServerReport {
+        StreamEvent::Server(Box::new(ServerReport {
             source: "azure content filter".into(),
             content_filter: Some(Box::new(f)),
             model: Some("gpt-4o-2024-11-20".into()),
             ..ServerReport::default()
-        })
+        }))
     };
     let usage = Usage {
         input: Some(26),
@@ -699,11 +699,11 @@ fn cell_run(app: &mut App, base: Instant, run: usize, t0: u64, ttft: u64, text: 
             app,
             run,
             end,
-            StreamEvent::Usage(Usage {
+            StreamEvent::Usage(Box::new(Usage {
                 input: Some(14),
                 output: Some(9),
                 ..Usage::default()
-            }),
+            })),
         );
         cell_feed(
             app,
@@ -764,10 +764,10 @@ fn experiment_grid(w: u16, h: u16) -> String {
         &mut app,
         failed,
         base + Duration::from_millis(90),
-        StreamEvent::Failed(ProviderError::new(
+        StreamEvent::Failed(Box::new(ProviderError::new(
             ErrorKind::RateLimited,
             "429 Too Many Requests: slow down",
-        )),
+        ))),
     );
     app.update(Msg::Tick(base + Duration::from_millis(2000)));
     render(&mut app, w, h)

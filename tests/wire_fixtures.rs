@@ -54,7 +54,7 @@ fn replay_split(kind: ProviderKind, bytes: &[u8], cuts: &[usize], t: Instant) ->
                 run.apply(t, &ev);
             }
             if let Err(e) = r {
-                run.apply(t, &StreamEvent::Failed(e));
+                run.apply(t, &StreamEvent::Failed(Box::new(e)));
             } else if dec.saw_end_marker() {
                 run.apply(t, &StreamEvent::Done);
             }
@@ -65,10 +65,10 @@ fn replay_split(kind: ProviderKind, bytes: &[u8], cuts: &[usize], t: Instant) ->
         let end = if dec.is_complete() {
             StreamEvent::Done
         } else {
-            StreamEvent::Failed(prism::provider::event::ProviderError::new(
+            StreamEvent::Failed(Box::new(prism::provider::event::ProviderError::new(
                 ErrorKind::Truncated,
                 "eof",
-            ))
+            )))
         };
         run.apply(t, &end);
     }

@@ -42,7 +42,7 @@ pub async fn run(
         let mut failure: Option<(Instant, ProviderError)> = None;
         let mut content_seen = false;
         let mut intercept = |at: Instant, event: StreamEvent| match event {
-            StreamEvent::Failed(e) => failure = Some((at, e)),
+            StreamEvent::Failed(e) => failure = Some((at, *e)),
             event => {
                 content_seen |= event.is_content();
                 emit(at, event);
@@ -70,14 +70,14 @@ pub async fn run(
         }
         let Some((at, err)) = failure else { return };
         match retry::decide(&policy, retries, waited, err, content_seen, jitter()) {
-            Decision::Stop(e) => return emit(at, StreamEvent::Failed(e)),
+            Decision::Stop(e) => return emit(at, StreamEvent::Failed(Box::new(e))),
             Decision::Retry { wait, reason } => {
                 let Some(copy) = spare else {
                     let e = ProviderError::new(
                         ErrorKind::Config,
                         "the request cannot be re-sent (streaming body)",
                     );
-                    return emit(at, StreamEvent::Failed(e));
+                    return emit(at, StreamEvent::Failed(Box::new(e)));
                 };
                 retries += 1;
                 waited = waited.saturating_add(wait);
@@ -100,7 +100,7 @@ pub async fn run(
                 if let Some(req) = next.as_mut()
                     && let Err(e) = resign(target, req)
                 {
-                    return emit(Instant::now(), StreamEvent::Failed(e));
+                    return emit(Instant::now(), StreamEvent::Failed(Box::new(e)));
                 }
             }
         }

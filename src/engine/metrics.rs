@@ -255,7 +255,7 @@ impl TargetRun {
             StreamEvent::Server(r) => self.server.get_or_insert_with(ServerReport::default).merge(r),
             StreamEvent::Note(n) => self.notes.push(n.clone()),
             StreamEvent::Done => self.end(at, Outcome::Done),
-            StreamEvent::Failed(e) => self.end(at, Outcome::Failed(e.clone())),
+            StreamEvent::Failed(e) => self.end(at, Outcome::Failed((**e).clone())),
             StreamEvent::Cancelled => self.end(at, Outcome::Cancelled),
             StreamEvent::Retrying {
                 attempt,
@@ -395,13 +395,13 @@ mod tests {
     }
 
     fn started(base: Instant, sent: u64) -> StreamEvent {
-        StreamEvent::Started(ResponseStart {
+        StreamEvent::Started(Box::new(ResponseStart {
             http_status: 200,
             request_id: Some("req_1".into()),
             rate_limits: vec![],
             sent_at: ms(base, sent),
             connect: Some(Duration::from_millis(sent)),
-        })
+        }))
     }
 
     #[test]
@@ -476,12 +476,12 @@ mod tests {
         let mut r = TargetRun::default();
         r.apply(t, &started(t, 0));
         let d = |id: Option<&str>, args: &str| {
-            StreamEvent::ToolCallDelta(ToolCallDelta {
+            StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
                 index: 0,
                 id: id.map(Into::into),
                 name: id.map(|_| "f".into()),
                 arguments: args.into(),
-            })
+            }))
         };
         r.apply(ms(t, 50), &d(Some("call_1"), ""));
         r.apply(ms(t, 60), &d(None, "{\"a\":"));
@@ -503,10 +503,10 @@ mod tests {
         let mut r = TargetRun::default();
         r.apply(
             t,
-            &StreamEvent::Failed(ProviderError::new(
+            &StreamEvent::Failed(Box::new(ProviderError::new(
                 crate::provider::event::ErrorKind::MissingKey,
                 "no key",
-            )),
+            ))),
         );
         assert_eq!(
             (r.ttft(), r.total(), r.itl(), r.tokens_per_s(Some(3))),
@@ -520,14 +520,17 @@ mod tests {
         let t = Instant::now();
         let mut r = TargetRun::default();
         assert_eq!(r.server_report(), None, "nothing said, nothing kept");
-        r.apply(t, &StreamEvent::Server(ServerReport::generation_id("gen-42")));
         r.apply(
             t,
-            &StreamEvent::Server(ServerReport {
+            &StreamEvent::Server(Box::new(ServerReport::generation_id("gen-42"))),
+        );
+        r.apply(
+            t,
+            &StreamEvent::Server(Box::new(ServerReport {
                 source: "openrouter usage".into(),
                 cost_usd: Some(0.002),
                 ..ServerReport::default()
-            }),
+            })),
         );
         let s = r.server_report().unwrap();
         assert_eq!(

@@ -180,7 +180,7 @@ pub async fn fan_out_each(jobs: &[(Target, ChatRequest)], opts: RunOptions, canc
             // (not for a schema's forced tool, whose call is the answer).
             let canned = target.params.tools.as_ref().and_then(|t| t.results.as_ref());
             match (prepared, canned) {
-                (Err(e), _) => emit(Instant::now(), StreamEvent::Failed(e)),
+                (Err(e), _) => emit(Instant::now(), StreamEvent::Failed(Box::new(e))),
                 (Ok((client, req, credentials)), Some(results)) if !forced => {
                     let with = (results, &credentials);
                     tool_round::run(&client, &target, &request, req, with, &cancel, &mut emit).await;
@@ -254,7 +254,7 @@ fn spawn_target(
         {
             events.send(
                 Instant::now(),
-                StreamEvent::Failed(ProviderError::internal(&name, &panicked.0)),
+                StreamEvent::Failed(Box::new(ProviderError::internal(&name, &panicked.0))),
             );
         }
         // What the panicking poll produced before it panicked, and the failure.

@@ -131,7 +131,7 @@ pub(super) async fn run(
     emit(Instant::now(), StreamEvent::ToolRound(round));
     match crate::provider::build_request(&client.http, target, &next, credentials) {
         Ok(req) => attempts::run(client, target, req, cancel, emit).await,
-        Err(e) => emit(Instant::now(), StreamEvent::Failed(e)),
+        Err(e) => emit(Instant::now(), StreamEvent::Failed(Box::new(e))),
     }
 }
 
@@ -160,7 +160,7 @@ pub async fn continue_each(jobs: &[Continuation], opts: RunOptions, cancels: Can
             }
             match prepared {
                 Ok((client, req, _)) => attempts::run(&client, &target, req, &cancel, &mut emit).await,
-                Err(e) => emit(Instant::now(), StreamEvent::Failed(e)),
+                Err(e) => emit(Instant::now(), StreamEvent::Failed(Box::new(e))),
             }
         };
         tasks.push(super::spawn_target(
@@ -276,7 +276,7 @@ mod tests {
                 ..Default::default()
             },
         ] {
-            assert!(seen.observe(&StreamEvent::ToolCallDelta(d)));
+            assert!(seen.observe(&StreamEvent::ToolCallDelta(Box::new(d))));
         }
         assert!(!seen.observe(&StreamEvent::Done));
         let canned = ToolResults {
@@ -302,12 +302,12 @@ mod tests {
             ..canned
         };
         let mut again = FirstRound::default();
-        again.observe(&StreamEvent::ToolCallDelta(ToolCallDelta {
+        again.observe(&StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
             index: 0,
             id: Some("c1".into()),
             name: Some("get_weather".into()),
             arguments: "{}".into(),
-        }));
+        })));
         let (_, round) = follow_up(
             &ChatRequest::single(None, "weather?"),
             again.text,

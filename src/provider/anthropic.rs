@@ -153,10 +153,10 @@ impl Decoder {
                         self.input_usage(u, out);
                     }
                     if let Some(n) = uint(u, "output_tokens") {
-                        out.push(StreamEvent::Usage(Usage {
+                        out.push(StreamEvent::Usage(Box::new(Usage {
                             output: Some(n),
                             ..Usage::default()
-                        }));
+                        })));
                     }
                 }
             }
@@ -183,12 +183,12 @@ impl Decoder {
                 Some("text") => push_text(b, "text", out, StreamEvent::TextDelta),
                 Some("thinking") => push_text(b, "thinking", out, StreamEvent::ReasoningDelta),
                 Some("tool_use") => {
-                    out.push(StreamEvent::ToolCallDelta(ToolCallDelta {
+                    out.push(StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
                         index: self.tools,
                         id: b.get("id").and_then(Value::as_str).map(str::to_string),
                         name: b.get("name").and_then(Value::as_str).map(str::to_string),
                         arguments: b.get("input").map(Value::to_string).unwrap_or_default(),
-                    }));
+                    })));
                     self.tools += 1;
                 }
                 _ => {}
@@ -203,10 +203,10 @@ impl Decoder {
         if let Some(u) = v.get("usage") {
             self.input_usage(u, out);
             if let Some(n) = uint(u, "output_tokens") {
-                out.push(StreamEvent::Usage(Usage {
+                out.push(StreamEvent::Usage(Box::new(Usage {
                     output: Some(n),
                     ..Usage::default()
-                }));
+                })));
             }
         }
         self.saw_stop = true;
@@ -227,13 +227,13 @@ impl Decoder {
         };
         // Anthropic bills cached reads and writes on top of `input_tokens`.
         let input = uncached + self.cache_read.unwrap_or(0) + self.cache_write.unwrap_or(0);
-        out.push(StreamEvent::Usage(Usage {
+        out.push(StreamEvent::Usage(Box::new(Usage {
             input: Some(input),
             cached_input: self.cache_read,
             cache_write: self.cache_write,
             cache_write_1h: self.cache_write_1h,
             ..Usage::default()
-        }));
+        })));
     }
 
     fn block_start(&mut self, v: &Value, out: &mut Vec<StreamEvent>) {
@@ -250,12 +250,12 @@ impl Decoder {
             Some("tool_use") => {
                 let i = self.tools;
                 self.tools += 1;
-                out.push(StreamEvent::ToolCallDelta(ToolCallDelta {
+                out.push(StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
                     index: i,
                     id: cb.get("id").and_then(Value::as_str).map(str::to_string),
                     name: cb.get("name").and_then(Value::as_str).map(str::to_string),
                     arguments: String::new(),
-                }));
+                })));
                 Block::Tool(i)
             }
             _ => Block::Other,
@@ -286,11 +286,11 @@ impl Decoder {
     /// A piece of the input of the tool call in block `index`, if that block is one.
     fn tool_input(&self, index: u64, partial_json: &str, out: &mut Vec<StreamEvent>) {
         if let Some(Block::Tool(tool)) = self.blocks.get(&index) {
-            out.push(StreamEvent::ToolCallDelta(ToolCallDelta {
+            out.push(StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
                 index: *tool,
                 arguments: partial_json.to_string(),
                 ..ToolCallDelta::default()
-            }));
+            })));
         }
     }
 
@@ -394,11 +394,11 @@ mod tests {
             }
         );
         assert!(out.contains(&StreamEvent::TextDelta("Hi".into())));
-        assert!(out.contains(&StreamEvent::ToolCallDelta(ToolCallDelta {
+        assert!(out.contains(&StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
             index: 0,
             arguments: "{\"a\":1}".into(),
             ..Default::default()
-        })));
+        }))));
         assert!(out.contains(&StreamEvent::Finish(Finish {
             reason: FinishReason::ToolCalls,
             raw: Some("tool_use".into())

@@ -9,12 +9,16 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 /// One normalized event from a provider stream.
+///
+/// The variants with large payloads are boxed: text deltas, nearly every event of a
+/// stream, are moved several times on their way to the screen, and each move copies the
+/// whole enum (216 bytes with the payloads inline, 56 boxed).
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamEvent {
     /// The request was handed to the HTTP client (before any connection work).
     Dispatched,
     /// Response status and headers arrived.
-    Started(ResponseStart),
+    Started(Box<ResponseStart>),
     /// An id for the response found in the body, used when no request-id header came
     /// (Gemini's `responseId`).
     ResponseId(String),
@@ -28,15 +32,15 @@ pub enum StreamEvent {
     /// `thinking_delta`, Gemini `thought` parts).
     ReasoningDelta(String),
     /// A fragment of a tool call; fragments with the same `index` belong together.
-    ToolCallDelta(ToolCallDelta),
+    ToolCallDelta(Box<ToolCallDelta>),
     /// Token usage as the provider reports it. Fields that are `Some` replace earlier
     /// values: providers send cumulative snapshots, never increments.
-    Usage(Usage),
+    Usage(Box<Usage>),
     /// The provider said why generation stopped.
     Finish(Finish),
     /// The server's own account of its work (timings, cost, generation id), kept beside
     /// Prism's measurements. Newer fields replace older ones.
-    Server(super::server::ServerReport),
+    Server(Box<super::server::ServerReport>),
     /// A protocol deviation that did not cost any of the answer (a stream that never
     /// sent its end marker after a complete answer, say): shown to the user, never a
     /// failure. Arrives before the terminal event.
@@ -48,7 +52,7 @@ pub enum StreamEvent {
     /// Terminal: the stream ended after its provider's terminal marker.
     Done,
     /// Terminal: the request or stream failed; text received so far stays valid.
-    Failed(ProviderError),
+    Failed(Box<ProviderError>),
     /// Terminal: the user cancelled; the connection was closed.
     Cancelled,
     /// An attempt failed before any content; another follows after `wait`.
@@ -368,5 +372,11 @@ mod tests {
         assert_eq!(e.to_string(), "no key: set OPENAI_API_KEY");
         let boxed: Box<dyn std::error::Error> = Box::new(e);
         assert!(boxed.source().is_none());
+    }
+
+    #[test]
+    fn an_event_stays_small_enough_to_move_cheaply() {
+        // A text delta is a String and a tag; the rare large payloads are boxed.
+        assert!(std::mem::size_of::<StreamEvent>() <= 48);
     }
 }

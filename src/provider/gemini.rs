@@ -282,14 +282,14 @@ impl Decoder {
             (c, t) => Some(c.unwrap_or(0) + t.unwrap_or(0)),
         };
         let tool_prompt = u.tool_use_prompt_token_count.unwrap_or(0);
-        out.push(StreamEvent::Usage(Usage {
+        out.push(StreamEvent::Usage(Box::new(Usage {
             input: u.prompt_token_count.map(|p| p + tool_prompt),
             output,
             cached_input: u.cached_content_token_count,
             cache_write: None,
             cache_write_1h: None,
             reasoning: thoughts,
-        }));
+        })));
     }
 
     fn parts(&mut self, candidate: &Value, out: &mut Vec<StreamEvent>) {
@@ -307,7 +307,7 @@ impl Decoder {
                 });
             }
             if let Some(call) = part.get("functionCall") {
-                out.push(StreamEvent::ToolCallDelta(ToolCallDelta {
+                out.push(StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
                     index: self.tools,
                     id: call.get("id").and_then(Value::as_str).map(str::to_string),
                     name: call.get("name").and_then(Value::as_str).map(str::to_string),
@@ -315,7 +315,7 @@ impl Decoder {
                         .get("args")
                         .map(Value::to_string)
                         .unwrap_or_else(|| "{}".into()),
-                }));
+                })));
                 self.tools += 1;
             }
         }
@@ -371,14 +371,14 @@ mod tests {
         assert_eq!(out[1], StreamEvent::ReasoningDelta("hmm".into()));
         assert_eq!(
             out.last(),
-            Some(&StreamEvent::Usage(Usage {
+            Some(&StreamEvent::Usage(Box::new(Usage {
                 input: Some(8),
                 output: Some(14),
                 cached_input: Some(4),
                 cache_write: None,
                 cache_write_1h: None,
                 reasoning: Some(12)
-            }))
+            })))
         );
     }
 
@@ -502,12 +502,12 @@ mod tests {
         d.on_sse(r#"{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{"a":1}}}],"role":"model"},"finishReason":"STOP","index":0}]}"#, &mut out).unwrap();
         assert_eq!(
             out[0],
-            StreamEvent::ToolCallDelta(ToolCallDelta {
+            StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
                 index: 0,
                 id: None,
                 name: Some("f".into()),
                 arguments: "{\"a\":1}".into()
-            })
+            }))
         );
         assert!(matches!(&out[1], StreamEvent::Finish(f) if f.reason == FinishReason::ToolCalls));
     }

@@ -173,7 +173,7 @@ impl Decoder {
             });
         }
         if !report.is_empty() {
-            out.push(StreamEvent::Server(report));
+            out.push(StreamEvent::Server(Box::new(report)));
         }
     }
 
@@ -237,12 +237,12 @@ fn message_parts(m: &Value, out: &mut Vec<StreamEvent>, whole: bool) -> bool {
                 .and_then(Value::as_str)
                 .map(str::to_string)
         };
-        out.push(StreamEvent::ToolCallDelta(ToolCallDelta {
+        out.push(StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
             index,
             id: text(Some(call), "id"),
             name: text(function, "name"),
             arguments: text(function, "arguments").unwrap_or_default(),
-        }));
+        })));
     }
     refusal.is_some()
 }
@@ -258,7 +258,7 @@ fn usage(v: &Value, out: &mut Vec<StreamEvent>) -> bool {
         return false;
     };
     let detail = |outer: &str, inner: &str| u.get(outer).and_then(|d| uint(d, inner));
-    out.push(StreamEvent::Usage(Usage {
+    out.push(StreamEvent::Usage(Box::new(Usage {
         input: uint(u, "prompt_tokens"),
         output: uint(u, "completion_tokens"),
         // DeepSeek reports its cache hits in a field of its own.
@@ -267,14 +267,14 @@ fn usage(v: &Value, out: &mut Vec<StreamEvent>) -> bool {
         cache_write: None,
         cache_write_1h: None,
         reasoning: detail("completion_tokens_details", "reasoning_tokens"),
-    }));
+    })));
     true
 }
 
 /// Push what the server reported about its own work (llama.cpp, Groq, OpenRouter).
 fn server_report(v: &Value, out: &mut Vec<StreamEvent>) {
     if let Some(r) = super::server::from_chat_chunk(v) {
-        out.push(StreamEvent::Server(r));
+        out.push(StreamEvent::Server(Box::new(r)));
     }
 }
 
@@ -337,14 +337,14 @@ mod tests {
                     reason: FinishReason::Length,
                     raw: Some("length".into())
                 }),
-                StreamEvent::Usage(Usage {
+                StreamEvent::Usage(Box::new(Usage {
                     input: Some(9),
                     output: Some(1),
                     cached_input: Some(4),
                     cache_write: None,
                     cache_write_1h: None,
                     reasoning: Some(0)
-                }),
+                })),
             ]
         );
     }
@@ -357,12 +357,12 @@ mod tests {
         ]);
         assert_eq!(
             out[1],
-            StreamEvent::ToolCallDelta(ToolCallDelta {
+            StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
                 index: 0,
                 id: None,
                 name: None,
                 arguments: "{\"city\":".into()
-            })
+            }))
         );
         assert!(out[0].is_content());
     }
@@ -390,11 +390,11 @@ mod tests {
             "[DONE]",
         ]);
         assert!(d.saw_usage, "Groq's usage counts as the usage chunk");
-        assert!(out.contains(&StreamEvent::Usage(Usage {
+        assert!(out.contains(&StreamEvent::Usage(Box::new(Usage {
             input: Some(18),
             output: Some(4),
             ..Usage::default()
-        })));
+        }))));
         let server = out.iter().find_map(|e| match e {
             StreamEvent::Server(r) => Some(r),
             _ => None,

@@ -335,7 +335,7 @@ impl Decoder {
         }
         if delta.id.is_some() || delta.name.is_some() || !delta.arguments.is_empty() {
             self.content_sent = true;
-            out.push(StreamEvent::ToolCallDelta(delta));
+            out.push(StreamEvent::ToolCallDelta(Box::new(delta)));
         }
     }
 
@@ -352,11 +352,11 @@ impl Decoder {
         }
         call.has_arguments = true;
         self.content_sent = true;
-        out.push(StreamEvent::ToolCallDelta(ToolCallDelta {
+        out.push(StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
             index,
             arguments: args.to_string(),
             ..ToolCallDelta::default()
-        }));
+        })));
     }
 
     /// Text, reasoning and tool calls from a response object's `output` array.
@@ -497,14 +497,14 @@ fn usage(response: &Value, out: &mut Vec<StreamEvent>) {
         return;
     };
     let detail = |outer: &str, inner: &str| u.get(outer).and_then(|d| uint(d, inner));
-    out.push(StreamEvent::Usage(Usage {
+    out.push(StreamEvent::Usage(Box::new(Usage {
         input: uint(u, "input_tokens"),
         output: uint(u, "output_tokens"),
         cached_input: detail("input_tokens_details", "cached_tokens"),
         cache_write: detail("input_tokens_details", "cache_write_tokens"),
         cache_write_1h: None,
         reasoning: detail("output_tokens_details", "reasoning_tokens"),
-    }));
+    })));
 }
 
 fn is_type(v: &Value, t: &str) -> bool {

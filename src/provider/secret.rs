@@ -274,13 +274,13 @@ mod tests {
     fn events_are_masked_in_every_text_field() {
         let key = "evt.Secret/Value#2024";
         let _k = ApiKey::new(key);
-        let mut e = StreamEvent::Failed(super::super::event::ProviderError {
+        let mut e = StreamEvent::Failed(Box::new(super::super::event::ProviderError {
             raw_body: Some(format!("{{\"error\":\"bad key {key}\"}}")),
             ..super::super::event::ProviderError::new(
                 super::super::event::ErrorKind::Auth,
                 format!("HTTP 401: key {key} rejected"),
             )
-        });
+        }));
         mask_event(&mut e);
         let StreamEvent::Failed(e) = e else { unreachable!() };
         assert_eq!(e.message, "HTTP 401: key [redacted] rejected");

@@ -87,12 +87,12 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
             );
             let mut e = ProviderError::new(ErrorKind::ResponseTimeout, msg);
             e.retryable = true;
-            return emit(Instant::now(), StreamEvent::Failed(e));
+            return emit(Instant::now(), StreamEvent::Failed(Box::new(e)));
         }
         Ok(Err(e)) => {
             return emit(
                 Instant::now(),
-                StreamEvent::Failed(transport::send_error(&e, a.cx)),
+                StreamEvent::Failed(Box::new(transport::send_error(&e, a.cx))),
             );
         }
         Ok(Ok(r)) => r,
@@ -114,7 +114,7 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
     let headers = response.headers().clone();
     emit(
         headers_at,
-        StreamEvent::Started(ResponseStart {
+        StreamEvent::Started(Box::new(ResponseStart {
             http_status: status,
             request_id: REQUEST_ID_HEADERS
                 .iter()
@@ -126,7 +126,7 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
                 .collect(),
             sent_at,
             connect: connect.map(|c| c.end - c.start),
-        }),
+        })),
     );
     if unstamped {
         emit(
@@ -141,12 +141,12 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
     if let Some(id) = errors::header(&headers, "x-generation-id") {
         emit(
             headers_at,
-            StreamEvent::Server(super::server::ServerReport::generation_id(&id)),
+            StreamEvent::Server(Box::new(super::server::ServerReport::generation_id(&id))),
         );
     }
     // Timings in headers (`openai-processing-ms`, `server-timing`...): the server's claim.
     if let Some(report) = super::server::from_headers(&headers) {
-        emit(headers_at, StreamEvent::Server(report));
+        emit(headers_at, StreamEvent::Server(Box::new(report)));
     }
     let mut reader = BodyReader::new(response.into_body(), arrivals, cancel, a.timeouts.idle);
     let content_type = errors::header(&headers, "content-type")
@@ -156,7 +156,7 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
     if (300..400).contains(&status) {
         // Never followed (the client's policy): a redirect would carry the key elsewhere.
         let e = transport::redirect_error(status, &headers, &url, a.cx);
-        return emit(Instant::now(), StreamEvent::Failed(e));
+        return emit(Instant::now(), StreamEvent::Failed(Box::new(e)));
     }
     if !(200..300).contains(&status) {
         let body = match reader.read_all().await {
@@ -164,11 +164,11 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
             Err(end) => return emit(Instant::now(), end.into_event(a.cx)),
         };
         let err = errors::from_http(status, &headers, &String::from_utf8_lossy(&body), a.cx);
-        return emit(Instant::now(), StreamEvent::Failed(err));
+        return emit(Instant::now(), StreamEvent::Failed(Box::new(err)));
     }
 
     if let Some(e) = transport::undecodable_encoding(&headers) {
-        return emit(Instant::now(), StreamEvent::Failed(e));
+        return emit(Instant::now(), StreamEvent::Failed(Box::new(e)));
     }
     let mut decoder = Decoder::for_spec(a.spec);
     // The table says how a stream of this kind is framed; a whole answer is always JSON,
@@ -202,7 +202,7 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
                 a.cx.base_url
             ),
         );
-        return emit(Instant::now(), StreamEvent::Failed(e));
+        return emit(Instant::now(), StreamEvent::Failed(Box::new(e)));
     }
     // A whole JSON body: the non-streaming API, or a server that ignored `stream`.
     let body = match reader.read_all().await {
@@ -219,7 +219,7 @@ pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
         at,
         match result {
             Ok(()) => StreamEvent::Done,
-            Err(e) => StreamEvent::Failed(e),
+            Err(e) => StreamEvent::Failed(Box::new(e)),
         },
     );
 }
@@ -267,7 +267,7 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
                 emit(frame.at, ev);
             }
             if let Err(e) = result {
-                return emit(frame.at, StreamEvent::Failed(e));
+                return emit(frame.at, StreamEvent::Failed(Box::new(e)));
             }
             if decoder.saw_end_marker() {
                 return emit(frame.at, StreamEvent::Done);
@@ -306,7 +306,7 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
         return emit(end_at, StreamEvent::Done);
     }
     if let Some(e) = decoder.no_answer_in_stream() {
-        return emit(end_at, StreamEvent::Failed(e));
+        return emit(end_at, StreamEvent::Failed(Box::new(e)));
     }
     let marker = a.spec.complete_when;
     let e = ProviderError::new(
@@ -316,7 +316,7 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
             reader.bytes
         ),
     );
-    emit(end_at, StreamEvent::Failed(e));
+    emit(end_at, StreamEvent::Failed(Box::new(e)));
 }
 
 /// A binary event stream (Bedrock): messages as they complete, each decoded at once.
@@ -342,7 +342,7 @@ async fn read_event_stream(
                 emit(m.at, ev);
             }
             if let Err(e) = result {
-                return emit(m.at, StreamEvent::Failed(e));
+                return emit(m.at, StreamEvent::Failed(Box::new(e)));
             }
             if decoder.saw_end_marker() {
                 return emit(m.at, StreamEvent::Done);
@@ -350,7 +350,7 @@ async fn read_event_stream(
         }
         if let Err(why) = framed {
             let e = ProviderError::new(ErrorKind::Malformed, errors::one_line(&why));
-            return emit(at, StreamEvent::Failed(e));
+            return emit(at, StreamEvent::Failed(Box::new(e)));
         }
     }
     let end_at = Instant::now();
@@ -368,7 +368,7 @@ async fn read_event_stream(
             a.spec.complete_when
         ),
     );
-    emit(end_at, StreamEvent::Failed(e));
+    emit(end_at, StreamEvent::Failed(Box::new(e)));
 }
 
 fn stalled_note(decoder: &Decoder, spec: &ProviderSpec, idle: Duration, waited: Duration) -> String {
@@ -416,22 +416,22 @@ impl BodyEnd {
                     ),
                 );
                 e.retryable = bytes == 0;
-                StreamEvent::Failed(e)
+                StreamEvent::Failed(Box::new(e))
             }
-            Self::Decode(msg, bytes) => StreamEvent::Failed(ProviderError::new(
+            Self::Decode(msg, bytes) => StreamEvent::Failed(Box::new(ProviderError::new(
                 ErrorKind::Malformed,
                 errors::one_line(&format!(
                     "the compressed body from {} could not be decoded after {bytes} bytes ({msg}); a proxy may have mangled it",
                     cx.base_url
                 )),
-            )),
-            Self::Transport(msg, bytes) => StreamEvent::Failed(ProviderError::new(
+            ))),
+            Self::Transport(msg, bytes) => StreamEvent::Failed(Box::new(ProviderError::new(
                 ErrorKind::Truncated,
                 errors::one_line(&format!(
                     "the connection to {} dropped after {bytes} bytes ({msg}); the answer may be incomplete",
                     cx.base_url
                 )),
-            )),
+            ))),
         }
     }
 }

@@ -311,14 +311,16 @@ impl EventBody {
                 name: d.name.clone(),
                 arguments: d.arguments.clone(),
             },
-            StreamEvent::Usage(u) => Self::Usage { usage: *u },
+            StreamEvent::Usage(u) => Self::Usage { usage: **u },
             StreamEvent::Finish(f) => Self::Finish {
                 reason: f.reason,
                 raw: f.raw.clone(),
             },
             StreamEvent::Note(text) => Self::Note { text: text.clone() },
             StreamEvent::ToolRound(round) => Self::ToolRound { round: round.clone() },
-            StreamEvent::Server(r) => Self::Server { server: r.clone() },
+            StreamEvent::Server(r) => Self::Server {
+                server: (**r).clone(),
+            },
             StreamEvent::Done => Self::Done,
             StreamEvent::Failed(e) => Self::Failed {
                 kind: e.kind,
@@ -354,13 +356,13 @@ impl EventBody {
                 rate_limits,
                 sent_ns,
                 connect_ns,
-            } => StreamEvent::Started(ResponseStart {
+            } => StreamEvent::Started(Box::new(ResponseStart {
                 http_status: *http_status,
                 request_id: request_id.clone(),
                 rate_limits: rate_limits.clone(),
                 sent_at: at(*sent_ns),
                 connect: connect_ns.map(Duration::from_nanos),
-            }),
+            })),
             Self::ResponseId { id } => StreamEvent::ResponseId(id.clone()),
             Self::Text { text } => StreamEvent::TextDelta(text.clone()),
             Self::Reasoning { text } => StreamEvent::ReasoningDelta(text.clone()),
@@ -370,20 +372,20 @@ impl EventBody {
                 id,
                 name,
                 arguments,
-            } => StreamEvent::ToolCallDelta(ToolCallDelta {
+            } => StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
                 index: *index,
                 id: id.clone(),
                 name: name.clone(),
                 arguments: arguments.clone(),
-            }),
-            Self::Usage { usage } => StreamEvent::Usage(*usage),
+            })),
+            Self::Usage { usage } => StreamEvent::Usage(Box::new(*usage)),
             Self::Finish { reason, raw } => StreamEvent::Finish(Finish {
                 reason: *reason,
                 raw: raw.clone(),
             }),
             Self::Note { text } => StreamEvent::Note(text.clone()),
             Self::ToolRound { round } => StreamEvent::ToolRound(round.clone()),
-            Self::Server { server } => StreamEvent::Server(server.clone()),
+            Self::Server { server } => StreamEvent::Server(Box::new(server.clone())),
             Self::Done => StreamEvent::Done,
             Self::Failed {
                 kind,
@@ -392,14 +394,14 @@ impl EventBody {
                 retryable,
                 raw_body,
                 retry_after_ms,
-            } => StreamEvent::Failed(ProviderError {
+            } => StreamEvent::Failed(Box::new(ProviderError {
                 kind: *kind,
                 http_status: *http_status,
                 message: message.clone(),
                 retryable: *retryable,
                 raw_body: raw_body.clone(),
                 retry_after: retry_after_ms.map(Duration::from_millis),
-            }),
+            })),
             Self::Cancelled => StreamEvent::Cancelled,
             Self::Retrying {
                 attempt,
@@ -462,35 +464,35 @@ mod tests {
         let at = |ns| base + Duration::from_nanos(ns);
         let events = vec![
             StreamEvent::Dispatched,
-            StreamEvent::Started(ResponseStart {
+            StreamEvent::Started(Box::new(ResponseStart {
                 http_status: 200,
                 request_id: Some("req_1".into()),
                 rate_limits: vec![("x-ratelimit-remaining-requests".into(), "99".into())],
                 sent_at: at(1_234_567),
                 connect: Some(Duration::from_nanos(1_000_001)),
-            }),
+            })),
             StreamEvent::ResponseId("resp".into()),
             StreamEvent::TextDelta("héllo\n".into()),
             StreamEvent::ReasoningDelta("hmm".into()),
-            StreamEvent::ToolCallDelta(ToolCallDelta {
+            StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
                 index: 1,
                 id: Some("c".into()),
                 name: Some("f".into()),
                 arguments: "{\"a\":".into(),
-            }),
-            StreamEvent::Usage(Usage {
+            })),
+            StreamEvent::Usage(Box::new(Usage {
                 input: Some(3),
                 output: None,
                 cached_input: Some(1),
                 cache_write: None,
                 cache_write_1h: None,
                 reasoning: Some(0),
-            }),
-            StreamEvent::Usage(Usage {
+            })),
+            StreamEvent::Usage(Box::new(Usage {
                 cache_write: Some(5),
                 cache_write_1h: Some(2),
                 ..Usage::default()
-            }),
+            })),
             StreamEvent::Finish(Finish {
                 reason: FinishReason::Length,
                 raw: Some("max_tokens".into()),
@@ -502,14 +504,14 @@ mod tests {
                 reason: "HTTP 429 rate_limited".into(),
             },
             StreamEvent::Note("no `data: [DONE]`".into()),
-            StreamEvent::Failed(ProviderError {
+            StreamEvent::Failed(Box::new(ProviderError {
                 kind: ErrorKind::RateLimited,
                 http_status: Some(429),
                 message: "slow down".into(),
                 retryable: true,
                 raw_body: Some("{}".into()),
                 retry_after: Some(Duration::from_secs(2)),
-            }),
+            })),
             StreamEvent::Done,
             StreamEvent::Cancelled,
         ];

@@ -29,13 +29,13 @@ fn stream(w: &SessionWriter, run: u64, target: usize, base: Instant, words: &[&s
         run,
         target,
         at(20),
-        &StreamEvent::Started(ResponseStart {
+        &StreamEvent::Started(Box::new(ResponseStart {
             http_status: 200,
             request_id: Some(format!("req_{run}_{target}")),
             rate_limits: vec![],
             sent_at: at(5),
             connect: Some(Duration::from_millis(4)),
-        }),
+        })),
     );
     for (i, word) in words.iter().enumerate() {
         w.event(
@@ -50,11 +50,11 @@ fn stream(w: &SessionWriter, run: u64, target: usize, base: Instant, words: &[&s
             run,
             target,
             at(400),
-            &StreamEvent::Usage(Usage {
+            &StreamEvent::Usage(Box::new(Usage {
                 input: Some(12),
                 output: Some(words.len() as u64),
                 ..Usage::default()
-            }),
+            })),
         );
         w.event(
             run,
@@ -242,27 +242,27 @@ fn every_csv_column_of_a_fully_recorded_answer_is_filled_from_its_row() {
         ),
         (
             20,
-            StreamEvent::Started(ResponseStart {
+            StreamEvent::Started(Box::new(ResponseStart {
                 http_status: 200,
                 request_id: Some("req_full".into()),
                 rate_limits: vec![],
                 sent_at: at(5),
                 connect: Some(Duration::from_millis(4)),
-            }),
+            })),
         ),
         (100, StreamEvent::TextDelta("Hi".into())),
         (113, StreamEvent::TextDelta(" there".into())),
         (131, StreamEvent::TextDelta(" again".into())),
         (
             400,
-            StreamEvent::Usage(Usage {
+            StreamEvent::Usage(Box::new(Usage {
                 input: Some(1200),
                 output: Some(3),
                 cached_input: Some(1024),
                 cache_write: Some(0),
                 cache_write_1h: None,
                 reasoning: Some(0),
-            }),
+            })),
         ),
         (
             401,
@@ -512,13 +512,13 @@ fn called_a_tool(w: &SessionWriter, run: u64, target: usize, at: impl Fn(u64) ->
         run,
         target,
         at(20),
-        &StreamEvent::Started(ResponseStart {
+        &StreamEvent::Started(Box::new(ResponseStart {
             http_status: 200,
             request_id: Some("req_1".into()),
             rate_limits: vec![],
             sent_at: at(5),
             connect: None,
-        }),
+        })),
     );
     let call = crate::provider::event::ToolCallDelta {
         index: 0,
@@ -526,13 +526,13 @@ fn called_a_tool(w: &SessionWriter, run: u64, target: usize, at: impl Fn(u64) ->
         name: Some("get_weather".into()),
         arguments: "{\"city\":\"Paris\"}".into(),
     };
-    w.event(run, target, at(100), &StreamEvent::ToolCallDelta(call));
+    w.event(run, target, at(100), &StreamEvent::ToolCallDelta(Box::new(call)));
     let usage = Usage {
         input: Some(12),
         output: Some(2),
         ..Usage::default()
     };
-    w.event(run, target, at(400), &StreamEvent::Usage(usage));
+    w.event(run, target, at(400), &StreamEvent::Usage(Box::new(usage)));
     let finish = Finish {
         reason: FinishReason::ToolCalls,
         raw: Some("tool_calls".into()),
@@ -571,7 +571,7 @@ fn answered_after_a_pause(
         output: Some(4),
         ..Usage::default()
     };
-    w.event(run, target, at(5300), &StreamEvent::Usage(usage));
+    w.event(run, target, at(5300), &StreamEvent::Usage(Box::new(usage)));
     w.event(run, target, at(5400), &StreamEvent::Done);
 }
 

@@ -132,7 +132,7 @@ impl Send {
         for (position, job) in self.jobs.into_iter().enumerate() {
             match &job.blocked {
                 Some(e) => {
-                    let (at, event) = (Instant::now(), StreamEvent::Failed(e.clone()));
+                    let (at, event) = (Instant::now(), StreamEvent::Failed(Box::new(e.clone())));
                     if let Some(w) = &self.session {
                         w.event(self.run.0, job.session.0, at, &event);
                     }
@@ -197,7 +197,9 @@ impl Pending {
             let refused = match counted {
                 Counted::Exact(n) => preflight::check_counted(&job.target, &prices, n, Counter::Provider)
                     .too_long
-                    .map(|why| StreamEvent::Failed(ProviderError::new(ErrorKind::ContextLength, why))),
+                    .map(|why| {
+                        StreamEvent::Failed(Box::new(ProviderError::new(ErrorKind::ContextLength, why)))
+                    }),
                 Counted::Cancelled => Some(StreamEvent::Cancelled),
                 Counted::Failed(e) => {
                     // A note, not an event: the session does not record it.

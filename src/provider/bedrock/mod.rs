@@ -215,12 +215,12 @@ impl Decoder {
                     let i = self.tools;
                     self.tools += 1;
                     self.blocks.insert(index, Block::Tool(i));
-                    out.push(StreamEvent::ToolCallDelta(ToolCallDelta {
+                    out.push(StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
                         index: i,
                         id: text(tool, "toolUseId"),
                         name: text(tool, "name"),
                         arguments: String::new(),
-                    }));
+                    })));
                 } else {
                     self.blocks.insert(index, Block::Other);
                 }
@@ -268,11 +268,11 @@ impl Decoder {
                     i
                 }
             };
-            out.push(StreamEvent::ToolCallDelta(ToolCallDelta {
+            out.push(StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
                 index: tool,
                 arguments: input.to_string(),
                 ..ToolCallDelta::default()
-            }));
+            })));
         }
         // `reasoningContent`: `text`, or a `signature` / `redactedContent` with nothing to show.
         if let Some(t) = d
@@ -308,12 +308,12 @@ impl Decoder {
                 out.push(StreamEvent::ReasoningDelta(t.to_string()));
             }
             if let Some(tool) = b.get("toolUse") {
-                out.push(StreamEvent::ToolCallDelta(ToolCallDelta {
+                out.push(StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
                     index: self.tools,
                     id: text(tool, "toolUseId"),
                     name: text(tool, "name"),
                     arguments: tool.get("input").map(Value::to_string).unwrap_or_default(),
-                }));
+                })));
                 self.tools += 1;
             }
         }
@@ -340,25 +340,25 @@ fn metadata(v: &Value, out: &mut Vec<StreamEvent>) {
         let read = uint(u, "cacheReadInputTokens");
         let write = uint(u, "cacheWriteInputTokens");
         let input = uint(u, "inputTokens").map(|n| n + read.unwrap_or(0) + write.unwrap_or(0));
-        out.push(StreamEvent::Usage(Usage {
+        out.push(StreamEvent::Usage(Box::new(Usage {
             input,
             output: uint(u, "outputTokens"),
             cached_input: read,
             cache_write: write,
             cache_write_1h: None,
             reasoning: None,
-        }));
+        })));
     }
     if let Some(ms) = v
         .pointer("/metrics/latencyMs")
         .and_then(Value::as_f64)
         .filter(|x| x.is_finite() && *x >= 0.0)
     {
-        out.push(StreamEvent::Server(ServerReport {
+        out.push(StreamEvent::Server(Box::new(ServerReport {
             source: "bedrock metrics".into(),
             total_ms: Some(ms),
             ..ServerReport::default()
-        }));
+        })));
     }
 }
 

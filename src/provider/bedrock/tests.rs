@@ -77,22 +77,22 @@ fn full_stream_text_tool_reasoning_usage_and_latency() {
         vec![
             StreamEvent::ReasoningDelta("Let me think".into()),
             StreamEvent::TextDelta("Hello".into()),
-            StreamEvent::ToolCallDelta(ToolCallDelta {
+            StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
                 index: 0,
                 id: Some("tooluse_1".into()),
                 name: Some("get_weather".into()),
                 arguments: String::new()
-            }),
-            StreamEvent::ToolCallDelta(ToolCallDelta {
+            })),
+            StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
                 index: 0,
                 arguments: "{\"city\":".into(),
                 ..Default::default()
-            }),
-            StreamEvent::ToolCallDelta(ToolCallDelta {
+            })),
+            StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
                 index: 0,
                 arguments: "\"Paris\"}".into(),
                 ..Default::default()
-            }),
+            })),
         ]
     );
     let tail = decode(&mut d, &[("messageStop", r#"{"stopReason":"tool_use"}"#)]);
@@ -115,19 +115,19 @@ fn full_stream_text_tool_reasoning_usage_and_latency() {
     assert_eq!(
         tail,
         vec![
-            StreamEvent::Usage(Usage {
+            StreamEvent::Usage(Box::new(Usage {
                 input: Some(1110),
                 output: Some(20),
                 cached_input: Some(1000),
                 cache_write: Some(100),
                 cache_write_1h: None,
                 reasoning: None
-            }),
-            StreamEvent::Server(ServerReport {
+            })),
+            StreamEvent::Server(Box::new(ServerReport {
                 source: "bedrock metrics".into(),
                 total_ms: Some(842.0),
                 ..ServerReport::default()
-            }),
+            })),
         ]
     );
 }
@@ -211,18 +211,18 @@ fn a_whole_converse_response() {
     assert_eq!(out[1], StreamEvent::TextDelta("Hi there".into()));
     assert_eq!(
         out[2],
-        StreamEvent::ToolCallDelta(ToolCallDelta {
+        StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
             index: 0,
             id: Some("t1".into()),
             name: Some("f".into()),
             arguments: "{\"a\":1}".into()
-        })
+        }))
     );
-    assert!(out.contains(&StreamEvent::Usage(Usage {
+    assert!(out.contains(&StreamEvent::Usage(Box::new(Usage {
         input: Some(12),
         output: Some(3),
         ..Usage::default()
-    })));
+    }))));
     assert!(
         out.iter()
             .any(|e| matches!(e, StreamEvent::Server(r) if r.total_ms == Some(523.0)))

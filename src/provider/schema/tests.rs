@@ -72,18 +72,18 @@ fn the_requests_schema_wins_over_the_targets() {
 
 #[test]
 fn a_forced_tools_input_becomes_the_answer() {
-    let head = StreamEvent::ToolCallDelta(ToolCallDelta {
+    let head = StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
         index: 0,
         id: Some("toolu_1".into()),
         name: Some("order".into()),
         arguments: String::new(),
-    });
+    }));
     assert_eq!(as_answer(head), None);
-    let piece = StreamEvent::ToolCallDelta(ToolCallDelta {
+    let piece = StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
         index: 0,
         arguments: "{\"id\":".into(),
         ..ToolCallDelta::default()
-    });
+    }));
     assert_eq!(as_answer(piece), Some(StreamEvent::TextDelta("{\"id\":".into())));
     let finish = StreamEvent::Finish(Finish {
         reason: FinishReason::ToolCalls,

@@ -302,10 +302,10 @@ mod tests {
                 }
                 send(StreamEvent::Done);
             }
-            None => send(StreamEvent::Failed(ProviderError::new(
+            None => send(StreamEvent::Failed(Box::new(ProviderError::new(
                 ErrorKind::Server,
                 "HTTP 500",
-            ))),
+            )))),
         }
     }
 

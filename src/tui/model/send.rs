@@ -195,7 +195,7 @@ impl App {
         // A target that cannot fit shows why at once; the executor only records it.
         for job in &jobs {
             if let Some(e) = &job.blocked {
-                self.apply_event(job.pane, self.now, &StreamEvent::Failed(e.clone()));
+                self.apply_event(job.pane, self.now, &StreamEvent::Failed(Box::new(e.clone())));
             }
         }
         self.prompt_sent(&prompt);

@@ -294,12 +294,12 @@ mod pane_tests {
     use crate::tui::render::DocStyles;
 
     fn delta(index: usize, name: Option<&str>, arguments: &str) -> StreamEvent {
-        StreamEvent::ToolCallDelta(ToolCallDelta {
+        StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
             index,
             id: name.map(|n| format!("call_{n}")),
             name: name.map(str::to_string),
             arguments: arguments.into(),
-        })
+        }))
     }
 
     fn body(p: &mut PaneState) -> Vec<String> {

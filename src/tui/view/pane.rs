@@ -513,10 +513,10 @@ mod tests {
         let n = crate::tokens::count_o200k(text) as u64;
         let mut p = streamed(text);
         let usage = |output| {
-            StreamEvent::Usage(Usage {
+            StreamEvent::Usage(Box::new(Usage {
                 output: Some(output),
                 ..Usage::default()
-            })
+            }))
         };
         p.apply(Instant::now(), &usage(n));
         let agree = second_line(&p, true);
@@ -543,11 +543,11 @@ mod tests {
         let mut p = streamed("Hello there, how are you? Fine, thanks, and you?");
         p.apply(
             Instant::now(),
-            &StreamEvent::Usage(Usage {
+            &StreamEvent::Usage(Box::new(Usage {
                 input: Some(1234),
                 output: Some(4321),
                 ..Usage::default()
-            }),
+            })),
         );
         p.apply(
             Instant::now(),
