@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::builtin::{self, Builtin};
 use super::lookup::{PriceQuery, candidates, host_prefix};
-use super::snapshot::{self, Builtin};
 use super::{LiteLlmMap, ModelPrice, PriceError};
 use crate::target::{ProviderKind, Target};
 
@@ -51,7 +51,7 @@ impl PriceTable {
     /// The built-in data: the LiteLLM snapshot and the entries it retired.
     pub fn builtin() -> Result<Self, PriceError> {
         Ok(Self {
-            builtin: Some(snapshot::builtin()?),
+            builtin: Some(builtin::builtin()?),
             ..Self::default()
         })
     }
@@ -75,7 +75,7 @@ impl PriceTable {
     /// `accepts` takes.
     fn entry(&self, key: &str, accepts: impl Fn(&str) -> bool) -> Option<&ModelPrice> {
         let file = self.file.as_ref().and_then(|f| f.entries.get(key));
-        let builtin = self.builtin.as_ref().and_then(|b| b.entries.get(key));
+        let builtin = self.builtin.as_ref().and_then(|b| b.get(key));
         // An entry that names no provider is taken by whoever asks for it by name.
         [file, builtin]
             .into_iter()
@@ -133,7 +133,7 @@ impl PriceTable {
     /// Every entry: overrides, the user's map, the built-in data (a name may repeat).
     fn entries(&self) -> impl Iterator<Item = &ModelPrice> {
         let file = self.file.iter().flat_map(|f| f.entries.values());
-        let builtin = self.builtin.iter().flat_map(|b| b.entries.values());
+        let builtin = self.builtin.iter().flat_map(|b| b.iter());
         self.overrides.values().chain(file).chain(builtin)
     }
 
@@ -151,7 +151,7 @@ impl PriceTable {
     pub fn len(&self) -> usize {
         self.overrides.len()
             + self.file.as_ref().map_or(0, |f| f.entries.len())
-            + self.builtin.as_ref().map_or(0, |b| b.entries.len())
+            + self.builtin.as_ref().map_or(0, |b| b.len())
     }
 
     /// Whether nothing is known.
