@@ -71,7 +71,7 @@ impl Builtin {
     /// Index the snapshot, the retired entries and the beta windows by key. What is
     /// checked here fails the whole table, as it always did: the headers, and that every
     /// entry a beta window names exists.
-    fn index(
+    pub(super) fn index(
         snapshot_tsv: &'static str,
         retired_tsv: &'static str,
         prism_toml: &str,
@@ -105,8 +105,23 @@ impl Builtin {
     }
 
     /// Every entry, parsing those not parsed yet; in no particular order.
+    #[cfg(test)]
     pub fn iter(&self) -> impl Iterator<Item = &ModelPrice> {
         self.rows.iter().filter_map(|(key, row)| self.price(key, row))
+    }
+
+    /// Every entry's name and provider (its first two columns), parsing nothing; in no
+    /// particular order.
+    pub fn names(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.rows
+            .iter()
+            .map(|(key, row)| (*key, row.line.split('\t').nth(1).unwrap_or_default()))
+    }
+
+    /// How many rows were parsed so far.
+    #[cfg(test)]
+    pub(super) fn parsed(&self) -> usize {
+        self.rows.values().filter(|r| r.price.get().is_some()).count()
     }
 
     /// How many entries there are.
@@ -181,12 +196,22 @@ mod tests {
         for (key, price) in &eager {
             assert_eq!(lazy.get(key), Some(price), "{key}");
         }
-        // Iteration yields every entry once, and nothing the eager reading lacks.
-        let mut seen: Vec<&str> = lazy.iter().map(|p| p.entry.as_str()).collect();
+        // Iteration yields every entry once, and nothing the eager reading lacks; the
+        // names read without parsing are the parsed entries' own.
+        let mut seen: Vec<(&str, &str)> = lazy
+            .iter()
+            .map(|p| (p.entry.as_str(), p.provider.as_str()))
+            .collect();
         seen.sort_unstable();
-        let mut keys: Vec<&str> = eager.keys().map(String::as_str).collect();
-        keys.sort_unstable();
-        assert_eq!(seen, keys);
+        let mut names: Vec<(&str, &str)> = lazy.names().collect();
+        names.sort_unstable();
+        let mut want: Vec<(&str, &str)> = eager
+            .values()
+            .map(|p| (p.entry.as_str(), p.provider.as_str()))
+            .collect();
+        want.sort_unstable();
+        assert_eq!(seen, want);
+        assert_eq!(names, want);
     }
 
     const HEADER: &str = "key\tprovider\tinput\toutput\tcache_read\tcache_write\tcache_write_1h\treasoning\tmax_input\tmax_output\ttiers\n";
