@@ -6,9 +6,11 @@
 //!
 //! The data, most specific first: the config's `[pricing."model"]` tables, a LiteLLM-format
 //! map the user points `pricing_file` at, and the built-in snapshot of LiteLLM's map with
-//! the entries later snapshots dropped ([`snapshot`]). Which entry prices a target is
-//! decided by its provider kind, model, `price_as` and host ([`lookup`]).
+//! the entries later snapshots dropped ([`snapshot`]), each row parsed the first time it
+//! is asked for (`builtin`). Which entry prices a target is decided by its provider kind,
+//! model, `price_as` and host ([`lookup`]).
 
+mod builtin;
 mod cache;
 mod error;
 mod litellm;

@@ -1,12 +1,13 @@
 //! The built-in price data, compiled in: a dated snapshot of LiteLLM's map (chat entries,
 //! the fields Prism uses, integer picodollars), the entries later snapshots dropped
-//! (`retired.tsv`), and Prism's own notes on beta windows (`prism.toml`). Parsed once, on
-//! first use, and shared by every table cloned from it.
+//! (`retired.tsv`), and Prism's own notes on beta windows (`prism.toml`); how their lines
+//! read. The table Prism prices by indexes them by key and parses a row when it is first
+//! asked for ([`super::builtin`]).
 //!
 //! The files and the script that writes them: `src/pricing/data/`, `scripts/update-prices.py`.
 
+#[cfg(test)]
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
 
 use serde::Deserialize;
 
@@ -17,7 +18,7 @@ pub const SNAPSHOT_TSV: &str = include_str!("data/litellm-chat.tsv");
 /// Entries the map no longer lists, with their last known prices.
 pub const RETIRED_TSV: &str = include_str!("data/retired.tsv");
 /// Prism's own additions: windows that a beta flag opens.
-const PRISM_TOML: &str = include_str!("data/prism.toml");
+pub(crate) const PRISM_TOML: &str = include_str!("data/prism.toml");
 
 /// The snapshot's columns, in order.
 pub const COLUMNS: [&str; 11] = [
@@ -36,7 +37,7 @@ pub const COLUMNS: [&str; 11] = [
 
 /// The retired file's columns: the snapshot's, then when the entry was last seen and
 /// when it was found gone.
-const RETIRED_COLUMNS: [&str; 13] = [
+pub(crate) const RETIRED_COLUMNS: [&str; 13] = [
     "key",
     "provider",
     "input",
@@ -52,53 +53,58 @@ const RETIRED_COLUMNS: [&str; 13] = [
     "retired",
 ];
 
-/// The built-in entries by key, and which snapshot they come from.
-#[derive(PartialEq, Eq)]
-pub struct Builtin {
-    /// `LiteLLM 1.110.2 (2026-11-30)`.
-    pub label: String,
-    /// Every entry by key: the snapshot's, then retired ones it lacks.
-    pub entries: HashMap<String, ModelPrice>,
-}
-
-impl std::fmt::Debug for Builtin {
-    // Thousands of entries: name the data, not its contents.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Builtin({}, {} entries)", self.label, self.entries.len())
-    }
-}
-
-static BUILTIN: LazyLock<Result<Arc<Builtin>, String>> =
-    LazyLock::new(|| build().map(Arc::new).map_err(|e| e.to_string()));
-
-/// The built-in entries, parsed on first use.
-pub fn builtin() -> Result<Arc<Builtin>, PriceError> {
-    BUILTIN.clone().map_err(PriceError::Builtin)
-}
-
-fn build() -> Result<Builtin, PriceError> {
-    let snapshot = parse(SNAPSHOT_TSV, "built-in litellm-chat.tsv", &COLUMNS)?;
-    let label = format!(
-        "{} ({})",
-        snapshot.meta("source").unwrap_or("LiteLLM"),
-        snapshot.meta("taken").unwrap_or("undated")
-    );
+/// The built-in entries, eagerly: the label and every entry by key, the snapshot's, then
+/// retired ones it lacks, beta windows applied. Prism itself reads them lazily
+/// ([`super::builtin`]); this is what that must equal, row for row.
+#[cfg(test)]
+pub(crate) fn build_eager() -> Result<(String, HashMap<String, ModelPrice>), PriceError> {
+    let snapshot = parse(SNAPSHOT_TSV, SNAPSHOT_WHAT, &COLUMNS)?;
+    let label = label(|name| snapshot.meta(name));
     let mut entries = HashMap::with_capacity(snapshot.rows.len() + 16);
     for (mut price, _) in snapshot.rows {
         price.source = label.clone();
         entries.insert(price.entry.clone(), price);
     }
-    for (mut price, extra) in parse(RETIRED_TSV, "built-in retired.tsv", &RETIRED_COLUMNS)?.rows {
-        let [last_seen, retired] = [extra.first(), extra.get(1)].map(|s| s.cloned().unwrap_or_default());
+    for (mut price, extra) in parse(RETIRED_TSV, RETIRED_WHAT, &RETIRED_COLUMNS)?.rows {
         // An entry back in the snapshot is the snapshot's.
         if !entries.contains_key(&price.entry) {
-            price.source = last_seen;
-            price.retired = Some(retired);
+            retire(&mut price, &extra);
             entries.insert(price.entry.clone(), price);
         }
     }
-    apply_beta_windows(&mut entries, PRISM_TOML, "built-in prism.toml")?;
-    Ok(Builtin { label, entries })
+    for w in beta_windows(PRISM_TOML, PRISM_WHAT)? {
+        for key in &w.entries {
+            let Some(price) = entries.get_mut(key) else {
+                return Err(w.unknown_entry(key, PRISM_WHAT));
+            };
+            w.apply(price);
+        }
+    }
+    Ok((label, entries))
+}
+
+/// The built-in files' names in errors.
+pub(crate) const SNAPSHOT_WHAT: &str = "built-in litellm-chat.tsv";
+pub(crate) const RETIRED_WHAT: &str = "built-in retired.tsv";
+pub(crate) const PRISM_WHAT: &str = "built-in prism.toml";
+
+/// Which snapshot the entries come from, from its `#@` lines:
+/// `LiteLLM 1.110.2 (2026-11-30)`.
+pub(crate) fn label<'a>(meta: impl Fn(&str) -> Option<&'a str>) -> String {
+    format!(
+        "{} ({})",
+        meta("source").unwrap_or("LiteLLM"),
+        meta("taken").unwrap_or("undated")
+    )
+}
+
+/// Mark a retired row's entry: its source is the snapshot that last listed it, and it
+/// says which one first did not (the retired file's two extra columns).
+pub(crate) fn retire<S: AsRef<str>>(price: &mut ModelPrice, extra: &[S]) {
+    let [last_seen, retired] =
+        [extra.first(), extra.get(1)].map(|s| s.map_or_else(String::new, |s| s.as_ref().to_string()));
+    price.source = last_seen;
+    price.retired = Some(retired);
 }
 
 /// A parsed snapshot-format file.
@@ -115,50 +121,90 @@ impl Parsed {
     }
 }
 
-/// Parse a snapshot-format file whose header line is `columns`.
-pub fn parse(text: &str, what: &str, columns: &[&str]) -> Result<Parsed, PriceError> {
-    let bad = |line: usize, message: String| PriceError::Snapshot {
-        what: what.to_string(),
-        line,
-        message,
-    };
+/// A snapshot-format file split into its parts, no row parsed: the `#@` lines, and each
+/// row after the header with its 1-based line number.
+pub(crate) struct Lines<'t> {
+    pub meta: Vec<(&'t str, &'t str)>,
+    pub rows: Vec<(usize, &'t str)>,
+}
+
+impl<'t> Lines<'t> {
+    /// A `#@ name<TAB>value` line's value.
+    pub fn meta(&self, name: &str) -> Option<&'t str> {
+        self.meta.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
+    }
+}
+
+/// Split a snapshot-format file whose header line is `columns` into its meta lines and
+/// rows; only the header is checked.
+pub(crate) fn lines<'t>(text: &'t str, what: &str, columns: &[&str]) -> Result<Lines<'t>, PriceError> {
     let mut meta = Vec::new();
     let mut rows = Vec::new();
     let mut header = false;
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
         if let Some(m) = line.strip_prefix("#@ ") {
-            let (k, v) = m.split_once('\t').unwrap_or((m, ""));
-            meta.push((k.to_string(), v.to_string()));
+            meta.push(m.split_once('\t').unwrap_or((m, "")));
             continue;
         }
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let cells: Vec<&str> = line.split('\t').collect();
-        if !header {
-            if cells != columns {
-                return Err(bad(n, format!("expected the columns {}", columns.join(" "))));
-            }
+        if header {
+            rows.push((n, line));
+        } else if line.split('\t').eq(columns.iter().copied()) {
             header = true;
-            continue;
-        }
-        if cells.len() != columns.len() {
-            return Err(bad(
+        } else {
+            return Err(damaged(
+                what,
                 n,
-                format!("{} columns, expected {}", cells.len(), columns.len()),
+                format!("expected the columns {}", columns.join(" ")),
             ));
         }
-        let price = row(&cells).map_err(|m| bad(n, format!("`{}`: {m}", cells[0])))?;
-        rows.push((
-            price,
-            cells[COLUMNS.len()..].iter().map(|s| s.to_string()).collect(),
-        ));
     }
     if !header {
-        return Err(bad(0, "no header line".into()));
+        return Err(damaged(what, 0, "no header line".into()));
     }
+    Ok(Lines { meta, rows })
+}
+
+/// Parse a snapshot-format file whose header line is `columns`.
+pub fn parse(text: &str, what: &str, columns: &[&str]) -> Result<Parsed, PriceError> {
+    let split = lines(text, what, columns)?;
+    let rows = split
+        .rows
+        .iter()
+        .map(|&(n, line)| {
+            let (price, extra) = parse_row(line, columns).map_err(|m| damaged(what, n, m))?;
+            Ok((price, extra.into_iter().map(str::to_string).collect()))
+        })
+        .collect::<Result<_, PriceError>>()?;
+    let meta = split
+        .meta
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     Ok(Parsed { meta, rows })
+}
+
+/// A damaged line of a snapshot-format file.
+pub(crate) fn damaged(what: &str, line: usize, message: String) -> PriceError {
+    PriceError::Snapshot {
+        what: what.to_string(),
+        line,
+        message,
+    }
+}
+
+/// One row of a file whose columns are `columns`: its entry, and its cells after the
+/// snapshot's columns. The error says what is wrong, naming the entry.
+pub(crate) fn parse_row<'l>(line: &'l str, columns: &[&str]) -> Result<(ModelPrice, Vec<&'l str>), String> {
+    let cells: Vec<&str> = line.split('\t').collect();
+    if cells.len() != columns.len() {
+        return Err(format!("{} columns, expected {}", cells.len(), columns.len()));
+    }
+    let price = row(&cells).map_err(|m| format!("`{}`: {m}", cells[0]))?;
+    Ok((price, cells[COLUMNS.len()..].to_vec()))
 }
 
 fn row(c: &[&str]) -> Result<ModelPrice, String> {
@@ -256,15 +302,48 @@ struct TierEntry {
     cache_write_1h: Option<String>,
 }
 
-fn apply_beta_windows(
-    entries: &mut HashMap<String, ModelPrice>,
-    text: &str,
-    what: &str,
-) -> Result<(), PriceError> {
+/// One `[[beta_window]]`, read and checked: what it does to each entry it names.
+pub(crate) struct Window {
+    /// The entries (LiteLLM keys) it applies to.
+    pub entries: Vec<String>,
+    window: BetaWindow,
+    standard_window: Option<u64>,
+    tier: Option<Tier>,
+}
+
+impl Window {
+    /// Open the window on `price`: the beta window, the standard one when the file gives
+    /// it, and the tier when the entry lists none at that threshold.
+    pub fn apply(&self, price: &mut ModelPrice) {
+        price.beta_window = Some(self.window.clone());
+        if let Some(standard) = self.standard_window {
+            price.context_window = Some(standard);
+        }
+        if let Some(t) = &self.tier
+            && !price.tiers.iter().any(|have| have.above == t.above)
+        {
+            price.tiers.push(t.clone());
+            price.tiers.sort_by_key(|t| t.above);
+        }
+    }
+
+    /// The error for an entry it names that no price data lists.
+    pub fn unknown_entry(&self, key: &str, what: &str) -> PriceError {
+        PriceError::Toml {
+            what: what.to_string(),
+            message: format!("beta window for `{key}`, which no price data lists"),
+        }
+    }
+}
+
+/// The beta windows of a `prism.toml`, in the file's order (a later one wins where two
+/// name the same entry).
+pub(crate) fn beta_windows(text: &str, what: &str) -> Result<Vec<Window>, PriceError> {
     let file: PrismFile = toml::from_str(text).map_err(|e| PriceError::Toml {
         what: what.to_string(),
         message: e.message().to_string(),
     })?;
+    let mut windows = Vec::with_capacity(file.beta_window.len());
     for w in file.beta_window {
         let tier = w
             .tier
@@ -290,27 +369,15 @@ fn apply_beta_windows(
                 })
             })
             .transpose()?;
-        for key in &w.entries {
-            let Some(price) = entries.get_mut(key) else {
-                return Err(PriceError::Toml {
-                    what: what.to_string(),
-                    message: format!("beta window for `{key}`, which no price data lists"),
-                });
-            };
-            price.beta_window = Some(BetaWindow {
-                beta: w.beta.clone(),
+        windows.push(Window {
+            window: BetaWindow {
+                beta: w.beta,
                 context_window: w.context_window,
-            });
-            if let Some(standard) = w.standard_window {
-                price.context_window = Some(standard);
-            }
-            if let Some(t) = &tier
-                && !price.tiers.iter().any(|have| have.above == t.above)
-            {
-                price.tiers.push(t.clone());
-                price.tiers.sort_by_key(|t| t.above);
-            }
-        }
+            },
+            standard_window: w.standard_window,
+            tier,
+            entries: w.entries,
+        });
     }
-    Ok(())
+    Ok(windows)
 }

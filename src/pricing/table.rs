@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::builtin::{self, Builtin};
 use super::lookup::{PriceQuery, candidates, host_prefix};
-use super::snapshot::{self, Builtin};
 use super::{LiteLlmMap, ModelPrice, PriceError};
 use crate::target::{ProviderKind, Target};
 
@@ -51,7 +51,7 @@ impl PriceTable {
     /// The built-in data: the LiteLLM snapshot and the entries it retired.
     pub fn builtin() -> Result<Self, PriceError> {
         Ok(Self {
-            builtin: Some(snapshot::builtin()?),
+            builtin: Some(builtin::builtin()?),
             ..Self::default()
         })
     }
@@ -75,7 +75,7 @@ impl PriceTable {
     /// `accepts` takes.
     fn entry(&self, key: &str, accepts: impl Fn(&str) -> bool) -> Option<&ModelPrice> {
         let file = self.file.as_ref().and_then(|f| f.entries.get(key));
-        let builtin = self.builtin.as_ref().and_then(|b| b.entries.get(key));
+        let builtin = self.builtin.as_ref().and_then(|b| b.get(key));
         // An entry that names no provider is taken by whoever asks for it by name.
         [file, builtin]
             .into_iter()
@@ -127,14 +127,24 @@ impl PriceTable {
     /// among the names its kind and host could use (every name, for a `price_as`).
     pub fn suggest(&self, q: &PriceQuery<'_>) -> Option<String> {
         let wanted = q.price_as.unwrap_or_else(|| q.bare_model());
-        super::suggest::closest(wanted, self.entries().filter_map(|p| name_for(q, p)))
+        super::suggest::closest(
+            wanted,
+            self.names()
+                .filter_map(|(entry, provider)| name_for(q, entry, provider)),
+        )
     }
 
-    /// Every entry: overrides, the user's map, the built-in data (a name may repeat).
-    fn entries(&self) -> impl Iterator<Item = &ModelPrice> {
-        let file = self.file.iter().flat_map(|f| f.entries.values());
-        let builtin = self.builtin.iter().flat_map(|b| b.entries.values());
-        self.overrides.values().chain(file).chain(builtin)
+    /// Every entry's name and provider: overrides, the user's map, the built-in data (a
+    /// name may repeat). Built-in rows are not parsed for it: a config naming a model no
+    /// data lists (a local server's) would otherwise parse them all before the first frame.
+    fn names(&self) -> impl Iterator<Item = (&str, &str)> {
+        fn of(p: &ModelPrice) -> (&str, &str) {
+            (p.entry.as_str(), p.provider.as_str())
+        }
+        let overrides = self.overrides.values().map(of);
+        let file = self.file.iter().flat_map(|f| f.entries.values()).map(of);
+        let builtin = self.builtin.iter().flat_map(|b| b.names());
+        overrides.chain(file).chain(builtin)
     }
 
     /// Which data this table holds; `None` when it holds none.
@@ -151,7 +161,7 @@ impl PriceTable {
     pub fn len(&self) -> usize {
         self.overrides.len()
             + self.file.as_ref().map_or(0, |f| f.entries.len())
-            + self.builtin.as_ref().map_or(0, |b| b.entries.len())
+            + self.builtin.as_ref().map_or(0, |b| b.len())
     }
 
     /// Whether nothing is known.
@@ -171,30 +181,56 @@ pub fn query(target: &Target) -> PriceQuery<'_> {
     }
 }
 
-/// The name `q` would give to reach `p`, if its kind and host can reach it at all.
-fn name_for(q: &PriceQuery<'_>, p: &ModelPrice) -> Option<String> {
+/// The name `q` would give to reach the entry `entry` of `provider`, if its kind and host
+/// can reach it at all.
+fn name_for(q: &PriceQuery<'_>, entry: &str, provider: &str) -> Option<String> {
     let under = |prefix: &str| {
-        p.entry
+        entry
             .strip_prefix(prefix)
             .and_then(|e| e.strip_prefix('/'))
             .map(str::to_string)
     };
     if q.price_as.is_some() {
-        return Some(p.entry.clone());
+        return Some(entry.to_string());
     }
     match (q.kind, q.base_url.and_then(host_prefix)) {
         (ProviderKind::OpenAi | ProviderKind::OpenAiCompatible, Some(prefix)) => under(prefix),
-        (ProviderKind::OpenAiCompatible, None) => Some(p.entry.clone()),
-        (ProviderKind::OpenAi, None) => (p.provider == "openai").then(|| p.entry.clone()),
-        (ProviderKind::Anthropic, _) => (p.provider == "anthropic").then(|| p.entry.clone()),
+        (ProviderKind::OpenAiCompatible, None) => Some(entry.to_string()),
+        (ProviderKind::OpenAi, None) => (provider == "openai").then(|| entry.to_string()),
+        (ProviderKind::Anthropic, _) => (provider == "anthropic").then(|| entry.to_string()),
         (ProviderKind::Gemini, _) => {
-            (p.provider == "gemini").then(|| under("gemini").unwrap_or_else(|| p.entry.clone()))
+            (provider == "gemini").then(|| under("gemini").unwrap_or_else(|| entry.to_string()))
         }
         (ProviderKind::Bedrock, _) => {
-            matches!(p.provider.as_str(), "bedrock" | "bedrock_converse").then(|| p.entry.clone())
+            matches!(provider, "bedrock" | "bedrock_converse").then(|| entry.to_string())
         }
         (ProviderKind::Azure, _) => {
-            (p.provider == "azure").then(|| under("azure").unwrap_or_else(|| p.entry.clone()))
+            (provider == "azure").then(|| under("azure").unwrap_or_else(|| entry.to_string()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::pricing::snapshot::{PRISM_TOML, RETIRED_TSV, SNAPSHOT_TSV};
+
+    #[test]
+    fn a_lookup_parses_the_rows_it_tries_and_a_suggestion_parses_none() {
+        let fresh = Builtin::index(SNAPSHOT_TSV, RETIRED_TSV, PRISM_TOML).unwrap();
+        let table = PriceTable {
+            builtin: Some(Arc::new(fresh)),
+            ..PriceTable::default()
+        };
+        let parsed = || table.builtin.as_ref().map_or(0, |b| b.parsed());
+        assert_eq!(parsed(), 0, "nothing is parsed up front");
+        let typo = PriceQuery::new(ProviderKind::OpenAi, "gpt-4o-mini-2024-07-81");
+        assert_eq!(table.suggest(&typo).as_deref(), Some("gpt-4o-mini-2024-07-18"));
+        assert_eq!(parsed(), 0, "names are read without parsing rows");
+        let p = table.lookup(ProviderKind::Anthropic, "claude-haiku-4-5").unwrap();
+        assert_eq!(p.entry, "claude-haiku-4-5");
+        assert_eq!(parsed(), 1);
+        assert_eq!(table.len(), PriceTable::builtin().unwrap().len());
     }
 }

@@ -4,8 +4,10 @@
 //! Sessions store their times in UTC (RFC 3339, as the writer stamps them) and their ids
 //! start with the UTC creation time; only what is shown is local. The zone is always a
 //! parameter, so that tests can fix one; [`system_zone`] is the one to show by: `TZ`,
-//! else `/etc/localtime`, else UTC. Every time carries its offset, UTC too (`+00:00`),
+//! else `/etc/localtime`, else UTC ([`LazyZone`] finds it only once a time is shown). Every time carries its offset, UTC too (`+00:00`),
 //! so that no time on screen or in an export is ambiguous.
+
+use std::sync::OnceLock;
 
 pub use jiff::tz::TimeZone;
 use jiff::{Timestamp, civil};
@@ -13,6 +15,29 @@ use jiff::{Timestamp, civil};
 /// The zone times are shown in: `TZ`, else the system's (`/etc/localtime`), else UTC.
 pub fn system_zone() -> TimeZone {
     TimeZone::system()
+}
+
+/// The zone to show times in, found the first time a time is shown: finding the
+/// system's zone reads the time zone database (jiff indexes every zone name on disk),
+/// which a screen that shows no time, like the workbench's first frame, need not wait for.
+#[derive(Debug, Default)]
+pub struct LazyZone(OnceLock<TimeZone>);
+
+impl LazyZone {
+    /// Always `zone` (tests, a zone given on purpose).
+    pub fn fixed(zone: TimeZone) -> Self {
+        Self(OnceLock::from(zone))
+    }
+
+    /// The zone: the fixed one, else [`system_zone`], found now if it was not yet.
+    pub fn get(&self) -> &TimeZone {
+        self.0.get_or_init(system_zone)
+    }
+
+    /// The zone if it is already known, without finding it.
+    pub fn known(&self) -> Option<&TimeZone> {
+        self.0.get()
+    }
 }
 
 /// An RFC 3339 time as `2026-11-30 13:05 +01:00` in `zone`; a text that is not one is
@@ -65,6 +90,18 @@ mod tests {
             _ => unreachable!("{name}"),
         };
         TimeZone::posix(rule).unwrap()
+    }
+
+    #[test]
+    fn a_lazy_zone_is_the_systems_found_on_first_use_or_the_one_fixed() {
+        let lazy = LazyZone::default();
+        assert!(lazy.known().is_none(), "nothing is read before a time is shown");
+        assert_eq!(lazy.get(), &system_zone());
+        assert!(lazy.known().is_some());
+        let paris = zone("Europe/Paris");
+        let fixed = LazyZone::fixed(paris.clone());
+        assert_eq!(fixed.known(), Some(&paris));
+        assert_eq!(fixed.get(), &paris);
     }
 
     #[test]

@@ -59,8 +59,9 @@ pub struct App {
     pub(crate) keymap: Keymap,
     /// Colours.
     pub(crate) theme: Theme,
-    /// The time zone saved sessions' times are shown in.
-    pub(crate) zone: crate::session::local_time::TimeZone,
+    /// The time zone saved sessions' times are shown in, found when one is first shown
+    /// (see [`App::zone`]).
+    pub(crate) zone: crate::session::local_time::LazyZone,
     /// The newest run id handed out; each pane drops events of runs other than its own.
     pub(crate) run: RunId,
     /// Every pane's own conversation, and what each was last sent (for retrying it).
@@ -167,7 +168,7 @@ impl App {
             overlay: Overlay::None,
             keymap,
             theme,
-            zone: crate::session::local_time::system_zone(),
+            zone: Default::default(),
             run: RunId(0),
             conversation: Conversation::new(n),
             session_open: false,
@@ -235,8 +236,15 @@ impl App {
     /// Show saved sessions' times in `zone` instead of the system's.
     #[must_use]
     pub fn with_time_zone(mut self, zone: crate::session::local_time::TimeZone) -> Self {
-        self.zone = zone;
+        self.zone = crate::session::local_time::LazyZone::fixed(zone);
         self
+    }
+
+    /// The time zone saved sessions' times are shown in: the one given to
+    /// [`App::with_time_zone`], else the system's, read the first time a time is shown
+    /// rather than before the first frame.
+    pub fn zone(&self) -> &crate::session::local_time::TimeZone {
+        self.zone.get()
     }
 
     /// Cost sends and check prompts against `prices` (the config's) instead of the
@@ -500,5 +508,25 @@ impl App {
         runs.into_iter()
             .map(|run| Effect::Cancel { run, pane: None })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod zone_tests {
+    use super::*;
+
+    #[test]
+    fn a_new_workbench_finds_the_time_zone_only_when_a_time_is_shown() {
+        let app = App::new(Vec::new(), Keymap::default(), Theme::default(), String::new());
+        assert!(
+            app.zone.known().is_none(),
+            "App::new must not read the tz database"
+        );
+        assert_eq!(app.zone(), &crate::session::local_time::system_zone());
+        assert!(app.zone.known().is_some());
+        let utc = crate::session::local_time::TimeZone::UTC;
+        let fixed = App::new(Vec::new(), Keymap::default(), Theme::default(), String::new())
+            .with_time_zone(utc.clone());
+        assert_eq!(fixed.zone(), &utc);
     }
 }

@@ -22,11 +22,7 @@ fn every_builtin_theme_loads_and_styles_every_role() {
     for name in builtin_names() {
         let theme = load_with(name, None).unwrap();
         assert_eq!(&theme.name, name);
-        assert!(
-            file::syntax_theme_names()
-                .iter()
-                .any(|n| n == theme.syntax_theme())
-        );
+        assert!(file::syntax_theme_names().contains(&theme.syntax_theme()));
         for role in Role::ALL {
             let style = theme.style(role);
             // Every built-in sets base colours, which every role inherits.
@@ -331,4 +327,11 @@ fn no_color_means_set_and_not_empty() {
     assert!(!no_color_in(Some("".into())));
     assert!(no_color_in(Some("1".into())));
     assert!(no_color_in(Some("0".into())));
+}
+
+#[test]
+fn the_written_out_syntax_theme_names_are_syntects_default_set() {
+    let set = syntect::highlighting::ThemeSet::load_defaults();
+    let names: Vec<&str> = set.themes.keys().map(String::as_str).collect();
+    assert_eq!(file::syntax_theme_names(), names.as_slice());
 }

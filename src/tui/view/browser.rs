@@ -136,7 +136,7 @@ fn row<'a>(app: &App, e: &Entry) -> Row<'a> {
     let t = &app.theme;
     match &e.meta {
         Ok(m) => Row::new([
-            Cell::from(local_time::readable(&m.created, &app.zone)),
+            Cell::from(local_time::readable(&m.created, app.zone())),
             match &m.name {
                 Some(n) => Cell::from(Span::styled(n.clone(), t.style(Role::Title))),
                 None => Cell::from(m.first_prompt.clone()),
@@ -146,7 +146,7 @@ fn row<'a>(app: &App, e: &Entry) -> Row<'a> {
             Cell::from(Line::from(Span::styled(cost(m), t.style(Role::Metric))).right_aligned()),
         ]),
         // The error itself is drawn over the rest of the row after the table.
-        Err(_) => Row::new([Cell::from(id_date(&e.id, &app.zone))]),
+        Err(_) => Row::new([Cell::from(id_date(&e.id, app.zone()))]),
     }
 }
 
