@@ -646,6 +646,29 @@ async fn a_rejected_certificate_is_named_and_not_retried() {
     server.shutdown().await;
 }
 
+/// The client that sends everything but the streamed answer (token counts) shares the
+/// streaming client's verifier: it refuses the same certificate, and a second client
+/// built after it (one per target per send) refuses it too.
+#[tokio::test]
+async fn the_side_requests_client_checks_certificates_with_the_shared_verifier() {
+    let (addr, handshakes) = self_signed_tls_server().await;
+    for _ in 0..2 {
+        let client = prism::provider::client::TimedClient::new(Duration::from_secs(2)).unwrap();
+        let err = client
+            .http
+            .get(format!("https://{addr}/"))
+            .send()
+            .await
+            .unwrap_err();
+        let chain = std::iter::successors(Some(&err as &dyn std::error::Error), |e| e.source())
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join(": ");
+        assert!(chain.contains("certificate"), "{chain}");
+    }
+    assert_eq!(handshakes.load(Ordering::SeqCst), 2);
+}
+
 #[tokio::test]
 async fn a_refused_connection_is_still_retried() {
     let closed = {

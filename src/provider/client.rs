@@ -70,7 +70,12 @@ impl TimedClient {
     pub fn new(connect_timeout: Duration) -> Result<Self, ClientError> {
         install_crypto_provider();
         let connects = ConnectLog::default();
+        // reqwest's own set-up, but with the verifier the process already loaded, and
+        // the protocols reqwest offers by default.
+        let mut tls = super::wire::tls_config()?;
+        tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         let http = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
             .connect_timeout(connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .gzip(true)
