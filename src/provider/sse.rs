@@ -514,36 +514,36 @@ mod tests {
                           data: {\"delta\":\"\u{1f600} ok\"}\n\ndata: [DONE]\n\n";
             let bytes = stream.as_bytes();
             let whole = decode_chunks(&[bytes]);
-            let mut points: Vec<usize> = cuts.into_iter().map(|c| c % (bytes.len() + 1)).collect();
-            points.sort_unstable();
-            let mut chunks = Vec::new();
-            let mut prev = 0;
-            for p in points {
-                chunks.push(&bytes[prev..p]);
-                prev = p;
-            }
-            chunks.push(&bytes[prev..]);
+            let chunks = cut(bytes, cuts);
             prop_assert_eq!(decode_chunks(&chunks), whole);
         }
     }
 
     #[test]
-    fn a_leading_bom_is_dropped_once_even_split_across_reads() {
-        let got = decode_chunks(&[b"\xEF\xBB", b"\xBFdata: a\n\n\xEF\xBB\xBFdata: b\n\n"]);
-        // The second BOM is not at the start of the stream: it makes an unknown field.
-        assert_eq!(got, vec![ev("message", "a")]);
-    }
-
-    #[test]
-    fn an_event_type_without_data_is_dropped_and_does_not_leak_into_the_next() {
-        let got = decode_chunks(&[b"event: ping\n\ndata: x\n\nid: 7\nretry: 10\n\n"]);
-        assert_eq!(got, vec![ev("message", "x")]);
-    }
-
-    #[test]
-    fn invalid_utf8_is_replaced_not_dropped() {
-        let got = decode_chunks(&[b"event: e\xFF\ndata: a\xC3(b\n\n"]);
-        assert_eq!(got, vec![ev("e\u{fffd}", "a\u{fffd}(b")]);
+    fn spec_corners_decode_as_the_spec_says() {
+        /// What the case shows, the reads, the events.
+        type Case = (&'static str, &'static [&'static [u8]], Vec<(String, String)>);
+        let cases: [Case; 3] = [
+            (
+                // The second BOM is not at the start of the stream: it makes an unknown field.
+                "a leading BOM is dropped once, even split across reads",
+                &[b"\xEF\xBB", b"\xBFdata: a\n\n\xEF\xBB\xBFdata: b\n\n"],
+                vec![ev("message", "a")],
+            ),
+            (
+                "a type without data is dropped and does not leak into the next event",
+                &[b"event: ping\n\ndata: x\n\nid: 7\nretry: 10\n\n"],
+                vec![ev("message", "x")],
+            ),
+            (
+                "invalid UTF-8 is replaced, not dropped",
+                &[b"event: e\xFF\ndata: a\xC3(b\n\n"],
+                vec![ev("e\u{fffd}", "a\u{fffd}(b")],
+            ),
+        ];
+        for (what, chunks, want) in cases {
+            assert_eq!(decode_chunks(chunks), want, "{what}");
+        }
     }
 
     #[test]
