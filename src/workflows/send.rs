@@ -159,6 +159,14 @@ impl Send {
     pub async fn run(self, mut sink: impl FnMut(Report) -> bool) {
         self.begin(&mut sink).finish(sink).await;
     }
+
+    /// [`Send::run`], handing reports to `sink` in the batches they arrive in (all the
+    /// events of one socket read, say) rather than one by one: for a consumer on another
+    /// task, one message per batch instead of one per token.
+    pub async fn run_batched(self, mut sink: impl FnMut(Vec<Report>) -> bool) {
+        let pending = self.begin(&mut |report| sink(vec![report]));
+        pending.finish_batched(sink).await;
+    }
 }
 
 impl Pending {
@@ -171,6 +179,19 @@ impl Pending {
     /// that returns `false` has nobody listening any more: every request is cancelled
     /// rather than streamed into nothing. Returns when every job has ended.
     pub async fn finish(self, mut sink: impl FnMut(Report) -> bool) {
+        self.finish_batched(|reports| {
+            // Every report is handed over, even after one that found nobody listening.
+            let mut listening = true;
+            for report in reports {
+                listening &= sink(report);
+            }
+            listening
+        })
+        .await;
+    }
+
+    /// [`Pending::finish`], handing reports to `sink` in the batches they arrive in.
+    pub async fn finish_batched(self, mut sink: impl FnMut(Vec<Report>) -> bool) {
         let Pending {
             run,
             jobs,
@@ -203,17 +224,17 @@ impl Pending {
                 Counted::Cancelled => Some(StreamEvent::Cancelled),
                 Counted::Failed(e) => {
                     // A note, not an event: the session does not record it.
-                    sink(Report::CounterFailed {
+                    sink(vec![Report::CounterFailed {
                         job: job.id,
                         note: counter_failed(&job.target.name, &e),
-                    });
+                    }]);
                     None
                 }
                 Counted::NotCounted => None,
             };
             match refused {
                 Some(event) => {
-                    deliver(session, run, &mut sink, &job, Instant::now(), event);
+                    sink(vec![record(session, run, &job, Instant::now(), event)]);
                 }
                 None => keep.push((position, job)),
             }
@@ -228,35 +249,30 @@ impl Pending {
         let positions: Vec<usize> = keep.iter().map(|(p, _)| *p).collect();
         let mut handle = fan_out_each(&sent, RunOptions { run }, cancels.subset(&positions)).await;
         while let Some(batch) = handle.events.recv_batch().await {
-            for env in batch {
+            let reports: Vec<Report> = batch
+                .into_iter()
                 // The fan-out's index stays in here: outside, only the job's own id exists.
-                let Some((_, job)) = keep.get(env.target) else {
-                    continue;
-                };
-                if !deliver(session, run, &mut sink, job, env.at, env.event) {
-                    handle.cancel_all();
-                }
+                .filter_map(|env| {
+                    let (_, job) = keep.get(env.target)?;
+                    Some(record(session, run, job, env.at, env.event))
+                })
+                .collect();
+            if !reports.is_empty() && !sink(reports) {
+                handle.cancel_all();
             }
         }
         handle.join().await;
     }
 }
 
-/// Record one event of `job`, then hand it to `sink`; `false` when nobody listens.
-fn deliver(
-    session: Option<&SessionWriter>,
-    run: RunId,
-    sink: &mut impl FnMut(Report) -> bool,
-    job: &Job,
-    at: Instant,
-    event: StreamEvent,
-) -> bool {
+/// Record one event of `job` and make it the report for the sink.
+fn record(session: Option<&SessionWriter>, run: RunId, job: &Job, at: Instant, event: StreamEvent) -> Report {
     if let Some(w) = session {
         w.event(run.0, job.session.0, at, &event);
     }
-    sink(Report::Event {
+    Report::Event {
         job: job.id,
         at,
         event,
-    })
+    }
 }

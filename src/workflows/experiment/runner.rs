@@ -21,7 +21,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::limits::{Gates, Limits};
 use super::plan::Plan;
-use crate::engine::batch::{BatchSender, flushing};
 use crate::engine::{Cancels, RunId};
 use crate::pricing::PriceTable;
 use crate::provider::event::{ErrorKind, ProviderError};
@@ -153,7 +152,7 @@ pub async fn execute_with(x: Execution<'_>, cells: CellStops, mut sink: impl FnM
             };
             let cancels = Cancels::new(batch.len());
             let send = send_of(&x, &batch, cancels.clone());
-            let out = BatchSender::new(tx.clone());
+            let tx = tx.clone();
             tasks.spawn(async move {
                 let _held = held;
                 // Each job stops with its cell (and so with the experiment).
@@ -165,8 +164,8 @@ pub async fn execute_with(x: Execution<'_>, cells: CellStops, mut sink: impl FnM
                         cancels.cancel(k);
                     });
                 }
-                let sending = send.run(|report| out.push(report));
-                flushing(sending, || out.flush()).await;
+                // Each batch of reports (one socket read's events) is one message.
+                send.run_batched(|reports| tx.send(reports).is_ok()).await;
                 watchers.abort_all();
             });
         }
