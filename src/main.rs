@@ -5,6 +5,12 @@ use std::time::Duration;
 
 use clap::Parser;
 
+/// mimalloc rather than glibc's malloc: a stream allocates a string per token on one
+/// thread and frees it on another, and glibc returned and re-faulted those pages often
+/// enough that zeroing them was a quarter of a long stream's CPU.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = prism::cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
