@@ -445,7 +445,7 @@ fn preflight_and_budget_in_prism_run() {
     let prompt = dir.path().join("long.txt");
     std::fs::write(&prompt, "word ".repeat(130_000)).unwrap();
     let keys = [("PRISM_E2E_OPENAI", "sk-test-not-a-key")];
-    let (code, stdout, _) = prism(
+    let (code, stdout, stderr) = prism(
         &[
             "run",
             "--config",
@@ -458,6 +458,12 @@ fn preflight_and_budget_in_prism_run() {
         &keys,
     );
     assert_eq!(code, 1);
+    let said: Vec<&str> = stderr.lines().filter(|l| l.contains("not sent")).collect();
+    assert_eq!(said.len(), 1, "one line, for the refused target only: {stderr}");
+    assert!(
+        said[0].starts_with("mini: not sent: the prompt is") && said[0].contains("context window"),
+        "{stderr}"
+    );
     let rows: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(
         rows[0]["error"]["kind"], "context_length",

@@ -138,6 +138,21 @@ pub(super) async fn run_plan(
     for note in &checks.notes {
         eprintln!("warning: {note}");
     }
+    // A refused cell's reason is in its row on stdout; say it on stderr too, where a
+    // person running a script looks, once per target and reason.
+    let mut refused: Vec<(&str, &str)> = Vec::new();
+    for (cell, why) in plan.cells.iter().zip(&checks.blocked) {
+        let Some(why) = why.as_deref() else { continue };
+        let target = plan
+            .design
+            .targets
+            .get(cell.target)
+            .map_or("", |t| t.name.as_str());
+        if !refused.contains(&(target, why)) {
+            eprintln!("{target}: {why}");
+            refused.push((target, why));
+        }
+    }
     if let Some(budget) = budget
         && let Some(why) = crate::preflight::over_budget(&checks.run_worst_cases(&plan), 0, budget)
     {
