@@ -14,6 +14,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -26,15 +28,7 @@ const PATIENCE: Duration = Duration::from_secs(120);
 static NEXT_SOCKET: AtomicUsize = AtomicUsize::new(0);
 
 fn tmux_available() -> bool {
-    let found = Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        println!("SKIPPED: tmux is not installed; the terminal restore tests need a real pty");
-        eprintln!("SKIPPED: tmux is not installed; the terminal restore tests need a real pty");
-    }
-    found
+    common::tool_available("tmux", "-V", "tmux", "the terminal restore tests need a real pty")
 }
 
 /// Variables cargo sets for a test process (by prefix), as opposed to the user's own

@@ -68,8 +68,8 @@ pub struct SseDecoder {
     line_at: Option<Instant>,
     /// The previous read ended on CR: a LF opening this one ends nothing.
     after_cr: bool,
-    /// No line has been completed yet: a BOM opening the first one is dropped.
-    at_start: bool,
+    /// A line has been completed: a BOM is dropped only from the first.
+    past_first_line: bool,
     /// The current event's type and data, and their buffers once copied.
     event: Value,
     event_buf: Vec<u8>,
@@ -91,10 +91,7 @@ pub struct SseDecoder {
 impl SseDecoder {
     /// A decoder at the start of a stream.
     pub fn new() -> Self {
-        Self {
-            at_start: true,
-            ..Self::default()
-        }
+        Self::default()
     }
 
     /// Feed one network read that arrived at `at`; the returned [`Events`] hands out the
@@ -270,7 +267,7 @@ fn on_line(d: &mut SseDecoder, read: &[u8], line: Line, began: Instant) -> bool 
 /// reused, so values must be copied out of it at once.
 fn on_field_line(d: &mut SseDecoder, src: &[u8], range: Range<usize>, copied: bool, began: Instant) -> bool {
     let mut start = range.start;
-    if std::mem::take(&mut d.at_start) && src[range.clone()].starts_with(b"\xEF\xBB\xBF") {
+    if !std::mem::replace(&mut d.past_first_line, true) && src[range.clone()].starts_with(b"\xEF\xBB\xBF") {
         start += 3;
     }
     let bytes = &src[start..range.end];

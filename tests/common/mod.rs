@@ -70,13 +70,24 @@ impl Drop for MockProcess {
 /// Whether util-linux `script` is here to give a test a real pseudo-terminal; says why a
 /// test is skipped when it is not.
 pub fn script_available() -> bool {
-    let found = Command::new("script")
-        .arg("--version")
+    tool_available(
+        "script",
+        "--version",
+        "`script` (util-linux)",
+        "these tests need a real pty",
+    )
+}
+
+/// Whether `program` answers `probe` successfully; when it does not, says on stdout and
+/// stderr that the calling test is skipped, naming it `shown` and giving `why`.
+pub fn tool_available(program: &str, probe: &str, shown: &str, why: &str) -> bool {
+    let found = Command::new(program)
+        .arg(probe)
         .output()
         .is_ok_and(|o| o.status.success());
     if !found {
-        println!("SKIPPED: `script` (util-linux) is not installed; these tests need a real pty");
-        eprintln!("SKIPPED: `script` (util-linux) is not installed; these tests need a real pty");
+        println!("SKIPPED: {shown} is not installed; {why}");
+        eprintln!("SKIPPED: {shown} is not installed; {why}");
     }
     found
 }
