@@ -274,7 +274,7 @@ fn draw_workbench(stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
                     run: RunId(1),
                     target: pane,
                     at: Instant::now(),
-                    event: StreamEvent::TextDelta(text[frame % 7..].to_string()),
+                    event: StreamEvent::TextDelta(text[frame % 7..].into()),
                 };
                 app.update(Msg::Stream { pane, env });
             }

@@ -98,7 +98,7 @@ fn frame_cost() {
     for p in 0..PANES {
         feed(&mut app, p, StreamEvent::Dispatched);
         for (i, d) in deltas(100_000, p).into_iter().enumerate() {
-            feed(&mut app, p, StreamEvent::TextDelta(d));
+            feed(&mut app, p, StreamEvent::TextDelta(d.into()));
             // A frame every 64 deltas, as the loop would draw while streaming.
             if i % 64 == 0 {
                 let t = Instant::now();
@@ -207,7 +207,7 @@ fn key_latency() {
                         run: RunId(1),
                         target: pane,
                         at: Instant::now(),
-                        event: StreamEvent::TextDelta(chunks[n % chunks.len()].clone()),
+                        event: StreamEvent::TextDelta(chunks[n % chunks.len()].as_str().into()),
                     };
                     n += 1;
                     producer_tx.send(Msg::Stream { pane, env }).ok();
@@ -299,7 +299,7 @@ fn app_with_history(turns: usize, answer_bytes: usize) -> App {
             };
             send(StreamEvent::Dispatched);
             for d in &answer {
-                send(StreamEvent::TextDelta(d.clone()));
+                send(StreamEvent::TextDelta(d.as_str().into()));
             }
             send(StreamEvent::Done);
         }

@@ -171,7 +171,7 @@ fn follow_tail_stops_on_scroll_up_and_resumes_at_bottom() {
     use prism::tui::effects::event_loop::Screen;
     let long: String = (0..200).map(|i| format!("line {i}\n")).collect();
     stream(&mut app, 0, RunId(1), StreamEvent::Dispatched);
-    stream(&mut app, 0, RunId(1), StreamEvent::TextDelta(long));
+    stream(&mut app, 0, RunId(1), StreamEvent::TextDelta(long.into()));
     term.frame(&mut app).unwrap();
     let p = &app.pane(0);
     assert!(
@@ -205,7 +205,7 @@ fn mouse_wheel_scrolls_the_pane_under_the_pointer() {
     app.act(Action::Send);
     stream(&mut app, 1, RunId(1), StreamEvent::Dispatched);
     let long: String = (0..40).map(|i| format!("- {i}\n")).collect();
-    stream(&mut app, 1, RunId(1), StreamEvent::TextDelta(long));
+    stream(&mut app, 1, RunId(1), StreamEvent::TextDelta(long.into()));
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(90, 20)).unwrap();
     use prism::tui::effects::event_loop::Screen;
     term.frame(&mut app).unwrap();
@@ -280,7 +280,7 @@ fn scrolling_works_past_65535_lines() {
     app.act(Action::Send);
     stream(&mut app, 0, RunId(1), StreamEvent::Dispatched);
     let text: String = (0..70_000).map(|i| format!("- row {i}\n")).collect();
-    stream(&mut app, 0, RunId(1), StreamEvent::TextDelta(text));
+    stream(&mut app, 0, RunId(1), StreamEvent::TextDelta(text.into()));
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(90, 20)).unwrap();
     use prism::tui::effects::event_loop::Screen;
     term.frame(&mut app).unwrap();
@@ -835,7 +835,7 @@ fn the_history_scrolls_with_the_answer_and_follow_tail_still_pins_the_bottom() {
     let run = app.pane(0).run.unwrap();
     stream(&mut app, 0, run, StreamEvent::Dispatched);
     let now: String = (0..40).map(|i| format!("now line {i}\n\n")).collect();
-    stream(&mut app, 0, run, StreamEvent::TextDelta(now));
+    stream(&mut app, 0, run, StreamEvent::TextDelta(now.into()));
     term.frame(&mut app).unwrap();
     let collapsed = app.pane(0).body_len();
     assert_eq!(collapsed, 2 + app.pane(0).answer.line_count());
@@ -901,7 +901,7 @@ fn a_pane_behind_on_layout_shows_and_follows_what_is_laid_out() {
     let (first, rest) = deltas.split_at(deltas.len() / 2);
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(90, 20)).unwrap();
     for d in first {
-        stream(&mut app, 0, RunId(1), StreamEvent::TextDelta(d.clone()));
+        stream(&mut app, 0, RunId(1), StreamEvent::TextDelta(d.as_str().into()));
     }
     term.frame(&mut app).unwrap();
     assert!(!app.layout_pending());
@@ -909,7 +909,7 @@ fn a_pane_behind_on_layout_shows_and_follows_what_is_laid_out() {
     // Out of time: the new half waits, the pane keeps the rows it had, pinned to their
     // bottom.
     for d in rest {
-        stream(&mut app, 0, RunId(1), StreamEvent::TextDelta(d.clone()));
+        stream(&mut app, 0, RunId(1), StreamEvent::TextDelta(d.as_str().into()));
     }
     app.set_layout_budget(Some(std::time::Duration::ZERO));
     term.frame(&mut app).unwrap();
@@ -970,12 +970,17 @@ async fn the_loop_lays_out_a_backlog_completely_across_frames() {
             stream(a, pane, RunId(1), StreamEvent::Dispatched);
         }
         for d in &deltas {
-            stream(&mut reference, pane, RunId(1), StreamEvent::TextDelta(d.clone()));
+            stream(
+                &mut reference,
+                pane,
+                RunId(1),
+                StreamEvent::TextDelta(d.as_str().into()),
+            );
             let env = Envelope {
                 run: RunId(1),
                 target: pane,
                 at: Instant::now(),
-                event: StreamEvent::TextDelta(d.clone()),
+                event: StreamEvent::TextDelta(d.as_str().into()),
             };
             tx.send(Msg::Stream { pane, env }).unwrap();
         }

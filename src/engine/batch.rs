@@ -52,7 +52,7 @@ impl<T> BatchSender<T> {
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
         pending.push(item);
         if pending.len() >= MAX_BATCH {
-            let full = std::mem::take(&mut *pending);
+            let full = std::mem::replace(&mut *pending, Vec::with_capacity(MAX_BATCH));
             drop(pending);
             let _ = self.tx.send(full);
         }
@@ -61,11 +61,17 @@ impl<T> BatchSender<T> {
 
     /// Send what is buffered, if anything, as one message.
     pub fn flush(&self) {
-        let batch = std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
-        if !batch.is_empty() {
-            // A closed receiver means nobody is listening any more; nothing to do.
-            let _ = self.tx.send(batch);
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        if pending.is_empty() {
+            return;
         }
+        // The next burst is likely the size of this one: room for it at once, rather than
+        // growing from nothing by doubling (and copying) on every burst.
+        let room = pending.len();
+        let batch = std::mem::replace(&mut *pending, Vec::with_capacity(room));
+        drop(pending);
+        // A closed receiver means nobody is listening any more; nothing to do.
+        let _ = self.tx.send(batch);
     }
 }
 

@@ -410,7 +410,7 @@ mod tests {
         let mut r = TargetRun::default();
         r.apply(t, &StreamEvent::Dispatched);
         r.apply(ms(t, 30), &started(t, 10));
-        r.apply(ms(t, 40), &StreamEvent::TextDelta(String::new()));
+        r.apply(ms(t, 40), &StreamEvent::TextDelta(Default::default()));
         r.apply(ms(t, 210), &StreamEvent::TextDelta("Hi".into()));
         r.apply(ms(t, 230), &StreamEvent::TextDelta(" there".into()));
         r.apply(ms(t, 230), &StreamEvent::TextDelta("!".into()));

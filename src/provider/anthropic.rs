@@ -11,7 +11,9 @@ use serde_json::{Map, Value, json};
 
 use super::body::{merge_extra, parse_json, put, uint};
 use super::errors;
-use super::event::{ErrorKind, Finish, FinishReason, ProviderError, StreamEvent, ToolCallDelta, Usage};
+use super::event::{
+    ErrorKind, Finish, FinishReason, Piece, ProviderError, StreamEvent, ToolCallDelta, Usage,
+};
 use super::openai::build_error;
 use super::request::ChatRequest;
 use crate::target::{Target, Thinking, endpoint_url};
@@ -298,17 +300,17 @@ impl Decoder {
     fn hot_delta(&self, delta: super::hot::anthropic::BlockDelta<'_>, out: &mut Vec<StreamEvent>) {
         use super::hot::anthropic::BlockDelta;
         match delta {
-            BlockDelta::Text(t) => out.push(StreamEvent::TextDelta(t.into_owned())),
-            BlockDelta::Thinking(t) => out.push(StreamEvent::ReasoningDelta(t.into_owned())),
+            BlockDelta::Text(t) => out.push(StreamEvent::TextDelta(t.into())),
+            BlockDelta::Thinking(t) => out.push(StreamEvent::ReasoningDelta(t.into())),
             BlockDelta::ToolInput { index, partial_json } => self.tool_input(index, &partial_json, out),
             BlockDelta::Nothing => {}
         }
     }
 }
 
-fn push_text(v: &Value, key: &str, out: &mut Vec<StreamEvent>, make: fn(String) -> StreamEvent) {
+fn push_text(v: &Value, key: &str, out: &mut Vec<StreamEvent>, make: fn(Piece) -> StreamEvent) {
     if let Some(t) = v.get(key).and_then(Value::as_str).filter(|t| !t.is_empty()) {
-        out.push(make(t.to_string()));
+        out.push(make(t.into()));
     }
 }
 

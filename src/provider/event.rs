@@ -8,6 +8,12 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+/// A piece of streamed text, as a delta carries it. Up to 24 bytes (nearly every token
+/// of every provider) it is held inline: no allocation where the stream task makes it,
+/// and no free, across threads, where the consumer drops it after appending it to the
+/// answer. Those two cost more than decoding the event did (BENCHMARKS.md).
+pub type Piece = compact_str::CompactString;
+
 /// One normalized event from a provider stream.
 ///
 /// The variants with large payloads are boxed: text deltas, nearly every event of a
@@ -23,14 +29,14 @@ pub enum StreamEvent {
     /// (Gemini's `responseId`).
     ResponseId(String),
     /// Visible answer text.
-    TextDelta(String),
+    TextDelta(Piece),
     /// The model's refusal message, sent apart from the answer (OpenAI Chat `refusal`,
     /// Responses `response.refusal.delta` and `refusal` content parts). Never mixed into
     /// the answer text.
-    RefusalDelta(String),
+    RefusalDelta(Piece),
     /// Reasoning or thinking text (OpenAI-compatible `reasoning_content`, Anthropic
     /// `thinking_delta`, Gemini `thought` parts).
-    ReasoningDelta(String),
+    ReasoningDelta(Piece),
     /// A fragment of a tool call; fragments with the same `index` belong together.
     ToolCallDelta(Box<ToolCallDelta>),
     /// Token usage as the provider reports it. Fields that are `Some` replace earlier

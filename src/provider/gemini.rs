@@ -246,9 +246,9 @@ impl Decoder {
         for (text, thought) in c.parts {
             let text = text.into_owned();
             out.push(if thought {
-                StreamEvent::ReasoningDelta(text)
+                StreamEvent::ReasoningDelta(text.into())
             } else {
-                StreamEvent::TextDelta(text)
+                StreamEvent::TextDelta(text.into())
             });
         }
         if let Some(raw) = c.finish_reason {
@@ -301,9 +301,9 @@ impl Decoder {
             if let Some(t) = part.get("text").and_then(Value::as_str).filter(|t| !t.is_empty()) {
                 let thought = part.get("thought").and_then(Value::as_bool).unwrap_or(false);
                 out.push(if thought {
-                    StreamEvent::ReasoningDelta(t.to_string())
+                    StreamEvent::ReasoningDelta(t.into())
                 } else {
-                    StreamEvent::TextDelta(t.to_string())
+                    StreamEvent::TextDelta(t.into())
                 });
             }
             if let Some(call) = part.get("functionCall") {

@@ -101,13 +101,13 @@ impl Decoder {
         if !self.reports_model {
             if let Some(text) = self.template.text(data) {
                 if !text.is_empty() {
-                    out.push(StreamEvent::TextDelta(text.to_owned()));
+                    out.push(StreamEvent::TextDelta(text.into()));
                 }
                 return Ok(());
             }
             if let Some(chunk) = super::hot::openai::chunk(data) {
                 self.template.learn(data, &chunk);
-                let text = |t: std::borrow::Cow<'_, str>| t.into_owned();
+                let text = crate::provider::event::Piece::from;
                 out.extend(chunk.reasoning.map(|t| StreamEvent::ReasoningDelta(text(t))));
                 out.extend(chunk.content.map(|t| StreamEvent::TextDelta(text(t))));
                 if let Some(raw) = chunk.finish_reason {
@@ -211,16 +211,16 @@ fn message_parts(m: &Value, out: &mut Vec<StreamEvent>, whole: bool) -> bool {
     // `reasoning_content`: DeepSeek, vLLM, llama.cpp; `reasoning`: OpenRouter, Ollama.
     for key in ["reasoning_content", "reasoning"] {
         if let Some(t) = m.get(key).and_then(Value::as_str).filter(|t| !t.is_empty()) {
-            out.push(StreamEvent::ReasoningDelta(t.to_string()));
+            out.push(StreamEvent::ReasoningDelta(t.into()));
             break;
         }
     }
     if let Some(t) = m.get("content").and_then(Value::as_str).filter(|t| !t.is_empty()) {
-        out.push(StreamEvent::TextDelta(t.to_string()));
+        out.push(StreamEvent::TextDelta(t.into()));
     }
     let refusal = m.get("refusal").and_then(Value::as_str).filter(|t| !t.is_empty());
     if let Some(t) = refusal {
-        out.push(StreamEvent::RefusalDelta(t.to_string()));
+        out.push(StreamEvent::RefusalDelta(t.into()));
     }
     let Some(calls) = m.get("tool_calls").and_then(Value::as_array) else {
         return refusal.is_some();

@@ -272,10 +272,10 @@ impl Decoder {
     fn push(&mut self, part: Part, text: &str, out: &mut Vec<StreamEvent>) {
         self.content_sent = true;
         match part {
-            Part::Text => out.push(StreamEvent::TextDelta(text.to_string())),
+            Part::Text => out.push(StreamEvent::TextDelta(text.into())),
             Part::Refusal => {
                 self.refused = true;
-                out.push(StreamEvent::RefusalDelta(text.to_string()));
+                out.push(StreamEvent::RefusalDelta(text.into()));
             }
             Part::Summary | Part::Reasoning => {
                 // Summary parts are separate paragraphs; set the next one off without
@@ -286,7 +286,7 @@ impl Decoder {
                     text.to_string()
                 };
                 self.reasoning_sent = true;
-                out.push(StreamEvent::ReasoningDelta(text));
+                out.push(StreamEvent::ReasoningDelta(text.into()));
             }
         }
     }

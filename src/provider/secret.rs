@@ -174,12 +174,11 @@ pub fn mask_event(event: &mut StreamEvent) {
                 mask_in_place(v);
             }
         }
-        StreamEvent::ResponseId(s)
-        | StreamEvent::TextDelta(s)
-        | StreamEvent::ReasoningDelta(s)
-        | StreamEvent::RefusalDelta(s)
-        | StreamEvent::Note(s) => {
-            mask_in_place(s);
+        StreamEvent::ResponseId(s) | StreamEvent::Note(s) => mask_in_place(s),
+        StreamEvent::TextDelta(s) | StreamEvent::ReasoningDelta(s) | StreamEvent::RefusalDelta(s) => {
+            if let Cow::Owned(masked) = mask(s) {
+                *s = masked.into();
+            }
         }
         StreamEvent::ToolRound(r) => {
             for sent in &mut r.results {
@@ -285,7 +284,7 @@ mod tests {
         let StreamEvent::Failed(e) = e else { unreachable!() };
         assert_eq!(e.message, "HTTP 401: key [redacted] rejected");
         assert_eq!(e.raw_body.as_deref(), Some("{\"error\":\"bad key [redacted]\"}"));
-        let mut t = StreamEvent::TextDelta(format!("echo {key}"));
+        let mut t = StreamEvent::TextDelta(format!("echo {key}").into());
         mask_event(&mut t);
         assert_eq!(t, StreamEvent::TextDelta("echo [redacted]".into()));
     }

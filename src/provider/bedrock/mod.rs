@@ -251,7 +251,7 @@ impl Decoder {
 
     fn delta(&mut self, index: u64, d: &Value, out: &mut Vec<StreamEvent>) {
         if let Some(t) = d.get("text").and_then(Value::as_str).filter(|t| !t.is_empty()) {
-            out.push(StreamEvent::TextDelta(t.to_string()));
+            out.push(StreamEvent::TextDelta(t.into()));
         }
         if let Some(input) = d
             .pointer("/toolUse/input")
@@ -280,7 +280,7 @@ impl Decoder {
             .and_then(Value::as_str)
             .filter(|t| !t.is_empty())
         {
-            out.push(StreamEvent::ReasoningDelta(t.to_string()));
+            out.push(StreamEvent::ReasoningDelta(t.into()));
         }
     }
 
@@ -298,14 +298,14 @@ impl Decoder {
             })?;
         for b in blocks {
             if let Some(t) = b.get("text").and_then(Value::as_str).filter(|t| !t.is_empty()) {
-                out.push(StreamEvent::TextDelta(t.to_string()));
+                out.push(StreamEvent::TextDelta(t.into()));
             }
             if let Some(t) = b
                 .pointer("/reasoningContent/reasoningText/text")
                 .and_then(Value::as_str)
                 .filter(|t| !t.is_empty())
             {
-                out.push(StreamEvent::ReasoningDelta(t.to_string()));
+                out.push(StreamEvent::ReasoningDelta(t.into()));
             }
             if let Some(tool) = b.get("toolUse") {
                 out.push(StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {

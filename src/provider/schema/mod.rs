@@ -222,7 +222,7 @@ pub fn add_headers(built: &mut reqwest::Request, target: &Target, request: &Chat
 pub fn as_answer(event: StreamEvent) -> Option<StreamEvent> {
     match event {
         StreamEvent::ToolCallDelta(d) if d.arguments.is_empty() => None,
-        StreamEvent::ToolCallDelta(d) => Some(StreamEvent::TextDelta(d.arguments)),
+        StreamEvent::ToolCallDelta(d) => Some(StreamEvent::TextDelta(d.arguments.into())),
         StreamEvent::Finish(Finish {
             reason: FinishReason::ToolCalls,
             raw,
