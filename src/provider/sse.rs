@@ -101,6 +101,7 @@ impl SseDecoder {
         Events {
             decoder: self,
             read: bytes,
+            text: valid_prefix(bytes),
             pos: 0,
             at,
         }
@@ -178,6 +179,8 @@ impl SseDecoder {
 pub struct Events<'a> {
     decoder: &'a mut SseDecoder,
     read: &'a [u8],
+    /// The read's longest valid UTF-8 prefix, checked once for all its events.
+    text: &'a str,
     pos: usize,
     at: Instant,
 }
@@ -231,7 +234,7 @@ impl Events<'_> {
             if on_line(d, read, line, began) {
                 d.handed_out = true;
                 let at = d.event_since.unwrap_or(self.at);
-                return Some(hand_out(d, read, at));
+                return Some(hand_out(d, read, self.text, at));
             }
         }
         d.keep_values(read);
@@ -327,7 +330,7 @@ fn dispatch(d: &mut SseDecoder) -> bool {
     false
 }
 
-fn hand_out<'d>(d: &'d mut SseDecoder, read: &'d [u8], at: Instant) -> SseEvent<'d> {
+fn hand_out<'d>(d: &'d mut SseDecoder, read: &'d [u8], text: &'d str, at: Instant) -> SseEvent<'d> {
     let SseDecoder {
         event,
         event_buf,
@@ -337,22 +340,36 @@ fn hand_out<'d>(d: &'d mut SseDecoder, read: &'d [u8], at: Instant) -> SseEvent<
         lossy_data,
         ..
     } = d;
-    let event: &[u8] = match event {
-        Value::Unset => b"",
-        Value::InRead(r) => &read[r.clone()],
-        Value::Copied => event_buf,
-    };
-    // An empty type, given or not, is the default one.
-    let event = if event.is_empty() { b"message" } else { event };
-    let data: &[u8] = match data {
-        Value::Unset => b"",
-        Value::InRead(r) => &read[r.clone()],
-        Value::Copied => data_buf,
-    };
+    let event = value_text(event, read, text, event_buf, lossy_event);
     SseEvent {
         at,
-        event: utf8_or_lossy(event, lossy_event),
-        data: utf8_or_lossy(data, lossy_data),
+        // An empty type, given or not, is the default one.
+        event: if event.is_empty() { "message" } else { event },
+        data: value_text(data, read, text, data_buf, lossy_data),
+    }
+}
+
+/// A field's value as text. A value in the read's valid prefix is a slice of it: every
+/// range starts and ends at an ASCII delimiter (a line end, a colon, a space), so it
+/// lies on character boundaries. Anything else is checked on its own.
+fn value_text<'a>(value: &Value, read: &'a [u8], text: &'a str, buf: &'a [u8], spare: &'a mut String) -> &'a str {
+    match value {
+        Value::Unset => "",
+        Value::InRead(r) => match text.get(r.clone()) {
+            Some(s) => s,
+            None => utf8_or_lossy(&read[r.clone()], spare),
+        },
+        Value::Copied => utf8_or_lossy(buf, spare),
+    }
+}
+
+/// The longest prefix of `bytes` that is valid UTF-8: all of a read but for a character
+/// cut at its end (or whatever follows an invalid byte). One check per read costs far
+/// less than one per field of each of its events.
+fn valid_prefix(bytes: &[u8]) -> &str {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
     }
 }
 
