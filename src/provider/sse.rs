@@ -352,7 +352,13 @@ fn hand_out<'d>(d: &'d mut SseDecoder, read: &'d [u8], text: &'d str, at: Instan
 /// A field's value as text. A value in the read's valid prefix is a slice of it: every
 /// range starts and ends at an ASCII delimiter (a line end, a colon, a space), so it
 /// lies on character boundaries. Anything else is checked on its own.
-fn value_text<'a>(value: &Value, read: &'a [u8], text: &'a str, buf: &'a [u8], spare: &'a mut String) -> &'a str {
+fn value_text<'a>(
+    value: &Value,
+    read: &'a [u8],
+    text: &'a str,
+    buf: &'a [u8],
+    spare: &'a mut String,
+) -> &'a str {
     match value {
         Value::Unset => "",
         Value::InRead(r) => match text.get(r.clone()) {
