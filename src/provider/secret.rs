@@ -116,6 +116,9 @@ pub fn mask(text: &str) -> Cow<'_, str> {
     let known = KNOWN.read().unwrap_or_else(PoisonError::into_inner);
     let mut spans: Vec<(usize, usize)> = Vec::new();
     match &known.searcher {
+        // Nearly every text holds nothing of a key: one prefiltered yes/no search settles
+        // it, cheaper than setting up the overlapping search that finds every window.
+        Some(ac) if !ac.is_match(text) => return Cow::Borrowed(text),
         Some(ac) => {
             for m in ac.find_overlapping_iter(text) {
                 match spans.last_mut() {
