@@ -382,7 +382,25 @@ mod tests {
 
     #[test]
     fn an_event_stays_small_enough_to_move_cheaply() {
-        // A text delta is a String and a tag; the rare large payloads are boxed.
+        // A text delta is a piece and a tag; the rare large payloads are boxed.
         assert!(std::mem::size_of::<StreamEvent>() <= 48);
+    }
+
+    #[test]
+    fn a_token_sized_piece_needs_no_allocation() {
+        // What streams carry per event: a token, a few tokens, a 24-byte run of CJK.
+        for text in [
+            "Hel",
+            " lorem",
+            "\u{4f60}\u{597d}\u{4e16}\u{754c}\u{4f60}\u{597d}\u{4e16}\u{754c}",
+            &"x".repeat(24),
+        ] {
+            let piece = Piece::from(text);
+            assert!(!piece.is_heap_allocated(), "{text:?}");
+            assert_eq!(piece, text);
+        }
+        // Longer pieces (Gemini's sentence-sized chunks) are kept whole on the heap.
+        let long = "y".repeat(25);
+        assert_eq!(Piece::from(long.as_str()), long);
     }
 }
