@@ -46,6 +46,18 @@ pub struct Cli {
     pub sessions_dir: Option<PathBuf>,
 }
 
+impl Cli {
+    /// Whether this is `prism run`: streams with no terminal UI. Its consumer then runs as
+    /// a task of the runtime, not on the main thread: a stream task waking the main thread
+    /// costs a futex call and two context switches, and a server that writes each event
+    /// on its own (as model servers do) caused one per event (117k switches for 8 × 100k
+    /// events, 5k as a task; BENCHMARKS.md). The workbench stays on the main thread, so
+    /// drawing a frame never holds up a runtime thread reading a stream.
+    pub fn is_headless_run(&self) -> bool {
+        matches!(self.command, Some(Command::Run(_)))
+    }
+}
+
 mod run;
 
 use run::*;

@@ -23,7 +23,16 @@ fn main() -> ExitCode {
     };
     // A panic must still reach the bounded shutdown below: unwinding past the runtime
     // would drop it, and dropping waits for every runtime thread with no limit.
-    let run = std::panic::AssertUnwindSafe(|| runtime.block_on(prism::cli::dispatch(cli)));
+    let headless = cli.is_headless_run();
+    let command = async move {
+        if headless {
+            // A panic inside is printed by the hook and ends the task, as below.
+            tokio::spawn(prism::cli::dispatch(cli)).await.unwrap_or(PANICKED)
+        } else {
+            prism::cli::dispatch(cli).await
+        }
+    };
+    let run = std::panic::AssertUnwindSafe(|| runtime.block_on(command));
     let status = std::panic::catch_unwind(run).unwrap_or(PANICKED);
     // Everything worth waiting for was awaited by the command; a task stuck on a terminal
     // that went away (crossterm's reader can spin inside a poll that never returns) must
