@@ -227,6 +227,7 @@ fn prism_streams(bin: &str, addr: SocketAddr, dir: &Path) -> Command {
         model: MODEL,
         base_url: format!("http://{addr}/v1"),
         streams: STREAMS,
+        max_tokens: None,
     };
     prism_run(bin, &streams, dir)
 }

@@ -2,8 +2,8 @@
 //! BENCHMARKS.md, "CPU per token vs curl").
 //!
 //! `cargo bench --bench wire_cpu` runs every scenario; `-- openai`, `-- anthropic`,
-//! `-- eight`, `-- one` narrow it down, and `-- decode` runs only the SSE decoder part
-//! (below). `PRISM_BENCH_BINS=before=/path/a,after=/path/b`
+//! `-- eight`, `-- one` narrow it down, `-- decode` runs only the SSE decoder part and
+//! `-- mock` only the part against the mock itself (both below). `PRISM_BENCH_BINS=before=/path/a,after=/path/b`
 //! measures those `prism` binaries instead of this build's, each on the same bytes one
 //! right after the other, so a change is compared under the same conditions.
 //!
@@ -149,6 +149,7 @@ fn prism_command(
     model: &str,
     addr: SocketAddr,
     streams: usize,
+    max_tokens: Option<u64>,
     dir: &std::path::Path,
 ) -> Command {
     let provider = match kind {
@@ -160,6 +161,7 @@ fn prism_command(
         model,
         base_url: base_url(kind, addr),
         streams,
+        max_tokens,
     };
     prism_run(bin, &streams, dir)
 }
@@ -209,21 +211,15 @@ fn main() {
     if args.iter().any(|a| a == "decode") {
         return decode_per_event();
     }
+    if args.iter().any(|a| a == "mock") {
+        return from_the_mock(&args);
+    }
     let curl = curl_present();
     if !curl {
         println!("curl not found: Prism's CPU is printed alone, without the ratio.\n");
     }
     println!("## CPU per token: Prism (`prism run`) vs `curl -N`, same bytes from a static server\n");
-    let bins: Vec<(String, String)> = match std::env::var("PRISM_BENCH_BINS") {
-        Ok(list) => list
-            .split(',')
-            .map(|b| {
-                let (label, path) = b.split_once('=').expect("PRISM_BENCH_BINS: label=path,...");
-                (label.to_string(), path.to_string())
-            })
-            .collect(),
-        Err(_) => vec![("this".into(), PRISM.into())],
-    };
+    let bins = bins();
     println!(
         "| format | streams x tokens | build | body MB | Prism CPU s | Prism tokens/s | curl CPU s | curl tokens/s | Prism / curl CPU |"
     );
@@ -250,8 +246,15 @@ fn main() {
                 (f64::NAN, f64::NAN)
             };
             for (build, bin) in &bins {
-                let (p_wall, p_cpu) =
-                    measure(vec![prism_command(bin, kind, model, addr, streams, dir.path())]);
+                let (p_wall, p_cpu) = measure(vec![prism_command(
+                    bin,
+                    kind,
+                    model,
+                    addr,
+                    streams,
+                    None,
+                    dir.path(),
+                )]);
                 println!(
                     "| {name} | {streams} x {tokens} | {build} | {:.1} | {p_cpu:.2} | {:.0} | {c_cpu:.2} | {:.0} | {:.1}x |",
                     (body.len() * streams) as f64 / 1e6,
@@ -262,6 +265,69 @@ fn main() {
             }
         }
     }
+}
+
+/// The `prism` binaries to measure: `PRISM_BENCH_BINS`, or this build's.
+fn bins() -> Vec<(String, String)> {
+    match std::env::var("PRISM_BENCH_BINS") {
+        Ok(list) => list
+            .split(',')
+            .map(|b| {
+                let (label, path) = b.split_once('=').expect("PRISM_BENCH_BINS: label=path,...");
+                (label.to_string(), path.to_string())
+            })
+            .collect(),
+        Err(_) => vec![("this".into(), PRISM.into())],
+    }
+}
+
+/// 8 × 100k tokens straight from the mock (`+ttft=0,itl=0`), which writes each event on
+/// its own as model servers do, so a read carries about one event and the cost per read
+/// shows. The mock runs in this process on two runtime threads, competing for the
+/// machine with the client as a local model server would; each client's CPU is its own.
+fn from_the_mock(args: &[String]) {
+    const STREAMS: usize = 8;
+    const TOKENS: u64 = 100_000;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt
+        .block_on(MockServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))))
+        .unwrap();
+    let addr = server.addr();
+    let dir = tempfile::tempdir().unwrap();
+    println!("## 8 x 100k tokens from the mock itself (one event per write)\n");
+    println!(
+        "| format | build | Prism CPU s | Prism tokens/s | curl CPU s | curl tokens/s | Prism / curl tokens/s |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let all = (STREAMS as u64 * TOKENS) as f64;
+    for (name, kind, model) in FORMATS {
+        if args.iter().any(|a| a == "openai" || a == "anthropic") && !args.iter().any(|a| a == name) {
+            continue;
+        }
+        let model = format!("{model}+ttft=0,itl=0,tokens={TOKENS},text=lorem");
+        let (c_wall, c_cpu) = measure(
+            (0..STREAMS)
+                .map(|_| curl_command(kind, &model, addr, TOKENS))
+                .collect(),
+        );
+        for (build, bin) in &bins() {
+            // The mock honours `max_tokens`, and an Anthropic request always carries one.
+            let cmd = prism_command(bin, kind, &model, addr, STREAMS, Some(TOKENS), dir.path());
+            let (p_wall, p_cpu) = measure(vec![cmd]);
+            println!(
+                "| {name} | {build} | {p_cpu:.2} | {:.0} | {c_cpu:.2} | {:.0} | {:.2} |",
+                all / p_wall,
+                all / c_wall,
+                c_wall / p_wall,
+            );
+        }
+    }
+    println!();
+    drop(rt);
 }
 
 /// Nanoseconds per event for Prism's SSE decoder and for `sse-parse` on each format's

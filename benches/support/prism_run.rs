@@ -15,15 +15,19 @@ pub struct Streams<'a> {
     pub model: &'a str,
     pub base_url: String,
     pub streams: usize,
+    /// Set on each target when the server honours it (the mock itself does; the static
+    /// servers send their whole recording whatever the request asks).
+    pub max_tokens: Option<u64>,
 }
 
 /// `bin run --no-save --format jsonl` on `streams`, its config and sessions in `dir`;
 /// stdin and stdout null, stderr piped (for the failure message).
 ///
-/// The targets set no `max_tokens`: the benches' server sends its whole recording
-/// whatever the request asks (Anthropic requests carry Prism's default cap, ignored like
-/// any other), while a cap as long as a long stream (1M tokens) is over the model's
-/// context window, so the pre-flight check would refuse the send before it started.
+/// Unless `streams.max_tokens` says otherwise the targets set no `max_tokens`: the
+/// static servers send their whole recording whatever the request asks (Anthropic
+/// requests carry Prism's default cap, ignored like any other), while a cap as long as a
+/// long stream (1M tokens) is over the model's context window, so the pre-flight check
+/// would refuse the send before it started.
 pub fn prism_run(bin: &str, streams: &Streams<'_>, dir: &Path) -> Command {
     let mut cfg = String::new();
     for i in 0..streams.streams {
@@ -31,6 +35,11 @@ pub fn prism_run(bin: &str, streams: &Streams<'_>, dir: &Path) -> Command {
             "[[target]]\nname = \"t{i}\"\nprovider = \"{}\"\nmodel = \"{}\"\nbase_url = \"{}\"\napi_key_env = \"PRISM_BENCH_KEY\"\n\n",
             streams.provider, streams.model, streams.base_url,
         ));
+        if let Some(n) = streams.max_tokens {
+            // Inside the target's table: the line above it ended with a blank line.
+            cfg.truncate(cfg.len() - 1);
+            cfg.push_str(&format!("max_tokens = {n}\n\n"));
+        }
     }
     let path = dir.join("prism.toml");
     std::fs::write(&path, cfg).unwrap();
