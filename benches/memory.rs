@@ -40,7 +40,7 @@ mod prism_run;
 mod reaped;
 #[path = "support/static_server.rs"]
 mod static_server;
-use prism_run::{Streams, prism_run};
+use prism_run::{Streams, bins, prism_run};
 use reaped::Reaped;
 use static_server::serve;
 
@@ -53,7 +53,6 @@ use prism::provider::secret::ApiKey;
 use prism::target::{KeySource, Params, ProviderKind, Target};
 use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 
-const PRISM: &str = env!("CARGO_BIN_EXE_prism");
 const MODEL: &str = "gpt-4o-mini-2024-07-18";
 const STREAMS: usize = 8;
 const TOKENS: u64 = 100_000;
@@ -273,19 +272,6 @@ fn venv_python() -> PathBuf {
         PathBuf::from,
     );
     venv.join("bin").join("python")
-}
-
-fn bins() -> Vec<(String, String)> {
-    match std::env::var("PRISM_BENCH_BINS") {
-        Ok(list) => list
-            .split(',')
-            .map(|b| {
-                let (label, path) = b.split_once('=').expect("PRISM_BENCH_BINS: label=path,...");
-                (label.to_string(), path.to_string())
-            })
-            .collect(),
-        Err(_) => vec![("this".into(), PRISM.into())],
-    }
 }
 
 fn peak() {

@@ -33,7 +33,7 @@ mod prism_run;
 mod reaped;
 #[path = "support/static_server.rs"]
 mod static_server;
-use prism_run::{Streams, prism_run};
+use prism_run::{Streams, bins, prism_run};
 use reaped::Reaped;
 use static_server::serve;
 
@@ -42,8 +42,6 @@ use prism::provider::credentials::Credentials;
 use prism::provider::request::ChatRequest;
 use prism::provider::secret::ApiKey;
 use prism::target::{KeySource, Params, ProviderKind, Target};
-
-const PRISM: &str = env!("CARGO_BIN_EXE_prism");
 
 /// The wire formats measured: the kind, the model the mock plays, the base URL suffix.
 const FORMATS: [(&str, ProviderKind, &str); 2] = [
@@ -264,20 +262,6 @@ fn main() {
                 );
             }
         }
-    }
-}
-
-/// The `prism` binaries to measure: `PRISM_BENCH_BINS`, or this build's.
-fn bins() -> Vec<(String, String)> {
-    match std::env::var("PRISM_BENCH_BINS") {
-        Ok(list) => list
-            .split(',')
-            .map(|b| {
-                let (label, path) = b.split_once('=').expect("PRISM_BENCH_BINS: label=path,...");
-                (label.to_string(), path.to_string())
-            })
-            .collect(),
-        Err(_) => vec![("this".into(), PRISM.into())],
     }
 }
 

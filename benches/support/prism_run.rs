@@ -61,3 +61,18 @@ pub fn prism_run(bin: &str, streams: &Streams<'_>, dir: &Path) -> Command {
     .stderr(Stdio::piped());
     c
 }
+
+/// The `prism` binaries to measure, labelled: `PRISM_BENCH_BINS=label=path,...`, or this
+/// build's.
+pub fn bins() -> Vec<(String, String)> {
+    match std::env::var("PRISM_BENCH_BINS") {
+        Ok(list) => list
+            .split(',')
+            .map(|b| {
+                let (label, path) = b.split_once('=').expect("PRISM_BENCH_BINS: label=path,...");
+                (label.to_string(), path.to_string())
+            })
+            .collect(),
+        Err(_) => vec![("this".into(), env!("CARGO_BIN_EXE_prism").into())],
+    }
+}
