@@ -197,15 +197,16 @@ fn curl_present() -> bool {
     reaped::status(&mut c).is_ok_and(|s| s.success())
 }
 
+/// Whether the arguments pick `name` of `group` (formats, shapes): naming none picks all.
+fn picked(args: &[String], group: &[&str], name: &str) -> bool {
+    !args.iter().any(|a| group.contains(&a.as_str())) || args.iter().any(|a| a == name)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    // Within each group (formats, shapes), naming none picks all.
-    let picked = |group: &[&str], name: &str| {
-        !args.iter().any(|a| group.contains(&a.as_str())) || args.iter().any(|a| a == name)
-    };
     if args.iter().any(|a| a == "decode") {
         return decode_per_event();
     }
@@ -224,11 +225,11 @@ fn main() {
     println!("|---|---|---|---|---|---|---|---|---|");
     let dir = tempfile::tempdir().unwrap();
     for (name, kind, model) in FORMATS {
-        if !picked(&["openai", "anthropic"], name) {
+        if !picked(&args, &["openai", "anthropic"], name) {
             continue;
         }
         for (shape, streams, tokens) in SHAPES {
-            if !picked(&["eight", "one"], shape) {
+            if !picked(&args, &["eight", "one"], shape) {
                 continue;
             }
             let body = Arc::new(record(kind, model, tokens));
@@ -289,7 +290,7 @@ fn from_the_mock(args: &[String]) {
     println!("|---|---|---|---|---|---|---|");
     let all = (STREAMS as u64 * TOKENS) as f64;
     for (name, kind, model) in FORMATS {
-        if args.iter().any(|a| a == "openai" || a == "anthropic") && !args.iter().any(|a| a == name) {
+        if !picked(args, &["openai", "anthropic"], name) {
             continue;
         }
         let model = format!("{model}+ttft=0,itl=0,tokens={TOKENS},text=lorem");

@@ -155,10 +155,11 @@ pub fn mask(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// [`mask`] in place, for the string fields of records about to be written.
-pub fn mask_in_place(text: &mut String) {
+/// [`mask`] in place, for the string fields of records about to be written (a `String`,
+/// or a streamed text piece).
+pub fn mask_in_place<T: std::ops::Deref<Target = str> + From<String>>(text: &mut T) {
     if let Cow::Owned(masked) = mask(text) {
-        *text = masked;
+        *text = masked.into();
     }
 }
 
@@ -179,9 +180,7 @@ pub fn mask_event(event: &mut StreamEvent) {
         }
         StreamEvent::ResponseId(s) | StreamEvent::Note(s) => mask_in_place(s),
         StreamEvent::TextDelta(s) | StreamEvent::ReasoningDelta(s) | StreamEvent::RefusalDelta(s) => {
-            if let Cow::Owned(masked) = mask(s) {
-                *s = masked.into();
-            }
+            mask_in_place(s);
         }
         StreamEvent::ToolRound(r) => {
             for sent in &mut r.results {
