@@ -373,6 +373,37 @@ async fn stalls_hit_the_idle_timeout_and_refused_connections_fail_cleanly() {
 }
 
 #[tokio::test]
+async fn a_stream_longer_than_the_idle_limit_whose_gaps_are_shorter_is_not_idle() {
+    // The idle limit counts from the last chunk, not from the start: an answer of 20
+    // tokens 40 ms apart lasts ~800 ms, five times the limit, and never falls silent
+    // for it. (The reader's one timer fires at its first deadline and is moved on then,
+    // so this is the case that moving it must get right.)
+    let server = mock().await;
+    let mut targets = one_of_each(&server, "ttft=5,itl=40,tokens=20");
+    for t in &mut targets {
+        t.params.timeouts = Timeouts {
+            headers: Duration::from_secs(5),
+            idle: Duration::from_millis(150),
+            ..Timeouts::default()
+        };
+        t.params.retry.max_retries = 0;
+    }
+    let runs = run_all(&targets, RunOptions::default()).await;
+    for (t, r) in targets.iter().zip(&runs) {
+        assert_eq!(r.outcome, Some(Outcome::Done), "{}: {:?}", t.name, r.outcome);
+        let (Some(first), Some(last)) = (r.first_content_at, r.last_content_at) else {
+            panic!("{}: no content", t.name)
+        };
+        assert!(
+            last - first > Duration::from_millis(300),
+            "{}: the answer outlasted the idle limit",
+            t.name
+        );
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn non_streaming_mode_and_missing_keys() {
     let server = mock().await;
     let mut targets = one_of_each(&server, "ttft=5,tokens=12");

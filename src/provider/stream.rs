@@ -234,13 +234,13 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
     // then goes quiet. Keep-alive comments do not move it.
     let mut last_event_at = Instant::now();
     loop {
-        let wait = if decoder.awaits_only_end_marker() {
+        let read = if decoder.awaits_only_end_marker() {
             let deadline = last_event_at + a.timeouts.idle.min(END_MARKER_GRACE);
-            deadline.saturating_duration_since(Instant::now())
+            reader.next_before(deadline.into()).await
         } else {
-            a.timeouts.idle
+            reader.next(a.timeouts.idle).await
         };
-        let (chunk, at) = match reader.next(wait).await {
+        let (chunk, at) = match read {
             Ok(Some(c)) => c,
             Ok(None) => break,
             Err(BodyEnd::Idle(d, _)) if decoder.is_complete() => {
@@ -438,10 +438,11 @@ impl BodyEnd {
 
 /// The body of one response, read chunk by chunk under the idle limit.
 ///
-/// One timer serves the whole stream: each wait moves its deadline ([`Sleep::reset`])
-/// instead of arming a fresh timer per chunk, which on a fast stream cost more than
-/// decoding the chunk. A chunk that is already there is taken without touching the
-/// timer at all. The cancellation wait is likewise made once.
+/// One timer serves the whole stream, and a chunk does not touch it: arming a timer per
+/// chunk cost more than decoding the chunk on a fast stream. Each wait only notes its
+/// deadline; the timer keeps the earliest it was given and, when it fires before the
+/// deadline of the wait in progress, is moved to it ([`Sleep::reset`]) and waits again.
+/// The cancellation wait is likewise made once.
 struct BodyReader<'a> {
     body: WireBody,
     /// Which socket read brought each chunk; `None` only if the connection gave no
@@ -453,6 +454,8 @@ struct BodyReader<'a> {
     /// The stream's one idle timer, and the deadline it is set to.
     timer: Pin<Box<Sleep>>,
     deadline: tokio::time::Instant,
+    /// When the last chunk was received (or the reader made): idle time counts from here.
+    last: tokio::time::Instant,
     bytes: u64,
 }
 
@@ -472,16 +475,30 @@ impl<'a> BodyReader<'a> {
             idle,
             timer: Box::pin(tokio::time::sleep_until(deadline)),
             deadline,
+            last: deadline - idle,
             bytes: 0,
         }
     }
 
-    /// Next chunk and the arrival of the socket read that carried it, waiting at most
-    /// `wait`; `Ok(None)` at a clean end of body.
+    /// Next chunk and the arrival of the socket read that carried it, giving up when the
+    /// body has been silent for `wait` since the last chunk; `Ok(None)` at a clean end of
+    /// body.
     async fn next(&mut self, wait: Duration) -> Result<Option<(bytes::Bytes, Instant)>, BodyEnd> {
-        let deadline = tokio::time::Instant::now() + wait;
-        if deadline != self.deadline {
-            // Later than before (the usual case) only moves a number inside the timer.
+        // From the last chunk's receipt, already read off the clock, rather than reading
+        // it again per chunk: the server has been silent at least since then.
+        self.next_before(self.last + wait).await
+    }
+
+    /// [`Self::next`], giving up at `deadline`.
+    async fn next_before(
+        &mut self,
+        deadline: tokio::time::Instant,
+    ) -> Result<Option<(bytes::Bytes, Instant)>, BodyEnd> {
+        let wait = deadline.saturating_duration_since(self.last);
+        // A later deadline (every chunk brings one) is not given to the timer now: the
+        // timer fires at the earlier one and is moved then, once per idle period, not
+        // once per chunk. An earlier one must be set at once.
+        if deadline < self.deadline {
             self.timer.as_mut().reset(deadline);
             self.deadline = deadline;
         }
@@ -496,9 +513,17 @@ impl<'a> BodyReader<'a> {
                 biased;
                 r = self.body.frame() => Some(r),
                 () = self.cancelled.as_mut() => return Err(BodyEnd::Cancelled),
-                () = self.timer.as_mut() => None,
+                () = self.timer.as_mut() => {
+                    if deadline > self.deadline {
+                        self.timer.as_mut().reset(deadline);
+                        self.deadline = deadline;
+                        continue;
+                    }
+                    None
+                }
             };
             let received = Instant::now();
+            self.last = tokio::time::Instant::from_std(received);
             let frame = match read {
                 None => return Err(BodyEnd::Idle(wait, self.bytes)),
                 Some(None) => return Ok(None),

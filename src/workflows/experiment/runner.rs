@@ -15,7 +15,10 @@
 //! (their partial answers are kept, as any cancel keeps them) and its runs not yet
 //! started are never sent, while the other cells go on.
 
-use tokio::sync::mpsc;
+use std::sync::{Mutex, PoisonError};
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -91,7 +94,7 @@ pub async fn execute(x: Execution<'_>, sink: impl FnMut(Tag, Report)) {
 }
 
 /// [`execute`], with `cells` to stop single cells by (made under `x.stop`).
-pub async fn execute_with(x: Execution<'_>, cells: CellStops, mut sink: impl FnMut(Tag, Report)) {
+pub async fn execute_with(x: Execution<'_>, cells: CellStops, sink: impl FnMut(Tag, Report)) {
     let plan = x.plan;
     let cells = if cells.is_empty() {
         CellStops::new(&x.stop, plan.cells.len())
@@ -115,85 +118,77 @@ pub async fn execute_with(x: Execution<'_>, cells: CellStops, mut sink: impl FnM
     } else {
         all.into_iter().map(|i| vec![i]).collect()
     };
-    // Reports travel in batches (all those of one socket read), so this loop wakes once
-    // per read rather than once per token.
-    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<Report>>();
-    let stop = x.stop.clone();
-    // The dispatcher owns the first sender: the channel ends when it and every run are done.
-    let dispatch = async move {
-        let mut tasks = JoinSet::new();
-        let mut warming = true;
-        for batch in batches {
-            if stop.is_cancelled() {
-                break;
+    // Every send runs on this task, not a task of its own: the batch of events a stream
+    // task delivers (one socket read's) goes from the send straight to `sink`, one
+    // hand-off between threads per read instead of two.
+    // Only this task locks it (the future must be `Send`, so a `RefCell` will not do).
+    let sink = Mutex::new(sink);
+    let deliver = |reports: Vec<Report>| {
+        let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
+        for report in reports {
+            let run = job_of(&report).0;
+            if let Some(r) = plan.runs.get(run) {
+                sink(Tag { run, cell: r.cell }, report);
             }
-            let warmup = plan.runs[batch[0]].warmup;
-            if warming && !warmup {
-                // Counted runs start on an endpoint no warmup is still using.
-                while tasks.join_next().await.is_some() {}
-                warming = false;
-            }
-            // A stopped cell's runs are not sent; a batch goes while any of its cells is on.
-            let stops: Vec<CancellationToken> = batch.iter().map(|&i| cells.of(plan.runs[i].cell)).collect();
-            let all_stopped = || async {
-                for s in &stops {
-                    s.cancelled().await;
-                }
-            };
-            if stops.iter().all(CancellationToken::is_cancelled) {
-                continue;
-            }
-            let targets: Vec<&Target> = batch.iter().map(|&i| design_target(i)).collect();
-            let held = tokio::select! {
-                biased;
-                () = stop.cancelled() => break,
-                () = all_stopped() => continue,
-                held = gates.admit(&targets) => held,
-            };
-            let cancels = Cancels::new(batch.len());
-            let send = send_of(&x, &batch, cancels.clone());
-            let tx = tx.clone();
-            tasks.spawn(async move {
-                let _held = held;
-                // Each job stops with its cell (and so with the experiment).
-                let mut watchers = JoinSet::new();
-                for (k, s) in stops.into_iter().enumerate() {
-                    let cancels = cancels.clone();
-                    watchers.spawn(async move {
-                        s.cancelled().await;
-                        cancels.cancel(k);
-                    });
-                }
-                // Each batch of reports (one socket read's events) is one message.
-                send.run_batched(|reports| tx.send(reports).is_ok()).await;
-                watchers.abort_all();
-            });
         }
-        while tasks.join_next().await.is_some() {}
+        true
     };
-    tokio::pin!(dispatch);
-    let mut dispatching = true;
-    loop {
-        tokio::select! {
-            () = &mut dispatch, if dispatching => dispatching = false,
-            got = rx.recv() => match got {
-                Some(reports) => {
-                    for report in reports {
-                        let run = job_of(&report).0;
-                        if let Some(r) = plan.runs.get(run) {
-                            sink(Tag { run, cell: r.cell }, report);
-                        }
-                    }
-                }
-                None if dispatching => {
-                    // Every run has ended; let the dispatcher finish its bookkeeping.
-                    dispatch.as_mut().await;
-                    break;
-                }
-                None => break,
-            },
+    let deliver = &deliver;
+    let stop = x.stop.clone();
+    let mut sending = FuturesUnordered::new();
+    let mut warming = true;
+    'runs: for batch in batches {
+        if stop.is_cancelled() {
+            break;
         }
+        let warmup = plan.runs[batch[0]].warmup;
+        if warming && !warmup {
+            // Counted runs start on an endpoint no warmup is still using.
+            while sending.next().await.is_some() {}
+            warming = false;
+        }
+        // A stopped cell's runs are not sent; a batch goes while any of its cells is on.
+        let stops: Vec<CancellationToken> = batch.iter().map(|&i| cells.of(plan.runs[i].cell)).collect();
+        let all_stopped = || async {
+            for s in &stops {
+                s.cancelled().await;
+            }
+        };
+        if stops.iter().all(CancellationToken::is_cancelled) {
+            continue;
+        }
+        let targets: Vec<&Target> = batch.iter().map(|&i| design_target(i)).collect();
+        let admitted = gates.admit(&targets);
+        tokio::pin!(admitted);
+        // The sends already going keep going while this one waits for its permits.
+        let held = loop {
+            tokio::select! {
+                biased;
+                () = stop.cancelled() => break 'runs,
+                () = all_stopped() => continue 'runs,
+                held = &mut admitted => break held,
+                Some(()) = sending.next(), if !sending.is_empty() => {}
+            }
+        };
+        let cancels = Cancels::new(batch.len());
+        let send = send_of(&x, &batch, cancels.clone());
+        sending.push(async move {
+            let _held = held;
+            // Each job stops with its cell (and so with the experiment).
+            let mut watchers = JoinSet::new();
+            for (k, s) in stops.into_iter().enumerate() {
+                let cancels = cancels.clone();
+                watchers.spawn(async move {
+                    s.cancelled().await;
+                    cancels.cancel(k);
+                });
+            }
+            // Each batch of reports (one socket read's events) reaches the sink at once.
+            send.run_batched(deliver).await;
+            watchers.abort_all();
+        });
     }
+    while sending.next().await.is_some() {}
 }
 
 fn job_of(report: &Report) -> JobId {
