@@ -1,12 +1,13 @@
 //! One HTTP attempt for one target: send, read, decode, and end with one terminal event.
 //!
 //! The request goes out through the target's [`super::wire::WireClient`], whose IO
-//! stamps the socket in hyper's connection task. TTFT runs from the request's last byte
+//! stamps the socket as hyper's connection reads and writes it (that connection is
+//! polled by this task: [`super::wire::inline`]). TTFT runs from the request's last byte
 //! written to the read that brought the first content byte: `sent_at` is the last write
 //! before the response head, the head's arrival (TTFB) is the read that brought it, and
 //! each chunk's arrival is the socket read that carried it
-//! (matched as [`super::wire::stamps`] explains), not the moment this task, one channel
-//! hop later, received it. Connection set-up stays outside, reported as `connect`.
+//! (matched as [`super::wire::stamps`] explains), not the moment the reader, after
+//! hyper's body channel, received it. Connection set-up stays outside, reported as `connect`.
 //! Reads are never retried and the request is never re-sent: after a byte of content, a
 //! retry would duplicate billed output.
 //!
@@ -69,7 +70,15 @@ const REQUEST_ID_HEADERS: [&str; 6] = [
 ];
 
 /// Run one attempt. Always ends by emitting exactly one terminal event.
+///
+/// The connection the request goes out on is polled by this task, not a task of its own
+/// ([`super::wire::inline`]): each chunk of the answer reaches the reader without a trip
+/// through the scheduler.
 pub async fn run(a: Attempt<'_>, request: reqwest::Request, cancel: &CancellationToken, emit: &mut Emit<'_>) {
+    super::wire::inline::driving(attempt(a, request, cancel, emit)).await;
+}
+
+async fn attempt(a: Attempt<'_>, request: reqwest::Request, cancel: &CancellationToken, emit: &mut Emit<'_>) {
     let dispatched = Instant::now();
     emit(dispatched, StreamEvent::Dispatched);
     let url = request.url().clone();

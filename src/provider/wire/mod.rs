@@ -14,8 +14,11 @@
 //! whole with a `Content-Length`.
 
 pub mod connect;
+pub mod inline;
 pub mod io;
 pub mod stamps;
+#[cfg(test)]
+mod tests;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -25,7 +28,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::proxy::matcher::Matcher;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::rt::TokioTimer;
 use tower_http::decompression::{Decompression, DecompressionBody};
 use tower_service::Service;
 
@@ -91,14 +94,20 @@ fn shared_verifier() -> Result<Arc<rustls_platform_verifier::Verifier>, rustls::
 impl WireClient {
     /// A client whose connections are logged into `connects`.
     pub fn new(connect_timeout: Duration, connects: ConnectLog) -> Result<Self, rustls::Error> {
+        Ok(Self::with_tls(tls_config()?, connect_timeout, connects))
+    }
+
+    /// [`Self::new`] over a given TLS configuration (tests trust their own roots).
+    fn with_tls(tls: rustls::ClientConfig, connect_timeout: Duration, connects: ConnectLog) -> Self {
         let proxies = Arc::new(Matcher::from_system());
-        let connector = TimedConnector::new(tls_config()?, proxies.clone(), connect_timeout, connects);
-        let client = Client::builder(TokioExecutor::new())
+        let connector = TimedConnector::new(tls, proxies.clone(), connect_timeout, connects);
+        // Connections run in the task that reads their answer (see `inline`).
+        let client = Client::builder(inline::Inline)
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
             .build(connector);
         let service = Decompression::new(client).gzip(true);
-        Ok(Self { service, proxies })
+        Self { service, proxies }
     }
 
     /// Send `request` (built by reqwest) and return the response head with its body
