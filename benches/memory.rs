@@ -19,8 +19,8 @@
 //!   by a static server, as in benches/wire_cpu.rs.
 //! - `startup`: from spawning the process to its first drawn frame, for the demo
 //!   workbench (`prism --demo`) and for `prism run --demo` (whose first output is its
-//!   progress lines), each in a pseudo-terminal from `script` that answers the terminal
-//!   queries the workbench makes as a terminal would; the frame counts as drawn when the
+//!   progress lines), each on a pseudo-terminal whose other side the bench holds and
+//!   answers the workbench's queries on, as a terminal would; the frame counts as drawn when the
 //!   first target's name reaches the terminal. The median of 9 runs; the same
 //!   wait for a shell that prints that name at once is given as the floor.
 
@@ -36,11 +36,14 @@ use std::time::{Duration, Instant};
 
 #[path = "support/prism_run.rs"]
 mod prism_run;
+#[path = "support/pty.rs"]
+mod pty;
 #[path = "support/reaped.rs"]
 mod reaped;
 #[path = "support/static_server.rs"]
 mod static_server;
 use prism_run::{Streams, bins, prism_run};
+use pty::OnPty;
 use reaped::Reaped;
 use static_server::serve;
 
@@ -330,26 +333,17 @@ fn peak() {
 /// only a run that never draws reaches it.
 const NEVER_SHOWN: Duration = Duration::from_secs(30);
 
-/// Seconds from spawning `shell` in a pseudo-terminal to `marker` appearing on it. Panics
-/// with what the terminal showed if the marker is not there within [`NEVER_SHOWN`] or the
-/// shell ends first; `script` (and with it the terminal, which ends the workbench) is
-/// killed and reaped however this returns.
+/// Seconds from spawning `shell` on a pseudo-terminal to `marker` appearing on it, the
+/// bench answering the terminal's side as a terminal would. Panics with what the terminal
+/// showed if the marker is not there within [`NEVER_SHOWN`] or the shell ends first; the
+/// terminal is hung up and the child's session killed however this returns.
 fn until_shown(shell: &str, marker: &str, env: &[(&str, &Path)]) -> f64 {
-    let mut c = Command::new("script");
-    c.args(["-qfec", shell, "/dev/null"])
-        .env("TERM", "xterm-256color")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    for (k, v) in env {
-        c.env(k, v);
-    }
     let t0 = Instant::now();
-    let mut child = Reaped::spawn(&mut c);
-    let mut out = child.stdout.take().unwrap();
-    let mut input = child.stdin.take().unwrap();
-    // Read on a thread so the wait below can give up; the thread ends when `script` is
-    // killed (its output closes).
+    let pty = OnPty::spawn(shell, 160, 40, env).expect("a pseudo-terminal");
+    let mut out = pty.master.try_clone().unwrap();
+    let mut input = pty.master.try_clone().unwrap();
+    // Read on a thread so the wait below can give up; the thread ends when the child's
+    // side closes (reads then fail with EIO).
     let (chunks, arrived) = std::sync::mpsc::channel::<Vec<u8>>();
     std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
@@ -380,17 +374,13 @@ fn until_shown(shell: &str, marker: &str, env: &[(&str, &Path)]) -> f64 {
         // after the keyboard-protocol query, and would wait seconds for a silent one).
         if !answered && has(&seen, b"\x1b[c") {
             input.write_all(b"\x1b[?62c").unwrap();
-            input.flush().unwrap();
             answered = true;
         }
         if has(&seen, marker.as_bytes()) {
             break t0.elapsed().as_secs_f64();
         }
     };
-    // Dropping `child` kills `script`, which hangs up the terminal: the workbench
-    // restores it and exits.
-    drop(input);
-    drop(child);
+    drop(pty);
     took
 }
 
@@ -403,14 +393,10 @@ fn startup() {
     const RUNS: usize = 9;
     const MARKER: &str = "gpt-4o-mini";
     println!("## Start-up: process spawn to first frame in a pseudo-terminal (median of {RUNS})\n");
-    if !present("script", &["--version"]) {
-        println!("`script` (util-linux) not found: start-up not measured.\n");
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let env = [("PRISM_SESSIONS_DIR", dir.path())];
-    // The terminal is sized first, as a real one would be.
-    let sized = |cmd: &str| format!("stty cols 160 rows 40; exec {cmd}");
+    // The terminal is sized when it is made, as a real one is.
+    let sized = |cmd: &str| format!("exec {cmd}");
     let floor = median_ms(
         (0..RUNS)
             .map(|_| until_shown(&sized(&format!("echo {MARKER}")), MARKER, &env))
