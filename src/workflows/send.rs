@@ -97,6 +97,9 @@ pub enum Report {
     },
 }
 
+/// The reports of one batch, made as they are taken.
+pub type Reports<'a> = dyn Iterator<Item = Report> + 'a;
+
 /// A send whose record is written and whose pre-flight refusals are reported; what is
 /// left is counting and streaming ([`Pending::finish`]).
 #[derive(Debug)]
@@ -161,10 +164,10 @@ impl Send {
     }
 
     /// [`Send::run`], handing reports to `sink` in the batches they arrive in (all the
-    /// events of one socket read, say) rather than one by one: for a consumer on another
-    /// task, one message per batch instead of one per token.
-    pub async fn run_batched(self, mut sink: impl FnMut(Vec<Report>) -> bool) {
-        let pending = self.begin(&mut |report| sink(vec![report]));
+    /// events of one socket read, say) rather than one by one: a sink shared by several
+    /// sends takes its lock once per batch, not once per token.
+    pub async fn run_batched(self, mut sink: impl FnMut(&mut Reports<'_>) -> bool) {
+        let pending = self.begin(&mut |report| sink(&mut std::iter::once(report)));
         pending.finish_batched(sink).await;
     }
 }
@@ -190,8 +193,9 @@ impl Pending {
         .await;
     }
 
-    /// [`Pending::finish`], handing reports to `sink` in the batches they arrive in.
-    pub async fn finish_batched(self, mut sink: impl FnMut(Vec<Report>) -> bool) {
+    /// [`Pending::finish`], handing reports to `sink` in the batches they arrive in. The
+    /// sink should take every report of a batch: what it leaves is dropped.
+    pub async fn finish_batched(self, mut sink: impl FnMut(&mut Reports<'_>) -> bool) {
         let Pending {
             run,
             jobs,
@@ -224,17 +228,23 @@ impl Pending {
                 Counted::Cancelled => Some(StreamEvent::Cancelled),
                 Counted::Failed(e) => {
                     // A note, not an event: the session does not record it.
-                    sink(vec![Report::CounterFailed {
+                    sink(&mut std::iter::once(Report::CounterFailed {
                         job: job.id,
                         note: counter_failed(&job.target.name, &e),
-                    }]);
+                    }));
                     None
                 }
                 Counted::NotCounted => None,
             };
             match refused {
                 Some(event) => {
-                    sink(vec![record(session, run, &job, Instant::now(), event)]);
+                    sink(&mut std::iter::once(record(
+                        session,
+                        run,
+                        &job,
+                        Instant::now(),
+                        event,
+                    )));
                 }
                 None => keep.push((position, job)),
             }
@@ -249,15 +259,13 @@ impl Pending {
         let positions: Vec<usize> = keep.iter().map(|(p, _)| *p).collect();
         let mut handle = fan_out_each(&sent, RunOptions { run }, cancels.subset(&positions)).await;
         while let Some(batch) = handle.events.recv_batch().await {
-            let reports: Vec<Report> = batch
-                .into_iter()
+            // Made as the sink takes them: no second list of the batch.
+            let mut reports = batch.into_iter().filter_map(|env| {
                 // The fan-out's index stays in here: outside, only the job's own id exists.
-                .filter_map(|env| {
-                    let (_, job) = keep.get(env.target)?;
-                    Some(record(session, run, job, env.at, env.event))
-                })
-                .collect();
-            if !reports.is_empty() && !sink(reports) {
+                let (_, job) = keep.get(env.target)?;
+                Some(record(session, run, job, env.at, env.event))
+            });
+            if !sink(&mut reports) {
                 handle.cancel_all();
             }
         }
