@@ -175,7 +175,12 @@ impl TargetRun {
                     self.tool_rounds.paused += at.saturating_duration_since(prev);
                 }
                 Some(prev) => {
-                    let gap = at.saturating_duration_since(prev);
+                    // Events of one read share its arrival: no clock arithmetic for those.
+                    let gap = if at == prev {
+                        Duration::ZERO
+                    } else {
+                        at.saturating_duration_since(prev)
+                    };
                     if gap < BURST_GAP {
                         self.burst_bytes += len;
                     }

@@ -212,7 +212,14 @@ impl Events<'_> {
                 }
             }
             let rest = &read[self.pos..];
-            let Some(len) = memchr::memchr2(b'\n', b'\r', rest) else {
+            // A blank line (every event ends with one) needs no search.
+            let blank = rest[0] == b'\n' || rest[0] == b'\r';
+            let found = if blank {
+                Some(0)
+            } else {
+                memchr::memchr2(b'\n', b'\r', rest)
+            };
+            let Some(len) = found else {
                 // The line goes on in a later read.
                 if d.line.is_empty() {
                     d.line_at = Some(self.at);
@@ -280,7 +287,16 @@ fn on_field_line(d: &mut SseDecoder, src: &[u8], range: Range<usize>, copied: bo
     if first == b':' {
         return false;
     }
-    let (name, value) = match memchr::memchr(b':', bytes) {
+    // The two fields every stream sends are known by their first bytes; any other line
+    // is split at its first colon.
+    let colon = if bytes.starts_with(b"data:") {
+        Some(4)
+    } else if bytes.starts_with(b"event:") {
+        Some(5)
+    } else {
+        memchr::memchr(b':', bytes)
+    };
+    let (name, value) = match colon {
         Some(colon) => {
             let after = colon + 1;
             let skip_space = usize::from(bytes.get(after) == Some(&b' '));
