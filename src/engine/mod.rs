@@ -283,6 +283,10 @@ async fn prepare(
     ),
     ProviderError,
 > {
+    if target.base_url.starts_with("https:") {
+        // Its first handshake needs the system's trusted roots: load them meanwhile.
+        crate::provider::wire::verifier::warm();
+    }
     let credentials = crate::provider::credentials::Credentials::obtain(target).await?;
     let client = TimedClient::new(target.params.timeouts.connect)
         .map_err(|e| ProviderError::new(ErrorKind::Config, format!("cannot create an HTTP client: {e}")))?;

@@ -19,8 +19,9 @@ pub mod io;
 pub mod stamps;
 #[cfg(test)]
 mod tests;
+pub mod verifier;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -66,29 +67,15 @@ impl std::fmt::Debug for WireClient {
 
 /// rustls as reqwest sets it up: ring, the platform verifier, TLS 1.2 and 1.3. Each
 /// client gets its own config, so TLS sessions are never resumed across targets (each
-/// target's handshakes stay its own), but they share one verifier (see below).
+/// target's handshakes stay its own); the platform verifier behind them is loaded once
+/// per process, and only when a certificate is to be checked ([`verifier`]).
 pub(crate) fn tls_config() -> Result<rustls::ClientConfig, rustls::Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .dangerous()
-        .with_custom_certificate_verifier(shared_verifier()?)
+        .with_custom_certificate_verifier(Arc::new(verifier::LazyVerifier::default()))
         .with_no_client_auth())
-}
-
-/// The platform's certificate verifier, built once per process. Building it reads and
-/// parses every root certificate the system trusts (milliseconds of work), and each send
-/// builds two clients per target: without sharing, a send to eight targets did it
-/// sixteen times before any request left.
-fn shared_verifier() -> Result<Arc<rustls_platform_verifier::Verifier>, rustls::Error> {
-    static VERIFIER: OnceLock<Result<Arc<rustls_platform_verifier::Verifier>, rustls::Error>> =
-        OnceLock::new();
-    VERIFIER
-        .get_or_init(|| {
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            rustls_platform_verifier::Verifier::new(provider).map(Arc::new)
-        })
-        .clone()
 }
 
 impl WireClient {
