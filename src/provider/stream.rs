@@ -233,6 +233,10 @@ async fn attempt(a: Attempt<'_>, request: reqwest::Request, cancel: &Cancellatio
     );
 }
 
+/// Bytes of body that cost one unit of the runtime's cooperative budget (beyond the
+/// first unit every chunk costs).
+const BUDGET_BYTES: usize = 8 * 1024;
+
 /// How long a stream whose answer is whole may stay open waiting for its end marker.
 const END_MARKER_GRACE: Duration = Duration::from_secs(2);
 
@@ -552,8 +556,13 @@ impl<'a> BodyReader<'a> {
             self.bytes += data.len() as u64;
             // A server that is always ahead leaves this task nothing to wait for: spend
             // the task's budget so it yields now and then, letting the other streams on
-            // this thread run and the events decoded so far go out.
-            tokio::task::coop::consume_budget().await;
+            // this thread run and the consumer take the events decoded so far. A unit per
+            // started 8 KiB, so a task handed chunks of hundreds of KiB (a fast server's
+            // reads) does not decode whole answers ahead of the consumer, holding them
+            // all in flight.
+            for _ in 0..=data.len() / BUDGET_BYTES {
+                tokio::task::coop::consume_budget().await;
+            }
             let at = self
                 .arrivals
                 .as_mut()
