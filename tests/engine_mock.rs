@@ -340,6 +340,18 @@ async fn cancel_one_target_closes_its_connection_and_keeps_text() {
     server.shutdown().await;
 }
 
+/// An idle limit of `idle`, and no retries.
+fn quick_idle_limit(targets: &mut [Target], idle: Duration) {
+    for t in targets {
+        t.params.timeouts = Timeouts {
+            headers: Duration::from_secs(5),
+            idle,
+            ..Timeouts::default()
+        };
+        t.params.retry.max_retries = 0;
+    }
+}
+
 #[tokio::test]
 async fn stalls_hit_the_idle_timeout_and_refused_connections_fail_cleanly() {
     let server = mock().await;
@@ -352,15 +364,8 @@ async fn stalls_hit_the_idle_timeout_and_refused_connections_fail_cleanly() {
     let mut refused = target(&server, "refused", ProviderKind::OpenAi, "gpt-4o-mini-2024-07-18");
     refused.base_url = format!("http://{closed}/v1");
     targets.push(refused);
-    for t in &mut targets {
-        t.params.timeouts = Timeouts {
-            headers: Duration::from_secs(5),
-            idle: Duration::from_millis(300),
-            ..Timeouts::default()
-        };
-        // A stall after content is never retried; the refused connection is, so keep it quick.
-        t.params.retry.max_retries = 0;
-    }
+    // A stall after content is never retried; the refused connection is, so keep it quick.
+    quick_idle_limit(&mut targets, Duration::from_millis(300));
     let opts = RunOptions::default();
     let runs = run_all(&targets, opts).await;
     for r in &runs[..4] {
@@ -380,14 +385,7 @@ async fn a_stream_longer_than_the_idle_limit_whose_gaps_are_shorter_is_not_idle(
     // so this is the case that moving it must get right.)
     let server = mock().await;
     let mut targets = one_of_each(&server, "ttft=5,itl=40,tokens=20");
-    for t in &mut targets {
-        t.params.timeouts = Timeouts {
-            headers: Duration::from_secs(5),
-            idle: Duration::from_millis(150),
-            ..Timeouts::default()
-        };
-        t.params.retry.max_retries = 0;
-    }
+    quick_idle_limit(&mut targets, Duration::from_millis(150));
     let runs = run_all(&targets, RunOptions::default()).await;
     for (t, r) in targets.iter().zip(&runs) {
         assert_eq!(r.outcome, Some(Outcome::Done), "{}: {:?}", t.name, r.outcome);
