@@ -103,9 +103,15 @@ impl Histogram {
 impl ItlStats {
     /// Count one gap.
     pub fn push(&mut self, gap: Duration) {
-        if gap.is_zero() && self.histogram.is_some() {
-            // Events of one read share its arrival: on a fast stream most gaps are these.
-            return self.push_zero();
+        if gap.is_zero()
+            && let Some(h) = &mut self.histogram
+        {
+            // Events of one read share its arrival, and on a fast stream most gaps are
+            // these: nothing to sum or bucket (the largest gap is already at least 0).
+            h.zeros += 1;
+            self.count += 1;
+            self.min = Some(Duration::ZERO);
+            return;
         }
         self.count += 1;
         self.sum += gap;
@@ -122,19 +128,6 @@ impl ItlStats {
                 h.add(gap);
                 self.histogram = Some(h);
             }
-        }
-    }
-
-    /// [`Self::push`] of a zero gap once the histogram holds the gaps: nothing to sum,
-    /// bucket or compare but the minimum.
-    fn push_zero(&mut self) {
-        self.count += 1;
-        self.min = Some(Duration::ZERO);
-        if self.max.is_none() {
-            self.max = Some(Duration::ZERO);
-        }
-        if let Some(h) = &mut self.histogram {
-            h.zeros += 1;
         }
     }
 

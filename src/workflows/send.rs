@@ -97,9 +97,6 @@ pub enum Report {
     },
 }
 
-/// The reports of one batch, made as they are taken.
-pub type Reports<'a> = dyn Iterator<Item = Report> + 'a;
-
 /// A send whose record is written and whose pre-flight refusals are reported; what is
 /// left is counting and streaming ([`Pending::finish`]).
 #[derive(Debug)]
@@ -164,10 +161,10 @@ impl Send {
     }
 
     /// [`Send::run`], handing reports to `sink` in the batches they arrive in (all the
-    /// events of one socket read, say) rather than one by one: a sink shared by several
-    /// sends takes its lock once per batch, not once per token.
-    pub async fn run_batched(self, mut sink: impl FnMut(&mut Reports<'_>) -> bool) {
-        let pending = self.begin(&mut |report| sink(&mut std::iter::once(report)));
+    /// events of one socket read, say) rather than one by one: for a consumer on another
+    /// task, one message per batch instead of one per token.
+    pub async fn run_batched(self, mut sink: impl FnMut(Vec<Report>) -> bool) {
+        let pending = self.begin(&mut |report| sink(vec![report]));
         pending.finish_batched(sink).await;
     }
 }
@@ -193,9 +190,8 @@ impl Pending {
         .await;
     }
 
-    /// [`Pending::finish`], handing reports to `sink` in the batches they arrive in. The
-    /// sink should take every report of a batch: what it leaves is dropped.
-    pub async fn finish_batched(self, mut sink: impl FnMut(&mut Reports<'_>) -> bool) {
+    /// [`Pending::finish`], handing reports to `sink` in the batches they arrive in.
+    pub async fn finish_batched(self, mut sink: impl FnMut(Vec<Report>) -> bool) {
         let Pending {
             run,
             jobs,
@@ -228,23 +224,17 @@ impl Pending {
                 Counted::Cancelled => Some(StreamEvent::Cancelled),
                 Counted::Failed(e) => {
                     // A note, not an event: the session does not record it.
-                    sink(&mut std::iter::once(Report::CounterFailed {
+                    sink(vec![Report::CounterFailed {
                         job: job.id,
                         note: counter_failed(&job.target.name, &e),
-                    }));
+                    }]);
                     None
                 }
                 Counted::NotCounted => None,
             };
             match refused {
                 Some(event) => {
-                    sink(&mut std::iter::once(record(
-                        session,
-                        run,
-                        &job,
-                        Instant::now(),
-                        event,
-                    )));
+                    sink(vec![record(session, run, &job, Instant::now(), event)]);
                 }
                 None => keep.push((position, job)),
             }
@@ -259,13 +249,15 @@ impl Pending {
         let positions: Vec<usize> = keep.iter().map(|(p, _)| *p).collect();
         let mut handle = fan_out_each(&sent, RunOptions { run }, cancels.subset(&positions)).await;
         while let Some(batch) = handle.events.recv_batch().await {
-            // Made as the sink takes them: no second list of the batch.
-            let mut reports = batch.into_iter().filter_map(|env| {
+            let reports: Vec<Report> = batch
+                .into_iter()
                 // The fan-out's index stays in here: outside, only the job's own id exists.
-                let (_, job) = keep.get(env.target)?;
-                Some(record(session, run, job, env.at, env.event))
-            });
-            if !sink(&mut reports) {
+                .filter_map(|env| {
+                    let (_, job) = keep.get(env.target)?;
+                    Some(record(session, run, job, env.at, env.event))
+                })
+                .collect();
+            if !reports.is_empty() && !sink(reports) {
                 handle.cancel_all();
             }
         }

@@ -11,7 +11,7 @@
 //! Only certificate checks need the roots. The handshake's signature checks use the
 //! crypto provider's algorithms alone, as the platform verifier's own do.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Once, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
@@ -38,8 +38,8 @@ fn provider() -> Arc<CryptoProvider> {
 
 /// Start loading the platform verifier on a thread of its own, if nothing has yet.
 pub fn warm() {
-    static STARTED: OnceLock<()> = OnceLock::new();
-    STARTED.get_or_init(|| {
+    static STARTED: Once = Once::new();
+    STARTED.call_once(|| {
         // Whoever needs it first waits for this load rather than starting another.
         let _ = std::thread::Builder::new().name("tls-roots".into()).spawn(|| {
             let _ = platform();

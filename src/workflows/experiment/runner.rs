@@ -29,7 +29,7 @@ use crate::pricing::PriceTable;
 use crate::provider::event::{ErrorKind, ProviderError};
 use crate::session::SessionWriter;
 use crate::target::Target;
-use crate::workflows::send::{Job, JobId, Report, Reports, Send, SessionTarget};
+use crate::workflows::send::{Job, JobId, Report, Send, SessionTarget};
 
 /// Which run a report concerns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -123,7 +123,7 @@ pub async fn execute_with(x: Execution<'_>, cells: CellStops, sink: impl FnMut(T
     // hand-off between threads per read instead of two.
     // Only this task locks it (the future must be `Send`, so a `RefCell` will not do).
     let sink = Mutex::new(sink);
-    let deliver = |reports: &mut Reports<'_>| {
+    let deliver = |reports: Vec<Report>| {
         let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
         for report in reports {
             let run = job_of(&report).0;
