@@ -86,6 +86,9 @@ pub struct SseDecoder {
     lossy_data: String,
     /// The caller stopped taking events in the middle of a read: the stream is over.
     abandoned: bool,
+    /// The type of the latest event read in one pass ([`whole_event`]): the next event
+    /// of a stream nearly always has the same one.
+    last_type: Vec<u8>,
 }
 
 impl SseDecoder {
@@ -149,6 +152,17 @@ impl SseDecoder {
         Some(TimedSse { at, event, data })
     }
 
+    /// Between events: no line, field or line end of an unfinished event is pending, and
+    /// the stream's first line (which may start with a BOM) is behind.
+    fn at_boundary(&self) -> bool {
+        !self.after_cr
+            && self.past_first_line
+            && self.line.is_empty()
+            && self.data_lines == 0
+            && self.event_since.is_none()
+            && self.event == Value::Unset
+    }
+
     fn reset_event(&mut self) {
         self.event = Value::Unset;
         self.data = Value::Unset;
@@ -203,6 +217,16 @@ impl Events<'_> {
             d.reset_event();
         }
         let read = self.read;
+        if d.at_boundary()
+            && let Some(whole) = whole_event(&read[self.pos..], self.pos, self.text, &mut d.last_type)
+        {
+            self.pos = whole.end;
+            return Some(SseEvent {
+                at: self.at,
+                event: whole.event,
+                data: whole.data,
+            });
+        }
         while self.pos < read.len() {
             if d.after_cr {
                 d.after_cr = false;
@@ -257,6 +281,79 @@ impl Drop for Events<'_> {
             self.decoder.abandoned = true;
         }
     }
+}
+
+/// An event that [`whole_event`] cut out of a read: its type and data, and where the read
+/// goes on after it.
+struct WholeEvent<'a> {
+    event: &'a str,
+    data: &'a str,
+    end: usize,
+}
+
+/// The event at the start of `rest` (which begins at `offset` in a read whose valid UTF-8
+/// prefix is `text`), when it is written as servers write nearly every event: an optional
+/// `event: NAME` line, one `data: VALUE` line and a blank line, each ended by LF alone.
+/// `None` for anything else (a comment, a CR, several `data` lines, an event not whole
+/// in this read, bytes outside the valid prefix), which the line-by-line path reads.
+///
+/// This is the spec's reading of those bytes, not an approximation: a line that starts
+/// with `event: ` or `data: ` names that field and its value is the rest of the line less
+/// the one space; the blank line dispatches. Two line searches replace the general path's
+/// per-line bookkeeping, most of the framing's cost per event.
+///
+/// `last_type` is the type the previous such event had. A type line that repeats it is
+/// matched by comparison instead of a search: a search through a short line goes byte by
+/// byte, and costs as much as the rest of the event.
+fn whole_event<'a>(
+    rest: &[u8],
+    offset: usize,
+    text: &'a str,
+    last_type: &mut Vec<u8>,
+) -> Option<WholeEvent<'a>> {
+    let mut at = 0;
+    let mut event = None;
+    if rest.starts_with(b"event: ") {
+        let known = 7 + last_type.len();
+        // The remembered type holds no line end (a search found its line's end after it).
+        let end =
+            if !last_type.is_empty() && rest.get(known) == Some(&b'\n') && rest[7..known] == last_type[..] {
+                known
+            } else {
+                let end = lf_line_end(rest, 7)?;
+                last_type.clear();
+                last_type.extend_from_slice(&rest[7..end]);
+                end
+            };
+        event = Some(7..end);
+        at = end + 1;
+    }
+    let data_start = at + 6;
+    if !rest.get(at..)?.starts_with(b"data: ") {
+        return None;
+    }
+    let data_end = lf_line_end(rest, data_start)?;
+    if rest.get(data_end + 1) != Some(&b'\n') {
+        return None;
+    }
+    let slice = |r: Range<usize>| text.get(offset + r.start..offset + r.end);
+    let event = match event {
+        // An empty type is the default one, as it is on the general path.
+        Some(r) if r.start < r.end => slice(r)?,
+        _ => "message",
+    };
+    Some(WholeEvent {
+        event,
+        data: slice(data_start..data_end)?,
+        end: offset + data_end + 2,
+    })
+}
+
+/// Where the line starting at `from` ends, when it ends in `bytes` with a LF and holds no
+/// CR.
+fn lf_line_end(bytes: &[u8], from: usize) -> Option<usize> {
+    let found = from + memchr::memchr2(b'\n', b'\r', bytes.get(from..)?)?;
+    (bytes[found] == b'\n').then_some(found)
 }
 
 /// Apply one complete line; true when it was the blank line that dispatches an event.

@@ -271,3 +271,96 @@ proptest! {
         prop_assert_eq!(decode_chunks(&cut(&bytes, cuts)), want);
     }
 }
+
+/// Whole events as servers write them, and their near misses, back to back: the shapes
+/// the one-pass path takes or must leave to the line-by-line path.
+fn event_stream_strategy() -> impl Strategy<Value = Vec<u8>> {
+    let event = prop_oneof![
+        Just(&b"event: content_block_delta\ndata: {\"t\":\"a\"}\n\n"[..]),
+        Just(&b"data: {\"c\":\"\xC3\xA9\"}\n\n"[..]),
+        Just(&b"event: content_block_delta\rdata: {\"t\":\"cr\"}\n\n"[..]),
+        Just(&b"event: content_block_deltas\ndata: longer\n\n"[..]),
+        Just(&b"event: content_block\ndata: shorter\n\n"[..]),
+        Just(&b"event: \ndata: empty type\n\n"[..]),
+        Just(&b"event:  two spaces\ndata: x\n\n"[..]),
+        Just(&b"data: \n\n"[..]),
+        Just(&b"data:no space\n\n"[..]),
+        Just(&b"event:tight\ndata: y\n\n"[..]),
+        Just(&b"event: cr\r\ndata: z\n\n"[..]),
+        Just(&b"event: a\ndata: z\r\n\r\n"[..]),
+        Just(&b"data: one\ndata: two\n\n"[..]),
+        Just(&b"event: only a type\n\n"[..]),
+        Just(&b": ping\n\n"[..]),
+        Just(&b"id: 7\ndata: after id\n\n"[..]),
+        Just(&b"data: \xFF invalid\n\n"[..]),
+        Just(&b"event: \xFF\ndata: invalid type\n\n"[..]),
+        Just(&b"data: no blank line\n"[..]),
+        Just(&b"\n"[..]),
+    ];
+    (any::<bool>(), proptest::collection::vec(event, 0..16)).prop_map(|(bom, events)| {
+        let mut out = Vec::new();
+        if bom {
+            out.extend_from_slice(b"\xEF\xBB\xBF");
+        }
+        for e in events {
+            out.extend_from_slice(e);
+        }
+        out
+    })
+}
+
+proptest! {
+    #[test]
+    fn whole_events_and_near_misses_agree_with_the_oracle_cut_anywhere(
+        bytes in event_stream_strategy(),
+        cuts in proptest::collection::vec(0usize..1000, 0..6),
+    ) {
+        let want = oracle(&bytes);
+        prop_assert_eq!(decode_chunks(&cut(&bytes, cuts)), want);
+    }
+}
+
+#[test]
+fn an_event_written_as_servers_write_it_is_cut_out_in_one_pass() {
+    let text = "x\nevent: delta\ndata: {\"a\":1}\n\nrest";
+    let mut last = Vec::new();
+    let whole = whole_event(&text.as_bytes()[2..], 2, text, &mut last).expect("the usual shape");
+    assert_eq!((whole.event, whole.data), ("delta", "{\"a\":1}"));
+    assert_eq!(&text[whole.end..], "rest");
+    assert_eq!(last, b"delta", "the type is remembered");
+    // The remembered type is matched whole: a longer or shorter type is read anew.
+    for (again, kind) in [
+        ("event: delta\ndata: 2\n\n", "delta"),
+        ("event: deltas\ndata: 3\n\n", "deltas"),
+        ("event: delt\ndata: 4\n\n", "delt"),
+    ] {
+        let whole = whole_event(again.as_bytes(), 0, again, &mut last).expect("the usual shape");
+        assert_eq!(whole.event, kind);
+        assert_eq!(last, kind.as_bytes());
+    }
+    let bare = whole_event(b"data: d\n\n", 0, "data: d\n\n", &mut last).expect("no type line");
+    assert_eq!((bare.event, bare.data, bare.end), ("message", "d", 9));
+    for other in [
+        "data: d\n",
+        "data: d\ndata: e\n\n",
+        "data: d\r\n\r\n",
+        "event: e\rdata: d\n\n",
+        "data:d\n\n",
+        ": comment\n\n",
+        "id: 1\ndata: d\n\n",
+        "event: e\n",
+    ] {
+        assert!(
+            whole_event(other.as_bytes(), 0, other, &mut Vec::new()).is_none(),
+            "{other:?}"
+        );
+    }
+    // Bytes past the read's valid UTF-8 are never sliced as text.
+    let cut_short = &"data: é\n\n"[..6];
+    assert!(whole_event("data: é\n\n".as_bytes(), 0, cut_short, &mut Vec::new()).is_none());
+    let mut last = b"e".to_vec();
+    assert!(
+        whole_event(b"event: e\rdata: d\n\n", 0, "event: e\rdata: d\n\n", &mut last).is_none(),
+        "a CR after a known type ends its line"
+    );
+}
