@@ -1,5 +1,6 @@
 //! The fan-out delivers the events of one socket read as one message, each still stamped
 //! with the arrival of the read that carried it, and holds nothing back while it waits.
+//! Text pieces of one read travel joined, as one run that still counts its pieces.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use common::raw::{RawServer, SSE, head};
 use prism::engine::{RunOptions, fan_out};
-use prism::provider::event::StreamEvent;
+use prism::provider::event::{StreamEvent, TextRun};
 use prism::provider::request::ChatRequest;
 use prism::target::{KeySource, Params, ProviderKind, Target, Timeouts};
 use tokio::io::AsyncWriteExt;
@@ -66,10 +67,11 @@ async fn one_read_one_message_and_nothing_held_back() {
                 .iter()
                 .filter_map(|e| match &e.event {
                     StreamEvent::TextDelta(t) => Some(t.as_str()),
+                    StreamEvent::TextRun(r) => Some(r.text.as_str()),
                     _ => None,
                 })
                 .collect();
-            if texts.contains(&"C") {
+            if texts.iter().any(|t| t.contains('C')) {
                 resume.notify_one();
             }
             batches.push(batch);
@@ -78,27 +80,29 @@ async fn one_read_one_message_and_nothing_held_back() {
     })
     .await
     .expect("the stream ended (the server waits for A, B and C to arrive)");
-    let holding = |text: &str| {
+    let abc = StreamEvent::TextRun(TextRun {
+        text: "ABC".into(),
+        pieces: 3,
+        first: 1,
+    });
+    let d = StreamEvent::TextDelta("D".into());
+    let holding = |event: &StreamEvent| {
         batches
             .iter()
-            .position(|b| b.iter().any(|e| e.event == StreamEvent::TextDelta(text.into())))
-            .unwrap()
+            .position(|b| b.iter().any(|e| e.event == *event))
+            .unwrap_or_else(|| panic!("{event:?} in {batches:?}"))
     };
-    let first = holding("A");
-    assert_eq!(holding("B"), first, "one read, one message: {batches:?}");
-    assert_eq!(holding("C"), first, "one read, one message: {batches:?}");
-    assert!(holding("D") > first, "a later read, a later message");
+    let first = holding(&abc);
+    assert!(holding(&d) > first, "a later read, a later message");
     // Each event keeps the stamp of the read that brought it.
-    let at = |text: &str| {
-        batches[holding(text)]
+    let at = |event: &StreamEvent| {
+        batches[holding(event)]
             .iter()
-            .find(|e| e.event == StreamEvent::TextDelta(text.into()))
+            .find(|e| e.event == *event)
             .unwrap()
             .at
     };
-    assert_eq!(at("A"), at("B"));
-    assert_eq!(at("A"), at("C"));
-    assert!(at("D") > at("C"));
+    assert!(at(&d) > at(&abc));
     let last = batches.last().unwrap().last().unwrap();
     assert_eq!(last.event, StreamEvent::Done);
     handle.join().await;

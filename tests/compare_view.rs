@@ -65,7 +65,14 @@ fn events(t0: u64, gap: u64, text: &str, output: u64) -> Vec<(u64, EventBody)> {
     ];
     let words: Vec<&str> = text.split_inclusive(' ').collect();
     for (i, w) in words.iter().enumerate() {
-        out.push((ms(t0 + gap * i as u64), EventBody::Text { text: (*w).into() }));
+        out.push((
+            ms(t0 + gap * i as u64),
+            EventBody::Text {
+                text: (*w).into(),
+                pieces: None,
+                first: None,
+            },
+        ));
     }
     let end = ms(t0 + gap * words.len() as u64);
     let usage = Usage {

@@ -131,6 +131,23 @@ impl ItlStats {
         }
     }
 
+    /// Count `n` gaps of zero: events that came in one read with the one before them. The
+    /// summary is the one `n` calls of [`Self::push`] would leave.
+    pub fn push_zeros(&mut self, n: u64) {
+        let mut left = n;
+        while left > 0 && self.histogram.is_none() {
+            self.push(Duration::ZERO);
+            left -= 1;
+        }
+        if let Some(h) = &mut self.histogram
+            && left > 0
+        {
+            h.zeros += left;
+            self.count += left;
+            self.min = Some(Duration::ZERO);
+        }
+    }
+
     /// Gaps counted.
     pub fn len(&self) -> u64 {
         self.count
@@ -189,6 +206,25 @@ impl ItlStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zeros_counted_at_once_leave_what_one_by_one_would() {
+        // Before, across and after the switch to the histogram.
+        for (before, zeros) in [(0, 3), (5, EXACT_UP_TO as u64), (EXACT_UP_TO - 2, 10), (3000, 7)] {
+            let mut one_by_one = ItlStats::default();
+            let mut at_once = ItlStats::default();
+            for k in 0..before {
+                let gap = Duration::from_micros(50 + (k as u64 * 37) % 900);
+                one_by_one.push(gap);
+                at_once.push(gap);
+            }
+            for _ in 0..zeros {
+                one_by_one.push(Duration::ZERO);
+            }
+            at_once.push_zeros(zeros);
+            assert_eq!(at_once, one_by_one, "{before} gaps, then {zeros} zeros");
+        }
+    }
 
     /// Nearest-rank percentile of a list, the reference the summary must match.
     fn reference_ms(gaps: &[Duration], q: f64) -> f64 {

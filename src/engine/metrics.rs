@@ -152,10 +152,12 @@ impl ToolRounds {
 /// Content closer than this to the content before it arrived in the same burst.
 pub const BURST_GAP: Duration = Duration::from_millis(1);
 
-/// Bytes of content an event carries.
+/// Bytes of content an event carries; for a run, its first piece's (the rest are counted
+/// apart: [`TargetRun::pieces_at_once`]).
 fn content_len(event: &StreamEvent) -> usize {
     match event {
         StreamEvent::TextDelta(t) | StreamEvent::ReasoningDelta(t) | StreamEvent::RefusalDelta(t) => t.len(),
+        StreamEvent::TextRun(r) => usize::try_from(r.first).map_or(r.text.len(), |f| f.min(r.text.len())),
         StreamEvent::ToolCallDelta(d) => d.arguments.len(),
         _ => 0,
     }
@@ -166,30 +168,11 @@ impl TargetRun {
     pub fn apply(&mut self, at: Instant, event: &StreamEvent) {
         let later_round = !self.tool_rounds.finished.is_empty();
         if event.is_content() {
-            let len = content_len(event);
-            self.content_bytes += len;
-            match self.last_content_at {
-                // A follow-up's first content: the wait for it is the round trip, not a gap.
-                Some(prev) if self.tool_rounds.awaiting_content => {
-                    self.tool_rounds.awaiting_content = false;
-                    self.tool_rounds.paused += at.saturating_duration_since(prev);
-                }
-                Some(prev) => {
-                    // Events of one read share its arrival: no clock arithmetic for those.
-                    let gap = if at == prev {
-                        Duration::ZERO
-                    } else {
-                        at.saturating_duration_since(prev)
-                    };
-                    if gap < BURST_GAP {
-                        self.burst_bytes += len;
-                    }
-                    self.gaps.push(gap);
-                }
-                None => self.first_content_at = Some(at),
-            }
-            self.last_content_at = Some(at);
-            self.content_events += 1;
+            self.content(at, content_len(event));
+        }
+        if let StreamEvent::TextRun(r) = event {
+            let rest = r.text.len() - content_len(event);
+            self.pieces_at_once(r.pieces.saturating_sub(1), rest);
         }
         match event {
             // A follow-up round keeps the first round's send, headers and request id.
@@ -209,53 +192,13 @@ impl TargetRun {
             StreamEvent::ResponseId(id) => {
                 self.request_id.get_or_insert_with(|| id.clone());
             }
-            StreamEvent::TextDelta(t) => {
-                if self.first_text_at.is_none() && !t.is_empty() {
-                    self.first_text_at = Some(at);
-                }
-                self.text.push_str(t);
-            }
+            StreamEvent::TextDelta(t) => self.answer(at, t),
+            StreamEvent::TextRun(r) => self.answer(at, &r.text),
             StreamEvent::ReasoningDelta(t) => self.reasoning.push_str(t),
             StreamEvent::RefusalDelta(t) => self.refusal.get_or_insert_with(String::new).push_str(t),
-            StreamEvent::ToolCallDelta(d) => {
-                let index = self.tool_rounds.call_base + d.index;
-                if self.tool_calls.len() <= index {
-                    self.tool_calls.resize_with(index + 1, ToolCall::default);
-                }
-                let call = &mut self.tool_calls[index];
-                if d.id.is_some() {
-                    call.id.clone_from(&d.id);
-                }
-                if d.name.is_some() {
-                    call.name.clone_from(&d.name);
-                }
-                call.arguments.push_str(&d.arguments);
-            }
-            StreamEvent::Usage(u) => {
-                self.tool_rounds.current.merge(u);
-                let before = self
-                    .tool_rounds
-                    .finished
-                    .iter()
-                    .fold(Usage::default(), |sum, u| sum.plus(u));
-                self.usage = if later_round {
-                    before.plus(&self.tool_rounds.current)
-                } else {
-                    self.tool_rounds.current
-                };
-            }
-            StreamEvent::ToolRound(r) => {
-                // The first round had ended: the run goes on from here.
-                if let (true, Some(end)) = (self.is_finished(), self.ended_at) {
-                    self.tool_rounds.idle += at.saturating_duration_since(end);
-                    self.outcome = Some(Outcome::Running);
-                }
-                let rounds = &mut self.tool_rounds;
-                rounds.finished.push(std::mem::take(&mut rounds.current));
-                rounds.sent.push(r.clone());
-                rounds.call_base = self.tool_calls.len();
-                rounds.awaiting_content = self.last_content_at.is_some();
-            }
+            StreamEvent::ToolCallDelta(d) => self.tool_call(d),
+            StreamEvent::Usage(u) => self.usage(u, later_round),
+            StreamEvent::ToolRound(r) => self.tool_round(at, r),
             StreamEvent::Finish(f) => self.finish = Some(f.clone()),
             StreamEvent::Server(r) => self.server.get_or_insert_with(ServerReport::default).merge(r),
             StreamEvent::Note(n) => self.notes.push(n.clone()),
@@ -272,6 +215,94 @@ impl TargetRun {
                 self.retry_note = Some((*attempt, *of, *wait, reason.clone()));
             }
         }
+    }
+
+    /// One content event of `len` bytes at `at`: its gap to the content before it.
+    fn content(&mut self, at: Instant, len: usize) {
+        self.content_bytes += len;
+        match self.last_content_at {
+            // A follow-up's first content: the wait for it is the round trip, not a gap.
+            Some(prev) if self.tool_rounds.awaiting_content => {
+                self.tool_rounds.awaiting_content = false;
+                self.tool_rounds.paused += at.saturating_duration_since(prev);
+            }
+            Some(prev) => {
+                // Events of one read share its arrival: no clock arithmetic for those.
+                let gap = if at == prev {
+                    Duration::ZERO
+                } else {
+                    at.saturating_duration_since(prev)
+                };
+                if gap < BURST_GAP {
+                    self.burst_bytes += len;
+                }
+                self.gaps.push(gap);
+            }
+            None => self.first_content_at = Some(at),
+        }
+        self.last_content_at = Some(at);
+        self.content_events += 1;
+    }
+
+    /// `n` more content events of `bytes` in all, in the same read as the one just
+    /// counted: each 0 after the one before it, as if they had come one by one.
+    fn pieces_at_once(&mut self, n: u32, bytes: usize) {
+        if n == 0 {
+            return;
+        }
+        self.content_bytes += bytes;
+        self.burst_bytes += bytes;
+        self.gaps.push_zeros(u64::from(n));
+        self.content_events += n as usize;
+    }
+
+    fn answer(&mut self, at: Instant, text: &str) {
+        if self.first_text_at.is_none() && !text.is_empty() {
+            self.first_text_at = Some(at);
+        }
+        self.text.push_str(text);
+    }
+
+    fn tool_call(&mut self, d: &crate::provider::event::ToolCallDelta) {
+        let index = self.tool_rounds.call_base + d.index;
+        if self.tool_calls.len() <= index {
+            self.tool_calls.resize_with(index + 1, ToolCall::default);
+        }
+        let call = &mut self.tool_calls[index];
+        if d.id.is_some() {
+            call.id.clone_from(&d.id);
+        }
+        if d.name.is_some() {
+            call.name.clone_from(&d.name);
+        }
+        call.arguments.push_str(&d.arguments);
+    }
+
+    fn usage(&mut self, u: &Usage, later_round: bool) {
+        self.tool_rounds.current.merge(u);
+        let before = self
+            .tool_rounds
+            .finished
+            .iter()
+            .fold(Usage::default(), |sum, u| sum.plus(u));
+        self.usage = if later_round {
+            before.plus(&self.tool_rounds.current)
+        } else {
+            self.tool_rounds.current
+        };
+    }
+
+    fn tool_round(&mut self, at: Instant, r: &crate::provider::event::ToolRound) {
+        // The first round had ended: the run goes on from here.
+        if let (true, Some(end)) = (self.is_finished(), self.ended_at) {
+            self.tool_rounds.idle += at.saturating_duration_since(end);
+            self.outcome = Some(Outcome::Running);
+        }
+        let rounds = &mut self.tool_rounds;
+        rounds.finished.push(std::mem::take(&mut rounds.current));
+        rounds.sent.push(r.clone());
+        rounds.call_base = self.tool_calls.len();
+        rounds.awaiting_content = self.last_content_at.is_some();
     }
 
     fn end(&mut self, at: Instant, outcome: Outcome) {
@@ -394,6 +425,55 @@ impl TargetRun {
 mod tests {
     use super::*;
     use crate::provider::event::{ResponseStart, ToolCallDelta};
+    use crate::provider::event::TextRun;
+    use proptest::prelude::*;
+
+    /// Pieces as (milliseconds since the last read, text): a 0 means the same read.
+    fn pieces_strategy() -> impl Strategy<Value = Vec<(u64, String)>> {
+        proptest::collection::vec((prop_oneof![Just(0u64), 0u64..3, 1u64..400], "[a-zé ]{0,6}"), 1..60)
+    }
+
+    proptest! {
+        #[test]
+        fn pieces_of_one_read_joined_give_the_numbers_they_give_one_by_one(pieces in pieces_strategy()) {
+            let t = Instant::now();
+            let mut one_by_one = TargetRun::default();
+            let mut joined = TargetRun::default();
+            for r in [&mut one_by_one, &mut joined] {
+                r.apply(t, &StreamEvent::Dispatched);
+                r.apply(ms(t, 1), &started(t, 1));
+            }
+            // Stamp each piece; group consecutive pieces of one read as the stream joins them.
+            let mut now = 10;
+            let mut groups: Vec<(u64, Vec<String>)> = Vec::new();
+            for (after, text) in pieces {
+                now += after;
+                one_by_one.apply(ms(t, now), &StreamEvent::TextDelta(text.as_str().into()));
+                match groups.last_mut() {
+                    Some((at, g)) if *at == now && !text.is_empty() && !g.last().is_some_and(String::is_empty) => g.push(text),
+                    _ => groups.push((now, vec![text])),
+                }
+            }
+            for (at, g) in groups {
+                let event = match g.as_slice() {
+                    [one] => StreamEvent::TextDelta(one.as_str().into()),
+                    [first, second, rest @ ..] => {
+                        let mut run = TextRun::of(first, second);
+                        for piece in rest {
+                            run.push(piece);
+                        }
+                        StreamEvent::TextRun(run)
+                    }
+                    [] => unreachable!(),
+                };
+                joined.apply(ms(t, at), &event);
+            }
+            for r in [&mut one_by_one, &mut joined] {
+                r.apply(ms(t, now + 5), &StreamEvent::Done);
+            }
+            prop_assert_eq!(joined, one_by_one);
+        }
+    }
 
     fn ms(base: Instant, n: u64) -> Instant {
         base + Duration::from_millis(n)

@@ -56,6 +56,7 @@ impl FirstRound {
     fn observe(&mut self, event: &StreamEvent) -> bool {
         match event {
             StreamEvent::TextDelta(t) => self.text.push_str(t),
+            StreamEvent::TextRun(r) => self.text.push_str(&r.text),
             StreamEvent::ToolCallDelta(d) => {
                 if self.calls.len() <= d.index {
                     self.calls.resize_with(d.index + 1, || CalledTool {

@@ -30,6 +30,11 @@ pub enum StreamEvent {
     ResponseId(String),
     /// Visible answer text.
     TextDelta(Piece),
+    /// Several pieces of visible answer text that one network read brought, joined: what
+    /// as many `TextDelta`s, all stamped with that read, would say. The numbers are the
+    /// same either way (each piece is still a content event, the ones after the first 0
+    /// after it); the events between a socket and the screen are fewer.
+    TextRun(TextRun),
     /// The model's refusal message, sent apart from the answer (OpenAI Chat `refusal`,
     /// Responses `response.refusal.delta` and `refusal` content parts). Never mixed into
     /// the answer text.
@@ -84,9 +89,42 @@ impl StreamEvent {
     pub fn is_content(&self) -> bool {
         match self {
             Self::TextDelta(t) | Self::ReasoningDelta(t) | Self::RefusalDelta(t) => !t.is_empty(),
+            Self::TextRun(r) => !r.text.is_empty(),
             Self::ToolCallDelta(d) => d.id.is_some() || d.name.is_some() || !d.arguments.is_empty(),
             _ => false,
         }
+    }
+}
+
+/// Text pieces of one read, joined ([`StreamEvent::TextRun`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextRun {
+    /// The pieces' text, in order.
+    pub text: String,
+    /// How many pieces (content events) it holds: at least 2.
+    pub pieces: u32,
+    /// The first piece's length in bytes: the only one whose gap to the content before
+    /// it can be more than 0.
+    pub first: u32,
+}
+
+impl TextRun {
+    /// A run of `first` and `second`.
+    pub fn of(first: &str, second: &str) -> Self {
+        let mut text = String::with_capacity((first.len() + second.len()) * 4);
+        text.push_str(first);
+        text.push_str(second);
+        Self {
+            text,
+            pieces: 2,
+            first: u32::try_from(first.len()).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// Add the next piece.
+    pub fn push(&mut self, piece: &str) {
+        self.text.push_str(piece);
+        self.pieces = self.pieces.saturating_add(1);
     }
 }
 

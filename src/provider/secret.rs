@@ -182,6 +182,8 @@ pub fn mask_event(event: &mut StreamEvent) {
         StreamEvent::TextDelta(s) | StreamEvent::ReasoningDelta(s) | StreamEvent::RefusalDelta(s) => {
             mask_in_place(s);
         }
+        // A key split between two pieces of one read is whole here, and masked.
+        StreamEvent::TextRun(r) => mask_in_place(&mut r.text),
         StreamEvent::ToolRound(r) => {
             for sent in &mut r.results {
                 if let serde_json::Value::String(s) = &mut sent.content {
@@ -289,6 +291,12 @@ mod tests {
         let mut t = StreamEvent::TextDelta(format!("echo {key}").into());
         mask_event(&mut t);
         assert_eq!(t, StreamEvent::TextDelta("echo [redacted]".into()));
+        // Split between two pieces of one read, the key is whole in their run.
+        let (head, tail) = key.split_at(key.len() / 2);
+        let mut run = StreamEvent::TextRun(super::super::event::TextRun::of(&format!("echo {head}"), tail));
+        mask_event(&mut run);
+        let StreamEvent::TextRun(run) = run else { unreachable!() };
+        assert_eq!(run.text, "echo [redacted]");
     }
 
     #[test]

@@ -25,7 +25,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use super::bedrock::frames::{FrameDecoder, TimedMessage};
 use super::client::TimedClient;
 use super::errors::{self, ErrorContext};
-use super::event::{ErrorKind, ProviderError, ResponseStart, StreamEvent};
+use super::event::{ErrorKind, Piece, ProviderError, ResponseStart, StreamEvent, TextRun};
 use super::sse::SseDecoder;
 use super::wire::{Arrivals, SocketStamps, WireBody};
 use super::{Decoder, transport};
@@ -241,6 +241,7 @@ const BUDGET_BYTES: usize = 8 * 1024;
 const END_MARKER_GRACE: Duration = Duration::from_secs(2);
 
 async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attempt<'_>, emit: &mut Emit<'_>) {
+    let mut emit = Joiner::new(emit);
     let mut sse = SseDecoder::new();
     let mut out = Vec::new();
     // The read that completed the latest event: the end of the answer if the server
@@ -259,33 +260,35 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
             Err(BodyEnd::Idle(d, _)) if decoder.is_complete() => {
                 // The provider said all it had to say; what is missing is the goodbye.
                 let note = stalled_note(&decoder, a.spec, a.timeouts.idle, d);
-                emit(last_event_at, StreamEvent::Note(note));
-                return emit(last_event_at, StreamEvent::Done);
+                emit.send(last_event_at, StreamEvent::Note(note));
+                return emit.send(last_event_at, StreamEvent::Done);
             }
             Err(BodyEnd::Transport(msg, _) | BodyEnd::Decode(msg, _)) if decoder.is_complete() => {
                 let note = format!(
                     "the connection dropped ({msg}) after the answer was complete, before {}",
                     a.spec.end_marker.described()
                 );
-                emit(Instant::now(), StreamEvent::Note(errors::one_line(&note)));
-                return emit(Instant::now(), StreamEvent::Done);
+                emit.send(Instant::now(), StreamEvent::Note(errors::one_line(&note)));
+                return emit.send(Instant::now(), StreamEvent::Done);
             }
-            Err(end) => return emit(Instant::now(), end.into_event(a.cx)),
+            Err(end) => return emit.send(Instant::now(), end.into_event(a.cx)),
         };
         let mut frames = sse.feed(&chunk, at);
         while let Some(frame) = frames.next() {
             last_event_at = at;
             let result = decoder.on_sse(frame.event, frame.data, &mut out);
             for ev in out.drain(..) {
-                emit(frame.at, ev);
+                emit.send(frame.at, ev);
             }
             if let Err(e) = result {
-                return emit(frame.at, StreamEvent::Failed(Box::new(e)));
+                return emit.send(frame.at, StreamEvent::Failed(Box::new(e)));
             }
             if decoder.saw_end_marker() {
-                return emit(frame.at, StreamEvent::Done);
+                return emit.send(frame.at, StreamEvent::Done);
             }
         }
+        // Nothing is held across the wait for the next read.
+        emit.flush();
     }
     let end_at = Instant::now();
     if let Some(frame) = sse.finish() {
@@ -294,7 +297,7 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
         let before = decoder.is_complete();
         if decoder.on_sse(&frame.event, &frame.data, &mut out).is_ok() {
             for ev in out.drain(..) {
-                emit(frame.at, ev);
+                emit.send(frame.at, ev);
             }
             if decoder.is_complete() && !before {
                 // Name it by its type, or by its data when it has none (`[DONE]`).
@@ -304,7 +307,7 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
                     frame.event
                 };
                 let note = format!("the last event (`{name}`) ended without its closing blank line");
-                emit(end_at, StreamEvent::Note(errors::one_line(&note)));
+                emit.send(end_at, StreamEvent::Note(errors::one_line(&note)));
             }
         }
         out.clear();
@@ -314,12 +317,12 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
             && let Some(marker) = a.spec.end_marker.on_the_wire()
         {
             let note = format!("the stream closed without {marker} after a complete answer");
-            emit(end_at, StreamEvent::Note(note));
+            emit.send(end_at, StreamEvent::Note(note));
         }
-        return emit(end_at, StreamEvent::Done);
+        return emit.send(end_at, StreamEvent::Done);
     }
     if let Some(e) = decoder.no_answer_in_stream() {
-        return emit(end_at, StreamEvent::Failed(Box::new(e)));
+        return emit.send(end_at, StreamEvent::Failed(Box::new(e)));
     }
     let marker = a.spec.complete_when;
     let e = ProviderError::new(
@@ -329,7 +332,64 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
             reader.bytes
         ),
     );
-    emit(end_at, StreamEvent::Failed(Box::new(e)));
+    emit.send(end_at, StreamEvent::Failed(Box::new(e)));
+}
+
+/// The way out of [`read_stream`]: consecutive text pieces stamped with the same read go
+/// out as one [`TextRun`]. A fast stream (a local server, a gateway releasing a buffered
+/// burst) brings hundreds of pieces per read, and every event costs the same on its way
+/// to the screen whatever its size; the numbers are the same either way. A lone piece
+/// goes out as the `TextDelta` it was.
+struct Joiner<'e, 'a> {
+    emit: &'e mut Emit<'a>,
+    held: Held,
+}
+
+/// Text held back until it is known whether the next piece joins it.
+enum Held {
+    Nothing,
+    Piece(Instant, Piece),
+    Run(Instant, TextRun),
+}
+
+impl<'e, 'a> Joiner<'e, 'a> {
+    fn new(emit: &'e mut Emit<'a>) -> Self {
+        Self {
+            emit,
+            held: Held::Nothing,
+        }
+    }
+
+    fn send(&mut self, at: Instant, event: StreamEvent) {
+        let piece = match event {
+            StreamEvent::TextDelta(piece) if !piece.is_empty() => piece,
+            other => {
+                self.flush();
+                return (self.emit)(at, other);
+            }
+        };
+        self.held = match std::mem::replace(&mut self.held, Held::Nothing) {
+            Held::Piece(held_at, first) if held_at == at => Held::Run(at, TextRun::of(&first, &piece)),
+            Held::Run(held_at, mut run) if held_at == at => {
+                run.push(&piece);
+                Held::Run(at, run)
+            }
+            other => {
+                self.held = other;
+                self.flush();
+                Held::Piece(at, piece)
+            }
+        };
+    }
+
+    /// Send the text held back, if any.
+    fn flush(&mut self) {
+        match std::mem::replace(&mut self.held, Held::Nothing) {
+            Held::Nothing => {}
+            Held::Piece(at, piece) => (self.emit)(at, StreamEvent::TextDelta(piece)),
+            Held::Run(at, run) => (self.emit)(at, StreamEvent::TextRun(run)),
+        }
+    }
 }
 
 /// A binary event stream (Bedrock): messages as they complete, each decoded at once.
@@ -577,5 +637,46 @@ impl<'a> BodyReader<'a> {
             body.extend_from_slice(&chunk);
         }
         Ok(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_pieces_of_one_read_go_out_joined_and_nothing_else_is_touched() {
+        let (one, two) = (Instant::now(), Instant::now() + Duration::from_millis(3));
+        let mut out = Vec::new();
+        let mut collect = |at: Instant, e: StreamEvent| out.push((at, e));
+        let mut joiner = Joiner::new(&mut collect);
+        let text = |t: &str| StreamEvent::TextDelta(t.into());
+        joiner.send(one, text("He"));
+        joiner.send(one, text("llo"));
+        joiner.send(one, text(","));
+        joiner.send(two, text(" you"));
+        joiner.send(two, StreamEvent::ReasoningDelta("hm".into()));
+        joiner.send(two, text(""));
+        joiner.send(two, text("!"));
+        joiner.flush();
+        joiner.flush();
+        joiner.send(two, StreamEvent::Done);
+        let run = TextRun {
+            text: "Hello,".into(),
+            pieces: 3,
+            first: 2,
+        };
+        assert_eq!(
+            out,
+            vec![
+                (one, StreamEvent::TextRun(run)),
+                // Another read: a new piece, alone, stays the delta it was.
+                (two, text(" you")),
+                (two, StreamEvent::ReasoningDelta("hm".into())),
+                (two, text("")),
+                (two, text("!")),
+                (two, StreamEvent::Done),
+            ]
+        );
     }
 }

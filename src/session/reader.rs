@@ -48,7 +48,7 @@ impl Recorded {
     pub fn text(&self) -> String {
         let mut s = String::new();
         for (_, e) in &self.events {
-            if let EventBody::Text { text } = e {
+            if let EventBody::Text { text, .. } = e {
                 s.push_str(text);
             }
         }

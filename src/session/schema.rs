@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::provider::event::{
-    ErrorKind, Finish, FinishReason, ProviderError, ResponseStart, StreamEvent, ToolCallDelta, Usage,
+    ErrorKind, Finish, FinishReason, ProviderError, ResponseStart, StreamEvent, TextRun, ToolCallDelta, Usage,
 };
 use crate::provider::server::ServerReport;
 use crate::report::ResultRow;
@@ -223,6 +223,12 @@ pub enum EventBody {
     },
     Text {
         text: String,
+        /// For text several pieces of one read brought ([`StreamEvent::TextRun`]): how
+        /// many, and the first one's length in bytes. Absent for a single piece.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pieces: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        first: Option<u32>,
     },
     Reasoning {
         text: String,
@@ -302,7 +308,16 @@ impl EventBody {
                 connect_ns: s.connect.map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
             },
             StreamEvent::ResponseId(id) => Self::ResponseId { id: id.clone() },
-            StreamEvent::TextDelta(t) => Self::Text { text: t.to_string() },
+            StreamEvent::TextDelta(t) => Self::Text {
+                text: t.to_string(),
+                pieces: None,
+                first: None,
+            },
+            StreamEvent::TextRun(r) => Self::Text {
+                text: r.text.clone(),
+                pieces: Some(r.pieces),
+                first: Some(r.first),
+            },
             StreamEvent::ReasoningDelta(t) => Self::Reasoning { text: t.to_string() },
             StreamEvent::RefusalDelta(t) => Self::Refusal { text: t.to_string() },
             StreamEvent::ToolCallDelta(d) => Self::ToolCall {
@@ -364,7 +379,16 @@ impl EventBody {
                 connect: connect_ns.map(Duration::from_nanos),
             })),
             Self::ResponseId { id } => StreamEvent::ResponseId(id.clone()),
-            Self::Text { text } => StreamEvent::TextDelta(text.as_str().into()),
+            Self::Text {
+                text,
+                pieces: Some(pieces),
+                first,
+            } if *pieces > 1 => StreamEvent::TextRun(TextRun {
+                text: text.clone(),
+                pieces: *pieces,
+                first: first.unwrap_or(0),
+            }),
+            Self::Text { text, .. } => StreamEvent::TextDelta(text.as_str().into()),
             Self::Reasoning { text } => StreamEvent::ReasoningDelta(text.as_str().into()),
             Self::Refusal { text } => StreamEvent::RefusalDelta(text.as_str().into()),
             Self::ToolCall {
@@ -473,6 +497,11 @@ mod tests {
             })),
             StreamEvent::ResponseId("resp".into()),
             StreamEvent::TextDelta("héllo\n".into()),
+            StreamEvent::TextRun(TextRun {
+                text: "one read".into(),
+                pieces: 3,
+                first: 3,
+            }),
             StreamEvent::ReasoningDelta("hmm".into()),
             StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
                 index: 1,

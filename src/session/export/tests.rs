@@ -57,8 +57,22 @@ fn cut_off(text: &str) -> Recorded {
                     connect_ns: None,
                 },
             ),
-            (102_000_000, EventBody::Text { text: text.into() }),
-            (152_000_000, EventBody::Text { text: " more".into() }),
+            (
+                102_000_000,
+                EventBody::Text {
+                    text: text.into(),
+                    pieces: None,
+                    first: None,
+                },
+            ),
+            (
+                152_000_000,
+                EventBody::Text {
+                    text: " more".into(),
+                    pieces: None,
+                    first: None,
+                },
+            ),
         ],
         row: None,
         interrupted: true,

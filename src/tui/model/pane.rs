@@ -177,6 +177,10 @@ impl PaneState {
                 self.answer.push_str(t);
                 self.counters[0].push(t);
             }
+            StreamEvent::TextRun(r) => {
+                self.answer.push_str(&r.text);
+                self.counters[0].push(&r.text);
+            }
             StreamEvent::ReasoningDelta(t) => {
                 self.reasoning.push_str(t);
                 self.counters[1].push(t);
