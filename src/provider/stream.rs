@@ -368,12 +368,14 @@ impl<'e, 'a> Joiner<'e, 'a> {
                 return (self.emit)(at, other);
             }
         };
+        // Nearly every piece of a fast stream: one more for the run of its read.
+        if let Held::Run(held_at, run) = &mut self.held
+            && *held_at == at
+        {
+            return run.push(&piece);
+        }
         self.held = match std::mem::replace(&mut self.held, Held::Nothing) {
             Held::Piece(held_at, first) if held_at == at => Held::Run(at, TextRun::of(&first, &piece)),
-            Held::Run(held_at, mut run) if held_at == at => {
-                run.push(&piece);
-                Held::Run(at, run)
-            }
             other => {
                 self.held = other;
                 self.flush();
