@@ -2,7 +2,8 @@
 //! path: every wire fixture, and streams of the mock server in several shapes, decoded
 //! both ways must give identical event sequences, errors included. The same replays
 //! count how many events the typed path took, so a fast path that silently stopped
-//! accepting anything fails here too.
+//! accepting anything fails here too. Plain text pieces are taken as the stream reader
+//! takes them, without the decoder's `on_sse`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
@@ -37,6 +38,12 @@ fn decode(spec: &'static ProviderSpec, bytes: &[u8]) -> Decoded {
     frames
         .iter()
         .map(|f| {
+            // As the stream reader does: a plain piece of text is taken without `on_sse`
+            // (the `Value` path never offers one, so the two ways are compared too).
+            if let Some(text) = dec.plain_text(&f.event, &f.data) {
+                let piece = (!text.is_empty()).then(|| StreamEvent::TextDelta(text.into()));
+                return Ok(piece.into_iter().collect());
+            }
             let mut out = Vec::new();
             dec.on_sse(&f.event, &f.data, &mut out)
                 .map(|()| out)

@@ -424,13 +424,16 @@ impl TargetRun {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::event::{ResponseStart, ToolCallDelta};
     use crate::provider::event::TextRun;
+    use crate::provider::event::{ResponseStart, ToolCallDelta};
     use proptest::prelude::*;
 
     /// Pieces as (milliseconds since the last read, text): a 0 means the same read.
     fn pieces_strategy() -> impl Strategy<Value = Vec<(u64, String)>> {
-        proptest::collection::vec((prop_oneof![Just(0u64), 0u64..3, 1u64..400], "[a-zé ]{0,6}"), 1..60)
+        proptest::collection::vec(
+            (prop_oneof![Just(0u64), 0u64..3, 1u64..400], "[a-zé ]{0,6}"),
+            1..60,
+        )
     }
 
     proptest! {

@@ -111,6 +111,17 @@ pub struct Decoder {
 
 impl Decoder {
     /// One SSE event.
+    /// The text of a text piece written exactly as the API writes it, read by its bytes
+    /// (empty for an empty piece); `None` for any other event. Such a piece changes
+    /// nothing in the decoder: [`Self::on_sse`] would only hand it out.
+    pub fn plain_text<'a>(event: &str, data: &'a str) -> Option<&'a str> {
+        if event == "content_block_delta" {
+            super::hot::anthropic::exact_text_delta(data)
+        } else {
+            None
+        }
+    }
+
     pub fn on_sse(
         &mut self,
         event: &str,
@@ -120,7 +131,13 @@ impl Decoder {
         if event == "ping" {
             return Ok(());
         }
-        // Almost every event: decoded typed and borrowed (see `hot`).
+        if let Some(text) = Self::plain_text(event, data) {
+            if !text.is_empty() {
+                out.push(StreamEvent::TextDelta(text.into()));
+            }
+            return Ok(());
+        }
+        // Almost every other event: decoded typed and borrowed (see `hot`).
         if event == "content_block_delta"
             && let Some(delta) = super::hot::anthropic::block_delta(data)
         {

@@ -138,6 +138,18 @@ impl Decoder {
         }
     }
 
+    /// The answer text of an SSE event that is only a plain piece of text, read by its
+    /// bytes (empty for an empty piece); `None` for every other event, which goes to
+    /// [`Self::on_sse`]. For such an event `on_sse` changes no state and hands out just
+    /// this text (it asks this first), so a caller may take the text and skip the event.
+    pub fn plain_text<'a>(&self, event: &str, data: &'a str) -> Option<&'a str> {
+        match self {
+            Self::OpenAi(d) => d.plain_text(data),
+            Self::Anthropic(_) => anthropic::Decoder::plain_text(event, data),
+            _ => None,
+        }
+    }
+
     /// Decode one binary event-stream message (Bedrock). An `Err` ends the stream.
     pub fn on_event_message(
         &mut self,

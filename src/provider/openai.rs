@@ -92,29 +92,40 @@ pub struct Decoder {
 
 impl Decoder {
     /// One `data:` payload.
+    /// The text of a chunk that carries only a piece of text in the stream's own
+    /// template, read by its bytes (empty for an empty piece); `None` for any other chunk.
+    /// Such a chunk changes nothing in the decoder: [`Self::on_sse`] would only hand it out.
+    pub fn plain_text<'a>(&self, data: &'a str) -> Option<&'a str> {
+        if self.reports_model {
+            None
+        } else {
+            self.template.text(data)
+        }
+    }
+
     pub fn on_sse(&mut self, data: &str, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
         if data.trim() == "[DONE]" {
             self.saw_done = true;
             return Ok(());
         }
         // Almost every chunk: read by its bytes, or decoded typed and borrowed (see `hot`).
-        if !self.reports_model {
-            if let Some(text) = self.template.text(data) {
-                if !text.is_empty() {
-                    out.push(StreamEvent::TextDelta(text.into()));
-                }
-                return Ok(());
+        if let Some(text) = self.plain_text(data) {
+            if !text.is_empty() {
+                out.push(StreamEvent::TextDelta(text.into()));
             }
-            if let Some(chunk) = super::hot::openai::chunk(data) {
-                self.template.learn(data, &chunk);
-                let text = crate::provider::event::Piece::from;
-                out.extend(chunk.reasoning.map(|t| StreamEvent::ReasoningDelta(text(t))));
-                out.extend(chunk.content.map(|t| StreamEvent::TextDelta(text(t))));
-                if let Some(raw) = chunk.finish_reason {
-                    self.finished(&raw, out);
-                }
-                return Ok(());
+            return Ok(());
+        }
+        if !self.reports_model
+            && let Some(chunk) = super::hot::openai::chunk(data)
+        {
+            self.template.learn(data, &chunk);
+            let text = crate::provider::event::Piece::from;
+            out.extend(chunk.reasoning.map(|t| StreamEvent::ReasoningDelta(text(t))));
+            out.extend(chunk.content.map(|t| StreamEvent::TextDelta(text(t))));
+            if let Some(raw) = chunk.finish_reason {
+                self.finished(&raw, out);
             }
+            return Ok(());
         }
         let v = parse_json(data, "a stream chunk")?;
         if let Some(err) = v.get("error") {

@@ -295,7 +295,9 @@ mod tests {
         let (head, tail) = key.split_at(key.len() / 2);
         let mut run = StreamEvent::TextRun(super::super::event::TextRun::of(&format!("echo {head}"), tail));
         mask_event(&mut run);
-        let StreamEvent::TextRun(run) = run else { unreachable!() };
+        let StreamEvent::TextRun(run) = run else {
+            unreachable!()
+        };
         assert_eq!(run.text, "echo [redacted]");
     }
 

@@ -276,6 +276,11 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
         let mut frames = sse.feed(&chunk, at);
         while let Some(frame) = frames.next() {
             last_event_at = at;
+            // Nearly every event of an answer: a piece of text and nothing else.
+            if let Some(text) = decoder.plain_text(frame.event, frame.data) {
+                emit.text(frame.at, text);
+                continue;
+            }
             let result = decoder.on_sse(frame.event, frame.data, &mut out);
             for ev in out.drain(..) {
                 emit.send(frame.at, ev);
@@ -361,27 +366,31 @@ impl<'e, 'a> Joiner<'e, 'a> {
     }
 
     fn send(&mut self, at: Instant, event: StreamEvent) {
-        let piece = match event {
-            StreamEvent::TextDelta(piece) if !piece.is_empty() => piece,
+        match event {
+            StreamEvent::TextDelta(piece) if !piece.is_empty() => self.text(at, &piece),
             other => {
                 self.flush();
-                return (self.emit)(at, other);
+                (self.emit)(at, other);
             }
-        };
-        // Nearly every piece of a fast stream: one more for the run of its read.
-        if let Held::Run(held_at, run) = &mut self.held
-            && *held_at == at
-        {
-            return run.push(&piece);
         }
-        self.held = match std::mem::replace(&mut self.held, Held::Nothing) {
-            Held::Piece(held_at, first) if held_at == at => Held::Run(at, TextRun::of(&first, &piece)),
-            other => {
-                self.held = other;
-                self.flush();
-                Held::Piece(at, piece)
+    }
+
+    /// A piece of answer text (as a `TextDelta` would carry it; an empty one is nothing).
+    fn text(&mut self, at: Instant, piece: &str) {
+        if piece.is_empty() {
+            return;
+        }
+        match &mut self.held {
+            // Nearly every piece of a fast stream: one more for the run of its read.
+            Held::Run(held_at, run) if *held_at == at => run.push(piece),
+            Held::Piece(held_at, first) if *held_at == at => {
+                self.held = Held::Run(at, TextRun::of(first, piece));
             }
-        };
+            _ => {
+                self.flush();
+                self.held = Held::Piece(at, piece.into());
+            }
+        }
     }
 
     /// Send the text held back, if any.

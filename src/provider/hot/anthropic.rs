@@ -77,7 +77,7 @@ const TEXT_TAIL: &str = r#""}}"#;
 /// and tail there is only a JSON integer and a string without quotes, backslashes or
 /// control characters, so the payload is valid JSON meaning exactly this text, as the
 /// typed and `Value` paths would decode it (tests/hot_path.rs compares all three).
-fn exact_text_delta(data: &str) -> Option<&str> {
+pub(crate) fn exact_text_delta(data: &str) -> Option<&str> {
     if !super::typed_path_on() {
         return None;
     }
