@@ -261,17 +261,6 @@ fn stream_strategy() -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
-proptest! {
-    #[test]
-    fn agrees_with_the_oracle_on_any_stream_cut_anywhere(
-        bytes in stream_strategy(),
-        cuts in proptest::collection::vec(0usize..1000, 0..12),
-    ) {
-        let want = oracle(&bytes);
-        prop_assert_eq!(decode_chunks(&cut(&bytes, cuts)), want);
-    }
-}
-
 /// Whole events as servers write them, and their near misses, back to back: the shapes
 /// the one-pass path takes or must leave to the line-by-line path.
 fn event_stream_strategy() -> impl Strategy<Value = Vec<u8>> {
@@ -310,10 +299,11 @@ fn event_stream_strategy() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
+    /// Random lines, and whole events with their near misses (the one-pass path's shapes).
     #[test]
-    fn whole_events_and_near_misses_agree_with_the_oracle_cut_anywhere(
-        bytes in event_stream_strategy(),
-        cuts in proptest::collection::vec(0usize..1000, 0..6),
+    fn agrees_with_the_oracle_on_any_stream_cut_anywhere(
+        bytes in prop_oneof![stream_strategy(), event_stream_strategy()],
+        cuts in proptest::collection::vec(0usize..1000, 0..12),
     ) {
         let want = oracle(&bytes);
         prop_assert_eq!(decode_chunks(&cut(&bytes, cuts)), want);
