@@ -308,6 +308,10 @@ impl TargetRun {
     fn end(&mut self, at: Instant, outcome: Outcome) {
         self.ended_at = Some(at);
         self.outcome = Some(outcome);
+        // A finished run is kept as long as its session is open, and a string grown by
+        // doubling can hold as much again unused: up to 6-7 bytes a token of a long answer.
+        self.text.shrink_to_fit();
+        self.reasoning.shrink_to_fit();
     }
 
     /// The server's own timings, cost and generation id, when it reported any (shown

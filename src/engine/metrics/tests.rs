@@ -203,3 +203,22 @@ fn server_reports_merge_beside_measured_numbers() {
     );
     assert_eq!(s.source, "x-generation-id, openrouter usage");
 }
+
+#[test]
+fn a_finished_run_keeps_its_text_without_room_to_grow() {
+    let t = Instant::now();
+    let mut r = TargetRun::default();
+    r.apply(t, &StreamEvent::Dispatched);
+    for i in 0..1000 {
+        r.apply(ms(t, i), &StreamEvent::TextDelta("word ".into()));
+        r.apply(ms(t, i), &StreamEvent::ReasoningDelta("hm ".into()));
+    }
+    assert!(
+        r.text.capacity() > r.text.len(),
+        "grown by doubling while it streamed"
+    );
+    r.apply(ms(t, 1000), &StreamEvent::Done);
+    assert_eq!(r.text.capacity(), r.text.len());
+    assert_eq!(r.reasoning.capacity(), r.reasoning.len());
+    assert_eq!(r.text.len(), 5000);
+}
