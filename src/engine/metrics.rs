@@ -157,7 +157,9 @@ pub const BURST_GAP: Duration = Duration::from_millis(1);
 fn content_len(event: &StreamEvent) -> usize {
     match event {
         StreamEvent::TextDelta(t) | StreamEvent::ReasoningDelta(t) | StreamEvent::RefusalDelta(t) => t.len(),
-        StreamEvent::TextRun(r) => usize::try_from(r.first).map_or(r.text.len(), |f| f.min(r.text.len())),
+        StreamEvent::TextRun(r) | StreamEvent::ReasoningRun(r) => {
+            usize::try_from(r.first).map_or(r.text.len(), |f| f.min(r.text.len()))
+        }
         StreamEvent::ToolCallDelta(d) => d.arguments.len(),
         _ => 0,
     }
@@ -170,7 +172,7 @@ impl TargetRun {
         if event.is_content() {
             self.content(at, content_len(event));
         }
-        if let StreamEvent::TextRun(r) = event {
+        if let StreamEvent::TextRun(r) | StreamEvent::ReasoningRun(r) = event {
             let rest = r.text.len() - content_len(event);
             self.pieces_at_once(r.pieces.saturating_sub(1), rest);
         }
@@ -195,6 +197,7 @@ impl TargetRun {
             StreamEvent::TextDelta(t) => self.answer(at, t),
             StreamEvent::TextRun(r) => self.answer(at, &r.text),
             StreamEvent::ReasoningDelta(t) => self.reasoning.push_str(t),
+            StreamEvent::ReasoningRun(r) => self.reasoning.push_str(&r.text),
             StreamEvent::RefusalDelta(t) => self.refusal.get_or_insert_with(String::new).push_str(t),
             StreamEvent::ToolCallDelta(d) => self.tool_call(d),
             StreamEvent::Usage(u) => self.usage(u, later_round),

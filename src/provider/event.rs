@@ -42,6 +42,9 @@ pub enum StreamEvent {
     /// Reasoning or thinking text (OpenAI-compatible `reasoning_content`, Anthropic
     /// `thinking_delta`, Gemini `thought` parts).
     ReasoningDelta(Piece),
+    /// Several pieces of reasoning text that one network read brought, joined, as
+    /// [`StreamEvent::TextRun`] joins answer text.
+    ReasoningRun(TextRun),
     /// A fragment of a tool call; fragments with the same `index` belong together.
     ToolCallDelta(Box<ToolCallDelta>),
     /// Token usage as the provider reports it. Fields that are `Some` replace earlier
@@ -89,14 +92,14 @@ impl StreamEvent {
     pub fn is_content(&self) -> bool {
         match self {
             Self::TextDelta(t) | Self::ReasoningDelta(t) | Self::RefusalDelta(t) => !t.is_empty(),
-            Self::TextRun(r) => !r.text.is_empty(),
+            Self::TextRun(r) | Self::ReasoningRun(r) => !r.text.is_empty(),
             Self::ToolCallDelta(d) => d.id.is_some() || d.name.is_some() || !d.arguments.is_empty(),
             _ => false,
         }
     }
 }
 
-/// Text pieces of one read, joined ([`StreamEvent::TextRun`]).
+/// Text pieces of one read, joined ([`StreamEvent::TextRun`], [`StreamEvent::ReasoningRun`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextRun {
     /// The pieces' text, in order.

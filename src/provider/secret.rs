@@ -183,7 +183,7 @@ pub fn mask_event(event: &mut StreamEvent) {
             mask_in_place(s);
         }
         // A key split between two pieces of one read is whole here, and masked.
-        StreamEvent::TextRun(r) => mask_in_place(&mut r.text),
+        StreamEvent::TextRun(r) | StreamEvent::ReasoningRun(r) => mask_in_place(&mut r.text),
         StreamEvent::ToolRound(r) => {
             for sent in &mut r.results {
                 if let serde_json::Value::String(s) = &mut sent.content {

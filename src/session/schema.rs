@@ -232,6 +232,11 @@ pub enum EventBody {
     },
     Reasoning {
         text: String,
+        /// As for `Text`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pieces: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        first: Option<u32>,
     },
     Refusal {
         text: String,
@@ -318,7 +323,16 @@ impl EventBody {
                 pieces: Some(r.pieces),
                 first: Some(r.first),
             },
-            StreamEvent::ReasoningDelta(t) => Self::Reasoning { text: t.to_string() },
+            StreamEvent::ReasoningDelta(t) => Self::Reasoning {
+                text: t.to_string(),
+                pieces: None,
+                first: None,
+            },
+            StreamEvent::ReasoningRun(r) => Self::Reasoning {
+                text: r.text.clone(),
+                pieces: Some(r.pieces),
+                first: Some(r.first),
+            },
             StreamEvent::RefusalDelta(t) => Self::Refusal { text: t.to_string() },
             StreamEvent::ToolCallDelta(d) => Self::ToolCall {
                 index: d.index,
@@ -389,7 +403,16 @@ impl EventBody {
                 first: first.unwrap_or(0),
             }),
             Self::Text { text, .. } => StreamEvent::TextDelta(text.as_str().into()),
-            Self::Reasoning { text } => StreamEvent::ReasoningDelta(text.as_str().into()),
+            Self::Reasoning {
+                text,
+                pieces: Some(pieces),
+                first,
+            } if *pieces > 1 => StreamEvent::ReasoningRun(TextRun {
+                text: text.clone(),
+                pieces: *pieces,
+                first: first.unwrap_or(0),
+            }),
+            Self::Reasoning { text, .. } => StreamEvent::ReasoningDelta(text.as_str().into()),
             Self::Refusal { text } => StreamEvent::RefusalDelta(text.as_str().into()),
             Self::ToolCall {
                 index,
@@ -503,6 +526,11 @@ mod tests {
                 first: 3,
             }),
             StreamEvent::ReasoningDelta("hmm".into()),
+            StreamEvent::ReasoningRun(TextRun {
+                text: "thought through".into(),
+                pieces: 4,
+                first: 7,
+            }),
             StreamEvent::ToolCallDelta(Box::new(ToolCallDelta {
                 index: 1,
                 id: Some("c".into()),

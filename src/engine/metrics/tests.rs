@@ -4,12 +4,25 @@ use super::*;
 use crate::provider::event::{ResponseStart, TextRun, ToolCallDelta};
 use proptest::prelude::*;
 
-/// Pieces as (milliseconds since the last read, text): a 0 means the same read.
-fn pieces_strategy() -> impl Strategy<Value = Vec<(u64, String)>> {
+/// Pieces as (milliseconds since the last read, reasoning or answer, text): a 0 means the
+/// same read.
+fn pieces_strategy() -> impl Strategy<Value = Vec<(u64, bool, String)>> {
     proptest::collection::vec(
-        (prop_oneof![Just(0u64), 0u64..3, 1u64..400], "[a-zé ]{0,6}"),
+        (
+            prop_oneof![Just(0u64), 0u64..3, 1u64..400],
+            any::<bool>(),
+            "[a-zé ]{0,6}",
+        ),
         1..60,
     )
+}
+
+fn one_piece(reasoning: bool, text: &str) -> StreamEvent {
+    if reasoning {
+        StreamEvent::ReasoningDelta(text.into())
+    } else {
+        StreamEvent::TextDelta(text.into())
+    }
 }
 
 proptest! {
@@ -22,26 +35,35 @@ proptest! {
             r.apply(t, &StreamEvent::Dispatched);
             r.apply(ms(t, 1), &started(t, 1));
         }
-        // Stamp each piece; group consecutive pieces of one read as the stream joins them.
+        // Stamp each piece; group consecutive pieces of one read and one kind as the
+        // stream joins them (an empty piece is never joined).
         let mut now = 10;
-        let mut groups: Vec<(u64, Vec<String>)> = Vec::new();
-        for (after, text) in pieces {
+        let mut groups: Vec<(u64, bool, Vec<String>)> = Vec::new();
+        for (after, reasoning, text) in pieces {
             now += after;
-            one_by_one.apply(ms(t, now), &StreamEvent::TextDelta(text.as_str().into()));
+            one_by_one.apply(ms(t, now), &one_piece(reasoning, &text));
             match groups.last_mut() {
-                Some((at, g)) if *at == now && !text.is_empty() && !g.last().is_some_and(String::is_empty) => g.push(text),
-                _ => groups.push((now, vec![text])),
+                Some((at, kind, g))
+                    if *at == now && *kind == reasoning && !text.is_empty() && !g.last().is_some_and(String::is_empty) =>
+                {
+                    g.push(text);
+                }
+                _ => groups.push((now, reasoning, vec![text])),
             }
         }
-        for (at, g) in groups {
+        for (at, reasoning, g) in groups {
             let event = match g.as_slice() {
-                [one] => StreamEvent::TextDelta(one.as_str().into()),
+                [one] => one_piece(reasoning, one),
                 [first, second, rest @ ..] => {
                     let mut run = TextRun::of(first, second);
                     for piece in rest {
                         run.push(piece);
                     }
-                    StreamEvent::TextRun(run)
+                    if reasoning {
+                        StreamEvent::ReasoningRun(run)
+                    } else {
+                        StreamEvent::TextRun(run)
+                    }
                 }
                 [] => unreachable!(),
             };

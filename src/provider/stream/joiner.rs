@@ -5,8 +5,8 @@ use std::time::Instant;
 use super::Emit;
 use crate::provider::event::{Piece, StreamEvent, TextRun};
 
-/// The way out of [`super::read_stream`]: consecutive text pieces stamped with the same read go
-/// out as one [`TextRun`]. A fast stream (a local server, a gateway releasing a buffered
+/// The way out of [`super::read_stream`]: consecutive text pieces (of the answer, or of
+/// the reasoning) stamped with the same read go out as one [`TextRun`]. A fast stream (a local server, a gateway releasing a buffered
 /// burst) brings hundreds of pieces per read, and every event costs the same on its way
 /// to the screen whatever its size; the numbers are the same either way. A lone piece
 /// goes out as the `TextDelta` it was.
@@ -18,8 +18,31 @@ pub(super) struct Joiner<'e, 'a> {
 /// Text held back until it is known whether the next piece joins it.
 enum Held {
     Nothing,
-    Piece(Instant, Piece),
-    Run(Instant, TextRun),
+    Piece(Instant, Kind, Piece),
+    Run(Instant, Kind, TextRun),
+}
+
+/// What the held text is: pieces of the answer and of the reasoning never join.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Answer,
+    Reasoning,
+}
+
+impl Kind {
+    fn piece(self, piece: Piece) -> StreamEvent {
+        match self {
+            Self::Answer => StreamEvent::TextDelta(piece),
+            Self::Reasoning => StreamEvent::ReasoningDelta(piece),
+        }
+    }
+
+    fn run(self, run: TextRun) -> StreamEvent {
+        match self {
+            Self::Answer => StreamEvent::TextRun(run),
+            Self::Reasoning => StreamEvent::ReasoningRun(run),
+        }
+    }
 }
 
 impl<'e, 'a> Joiner<'e, 'a> {
@@ -32,7 +55,8 @@ impl<'e, 'a> Joiner<'e, 'a> {
 
     pub(super) fn send(&mut self, at: Instant, event: StreamEvent) {
         match event {
-            StreamEvent::TextDelta(piece) if !piece.is_empty() => self.text(at, &piece),
+            StreamEvent::TextDelta(piece) if !piece.is_empty() => self.join(at, Kind::Answer, &piece),
+            StreamEvent::ReasoningDelta(piece) if !piece.is_empty() => self.join(at, Kind::Reasoning, &piece),
             other => {
                 self.flush();
                 (self.emit)(at, other);
@@ -42,18 +66,21 @@ impl<'e, 'a> Joiner<'e, 'a> {
 
     /// A piece of answer text (as a `TextDelta` would carry it; an empty one is nothing).
     pub(super) fn text(&mut self, at: Instant, piece: &str) {
-        if piece.is_empty() {
-            return;
+        if !piece.is_empty() {
+            self.join(at, Kind::Answer, piece);
         }
+    }
+
+    fn join(&mut self, at: Instant, kind: Kind, piece: &str) {
         match &mut self.held {
             // Nearly every piece of a fast stream: one more for the run of its read.
-            Held::Run(held_at, run) if *held_at == at => run.push(piece),
-            Held::Piece(held_at, first) if *held_at == at => {
-                self.held = Held::Run(at, TextRun::of(first, piece));
+            Held::Run(held_at, held, run) if *held_at == at && *held == kind => run.push(piece),
+            Held::Piece(held_at, held, first) if *held_at == at && *held == kind => {
+                self.held = Held::Run(at, kind, TextRun::of(first, piece));
             }
             _ => {
                 self.flush();
-                self.held = Held::Piece(at, piece.into());
+                self.held = Held::Piece(at, kind, piece.into());
             }
         }
     }
@@ -62,8 +89,8 @@ impl<'e, 'a> Joiner<'e, 'a> {
     pub(super) fn flush(&mut self) {
         match std::mem::replace(&mut self.held, Held::Nothing) {
             Held::Nothing => {}
-            Held::Piece(at, piece) => (self.emit)(at, StreamEvent::TextDelta(piece)),
-            Held::Run(at, run) => (self.emit)(at, StreamEvent::TextRun(run)),
+            Held::Piece(at, kind, piece) => (self.emit)(at, kind.piece(piece)),
+            Held::Run(at, kind, run) => (self.emit)(at, kind.run(run)),
         }
     }
 }
@@ -86,6 +113,7 @@ mod tests {
         joiner.send(one, text(","));
         joiner.send(two, text(" you"));
         joiner.send(two, StreamEvent::ReasoningDelta("hm".into()));
+        joiner.send(two, StreamEvent::ReasoningDelta(", so".into()));
         joiner.send(two, text(""));
         joiner.send(two, text("!"));
         joiner.flush();
@@ -102,7 +130,15 @@ mod tests {
                 (one, StreamEvent::TextRun(run)),
                 // Another read: a new piece, alone, stays the delta it was.
                 (two, text(" you")),
-                (two, StreamEvent::ReasoningDelta("hm".into())),
+                // Reasoning joins its own kind, never the answer's.
+                (
+                    two,
+                    StreamEvent::ReasoningRun(TextRun {
+                        text: "hm, so".into(),
+                        pieces: 2,
+                        first: 2,
+                    })
+                ),
                 (two, text("")),
                 (two, text("!")),
                 (two, StreamEvent::Done),

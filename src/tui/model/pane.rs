@@ -185,6 +185,10 @@ impl PaneState {
                 self.reasoning.push_str(t);
                 self.counters[1].push(t);
             }
+            StreamEvent::ReasoningRun(r) => {
+                self.reasoning.push_str(&r.text);
+                self.counters[1].push(&r.text);
+            }
             StreamEvent::RefusalDelta(t) => {
                 // Counted with the answer (providers bill it as output), shown apart.
                 self.counters[0].push(t);
