@@ -33,11 +33,11 @@ pub enum BlockDelta<'a> {
 
 /// `data` as a hot `content_block_delta`, or `None` for the `Value` path to read.
 pub fn block_delta(data: &str) -> Option<BlockDelta<'_>> {
-    if let Some(text) = exact_text_delta(data) {
-        return Some(if text.is_empty() {
-            BlockDelta::Nothing
-        } else {
-            BlockDelta::Text(Cow::Borrowed(text))
+    if let Some((thinking, text)) = exact_delta(data) {
+        return Some(match (thinking, text.is_empty()) {
+            (_, true) => BlockDelta::Nothing,
+            (false, false) => BlockDelta::Text(Cow::Borrowed(text)),
+            (true, false) => BlockDelta::Thinking(Cow::Borrowed(text)),
         });
     }
     let wire: WireEvent<'_> = super::object(data)?;
@@ -67,6 +67,8 @@ pub fn block_delta(data: &str) -> Option<BlockDelta<'_>> {
 const TEXT_HEAD: &str = r#"{"type":"content_block_delta","index":"#;
 const TEXT_DELTA: &str = r#","delta":{"type":"text_delta","text":""#;
 const TEXT_TAIL: &str = r#""}}"#;
+/// The same for a piece of thinking: `…"delta":{"type":"thinking_delta","thinking":"…"}}`.
+const THINKING_DELTA: &str = r#","delta":{"type":"thinking_delta","thinking":""#;
 
 /// The text of a text piece sent exactly as the API writes it, when that text holds
 /// nothing a JSON string would escape; `None` for anything else (other spacing, another
@@ -78,6 +80,14 @@ const TEXT_TAIL: &str = r#""}}"#;
 /// control characters, so the payload is valid JSON meaning exactly this text, as the
 /// typed and `Value` paths would decode it (tests/hot_path.rs compares all three).
 pub(crate) fn exact_text_delta(data: &str) -> Option<&str> {
+    match exact_delta(data)? {
+        (false, text) => Some(text),
+        (true, _) => None,
+    }
+}
+
+/// [`exact_text_delta`] for both kinds of piece: (whether it is thinking, its text).
+fn exact_delta(data: &str) -> Option<(bool, &str)> {
     if !super::typed_path_on() {
         return None;
     }
@@ -87,9 +97,14 @@ pub(crate) fn exact_text_delta(data: &str) -> Option<&str> {
     if digits == 0 || digits > 18 || (digits > 1 && rest.starts_with('0')) {
         return None;
     }
-    let text = rest[digits..].strip_prefix(TEXT_DELTA)?.strip_suffix(TEXT_TAIL)?;
+    let rest = &rest[digits..];
+    let (thinking, text) = match rest.strip_prefix(TEXT_DELTA) {
+        Some(text) => (false, text),
+        None => (true, rest.strip_prefix(THINKING_DELTA)?),
+    };
+    let text = text.strip_suffix(TEXT_TAIL)?;
     let plain = !text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20);
-    plain.then_some(text)
+    plain.then_some((thinking, text))
 }
 
 #[derive(Deserialize)]
@@ -155,6 +170,13 @@ mod tests {
         let exact =
             r#"{"type":"content_block_delta","index":12,"delta":{"type":"text_delta","text":" café ok"}}"#;
         assert_eq!(exact_text_delta(exact), Some(" café ok"));
+        let thinking = r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"so: x"}}"#;
+        assert_eq!(exact_delta(thinking), Some((true, "so: x")));
+        assert_eq!(exact_text_delta(thinking), None, "thinking is not answer text");
+        assert_eq!(
+            block_delta(thinking),
+            Some(BlockDelta::Thinking(Cow::Borrowed("so: x")))
+        );
         // Each of these is left to the parsers, and they agree on what it means.
         for data in [
             r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a\nb"}}"#,
