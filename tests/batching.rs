@@ -63,14 +63,7 @@ async fn one_read_one_message_and_nothing_held_back() {
     let batches = tokio::time::timeout(Duration::from_secs(10), async {
         let mut batches = Vec::new();
         while let Some(batch) = handle.events.recv_batch().await {
-            let texts: Vec<&str> = batch
-                .iter()
-                .filter_map(|e| match &e.event {
-                    StreamEvent::TextDelta(t) => Some(t.as_str()),
-                    StreamEvent::TextRun(r) => Some(r.text.as_str()),
-                    _ => None,
-                })
-                .collect();
+            let texts: Vec<&str> = batch.iter().filter_map(|e| e.event.answer_text()).collect();
             if texts.iter().any(|t| t.contains('C')) {
                 resume.notify_one();
             }

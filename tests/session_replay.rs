@@ -99,7 +99,7 @@ async fn record(root: &Path, targets: &[Target], prompts: &[&str]) -> PathBuf {
             .await
             .expect("run stalled")
         {
-            if let StreamEvent::TextDelta(t) = &env.event {
+            if let Some(t) = env.event.answer_text() {
                 texts[env.target].push_str(t);
             }
             w.event(run, env.target, env.at, &env.event);
@@ -312,7 +312,7 @@ async fn rerun_sends_the_recorded_requests_again_and_compares_headlessly() {
         assert_eq!(c["new"]["status"], "ok");
         assert_eq!(c["new"]["text"], c["recorded"]["text"]);
         assert_eq!(c["deltas"]["output_tokens"], 0);
-        assert_eq!(c["deltas"]["cost_usd"].as_f64(), Some(0.0));
+        assert_eq!(c["deltas"]["cost_usd"].as_f64(), Some(0.0), "{c:#}");
         let ttft = |side: &str| c[side]["ttft_ms"].as_f64().unwrap();
         let delta = c["deltas"]["ttft_ms"].as_f64().unwrap();
         assert!((delta - (ttft("new") - ttft("recorded"))).abs() < 1e-6);

@@ -326,12 +326,7 @@ async fn a_continuation_sends_only_the_follow_up_and_opens_with_its_round() {
     assert_eq!(round.results[0].call_id, "call_seen");
     assert!(!round.results[0].canned);
     assert_eq!(events.last(), Some(&StreamEvent::Done));
-    let text: String = (events.iter())
-        .filter_map(|e| match e {
-            StreamEvent::TextDelta(t) => Some(t.as_str()),
-            _ => None,
-        })
-        .collect();
+    let text: String = events.iter().filter_map(StreamEvent::answer_text).collect();
     assert!(text.contains("The tool returned"), "{text}");
     let sent = requests(&server, CHAT);
     assert_eq!(

@@ -88,6 +88,15 @@ impl StreamEvent {
         matches!(self, Self::Done | Self::Failed(_) | Self::Cancelled)
     }
 
+    /// The answer text this event carries, as one piece or as a read's run of them.
+    pub fn answer_text(&self) -> Option<&str> {
+        match self {
+            Self::TextDelta(t) => Some(t),
+            Self::TextRun(r) => Some(&r.text),
+            _ => None,
+        }
+    }
+
     /// Whether this event carries generated content (the events TTFT and ITL count).
     pub fn is_content(&self) -> bool {
         match self {

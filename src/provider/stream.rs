@@ -18,9 +18,10 @@
 mod joiner;
 
 use std::pin::Pin;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use http_body_util::BodyExt;
+use hyper::body::Body;
 use tokio::time::Sleep;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
@@ -251,11 +252,18 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
     // then goes quiet. Keep-alive comments do not move it.
     let mut last_event_at = Instant::now();
     loop {
+        // Text held for joining goes out before the task can sleep, never later; while
+        // its driver will poll it again, chunks of the same socket read join it first.
+        let flush = || {
+            if !super::wire::inline::polled_again() {
+                emit.flush();
+            }
+        };
         let read = if decoder.awaits_only_end_marker() {
             let deadline = last_event_at + a.timeouts.idle.min(END_MARKER_GRACE);
-            reader.next_before(deadline.into()).await
+            before_waiting(reader.next_before(deadline.into()), flush).await
         } else {
-            reader.next(a.timeouts.idle).await
+            before_waiting(reader.next(a.timeouts.idle), flush).await
         };
         let (chunk, at) = match read {
             Ok(Some(c)) => c,
@@ -295,8 +303,6 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
                 return emit.send(frame.at, StreamEvent::Done);
             }
         }
-        // Nothing is held across the wait for the next read.
-        emit.flush();
     }
     let end_at = Instant::now();
     if let Some(frame) = sse.finish() {
@@ -341,6 +347,19 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
         ),
     );
     emit.send(end_at, StreamEvent::Failed(Box::new(e)));
+}
+
+/// `work`, calling `wait` each time its poll finds nothing ready.
+async fn before_waiting<F: std::future::Future>(work: F, mut wait: impl FnMut()) -> F::Output {
+    let mut work = std::pin::pin!(work);
+    std::future::poll_fn(|cx| {
+        let polled = work.as_mut().poll(cx);
+        if polled.is_pending() {
+            wait();
+        }
+        polled
+    })
+    .await
 }
 
 /// A binary event stream (Bedrock): messages as they complete, each decoded at once.
@@ -467,6 +486,13 @@ impl BodyEnd {
 /// deadline; the timer keeps the earliest it was given and, when it fires before the
 /// deadline of the wait in progress, is moved to it ([`Sleep::reset`]) and waits again.
 /// The cancellation wait is likewise made once.
+/// What ended one wait of [`BodyReader::next_before`].
+enum Wait<T> {
+    Read(Option<T>),
+    Cancelled,
+    Timer,
+}
+
 struct BodyReader<'a> {
     body: WireBody,
     /// Which socket read brought each chunk; `None` only if the connection gave no
@@ -532,19 +558,34 @@ impl<'a> BodyReader<'a> {
                 return Err(BodyEnd::Cancelled);
             }
             // Data already there is taken without polling the waits: they register
-            // wakers only when there is nothing to read.
-            let read = tokio::select! {
-                biased;
-                r = self.body.frame() => Some(r),
-                () = self.cancelled.as_mut() => return Err(BodyEnd::Cancelled),
-                () = self.timer.as_mut() => {
-                    if deadline > self.deadline {
-                        self.timer.as_mut().reset(deadline);
-                        self.deadline = deadline;
-                        continue;
-                    }
-                    None
+            // wakers only when there is nothing to read, and not even then when the
+            // task's driver will poll this again before it sleeps (the connection it
+            // polls next most often brings the next chunk at once).
+            let step = std::future::poll_fn(|cx| {
+                if let Poll::Ready(r) = Pin::new(&mut self.body).poll_frame(cx) {
+                    return Poll::Ready(Wait::Read(r));
                 }
+                if super::wire::inline::polled_again() {
+                    return Poll::Pending;
+                }
+                if self.cancelled.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Wait::Cancelled);
+                }
+                if self.timer.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Wait::Timer);
+                }
+                Poll::Pending
+            })
+            .await;
+            let read = match step {
+                Wait::Read(r) => Some(r),
+                Wait::Cancelled => return Err(BodyEnd::Cancelled),
+                Wait::Timer if deadline > self.deadline => {
+                    self.timer.as_mut().reset(deadline);
+                    self.deadline = deadline;
+                    continue;
+                }
+                Wait::Timer => None,
             };
             let received = Instant::now();
             self.last = tokio::time::Instant::from_std(received);

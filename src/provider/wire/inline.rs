@@ -16,7 +16,7 @@
 //! bookkeeping) is spawned as a task of its own, as it always was; when the work is
 //! dropped (a cancel), the connection is dropped with it and closes.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -31,6 +31,19 @@ thread_local! {
     /// Set while a [`Driving`] polls on this thread: where [`Inline`] puts what it is
     /// given.
     static STASH: RefCell<Option<Vec<Boxed>>> = const { RefCell::new(None) };
+    /// Set while a [`Driving`] polls its work in a round that is not its last: see
+    /// [`polled_again`].
+    static AGAIN: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the work being polled now will be polled again before its task sleeps: true
+/// inside a [`Driving`] round that is not the last. A reader that finds nothing to read
+/// may then return `Pending` without registering its other waits (a cancel, a timer) or
+/// sending what it holds: the connection is polled next, most often hands it the next
+/// chunk at once, and if not, the driver polls the work once more, with this false,
+/// before it lets the task sleep.
+pub fn polled_again() -> bool {
+    AGAIN.with(Cell::get)
 }
 
 /// hyper's executor for the streaming client: inside [`driving`], the futures it is
@@ -128,6 +141,8 @@ impl<F: Future> Future for Driving<F> {
         // Every field is `Unpin` (the work is boxed).
         let this = self.get_mut();
         this.shared.task.register(cx.waker());
+        // The round that may end the poll: the work registers every wait in it.
+        let mut last = false;
         for _ in 0..ROUNDS {
             this.shared.polling.store(true, Ordering::SeqCst);
             this.shared.woken.store(false, Ordering::SeqCst);
@@ -135,7 +150,7 @@ impl<F: Future> Future for Driving<F> {
             let (polled, handed) = stashing(|| {
                 this.conns
                     .retain_mut(|conn| conn.as_mut().poll(&mut inner).is_pending());
-                this.work.as_mut().poll(&mut inner)
+                again_unless(last, || this.work.as_mut().poll(&mut inner))
             });
             let new_conns = !handed.is_empty();
             this.conns.extend(handed);
@@ -151,8 +166,15 @@ impl<F: Future> Future for Driving<F> {
             this.shared.polling.store(false, Ordering::SeqCst);
             let again = new_conns || this.shared.woken.load(Ordering::SeqCst);
             if !again {
-                return Poll::Pending;
+                if last {
+                    return Poll::Pending;
+                }
+                // The work may have waited without registering its waits: poll it once
+                // more, telling it this is the last round.
+                last = true;
+                continue;
             }
+            last = false;
             if !tokio::task::coop::has_budget_remaining() {
                 break;
             }
@@ -161,6 +183,20 @@ impl<F: Future> Future for Driving<F> {
         cx.waker().wake_by_ref();
         Poll::Pending
     }
+}
+
+/// Run `f` with [`polled_again`] saying `!last`; it says false again afterwards (also on
+/// unwind).
+fn again_unless<T>(last: bool, f: impl FnOnce() -> T) -> T {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            AGAIN.with(|a| a.set(false));
+        }
+    }
+    let _reset = Reset;
+    AGAIN.with(|a| a.set(!last));
+    f()
 }
 
 /// Run `f` with this thread's stash set, returning what it produced and what [`Inline`]
@@ -301,5 +337,37 @@ mod tests {
         .await;
         assert_eq!(ran_meanwhile, 1);
         other.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_work_that_waited_without_registering_is_polled_once_more_before_the_task_sleeps() {
+        let (tx, mut rx) = oneshot::channel::<u8>();
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        // Registers its wait (the channel) only when told this is the last round, as the
+        // body reader does.
+        let work = std::future::poll_fn(move |cx| {
+            let again = polled_again();
+            log.lock().unwrap().push(again);
+            if again {
+                return Poll::Pending;
+            }
+            Pin::new(&mut rx).poll(cx).map(Result::unwrap)
+        });
+        let sender = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            tx.send(9).unwrap();
+        });
+        let got = tokio::time::timeout(Duration::from_secs(5), driving(work)).await;
+        assert_eq!(got.expect("woken by the wait it registered"), 9);
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(
+            seen[..2],
+            [true, false],
+            "a soft round, then the last one: {seen:?}"
+        );
+        assert_eq!(seen.last(), Some(&false));
+        assert!(!polled_again(), "false outside a driver");
+        sender.await.unwrap();
     }
 }
