@@ -110,7 +110,6 @@ pub struct Decoder {
 }
 
 impl Decoder {
-    /// One SSE event.
     /// The text of a text piece written exactly as the API writes it, read by its bytes
     /// (empty for an empty piece); `None` for any other event. Such a piece changes
     /// nothing in the decoder: [`Self::on_sse`] would only hand it out.
@@ -122,6 +121,7 @@ impl Decoder {
         }
     }
 
+    /// One SSE event.
     pub fn on_sse(
         &mut self,
         event: &str,

@@ -123,6 +123,7 @@ pub struct TextRun {
 impl TextRun {
     /// A run of `first` and `second`.
     pub fn of(first: &str, second: &str) -> Self {
+        // Room for the pieces that usually follow in the same read.
         let mut text = String::with_capacity((first.len() + second.len()) * 4);
         text.push_str(first);
         text.push_str(second);

@@ -91,7 +91,6 @@ pub struct Decoder {
 }
 
 impl Decoder {
-    /// One `data:` payload.
     /// The text of a chunk that carries only a piece of text in the stream's own
     /// template, read by its bytes (empty for an empty piece); `None` for any other chunk.
     /// Such a chunk changes nothing in the decoder: [`Self::on_sse`] would only hand it out.
@@ -103,6 +102,7 @@ impl Decoder {
         }
     }
 
+    /// One `data:` payload.
     pub fn on_sse(&mut self, data: &str, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
         if data.trim() == "[DONE]" {
             self.saw_done = true;

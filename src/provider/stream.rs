@@ -343,7 +343,8 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
     emit.send(end_at, StreamEvent::Failed(Box::new(e)));
 }
 
-/// `work`, calling `wait` each time its poll finds nothing ready.
+/// `work`, calling `wait` each time its poll finds nothing ready, not after a poll that
+/// made progress: text held for joining stays while chunks keep coming.
 async fn before_waiting<F: std::future::Future>(work: F, mut wait: impl FnMut()) -> F::Output {
     let mut work = std::pin::pin!(work);
     std::future::poll_fn(|cx| {

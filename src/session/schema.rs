@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::provider::event::{
-    ErrorKind, Finish, FinishReason, ProviderError, ResponseStart, StreamEvent, TextRun, ToolCallDelta, Usage,
+    ErrorKind, Finish, FinishReason, Piece, ProviderError, ResponseStart, StreamEvent, TextRun,
+    ToolCallDelta, Usage,
 };
 use crate::provider::server::ServerReport;
 use crate::report::ResultRow;
@@ -292,6 +293,25 @@ pub enum EventBody {
     },
 }
 
+/// A `text` or `reasoning` record as its event: one piece (`one`), or the run of pieces
+/// one read brought (`run`).
+fn pieces_event(
+    text: &str,
+    pieces: Option<u32>,
+    first: Option<u32>,
+    one: fn(Piece) -> StreamEvent,
+    run: fn(TextRun) -> StreamEvent,
+) -> StreamEvent {
+    match pieces {
+        Some(pieces) if pieces > 1 => run(TextRun {
+            text: text.to_string(),
+            pieces,
+            first: first.unwrap_or(0),
+        }),
+        _ => one(text.into()),
+    }
+}
+
 fn ns_since(base: Instant, at: Instant) -> u64 {
     u64::try_from(at.saturating_duration_since(base).as_nanos()).unwrap_or(u64::MAX)
 }
@@ -393,26 +413,20 @@ impl EventBody {
                 connect: connect_ns.map(Duration::from_nanos),
             })),
             Self::ResponseId { id } => StreamEvent::ResponseId(id.clone()),
-            Self::Text {
+            Self::Text { text, pieces, first } => pieces_event(
                 text,
-                pieces: Some(pieces),
-                first,
-            } if *pieces > 1 => StreamEvent::TextRun(TextRun {
-                text: text.clone(),
-                pieces: *pieces,
-                first: first.unwrap_or(0),
-            }),
-            Self::Text { text, .. } => StreamEvent::TextDelta(text.as_str().into()),
-            Self::Reasoning {
+                *pieces,
+                *first,
+                StreamEvent::TextDelta,
+                StreamEvent::TextRun,
+            ),
+            Self::Reasoning { text, pieces, first } => pieces_event(
                 text,
-                pieces: Some(pieces),
-                first,
-            } if *pieces > 1 => StreamEvent::ReasoningRun(TextRun {
-                text: text.clone(),
-                pieces: *pieces,
-                first: first.unwrap_or(0),
-            }),
-            Self::Reasoning { text, .. } => StreamEvent::ReasoningDelta(text.as_str().into()),
+                *pieces,
+                *first,
+                StreamEvent::ReasoningDelta,
+                StreamEvent::ReasoningRun,
+            ),
             Self::Refusal { text } => StreamEvent::RefusalDelta(text.as_str().into()),
             Self::ToolCall {
                 index,
