@@ -1,5 +1,6 @@
 //! The connection's IO, stamping every read that returns bytes and every write that
-//! takes some, in the poll that does it.
+//! takes some, in the poll that does it, and joining the whole HTTP/1.1 chunks of each
+//! read ([`super::rechunk`]).
 
 use std::io;
 use std::pin::Pin;
@@ -8,6 +9,7 @@ use std::task::{Context, Poll};
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use super::rechunk::Rechunker;
 use super::stamps::SocketStamps;
 
 /// Delegates to `inner`, stamping into `stamps`. Its [`Connection`] metadata carries the
@@ -16,14 +18,22 @@ use super::stamps::SocketStamps;
 pub struct TimedIo<T> {
     inner: T,
     stamps: SocketStamps,
+    rechunker: Rechunker,
 }
 
-impl<T> TimedIo<T> {
-    /// Wrap a connection's IO with a fresh stamp cell.
+impl<T: Connection> TimedIo<T> {
+    /// Wrap a connection's IO with a fresh stamp cell; the chunks of its reads are
+    /// joined unless it speaks HTTP/2.
     pub fn new(inner: T) -> Self {
+        let rechunker = if inner.connected().is_negotiated_h2() {
+            Rechunker::off()
+        } else {
+            Rechunker::new()
+        };
         Self {
             inner,
             stamps: SocketStamps::default(),
+            rechunker,
         }
     }
 }
@@ -38,6 +48,10 @@ impl<T: AsyncRead + Unpin> AsyncRead for TimedIo<T> {
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
             self.stamps.read();
+            if self.rechunker.is_on() {
+                let kept = self.rechunker.rewrite(&mut buf.filled_mut()[before..]);
+                buf.set_filled(before + kept);
+            }
         }
         polled
     }
@@ -45,6 +59,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for TimedIo<T> {
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for TimedIo<T> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.rechunker.on_write(buf);
         let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
             self.stamps.wrote();
@@ -57,6 +72,9 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for TimedIo<T> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        if let Some(first) = bufs.iter().find(|b| !b.is_empty()) {
+            self.rechunker.on_write(first);
+        }
         let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
             self.stamps.wrote();

@@ -16,6 +16,7 @@
 pub mod connect;
 pub mod inline;
 pub mod io;
+pub mod rechunk;
 pub mod stamps;
 #[cfg(test)]
 mod tests;

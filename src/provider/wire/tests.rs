@@ -155,3 +155,77 @@ async fn an_http1_answer_in_one_chunk_per_event_arrives_whole() {
 async fn an_http2_answer_over_tls_arrives_whole() {
     streams_whole_twice_on_one_connection(true, http::Version::HTTP_2).await;
 }
+
+/// A server that answers each request on a connection with `body` written in one go: a
+/// chunked answer whose every event is a chunk of its own, all in one socket read.
+async fn raw_server(chunks: usize) -> SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut wire =
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+    for i in 0..chunks {
+        let e = event(i);
+        wire.extend_from_slice(format!("{:x}\r\n", e.len()).as_bytes());
+        wire.extend_from_slice(&e);
+        wire.extend_from_slice(b"\r\n");
+    }
+    wire.extend_from_slice(b"0\r\n\r\n");
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let wire = wire.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                loop {
+                    let Ok(n) = sock.read(&mut buf).await else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                    // Each request is a head and the 2-byte body "{}".
+                    if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n")
+                        && request.len() >= end + 4 + 2
+                    {
+                        request.drain(..end + 6);
+                        if sock.write_all(&wire).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chunks_of_one_read_reach_the_reader_as_one_frame() {
+    const CHUNKS: usize = 200;
+    let addr = raw_server(CHUNKS).await;
+    let client = client(ConnectLog::default());
+    let url = format!("http://{addr}/v1/chat");
+    for round in 0..2 {
+        let (body, frames) = driving(async {
+            let mut request = reqwest::Request::new(reqwest::Method::POST, url.parse().unwrap());
+            *request.body_mut() = Some("{}".into());
+            let mut body = client.send(request).await.unwrap().into_body();
+            let (mut bytes, mut frames) = (Vec::new(), 0);
+            while let Some(frame) = body.frame().await {
+                if let Ok(data) = frame.unwrap().into_data() {
+                    bytes.extend_from_slice(&data);
+                    frames += 1;
+                }
+            }
+            (bytes, frames)
+        })
+        .await;
+        let want: Vec<u8> = (0..CHUNKS).flat_map(|i| event(i).to_vec()).collect();
+        assert_eq!(body, want, "round {round}: the same body");
+        // One write on loopback comes in one read or a few, not one per chunk.
+        assert!(
+            frames < CHUNKS / 10,
+            "round {round}: {frames} frames for {CHUNKS} chunks"
+        );
+    }
+}
