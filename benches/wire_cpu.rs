@@ -38,6 +38,11 @@ use reaped::Reaped;
 use static_server::serve;
 
 use prism::mock_server::MockServer;
+
+/// The allocator `prism mock` runs with, so the in-process mock costs what it costs there:
+/// under glibc's malloc, rendering an answer's frames took most of the machine.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use prism::provider::credentials::Credentials;
 use prism::provider::request::ChatRequest;
 use prism::provider::secret::ApiKey;
@@ -116,17 +121,34 @@ fn record(kind: ProviderKind, model: &str, tokens: u64) -> Vec<u8> {
 /// CPU seconds (user + system) of this process's waited-for children, from
 /// /proc/self/stat (clock ticks of 10 ms: fine for runs of a second or more).
 fn children_cpu() -> f64 {
+    // cutime and cstime.
+    stat_seconds(16, 17)
+}
+
+/// CPU seconds of this process: in the mock runs, the mock's.
+fn own_cpu() -> f64 {
+    // utime and stime.
+    stat_seconds(14, 15)
+}
+
+fn stat_seconds(a: usize, b: usize) -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    // After the command name, state is field 3.
     let fields: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
-    // After the command name: state is field 3, cutime 16, cstime 17.
     let tick = |i: usize| fields[i - 3].parse::<f64>().unwrap() / 100.0;
-    tick(16) + tick(17)
+    tick(a) + tick(b)
 }
 
 /// Run `cmds` together, wait for all; (wall seconds, CPU seconds they used). Every
 /// child is killed and reaped if one fails.
 fn measure(cmds: Vec<Command>) -> (f64, f64) {
-    let cpu0 = children_cpu();
+    let (wall, cpu, _) = measure_with_own(cmds);
+    (wall, cpu)
+}
+
+/// [`measure`], with the CPU seconds this process used meanwhile.
+fn measure_with_own(cmds: Vec<Command>) -> (f64, f64, f64) {
+    let (cpu0, own0) = (children_cpu(), own_cpu());
     let t0 = Instant::now();
     let children: Vec<Reaped> = cmds.into_iter().map(|mut c| Reaped::spawn(&mut c)).collect();
     for c in children {
@@ -138,7 +160,11 @@ fn measure(cmds: Vec<Command>) -> (f64, f64) {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    (t0.elapsed().as_secs_f64(), children_cpu() - cpu0)
+    (
+        t0.elapsed().as_secs_f64(),
+        children_cpu() - cpu0,
+        own_cpu() - own0,
+    )
 }
 
 fn prism_command(
@@ -269,10 +295,20 @@ fn main() {
 /// 8 × 100k tokens straight from the mock (`+ttft=0,itl=0`), which writes each event on
 /// its own as model servers do, so a read carries about one event and the cost per read
 /// shows. The mock runs in this process on two runtime threads, competing for the
-/// machine with the client as a local model server would; each client's CPU is its own.
+/// machine with the client as a local model server would; each client's CPU is its own,
+/// and the mock's is shown for each client's runs: a client that reads late makes the
+/// server's writes wait, and a server on the same machine pays for that.
+///
+/// The mock takes most of the machine, and its share moves from run to run, so curl and
+/// each build take turns for [`ROUNDS`] rounds (`PRISM_BENCH_ROUNDS`) and the medians are
+/// compared.
 fn from_the_mock(args: &[String]) {
     const STREAMS: usize = 8;
     const TOKENS: u64 = 100_000;
+    let rounds: usize = std::env::var("PRISM_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(ROUNDS);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -283,37 +319,55 @@ fn from_the_mock(args: &[String]) {
         .unwrap();
     let addr = server.addr();
     let dir = tempfile::tempdir().unwrap();
-    println!("## 8 x 100k tokens from the mock itself (one event per write)\n");
-    println!(
-        "| format | build | Prism CPU s | Prism tokens/s | curl CPU s | curl tokens/s | Prism / curl tokens/s |"
-    );
-    println!("|---|---|---|---|---|---|---|");
+    println!("## 8 x 100k tokens from the mock itself (one event per write), medians of {rounds} rounds\n");
+    println!("| format | client | CPU s | mock CPU s | tokens/s | tokens/s / curl's |");
+    println!("|---|---|---|---|---|---|");
     let all = (STREAMS as u64 * TOKENS) as f64;
+    let bins = bins();
     for (name, kind, model) in FORMATS {
         if !picked(args, &["openai", "anthropic"], name) {
             continue;
         }
         let model = format!("{model}+ttft=0,itl=0,tokens={TOKENS},text=lorem");
-        let (c_wall, c_cpu) = measure(
-            (0..STREAMS)
-                .map(|_| curl_command(kind, &model, addr, TOKENS))
-                .collect(),
-        );
-        for (build, bin) in &bins() {
-            // The mock honours `max_tokens`, and an Anthropic request always carries one.
-            let cmd = prism_command(bin, kind, &model, addr, STREAMS, Some(TOKENS), dir.path());
-            let (p_wall, p_cpu) = measure(vec![cmd]);
+        // Per client (curl first): each round's (CPU, mock CPU, tokens/s).
+        let mut runs: Vec<Vec<(f64, f64, f64)>> = vec![Vec::new(); bins.len() + 1];
+        for _ in 0..rounds {
+            let (wall, cpu, mock) = measure_with_own(
+                (0..STREAMS)
+                    .map(|_| curl_command(kind, &model, addr, TOKENS))
+                    .collect(),
+            );
+            runs[0].push((cpu, mock, all / wall));
+            for (i, (_, bin)) in bins.iter().enumerate() {
+                // The mock honours `max_tokens`, and an Anthropic request always carries one.
+                let cmd = prism_command(bin, kind, &model, addr, STREAMS, Some(TOKENS), dir.path());
+                let (wall, cpu, mock) = measure_with_own(vec![cmd]);
+                runs[i + 1].push((cpu, mock, all / wall));
+            }
+        }
+        let median = |runs: &[(f64, f64, f64)], pick: fn(&(f64, f64, f64)) -> f64| {
+            let mut v: Vec<f64> = runs.iter().map(pick).collect();
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let curl_rate = median(&runs[0], |r| r.2);
+        let labels = std::iter::once("curl -N").chain(bins.iter().map(|(label, _)| label.as_str()));
+        for (label, runs) in labels.zip(&runs) {
+            let rate = median(runs, |r| r.2);
             println!(
-                "| {name} | {build} | {p_cpu:.2} | {:.0} | {c_cpu:.2} | {:.0} | {:.2} |",
-                all / p_wall,
-                all / c_wall,
-                c_wall / p_wall,
+                "| {name} | {label} | {:.2} | {:.2} | {rate:.0} | {:.2} |",
+                median(runs, |r| r.0),
+                median(runs, |r| r.1),
+                rate / curl_rate,
             );
         }
     }
     println!();
     drop(rt);
 }
+
+/// Rounds of the mock runs unless `PRISM_BENCH_ROUNDS` says otherwise.
+const ROUNDS: usize = 5;
 
 /// Nanoseconds per event for Prism's SSE decoder and for `sse-parse` on each format's
 /// recorded body, fed in 64 KiB reads as a socket would hand them over.
