@@ -110,7 +110,9 @@ impl Rechunker {
         while r < buf.len() {
             match self.at {
                 At::Off => {
-                    buf.copy_within(r.., w);
+                    if w != r {
+                        buf.copy_within(r.., w);
+                    }
                     return w + (buf.len() - r);
                 }
                 At::SizeStart => {
