@@ -11,7 +11,7 @@ use std::time::Duration;
 use prism::engine::metrics::{Outcome, TargetRun};
 use prism::engine::{RunHandle, RunOptions, fan_out};
 use prism::mock_server::MockServer;
-use prism::provider::event::{ErrorKind, FinishReason, StreamEvent};
+use prism::provider::event::{ErrorKind, FinishReason};
 use prism::provider::request::ChatRequest;
 use prism::target::{KeySource, ProviderKind, Target, Timeouts};
 
