@@ -38,15 +38,15 @@ use reaped::Reaped;
 use static_server::serve;
 
 use prism::mock_server::MockServer;
+use prism::provider::credentials::Credentials;
+use prism::provider::request::ChatRequest;
+use prism::provider::secret::ApiKey;
+use prism::target::{KeySource, Params, ProviderKind, Target};
 
 /// The allocator `prism mock` runs with, so the in-process mock costs what it costs there:
 /// under glibc's malloc, rendering an answer's frames took most of the machine.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use prism::provider::credentials::Credentials;
-use prism::provider::request::ChatRequest;
-use prism::provider::secret::ApiKey;
-use prism::target::{KeySource, Params, ProviderKind, Target};
 
 /// The wire formats measured: the kind, the model the mock plays, the base URL suffix.
 const FORMATS: [(&str, ProviderKind, &str); 2] = [
@@ -329,35 +329,35 @@ fn from_the_mock(args: &[String]) {
             continue;
         }
         let model = format!("{model}+ttft=0,itl=0,tokens={TOKENS},text=lorem");
-        // Per client (curl first): each round's (CPU, mock CPU, tokens/s).
-        let mut runs: Vec<Vec<(f64, f64, f64)>> = vec![Vec::new(); bins.len() + 1];
+        // Per client (curl first), its rounds.
+        let mut runs: Vec<Vec<Round>> = vec![Vec::new(); bins.len() + 1];
         for _ in 0..rounds {
             let (wall, cpu, mock) = measure_with_own(
                 (0..STREAMS)
                     .map(|_| curl_command(kind, &model, addr, TOKENS))
                     .collect(),
             );
-            runs[0].push((cpu, mock, all / wall));
+            runs[0].push(Round::of(wall, cpu, mock, all));
             for (i, (_, bin)) in bins.iter().enumerate() {
                 // The mock honours `max_tokens`, and an Anthropic request always carries one.
                 let cmd = prism_command(bin, kind, &model, addr, STREAMS, Some(TOKENS), dir.path());
                 let (wall, cpu, mock) = measure_with_own(vec![cmd]);
-                runs[i + 1].push((cpu, mock, all / wall));
+                runs[i + 1].push(Round::of(wall, cpu, mock, all));
             }
         }
-        let median = |runs: &[(f64, f64, f64)], pick: fn(&(f64, f64, f64)) -> f64| {
-            let mut v: Vec<f64> = runs.iter().map(pick).collect();
-            v.sort_by(f64::total_cmp);
-            v[v.len() / 2]
+        let median = |runs: &[Round], pick: fn(&Round) -> f64| {
+            prism::stats::Dist::of(runs.iter().map(pick))
+                .p50
+                .unwrap_or(f64::NAN)
         };
-        let curl_rate = median(&runs[0], |r| r.2);
+        let curl_rate = median(&runs[0], |r| r.rate);
         let labels = std::iter::once("curl -N").chain(bins.iter().map(|(label, _)| label.as_str()));
         for (label, runs) in labels.zip(&runs) {
-            let rate = median(runs, |r| r.2);
+            let rate = median(runs, |r| r.rate);
             println!(
                 "| {name} | {label} | {:.2} | {:.2} | {rate:.0} | {:.2} |",
-                median(runs, |r| r.0),
-                median(runs, |r| r.1),
+                median(runs, |r| r.cpu),
+                median(runs, |r| r.mock_cpu),
                 rate / curl_rate,
             );
         }
@@ -368,6 +368,27 @@ fn from_the_mock(args: &[String]) {
 
 /// Rounds of the mock runs unless `PRISM_BENCH_ROUNDS` says otherwise.
 const ROUNDS: usize = 5;
+
+/// One client's run in one round against the mock.
+#[derive(Debug, Clone, Copy)]
+struct Round {
+    /// The client's CPU seconds.
+    cpu: f64,
+    /// The mock's CPU seconds meanwhile.
+    mock_cpu: f64,
+    /// Tokens a second, all streams together.
+    rate: f64,
+}
+
+impl Round {
+    fn of(wall: f64, cpu: f64, mock_cpu: f64, tokens: f64) -> Self {
+        Self {
+            cpu,
+            mock_cpu,
+            rate: tokens / wall,
+        }
+    }
+}
 
 /// Nanoseconds per event for Prism's SSE decoder and for `sse-parse` on each format's
 /// recorded body, fed in 64 KiB reads as a socket would hand them over.
