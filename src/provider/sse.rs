@@ -273,6 +273,103 @@ impl Events<'_> {
     }
 }
 
+impl<'a> Events<'a> {
+    /// The text of the next event when its bytes are `template`'s with other text, or
+    /// `None` (the read moves on by nothing) for any other event, a cut one, or one not
+    /// at the start of the rest of the read. A run of such events is taken by a prefix
+    /// compare and a scan of each text, without the line-by-line path or the payload's
+    /// reader.
+    pub fn next_like(&mut self, template: &mut EventTemplate) -> Option<&'a str> {
+        if template.head.is_empty() {
+            return None;
+        }
+        let d = &mut *self.decoder;
+        if d.abandoned {
+            return None;
+        }
+        if d.handed_out {
+            d.reset_event();
+        }
+        if !d.at_boundary() {
+            return None;
+        }
+        let rest = self.text.as_bytes().get(self.pos..)?;
+        let body = rest.strip_prefix(template.head.as_slice())?;
+        let len = body.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        if !body[len..].starts_with(&template.tail) {
+            return None;
+        }
+        let start = self.pos + template.head.len();
+        let text = self.text.get(start..start + len)?;
+        template.fruitless = 0;
+        self.pos = start + len + template.tail.len();
+        Some(text)
+    }
+}
+
+/// The bytes of one event around a piece of text, as a stream writes every piece of an
+/// answer: the same type, the same JSON before and after the text's string, only the
+/// text changing.
+///
+/// It is learned from an event the provider's decoder read as a plain piece of text (its
+/// payload in a form that decoder reads by its bytes). A later event made of exactly
+/// these bytes with, between them, a string holding no quote, backslash or control
+/// character is the same event with other text: its lines and their ends are the
+/// learned ones (so the spec reads it as the same type and payload shape), and the
+/// payload is the learned one with only that string changed, which the decoder would
+/// read as exactly those bytes of text. A miss costs nothing: the event is read as
+/// before.
+#[derive(Debug, Default)]
+pub struct EventTemplate {
+    /// The event line (none for the default type), `data: ` and the payload up to and
+    /// including the text's opening quote.
+    head: Vec<u8>,
+    /// From the text's closing quote to the end of the payload, its LF and the blank line.
+    tail: Vec<u8>,
+    /// Templates learned in a row that no event matched: a server that writes its events
+    /// in another shape (CRLF, no space after the colon) never matches, and learning
+    /// stops after a few, so its stream costs what it did before.
+    fruitless: u8,
+}
+
+/// Fruitless templates after which a stream learns no more.
+const FRUITLESS_LEARNS: u8 = 8;
+
+impl EventTemplate {
+    /// Learn the event of type `event` and payload `data`, whose text `text` is a slice
+    /// of `data` and the whole body of a JSON string in it, as it is written with an LF
+    /// after each line and one space after each colon. Anything else learns nothing.
+    pub fn learn(&mut self, event: &str, data: &str, text: &str) {
+        if self.fruitless >= FRUITLESS_LEARNS {
+            return;
+        }
+        let Some(start) = (text.as_ptr() as usize).checked_sub(data.as_ptr() as usize) else {
+            return;
+        };
+        let end = start + text.len();
+        let bytes = data.as_bytes();
+        if start == 0 || end >= bytes.len() || bytes[start - 1] != b'"' || bytes[end] != b'"' {
+            return;
+        }
+        // A line end in the type or payload would make these bytes other lines.
+        if event.contains(['\n', '\r']) || data.contains(['\n', '\r']) {
+            return;
+        }
+        self.head.clear();
+        if event != "message" {
+            self.head.extend_from_slice(b"event: ");
+            self.head.extend_from_slice(event.as_bytes());
+            self.head.push(b'\n');
+        }
+        self.head.extend_from_slice(b"data: ");
+        self.head.extend_from_slice(&bytes[..start]);
+        self.tail.clear();
+        self.tail.extend_from_slice(&bytes[end..]);
+        self.tail.extend_from_slice(b"\n\n");
+        self.fruitless += 1;
+    }
+}
+
 impl Drop for Events<'_> {
     fn drop(&mut self) {
         if self.pos < self.read.len() {

@@ -26,7 +26,7 @@ use super::bedrock::frames::{FrameDecoder, TimedMessage};
 use super::client::TimedClient;
 use super::errors::{self, ErrorContext};
 use super::event::{ErrorKind, ProviderError, ResponseStart, StreamEvent};
-use super::sse::SseDecoder;
+use super::sse::{EventTemplate, SseDecoder};
 use super::wire::{Arrivals, SocketStamps};
 use super::{Decoder, transport};
 use crate::target::{Framing, ProviderSpec, Timeouts};
@@ -241,6 +241,7 @@ const END_MARKER_GRACE: Duration = Duration::from_secs(2);
 async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attempt<'_>, emit: &mut Emit<'_>) {
     let mut emit = Joiner::new(emit);
     let mut sse = SseDecoder::new();
+    let mut template = EventTemplate::default();
     let mut out = Vec::new();
     // The read that completed the latest event: the end of the answer if the server
     // then goes quiet. Keep-alive comments do not move it.
@@ -279,10 +280,18 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
             Err(end) => return emit.send(Instant::now(), end.into_event(a.cx)),
         };
         let mut frames = sse.feed(&chunk, at);
-        while let Some(frame) = frames.next() {
+        loop {
+            // Nearly every event of an answer: a piece of text in the bytes of the
+            // piece before it.
+            while let Some(text) = frames.next_like(&mut template) {
+                last_event_at = at;
+                emit.text(at, text);
+            }
+            let Some(frame) = frames.next() else { break };
             last_event_at = at;
-            // Nearly every event of an answer: a piece of text and nothing else.
+            // A piece of text and nothing else, whose bytes the next ones may repeat.
             if let Some(text) = decoder.plain_text(frame.event, frame.data) {
+                template.learn(frame.event, frame.data, text);
                 emit.text(frame.at, text);
                 continue;
             }
