@@ -14,6 +14,8 @@
 //! charged it, read as this process's waited-for children's time before and after it.
 //! Prism runs as scripts run it (`prism run --no-save`), so the figure covers everything
 //! the headless path does per token: framing, decoding, the fan-out, the metrics fold.
+//! curl and each build take turns for `PRISM_BENCH_ROUNDS` rounds (5 unless set), and
+//! each figure is the mean of its rounds.
 //!
 //! The decoder part times `provider::sse` alone, in this process, on the same recorded
 //! bodies cut into 64 KiB reads, against `sse-parse` (the crate it replaced, kept as its
@@ -119,7 +121,7 @@ fn record(kind: ProviderKind, model: &str, tokens: u64) -> Vec<u8> {
 }
 
 /// CPU seconds (user + system) of this process's waited-for children, from
-/// /proc/self/stat (clock ticks of 10 ms: fine for runs of a second or more).
+/// /proc/self/stat (clock ticks of 10 ms: summed over rounds for shorter runs).
 fn children_cpu() -> f64 {
     // cutime and cstime.
     stat_seconds(16, 17)
@@ -243,7 +245,10 @@ fn main() {
     if !curl {
         println!("curl not found: Prism's CPU is printed alone, without the ratio.\n");
     }
-    println!("## CPU per token: Prism (`prism run`) vs `curl -N`, same bytes from a static server\n");
+    let rounds = rounds();
+    println!(
+        "## CPU per token: Prism (`prism run`) vs `curl -N`, same bytes from a static server, means of {rounds} rounds\n"
+    );
     let bins = bins();
     println!(
         "| format | streams x tokens | build | body MB | Prism CPU s | Prism tokens/s | curl CPU s | curl tokens/s | Prism / curl CPU |"
@@ -261,35 +266,52 @@ fn main() {
             let body = Arc::new(record(kind, model, tokens));
             let addr = serve(body.clone());
             let all = (streams as u64 * tokens) as f64;
-            let (c_wall, c_cpu) = if curl {
-                measure(
-                    (0..streams)
-                        .map(|_| curl_command(kind, model, addr, tokens))
-                        .collect(),
-                )
-            } else {
-                (f64::NAN, f64::NAN)
-            };
-            for (build, bin) in &bins {
-                let (p_wall, p_cpu) = measure(vec![prism_command(
-                    bin,
-                    kind,
-                    model,
-                    addr,
-                    streams,
-                    None,
-                    dir.path(),
-                )]);
+            // Wall and CPU seconds summed over the rounds, per client (curl first). One
+            // run of curl on 1M tokens costs a few of the kernel's 10 ms ticks; the sum
+            // over rounds, taken in turns with each build, is what makes the ratio hold.
+            let mut sums = vec![(0.0, 0.0); bins.len() + 1];
+            for _ in 0..rounds {
+                if curl {
+                    let (wall, cpu) = measure(
+                        (0..streams)
+                            .map(|_| curl_command(kind, model, addr, tokens))
+                            .collect(),
+                    );
+                    sums[0].0 += wall;
+                    sums[0].1 += cpu;
+                } else {
+                    sums[0] = (f64::NAN, f64::NAN);
+                }
+                for (i, (_, bin)) in bins.iter().enumerate() {
+                    let cmd = prism_command(bin, kind, model, addr, streams, None, dir.path());
+                    let (wall, cpu) = measure(vec![cmd]);
+                    sums[i + 1].0 += wall;
+                    sums[i + 1].1 += cpu;
+                }
+            }
+            let n = rounds as f64;
+            let (c_wall, c_cpu) = (sums[0].0 / n, sums[0].1 / n);
+            for ((build, _), (wall, cpu)) in bins.iter().zip(&sums[1..]) {
+                let (p_wall, p_cpu) = (wall / n, cpu / n);
                 println!(
-                    "| {name} | {streams} x {tokens} | {build} | {:.1} | {p_cpu:.2} | {:.0} | {c_cpu:.2} | {:.0} | {:.1}x |",
+                    "| {name} | {streams} x {tokens} | {build} | {:.1} | {p_cpu:.3} | {:.0} | {c_cpu:.3} | {:.0} | {:.2}x |",
                     (body.len() * streams) as f64 / 1e6,
                     all / p_wall,
                     all / c_wall,
-                    p_cpu / c_cpu.max(0.01),
+                    p_cpu / c_cpu,
                 );
             }
         }
     }
+}
+
+/// Rounds unless `PRISM_BENCH_ROUNDS` says otherwise.
+fn rounds() -> usize {
+    std::env::var("PRISM_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .filter(|&r| r > 0)
+        .unwrap_or(ROUNDS)
 }
 
 /// 8 × 100k tokens straight from the mock (`+ttft=0,itl=0`), which writes each event on
@@ -305,10 +327,7 @@ fn main() {
 fn from_the_mock(args: &[String]) {
     const STREAMS: usize = 8;
     const TOKENS: u64 = 100_000;
-    let rounds: usize = std::env::var("PRISM_BENCH_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(ROUNDS);
+    let rounds = rounds();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -366,7 +385,7 @@ fn from_the_mock(args: &[String]) {
     drop(rt);
 }
 
-/// Rounds of the mock runs unless `PRISM_BENCH_ROUNDS` says otherwise.
+/// Rounds of each part unless `PRISM_BENCH_ROUNDS` says otherwise.
 const ROUNDS: usize = 5;
 
 /// One client's run in one round against the mock.

@@ -55,7 +55,7 @@ fn decode_in_reads(spec: &'static ProviderSpec, bytes: &[u8], read_len: usize) -
     for read in bytes.chunks(read_len.max(1)) {
         let mut frames = sse.feed(read, at);
         loop {
-            while let Some(text) = frames.next_like(&mut template) {
+            for text in frames.like(&mut template) {
                 templated += 1;
                 decoded.push(Ok(piece(text).into_iter().collect()));
             }

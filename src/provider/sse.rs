@@ -274,12 +274,21 @@ impl Events<'_> {
 }
 
 impl<'a> Events<'a> {
-    /// The text of the next event when its bytes are `template`'s with other text, or
-    /// `None` (the read moves on by nothing) for any other event, a cut one, or one not
-    /// at the start of the rest of the read. A run of such events is taken by a prefix
-    /// compare and a scan of each text, without the line-by-line path or the payload's
-    /// reader.
-    pub fn next_like(&mut self, template: &mut EventTemplate) -> Option<&'a str> {
+    /// The run of events at this point of the read that are `template`'s with other text,
+    /// as their texts. The run ends at the first other event, a cut one, or the end of
+    /// the read; the line path reads on from there. Such events are taken by a compare
+    /// and a scan of each text, without the line-by-line path or the payload's reader.
+    pub fn like<'e>(&'e mut self, template: &'e mut EventTemplate) -> Like<'e, 'a> {
+        let text_at = self.like_start(template);
+        Like {
+            events: self,
+            template,
+            text_at,
+        }
+    }
+
+    /// Where the text of an event like `template` starting here begins, if one does.
+    fn like_start(&mut self, template: &EventTemplate) -> Option<usize> {
         if template.head.is_empty() {
             return None;
         }
@@ -293,18 +302,69 @@ impl<'a> Events<'a> {
         if !d.at_boundary() {
             return None;
         }
-        let rest = self.text.as_bytes().get(self.pos..)?;
-        let body = rest.strip_prefix(template.head.as_slice())?;
-        let len = body.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-        if !body[len..].starts_with(&template.tail) {
+        let rest = self.read.get(self.pos..)?;
+        rest.starts_with(&template.head)
+            .then_some(self.pos + template.head.len())
+    }
+}
+
+/// The texts of a run of events like a template; see [`Events::like`].
+pub struct Like<'e, 'a> {
+    events: &'e mut Events<'a>,
+    template: &'e mut EventTemplate,
+    /// Where the next event's text begins: its head has been matched, and the read's
+    /// position is still at the start of that event.
+    text_at: Option<usize>,
+}
+
+impl<'a> Iterator for Like<'_, 'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let start = self.text_at.take()?;
+        let body = self.events.read.get(start..)?;
+        let len = plain_len(body)?;
+        let end = start + len;
+        // Bytes past the read's valid UTF-8 are never handed out as text.
+        let text = self.events.text.get(start..end)?;
+        let t = &*self.template;
+        let after = &body[len..];
+        // One compare for the tail of this event and the head of the next.
+        if after.starts_with(&t.between) {
+            self.text_at = Some(end + t.between.len());
+        } else if !after.starts_with(&t.tail) {
             return None;
         }
-        let start = self.pos + template.head.len();
-        let text = self.text.get(start..start + len)?;
-        template.fruitless = 0;
-        self.pos = start + len + template.tail.len();
+        self.events.pos = end + t.tail.len();
+        self.template.fruitless = 0;
         Some(text)
     }
+}
+
+/// How many bytes at the start of `bytes` a JSON string holds as they are: up to the first
+/// quote, backslash or control character; `None` when there is none. Eight bytes are
+/// looked at a time: a text piece is a few bytes, and byte-by-byte tests cost more than
+/// the rest of the event.
+fn plain_len(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // A byte's high bit in the result is set where the byte is below `n`, at least for
+    // the lowest such byte; a borrow can only mark bytes above it, which are not read.
+    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGHS;
+    let mut i = 0;
+    while let Some(word) = bytes.get(i..i + 8) {
+        let w = u64::from_le_bytes(word.try_into().ok()?);
+        let stops =
+            below(w ^ (ONES * u64::from(b'"')), 1) | below(w ^ (ONES * u64::from(b'\\')), 1) | below(w, 0x20);
+        if stops != 0 {
+            return Some(i + stops.trailing_zeros() as usize / 8);
+        }
+        i += 8;
+    }
+    let tail = bytes.get(i..)?;
+    tail.iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|p| i + p)
 }
 
 /// The bytes of one event around a piece of text, as a stream writes every piece of an
@@ -326,6 +386,8 @@ pub struct EventTemplate {
     head: Vec<u8>,
     /// From the text's closing quote to the end of the payload, its LF and the blank line.
     tail: Vec<u8>,
+    /// `tail` then `head`: what lies between the texts of two such events in a row.
+    between: Vec<u8>,
     /// Templates learned in a row that no event matched: a server that writes its events
     /// in another shape (CRLF, no space after the colon) never matches, and learning
     /// stops after a few, so its stream costs what it did before.
@@ -366,6 +428,9 @@ impl EventTemplate {
         self.tail.clear();
         self.tail.extend_from_slice(&bytes[end..]);
         self.tail.extend_from_slice(b"\n\n");
+        self.between.clear();
+        self.between.extend_from_slice(&self.tail);
+        self.between.extend_from_slice(&self.head);
         self.fruitless += 1;
     }
 }

@@ -283,9 +283,8 @@ async fn read_stream(mut reader: BodyReader<'_>, mut decoder: Decoder, a: Attemp
         loop {
             // Nearly every event of an answer: a piece of text in the bytes of the
             // piece before it.
-            while let Some(text) = frames.next_like(&mut template) {
+            if emit.texts(at, frames.like(&mut template)) > 0 {
                 last_event_at = at;
-                emit.text(at, text);
             }
             let Some(frame) = frames.next() else { break };
             last_event_at = at;

@@ -372,9 +372,10 @@ fn decode_with_templates(chunks: &[&[u8]]) -> (Vec<(String, String)>, usize) {
     for c in chunks {
         let mut events = d.feed(c, t);
         loop {
-            while let Some(text) = events.next_like(&mut template) {
+            let kind = template_type(&template);
+            for text in events.like(&mut template) {
                 templated += 1;
-                out.push((template_type(&template), format!(r#"{{"t":"{text}"}}"#)));
+                out.push((kind.clone(), format!(r#"{{"t":"{text}"}}"#)));
             }
             let Some(e) = events.next() else { break };
             if let Some(text) = plain_piece(e.data) {
@@ -460,7 +461,7 @@ fn a_server_whose_pieces_never_match_stops_teaching_templates() {
     let mut learned = 0;
     loop {
         assert_eq!(
-            events.next_like(&mut template),
+            events.like(&mut template).next(),
             None,
             "no event has the written shape"
         );
@@ -497,4 +498,25 @@ fn a_payload_spread_over_several_data_lines_teaches_no_template() {
     template.learn("d", data, &data[6..8]);
     assert_eq!(template.head, b"event: d\ndata: {\"t\":\"");
     assert_eq!(template.tail, b"\"}\n\n");
+}
+
+proptest! {
+    /// Eight bytes at a time, the scan stops where a byte-by-byte one does.
+    #[test]
+    fn plain_len_stops_at_the_first_quote_backslash_or_control(
+        bytes in proptest::collection::vec(
+            prop_oneof![
+                8 => 0x20u8..0x7F,
+                2 => 0x80u8..=0xFF,
+                1 => Just(b'"'),
+                1 => Just(b'\\'),
+                1 => 0u8..0x20,
+                1 => Just(0x7F),
+            ],
+            0..40,
+        ),
+    ) {
+        let want = bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+        prop_assert_eq!(plain_len(&bytes), want);
+    }
 }

@@ -71,6 +71,29 @@ impl<'e, 'a> Joiner<'e, 'a> {
         }
     }
 
+    /// Pieces of answer text, all from the read stamped `at`; how many there were (empty
+    /// ones too).
+    pub(super) fn texts<'t>(&mut self, at: Instant, mut pieces: impl Iterator<Item = &'t str>) -> usize {
+        let mut given = 0;
+        while let Some(piece) = pieces.next() {
+            given += 1;
+            self.text(at, piece);
+            // Once this read's text is a run, the rest of the pieces go straight into it.
+            if let Held::Run(held_at, Kind::Answer, run) = &mut self.held
+                && *held_at == at
+            {
+                for piece in pieces.by_ref() {
+                    given += 1;
+                    if !piece.is_empty() {
+                        run.push(piece);
+                    }
+                }
+                break;
+            }
+        }
+        given
+    }
+
     fn join(&mut self, at: Instant, kind: Kind, piece: &str) {
         match &mut self.held {
             // Nearly every piece of a fast stream: one more for the run of its read.
@@ -144,5 +167,43 @@ mod tests {
                 (two, StreamEvent::Done),
             ]
         );
+    }
+
+    #[test]
+    fn a_read_s_pieces_given_at_once_join_as_one_at_a_time_would() {
+        let (one, two) = (Instant::now(), Instant::now() + Duration::from_millis(3));
+        let one_at_a_time = |reads: &[(Instant, &[&str])]| {
+            let mut out = Vec::new();
+            let mut collect = |at: Instant, e: StreamEvent| out.push((at, e));
+            let mut joiner = Joiner::new(&mut collect);
+            for (at, pieces) in reads {
+                for p in *pieces {
+                    joiner.text(*at, p);
+                }
+            }
+            joiner.flush();
+            out
+        };
+        let at_once = |reads: &[(Instant, &[&str])]| {
+            let mut out = Vec::new();
+            let mut collect = |at: Instant, e: StreamEvent| out.push((at, e));
+            let mut joiner = Joiner::new(&mut collect);
+            for (at, pieces) in reads {
+                assert_eq!(joiner.texts(*at, pieces.iter().copied()), pieces.len());
+            }
+            joiner.flush();
+            out
+        };
+        // Empty pieces, and a read that opens with one while the last read's run is held:
+        // nothing of the new read may land in the old read's run.
+        let cases: [&[(Instant, &[&str])]; 4] = [
+            &[(one, &["a", "b", "", "c"]), (two, &["", "d", "e"])],
+            &[(one, &["", "", "a"]), (two, &["b"])],
+            &[(one, &["a", "b"]), (two, &[""]), (two, &["c", "d"])],
+            &[(one, &[]), (two, &["x", "", "y", "z"])],
+        ];
+        for reads in cases {
+            assert_eq!(at_once(reads), one_at_a_time(reads), "{reads:?}");
+        }
     }
 }
