@@ -30,7 +30,7 @@ use serde_json::{Map, Value, json};
 
 use super::common::{self, Api, ApiError, Ctx, ErrorReply, Incoming, Parsed, id_suffix};
 use super::driver::{Body, Injections};
-use super::openai::{self, Chunk, OpenAi};
+use super::openai::{self, OpenAi};
 use super::plan::{Finish, Plan};
 use super::responses::Responses;
 use super::wire::{self, Frame, sse};
@@ -219,15 +219,16 @@ impl Api for Azure {
             &wire::compact(&prompt_chunk()),
         ))];
         frames.extend(chunks.into_iter().map(|mut planned| {
-            if let Chunk::Json(v) = &mut planned.chunk {
-                let verdicts = if planned.content.is_some() {
+            let content = planned.content.is_some();
+            if let Some(v) = planned.chunk.json_mut() {
+                let verdicts = if content {
                     safe_answer()
                 } else {
                     finish_verdicts(v, plan)
                 };
                 dress(v, &model, verdicts);
             }
-            planned.frame(ctx.eol, wire::compact)
+            planned.frame(ctx.eol)
         }));
         (frames, inject)
     }

@@ -12,6 +12,8 @@ use super::driver::Injections;
 use super::plan::{Finish, Kind, Plan};
 use super::wire::{self, Frame, go_duration, sse};
 use crate::target::ProviderKind;
+use std::sync::Arc;
+
 use hyper::StatusCode;
 use serde_json::{Value, json};
 
@@ -128,10 +130,7 @@ impl Api for OpenAi {
 
     fn stream(ctx: &Ctx, plan: &Plan) -> (Vec<Frame>, Injections) {
         let (chunks, inject) = chunks(ctx, plan);
-        let frames = chunks
-            .into_iter()
-            .map(|c| c.frame(ctx.eol, wire::compact))
-            .collect();
+        let frames = chunks.into_iter().map(|c| c.frame(ctx.eol)).collect();
         (frames, inject)
     }
 
@@ -174,8 +173,68 @@ const SERVER_ERROR: &str = "The server had an error while processing your reques
 pub(super) enum Chunk {
     /// A `data:` event holding this object.
     Json(Value),
+    /// A `data:` event holding a piece of answer text: the shape's chunk with this text,
+    /// kept apart so the most common chunk is written straight into its bytes rather than
+    /// built as a value and serialized (an answer can have a million of them).
+    Text(Arc<TextShape>, String),
     /// `data: [DONE]`.
     Done,
+}
+
+impl Chunk {
+    /// The chunk's object, for a server that changes it (a text piece becomes one).
+    pub(super) fn json_mut(&mut self) -> Option<&mut Value> {
+        if let Chunk::Text(shape, text) = &*self {
+            *self = Chunk::Json(shape.value(text));
+        }
+        match self {
+            Chunk::Json(v) => Some(v),
+            Chunk::Text(..) | Chunk::Done => None,
+        }
+    }
+}
+
+/// A stream's text chunk around its text: every one is the same but for the text.
+pub(super) struct TextShape {
+    /// The chunk with empty text.
+    value: Value,
+    /// Its compact JSON up to the text's string, and from after it.
+    head: String,
+    tail: String,
+}
+
+impl TextShape {
+    /// The shape of `value`, a chunk whose delta's `content` is empty; `None` if that
+    /// field cannot be found once and only once in its JSON.
+    fn of(value: Value) -> Option<Self> {
+        const FIELD: &str = r#""content":"""#;
+        let json = wire::compact(&value);
+        let at = json.find(FIELD)?;
+        if json[at + 1..].contains(FIELD) {
+            return None;
+        }
+        let head = json[..at + FIELD.len() - 2].to_string();
+        let tail = json[at + FIELD.len()..].to_string();
+        Some(Self { value, head, tail })
+    }
+
+    /// The chunk with `text`, as a value.
+    fn value(&self, text: &str) -> Value {
+        let mut v = self.value.clone();
+        v["choices"][0]["delta"]["content"] = Value::from(text);
+        v
+    }
+
+    /// The chunk with `text`, in compact JSON: the bytes [`wire::compact`] writes for
+    /// [`Self::value`] (the tests hold it to that).
+    fn json(&self, text: &str) -> String {
+        let text = Value::from(text).to_string();
+        let mut json = String::with_capacity(self.head.len() + text.len() + self.tail.len());
+        json.push_str(&self.head);
+        json.push_str(&text);
+        json.push_str(&self.tail);
+        json
+    }
 }
 
 /// One planned event: the chunk, and the output tokens it carries when it is content.
@@ -196,10 +255,11 @@ impl Planned {
         }
     }
 
-    /// The frame, its JSON written by `write`.
-    pub(super) fn frame(self, eol: &str, write: impl Fn(&Value) -> String) -> Frame {
+    /// The frame, its JSON compact.
+    pub(super) fn frame(self, eol: &str) -> Frame {
         let bytes = match &self.chunk {
-            Chunk::Json(v) => sse(eol, None, &write(v)),
+            Chunk::Json(v) => sse(eol, None, &wire::compact(v)),
+            Chunk::Text(shape, text) => sse(eol, None, &shape.json(text)),
             Chunk::Done => sse(eol, None, "[DONE]"),
         };
         match self.content {
@@ -213,14 +273,16 @@ impl Planned {
 pub(super) fn chunks(ctx: &Ctx, plan: &Plan) -> (Vec<Planned>, Injections) {
     let eol = ctx.eol;
     let with_usage = ctx.parsed.include_usage && !plan.omit_usage;
-    let chunk = |delta: Value, finish: Value| {
+    let chunk_value = |delta: Value, finish: Value| {
         let mut v = envelope(ctx, "chat.completion.chunk");
         v["choices"] = json!([{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]);
         if with_usage {
             v["usage"] = Value::Null;
         }
-        Chunk::Json(v)
+        v
     };
+    let chunk = |delta: Value, finish: Value| Chunk::Json(chunk_value(delta, finish));
+    let text_shape = TextShape::of(chunk_value(json!({"content": ""}), Value::Null)).map(Arc::new);
     // A refusal's first chunk opens the refusal field instead of the content.
     let role = if plan.finish == Finish::Refusal {
         json!({"role": "assistant", "content": null, "refusal": ""})
@@ -243,7 +305,14 @@ pub(super) fn chunks(ctx: &Ctx, plan: &Plan) -> (Vec<Planned>, Injections) {
         let delta = match event.kind {
             Kind::Reasoning => json!({"reasoning_content": event.text}),
             Kind::Text if plan.finish == Finish::Refusal => json!({"refusal": event.text}),
-            Kind::Text => json!({"content": event.text}),
+            Kind::Text => match &text_shape {
+                Some(shape) => {
+                    let text = Chunk::Text(shape.clone(), event.text.clone());
+                    frames.push(Planned::content(text, event.tokens));
+                    continue;
+                }
+                None => json!({"content": event.text}),
+            },
             Kind::ToolArgs => {
                 open_through(&mut frames, event.call);
                 json!({"tool_calls": [{"index": event.call, "function": {"arguments": event.text}}]})
@@ -432,4 +501,49 @@ fn usage(plan: &Plan) -> Value {
 /// The 404 body for an unknown path, as the API words it.
 pub fn unknown_path(method: &str, path: &str) -> ApiError {
     ApiError::NotFound(format!("Invalid URL ({method} {path})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_chunk_written_straight_is_the_chunk_serialized() {
+        let chunk = |content: &str| {
+            json!({"id": "chatcmpl-x", "object": "chat.completion.chunk", "created": 1,
+                "model": "gpt-4o-mini", "service_tier": "default", "system_fingerprint": "fp_1",
+                "choices": [{"index": 0, "delta": {"content": content}, "logprobs": null,
+                    "finish_reason": null}], "usage": null})
+        };
+        let shape = TextShape::of(chunk("")).expect("one content field");
+        for text in [
+            "plain",
+            "",
+            " quote \" and \\ backslash",
+            "line\nend\r\ttab \u{1} \u{1f}",
+            "caf\u{e9} \u{1f600} \u{2028}",
+            r#"","content":""#,
+        ] {
+            assert_eq!(shape.json(text), wire::compact(&chunk(text)), "{text:?}");
+            assert_eq!(shape.value(text), chunk(text));
+            for eol in ["\n", "\r\n"] {
+                let straight = Planned::content(
+                    Chunk::Text(Arc::new(TextShape::of(chunk("")).unwrap()), text.into()),
+                    1,
+                );
+                let built = Planned::content(Chunk::Json(chunk(text)), 1);
+                assert_eq!(straight.frame(eol).bytes, built.frame(eol).bytes, "{text:?}");
+            }
+        }
+        let mut text = Chunk::Text(Arc::new(shape), "hi".into());
+        assert_eq!(
+            text.json_mut().cloned(),
+            Some(chunk("hi")),
+            "a server that changes chunks sees the value"
+        );
+        assert!(matches!(text, Chunk::Json(_)));
+        // A chunk whose text field is not there once is written from its value.
+        assert!(TextShape::of(json!({"choices": []})).is_none());
+        assert!(TextShape::of(json!({"a": {"content": ""}, "b": {"content": ""}})).is_none());
+    }
 }
