@@ -74,14 +74,17 @@ static KNOWN: RwLock<Known> = RwLock::new(Known {
 /// Lets [`mask`] skip the lock entirely in the common case of a run with no keys.
 static ANY_KNOWN: AtomicBool = AtomicBool::new(false);
 
-/// The shortest text that can hold something to mask: a whole short key, or a run of
-/// [`MIN_RUN`]. A streamed token is usually shorter, so most events skip the search.
+/// The shortest text that can hold something to mask: a run of [`MIN_RUN`] (once a key is
+/// known). A streamed token is usually shorter, so most events skip the search.
 static SHORTEST_MATCH: AtomicUsize = AtomicUsize::new(usize::MAX);
 
-/// Remember `key` so that [`mask`] hides it. Blank values are ignored.
+/// Remember `key` so that [`mask`] hides it. Values shorter than [`MIN_RUN`] bytes are
+/// not remembered: no provider issues keys that short, they are the placeholders local
+/// servers accept (`EMPTY`, `ollama`, `x`), and masking them would blank those words, or
+/// single letters, in every answer and field name.
 pub fn remember(key: &str) {
     let key = key.trim();
-    if key.is_empty() {
+    if key.len() < MIN_RUN {
         return;
     }
     let mut known = KNOWN.write().unwrap_or_else(PoisonError::into_inner);
@@ -91,19 +94,14 @@ pub fn remember(key: &str) {
     known.keys.push(key.to_string());
     let mut windows: Vec<&[u8]> = Vec::new();
     for k in &known.keys {
-        let bytes = k.as_bytes();
-        if bytes.len() <= MIN_RUN {
-            windows.push(bytes);
-        } else {
-            windows.extend(bytes.windows(MIN_RUN));
-        }
+        windows.extend(k.as_bytes().windows(MIN_RUN));
     }
     windows.sort_unstable();
     windows.dedup();
     // Building can only fail for pattern sets far beyond a few keys' windows; without a
     // searcher, `mask` falls back to hiding whole keys only.
     known.searcher = AhoCorasick::new(windows).ok();
-    SHORTEST_MATCH.fetch_min(key.len().min(MIN_RUN), Ordering::AcqRel);
+    SHORTEST_MATCH.store(MIN_RUN, Ordering::Release);
     ANY_KNOWN.store(true, Ordering::Release);
 }
 
@@ -264,6 +262,16 @@ mod tests {
         let two = format!("{} and {}", &key[..9], &key[12..]);
         assert_eq!(mask(&two), "[redacted] and [redacted]");
         assert!(matches!(mask("nothing here"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_placeholder_key_shorter_than_a_run_is_ordinary_text() {
+        let _k = ApiKey::new("EMPTY");
+        let _x = ApiKey::new("x");
+        assert_eq!(mask("EMPTY text, max_tokens"), "EMPTY text, max_tokens");
+        // Eight bytes is a run, so an eight-character key is masked whole.
+        let _eight = ApiKey::new("k8-Abc12");
+        assert_eq!(mask("is k8-Abc12."), "is [redacted].");
     }
 
     #[test]
