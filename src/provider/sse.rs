@@ -405,14 +405,10 @@ impl EventTemplate {
         if self.fruitless >= FRUITLESS_LEARNS {
             return;
         }
-        let Some(start) = (text.as_ptr() as usize).checked_sub(data.as_ptr() as usize) else {
+        let Some(Range { start, end }) = super::hot::string_body(data, text) else {
             return;
         };
-        let end = start + text.len();
         let bytes = data.as_bytes();
-        if start == 0 || end >= bytes.len() || bytes[start - 1] != b'"' || bytes[end] != b'"' {
-            return;
-        }
         // A line end in the type or payload would make these bytes other lines.
         if event.contains(['\n', '\r']) || data.contains(['\n', '\r']) {
             return;

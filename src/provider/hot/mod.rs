@@ -33,6 +33,17 @@ pub mod responses;
 #[derive(Debug, Deserialize)]
 pub(crate) struct Text<'a>(#[serde(borrow)] pub Cow<'a, str>);
 
+/// Where `text`, a slice of `data`, lies in it, when it is the whole body of one JSON
+/// string there (a quote right before and right after it): as serde hands out a string
+/// it borrowed, one that held no escapes. `None` for any other slice.
+pub(crate) fn string_body(data: &str, text: &str) -> Option<std::ops::Range<usize>> {
+    let start = (text.as_ptr() as usize).checked_sub(data.as_ptr() as usize)?;
+    let end = start + text.len();
+    let bytes = data.as_bytes();
+    let quoted = start > 0 && end < bytes.len() && bytes[start - 1] == b'"' && bytes[end] == b'"';
+    quoted.then_some(start..end)
+}
+
 /// The text of `t` when it has any.
 pub(crate) fn non_empty(t: Option<Text<'_>>) -> Option<Cow<'_, str>> {
     t.map(|t| t.0).filter(|t| !t.is_empty())

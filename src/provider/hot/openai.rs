@@ -66,15 +66,9 @@ impl Template {
         else {
             return;
         };
-        let Some(start) = (text.as_ptr() as usize).checked_sub(data.as_ptr() as usize) else {
+        let Some(std::ops::Range { start, end }) = super::string_body(data, text) else {
             return;
         };
-        let end = start + text.len();
-        let bytes = data.as_bytes();
-        // The text as serde handed it out is the whole body of one string literal.
-        if start == 0 || end >= bytes.len() || bytes[start - 1] != b'"' || bytes[end] != b'"' {
-            return;
-        }
         self.head.clear();
         self.head.push_str(&data[..start]);
         self.tail.clear();
