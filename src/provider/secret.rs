@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{PoisonError, RwLock};
 
 use aho_corasick::AhoCorasick;
@@ -74,10 +74,6 @@ static KNOWN: RwLock<Known> = RwLock::new(Known {
 /// Lets [`mask`] skip the lock entirely in the common case of a run with no keys.
 static ANY_KNOWN: AtomicBool = AtomicBool::new(false);
 
-/// The shortest text that can hold something to mask: a run of [`MIN_RUN`] (once a key is
-/// known). A streamed token is usually shorter, so most events skip the search.
-static SHORTEST_MATCH: AtomicUsize = AtomicUsize::new(usize::MAX);
-
 /// Remember `key` so that [`mask`] hides it. Values shorter than [`MIN_RUN`] bytes are
 /// not remembered: no provider issues keys that short, they are the placeholders local
 /// servers accept (`EMPTY`, `ollama`, `x`), and masking them would blank those words, or
@@ -101,14 +97,15 @@ pub fn remember(key: &str) {
     // Building can only fail for pattern sets far beyond a few keys' windows; without a
     // searcher, `mask` falls back to hiding whole keys only.
     known.searcher = AhoCorasick::new(windows).ok();
-    SHORTEST_MATCH.store(MIN_RUN, Ordering::Release);
     ANY_KNOWN.store(true, Ordering::Release);
 }
 
 /// `text` with every remembered key, and every run of [`MIN_RUN`]+ of a key's characters,
 /// replaced by `[redacted]`. Borrowed (no copy) when nothing matched.
 pub fn mask(text: &str) -> Cow<'_, str> {
-    if !ANY_KNOWN.load(Ordering::Acquire) || text.len() < SHORTEST_MATCH.load(Ordering::Acquire) {
+    // Nothing shorter than a run can hold one; a streamed token usually is, so most
+    // events skip the search.
+    if !ANY_KNOWN.load(Ordering::Acquire) || text.len() < MIN_RUN {
         return Cow::Borrowed(text);
     }
     let known = KNOWN.read().unwrap_or_else(PoisonError::into_inner);
